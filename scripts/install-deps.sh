@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bpfsign's tests use as oracles and fixtures' toolchain:
+# clang/llvm (llvm-objdump, llvm-mc), gcc-bpf, bpftool, libbpf-dev (headers, libbpf for the
+# btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make.
+set -euo pipefail
+pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: ${#missing[@]} package(s) installed; clang $(clang --version | head -1 | grep -o '[0-9.]*' | head -1), bpftool $(bpftool version | head -1 | awk '{print $2}')"

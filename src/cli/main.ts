@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The `bpfsign` command. Each subcommand is a small module; this file parses arguments,
+ * runs one, and turns typed errors into a one-line message (or JSON with --json) and exit 2.
+ */
+import { parseArgs } from 'node:util';
+import { isLoaderError } from '../loader/errors.js';
+import { runInspect } from './inspect.js';
+import { runDisasm } from './disasm.js';
+
+const USAGE = `usage: bpfsign <command> [options]
+
+commands:
+  inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
+  disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
+  help                                   this text
+`;
+
+function out(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+}
+
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'inspect': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, name: { type: 'string' } } });
+      if (positionals.length !== 1) throw new UsageError('inspect takes exactly one object file');
+      return runInspect(positionals[0], { json: values.json ?? false, name: values.name }, out);
+    }
+    case 'disasm': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, section: { type: 'string' } } });
+      if (positionals.length !== 1) throw new UsageError('disasm takes exactly one object file');
+      return runDisasm(positionals[0], { json: values.json ?? false, section: values.section }, out);
+    }
+    case undefined: case 'help': case '--help': case '-h':
+      out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+class UsageError extends Error {}
+
+function run(): void {
+  const json = process.argv.includes('--json');
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (e) {
+    if (isLoaderError(e)) {
+      if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+      else process.stderr.write(`bpfsign: ${e.code}: ${e.message}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`bpfsign: ${(e as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
+      process.stderr.write(`bpfsign: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      throw e;
+    }
+  }
+}
+
+run();
