@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isLoaderError } from '../loader/errors.js';
 import { runInspect } from './inspect.js';
 import { runDisasm } from './disasm.js';
+import { CliError } from './errors.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
@@ -25,23 +26,21 @@ export function main(argv: string[]): number {
   switch (cmd) {
     case 'inspect': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, name: { type: 'string' } } });
-      if (positionals.length !== 1) throw new UsageError('inspect takes exactly one object file');
+      if (positionals.length !== 1) throw new CliError('inspect takes exactly one object file');
       return runInspect(positionals[0], { json: values.json ?? false, name: values.name }, out);
     }
     case 'disasm': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, section: { type: 'string' } } });
-      if (positionals.length !== 1) throw new UsageError('disasm takes exactly one object file');
+      if (positionals.length !== 1) throw new CliError('disasm takes exactly one object file');
       return runDisasm(positionals[0], { json: values.json ?? false, section: values.section }, out);
     }
     case undefined: case 'help': case '--help': case '-h':
       out(USAGE);
       return cmd === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command '${cmd}'`);
+      throw new CliError(`unknown command '${cmd}'`);
   }
 }
-
-class UsageError extends Error {}
 
 function run(): void {
   const json = process.argv.includes('--json');
@@ -52,7 +51,7 @@ function run(): void {
       if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
       else process.stderr.write(`bpfsign: ${e.code}: ${e.message}\n`);
       process.exitCode = 2;
-    } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    } else if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`bpfsign: ${(e as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') {

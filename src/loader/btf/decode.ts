@@ -18,6 +18,21 @@ import {
 } from './types.js';
 
 export function decodeTypeAt(dv: DataView, le: boolean, pos: number, id: number, strings: BtfStrings): BtfType {
+  const t = decodeFields(dv, le, pos, id, strings);
+  const info = dv.getUint32(pos + 4, le);
+  switch (t.kind) {
+    case 'STRUCT': case 'UNION': case 'ENUM': case 'ENUM64': case 'FUNC': case 'FUNC_PROTO': case 'DATASEC':
+      break;
+    default: {
+      if ((info & 0xffff) !== 0 && t.kind !== 'VOID') t.rawVlen = info & 0xffff;
+      const st = dv.getUint32(pos + 8, le);
+      if ((t.kind === 'ARRAY' || t.kind === 'FWD') && st !== 0) t.rawSizeOrType = st;
+    }
+  }
+  return t;
+}
+
+function decodeFields(dv: DataView, le: boolean, pos: number, id: number, strings: BtfStrings): BtfType {
   const nameOff = dv.getUint32(pos, le);
   const info = dv.getUint32(pos + 4, le);
   const st = dv.getUint32(pos + 8, le);

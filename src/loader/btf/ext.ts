@@ -55,6 +55,14 @@ export interface BtfExtLayout {
   lineInfoLen: number;
   coreReloOff: number;
   coreReloLen: number;
+  /** Bytes after the header (data area) in the parsed blob. */
+  dataLen: number;
+  /**
+   * Non-zero bytes of the data area outside every block (gcc, for example,
+   * writes a record size for an empty core_relo block); offsets relative to
+   * the data area.
+   */
+  uncovered: { off: number; bytes: Uint8Array }[];
 }
 
 export interface BtfExt {
@@ -153,6 +161,21 @@ function extraBytes(ctx: BlockCtx, p: number, recSize: number): Uint8Array | und
   return recSize > ctx.minSize ? ctx.bytes.slice(p + ctx.minSize, p + recSize) : undefined;
 }
 
+/** Non-zero runs of `data` outside the [start, end) ranges. */
+function uncoveredBytes(data: Uint8Array, ranges: [number, number][]): { off: number; bytes: Uint8Array }[] {
+  const covered = new Uint8Array(data.length);
+  for (const [a, b] of ranges) covered.fill(1, a, b);
+  const out: { off: number; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < data.length; i++) {
+    if (covered[i] || data[i] === 0) continue;
+    let j = i;
+    while (j < data.length && !covered[j]) j++;
+    out.push({ off: i, bytes: data.slice(i, j) });
+    i = j;
+  }
+  return out;
+}
+
 /** Parses .BTF.ext; `btf` supplies the string table and type count; `order` defaults to btf.byteOrder. */
 export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le' | 'be'): BtfExt {
   const byteOrder = normalizeByteOrder(order ?? btf.byteOrder);
@@ -181,8 +204,10 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
     lineInfoLen: dv.getUint32(20, le),
     coreReloOff: hasCore ? dv.getUint32(24, le) : 0,
     coreReloLen: hasCore ? dv.getUint32(28, le) : 0,
+    dataLen: bytes.length - hdrLen,
+    uncovered: [],
   };
-  for (let i = BTF_EXT_CORE_HEADER; i < hdrLen; i++) {
+  for (let i = hasCore ? BTF_EXT_CORE_HEADER : BTF_EXT_MIN_HEADER; i < hdrLen; i++) {
     if (bytes[i] !== 0) throw malformed(`unknown header byte at offset ${i} is not zero`, { field: 'hdr_len', offset: i, got: bytes[i], want: 0 });
   }
   const dataLen = bytes.length - hdrLen;
@@ -198,6 +223,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
       });
     }
   }
+  layout.uncovered = uncoveredBytes(bytes.subarray(hdrLen), blocks.filter((b) => b[2] > 0).map((b) => [b[1], b[1] + b[2]]));
   const ctx = (block: string, minSize: number): BlockCtx => ({ bytes, dv, le, btf, block, minSize });
 
   const fctx = ctx('func_info', FUNC_INFO_MIN_SIZE);

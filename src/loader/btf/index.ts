@@ -58,3 +58,22 @@ export {
   type BtfFloat,
   type BtfDeclTag,
 } from './types.js';
+export {
+  parseBtfExt,
+  coreReloKindName,
+  normalizeByteOrder,
+  CORE_RELO_KIND_NAMES,
+  BTF_EXT_MIN_HEADER,
+  BTF_EXT_CORE_HEADER,
+  FUNC_INFO_MIN_SIZE,
+  LINE_INFO_MIN_SIZE,
+  CORE_RELO_MIN_SIZE,
+  type BtfExt,
+  type BtfExtLayout,
+  type BtfExtSection,
+  type FuncInfoRecord,
+  type LineInfoRecord,
+  type CoreReloRecord,
+} from './ext.js';
+export { writeBtfExt } from './ext-write.js';
+export { BtfBuilder, type BtfTypeInput, type BtfMemberInput, type BtfParamInput } from './builder.js';

@@ -1,7 +1,10 @@
 /**
  * parseBtf: one pass over the type section that records each type's byte
  * offset and kind in typed arrays and validates it (known kind, fits in the
- * section, no unused bits set, name offsets and type-id references in range).
+ * section, no unused info bits set, name offsets and type-id references in
+ * range). Like libbpf (and unlike the kernel) it accepts a non-zero vlen on
+ * kinds without one and a non-zero size/type word on ARRAY and FWD (gcc emits
+ * those); such values are kept as rawVlen / rawSizeOrType for re-encoding.
  * Types are decoded to objects only when asked for (see decode.ts).
  */
 
@@ -79,7 +82,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
       throw malformed(`type [${id}] has unknown kind ${kind}`, { typeId: id, field: 'kind', offset: pos + 4, got: kind });
     }
     let size = 12;
-    let noVlen = true;
     switch (kind) {
       case BTF_KIND.INT: {
         size = 16;
@@ -99,8 +101,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         if (st > maxRef) { maxRef = st; maxRefId = id; maxRefField = 1; }
         break;
       case BTF_KIND.FUNC:
-        noVlen = false;
-        if (vlen > 2) throw malformed(`type [${id}] FUNC has invalid linkage ${vlen}`, { typeId: id, field: 'linkage', got: vlen, want: '0..2' });
         if (st > maxRef) { maxRef = st; maxRefId = id; maxRefField = 1; }
         break;
       case BTF_KIND.VAR: case BTF_KIND.DECL_TAG:
@@ -109,7 +109,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         break;
       case BTF_KIND.ARRAY: {
         size = 24;
-        if (st !== 0) throw malformed(`type [${id}] ARRAY has non-zero size field ${st}`, { typeId: id, field: 'size', got: st, want: 0 });
         if (pos + 24 <= typeEnd) {
           const et = dv.getUint32(pos + 12, le), it = dv.getUint32(pos + 16, le);
           if (et > maxRef) { maxRef = et; maxRefId = id; maxRefField = 2; }
@@ -118,12 +117,9 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         break;
       }
       case BTF_KIND.FWD:
-        if (st !== 0) throw malformed(`type [${id}] FWD has non-zero type field ${st}`, { typeId: id, field: 'type', got: st, want: 0 });
-        break;
       case BTF_KIND.FLOAT:
         break;
       case BTF_KIND.STRUCT: case BTF_KIND.UNION: case BTF_KIND.DATASEC: {
-        noVlen = false;
         size = 12 + 12 * vlen;
         if (pos + size > typeEnd) break;
         const isDatasec = kind === BTF_KIND.DATASEC;
@@ -140,7 +136,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         break;
       }
       case BTF_KIND.ENUM: case BTF_KIND.ENUM64: {
-        noVlen = false;
         const rec = kind === BTF_KIND.ENUM ? 8 : 12;
         size = 12 + rec * vlen;
         if (pos + size > typeEnd) break;
@@ -151,7 +146,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         break;
       }
       case BTF_KIND.FUNC_PROTO: {
-        noVlen = false;
         size = 12 + 8 * vlen;
         if (st > maxRef) { maxRef = st; maxRefId = id; maxRefField = 1; }
         if (pos + size > typeEnd) break;
@@ -162,11 +156,6 @@ export function parseBtf(bytes: Uint8Array, opts: ParseBtfOptions = {}): Btf {
         }
         break;
       }
-    }
-    if (noVlen && vlen !== 0) {
-      throw malformed(`type [${id}] ${BTF_KIND_NAMES[kind]} has non-zero vlen ${vlen}`, {
-        typeId: id, field: 'vlen', offset: pos + 4, got: vlen, want: 0,
-      });
     }
     if (pos + size > typeEnd) {
       throw malformed(`type [${id}] ${BTF_KIND_NAMES[kind]} (vlen ${vlen}) needs ${size} bytes, only ${typeEnd - pos} left in type section`, {

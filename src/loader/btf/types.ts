@@ -66,6 +66,10 @@ interface BtfTypeCommon {
   nameOff: number;
   /** Bit 31 of the info word, kept for every kind so re-encoding is exact. */
   kindFlag: boolean;
+  /** Present only if a kind without vlen had a non-zero vlen (kept for exact re-encoding). */
+  rawVlen?: number;
+  /** Present only if ARRAY or FWD had a non-zero size/type word (gcc emits this for FWD). */
+  rawSizeOrType?: number;
 }
 
 export interface BtfVoid { id: 0; kind: 'VOID'; name: ''; nameOff: 0; kindFlag: false }

@@ -140,6 +140,8 @@ export function encodeType(dv: DataView, pos: number, t: BtfType, le: boolean): 
       p += 4;
       break;
   }
+  if (t.rawVlen !== undefined) vlen = vlenOf(t, t.rawVlen);
+  if (t.rawSizeOrType !== undefined) st = t.rawSizeOrType;
   dv.setUint32(pos, u32(t, 'nameOff', t.nameOff), le);
   dv.setUint32(pos + 4, ((t.kindFlag ? 0x80000000 : 0) + kindNum * 0x1000000 + vlen) >>> 0, le);
   dv.setUint32(pos + 8, u32(t, 'size/type', st), le);

@@ -46,7 +46,10 @@ export const R_BPF = {
   '64_32': 10, // call instruction immediate (bpf-to-bpf, kfunc)
 } as const;
 
-export type RelocTypeName = 'R_BPF_NONE' | 'R_BPF_64_64' | 'R_BPF_64_ABS64' | 'R_BPF_64_ABS32' | 'R_BPF_64_NODYLD32' | 'R_BPF_64_32';
+export type RelocTypeName =
+  | 'R_BPF_NONE' | 'R_BPF_64_64' | 'R_BPF_64_ABS64' | 'R_BPF_64_ABS32' | 'R_BPF_64_NODYLD32' | 'R_BPF_64_32'
+  | 'R_BPF_GNU_DATA_8_PCREL' | 'R_BPF_GNU_DATA_16_PCREL' | 'R_BPF_GNU_DATA_32_PCREL' | 'R_BPF_GNU_DATA_8'
+  | 'R_BPF_GNU_DATA_16' | 'R_BPF_GNU_DATA_32' | 'R_BPF_GNU_DATA_64' | 'R_BPF_GNU_DATA_64_PCREL';
 
 export const RELOC_NAMES: Record<number, RelocTypeName> = {
   0: 'R_BPF_NONE',
@@ -55,4 +58,14 @@ export const RELOC_NAMES: Record<number, RelocTypeName> = {
   3: 'R_BPF_64_ABS32',
   4: 'R_BPF_64_NODYLD32',
   10: 'R_BPF_64_32',
+  // binutils < 2.41 (Debian 12's gcc-bpf) numbers data relocations its own way; 1 (INSN_64)
+  // and 10 (INSN_DISP32) mean what LLVM's 64_64 and 64_32 mean, which is all code relocations use.
+  5: 'R_BPF_GNU_DATA_8_PCREL',
+  6: 'R_BPF_GNU_DATA_16_PCREL',
+  7: 'R_BPF_GNU_DATA_32_PCREL',
+  8: 'R_BPF_GNU_DATA_8',
+  9: 'R_BPF_GNU_DATA_16',
+  11: 'R_BPF_GNU_DATA_32',
+  12: 'R_BPF_GNU_DATA_64',
+  13: 'R_BPF_GNU_DATA_64_PCREL',
 };

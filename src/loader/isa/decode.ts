@@ -16,15 +16,23 @@ export type ByteOrder = 'le' | 'be';
 
 /** Decodes the slot at byte offset `at`; the caller guarantees 8 bytes are there. */
 export function decodeSlot(bytes: Uint8Array, at: number, order: ByteOrder): InsnSlot {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + at, INSN_SIZE);
-  const le = order === 'le';
-  const regs = bytes[at + 1]!;
+  const b = bytes;
+  const regs = b[at + 1]!;
+  if (order === 'le') {
+    return {
+      opcode: b[at]!,
+      dst: regs & 0xf,
+      src: regs >> 4,
+      off: ((b[at + 2]! | (b[at + 3]! << 8)) << 16) >> 16,
+      imm: b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24),
+    };
+  }
   return {
-    opcode: bytes[at]!,
-    dst: le ? regs & 0xf : regs >> 4,
-    src: le ? regs >> 4 : regs & 0xf,
-    off: view.getInt16(2, le),
-    imm: view.getInt32(4, le),
+    opcode: b[at]!,
+    dst: regs >> 4,
+    src: regs & 0xf,
+    off: (((b[at + 2]! << 8) | b[at + 3]!) << 16) >> 16,
+    imm: (b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!,
   };
 }
 

@@ -38,7 +38,7 @@ function alu(s: InsnSlot): Llvm14Result {
   if (s.dst > MAX_REG) return UNKNOWN;
   if (code === op.BPF_NEG) return isX ? UNKNOWN : text(`${p}${s.dst} = -${p}${s.dst}`);
   if (code === op.BPF_END) {
-    if (is64 || s.off !== 0 || (s.imm !== 16 && s.imm !== 32 && s.imm !== 64)) return UNKNOWN;
+    if (is64 || (s.imm !== 16 && s.imm !== 32 && s.imm !== 64)) return UNKNOWN;
     return text(`r${s.dst} = ${isX ? 'be' : 'le'}${s.imm} r${s.dst}`);
   }
   const sym = ALU_SYMBOL[code];

@@ -7,6 +7,7 @@
  */
 
 import * as op from './opcode.js';
+import { validateInsn } from './validate.js';
 
 /** Raw fields of one 8-byte slot. */
 export interface InsnSlot {
@@ -93,7 +94,6 @@ export type InsnView =
   | { kind: 'atomic'; size: 1 | 2 | 4 | 8; op: AtomicOp; fetch: boolean; dst: number; srcReg: number; off: number }
   | { kind: 'invalid'; reason: string };
 
-import { validateInsn } from './validate.js';
 
 /** Interprets an instruction; anything `validateInsn` rejects is `{kind:'invalid'}`. */
 export function classify(i: Insn): InsnView {

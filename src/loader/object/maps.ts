@@ -5,10 +5,11 @@
  */
 import { LoaderError } from '../errors.js';
 import type { Btf, BtfType } from '../btf/index.js';
-import { SHF, SHT, STV, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
+import { SHF, SHT, type ElfFile, type ElfSection } from '../elf/index.js';
 import { MAP_TYPE } from '../uapi/enums.js';
 import { parseBtfMapDef, skipModsAndTypedefs, type BtfMapDef } from './btfmaps.js';
 import { kconfigSize } from './externs.js';
+import { datasecLayout } from './datasec.js';
 import type { ExternSpec, GlobalVarSpec, MapOrigin, MapSpec } from './spec.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -101,19 +102,10 @@ export function collectMaps(ctx: MapContext): CollectedMaps {
 function btfMaps(ctx: MapContext): MapSpec[] {
   const sec = ctx.elf.section('.maps');
   if (!sec) return [];
-  const ds = datasec(ctx.btf, '.maps');
-  if (!ctx.btf || !ds) throw new LoaderError('OBJECT_MALFORMED', 'section .maps: no DATASEC .maps in BTF', { section: '.maps' });
+  const layout = datasecLayout(ctx.elf, ctx.btf, '.maps');
+  if (!ctx.btf || !layout) throw new LoaderError('OBJECT_MALFORMED', 'section .maps: no DATASEC .maps in BTF', { section: '.maps' });
   const btf = ctx.btf;
-  const vars = [...ds.vars].sort((a, b) => a.offset - b.offset);
-  return vars.map((vsi) => {
-    const v = btf.type(vsi.type);
-    if (v.kind !== 'VAR') throw new LoaderError('OBJECT_MALFORMED', `section .maps: DATASEC entry [${vsi.type}] is ${v.kind}, want VAR`, { section: '.maps', typeId: vsi.type, got: v.kind, want: 'VAR' });
-    const sym = ctx.elf.symbols.find((s) => s.shndx === sec.index && s.name === v.name);
-    if (!sym) throw new LoaderError('OBJECT_MALFORMED', `section .maps: map '${v.name}' has no ELF symbol`, { section: '.maps', symbol: v.name, offset: vsi.offset });
-    if (vsi.offset + vsi.size > sec.size) throw new LoaderError('OBJECT_MALFORMED', `section .maps: map '${v.name}' [${vsi.offset}, +${vsi.size}) past end of section (${sec.size})`, { section: '.maps', symbol: v.name, offset: vsi.offset });
-    const def = parseBtfMapDef(btf, v.name, v.type);
-    return fromDef(v.name, '.maps', vsi.offset, def);
-  });
+  return layout.vars.map((v) => fromDef(v.name, '.maps', v.offset, parseBtfMapDef(btf, v.name, v.typeId)));
 }
 
 /** Legacy `struct bpf_map_def` maps in SEC("maps") (refused by libbpf ≥ 1.0 at load, still described here). */
@@ -142,33 +134,18 @@ function legacyMaps(ctx: MapContext): MapSpec[] {
   });
 }
 
-function symbolHidden(elf: ElfFile, sectionIndex: number, name: string): boolean {
-  const s = elf.symbols.find((x: ElfSymbol) => x.shndx === sectionIndex && x.name === name);
-  return s !== undefined && (s.visibility === STV.HIDDEN || s.visibility === STV.INTERNAL);
-}
-
 function dataMap(ctx: MapContext, s: ElfSection, kind: DataKind, globals: GlobalVarSpec[]): MapSpec {
   const m = blankMap(internalMapName(ctx.objName, s.name), kind, s.name);
-  const ds = datasec(ctx.btf, s.name);
-  let mmapable = false;
-  if (ds && ctx.btf) {
-    for (const vsi of [...ds.vars].sort((a, b) => a.offset - b.offset)) {
-      const v = ctx.btf.type(vsi.type);
-      if (v.kind !== 'VAR') continue;
-      const hidden = symbolHidden(ctx.elf, s.index, v.name);
-      const linkage = hidden ? BTF_VAR_STATIC : v.linkage;
-      if (linkage !== BTF_VAR_STATIC) mmapable = true;
-      const sym = ctx.elf.symbols.find((x) => x.shndx === s.index && x.name === v.name);
-      globals.push({
-        name: v.name, section: s.name, offset: ds.size === 0 && sym ? sym.value : vsi.offset, size: vsi.size || (sym?.size ?? 0),
-        typeId: v.type, linkage: linkage === 0 ? 'static' : linkage === 1 ? 'global' : 'extern',
-      });
-    }
+  const layout = datasecLayout(ctx.elf, ctx.btf, s.name);
+  const linkages = ['static', 'global', 'extern'] as const;
+  for (const v of layout?.vars ?? []) {
+    globals.push({ name: v.name, section: s.name, offset: v.offset, size: v.size, typeId: v.typeId, linkage: linkages[v.linkage] ?? 'extern' });
   }
+  const mmapable = (layout?.vars ?? []).some((v) => v.linkage !== BTF_VAR_STATIC);
   Object.assign(m, {
     type: 'ARRAY', typeId: MAP_TYPE.ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1,
     flags: (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | (mmapable ? BPF_F_MMAPABLE : 0),
-    btfValueTypeId: ds ? ds.id : 0, mmapable, frozen: kind === 'rodata',
+    btfValueTypeId: layout ? layout.id : 0, mmapable, frozen: kind === 'rodata',
     initialValue: kind === 'bss' ? new Uint8Array(s.size) : s.data.slice(),
   });
   return m;
@@ -191,30 +168,31 @@ function structOpsMaps(ctx: MapContext): MapSpec[] {
   for (const secName of ['.struct_ops', '.struct_ops.link']) {
     const sec = ctx.elf.section(secName);
     if (!sec) continue;
-    const ds = datasec(ctx.btf, secName);
-    if (!ds || !ctx.btf) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: no DATASEC in BTF`, { section: secName });
+    const layout = datasecLayout(ctx.elf, ctx.btf, secName);
+    if (!layout || !ctx.btf) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: no DATASEC in BTF`, { section: secName });
     const btf = ctx.btf;
     const relos = ctx.elf.relocations.find((r) => r.target === sec.index)?.entries ?? [];
-    for (const vsi of [...ds.vars].sort((a, b) => a.offset - b.offset)) {
-      const v = btf.type(vsi.type);
-      if (v.kind !== 'VAR') continue;
+    for (const vsi of layout.vars) {
+      const v = { name: vsi.name, type: vsi.typeId };
       const st = skipModsAndTypedefs(btf, v.type);
       if (st.kind !== 'STRUCT') throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' is ${st.kind}, want STRUCT`, { section: secName, symbol: v.name, got: st.kind, want: 'STRUCT' });
       if (vsi.offset + vsi.size > sec.size) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' past end of section`, { section: secName, symbol: v.name, offset: vsi.offset });
-      const funcs: { member: string; prog: string }[] = [];
+      const funcs: { member: string; memberIndex: number; prog: string }[] = [];
       for (const r of relos) {
         if (r.offset < vsi.offset || r.offset >= vsi.offset + vsi.size) continue;
-        const member = st.members.find((mm) => mm.bitOffset / 8 === r.offset - vsi.offset);
+        const memberIndex = st.members.findIndex((mm) => mm.bitOffset / 8 === r.offset - vsi.offset);
+        const member = st.members[memberIndex];
         const sym = ctx.elf.symbols[r.symbol];
         const prog = ctx.funcAt(sym.shndx, sym.value) ?? sym.name;
         if (!member) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: relocation at ${r.offset} is not on a member of '${st.name}'`, { section: secName, symbol: v.name, offset: r.offset });
-        funcs.push({ member: member.name, prog });
+        funcs.push({ member: member.name, memberIndex, prog });
       }
       const m = blankMap(v.name, 'struct_ops', secName);
       Object.assign(m, {
         sectionOffset: vsi.offset, type: 'STRUCT_OPS', typeId: MAP_TYPE.STRUCT_OPS, keySize: 4, valueSize: vsi.size, maxEntries: 1,
-        flags: secName === '.struct_ops.link' ? BPF_F_LINK : 0, btfValueTypeId: st.id,
-        initialValue: sec.data.slice(vsi.offset, vsi.offset + vsi.size), structOps: { typeName: st.name, funcs },
+        // libbpf leaves btf_value_type_id 0: the kernel's struct_ops value type is found at load.
+        flags: secName === '.struct_ops.link' ? BPF_F_LINK : 0, btfValueTypeId: 0,
+        initialValue: sec.data.slice(vsi.offset, vsi.offset + vsi.size), structOps: { typeName: st.name, typeId: st.id, funcs },
       });
       out.push(m);
     }
@@ -229,10 +207,11 @@ function fillSlots(ctx: MapContext, maps: MapSpec[]): void {
   const rel = ctx.elf.relocations.find((r) => r.target === sec.index);
   if (!rel) return;
   const btf = ctx.btf;
-  const ds = datasec(btf, '.maps');
+  const layout = datasecLayout(ctx.elf, btf, '.maps');
+  const sizeAt = (offset: number) => layout?.vars.find((v) => v.offset === offset)?.size ?? 0;
   for (const r of rel.entries) {
     const where = { section: '.rel.maps', offset: r.offset };
-    const map = maps.find((m) => m.origin === 'btf' && r.offset >= m.sectionOffset && r.offset < m.sectionOffset + varSize(ds, m.sectionOffset));
+    const map = maps.find((m) => m.origin === 'btf' && r.offset >= m.sectionOffset && r.offset < m.sectionOffset + sizeAt(m.sectionOffset));
     if (!map) throw new LoaderError('OBJECT_MALFORMED', `.rel.maps: relocation at ${r.offset} is in no map definition`, where);
     const v = btf.type(btf.findByName(map.name, 'VAR') ?? 0);
     const def = v.kind === 'VAR' ? parseBtfMapDef(btf, map.name, v.type) : null;
@@ -253,8 +232,4 @@ function fillSlots(ctx: MapContext, maps: MapSpec[]): void {
     if (rel0 / 8 >= map.maxEntries) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} ≥ max_entries ${map.maxEntries}`, { ...where, symbol: map.name, got: rel0 / 8, want: `< ${map.maxEntries}` });
   }
   for (const m of maps) m.slots.sort((a, b) => a.index - b.index);
-}
-
-function varSize(ds: Extract<BtfType, { kind: 'DATASEC' }> | null, offset: number): number {
-  return ds?.vars.find((v) => v.offset === offset)?.size ?? 0;
 }

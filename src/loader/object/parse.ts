@@ -21,10 +21,10 @@ export interface ParseObjectOptions {
 
 const OBJ_NAME_MAX = 15;
 
-/** bpftool's object name for a file: basename up to the first '.', non-alnum → '_', ≤ 15 chars. */
+/** bpftool's object name for a file: basename without its last extension, non-alnum → '_', ≤ 15 chars. */
 export function objectNameFromPath(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
-  const dot = base.indexOf('.');
+  const dot = base.lastIndexOf('.');
   const stem = dot > 0 ? base.slice(0, dot) : base;
   return stem.replace(/[^A-Za-z0-9_]/g, '_').slice(0, OBJ_NAME_MAX);
 }
@@ -71,6 +71,13 @@ export function parseObject(bytes: Uint8Array, opts: ParseObjectOptions = {}): O
 
   const mains = funcs.filter((f) => f.section !== '.text');
   const programs = mains.map((f) => stage(`program '${f.name}'`, { section: f.section, symbol: f.name }, () => buildProgram(f, funcs, ext)));
+  // libbpf: a struct_ops program's expected_attach_type is the index of the member it implements.
+  for (const m of maps) {
+    for (const fn of m.structOps?.funcs ?? []) {
+      const p = programs.find((x) => x.name === fn.prog);
+      if (p) { p.structOps = { map: m.name, member: fn.member, memberIndex: fn.memberIndex }; p.expectedAttachTypeId = fn.memberIndex; }
+    }
+  }
   const subprograms = funcs.filter((f) => f.section === '.text').map(functionSpec);
 
   const spec: ObjectSpec = {
@@ -117,12 +124,13 @@ function buildProgram(main: Func, funcs: Func[], ext: BtfExt | null): ProgramSpe
     typeId: sec?.progTypeId ?? 0,
     expectedAttachType: sec?.expectedAttachType ?? null,
     expectedAttachTypeId: sec?.expectedAttachTypeId ?? 0,
+    structOps: null,
     attachTarget: sec?.attachTarget ?? null,
     attachBtfName: sec?.attachBtfName ?? null,
     sleepable: sec?.sleepable ?? false,
     xdpFrags: sec?.xdpFrags ?? false,
     usdt: sec?.usdt ?? false,
-    autoload: !main.section.startsWith('?'),
+    autoload: sec ? sec.autoload : !main.section.startsWith('?'),
     insns: linked.insns,
     linked: linked.linked,
     relocations: linked.relocations,

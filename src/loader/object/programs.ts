@@ -152,8 +152,8 @@ function classify(ctx: RelocContext, sec: ElfSection, fn: Func, slot: number, in
   }
   const dataMap = ctx.maps.find((m) => (m.origin === 'data' || m.origin === 'rodata' || m.origin === 'bss') && m.section === target.name);
   if (dataMap) {
+    // libbpf adds both (insn[1].imm = insn[0].imm + st_value) and checks nothing; neither do we.
     const offset = insn.imm + sym.value;
-    if (offset < 0 || offset > dataMap.valueSize) throw bad(`global data offset ${offset} outside ${target.name} (size ${dataMap.valueSize})`);
     return { kind: 'data', insn: slot, map: dataMap, offset };
   }
   throw new LoaderError('OBJECT_UNSUPPORTED', `section ${sec.name}: function '${fn.name}': insn ${slot}: relocation against '${sym.name}' in section ${target.name}, which is neither a map, global data nor code`, { ...where, pc: slot });

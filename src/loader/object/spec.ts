@@ -47,7 +47,10 @@ export interface ProgramSpec extends FunctionSpec {
   type: string | null;
   typeId: number;
   expectedAttachType: string | null;
+  /** For struct_ops programs libbpf puts the struct member index here. */
   expectedAttachTypeId: number;
+  /** struct_ops programs: the map and member whose function pointer they implement. */
+  structOps: { map: string; member: string; memberIndex: number } | null;
   /** Attach target from the section name ('do_unlinkat' for fentry/do_unlinkat), when it has one. */
   attachTarget: string | null;
   /** Name libbpf looks up in kernel BTF for the attach target (e.g. 'bpf_lsm_file_open'), when needed. */
@@ -114,7 +117,7 @@ export interface MapSpec {
   /** `.rodata*` and `.kconfig` maps: libbpf freezes them after the update. */
   frozen: boolean;
   /** struct_ops maps: value type name and function pointer members → program names. */
-  structOps: { typeName: string; funcs: { member: string; prog: string }[] } | null;
+  structOps: { typeName: string; typeId: number; funcs: { member: string; memberIndex: number; prog: string }[] } | null;
 }
 
 export interface GlobalVarSpec {

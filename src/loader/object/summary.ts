@@ -27,7 +27,7 @@ export interface MapSummary {
   inner: MapSummary | null;
   slots: { index: number; target: string; targetKind: string }[];
   initialValue: string | null;
-  structOps: { typeName: string; funcs: { member: string; prog: string }[] } | null;
+  structOps: { typeName: string; typeId: number; funcs: { member: string; memberIndex: number; prog: string }[] } | null;
 }
 
 export interface ObjectSummary {

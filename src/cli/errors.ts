@@ -1,0 +1,4 @@
+/** A command-line mistake (bad arguments, missing section): printed with the usage, exit 2. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
