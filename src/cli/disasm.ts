@@ -17,7 +17,7 @@ export interface SectionListing {
 export function listSections(elf: ElfFile, only?: string): SectionListing[] {
   const out: SectionListing[] = [];
   for (const sec of elf.sections) {
-    if (sec.type !== SHT.PROGBITS || (sec.flags & SHF.EXECINSTR) === 0) continue;
+    if (sec.type !== SHT.PROGBITS || (sec.flags & SHF.EXECINSTR) === 0 || sec.size === 0) continue; // llvm-objdump skips empty ones
     if (only !== undefined && sec.name !== only) continue;
     const symbols = elf.symbols.filter((s) => s.shndx === sec.index).map((s) => ({ name: s.name, value: s.value, type: s.type, bind: s.bind }));
     const opts = { symbols, sectionName: sec.name };
@@ -33,8 +33,8 @@ export function listSections(elf: ElfFile, only?: string): SectionListing[] {
   return out;
 }
 
-export function renderListing(listings: SectionListing[]): string {
-  const out: string[] = [];
+export function renderListing(listings: SectionListing[], file?: string): string {
+  const out: string[] = file === undefined ? [] : ['', `${file}:\tfile format elf64-bpf`];
   for (const l of listings) {
     out.push('', `Disassembly of section ${l.section}:`);
     for (const line of l.lines) {
@@ -51,6 +51,6 @@ export function runDisasm(file: string, opts: { json: boolean; section?: string 
   if (opts.section !== undefined && listings.length === 0) {
     throw new CliError(`no executable section named '${opts.section}' in ${file}`);
   }
-  out(opts.json ? JSON.stringify(listings, null, 2) : renderListing(listings));
+  out(opts.json ? JSON.stringify(listings, null, 2) : renderListing(listings, file));
   return 0;
 }

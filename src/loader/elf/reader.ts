@@ -238,16 +238,19 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
   for (let i = 0; i < count; i++) {
     const at = i * SYM_SIZE;
     const info = d.getUint8(at + 4);
-    const value = d.getBigUint64(at + 8, le);
-    const sz = d.getBigUint64(at + 16, le);
-    const details = { ...where, symbolIndex: i, offset: symtab.offset + at };
-    if (value > 0xffffffffn || sz > 0xffffffffn) {
-      throw malformed(`section ${symtab.name}: symbol ${i}: value ${value} or size ${sz} out of range`, { ...details, field: value > 0xffffffffn ? 'st_value' : 'st_size', got: (value > 0xffffffffn ? value : sz).toString() });
+    // u64 st_value and st_size, read as halves; BPF objects never need the high words.
+    const lo = le ? 0 : 4, hi = le ? 4 : 0;
+    const value = d.getUint32(at + 8 + lo, le);
+    const sz = d.getUint32(at + 16 + lo, le);
+    if (d.getUint32(at + 8 + hi, le) !== 0 || d.getUint32(at + 16 + hi, le) !== 0) {
+      const field = d.getUint32(at + 8 + hi, le) !== 0 ? 'st_value' : 'st_size';
+      throw malformed(`section ${symtab.name}: symbol ${i}: ${field} does not fit in 32 bits`, { section: symtab.name, symbolIndex: i, offset: symtab.offset + at, field });
     }
+    const details = { section: symtab.name, symbolIndex: i, offset: symtab.offset + at };
     out[i] = {
       index: i,
       name: readString(strtab, d.getUint32(at, le), `section ${symtab.name}: symbol ${i}`, details),
-      value: Number(value), size: Number(sz),
+      value, size: sz,
       bind: info >> 4, type: info & 0xf, visibility: d.getUint8(at + 5) & 0x3,
       shndx: d.getUint16(at + 6, le),
     };
@@ -272,28 +275,46 @@ function readRelocations(sections: ElfSection[], symbolCount: number, le: boolea
       throw malformed(`section ${s.name}: sh_info ${s.info} names no section`, { ...where, field: 'sh_info', got: s.info, want: `1..${sections.length - 1}` });
     }
     const target = sections[s.info];
-    const d = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
-    const entries: ElfRelocation[] = [];
-    for (let at = 0; at < s.size; at += entSize) {
-      const offset = d.getBigUint64(at, le);
-      const info = d.getBigUint64(at + 8, le);
-      const symbol = Number(info >> 32n);
-      const type = Number(info & 0xffffffffn);
-      const details = { ...where, offset: s.offset + at, target: target.name };
-      const typeName = RELOC_NAMES[type];
-      if (typeName === undefined) {
-        throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, { ...details, field: 'r_info', got: type });
-      }
-      if (symbol >= symbolCount) {
-        throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, { ...details, field: 'r_info', got: symbol, want: `< ${symbolCount}` });
-      }
-      const limit = target.type === SHT.NOBITS ? 0 : target.size;
-      if (offset >= BigInt(limit)) {
-        throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, { ...details, field: 'r_offset', got: offset.toString(), want: `< ${limit}` });
-      }
-      entries.push({ offset: Number(offset), type, typeName, symbol, addend: rela ? Number(d.getBigInt64(at + 16, le)) : 0 });
-    }
-    out.push({ index: s.index, name: s.name, target: s.info, entries });
+    // Debug sections carry most relocations and are rarely asked for: decode on first use.
+    let cache: ElfRelocation[] | undefined;
+    out.push({
+      index: s.index, name: s.name, target: s.info,
+      get entries(): ElfRelocation[] {
+        cache ??= readRelocEntries(s, target, entSize, rela, symbolCount, le);
+        return cache;
+      },
+    });
   }
   return out;
+}
+
+/**
+ * r_offset u64, r_info u64 (symbol << 32 | type), [r_addend i64]. Read as 32-bit halves:
+ * BigInt arithmetic per entry is what made this slow.
+ */
+function readRelocEntries(s: ElfSection, target: ElfSection, entSize: number, rela: boolean, symbolCount: number, le: boolean): ElfRelocation[] {
+  const d = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
+  const limit = target.type === SHT.NOBITS ? 0 : target.size;
+  const lo = le ? 0 : 4, hi = le ? 4 : 0;
+  const entries: ElfRelocation[] = new Array(s.size / entSize);
+  for (let at = 0, i = 0; at < s.size; at += entSize, i++) {
+    const offHi = d.getUint32(at + hi, le);
+    const offset = offHi * 0x100000000 + d.getUint32(at + lo, le);
+    const type = d.getUint32(at + 8 + lo, le);
+    const symbol = d.getUint32(at + 8 + hi, le);
+    const details = { section: s.name, offset: s.offset + at, target: target.name };
+    const typeName = RELOC_NAMES[type];
+    if (typeName === undefined) {
+      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, { ...details, field: 'r_info', got: type });
+    }
+    if (symbol >= symbolCount) {
+      throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, { ...details, field: 'r_info', got: symbol, want: `< ${symbolCount}` });
+    }
+    if (offHi !== 0 || offset >= limit) {
+      throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, { ...details, field: 'r_offset', got: offset, want: `< ${limit}` });
+    }
+    const addend = rela ? d.getInt32(at + 16 + hi, le) * 0x100000000 + d.getUint32(at + 16 + lo, le) : 0;
+    entries[i] = { offset, type, typeName, symbol, addend };
+  }
+  return entries;
 }

@@ -42,10 +42,13 @@ export function decodeSlot(bytes: Uint8Array, at: number, order: ByteOrder): Ins
  */
 export function decodeAt(bytes: Uint8Array, at: number, order: ByteOrder): Insn | null {
   const first = decodeSlot(bytes, at, order);
-  if (first.opcode !== OP_LD_IMM64) return { ...first, width: 1 };
+  // Object literals with one fixed shape keep property access monomorphic (no spreads).
+  if (first.opcode !== OP_LD_IMM64) {
+    return { opcode: first.opcode, dst: first.dst, src: first.src, off: first.off, imm: first.imm, width: 1 };
+  }
   if (at + 2 * INSN_SIZE > bytes.length) return null;
   const next = decodeSlot(bytes, at + INSN_SIZE, order);
-  return { ...first, width: 2, imm64: joinImm64(first.imm, next.imm), next };
+  return { opcode: first.opcode, dst: first.dst, src: first.src, off: first.off, imm: first.imm, width: 2, imm64: joinImm64(first.imm, next.imm), next };
 }
 
 /**

@@ -5,11 +5,11 @@
  * externs → maps → relocations → per-program linking, func/line info and CO-RE records.
  */
 import { LoaderError } from '../errors.js';
-import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.js';
+import { parseBtf, parseBtfExt, type Btf, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from '../btf/index.js';
 import { parseElf, type ElfFile } from '../elf/index.js';
 import { collectExterns } from './externs.js';
 import { collectMaps } from './maps.js';
-import { attachRelocations, collectFunctions, linkProgram, type Func } from './programs.js';
+import { attachRelocations, collectFunctions, functionsByStart, linkProgram, type Func } from './programs.js';
 import { matchSection } from './sections.js';
 import { detectFeatures } from './features.js';
 import type { BtfSummary, ObjectSpec, ProgramSpec } from './spec.js';
@@ -64,13 +64,15 @@ export function parseObject(bytes: Uint8Array, opts: ParseObjectOptions = {}): O
   const ext: BtfExt | null = extSec && btf ? stage('section .BTF.ext', { section: '.BTF.ext' }, () => parseBtfExt(extSec.data, btf)) : null;
 
   const funcs = collectFunctions(elf);
+  const extIndex = ext ? { funcs: new RecordIndex(ext.funcInfo), lines: new RecordIndex(ext.lineInfo), relos: new RecordIndex(ext.coreRelos) } : null;
   const externs = stage('collect externs', {}, () => collectExterns(elf.symbols, btf));
   const funcAt = (sectionIndex: number, offset: number) => funcs.find((f) => f.sectionIndex === sectionIndex && f.offset === offset)?.name;
   const { maps, globals } = stage('init maps', {}, () => collectMaps({ elf, btf, objName: name, externs, funcAt }));
   attachRelocations(funcs, { elf, maps, externs });
 
   const mains = funcs.filter((f) => f.section !== '.text');
-  const programs = mains.map((f) => stage(`program '${f.name}'`, { section: f.section, symbol: f.name }, () => buildProgram(f, funcs, ext)));
+  const byStart = functionsByStart(funcs);
+  const programs = mains.map((f) => stage(`program '${f.name}'`, { section: f.section, symbol: f.name }, () => buildProgram(f, byStart, extIndex)));
   // libbpf: a struct_ops program's expected_attach_type is the index of the member it implements.
   for (const m of maps) {
     for (const fn of m.structOps?.funcs ?? []) {
@@ -88,11 +90,38 @@ export function parseObject(bytes: Uint8Array, opts: ParseObjectOptions = {}): O
   return spec;
 }
 
+/** BTF.ext records of each section sorted by byte offset, for range lookups per function. */
+class RecordIndex<R extends { insnOff: number }> {
+  readonly #bySection = new Map<string, R[]>();
+  constructor(sections: { section: string; records: R[] }[]) {
+    for (const s of sections) {
+      const list = this.#bySection.get(s.section) ?? [];
+      list.push(...s.records);
+      this.#bySection.set(s.section, list);
+    }
+    for (const list of this.#bySection.values()) list.sort((a, b) => a.insnOff - b.insnOff);
+  }
+  /** Records with lo <= insnOff < hi, in offset order. */
+  *range(section: string, lo: number, hi: number): Generator<R> {
+    const list = this.#bySection.get(section);
+    if (!list) return;
+    let a = 0, b = list.length;
+    while (a < b) { const m = (a + b) >> 1; if (list[m].insnOff < lo) a = m + 1; else b = m; }
+    for (let i = a; i < list.length && list[i].insnOff < hi; i++) yield list[i];
+  }
+}
+
+interface ExtIndex {
+  funcs: RecordIndex<FuncInfoRecord>;
+  lines: RecordIndex<LineInfoRecord>;
+  relos: RecordIndex<CoreReloRecord>;
+}
+
 function functionSpec(f: Func) {
   return { name: f.name, section: f.section, sectionIndex: f.sectionIndex, offset: f.offset, slots: f.slots, global: f.global };
 }
 
-function buildProgram(main: Func, funcs: Func[], ext: BtfExt | null): ProgramSpec {
+function buildProgram(main: Func, funcs: ReadonlyMap<number, Func>, ext: ExtIndex | null): ProgramSpec {
   const sec = matchSection(main.section);
   const linked = linkProgram(main, funcs);
   const funcInfo: ProgramSpec['funcInfo'] = [];
@@ -103,15 +132,9 @@ function buildProgram(main: Func, funcs: Func[], ext: BtfExt | null): ProgramSpe
       // Records are byte offsets within the ELF section; keep those inside this function, rebased.
       const lo = func.offset, hi = func.offset + func.slots * 8;
       const rebase = (off: number) => off / 8 - func.secInsnOff + start;
-      for (const r of ext.funcInfo.find((s) => s.section === func.section)?.records ?? []) {
-        if (r.insnOff >= lo && r.insnOff < hi) funcInfo.push({ insn: rebase(r.insnOff), typeId: r.typeId });
-      }
-      for (const r of ext.lineInfo.find((s) => s.section === func.section)?.records ?? []) {
-        if (r.insnOff >= lo && r.insnOff < hi) lineInfo.push({ insn: rebase(r.insnOff), fileNameOff: r.fileNameOff, lineOff: r.lineOff, line: r.line, column: r.column });
-      }
-      for (const r of ext.coreRelos.find((s) => s.section === func.section)?.records ?? []) {
-        if (r.insnOff >= lo && r.insnOff < hi) coreRelos.push({ insn: rebase(r.insnOff), typeId: r.typeId, accessStr: r.accessStr, kind: r.kind });
-      }
+      for (const r of ext.funcs.range(func.section, lo, hi)) funcInfo.push({ insn: rebase(r.insnOff), typeId: r.typeId });
+      for (const r of ext.lines.range(func.section, lo, hi)) lineInfo.push({ insn: rebase(r.insnOff), fileNameOff: r.fileNameOff, lineOff: r.lineOff, line: r.line, column: r.column });
+      for (const r of ext.relos.range(func.section, lo, hi)) coreRelos.push({ insn: rebase(r.insnOff), typeId: r.typeId, accessStr: r.accessStr, kind: r.kind });
     }
   }
   const helpers = new Set<number>();

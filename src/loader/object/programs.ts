@@ -10,7 +10,7 @@
  */
 import { LoaderError } from '../errors.js';
 import { decodeInsns, type Insn } from '../isa/index.js';
-import { SHF, SHT, STB, STT, type ElfFile, type ElfSection } from '../elf/index.js';
+import { SHF, SHT, STB, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
 import type { FunctionSpec, RelocSpec } from './spec.js';
 import type { MapSpec, ExternSpec } from './spec.js';
 
@@ -44,12 +44,18 @@ export function isExecSection(s: ElfSection): boolean {
 /** Collects every function of every executable section, sorted by (section index, offset). */
 export function collectFunctions(elf: ElfFile): Func[] {
   const out: Func[] = [];
+  const funcSyms = new Map<number, ElfSymbol[]>();
+  for (const s of elf.symbols) {
+    if (s.type !== STT.FUNC) continue;
+    const list = funcSyms.get(s.shndx);
+    if (list) list.push(s); else funcSyms.set(s.shndx, [s]);
+  }
   for (const sec of elf.sections) {
     if (!isExecSection(sec)) continue;
     if (sec.size % INSN_SIZE !== 0) {
       throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: size ${sec.size} is not a multiple of 8`, { section: sec.name, got: sec.size });
     }
-    const syms = elf.symbols.filter((s) => s.shndx === sec.index && s.type === STT.FUNC);
+    const syms = funcSyms.get(sec.index) ?? [];
     for (const sym of syms) {
       const where = { section: sec.name, symbol: sym.name, offset: sym.value };
       if (sym.value % INSN_SIZE !== 0 || sym.size % INSN_SIZE !== 0) {
@@ -97,6 +103,8 @@ export interface RelocContext {
 /** Classifies every relocation of the executable sections and attaches it to its function. */
 export function attachRelocations(funcs: Func[], ctx: RelocContext): void {
   const { elf } = ctx;
+  const bySection = new Map<number, Func[]>();
+  for (const f of funcs) { const l = bySection.get(f.sectionIndex); if (l) l.push(f); else bySection.set(f.sectionIndex, [f]); }
   for (const rel of elf.relocations) {
     const sec = elf.sections[rel.target];
     if (!isExecSection(sec)) continue;
@@ -104,7 +112,7 @@ export function attachRelocations(funcs: Func[], ctx: RelocContext): void {
       const sym = elf.symbols[r.symbol];
       const where = { section: sec.name, symbol: sym.name, offset: r.offset };
       if (r.offset % INSN_SIZE !== 0) throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation offset ${r.offset} is not instruction-aligned`, where);
-      const fn = funcs.find((f) => f.sectionIndex === sec.index && r.offset >= f.offset && r.offset < f.offset + f.slots * INSN_SIZE);
+      const fn = funcContaining(bySection.get(sec.index) ?? [], r.offset);
       if (!fn) throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation at ${r.offset} is outside every function`, where);
       const slot = (r.offset - fn.offset) / INSN_SIZE;
       const idx = fn.slotToInsn[slot];
@@ -114,6 +122,14 @@ export function attachRelocations(funcs: Func[], ctx: RelocContext): void {
     }
   }
   for (const f of funcs) f.relocs.sort((a, b) => a.insn - b.insn);
+}
+
+/** The function (of one section, sorted by offset) whose byte range holds `offset`. */
+function funcContaining(sorted: Func[], offset: number): Func | undefined {
+  let a = 0, b = sorted.length;
+  while (a < b) { const m = (a + b) >> 1; if (sorted[m].offset <= offset) a = m + 1; else b = m; }
+  const f = sorted[a - 1];
+  return f && offset < f.offset + f.slots * INSN_SIZE ? f : undefined;
 }
 
 function classify(ctx: RelocContext, sec: ElfSection, fn: Func, slot: number, insn: Insn, symIndex: number, where: Record<string, unknown>): FuncReloc {
@@ -167,30 +183,33 @@ export interface LinkedProgram {
   placed: { func: Func; start: number }[];
 }
 
+/** Functions keyed by sectionIndex * 2^32 + first slot, for linkProgram. */
+export function functionsByStart(funcs: Func[]): Map<number, Func> {
+  return new Map(funcs.map((f) => [f.sectionIndex * 0x100000000 + f.secInsnOff, f]));
+}
+
 /** Links a program with the subprograms it reaches, libbpf-style (depth-first, first reference order). */
-export function linkProgram(main: Func, funcs: Func[]): LinkedProgram {
+export function linkProgram(main: Func, funcByStart: ReadonlyMap<number, Func>): LinkedProgram {
   const out: Insn[] = [];
   const relocations: RelocSpec[] = [];
   const placed: { func: Func; start: number }[] = [];
   const startOf = new Map<Func, number>();
+  const insnBase = new Map<Func, number>();
   let nextSlot = 0;
 
   const append = (f: Func): number => {
     const start = nextSlot;
     startOf.set(f, start);
+    insnBase.set(f, out.length);
     placed.push({ func: f, start });
-    for (const insn of f.insns) out.push({ ...insn });
+    for (const insn of f.insns) out.push(insn); // shared, immutable; patched slots get new objects
     nextSlot += f.slots;
     return start;
   };
-  const outIndexOf = (start: number, f: Func, slot: number) => {
-    // out[] holds whole instructions; compute the index from the function's own slot map.
-    let base = 0;
-    for (const p of placed) { if (p.func === f) break; base += p.func.insns.length; }
-    return base + f.slotToInsn[slot];
-  };
+  // out[] holds whole instructions (ld_imm64 is one); map a function's slot to its index there.
+  const outIndexOf = (f: Func, slot: number) => insnBase.get(f)! + f.slotToInsn[slot];
   const findSub = (sectionIndex: number, secInsn: number, from: Func, slot: number): Func => {
-    const sub = funcs.find((f) => f.sectionIndex === sectionIndex && f.secInsnOff === secInsn);
+    const sub = funcByStart.get(sectionIndex * 0x100000000 + secInsn);
     if (!sub) {
       throw new LoaderError('OBJECT_MALFORMED', `function '${from.name}': insn ${slot}: call target ${secInsn} is not the start of a function`, { section: from.section, symbol: from.name, pc: slot, got: secInsn });
     }
@@ -225,7 +244,7 @@ export function linkProgram(main: Func, funcs: Func[]): LinkedProgram {
           relocations.push(...relocsOf(sub, subStart, []));
           visit(sub);
         }
-        const idx = outIndexOf(start, f, slot);
+        const idx = outIndexOf(f, slot);
         const imm = subStart - (start + slot) - 1;
         out[idx] = withCallTarget(out[idx], imm, kind === 'subprog_addr');
         relocations.push({ kind, insn: start + slot, target: sub.name, targetInsn: subStart });
@@ -238,9 +257,8 @@ export function linkProgram(main: Func, funcs: Func[]): LinkedProgram {
   relocations.push(...relocsOf(main, 0, []));
   visit(main);
   // libbpf order: main's relocations sorted by insn, then each appended subprogram's in append order.
-  const order = new Map(placed.map((p, i) => [p.start, i]));
-  const owner = (insn: number) => { let o = 0; for (const p of placed) if (p.start <= insn) o = p.start; return order.get(o)!; };
-  relocations.sort((a, b) => owner(a.insn) - owner(b.insn) || a.insn - b.insn);
+  // Functions are placed in append order at increasing starts, so slot order is owner order.
+  relocations.sort((a, b) => a.insn - b.insn);
   return {
     insns: out,
     linked: placed.slice(1).map((p) => ({ name: p.func.name, start: p.start, slots: p.func.slots })),
