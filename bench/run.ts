@@ -29,16 +29,4 @@ line(o.name, o.ours_ms, o.peer, o.peer_ms, o.target, o.ok);
 if (o.note) console.log(`      ${o.note}`);
 rows.push({ ...o });
 
-try {
-  const { benchGen } = (await import('./gen.js')) as { benchGen?: (root: string) => Promise<Record<string, unknown>[]> | Record<string, unknown>[] };
-  if (benchGen) {
-    for (const g of await benchGen(root)) {
-      console.log(`      ${JSON.stringify(g)}`);
-      rows.push(g);
-    }
-  }
-} catch (e) {
-  if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-}
-
 console.log(JSON.stringify({ bench: rows }, null, 2));

@@ -6,7 +6,7 @@
 import type { Btf } from '../btf/index.js';
 import type { ObjectSpec } from '../object/index.js';
 import { btfAlignOf, btfDecl } from './lskel-decl.js';
-import { attachFor, mapIdent, mmapSize, sanitizeIdent, type LskelMap, type LskelProg, type LskelVar } from './lskel.js';
+import { attachFor, mapIdent, mmapSize, sanitizeIdent, type LskelFlavour, type LskelMap, type LskelProg, type LskelVar } from './lskel.js';
 
 const DATASEC_PREFIXES = ['.data', '.rodata', '.bss', '.kconfig'];
 const BPF_F_RDONLY_PROG = 0x80;
@@ -59,19 +59,30 @@ function lskelVar(btf: Btf, v: RawVar, stripMods: boolean): LskelVar {
   };
 }
 
+export interface LskelObjectOptions {
+  /**
+   * 'bpftool-7.1' (libbpf 1.1) sets BPF_F_MMAPABLE on every internal map; 'v1.7' (default) only
+   * on those with a non-static variable (ObjectSpec's `mmapable`).
+   */
+  flavour?: LskelFlavour;
+  pageSize?: number;
+}
+
 /** Skeleton maps in object order (internal maps bpftool cannot name are left out, as bpftool does). */
-export function lskelMapsFromObject(spec: ObjectSpec, btf: Btf | null, pageSize = 4096): LskelMap[] {
+export function lskelMapsFromObject(spec: ObjectSpec, btf: Btf | null, opts: LskelObjectOptions = {}): LskelMap[] {
+  const pageSize = opts.pageSize ?? 4096;
   const out: LskelMap[] = [];
   for (const m of spec.maps) {
     const internal = m.origin === 'data' || m.origin === 'rodata' || m.origin === 'bss' || m.origin === 'kconfig';
     const ident = mapIdent(m.name, internal);
     if (ident === null) continue;
-    if (!internal || !m.mmapable || !btf) {
+    const mmapable = opts.flavour === 'bpftool-7.1' ? internal : internal && m.mmapable;
+    if (!mmapable) {
       out.push({ name: m.name, ident, mmap: null });
       continue;
     }
-    const ds = findDatasec(btf, ident);
-    const vars = ds ? datasecVars(spec, btf, ds.name).map((v) => lskelVar(btf, v, ds.name !== '.kconfig')) : [];
+    const ds = btf ? findDatasec(btf, ident) : null;
+    const vars = ds && btf ? datasecVars(spec, btf, ds.name).map((v) => lskelVar(btf, v, ds.name !== '.kconfig')) : [];
     out.push({
       name: m.name,
       ident,

@@ -1,0 +1,386 @@
+/*
+ * Kernel runner for generated loaders (bpfsign tests).
+ *
+ *   runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...
+ *
+ * Does what a light skeleton's bpf_load_and_run does (loader map create + update + freeze,
+ * loader program load as BPF_PROG_TYPE_SYSCALL with fd_array = {map}, BPF_PROG_RUN with the
+ * skeleton ctx), then inspects every map and program fd the loader wrote into the ctx with
+ * BPF_OBJ_GET_INFO_BY_FD and prints one JSON object on stdout:
+ *
+ *   {"stage":..., "errno":..., "retval":..., "maps":[...], "progs":[...],
+ *    "fds_before":N, "fds_after":N, "leaked_fds":N}
+ *
+ * "stage" is "ok" or the step that failed. --max sets a map's max_entries override in the
+ * ctx, --init points its initial_value at the bytes of FILE. Exit status is 0 when the output
+ * was printed (whatever the kernel said), 2 on usage/IO errors.
+ */
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OBJS 1024
+
+struct ctx_hdr {
+	__u32 sz, flags, log_level, log_size;
+	__u64 log_buf;
+};
+
+struct map_desc {
+	int map_fd;
+	__u32 max_entries;
+	__u64 initial_value;
+};
+
+static long sys_bpf(int cmd, void *attr, unsigned int size)
+{
+	return syscall(__NR_bpf, cmd, attr, size);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			unsigned char *nb;
+
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+static void json_name(const char *s, size_t max)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void hex(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	putchar('"');
+}
+
+/* Frozen iff rewriting element 0 with its own value fails with EPERM (arrays only). */
+static void map_contents(int fd, const struct bpf_map_info *info)
+{
+	union bpf_attr a;
+	size_t vsz = info->value_size, total = (size_t)vsz * info->max_entries;
+	unsigned char *val;
+	__u32 key;
+	int frozen = -1;
+
+	if (info->type != BPF_MAP_TYPE_ARRAY || info->key_size != 4 || total > (1u << 20) || vsz == 0) {
+		printf(",\"frozen\":null,\"contents\":null");
+		return;
+	}
+	val = calloc(1, total);
+	if (!val) {
+		printf(",\"frozen\":null,\"contents\":null");
+		return;
+	}
+	for (key = 0; key < info->max_entries; key++) {
+		memset(&a, 0, sizeof(a));
+		a.map_fd = fd;
+		a.key = (unsigned long)&key;
+		a.value = (unsigned long)(val + (size_t)key * vsz);
+		if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
+			break;
+	}
+	key = 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (unsigned long)&key;
+	a.value = (unsigned long)val;
+	a.flags = BPF_ANY;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0)
+		frozen = errno == EPERM ? 1 : -errno;
+	else
+		frozen = 0;
+	if (frozen < 0)
+		printf(",\"frozen\":null,\"update_errno\":%d", -frozen);
+	else
+		printf(",\"frozen\":%s", frozen ? "true" : "false");
+	printf(",\"contents\":");
+	hex(val, total);
+	free(val);
+}
+
+static void print_map(int i, int fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+
+	printf("%s{\"index\":%d,\"fd\":%d", i ? "," : "", i, fd);
+	if (fd <= 0) {
+		printf("}");
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
+		printf(",\"info_errno\":%d}", errno);
+		return;
+	}
+	printf(",\"name\":");
+	json_name(info.name, sizeof(info.name));
+	printf(",\"type\":%u,\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"flags\":%u,\"btf_id\":%u",
+	       info.type, info.key_size, info.value_size, info.max_entries, info.map_flags, info.btf_id);
+	map_contents(fd, &info);
+	printf("}");
+}
+
+static void print_prog(int i, int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+
+	printf("%s{\"index\":%d,\"fd\":%d", i ? "," : "", i, fd);
+	if (fd <= 0) {
+		printf("}");
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
+		printf(",\"info_errno\":%d}", errno);
+		return;
+	}
+	printf(",\"name\":");
+	json_name(info.name, sizeof(info.name));
+	printf(",\"type\":%u,\"xlated_prog_len\":%u,\"jited_prog_len\":%u,\"tag\":", info.type, info.xlated_prog_len,
+	       info.jited_prog_len);
+	hex(info.tag, sizeof(info.tag));
+	printf(",\"nr_map_ids\":%u,\"btf_id\":%u}", info.nr_map_ids, info.btf_id);
+}
+
+static int fail_usage(const char *msg)
+{
+	fprintf(stderr, "runner: %s\nusage: runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...\n", msg);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const char license[] = "Dual BSD/GPL";
+	unsigned char *insns, *data, *ctx;
+	size_t insns_sz, data_sz, ctx_sz;
+	struct ctx_hdr *hdr;
+	struct map_desc *maps;
+	int *progs;
+	int nr_maps, nr_progs, i, map_fd = -1, prog_fd = -1, key = 0, fds_before, fds_after, err = 0;
+	const char *stage = "ok";
+	union bpf_attr a;
+	__u32 retval = 0;
+	char log[4096];
+
+	if (argc < 5)
+		return fail_usage("missing arguments");
+	insns = read_file(argv[1], &insns_sz);
+	data = read_file(argv[2], &data_sz);
+	if (!insns || !data)
+		return fail_usage("cannot read insns/data");
+	nr_maps = atoi(argv[3]);
+	nr_progs = atoi(argv[4]);
+	if (nr_maps < 0 || nr_progs < 0 || nr_maps > MAX_OBJS || nr_progs > MAX_OBJS || insns_sz % 8)
+		return fail_usage("bad counts or insns size");
+
+	ctx_sz = sizeof(struct ctx_hdr) + nr_maps * sizeof(struct map_desc) + nr_progs * sizeof(int);
+	ctx = calloc(1, ctx_sz + 8);
+	if (!ctx)
+		return fail_usage("out of memory");
+	hdr = (struct ctx_hdr *)ctx;
+	maps = (struct map_desc *)(ctx + sizeof(*hdr));
+	progs = (int *)(ctx + sizeof(*hdr) + nr_maps * sizeof(struct map_desc));
+	hdr->sz = ctx_sz;
+
+	for (i = 5; i < argc; i++) {
+		if (!strcmp(argv[i], "--max") && i + 2 < argc) {
+			int idx = atoi(argv[i + 1]);
+
+			if (idx < 0 || idx >= nr_maps)
+				return fail_usage("--max index out of range");
+			maps[idx].max_entries = strtoul(argv[i + 2], NULL, 0);
+			i += 2;
+		} else if (!strcmp(argv[i], "--init") && i + 2 < argc) {
+			int idx = atoi(argv[i + 1]);
+			size_t n;
+			unsigned char *img;
+			void *page;
+
+			if (idx < 0 || idx >= nr_maps)
+				return fail_usage("--init index out of range");
+			img = read_file(argv[i + 2], &n);
+			if (!img)
+				return fail_usage("cannot read --init file");
+			page = mmap(NULL, n + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (page == MAP_FAILED)
+				return fail_usage("mmap failed");
+			memcpy(page, img, n);
+			free(img);
+			maps[idx].initial_value = (unsigned long)page;
+			i += 2;
+		} else {
+			return fail_usage("unknown option");
+		}
+	}
+
+	fds_before = count_fds();
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = data_sz;
+	a.max_entries = 1;
+	strcpy(a.map_name, "__loader.map");
+	map_fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+	if (map_fd < 0) {
+		stage = "map_create";
+		err = errno;
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map_fd;
+	a.key = (unsigned long)&key;
+	a.value = (unsigned long)data;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0) {
+		stage = "map_update";
+		err = errno;
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map_fd;
+	if (sys_bpf(BPF_MAP_FREEZE, &a, sizeof(a)) < 0) {
+		stage = "map_freeze";
+		err = errno;
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SYSCALL;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = insns_sz / 8;
+	a.license = (unsigned long)license;
+	a.prog_flags = BPF_F_SLEEPABLE;
+	strcpy(a.prog_name, "__loader.prog");
+	a.fd_array = (unsigned long)&map_fd;
+	prog_fd = sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog_fd < 0) {
+		err = errno;
+		/* retry with a verifier log for the report */
+		log[0] = 0;
+		a.log_buf = (unsigned long)log;
+		a.log_size = sizeof(log);
+		a.log_level = 1;
+		prog_fd = sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+		stage = "loader_load";
+		if (prog_fd >= 0) {
+			close(prog_fd);
+			prog_fd = -1;
+		}
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = prog_fd;
+	a.test.ctx_in = (unsigned long)ctx;
+	a.test.ctx_size_in = ctx_sz;
+	if (sys_bpf(BPF_PROG_TEST_RUN, &a, sizeof(a)) < 0) {
+		stage = "loader_run";
+		err = errno;
+		goto out;
+	}
+	retval = a.test.retval;
+	if ((int)retval < 0) {
+		stage = "loader_retval";
+		err = -(int)retval;
+	}
+out:
+	if (map_fd >= 0)
+		close(map_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	printf("{\"stage\":\"%s\",\"errno\":%d,\"retval\":%d", stage, err, (int)retval);
+	if (!strcmp(stage, "loader_load")) {
+		size_t n = strlen(log);
+
+		printf(",\"log_tail\":");
+		json_name(n > 600 ? log + n - 600 : log, 600);
+	}
+	printf(",\"maps\":[");
+	for (i = 0; i < nr_maps; i++)
+		print_map(i, maps[i].map_fd);
+	printf("],\"progs\":[");
+	for (i = 0; i < nr_progs; i++)
+		print_prog(i, progs[i]);
+	printf("]");
+	for (i = 0; i < nr_maps; i++)
+		if (maps[i].map_fd > 0)
+			close(maps[i].map_fd);
+	for (i = 0; i < nr_progs; i++)
+		if (progs[i] > 0)
+			close(progs[i]);
+	fds_after = count_fds();
+	printf(",\"fds_before\":%d,\"fds_after\":%d,\"leaked_fds\":%d}\n", fds_before, fds_after, fds_after - fds_before);
+	return 0;
+}
