@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isLoaderError } from '../loader/errors.js';
 import { runInspect } from './inspect.js';
 import { runDisasm } from './disasm.js';
+import { runBtf } from './btf.js';
 import { CliError } from './errors.js';
 
 const USAGE = `usage: bpfsign <command> [options]
@@ -14,6 +15,7 @@ const USAGE = `usage: bpfsign <command> [options]
 commands:
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
+  btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
   help                                   this text
 `;
 
@@ -33,6 +35,11 @@ export function main(argv: string[]): number {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, section: { type: 'string' } } });
       if (positionals.length !== 1) throw new CliError('disasm takes exactly one object file');
       return runDisasm(positionals[0], { json: values.json ?? false, section: values.section }, out);
+    }
+    case 'btf': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, base: { type: 'string' } } });
+      if (positionals.length !== 1) throw new CliError('btf takes exactly one file');
+      return runBtf(positionals[0], { json: values.json ?? false, base: values.base }, out);
     }
     case undefined: case 'help': case '--help': case '-h':
       out(USAGE);

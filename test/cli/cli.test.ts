@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allObjects, hasTool, ROOT, FIXTURES } from '../support/objects.js';
@@ -89,4 +89,16 @@ describe('bpfsign inspect', () => {
     assert.equal(run('inspect', '/nonexistent.o').status, 2);
     assert.equal(run('frobnicate').status, 2);
   });
+});
+
+describe('bpfsign btf', { skip: hasTool('bpftool') ? false : 'bpftool not installed (scripts/install-deps.sh)' }, () => {
+  for (const file of [join(FIXTURES, 'obj/core.clang-eb.o'), join(FIXTURES, 'obj/ksyms.clang-el.o'), '/sys/kernel/btf/vmlinux']) {
+    it(`prints what bpftool btf dump prints for ${file}`, (t) => {
+      if (file.startsWith('/sys') && !existsSync(file)) { t.skip('no vmlinux BTF on this machine'); return; }
+      const ours = run('btf', file);
+      assert.equal(ours.status, 0, ours.stderr);
+      const theirs = execFileSync('bpftool', ['btf', 'dump', 'file', file, 'format', 'raw'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      assert.ok(ours.stdout === theirs || ours.stdout === theirs + '\n', 'output differs from bpftool');
+    });
+  }
 });

@@ -100,6 +100,8 @@ interface BlockCtx {
   btf: Btf;
   block: string;
   minSize: number;
+  /** Strings already decoded, by offset: line_info records repeat file names and lines. */
+  strings: Map<number, string>;
 }
 
 function str(ctx: BlockCtx, off: number, field: string, at: number): string {
@@ -108,7 +110,12 @@ function str(ctx: BlockCtx, off: number, field: string, at: number): string {
       field, offset: at, got: off, want: `< ${ctx.btf.strings.endOff}`,
     });
   }
-  return ctx.btf.strings.get(off);
+  let v = ctx.strings.get(off);
+  if (v === undefined) {
+    v = ctx.btf.strings.get(off);
+    ctx.strings.set(off, v);
+  }
+  return v;
 }
 
 function typeRef(ctx: BlockCtx, id: number, at: number): number {
@@ -224,7 +231,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
     }
   }
   layout.uncovered = uncoveredBytes(bytes.subarray(hdrLen), blocks.filter((b) => b[2] > 0).map((b) => [b[1], b[1] + b[2]]));
-  const ctx = (block: string, minSize: number): BlockCtx => ({ bytes, dv, le, btf, block, minSize });
+  const seen = new Map<number, string>();
+  const ctx = (block: string, minSize: number): BlockCtx => ({ bytes, dv, le, btf, block, minSize, strings: seen });
 
   const fctx = ctx('func_info', FUNC_INFO_MIN_SIZE);
   const fi = parseBlock(fctx, hdrLen + layout.funcInfoOff, layout.funcInfoLen, (p, rs) => {

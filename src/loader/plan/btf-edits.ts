@@ -220,7 +220,7 @@ export function hiddenSubprograms(elf: ElfFile): string[] {
   const text = elf.sections.find((s) => s.name === '.text');
   if (!text) return [];
   return elf.symbols
-    .filter((s) => s.shndx === text.index && s.type === STT_FUNC && s.bind === STB_GLOBAL && (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL))
+    .filter((s) => s.shndx === text.index && s.type === STT_FUNC && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL))
     .map((s) => s.name);
 }
 
