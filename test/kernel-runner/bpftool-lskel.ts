@@ -2,7 +2,7 @@
  * Test support: run Debian's `bpftool gen skeleton -L` and read back what it embedded
  * (opts_data / opts_insn bytes and the mmapable maps' initial images).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
 import { hasTool } from '../support/objects.js';
 
@@ -75,9 +75,4 @@ export function lskelParts(header: string): BpftoolLskelParts {
     images.set(m[1], decodeCString(header.slice(start, header.indexOf('"', start))));
   }
   return { data: literalAfter(header, 'opts.data = (void *)"'), insns: literalAfter(header, 'opts.insns = (void *)"'), images };
-}
-
-/** Write nothing, just compile-check helper: run a command and return stdout (throws on failure). */
-export function run(cmd: string, args: string[], cwd?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', cwd, maxBuffer: 64 << 20 });
 }

@@ -3,7 +3,7 @@
  * kernel. Everything is built with gcc in one temporary directory per process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/objects.js';
@@ -37,7 +37,11 @@ export function opaqueTypes(btf: Btf | null, maps: LskelMap[]): string {
 
 let workDir: string | undefined;
 export function work(): string {
-  workDir ??= mkdtempSync(join(tmpdir(), 'bpfsign-kr-'));
+  if (!workDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-kr-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    workDir = dir;
+  }
   return workDir;
 }
 

@@ -1,0 +1,123 @@
+/**
+ * Decodes a DER ContentInfo/SignedData into plain data, field by field, so both the verifier and
+ * tests (and `inspect`) can see exactly what a signature contains. Throws
+ * VerificationError('MALFORMED') when the bytes are not a CMS SignedData.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
+import { OID } from '../algorithms.js';
+import { VerificationError } from '../errors.js';
+import { toHex } from '../../shared/bytes.js';
+
+export interface AlgorithmInfo {
+  oid: string;
+  /** 'absent' | 'null' | hex of the raw parameters */
+  parameters: 'absent' | 'null' | string;
+}
+
+export type SignerId =
+  | { $case: 'subjectKeyIdentifier'; keyId: string }
+  | { $case: 'issuerAndSerialNumber'; issuer: Uint8Array; serialNumber: string };
+
+export interface SignedAttribute {
+  type: string;
+  /** DER of each value */
+  values: Uint8Array[];
+}
+
+export interface DecodedSignerInfo {
+  version: number;
+  sid: SignerId;
+  digestAlgorithm: AlgorithmInfo;
+  /** DER of the signed attributes re-tagged as SET OF (0x31), i.e. the bytes the signature covers */
+  signedAttrsDer?: Uint8Array;
+  signedAttrs?: SignedAttribute[];
+  signatureAlgorithm: AlgorithmInfo;
+  signature: Uint8Array;
+  hasUnsignedAttrs: boolean;
+}
+
+export interface DecodedSignedData {
+  contentType: string;
+  version: number;
+  digestAlgorithms: AlgorithmInfo[];
+  eContentType: string;
+  /** true when the content is embedded (kernel refuses: "PKCS#7 signature with non-detached data") */
+  eContentPresent: boolean;
+  certificateCount: number;
+  crlCount: number;
+  signerInfos: DecodedSignerInfo[];
+}
+
+/** Largest signature blob we parse (the kernel caps at KMALLOC_MAX_CACHE_SIZE; bpftool at 4096). */
+export const MAX_CMS_SIZE = 64 * 1024;
+
+function algorithm(a: { algorithm: string; parameters?: ArrayBuffer | null }): AlgorithmInfo {
+  const p = a.parameters;
+  return { oid: a.algorithm, parameters: p === undefined ? 'absent' : p === null ? 'null' : toHex(new Uint8Array(p)) };
+}
+
+export function decodeSignedData(der: Uint8Array): DecodedSignedData {
+  if (der.length === 0 || der.length > MAX_CMS_SIZE) {
+    throw new VerificationError('MALFORMED', `cms: signature of ${der.length} bytes (want 1..${MAX_CMS_SIZE})`, { got: der.length });
+  }
+  let ci: ContentInfo;
+  let sd: SignedData;
+  try {
+    ci = AsnConvert.parse(der, ContentInfo);
+  } catch (e) {
+    throw new VerificationError('MALFORMED', `cms: not a DER ContentInfo: ${(e as Error).message}`, {}, { cause: e });
+  }
+  if (ci.contentType !== OID.signedData) {
+    throw new VerificationError('MALFORMED', `cms: contentType ${ci.contentType} is not signedData`, {
+      field: 'contentType',
+      got: ci.contentType,
+      want: OID.signedData,
+    });
+  }
+  try {
+    sd = AsnConvert.parse(ci.content, SignedData);
+  } catch (e) {
+    throw new VerificationError('MALFORMED', `cms: SignedData does not parse: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const signerInfos = sd.signerInfos.map((si, i): DecodedSignerInfo => {
+    let sid: SignerId;
+    if (si.sid.subjectKeyIdentifier) {
+      sid = { $case: 'subjectKeyIdentifier', keyId: toHex(new Uint8Array(si.sid.subjectKeyIdentifier.buffer)) };
+    } else if (si.sid.issuerAndSerialNumber) {
+      sid = {
+        $case: 'issuerAndSerialNumber',
+        issuer: new Uint8Array(AsnConvert.serialize(si.sid.issuerAndSerialNumber.issuer)),
+        serialNumber: toHex(new Uint8Array(si.sid.issuerAndSerialNumber.serialNumber)),
+      };
+    } else {
+      throw new VerificationError('MALFORMED', `cms: signerInfos[${i}]: no signer identifier`, { field: 'sid' });
+    }
+    let signedAttrsDer: Uint8Array | undefined;
+    if (si.signedAttrsRaw) {
+      signedAttrsDer = new Uint8Array(si.signedAttrsRaw).slice();
+      if (signedAttrsDer[0] !== 0xa0) throw new VerificationError('MALFORMED', `cms: signerInfos[${i}]: signedAttrs not tagged [0]`);
+      signedAttrsDer[0] = 0x31; // RFC 5652 §5.4: the signature covers the EXPLICIT SET OF encoding
+    }
+    return {
+      version: si.version,
+      sid,
+      digestAlgorithm: algorithm(si.digestAlgorithm),
+      signedAttrsDer,
+      signedAttrs: si.signedAttrs?.map((a) => ({ type: a.attrType, values: a.attrValues.map((v) => new Uint8Array(v)) })),
+      signatureAlgorithm: algorithm(si.signatureAlgorithm),
+      signature: new Uint8Array(si.signature.buffer),
+      hasUnsignedAttrs: (si.unsignedAttrs?.length ?? 0) > 0,
+    };
+  });
+  return {
+    contentType: ci.contentType,
+    version: sd.version,
+    digestAlgorithms: sd.digestAlgorithms.map(algorithm),
+    eContentType: sd.encapContentInfo.eContentType,
+    eContentPresent: sd.encapContentInfo.eContent !== undefined,
+    certificateCount: sd.certificates?.length ?? 0,
+    crlCount: sd.crls?.length ?? 0,
+    signerInfos,
+  };
+}

@@ -1,0 +1,8 @@
+export { HASH_SIZE, sha256, emptyRoot, hashLeaf, hashChildren, equalBytes } from './hasher.js';
+export { splitPoint, subtreeHash, rootHash, inclusionProof, consistencyProof, type LeafSource } from './proof.js';
+export { rootFromInclusionProof, verifyInclusion, verifyConsistency } from './verify.js';
+export {
+  formatCheckpoint, parseCheckpoint, ed25519KeyHash, ed25519Signer, ed25519VerifierKey, parseVerifierKey, signNote, openNote,
+  type Checkpoint, type NoteSigner, type NoteVerifier,
+} from './checkpoint.js';
+export { TlogError, type TlogErrorCode } from './errors.js';
