@@ -8,6 +8,7 @@ import { isLoaderError } from '../loader/errors.js';
 import { runInspect } from './inspect.js';
 import { runDisasm } from './disasm.js';
 import { runBtf } from './btf.js';
+import { hostOptionsFrom, runGen } from './gen.js';
 import { CliError } from './errors.js';
 
 const USAGE = `usage: bpfsign <command> [options]
@@ -16,6 +17,11 @@ commands:
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
+  gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
+      [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
+      [--cpus N] [--page-size N] [--no-usdt-uprobe-multi]
+                                         the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
+                                         S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented
   help                                   this text
 `;
 
@@ -40,6 +46,25 @@ export function main(argv: string[]): number {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, base: { type: 'string' } } });
       if (positionals.length !== 1) throw new CliError('btf takes exactly one file');
       return runBtf(positionals[0], { json: values.json ?? false, base: values.base }, out);
+    }
+    case 'gen': {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true, allowNegative: true,
+        options: {
+          out: { type: 'string', short: 'o' }, scheme: { type: 'string', default: 'unsigned' }, name: { type: 'string' },
+          flavour: { type: 'string', default: 'v1.7' }, standalone: { type: 'boolean', default: false }, 'map-excl': { type: 'boolean', default: false },
+          kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
+          ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
+        },
+      });
+      if (positionals.length !== 1) throw new CliError('gen takes exactly one object file');
+      if (!values.out) throw new CliError('gen needs -o DIR');
+      if (!['unsigned', 'linux-6.18', 'linux-load-time'].includes(values.scheme!)) throw new CliError(`--scheme ${values.scheme}: want unsigned, linux-6.18 or linux-load-time`);
+      if (values.flavour !== 'v1.7' && values.flavour !== 'bpftool-7.1') throw new CliError(`--flavour ${values.flavour}: want v1.7 or bpftool-7.1`);
+      return runGen(positionals[0], {
+        scheme: values.scheme as 'unsigned', name: values.name, out: values.out, flavour: values.flavour,
+        standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
+      }, out);
     }
     case undefined: case 'help': case '--help': case '-h':
       out(USAGE);

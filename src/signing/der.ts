@@ -48,15 +48,18 @@ export function children(bytes: Uint8Array, parent: Tlv): Tlv[] {
   return out;
 }
 
-/** For `SEQUENCE { tbs, algorithm, BIT STRING }` (certificate, CRL): the raw DER of `tbs`. */
-export function signedPart(der: Uint8Array): Uint8Array {
+/** For `SEQUENCE { tbs, algorithm, BIT STRING }` (certificate, CRL): the raw DER of `tbs` and the signature bits. */
+export function signedStructure(der: Uint8Array): { tbs: Uint8Array; signature: Uint8Array } {
   const outer = readTlv(der, 0);
   if (outer.tag !== 0x30 || outer.end !== der.length) {
     throw new VerificationError('MALFORMED', 'der: signed structure is not a single SEQUENCE');
   }
   const parts = children(der, outer);
-  if (parts.length !== 3 || parts[0].tag !== 0x30) throw new VerificationError('MALFORMED', 'der: signed structure must have 3 elements');
-  return der.subarray(parts[0].start, parts[0].end);
+  if (parts.length !== 3 || parts[0].tag !== 0x30 || parts[2].tag !== 0x03 || parts[2].end - parts[2].contentStart < 2) {
+    throw new VerificationError('MALFORMED', 'der: signed structure must be SEQUENCE { tbs, algorithm, BIT STRING }');
+  }
+  if (der[parts[2].contentStart] !== 0) throw new VerificationError('MALFORMED', 'der: signature BIT STRING has unused bits');
+  return { tbs: der.subarray(parts[0].start, parts[0].end), signature: der.subarray(parts[2].contentStart + 1, parts[2].end) };
 }
 
 function encodeLength(n: number): number[] {

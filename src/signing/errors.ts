@@ -34,6 +34,7 @@ export type UntrustedReason =
   | 'EXTENDED_KEY_USAGE' // leaf lacks the required extendedKeyUsage (codeSigning)
   | 'REVOKED' // a CRL from the issuer lists the certificate
   | 'CRL_INVALID' // a CRL for the issuer is badly signed or not current
+  | 'REVOCATION_UNKNOWN' // the policy requires a CRL check and no CRL from the issuer was given
   | 'BAD_CERT_SIGNATURE'; // a certificate in the path is not signed by its issuer
 
 export interface SigningErrorDetails {

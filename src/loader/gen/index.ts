@@ -2,3 +2,8 @@
 export { generateLoader, type GenerateOptions, type GeneratedLoader, type LoaderScheme, type KernelProfile, type CtxLayout } from './generate.js';
 export { Emitter, OP, type Slot } from './emitter.js';
 export { Recorder, type RecorderOptions } from './recorders.js';
+export {
+  emitLightSkeleton, printHex, mapIdent as skeletonMapIdent, sanitizeIdent,
+  type LightSkeletonInput, type LightSkeletonOptions, type LskelMap, type LskelProg, type LskelFlavour, type LskelSignature,
+} from './lskel.js';
+export { lskelMapsFromObject, lskelProgsFromObject } from './lskel-object.js';

@@ -21,12 +21,15 @@ export interface ParseObjectOptions {
 
 const OBJ_NAME_MAX = 15;
 
-/** bpftool's object name for a file: basename without its last extension, non-alnum → '_', ≤ 15 chars. */
+/**
+ * bpftool's name for a file: basename without its last extension, non-alnum → '_'. It names the
+ * skeleton as is; libbpf keeps its first 15 characters as the object name (parseObject does that).
+ */
 export function objectNameFromPath(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   const stem = dot > 0 ? base.slice(0, dot) : base;
-  return stem.replace(/[^A-Za-z0-9_]/g, '_').slice(0, OBJ_NAME_MAX);
+  return stem.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
 function stage<T>(prefix: string, details: Record<string, unknown>, fn: () => T): T {

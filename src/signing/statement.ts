@@ -1,0 +1,80 @@
+/**
+ * in-toto Statement v1 inside a DSSE envelope: what the service signs about a loader
+ * (subjects with their SHA-256 digests, a predicate type, the predicate). The payload is the
+ * RFC 8785 canonical JSON of the statement, so equal statements give equal bytes.
+ */
+import { canonicalBytes, type JsonValue } from './canonical.js';
+import { signEnvelope, verifyEnvelope, type Envelope } from './dsse.js';
+import { VerificationError } from './errors.js';
+import type { Signer } from './keys/signer.js';
+import type { Certificate, CertificateInput } from './x509/certificate.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+export interface Subject {
+  name: string;
+  digest: { sha256: string } & Record<string, string>;
+}
+
+export interface Statement<P extends JsonValue = JsonValue> {
+  _type: typeof STATEMENT_TYPE;
+  subject: Subject[];
+  predicateType: string;
+  predicate: P;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function makeStatement<P extends JsonValue>(subject: Subject[], predicateType: string, predicate: P): Statement<P> {
+  const statement: Statement<P> = { _type: STATEMENT_TYPE, subject, predicateType, predicate };
+  assertStatement(statement);
+  return statement;
+}
+
+/** Checks the shape of a statement, collecting every bad field. */
+export function assertStatement(value: unknown): asserts value is Statement {
+  const fields: string[] = [];
+  const o = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (o._type !== STATEMENT_TYPE) fields.push('_type');
+  if (!Array.isArray(o.subject) || o.subject.length === 0) fields.push('subject');
+  else {
+    o.subject.forEach((s: unknown, i) => {
+      const sub = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+      if (typeof sub.name !== 'string') fields.push(`subject[${i}].name`);
+      const d = sub.digest as Record<string, unknown> | undefined;
+      if (typeof d !== 'object' || d === null || typeof d.sha256 !== 'string' || !HEX64.test(d.sha256)) fields.push(`subject[${i}].digest.sha256`);
+    });
+  }
+  if (typeof o.predicateType !== 'string' || o.predicateType.length === 0) fields.push('predicateType');
+  if (typeof o.predicate !== 'object' || o.predicate === null || Array.isArray(o.predicate)) fields.push('predicate');
+  if (fields.length > 0) {
+    throw new VerificationError('MALFORMED', `in-toto: bad statement fields: ${fields.join(', ')}`, { field: fields[0], fields });
+  }
+}
+
+export async function signStatement(statement: Statement, signer: Signer): Promise<Envelope> {
+  assertStatement(statement);
+  return signEnvelope(canonicalBytes(statement), IN_TOTO_PAYLOAD_TYPE, signer);
+}
+
+export type StatementVerification =
+  | { ok: true; statement: Statement; signers: Certificate[] }
+  | { ok: false; error: VerificationError };
+
+/** Verifies the envelope, then that it carries an in-toto Statement v1. */
+export function verifyStatement(envelope: unknown, candidates: readonly CertificateInput[]): StatementVerification {
+  const v = verifyEnvelope(envelope, candidates);
+  if (!v.ok) return v;
+  if (v.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payloadType ${v.payloadType}`, { field: 'payloadType', got: v.payloadType, want: IN_TOTO_PAYLOAD_TYPE }) };
+  }
+  try {
+    const statement: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.payload));
+    assertStatement(statement);
+    return { ok: true, statement, signers: v.signers };
+  } catch (e) {
+    if (e instanceof VerificationError) return { ok: false, error: e };
+    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload is not JSON: ${(e as Error).message}`, { field: 'payload' }) };
+  }
+}

@@ -1,0 +1,40 @@
+/** Parsed certificate revocation lists (X.509 v2 CRL), read with @peculiar/x509. */
+import { AuthorityKeyIdentifierExtension, X509Crl } from '@peculiar/x509';
+import { VerificationError } from '../errors.js';
+
+export interface Crl {
+  readonly der: Uint8Array;
+  readonly issuer: string;
+  readonly authorityKeyIdentifier?: string;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  /** revoked serial numbers (lower-case hex, leading zero bytes stripped) → revocation date */
+  readonly revoked: ReadonlyMap<string, Date>;
+  readonly signatureAlgorithm: string;
+}
+
+export type CrlInput = Uint8Array | string | Crl;
+
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^(00)+(?=..)/, '');
+}
+
+export function parseCrl(input: CrlInput): Crl {
+  if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
+  let crl: X509Crl;
+  try {
+    crl = new X509Crl(typeof input === 'string' ? input : Uint8Array.from(input));
+  } catch (e) {
+    throw new VerificationError('MALFORMED', `x509: cannot parse CRL: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const aki = crl.getExtension(AuthorityKeyIdentifierExtension);
+  return {
+    der: new Uint8Array(crl.rawData),
+    issuer: crl.issuer,
+    authorityKeyIdentifier: aki?.keyId?.toLowerCase(),
+    thisUpdate: crl.thisUpdate,
+    nextUpdate: crl.nextUpdate,
+    revoked: new Map(crl.entries.map((e) => [normalizeSerial(e.serialNumber), e.revocationDate])),
+    signatureAlgorithm: (crl as unknown as { asn: { signatureAlgorithm: { algorithm: string } } }).asn.signatureAlgorithm.algorithm,
+  };
+}
