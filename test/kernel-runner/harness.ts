@@ -63,23 +63,43 @@ export function runner(): string {
 }
 
 export interface RunnerMap {
-  index: number; fd: number; name?: string; type?: number; key_size?: number; value_size?: number;
+  index: number; fd: number; id?: number; name?: string; prog_ids?: number[]; type?: number; key_size?: number; value_size?: number;
   max_entries?: number; flags?: number; frozen?: boolean | null; contents?: string | null;
 }
-export interface RunnerProg { index: number; fd: number; name?: string; type?: number; xlated_prog_len?: number; tag?: string }
+export interface RunnerProg { index: number; fd: number; id?: number; name?: string; type?: number; xlated_prog_len?: number; tag?: string }
 export interface RunnerReport {
   stage: string; errno: number; retval: number; log_tail?: string;
   maps: RunnerMap[]; progs: RunnerProg[]; fds_before: number; fds_after: number; leaked_fds: number;
+  /** --signed: what the metadata map sequence saw (errno 0 = accepted). */
+  signed?: { excl_requested: boolean; excl_errno: number; freeze_errno: number; hash_errno: number; hash: string };
+  pins?: { index: number; path: string; pin_errno: number; get_errno?: number; same_map?: boolean }[];
+}
+
+export interface RunOptions {
+  /** Prepare the metadata map as libbpf v1.7 does for signed loaders (freeze + map hash). */
+  signed?: boolean;
+  /** excl_prog_hash for the metadata map (32 bytes; with `signed`). */
+  excl?: Uint8Array;
+  /** Pin these maps after the loader ran (and unlink them again). */
+  pins?: { index: number; path: string }[];
 }
 
 /** Run a loader (instruction and blob bytes) with a ctx of nrMaps map descs and nrProgs prog descs. */
-export function runLoader(tag: string, insns: Uint8Array, data: Uint8Array, nrMaps: number, nrProgs: number): RunnerReport {
+export function runLoader(tag: string, insns: Uint8Array, data: Uint8Array, nrMaps: number, nrProgs: number, opts: RunOptions = {}): RunnerReport {
   const dir = work();
   const ip = join(dir, `${tag}.insns`);
   const dp = join(dir, `${tag}.data`);
   writeFileSync(ip, insns);
   writeFileSync(dp, data);
-  const r = spawnSync(runner(), [ip, dp, String(nrMaps), String(nrProgs)], { encoding: 'utf8', timeout: 120_000 });
+  const extra: string[] = [];
+  if (opts.signed) extra.push('--signed');
+  if (opts.excl) {
+    const hp = join(dir, `${tag}.excl`);
+    writeFileSync(hp, opts.excl);
+    extra.push('--excl', hp);
+  }
+  for (const p of opts.pins ?? []) extra.push('--pin', String(p.index), p.path);
+  const r = spawnSync(runner(), [ip, dp, String(nrMaps), String(nrProgs), ...extra], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`runner failed (${r.status ?? r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as RunnerReport;
 }

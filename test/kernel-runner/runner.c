@@ -2,6 +2,7 @@
  * Kernel runner for generated loaders (bpfsign tests).
  *
  *   runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...
+ *          [--signed [--excl HASH.bin]] [--pin I PATH]...
  *
  * Does what a light skeleton's bpf_load_and_run does (loader map create + update + freeze,
  * loader program load as BPF_PROG_TYPE_SYSCALL with fd_array = {map}, BPF_PROG_RUN with the
@@ -14,6 +15,14 @@
  * "stage" is "ok" or the step that failed. --max sets a map's max_entries override in the
  * ctx, --init points its initial_value at the bytes of FILE. Exit status is 0 when the output
  * was printed (whatever the kernel said), 2 on usage/IO errors.
+ *
+ * --signed prepares the metadata map as libbpf v1.7's bpf_load_and_run does for signed loaders
+ * (create with excl_prog_hash = HASH.bin when --excl is given, update, freeze, then
+ * BPF_OBJ_GET_INFO_BY_FD with bpf_map_info.hash so the kernel caches map->sha); the report
+ * gains "signed":{...}. --pin pins map I after the loader ran, gets it back, compares map ids
+ * and unlinks PATH; the report gains "pins":[...]. Maps and programs report their kernel
+ * "id"; PROG_ARRAY maps report "prog_ids" (the program id in each slot, 0 when empty).
+ * The extensions live in runner-ext.h.
  */
 #include <linux/bpf.h>
 #include <sys/syscall.h>
@@ -117,6 +126,8 @@ static void hex(const unsigned char *p, size_t n)
 	putchar('"');
 }
 
+#include "runner-ext.h"
+
 /* Frozen iff rewriting element 0 with its own value fails with EPERM (arrays only). */
 static void map_contents(int fd, const struct bpf_map_info *info)
 {
@@ -181,10 +192,12 @@ static void print_map(int i, int fd)
 		printf(",\"info_errno\":%d}", errno);
 		return;
 	}
-	printf(",\"name\":");
+	printf(",\"id\":%u,\"name\":", info.id);
 	json_name(info.name, sizeof(info.name));
 	printf(",\"type\":%u,\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"flags\":%u,\"btf_id\":%u",
 	       info.type, info.key_size, info.value_size, info.max_entries, info.map_flags, info.btf_id);
+	if (info.type == BPF_MAP_TYPE_PROG_ARRAY)
+		prog_array_ids(fd, info.max_entries);
 	map_contents(fd, &info);
 	printf("}");
 }
@@ -208,7 +221,7 @@ static void print_prog(int i, int fd)
 		printf(",\"info_errno\":%d}", errno);
 		return;
 	}
-	printf(",\"name\":");
+	printf(",\"id\":%u,\"name\":", info.id);
 	json_name(info.name, sizeof(info.name));
 	printf(",\"type\":%u,\"xlated_prog_len\":%u,\"jited_prog_len\":%u,\"tag\":", info.type, info.xlated_prog_len,
 	       info.jited_prog_len);
@@ -218,7 +231,8 @@ static void print_prog(int i, int fd)
 
 static int fail_usage(const char *msg)
 {
-	fprintf(stderr, "runner: %s\nusage: runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...\n", msg);
+	fprintf(stderr, "runner: %s\nusage: runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...\n"
+		"       [--signed [--excl HASH.bin]] [--pin I PATH]...\n", msg);
 	return 2;
 }
 
@@ -235,6 +249,10 @@ int main(int argc, char **argv)
 	union bpf_attr a;
 	__u32 retval = 0;
 	char log[4096];
+	int is_signed = 0, nr_pins = 0, pin_idx[MAX_OBJS];
+	const char *pin_path[MAX_OBJS];
+	unsigned char *excl = NULL;
+	struct signed_report srep;
 
 	if (argc < 5)
 		return fail_usage("missing arguments");
@@ -282,13 +300,35 @@ int main(int argc, char **argv)
 			free(img);
 			maps[idx].initial_value = (unsigned long)page;
 			i += 2;
+		} else if (!strcmp(argv[i], "--signed")) {
+			is_signed = 1;
+		} else if (!strcmp(argv[i], "--excl") && i + 1 < argc) {
+			size_t n;
+
+			excl = read_file(argv[i + 1], &n);
+			if (!excl || n != 32)
+				return fail_usage("--excl wants a 32-byte file");
+			i += 1;
+		} else if (!strcmp(argv[i], "--pin") && i + 2 < argc && nr_pins < MAX_OBJS) {
+			pin_idx[nr_pins] = atoi(argv[i + 1]);
+			if (pin_idx[nr_pins] < 0 || pin_idx[nr_pins] >= nr_maps)
+				return fail_usage("--pin index out of range");
+			pin_path[nr_pins++] = argv[i + 2];
+			i += 2;
 		} else {
 			return fail_usage("unknown option");
 		}
 	}
 
 	fds_before = count_fds();
+	memset(&srep, 0, sizeof(srep));
 
+	if (is_signed) {
+		map_fd = signed_metadata_map(data, data_sz, excl, &srep, &stage, &err);
+		if (map_fd < 0 || strcmp(stage, "ok"))
+			goto out;
+		goto load;
+	}
 	memset(&a, 0, sizeof(a));
 	a.map_type = BPF_MAP_TYPE_ARRAY;
 	a.key_size = 4;
@@ -317,6 +357,7 @@ int main(int argc, char **argv)
 		err = errno;
 		goto out;
 	}
+load:
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_SYSCALL;
 	a.insns = (unsigned long)insns;
@@ -367,6 +408,8 @@ out:
 		printf(",\"log_tail\":");
 		json_name(n > 600 ? log + n - 600 : log, 600);
 	}
+	if (is_signed)
+		print_signed(&srep);
 	printf(",\"maps\":[");
 	for (i = 0; i < nr_maps; i++)
 		print_map(i, maps[i].map_fd);
@@ -374,6 +417,12 @@ out:
 	for (i = 0; i < nr_progs; i++)
 		print_prog(i, progs[i]);
 	printf("]");
+	if (nr_pins) {
+		printf(",\"pins\":[");
+		for (i = 0; i < nr_pins; i++)
+			pin_map(pin_idx[i], maps[pin_idx[i]].map_fd, pin_path[i], i == 0);
+		printf("]");
+	}
 	for (i = 0; i < nr_maps; i++)
 		if (maps[i].map_fd > 0)
 			close(maps[i].map_fd);

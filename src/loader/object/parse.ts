@@ -105,12 +105,14 @@ class RecordIndex<R extends { insnOff: number }> {
     for (const list of this.#bySection.values()) list.sort((a, b) => a.insnOff - b.insnOff);
   }
   /** Records with lo <= insnOff < hi, in offset order. */
-  *range(section: string, lo: number, hi: number): Generator<R> {
+  range(section: string, lo: number, hi: number): R[] {
     const list = this.#bySection.get(section);
-    if (!list) return;
+    if (!list) return [];
     let a = 0, b = list.length;
     while (a < b) { const m = (a + b) >> 1; if (list[m].insnOff < lo) a = m + 1; else b = m; }
-    for (let i = a; i < list.length && list[i].insnOff < hi; i++) yield list[i];
+    let e = a;
+    while (e < list.length && list[e].insnOff < hi) e++;
+    return a === e ? [] : list.slice(a, e);
   }
 }
 

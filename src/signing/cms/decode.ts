@@ -80,7 +80,7 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
   } catch (e) {
     throw new VerificationError('MALFORMED', `cms: SignedData does not parse: ${(e as Error).message}`, {}, { cause: e });
   }
-  const signerInfos = sd.signerInfos.map((si, i): DecodedSignerInfo => {
+  const signerInfos = Array.from(sd.signerInfos).map((si, i): DecodedSignerInfo => {
     let sid: SignerId;
     if (si.sid.subjectKeyIdentifier) {
       sid = { $case: 'subjectKeyIdentifier', keyId: toHex(new Uint8Array(si.sid.subjectKeyIdentifier.buffer)) };
@@ -113,7 +113,7 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
   return {
     contentType: ci.contentType,
     version: sd.version,
-    digestAlgorithms: sd.digestAlgorithms.map(algorithm),
+    digestAlgorithms: Array.from(sd.digestAlgorithms, algorithm),
     eContentType: sd.encapContentInfo.eContentType,
     eContentPresent: sd.encapContentInfo.eContent !== undefined,
     certificateCount: sd.certificates?.length ?? 0,

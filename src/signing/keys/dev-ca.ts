@@ -3,6 +3,7 @@
  * @peculiar/x509 over WebCrypto. Clock and randomness are inputs. Also issues further
  * certificates and CRLs, which tests and the `dev` setup use.
  */
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
 import { webcrypto } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,

@@ -2,6 +2,7 @@
  * A parsed certificate: the fields chain building, usage checks and signer matching need,
  * read once with @peculiar/x509. Parsing is synchronous and pure.
  */
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
 import type { KeyObject } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,

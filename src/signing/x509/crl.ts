@@ -1,4 +1,5 @@
 /** Parsed certificate revocation lists (X.509 v2 CRL), read with @peculiar/x509. */
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
 import { AuthorityKeyIdentifierExtension, X509Crl } from '@peculiar/x509';
 import { VerificationError } from '../errors.js';
 

@@ -109,6 +109,9 @@ function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: bo
       (l) => l.issuer === issuer.subject && (!l.authorityKeyIdentifier || !issuer.subjectKeyIdentifier || l.authorityKeyIdentifier === issuer.subjectKeyIdentifier),
     );
     for (const crl of fromIssuer) {
+      if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KU_CRL_SIGN)) {
+        return { error: untrusted('CRL_INVALID', issuer, `${issuer.subject} lacks keyUsage cRLSign but a CRL names it`), status };
+      }
       if (checkSignedBy(crl.der, crl.signatureAlgorithm, issuer.publicKey) !== 'ok') {
         return { error: untrusted('CRL_INVALID', issuer, `a CRL naming ${issuer.subject} as issuer is not signed by it`), status };
       }

@@ -8,10 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ByteOrder, SectionSymbol } from '../../../src/loader/isa/index.js';
+import { parseElf } from '../../../src/loader/elf/index.js';
 
 export const SHF_EXECINSTR = 0x4;
-const SHT_SYMTAB = 2;
-const SHT_NOBITS = 8;
 
 export interface TestSection {
   index: number;
@@ -27,54 +26,16 @@ export interface TestElf {
   sections: TestSection[];
 }
 
+/** Sections (with their symbols) of an object, through the project's ELF reader (itself checked against llvm-readobj). */
 export function readTestElf(file: Uint8Array): TestElf {
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (file[0] !== 0x7f || file[1] !== 0x45 || file[4] !== 2) throw new Error('not ELF64');
-  const le = file[5] === 1;
-  const order: ByteOrder = le ? 'le' : 'be';
-  const shoff = Number(dv.getBigUint64(0x28, le));
-  const shentsize = dv.getUint16(0x3a, le);
-  const shnum = dv.getUint16(0x3c, le);
-  const shstrndx = dv.getUint16(0x3e, le);
-  const hdr = (i: number) => {
-    const o = shoff + i * shentsize;
-    return {
-      name: dv.getUint32(o, le),
-      type: dv.getUint32(o + 4, le),
-      flags: dv.getBigUint64(o + 8, le),
-      offset: Number(dv.getBigUint64(o + 0x18, le)),
-      size: Number(dv.getBigUint64(o + 0x20, le)),
-      link: dv.getUint32(o + 0x28, le),
-      entsize: Number(dv.getBigUint64(o + 0x38, le)),
-    };
-  };
-  const headers = Array.from({ length: shnum }, (_, i) => hdr(i));
-  const str = (tab: number, off: number): string => {
-    const h = headers[tab]!;
-    let end = h.offset + off;
-    while (file[end] !== 0) end++;
-    return new TextDecoder().decode(file.subarray(h.offset + off, end));
-  };
-  const sections: TestSection[] = headers.map((h, index) => ({
-    index,
-    name: str(shstrndx, h.name),
-    type: h.type,
-    flags: h.flags,
-    bytes: h.type === SHT_NOBITS ? new Uint8Array(0) : Uint8Array.from(file.subarray(h.offset, h.offset + h.size)),
-    symbols: [],
+  const elf = parseElf(file);
+  const sections: TestSection[] = elf.sections.map((s) => ({
+    index: s.index, name: s.name, type: s.type, flags: BigInt(s.flags), bytes: Uint8Array.from(s.data), symbols: [],
   }));
-  const symtab = headers.findIndex((h) => h.type === SHT_SYMTAB);
-  if (symtab >= 0) {
-    const h = headers[symtab]!;
-    for (let o = h.offset + h.entsize; o < h.offset + h.size; o += h.entsize) {
-      const name = str(h.link, dv.getUint32(o, le));
-      const info = file[o + 4]!;
-      const shndx = dv.getUint16(o + 6, le);
-      const value = Number(dv.getBigUint64(o + 8, le));
-      if (shndx > 0 && shndx < sections.length) sections[shndx]!.symbols.push({ name, value, type: info & 0xf, bind: info >> 4 });
-    }
+  for (const sym of elf.symbols.slice(1)) {
+    if (sym.shndx > 0 && sym.shndx < sections.length) sections[sym.shndx]!.symbols.push({ name: sym.name, value: sym.value, type: sym.type, bind: sym.bind });
   }
-  return { order, sections };
+  return { order: elf.byteOrder, sections };
 }
 
 export function hasTool(name: string): boolean {
