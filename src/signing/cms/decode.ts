@@ -7,6 +7,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { OID } from '../algorithms.js';
 import { VerificationError } from '../errors.js';
+import { children, readTlv } from '../der.js';
 import { toHex } from '../../shared/bytes.js';
 
 export interface AlgorithmInfo {
@@ -80,6 +81,8 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
   } catch (e) {
     throw new VerificationError('MALFORMED', `cms: SignedData does not parse: ${(e as Error).message}`, {}, { cause: e });
   }
+  const rawAttrs = rawSignedAttributes(der);
+  if (rawAttrs.length !== sd.signerInfos.length) throw new VerificationError('MALFORMED', 'cms: signerInfos do not parse consistently');
   const signerInfos = Array.from(sd.signerInfos).map((si, i): DecodedSignerInfo => {
     let sid: SignerId;
     if (si.sid.subjectKeyIdentifier) {
@@ -93,11 +96,9 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
     } else {
       throw new VerificationError('MALFORMED', `cms: signerInfos[${i}]: no signer identifier`, { field: 'sid' });
     }
-    let signedAttrsDer: Uint8Array | undefined;
-    if (si.signedAttrsRaw) {
-      signedAttrsDer = new Uint8Array(si.signedAttrsRaw).slice();
-      if (signedAttrsDer[0] !== 0xa0) throw new VerificationError('MALFORMED', `cms: signerInfos[${i}]: signedAttrs not tagged [0]`);
-      signedAttrsDer[0] = 0x31; // RFC 5652 §5.4: the signature covers the EXPLICIT SET OF encoding
+    const signedAttrsDer = rawAttrs[i];
+    if ((signedAttrsDer === undefined) !== (si.signedAttrs === undefined)) {
+      throw new VerificationError('MALFORMED', `cms: signerInfos[${i}]: signed attributes do not parse consistently`, { field: 'signedAttrs' });
     }
     return {
       version: si.version,
@@ -120,4 +121,27 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
     crlCount: sd.crls?.length ?? 0,
     signerInfos,
   };
+}
+
+/**
+ * The DER of each SignerInfo's signedAttrs, re-tagged from [0] IMPLICIT to SET OF (0x31): the
+ * bytes the signature covers (RFC 5652 §5.4). Walked by hand so the exact received bytes are used.
+ */
+function rawSignedAttributes(der: Uint8Array): (Uint8Array | undefined)[] {
+  const ci = readTlv(der, 0);
+  const [, explicit] = children(der, ci);
+  if (!explicit || explicit.tag !== 0xa0) throw new VerificationError('MALFORMED', 'cms: ContentInfo.content is not [0]');
+  const [sdSeq] = children(der, explicit);
+  if (!sdSeq || sdSeq.tag !== 0x30) throw new VerificationError('MALFORMED', 'cms: SignedData is not a SEQUENCE');
+  const fields = children(der, sdSeq);
+  const infos = fields[fields.length - 1];
+  if (!infos || infos.tag !== 0x31) throw new VerificationError('MALFORMED', 'cms: signerInfos is not a SET');
+  return children(der, infos).map((info) => {
+    const parts = children(der, info);
+    const attrs = parts[3];
+    if (!attrs || attrs.tag !== 0xa0) return undefined;
+    const out = der.slice(attrs.start, attrs.end);
+    out[0] = 0x31;
+    return out;
+  });
 }

@@ -105,7 +105,7 @@ function findKey(lib: Pkcs11Module, p: Pkcs11, session: Handle, input: Pkcs11Sig
 
 function keyAlgorithm(lib: Pkcs11Module, p: Pkcs11, session: Handle, key: Handle): SignerAlgorithm {
   const [type] = p.C_GetAttributeValue(session, key, [{ type: lib.CKA_KEY_TYPE }]);
-  const keyType = type.value!.readUIntLE(0, type.value!.length);
+  const keyType = Number(type.value!.length === 8 ? type.value!.readBigUInt64LE(0) : type.value!.readUInt32LE(0)); // CK_ULONG, host order
   if (keyType === lib.CKK_RSA) {
     const [mod] = p.C_GetAttributeValue(session, key, [{ type: lib.CKA_MODULUS }]);
     let n = mod.value!;

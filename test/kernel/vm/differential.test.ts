@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { alu32, alu64, ldImm64, mov64, formatInsn, type Insn } from '../../../src/loader/isa/index.js';
+import { alu32, alu64, atomic, ja, jmp32, ldImm64, mov64, stx, formatInsn, type Insn } from '../../../src/loader/isa/index.js';
 import { bpfPermitted } from '../../support/bpf-permitted.js';
 import { rng } from '../../support/fuzz.js';
 import { genCalls, genLegacy, genState, stateProgram, DUMP_BYTES, type GenProgram } from './gen.js';
@@ -13,7 +13,7 @@ import { hex, runInKernel, runInVm, vmDump } from './kernel-run.js';
 
 const permitted = bpfPermitted();
 const skip = permitted.ok ? false : permitted.reason;
-if (!permitted.ok) console.log(`# skipping kernel differential tests: ${permitted.reason}`);
+if (!permitted.ok) console.log(`skipping kernel differential tests: ${permitted.reason}`);
 
 const COUNTS = { state: 8000, calls: 1500, legacy: 1500 };
 const SEED = 0x5eed_b9f;
@@ -23,7 +23,7 @@ function listing(insns: Insn[]): string {
 }
 
 /** Compares one program's kernel and VM outcome; returns a description of the difference or null. */
-function compare(p: GenProgram, k: ReturnType<typeof runInKernel>[number]): string | null {
+function compare(p: GenProgram, k: ReturnType<typeof runInKernel>[number], packetEnd: () => void): string | null {
   if (k.status !== 'ok') return null;
   let vm;
   try {
@@ -32,6 +32,7 @@ function compare(p: GenProgram, k: ReturnType<typeof runInKernel>[number]): stri
     return `VM faulted: ${(e as Error).message}`;
   }
   if (p.kind === 2) {
+    if (vm.ended === 'packet') packetEnd();
     const got = Number(vm.r0 & 0xffffffffn);
     return got === k.retval ? null : `retval: kernel ${k.retval}, vm ${got}`;
   }
@@ -55,7 +56,9 @@ describe('the VM against the kernel (BPF_PROG_TEST_RUN)', () => {
     const kernelMs = performance.now() - t0;
 
     const t1 = performance.now();
-    const stats = { run: 0, identical: 0, rejected: 0, runFailed: 0, steps: 0 };
+    const stats = { run: 0, identical: 0, rejected: 0, runFailed: 0, packetEnds: 0 };
+    const opcodes = new Set<number>();
+    for (const p of progs) for (const x of p.vm) opcodes.add(x.opcode);
     const rejections = new Map<string, number>();
     const diffs: string[] = [];
     progs.forEach((p, j) => {
@@ -71,18 +74,18 @@ describe('the VM against the kernel (BPF_PROG_TEST_RUN)', () => {
         return;
       }
       stats.run++;
-      const d = compare(p, k);
+      const d = compare(p, k, () => stats.packetEnds++);
       if (d === null) stats.identical++;
       else if (diffs.length < 3) diffs.push(`program ${j} (${p.family}): ${d}\n${listing(p.vm)}`);
     });
     const vmMs = performance.now() - t1;
 
     console.log(
-      `# differential: ${progs.length} programs, ${stats.run} ran in both, ${stats.identical} identical, ` +
+      `differential: ${progs.length} programs, ${stats.run} ran in both, ${stats.identical} identical, ` +
         `${stats.rejected} rejected by the verifier (${((100 * stats.rejected) / progs.length).toFixed(2)}%), ` +
-        `${stats.runFailed} test-run failures; kernel ${kernelMs.toFixed(0)} ms, vm ${vmMs.toFixed(0)} ms`,
+        `${stats.runFailed} test-run failures, ${opcodes.size} distinct opcodes, ${stats.packetEnds} out-of-bounds packet loads; kernel ${kernelMs.toFixed(0)} ms, vm ${vmMs.toFixed(0)} ms`,
     );
-    for (const [k, n] of [...rejections].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`#   rejected ${n}x: ${k}`);
+    for (const [k, n] of [...rejections].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  rejected ${n}x: ${k}`);
 
     assert.deepEqual(diffs, []);
     assert.equal(stats.runFailed, 0);
@@ -130,5 +133,30 @@ describe('behaviour RFC 9669 leaves to the implementation', () => {
       assert.equal(kernelR0, e.r0, `${e.what}: kernel`);
       assert.equal(runInVm(progs[j]!).r0, e.r0, `${e.what}: vm`);
     });
+  });
+});
+
+describe('32-bit cmpxchg on a path the verifier prunes', () => {
+  // r0 and r7 come from the stack through atomics, so the verifier does not know them and
+  // explores both sides of the jset; the path through the cmpxchg is pruned at the join.
+  const init = Array.from({ length: 10 }, (_, j) => ldImm64(j, 0n));
+  const code = [
+    ldImm64(2, 0x0000000500000005n), stx.dw(10, -8, 2), ldImm64(2, 0xaaaaaaaa00000005n), stx.dw(10, -32, 2),
+    mov64.imm(7, 0), atomic.fetchOr.dw(10, -32, 7), mov64.imm(0, 0), atomic.fetchOr.dw(10, -32, 0),
+    jmp32.jset.reg(0, 7, 2), alu64.add.imm(3, 1), ja(1), atomic.cmpxchg.w(10, -8, 1),
+  ];
+  const prog = stateProgram(init, code);
+
+  it('zero-extends r0 in the VM, as RFC 9669 says (the old value 5)', () => {
+    assert.equal(runInVm(prog).r0, 5n);
+  });
+
+  it('is reported for the kernel, which may leave the upper half (6.18 on x86 does)', { skip }, () => {
+    const [k] = runInKernel([prog]);
+    assert.equal(k!.status, 'ok');
+    if (k!.status !== 'ok') return;
+    const r0 = new DataView(k!.out.buffer, k!.out.byteOffset).getBigUint64(0, true);
+    assert.equal(r0 & 0xffffffffn, 5n, 'the low half is the old value either way');
+    console.log(`kernel r0 after the pruned 32-bit cmpxchg: 0x${r0.toString(16)} (${r0 === 5n ? 'zero-extended' : 'upper half NOT zero-extended: kernel divergence from RFC 9669'})`);
   });
 });

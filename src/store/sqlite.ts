@@ -1,0 +1,120 @@
+/** The embedded default: one SQLite file (better-sqlite3), WAL mode. */
+import Database from 'better-sqlite3';
+import { schemaStatements } from './schema.js';
+import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store } from './types.js';
+
+type Row = Record<string, unknown>;
+const u8 = (b: unknown) => new Uint8Array(b as Buffer);
+
+function bundleFrom(r: Row): BundleRecord {
+  return {
+    id: r.id as string, createdAt: r.created_at as string, objectSha256: r.object_sha256 as string, insnsSha256: r.insns_sha256 as string,
+    scheme: r.scheme as string, signer: (r.signer as string | null) ?? null, logIndex: r.log_index === null ? null : BigInt(r.log_index as number),
+    bundle: r.bundle as string,
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.#db = new Database(path);
+    } catch (e) {
+      throw new StoreError('STORE_UNAVAILABLE', `sqlite: cannot open ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.defaultSafeIntegers(true);
+  }
+
+  async migrate(): Promise<void> {
+    for (const s of schemaStatements('sqlite')) this.#db.exec(s);
+  }
+
+  async appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }> {
+    const tx = this.#db.transaction(() => {
+      const size = (this.#db.prepare('SELECT COUNT(*) AS n FROM log_entries').get() as { n: bigint }).n;
+      const ins = this.#db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+      entries.forEach((e, i) => ins.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
+      return { first: size, size: size + BigInt(entries.length) };
+    });
+    return tx.immediate();
+  }
+
+  async logSize(): Promise<bigint> {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM log_entries').get() as { n: bigint }).n;
+  }
+
+  async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {
+    const rows = this.#db.prepare('SELECT leaf_hash FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
+    if (BigInt(rows.length) !== to - from) throw new StoreError('STORE_CORRUPT', `log: ${rows.length} leaves in [${from}, ${to})`);
+    return rows.map((r) => u8(r.leaf_hash));
+  }
+
+  async logEntry(index: bigint): Promise<LogEntry | null> {
+    const r = this.#db.prepare('SELECT * FROM log_entries WHERE idx = ?').get(index) as Row | undefined;
+    if (!r) return null;
+    return { index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string };
+  }
+
+  async putCheckpoint(size: bigint, note: string, at: string): Promise<void> {
+    this.#db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)').run(size, note, at);
+  }
+
+  async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
+    const r = this.#db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1').get() as Row | undefined;
+    return r ? { size: BigInt(r.size as bigint), note: r.note as string } : null;
+  }
+
+  async checkpointAt(size: bigint): Promise<{ size: bigint; note: string } | null> {
+    const r = this.#db.prepare('SELECT size, note FROM checkpoints WHERE size = ?').get(size) as Row | undefined;
+    return r ? { size: BigInt(r.size as bigint), note: r.note as string } : null;
+  }
+
+  async putBundle(b: BundleRecord): Promise<void> {
+    try {
+      this.#db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('STORE_CONFLICT', `bundle ${b.id} exists`, { cause: e });
+      throw e;
+    }
+  }
+
+  async getBundle(id: string): Promise<BundleRecord | null> {
+    const r = this.#db.prepare('SELECT * FROM bundles WHERE id = ?').get(id) as Row | undefined;
+    return r ? bundleFrom(r) : null;
+  }
+
+  async listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM bundles WHERE id > ? ORDER BY id LIMIT ?').all(opts.after ?? '', opts.limit) as Row[];
+    return rows.map(bundleFrom);
+  }
+
+  async putKey(k: KeyRecord): Promise<void> {
+    this.#db.prepare('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active ? 1 : 0);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return (this.#db.prepare('SELECT * FROM signing_keys ORDER BY created_at, id').all() as Row[]).map((r) => ({
+      id: r.id as string, createdAt: r.created_at as string, kind: r.kind as string, certificatePem: r.certificate_pem as string,
+      keyRef: r.key_ref as string, active: Number(r.active) === 1,
+    }));
+  }
+
+  async setActiveKey(id: string): Promise<void> {
+    const tx = this.#db.transaction(() => {
+      const n = this.#db.prepare('UPDATE signing_keys SET active = (id = ?)').run(id);
+      if (!this.#db.prepare('SELECT 1 FROM signing_keys WHERE id = ?').get(id)) throw new StoreError('STORE_NOT_FOUND', `no key ${id}`);
+      return n;
+    });
+    tx.immediate();
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Persistence behind one interface: SQLite (the embedded default, one process) and PostgreSQL
+ * (several stateless replicas). The transparency log's appends are serialized by the database:
+ * SQLite by a write transaction (BEGIN IMMEDIATE), PostgreSQL by a transaction-scoped advisory
+ * lock, so two replicas never hand out the same index.
+ */
+
+export interface LogEntryInput {
+  /** RFC 6962 leaf hash of the entry. */
+  leafHash: Uint8Array;
+  /** What the entry is (e.g. 'bundle'), and the id of the thing it logs. */
+  kind: string;
+  ref: string;
+  /** The canonical bytes that were hashed, so auditors can fetch them. */
+  body: Uint8Array;
+}
+
+export interface LogEntry extends LogEntryInput {
+  index: bigint;
+  createdAt: string;
+}
+
+export interface BundleRecord {
+  id: string;
+  createdAt: string;
+  objectSha256: string;
+  insnsSha256: string;
+  scheme: string;
+  signer: string | null;
+  logIndex: bigint | null;
+  /** The bundle as JSON text. */
+  bundle: string;
+}
+
+export interface KeyRecord {
+  id: string;
+  createdAt: string;
+  /** 'pem' | 'pkcs11' | 'development' */
+  kind: string;
+  certificatePem: string;
+  /** Where the private key lives: a file path, a PKCS#11 URI; never key material. */
+  keyRef: string;
+  active: boolean;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  /** Appends leaves atomically; returns the index of the first and the new tree size. */
+  appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }>;
+  logSize(): Promise<bigint>;
+  /** Leaf hashes [from, to). */
+  leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]>;
+  logEntry(index: bigint): Promise<LogEntry | null>;
+  putCheckpoint(size: bigint, note: string, at: string): Promise<void>;
+  latestCheckpoint(): Promise<{ size: bigint; note: string } | null>;
+  checkpointAt(size: bigint): Promise<{ size: bigint; note: string } | null>;
+  putBundle(b: BundleRecord): Promise<void>;
+  getBundle(id: string): Promise<BundleRecord | null>;
+  listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]>;
+  putKey(k: KeyRecord): Promise<void>;
+  listKeys(): Promise<KeyRecord[]>;
+  setActiveKey(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(readonly code: 'STORE_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
