@@ -7,17 +7,12 @@
  * Outputs are deterministic: the same object and options give the same bytes.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { parseBtf } from '../loader/btf/index.js';
-import { parseElf } from '../loader/elf/index.js';
-import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject, type LoaderScheme } from '../loader/gen/index.js';
-import { objectNameFromPath, parseObject } from '../loader/object/index.js';
-import { planObject, type HostOptions, type Plan } from '../loader/plan/index.js';
-import { toHex } from '../shared/bytes.js';
+import type { LoaderScheme } from '../loader/gen/index.js';
+import { objectNameFromPath } from '../loader/object/index.js';
+import type { HostOptions } from '../loader/plan/index.js';
+import { buildLoader, plainJson } from '../service/loader.js';
 import { CliError } from './errors.js';
-
-export const GENERATOR = { name: 'bpfsign', version: '0.1.0', libbpfCompat: 'v1.7.0' };
 
 export interface GenOptions {
   scheme: LoaderScheme;
@@ -27,13 +22,6 @@ export interface GenOptions {
   standalone: boolean;
   mapExcl: boolean;
   host: HostOptions;
-}
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** JSON with bytes as hex and bigints as decimal strings. */
-export function plainJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v), 2);
 }
 
 /** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends. */
@@ -75,50 +63,19 @@ export function hostOptionsFrom(values: { kconfig?: string[]; 'kconfig-file'?: s
   return host;
 }
 
-export interface GenResult { plan: Plan; files: string[]; manifest: Record<string, unknown> }
-
 export function runGen(file: string, opts: GenOptions, out: (s: string) => void): number {
   const bytes = new Uint8Array(readFileSync(file));
   const name = opts.name ?? objectNameFromPath(file);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new CliError(`--name ${name}: must be a C identifier`);
-  const spec = parseObject(bytes, { name });
-  const plan = planObject(spec, { object: bytes, ...opts.host });
-  const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl } });
-  const btfSec = parseElf(bytes).section('.BTF');
-  const btf = btfSec ? parseBtf(btfSec.data) : null;
-  const maps = lskelMapsFromObject(spec, btf, { flavour: opts.flavour, pageSize: opts.host.pageSize });
-  // The .kconfig image is what the plan computed from the (explicit) kconfig inputs.
-  for (const op of plan.ops) {
-    if (op.op !== 'map_update') continue;
-    const m = maps.find((x) => x.name === plan.maps[op.mapIndex].name);
-    if (m?.mmap && plan.maps[op.mapIndex].name.endsWith('.kconfig')) m.mmap.initialValue = op.value;
-  }
-  const header = emitLightSkeleton({ name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null }, { flavour: opts.flavour, standalone: opts.standalone });
-
+  const built = buildLoader(bytes, basename(file), { ...opts, name });
   mkdirSync(opts.out, { recursive: true });
   const files: string[] = [];
   const write = (f: string, data: Uint8Array | string) => { writeFileSync(join(opts.out, f), data); files.push(f); };
-  write('insns.bin', loader.insns);
-  write('data.bin', loader.data);
-  const inits: Record<number, string> = {};
-  for (const op of plan.ops) {
-    if (op.op === 'map_update') { inits[op.mapIndex] = `init.${op.mapIndex}.bin`; write(inits[op.mapIndex], op.value); }
-  }
-  write(`${name}.lskel.h`, header);
-  const manifest = {
-    generator: GENERATOR,
-    object: { file: basename(file), name, sha256: sha256(bytes), size: bytes.length },
-    scheme: opts.scheme,
-    options: { flavour: opts.flavour, standalone: opts.standalone, kernel: { mapExcl: opts.mapExcl }, host: plan.host },
-    digests: { insns: { sha256: sha256(loader.insns), size: loader.insns.length }, data: { sha256: sha256(loader.data), size: loader.data.length } },
-    ctx: {
-      size: loader.ctxLayout.size,
-      maps: loader.ctxLayout.maps.map((m, i) => ({ index: i, ...m, ...(inits[i] ? { init: inits[i] } : {}) })),
-      progs: loader.ctxLayout.progs.map((p, i) => ({ index: i, ...p })),
-    },
-    plan: { ...plan, ops: plan.ops },
-  };
-  write('loader.json', plainJson(manifest) + '\n');
-  out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${loader.insns.length / 8} insns, ${loader.data.length} bytes of data, scheme ${opts.scheme}; insns sha256 ${manifest.digests.insns.sha256}`);
+  write('insns.bin', built.loader.insns);
+  write('data.bin', built.loader.data);
+  for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
+  write(`${name}.lskel.h`, built.header);
+  write('loader.json', plainJson(built.manifest) + '\n');
+  out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
   return 0;
 }

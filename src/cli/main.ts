@@ -3,6 +3,7 @@
  * The `bpfsign` command. Each subcommand is a small module; this file parses arguments,
  * runs one, and turns typed errors into a one-line message (or JSON with --json) and exit 2.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLoaderError } from '../loader/errors.js';
 import { runInspect } from './inspect.js';
@@ -10,6 +11,7 @@ import { runDisasm } from './disasm.js';
 import { runBtf } from './btf.js';
 import { hostOptionsFrom, runGen } from './gen.js';
 import { CliError } from './errors.js';
+import { runVm } from './vm.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
@@ -22,6 +24,7 @@ commands:
       [--cpus N] [--page-size N] [--no-usdt-uprobe-multi]
                                          the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
                                          S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented
+  vm [MEM-HEX] [--budget N]              run hex instructions from stdin in the interpreter (bpf_conformance plugin protocol)
   help                                   this text
 `;
 
@@ -66,6 +69,9 @@ export function main(argv: string[]): number {
         standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
       }, out);
     }
+    case 'vm':
+      // bpf_conformance plugin protocol: program as hex on stdin, memory as hex in argv[0], r0 in hex on stdout.
+      return runVm(rest, { stdin: readFileSync(0, 'utf8'), stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     case undefined: case 'help': case '--help': case '-h':
       out(USAGE);
       return cmd === undefined ? 2 : 0;

@@ -73,6 +73,7 @@ export interface RunnerReport {
   /** --signed: what the metadata map sequence saw (errno 0 = accepted). */
   signed?: { excl_requested: boolean; excl_errno: number; freeze_errno: number; hash_errno: number; hash: string };
   pins?: { index: number; path: string; pin_errno: number; get_errno?: number; same_map?: boolean }[];
+  ctx_log_tail?: string;
 }
 
 export interface RunOptions {
@@ -82,6 +83,8 @@ export interface RunOptions {
   excl?: Uint8Array;
   /** Pin these maps after the loader ran (and unlink them again). */
   pins?: { index: number; path: string }[];
+  /** Give the ctx a log buffer: the loader passes it to the programs' loads (report: ctx_log_tail). */
+  log?: boolean;
 }
 
 /** Run a loader (instruction and blob bytes) with a ctx of nrMaps map descs and nrProgs prog descs. */
@@ -99,6 +102,7 @@ export function runLoader(tag: string, insns: Uint8Array, data: Uint8Array, nrMa
     extra.push('--excl', hp);
   }
   for (const p of opts.pins ?? []) extra.push('--pin', String(p.index), p.path);
+  if (opts.log) extra.push('--log');
   const r = spawnSync(runner(), [ip, dp, String(nrMaps), String(nrProgs), ...extra], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`runner failed (${r.status ?? r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as RunnerReport;

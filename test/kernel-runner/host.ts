@@ -67,14 +67,15 @@ export function kallsymsTable(): Map<string, bigint> {
   return kallsyms;
 }
 
-export interface HostInputsUsed { host: HostOptions; ksyms: { name: string; address: bigint | null; weak: boolean }[] }
+export interface HostInputsUsed { host: HostOptions; ksyms: { name: string; address: bigint | null; weak: boolean; zeroed?: boolean }[] }
 
 /**
  * Host options for comparing with bpftool on this machine: possible CPUs, kconfig and kernel
  * version as libbpf reads them, and /proc/kallsyms addresses for the object's typeless ksyms
- * (absent ones are left out: weak ones then read as 0).
+ * (absent ones are left out: weak ones then read as 0). With `absentStrongAsZero`, absent
+ * strong ones are passed as address 0 too (marked `zeroed`), as `--ksym NAME=0` would.
  */
-export function hostOptionsFor(spec: ObjectSpec): HostInputsUsed {
+export function hostOptionsFor(spec: ObjectSpec, opts: { absentStrongAsZero?: boolean } = {}): HostInputsUsed {
   const host: HostOptions = { possibleCpus: possibleCpus(), kernelVersion: hostKernelVersion() };
   const kc = hostKconfig();
   if (kc) host.kconfig = kc;
@@ -83,8 +84,10 @@ export function hostOptionsFor(spec: ObjectSpec): HostInputsUsed {
   for (const e of spec.externs) {
     if (e.kind !== 'ksym' || e.typed || e.func) continue;
     const a = kallsymsTable().get(e.name) ?? null;
-    ksyms.push({ name: e.name, address: a, weak: e.weak });
+    const zeroed = a === null && !e.weak && opts.absentStrongAsZero === true;
+    ksyms.push({ name: e.name, address: a, weak: e.weak, ...(zeroed ? { zeroed } : {}) });
     if (a !== null) addrs[e.name] = a;
+    else if (zeroed) addrs[e.name] = 0n;
   }
   if (Object.keys(addrs).length) host.ksymAddresses = addrs;
   return { host, ksyms };

@@ -2,7 +2,7 @@
  * Kernel runner for generated loaders (bpfsign tests).
  *
  *   runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...
- *          [--signed [--excl HASH.bin]] [--pin I PATH]...
+ *          [--signed [--excl HASH.bin]] [--pin I PATH]... [--log]
  *
  * Does what a light skeleton's bpf_load_and_run does (loader map create + update + freeze,
  * loader program load as BPF_PROG_TYPE_SYSCALL with fd_array = {map}, BPF_PROG_RUN with the
@@ -22,7 +22,9 @@
  * gains "signed":{...}. --pin pins map I after the loader ran, gets it back, compares map ids
  * and unlinks PATH; the report gains "pins":[...]. Maps and programs report their kernel
  * "id"; PROG_ARRAY maps report "prog_ids" (the program id in each slot, 0 when empty).
- * The extensions live in runner-ext.h.
+ * --log gives the ctx a 64 KiB log buffer (log_level 1) that the loader passes to the
+ * programs' BPF_PROG_LOAD; its tail is reported as "ctx_log_tail". The extensions live in
+ * runner-ext.h.
  */
 #include <linux/bpf.h>
 #include <sys/syscall.h>
@@ -232,7 +234,7 @@ static void print_prog(int i, int fd)
 static int fail_usage(const char *msg)
 {
 	fprintf(stderr, "runner: %s\nusage: runner INSNS.bin DATA.bin NR_MAPS NR_PROGS [--max I N]... [--init I FILE]...\n"
-		"       [--signed [--excl HASH.bin]] [--pin I PATH]...\n", msg);
+		"       [--signed [--excl HASH.bin]] [--pin I PATH]... [--log]\n", msg);
 	return 2;
 }
 
@@ -253,6 +255,7 @@ int main(int argc, char **argv)
 	const char *pin_path[MAX_OBJS];
 	unsigned char *excl = NULL;
 	struct signed_report srep;
+	static char ctx_log[1 << 16];
 
 	if (argc < 5)
 		return fail_usage("missing arguments");
@@ -302,6 +305,10 @@ int main(int argc, char **argv)
 			i += 2;
 		} else if (!strcmp(argv[i], "--signed")) {
 			is_signed = 1;
+		} else if (!strcmp(argv[i], "--log")) {
+			hdr->log_level = 1;
+			hdr->log_size = sizeof(ctx_log);
+			hdr->log_buf = (unsigned long)ctx_log;
 		} else if (!strcmp(argv[i], "--excl") && i + 1 < argc) {
 			size_t n;
 
@@ -410,6 +417,12 @@ out:
 	}
 	if (is_signed)
 		print_signed(&srep);
+	if (hdr->log_buf && ctx_log[0]) {
+		size_t n = strnlen(ctx_log, sizeof(ctx_log) - 1);
+
+		printf(",\"ctx_log_tail\":");
+		json_name(n > 600 ? ctx_log + n - 600 : ctx_log, 600);
+	}
 	printf(",\"maps\":[");
 	for (i = 0; i < nr_maps; i++)
 		print_map(i, maps[i].map_fd);

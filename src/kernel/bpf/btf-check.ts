@@ -58,10 +58,10 @@ function checkType(btf: Btf, t: BtfType): void {
   const bad = (why: string): never => fail(E.EINVAL, `${where}: ${why}`);
   const noName = () => { if (t.name !== '') bad('invalid name'); };
   const ident = (optional: boolean) => { if (t.name === '' ? !optional : !validIdent(t.name)) bad('invalid name'); };
+  if (t.kind === 'VOID') return;
   if (t.rawVlen !== undefined) bad('vlen != 0');
   if (t.rawSizeOrType !== undefined && t.kind === 'ARRAY') bad('size != 0');
   switch (t.kind) {
-    case 'VOID': return;
     case 'INT':
       if (t.kindFlag) bad('invalid btf_info kind_flag');
       if (![1, 2, 4, 8, 16].includes(t.size)) bad('unsupported size');

@@ -82,7 +82,7 @@ export function parseCertificate(input: CertificateInput): Certificate {
     subjectKeyIdentifier: ski ? ski.keyId.toLowerCase() : undefined,
     authorityKeyIdentifier: aki?.keyId ? aki.keyId.toLowerCase() : undefined,
     keyUsage: ku ? ku.usages : undefined,
-    extendedKeyUsage: eku ? eku.usages.map(String) : undefined,
+    extendedKeyUsage: eku ? Array.from(eku.usages, String) : undefined,
     basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
     spki,
     publicKey,

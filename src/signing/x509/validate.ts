@@ -92,7 +92,7 @@ function checkLeafUsage(leaf: Certificate, eku: string | null): VerificationErro
         reason: 'EXTENDED_KEY_USAGE',
         subject: leaf.subject,
         subjectKeyIdentifier: leaf.subjectKeyIdentifier,
-        got: have,
+        got: [...have],
         want: eku,
       });
     }

@@ -105,7 +105,7 @@ describe('run', () => {
 
   describe('with an ld_imm64 resolver', () => {
     it('gives pseudo ld_imm64 the resolved value', () => {
-      const got = execute(asm('ld_pseudo r0, 2, 0x700000003'), { ldImm64: (pseudo, i) => BigInt(pseudo) * 1000n + BigInt(i.imm) });
+      const got = execute(asm('ld_pseudo r0, 2, 0x700000003\nexit'), { ldImm64: (pseudo, i) => BigInt(pseudo) * 1000n + BigInt(i.imm) });
       assert.equal(got.r0, 2003n);
     });
   });
@@ -126,7 +126,7 @@ describe('run', () => {
 
   describe('load-acquire and store-release', () => {
     it('behave as a load and a store', () => {
-      const p = [...asm('r1 = 0x1122334455667788 ll\nr2 = r10\nr2 += -8'), insn(0xdb, 2, 1, 0, 0x110), insn(0xd3, 0, 2, 0, 0x100), ...asm('exit')];
+      const p = [...asm('r1 = 0x1122334455667788 ll\nr2 = r10\nr2 += -8'), insn(0xdb, 2, 1, 0, 0x110), insn(0xc3, 0, 2, 0, 0x100), ...asm('exit')];
       assert.equal(execute(p).r0, 0x55667788n);
     });
   });

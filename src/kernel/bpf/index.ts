@@ -1,0 +1,11 @@
+/** The bpf() model: fd table, kernel objects, commands, the loader's helpers. */
+export { BpfModel, objName, type BpfModelOptions, type TraceEntry } from './model.js';
+export { loadProgram, type SignatureVerifier } from './prog-load.js';
+export { loaderHelpers, formatPrintk, type LoaderHelpersOutput } from './helpers.js';
+export { checkBtf } from './btf-check.js';
+export { checkMapCreate, elemSize, mapHash, updateElem, lookupElem, MAP_F, type MapCreateRequest } from './maps.js';
+export { calcTag, maskMapFds, type ProgDigest } from './tag.js';
+export { CMD, CMD_NAME, readAttr, decodeAttr, UserMemory, type Decoded } from './attr.js';
+export { E, SysError, errnoName } from './errno.js';
+export { FdTable, type KernelBtf, type KernelMap, type KernelProg, type KernelObject, type ResolvedLoad, type KfuncRef, type InnerMapMeta } from './objects.js';
+export { profileView, GPL_ONLY_HELPERS, type ProfileView, type ProfileViewInput, type SignatureSupport, type ModuleBtf } from './profile-view.js';
