@@ -12,10 +12,12 @@ import { runBtf } from './btf.js';
 import { hostOptionsFrom, runGen } from './gen.js';
 import { CliError } from './errors.js';
 import { runVm } from './vm.js';
+import { startServer } from '../api/server.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
 commands:
+  serve                                  run the HTTP service (configured by BPFSIGN_* environment variables)
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
@@ -69,6 +71,10 @@ export function main(argv: string[]): number {
         standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
       }, out);
     }
+    case 'serve':
+      // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
+      void startServer().catch((e) => { process.stderr.write(`bpfsign serve: ${(e as Error).message}\n`); process.exit(1); });
+      return 0;
     case 'vm':
       // bpf_conformance plugin protocol: program as hex on stdin, memory as hex in argv[0], r0 in hex on stdout.
       return runVm(rest, { stdin: readFileSync(0, 'utf8'), stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });

@@ -8,7 +8,7 @@ import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
 import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
 import { parseObject, type ObjectSpec } from '../loader/object/index.js';
-import { planObject, type HostOptions, type Plan } from '../loader/plan/index.js';
+import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
 import { toHex } from '../shared/bytes.js';
 
 export const GENERATOR = { name: 'bpfsign', version: '0.1.0', libbpfCompat: 'v1.7.0' };
@@ -44,7 +44,9 @@ export function plainJson(value: unknown, indent = 2): string {
 
 export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOptions): BuiltLoader {
   const spec = parseObject(bytes, { name: opts.name });
-  const plan = planObject(spec, { object: bytes, ...opts.host });
+  const planned = planObject(spec, { object: bytes, ...opts.host });
+  // A bpftool-7.1 skeleton mmaps every internal map (skel_internal.h of libbpf 1.1): create them so.
+  const plan = opts.flavour === 'bpftool-7.1' ? withLibbpf11Mmapable(planned).plan : planned;
   const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl } });
   const btfSec = parseElf(bytes).section('.BTF');
   const btf = btfSec ? parseBtf(btfSec.data) : null;

@@ -65,7 +65,7 @@ function checkType(btf: Btf, t: BtfType): void {
     case 'INT':
       if (t.kindFlag) bad('invalid btf_info kind_flag');
       if (![1, 2, 4, 8, 16].includes(t.size)) bad('unsupported size');
-      if ([1, 2, 4].filter((b) => t.encoding & b).length > 1 || t.encoding & ~7) bad('unsupported encoding');
+      if (t.encoding && t.encoding !== 1 && t.encoding !== 2 && t.encoding !== 4) fail(E.ENOTSUPP, `${where}: unsupported encoding`);
       if (t.name === '') bad('invalid name');
       return;
     case 'PTR': case 'VOLATILE': case 'CONST': case 'RESTRICT':
@@ -134,7 +134,8 @@ function checkType(btf: Btf, t: BtfType): void {
       return;
     case 'VAR': {
       if (t.kindFlag) bad('invalid btf_info kind_flag');
-      ident(false);
+      // Static variables keep their function's prefix ("func.var"): the kernel allows '.' here.
+      if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t.name) || t.name.length >= KSYM_NAME_LEN) bad('invalid name');
       if (t.linkage !== 0 && t.linkage !== 1) bad('linkage not supported');
       const vt = btf.type(btf.resolve(t.type));
       if (vt.kind === 'VOID' || vt.kind === 'FUNC' || vt.kind === 'FUNC_PROTO' || vt.kind === 'DATASEC' || vt.kind === 'VAR' || vt.kind === 'FWD') bad('invalid type');

@@ -254,7 +254,7 @@ export class BpfModel {
     const size = (id: number, what: string): number => {
       if (id >= btf.totalCount) fail(E.EINVAL, `${what} type id ${id} out of range`);
       const r = btf.kind(btf.resolve(id));
-      if (r === 'VOID' || r === 'FUNC' || r === 'FUNC_PROTO' || r === 'FWD' || r === 'VAR' || r === 'DATASEC') fail(E.EINVAL, `${what} type [${id}] has no size`);
+      if (r === 'VOID' || r === 'FUNC' || r === 'FUNC_PROTO' || r === 'FWD' || r === 'VAR') fail(E.EINVAL, `${what} type [${id}] has no size`);
       return btf.sizeOf(id);
     };
     if (keyId && size(keyId, 'key') !== keySize) fail(E.EINVAL, `key type [${keyId}] size differs from key_size ${keySize}`);

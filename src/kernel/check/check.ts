@@ -100,7 +100,8 @@ export function checkProgram(insns: readonly Insn[], opts: CheckOptions = {}): F
 
   insns.forEach((i, k) => {
     const pc = pcs[k];
-    const bad = validateInsn(i);
+    // The kernel does not check the (reserved) off field of exit; neither do we.
+    const bad = validateInsn(i.opcode === OP_EXIT ? { ...i, off: 0 } : i);
     if (bad !== null) {
       add(pc, i, 'INVALID_OPCODE', bad, i.opcode, 'a defined instruction');
       return;
@@ -144,7 +145,7 @@ export function checkProgram(insns: readonly Insn[], opts: CheckOptions = {}): F
     const lastK = pcs.findIndex((p, k) => p < end && p + insns[k].width >= end);
     if (lastK < 0) continue;
     const last = insns[lastK];
-    if (validateInsn(last) !== null) continue;
+    if (validateInsn(last.opcode === OP_EXIT ? { ...last, off: 0 } : last) !== null) continue;
     if (last.opcode !== OP_EXIT && last.opcode !== OP_JA && last.opcode !== OP_JA32) {
       add(pcs[lastK], last, 'FALL_THROUGH', `subprogram at ${s} ends without exit or goto`, hex(last.opcode), 'exit or goto');
     }

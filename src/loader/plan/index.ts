@@ -6,3 +6,4 @@ export { planProgram, type ProgramContext } from './program.js';
 export type {
   Plan, PlanOp, PlanMap, PlanOptions, HostOptions, HostInputs, MapCreateAttr, ProgLoadAttr, ExternRecord,
 } from './plan.js';
+export { withLibbpf11Mmapable } from './compat.js';

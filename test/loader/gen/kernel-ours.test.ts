@@ -286,7 +286,7 @@ describe('our generated loaders on this kernel', () => {
         if (plain.stage !== 'ok') return t.skip(`the unsigned loader does not load here either: ${describeRun(plain)}`);
         const good = runOurs(o, g, 'signed', { signed: true, excl: g.loader.insnsHash });
         const sg = good.signed!;
-        t.diagnostic(`excl_prog_hash at MAP_CREATE: ${sg.excl_errno ? `refused, ${errnoName(sg.excl_errno)}` : 'accepted'}; freeze ${errnoName(sg.freeze_errno)}; map hash ${sg.hash_errno ? `refused, ${errnoName(sg.hash_errno)}` : sg.hash}`);
+        t.diagnostic(`excl_prog_hash at MAP_CREATE: ${sg.excl_errno ? `refused, ${errnoName(sg.excl_errno)}` : 'accepted'}; freeze ${sg.freeze_errno ? `refused, ${errnoName(sg.freeze_errno)}` : 'ok'}; map hash ${sg.hash_errno ? `refused, ${errnoName(sg.hash_errno)}` : sg.hash}`);
         assert.equal(sg.hash_errno, 0, 'BPF_OBJ_GET_INFO_BY_FD computes the map hash');
         assert.equal(sg.hash, hex(g.loader.dataHash), 'the kernel\'s SHA-256 of the metadata map = our dataHash');
         assert.equal(good.stage, 'ok', describeRun(good));

@@ -10,24 +10,17 @@
  *     sized to them; libbpf keeps 136 bytes (and its loader then fails verification).
  */
 import type { Plan } from '../../../src/loader/plan/index.js';
-import { BPF_F_MMAPABLE } from '../../../src/loader/uapi/index.js';
+import { withLibbpf11Mmapable } from '../../../src/loader/plan/index.js';
 
 export interface Libbpf11Rewrite { plan: Plan; notes: string[] }
 
-export function toLibbpf11(plan: Plan): Libbpf11Rewrite {
-  const notes: string[] = [];
-  const internal = new Set(plan.maps.filter((m) => m.internal && !m.name.endsWith('.kconfig')).map((m) => m.index));
-  const ops = plan.ops.map((op) => {
-    if (op.op === 'map_create' && internal.has(op.mapIndex) && !(op.attr.flags & BPF_F_MMAPABLE)) {
-      notes.push(`map ${op.attr.name}: BPF_F_MMAPABLE added (libbpf 1.1 maps every internal map mmapable)`);
-      return { ...op, attr: { ...op.attr, flags: op.attr.flags | BPF_F_MMAPABLE } };
-    }
-    return op;
-  });
+export function toLibbpf11(input: Plan): Libbpf11Rewrite {
+  const { plan, changed } = withLibbpf11Mmapable(input);
+  const notes = changed.map((n) => `map ${n}: BPF_F_MMAPABLE added (libbpf 1.1 maps every internal map mmapable)`);
   let stackSize = plan.stackSize;
   if (stackSize !== 136) {
     notes.push(`stack area ${stackSize} → 136 bytes (libbpf does not size it for ${plan.nrPrograms} programs)`);
     stackSize = 136;
   }
-  return { plan: { ...plan, ops, stackSize }, notes };
+  return { plan: { ...plan, stackSize }, notes };
 }

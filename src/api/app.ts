@@ -1,0 +1,36 @@
+/**
+ * buildApp: the fastify application as a plugin tree, apart from the process entry (server.ts).
+ * Tests build it with their own services and use app.inject.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { registerErrorHandler } from './plugins/errors.js';
+import { servicesPlugin, type Services } from './plugins/services.js';
+import { healthRoutes } from './routes/health.js';
+import { objectRoutes } from './routes/objects.js';
+import { logRoutes } from './routes/log.js';
+
+export const API_VERSION = '0.1.0';
+
+export async function buildApp(services: Services, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  registerErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'bpfsign', version: API_VERSION, description: 'Signing and verification of BPF loader programs' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(servicesPlugin, { services });
+  await app.register(healthRoutes);
+  await app.register(objectRoutes);
+  await app.register(logRoutes);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

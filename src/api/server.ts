@@ -1,0 +1,44 @@
+/**
+ * The process entry: config from the environment, the data directory (development keys made on
+ * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { loadConfig, type Config, type Scope } from './config.js';
+import { openStore } from '../store/index.js';
+import { TransparencyLog } from '../service/log.js';
+import { ed25519Signer } from '../signing/tlog/index.js';
+
+function readOrCreate(path: string, make: () => string, onCreate: () => void): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  const v = make();
+  writeFileSync(path, v, { mode: 0o600 });
+  onCreate();
+  return v;
+}
+
+export async function startServer(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void>; url: string }> {
+  const logger = pino({ level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const logKeyPath = join(config.dataDir, 'log-key.pem');
+  const logKey = readOrCreate(logKeyPath,
+    () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    () => logger.warn({ path: logKeyPath }, 'DEVELOPMENT MODE: generated a new transparency-log signing key; do not use it in production'));
+  let tokens = config.tokens;
+  if (tokens === null) {
+    const tokenPath = join(config.dataDir, 'dev-token');
+    const token = readOrCreate(tokenPath, () => randomBytes(24).toString('hex'),
+      () => logger.warn({ path: tokenPath }, 'DEVELOPMENT MODE: generated an API token (scopes sign, verify); set BPFSIGN_API_TOKENS in production')).trim();
+    tokens = new Map([[token, new Set<Scope>(['sign', 'verify'])]]);
+    logger.warn({ tokenFile: tokenPath }, 'DEVELOPMENT MODE: API token is in the token file');
+  }
+  const store = await openStore(config.databaseUrl);
+  const log = new TransparencyLog(store, ed25519Signer(config.logOrigin, logKey), config.logOrigin, () => new Date());
+  const app = await buildApp({ store, log, tokens }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info({ url, store: store.kind }, 'bpfsign listening');
+  return { url, close: async () => { await app.close(); await store.close(); } };
+}
