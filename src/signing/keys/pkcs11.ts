@@ -44,6 +44,11 @@ const EC_PARAMS: Record<string, SignerAlgorithm> = {
   '06052b81040022': 'ecdsa-p384-sha256',
 };
 
+/**
+ * Loaded modules. A module is initialized while it has users and finalized when the last signer
+ * closes, but never unloaded: dlclose() of some modules (SoftHSM2 over OpenSSL 3) crashes the
+ * process at exit.
+ */
 const loaded = new Map<string, { pkcs11: Pkcs11; users: number }>();
 
 function tokenError(message: string, e?: unknown): SigningError {
@@ -59,32 +64,36 @@ async function open(module: string): Promise<{ lib: Pkcs11Module; pkcs11: Pkcs11
   } catch (e) {
     throw tokenError('the optional dependency pkcs11js is not installed', e);
   }
-  const entry = loaded.get(module);
-  if (entry) {
-    entry.users++;
-    return { lib, pkcs11: entry.pkcs11 };
+  let entry = loaded.get(module);
+  if (!entry) {
+    const pkcs11 = new lib.PKCS11();
+    try {
+      pkcs11.load(module);
+    } catch (e) {
+      throw tokenError(`cannot load ${module}`, e);
+    }
+    entry = { pkcs11, users: 0 };
+    loaded.set(module, entry);
   }
-  const pkcs11 = new lib.PKCS11();
-  try {
-    pkcs11.load(module);
-    pkcs11.C_Initialize();
-  } catch (e) {
-    throw tokenError(`cannot load and initialize ${module}`, e);
+  if (entry.users === 0) {
+    try {
+      entry.pkcs11.C_Initialize();
+    } catch (e) {
+      throw tokenError(`cannot initialize ${module}`, e);
+    }
   }
-  loaded.set(module, { pkcs11, users: 1 });
-  return { lib, pkcs11 };
+  entry.users++;
+  return { lib, pkcs11: entry.pkcs11 };
 }
 
 function release(module: string): void {
   const entry = loaded.get(module);
-  if (!entry) return;
+  if (!entry || entry.users === 0) return;
   if (--entry.users === 0) {
-    loaded.delete(module);
     try {
       entry.pkcs11.C_Finalize();
-      entry.pkcs11.close();
     } catch {
-      /* already gone */
+      /* already finalized */
     }
   }
 }

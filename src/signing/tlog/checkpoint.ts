@@ -61,9 +61,11 @@ export function ed25519VerifierKey(name: string, publicKey: Uint8Array): string 
 }
 
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  const [name, hashHex, keyB64, ...rest] = vkey.split('+');
+  // The key is base64, which may itself contain '+': split at the first two only.
+  const p1 = vkey.indexOf('+'), p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
+  const name = p1 < 0 ? '' : vkey.slice(0, p1), hashHex = p2 < 0 ? '' : vkey.slice(p1 + 1, p2), keyB64 = p2 < 0 ? '' : vkey.slice(p2 + 1);
   const raw = keyB64 ? unb64(keyB64) : new Uint8Array();
-  if (rest.length || !name || !/^[0-9a-f]{8}$/.test(hashHex ?? '') || raw.length !== 33 || raw[0] !== ALG_ED25519) {
+  if (!name || !/^[0-9a-f]{8}$/.test(hashHex ?? '') || raw.length !== 33 || raw[0] !== ALG_ED25519) {
     throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key ${JSON.stringify(vkey.slice(0, 40))} is not name+hash+base64(ed25519 key)`, { field: 'vkey' });
   }
   const pub = raw.subarray(1);

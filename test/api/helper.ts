@@ -1,0 +1,27 @@
+/** buildTestApp: the app over a fresh SQLite file, a fresh log key and one token per scope set. */
+import { after } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.js';
+import { parseTokens } from '../../src/api/config.js';
+import { TransparencyLog } from '../../src/service/log.js';
+import { ed25519Signer } from '../../src/signing/tlog/index.js';
+import { SqliteStore } from '../../src/store/index.js';
+
+export const TOKENS = { all: 'a'.repeat(32), verifyOnly: 'v'.repeat(32) };
+
+export async function buildTestApp(): Promise<{ app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array }> {
+  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'bpfsign-api-')), 'test.db'));
+  await store.migrate();
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const logKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const log = new TransparencyLog(store, ed25519Signer('bpfsign.test/log', logKeyPem), 'bpfsign.test/log', () => new Date('2026-11-25T12:00:00Z'));
+  const app = await buildApp({ store, log, tokens: parseTokens(`${TOKENS.all}:sign+verify,${TOKENS.verifyOnly}:verify`) });
+  after(async () => { await app.close(); await store.close(); });
+  return { app, log, logKeyPem, publicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })).subarray(12) };
+}
+
+export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
