@@ -41,6 +41,8 @@ export const TrustPolicy = z
     intermediates: z.array(z.string().regex(PEM_CERT, 'a PEM certificate')).default([]),
     /** CRLs (PEM or base64 DER) consulted by the revocation check. */
     crls: z.array(z.string()).default([]),
+    /** Transparency-log verifier keys (C2SP `name+hash+base64`); without any, the log check is not run. */
+    logKeys: z.array(z.string()).default([]),
     /** Allowed signer identities; empty means any identity that chains to a root. */
     identities: z.array(Identity).default([]),
     checks: z
