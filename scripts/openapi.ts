@@ -11,7 +11,11 @@ import { generateKeyPairSync } from 'node:crypto';
 const store = new SqliteStore(':memory:');
 await store.migrate();
 const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const app = await buildApp({ store, log: new TransparencyLog(store, ed25519Signer('x', key), 'x', () => new Date()), tokens: null });
+const unused = async (): Promise<never> => { throw new Error('not used when generating the document'); };
+const app = await buildApp({
+  store, log: new TransparencyLog(store, ed25519Signer('x', key), 'x', () => new Date()), tokens: null, profile: null,
+  signing: { active: unused, defaultPolicy: unused, trust: unused },
+});
 await app.ready();
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 writeFileSync(join(root, 'openapi.yaml'), stringify(JSON.parse(JSON.stringify(app.swagger()))));

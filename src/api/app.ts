@@ -10,6 +10,7 @@ import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
 import { objectRoutes } from './routes/objects.js';
 import { logRoutes } from './routes/log.js';
+import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -32,6 +33,7 @@ export async function buildApp(services: Services, opts: { logger?: FastifyServe
   await app.register(healthRoutes);
   await app.register(objectRoutes);
   await app.register(logRoutes);
+  await app.register(signingRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,14 +3,16 @@
  * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, type Config, type Scope } from './config.js';
 import { openStore } from '../store/index.js';
 import { TransparencyLog } from '../service/log.js';
-import { ed25519Signer } from '../signing/tlog/index.js';
+import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
+import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
+import { loadProfile } from '../service/verify.js';
 
 function readOrCreate(path: string, make: () => string, onCreate: () => void): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
@@ -35,9 +37,19 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
     tokens = new Map([[token, new Set<Scope>(['sign', 'verify'])]]);
     logger.warn({ tokenFile: tokenPath }, 'DEVELOPMENT MODE: API token is in the token file');
   }
+  const keysDir = join(config.dataDir, 'keys');
+  if (!hasKeyring(keysDir)) {
+    const k = await createKeyring(keysDir, new Date());
+    logger.warn({ dir: keysDir, key: k.id }, 'DEVELOPMENT MODE: created a local CA and signing key; bundles it signs chain to keys/ca.pem, not to a production root');
+  }
   const store = await openStore(config.databaseUrl);
-  const log = new TransparencyLog(store, ed25519Signer(config.logOrigin, logKey), config.logOrigin, () => new Date());
-  const app = await buildApp({ store, log, tokens }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
+  const logSigner = ed25519Signer(config.logOrigin, logKey);
+  const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
+  const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
+  let profile = null;
+  try { profile = loadProfile(); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
+  const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
+  const app = await buildApp({ store, log, tokens, signing, profile }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

@@ -12,6 +12,8 @@ import type { LoaderScheme } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import type { HostOptions } from '../loader/plan/index.js';
 import { buildLoader, plainJson } from '../service/loader.js';
+import { signBuilt, unsignedBundle } from '../service/sign.js';
+import { canonicalBytes, signerFromPem } from '../signing/index.js';
 import { CliError } from './errors.js';
 
 export interface GenOptions {
@@ -63,7 +65,7 @@ export function hostOptionsFrom(values: { kconfig?: string[]; 'kconfig-file'?: s
   return host;
 }
 
-export function runGen(file: string, opts: GenOptions, out: (s: string) => void): number {
+export async function runGen(file: string, opts: GenOptions & { key?: string; cert?: string; chain?: string; passphrase?: string }, out: (s: string) => void): Promise<number> {
   const bytes = new Uint8Array(readFileSync(file));
   const name = opts.name ?? objectNameFromPath(file);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new CliError(`--name ${name}: must be a C identifier`);
@@ -76,6 +78,20 @@ export function runGen(file: string, opts: GenOptions, out: (s: string) => void)
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
   write(`${name}.lskel.h`, built.header);
   write('loader.json', plainJson(built.manifest) + '\n');
+  if (opts.key || opts.cert) {
+    if (!opts.key || !opts.cert) throw new CliError('signing needs both --key and --cert');
+    if (opts.scheme === 'unsigned') throw new CliError('--key/--cert need --scheme linux-6.18 or linux-load-time');
+    const certificate = readFileSync(opts.cert, 'utf8');
+    const signer = await signerFromPem({ privateKey: readFileSync(opts.key), passphrase: opts.passphrase, certificate });
+    const chain = opts.chain ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) : [];
+    const signed = await signBuilt(built, signer, [certificate, ...chain]);
+    write('signature.p7s', signed.signature);
+    write('manifest.json', new TextDecoder().decode(canonicalBytes(signed.manifest)) + '\n');
+    write('bundle.json', JSON.stringify(signed.bundle, null, 2) + '\n');
+  } else {
+    // An unsigned bundle still describes the loader; verify answers UNSIGNED unless a policy allows it.
+    write('bundle.json', JSON.stringify(unsignedBundle(built), null, 2) + '\n');
+  }
   out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
   return 0;
 }

@@ -5,13 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isLoaderError } from '../loader/errors.js';
 import { runInspect } from './inspect.js';
 import { runDisasm } from './disasm.js';
 import { runBtf } from './btf.js';
 import { hostOptionsFrom, runGen } from './gen.js';
 import { CliError } from './errors.js';
 import { runVm } from './vm.js';
+import { runKeys, runVerify } from './verify.js';
+import { runReplay } from './replay.js';
 import { startServer } from '../api/server.js';
 
 const USAGE = `usage: bpfsign <command> [options]
@@ -21,11 +22,16 @@ commands:
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
+  verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile BTF] [--json]
+                                         verdict for a bundle; exits 0 only on OK
+  keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
+  replay DIR [--profile BTF] [--json]    run a loader in the kernel model and report every syscall and effect
   gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
       [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
-      [--cpus N] [--page-size N] [--no-usdt-uprobe-multi]
+      [--cpus N] [--page-size N] [--no-usdt-uprobe-multi] [--key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--key-passphrase-env VAR]]
                                          the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
-                                         S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented
+                                         S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented;
+                                         with --key/--cert also signature.p7s, manifest.json and bundle.json
   vm [MEM-HEX] [--budget N]              run hex instructions from stdin in the interpreter (bpf_conformance plugin protocol)
   help                                   this text
 `;
@@ -34,7 +40,7 @@ function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'inspect': {
@@ -60,6 +66,7 @@ export function main(argv: string[]): number {
           flavour: { type: 'string', default: 'v1.7' }, standalone: { type: 'boolean', default: false }, 'map-excl': { type: 'boolean', default: false },
           kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
           ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
+          key: { type: 'string' }, cert: { type: 'string' }, chain: { type: 'string' }, 'key-passphrase-env': { type: 'string' },
         },
       });
       if (positionals.length !== 1) throw new CliError('gen takes exactly one object file');
@@ -69,7 +76,25 @@ export function main(argv: string[]): number {
       return runGen(positionals[0], {
         scheme: values.scheme as 'unsigned', name: values.name, out: values.out, flavour: values.flavour,
         standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
+        key: values.key, cert: values.cert, chain: values.chain,
+        passphrase: values['key-passphrase-env'] ? process.env[values['key-passphrase-env']] : undefined,
       }, out);
+    }
+    case 'verify': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        object: { type: 'string' }, policy: { type: 'string' }, trust: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean', default: false },
+      } });
+      if (positionals.length !== 1) throw new CliError('verify takes one bundle (a gen output directory or a bundle.json)');
+      return runVerify(positionals[0], { ...values, json: values.json ?? false }, out);
+    }
+    case 'keys': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { dir: { type: 'string', default: './data/keys' }, json: { type: 'boolean', default: false } } });
+      return runKeys(positionals[0], { dir: values.dir!, json: values.json ?? false }, out);
+    }
+    case 'replay': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+      if (positionals.length !== 1) throw new CliError('replay takes a gen output directory (or INSNS.bin,DATA.bin)');
+      return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile }, out);
     }
     case 'serve':
       // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
@@ -86,20 +111,22 @@ export function main(argv: string[]): number {
   }
 }
 
-function run(): void {
+async function run(): Promise<void> {
   const json = process.argv.includes('--json');
   try {
-    process.exitCode = main(process.argv.slice(2));
+    process.exitCode = await main(process.argv.slice(2));
   } catch (e) {
-    if (isLoaderError(e)) {
-      if (json) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
-      else process.stderr.write(`bpfsign: ${e.code}: ${e.message}\n`);
-      process.exitCode = 2;
-    } else if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`bpfsign: ${(e as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
-      process.stderr.write(`bpfsign: ${(e as Error).message}\n`);
+    } else if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+      // Typed errors (LoaderError, SigningError, PolicyFormatError, BundleFormatError, …) and system errors.
+      const err = e as Error & { code: string; details?: unknown; issues?: unknown };
+      if (json) process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details ?? err.issues } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+      else process.stderr.write(`bpfsign: ${err.code}: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof Error && /^(kernel profile|no development keys|.* already holds development keys)/.test(e.message)) {
+      process.stderr.write(`bpfsign: ${e.message}\n`);
       process.exitCode = 2;
     } else {
       throw e;
@@ -107,4 +134,4 @@ function run(): void {
   }
 }
 
-run();
+void run();

@@ -5,11 +5,25 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import type { Scope } from '../config.js';
 import type { Store } from '../../store/index.js';
 import type { TransparencyLog } from '../../service/log.js';
+import type { Signer } from '../../signing/index.js';
+import type { TrustPolicy } from '../../signing/policy.js';
+import type { ProfileView } from '../../kernel/bpf/index.js';
 import { problem } from './errors.js';
+
+export interface SigningService {
+  /** The active signing key (re-read per request, so a rotation takes effect at once). */
+  active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
+  /** Default policy: the service's CA as root, its log key, every check enforced. */
+  defaultPolicy(): Promise<TrustPolicy>;
+  trust(): Promise<{ caCertificate: string; logOrigin: string; logKey: string }>;
+}
 
 export interface Services {
   store: Store;
   log: TransparencyLog;
+  signing: SigningService;
+  /** Kernel profile for replays; null when none is available (the replay check then fails). */
+  profile: ProfileView | null;
   /** token → scopes; null disables auth (only for tests that say so). */
   tokens: Map<string, Set<Scope>> | null;
 }

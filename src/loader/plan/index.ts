@@ -7,3 +7,4 @@ export type {
   Plan, PlanOp, PlanMap, PlanOptions, HostOptions, HostInputs, MapCreateAttr, ProgLoadAttr, ExternRecord,
 } from './plan.js';
 export { withLibbpf11Mmapable } from './compat.js';
+export { planFromJson } from './json.js';
