@@ -1,0 +1,87 @@
+/**
+ * Loader generation: our parseObject + planObject + generateLoader (unsigned) for each object
+ * Debian's bpftool handles, beside the wall time of `bpftool gen skeleton -L` on the same object
+ * in the same run. Target: ours ≤ 0.25× bpftool.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseObject } from '../src/loader/object/index.js';
+import { planObject } from '../src/loader/plan/index.js';
+import { generateLoader } from '../src/loader/gen/index.js';
+function median(xs) {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+}
+function objectsUnder(root) {
+    const dirs = [join(root, 'test/fixtures/obj'), '/usr/lib/x86_64-linux-gnu/bpf'];
+    return dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.o')).sort().map((f) => join(d, f)));
+}
+function objName(path) {
+    let b = path.slice(path.lastIndexOf('/') + 1);
+    if (b.endsWith('.o'))
+        b = b.slice(0, -2);
+    return b.replace(/[^A-Za-z0-9_]/g, '_');
+}
+function bpftoolMs(path, runs) {
+    const ms = [];
+    for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        try {
+            execFileSync('bpftool', ['gen', 'skeleton', '-L', path], { stdio: ['ignore', 'ignore', 'ignore'] });
+        }
+        catch {
+            return null;
+        }
+        ms.push(performance.now() - t0);
+    }
+    return median(ms);
+}
+function oursMs(bytes, name, runs) {
+    const once = () => generateLoader(planObject(parseObject(bytes, { name }), { object: bytes, possibleCpus: 2 }), { scheme: 'unsigned' });
+    for (let i = 0; i < 5; i++)
+        once();
+    const ms = [];
+    for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        once();
+        ms.push(performance.now() - t0);
+    }
+    return median(ms);
+}
+/** One result per object bpftool handles, plus a total line. */
+export function benchGen(root) {
+    const out = [];
+    let sumOurs = 0, sumPeer = 0;
+    for (const path of objectsUnder(root)) {
+        const peer = bpftoolMs(path, 5);
+        if (peer === null)
+            continue;
+        const bytes = new Uint8Array(readFileSync(path));
+        let ours;
+        try {
+            ours = oursMs(bytes, objName(path), 30);
+        }
+        catch {
+            continue;
+        }
+        sumOurs += ours;
+        sumPeer += peer;
+        out.push({
+            name: `gen ${path.replace(/^.*\//, '')}`, ours_ms: ours, peer: 'bpftool gen skeleton -L', peer_ms: peer,
+            ratio: ours / peer, target: '≤ 0.25× bpftool', ok: ours / peer <= 0.25,
+        });
+    }
+    out.push({
+        name: `gen total (${out.length} objects)`, ours_ms: sumOurs, peer: 'bpftool gen skeleton -L', peer_ms: sumPeer || null,
+        ratio: sumPeer ? sumOurs / sumPeer : null, target: '≤ 0.25× bpftool', ok: sumPeer > 0 && sumOurs / sumPeer <= 0.25,
+        note: sumPeer ? undefined : 'bpftool unavailable',
+    });
+    return out;
+}
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+    for (const r of benchGen(join(new URL('.', import.meta.url).pathname, '../..'))) {
+        console.log(`${r.name.padEnd(40)} ours ${r.ours_ms.toFixed(3)} ms  bpftool ${r.peer_ms?.toFixed(1) ?? '-'} ms  ratio ${r.ratio?.toFixed(4) ?? '-'}  ${r.ok ? 'ok' : 'MISS'}`);
+    }
+}
+//# sourceMappingURL=gen.js.map

@@ -1,0 +1,38 @@
+/**
+ * buildApp: the fastify application as a plugin tree, apart from the process entry (server.ts).
+ * Tests build it with their own services and use app.inject.
+ */
+import Fastify from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { registerErrorHandler } from './plugins/errors.js';
+import { servicesPlugin } from './plugins/services.js';
+import { healthRoutes } from './routes/health.js';
+import { objectRoutes } from './routes/objects.js';
+import { logRoutes } from './routes/log.js';
+import { signingRoutes } from './routes/signing.js';
+export const API_VERSION = '0.1.0';
+export async function buildApp(services, opts = {}) {
+    const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider();
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    registerErrorHandler(app);
+    await app.register(swagger, {
+        openapi: {
+            openapi: '3.1.0',
+            info: { title: 'bpfsign', version: API_VERSION, description: 'Signing and verification of BPF loader programs' },
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        },
+        transform: jsonSchemaTransform,
+        transformObject: jsonSchemaTransformObject,
+    });
+    await app.register(servicesPlugin, { services });
+    await app.register(healthRoutes);
+    await app.register(objectRoutes);
+    await app.register(logRoutes);
+    await app.register(signingRoutes);
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    return app;
+}
+//# sourceMappingURL=app.js.map

@@ -1,0 +1,49 @@
+/** Service configuration: environment → zod-validated, frozen Config. Fails at boot, naming the variable. */
+import { z } from 'zod';
+const Env = z.object({
+    BPFSIGN_HOST: z.string().default('127.0.0.1'),
+    BPFSIGN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** `sqlite:PATH` (default, under the data dir) or `postgres://…`. */
+    BPFSIGN_DATABASE_URL: z.string().optional(),
+    /** Where development keys, the SQLite file and the dev token live. */
+    BPFSIGN_DATA_DIR: z.string().default('./data'),
+    /** Transparency log origin line of checkpoints. */
+    BPFSIGN_LOG_ORIGIN: z.string().regex(/^\S+$/).default('bpfsign.local/log'),
+    /** Comma-separated `token:scope1+scope2` pairs (scopes: sign, verify); unset → one generated development token. */
+    BPFSIGN_API_TOKENS: z.string().optional(),
+    BPFSIGN_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(16 << 20),
+    BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export class ConfigError extends Error {
+    name = 'ConfigError';
+}
+export function parseTokens(spec) {
+    const out = new Map();
+    for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const [token, scopes = 'sign+verify'] = part.split(':');
+        if (!token || token.length < 16)
+            throw new ConfigError('BPFSIGN_API_TOKENS: each token needs at least 16 characters');
+        const set = new Set();
+        for (const s of scopes.split('+')) {
+            if (s !== 'sign' && s !== 'verify')
+                throw new ConfigError(`BPFSIGN_API_TOKENS: unknown scope '${s}' (want sign, verify)`);
+            set.add(s);
+        }
+        out.set(token, set);
+    }
+    return out;
+}
+export function loadConfig(env) {
+    const r = Env.safeParse(env);
+    if (!r.success)
+        throw new ConfigError(`configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const e = r.data;
+    return Object.freeze({
+        host: e.BPFSIGN_HOST, port: e.BPFSIGN_PORT,
+        databaseUrl: e.BPFSIGN_DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
+        dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
+        tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
+        maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, logLevel: e.BPFSIGN_LOG_LEVEL,
+    });
+}
+//# sourceMappingURL=config.js.map

@@ -1,0 +1,58 @@
+/**
+ * The process entry: config from the environment, the data directory (development keys made on
+ * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openStore } from '../store/index.js';
+import { TransparencyLog } from '../service/log.js';
+import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
+import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
+import { loadProfile } from '../service/verify.js';
+function readOrCreate(path, make, onCreate) {
+    if (existsSync(path))
+        return readFileSync(path, 'utf8');
+    const v = make();
+    writeFileSync(path, v, { mode: 0o600 });
+    onCreate();
+    return v;
+}
+export async function startServer(config = loadConfig(process.env)) {
+    const logger = pino({ level: config.logLevel });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const logKeyPath = join(config.dataDir, 'log-key.pem');
+    const logKey = readOrCreate(logKeyPath, () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), () => logger.warn({ path: logKeyPath }, 'DEVELOPMENT MODE: generated a new transparency-log signing key; do not use it in production'));
+    let tokens = config.tokens;
+    if (tokens === null) {
+        const tokenPath = join(config.dataDir, 'dev-token');
+        const token = readOrCreate(tokenPath, () => randomBytes(24).toString('hex'), () => logger.warn({ path: tokenPath }, 'DEVELOPMENT MODE: generated an API token (scopes sign, verify); set BPFSIGN_API_TOKENS in production')).trim();
+        tokens = new Map([[token, new Set(['sign', 'verify'])]]);
+        logger.warn({ tokenFile: tokenPath }, 'DEVELOPMENT MODE: API token is in the token file');
+    }
+    const keysDir = join(config.dataDir, 'keys');
+    if (!hasKeyring(keysDir)) {
+        const k = await createKeyring(keysDir, new Date());
+        logger.warn({ dir: keysDir, key: k.id }, 'DEVELOPMENT MODE: created a local CA and signing key; bundles it signs chain to keys/ca.pem, not to a production root');
+    }
+    const store = await openStore(config.databaseUrl);
+    const logSigner = ed25519Signer(config.logOrigin, logKey);
+    const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
+    const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
+    let profile = null;
+    try {
+        profile = loadProfile();
+    }
+    catch (e) {
+        logger.warn({ err: e.message }, 'no kernel profile: verification replays will fail until one is configured');
+    }
+    const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
+    const app = await buildApp({ store, log, tokens, signing, profile }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
+    const url = await app.listen({ host: config.host, port: config.port });
+    logger.info({ url, store: store.kind }, 'bpfsign listening');
+    return { url, close: async () => { await app.close(); await store.close(); } };
+}
+//# sourceMappingURL=server.js.map

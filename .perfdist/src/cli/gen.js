@@ -1,0 +1,99 @@
+/**
+ * `bpfsign gen OBJ [--scheme S] [--name N] -o DIR`: the loader for an object, written as
+ *   DIR/insns.bin, DIR/data.bin      loader instructions and metadata blob
+ *   DIR/loader.json                  plan, digests, options (every host input), ctx layout
+ *   DIR/init.<index>.bin             each map's initial value (internal maps)
+ *   DIR/NAME.lskel.h                 light skeleton (--flavour, --standalone)
+ * Outputs are deterministic: the same object and options give the same bytes.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { objectNameFromPath } from '../loader/object/index.js';
+import { buildLoader, plainJson } from '../service/loader.js';
+import { signBuilt, unsignedBundle } from '../service/sign.js';
+import { canonicalBytes, signerFromPem } from '../signing/index.js';
+import { CliError } from './errors.js';
+/** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends. */
+export function hostOptionsFrom(values) {
+    const host = {};
+    const kconfig = {};
+    if (values['kconfig-file']) {
+        for (const line of readFileSync(values['kconfig-file'], 'utf8').split('\n')) {
+            const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
+            if (m)
+                kconfig[m[1]] = m[2];
+        }
+    }
+    for (const kv of values.kconfig ?? []) {
+        const i = kv.indexOf('=');
+        if (i <= 0)
+            throw new CliError(`--kconfig ${kv}: want NAME=VALUE`);
+        kconfig[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    if (Object.keys(kconfig).length)
+        host.kconfig = kconfig;
+    if (values['kernel-version']) {
+        const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(values['kernel-version']);
+        if (!m)
+            throw new CliError(`--kernel-version ${values['kernel-version']}: want A.B[.C]`);
+        host.kernelVersion = (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255);
+    }
+    if (values.ksym?.length) {
+        host.ksymAddresses = Object.fromEntries(values.ksym.map((kv) => {
+            const i = kv.indexOf('=');
+            if (i <= 0)
+                throw new CliError(`--ksym ${kv}: want NAME=ADDRESS`);
+            return [kv.slice(0, i), BigInt(kv.slice(i + 1))];
+        }));
+    }
+    const int = (flag, v) => {
+        if (v === undefined)
+            return undefined;
+        if (!/^\d+$/.test(v) || Number(v) <= 0)
+            throw new CliError(`--${flag} ${v}: want a positive integer`);
+        return Number(v);
+    };
+    if (values.cpus !== undefined)
+        host.possibleCpus = int('cpus', values.cpus);
+    if (values['page-size'] !== undefined)
+        host.pageSize = int('page-size', values['page-size']);
+    if (values['usdt-uprobe-multi'] !== undefined)
+        host.usdtUprobeMulti = values['usdt-uprobe-multi'];
+    return host;
+}
+export async function runGen(file, opts, out) {
+    const bytes = new Uint8Array(readFileSync(file));
+    const name = opts.name ?? objectNameFromPath(file);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new CliError(`--name ${name}: must be a C identifier`);
+    const built = buildLoader(bytes, basename(file), { ...opts, name });
+    mkdirSync(opts.out, { recursive: true });
+    const files = [];
+    const write = (f, data) => { writeFileSync(join(opts.out, f), data); files.push(f); };
+    write('insns.bin', built.loader.insns);
+    write('data.bin', built.loader.data);
+    for (const [i, v] of built.inits)
+        write(`init.${i}.bin`, v);
+    write(`${name}.lskel.h`, built.header);
+    write('loader.json', plainJson(built.manifest) + '\n');
+    if (opts.key || opts.cert) {
+        if (!opts.key || !opts.cert)
+            throw new CliError('signing needs both --key and --cert');
+        if (opts.scheme === 'unsigned')
+            throw new CliError('--key/--cert need --scheme linux-6.18 or linux-load-time');
+        const certificate = readFileSync(opts.cert, 'utf8');
+        const signer = await signerFromPem({ privateKey: readFileSync(opts.key), passphrase: opts.passphrase, certificate });
+        const chain = opts.chain ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) : [];
+        const signed = await signBuilt(built, signer, [certificate, ...chain]);
+        write('signature.p7s', signed.signature);
+        write('manifest.json', new TextDecoder().decode(canonicalBytes(signed.manifest)) + '\n');
+        write('bundle.json', JSON.stringify(signed.bundle, null, 2) + '\n');
+    }
+    else {
+        // An unsigned bundle still describes the loader; verify answers UNSIGNED unless a policy allows it.
+        write('bundle.json', JSON.stringify(unsignedBundle(built), null, 2) + '\n');
+    }
+    out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
+    return 0;
+}
+//# sourceMappingURL=gen.js.map

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * The `bpfsign` command. Each subcommand is a small module; this file parses arguments,
+ * runs one, and turns typed errors into a one-line message (or JSON with --json) and exit 2.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runInspect } from './inspect.js';
+import { runDisasm } from './disasm.js';
+import { runBtf } from './btf.js';
+import { hostOptionsFrom, runGen } from './gen.js';
+import { CliError } from './errors.js';
+import { runVm } from './vm.js';
+import { runKeys, runVerify } from './verify.js';
+import { runReplay } from './replay.js';
+import { startServer } from '../api/server.js';
+const USAGE = `usage: bpfsign <command> [options]
+
+commands:
+  serve                                  run the HTTP service (configured by BPFSIGN_* environment variables)
+  inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
+  disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
+  btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
+  verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile BTF] [--json]
+                                         verdict for a bundle; exits 0 only on OK
+  keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
+  replay DIR [--profile BTF] [--json]    run a loader in the kernel model and report every syscall and effect
+  gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
+      [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
+      [--cpus N] [--page-size N] [--no-usdt-uprobe-multi] [--key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--key-passphrase-env VAR]]
+                                         the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
+                                         S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented;
+                                         with --key/--cert also signature.p7s, manifest.json and bundle.json
+  vm [MEM-HEX] [--budget N]              run hex instructions from stdin in the interpreter (bpf_conformance plugin protocol)
+  help                                   this text
+`;
+function out(s) {
+    process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+}
+export async function main(argv) {
+    const [cmd, ...rest] = argv;
+    switch (cmd) {
+        case 'inspect': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, name: { type: 'string' } } });
+            if (positionals.length !== 1)
+                throw new CliError('inspect takes exactly one object file');
+            return runInspect(positionals[0], { json: values.json ?? false, name: values.name }, out);
+        }
+        case 'disasm': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, section: { type: 'string' } } });
+            if (positionals.length !== 1)
+                throw new CliError('disasm takes exactly one object file');
+            return runDisasm(positionals[0], { json: values.json ?? false, section: values.section }, out);
+        }
+        case 'btf': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, base: { type: 'string' } } });
+            if (positionals.length !== 1)
+                throw new CliError('btf takes exactly one file');
+            return runBtf(positionals[0], { json: values.json ?? false, base: values.base }, out);
+        }
+        case 'gen': {
+            const { values, positionals } = parseArgs({
+                args: rest, allowPositionals: true, allowNegative: true,
+                options: {
+                    out: { type: 'string', short: 'o' }, scheme: { type: 'string', default: 'unsigned' }, name: { type: 'string' },
+                    flavour: { type: 'string', default: 'v1.7' }, standalone: { type: 'boolean', default: false }, 'map-excl': { type: 'boolean', default: false },
+                    kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
+                    ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
+                    key: { type: 'string' }, cert: { type: 'string' }, chain: { type: 'string' }, 'key-passphrase-env': { type: 'string' },
+                },
+            });
+            if (positionals.length !== 1)
+                throw new CliError('gen takes exactly one object file');
+            if (!values.out)
+                throw new CliError('gen needs -o DIR');
+            if (!['unsigned', 'linux-6.18', 'linux-load-time'].includes(values.scheme))
+                throw new CliError(`--scheme ${values.scheme}: want unsigned, linux-6.18 or linux-load-time`);
+            if (values.flavour !== 'v1.7' && values.flavour !== 'bpftool-7.1')
+                throw new CliError(`--flavour ${values.flavour}: want v1.7 or bpftool-7.1`);
+            return runGen(positionals[0], {
+                scheme: values.scheme, name: values.name, out: values.out, flavour: values.flavour,
+                standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
+                key: values.key, cert: values.cert, chain: values.chain,
+                passphrase: values['key-passphrase-env'] ? process.env[values['key-passphrase-env']] : undefined,
+            }, out);
+        }
+        case 'verify': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+                    object: { type: 'string' }, policy: { type: 'string' }, trust: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean', default: false },
+                } });
+            if (positionals.length !== 1)
+                throw new CliError('verify takes one bundle (a gen output directory or a bundle.json)');
+            return runVerify(positionals[0], { ...values, json: values.json ?? false }, out);
+        }
+        case 'keys': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { dir: { type: 'string', default: './data/keys' }, json: { type: 'boolean', default: false } } });
+            return runKeys(positionals[0], { dir: values.dir, json: values.json ?? false }, out);
+        }
+        case 'replay': {
+            const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+            if (positionals.length !== 1)
+                throw new CliError('replay takes a gen output directory (or INSNS.bin,DATA.bin)');
+            return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile }, out);
+        }
+        case 'serve':
+            // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
+            void startServer().catch((e) => { process.stderr.write(`bpfsign serve: ${e.message}\n`); process.exit(1); });
+            return 0;
+        case 'vm':
+            // bpf_conformance plugin protocol: program as hex on stdin, memory as hex in argv[0], r0 in hex on stdout.
+            return runVm(rest, { stdin: readFileSync(0, 'utf8'), stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+        case undefined:
+        case 'help':
+        case '--help':
+        case '-h':
+            out(USAGE);
+            return cmd === undefined ? 2 : 0;
+        default:
+            throw new CliError(`unknown command '${cmd}'`);
+    }
+}
+async function run() {
+    const json = process.argv.includes('--json');
+    try {
+        process.exitCode = await main(process.argv.slice(2));
+    }
+    catch (e) {
+        if (e instanceof CliError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+            process.stderr.write(`bpfsign: ${e.message}\n\n${USAGE}`);
+            process.exitCode = 2;
+        }
+        else if (e instanceof Error && typeof e.code === 'string') {
+            // Typed errors (LoaderError, SigningError, PolicyFormatError, BundleFormatError, …) and system errors.
+            const err = e;
+            if (json)
+                process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details ?? err.issues } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+            else
+                process.stderr.write(`bpfsign: ${err.code}: ${err.message}\n`);
+            process.exitCode = 2;
+        }
+        else if (e instanceof Error && /^(kernel profile|no development keys|.* already holds development keys)/.test(e.message)) {
+            process.stderr.write(`bpfsign: ${e.message}\n`);
+            process.exitCode = 2;
+        }
+        else {
+            throw e;
+        }
+    }
+}
+void run();
+//# sourceMappingURL=main.js.map

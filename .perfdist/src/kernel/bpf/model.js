@@ -1,0 +1,287 @@
+/**
+ * The bpf() model: one process's fd table and the kernel objects behind it, and
+ * `sys(cmd, attrAddr, size)` answering like __sys_bpf: an fd or 0, or -errno. Every
+ * call is recorded in `trace` with its decoded attr. Attr pointers are addresses in
+ * the model's Memory (the VM's), whether they come from a program or from user space.
+ */
+import { BPF_MAP_INFO, MAP_TYPE_NAME, readStruct, writeStruct } from '../../loader/uapi/index.js';
+import { CMD, CMD_NAME, UserMemory, decodeAttr, readAttr } from './attr.js';
+import { checkBtf } from './btf-check.js';
+import { E, SysError, errnoName, fail } from './errno.js';
+import { ARRAY_LIKE, MAP_F, MAP_IN_MAP, checkMapCreate, elemSize, lookupElem, mapHash, updateElem } from './maps.js';
+import { FdTable } from './objects.js';
+import { loadProgram } from './prog-load.js';
+const NAME_RE = /^[A-Za-z0-9_.]*$/;
+/** bpf_obj_name_cpy: the 16-byte name must be NUL-terminated and made of [A-Za-z0-9_.]. */
+export function objName(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul < 0)
+        fail(E.EINVAL, 'object name is not NUL-terminated');
+    const s = String.fromCharCode(...bytes.subarray(0, nul));
+    if (!NAME_RE.test(s))
+        fail(E.EINVAL, `object name '${s}' has invalid characters`);
+    return s;
+}
+export class BpfModel {
+    memory;
+    um;
+    profile;
+    order;
+    fds = new FdTable();
+    trace = [];
+    /** Every object ever created, in creation order. */
+    objects = [];
+    verifySignature;
+    #nextId = 1;
+    #kernelBtfs = new Map();
+    constructor(opts) {
+        this.memory = opts.memory;
+        this.um = new UserMemory(opts.memory);
+        this.profile = opts.profile;
+        this.order = opts.memory.littleEndian ? 'le' : 'be';
+        this.verifySignature = opts.verifySignature;
+    }
+    get le() { return this.order === 'le'; }
+    newId() { return this.#nextId++; }
+    record(e) {
+        const entry = { seq: this.trace.length, ...e };
+        this.trace.push(entry);
+        return entry;
+    }
+    /** The kernel's BTF object for vmlinux or a module (one per name, like btf_vmlinux / module BTF). */
+    kernelBtf(name, btf) {
+        let k = this.#kernelBtfs.get(name);
+        if (!k) {
+            k = { kind: 'btf', id: this.newId(), bytes: new Uint8Array(0), btf, kernelName: name };
+            this.#kernelBtfs.set(name, k);
+        }
+        return k;
+    }
+    /** bpf(cmd, attr, size) → fd / 0 / -errno, recorded in the trace. */
+    sys(cmd, attrAddr, size, caller, pc) {
+        const op = CMD_NAME[cmd] ?? `cmd ${cmd}`;
+        let attr = null;
+        let created;
+        try {
+            if (caller === 'loader' && ![CMD.MAP_CREATE, CMD.MAP_UPDATE_ELEM, CMD.MAP_DELETE_ELEM, CMD.MAP_FREEZE, CMD.MAP_GET_FD_BY_ID, CMD.PROG_LOAD, CMD.BTF_LOAD, CMD.LINK_CREATE, CMD.RAW_TRACEPOINT_OPEN].includes(cmd)) {
+                fail(E.EINVAL, `${op} is not allowed from bpf_sys_bpf`);
+            }
+            attr = readAttr(this.um, cmd, attrAddr, size, this.profile);
+            const r = this.#dispatch(cmd, attr, caller === 'loader');
+            created = r.objectId;
+            this.record({ caller, op, cmd, attrSize: size, attr: decodeAttr(cmd, attr, size, this.profile, this.order), result: r.ret, pc, objectId: created });
+            return r.ret;
+        }
+        catch (e) {
+            if (!(e instanceof SysError))
+                throw e;
+            this.record({
+                caller, op, cmd, attrSize: size, attr: attr ? decodeAttr(cmd, attr, size, this.profile, this.order) : undefined,
+                result: -e.errno, errno: errnoName(e.errno), reason: e.message, pc,
+            });
+            return -e.errno;
+        }
+    }
+    /** close(fd) → 0 / -EBADF, recorded. */
+    close(fd, caller, pc) {
+        try {
+            this.fds.close(fd);
+            this.record({ caller, op: 'close', args: { fd }, result: 0, pc });
+            return 0;
+        }
+        catch (e) {
+            if (!(e instanceof SysError))
+                throw e;
+            this.record({ caller, op: 'close', args: { fd }, result: -e.errno, errno: errnoName(e.errno), reason: e.message, pc });
+            return -e.errno;
+        }
+    }
+    #dispatch(cmd, a, fromKernel) {
+        const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
+        const u32 = (o) => dv.getUint32(o, this.le);
+        const u64 = (o) => dv.getBigUint64(o, this.le);
+        switch (cmd) {
+            case CMD.MAP_CREATE: {
+                const m = this.#mapCreate(a, u32, u64);
+                return { ret: this.fds.install(m), objectId: m.id };
+            }
+            case CMD.MAP_UPDATE_ELEM: {
+                const m = this.fds.map(u32(0));
+                const key = this.um.read(u64(8), m.keySize, 'key');
+                const value = this.um.read(u64(16), m.valueSize, 'value');
+                let fdv = null;
+                if (MAP_IN_MAP.has(m.type) || m.type === 3) {
+                    const fd = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, this.le);
+                    const o = this.fds.get(fd);
+                    if (!o)
+                        fail(E.EBADF, `value fd ${fd} is not open`);
+                    fdv = o.kind === 'map' ? { map: o } : o.kind === 'prog' ? { prog: o } : null;
+                }
+                updateElem(m, key, value, u64(24), fdv, this.le);
+                return { ret: 0 };
+            }
+            case CMD.MAP_LOOKUP_ELEM: {
+                const m = this.fds.map(u32(0));
+                const key = this.um.read(u64(8), m.keySize, 'key');
+                this.um.write(u64(16), lookupElem(m, key, this.le), 'value');
+                return { ret: 0 };
+            }
+            case CMD.MAP_FREEZE: {
+                const m = this.fds.map(u32(0));
+                if (m.type === 26)
+                    fail(E.ENOTSUPP, 'struct_ops maps cannot be frozen');
+                if (m.frozen)
+                    fail(E.EBUSY, 'map is already frozen');
+                if (m.flags & MAP_F.RDONLY)
+                    fail(E.EPERM, 'map is not writable');
+                m.frozen = true;
+                return { ret: 0 };
+            }
+            case CMD.BTF_LOAD: {
+                const size = u32(16);
+                const flags = u32(32);
+                if (flags & ~0x10000)
+                    fail(E.EINVAL, `btf_flags 0x${flags.toString(16)}`);
+                const level = u32(24), logSize = u32(20), logBuf = u64(8);
+                if (level && (logBuf === 0n || logSize < 128))
+                    fail(E.EINVAL, 'btf log: level without a buffer of at least 128 bytes');
+                if (!level && (logBuf !== 0n || logSize))
+                    fail(E.EINVAL, 'btf log buffer without a level');
+                const bytes = this.um.read(u64(0), size, 'btf');
+                const btf = checkBtf(bytes);
+                const k = { kind: 'btf', id: this.newId(), bytes, btf, kernelName: null };
+                this.objects.push(k);
+                return { ret: this.fds.install(k), objectId: k.id };
+            }
+            case CMD.OBJ_GET_INFO_BY_FD:
+                return { ret: this.#getInfo(u32(0), u32(4), u64(8)) };
+            case CMD.PROG_LOAD: {
+                const p = loadProgram(this, a, fromKernel);
+                this.objects.push(p);
+                return { ret: this.fds.install(p), objectId: p.id };
+            }
+            default:
+                fail(E.EINVAL, `command ${CMD_NAME[cmd] ?? cmd} is not modelled`);
+        }
+    }
+    #mapCreate(a, u32, u64) {
+        const p = this.profile;
+        const type = u32(0);
+        if (type === 0 || type >= p.maxMapType)
+            fail(E.EINVAL, `map_type ${type}`);
+        const req = {
+            type, keySize: u32(4), valueSize: u32(8), maxEntries: u32(12), flags: u32(16), mapExtra: u64(64),
+            btfVmlinuxValueTypeId: u32(60), hasBtfValue: u32(56) !== 0,
+        };
+        const name = objName(a.subarray(28, 44));
+        checkMapCreate(req);
+        const btfKeyTypeId = u32(52), btfValueTypeId = u32(56);
+        let btf = null;
+        if (btfKeyTypeId || btfValueTypeId || req.btfVmlinuxValueTypeId) {
+            if (req.btfVmlinuxValueTypeId) {
+                if (!p.btf)
+                    fail(E.ENOTSUPP, 'no vmlinux BTF for a struct_ops map');
+                btf = this.kernelBtf('vmlinux', p.btf);
+            }
+            else {
+                btf = this.fds.btf(u32(48));
+            }
+            if (btfValueTypeId)
+                this.#checkMapBtf(btf.btf, btfKeyTypeId, btfValueTypeId, req.keySize, req.valueSize);
+            else if (btfKeyTypeId)
+                fail(E.EINVAL, 'btf_key_type_id without btf_value_type_id');
+        }
+        let innerMeta = null;
+        if (MAP_IN_MAP.has(type)) {
+            const inner = this.fds.map(u32(20));
+            if (MAP_IN_MAP.has(inner.type) || inner.type === 3 || inner.type === 26)
+                fail(E.EINVAL, 'inner map type not supported');
+            if (inner.exclProgHash)
+                fail(E.EOPNOTSUPP, 'exclusive maps cannot be inner maps');
+            innerMeta = { type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags };
+        }
+        else if (u32(20)) {
+            fail(E.EINVAL, 'inner_map_fd on a map that is not a map-in-map');
+        }
+        let exclProgHash = null;
+        if (p.exclusiveMaps) {
+            const ptr = u64(80), sz = u32(88);
+            if (ptr !== 0n) {
+                if (sz !== 32)
+                    fail(E.EINVAL, `excl_prog_hash_size ${sz} (want 32)`);
+                exclProgHash = this.um.read(ptr, 32, 'excl_prog_hash');
+            }
+            else if (sz) {
+                fail(E.EINVAL, 'excl_prog_hash_size without excl_prog_hash');
+            }
+        }
+        const id = this.newId();
+        const struct = this.memory.map('kernel', new Uint8Array(p.bpfMap.size), { name: `struct bpf_map#${id} (${name})`, writable: false });
+        if (exclProgHash && p.bpfMap.excl !== null)
+            struct.bytes[p.bpfMap.excl] = 1;
+        const values = ARRAY_LIKE.has(type)
+            ? this.memory.map('map_value', new Uint8Array(elemSize(req.valueSize) * req.maxEntries), { name: `map#${id} ${name} values` })
+            : null;
+        const m = {
+            kind: 'map', id, type, keySize: req.keySize, valueSize: req.valueSize, maxEntries: req.maxEntries, flags: req.flags, name,
+            numaNode: u32(24), mapExtra: req.mapExtra, btf, btfKeyTypeId, btfValueTypeId, btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
+            innerMeta, exclProgHash, frozen: false, struct, values, entries: new Map(), refs: new Map(), sha: new Uint8Array(32),
+        };
+        this.objects.push(m);
+        return m;
+    }
+    #checkMapBtf(btf, keyId, valueId, keySize, valueSize) {
+        const size = (id, what) => {
+            if (id >= btf.totalCount)
+                fail(E.EINVAL, `${what} type id ${id} out of range`);
+            const r = btf.kind(btf.resolve(id));
+            if (r === 'VOID' || r === 'FUNC' || r === 'FUNC_PROTO' || r === 'FWD' || r === 'VAR')
+                fail(E.EINVAL, `${what} type [${id}] has no size`);
+            return btf.sizeOf(id);
+        };
+        if (keyId && size(keyId, 'key') !== keySize)
+            fail(E.EINVAL, `key type [${keyId}] size differs from key_size ${keySize}`);
+        if (size(valueId, 'value') !== valueSize)
+            fail(E.EINVAL, `value type [${valueId}] size differs from value_size ${valueSize}`);
+    }
+    #getInfo(fd, infoLen, infoPtr) {
+        const o = this.fds.get(fd);
+        if (!o)
+            fail(E.EBADF, `fd ${fd} is not open`);
+        if (o.kind !== 'map')
+            fail(E.EINVAL, 'the model answers OBJ_GET_INFO_BY_FD for maps only');
+        const len = Math.min(infoLen, BPF_MAP_INFO.size);
+        const buf = new Uint8Array(BPF_MAP_INFO.size);
+        buf.set(this.um.read(infoPtr, len, 'info'));
+        const given = readStruct(BPF_MAP_INFO, buf, this.order);
+        const hashPtr = given.hash, hashSize = given.hash_size;
+        if (hashPtr !== 0n) {
+            if (!this.profile.mapHash)
+                fail(E.EINVAL, 'map hashes are not supported');
+            if (hashSize !== 32)
+                fail(E.EINVAL, `hash_size ${hashSize} (want 32)`);
+            if (this.profile.mapHashNeedsFrozen && !o.frozen)
+                fail(E.EPERM, 'map hash needs a frozen map');
+            const h = mapHash(o);
+            o.sha.set(h);
+            if (this.profile.bpfMap.sha !== null)
+                o.struct.bytes.set(h, this.profile.bpfMap.sha);
+            this.um.write(hashPtr, h, 'info.hash');
+        }
+        else if (hashSize) {
+            fail(E.EINVAL, 'hash_size without hash');
+        }
+        const out = writeStruct(BPF_MAP_INFO, {
+            type: o.type, id: o.id, key_size: o.keySize, value_size: o.valueSize, max_entries: o.maxEntries, map_flags: o.flags,
+            name: o.name, btf_id: o.btf?.id ?? 0, btf_key_type_id: o.btfKeyTypeId, btf_value_type_id: o.btfValueTypeId,
+            btf_vmlinux_value_type_id: o.btfVmlinuxValueTypeId, map_extra: o.mapExtra, hash: hashPtr, hash_size: hashSize,
+        }, this.order);
+        this.um.write(infoPtr, out.subarray(0, len), 'info');
+        return 0;
+    }
+    /** Map type name for reports. */
+    static mapTypeName(type) {
+        return MAP_TYPE_NAME[type] ?? `map type ${type}`;
+    }
+}
+//# sourceMappingURL=model.js.map

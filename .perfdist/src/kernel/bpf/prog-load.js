@@ -1,0 +1,335 @@
+/**
+ * PROG_LOAD in the bpf() model, in the kernel's order: flags, type, sizes, license,
+ * name, expected attach type, attach target in the kernel's BTF, signature, digest,
+ * fd_array, then every ld_imm64 and call (map references through fds or fd_array
+ * indexes, exclusive maps, GPL-only helpers, kfuncs), func_info and line_info.
+ */
+import { ATTACH_TYPE as A, PROG_TYPE as P } from '../../loader/uapi/index.js';
+import { E, SysError, fail } from './errno.js';
+import { ARRAY_LIKE } from './maps.js';
+import { objName } from './model.js';
+import { calcTag } from './tag.js';
+const PROG_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x10000;
+const BPF_F_SLEEPABLE = 0x10;
+const MAX_INSNS = 1_000_000;
+const MAX_USED_MAPS = 64;
+const KMALLOC_MAX_CACHE_SIZE = 8192;
+const GPL = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+/** The last helper id of Linux 6.18 (bpf_cgrp_storage_delete = 211). */
+const MAX_HELPER = 211;
+const ALLOWED_ATTACH = {
+    [P.CGROUP_SOCK]: [A.CGROUP_INET_SOCK_CREATE, A.CGROUP_INET_SOCK_RELEASE, A.CGROUP_INET4_POST_BIND, A.CGROUP_INET6_POST_BIND],
+    [P.CGROUP_SOCK_ADDR]: [A.CGROUP_INET4_BIND, A.CGROUP_INET6_BIND, A.CGROUP_INET4_CONNECT, A.CGROUP_INET6_CONNECT, A.CGROUP_UNIX_CONNECT,
+        A.CGROUP_INET4_GETPEERNAME, A.CGROUP_INET6_GETPEERNAME, A.CGROUP_UNIX_GETPEERNAME, A.CGROUP_INET4_GETSOCKNAME,
+        A.CGROUP_INET6_GETSOCKNAME, A.CGROUP_UNIX_GETSOCKNAME, A.CGROUP_UDP4_SENDMSG, A.CGROUP_UDP6_SENDMSG, A.CGROUP_UNIX_SENDMSG,
+        A.CGROUP_UDP4_RECVMSG, A.CGROUP_UDP6_RECVMSG, A.CGROUP_UNIX_RECVMSG],
+    [P.CGROUP_SKB]: [A.CGROUP_INET_INGRESS, A.CGROUP_INET_EGRESS],
+    [P.CGROUP_SOCKOPT]: [A.CGROUP_GETSOCKOPT, A.CGROUP_SETSOCKOPT],
+    [P.SK_LOOKUP]: [A.SK_LOOKUP],
+    [P.SK_REUSEPORT]: [A.SK_REUSEPORT_SELECT, A.SK_REUSEPORT_SELECT_OR_MIGRATE],
+    [P.SYSCALL]: [0],
+    [P.EXT]: [0],
+    [P.NETFILTER]: [A.NETFILTER],
+    [P.TRACING]: [A.TRACE_RAW_TP, A.TRACE_FENTRY, A.TRACE_FEXIT, A.MODIFY_RETURN, A.TRACE_ITER],
+    [P.LSM]: [A.LSM_MAC, A.LSM_CGROUP],
+};
+const SLEEPABLE_TYPES = new Set([P.TRACING, P.LSM, P.KPROBE, P.STRUCT_OPS, P.SYSCALL]);
+const NEEDS_ATTACH_BTF = new Set([P.TRACING, P.LSM, P.STRUCT_OPS]);
+function attachTarget(m, type, eat, btfId, obj) {
+    const btf = obj ? obj.btf : m.profile.btf;
+    if (!btf)
+        fail(E.EINVAL, 'no kernel BTF to find the attach target in');
+    if (btfId >= btf.totalCount || btfId === 0)
+        fail(E.EINVAL, `attach_btf_id ${btfId} out of range`);
+    const kind = btf.kind(btfId), name = btf.name(btfId);
+    const want = (k, prefix = '') => {
+        if (kind !== k || !name.startsWith(prefix))
+            fail(E.EINVAL, `attach_btf_id ${btfId} is ${kind} '${name}', want ${k} ${prefix}*`);
+    };
+    if (type === P.STRUCT_OPS)
+        want('STRUCT');
+    else if (eat === A.TRACE_RAW_TP)
+        want('TYPEDEF', 'btf_trace_');
+    else if (eat === A.TRACE_ITER)
+        want('FUNC', 'bpf_iter_');
+    else if (type === P.LSM)
+        want('FUNC', 'bpf_lsm_');
+    else
+        want('FUNC');
+    return name;
+}
+/** BPF_PROG_LOAD. `fromKernel`: the call came from a syscall program (bpf_sys_bpf). */
+export function loadProgram(m, a, fromKernel) {
+    const le = m.le;
+    const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
+    const u32 = (o) => dv.getUint32(o, le);
+    const u64 = (o) => dv.getBigUint64(o, le);
+    const s32 = (o) => dv.getInt32(o, le);
+    const p = m.profile;
+    let type = u32(0);
+    const flags = u32(44);
+    if (flags & ~PROG_FLAGS)
+        fail(E.EINVAL, `prog_flags 0x${flags.toString(16)}`);
+    if (type === 0 || type >= p.maxProgType)
+        fail(E.EINVAL, `prog_type ${type}`);
+    const cnt = u32(4);
+    if (cnt === 0)
+        fail(E.EINVAL, 'insn_cnt is 0');
+    if (cnt > MAX_INSNS)
+        fail(E.E2BIG, `insn_cnt ${cnt} > ${MAX_INSNS}`);
+    const insns = m.um.read(u64(8), cnt * 8, 'insns');
+    const license = m.um.string(u64(16), 128, 'license');
+    const gpl = GPL.has(license);
+    const name = objName(a.subarray(48, 64));
+    let eat = u32(68);
+    if (type === P.CGROUP_SOCK && eat === 0)
+        eat = A.CGROUP_INET_SOCK_CREATE;
+    const allowed = ALLOWED_ATTACH[type];
+    if (allowed && !allowed.includes(eat))
+        fail(E.EINVAL, `expected_attach_type ${eat} does not fit prog_type ${type}`);
+    if ((flags & BPF_F_SLEEPABLE) && !SLEEPABLE_TYPES.has(type))
+        fail(E.EINVAL, 'this program type cannot be sleepable');
+    // Attach target.
+    const attachBtfId = u32(108), attachObjFd = u32(112);
+    let attachObj = null;
+    let target = null;
+    if (attachObjFd) {
+        attachObj = m.fds.btf(attachObjFd);
+        if (attachObj.kernelName === null)
+            fail(E.EINVAL, 'attach_btf_obj_fd is not a kernel BTF');
+    }
+    if (attachBtfId && !NEEDS_ATTACH_BTF.has(type) && type !== P.EXT)
+        fail(E.EINVAL, 'attach_btf_id on a program type that does not attach by BTF');
+    if (NEEDS_ATTACH_BTF.has(type)) {
+        if (!attachBtfId)
+            fail(E.EINVAL, 'tracing, LSM and struct_ops programs need attach_btf_id');
+        target = attachTarget(m, type, eat, attachBtfId, attachObj);
+    }
+    if (type === P.EXT)
+        fail(E.EINVAL, 'extension programs need a target program (not modelled)');
+    // Signature.
+    const sigPtr = p.signature === 'none' ? 0n : u64(152), sigSize = p.signature === 'none' ? 0 : u32(160), keyring = p.signature === 'none' ? 0 : s32(164);
+    const fdArrayCnt = u32(148);
+    const fdArrayPtr = u64(120);
+    const fdArrayMaps = [];
+    let fdArrayObjs = [];
+    if (fdArrayCnt) {
+        if (fdArrayPtr === 0n)
+            fail(E.EINVAL, 'fd_array_cnt without fd_array');
+        const raw = m.um.read(fdArrayPtr, 4 * fdArrayCnt, 'fd_array');
+        const rdv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+        fdArrayObjs = Array.from({ length: fdArrayCnt }, (_, i) => {
+            const fd = rdv.getInt32(4 * i, le);
+            const o = m.fds.get(fd);
+            if (!o)
+                fail(E.EBADF, `fd_array[${i}] = ${fd} is not open`);
+            if (o.kind === 'prog')
+                fail(E.EINVAL, `fd_array[${i}] is a program`);
+            return o;
+        });
+        for (const o of fdArrayObjs)
+            if (o.kind === 'map')
+                fdArrayMaps.push(o);
+    }
+    const { digest, tag } = calcTag(insns, m.order, p.tagHash);
+    let signed = false;
+    if (sigPtr !== 0n || sigSize) {
+        if (p.signature === 'no-verification')
+            fail(E.EOPNOTSUPP, 'signature verification is not configured in this kernel');
+        if (fromKernel)
+            fail(E.EINVAL, 'signed loads from a program are not allowed');
+        if (sigSize > KMALLOC_MAX_CACHE_SIZE)
+            fail(E.EINVAL, `signature_size ${sigSize} too large`);
+        const sig = m.um.read(sigPtr, sigSize, 'signature');
+        let content = insns;
+        if (p.signature === 'insns-and-maps' && fdArrayCnt) {
+            const parts = [insns];
+            for (const map of fdArrayMaps) {
+                if (!map.exclProgHash)
+                    fail(E.EPERM, `map ${map.name} in a signed fd_array is not exclusive`);
+                if (map.type !== 2)
+                    fail(E.EINVAL, `map ${map.name} in a signed fd_array is not an array`);
+                if (!map.frozen)
+                    fail(E.EPERM, `map ${map.name} in a signed fd_array is not frozen`);
+                parts.push(map.values.bytes.subarray(0, map.valueSize));
+            }
+            content = Buffer.concat(parts);
+        }
+        const r = m.verifySignature ? m.verifySignature(sig, content, keyring) : -E.ENOKEY;
+        if (r < 0)
+            throw new SysError(-r, 'signature verification failed');
+        signed = true;
+    }
+    // Instructions.
+    const used = [];
+    const use = (map) => {
+        if (map.exclProgHash && Buffer.compare(Buffer.from(map.exclProgHash), Buffer.from(digest)) !== 0) {
+            fail(E.EACCES, `program's hash doesn't match map ${map.name}'s excl_prog_hash`);
+        }
+        if (!used.includes(map)) {
+            if (used.length === MAX_USED_MAPS)
+                fail(E.E2BIG, `more than ${MAX_USED_MAPS} maps`);
+            used.push(map);
+        }
+    };
+    for (const map of fdArrayMaps)
+        use(map);
+    const fdAt = (index) => {
+        if (fdArrayPtr === 0n)
+            fail(E.EINVAL, 'fd_array index used without fd_array');
+        if (fdArrayCnt && index >= fdArrayCnt)
+            fail(E.EINVAL, `fd_array index ${index} >= fd_array_cnt ${fdArrayCnt}`);
+        const raw = m.um.read(fdArrayPtr + BigInt(4 * index), 4, `fd_array[${index}]`);
+        return new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, le);
+    };
+    const loads = [];
+    const kfuncs = [];
+    const helpers = [];
+    const idv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+    const src = (i) => (le ? insns[8 * i + 1] >> 4 : insns[8 * i + 1] & 0xf);
+    const off = (i) => idv.getInt16(8 * i + 2, le);
+    const imm = (i) => idv.getInt32(8 * i + 4, le);
+    for (let i = 0; i < cnt; i++) {
+        const code = insns[8 * i];
+        if (code === 0x18) {
+            if (i + 1 >= cnt)
+                fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
+            if (insns[8 * (i + 1)] !== 0 || insns[8 * (i + 1) + 1] !== 0 || off(i + 1) !== 0)
+                fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
+            const ps = src(i);
+            if (ps === 1 || ps === 2 || ps === 5 || ps === 6) {
+                const fd = ps <= 2 ? imm(i) : fdAt(imm(i) >>> 0);
+                const map = m.fds.map(fd);
+                const valueOff = imm(i + 1) >>> 0;
+                if (ps === 2 || ps === 6) {
+                    if (!ARRAY_LIKE.has(map.type) || map.type !== 2)
+                        fail(E.EINVAL, `insn ${i}: map ${map.name} has no direct value access`);
+                    if (valueOff >= map.valueSize)
+                        fail(E.EINVAL, `insn ${i}: invalid access to map value pointer, value_size=${map.valueSize} off=${valueOff}`);
+                }
+                else if (valueOff !== 0) {
+                    fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 insn`);
+                }
+                use(map);
+                loads.push({ insn: i, pseudo: ps, map, offset: ps === 2 || ps === 6 ? valueOff : 0 });
+            }
+            else if (ps === 3) {
+                const objFd = imm(i + 1);
+                const btf = objFd ? m.fds.btf(objFd).btf : p.btf;
+                if (!btf || imm(i) <= 0 || imm(i) >= btf.totalCount)
+                    fail(E.EINVAL, `insn ${i}: ldimm64 ksym btf_id ${imm(i)} not found`);
+                const k = btf.kind(imm(i));
+                if (k !== 'VAR' && k !== 'FUNC')
+                    fail(E.EINVAL, `insn ${i}: pseudo btf_id ${imm(i)} is ${k}`);
+            }
+            else if (ps !== 0 && ps !== 4) {
+                fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 src ${ps}`);
+            }
+            i++;
+            continue;
+        }
+        if (code === 0x85) {
+            const ps = src(i);
+            if (ps === 0) {
+                const id = imm(i);
+                if (id <= 0 || id > MAX_HELPER)
+                    fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
+                if (p.gplOnlyHelpers.has(id) && !gpl)
+                    fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
+                if (!helpers.includes(id))
+                    helpers.push(id);
+            }
+            else if (ps === 2) {
+                if (!gpl)
+                    fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
+                const slot = off(i);
+                let btf = p.btf, module = 'vmlinux';
+                if (slot) {
+                    if (slot < 0)
+                        fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
+                    const kb = m.fds.btf(fdAt(slot));
+                    if (kb.kernelName === null)
+                        fail(E.EINVAL, `insn ${i}: kfunc BTF is not a module's`);
+                    btf = kb.btf;
+                    module = kb.kernelName;
+                }
+                const id = imm(i);
+                if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC')
+                    fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
+                kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
+            }
+            else if (ps !== 1) {
+                fail(E.EINVAL, `insn ${i}: invalid call src ${ps}`);
+            }
+        }
+    }
+    // BTF info.
+    const progBtfFd = u32(72);
+    const fiCnt = u32(88), liCnt = u32(104), crCnt = u32(116);
+    let progBtf = null;
+    if (progBtfFd && (fiCnt || liCnt || crCnt)) {
+        progBtf = m.fds.btf(progBtfFd);
+        if (progBtf.kernelName !== null)
+            fail(E.EACCES, 'prog_btf_fd is a kernel BTF');
+    }
+    else if ((fiCnt || liCnt || crCnt) && !progBtfFd) {
+        fail(E.EINVAL, 'func_info, line_info or core_relos without prog_btf_fd');
+    }
+    if (fiCnt)
+        checkFuncInfo(m, progBtf.btf, u64(80), u32(76), fiCnt, cnt);
+    if (liCnt) {
+        if (!fiCnt)
+            fail(E.EINVAL, 'line_info without func_info');
+        checkLineInfo(m, progBtf.btf, u64(96), u32(92), liCnt, cnt);
+    }
+    if (crCnt && u32(136) !== 16)
+        fail(E.EINVAL, `core_relo_rec_size ${u32(136)} (want 16)`);
+    if (type === P.CGROUP_SOCK)
+        type = P.CGROUP_SOCK;
+    return {
+        kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns, tag, digest,
+        attachBtfId, attachBtfObj: attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt, lineInfoCnt: liCnt,
+        coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed,
+    };
+}
+function records(m, ptr, recSize, n, what) {
+    const raw = m.um.read(ptr, recSize * n, what);
+    return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+function checkFuncInfo(m, btf, ptr, recSize, n, insnCnt) {
+    if (recSize < 8 || recSize > 252 || recSize % 4)
+        fail(E.EINVAL, `func_info_rec_size ${recSize}`);
+    const dv = records(m, ptr, recSize, n, 'func_info');
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+        const off = dv.getUint32(i * recSize, m.le), id = dv.getUint32(i * recSize + 4, m.le);
+        if (i === 0 && off !== 0)
+            fail(E.EINVAL, `nonzero insn_off ${off} for the first func info record`);
+        if (i > 0 && off <= prev)
+            fail(E.EINVAL, `same or smaller insn offset (${off}) than previous func info record (${prev})`);
+        if (off >= insnCnt)
+            fail(E.EINVAL, `func_info[${i}].insn_off ${off} past the program`);
+        if (id === 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC')
+            fail(E.EINVAL, `invalid type id ${id} in func info`);
+        prev = off;
+    }
+}
+function checkLineInfo(m, btf, ptr, recSize, n, insnCnt) {
+    if (recSize < 16 || recSize > 4096 || recSize % 4)
+        fail(E.EINVAL, `line_info_rec_size ${recSize}`);
+    const dv = records(m, ptr, recSize, n, 'line_info');
+    const strEnd = btf.header.strLen;
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+        const at = i * recSize;
+        const off = dv.getUint32(at, m.le), file = dv.getUint32(at + 4, m.le), line = dv.getUint32(at + 8, m.le);
+        if (i === 0 && off !== 0)
+            fail(E.EINVAL, 'missing bpf_line_info for func#0');
+        if ((i && off <= prev) || off >= insnCnt)
+            fail(E.EINVAL, `Invalid line_info[${i}].insn_off:${off} (prev_offset:${prev}) (prog.len:${insnCnt})`);
+        if (file >= strEnd || line >= strEnd)
+            fail(E.EINVAL, `Invalid line_info[${i}].name_off`);
+        prev = off;
+    }
+}
+//# sourceMappingURL=prog-load.js.map

@@ -1,0 +1,150 @@
+import { coreReloKindName } from '../../loader/btf/index.js';
+import { calcRelo } from './calc.js';
+import { kindsCoreCompat, matchSpec } from './match.js';
+import { essentialName } from './names.js';
+import { patchInsn } from './patch.js';
+import { CORE_KIND, coreError, isFieldKind, isEnumvalKind, parseCoreSpec } from './spec.js';
+const nameIndexes = new WeakMap();
+function essentialIndex(btf) {
+    let ix = nameIndexes.get(btf);
+    if (ix)
+        return ix;
+    ix = new Map();
+    for (let id = btf.startId; id < btf.totalCount; id++) {
+        const n = btf.name(id);
+        if (n === '')
+            continue;
+        const e = essentialName(n);
+        const list = ix.get(e);
+        if (list)
+            list.push(id);
+        else
+            ix.set(e, [id]);
+    }
+    nameIndexes.set(btf, ix);
+    return ix;
+}
+function findCandidates(local, localId, target) {
+    const name = local.name(localId);
+    if (name === '')
+        throw coreError(`local type [${localId}] is anonymous: candidate search needs a name`, { typeId: localId });
+    const kind = local.kind(localId);
+    const ess = essentialName(name);
+    const from = (btf, btfName) => (essentialIndex(btf).get(ess) ?? []).filter((id) => kindsCoreCompat(btf.kind(id), kind)).map((id) => ({ btf, btfName, id }));
+    const main = from(target.vmlinux, 'vmlinux');
+    if (main.length > 0)
+        return main;
+    const out = [];
+    for (const m of target.modules ?? [])
+        out.push(...from(m.btf, m.name));
+    return out;
+}
+function specPath(btf, spec) {
+    if (isEnumvalKind(spec.kind))
+        return `::${spec.access[0]?.name ?? ''}`;
+    if (!isFieldKind(spec.kind))
+        return '';
+    let s = '';
+    spec.access.forEach((a, i) => {
+        if (a.name !== null)
+            s += `.${a.name}`;
+        else if (i > 0 || a.idx > 0)
+            s += `[${a.idx}]`;
+    });
+    void btf;
+    return s;
+}
+function view(btf, btfName, spec) {
+    return { btf: btfName, typeId: spec.rootTypeId, typeName: btf.name(spec.rootTypeId), raw: spec.raw.slice(), path: specPath(btf, spec), bitOffset: spec.bitOffset };
+}
+function currentValue(i) {
+    const cls = i.opcode & 7;
+    if (i.width === 2)
+        return BigInt.asUintN(64, (BigInt((i.next?.imm ?? 0) >>> 0) << 32n) | BigInt(i.imm >>> 0));
+    if (cls === 1 || cls === 2 || cls === 3)
+        return BigInt(i.off);
+    return BigInt(i.imm);
+}
+/** Resolves one relocation: local spec, matching target spec, values (bpf_core_calc_relo_insn). */
+function resolveOne(local, r, idx, target, cache, order) {
+    if (!Number.isInteger(r.typeId) || r.typeId <= 0 || r.typeId >= local.totalCount) {
+        throw coreError(`relo #${idx}: no local type [${r.typeId}]`, { typeId: r.typeId, pc: r.insn });
+    }
+    const localSpec = parseCoreSpec(local, r.typeId, r.accessStr, r.kind);
+    if (r.kind === CORE_KIND.TYPE_ID_LOCAL) {
+        const v = BigInt(r.typeId);
+        const res = { origValue: v, newValue: v, poison: false, validate: false, failMemSizeAdjust: false, origSize: 0, newSize: 0 };
+        return { localSpec, res, targ: null, matched: 0 };
+    }
+    let cands = cache.get(r.typeId);
+    if (!cands) {
+        cands = findCandidates(local, r.typeId, target);
+        cache.set(r.typeId, cands);
+    }
+    let best = null;
+    const kept = [];
+    for (const cand of cands) {
+        const spec = matchSpec(local, localSpec, cand.btf, cand.id);
+        if (!spec)
+            continue;
+        const res = calcRelo(local, localSpec, cand.btf, spec, order);
+        if (!best)
+            best = { cand, spec, res };
+        else if (spec.bitOffset !== best.spec.bitOffset) {
+            throw coreError(`relo #${idx}: field offset ambiguity: ${spec.bitOffset} != ${best.spec.bitOffset}`, { pc: r.insn, got: spec.bitOffset, want: best.spec.bitOffset });
+        }
+        else if (res.poison !== best.res.poison || res.newValue !== best.res.newValue) {
+            throw coreError(`relo #${idx}: relocation decision ambiguity: ${res.newValue} != ${best.res.newValue}`, { pc: r.insn, got: res.newValue, want: best.res.newValue });
+        }
+        kept.push(cand);
+    }
+    if (kept.length > 0)
+        cache.set(r.typeId, kept);
+    if (best)
+        return { localSpec, res: best.res, targ: { spec: best.spec, cand: best.cand }, matched: kept.length };
+    return { localSpec, res: calcRelo(local, localSpec, null, null, order), targ: null, matched: 0 };
+}
+/**
+ * Applies `relos` to `insns` against `target`. Returns the patched program (a new
+ * array; ld_imm64 still one element) and one report per relocation, in input order.
+ * Throws a KernelError where libbpf would fail the load (malformed access string,
+ * anonymous root type, ambiguity, an instruction that does not hold the expected value).
+ */
+export function applyCoreRelocations(insns, relos, local, target, opts = {}) {
+    const order = opts.byteOrder ?? target.vmlinux.byteOrder;
+    const cache = opts.cache ?? new Map();
+    const slotToIndex = new Map();
+    let slot = 0;
+    insns.forEach((ins, i) => { slotToIndex.set(slot, i); slot += ins.width; });
+    const out = insns.map((i) => [i]);
+    const reports = [];
+    relos.forEach((r, idx) => {
+        const at = slotToIndex.get(r.insn);
+        if (at === undefined)
+            throw coreError(`relo #${idx}: insn #${r.insn} is not an instruction start of the program`, { pc: r.insn });
+        const { localSpec, res, targ, matched } = resolveOne(local, r, idx, target, cache, order);
+        const before = out[at][0];
+        const patched = patchInsn(before, res, { pc: r.insn, relo: idx });
+        out[at] = patched;
+        const after = patched[0];
+        const memFrom = before.width === 1 ? before.opcode & 0x18 : 0, memTo = after.opcode & 0x18;
+        const sizes = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+        const memOp = (before.opcode & 7) === 1 || (before.opcode & 7) === 2 || (before.opcode & 7) === 3;
+        reports.push({
+            insn: r.insn,
+            kind: r.kind,
+            kindName: coreReloKindName(r.kind),
+            accessStr: r.accessStr,
+            local: view(local, 'local', localSpec),
+            target: targ ? view(targ.cand.btf, targ.cand.btfName, targ.spec) : null,
+            matched,
+            localValue: res.origValue,
+            oldValue: currentValue(before),
+            newValue: res.poison ? 0n : res.newValue,
+            poisoned: res.poison || (res.failMemSizeAdjust && memOp),
+            memSize: memOp && !res.poison && !res.failMemSizeAdjust && memFrom !== memTo ? { from: sizes[memFrom], to: sizes[memTo] } : null,
+        });
+    });
+    return { insns: out.flat(), reports };
+}
+//# sourceMappingURL=relocate.js.map

@@ -1,0 +1,20 @@
+/** Kernel release strings (`uname -r`) and the LINUX_KERNEL_VERSION encoding. */
+import { KernelError } from '../errors.js';
+/** KERNEL_VERSION(a, b, c) as libbpf computes LINUX_KERNEL_VERSION (patch clamped to 255). */
+export function kernelVersionCode(major, minor, patch) {
+    return major * 65536 + minor * 256 + Math.min(patch, 255);
+}
+/**
+ * Parses the leading "a.b[.c]" of a release string like "6.18.44-fc-v782" or "6.18.0-rc3+".
+ * Throws KERNEL_INVALID when it does not start with a version.
+ */
+export function parseKernelRelease(release) {
+    const m = /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,6}))?/.exec(release);
+    if (!m)
+        throw new KernelError('KERNEL_INVALID', `profile: kernel release '${release}' does not start with <major>.<minor>`, { got: release, want: 'a.b[.c]...' });
+    const major = Number(m[1]), minor = Number(m[2]), patch = Number(m[3] ?? 0);
+    if (minor > 255)
+        throw new KernelError('KERNEL_INVALID', `profile: minor version ${minor} does not fit KERNEL_VERSION`, { got: minor, want: '<= 255' });
+    return { major, minor, patch, code: kernelVersionCode(major, minor, patch) };
+}
+//# sourceMappingURL=version.js.map

@@ -1,0 +1,138 @@
+/**
+ * replay: runs a loader (insns + data) in the bpf() model as skel_internal.h's
+ * bpf_load_and_run would — create the metadata map, fill it, freeze it, hash it
+ * (linux-6.18), load the loader as a sleepable BPF_PROG_TYPE_SYSCALL program with
+ * fd_array = { map }, run it with a ctx of map and program descs — and reports the
+ * syscalls it made and the maps and programs it left behind. Nothing here reads a plan.
+ */
+import { createHash } from 'node:crypto';
+import { BPF_LOADER_CTX, BPF_MAP_INFO, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR, PROG_LOAD_SIGNED_ATTR, ctxOffsets, writeStruct, } from '../../loader/uapi/index.js';
+import { VmError, isKernelError } from '../errors.js';
+import { Memory, loadProgram as compileVm, run } from '../vm/index.js';
+import { BpfModel } from '../bpf/model.js';
+import { loaderHelpers } from '../bpf/helpers.js';
+import { CMD } from '../bpf/attr.js';
+import { collectEffects } from './report.js';
+function standardCtx(nrMaps, nrProgs) {
+    return {
+        size: ctxOffsets.size(nrMaps, nrProgs),
+        maps: Array.from({ length: nrMaps }, (_, i) => ({ offset: ctxOffsets.mapDesc(i) })),
+        progs: Array.from({ length: nrProgs }, (_, j) => ({ offset: ctxOffsets.progFd(nrMaps, j) })),
+    };
+}
+export function replay(loader, profile, options = {}) {
+    const scheme = options.scheme ?? 'unsigned';
+    const order = options.byteOrder ?? 'le';
+    const mem = new Memory(order);
+    const model = new BpfModel({ memory: mem, profile, verifySignature: options.verifySignature });
+    const printk = [];
+    const ctx = options.ctx ?? standardCtx(options.nrMaps ?? 0, options.nrProgs ?? 0);
+    let userN = 0;
+    const user = (bytes, what) => mem.map('memory', bytes, { name: `user ${what}#${userN++}` });
+    const cstr = (s) => { const b = new Uint8Array(s.length + 1); for (let i = 0; i < s.length; i++)
+        b[i] = s.charCodeAt(i); return b; };
+    const sys = (cmd, layout, size, values) => {
+        const buf = writeStruct(layout, values, order, new Uint8Array(Math.max(size, layout.size)));
+        return model.sys(cmd, user(buf.subarray(0, size), 'attr').base, size, 'user');
+    };
+    const exclude = new Set();
+    const finish = (stage, errno, retval, fault, steps, ctxBytes) => {
+        const dv = ctxBytes ? new DataView(ctxBytes.buffer, ctxBytes.byteOffset, ctxBytes.byteLength) : null;
+        const le = order === 'le';
+        const fdAt = (off) => (dv && off + 4 <= dv.byteLength ? dv.getInt32(off, le) : 0);
+        const mapFds = ctx.maps.map((m) => fdAt(m.offset));
+        const progFds = ctx.progs.map((p) => fdAt(p.offset));
+        const eff = collectEffects(model, exclude, mapFds, progFds);
+        return {
+            scheme, profile: profile.name, stage, ok: stage === 'ok', errno, retval, fault, steps, trace: model.trace, printk,
+            maps: eff.maps, progs: eff.progs, leakedFds: eff.leaked,
+        };
+    };
+    // 1. The metadata map.
+    const signedScheme = scheme !== 'unsigned';
+    const excl = signedScheme ? user(new Uint8Array(createHash('sha256').update(loader.insns).digest()), 'excl_prog_hash') : null;
+    const mapFd = sys(CMD.MAP_CREATE, MAP_CREATE_EXCL_ATTR, profile.exclusiveMaps ? 92 : 72, {
+        map_type: 2, key_size: 4, value_size: loader.data.length, max_entries: 1, map_name: '__loader.map',
+        ...(excl ? { excl_prog_hash: excl.base, excl_prog_hash_size: 32 } : {}),
+    });
+    if (mapFd < 0)
+        return finish('map_create', -mapFd, null, null, 0, null);
+    const loaderMap = model.fds.get(mapFd);
+    exclude.add(loaderMap.id);
+    const key = user(new Uint8Array(4), 'key');
+    const blob = user(loader.data.slice(), 'opts_data');
+    let r = sys(CMD.MAP_UPDATE_ELEM, MAP_UPDATE_ELEM_ATTR, 32, { map_fd: mapFd, key: key.base, value: blob.base, flags: 0 });
+    if (r < 0)
+        return finish('map_update', -r, null, null, 0, null);
+    r = sys(CMD.MAP_FREEZE, MAP_FREEZE_ATTR, 4, { map_fd: mapFd });
+    if (r < 0)
+        return finish('map_freeze', -r, null, null, 0, null);
+    if (scheme === 'linux-6.18') {
+        const hash = user(new Uint8Array(32), 'info.hash');
+        const info = user(writeStruct(BPF_MAP_INFO, { hash: hash.base, hash_size: 32 }, order), 'map_info');
+        r = sys(CMD.OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD_ATTR, 16, { bpf_fd: mapFd, info_len: BPF_MAP_INFO.size, info: info.base });
+        if (r < 0)
+            return finish('map_hash', -r, null, null, 0, null);
+    }
+    // 2. The loader program.
+    const insns = user(loader.insns.slice(), 'opts_insn');
+    const license = user(cstr('Dual BSD/GPL'), 'license');
+    const fdArray = user(writeStruct({ name: 'fd', size: 4, fields: { fd: { offset: 0, type: 's32' } } }, { fd: mapFd }, order), 'fd_array');
+    const sig = options.signature ? user(options.signature.slice(), 'signature') : null;
+    const progAttrSize = profile.signature === 'none' ? 152 : 168;
+    const progFd = sys(CMD.PROG_LOAD, PROG_LOAD_SIGNED_ATTR, Math.min(progAttrSize, profile.attrSize), {
+        prog_type: 31, insn_cnt: loader.insns.length / 8, insns: insns.base, license: license.base, prog_name: '__loader.prog',
+        prog_flags: 0x10, fd_array: fdArray.base, fd_array_cnt: scheme === 'linux-load-time' ? 1 : 0,
+        ...(sig ? { signature: sig.base, signature_size: sig.bytes.length, keyring_id: options.keyringId ?? 0 } : {}),
+    });
+    if (progFd < 0)
+        return finish('loader_load', -progFd, null, null, 0, null);
+    const prog = model.fds.get(progFd);
+    exclude.add(prog.id);
+    // 3. BPF_PROG_RUN with the skeleton ctx.
+    const ctxBytes = new Uint8Array(ctx.size);
+    const cdv = new DataView(ctxBytes.buffer);
+    const le = order === 'le';
+    cdv.setUint32(BPF_LOADER_CTX.fields.sz.offset, ctx.size, le);
+    ctx.maps.forEach((m, i) => {
+        const max = options.maxEntries?.[i];
+        if (max !== undefined)
+            cdv.setUint32(m.offset + 4, max, le);
+        const init = options.initialValues?.[i];
+        if (init)
+            cdv.setBigUint64(m.offset + 8, user(init.slice(), `initial_value[${i}]`).base, le);
+    });
+    const ctxRegion = mem.map('ctx', ctxBytes, { name: 'loader ctx' });
+    const resolved = new Map();
+    for (const l of prog.loads)
+        resolved.set(l.insn, l.pseudo === 5 || l.pseudo === 1 ? l.map.struct.base : l.map.values.base + BigInt(l.offset));
+    let steps = 0;
+    let retval;
+    try {
+        const compiled = compileVm(loader.insns, order);
+        const res = run(compiled, {
+            memory: mem, args: [ctxRegion.base], helpers: loaderHelpers(model, { printk }), budget: options.budget,
+            ldImm64: (_pseudo, _insn, pc) => {
+                const a = resolved.get(pc);
+                if (a === undefined)
+                    throw new VmError('VM_UNSUPPORTED', `ld_imm64 at ${pc} was not resolved at load`);
+                return a;
+            },
+        });
+        steps = res.steps;
+        retval = Number(BigInt.asIntN(32, res.r0));
+    }
+    catch (e) {
+        if (!isKernelError(e))
+            throw e;
+        model.close(progFd, 'user');
+        model.close(mapFd, 'user');
+        return finish('loader_run', 14, null, { code: e.code, message: e.message, pc: e.details.pc }, steps, ctxBytes);
+    }
+    model.close(progFd, 'user');
+    model.close(mapFd, 'user');
+    if (retval < 0)
+        return finish('loader_retval', -retval, retval, null, steps, ctxBytes);
+    return finish('ok', 0, retval, null, steps, ctxBytes);
+}
+//# sourceMappingURL=replay.js.map

@@ -1,0 +1,98 @@
+/**
+ * Load-time pass: decoded instructions -> a `Program` the interpreter can run
+ * without re-checking structure. Table-driven: one check per instruction kind.
+ *
+ * What it checks: every instruction is defined (isa `validateInsn`), no
+ * instruction writes r10, every jump and bpf-to-bpf call lands on an
+ * instruction inside the program (not on the second slot of an ld_imm64), and
+ * the program is not empty.
+ *
+ * What it does not check (left to run time, like the kernel's interpreter
+ * would not have to because its verifier does): that registers are
+ * initialised, that memory accesses are in bounds, that helper ids exist
+ * (helpers are looked up at call time), termination, or the call depth.
+ */
+import { classify, OP_LD_IMM64 } from '../../loader/isa/index.js';
+import { VmError } from '../errors.js';
+function landing(c, delta, what) {
+    const dest = c.pc + 1 + delta;
+    if (dest < 0 || dest >= c.slotToInsn.length)
+        return `${what} target pc ${dest} is outside the program (0..${c.slotToInsn.length - 1})`;
+    if (c.slotToInsn[dest] < 0)
+        return `${what} target pc ${dest} is the second slot of an ld_imm64`;
+    return null;
+}
+const writesR10 = (reg) => (reg === 10 ? 'r10 (frame pointer) is read-only' : null);
+/** The per-kind checks. Kinds that need none return null. */
+const CHECKS = {
+    invalid: (v) => v.reason,
+    alu: (v) => writesR10(v.dst),
+    neg: (v) => writesR10(v.dst),
+    endian: (v) => writesR10(v.dst),
+    jmp: (v, c) => landing(c, v.off, 'jump'),
+    ja: (v, c) => landing(c, v.offset, 'jump'),
+    call: (v, c) => (v.target === 'bpf' ? landing(c, v.imm, 'call') : null),
+    callx: () => null,
+    exit: () => null,
+    ldimm64: (v) => writesR10(v.dst),
+    ldabs: () => null,
+    ldind: () => null,
+    load: (v) => writesR10(v.dst),
+    store: () => null,
+    atomic: (v) => {
+        if (v.op === 'load_acquire')
+            return writesR10(v.dst);
+        if (v.op === 'cmpxchg')
+            return null;
+        return v.fetch || v.op === 'xchg' ? writesR10(v.srcReg) : null;
+    },
+};
+function immOperand(v, imm) {
+    const wide = (v.kind === 'alu' && v.is64) || (v.kind === 'jmp' && !v.is32) || v.kind === 'store';
+    return wide ? BigInt.asUintN(64, BigInt(imm)) : BigInt(imm >>> 0);
+}
+/**
+ * Validates `insns` and builds the interpreter's tables. Throws
+ * VM_INVALID_PROGRAM naming the pc, opcode and reason of the first bad
+ * instruction.
+ */
+export function compile(insns) {
+    if (insns.length === 0)
+        throw new VmError('VM_INVALID_PROGRAM', 'program has no instructions');
+    const n = insns.length;
+    const pcOf = new Int32Array(n);
+    let slots = 0;
+    for (let i = 0; i < n; i++) {
+        pcOf[i] = slots;
+        slots += insns[i].opcode === OP_LD_IMM64 ? 2 : 1;
+    }
+    const slotToInsn = new Int32Array(slots).fill(-1);
+    for (let i = 0; i < n; i++)
+        slotToInsn[pcOf[i]] = i;
+    const views = new Array(n);
+    const target = new Int32Array(n).fill(-1);
+    const k = new Array(n);
+    for (let i = 0; i < n; i++) {
+        const insn = insns[i];
+        const v = classify(insn);
+        const c = { slotToInsn, pc: pcOf[i] };
+        const reason = CHECKS[v.kind](v, c);
+        if (reason !== null) {
+            throw new VmError('VM_INVALID_PROGRAM', `pc ${c.pc} (opcode 0x${insn.opcode.toString(16).padStart(2, '0')}): ${reason}`, {
+                pc: c.pc,
+                opcode: insn.opcode,
+                got: reason,
+            });
+        }
+        if (v.kind === 'jmp')
+            target[i] = slotToInsn[c.pc + 1 + v.off];
+        else if (v.kind === 'ja')
+            target[i] = slotToInsn[c.pc + 1 + v.offset];
+        else if (v.kind === 'call' && v.target === 'bpf')
+            target[i] = slotToInsn[c.pc + 1 + v.imm];
+        views[i] = v;
+        k[i] = immOperand(v, insn.imm);
+    }
+    return { insns, views, pcOf, target, k, slots };
+}
+//# sourceMappingURL=validate.js.map

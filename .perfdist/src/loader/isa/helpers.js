@@ -1,0 +1,17 @@
+/** Kernel helper ids <-> names (table generated from linux/bpf.h). */
+import { HELPER_NAMES } from './helpers-table.js';
+export { HELPER_NAMES };
+let byName;
+/** `map_lookup_elem` for 1; undefined for ids the table does not know (or 0, `unspec`). */
+export function helperName(id) {
+    if (!Number.isInteger(id) || id <= 0 || id >= HELPER_NAMES.length)
+        return undefined;
+    return HELPER_NAMES[id];
+}
+/** Helper id for a name, with or without the `bpf_` prefix. */
+export function helperId(name) {
+    byName ??= new Map(HELPER_NAMES.map((n, i) => [n, i]));
+    const id = byName.get(name.startsWith('bpf_') ? name.slice(4) : name);
+    return id === undefined || id === 0 ? undefined : id;
+}
+//# sourceMappingURL=helpers.js.map

@@ -1,0 +1,190 @@
+/**
+ * planObject: the kernel operations libbpf's bpf_object__load() records in gen_loader mode
+ * (§5 of loader-format.md), in order, with their bytes; plus what we do beyond libbpf
+ * (pinning recorded for the skeleton, PROG_ARRAY initial slots, > 32 programs).
+ */
+import { LoaderError } from '../errors.js';
+import { parseElf } from '../elf/index.js';
+import { MAP_TYPE } from '../uapi/index.js';
+import { editBtf, hiddenSubprograms } from './btf-edits.js';
+import { kconfigImage } from './kconfig.js';
+import { planProgram } from './program.js';
+export const DEFAULT_KERNEL_VERSION = 0x061200;
+const MAX_USED_MAPS = 64;
+const MAX_STACK = 512;
+/** Map types whose BTF key/value ids libbpf zeroes before MAP_CREATE. */
+const NO_BTF_KV = new Set([
+    'PERF_EVENT_ARRAY', 'CGROUP_ARRAY', 'STACK_TRACE', 'ARRAY_OF_MAPS', 'HASH_OF_MAPS', 'DEVMAP', 'DEVMAP_HASH',
+    'CPUMAP', 'XSKMAP', 'SOCKMAP', 'SOCKHASH', 'QUEUE', 'STACK', 'ARENA',
+]);
+/** bpftool's skeleton identifier for a map. */
+export function mapIdent(m) {
+    if (m.origin === 'btf' || m.origin === 'legacy' || m.origin === 'struct_ops')
+        return m.name;
+    for (const sfx of ['.data', '.rodata', '.bss', '.kconfig']) {
+        const at = m.name.indexOf(sfx);
+        if (at >= 0)
+            return m.name.slice(at + 1).replace(/[^A-Za-z0-9_]/g, '_');
+    }
+    return m.name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+function resolveHost(o) {
+    const ksyms = {};
+    for (const [k, v] of Object.entries(o.ksymAddresses ?? {}))
+        ksyms[k] = '0x' + BigInt.asUintN(64, v).toString(16);
+    const pageSize = o.pageSize ?? 4096;
+    if (!Number.isInteger(pageSize) || pageSize <= 0 || (pageSize & (pageSize - 1)) !== 0) {
+        throw new LoaderError('OBJECT_UNSUPPORTED', `plan: pageSize ${pageSize} is not a power of two`, { field: 'pageSize', got: pageSize });
+    }
+    const cpus = o.possibleCpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus <= 0)
+        throw new LoaderError('OBJECT_UNSUPPORTED', `plan: possibleCpus ${cpus} is not a positive integer`, { field: 'possibleCpus', got: cpus });
+    return {
+        kconfig: { ...(o.kconfig ?? {}) },
+        kernelVersion: o.kernelVersion ?? DEFAULT_KERNEL_VERSION,
+        ksymAddresses: ksyms,
+        possibleCpus: cpus,
+        pageSize,
+        usdtUprobeMulti: o.usdtUprobeMulti ?? true,
+        hostByteOrder: o.hostByteOrder ?? 'le',
+    };
+}
+/** libbpf adjust_ringbuf_sz: round up to a power-of-two multiple of the page size. */
+function ringbufSize(sz, page) {
+    if (sz !== 0 && sz % page === 0 && ((sz / page) & (sz / page - 1)) === 0)
+        return sz;
+    let mul = 1;
+    while (mul * page < sz)
+        mul *= 2;
+    return mul * page;
+}
+function createAttr(m, hasBtf, host) {
+    const type = MAP_TYPE[m.type] ?? m.typeId;
+    let maxEntries = m.maxEntries;
+    if (m.type === 'PERF_EVENT_ARRAY' && maxEntries === 0)
+        maxEntries = host.possibleCpus;
+    if (m.type === 'RINGBUF' || m.type === 'USER_RINGBUF')
+        maxEntries = ringbufSize(maxEntries, host.pageSize);
+    const zero = !hasBtf || NO_BTF_KV.has(m.type);
+    return {
+        name: m.name, type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, numaNode: m.numaNode,
+        ifindex: 0, btfKeyTypeId: zero ? 0 : m.btfKeyTypeId, btfValueTypeId: zero ? 0 : m.btfValueTypeId, mapExtra: m.mapExtra,
+    };
+}
+function extRecSizes(elf) {
+    const s = elf.sections.find((x) => x.name === '.BTF.ext');
+    if (!s || s.data.length < 24)
+        return { func: 0, line: 0 };
+    const dv = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
+    const le = dv.getUint16(0, true) === 0xeb9f;
+    const hdr = dv.getUint32(4, le);
+    const read = (off, len) => (len >= 4 && hdr + off + 4 <= s.data.length ? dv.getUint32(hdr + off, le) : 0);
+    return { func: read(dv.getUint32(8, le), dv.getUint32(12, le)), line: read(dv.getUint32(16, le), dv.getUint32(20, le)) };
+}
+/** Offsets of whole strings in the BTF string section. */
+function stringIndex(btf) {
+    const map = new Map();
+    if (btf && btf.length >= 24) {
+        const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
+        const le = dv.getUint16(0, true) === 0xeb9f;
+        const hdr = dv.getUint32(4, le), start = hdr + dv.getUint32(16, le), len = dv.getUint32(20, le);
+        const dec = new TextDecoder();
+        let off = 0;
+        while (off < len && start + off < btf.length) {
+            let e = off;
+            while (e < len && btf[start + e] !== 0)
+                e++;
+            const s = dec.decode(btf.subarray(start + off, start + e));
+            if (!map.has(s))
+                map.set(s, off);
+            off = e + 1;
+        }
+    }
+    return (s) => {
+        const off = map.get(s);
+        if (off === undefined)
+            throw new LoaderError('BTF_NOT_FOUND', `btf: CO-RE access string '${s}' not in the string section`, { got: s });
+        return off;
+    };
+}
+export function planObject(spec, options) {
+    const host = resolveHost(options);
+    const elf = parseElf(options.object);
+    const order = spec.byteOrder;
+    const btfSec = elf.sections.find((s) => s.name === '.BTF');
+    const hasBtf = !!btfSec && spec.btf !== null;
+    for (const m of spec.maps) {
+        if (m.origin === 'struct_ops' || m.structOps)
+            throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': struct_ops maps are not supported by the loader`, { symbol: m.name, field: 'struct_ops' });
+        if (m.type === 'ARENA')
+            throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': arena maps are not supported by the loader`, { symbol: m.name, field: 'arena' });
+    }
+    if (spec.maps.length > MAX_USED_MAPS) {
+        throw new LoaderError('OBJECT_UNSUPPORTED', `object has ${spec.maps.length} maps; the loader's fd_array holds ${MAX_USED_MAPS}`, { field: 'maps', got: spec.maps.length, want: `<= ${MAX_USED_MAPS}` });
+    }
+    const nrPrograms = spec.programs.length + spec.subprograms.length;
+    const stackSize = 8 + 4 * Math.max(32, nrPrograms);
+    if (stackSize > MAX_STACK) {
+        throw new LoaderError('OBJECT_UNSUPPORTED', `object has ${nrPrograms} programs (subprograms included); the loader's stack area would need ${stackSize} bytes, more than ${MAX_STACK}`, { field: 'programs', got: nrPrograms });
+    }
+    const ops = [];
+    if (hasBtf) {
+        ops.push({ op: 'btf_load', btf: editBtf({ btf: btfSec.data, elf, externs: spec.externs, hiddenSubprogs: hiddenSubprograms(elf) }) });
+    }
+    const maps = [];
+    const progArraySlots = [];
+    for (const m of spec.maps) {
+        if (m.inner)
+            ops.push({ op: 'map_create', mapIndex: -1, attr: createAttr(m.inner, hasBtf, host) });
+        const attr = createAttr(m, hasBtf, host);
+        ops.push({ op: 'map_create', mapIndex: m.index, attr });
+        const internal = m.origin === 'data' || m.origin === 'rodata' || m.origin === 'bss' || m.origin === 'kconfig';
+        if (internal) {
+            const value = m.origin === 'kconfig'
+                ? kconfigImage(spec.externs, m.valueSize, { kconfig: host.kconfig, kernelVersion: host.kernelVersion, hostByteOrder: host.hostByteOrder })
+                : m.initialValue ?? new Uint8Array(m.valueSize);
+            ops.push({ op: 'map_update', mapIndex: m.index, value });
+            if (m.frozen || m.origin === 'kconfig')
+                ops.push({ op: 'map_freeze', mapIndex: m.index });
+        }
+        for (const s of m.slots) {
+            if (m.type === 'PROG_ARRAY') {
+                progArraySlots.push({ mapIndex: m.index, slot: s.index, prog: s.target });
+                continue;
+            }
+            const inner = spec.maps.find((x) => x.name === s.target);
+            if (!inner || s.targetKind !== 'map')
+                throw new LoaderError('OBJECT_MALFORMED', `map '${m.name}': slot ${s.index} names unknown map '${s.target}'`, { symbol: m.name, field: 'values' });
+            ops.push({ op: 'populate_outer_map', outerIndex: m.index, slot: s.index, innerIndex: inner.index });
+        }
+        maps.push({
+            name: m.name, ident: mapIdent(m), index: m.index, internal, mmapable: m.mmapable, valueSize: m.valueSize,
+            maxEntries: attr.maxEntries, flags: m.flags, pin: m.pinning === 'by_name' ? { path: `/sys/fs/bpf/${m.name}` } : null,
+        });
+    }
+    const rec = extRecSizes(elf);
+    const ctx = {
+        order, license: spec.license, maps: spec.maps, externs: spec.externs, ksymAddresses: options.ksymAddresses ?? {},
+        usdtUprobeMulti: host.usdtUprobeMulti, funcInfoRecSize: rec.func, lineInfoRecSize: rec.line,
+        stringOffset: stringIndex(btfSec?.data),
+    };
+    const loadIndex = new Map();
+    for (const p of spec.programs) {
+        if (!p.autoload)
+            continue;
+        const prog = planProgram(p, ctx);
+        loadIndex.set(p.name, loadIndex.size);
+        ops.push({ op: 'prog_load', loadIndex: loadIndex.size - 1, prog });
+    }
+    for (const s of progArraySlots) {
+        const n = loadIndex.get(s.prog);
+        if (n === undefined)
+            throw new LoaderError('OBJECT_UNSUPPORTED', `map ${spec.maps[s.mapIndex].name}: slot ${s.slot} names program '${s.prog}', which is not loaded`, { symbol: s.prog, field: 'values' });
+        ops.push({ op: 'prog_array_update', mapIndex: s.mapIndex, slot: s.slot, loadIndex: n });
+    }
+    return {
+        objectName: spec.name, byteOrder: order, nrPrograms, nrMaps: spec.maps.length, stackSize, ops, maps,
+        programs: spec.programs.map((p) => ({ name: p.name, loaded: p.autoload })), host,
+    };
+}
+//# sourceMappingURL=plan-object.js.map

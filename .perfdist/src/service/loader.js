@@ -1,0 +1,54 @@
+/**
+ * Object bytes → everything `bpfsign gen` produces, in memory: loader instructions and blob,
+ * per-map initial values, the light skeleton header and loader.json (plan, digests, options,
+ * ctx layout). Used by the CLI (which writes files) and the API (which returns them).
+ */
+import { createHash } from 'node:crypto';
+import { parseBtf } from '../loader/btf/index.js';
+import { parseElf } from '../loader/elf/index.js';
+import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject } from '../loader/gen/index.js';
+import { parseObject } from '../loader/object/index.js';
+import { planObject, withLibbpf11Mmapable } from '../loader/plan/index.js';
+import { toHex } from '../shared/bytes.js';
+export const GENERATOR = { name: 'bpfsign', version: '0.1.0', libbpfCompat: 'v1.7.0' };
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+/** JSON with bytes as hex and bigints as decimal strings. */
+export function plainJson(value, indent = 2) {
+    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v), indent);
+}
+export function buildLoader(bytes, fileName, opts) {
+    const spec = parseObject(bytes, { name: opts.name });
+    const planned = planObject(spec, { object: bytes, ...opts.host });
+    // A bpftool-7.1 skeleton mmaps every internal map (skel_internal.h of libbpf 1.1): create them so.
+    const plan = opts.flavour === 'bpftool-7.1' ? withLibbpf11Mmapable(planned).plan : planned;
+    const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl } });
+    const btfSec = parseElf(bytes).section('.BTF');
+    const btf = btfSec ? parseBtf(btfSec.data) : null;
+    const maps = lskelMapsFromObject(spec, btf, { flavour: opts.flavour, pageSize: opts.host.pageSize });
+    const inits = new Map();
+    for (const op of plan.ops) {
+        if (op.op !== 'map_update')
+            continue;
+        inits.set(op.mapIndex, op.value);
+        // The .kconfig image is what the plan computed from the (explicit) kconfig inputs.
+        const m = maps.find((x) => x.name === plan.maps[op.mapIndex].name);
+        if (m?.mmap && plan.maps[op.mapIndex].name.endsWith('.kconfig'))
+            m.mmap.initialValue = op.value;
+    }
+    const header = emitLightSkeleton({ name: opts.name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null }, { flavour: opts.flavour, standalone: opts.standalone });
+    const manifest = {
+        generator: GENERATOR,
+        object: { file: fileName, name: opts.name, sha256: sha256(bytes), size: bytes.length },
+        scheme: opts.scheme,
+        options: { flavour: opts.flavour, standalone: opts.standalone, kernel: { mapExcl: opts.mapExcl }, host: plan.host },
+        digests: { insns: { sha256: sha256(loader.insns), size: loader.insns.length }, data: { sha256: sha256(loader.data), size: loader.data.length } },
+        ctx: {
+            size: loader.ctxLayout.size,
+            maps: loader.ctxLayout.maps.map((m, i) => ({ index: i, ...m, ...(inits.has(i) ? { init: `init.${i}.bin` } : {}) })),
+            progs: loader.ctxLayout.progs.map((p, i) => ({ index: i, ...p })),
+        },
+        plan,
+    };
+    return { name: opts.name, spec, plan, loader, header, inits, manifest };
+}
+//# sourceMappingURL=loader.js.map

@@ -1,0 +1,17 @@
+/** Byte helpers shared by every layer; nothing domain-specific. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export function toHex(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i++)
+        s += HEX[bytes[i]];
+    return s;
+}
+export function fromHex(hex) {
+    if (hex.length % 2 !== 0 || /[^0-9a-fA-F]/.test(hex))
+        throw new TypeError(`invalid hex string of length ${hex.length}`);
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++)
+        out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return out;
+}
+//# sourceMappingURL=bytes.js.map

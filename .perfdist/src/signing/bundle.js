@@ -1,0 +1,47 @@
+/**
+ * The bundle: what a signing returns and a verification takes. Wire format (JSON):
+ *   mediaType      application/vnd.bpfsign.bundle.v1+json
+ *   scheme         linux-6.18 | linux-load-time | unsigned
+ *   loader         { insns, data }                 base64
+ *   signature      base64 DER CMS (kernel PKCS#7), null when unsigned
+ *   certificates   PEM, signer first then intermediates
+ *   manifest       DSSE envelope of an in-toto Statement whose predicate is the manifest
+ *   tlog           { logIndex, treeSize, leafHash, hashes, checkpoint } | null
+ */
+import { z } from 'zod';
+export const BUNDLE_MEDIA_TYPE = 'application/vnd.bpfsign.bundle.v1+json';
+export const MANIFEST_PREDICATE_TYPE = 'https://bpfsign.dev/manifest/v1';
+const B64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+export const BundleSchema = z.object({
+    mediaType: z.literal(BUNDLE_MEDIA_TYPE),
+    scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']),
+    loader: z.object({ insns: B64, data: B64 }),
+    signature: B64.nullable(),
+    certificates: z.array(z.string()),
+    manifest: z.object({
+        payload: B64, payloadType: z.string(),
+        signatures: z.array(z.object({ keyid: z.string().optional(), sig: B64 })),
+    }).nullable(),
+    tlog: z.object({
+        logIndex: z.string(), treeSize: z.string(), leafHash: B64, hashes: z.array(B64), checkpoint: z.string(),
+    }).nullable(),
+}).meta({ id: 'Bundle', description: 'a signed loader with its certificates, signed manifest and transparency-log proof' });
+export class BundleFormatError extends Error {
+    issues;
+    name = 'BundleFormatError';
+    code = 'BUNDLE_INVALID';
+    constructor(issues) {
+        super(`invalid bundle: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+        this.issues = issues;
+    }
+}
+/** Validates bundle data, reporting every bad field at once. */
+export function parseBundle(data) {
+    const r = BundleSchema.safeParse(data);
+    if (!r.success)
+        throw new BundleFormatError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    return r.data;
+}
+export const fromB64 = (s) => new Uint8Array(Buffer.from(s, 'base64'));
+export const toB64 = (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+//# sourceMappingURL=bundle.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=signer.js.map

@@ -1,0 +1,242 @@
+/**
+ * verify(bundle, policy, options) → Verdict. Pure and synchronous apart from what is injected:
+ * the clock (`at`), the replay of the loader in the kernel model and the re-derivation of the
+ * loader from the object (both passed in as functions, so signing stays independent of the
+ * kernel model). No network. Steps, in order (each a check the policy can enforce, log or skip):
+ *
+ *   signature        CMS over the scheme's content, by a certificate in the bundle
+ *   chain            the signer chains to a policy root at `at` (keyUsage, codeSigning EKU)
+ *   identity         subject / SAN allowed by the policy
+ *   revocation       CRLs from the policy
+ *   transparencyLog  inclusion proof against a checkpoint signed by a policy log key
+ *   manifest         DSSE over the in-toto Statement by the same key; subjects = the loader files
+ *   replay           the loader replayed in the kernel model does what the manifest's plan says
+ *   object           the loader re-derived from the object equals the bundle's (when given)
+ *   contents         program types, map types, helpers and sizes within the policy
+ */
+import { createHash } from 'node:crypto';
+import { verifyDetached } from './cms/index.js';
+import { signedContent } from './schemes.js';
+import { parseCertificate, validateChain } from './x509/index.js';
+import { verifyStatement } from './statement.js';
+import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
+import { canonicalBytes } from './canonical.js';
+import { fromB64, MANIFEST_PREDICATE_TYPE } from './bundle.js';
+import { identityAllowed } from './policy.js';
+import { CheckLog, decideVerdict } from './verdict.js';
+import { toHex } from '../shared/bytes.js';
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+function sans(cert) {
+    const ext = cert.x509.getExtension('2.5.29.17');
+    return ext?.names?.items?.map((n) => n.value) ?? [];
+}
+export function verify(bundle, policy, opts) {
+    const log = new CheckLog(policy);
+    const loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
+    let signer = null;
+    const certs = [];
+    for (const pem of bundle.certificates) {
+        try {
+            certs.push(parseCertificate(pem));
+        }
+        catch { /* reported by the chain check */ }
+    }
+    // signature
+    const unsigned = bundle.signature === null || bundle.scheme === 'unsigned';
+    if (log.runs('signature')) {
+        if (unsigned) {
+            if (policy.allowUnsigned)
+                log.pass('signature', 'unsigned loader, allowed by policy');
+            else
+                log.fail('signature', 'UNSIGNED', 'the loader is not signed and the policy requires a signature');
+        }
+        else if (!policy.schemes.includes(bundle.scheme)) {
+            log.fail('signature', 'POLICY', `scheme ${bundle.scheme} is not allowed by the policy`, { got: bundle.scheme, want: policy.schemes });
+        }
+        else {
+            const content = signedContent(bundle.scheme, loader.insns, loader.data);
+            const v = verifyDetached(fromB64(bundle.signature), content, certs);
+            if (v.ok) {
+                signer = v.signer.certificate;
+                log.pass('signature', `${v.algorithm} signature over ${bundle.scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: v.signer.subjectKeyIdentifier, algorithm: v.algorithm });
+            }
+            else {
+                const code = v.error.code === 'UNKNOWNKEY' ? 'UNKNOWNKEY' : 'BADSIG';
+                log.fail('signature', code, v.error.message, v.error.details);
+            }
+        }
+    }
+    // chain, identity, revocation
+    for (const check of ['chain', 'identity', 'revocation']) {
+        if (!log.runs(check))
+            continue;
+        if (!signer) {
+            log.blocked(check, unsigned ? 'unsigned loader' : 'no verified signer');
+            continue;
+        }
+        if (check === 'chain') {
+            const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...bundle.certificates.slice(1)] }, { at: opts.at });
+            if (r.ok)
+                log.pass('chain', `chains to ${r.path[r.path.length - 1].subject}`, { path: r.path.map((c) => c.subject) });
+            else
+                log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details);
+        }
+        else if (check === 'identity') {
+            const id = identityAllowed(policy, signer.subject, sans(signer));
+            if (id.ok)
+                log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
+            else
+                log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
+        }
+        else if (policy.crls.length === 0) {
+            log.pass('revocation', 'no CRLs configured');
+        }
+        else {
+            const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...bundle.certificates.slice(1)], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true });
+            if (r.ok)
+                log.pass('revocation', 'not revoked by any configured CRL');
+            else
+                log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details);
+        }
+    }
+    // transparency log
+    if (log.runs('transparencyLog')) {
+        if (policy.logKeys.length === 0)
+            log.pass('transparencyLog', 'no log keys in the policy: inclusion not required');
+        else if (!bundle.tlog)
+            log.fail('transparencyLog', 'UNTRUSTED', 'the bundle carries no transparency-log proof');
+        else if (!bundle.manifest)
+            log.fail('transparencyLog', 'UNTRUSTED', 'nothing to prove inclusion of: the bundle has no manifest');
+        else {
+            try {
+                const note = openNote(bundle.tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
+                const cp = parseCheckpoint(note.text);
+                const leaf = hashLeaf(canonicalBytes(bundle.manifest));
+                if (toHex(leaf) !== toHex(fromB64(bundle.tlog.leafHash)))
+                    throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
+                verifyInclusion(BigInt(bundle.tlog.logIndex), cp.size, leaf, bundle.tlog.hashes.map(fromB64), cp.root);
+                log.pass('transparencyLog', `included at index ${bundle.tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
+            }
+            catch (e) {
+                log.fail('transparencyLog', 'UNTRUSTED', e.message, { code: e.code });
+            }
+        }
+    }
+    // manifest
+    let manifest = null;
+    if (log.runs('manifest')) {
+        if (!bundle.manifest) {
+            log.fail('manifest', unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
+        }
+        else {
+            const v = verifyStatement(bundle.manifest, certs);
+            if (!v.ok) {
+                log.fail('manifest', signer ? 'PARTIALSIG' : 'BADSIG', `manifest: ${v.error.message}`, v.error.details);
+            }
+            else {
+                const st = v.statement;
+                const m = st.predicate;
+                const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
+                const bySigner = signer ? v.signers.some((s) => s.subjectKeyIdentifier === signer.subjectKeyIdentifier) : false;
+                if (st.predicateType !== MANIFEST_PREDICATE_TYPE)
+                    log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
+                else if (digests['insns.bin'] !== sha256(loader.insns) || digests['data.bin'] !== sha256(loader.data)) {
+                    log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: digests });
+                }
+                else if (m.scheme !== bundle.scheme) {
+                    log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${bundle.scheme}`, { got: bundle.scheme, want: m.scheme });
+                }
+                else if (signer && !bySigner) {
+                    log.fail('manifest', 'PARTIALSIG', 'the manifest is signed by a different key than the loader');
+                }
+                else {
+                    manifest = m;
+                    log.pass('manifest', 'signed manifest describes this loader');
+                }
+            }
+        }
+    }
+    // replay
+    let replay = null;
+    if (log.runs('replay')) {
+        if (!opts.replay)
+            log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
+        else if (!manifest)
+            log.blocked('replay', 'no verified manifest to compare with');
+        else {
+            replay = opts.replay(loader, manifest.plan, bundle.scheme);
+            if (replay.fault)
+                log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
+            else if (!replay.equal)
+                log.fail('replay', 'MISMATCH', `replay differs from the manifest in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
+            else
+                log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as the manifest states`);
+        }
+    }
+    // object
+    if (log.runs('object')) {
+        if (!opts.rederive)
+            log.pass('object', 'no object given');
+        else if (!manifest)
+            log.blocked('object', 'no verified manifest with the generation options');
+        else {
+            try {
+                const again = opts.rederive(manifest);
+                if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data))
+                    log.pass('object', 'the loader re-derived from the object is byte-identical');
+                else
+                    log.fail('object', 'MISMATCH', 'the loader re-derived from the object differs from the bundle\'s', { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
+            }
+            catch (e) {
+                log.fail('object', 'MISMATCH', `cannot re-derive the loader from the object: ${e.message}`);
+            }
+        }
+    }
+    // contents
+    if (log.runs('contents')) {
+        const problems = contentProblems(policy, loader, replay);
+        if (problems.length)
+            log.fail('contents', 'POLICY', problems.join('; '), { problems });
+        else
+            log.pass('contents', 'within the policy\'s program types, map types, helpers and limits');
+    }
+    const verdict = decideVerdict(log.results);
+    return {
+        verdict, ok: verdict === 'OK', policy: policy.name, checks: log.results,
+        signer: signer ? { subject: signer.subject, sans: sans(signer), subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '', issuer: signer.issuer, serial: signer.serialNumber } : null,
+        scheme: bundle.scheme, replay,
+    };
+}
+function contentProblems(policy, loader, replay) {
+    const out = [];
+    const l = policy.limits;
+    if (l.maxLoaderInsns !== undefined && loader.insns.length / 8 > l.maxLoaderInsns)
+        out.push(`loader has ${loader.insns.length / 8} insns, limit ${l.maxLoaderInsns}`);
+    if (l.maxDataBytes !== undefined && loader.data.length > l.maxDataBytes)
+        out.push(`loader data is ${loader.data.length} bytes, limit ${l.maxDataBytes}`);
+    if (!replay)
+        return out;
+    if (l.maxPrograms !== undefined && replay.programs.length > l.maxPrograms)
+        out.push(`${replay.programs.length} programs, limit ${l.maxPrograms}`);
+    if (l.maxMaps !== undefined && replay.maps.length > l.maxMaps)
+        out.push(`${replay.maps.length} maps, limit ${l.maxMaps}`);
+    const a = policy.allowed;
+    for (const p of replay.programs) {
+        if (a.programTypes && !a.programTypes.includes(p.type))
+            out.push(`program ${p.name}: type ${p.type} not allowed`);
+        if (l.maxInsnsPerProgram !== undefined && p.insns > l.maxInsnsPerProgram)
+            out.push(`program ${p.name}: ${p.insns} insns, limit ${l.maxInsnsPerProgram}`);
+        if (a.helpers)
+            for (const h of p.helpers)
+                if (!a.helpers.includes(h))
+                    out.push(`program ${p.name}: helper ${h} not allowed`);
+    }
+    for (const m of replay.maps) {
+        if (a.mapTypes && !a.mapTypes.includes(m.type))
+            out.push(`map ${m.name}: type ${m.type} not allowed`);
+        if (l.maxMapEntries !== undefined && m.maxEntries > l.maxMapEntries)
+            out.push(`map ${m.name}: max_entries ${m.maxEntries}, limit ${l.maxMapEntries}`);
+    }
+    return out;
+}
+//# sourceMappingURL=verify.js.map

@@ -1,0 +1,12 @@
+import { SqliteStore } from './sqlite.js';
+import { PostgresStore } from './postgres.js';
+export { StoreError } from './types.js';
+export { SqliteStore } from './sqlite.js';
+export { PostgresStore } from './postgres.js';
+/** `sqlite:PATH` (or a bare path) → SQLite; `postgres://…` / `postgresql://…` → PostgreSQL. */
+export async function openStore(url) {
+    const store = /^postgres(ql)?:\/\//.test(url) ? new PostgresStore(url) : new SqliteStore(url.replace(/^sqlite:/, ''));
+    await store.migrate();
+    return store;
+}
+//# sourceMappingURL=index.js.map

@@ -1,0 +1,127 @@
+/** PostgreSQL for several replicas (pg). Log appends take a transaction-scoped advisory lock. */
+import pg from 'pg';
+import { schemaStatements } from './schema.js';
+import { StoreError } from './types.js';
+const LOG_LOCK = 0x62706673; // 'bpfs'
+const u8 = (b) => new Uint8Array(b);
+function bundleFrom(r) {
+    return {
+        id: r.id, createdAt: r.created_at, objectSha256: r.object_sha256, insnsSha256: r.insns_sha256,
+        scheme: r.scheme, signer: r.signer ?? null, logIndex: r.log_index === null ? null : BigInt(r.log_index),
+        bundle: r.bundle,
+    };
+}
+export class PostgresStore {
+    kind = 'postgres';
+    #pool;
+    constructor(url, opts = {}) {
+        this.#pool = new pg.Pool({ connectionString: url, max: 8 });
+        if (opts.schema) {
+            const schema = opts.schema;
+            if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+                throw new StoreError('STORE_UNAVAILABLE', `bad schema name ${schema}`);
+            this.#pool.on('connect', (c) => { void c.query(`SET search_path TO ${schema}`); });
+        }
+    }
+    async #q(sql, params = []) {
+        try {
+            return (await this.#pool.query(sql, params)).rows;
+        }
+        catch (e) {
+            if (e.code === '23505')
+                throw new StoreError('STORE_CONFLICT', e.message, { cause: e });
+            throw new StoreError('STORE_UNAVAILABLE', `postgres: ${e.message}`, { cause: e });
+        }
+    }
+    async migrate() {
+        for (const s of schemaStatements('postgres'))
+            await this.#q(s);
+    }
+    async appendLog(entries, at) {
+        const c = await this.#pool.connect();
+        try {
+            await c.query('BEGIN');
+            await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK]);
+            const size = BigInt((await c.query('SELECT COUNT(*)::text AS n FROM log_entries')).rows[0].n);
+            for (let i = 0; i < entries.length; i++) {
+                const e = entries[i];
+                await c.query('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [(size + BigInt(i)).toString(), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at]);
+            }
+            await c.query('COMMIT');
+            return { first: size, size: size + BigInt(entries.length) };
+        }
+        catch (e) {
+            await c.query('ROLLBACK').catch(() => undefined);
+            throw e instanceof StoreError ? e : new StoreError('STORE_UNAVAILABLE', `postgres: ${e.message}`, { cause: e });
+        }
+        finally {
+            c.release();
+        }
+    }
+    async logSize() {
+        return BigInt((await this.#q('SELECT COUNT(*)::text AS n FROM log_entries'))[0].n);
+    }
+    async leafHashes(from, to) {
+        const rows = await this.#q('SELECT leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from.toString(), to.toString()]);
+        if (BigInt(rows.length) !== to - from)
+            throw new StoreError('STORE_CORRUPT', `log: ${rows.length} leaves in [${from}, ${to})`);
+        return rows.map((r) => u8(r.leaf_hash));
+    }
+    async logEntry(index) {
+        const [r] = await this.#q('SELECT idx::text AS idx, leaf_hash, kind, ref, body, created_at FROM log_entries WHERE idx = $1', [index.toString()]);
+        if (!r)
+            return null;
+        return { index: BigInt(r.idx), leafHash: u8(r.leaf_hash), kind: r.kind, ref: r.ref, body: u8(r.body), createdAt: r.created_at };
+    }
+    async putCheckpoint(size, note, at) {
+        await this.#q('INSERT INTO checkpoints (size, note, created_at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING', [size.toString(), note, at]);
+    }
+    async latestCheckpoint() {
+        const [r] = await this.#q('SELECT size::text AS size, note FROM checkpoints ORDER BY size DESC LIMIT 1');
+        return r ? { size: BigInt(r.size), note: r.note } : null;
+    }
+    async checkpointAt(size) {
+        const [r] = await this.#q('SELECT size::text AS size, note FROM checkpoints WHERE size = $1', [size.toString()]);
+        return r ? { size: BigInt(r.size), note: r.note } : null;
+    }
+    async putBundle(b) {
+        await this.#q('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex === null ? null : b.logIndex.toString(), b.bundle]);
+    }
+    async getBundle(id) {
+        const [r] = await this.#q('SELECT id, created_at, object_sha256, insns_sha256, scheme, signer, log_index::text AS log_index, bundle FROM bundles WHERE id = $1', [id]);
+        return r ? bundleFrom(r) : null;
+    }
+    async listBundles(opts) {
+        const rows = await this.#q('SELECT id, created_at, object_sha256, insns_sha256, scheme, signer, log_index::text AS log_index, bundle FROM bundles WHERE id > $1 ORDER BY id LIMIT $2', [opts.after ?? '', opts.limit]);
+        return rows.map(bundleFrom);
+    }
+    async putKey(k) {
+        await this.#q('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES ($1, $2, $3, $4, $5, $6)', [k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active]);
+    }
+    async listKeys() {
+        return (await this.#q('SELECT * FROM signing_keys ORDER BY created_at, id')).map((r) => ({
+            id: r.id, createdAt: r.created_at, kind: r.kind, certificatePem: r.certificate_pem, keyRef: r.key_ref, active: r.active,
+        }));
+    }
+    async setActiveKey(id) {
+        const c = await this.#pool.connect();
+        try {
+            await c.query('BEGIN');
+            const r = await c.query('UPDATE signing_keys SET active = (id = $1)', [id]);
+            const found = await c.query('SELECT 1 FROM signing_keys WHERE id = $1', [id]);
+            if (found.rowCount === 0) {
+                await c.query('ROLLBACK');
+                throw new StoreError('STORE_NOT_FOUND', `no key ${id}`);
+            }
+            void r;
+            await c.query('COMMIT');
+        }
+        finally {
+            c.release();
+        }
+    }
+    async close() {
+        await this.#pool.end();
+    }
+}
+//# sourceMappingURL=postgres.js.map

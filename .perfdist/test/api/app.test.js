@@ -1,0 +1,101 @@
+/**
+ * The HTTP API through app.inject (no socket): auth, problem+json errors with typed details,
+ * inspect and loader generation equal to the library, and auditor-verifiable log proofs.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from '../support/objects.js';
+import { bearer, buildTestApp, TOKENS } from './helper.js';
+import { parseObject, summarizeObject } from '../../src/loader/object/index.js';
+import { buildLoader } from '../../src/service/loader.js';
+import { ed25519VerifierKey, hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../../src/signing/tlog/index.js';
+const obj = readFileSync(join(FIXTURES, 'obj/map_in_map.clang-el.o'));
+const octets = { 'content-type': 'application/octet-stream' };
+describe('POST /v1/objects/inspect', () => {
+    it('returns the object summary the library computes', async () => {
+        const { app } = await buildTestApp();
+        const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=mim', headers: { ...octets, ...bearer(TOKENS.verifyOnly) }, payload: obj });
+        assert.equal(r.statusCode, 200, r.body);
+        assert.deepEqual(r.json(), JSON.parse(JSON.stringify(summarizeObject(parseObject(obj, { name: 'mim' })))));
+    });
+    it('answers 401 problem+json without a token and for an unknown one', async () => {
+        const { app } = await buildTestApp();
+        for (const headers of [octets, { ...octets, ...bearer('x'.repeat(32)) }]) {
+            const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers, payload: obj });
+            assert.equal(r.statusCode, 401);
+            assert.match(r.headers['content-type'], /^application\/problem\+json/);
+            assert.equal(r.json().code, 'UNAUTHENTICATED');
+        }
+    });
+    it('answers 422 with the typed error, naming where and what, for a corrupt object', async () => {
+        const { app } = await buildTestApp();
+        const bad = Buffer.from(obj);
+        bad.writeUInt16LE(62, 18); // e_machine = x86-64
+        const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(TOKENS.all) }, payload: bad });
+        assert.equal(r.statusCode, 422);
+        const p = r.json();
+        assert.equal(p.code, 'ELF_UNSUPPORTED');
+        assert.deepEqual([p.details.field, p.details.got, p.details.want, p.details.offset], ['e_machine', 62, 247, 18]);
+    });
+    it('answers 400 for an empty body and for a bad query', async () => {
+        const { app } = await buildTestApp();
+        const empty = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(TOKENS.all) }, payload: Buffer.alloc(0) });
+        assert.equal(empty.statusCode, 400);
+        const q = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=9bad', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+        assert.equal(q.statusCode, 400);
+        assert.equal(q.json().code, 'REQUEST_INVALID');
+    });
+});
+describe('POST /v1/loaders', () => {
+    it('returns the loader bytes and header the library generates', async () => {
+        const { app } = await buildTestApp();
+        const r = await app.inject({ method: 'POST', url: '/v1/loaders?name=mim&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+        assert.equal(r.statusCode, 200, r.body);
+        const built = buildLoader(new Uint8Array(obj), 'mim.o', { scheme: 'linux-6.18', name: 'mim', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
+        const j = r.json();
+        assert.ok(Buffer.from(j.insns, 'base64').equals(Buffer.from(built.loader.insns)));
+        assert.ok(Buffer.from(j.data, 'base64').equals(Buffer.from(built.loader.data)));
+        assert.equal(j.header, built.header);
+        assert.equal(j.loader.scheme, 'linux-6.18');
+    });
+});
+describe('the transparency log endpoints', () => {
+    it('serve checkpoints, entries with inclusion proofs and consistency proofs that verify offline', async () => {
+        const { app, log, publicKey } = await buildTestApp();
+        const verifier = parseVerifierKey(ed25519VerifierKey('bpfsign.test/log', publicKey));
+        const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(`{"entry":${i}}`));
+        for (const b of bodies.slice(0, 3))
+            await log.append('test', 'r', b);
+        const cp3 = parseCheckpoint(openNote((await app.inject({ url: '/v1/log/checkpoint' })).body, [verifier]).text);
+        assert.equal(cp3.size, 3n);
+        for (const b of bodies.slice(3))
+            await log.append('test', 'r', b);
+        const e = (await app.inject({ url: '/v1/log/entries/5' })).json();
+        assert.equal(Buffer.from(e.body, 'base64').toString(), '{"entry":5}');
+        const cp7 = parseCheckpoint(openNote(e.inclusionProof.checkpoint, [verifier]).text);
+        assert.equal(cp7.size, 7n);
+        verifyInclusion(5n, 7n, hashLeaf(bodies[5]), e.inclusionProof.hashes.map((h) => Buffer.from(h, 'base64')), cp7.root);
+        const c = (await app.inject({ url: '/v1/log/consistency?from=3&to=7' })).json();
+        verifyConsistency(3n, 7n, cp3.root, cp7.root, c.hashes.map((h) => Buffer.from(h, 'base64')));
+    });
+    it('answers 404 for an entry past the end and 400 for a bad range', async () => {
+        const { app } = await buildTestApp();
+        assert.equal((await app.inject({ url: '/v1/log/entries/0' })).statusCode, 404);
+        assert.equal((await app.inject({ url: '/v1/log/consistency?from=5&to=2' })).statusCode, 400);
+        assert.equal((await app.inject({ url: '/v1/log/entries/-1' })).statusCode, 400);
+    });
+});
+describe('GET /openapi.json', () => {
+    it('matches the committed openapi.yaml (regenerate with npm run openapi)', async () => {
+        const { app } = await buildTestApp();
+        const { parse } = await import('yaml');
+        const committed = parse(readFileSync(join(FIXTURES, '../../openapi.yaml'), 'utf8'));
+        const live = (await app.inject({ url: '/openapi.json' })).json();
+        assert.deepEqual(live, committed);
+        for (const path of ['/v1/objects/inspect', '/v1/loaders', '/v1/log/checkpoint', '/v1/log/entries/{index}', '/v1/log/consistency', '/healthz'])
+            assert.ok(path in live.paths, path);
+    });
+});
+//# sourceMappingURL=app.test.js.map

@@ -1,0 +1,81 @@
+/**
+ * Sign and verify over HTTP: a developer POSTs an object and gets a bundle whose signature,
+ * manifest and log proof verify offline; a CI gate POSTs it back and gets a structured verdict.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from '../support/objects.js';
+import { bearer, buildTestApp, TOKENS } from './helper.js';
+const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
+const octets = { 'content-type': 'application/octet-stream' };
+async function signed() {
+    const t = await buildTestApp();
+    const r = await t.app.inject({ method: 'POST', url: '/v1/sign?name=xdp_filter&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+    assert.equal(r.statusCode, 200, r.body);
+    return { ...t, res: r.json() };
+}
+const verify = (app, body) => app.inject({ method: 'POST', url: '/v1/verify', headers: bearer(TOKENS.verifyOnly), payload: body });
+describe('POST /v1/sign', () => {
+    it('refuses a token without the sign scope', async () => {
+        const { app } = await buildTestApp();
+        const r = await app.inject({ method: 'POST', url: '/v1/sign', headers: { ...octets, ...bearer(TOKENS.verifyOnly) }, payload: obj });
+        assert.equal(r.statusCode, 403);
+        assert.equal(r.json().code, 'FORBIDDEN');
+    });
+    it('returns a bundle logged in the transparency log and stored for auditors', async () => {
+        const { app, res } = await signed();
+        assert.equal(res.bundle.scheme, 'linux-6.18');
+        assert.equal(res.bundle.tlog.logIndex, '0');
+        const stored = await app.inject({ url: `/v1/bundles/${res.id}` });
+        assert.deepEqual(stored.json(), res.bundle);
+        const trust = (await app.inject({ url: '/v1/trust' })).json();
+        assert.match(trust.caCertificate, /BEGIN CERTIFICATE/);
+    });
+});
+describe('POST /v1/verify', () => {
+    it('answers OK with every check passed (signature, chain, log, manifest, replay, object)', async () => {
+        const { app, res } = await signed();
+        const r = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
+        assert.equal(r.statusCode, 200, r.body);
+        const v = r.json();
+        assert.equal(v.verdict, 'OK', JSON.stringify(v.checks, null, 1));
+        assert.deepEqual(v.checks.map((c) => `${c.check}:${c.status}`), ['signature:pass', 'chain:pass', 'identity:pass', 'revocation:pass', 'transparencyLog:pass', 'manifest:pass', 'replay:pass', 'object:pass', 'contents:pass']);
+        assert.match(v.signer.subject, /bpfsign development signing key/);
+    });
+    it('answers BADSIG when one byte of the loader instructions changed', async () => {
+        const { app, res } = await signed();
+        const insns = Buffer.from(res.bundle.loader.insns, 'base64');
+        insns[100] ^= 1;
+        const v = (await verify(app, { bundle: { ...res.bundle, loader: { ...res.bundle.loader, insns: insns.toString('base64') } } })).json();
+        assert.equal(v.verdict, 'BADSIG');
+    });
+    it('answers MISMATCH when the object is not the one the loader came from', async () => {
+        const { app, res } = await signed();
+        const other = readFileSync(join(FIXTURES, 'obj/globals.clang-el.o'));
+        const v = (await verify(app, { bundle: res.bundle, object: other.toString('base64') })).json();
+        assert.equal(v.verdict, 'MISMATCH');
+        assert.equal(v.checks.find((c) => c.check === 'object').status, 'fail');
+    });
+    it('answers UNTRUSTED when the policy names another root, and POLICY when the contents break its limits', async () => {
+        const { app, res } = await signed();
+        const otherRoot = (await buildTestApp()).keysDir;
+        const otherCa = readFileSync(join(otherRoot, 'ca.pem'), 'utf8');
+        const untrusted = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'other', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
+        assert.equal(untrusted.verdict, 'UNTRUSTED');
+        const ca = (await app.inject({ url: '/v1/trust' })).json().caCertificate;
+        const tight = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
+        assert.equal(tight.verdict, 'POLICY');
+        const logged = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'audit', roots: [ca], checks: { transparencyLog: 'skip', contents: 'log' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
+        assert.equal(logged.verdict, 'OK', 'a failed check at level log does not fail the verdict');
+        assert.equal(logged.checks.find((c) => c.check === 'contents').status, 'fail');
+    });
+    it('answers 400 naming the fields for a malformed bundle or policy', async () => {
+        const { app } = await buildTestApp();
+        const r = await verify(app, { bundle: { mediaType: 'nope' } });
+        assert.equal(r.statusCode, 400);
+        assert.equal(r.json().code, 'BUNDLE_INVALID');
+    });
+});
+//# sourceMappingURL=signing.test.js.map

@@ -1,0 +1,79 @@
+/**
+ * The model against this kernel: the same unsigned loader runs through
+ * test/kernel-runner/runner.c (real bpf()) and through replay; maps (name, type, sizes,
+ * flags, contents, frozen) and programs (name, type, tag) must agree. Skips with the
+ * reason when bpf() is not permitted here.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateLoader } from '../../../src/loader/gen/index.js';
+import { replay } from '../../../src/kernel/replay/index.js';
+import { bpfPermitted } from '../../support/bpf-permitted.js';
+import { hasTool } from '../../support/objects.js';
+import { runLoader } from '../../kernel-runner/harness.js';
+import { allObjects, planFor } from '../../loader/gen/support.js';
+import { hostProfile } from './support.js';
+function skipReason() {
+    if (!hasTool('gcc'))
+        return 'gcc not installed';
+    const p = bpfPermitted();
+    return p.ok ? null : p.reason;
+}
+describe('replay against this kernel', () => {
+    const why = skipReason();
+    for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
+        it(`${o.name}: maps, program types and tags equal the kernel's`, (t) => {
+            if (why)
+                return t.skip(why);
+            let plan, g;
+            try {
+                plan = planFor(o);
+                g = generateLoader(plan, { scheme: 'unsigned' });
+            }
+            catch (e) {
+                return t.skip(`no loader: ${e.message}`);
+            }
+            const k = runLoader(`replay-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length);
+            const r = replay(g, hostProfile(), { ctx: g.ctxLayout });
+            if (k.stage !== 'ok') {
+                // The kernel refused something: the model must refuse too; the errno must match unless
+                // the kernel's refusal comes from the verifier's program analysis, which is not modelled.
+                t.diagnostic(`kernel: ${k.stage} errno ${k.errno}; model: ${r.stage} errno ${r.errno}`);
+                if (r.stage === k.stage && r.errno === k.errno)
+                    return;
+                const last = r.trace.filter((x) => x.errno).map((x) => `${x.op} ${x.reason}`).join('; ') || 'none';
+                return t.skip(`kernel refused with errno ${k.errno} (${k.stage}); model: ${r.stage} errno ${r.errno}, refusals: ${last} — verifier analysis is not modelled`);
+            }
+            assert.equal(r.stage, 'ok', `model: ${r.stage} errno ${r.errno}: ${JSON.stringify(r.trace.filter((x) => x.errno))}`);
+            assert.equal(r.retval, k.retval, 'loader return value');
+            const maps = r.maps.filter((m) => m.ctxIndex !== null).sort((a, b) => a.ctxIndex - b.ctxIndex);
+            assert.equal(maps.length, k.maps.filter((m) => m.fd > 0).length, 'number of maps');
+            for (const km of k.maps.filter((x) => x.fd > 0)) {
+                const m = maps.find((x) => x.ctxIndex === km.index);
+                assert.ok(m, `map ${km.index} missing in the model`);
+                const p = `map ${km.index} (${km.name})`;
+                assert.equal(m.name, km.name, `${p} name`);
+                assert.equal(m.type, km.type, `${p} type`);
+                assert.equal(m.keySize, km.key_size, `${p} key_size`);
+                assert.equal(m.valueSize, km.value_size, `${p} value_size`);
+                assert.equal(m.maxEntries, km.max_entries, `${p} max_entries`);
+                assert.equal(m.flags, km.flags, `${p} flags`);
+                if (km.contents !== null && km.contents !== undefined)
+                    assert.equal(m.contents, km.contents, `${p} contents`);
+                if (km.frozen !== null && km.frozen !== undefined)
+                    assert.equal(m.frozen, km.frozen, `${p} frozen`);
+            }
+            assert.equal(r.progs.length, k.progs.filter((x) => x.fd > 0).length, 'number of programs');
+            for (const kp of k.progs.filter((x) => x.fd > 0)) {
+                const p = r.progs.find((x) => x.ctxIndex === kp.index);
+                assert.ok(p, `program ${kp.index} missing in the model`);
+                assert.equal(p.name, kp.name, `program ${kp.index} name`);
+                assert.equal(p.type, kp.type, `program ${kp.name} type`);
+                assert.equal(p.tag, kp.tag, `program ${kp.name} tag`);
+                if (p.insnCnt * 8 !== kp.xlated_prog_len)
+                    t.diagnostic(`${kp.name}: ${p.insnCnt} insns loaded, kernel's xlated length ${kp.xlated_prog_len / 8} (verifier rewrites are not modelled)`);
+            }
+        });
+    }
+});
+//# sourceMappingURL=kernel.test.js.map

@@ -1,0 +1,84 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalize, makeStatement, pae, signEnvelope, signStatement, signerFromPem, verifyEnvelope, verifyStatement, } from '../../src/signing/index.js';
+import { OPENSSL_MISSING, mintPki, openssl, tempDir, writeFile } from './helpers.js';
+describe('pae', () => {
+    it('encodes the DSSE v1 example as "DSSEv1 29 http://example.com/HelloWorld 11 hello world"', () => {
+        const out = pae('http://example.com/HelloWorld', new TextEncoder().encode('hello world'));
+        assert.equal(new TextDecoder().decode(out), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    });
+    it('counts bytes, not characters', () => {
+        assert.equal(new TextDecoder().decode(pae('t/€', new Uint8Array([0xff]))), 'DSSEv1 5 t/€ 1 \ufffd');
+    });
+});
+describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
+    let pki;
+    let tmp;
+    const signers = {};
+    before(async () => {
+        pki = mintPki();
+        tmp = tempDir('dsse');
+        for (const n of ['leaf-p256', 'leaf-rsa2048', 'leaf-p384'])
+            signers[n] = await signerFromPem({ privateKey: pki.text(`${n}.key`), certificate: pki.text(`${n}.crt`) });
+    });
+    after(() => {
+        pki?.cleanup();
+        tmp?.cleanup();
+    });
+    for (const name of ['leaf-p256', 'leaf-rsa2048', 'leaf-p384']) {
+        it(`signs PAE(type, payload) with ${name} so that openssl dgst -sha256 -verify accepts it`, async () => {
+            const payload = new TextEncoder().encode('{"hello":"world"}');
+            const env = await signEnvelope(payload, 'application/json', signers[name]);
+            const pub = openssl(['x509', '-in', pki.path(`${name}.crt`), '-pubkey', '-noout']).stdout;
+            const r = openssl(['dgst', '-sha256', '-verify', writeFile(tmp.dir, `${name}.pub`, pub), '-signature',
+                writeFile(tmp.dir, `${name}.dsig`, Buffer.from(env.signatures[0].sig, 'base64')), writeFile(tmp.dir, `${name}.pae`, pae('application/json', payload))]);
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.ok(verifyEnvelope(env, [pki.text(`${name}.crt`)]).ok);
+        });
+    }
+    it('returns BADSIG when the payload is swapped', async () => {
+        const env = await signEnvelope(new TextEncoder().encode('a'), 'text/plain', signers['leaf-p256']);
+        const v = verifyEnvelope({ ...env, payload: Buffer.from('b').toString('base64') }, [pki.text('leaf-p256.crt')]);
+        assert.equal(v.ok ? 'ok' : v.error.code, 'BADSIG');
+    });
+    it('returns BADSIG when the payloadType is changed (it is signed too)', async () => {
+        const env = await signEnvelope(new TextEncoder().encode('a'), 'text/plain', signers['leaf-p256']);
+        const v = verifyEnvelope({ ...env, payloadType: 'text/html' }, [pki.text('leaf-p256.crt')]);
+        assert.equal(v.ok ? 'ok' : v.error.code, 'BADSIG');
+    });
+    it('returns UNKNOWNKEY when no candidate has the keyid', async () => {
+        const env = await signEnvelope(new TextEncoder().encode('a'), 'text/plain', signers['leaf-p256']);
+        const v = verifyEnvelope(env, [pki.text('leaf-p384.crt')]);
+        assert.equal(v.ok ? 'ok' : v.error.code, 'UNKNOWNKEY');
+    });
+    it('returns MALFORMED for an envelope without signatures or with bad base64', () => {
+        const a = verifyEnvelope({ payload: '', payloadType: 'x', signatures: [] }, []);
+        const b = verifyEnvelope({ payload: '***', payloadType: 'x', signatures: [{ keyid: '', sig: 'AA==' }] }, [pki.text('leaf-p256.crt')]);
+        assert.deepEqual([a.ok ? 'ok' : a.error.code, b.ok ? 'ok' : b.error.code], ['MALFORMED', 'MALFORMED']);
+    });
+    describe('holding an in-toto Statement v1', () => {
+        const digest = 'a'.repeat(64);
+        it('round-trips, with the canonical JSON as payload', async () => {
+            const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 1 });
+            const env = await signStatement(st, signers['leaf-p256']);
+            assert.equal(env.payloadType, 'application/vnd.in-toto+json');
+            assert.equal(Buffer.from(env.payload, 'base64').toString('utf8'), canonicalize(st));
+            assert.match(Buffer.from(env.payload, 'base64').toString('utf8'), /^\{"_type":"https:\/\/in-toto.io\/Statement\/v1","predicate":/);
+            const v = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+            assert.ok(v.ok);
+            assert.deepEqual(v.statement, st);
+        });
+        it('rejects a statement with a bad subject digest, naming every bad field', () => {
+            assert.throws(() => makeStatement([{ name: 'x', digest: { sha256: 'XYZ' } }], '', {}), (e) => {
+                assert.deepEqual(e.details?.fields, ['subject[0].digest.sha256', 'predicateType']);
+                return true;
+            });
+        });
+        it('returns MALFORMED for a verified envelope of another payloadType', async () => {
+            const env = await signEnvelope(new TextEncoder().encode('{}'), 'application/json', signers['leaf-p256']);
+            const v = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+            assert.equal(v.ok ? 'ok' : v.error.code, 'MALFORMED');
+        });
+    });
+});
+//# sourceMappingURL=dsse.test.js.map

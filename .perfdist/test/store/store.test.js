@@ -1,0 +1,100 @@
+/**
+ * Both stores, real databases: a SQLite file and the PostgreSQL server on 127.0.0.1:5432
+ * (database `test`, a fresh schema per run). Log appends from concurrent writers never
+ * share or skip an index.
+ */
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { PostgresStore, SqliteStore } from '../../src/store/index.js';
+const PG_URL = process.env.BPFSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+async function pgAvailable() {
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    try {
+        await c.connect();
+        await c.end();
+        return null;
+    }
+    catch (e) {
+        return `PostgreSQL not reachable at ${PG_URL}: ${e.message}`;
+    }
+}
+const leaf = (i) => new Uint8Array(32).fill(i & 0xff);
+function suite(name, make) {
+    describe(name, () => {
+        let ctx;
+        before(async () => { ctx = await make(); });
+        after(async () => { if (typeof ctx !== 'string')
+            await ctx.cleanup(); });
+        it('appends log entries at consecutive indices and reads them back', async (t) => {
+            if (typeof ctx === 'string')
+                return t.skip(ctx);
+            const { first, size } = await ctx.store.appendLog([0, 1, 2].map((i) => ({ leafHash: leaf(i), kind: 'bundle', ref: `b${i}`, body: new Uint8Array([i]) })), '2026-11-25T00:00:00Z');
+            assert.equal(first, 0n);
+            assert.equal(size, 3n);
+            assert.equal(await ctx.store.logSize(), 3n);
+            assert.deepEqual((await ctx.store.leafHashes(1n, 3n)).map((h) => h[0]), [1, 2]);
+            const e = await ctx.store.logEntry(2n);
+            assert.equal(e?.ref, 'b2');
+            assert.deepEqual([...e.body], [2]);
+            assert.equal(await ctx.store.logEntry(99n), null);
+        });
+        it('serializes concurrent appends from two connections: no index is shared or skipped', async (t) => {
+            if (typeof ctx === 'string')
+                return t.skip(ctx);
+            const other = ctx.second();
+            await other.migrate();
+            const before = await ctx.store.logSize();
+            const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? other : ctx.store)
+                .appendLog([{ leafHash: leaf(i), kind: 'bundle', ref: `c${i}`, body: new Uint8Array() }], '2026-11-25T00:00:01Z')));
+            const firsts = results.map((r) => r.first).sort((a, b) => (a < b ? -1 : 1));
+            assert.deepEqual(firsts, Array.from({ length: 40 }, (_, i) => before + BigInt(i)));
+            assert.equal(await ctx.store.logSize(), before + 40n);
+            await other.close();
+        });
+        it('stores checkpoints, bundles and keys', async (t) => {
+            if (typeof ctx === 'string')
+                return t.skip(ctx);
+            const s = ctx.store;
+            await s.putCheckpoint(3n, 'note-3', '2026-11-25T00:00:02Z');
+            await s.putCheckpoint(5n, 'note-5', '2026-11-25T00:00:03Z');
+            assert.deepEqual(await s.latestCheckpoint(), { size: 5n, note: 'note-5' });
+            assert.deepEqual(await s.checkpointAt(3n), { size: 3n, note: 'note-3' });
+            const b = { id: 'bnd-1', createdAt: '2026-11-25T00:00:04Z', objectSha256: 'aa', insnsSha256: 'bb', scheme: 'linux-6.18', signer: 'CN=x', logIndex: 7n, bundle: '{}' };
+            await s.putBundle(b);
+            assert.deepEqual(await s.getBundle('bnd-1'), b);
+            await assert.rejects(s.putBundle(b), (e) => e.code === 'STORE_CONFLICT');
+            assert.equal((await s.listBundles({ limit: 10 })).length, 1);
+            await s.putKey({ id: 'k1', createdAt: '2026-11-25T00:00:05Z', kind: 'development', certificatePem: 'PEM1', keyRef: 'file:k1', active: true });
+            await s.putKey({ id: 'k2', createdAt: '2026-11-25T00:00:06Z', kind: 'development', certificatePem: 'PEM2', keyRef: 'file:k2', active: false });
+            await s.setActiveKey('k2');
+            assert.deepEqual((await s.listKeys()).map((k) => [k.id, k.active]), [['k1', false], ['k2', true]]);
+            await assert.rejects(s.setActiveKey('nope'), (e) => e.code === 'STORE_NOT_FOUND');
+        });
+    });
+}
+suite('SqliteStore', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bpfsign-store-')), 'bpfsign.db');
+    const store = new SqliteStore(path);
+    await store.migrate();
+    return { store, second: () => new SqliteStore(path), cleanup: () => store.close() };
+});
+suite('PostgresStore', async () => {
+    const why = await pgAvailable();
+    if (why)
+        return why;
+    const schema = `bpfsign_test_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const store = new PostgresStore(PG_URL, { schema });
+    await store.migrate();
+    return {
+        store, second: () => new PostgresStore(PG_URL, { schema }),
+        cleanup: async () => { await store.close(); await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); },
+    };
+});
+//# sourceMappingURL=store.test.js.map
