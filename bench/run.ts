@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { benchBtf } from './btf.js';
 import { benchGen } from './gen.js';
 import { benchObject } from './object.js';
+import { benchSigning } from './signing.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
@@ -34,6 +35,12 @@ for (const g of benchGen(root)) {
   line(g.name, g.ours_ms, g.peer, g.peer_ms, g.target, g.ok);
   if (g.note) console.log(`      ${g.note}`);
   rows.push({ ...g });
+}
+
+for (const s of await benchSigning()) {
+  const ok = s.openssl_per_s === null || s.alg !== 'p256' || s.openssl_per_s / s.ours_per_s <= 1.5;
+  console.log(`${ok ? 'PASS' : 'MISS'}  sign ${s.alg}: ours ${s.ours_per_s}/s (full CMS ${s.cms_per_s}/s), openssl speed ${s.openssl_per_s ?? 'n/a'}/s, openssl/ours ${s.ratio?.toFixed(2) ?? 'n/a'} (target ${s.target})`);
+  rows.push({ name: `sign ${s.alg}`, ...s });
 }
 
 console.log(JSON.stringify({ bench: rows }, null, 2));

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchBtf } from './btf.js';
+import { benchGen } from './gen.js';
 import { benchObject } from './object.js';
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows = [];
@@ -26,5 +27,11 @@ line(o.name, o.ours_ms, o.peer, o.peer_ms, o.target, o.ok);
 if (o.note)
     console.log(`      ${o.note}`);
 rows.push({ ...o });
+for (const g of benchGen(root)) {
+    line(g.name, g.ours_ms, g.peer, g.peer_ms, g.target, g.ok);
+    if (g.note)
+        console.log(`      ${g.note}`);
+    rows.push({ ...g });
+}
 console.log(JSON.stringify({ bench: rows }, null, 2));
 //# sourceMappingURL=run.js.map

@@ -4,6 +4,8 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { metricsPlugin } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
@@ -25,11 +27,14 @@ export async function buildApp(services: Services, opts: { logger?: FastifyServe
       openapi: '3.1.0',
       info: { title: 'bpfsign', version: API_VERSION, description: 'Signing and verification of BPF loader programs' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      tags: [{ name: 'loaders' }, { name: 'verify' }, { name: 'audit' }, { name: 'log' }, { name: 'objects' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(servicesPlugin, { services });
+  await app.register(metricsPlugin, { metrics: services.metrics });
   await app.register(healthRoutes);
   await app.register(objectRoutes);
   await app.register(logRoutes);

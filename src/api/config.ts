@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 /** Service configuration: environment → zod-validated, frozen Config. Fails at boot, naming the variable. */
 import { z } from 'zod';
 
 const Env = z.object({
   BPFSIGN_HOST: z.string().default('127.0.0.1'),
-  BPFSIGN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  BPFSIGN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_URL: z.string().optional(),
   /** `sqlite:PATH` (default, under the data dir) or `postgres://…`. */
   BPFSIGN_DATABASE_URL: z.string().optional(),
   /** Where development keys, the SQLite file and the dev token live. */
@@ -13,10 +16,13 @@ const Env = z.object({
   /** Comma-separated `token:scope1+scope2` pairs (scopes: sign, verify); unset → one generated development token. */
   BPFSIGN_API_TOKENS: z.string().optional(),
   BPFSIGN_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(16 << 20),
+  /** development (default): loopback requests need no token; production: tokens required. */
+  BPFSIGN_MODE: z.enum(['development', 'production']).default('development'),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Scope = 'sign' | 'verify';
+export type Scope = 'sign' | 'verify' | 'audit' | 'admin';
+const SCOPES: readonly Scope[] = ['sign', 'verify', 'audit', 'admin'];
 
 export interface Config {
   host: string;
@@ -26,6 +32,7 @@ export interface Config {
   logOrigin: string;
   tokens: Map<string, Set<Scope>> | null;
   maxObjectBytes: number;
+  mode: 'development' | 'production';
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
 
@@ -40,10 +47,11 @@ export function parseTokens(spec: string): Map<string, Set<Scope>> {
     if (!token || token.length < 16) throw new ConfigError('BPFSIGN_API_TOKENS: each token needs at least 16 characters');
     const set = new Set<Scope>();
     for (const s of scopes.split('+')) {
-      if (s !== 'sign' && s !== 'verify') throw new ConfigError(`BPFSIGN_API_TOKENS: unknown scope '${s}' (want sign, verify)`);
-      set.add(s);
+      if (!SCOPES.includes(s as Scope)) throw new ConfigError(`BPFSIGN_API_TOKENS: unknown scope '${s}' (want ${SCOPES.join(', ')})`);
+      set.add(s as Scope);
     }
-    out.set(token, set);
+    // Only the hash of a token is kept in memory: a heap dump or log line never shows one.
+    out.set(createHash('sha256').update(token).digest('hex'), set);
   }
   return out;
 }
@@ -53,10 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!r.success) throw new ConfigError(`configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const e = r.data;
   return Object.freeze({
-    host: e.BPFSIGN_HOST, port: e.BPFSIGN_PORT,
-    databaseUrl: e.BPFSIGN_DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
+    host: e.BPFSIGN_HOST, port: e.BPFSIGN_PORT ?? e.PORT ?? 8080,
+    databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, logLevel: e.BPFSIGN_LOG_LEVEL,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, mode: e.BPFSIGN_MODE, logLevel: e.BPFSIGN_LOG_LEVEL,
   });
 }

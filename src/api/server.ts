@@ -3,7 +3,8 @@
  * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createMetrics } from './plugins/metrics.js';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -34,7 +35,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
     const tokenPath = join(config.dataDir, 'dev-token');
     const token = readOrCreate(tokenPath, () => randomBytes(24).toString('hex'),
       () => logger.warn({ path: tokenPath }, 'DEVELOPMENT MODE: generated an API token (scopes sign, verify); set BPFSIGN_API_TOKENS in production')).trim();
-    tokens = new Map([[token, new Set<Scope>(['sign', 'verify'])]]);
+    tokens = new Map([[createHash('sha256').update(token).digest('hex'), new Set<Scope>(['sign', 'verify', 'audit', 'admin'])]]);
     logger.warn({ tokenFile: tokenPath }, 'DEVELOPMENT MODE: API token is in the token file');
   }
   const keysDir = join(config.dataDir, 'keys');
@@ -49,7 +50,8 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   let profile = null;
   try { profile = loadProfile(); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
   const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
-  const app = await buildApp({ store, log, tokens, signing, profile }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
+ if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
+  const app = await buildApp({ store, log, tokens, signing, profile, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

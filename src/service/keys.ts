@@ -102,11 +102,17 @@ export async function activeSigner(dir: string): Promise<{ id: string; signer: S
 export function keyringSigningService(dir: string, logOrigin: string, logKey: string): {
   active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   defaultPolicy(): Promise<TrustPolicy>;
-  trust(): Promise<{ caCertificate: string; logOrigin: string; logKey: string }>;
+  trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
 } {
   return {
     active: () => activeSigner(dir),
-    trust: async () => ({ caCertificate: readFileSync(join(dir, readRing(dir).ca), 'utf8'), logOrigin, logKey }),
+    trust: async () => {
+      const ring = readRing(dir);
+      return {
+        caCertificate: readFileSync(join(dir, ring.ca), 'utf8'), logOrigin, logKey,
+        keys: ring.keys.map((k) => ({ id: k.id, active: k.active, certificate: readFileSync(join(dir, k.certificate), 'utf8') })),
+      };
+    },
     defaultPolicy: async () => parsePolicy({
       version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey],
     }),

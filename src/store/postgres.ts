@@ -107,6 +107,11 @@ export class PostgresStore implements Store {
     return rows.map(bundleFrom);
   }
 
+  async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
+    const rows = await this.#q('SELECT id, created_at, object_sha256, insns_sha256, scheme, signer, log_index::text AS log_index, bundle FROM bundles WHERE object_sha256 = $1 OR insns_sha256 = $1 ORDER BY created_at, id LIMIT $2', [sha256, limit]);
+    return rows.map(bundleFrom);
+  }
+
   async putKey(k: KeyRecord): Promise<void> {
     await this.#q('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES ($1, $2, $3, $4, $5, $6)', [k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active]);
   }

@@ -93,6 +93,11 @@ export class SqliteStore implements Store {
     return rows.map(bundleFrom);
   }
 
+  async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? ORDER BY created_at, id LIMIT ?').all(sha256, sha256, limit) as Row[];
+    return rows.map(bundleFrom);
+  }
+
   async putKey(k: KeyRecord): Promise<void> {
     this.#db.prepare('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)')
       .run(k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active ? 1 : 0);

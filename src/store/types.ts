@@ -58,6 +58,8 @@ export interface Store {
   putBundle(b: BundleRecord): Promise<void>;
   getBundle(id: string): Promise<BundleRecord | null>;
   listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]>;
+  /** Bundles whose object or loader instructions have this SHA-256 (hex), oldest first. */
+  bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]>;
   putKey(k: KeyRecord): Promise<void>;
   listKeys(): Promise<KeyRecord[]>;
   setActiveKey(id: string): Promise<void>;

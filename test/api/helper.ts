@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { parseTokens } from '../../src/api/config.js';
+import { createMetrics } from '../../src/api/plugins/metrics.js';
 import { TransparencyLog } from '../../src/service/log.js';
 import { ed25519Signer, ed25519VerifierKey } from '../../src/signing/tlog/index.js';
 import { createKeyring, keyringSigningService } from '../../src/service/keys.js';
@@ -33,7 +34,7 @@ export async function buildTestApp(): Promise<{ app: FastifyInstance; log: Trans
   const keysDir = join(dir, 'keys');
   await createKeyring(keysDir, new Date());
   const signing = keyringSigningService(keysDir, 'bpfsign.test/log', ed25519VerifierKey('bpfsign.test/log', pub));
-  const app = await buildApp({ store, log, signing, profile: testProfile(), tokens: parseTokens(`${TOKENS.all}:sign+verify,${TOKENS.verifyOnly}:verify`) });
+  const app = await buildApp({ store, log, signing, profile: testProfile(), loopbackTrusted: false, metrics: createMetrics(), tokens: parseTokens(`${TOKENS.all}:sign+verify+audit+admin,${TOKENS.verifyOnly}:verify`) });
   after(async () => { await app.close(); await store.close(); });
   return { app, log, logKeyPem, publicKey: pub, keysDir };
 }

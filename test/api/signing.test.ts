@@ -14,18 +14,19 @@ const octets = { 'content-type': 'application/octet-stream' };
 
 async function signed() {
   const t = await buildTestApp();
-  const r = await t.app.inject({ method: 'POST', url: '/v1/sign?name=xdp_filter&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
-  assert.equal(r.statusCode, 200, r.body);
+  const r = await t.app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+  assert.equal(r.statusCode, 201, r.body);
+  assert.equal(r.headers.location, `/v1/loaders/${r.json().id}`);
   return { ...t, res: r.json() };
 }
 
 const verify = (app: Awaited<ReturnType<typeof buildTestApp>>['app'], body: unknown) =>
-  app.inject({ method: 'POST', url: '/v1/verify', headers: bearer(TOKENS.verifyOnly), payload: body as Record<string, unknown> });
+  app.inject({ method: 'POST', url: '/v1/verifications', headers: bearer(TOKENS.verifyOnly), payload: body as Record<string, unknown> });
 
-describe('POST /v1/sign', () => {
+describe('POST /v1/loaders', () => {
   it('refuses a token without the sign scope', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/sign', headers: { ...octets, ...bearer(TOKENS.verifyOnly) }, payload: obj });
+    const r = await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...octets, ...bearer(TOKENS.verifyOnly) }, payload: obj });
     assert.equal(r.statusCode, 403);
     assert.equal(r.json().code, 'FORBIDDEN');
   });
@@ -33,14 +34,27 @@ describe('POST /v1/sign', () => {
     const { app, res } = await signed();
     assert.equal(res.bundle.scheme, 'linux-6.18');
     assert.equal(res.bundle.tlog.logIndex, '0');
-    const stored = await app.inject({ url: `/v1/bundles/${res.id}` });
+    const stored = await app.inject({ url: `/v1/loaders/${res.id}` });
     assert.deepEqual(stored.json(), res.bundle);
-    const trust = (await app.inject({ url: '/v1/trust' })).json();
-    assert.match(trust.caCertificate, /BEGIN CERTIFICATE/);
+    const part = async (p: string) => (await app.inject({ url: `/v1/loaders/${res.id}/${p}` }));
+    assert.ok((await part('insns')).rawPayload.equals(Buffer.from(res.bundle.loader.insns, 'base64')));
+    assert.ok((await part('data')).rawPayload.equals(Buffer.from(res.bundle.loader.data, 'base64')));
+    assert.ok((await part('signature')).rawPayload.equals(Buffer.from(res.bundle.signature, 'base64')));
+    assert.match((await part('lskel.h')).body, /struct xdp_filter \{/);
+    const manifest = (await part('manifest')).json();
+    assert.equal(manifest.scheme, 'linux-6.18');
+    const byObject = (await app.inject({ url: `/v1/manifests/${manifest.object.sha256}` })).json();
+    assert.deepEqual(byObject.manifests.map((m: { id: string }) => m.id), [res.id]);
+    const byInsns = (await app.inject({ url: `/v1/manifests/${manifest.loader.insns.sha256}` })).json();
+    assert.equal(byInsns.manifests.length, 1);
+    const keys = (await app.inject({ url: '/v1/keys' })).json();
+    assert.match(keys.caCertificate, /BEGIN CERTIFICATE/);
+    assert.equal(keys.keys.filter((k: { active: boolean }) => k.active).length, 1);
+    assert.equal((await app.inject({ url: '/v1/loaders/00000000-0000-4000-8000-000000000000' })).statusCode, 404);
   });
 });
 
-describe('POST /v1/verify', () => {
+describe('POST /v1/verifications', () => {
   it('answers OK with every check passed (signature, chain, log, manifest, replay, object)', async () => {
     const { app, res } = await signed();
     const r = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
@@ -71,7 +85,7 @@ describe('POST /v1/verify', () => {
     const otherCa = readFileSync(join(otherRoot, 'ca.pem'), 'utf8');
     const untrusted = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'other', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
     assert.equal(untrusted.verdict, 'UNTRUSTED');
-    const ca = (await app.inject({ url: '/v1/trust' })).json().caCertificate;
+    const ca = (await app.inject({ url: '/v1/keys' })).json().caCertificate;
     const tight = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
     assert.equal(tight.verdict, 'POLICY');
     const logged = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'audit', roots: [ca], checks: { transparencyLog: 'skip', contents: 'log' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
@@ -83,5 +97,17 @@ describe('POST /v1/verify', () => {
     const r = await verify(app, { bundle: { mediaType: 'nope' } });
     assert.equal(r.statusCode, 400);
     assert.equal(r.json().code, 'BUNDLE_INVALID');
+  });
+});
+
+describe('GET /metrics and /docs', () => {
+  it('counts requests and signing time, and serves the interactive docs', async () => {
+    const { app } = await signed();
+    const m = (await app.inject({ url: '/metrics' })).body;
+    assert.match(m, /bpfsign_http_requests_total\{method="POST",route="\/v1\/loaders",status="201"\} 1/);
+    assert.match(m, /bpfsign_sign_seconds_count\{scheme="linux-6.18"\} 1/);
+    const docs = await app.inject({ url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger/i);
   });
 });

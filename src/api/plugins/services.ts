@@ -1,6 +1,6 @@
 /** Decorates the app with its services and the auth guard (module augmentation types them). */
 import fp from 'fastify-plugin';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Scope } from '../config.js';
 import type { Store } from '../../store/index.js';
@@ -8,6 +8,7 @@ import type { TransparencyLog } from '../../service/log.js';
 import type { Signer } from '../../signing/index.js';
 import type { TrustPolicy } from '../../signing/policy.js';
 import type { ProfileView } from '../../kernel/bpf/index.js';
+import type { Metrics } from './metrics.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -15,7 +16,7 @@ export interface SigningService {
   active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   /** Default policy: the service's CA as root, its log key, every check enforced. */
   defaultPolicy(): Promise<TrustPolicy>;
-  trust(): Promise<{ caCertificate: string; logOrigin: string; logKey: string }>;
+  trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
 }
 
 export interface Services {
@@ -24,31 +25,37 @@ export interface Services {
   signing: SigningService;
   /** Kernel profile for replays; null when none is available (the replay check then fails). */
   profile: ProfileView | null;
-  /** token → scopes; null disables auth (only for tests that say so). */
+  /** SHA-256(token) hex → scopes; null disables auth (only for tests that say so). */
   tokens: Map<string, Set<Scope>> | null;
+  /** Development mode: requests from loopback need no token. */
+  loopbackTrusted: boolean;
+  metrics: Metrics;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
-    requireScope(scope: Scope): onRequestAsyncHookHandler;
+    requireScope(scope: Scope, opts?: { anonymous?: boolean }): onRequestAsyncHookHandler;
   }
 }
 
 function tokenScopes(tokens: Map<string, Set<Scope>>, presented: string): Set<Scope> | undefined {
-  const p = Buffer.from(presented);
-  for (const [t, scopes] of tokens) {
-    const b = Buffer.from(t);
+  const p = Buffer.from(createHash('sha256').update(presented).digest('hex'));
+  for (const [hash, scopes] of tokens) {
+    const b = Buffer.from(hash);
     if (b.length === p.length && timingSafeEqual(b, p)) return scopes;
   }
   return undefined;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
   app.decorate('services', opts.services);
-  app.decorate('requireScope', (scope: Scope): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
+  app.decorate('requireScope', (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
     const tokens = opts.services.tokens;
-    if (tokens === null) return;
+    if (tokens === null || o.anonymous) return;
+    if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!m) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
     const scopes = tokenScopes(tokens, m[1]);

@@ -1,26 +1,34 @@
 /**
- * POST /v1/sign: object in, signed bundle out (loader, kernel PKCS#7, signed manifest, log proof).
- * POST /v1/verify: bundle (+ object, + policy) in, verdict out. GET /v1/bundles/:id, GET /v1/trust.
+ * The developer's and the CI gate's endpoints:
+ *   POST /v1/loaders                 object → 201 bundle (signed unless scheme=unsigned), logged, stored; Location
+ *   GET  /v1/loaders/{id}[/lskel.h|/insns|/data|/signature|/manifest]
+ *   POST /v1/verifications           bundle (+ object, + policy inline or by name) → verdict with every check and the replay
+ *   GET  /v1/manifests/{sha256}      signed manifests by object or loader digest (for auditors)
+ *   GET  /v1/keys                    trust bundle: CA, signing certificates, log key
+ * A signing request is answered only after its entry is in the log (the store commits the append).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BundleSchema, parseBundle } from '../../signing/bundle.js';
+import { BundleSchema, parseBundle, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
 import { parsePolicy } from '../../signing/policy.js';
 import { buildLoader } from '../../service/loader.js';
-import { signBuilt } from '../../service/sign.js';
+import { signBuilt, unsignedBundle } from '../../service/sign.js';
 import { verifyBundle } from '../../service/verify.js';
-import { problems } from '../schemas/common.js';
+import { problems, Sha256Hex } from '../schemas/common.js';
 import { ApiError } from '../plugins/errors.js';
 
-const SignQuery = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('obj'),
-  scheme: z.enum(['linux-6.18', 'linux-load-time']).default('linux-6.18'),
+const LoaderQuery = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('obj').meta({ description: 'skeleton/object name (a C identifier)' }),
+  scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']).default('linux-6.18'),
   flavour: z.enum(['v1.7', 'bpftool-7.1']).default('v1.7'),
+  kernelVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
+  cpus: z.coerce.number().int().positive().optional(),
+  pageSize: z.coerce.number().int().positive().optional(),
 });
 
-const SignResponse = z.object({ id: z.string(), bundle: BundleSchema, header: z.string() }).meta({ id: 'SignResponse' });
+const Created = z.object({ id: z.string(), bundle: BundleSchema, links: z.record(z.string(), z.string()) }).meta({ id: 'LoaderCreated' });
 
 const Check = z.object({
   check: z.string(), level: z.enum(['enforce', 'log', 'skip']), status: z.enum(['pass', 'fail', 'skipped']),
@@ -31,65 +39,124 @@ export const VerdictSchema = z.object({
   ok: z.boolean(), policy: z.string(), checks: z.array(Check),
   signer: z.object({ subject: z.string(), sans: z.array(z.string()), subjectKeyIdentifier: z.string(), issuer: z.string(), serial: z.string() }).nullable(),
   scheme: z.string().nullable(),
-  replay: z.unknown().nullable(),
+  replay: z.unknown().nullable().meta({ description: 'the kernel model\'s report: every syscall, maps and programs' }),
 }).meta({ id: 'Verdict', description: 'structured verification result: every check with its level and outcome' });
 
-const VerifyBody = z.object({
+const VerificationBody = z.object({
   bundle: z.unknown().meta({ description: 'a bundle (see Bundle)' }),
   object: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).optional().meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
-  policy: z.unknown().optional().meta({ description: 'a trust policy; default: the service\'s own roots and log key, every check enforced' }),
+  policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default")' }),
 });
 
+interface Stored { bundle: Bundle; header: string; manifest: string | null }
+
+const jsonSafe = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+
 export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.post('/v1/sign', {
-    schema: { summary: 'Sign a BPF object: loader, kernel signature, signed manifest and log proof', tags: ['signing'], querystring: SignQuery, consumes: ['application/octet-stream'], security: [{ bearer: [] }], response: { 200: SignResponse, ...problems } },
+  const load = async (id: string): Promise<Stored> => {
+    const b = await app.services.store.getBundle(id);
+    if (!b) throw new ApiError(404, 'LOADER_NOT_FOUND', `no loader ${id}`, { id });
+    return JSON.parse(b.bundle) as Stored;
+  };
+
+  app.post('/v1/loaders', {
+    schema: {
+      summary: 'Make the loader for a BPF object: signed (kernel PKCS#7 + signed manifest), logged, stored', tags: ['loaders'],
+      querystring: LoaderQuery, consumes: ['application/octet-stream'], security: [{ bearer: [] }], response: { 201: Created, ...problems },
+    },
     onRequest: app.requireScope('sign'),
-  }, async (req) => {
+  }, async (req, reply) => {
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'REQUEST_INVALID', 'send the BPF object as the request body (Content-Type: application/octet-stream)');
     const q = req.query;
-    const built = buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: false, host: {} });
-    const key = await app.services.signing.active();
-    const signed = await signBuilt(built, key.signer, key.certificates);
+    const host: Record<string, unknown> = {};
+    if (q.kernelVersion) { const [a, b, c = '0'] = q.kernelVersion.split('.'); host.kernelVersion = (Number(a) << 16) + (Number(b) << 8) + Math.min(Number(c), 255); }
+    if (q.cpus) host.possibleCpus = q.cpus;
+    if (q.pageSize) host.pageSize = q.pageSize;
+    const stop = app.services.metrics.signSeconds.startTimer({ scheme: q.scheme });
+    const built = buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: false, host });
     const id = randomUUID();
-    const { index } = await app.services.log.append('bundle', id, canonicalBytes(signed.envelope as never));
-    const proof = await app.services.log.inclusion(index);
-    const bundle = { ...signed.bundle, tlog: proof };
+    let bundle: Bundle;
+    let manifest: string | null = null;
+    let signerId: string | null = null;
+    if (q.scheme === 'unsigned') {
+      bundle = unsignedBundle(built);
+    } else {
+      const key = await app.services.signing.active();
+      const signed = await signBuilt(built, key.signer, key.certificates);
+      const { index } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never));
+      bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index) };
+      manifest = new TextDecoder().decode(canonicalBytes(signed.manifest));
+      signerId = key.id;
+    }
     const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string } } };
     await app.services.store.putBundle({
       id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256,
-      scheme: q.scheme, signer: key.id, logIndex: index, bundle: JSON.stringify(bundle),
+      scheme: q.scheme, signer: signerId, logIndex: bundle.tlog ? BigInt(bundle.tlog.logIndex) : null,
+      bundle: JSON.stringify({ bundle, header: built.header, manifest } satisfies Stored),
     });
-    req.log.info({ bundle: id, logIndex: index.toString(), key: key.id }, 'signed');
-    return { id, bundle, header: built.header };
+    stop();
+    req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: signerId }, 'loader made');
+    const base = `/v1/loaders/${id}`;
+    reply.code(201).header('location', base);
+    return { id, bundle, links: { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` } };
   });
 
-  app.get('/v1/bundles/:id', {
-    schema: { summary: 'A bundle the service signed', tags: ['signing'], params: z.object({ id: z.string().uuid() }), response: { 200: BundleSchema, ...problems } },
+  const Id = z.object({ id: z.string().uuid() });
+  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } } },
+    async (req) => (await load(req.params.id)).bundle);
+  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] } },
+    async (req, reply) => reply.type('text/x-c; charset=utf-8').send((await load(req.params.id)).header));
+  for (const [part, what] of [['insns', 'loader instructions'], ['data', 'loader metadata blob'], ['signature', 'kernel PKCS#7 signature (DER)']] as const) {
+    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] } }, async (req, reply) => {
+      const { bundle } = await load(req.params.id);
+      const b64 = part === 'signature' ? bundle.signature : bundle.loader[part];
+      if (b64 === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned`);
+      return reply.type('application/octet-stream').send(Buffer.from(b64, 'base64'));
+    });
+  }
+  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] } }, async (req, reply) => {
+    const { manifest } = await load(req.params.id);
+    if (manifest === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned and has no manifest`);
+    return reply.type('application/json').send(manifest);
+  });
+
+  app.get('/v1/manifests/:sha256', {
+    schema: {
+      summary: 'Signed manifests of loaders made from an object, or with these instructions (SHA-256 hex)', tags: ['audit'], params: z.object({ sha256: Sha256Hex }),
+      response: { 200: z.object({ manifests: z.array(z.object({ id: z.string(), createdAt: z.string(), logIndex: z.string().nullable(), envelope: z.unknown() })) }), ...problems },
+    },
+    onRequest: app.requireScope('audit', { anonymous: true }),
   }, async (req) => {
-    const b = await app.services.store.getBundle(req.params.id);
-    if (!b) throw new ApiError(404, 'BUNDLE_NOT_FOUND', `no bundle ${req.params.id}`);
-    return JSON.parse(b.bundle);
+    const rows = await app.services.store.bundlesByDigest(req.params.sha256, 100);
+    return {
+      manifests: rows.map((r) => ({ id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope: (JSON.parse(r.bundle) as Stored).bundle.manifest })),
+    };
   });
 
-  app.post('/v1/verify', {
-    schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['signing'], body: VerifyBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
+  app.post('/v1/verifications', {
+    schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
     onRequest: app.requireScope('verify'),
   }, async (req) => {
     let bundle, policy;
     try {
       bundle = parseBundle(req.body.bundle);
-      policy = req.body.policy === undefined ? await app.services.signing.defaultPolicy() : parsePolicy(req.body.policy);
+      const p = req.body.policy;
+      policy = p === undefined || p === 'default' ? await app.services.signing.defaultPolicy() : typeof p === 'string' ? undefined : parsePolicy(p);
+      if (!policy) throw new ApiError(404, 'POLICY_NOT_FOUND', `no policy named ${String(p)} (configured: default)`);
     } catch (e) {
+      if (e instanceof ApiError) throw e;
       const err = e as Error & { code: string; issues: unknown };
       throw new ApiError(400, err.code ?? 'REQUEST_INVALID', err.message, { issues: err.issues });
     }
     const object = req.body.object ? new Uint8Array(Buffer.from(req.body.object, 'base64')) : undefined;
+    const stop = app.services.metrics.verifySeconds.startTimer();
     const verdict = verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile });
-    return JSON.parse(JSON.stringify({ ...verdict, replay: verdict.replay ? { ...verdict.replay, report: undefined } : null }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    stop({ verdict: verdict.verdict });
+    return jsonSafe(verdict);
   });
 
-  app.get('/v1/trust', {
-    schema: { summary: 'The service\'s trust material: CA certificate and log verifier key (pin these)', tags: ['signing'], response: { 200: z.object({ caCertificate: z.string(), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'Trust' }) } },
+  app.get('/v1/keys', {
+    schema: { summary: 'Trust bundle: the CA, every signing certificate (active marked), the log verifier key', tags: ['audit'], response: { 200: z.object({ caCertificate: z.string(), keys: z.array(z.object({ id: z.string(), active: z.boolean(), certificate: z.string() })), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'TrustBundle' }) } },
   }, async () => app.services.signing.trust());
 };

@@ -35,21 +35,3 @@ export const ObjectSummary = z.object({
 export const ObjectQuery = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().meta({ description: 'object name (libbpf object_name; default "obj")' }),
 });
-
-export const LoaderQuery = ObjectQuery.extend({
-  scheme: z.enum(['unsigned', 'linux-6.18', 'linux-load-time']).default('unsigned'),
-  flavour: z.enum(['v1.7', 'bpftool-7.1']).default('v1.7'),
-  standalone: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  kernelVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
-  cpus: z.coerce.number().int().positive().optional(),
-  pageSize: z.coerce.number().int().positive().optional(),
-});
-
-export const LoaderResponse = z.object({
-  name: z.string(),
-  scheme: z.string(),
-  insns: z.string().meta({ description: 'loader instructions, base64' }),
-  data: z.string().meta({ description: 'metadata blob, base64' }),
-  header: z.string().meta({ description: 'light skeleton C header' }),
-  loader: z.record(z.string(), z.unknown()).meta({ description: 'loader.json: plan, digests, options, ctx layout' }),
-}).meta({ id: 'Loader' });

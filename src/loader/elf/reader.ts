@@ -105,6 +105,16 @@ function readString(strtab: Uint8Array, off: number, what: string, details: Reco
   if (end < 0) {
     throw malformed(`${what}: name at offset ${off} is not NUL-terminated`, { ...details, field: 'name', offset: off });
   }
+  // Symbol and section names are short ASCII: build those directly (TextDecoder costs more per call).
+  if (end - off <= 64) {
+    let s = '';
+    for (let i = off; i < end; i++) {
+      const c = strtab[i];
+      if (c >= 0x80) return decoder.decode(strtab.subarray(off, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
   return decoder.decode(strtab.subarray(off, end));
 }
 
@@ -246,16 +256,20 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
       const field = d.getUint32(at + 8 + hi, le) !== 0 ? 'st_value' : 'st_size';
       throw malformed(`section ${symtab.name}: symbol ${i}: ${field} does not fit in 32 bits`, { section: symtab.name, symbolIndex: i, offset: symtab.offset + at, field });
     }
-    const details = { section: symtab.name, symbolIndex: i, offset: symtab.offset + at };
+    const nameOff = d.getUint32(at, le);
+    const shndx = d.getUint16(at + 6, le);
+    // Error details are built only on the error paths (this loop runs once per symbol).
+    const details = () => ({ section: symtab.name, symbolIndex: i, offset: symtab.offset + at });
+    const name = nameOff < strtab.length && nameOff > 0 && strtab[nameOff - 1] === 0 && strtab[nameOff] === 0
+      ? ''
+      : readStringAt(strtab, nameOff, symtab.name, i, details);
     out[i] = {
-      index: i,
-      name: readString(strtab, d.getUint32(at, le), `section ${symtab.name}: symbol ${i}`, details),
-      value, size: sz,
+      index: i, name, value, size: sz,
       bind: info >> 4, type: info & 0xf, visibility: d.getUint8(at + 5) & 0x3,
-      shndx: d.getUint16(at + 6, le),
+      shndx,
     };
-    if (out[i].shndx === SHN.XINDEX) {
-      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${symtab.name}: symbol ${i} uses SHN_XINDEX`, details);
+    if (shndx === SHN.XINDEX) {
+      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${symtab.name}: symbol ${i} uses SHN_XINDEX`, details());
     }
   }
   return out;

@@ -41,14 +41,23 @@ export function decodeSlot(bytes: Uint8Array, at: number, order: ByteOrder): Ins
  * it is an ld_imm64 whose second slot is missing (fewer than 16 bytes left).
  */
 export function decodeAt(bytes: Uint8Array, at: number, order: ByteOrder): Insn | null {
-  const first = decodeSlot(bytes, at, order);
-  // Object literals with one fixed shape keep property access monomorphic (no spreads).
-  if (first.opcode !== OP_LD_IMM64) {
-    return { opcode: first.opcode, dst: first.dst, src: first.src, off: first.off, imm: first.imm, width: 1 };
-  }
+  // One allocation per ordinary instruction: fields are read straight from the bytes (this is
+  // the hot loop of object parsing). Object literals with one fixed shape per width keep
+  // property access monomorphic (no spreads).
+  const b = bytes;
+  const opcode = b[at]!;
+  const regs = b[at + 1]!;
+  const le = order === 'le';
+  const dst = le ? regs & 0xf : regs >> 4;
+  const src = le ? regs >> 4 : regs & 0xf;
+  const off = le ? ((b[at + 2]! | (b[at + 3]! << 8)) << 16) >> 16 : (((b[at + 2]! << 8) | b[at + 3]!) << 16) >> 16;
+  const imm = le
+    ? b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)
+    : (b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!;
+  if (opcode !== OP_LD_IMM64) return { opcode, dst, src, off, imm, width: 1 };
   if (at + 2 * INSN_SIZE > bytes.length) return null;
   const next = decodeSlot(bytes, at + INSN_SIZE, order);
-  return { opcode: first.opcode, dst: first.dst, src: first.src, off: first.off, imm: first.imm, width: 2, imm64: joinImm64(first.imm, next.imm), next };
+  return { opcode, dst, src, off, imm, width: 2, imm64: joinImm64(imm, next.imm), next };
 }
 
 /**
