@@ -13,12 +13,17 @@ import { CliError } from './errors.js';
 import { runVm } from './vm.js';
 import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
+import { runLogVerify, runSign } from './client.js';
 import { startServer } from '../api/server.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
 commands:
-  serve                                  run the HTTP service (configured by BPFSIGN_* environment variables)
+  serve [--port N]                       run the HTTP service (configured by BPFSIGN_* environment variables)
+  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [-o DIR]
+                                         signed bundles (NAME.bundle.json) and headers, from the service or offline
+  log verify --server URL [--state FILE] [--log-key VKEY]
+                                         audit the transparency log: checkpoint signature, consistency, every new entry
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
@@ -96,10 +101,29 @@ export async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new CliError('replay takes a gen output directory (or INSNS.bin,DATA.bin)');
       return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile }, out);
     }
-    case 'serve':
+    case 'sign': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        server: { type: 'string' }, keys: { type: 'string' }, token: { type: 'string' }, scheme: { type: 'string', default: 'linux-6.18' }, out: { type: 'string', short: 'o', default: '.' },
+      } });
+      if (positionals.length === 0) throw new CliError('sign takes one or more object files');
+      return runSign(positionals, { ...values, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
+    }
+    case 'log': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' } } });
+      if (positionals[0] !== 'verify' || !values.server) throw new CliError('usage: bpfsign log verify --server URL [--state FILE] [--log-key VKEY]');
+      return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN }, out);
+    }
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+      if (values.port) process.env.BPFSIGN_PORT = values.port;
       // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
-      void startServer().catch((e) => { process.stderr.write(`bpfsign serve: ${(e as Error).message}\n`); process.exit(1); });
+      startServer().then((srv) => {
+        const stop = () => { void srv.close().then(() => process.exit(0)); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }, (e) => { process.stderr.write(`bpfsign serve: ${(e as Error).message}\n`); process.exit(1); });
       return 0;
+    }
     case 'vm':
       // bpf_conformance plugin protocol: program as hex on stdin, memory as hex in argv[0], r0 in hex on stdout.
       return runVm(rest, { stdin: readFileSync(0, 'utf8'), stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });

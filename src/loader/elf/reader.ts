@@ -93,17 +93,20 @@ function malformed(message: string, details: Record<string, unknown>): LoaderErr
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Reads a NUL-terminated string at `off` of a string table section. */
-function readString(strtab: Uint8Array, off: number, what: string, details: Record<string, unknown>): string {
+/**
+ * Reads a NUL-terminated string at `off` of a string table section. `what` and `details`
+ * describe the reader for errors; they are functions so the common path builds neither.
+ */
+function readString(strtab: Uint8Array, off: number, what: () => string, details: () => Record<string, unknown>): string {
   if (off >= strtab.length) {
     if (off === 0 && strtab.length === 0) return '';
-    throw malformed(`${what}: name offset ${off} past end of string table (size ${strtab.length})`, {
-      ...details, field: 'name', got: off, want: `< ${strtab.length}`,
+    throw malformed(`${what()}: name offset ${off} past end of string table (size ${strtab.length})`, {
+      ...details(), field: 'name', got: off, want: `< ${strtab.length}`,
     });
   }
   const end = strtab.indexOf(0, off);
   if (end < 0) {
-    throw malformed(`${what}: name at offset ${off} is not NUL-terminated`, { ...details, field: 'name', offset: off });
+    throw malformed(`${what()}: name at offset ${off} is not NUL-terminated`, { ...details(), field: 'name', offset: off });
   }
   // Symbol and section names are short ASCII: build those directly (TextDecoder costs more per call).
   if (end - off <= 64) {
@@ -211,7 +214,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
 
   const sections: ElfSection[] = raw.map((s, index) => ({
     index,
-    name: index === 0 && s.name === 0 ? '' : readString(shstrtab, s.name, `section ${index}`, { sectionIndex: index, offset: shoff + index * shentsize }),
+    name: index === 0 && s.name === 0 ? '' : readString(shstrtab, s.name, () => `section ${index}`, () => ({ sectionIndex: index, offset: shoff + index * shentsize })),
     type: s.type, flags: s.flags, offset: s.offset, size: s.size, link: s.link, info: s.info,
     addralign: s.addralign, entsize: s.entsize,
     data: s.type === SHT.NOBITS || s.type === SHT.NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size),
@@ -260,9 +263,7 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
     const shndx = d.getUint16(at + 6, le);
     // Error details are built only on the error paths (this loop runs once per symbol).
     const details = () => ({ section: symtab.name, symbolIndex: i, offset: symtab.offset + at });
-    const name = nameOff < strtab.length && nameOff > 0 && strtab[nameOff - 1] === 0 && strtab[nameOff] === 0
-      ? ''
-      : readStringAt(strtab, nameOff, symtab.name, i, details);
+    const name = readString(strtab, nameOff, () => `section ${symtab.name}: symbol ${i}`, details);
     out[i] = {
       index: i, name, value, size: sz,
       bind: info >> 4, type: info & 0xf, visibility: d.getUint8(at + 5) & 0x3,
@@ -316,16 +317,16 @@ function readRelocEntries(s: ElfSection, target: ElfSection, entSize: number, re
     const offset = offHi * 0x100000000 + d.getUint32(at + lo, le);
     const type = d.getUint32(at + 8 + lo, le);
     const symbol = d.getUint32(at + 8 + hi, le);
-    const details = { section: s.name, offset: s.offset + at, target: target.name };
+    const details = () => ({ section: s.name, offset: s.offset + at, target: target.name });
     const typeName = RELOC_NAMES[type];
     if (typeName === undefined) {
-      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, { ...details, field: 'r_info', got: type });
+      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, { ...details(), field: 'r_info', got: type });
     }
     if (symbol >= symbolCount) {
-      throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, { ...details, field: 'r_info', got: symbol, want: `< ${symbolCount}` });
+      throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, { ...details(), field: 'r_info', got: symbol, want: `< ${symbolCount}` });
     }
     if (offHi !== 0 || offset >= limit) {
-      throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, { ...details, field: 'r_offset', got: offset, want: `< ${limit}` });
+      throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, { ...details(), field: 'r_offset', got: offset, want: `< ${limit}` });
     }
     const addend = rela ? d.getInt32(at + 16 + hi, le) * 0x100000000 + d.getUint32(at + 16 + lo, le) : 0;
     entries[i] = { offset, type, typeName, symbol, addend };

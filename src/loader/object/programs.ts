@@ -77,7 +77,7 @@ export function collectFunctions(elf: ElfFile): Func[] {
       }
       const slotToInsn = new Int32Array(sym.size / INSN_SIZE).fill(-1);
       let slot = 0;
-      insns.forEach((insn, i) => { slotToInsn[slot] = i; slot += insn.width; });
+      for (let i = 0; i < insns.length; i++) { slotToInsn[slot] = i; slot += insns[i].width; }
       out.push({
         name: sym.name, section: sec.name, sectionIndex: sec.index, offset: sym.value, slots: sym.size / INSN_SIZE,
         global: sym.bind !== STB.LOCAL, secInsnOff: sym.value / INSN_SIZE, insns, slotToInsn, relocs: [],

@@ -266,10 +266,26 @@ function rawName(def: SectionDef): string {
   return def.plus ? `${def.prefix}+` : def.prefix;
 }
 
+/**
+ * sectionDefMatches(rawName(def), ·) for each SECTION_DEFS entry, same order (the table is
+ * frozen), with the name split once instead of on every lookup.
+ */
+const MATCHERS: readonly ((secName: string) => boolean)[] = SECTION_DEFS.map((def) => {
+  const raw = rawName(def);
+  if (raw.length === 0) return () => false;
+  const last = raw[raw.length - 1];
+  if (last === '/') return (secName: string) => secName.startsWith(raw);
+  if (last === '+') {
+    const base = raw.slice(0, -1);
+    return (secName: string) => secName.startsWith(base) && (secName.length === base.length || secName[base.length] === '/');
+  }
+  return (secName: string) => secName === raw;
+});
+
 /** The first built-in definition matching `name` (already stripped of '?'), or undefined. */
 export function findSectionDef(name: string): SectionDef | undefined {
-  for (const def of SECTION_DEFS) {
-    if (sectionDefMatches(rawName(def), name)) return def;
+  for (let i = 0; i < SECTION_DEFS.length; i++) {
+    if (MATCHERS[i](name)) return SECTION_DEFS[i];
   }
   return undefined;
 }

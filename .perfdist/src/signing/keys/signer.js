@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=signer.js.map
