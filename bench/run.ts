@@ -9,6 +9,7 @@ import { benchBtf } from './btf.js';
 import { benchGen } from './gen.js';
 import { benchObject } from './object.js';
 import { benchSigning } from './signing.js';
+import { benchKernel } from './kernel.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
@@ -35,6 +36,13 @@ for (const g of benchGen(root)) {
   line(g.name, g.ours_ms, g.peer, g.peer_ms, g.target, g.ok);
   if (g.note) console.log(`      ${g.note}`);
   rows.push({ ...g });
+}
+
+{
+  const k = benchKernel(root);
+  console.log(`${k.replay_ms <= 2 ? 'PASS' : 'MISS'}  replay xdp_filter loader in the kernel model: ${k.replay_ms.toFixed(3)} ms median (target ≤ 2 ms)`);
+  console.log(`${k.vm_insns_per_s >= 20e6 ? 'PASS' : 'MISS'}  interpreter tight loop: ${(k.vm_insns_per_s / 1e6).toFixed(1)} M insns/s over ${k.loopInsns} insns (target ≥ 20 M/s)`);
+  rows.push({ name: 'kernel model', ...k });
 }
 
 for (const s of await benchSigning()) {

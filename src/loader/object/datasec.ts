@@ -7,7 +7,7 @@
  */
 import { LoaderError } from '../errors.js';
 import type { Btf } from '../btf/index.js';
-import { STV, type ElfFile } from '../elf/index.js';
+import { STV, type ElfFile, type ElfSymbol } from '../elf/index.js';
 
 export interface DatasecVar {
   /** BTF id of the VAR. */
@@ -36,11 +36,14 @@ export function datasecLayout(elf: ElfFile, btf: Btf | null, name: string): Data
   if (ds.kind !== 'DATASEC') return null;
   const sec = elf.section(name);
   const fix = ds.size === 0 && sec !== undefined;
+  // The first symbol of the section with each name (what a find() per variable would return).
+  const symByName = new Map<string, ElfSymbol>();
+  if (sec) for (const s of elf.symbols) if (s.shndx === sec.index && !symByName.has(s.name)) symByName.set(s.name, s);
   const vars: DatasecVar[] = [];
   for (const vsi of ds.vars) {
     const v = btf.type(vsi.type);
     if (v.kind !== 'VAR') continue;
-    const sym = sec ? elf.symbols.find((s) => s.shndx === sec.index && s.name === v.name) : undefined;
+    const sym = symByName.get(v.name);
     if (fix && !sym) {
       throw new LoaderError('OBJECT_MALFORMED', `DATASEC ${name}: variable '${v.name}' has no ELF symbol in section ${name}`, { section: name, symbol: v.name, typeId: vsi.type });
     }

@@ -6,11 +6,13 @@
  * that everything libbpf leaves alone stays byte-identical.
  */
 import { LoaderError } from '../errors.js';
-import type { ElfFile } from '../elf/index.js';
+import type { ElfFile, ElfSymbol } from '../elf/index.js';
 import type { ExternSpec } from '../object/index.js';
 
 const KIND_INT = 1, KIND_FUNC = 12, KIND_FUNC_PROTO = 13, KIND_VAR = 14, KIND_DATASEC = 15;
 const STT_OBJECT = 1, STT_FUNC = 2, STB_GLOBAL = 1, STB_WEAK = 2, STV_INTERNAL = 1, STV_HIDDEN = 2;
+
+const utf8 = new TextDecoder();
 
 interface RawType { id: number; pos: number; kind: number; vlen: number; nameOff: number }
 
@@ -66,7 +68,7 @@ class RawBtf {
     if (off >= this.strLen) return '';
     let e = at;
     while (e < this.strStart + this.strLen && this.bytes[e] !== 0) e++;
-    return new TextDecoder().decode(this.bytes.subarray(at, e));
+    return utf8.decode(this.bytes.subarray(at, e));
   }
   name(id: number): string { return this.str(this.type(id).nameOff); }
   findDatasec(name: string): RawType | undefined {
@@ -179,7 +181,11 @@ export function editBtf(input: BtfEditInput): Uint8Array {
     }
   }
 
-  // 2. fixup_btf: every DATASEC.
+  // 2. fixup_btf: every DATASEC. The first global/weak OBJECT symbol of each name, indexed once.
+  const objectSyms = new Map<string, ElfSymbol>();
+  for (const s of elf.symbols) {
+    if (s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && !objectSyms.has(s.name)) objectSyms.set(s.name, s);
+  }
   for (const t of b.types) {
     if (t.kind !== KIND_DATASEC) continue;
     const secName = b.str(t.nameOff);
@@ -198,7 +204,7 @@ export function editBtf(input: BtfEditInput): Uint8Array {
         const linkage = b.u32(v.pos + 12);
         if (linkage === 0 || linkage === 2) continue;
         const name = b.str(v.nameOff);
-        const sym = elf.symbols.find((s) => s.name === name && s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK));
+        const sym = objectSyms.get(name);
         if (!sym) throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}': no ELF symbol for VAR '${name}'`, { section: secName, symbol: name });
         if (fixOffsets) b.setU32(vs.at + 4, sym.value);
         if (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL) b.setLinkage(v, 0);
@@ -207,10 +213,18 @@ export function editBtf(input: BtfEditInput): Uint8Array {
     sortSecinfos(b, t);
   }
 
-  // 3. hidden global subprograms: FUNC linkage static.
-  for (const name of input.hiddenSubprogs) {
-    const f = b.types.find((t) => t.kind === KIND_FUNC && b.str(t.nameOff) === name);
-    if (f) b.setLinkage(f, 0);
+  // 3. hidden global subprograms: FUNC linkage static (the first FUNC of each name).
+  if (input.hiddenSubprogs.length) {
+    const funcs = new Map<string, RawType>();
+    for (const t of b.types) {
+      if (t.kind !== KIND_FUNC) continue;
+      const name = b.str(t.nameOff);
+      if (!funcs.has(name)) funcs.set(name, t);
+    }
+    for (const name of input.hiddenSubprogs) {
+      const f = funcs.get(name);
+      if (f) b.setLinkage(f, 0);
+    }
   }
   return b.bytes;
 }

@@ -82,8 +82,18 @@ function extRecSizes(elf: ElfFile): { func: number; line: number } {
   return { func: read(dv.getUint32(8, le), dv.getUint32(12, le)), line: read(dv.getUint32(16, le), dv.getUint32(20, le)) };
 }
 
-/** Offsets of whole strings in the BTF string section. */
+/** Offsets of whole strings in the BTF string section (indexed on first use: most programs have no CO-RE records). */
 function stringIndex(btf: Uint8Array | undefined): (s: string) => number {
+  let map: Map<string, number> | undefined;
+  return (s: string) => {
+    map ??= indexStrings(btf);
+    const off = map.get(s);
+    if (off === undefined) throw new LoaderError('BTF_NOT_FOUND', `btf: CO-RE access string '${s}' not in the string section`, { got: s });
+    return off;
+  };
+}
+
+function indexStrings(btf: Uint8Array | undefined): Map<string, number> {
   const map = new Map<string, number>();
   if (btf && btf.length >= 24) {
     const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
@@ -99,11 +109,7 @@ function stringIndex(btf: Uint8Array | undefined): (s: string) => number {
       off = e + 1;
     }
   }
-  return (s: string) => {
-    const off = map.get(s);
-    if (off === undefined) throw new LoaderError('BTF_NOT_FOUND', `btf: CO-RE access string '${s}' not in the string section`, { got: s });
-    return off;
-  };
+  return map;
 }
 
 export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
