@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -16,12 +17,18 @@ import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildApp(services: Services, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number } = {}): Promise<FastifyInstance> {
+export async function buildApp(services: Services, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   registerErrorHandler(app);
+  // Per-client rate limit (by token when one is sent, else by address); 429 answers are problem+json.
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 600, timeWindow: '1 minute',
+    keyGenerator: (req) => req.headers.authorization ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `more than ${ctx.max} requests in ${ctx.after}` }),
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

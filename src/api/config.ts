@@ -16,6 +16,7 @@ const Env = z.object({
   /** Comma-separated `token:scope1+scope2` pairs (scopes: sign, verify); unset → one generated development token. */
   BPFSIGN_API_TOKENS: z.string().optional(),
   BPFSIGN_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(16 << 20),
+  BPFSIGN_RATE_LIMIT: z.coerce.number().int().positive().default(600).meta({ description: 'requests per minute per client' }),
   /** development (default): loopback requests need no token; production: tokens required. */
   BPFSIGN_MODE: z.enum(['development', 'production']).default('development'),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -32,6 +33,7 @@ export interface Config {
   logOrigin: string;
   tokens: Map<string, Set<Scope>> | null;
   maxObjectBytes: number;
+  rateLimitPerMinute: number;
   mode: 'development' | 'production';
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
@@ -65,6 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, mode: e.BPFSIGN_MODE, logLevel: e.BPFSIGN_LOG_LEVEL,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, logLevel: e.BPFSIGN_LOG_LEVEL,
   });
 }

@@ -51,7 +51,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   try { profile = loadProfile(); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
   const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
  if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
-  const app = await buildApp({ store, log, tokens, signing, profile, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes });
+  const app = await buildApp({ store, log, tokens, signing, profile, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

@@ -85,3 +85,27 @@ describe('GET /openapi.json', () => {
     for (const path of ['/v1/objects/inspect', '/v1/loaders', '/v1/loaders/{id}/lskel.h', '/v1/verifications', '/v1/manifests/{sha256}', '/v1/keys', '/v1/log/checkpoint', '/v1/log/entries/{index}', '/v1/log/consistency', '/healthz']) assert.ok(path in live.paths, path);
   });
 });
+
+describe('limits and modes', () => {
+  it('answers 429 problem+json past the per-client rate limit', async () => {
+    const { app } = await buildTestApp({ rateLimitPerMinute: 3 });
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: '/healthz' })).statusCode);
+    assert.deepEqual(codes, [200, 200, 200, 429]);
+    const r = await app.inject({ url: '/healthz' });
+    assert.equal(r.json().code, 'RATE_LIMITED');
+    assert.match(r.headers['content-type'] as string, /problem\+json/);
+  });
+  it('answers 413 for an object over the body limit', async () => {
+    const { app } = await buildTestApp();
+    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(TOKENS.all) }, payload: Buffer.alloc((16 << 20) + 1) });
+    assert.equal(r.statusCode, 413);
+  });
+  it('lets loopback requests through without a token in development mode only', async () => {
+    const dev = await buildTestApp({ loopbackTrusted: true });
+    assert.equal((await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' })).statusCode, 200);
+    assert.equal((await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '10.1.2.3' })).statusCode, 401);
+    const prod = await buildTestApp();
+    assert.equal((await prod.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' })).statusCode, 401);
+  });
+});

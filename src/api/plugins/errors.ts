@@ -48,14 +48,14 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof TlogError) {
       return problem(reply, 400, err.code, 'Bad Request', err.message, { details: jsonSafe(err.details) });
     }
-    if (err instanceof RangeError) {
-      return problem(reply, 400, 'OUT_OF_RANGE', 'Bad Request', err.message);
-    }
     const fe = err as FastifyError;
+    if (fe.statusCode === 429) return problem(reply, 429, 'RATE_LIMITED', 'Too Many Requests', fe.message);
     if (typeof fe.statusCode === 'number' && fe.statusCode < 500) {
       req.log.info({ code: fe.code }, fe.message);
-      return problem(reply, fe.statusCode, fe.code ?? 'REQUEST_INVALID', 'Bad Request', fe.message);
+      return problem(reply, fe.statusCode, fe.code ?? 'REQUEST_INVALID', fe.statusCode === 413 ? 'Content Too Large' : 'Bad Request', fe.message);
     }
+    // After fastify's own errors: some of them (body too large) are RangeErrors too.
+    if (err instanceof RangeError) return problem(reply, 400, 'OUT_OF_RANGE', 'Bad Request', err.message);
     if (err instanceof StoreError && err.code === 'STORE_CONFLICT') return problem(reply, 409, err.code, 'Conflict', err.message);
     req.log.error({ err }, 'unhandled error');
     return problem(reply, 500, 'INTERNAL', 'Internal Server Error', 'the server failed to handle this request; see its log');
