@@ -5,32 +5,16 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { fixtureObjects, ROOT } from '../support/objects.js';
+import { fixtureObjects } from '../support/objects.js';
+import { CLI, startServer } from './support.js';
 
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const PG = process.env.BPFSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-
-async function startServer(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bpfsign-e2e-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d) => { stderr += d; });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`${url}/readyz`)).ok) return { url, proc, dataDir }; } catch { /* not yet */ }
-    if (proc.exitCode !== null) throw new Error(`server exited: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  throw new Error(`server did not become ready: ${stderr}`);
-}
 
 function flow(name: string, env: () => Promise<Record<string, string> | string>) {
   describe(`signing and auditing over HTTP on ${name}`, () => {
