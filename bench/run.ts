@@ -10,6 +10,7 @@ import { benchGen } from './gen.js';
 import { benchObject } from './object.js';
 import { benchSigning } from './signing.js';
 import { benchKernel } from './kernel.js';
+import { benchService } from './service.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
@@ -49,6 +50,14 @@ for (const s of await benchSigning()) {
   const ok = s.openssl_per_s === null || s.alg !== 'p256' || s.openssl_per_s / s.ours_per_s <= 1.5;
   console.log(`${ok ? 'PASS' : 'MISS'}  sign ${s.alg}: ours ${s.ours_per_s}/s (full CMS ${s.cms_per_s}/s), openssl speed ${s.openssl_per_s ?? 'n/a'}/s, openssl/ours ${s.ratio?.toFixed(2) ?? 'n/a'} (target ${s.target})`);
   rows.push({ name: `sign ${s.alg}`, ...s });
+}
+
+{
+  const s = await benchService(root) as { sign_rps: number; sign_p99_ms: number; verify_rps: number; verify_p99_ms: number; peer_objects_per_s: number | null; sign_errors: number; verify_errors: number };
+  const ratio = s.peer_objects_per_s ? s.sign_rps / s.peer_objects_per_s : null;
+  console.log(`${ratio !== null && ratio >= 10 && s.sign_p99_ms < 50 ? 'PASS' : 'MISS'}  service sign (50 connections): ${s.sign_rps.toFixed(0)} req/s, p99 ${s.sign_p99_ms.toFixed(1)} ms, ${s.sign_errors} errors; bpftool -L + openssl cms -sign ${s.peer_objects_per_s?.toFixed(1) ?? 'n/a'} objects/s; ratio ${ratio?.toFixed(1) ?? 'n/a'}× (target ≥ 10×, p99 < 50 ms)`);
+  console.log(`${s.verify_p99_ms < 20 ? 'PASS' : 'MISS'}  service verify (50 connections): ${s.verify_rps.toFixed(0)} req/s, p99 ${s.verify_p99_ms.toFixed(1)} ms, ${s.verify_errors} errors (target p99 < 20 ms)`);
+  rows.push({ name: 'service', ...s });
 }
 
 console.log(JSON.stringify({ bench: rows }, null, 2));
