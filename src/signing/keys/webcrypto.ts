@@ -39,13 +39,14 @@ export function webCryptoSigner(privateKey: Key, subjectKeyIdentifier: Uint8Arra
   const algorithm = algorithmOfCryptoKey(privateKey);
   const ski = Uint8Array.from(subjectKeyIdentifier);
   const keyObject = KeyObject.from(privateKey);
+  const signKey = algorithm === 'rsa-pkcs1v15-sha256' ? keyObject : { key: keyObject, dsaEncoding: 'der' as const };
   return {
     algorithm,
     subjectKeyIdentifier: ski,
     async sign(data: Uint8Array): Promise<Uint8Array> {
       // node:crypto's one-shot sign over the same key: the result equals WebCrypto's (PKCS#1 v1.5 is
       // deterministic; ECDSA in DER directly), without WebCrypto's per-call promise and job overhead.
-      const sig = cryptoSign('sha256', data, algorithm === 'rsa-pkcs1v15-sha256' ? keyObject : { key: keyObject, dsaEncoding: 'der' });
+      const sig = cryptoSign('sha256', data, signKey);
       return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
     },
   };
