@@ -7,7 +7,7 @@
  *   DIR/keys.json        { ca, keys: [{ id, createdAt, certificate, privateKey, active }] }
  *   DIR/ca.pem DIR/ca-key.pem DIR/<id>.pem DIR/<id>-key.pem
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -104,8 +104,16 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
   defaultPolicy(): Promise<TrustPolicy>;
   trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
 } {
+  // Parsing the key and certificate costs milliseconds; keep the signer until keys.json changes
+  // (a rotation rewrites it, so the new key is used from the next request on).
+  let cached: { stamp: string; value: Promise<{ id: string; signer: Signer; certificates: string[] }> } | null = null;
+  const stamp = () => { const st = statSync(join(dir, 'keys.json')); return `${st.mtimeMs}:${st.size}:${st.ino}`; };
   return {
-    active: () => activeSigner(dir),
+    active: () => {
+      const now = stamp();
+      if (!cached || cached.stamp !== now) cached = { stamp: now, value: activeSigner(dir) };
+      return cached.value;
+    },
     trust: async () => {
       const ring = readRing(dir);
       return {
