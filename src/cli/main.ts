@@ -14,6 +14,7 @@ import { runVm } from './vm.js';
 import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
 import { runLogVerify, runSign } from './client.js';
+import { runTokens } from './tokens.js';
 import { startServer } from '../api/server.js';
 
 const USAGE = `usage: bpfsign <command> [options]
@@ -30,6 +31,8 @@ commands:
   verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile BTF] [--json]
                                          verdict for a bundle; exits 0 only on OK
   keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
+  tokens create --scopes S[,S] [--name N] | list | revoke ID
+                                         API tokens in the service's store (scopes sign, verify, audit, admin)
   replay DIR [--profile BTF] [--json]    run a loader in the kernel model and report every syscall and effect
   gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
       [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
@@ -95,6 +98,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'keys': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { dir: { type: 'string', default: './data/keys' }, json: { type: 'boolean', default: false } } });
       return runKeys(positionals[0], { dir: values.dir!, json: values.json ?? false }, out);
+    }
+    case 'tokens': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { scopes: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean', default: false } } });
+      return runTokens(positionals[0], { ...values, id: positionals[1], json: values.json ?? false }, out);
     }
     case 'replay': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, profile: { type: 'string' } } });

@@ -2,7 +2,7 @@ import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
 import type { Store } from './types.js';
 
-export type { Store, LogEntry, LogEntryInput, BundleRecord, KeyRecord } from './types.js';
+export type { Store, LogEntry, LogEntryInput, BundleRecord, KeyRecord, TokenRecord } from './types.js';
 export { StoreError } from './types.js';
 export { SqliteStore } from './sqlite.js';
 export { PostgresStore } from './postgres.js';

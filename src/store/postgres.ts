@@ -1,7 +1,7 @@
 /** PostgreSQL for several replicas (pg). Log appends take a transaction-scoped advisory lock. */
 import pg from 'pg';
-import { schemaStatements } from './schema.js';
-import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store } from './types.js';
+import { schemaStatements, tokenFrom } from './schema.js';
+import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 const LOG_LOCK = 0x62706673; // 'bpfs'
@@ -134,6 +134,24 @@ export class PostgresStore implements Store {
     } finally {
       c.release();
     }
+  }
+
+  async putToken(t: TokenRecord): Promise<void> {
+    await this.#q('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [t.id, t.name, t.tokenSha256, t.scopes.join(' '), t.createdAt, t.revokedAt]);
+  }
+
+  async activeToken(tokenSha256: string): Promise<TokenRecord | null> {
+    const [r] = await this.#q('SELECT * FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL', [tokenSha256]);
+    return r ? tokenFrom(r) : null;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.#q('SELECT * FROM api_tokens ORDER BY created_at, id')).map(tokenFrom);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const c = await this.#pool.query('UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+    return (c.rowCount ?? 0) > 0;
   }
 
   async close(): Promise<void> {

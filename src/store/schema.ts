@@ -1,3 +1,5 @@
+import type { TokenRecord } from './types.js';
+
 /** The schema, written once for both databases (types chosen to mean the same in each). */
 export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
   const blob = kind === 'sqlite' ? 'BLOB' : 'BYTEA';
@@ -14,5 +16,17 @@ export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
     `CREATE TABLE IF NOT EXISTS signing_keys (
       id TEXT PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, certificate_pem TEXT NOT NULL,
       key_ref TEXT NOT NULL, active ${kind === 'sqlite' ? 'INTEGER' : 'BOOLEAN'} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS api_tokens (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,
+      created_at TEXT NOT NULL, revoked_at TEXT)`,
   ];
 }
+
+/** A row of api_tokens (either database) as a TokenRecord. */
+export function tokenFrom(r: Record<string, unknown>): TokenRecord {
+  return {
+    id: r.id as string, name: r.name as string, tokenSha256: r.token_sha256 as string, scopes: String(r.scopes).split(' ').filter(Boolean),
+    createdAt: r.created_at as string, revokedAt: (r.revoked_at as string | null) ?? null,
+  };
+}
+

@@ -1,7 +1,7 @@
 /** The embedded default: one SQLite file (better-sqlite3), WAL mode. */
 import Database from 'better-sqlite3';
-import { schemaStatements } from './schema.js';
-import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store } from './types.js';
+import { schemaStatements, tokenFrom } from './schema.js';
+import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 const u8 = (b: unknown) => new Uint8Array(b as Buffer);
@@ -117,6 +117,24 @@ export class SqliteStore implements Store {
       return n;
     });
     tx.immediate();
+  }
+
+  async putToken(t: TokenRecord): Promise<void> {
+    this.#db.prepare('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(t.id, t.name, t.tokenSha256, t.scopes.join(' '), t.createdAt, t.revokedAt);
+  }
+
+  async activeToken(tokenSha256: string): Promise<TokenRecord | null> {
+    const r = this.#db.prepare('SELECT * FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(tokenSha256) as Row | undefined;
+    return r ? tokenFrom(r) : null;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (this.#db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(tokenFrom);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    return this.#db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
   }
 
   async close(): Promise<void> {

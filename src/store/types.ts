@@ -43,6 +43,16 @@ export interface KeyRecord {
   active: boolean;
 }
 
+/** An API token as stored: only the SHA-256 of the secret is kept. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  tokenSha256: string;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -63,6 +73,11 @@ export interface Store {
   putKey(k: KeyRecord): Promise<void>;
   listKeys(): Promise<KeyRecord[]>;
   setActiveKey(id: string): Promise<void>;
+  putToken(t: TokenRecord): Promise<void>;
+  /** The token with this hash, unless revoked. */
+  activeToken(tokenSha256: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -109,3 +109,17 @@ describe('limits and modes', () => {
     assert.equal((await prod.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' })).statusCode, 401);
   });
 });
+
+describe('tokens kept in the store', () => {
+  it('authorize with their scopes until revoked', async () => {
+    const { app, store } = await buildTestApp();
+    const secret = 'bps_' + 'q'.repeat(32);
+    const { createHash } = await import('node:crypto');
+    await store.putToken({ id: 't1', name: 'ci', tokenSha256: createHash('sha256').update(secret).digest('hex'), scopes: ['verify'], createdAt: '2026-11-25T00:00:00Z', revokedAt: null });
+    const inspect = () => app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(secret) }, payload: obj });
+    assert.equal((await inspect()).statusCode, 200);
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...octets, ...bearer(secret) }, payload: obj })).statusCode, 403, 'verify scope cannot sign');
+    assert.equal(await store.revokeToken('t1', '2026-11-25T01:00:00Z'), true);
+    assert.equal((await inspect()).statusCode, 401);
+  });
+});

@@ -69,6 +69,12 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       await s.setActiveKey('k2');
       assert.deepEqual((await s.listKeys()).map((k) => [k.id, k.active]), [['k1', false], ['k2', true]]);
       await assert.rejects(s.setActiveKey('nope'), (e: any) => e.code === 'STORE_NOT_FOUND');
+      await s.putToken({ id: 't1', name: 'ci', tokenSha256: 'ab'.repeat(32), scopes: ['verify', 'audit'], createdAt: '2026-11-25T00:00:07Z', revokedAt: null });
+      assert.deepEqual((await s.activeToken('ab'.repeat(32)))?.scopes, ['verify', 'audit']);
+      assert.equal(await s.revokeToken('t1', '2026-11-25T00:00:08Z'), true);
+      assert.equal(await s.revokeToken('t1', '2026-11-25T00:00:09Z'), false, 'already revoked');
+      assert.equal(await s.activeToken('ab'.repeat(32)), null);
+      assert.equal((await s.listTokens())[0].revokedAt, '2026-11-25T00:00:08Z');
     });
   });
 }

@@ -58,7 +58,12 @@ export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
     if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!m) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
-    const scopes = tokenScopes(tokens, m[1]);
+    let scopes = tokenScopes(tokens, m[1]);
+    if (!scopes) {
+      // Tokens made with `bpfsign tokens create` live in the store, hashed; revocation takes effect at once.
+      const rec = await opts.services.store.activeToken(createHash('sha256').update(m[1]).digest('hex'));
+      if (rec) scopes = new Set(rec.scopes as Scope[]);
+    }
     if (!scopes) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'unknown token');
     if (!scopes.has(scope)) return problem(reply, 403, 'FORBIDDEN', 'Forbidden', `this token lacks the '${scope}' scope`, { details: { want: scope } });
   });
