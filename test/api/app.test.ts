@@ -123,3 +123,30 @@ describe('tokens kept in the store', () => {
     assert.equal((await inspect()).statusCode, 401);
   });
 });
+
+describe('C2SP tiles', () => {
+  it('serve hash tiles and entry bundles that match the leaves and the checkpoint', async () => {
+    const { app, log } = await buildTestApp();
+    const bodies = Array.from({ length: 300 }, (_, i) => Buffer.from(`{"n":${i}}`));
+    for (const b of bodies) await log.append('test', 'r', b);
+    const get = async (p: string) => app.inject({ url: `/v1/log/tile/${p}` });
+    const t0 = await get('0/000');
+    assert.equal(t0.statusCode, 200);
+    assert.equal(t0.rawPayload.length, 256 * 32);
+    assert.ok(t0.rawPayload.subarray(5 * 32, 6 * 32).equals(Buffer.from(hashLeaf(bodies[5]))), 'level-0 tile holds leaf hashes');
+    const t1 = await get('0/001.p/44');
+    assert.equal(t1.rawPayload.length, 44 * 32);
+    assert.ok(t1.rawPayload.subarray(43 * 32).equals(Buffer.from(hashLeaf(bodies[299]))));
+    assert.equal((await get('0/001')).statusCode, 404, 'the second tile is not full yet');
+    assert.equal((await get('0/001.p/45')).statusCode, 404, 'nor has it 45 leaves');
+    // The level-1 node 0 is the root of the first 256 leaves: the checkpoint of size 256 says the same.
+    const up = await get('1/000.p/1');
+    const { rootHash } = await import('../../src/signing/tlog/index.js');
+    assert.ok(up.rawPayload.equals(Buffer.from(rootHash((i) => hashLeaf(bodies[Number(i)]), 256n))));
+    const e = await get('entries/001.p/44');
+    const parsed: string[] = [];
+    for (let at = 0; at < e.rawPayload.length;) { const n = e.rawPayload.readUInt16BE(at); parsed.push(e.rawPayload.subarray(at + 2, at + 2 + n).toString()); at += 2 + n; }
+    assert.deepEqual(parsed, bodies.slice(256).map(String));
+    assert.equal((await get('nonsense')).statusCode, 400);
+  });
+});

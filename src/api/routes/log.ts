@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problems } from '../schemas/common.js';
 import { ApiError } from '../plugins/errors.js';
+import { parseTileIndex } from '../../service/log.js';
 
 const Index = z.string().regex(/^(0|[1-9][0-9]{0,18})$/).transform((s) => BigInt(s));
 
@@ -30,6 +31,24 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
       index: e.index.toString(), kind: e.kind, ref: e.ref, createdAt: e.createdAt,
       body: Buffer.from(e.body).toString('base64'), inclusionProof: await app.services.log.inclusion(e.index),
     };
+  });
+
+  app.get('/v1/log/tile/*', {
+    schema: {
+      summary: 'C2SP tlog-tiles: hash tile /v1/log/tile/{L}/{N}[.p/{W}] or entry bundle /v1/log/tile/entries/{N}[.p/{W}]', tags: ['log'],
+      produces: ['application/octet-stream'],
+    },
+  }, async (req, reply) => {
+    const rest = (req.params as { '*': string })['*'];
+    const entries = rest.startsWith('entries/');
+    const m = entries ? null : /^(\d{1,2})\/(.*)$/.exec(rest);
+    const idx = parseTileIndex(entries ? rest.slice('entries/'.length) : m ? m[2] : '');
+    if (!idx || (!entries && !m)) throw new ApiError(400, 'TILE_PATH_INVALID', `not a tile path: ${rest}`, { got: rest });
+    const bytes = entries ? await app.services.log.entryBundle(idx.index, idx.width) : await app.services.log.tile(Number(m![1]), idx.index, idx.width);
+    if (!bytes) throw new ApiError(404, 'TILE_NOT_FOUND', `no such tile (yet): ${rest}`, { got: rest });
+    // Full tiles never change: cache them for a long time; partial ones only briefly.
+    reply.header('cache-control', idx.width === undefined ? 'public, max-age=31536000, immutable' : 'public, max-age=5');
+    return reply.type('application/octet-stream').send(Buffer.from(bytes));
   });
 
   app.get('/v1/log/consistency', {
