@@ -1,19 +1,12 @@
 /** PostgreSQL for several replicas (pg). Log appends take a transaction-scoped advisory lock. */
 import pg from 'pg';
-import { schemaStatements, tokenFrom } from './schema.js';
+import { bundleFrom, schemaStatements, tokenFrom } from './schema.js';
 import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 const LOG_LOCK = 0x62706673; // 'bpfs'
 const u8 = (b: unknown) => new Uint8Array(b as Buffer);
 
-function bundleFrom(r: Row): BundleRecord {
-  return {
-    id: r.id as string, createdAt: r.created_at as string, objectSha256: r.object_sha256 as string, insnsSha256: r.insns_sha256 as string,
-    scheme: r.scheme as string, signer: (r.signer as string | null) ?? null, logIndex: r.log_index === null ? null : BigInt(r.log_index as string),
-    bundle: r.bundle as string,
-  };
-}
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;

@@ -1,4 +1,4 @@
-import type { TokenRecord } from './types.js';
+import type { BundleRecord, TokenRecord } from './types.js';
 
 /** The schema, written once for both databases (types chosen to mean the same in each). */
 export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
@@ -30,3 +30,13 @@ export function tokenFrom(r: Record<string, unknown>): TokenRecord {
   };
 }
 
+
+/** A row of bundles (either database; PostgreSQL returns BIGINT as text) as a BundleRecord. */
+export function bundleFrom(r: Record<string, unknown>): BundleRecord {
+  return {
+    id: r.id as string, createdAt: r.created_at as string, objectSha256: r.object_sha256 as string, insnsSha256: r.insns_sha256 as string,
+    scheme: r.scheme as string, signer: (r.signer as string | null) ?? null,
+    logIndex: r.log_index === null || r.log_index === undefined ? null : BigInt(r.log_index as string | bigint),
+    bundle: r.bundle as string,
+  };
+}
