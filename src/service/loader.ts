@@ -3,7 +3,7 @@
  * per-map initial values, the light skeleton header and loader.json (plan, digests, options,
  * ctx layout). Used by the CLI (which writes files) and the API (which returns them).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../shared/bytes.js';
 import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
 import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
@@ -35,7 +35,6 @@ export interface BuiltLoader {
   manifest: Record<string, unknown>;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** JSON with bytes as hex and bigints as decimal strings. */
 export function plainJson(value: unknown, indent = 2): string {

@@ -4,7 +4,7 @@
  * options — signed as a DSSE envelope holding an in-toto Statement whose subjects are the
  * loader's two files, so supply-chain tools can read it.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../shared/bytes.js';
 import type { JsonValue } from './canonical.js';
 import { makeStatement, signStatement, type Statement } from './statement.js';
 import type { Envelope } from './dsse.js';
@@ -21,7 +21,6 @@ export interface ManifestInput {
   options: unknown;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Plain JSON: bytes as hex, bigints as decimal strings, no undefined. */
 export function toJsonValue(v: unknown): JsonValue {

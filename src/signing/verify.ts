@@ -14,7 +14,7 @@
  *   object           the loader re-derived from the object equals the bundle's (when given)
  *   contents         program types, map types, helpers and sizes within the policy
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../shared/bytes.js';
 import { verifyDetached } from './cms/index.js';
 import { signedContent } from './schemes.js';
 import { parseCertificate, validateChain, type Certificate } from './x509/index.js';
@@ -45,7 +45,6 @@ export interface VerifyOptions {
   rederive?: (manifest: Record<string, unknown>) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 function sans(cert: Certificate): string[] {
   const ext = cert.x509.getExtension('2.5.29.17') as unknown as { names?: { items?: { value: string }[] } } | null;

@@ -1,5 +1,5 @@
 /** ReplayReport: what a loader did in the model — syscalls, return value, resulting maps and programs. */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../../shared/bytes.js';
 import { ATTACH_TYPE_NAME, MAP_TYPE_NAME, PROG_TYPE_NAME } from '../../loader/uapi/index.js';
 import { ARRAY_LIKE, elemSize } from '../bpf/maps.js';
 import type { BpfModel, TraceEntry } from '../bpf/model.js';
@@ -89,7 +89,6 @@ export interface ReplayReport {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 export function reportMap(m: KernelMap, ctxIndex: number | null, fd: number | null): ReportMap {
   let contents: string | null = null;
