@@ -1,5 +1,5 @@
 /*
- * Kernel runner extensions (included by runner.c): PROG_ARRAY slot ids, the signed-loader
+ * Kernel runner extensions (included by runner.c and signed-load.c): PROG_ARRAY slot ids, the signed-loader
  * metadata map sequence of libbpf v1.7's skel_internal.h, and pinning maps to bpffs.
  *
  * Debian's UAPI headers predate Linux 6.18, so the two structures the signed sequence needs
@@ -8,6 +8,8 @@
  */
 #ifndef RUNNER_EXT_H
 #define RUNNER_EXT_H
+
+#include "common.h"
 
 /* BPF_MAP_CREATE attr up to excl_prog_hash_size. */
 struct map_create_excl {
@@ -80,7 +82,7 @@ static int signed_metadata_map(const unsigned char *data, size_t data_sz, const 
 	struct map_create_excl c;
 	struct map_info_hash info;
 	union bpf_attr a;
-	int fd, key = 0;
+	int fd;
 
 	memset(&c, 0, sizeof(c));
 	c.map_type = BPF_MAP_TYPE_ARRAY;
@@ -105,18 +107,12 @@ static int signed_metadata_map(const unsigned char *data, size_t data_sz, const 
 		*err = errno;
 		return -1;
 	}
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (unsigned long)&key;
-	a.value = (unsigned long)data;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0) {
+	if (map_update0(fd, data) < 0) {
 		*stage = "map_update";
 		*err = errno;
 		return fd;
 	}
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	if (sys_bpf(BPF_MAP_FREEZE, &a, sizeof(a)) < 0)
+	if (map_freeze(fd) < 0)
 		rep->freeze_errno = errno;
 	memset(&info, 0, sizeof(info));
 	info.hash = (unsigned long)rep->hash;
@@ -141,14 +137,8 @@ static void print_signed(const struct signed_report *rep)
 static __u32 map_id_of(int fd)
 {
 	struct bpf_map_info info;
-	union bpf_attr a;
 
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (unsigned long)&info;
-	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0 ? 0 : info.id;
+	return obj_info(fd, &info, sizeof(info)) < 0 ? 0 : info.id;
 }
 
 /* Pin map fd at path, get it back, compare ids, unlink; prints one JSON object. */

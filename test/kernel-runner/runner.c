@@ -24,66 +24,13 @@
  * "id"; PROG_ARRAY maps report "prog_ids" (the program id in each slot, 0 when empty).
  * --log gives the ctx a 64 KiB log buffer (log_level 1) that the loader passes to the
  * programs' BPF_PROG_LOAD; its tail is reported as "ctx_log_tail". The extensions live in
- * runner-ext.h.
+ * runner-ext.h, what runner.c shares with signed-load.c in common.h.
  */
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#define MAX_OBJS 1024
-
-struct ctx_hdr {
-	__u32 sz, flags, log_level, log_size;
-	__u64 log_buf;
-};
-
-struct map_desc {
-	int map_fd;
-	__u32 max_entries;
-	__u64 initial_value;
-};
-
-static long sys_bpf(int cmd, void *attr, unsigned int size)
-{
-	return syscall(__NR_bpf, cmd, attr, size);
-}
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			unsigned char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
+#include "common.h"
+#include "runner-ext.h"
 
 static int count_fds(void)
 {
@@ -99,36 +46,6 @@ static int count_fds(void)
 	closedir(d);
 	return n - 1; /* the directory's own fd */
 }
-
-static void json_name(const char *s, size_t max)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void hex(const unsigned char *p, size_t n)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++)
-		printf("%02x", p[i]);
-	putchar('"');
-}
-
-#include "runner-ext.h"
 
 /* Frozen iff rewriting element 0 with its own value fails with EPERM (arrays only). */
 static void map_contents(int fd, const struct bpf_map_info *info)
@@ -156,13 +73,7 @@ static void map_contents(int fd, const struct bpf_map_info *info)
 		if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
 			break;
 	}
-	key = 0;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (unsigned long)&key;
-	a.value = (unsigned long)val;
-	a.flags = BPF_ANY;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0)
+	if (map_update0(fd, val) < 0)
 		frozen = errno == EPERM ? 1 : -errno;
 	else
 		frozen = 0;
@@ -175,25 +86,30 @@ static void map_contents(int fd, const struct bpf_map_info *info)
 	free(val);
 }
 
-static void print_map(int i, int fd)
+/*
+ * The opening of a map or program entry, {"index":I,"fd":FD; then its info into *info. Returns
+ * 0 with the entry still open, or -1 with it closed: fd empty, or "info_errno" on failure.
+ */
+static int print_obj_head(int i, int fd, void *info, __u32 len)
 {
-	struct bpf_map_info info;
-	union bpf_attr a;
-
 	printf("%s{\"index\":%d,\"fd\":%d", i ? "," : "", i, fd);
 	if (fd <= 0) {
 		printf("}");
-		return;
+		return -1;
 	}
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
+	if (obj_info(fd, info, len) < 0) {
 		printf(",\"info_errno\":%d}", errno);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+static void print_map(int i, int fd)
+{
+	struct bpf_map_info info;
+
+	if (print_obj_head(i, fd, &info, sizeof(info)) < 0)
+		return;
 	printf(",\"id\":%u,\"name\":", info.id);
 	json_name(info.name, sizeof(info.name));
 	printf(",\"type\":%u,\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"flags\":%u,\"btf_id\":%u",
@@ -207,22 +123,9 @@ static void print_map(int i, int fd)
 static void print_prog(int i, int fd)
 {
 	struct bpf_prog_info info;
-	union bpf_attr a;
 
-	printf("%s{\"index\":%d,\"fd\":%d", i ? "," : "", i, fd);
-	if (fd <= 0) {
-		printf("}");
+	if (print_obj_head(i, fd, &info, sizeof(info)) < 0)
 		return;
-	}
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
-		printf(",\"info_errno\":%d}", errno);
-		return;
-	}
 	printf(",\"id\":%u,\"name\":", info.id);
 	json_name(info.name, sizeof(info.name));
 	printf(",\"type\":%u,\"xlated_prog_len\":%u,\"jited_prog_len\":%u,\"tag\":", info.type, info.xlated_prog_len,
@@ -240,16 +143,15 @@ static int fail_usage(const char *msg)
 
 int main(int argc, char **argv)
 {
-	static const char license[] = "Dual BSD/GPL";
-	unsigned char *insns, *data, *ctx;
-	size_t insns_sz, data_sz, ctx_sz;
+	unsigned char *insns, *data;
+	size_t insns_sz, data_sz;
+	struct skel_ctx ctx;
 	struct ctx_hdr *hdr;
 	struct map_desc *maps;
-	int *progs;
-	int nr_maps, nr_progs, i, map_fd = -1, prog_fd = -1, key = 0, fds_before, fds_after, err = 0;
+	int nr_maps, nr_progs, i, map_fd = -1, prog_fd = -1, fds_before, fds_after, err = 0;
 	const char *stage = "ok";
 	union bpf_attr a;
-	__u32 retval = 0;
+	__u32 retval = 0, run_retval;
 	char log[4096];
 	int is_signed = 0, nr_pins = 0, pin_idx[MAX_OBJS];
 	const char *pin_path[MAX_OBJS];
@@ -268,14 +170,10 @@ int main(int argc, char **argv)
 	if (nr_maps < 0 || nr_progs < 0 || nr_maps > MAX_OBJS || nr_progs > MAX_OBJS || insns_sz % 8)
 		return fail_usage("bad counts or insns size");
 
-	ctx_sz = sizeof(struct ctx_hdr) + nr_maps * sizeof(struct map_desc) + nr_progs * sizeof(int);
-	ctx = calloc(1, ctx_sz + 8);
-	if (!ctx)
+	if (skel_ctx_alloc(&ctx, nr_maps, nr_progs) < 0)
 		return fail_usage("out of memory");
-	hdr = (struct ctx_hdr *)ctx;
-	maps = (struct map_desc *)(ctx + sizeof(*hdr));
-	progs = (int *)(ctx + sizeof(*hdr) + nr_maps * sizeof(struct map_desc));
-	hdr->sz = ctx_sz;
+	hdr = ctx.hdr;
+	maps = ctx.maps;
 
 	for (i = 5; i < argc; i++) {
 		if (!strcmp(argv[i], "--max") && i + 2 < argc) {
@@ -348,18 +246,12 @@ int main(int argc, char **argv)
 		err = errno;
 		goto out;
 	}
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (unsigned long)&key;
-	a.value = (unsigned long)data;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) < 0) {
+	if (map_update0(map_fd, data) < 0) {
 		stage = "map_update";
 		err = errno;
 		goto out;
 	}
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	if (sys_bpf(BPF_MAP_FREEZE, &a, sizeof(a)) < 0) {
+	if (map_freeze(map_fd) < 0) {
 		stage = "map_freeze";
 		err = errno;
 		goto out;
@@ -389,16 +281,12 @@ load:
 		}
 		goto out;
 	}
-	memset(&a, 0, sizeof(a));
-	a.test.prog_fd = prog_fd;
-	a.test.ctx_in = (unsigned long)ctx;
-	a.test.ctx_size_in = ctx_sz;
-	if (sys_bpf(BPF_PROG_TEST_RUN, &a, sizeof(a)) < 0) {
+	if (run_with_ctx(prog_fd, &ctx, &run_retval) < 0) {
 		stage = "loader_run";
 		err = errno;
 		goto out;
 	}
-	retval = a.test.retval;
+	retval = run_retval;
 	if ((int)retval < 0) {
 		stage = "loader_retval";
 		err = -(int)retval;
@@ -428,7 +316,7 @@ out:
 		print_map(i, maps[i].map_fd);
 	printf("],\"progs\":[");
 	for (i = 0; i < nr_progs; i++)
-		print_prog(i, progs[i]);
+		print_prog(i, ctx.progs[i]);
 	printf("]");
 	if (nr_pins) {
 		printf(",\"pins\":[");
@@ -436,12 +324,7 @@ out:
 			pin_map(pin_idx[i], maps[pin_idx[i]].map_fd, pin_path[i], i == 0);
 		printf("]");
 	}
-	for (i = 0; i < nr_maps; i++)
-		if (maps[i].map_fd > 0)
-			close(maps[i].map_fd);
-	for (i = 0; i < nr_progs; i++)
-		if (progs[i] > 0)
-			close(progs[i]);
+	skel_ctx_close(&ctx, nr_maps, nr_progs);
 	fds_after = count_fds();
 	printf(",\"fds_before\":%d,\"fds_after\":%d,\"leaked_fds\":%d}\n", fds_before, fds_after, fds_after - fds_before);
 	return 0;

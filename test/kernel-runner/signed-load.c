@@ -20,51 +20,10 @@
  *
  * Exit status 0 when the JSON was printed, 2 on usage or IO errors.
  */
-#include <linux/bpf.h>
 #include <linux/keyctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#include <errno.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#define MAX_OBJS 1024
-
-static long sys_bpf(int cmd, void *attr, unsigned int size)
-{
-	return syscall(__NR_bpf, cmd, attr, size);
-}
-
-static void hex(const unsigned char *p, size_t n)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++)
-		printf("%02x", p[i]);
-	putchar('"');
-}
-
-static void json_name(const char *s, size_t max)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
+#include "common.h"
 #include "runner-ext.h"
 
 /* The BPF_PROG_LOAD variant of union bpf_attr up to keyring_id (Linux 6.18 layout). */
@@ -97,50 +56,6 @@ _Static_assert(__builtin_offsetof(struct prog_load_attr, signature_size) == 160,
 _Static_assert(__builtin_offsetof(struct prog_load_attr, keyring_id) == 164, "keyring_id at 164");
 _Static_assert(sizeof(struct prog_load_attr) == PROG_LOAD_ATTR_SZ, "168 bytes");
 
-struct ctx_hdr {
-	__u32 sz, flags, log_level, log_size;
-	__u64 log_buf;
-};
-
-struct map_desc {
-	int map_fd;
-	__u32 max_entries;
-	__u64 initial_value;
-};
-
-static unsigned char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			unsigned char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
-static const char license[] = "Dual BSD/GPL";
-
 static void loader_attr(struct prog_load_attr *a, const unsigned char *insns, size_t insns_sz, const int *map_fd)
 {
 	memset(a, 0, sizeof(*a));
@@ -169,24 +84,29 @@ static void try_load(const char *name, const void *buf, unsigned int size, const
 		close((int)fd);
 }
 
+/*
+ * The opening of a map or program entry, {"index":I,"fd_ok":B; then its info into *info.
+ * Returns 0 with the info read, or -1: fd empty, or "info_errno" printed. The caller closes it.
+ */
+static int report_head(int i, int fd, void *info, __u32 len)
+{
+	printf("%s{\"index\":%d,\"fd_ok\":%s", i ? "," : "", i, fd > 0 ? "true" : "false");
+	if (fd <= 0)
+		return -1;
+	if (obj_info(fd, info, len) < 0) {
+		printf(",\"info_errno\":%d", errno);
+		return -1;
+	}
+	return 0;
+}
+
 static void report_map(int i, int fd)
 {
 	struct bpf_map_info info;
-	union bpf_attr a;
 
-	printf("%s{\"index\":%d,\"fd_ok\":%s", i ? "," : "", i, fd > 0 ? "true" : "false");
-	if (fd > 0) {
-		memset(&info, 0, sizeof(info));
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = fd;
-		a.info.info_len = sizeof(info);
-		a.info.info = (unsigned long)&info;
-		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
-			printf(",\"info_errno\":%d", errno);
-		} else {
-			printf(",\"id\":%u,\"type\":%u,\"max_entries\":%u,\"name\":", info.id, info.type, info.max_entries);
-			json_name(info.name, sizeof(info.name));
-		}
+	if (report_head(i, fd, &info, sizeof(info)) == 0) {
+		printf(",\"id\":%u,\"type\":%u,\"max_entries\":%u,\"name\":", info.id, info.type, info.max_entries);
+		json_name(info.name, sizeof(info.name));
 	}
 	printf("}");
 }
@@ -194,40 +114,27 @@ static void report_map(int i, int fd)
 static void report_prog(int i, int fd)
 {
 	struct bpf_prog_info info;
-	union bpf_attr a;
 
-	printf("%s{\"index\":%d,\"fd_ok\":%s", i ? "," : "", i, fd > 0 ? "true" : "false");
-	if (fd > 0) {
-		memset(&info, 0, sizeof(info));
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = fd;
-		a.info.info_len = sizeof(info);
-		a.info.info = (unsigned long)&info;
-		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) < 0) {
-			printf(",\"info_errno\":%d", errno);
-		} else {
-			printf(",\"id\":%u,\"type\":%u,\"name\":", info.id, info.type);
-			json_name(info.name, sizeof(info.name));
-		}
+	if (report_head(i, fd, &info, sizeof(info)) == 0) {
+		printf(",\"id\":%u,\"type\":%u,\"name\":", info.id, info.type);
+		json_name(info.name, sizeof(info.name));
 	}
 	printf("}");
 }
 
 int main(int argc, char **argv)
 {
-	unsigned char *cert, *insns, *data, *sig, *excl, *ctx;
-	size_t cert_sz, insns_sz, data_sz, sig_sz, excl_sz, ctx_sz;
+	unsigned char *cert, *insns, *data, *sig, *excl;
+	size_t cert_sz, insns_sz, data_sz, sig_sz, excl_sz;
 	unsigned char longer[PROG_LOAD_ATTR_SZ + 8];
 	struct prog_load_attr a;
 	struct signed_report srep;
-	struct ctx_hdr *hdr;
-	struct map_desc *maps;
-	union bpf_attr run;
+	struct skel_ctx ctx;
+	__u32 retval;
 	const char *stage = "ok";
 	int nr_maps, nr_progs, map_fd, prog_fd = -1, err = 0, i;
 	long serial, join;
 	int add_errno = 0, join_errno = 0, run_errno = 0, load_errno = 0;
-	int *progs;
 
 	if (argc != 8) {
 		fprintf(stderr, "usage: signed-load CERT.der INSNS.bin DATA.bin SIG.p7s EXCL.bin NR_MAPS NR_PROGS\n");
@@ -308,42 +215,27 @@ int main(int argc, char **argv)
 	printf("]");
 
 	/* 4. the same loader without the signature fields, run with a skeleton ctx */
-	ctx_sz = sizeof(struct ctx_hdr) + nr_maps * sizeof(struct map_desc) + nr_progs * sizeof(int);
-	ctx = calloc(1, ctx_sz + 8);
-	if (!ctx)
+	if (skel_ctx_alloc(&ctx, nr_maps, nr_progs) < 0)
 		return 2;
-	hdr = (struct ctx_hdr *)ctx;
-	maps = (struct map_desc *)(ctx + sizeof(*hdr));
-	progs = (int *)(ctx + sizeof(*hdr) + nr_maps * sizeof(struct map_desc));
-	hdr->sz = ctx_sz;
 	loader_attr(&a, insns, insns_sz, &map_fd);
 	prog_fd = sys_bpf(BPF_PROG_LOAD, &a, PROG_LOAD_ATTR_SZ);
 	if (prog_fd < 0)
 		load_errno = errno;
 	printf(",\"unsigned\":{\"load_errno\":%d", load_errno);
 	if (prog_fd >= 0) {
-		memset(&run, 0, sizeof(run));
-		run.test.prog_fd = prog_fd;
-		run.test.ctx_in = (unsigned long)ctx;
-		run.test.ctx_size_in = ctx_sz;
-		if (sys_bpf(BPF_PROG_TEST_RUN, &run, sizeof(run)) < 0)
+		if (run_with_ctx(prog_fd, &ctx, &retval) < 0)
 			run_errno = errno;
-		printf(",\"run_errno\":%d,\"retval\":%d", run_errno, run_errno ? 0 : (int)run.test.retval);
+		printf(",\"run_errno\":%d,\"retval\":%d", run_errno, run_errno ? 0 : (int)retval);
 		close(prog_fd);
 	}
 	printf(",\"maps\":[");
 	for (i = 0; i < nr_maps; i++)
-		report_map(i, maps[i].map_fd);
+		report_map(i, ctx.maps[i].map_fd);
 	printf("],\"progs\":[");
 	for (i = 0; i < nr_progs; i++)
-		report_prog(i, progs[i]);
+		report_prog(i, ctx.progs[i]);
 	printf("]}}\n");
-	for (i = 0; i < nr_maps; i++)
-		if (maps[i].map_fd > 0)
-			close(maps[i].map_fd);
-	for (i = 0; i < nr_progs; i++)
-		if (progs[i] > 0)
-			close(progs[i]);
+	skel_ctx_close(&ctx, nr_maps, nr_progs);
 	close(map_fd);
 	return 0;
 }
