@@ -3,6 +3,7 @@
  * The `bpfsign` command. Each subcommand is a small module; this file parses arguments,
  * runs one, and turns typed errors into a one-line message (or JSON with --json) and exit 2.
  */
+import { jsonReplacer } from '../shared/json.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runInspect } from './inspect.js';
@@ -153,7 +154,7 @@ async function run(): Promise<void> {
     } else if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
       // Typed errors (LoaderError, SigningError, PolicyFormatError, BundleFormatError, …) and system errors.
       const err = e as Error & { code: string; details?: unknown; issues?: unknown };
-      if (json) process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details ?? err.issues } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+      if (json) process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details ?? err.issues } }, jsonReplacer) + '\n');
       else process.stderr.write(`bpfsign: ${err.code}: ${err.message}\n`);
       process.exitCode = 2;
     } else if (e instanceof Error && /^(kernel profile|no development keys|.* already holds development keys)/.test(e.message)) {

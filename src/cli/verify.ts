@@ -3,6 +3,7 @@
  * exits 0 only on OK. `--trust` is a strict policy rooted at that certificate.
  * `bpfsign keys create|list|rotate [--dir DIR]` manages development keys.
  */
+import { jsonReplacer } from '../shared/json.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBundle } from '../signing/bundle.js';
@@ -21,7 +22,7 @@ export function runVerify(target: string, opts: { object?: string; policy?: stri
   const object = opts.object ? new Uint8Array(readFileSync(opts.object)) : undefined;
   const verdict = verifyBundle(bundle, policy, { at: opts.now ?? new Date(), object, profile });
   if (opts.json) {
-    out(JSON.stringify({ ...verdict, replay: verdict.replay ? { ...verdict.replay, report: undefined } : null }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+    out(JSON.stringify({ ...verdict, replay: verdict.replay ? { ...verdict.replay, report: undefined } : null }, jsonReplacer, 2));
   } else {
     const lines = [`${verdict.verdict}  (policy ${verdict.policy}, scheme ${verdict.scheme ?? '-'})`];
     if (verdict.signer) lines.push(`signer: ${verdict.signer.subject} (SKI ${verdict.signer.subjectKeyIdentifier})`);

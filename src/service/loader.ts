@@ -3,13 +3,13 @@
  * per-map initial values, the light skeleton header and loader.json (plan, digests, options,
  * ctx layout). Used by the CLI (which writes files) and the API (which returns them).
  */
+import { jsonReplacer } from '../shared/json.js';
 import { sha256Hex as sha256 } from '../shared/bytes.js';
 import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
 import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
 import { parseObject, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
-import { toHex } from '../shared/bytes.js';
 
 export const GENERATOR = { name: 'bpfsign', version: '0.1.0', libbpfCompat: 'v1.7.0' };
 
@@ -38,7 +38,7 @@ export interface BuiltLoader {
 
 /** JSON with bytes as hex and bigints as decimal strings. */
 export function plainJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v), indent);
+  return JSON.stringify(value, jsonReplacer, indent);
 }
 
 export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOptions): BuiltLoader {

@@ -4,6 +4,7 @@
  * options — signed as a DSSE envelope holding an in-toto Statement whose subjects are the
  * loader's two files, so supply-chain tools can read it.
  */
+import { toPlainJson } from '../shared/json.js';
 import { sha256Hex as sha256 } from '../shared/bytes.js';
 import type { JsonValue } from './canonical.js';
 import { makeStatement, signStatement, type Statement } from './statement.js';
@@ -24,7 +25,7 @@ export interface ManifestInput {
 
 /** Plain JSON: bytes as hex, bigints as decimal strings, no undefined. */
 export function toJsonValue(v: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x))) as JsonValue;
+  return toPlainJson<JsonValue>(v);
 }
 
 export function makeManifest(m: ManifestInput): JsonValue {

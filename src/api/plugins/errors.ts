@@ -4,6 +4,7 @@
  * statuses here and nowhere else; 5xx messages are not shown to clients, and each error is
  * logged once.
  */
+import { toPlainJson } from '../../shared/json.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { LoaderError } from '../../loader/errors.js';
@@ -21,9 +22,7 @@ const LOADER_STATUS: Record<string, number> = {
   INSN_INVALID: 422, ASM_SYNTAX: 422, OBJECT_MALFORMED: 422, OBJECT_UNSUPPORTED: 422,
 };
 
-function jsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x)));
-}
+const jsonSafe = toPlainJson;
 
 export function problem(reply: FastifyReply, status: number, code: string, title: string, detail: string, extra: Record<string, unknown> = {}): FastifyReply {
   return reply.code(status).type('application/problem+json').send({ type: `urn:bpfsign:problem:${code}`, title, status, code, detail, ...extra });

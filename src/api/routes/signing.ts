@@ -7,6 +7,7 @@
  *   GET  /v1/keys                    trust bundle: CA, signing certificates, log key
  * A signing request is answered only after its entry is in the log (the store commits the append).
  */
+import { toPlainJson } from '../../shared/json.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -50,7 +51,7 @@ const VerificationBody = z.object({
 
 interface Stored { bundle: Bundle; header: string; manifest: string | null }
 
-const jsonSafe = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+const jsonSafe = toPlainJson;
 
 export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   const load = async (id: string): Promise<Stored> => {

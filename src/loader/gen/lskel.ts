@@ -13,6 +13,7 @@
  * With `standalone: true` the `#include <bpf/skel_internal.h>` is replaced by our own
  * runtime (lskel-runtime.ts), so the header needs only kernel UAPI and libc headers.
  */
+import { skeletonIdent } from '../plan/index.js';
 import { LoaderError } from '../errors.js';
 import { lskelRuntime } from './lskel-runtime.js';
 
@@ -107,19 +108,8 @@ export function sanitizeIdent(s: string): string {
   return s.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/**
- * bpftool's get_map_ident: the map name for a non-internal map; for an internal map the text
- * after the dot of the first of `.data`, `.rodata`, `.bss`, `.kconfig` found in the name,
- * sanitized. null when an internal map matches none (bpftool skips such maps).
- */
-export function mapIdent(name: string, internal: boolean): string | null {
-  if (!internal) return name;
-  for (const sfx of ['.data', '.rodata', '.bss', '.kconfig']) {
-    const p = name.indexOf(sfx);
-    if (p >= 0) return sanitizeIdent(name.slice(p + 1));
-  }
-  return null;
-}
+/** bpftool's get_map_ident (the rule lives with the plan, which names the maps). */
+export const mapIdent = skeletonIdent;
 
 /** Size bpftool mmaps for an internal map: roundup(roundup(value_size, 8) * max_entries, page). */
 export function mmapSize(valueSize: number, maxEntries: number, pageSize = 4096): number {

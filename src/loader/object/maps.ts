@@ -4,7 +4,7 @@
  * `.kconfig` when kconfig externs exist, then struct_ops maps.
  */
 import { LoaderError } from '../errors.js';
-import type { Btf, BtfType } from '../btf/index.js';
+import type { Btf } from '../btf/index.js';
 import { SHF, SHT, type ElfFile, type ElfSection } from '../elf/index.js';
 import { MAP_TYPE } from '../uapi/enums.js';
 import { parseBtfMapDef, skipModsAndTypedefs, type BtfMapDef } from './btfmaps.js';
@@ -61,14 +61,6 @@ function fromDef(name: string, section: string, offset: number, def: BtfMapDef):
     inner: def.inner ? fromDef(`${name}.inner`, section, offset, def.inner) : null,
   });
   return m;
-}
-
-function datasec(btf: Btf | null, name: string): Extract<BtfType, { kind: 'DATASEC' }> | null {
-  if (!btf) return null;
-  const id = btf.findByName(name, 'DATASEC');
-  if (id === undefined) return null;
-  const t = btf.type(id);
-  return t.kind === 'DATASEC' ? t : null;
 }
 
 export interface MapContext {
@@ -153,7 +145,7 @@ function dataMap(ctx: MapContext, s: ElfSection, kind: DataKind, globals: Global
 
 function kconfigMap(ctx: MapContext): MapSpec {
   const m = blankMap(internalMapName(ctx.objName, '.kconfig'), 'kconfig', '.kconfig');
-  const ds = datasec(ctx.btf, '.kconfig');
+  const ds = datasecLayout(ctx.elf, ctx.btf, '.kconfig');
   const size = kconfigSize(ctx.externs);
   Object.assign(m, {
     type: 'ARRAY', typeId: MAP_TYPE.ARRAY, keySize: 4, valueSize: size, maxEntries: 1,

@@ -1,5 +1,5 @@
 /** Plans: the kernel operations libbpf's gen_loader records for an object, as data. */
-export { planObject, mapIdent, DEFAULT_KERNEL_VERSION } from './plan-object.js';
+export { planObject, mapIdent, skeletonIdent, DEFAULT_KERNEL_VERSION } from './plan-object.js';
 export { editBtf, hiddenSubprograms, type BtfEditInput } from './btf-edits.js';
 export { kconfigImage, type KconfigInputs } from './kconfig.js';
 export { planProgram, type ProgramContext } from './program.js';

@@ -22,14 +22,24 @@ const NO_BTF_KV = new Set([
   'CPUMAP', 'XSKMAP', 'SOCKMAP', 'SOCKHASH', 'QUEUE', 'STACK', 'ARENA',
 ]);
 
-/** bpftool's skeleton identifier for a map. */
-export function mapIdent(m: { name: string; origin: string }): string {
-  if (m.origin === 'btf' || m.origin === 'legacy' || m.origin === 'struct_ops') return m.name;
+/**
+ * bpftool's get_map_ident: the map name for a non-internal map; for an internal map the text
+ * after the dot of the first of `.data`, `.rodata`, `.bss`, `.kconfig` found in the name,
+ * non-identifier characters → `_`. null when an internal map matches none (bpftool skips it).
+ */
+export function skeletonIdent(name: string, internal: boolean): string | null {
+  if (!internal) return name;
   for (const sfx of ['.data', '.rodata', '.bss', '.kconfig']) {
-    const at = m.name.indexOf(sfx);
-    if (at >= 0) return m.name.slice(at + 1).replace(/[^A-Za-z0-9_]/g, '_');
+    const at = name.indexOf(sfx);
+    if (at >= 0) return name.slice(at + 1).replace(/[^A-Za-z0-9_]/g, '_');
   }
-  return m.name.replace(/[^A-Za-z0-9_]/g, '_');
+  return null;
+}
+
+/** The identifier of a spec map in plans and skeletons (sanitized name when bpftool's rule finds none). */
+export function mapIdent(m: { name: string; origin: string }): string {
+  const internal = !(m.origin === 'btf' || m.origin === 'legacy' || m.origin === 'struct_ops');
+  return skeletonIdent(m.name, internal) ?? m.name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
 function resolveHost(o: PlanOptions): HostInputs {
