@@ -264,7 +264,7 @@ function main(): void {
     writeFileSync(p, bytes);
   }
   if (probe) console.error(`signature probe: ${probe.signature}; refused attach types: ${refused.map((r) => `${r.attachType}=${r.errno}`).join(', ') || 'none'}`);
-  console.error(`wrote ${out}: ${profile.mapTypes.length} map types, ${profile.progTypes.length} program types, bpf_map.excl ${profile.bpfMapExcl}`);
+  console.error(`wrote ${out}: ${profile.mapTypes.length} map types, ${profile.progTypes.length} program types, bpf_map.excl ${profile.bpfMap.excl !== null}`);
 }
 
 main();

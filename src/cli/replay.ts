@@ -1,22 +1,24 @@
 /**
- * `bpfsign replay DIR [--json] [--profile VMLINUX_BTF]`: runs the loader of a `bpfsign gen`
+ * `bpfsign replay DIR [--json] [--profile host|DIR|VMLINUX_BTF]`: runs the loader of a `bpfsign gen`
  * output directory (insns.bin, data.bin, loader.json) in the kernel model and prints the
  * report: every syscall with its attributes and result, the loader's return value, printk
  * output, and the maps and programs it created. DIR may also be a comma-separated
  * `INSNS.bin,DATA.bin` pair (unsigned, no ctx descs unless loader.json says otherwise).
- * The profile is the kernel BTF given (default /sys/kernel/btf/vmlinux when present).
+ * The profile is the running kernel (`host`, the default, when it has BTF), a profile
+ * directory (scripts/make-profile.ts) or a vmlinux BTF file; each program's report carries the
+ * xlated length the model predicts for it.
  * Exit 0 when the loader ran and returned >= 0, 1 otherwise.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBtf } from '../loader/btf/index.js';
-import { profileView, type ProfileView } from '../kernel/bpf/index.js';
+import { profileView, type KernelProfile } from '../kernel/profile/index.js';
 import { formatReport, replay, type ReplayCtxLayout, type ReplayScheme } from '../kernel/replay/index.js';
+import { readKernelProfile } from '../service/profile.js';
 import { CliError } from './errors.js';
 
 export interface ReplayCliOptions {
   json: boolean;
-  /** Path of a raw kernel BTF file (vmlinux) to use as the kernel profile. */
+  /** 'host', a profile directory, or a raw kernel BTF file (vmlinux). */
   profile?: string;
 }
 
@@ -26,11 +28,10 @@ interface LoaderJson {
   plan?: { byteOrder?: 'le' | 'be' };
 }
 
-function profileFrom(path: string | undefined): ProfileView {
-  const p = path ?? (existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux' : undefined);
-  if (p === undefined) return profileView({ name: 'no-btf', btf: null });
-  if (!existsSync(p)) throw new CliError(`--profile ${p}: no such file`);
-  return profileView({ name: p, btf: parseBtf(new Uint8Array(readFileSync(p))) });
+function profileFrom(spec: string | undefined): KernelProfile {
+  if (spec === undefined && !existsSync('/sys/kernel/btf/vmlinux')) return profileView({ name: 'no-btf', btf: null });
+  if (spec !== undefined && spec !== 'host' && !existsSync(spec)) throw new CliError(`--profile ${spec}: no such file or directory`);
+  return readKernelProfile(spec ?? 'host');
 }
 
 export function runReplay(dirOrFiles: string, opts: ReplayCliOptions, out: (s: string) => void): number {

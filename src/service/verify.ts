@@ -3,24 +3,22 @@
  * injected (replay of the loader against the manifest's plan) and, when the object is given, the
  * loader re-derived from it with the manifest's recorded options.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { parseBtf } from '../loader/btf/index.js';
 import { planFromJson } from '../loader/plan/index.js';
 import { replay, compareWithPlan } from '../kernel/replay/index.js';
-import { profileView, type ProfileView } from '../kernel/bpf/index.js';
+import type { KernelProfile } from '../kernel/profile/index.js';
 import { verify, type ReplayOutcome } from '../signing/verify.js';
 import type { Bundle } from '../signing/bundle.js';
 import type { TrustPolicy } from '../signing/policy.js';
 import type { Verdict } from '../signing/verdict.js';
 import { buildLoader } from './loader.js';
+import { readKernelProfile } from './profile.js';
 
-/** The kernel profile replays run against: a vmlinux BTF file (default: the running kernel's). */
-export function loadProfile(btfPath = '/sys/kernel/btf/vmlinux'): ProfileView {
-  if (!existsSync(btfPath)) throw new Error(`kernel profile: ${btfPath} does not exist; pass a vmlinux BTF file`);
-  return profileView({ name: btfPath, version: 0x061200, btf: parseBtf(new Uint8Array(readFileSync(btfPath))) });
+/** The kernel profile replays run against: 'host' (the running kernel, default), a profile directory or a vmlinux BTF file. */
+export function loadProfile(spec = 'host'): KernelProfile {
+  return readKernelProfile(spec);
 }
 
-export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: ProfileView): ReplayOutcome {
+export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile): ReplayOutcome {
   const plan = planFromJson(planJson);
   const report = replay(loader, profile, { scheme: scheme as 'unsigned', nrMaps: plan.nrMaps, nrProgs: plan.programs.length });
   const fault = report.fault ? `${report.fault.code}: ${report.fault.message}` : !report.ok ? `stage ${report.stage} failed with errno ${report.errno}` : null;
@@ -33,7 +31,7 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
   };
 }
 
-export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: ProfileView | null }): Verdict<ReplayOutcome> {
+export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null }): Verdict<ReplayOutcome> {
   const profile = opts.profile;
   return verify(bundle, policy, {
     at: opts.at,

@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Btf } from '../../src/loader/btf/index.js';
-import { ATTACH_TYPE as A, PROG_TYPE as P } from '../../src/loader/uapi/index.js';
-import type { RefusedAttachType } from '../../src/kernel/bpf/index.js';
+import { ATTACH_TYPE as A, ATTACH_TYPE_NAME, PROG_TYPE as P, PROG_TYPE_NAME } from '../../src/loader/uapi/index.js';
+import { errnoName } from '../../src/kernel/bpf/index.js';
+import type { RefusedAttach } from '../../src/kernel/profile/index.js';
 import { bpfPermitted } from '../support/bpf-permitted.js';
 import { gcc, work } from './harness.js';
 
@@ -53,10 +54,10 @@ int main(int argc, char **argv)
 `;
 
 const REFUSING = new Set([1, 95, 524]);
-let cached: RefusedAttachType[] | undefined;
+let cached: RefusedAttach[] | undefined;
 
 /** The (program type, attach type) pairs this kernel refuses before verification, with the errno. */
-export function refusedAttachTypes(btf: Btf | null): RefusedAttachType[] {
+export function refusedAttachTypes(btf: Btf | null): RefusedAttach[] {
   if (cached) return cached;
   cached = [];
   if (!btf || !bpfPermitted().ok) return cached;
@@ -74,7 +75,7 @@ export function refusedAttachTypes(btf: Btf | null): RefusedAttachType[] {
   const errnos = r.stdout.trim().split(/\s+/).map(Number);
   triples.forEach(([progType, attachType], i) => {
     const errno = errnos[i] ?? 0;
-    if (REFUSING.has(errno)) cached!.push({ progType, attachType, errno });
+    if (REFUSING.has(errno)) cached!.push({ progType: PROG_TYPE_NAME[progType]!, attachType: ATTACH_TYPE_NAME[attachType]!, errno: errnoName(errno) });
   });
   return cached;
 }

@@ -7,7 +7,7 @@ import type { Store } from '../../store/index.js';
 import type { TransparencyLog } from '../../service/log.js';
 import type { Signer } from '../../signing/index.js';
 import type { TrustPolicy } from '../../signing/policy.js';
-import type { ProfileView } from '../../kernel/bpf/index.js';
+import type { KernelProfile } from '../../kernel/profile/index.js';
 import type { Metrics } from './metrics.js';
 import { problem } from './errors.js';
 
@@ -24,7 +24,7 @@ export interface Services {
   log: TransparencyLog;
   signing: SigningService;
   /** Kernel profile for replays; null when none is available (the replay check then fails). */
-  profile: ProfileView | null;
+  profile: KernelProfile | null;
   /** SHA-256(token) hex → scopes; null disables auth (only for tests that say so). */
   tokens: Map<string, Set<Scope>> | null;
   /** Development mode: requests from loopback need no token. */

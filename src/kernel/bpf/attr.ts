@@ -11,7 +11,7 @@ import {
 import { isVmError } from '../errors.js';
 import type { Memory } from '../vm/index.js';
 import { E, fail } from './errno.js';
-import type { ProfileView } from './profile-view.js';
+import type { KernelProfile } from '../profile/index.js';
 
 export const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4, PROG_LOAD: 5,
@@ -31,7 +31,7 @@ export const BTF_LOAD_FULL_ATTR = {
 } as const satisfies StructLayout<string>;
 
 /** The layout the trace decodes a command's attr with, and offsetofend of the command's last field. */
-export function layoutOf(cmd: number, p: ProfileView): { layout: StructLayout<string>; last: number } | null {
+export function layoutOf(cmd: number, p: KernelProfile): { layout: StructLayout<string>; last: number } | null {
   switch (cmd) {
     case CMD.MAP_CREATE: return { layout: MAP_CREATE_EXCL_ATTR, last: p.exclusiveMaps ? 92 : 80 };
     case CMD.MAP_LOOKUP_ELEM: case CMD.MAP_UPDATE_ELEM: case CMD.MAP_DELETE_ELEM: return { layout: MAP_UPDATE_ELEM_ATTR, last: 32 };
@@ -82,7 +82,7 @@ export class UserMemory {
 }
 
 /** The attr as the command sees it: profile.attrSize bytes, zero-extended. */
-export function readAttr(um: UserMemory, cmd: number, addr: bigint, size: number, p: ProfileView): Uint8Array {
+export function readAttr(um: UserMemory, cmd: number, addr: bigint, size: number, p: KernelProfile): Uint8Array {
   const buf = new Uint8Array(p.attrSize);
   if (size > p.attrSize) {
     const tail = um.read(addr + BigInt(p.attrSize), size - p.attrSize, 'attr tail');
@@ -101,7 +101,7 @@ export function readAttr(um: UserMemory, cmd: number, addr: bigint, size: number
 export type Decoded = Record<string, number | string>;
 
 /** The attr's fields for the trace: numbers, names, pointers as 0x-hex strings; only fields inside `size`. */
-export function decodeAttr(cmd: number, attr: Uint8Array, size: number, p: ProfileView, order: 'le' | 'be'): Decoded {
+export function decodeAttr(cmd: number, attr: Uint8Array, size: number, p: KernelProfile, order: 'le' | 'be'): Decoded {
   const l = layoutOf(cmd, p);
   if (!l) return {};
   const padded = new Uint8Array(Math.max(attr.length, l.layout.size));

@@ -39,7 +39,7 @@ export function readCoreRelos(m: BpfModel, local: Btf, ptr: bigint, recSize: num
 /** The program's instructions with its CO-RE relocations applied against the profile's kernel BTF. */
 export function applyProgCoreRelos(m: BpfModel, insns: Uint8Array, local: Btf, ptr: bigint, recSize: number, n: number): Uint8Array {
   const relos = readCoreRelos(m, local, ptr, recSize, n, insns.length / 8);
-  const vmlinux = m.profile.btf;
+  const vmlinux = m.profile.vmlinux;
   if (!vmlinux) fail(E.EINVAL, 'CO-RE relocations need the kernel BTF (the profile has none)');
   let decoded;
   try {

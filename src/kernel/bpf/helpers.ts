@@ -7,6 +7,7 @@
 import { HELPER } from '../../loader/uapi/index.js';
 import { isVmError } from '../errors.js';
 import type { Helper, HelperEnv } from '../vm/index.js';
+import { ksymAddress } from '../profile/index.js';
 import { E } from './errno.js';
 import type { BpfModel } from './model.js';
 
@@ -74,8 +75,8 @@ export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<nu
       'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'][Number(kind)];
     if (!kindName || kindName === 'UNKN') return done(neg(E.EINVAL), 'kind');
     const p = model.profile;
-    const vm = p.btf?.findByName(name, kindName as never);
-    if (p.btf && vm !== undefined) return done(BigInt(vm));
+    const vm = p.vmlinux?.findByName(name, kindName as never);
+    if (p.vmlinux && vm !== undefined) return done(BigInt(vm));
     for (const mod of p.modules) {
       const id = mod.btf.findByName(name, kindName as never);
       if (id !== undefined && id >= mod.btf.startId) {
@@ -90,7 +91,7 @@ export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<nu
     let r: bigint;
     if (flags !== 0n || name === null) r = neg(E.EINVAL);
     else {
-      const addr = model.profile.kallsyms?.[name] ?? 0n;
+      const addr = ksymAddress(model.profile, name) ?? 0n;
       try {
         env.memory.store(res, 8, addr);
       } catch (e) {

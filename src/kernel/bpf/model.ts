@@ -13,7 +13,7 @@ import { E, SysError, errnoName, fail } from './errno.js';
 import { ARRAY_LIKE, MAP_F, MAP_IN_MAP, checkMapCreate, elemSize, lookupElem, mapHash, updateElem, type FdValue } from './maps.js';
 import { FdTable, type KernelBtf, type KernelMap, type KernelObject, type KernelProg } from './objects.js';
 import { loadProgram, type SignatureVerifier } from './prog-load.js';
-import type { ProfileView } from './profile-view.js';
+import type { KernelProfile } from '../profile/index.js';
 
 export interface TraceEntry {
   seq: number;
@@ -38,7 +38,7 @@ export interface TraceEntry {
 
 export interface BpfModelOptions {
   memory: Memory;
-  profile: ProfileView;
+  profile: KernelProfile;
   /** Signature check for PROG_LOAD (a model keyring); absent: every signature is refused with ENOKEY. */
   verifySignature?: SignatureVerifier;
 }
@@ -57,7 +57,7 @@ export function objName(bytes: Uint8Array): string {
 export class BpfModel {
   readonly memory: Memory;
   readonly um: UserMemory;
-  readonly profile: ProfileView;
+  readonly profile: KernelProfile;
   readonly order: 'le' | 'be';
   readonly fds = new FdTable();
   readonly trace: TraceEntry[] = [];
@@ -208,8 +208,8 @@ export class BpfModel {
     let btf: KernelBtf | null = null;
     if (btfKeyTypeId || btfValueTypeId || req.btfVmlinuxValueTypeId) {
       if (req.btfVmlinuxValueTypeId) {
-        if (!p.btf) fail(E.ENOTSUPP, 'no vmlinux BTF for a struct_ops map');
-        btf = this.kernelBtf('vmlinux', p.btf);
+        if (!p.vmlinux) fail(E.ENOTSUPP, 'no vmlinux BTF for a struct_ops map');
+        btf = this.kernelBtf('vmlinux', p.vmlinux);
       } else {
         btf = this.fds.btf(u32(48));
       }

@@ -70,6 +70,15 @@ export interface KfuncRef {
   module: string;
 }
 
+/** What the xlated-length model predicts for a program (src/kernel/xlated). */
+export interface XlatedPrediction {
+  /** Predicted bpf_prog_info.xlated_prog_len / 8: instructions after the verifier's rewrites. */
+  insnCnt: number;
+  /** The model covers every rewrite this program needs (else `unmodelled` says what it does not). */
+  exact: boolean;
+  unmodelled: string[];
+}
+
 export interface KernelProg {
   readonly kind: 'prog';
   readonly id: number;
@@ -97,6 +106,8 @@ export interface KernelProg {
   readonly kfuncs: KfuncRef[];
   readonly helpers: number[];
   readonly signed: boolean;
+  /** The xlated length predicted from the program and the maps' state (frozen, contents) at its PROG_LOAD (worked out on first read). */
+  readonly xlated: XlatedPrediction;
 }
 
 export type KernelObject = KernelMap | KernelProg | KernelBtf;

@@ -11,12 +11,14 @@
 import { ATTACH_TYPE as A, ATTACH_TYPE_NAME, PROG_TYPE as P, PROG_TYPE_NAME } from '../../loader/uapi/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import { walkPaths } from '../check/paths.js';
+import { ksymAddress, refusedAttach } from '../profile/index.js';
+import { globalFuncStarts, xlatedLength, type XlatedInput, type XlatedMap } from '../xlated/index.js';
 import { applyProgCoreRelos } from './core-relo.js';
 import { E, SysError, fail } from './errno.js';
-import { ARRAY_LIKE } from './maps.js';
+import { ARRAY_LIKE, elemSize } from './maps.js';
 import type { BpfModel } from './model.js';
 import { objName } from './model.js';
-import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad } from './objects.js';
+import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad, XlatedPrediction } from './objects.js';
 import { calcTag } from './tag.js';
 
 /** Checks a PKCS#7 signature over `content` against keyring `keyringId`: 0, or -errno as bpf_verify_pkcs7_signature. */
@@ -47,12 +49,34 @@ const ALLOWED_ATTACH: Partial<Record<number, readonly number[]>> = {
   [P.TRACING]: [A.TRACE_RAW_TP, A.TRACE_FENTRY, A.TRACE_FEXIT, A.MODIFY_RETURN, A.TRACE_ITER],
   [P.LSM]: [A.LSM_MAC, A.LSM_CGROUP],
 };
+/**
+ * Program types whose helpers depend on the expected attach type (bpf_setsockopt for
+ * CGROUP_SOCKOPT, bpf_bind for CGROUP_SOCK_ADDR, bpf_get_retval for the cgroup types), and
+ * the attach type a profile's helper probe loads them with (scripts/make-profile.ts; 0
+ * otherwise): their probed list is applied only to programs with that attach type.
+ */
+const PROBE_ATTACH: Partial<Record<number, number>> = {
+  [P.CGROUP_SOCK]: A.CGROUP_INET_SOCK_CREATE, [P.CGROUP_SOCK_ADDR]: A.CGROUP_INET4_CONNECT, [P.CGROUP_SOCKOPT]: A.CGROUP_GETSOCKOPT,
+  [P.CGROUP_SKB]: A.CGROUP_INET_INGRESS, [P.CGROUP_DEVICE]: 0, [P.CGROUP_SYSCTL]: 0, [P.SOCK_OPS]: 0,
+};
+
+/** The helpers the profile says this program may call, or null when it does not know. */
+function allowedHelpers(p: BpfModel['profile'], type: number, eat: number, flags: number): ReadonlySet<number> | null {
+  const list = p.helpers[PROG_TYPE_NAME[type] ?? ''];
+  if (!list) return null;
+  const probed = PROBE_ATTACH[type];
+  if (probed !== undefined && probed !== eat) return null;
+  // The probe loads non-sleepable programs (SYSCALL: sleepable); sleepable ones may call more.
+  if ((flags & BPF_F_SLEEPABLE) && type !== P.SYSCALL) return null;
+  return new Set(list);
+}
+
 const SLEEPABLE_TYPES = new Set<number>([P.TRACING, P.LSM, P.KPROBE, P.STRUCT_OPS, P.SYSCALL]);
 const NEEDS_ATTACH_BTF = new Set<number>([P.TRACING, P.LSM, P.STRUCT_OPS]);
 
 /** The attach target (bpf_check_attach_target): the BTF type's kind and name, and for trampolines its address in kallsyms. */
 function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj: KernelBtf | null): string {
-  const btf: Btf | null = obj ? obj.btf : m.profile.btf;
+  const btf: Btf | null = obj ? obj.btf : m.profile.vmlinux;
   if (!btf) fail(E.EINVAL, 'no kernel BTF to find the attach target in');
   if (btfId >= btf.totalCount || btfId === 0) fail(E.EINVAL, `attach_btf_id ${btfId} is invalid`);
   const kind = btf.kind(btfId), name = btf.name(btfId);
@@ -65,8 +89,7 @@ function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj
   else if (type === P.LSM) want('FUNC', 'bpf_lsm_');
   else want('FUNC');
   const trampoline = type !== P.STRUCT_OPS && eat !== A.TRACE_RAW_TP && eat !== A.TRACE_ITER;
-  const ks = m.profile.kallsyms;
-  if (trampoline && ks && (obj === null || obj.kernelName === 'vmlinux') && !ks[name]) fail(E.ENOENT, `The address of function ${name} cannot be found`);
+  if (trampoline && m.profile.kallsyms && (obj === null || obj.kernelName === 'vmlinux') && ksymAddress(m.profile, name) === undefined) fail(E.ENOENT, `The address of function ${name} cannot be found`);
   return name;
 }
 
@@ -85,8 +108,8 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   if (flags & ~PROG_FLAGS) fail(E.EINVAL, `prog_flags 0x${flags.toString(16)}`);
   if (type === 0 || type >= p.maxProgType) fail(E.EINVAL, `prog_type ${type}`);
   let eat = u32(68);
-  const refused = p.refusedAttach.find((r) => r.progType === type && r.attachType === eat);
-  if (refused) fail(refused.errno, `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`);
+  const refused = refusedAttach(p, type, eat);
+  if (refused !== null) fail(refused, `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`);
   const cnt = u32(4);
   if (cnt === 0) fail(E.EINVAL, 'insn_cnt is 0');
   if (cnt > MAX_INSNS) fail(E.E2BIG, `insn_cnt ${cnt} > ${MAX_INSNS}`);
@@ -191,7 +214,7 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
       const id = idv.getInt32(8 * i + 4, le), slot = idv.getInt16(8 * i + 2, le);
       if (id === 0 && slot === 0) continue;
       if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
-      let btf = p.btf, module = 'vmlinux';
+      let btf = p.vmlinux, module = 'vmlinux';
       if (slot) {
         if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
         const kb = m.fds.btf(fdAt(slot));
@@ -241,12 +264,12 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
       } else if (ps === 3) {
         const objFd = imm(i + 1);
         const kb = objFd ? m.fds.btf(objFd) : null;
-        const btf = kb ? kb.btf : p.btf;
+        const btf = kb ? kb.btf : p.vmlinux;
         if (!btf || imm(i) <= 0 || imm(i) >= btf.totalCount) fail(E.EINVAL, `insn ${i}: ldimm64 ksym btf_id ${imm(i)} not found`);
         const k = btf.kind(imm(i));
         if (k !== 'VAR' && k !== 'FUNC') fail(E.EINVAL, `insn ${i}: pseudo btf_id ${imm(i)} is ${k}`);
         const sym = btf.name(imm(i));
-        if (p.kallsyms && (!kb || kb.kernelName === 'vmlinux') && !p.kallsyms[sym]) {
+        if (p.kallsyms && (!kb || kb.kernelName === 'vmlinux') && ksymAddress(p, sym) === undefined) {
           fail(E.ENOENT, `insn ${i}: ldimm64 failed to find the address for kernel symbol '${sym}'`);
         }
       } else if (ps !== 0 && ps !== 4) {
@@ -269,8 +292,9 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   }
 
   // do_check: the paths the verifier walks.
-  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(m, progBtf.btf, u64(80), u32(76), fiCnt) : new Set<number>();
-  const walk = walkPaths(insns, { byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, globalFuncs });
+  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, u64(80), u32(76), fiCnt)) : [];
+  const mayCall = allowedHelpers(p, type, eat, flags);
+  const walk = walkPaths(insns, { byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs) });
   if (walk.refusal) fail(walk.refusal.errno, `insn ${walk.refusal.pc}: ${walk.refusal.message}`);
   if (!walk.complete) {
     // The walk gave up: fall back to what holds for every call, reachable or not.
@@ -280,30 +304,72 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
       if (code !== 0x85 || src(insns, i) !== 0) continue;
       const id = imm(i);
       if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
+      if (mayCall && !mayCall.has(id)) fail(E.EINVAL, `insn ${i}: program of this type cannot use helper #${id}`);
       if (p.gplOnlyHelpers.has(id) && !gpl) fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
     }
   }
   if (type === P.CGROUP_SOCK) type = P.CGROUP_SOCK;
+
+  // The verifier's rewrites: the xlated length, from the maps as they are now (frozen, read-only
+  // contents); worked out when first asked for.
+  const xlated = predictXlated(insns, m.order, type, eat, flags, loads, globalFuncs);
 
   return {
     kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns: loaded,
     relocatedInsns: insns === loaded ? null : insns, tag, digest,
     attachBtfId, attachBtfObj: attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt, lineInfoCnt: liCnt,
     coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed,
+    get xlated() { return xlated(); },
   };
 }
 
-/** Slot indexes of the functions whose func_info type has global linkage (verified on their own). */
-function globalFuncStarts(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: number): Set<number> {
-  const dv = records(m, ptr, recSize, n, 'func_info');
-  const out = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const off = dv.getUint32(i * recSize, m.le), id = dv.getUint32(i * recSize + 4, m.le);
-    if (off === 0) continue;
-    const t = btf.type(id);
-    if (t.kind === 'FUNC' && t.linkage === 1) out.add(off);
+/** A map as the xlated model sees it at this PROG_LOAD: frozen flag and, for frozen arrays, the values now. */
+function xlatedMap(map: KernelMap): XlatedMap {
+  let contents: Uint8Array | null = null;
+  if (map.frozen && map.values && map.valueSize * map.maxEntries <= 1 << 20) {
+    const stride = elemSize(map.valueSize);
+    contents = new Uint8Array(map.valueSize * map.maxEntries);
+    for (let i = 0; i < map.maxEntries; i++) contents.set(map.values.bytes.subarray(i * stride, i * stride + map.valueSize), i * map.valueSize);
   }
-  return out;
+  return {
+    type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, flags: map.flags, frozen: map.frozen,
+    contents, inner: map.innerMeta ? { ...map.innerMeta } : null,
+  };
+}
+
+/**
+ * xlatedLength for the program as bpf_check sees it, with the maps' state taken now; the
+ * prediction itself is made on the first call. A model failure is an inexact prediction,
+ * never a refusal.
+ */
+function predictXlated(insns: Uint8Array, order: 'le' | 'be', type: number, eat: number, flags: number, loads: readonly ResolvedLoad[], globalFuncs: number[]): () => XlatedPrediction {
+  const maps = new Map<KernelMap, XlatedMap>();
+  const get = (k: KernelMap): XlatedMap => {
+    let x = maps.get(k);
+    if (!x) { x = xlatedMap(k); maps.set(k, x); }
+    return x;
+  };
+  const input: XlatedInput = {
+    insns, order, progType: type, expectedAttachType: eat, progFlags: flags, globalFuncs,
+    maps: loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, map: get(l.map), offset: l.offset })),
+  };
+  let done: XlatedPrediction | undefined;
+  return () => {
+    if (done) return done;
+    try {
+      const r = xlatedLength(input);
+      done = { insnCnt: r.count, exact: r.exact, unmodelled: r.unmodelled };
+    } catch (e) {
+      done = { insnCnt: insns.length / 8, exact: false, unmodelled: [`the xlated model failed: ${(e as Error).message}`] };
+    }
+    return done;
+  };
+}
+
+/** func_info records (insn_off, type_id), already checked by checkFuncInfo. */
+function funcInfoRecords(m: BpfModel, ptr: bigint, recSize: number, n: number): { insn: number; typeId: number }[] {
+  const dv = records(m, ptr, recSize, n, 'func_info');
+  return Array.from({ length: n }, (_, i) => ({ insn: dv.getUint32(i * recSize, m.le), typeId: dv.getUint32(i * recSize + 4, m.le) }));
 }
 
 function records(m: BpfModel, ptr: bigint, recSize: number, n: number, what: string): DataView {

@@ -15,20 +15,28 @@
  *     (EACCES; EINVAL when it starts inside and runs past the top)
  *   - a call of an unknown helper id, including a poisoned CO-RE relocation's
  *     `call 0xbad2310`: "invalid func unknown#195896080" (EINVAL)
+ *   - a helper the profile's kernel does not give this program type: "program of this
+ *     type cannot use helper bpf_xdp_adjust_head#44" (EINVAL)
  *   - a GPL-only helper from a non-GPL program (EINVAL)
  *   - a reachable kfunc call left with btf_id 0 (an unresolved weak kfunc): refused
  *     after the walk, as fixup_kfunc_call does (EINVAL)
  * Everything the walk does not track reads as unknown and is never refused; the
  * walk gives up (no refusal) past its instruction budget.
  */
-import { type Insn } from '../../loader/isa/index.js';
+import { helperName, type Insn } from '../../loader/isa/index.js';
 import { isKernelError } from '../errors.js';
 import { alu32, alu64, condition, endian, loadProgram, type Program } from '../vm/index.js';
+
+/** func_id_name: "bpf_" and the helper's name. */
+function helperHumanName(id: number): string {
+  const n = helperName(id);
+  return n ? `bpf_${n}` : 'unknown';
+}
 
 export const EACCES = 13;
 export const EINVAL = 22;
 
-export type PathRefusalCode = 'INVALID_MEM_ACCESS' | 'STACK_OUT_OF_BOUNDS' | 'REG_NOT_INIT' | 'UNKNOWN_FUNC' | 'GPL_ONLY_HELPER' | 'KFUNC_NOT_ELIMINATED';
+export type PathRefusalCode = 'INVALID_MEM_ACCESS' | 'STACK_OUT_OF_BOUNDS' | 'REG_NOT_INIT' | 'UNKNOWN_FUNC' | 'HELPER_NOT_ALLOWED' | 'GPL_ONLY_HELPER' | 'KFUNC_NOT_ELIMINATED';
 
 export interface PathRefusal {
   /** Slot index of the instruction (the verifier log's numbering). */
@@ -47,6 +55,8 @@ export interface PathWalkOptions {
   gplOnlyHelpers: ReadonlySet<number>;
   /** Highest helper id the kernel defines. */
   maxHelper: number;
+  /** Helper ids the program type may call (get_func_proto answers); absent: every defined helper. */
+  allowedHelpers?: ReadonlySet<number> | null;
   /** Slot indexes where global functions start (func_info linkage global): verified on their own, calls do not descend. */
   globalFuncs?: ReadonlySet<number>;
   /** Instructions to process before giving up (default 200,000). */
@@ -333,6 +343,7 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
         if (v.target === 'helper') {
           const id = v.imm;
           if (id <= 0 || id > opts.maxHelper) refuse('UNKNOWN_FUNC', EINVAL, `invalid func unknown#${id}`);
+          if (opts.allowedHelpers && !opts.allowedHelpers.has(id)) refuse('HELPER_NOT_ALLOWED', EINVAL, `program of this type cannot use helper ${helperHumanName(id)}#${id}`);
           if (opts.gplOnlyHelpers.has(id) && !opts.gpl) refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
           const w = WRITES_BUFFER.get(id);
           for (let k = 1; k <= 5; k++) {

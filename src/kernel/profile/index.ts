@@ -1,7 +1,9 @@
 /** Kernel profiles: a target kernel as plain data. */
 export {
-  profileFromParts, profileFromFiles, profileToFiles, helperAllowed, hasBpfMapExcl, PROFILE_FORMAT,
-  type KernelProfile, type ProfileParts, type ProfileJson, type RefusedAttach,
+  profileFromParts, profileFromFiles, profileToFiles, profileView, helperAllowed, hasBpfMapExcl, refusedAttach, ksymAddress, errnoOf,
+  PROFILE_FORMAT, GPL_ONLY_HELPERS,
+  type KernelProfile, type ProfileParts, type ProfileInput, type ProfileJson, type RefusedAttach, type SignatureSupport, type ModuleBtf,
+  type BpfMapLayout,
 } from './profile.js';
 export { parseKernelRelease, kernelVersionCode, type KernelVersion } from './version.js';
 export { parseKallsyms, formatKallsyms, type KallsymsEntry } from './kallsyms.js';

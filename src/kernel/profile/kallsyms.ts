@@ -17,7 +17,7 @@ export function parseKallsyms(text: string): Map<string, KallsymsEntry> {
 }
 
 /** Serialises entries back to kallsyms text (sorted by name, for stable files). */
-export function formatKallsyms(syms: Map<string, KallsymsEntry>): string {
+export function formatKallsyms(syms: ReadonlyMap<string, KallsymsEntry>): string {
   return [...syms.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, e]) => `${e.address.toString(16).padStart(16, '0')} ${e.type} ${name}${e.module ? ` [${e.module}]` : ''}`)
     .join('\n') + (syms.size ? '\n' : '');

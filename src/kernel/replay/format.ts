@@ -30,8 +30,9 @@ export function formatReport(r: ReplayReport): string {
   lines.push('', `programs (${r.progs.length}):`);
   for (const p of r.progs) {
     lines.push(`  [${p.ctxIndex ?? '-'}] id ${p.id} '${p.name}' ${p.typeName} attach ${p.expectedAttachTypeName}${p.attachTarget ? ` -> ${p.attachTarget}` : ''}`
-      + ` license '${p.license}' ${p.insnCnt} insns tag ${p.tag}`);
+      + ` license '${p.license}' ${p.insnCnt} insns, xlated ${p.xlated.exact ? '' : '~'}${p.xlated.insnCnt} tag ${p.tag}`);
     lines.push(`      sha256 ${p.sha256}`);
+    if (!p.xlated.exact) lines.push(`      xlated not exact: ${p.xlated.unmodelled.join('; ')}`);
     for (const k of p.kfuncs) lines.push(`      kfunc @${k.insn} ${k.module}:${k.name} (btf id ${k.btfId})`);
   }
   if (r.leakedFds.length) lines.push('', `leaked fds: ${r.leakedFds.join(' ')}`);

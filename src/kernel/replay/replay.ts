@@ -15,7 +15,7 @@ import { Memory, loadProgram as compileVm, run, type Region } from '../vm/index.
 import { BpfModel } from '../bpf/model.js';
 import { loaderHelpers } from '../bpf/helpers.js';
 import { CMD } from '../bpf/attr.js';
-import type { ProfileView } from '../bpf/profile-view.js';
+import type { KernelProfile } from '../profile/index.js';
 import type { SignatureVerifier } from '../bpf/prog-load.js';
 import type { KernelProg } from '../bpf/objects.js';
 import { collectEffects, type ReplayReport, type ReplayStage } from './report.js';
@@ -63,7 +63,7 @@ function standardCtx(nrMaps: number, nrProgs: number): ReplayCtxLayout {
   };
 }
 
-export function replay(loader: LoaderBytes, profile: ProfileView, options: ReplayOptions = {}): ReplayReport {
+export function replay(loader: LoaderBytes, profile: KernelProfile, options: ReplayOptions = {}): ReplayReport {
   const scheme = options.scheme ?? 'unsigned';
   const order = options.byteOrder ?? 'le';
   const mem = new Memory(order);

@@ -67,6 +67,11 @@ export interface ReportProg {
   lineInfoCnt: number;
   coreReloCnt: number;
   signed: boolean;
+  /**
+   * The xlated length the model predicts (bpf_prog_info.xlated_prog_len / 8), from the program
+   * and the maps' state at its PROG_LOAD; `exact` false: some rewrite is not modelled (`unmodelled`).
+   */
+  xlated: { insnCnt: number; exact: boolean; unmodelled: string[] };
 }
 
 export interface ReplayReport {
@@ -120,7 +125,7 @@ export function reportProg(p: KernelProg, ctxIndex: number | null, fd: number | 
     gpl: p.gpl, flags: p.flags, insnCnt: p.insns.length / 8, insns: hex(p.insns), sha256: sha256(p.insns), tag: hex(p.tag),
     digest: hex(p.digest), maps: p.loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, mapId: l.map.id, mapName: l.map.name, offset: l.offset })),
     kfuncs: p.kfuncs.map((k) => ({ ...k })), helpers: [...p.helpers], funcInfoCnt: p.funcInfoCnt, lineInfoCnt: p.lineInfoCnt,
-    coreReloCnt: p.coreReloCnt, signed: p.signed,
+    coreReloCnt: p.coreReloCnt, signed: p.signed, xlated: { insnCnt: p.xlated.insnCnt, exact: p.xlated.exact, unmodelled: [...p.xlated.unmodelled] },
   };
 }
 

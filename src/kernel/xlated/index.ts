@@ -32,7 +32,8 @@ export function xlatedMapFromReport(m: ReportMap): XlatedMap {
  * expected attach type, flags, and every map ld_imm64 (`prog.maps`) resolved against `maps`
  * (the report's `maps`, found by id). Map state is taken as the report has it at the end of the
  * run, which is the state at PROG_LOAD for the loaders bpfsign generates (maps are created,
- * filled and frozen before programs load).
+ * filled and frozen before programs load). The bpf() model's own prediction (the report's
+ * `prog.xlated`) takes the maps' state at the program's PROG_LOAD.
  */
 export function xlatedInputFromReport(prog: ReportProg, maps: readonly ReportMap[], extra: Partial<XlatedInput> = {}): XlatedInput {
   const byId = new Map(maps.map((m) => [m.id, m]));

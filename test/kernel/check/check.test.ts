@@ -82,7 +82,7 @@ describe('checkProgram', () => {
  * kfunc calls as BPF_PSEUDO_KFUNC_CALL and ksym loads as BPF_PSEUDO_BTF_ID (ids from the profile).
  */
 function finalInsns(p: ProgramSpec, local: ReturnType<typeof parseBtf> | null): Insn[] {
-  const base = local && p.coreRelos.length ? applyCoreRelocations(p.insns, p.coreRelos, local, { vmlinux: profile.vmlinux }).insns : p.insns.slice();
+  const base = local && p.coreRelos.length ? applyCoreRelocations(p.insns, p.coreRelos, local, { vmlinux: profile.vmlinux! }).insns : p.insns.slice();
   const bySlot = new Map<number, number>();
   let s = 0;
   base.forEach((i, k) => { bySlot.set(s, k); s += i.width; });
@@ -91,7 +91,7 @@ function finalInsns(p: ProgramSpec, local: ReturnType<typeof parseBtf> | null): 
     if (k === undefined) continue;
     const i = base[k];
     if (r.kind === 'extern_call' || r.kind === 'extern_ld64') {
-      const id = profile.vmlinux.findByName(r.extern) ?? 0;
+      const id = profile.vmlinux!.findByName(r.extern) ?? 0;
       base[k] = r.kind === 'extern_call' ? { ...i, src: 2, imm: id } : { ...i, src: 3, imm: id, imm64: undefined, next: { ...(i.next ?? { opcode: 0, dst: 0, src: 0, off: 0, imm: 0 }), imm: 0 } };
       continue;
     }

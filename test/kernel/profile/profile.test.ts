@@ -10,7 +10,9 @@ import { applyCoreRelocations } from '../../../src/kernel/core/index.js';
 import { KernelError } from '../../../src/kernel/errors.js';
 import {
   hasBpfMapExcl, kernelVersionCode, parseKallsyms, parseKernelRelease, profileFromFiles, profileFromParts, profileToFiles, helperAllowed,
+  profileView, refusedAttach, ksymAddress,
 } from '../../../src/kernel/profile/index.js';
+import { ATTACH_TYPE, PROG_TYPE } from '../../../src/loader/uapi/index.js';
 import { fixtureObjects, ROOT } from '../../support/objects.js';
 
 const MIN_DIR = join(ROOT, 'test/fixtures/profiles/linux-6.18-min');
@@ -82,8 +84,8 @@ describe('the linux-6.18-min fixture profile', () => {
     const p = profileFromFiles(files);
     assert.equal(p.version.major, 6);
     assert.equal(p.version.minor, 18);
-    assert.equal(p.bpfMapExcl, true);
-    assert.equal(typeof p.signatureVerification, 'boolean');
+    assert.notEqual(p.bpfMap.excl, null, 'struct bpf_map has excl');
+    assert.equal(p.signature, 'no-verification', 'a signed load answers EOPNOTSUPP');
     assert.ok(p.progTypes.includes('XDP') && p.mapTypes.includes('HASH'));
     assert.equal(helperAllowed(p, 'XDP', 1), true, 'XDP may call map_lookup_elem');
     assert.equal(helperAllowed(p, 'SOCKET_FILTER', 44), false, 'socket filters may not call xdp_adjust_head');
@@ -97,6 +99,46 @@ describe('the linux-6.18-min fixture profile', () => {
   });
   it('profileFromParts rejects unknown program types', () => {
     assert.throws(() => profileFromParts({ release: '6.18.0', vmlinuxBtf: files.get('vmlinux.btf') as Uint8Array, progTypes: ['NOPE'] }), KernelError);
+  });
+  it('profileFromParts rejects refused attach types with unknown names or errnos', () => {
+    const vmlinuxBtf = files.get('vmlinux.btf') as Uint8Array;
+    for (const r of [{ progType: 'TRACING', attachType: 'NOPE', errno: 'EPERM' }, { progType: 'TRACING', attachType: 'TRACE_FENTRY', errno: 'EWHAT' }]) {
+      assert.throws(() => profileFromParts({ release: '6.18.0', vmlinuxBtf, refusedAttachTypes: [r] }), (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID');
+    }
+  });
+  it('gives the model its refused attach types by number and errno', () => {
+    const p = profileFromFiles(files);
+    assert.equal(refusedAttach(p, PROG_TYPE.TRACING, ATTACH_TYPE.TRACE_FENTRY), 1);
+    assert.equal(refusedAttach(p, PROG_TYPE.TRACING, ATTACH_TYPE.TRACE_RAW_TP), null);
+  });
+  it('keeps a signature scheme no probe tells apart across files', () => {
+    const p = profileView({ ...profileFromFiles(files), signature: 'insns-and-maps' });
+    assert.equal(profileFromFiles(profileToFiles(p)).signature, 'insns-and-maps');
+  });
+});
+
+describe('profileView', () => {
+  it('fills in what a 6.18 kernel does when given only a name', () => {
+    const p = profileView({ name: 'bare' });
+    assert.deepEqual([p.version.code, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize], [0x061200, 'insns', 'sha256', true, true, 168]);
+    assert.equal(p.vmlinux, null);
+    assert.equal(p.kallsyms, null);
+  });
+  it('fills in what a kernel before 6.18 does: no signatures, SHA-1 tags, no map hashes', () => {
+    const p = profileView({ name: 'old', version: kernelVersionCode(6, 8, 0) });
+    assert.deepEqual([p.version.minor, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize], [8, 'none', 'sha1', false, false, 144]);
+  });
+  it('reads the last map and program types from the BTF\'s enums when it has them', (t) => {
+    if (!existsSync(HOST_BTF)) return t.skip(`${HOST_BTF} missing`);
+    const btf = parseBtf(new Uint8Array(readFileSync(HOST_BTF)));
+    const p = profileView({ name: 'host', btf });
+    assert.equal(p.maxMapType, (btf.type(btf.findByName('bpf_map_type', 'ENUM')!) as { enumerators: { name: string; value: number }[] }).enumerators.at(-1)!.value);
+    assert.ok(p.maxProgType > PROG_TYPE.NETFILTER);
+  });
+  it('counts a hidden (zero) kallsyms address as absent', () => {
+    const p = profileView({ name: 'k', kallsyms: parseKallsyms('0000000000000000 T hidden\nffffffff81000000 T shown\n') });
+    assert.equal(ksymAddress(p, 'hidden'), undefined);
+    assert.equal(ksymAddress(p, 'shown'), 0xffffffff81000000n);
   });
 });
 

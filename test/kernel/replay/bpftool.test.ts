@@ -1,7 +1,8 @@
 /**
  * replay of bpftool's own loaders: the opts_insn / opts_data bytes of `bpftool gen skeleton -L`
  * (libbpf 1.1) replayed in the model. Where bpf() is permitted the same bytes also run on this
- * kernel (test/kernel-runner): a refusal there must be the model's too (same step, same errno);
+ * kernel (test/kernel-runner): a refusal there must be the model's too (same step, same errno),
+ * and a program's xlated length the kernel's wherever the model says its prediction is exact;
  * otherwise the replay must have the effects of our plan for the object (after the explicit
  * libbpf 1.1 rewrites of test/loader/gen/libbpf11.ts).
  */
@@ -49,6 +50,14 @@ describe('replay of bpftool gen skeleton -L loaders', () => {
           assert.equal(r.stage, k.stage, 'the step that failed');
           assert.equal(r.errno, k.errno, 'errno');
           return;
+        }
+        // The verifier's rewrites: where the model says its prediction is exact, the kernel's xlated length.
+        for (const kp of k.progs.filter((x) => x.fd > 0)) {
+          const p = r.progs.find((x) => x.ctxIndex === kp.index);
+          if (!p) continue;
+          const kernelXlated = kp.xlated_prog_len! / 8;
+          if (p.xlated.exact) assert.equal(p.xlated.insnCnt, kernelXlated, `program ${kp.name}: the model's xlated length (loaded ${p.insnCnt})`);
+          else t.diagnostic(`${kp.name}: ${p.insnCnt} insns loaded, model ~${p.xlated.insnCnt} (not exact: ${p.xlated.unmodelled.join('; ')}), kernel's xlated length ${kernelXlated}`);
         }
       }
       const cmp = compareWithPlan(r, plan);

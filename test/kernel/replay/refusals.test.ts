@@ -1,24 +1,23 @@
 /**
  * The kernel's refusals of our fixtures' loaders, each as the model reproduces it against the
- * checked-in linux-6.18 profile (test/fixtures/profiles/linux-6.18-min): the step, the errno
- * and the reason. kernel.test.ts checks the same outcomes against this machine's kernel.
+ * checked-in linux-6.18 profile (test/fixtures/profiles/linux-6.18-min, read from its files:
+ * its BTF, the attach types and helpers its probe found): the step, the errno and the reason.
+ * kernel.test.ts checks the same outcomes against this machine's kernel.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseBtf } from '../../../src/loader/btf/index.js';
-import { ATTACH_TYPE, PROG_TYPE } from '../../../src/loader/uapi/index.js';
 import { generateLoader } from '../../../src/loader/gen/index.js';
 import { replay, type ReplayReport } from '../../../src/kernel/replay/index.js';
-import { E, profileView, type ProfileViewInput, type TraceEntry } from '../../../src/kernel/bpf/index.js';
-import { FIXTURES } from '../../support/objects.js';
+import { E, type TraceEntry } from '../../../src/kernel/bpf/index.js';
+import type { KallsymsEntry, ProfileInput } from '../../../src/kernel/profile/index.js';
 import { allObjects, planFor } from '../../loader/gen/support.js';
+import { fixtureProfile as profile } from './support.js';
 
-const btf = parseBtf(new Uint8Array(readFileSync(join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf'))));
-const profile = (over: Partial<ProfileViewInput> = {}) => profileView({ name: 'linux-6.18-min', version: 0x061200, btf, ...over });
+/** A kallsyms table of text symbols at the given addresses. */
+const ksyms = (rec: Record<string, bigint>): Map<string, KallsymsEntry> =>
+  new Map(Object.entries(rec).map(([name, address]) => [name, { address, type: 'T', module: null }]));
 
-function run(object: string, over: Partial<ProfileViewInput> = {}): ReplayReport {
+function run(object: string, over: Partial<ProfileInput> = {}): ReplayReport {
   const o = allObjects().find((x) => x.name === object);
   assert.ok(o, `fixture ${object}`);
   const g = generateLoader(planFor(o), { scheme: 'unsigned' });
@@ -54,10 +53,10 @@ describe('refusals the model shares with the kernel', () => {
 
   describe('ksyms.clang-el.o', () => {
     // Functions are always in kallsyms; per-CPU variables such as runqueues only with CONFIG_KALLSYMS_ALL.
-    const text = { bpf_task_from_pid: 0xffffffff81200000n };
-    const all = { ...text, runqueues: 0xffffffff83000000n };
+    const text = ksyms({ bpf_task_from_pid: 0xffffffff81200000n });
+    const all = ksyms({ bpf_task_from_pid: 0xffffffff81200000n, runqueues: 0xffffffff83000000n });
     it('refuses ksym_switch with ENOENT when kallsyms lacks bpf_task_from_pid, whose address `if (bpf_task_from_pid)` loads', () => {
-      const k = named(run('ksyms.clang-el.o', { kallsyms: { runqueues: 0xffffffff83000000n } }), 'ksym_switch');
+      const k = named(run('ksyms.clang-el.o', { kallsyms: ksyms({ runqueues: 0xffffffff83000000n }) }), 'ksym_switch');
       assert.equal(k?.result, -E.ENOENT);
     });
     it('loads ksym_switch although it calls bpfsign_missing_kfunc (a weak kfunc left at btf_id 0): `if (bpfsign_missing_kfunc)` makes the call dead', () => {
@@ -78,8 +77,9 @@ describe('refusals the model shares with the kernel', () => {
   });
 
   describe('prog_types.clang-el.o', () => {
-    it('refuses pt_fentry with EPERM, before verification, where the profile says this kernel refuses fentry', () => {
-      const r = run('prog_types.clang-el.o', { refusedAttach: [{ progType: PROG_TYPE.TRACING, attachType: ATTACH_TYPE.TRACE_FENTRY, errno: E.EPERM }] });
+    it('refuses pt_fentry with EPERM, before verification, as the checked-in profile says this kernel refuses fentry', () => {
+      assert.ok(profile().refusedAttachTypes.some((x) => x.progType === 'TRACING' && x.attachType === 'TRACE_FENTRY' && x.errno === 'EPERM'));
+      const r = run('prog_types.clang-el.o');
       const k = named(r, 'pt_fentry');
       assert.equal(k?.result, -E.EPERM);
       assert.match(k?.reason ?? '', /refuses program type TRACING with expected_attach_type TRACE_FENTRY before verification/);
@@ -87,7 +87,27 @@ describe('refusals the model shares with the kernel', () => {
       assert.ok(loads(r).filter((x) => (x.result as number) > 0).length >= 10, 'the programs before it loaded');
     });
     it('loads pt_fentry where the profile refuses nothing', () => {
-      assert.ok((named(run('prog_types.clang-el.o'), 'pt_fentry')?.result as number) > 0);
+      assert.ok((named(run('prog_types.clang-el.o', { refusedAttachTypes: [] }), 'pt_fentry')?.result as number) > 0);
     });
+  });
+
+  describe('the helpers the checked-in profile probed for each program type', () => {
+    it('refuses xdp_filter with EINVAL when its XDP list lacks bpf_map_lookup_elem, with the verifier\'s words', () => {
+      const helpers = { ...profile().helpers, XDP: (profile().helpers.XDP ?? []).filter((h) => h !== 1) };
+      const r = run('xdp_filter.clang-el.o', { helpers });
+      const k = named(r, 'xdp_filter');
+      assert.equal(k?.result, -E.EINVAL);
+      assert.match(k?.reason ?? '', /program of this type cannot use helper bpf_map_lookup_elem#1/);
+      assert.equal(r.errno, E.EINVAL);
+    });
+    for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
+      it(`${o.name}: the lists refuse none of its programs (the same outcome as without them)`, (t) => {
+        let g;
+        try { g = generateLoader(planFor(o), { scheme: 'unsigned' }); } catch (e) { return t.skip(`no loader: ${(e as Error).message}`); }
+        const outcome = (r: ReplayReport) => ({ stage: r.stage, errno: r.errno, loads: loads(r).map((x) => [x.attr?.prog_name, typeof x.result === 'number' && x.result > 0 ? 'fd' : x.result]) });
+        assert.ok(Object.keys(profile().helpers).length > 20, 'the profile has helper lists');
+        assert.deepEqual(outcome(replay(g, profile(), { ctx: g.ctxLayout })), outcome(replay(g, profile({ helpers: {} }), { ctx: g.ctxLayout })));
+      });
+    }
   });
 });

@@ -1,27 +1,55 @@
 /**
  * Test support for replay: a profile of this machine's kernel — its vmlinux BTF (no module BTF),
- * version 6.18, /proc/kallsyms, and the trampoline attach types it refuses (probed; none when
- * bpf() is not permitted here).
+ * its release, /proc/kallsyms (when its addresses are visible), and the trampoline attach types
+ * it refuses (probed; none when bpf() is not permitted here). The checked-in linux-6.18-min
+ * profile, read from its files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
 import { parseBtf } from '../../../src/loader/btf/index.js';
-import { profileView, type ProfileView, type ProfileViewInput } from '../../../src/kernel/bpf/index.js';
+import { profileFromFiles, profileFromParts, profileView, type KernelProfile, type ProfileInput } from '../../../src/kernel/profile/index.js';
 import { kallsymsTable } from '../../kernel-runner/host.js';
 import { refusedAttachTypes } from '../../kernel-runner/attach-probe.js';
+import { FIXTURES } from '../../support/objects.js';
 
-let cached: ProfileView | undefined;
+let cached: KernelProfile | undefined;
 
-/** This kernel as a profile. */
-export function hostProfile(over: Partial<ProfileViewInput> = {}): ProfileView {
+/** This kernel as a profile; `over` replaces fields of it. */
+export function hostProfile(over: Partial<ProfileInput> = {}): KernelProfile {
   if (!cached) {
     const path = '/sys/kernel/btf/vmlinux';
-    const btf = existsSync(path) ? parseBtf(new Uint8Array(readFileSync(path))) : null;
-    const ks = kallsymsTable();
-    cached = profileView({
-      name: 'host', version: 0x061200, btf,
-      kallsyms: ks.size ? Object.fromEntries(ks) : null,
-      refusedAttach: refusedAttachTypes(btf),
-    });
+    if (existsSync(path)) {
+      const bytes = new Uint8Array(readFileSync(path));
+      cached = profileFromParts({
+        name: 'host', release: release(), vmlinuxBtf: bytes,
+        // Hidden addresses (all zero without CAP_SYSLOG) say nothing: kallsyms then is not known.
+        kallsyms: kallsymsTable().size ? readFileSync('/proc/kallsyms', 'utf8') : undefined,
+        refusedAttachTypes: refusedAttachTypes(parseBtf(bytes)),
+      });
+    } else {
+      cached = profileView({ name: 'host', btf: null });
+    }
   }
   return Object.keys(over).length ? profileView({ ...cached, ...over, name: over.name ?? cached.name }) : cached;
+}
+
+/** The files of a profile directory: relative path → bytes (README.md left out). */
+export function readProfileDir(dir: string, prefix = ''): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const f of readdirSync(join(dir, prefix))) {
+    const rel = prefix ? `${prefix}/${f}` : f;
+    if (f === 'README.md') continue;
+    if (statSync(join(dir, rel)).isDirectory()) for (const [k, v] of readProfileDir(dir, rel)) out.set(k, v);
+    else out.set(rel, new Uint8Array(readFileSync(join(dir, rel))));
+  }
+  return out;
+}
+
+let fixture: KernelProfile | undefined;
+
+/** test/fixtures/profiles/linux-6.18-min as the model reads it; `over` replaces fields of it. */
+export function fixtureProfile(over: Partial<ProfileInput> = {}): KernelProfile {
+  fixture ??= profileFromFiles(readProfileDir(join(FIXTURES, 'profiles/linux-6.18-min')));
+  return Object.keys(over).length ? profileView({ ...fixture, ...over, name: over.name ?? fixture.name }) : fixture;
 }

@@ -120,6 +120,7 @@ describe('xlated length against this kernel', () => {
         const kernel = kp.xlated_prog_len! / 8;
         const row = `${o.name} ${p.name}: loaded ${p.insnCnt}, model ${res.count}, kernel ${kernel}${res.exact ? '' : ` (not exact: ${res.unmodelled.join('; ')})`}`;
         rows.push(row);
+        assert.deepEqual({ count: p.xlated.insnCnt, exact: p.xlated.exact }, { count: res.count, exact: res.exact }, `${p.name}: the replay report carries the same prediction`);
         t.diagnostic(row);
         if (res.exact) assert.equal(res.count, kernel, `${p.name}: ${JSON.stringify(res.steps)}`);
       }
