@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import multipart from '@fastify/multipart';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,6 +24,8 @@ export async function buildApp(services: Services, opts: { logger?: FastifyServe
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   registerErrorHandler(app);
+  // multipart/form-data for POST /v1/loaders (the object plus option fields); parts are read by the route.
+  await app.register(multipart, { limits: { fileSize: opts.maxObjectBytes ?? 16 << 20, files: 1, fields: 16, fieldSize: 1024 } });
   // Per-client rate limit (by token when one is sent, else by address); 429 answers are problem+json.
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 600, timeWindow: '1 minute',

@@ -12,8 +12,11 @@ import type { Metrics } from './metrics.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
-  /** The active signing key (re-read per request, so a rotation takes effect at once). */
-  active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
+  /**
+   * The active signing key, or the key `id` (re-read when the keyring changes, so a rotation
+   * takes effect at once). An unknown id rejects with code KEY_NOT_FOUND.
+   */
+  active(id?: string): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   /** Default policy: the service's CA as root, its log key, every check enforced. */
   defaultPolicy(): Promise<TrustPolicy>;
   trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;

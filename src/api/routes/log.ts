@@ -33,6 +33,18 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
     };
   });
 
+  app.get('/v1/log/proof/:index', {
+    schema: {
+      summary: 'The entry\'s inclusion proof as a C2SP tlog-proof file (c2sp.org/tlog-proof@v1), verifiable offline', tags: ['log'],
+      params: z.object({ index: Index }), produces: ['text/plain'], response: { 200: z.string(), ...problems },
+    },
+  }, async (req, reply) => {
+    const size = await app.services.store.logSize();
+    if (req.params.index >= size) throw new ApiError(404, 'LOG_ENTRY_NOT_FOUND', `no log entry ${req.params.index} (log size ${size})`, { index: req.params.index.toString(), size: size.toString() });
+    return reply.type('text/plain; charset=utf-8').header('content-disposition', `inline; filename="${req.params.index}.tlog-proof"`)
+      .send(await app.services.log.proofFile(req.params.index));
+  });
+
   app.get('/v1/log/tile/*', {
     schema: {
       summary: 'C2SP tlog-tiles: hash tile /v1/log/tile/{L}/{N}[.p/{W}] or entry bundle /v1/log/tile/entries/{N}[.p/{W}]', tags: ['log'],
