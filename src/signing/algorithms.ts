@@ -58,6 +58,12 @@ export const X509_SIGNATURE: Readonly<Record<string, { family: 'rsa' | 'ec'; dig
   [OID.ecdsaWithSHA512]: { family: 'ec', digest: 'sha512' },
 };
 
+/** The digest a signer algorithm signs with (always SHA-256: the CMS digestAlgorithm we write). */
+export function signerDigest(alg: SignerAlgorithm): 'sha256' {
+  void alg;
+  return 'sha256';
+}
+
 /** The SignerInfo.signatureAlgorithm we write for each signer algorithm (as OpenSSL/bpftool write it). */
 export function cmsSignatureAlgorithm(alg: SignerAlgorithm): { algorithm: string; nullParameters: boolean } {
   return alg === 'rsa-pkcs1v15-sha256'

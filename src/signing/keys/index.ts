@@ -1,5 +1,8 @@
 export type { Signer } from './signer.js';
 export { webCryptoSigner, algorithmOfCryptoKey } from './webcrypto.js';
+export type { WebCryptoSignerOptions } from './webcrypto.js';
+export { signPrimitive, nativeSignStatus } from './primitive.js';
+export type { SignPrimitive, SignPath, SignPathChoice, NativeSignStatus } from './primitive.js';
 export { signerFromPem } from './pem.js';
 export type { PemSignerInput } from './pem.js';
 export { pkcs11Signer } from './pkcs11.js';

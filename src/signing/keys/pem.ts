@@ -9,6 +9,7 @@ import { SigningError } from '../errors.js';
 import { parseCertificate, type CertificateInput } from '../x509/certificate.js';
 import { fromHex, toHex } from '../../shared/bytes.js';
 import type { Signer } from './signer.js';
+import type { SignPathChoice } from './primitive.js';
 import { importParams, webCryptoSigner } from './webcrypto.js';
 
 export interface PemSignerInput {
@@ -18,6 +19,8 @@ export interface PemSignerInput {
   passphrase?: string;
   /** the signing certificate (DER or PEM); its SKI becomes the CMS sid and its key must match */
   certificate: CertificateInput;
+  /** signing primitive: 'auto' (default) uses the native addon when it is built, else node:crypto */
+  signPath?: SignPathChoice;
 }
 
 function decodeKey(pem: string | Uint8Array, passphrase: string | undefined): KeyObject {
@@ -56,5 +59,5 @@ export async function signerFromPem(input: PemSignerInput): Promise<Signer> {
   }
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const cryptoKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, importParams(alg.algorithm), false, ['sign']);
-  return webCryptoSigner(cryptoKey, fromHex(cert.subjectKeyIdentifier));
+  return webCryptoSigner(cryptoKey, fromHex(cert.subjectKeyIdentifier), { signPath: input.signPath });
 }

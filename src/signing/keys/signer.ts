@@ -5,6 +5,7 @@
  * (decoded by the caller), PKCS#11 tokens.
  */
 import type { SignerAlgorithm } from '../algorithms.js';
+import type { SignPath } from './primitive.js';
 
 export interface Signer {
   readonly algorithm: SignerAlgorithm;
@@ -15,4 +16,6 @@ export interface Signer {
    * (PKCS#1 v1.5 bytes for RSA, DER Ecdsa-Sig-Value for ECDSA).
    */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /** for in-process keys: which primitive signs ('native' addon or 'node' crypto); absent for tokens */
+  readonly signPath?: SignPath;
 }

@@ -1,7 +1,8 @@
 /** A Signer over a WebCrypto private key (node:crypto's webcrypto). */
-import { KeyObject, sign as cryptoSign, webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import type { SignerAlgorithm } from '../algorithms.js';
 import { SigningError } from '../errors.js';
+import { signPrimitive, type SignPathChoice } from './primitive.js';
 import type { Signer } from './signer.js';
 
 type Key = webcrypto.CryptoKey;
@@ -32,22 +33,27 @@ export function importParams(alg: SignerAlgorithm): webcrypto.RsaHashedImportPar
   }
 }
 
-export function webCryptoSigner(privateKey: Key, subjectKeyIdentifier: Uint8Array): Signer {
+export interface WebCryptoSignerOptions {
+  /** which signing primitive to use: 'auto' (default) takes the native addon when it is built */
+  signPath?: SignPathChoice;
+}
+
+export function webCryptoSigner(privateKey: Key, subjectKeyIdentifier: Uint8Array, options: WebCryptoSignerOptions = {}): Signer {
   if (privateKey.type !== 'private' || !privateKey.usages.includes('sign')) {
     throw new SigningError('KEY_INVALID', 'keys: WebCrypto key is not a private signing key', { got: privateKey.type });
   }
   const algorithm = algorithmOfCryptoKey(privateKey);
   const ski = Uint8Array.from(subjectKeyIdentifier);
-  const keyObject = KeyObject.from(privateKey);
-  const signKey = algorithm === 'rsa-pkcs1v15-sha256' ? keyObject : { key: keyObject, dsaEncoding: 'der' as const };
+  // The same key as a KeyObject, signed synchronously (native addon or node:crypto's one-shot sign): the
+  // result equals WebCrypto's (PKCS#1 v1.5 is deterministic; ECDSA in DER directly), without WebCrypto's
+  // per-call promise and thread-pool job.
+  const primitive = signPrimitive(KeyObject.from(privateKey), algorithm, options.signPath ?? 'auto');
   return {
     algorithm,
     subjectKeyIdentifier: ski,
+    signPath: primitive.path,
     async sign(data: Uint8Array): Promise<Uint8Array> {
-      // node:crypto's one-shot sign over the same key: the result equals WebCrypto's (PKCS#1 v1.5 is
-      // deterministic; ECDSA in DER directly), without WebCrypto's per-call promise and job overhead.
-      const sig = cryptoSign('sha256', data, signKey);
-      return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
+      return primitive.sign(data);
     },
   };
 }
