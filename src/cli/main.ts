@@ -16,12 +16,14 @@ import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
 import { runLogVerify, runSign } from './client.js';
 import { runTokens } from './tokens.js';
-import { startServer } from '../api/server.js';
+import cluster from 'node:cluster';
+import { startCluster, startServer } from '../api/server.js';
+import { loadConfig } from '../api/config.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
 commands:
-  serve [--port N]                       run the HTTP service (configured by BPFSIGN_* environment variables)
+  serve [--port N] [--workers N]         run the HTTP service (configured by BPFSIGN_* environment variables)
   sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [-o DIR]
                                          signed bundles (NAME.bundle.json) and headers, from the service or offline
   log verify --server URL [--state FILE] [--log-key VKEY]
@@ -122,10 +124,12 @@ export async function main(argv: string[]): Promise<number> {
       return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN }, out);
     }
     case 'serve': {
-      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, workers: { type: 'string' } } });
       if (values.port) process.env.BPFSIGN_PORT = values.port;
-      // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
-      startServer().then((srv) => {
+      if (values.workers) process.env.BPFSIGN_WORKERS = values.workers;
+      // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS, BPFSIGN_WORKERS (see README).
+      const config = loadConfig(process.env);
+      (config.workers > 1 && cluster.isPrimary ? startCluster(config) : startServer(config)).then((srv) => {
         const stop = () => { void srv.close().then(() => process.exit(0)); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

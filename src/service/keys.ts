@@ -121,6 +121,7 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
   type Loaded = Promise<{ id: string; signer: Signer; certificates: string[] }>;
   let cached: { stamp: string; byId: Map<string, Loaded> } | null = null;
   const stamp = () => { const st = statSync(join(dir, 'keys.json')); return `${st.mtimeMs}:${st.size}:${st.ino}`; };
+  let policy: { stamp: string; value: TrustPolicy } | null = null;
   return {
     active: (id?: string) => {
       const now = stamp();
@@ -141,8 +142,13 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
         keys: ring.keys.map((k) => ({ id: k.id, active: k.active, certificate: readFileSync(join(dir, k.certificate), 'utf8') })),
       };
     },
-    defaultPolicy: async () => parsePolicy({
-      version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey],
-    }),
+    // The policy depends only on the keyring's CA: parse it once per keys.json version.
+    defaultPolicy: async () => {
+      const now = stamp();
+      if (policy?.stamp !== now) {
+        policy = { stamp: now, value: parsePolicy({ version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey] }) };
+      }
+      return policy.value;
+    },
   };
 }
