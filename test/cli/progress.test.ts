@@ -19,7 +19,7 @@ describe('Progress', () => {
     const s = sink(true);
     const p = new Progress(4, s, () => t);
     t = 1000; p.tick('first');
-    assert.match(s.out[0], /^\r\[#{7}\.{23}\] 1\/4  1\.0\/s  ~3s left  first\x1b\[K$/);
+    assert.match(s.out[0], /^\r\[#{8}\.{22}\] 1\/4  1\.0\/s  ~3s left  first\x1b\[K$/);
     t = 2000; p.tick('second', false);
     assert.match(s.out[1], /2\/4 {2}1\.0\/s {2}~2s left {2}1 failed {2}second/);
     p.tick('x'); p.tick('y');
