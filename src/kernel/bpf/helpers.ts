@@ -90,7 +90,7 @@ export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<nu
     let r: bigint;
     if (flags !== 0n || name === null) r = neg(E.EINVAL);
     else {
-      const addr = model.profile.kallsyms[name] ?? 0n;
+      const addr = model.profile.kallsyms?.[name] ?? 0n;
       try {
         env.memory.store(res, 8, addr);
       } catch (e) {

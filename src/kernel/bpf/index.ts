@@ -8,4 +8,4 @@ export { calcTag, maskMapFds, type ProgDigest } from './tag.js';
 export { CMD, CMD_NAME, readAttr, decodeAttr, UserMemory, type Decoded } from './attr.js';
 export { E, SysError, errnoName } from './errno.js';
 export { FdTable, type KernelBtf, type KernelMap, type KernelProg, type KernelObject, type ResolvedLoad, type KfuncRef, type InnerMapMeta } from './objects.js';
-export { profileView, GPL_ONLY_HELPERS, type ProfileView, type ProfileViewInput, type SignatureSupport, type ModuleBtf } from './profile-view.js';
+export { profileView, GPL_ONLY_HELPERS, type ProfileView, type ProfileViewInput, type SignatureSupport, type ModuleBtf, type RefusedAttachType } from './profile-view.js';

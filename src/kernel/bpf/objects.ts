@@ -79,8 +79,10 @@ export interface KernelProg {
   readonly license: string;
   readonly gpl: boolean;
   readonly flags: number;
-  /** Instructions as loaded (after the loader's patching; before the verifier's rewrites). */
+  /** Instructions as the loader passed them (after the loader's patching; before CO-RE and the verifier's rewrites). */
   readonly insns: Uint8Array;
+  /** The instructions after the kernel applied the CO-RE records (check_core_relo); null when there were none. The tag is theirs. */
+  readonly relocatedInsns: Uint8Array | null;
   readonly tag: Uint8Array;
   readonly digest: Uint8Array;
   readonly attachBtfId: number;

@@ -16,6 +16,12 @@ export type SignatureSupport =
   /** bpf-next 2026 load-time scheme: PKCS#7 over insns ‖ frozen fd_array maps when fd_array_cnt > 0 */
   | 'insns-and-maps';
 
+export interface RefusedAttachType {
+  progType: number;
+  attachType: number;
+  errno: number;
+}
+
 export interface ModuleBtf {
   name: string;
   btf: Btf;
@@ -28,8 +34,17 @@ export interface ProfileView {
   /** vmlinux BTF, or null when the kernel has none. */
   btf: Btf | null;
   modules: readonly ModuleBtf[];
-  /** Typeless ksym addresses bpf_kallsyms_lookup_name answers with. */
-  kallsyms: Readonly<Record<string, bigint>>;
+  /**
+   * The kernel's kallsyms: addresses bpf_kallsyms_lookup_name answers with, and what the
+   * verifier looks typed ksyms (BTF VARs) and fentry/fexit/LSM targets up in (ENOENT when
+   * absent). null: not known; lookups by the loader fail, the verifier's are taken to succeed.
+   */
+  kallsyms: Readonly<Record<string, bigint>> | null;
+  /**
+   * (program type, expected attach type) pairs this kernel refuses at BPF_PROG_LOAD before
+   * verification, with the errno (a profile's probe found e.g. TRACING/TRACE_FENTRY → EPERM).
+   */
+  refusedAttach: readonly RefusedAttachType[];
   signature: SignatureSupport;
   /** bpf_prog_calc_tag: SHA-256 since 6.18 (the tag is its first 8 bytes), SHA-1 before. */
   tagHash: 'sha1' | 'sha256';
@@ -103,7 +118,8 @@ export function profileView(input: ProfileViewInput): ProfileView {
     version,
     btf,
     modules: input.modules ?? [],
-    kallsyms: input.kallsyms ?? {},
+    kallsyms: input.kallsyms === undefined ? null : input.kallsyms,
+    refusedAttach: input.refusedAttach ?? [],
     signature: input.signature ?? (v618 ? 'insns' : 'none'),
     tagHash: input.tagHash ?? (v618 ? 'sha256' : 'sha1'),
     mapHash: input.mapHash ?? v618,

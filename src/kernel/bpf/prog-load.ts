@@ -1,11 +1,17 @@
 /**
- * PROG_LOAD in the bpf() model, in the kernel's order: flags, type, sizes, license,
- * name, expected attach type, attach target in the kernel's BTF, signature, digest,
- * fd_array, then every ld_imm64 and call (map references through fds or fd_array
- * indexes, exclusive maps, GPL-only helpers, kfuncs), func_info and line_info.
+ * PROG_LOAD in the bpf() model, in the kernel's order. bpf_prog_load: flags, type,
+ * attach types the profile's kernel refuses, sizes, license, name, expected attach
+ * type, signature. Then bpf_check: fd_array, kfunc calls (add_subprog_and_kfunc),
+ * func_info and line_info, CO-RE relocations applied against the profile's BTF
+ * (check_core_relo), the tag, every ld_imm64 (maps, exclusive maps, typed ksyms looked
+ * up in kallsyms), the attach target (check_attach_btf_id), and the path walk of
+ * src/kernel/check (do_check: reachable helper calls, poisoned CO-RE instructions,
+ * memory accesses through scalars, uninitialised registers).
  */
-import { ATTACH_TYPE as A, PROG_TYPE as P } from '../../loader/uapi/index.js';
+import { ATTACH_TYPE as A, ATTACH_TYPE_NAME, PROG_TYPE as P, PROG_TYPE_NAME } from '../../loader/uapi/index.js';
 import type { Btf } from '../../loader/btf/index.js';
+import { walkPaths } from '../check/paths.js';
+import { applyProgCoreRelos } from './core-relo.js';
 import { E, SysError, fail } from './errno.js';
 import { ARRAY_LIKE } from './maps.js';
 import type { BpfModel } from './model.js';
@@ -44,10 +50,11 @@ const ALLOWED_ATTACH: Partial<Record<number, readonly number[]>> = {
 const SLEEPABLE_TYPES = new Set<number>([P.TRACING, P.LSM, P.KPROBE, P.STRUCT_OPS, P.SYSCALL]);
 const NEEDS_ATTACH_BTF = new Set<number>([P.TRACING, P.LSM, P.STRUCT_OPS]);
 
+/** The attach target (bpf_check_attach_target): the BTF type's kind and name, and for trampolines its address in kallsyms. */
 function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj: KernelBtf | null): string {
   const btf: Btf | null = obj ? obj.btf : m.profile.btf;
   if (!btf) fail(E.EINVAL, 'no kernel BTF to find the attach target in');
-  if (btfId >= btf.totalCount || btfId === 0) fail(E.EINVAL, `attach_btf_id ${btfId} out of range`);
+  if (btfId >= btf.totalCount || btfId === 0) fail(E.EINVAL, `attach_btf_id ${btfId} is invalid`);
   const kind = btf.kind(btfId), name = btf.name(btfId);
   const want = (k: string, prefix = '') => {
     if (kind !== k || !name.startsWith(prefix)) fail(E.EINVAL, `attach_btf_id ${btfId} is ${kind} '${name}', want ${k} ${prefix}*`);
@@ -57,6 +64,9 @@ function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj
   else if (eat === A.TRACE_ITER) want('FUNC', 'bpf_iter_');
   else if (type === P.LSM) want('FUNC', 'bpf_lsm_');
   else want('FUNC');
+  const trampoline = type !== P.STRUCT_OPS && eat !== A.TRACE_RAW_TP && eat !== A.TRACE_ITER;
+  const ks = m.profile.kallsyms;
+  if (trampoline && ks && (obj === null || obj.kernelName === 'vmlinux') && !ks[name]) fail(E.ENOENT, `The address of function ${name} cannot be found`);
   return name;
 }
 
@@ -69,39 +79,35 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   const s32 = (o: number) => dv.getInt32(o, le);
   const p = m.profile;
 
+  // bpf_prog_load.
   let type = u32(0);
   const flags = u32(44);
   if (flags & ~PROG_FLAGS) fail(E.EINVAL, `prog_flags 0x${flags.toString(16)}`);
   if (type === 0 || type >= p.maxProgType) fail(E.EINVAL, `prog_type ${type}`);
+  let eat = u32(68);
+  const refused = p.refusedAttach.find((r) => r.progType === type && r.attachType === eat);
+  if (refused) fail(refused.errno, `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`);
   const cnt = u32(4);
   if (cnt === 0) fail(E.EINVAL, 'insn_cnt is 0');
   if (cnt > MAX_INSNS) fail(E.E2BIG, `insn_cnt ${cnt} > ${MAX_INSNS}`);
-  const insns = m.um.read(u64(8), cnt * 8, 'insns');
+  const loaded = m.um.read(u64(8), cnt * 8, 'insns');
   const license = m.um.string(u64(16), 128, 'license');
   const gpl = GPL.has(license);
   const name = objName(a.subarray(48, 64));
-  let eat = u32(68);
   if (type === P.CGROUP_SOCK && eat === 0) eat = A.CGROUP_INET_SOCK_CREATE;
   const allowed = ALLOWED_ATTACH[type];
   if (allowed && !allowed.includes(eat)) fail(E.EINVAL, `expected_attach_type ${eat} does not fit prog_type ${type}`);
   if ((flags & BPF_F_SLEEPABLE) && !SLEEPABLE_TYPES.has(type)) fail(E.EINVAL, 'this program type cannot be sleepable');
-
-  // Attach target.
   const attachBtfId = u32(108), attachObjFd = u32(112);
   let attachObj: KernelBtf | null = null;
-  let target: string | null = null;
   if (attachObjFd) {
     attachObj = m.fds.btf(attachObjFd);
     if (attachObj.kernelName === null) fail(E.EINVAL, 'attach_btf_obj_fd is not a kernel BTF');
   }
   if (attachBtfId && !NEEDS_ATTACH_BTF.has(type) && type !== P.EXT) fail(E.EINVAL, 'attach_btf_id on a program type that does not attach by BTF');
-  if (NEEDS_ATTACH_BTF.has(type)) {
-    if (!attachBtfId) fail(E.EINVAL, 'tracing, LSM and struct_ops programs need attach_btf_id');
-    target = attachTarget(m, type, eat, attachBtfId, attachObj);
-  }
   if (type === P.EXT) fail(E.EINVAL, 'extension programs need a target program (not modelled)');
 
-  // Signature.
+  // Signature (bpf_prog_load, before the verifier): over the instructions as given.
   const sigPtr = p.signature === 'none' ? 0n : u64(152), sigSize = p.signature === 'none' ? 0 : u32(160), keyring = p.signature === 'none' ? 0 : s32(164);
   const fdArrayCnt = u32(148);
   const fdArrayPtr = u64(120);
@@ -120,16 +126,16 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     });
     for (const o of fdArrayObjs) if (o.kind === 'map') fdArrayMaps.push(o);
   }
-  const { digest, tag } = calcTag(insns, m.order, p.tagHash);
+  const given = calcTag(loaded, m.order, p.tagHash);
   let signed = false;
   if (sigPtr !== 0n || sigSize) {
     if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, 'signature verification is not configured in this kernel');
     if (fromKernel) fail(E.EINVAL, 'signed loads from a program are not allowed');
     if (sigSize > KMALLOC_MAX_CACHE_SIZE) fail(E.EINVAL, `signature_size ${sigSize} too large`);
     const sig = m.um.read(sigPtr, sigSize, 'signature');
-    let content = insns;
+    let content = loaded;
     if (p.signature === 'insns-and-maps' && fdArrayCnt) {
-      const parts = [insns];
+      const parts = [loaded];
       for (const map of fdArrayMaps) {
         if (!map.exclProgHash) fail(E.EPERM, `map ${map.name} in a signed fd_array is not exclusive`);
         if (map.type !== 2) fail(E.EINVAL, `map ${map.name} in a signed fd_array is not an array`);
@@ -143,9 +149,9 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     signed = true;
   }
 
-  // Instructions.
+  // bpf_check: process_fd_array.
   const used: KernelMap[] = [];
-  const use = (map: KernelMap) => {
+  const use = (map: KernelMap, digest: Uint8Array) => {
     if (map.exclProgHash && Buffer.compare(Buffer.from(map.exclProgHash), Buffer.from(digest)) !== 0) {
       fail(E.EACCES, `program's hash doesn't match map ${map.name}'s excl_prog_hash`);
     }
@@ -154,18 +160,64 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
       used.push(map);
     }
   };
-  for (const map of fdArrayMaps) use(map);
+  for (const map of fdArrayMaps) use(map, given.digest);
   const fdAt = (index: number): number => {
     if (fdArrayPtr === 0n) fail(E.EINVAL, 'fd_array index used without fd_array');
     if (fdArrayCnt && index >= fdArrayCnt) fail(E.EINVAL, `fd_array index ${index} >= fd_array_cnt ${fdArrayCnt}`);
     const raw = m.um.read(fdArrayPtr + BigInt(4 * index), 4, `fd_array[${index}]`);
     return new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, le);
   };
-  const loads: ResolvedLoad[] = [];
+
+  // check_btf_info_early: the program's BTF, when func_info or line_info come with it.
+  const progBtfFd = u32(72);
+  const fiCnt = u32(88), liCnt = u32(104), crCnt = u32(116);
+  let progBtf: KernelBtf | null = null;
+  if (fiCnt || liCnt) {
+    if (!progBtfFd) fail(E.EINVAL, 'func_info or line_info without prog_btf_fd');
+    progBtf = m.fds.btf(progBtfFd);
+    if (progBtf.kernelName !== null) fail(E.EACCES, 'prog_btf_fd is a kernel BTF');
+  }
+
+  // add_subprog_and_kfunc: every kfunc call (an unresolved weak one, btf_id 0 and off 0, waits for dead-code removal).
+  const src = (b: Uint8Array, i: number) => (le ? b[8 * i + 1]! >> 4 : b[8 * i + 1]! & 0xf);
+  const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
   const kfuncs: KfuncRef[] = [];
+  {
+    const idv = view(loaded);
+    for (let i = 0; i < cnt; i++) {
+      const code = loaded[8 * i]!;
+      if (code === 0x18) { i++; continue; }
+      if (code !== 0x85 || src(loaded, i) !== 2) continue;
+      const id = idv.getInt32(8 * i + 4, le), slot = idv.getInt16(8 * i + 2, le);
+      if (id === 0 && slot === 0) continue;
+      if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
+      let btf = p.btf, module = 'vmlinux';
+      if (slot) {
+        if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
+        const kb = m.fds.btf(fdAt(slot));
+        if (kb.kernelName === null) fail(E.EINVAL, `insn ${i}: kfunc BTF is not a module's`);
+        btf = kb.btf;
+        module = kb.kernelName;
+      }
+      if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC') fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
+      kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
+    }
+  }
+
+  // check_btf_info: func_info, line_info, then CO-RE relocations (only with func_info or line_info).
+  if (fiCnt) checkFuncInfo(m, progBtf!.btf, u64(80), u32(76), fiCnt, cnt);
+  if (liCnt) {
+    if (!fiCnt) fail(E.EINVAL, 'line_info without func_info');
+    checkLineInfo(m, progBtf!.btf, u64(96), u32(92), liCnt, cnt);
+  }
+  let insns = loaded;
+  if (progBtf && crCnt) insns = applyProgCoreRelos(m, loaded, progBtf.btf, u64(128), u32(136), crCnt);
+
+  // resolve_pseudo_ldimm64: the tag of the instructions as relocated, maps, typed ksyms.
+  const { digest, tag } = insns === loaded ? given : calcTag(insns, m.order, p.tagHash);
+  const loads: ResolvedLoad[] = [];
   const helpers: number[] = [];
-  const idv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
-  const src = (i: number) => (le ? insns[8 * i + 1]! >> 4 : insns[8 * i + 1]! & 0xf);
+  const idv = view(insns);
   const off = (i: number) => idv.getInt16(8 * i + 2, le);
   const imm = (i: number) => idv.getInt32(8 * i + 4, le);
   for (let i = 0; i < cnt; i++) {
@@ -173,7 +225,7 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     if (code === 0x18) {
       if (i + 1 >= cnt) fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
       if (insns[8 * (i + 1)] !== 0 || insns[8 * (i + 1) + 1] !== 0 || off(i + 1) !== 0) fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
-      const ps = src(i);
+      const ps = src(insns, i);
       if (ps === 1 || ps === 2 || ps === 5 || ps === 6) {
         const fd = ps <= 2 ? imm(i) : fdAt(imm(i) >>> 0);
         const map = m.fds.map(fd);
@@ -184,70 +236,74 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
         } else if (valueOff !== 0) {
           fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 insn`);
         }
-        use(map);
+        use(map, digest);
         loads.push({ insn: i, pseudo: ps, map, offset: ps === 2 || ps === 6 ? valueOff : 0 });
       } else if (ps === 3) {
         const objFd = imm(i + 1);
-        const btf = objFd ? m.fds.btf(objFd).btf : p.btf;
+        const kb = objFd ? m.fds.btf(objFd) : null;
+        const btf = kb ? kb.btf : p.btf;
         if (!btf || imm(i) <= 0 || imm(i) >= btf.totalCount) fail(E.EINVAL, `insn ${i}: ldimm64 ksym btf_id ${imm(i)} not found`);
         const k = btf.kind(imm(i));
         if (k !== 'VAR' && k !== 'FUNC') fail(E.EINVAL, `insn ${i}: pseudo btf_id ${imm(i)} is ${k}`);
+        const sym = btf.name(imm(i));
+        if (p.kallsyms && (!kb || kb.kernelName === 'vmlinux') && !p.kallsyms[sym]) {
+          fail(E.ENOENT, `insn ${i}: ldimm64 failed to find the address for kernel symbol '${sym}'`);
+        }
       } else if (ps !== 0 && ps !== 4) {
         fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 src ${ps}`);
       }
       i++;
       continue;
     }
-    if (code === 0x85) {
-      const ps = src(i);
-      if (ps === 0) {
-        const id = imm(i);
-        if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
-        if (p.gplOnlyHelpers.has(id) && !gpl) fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
-        if (!helpers.includes(id)) helpers.push(id);
-      } else if (ps === 2) {
-        if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
-        const slot = off(i);
-        let btf = p.btf, module = 'vmlinux';
-        if (slot) {
-          if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
-          const kb = m.fds.btf(fdAt(slot));
-          if (kb.kernelName === null) fail(E.EINVAL, `insn ${i}: kfunc BTF is not a module's`);
-          btf = kb.btf;
-          module = kb.kernelName;
-        }
-        const id = imm(i);
-        if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC') fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
-        kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
-      } else if (ps !== 1) {
-        fail(E.EINVAL, `insn ${i}: invalid call src ${ps}`);
-      }
+    if (code === 0x85 && src(insns, i) === 0) {
+      const id = imm(i);
+      if (id > 0 && id <= MAX_HELPER && !helpers.includes(id)) helpers.push(id);
     }
   }
 
-  // BTF info.
-  const progBtfFd = u32(72);
-  const fiCnt = u32(88), liCnt = u32(104), crCnt = u32(116);
-  let progBtf: KernelBtf | null = null;
-  if (progBtfFd && (fiCnt || liCnt || crCnt)) {
-    progBtf = m.fds.btf(progBtfFd);
-    if (progBtf.kernelName !== null) fail(E.EACCES, 'prog_btf_fd is a kernel BTF');
-  } else if ((fiCnt || liCnt || crCnt) && !progBtfFd) {
-    fail(E.EINVAL, 'func_info, line_info or core_relos without prog_btf_fd');
+  // check_attach_btf_id.
+  let target: string | null = null;
+  if (NEEDS_ATTACH_BTF.has(type)) {
+    if (!attachBtfId) fail(E.EINVAL, 'Tracing programs must provide btf_id');
+    target = attachTarget(m, type, eat, attachBtfId, attachObj);
   }
-  if (fiCnt) checkFuncInfo(m, progBtf!.btf, u64(80), u32(76), fiCnt, cnt);
-  if (liCnt) {
-    if (!fiCnt) fail(E.EINVAL, 'line_info without func_info');
-    checkLineInfo(m, progBtf!.btf, u64(96), u32(92), liCnt, cnt);
+
+  // do_check: the paths the verifier walks.
+  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(m, progBtf.btf, u64(80), u32(76), fiCnt) : new Set<number>();
+  const walk = walkPaths(insns, { byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, globalFuncs });
+  if (walk.refusal) fail(walk.refusal.errno, `insn ${walk.refusal.pc}: ${walk.refusal.message}`);
+  if (!walk.complete) {
+    // The walk gave up: fall back to what holds for every call, reachable or not.
+    for (let i = 0; i < cnt; i++) {
+      const code = insns[8 * i]!;
+      if (code === 0x18) { i++; continue; }
+      if (code !== 0x85 || src(insns, i) !== 0) continue;
+      const id = imm(i);
+      if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
+      if (p.gplOnlyHelpers.has(id) && !gpl) fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
+    }
   }
-  if (crCnt && u32(136) !== 16) fail(E.EINVAL, `core_relo_rec_size ${u32(136)} (want 16)`);
   if (type === P.CGROUP_SOCK) type = P.CGROUP_SOCK;
 
   return {
-    kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns, tag, digest,
+    kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns: loaded,
+    relocatedInsns: insns === loaded ? null : insns, tag, digest,
     attachBtfId, attachBtfObj: attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt, lineInfoCnt: liCnt,
     coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed,
   };
+}
+
+/** Slot indexes of the functions whose func_info type has global linkage (verified on their own). */
+function globalFuncStarts(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: number): Set<number> {
+  const dv = records(m, ptr, recSize, n, 'func_info');
+  const out = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const off = dv.getUint32(i * recSize, m.le), id = dv.getUint32(i * recSize + 4, m.le);
+    if (off === 0) continue;
+    const t = btf.type(id);
+    if (t.kind === 'FUNC' && t.linkage === 1) out.add(off);
+  }
+  return out;
 }
 
 function records(m: BpfModel, ptr: bigint, recSize: number, n: number, what: string): DataView {

@@ -119,7 +119,7 @@ function currentValue(i: Insn): bigint {
 }
 
 /** Resolves one relocation: local spec, matching target spec, values (bpf_core_calc_relo_insn). */
-function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarget, cache: CoreCandidateCache, order: ByteOrder) {
+function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarget, cache: CoreCandidateCache, order: ByteOrder, prune: boolean) {
   if (!Number.isInteger(r.typeId) || r.typeId <= 0 || r.typeId >= local.totalCount) {
     throw coreError(`relo #${idx}: no local type [${r.typeId}]`, { typeId: r.typeId, pc: r.insn });
   }
@@ -148,7 +148,7 @@ function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarg
     }
     kept.push(cand);
   }
-  if (kept.length > 0) cache.set(r.typeId, kept);
+  if (prune && kept.length > 0) cache.set(r.typeId, kept);
   if (best) return { localSpec, res: best.res, targ: { spec: best.spec, cand: best.cand }, matched: kept.length };
   return { localSpec, res: calcRelo(local, localSpec, null, null, order), targ: null, matched: 0 };
 }
@@ -157,6 +157,12 @@ export interface ApplyCoreOptions {
   /** Byte order used for FIELD_LSHIFT_U64 (default: the target BTF's). */
   byteOrder?: ByteOrder;
   cache?: CoreCandidateCache;
+  /**
+   * Narrow a root type's candidate list to the ones that matched, for the relocations after
+   * (libbpf, default). The kernel's bpf_core_apply copies the cached list for every
+   * relocation instead: pass false to relocate as the kernel does.
+   */
+  pruneCandidates?: boolean;
 }
 
 /**
@@ -176,7 +182,7 @@ export function applyCoreRelocations(insns: readonly Insn[], relos: readonly Cor
   relos.forEach((r, idx) => {
     const at = slotToIndex.get(r.insn);
     if (at === undefined) throw coreError(`relo #${idx}: insn #${r.insn} is not an instruction start of the program`, { pc: r.insn });
-    const { localSpec, res, targ, matched } = resolveOne(local, r, idx, target, cache, order);
+    const { localSpec, res, targ, matched } = resolveOne(local, r, idx, target, cache, order, opts.pruneCandidates ?? true);
     const before = out[at][0];
     const patched = patchInsn(before, res, { pc: r.insn, relo: idx });
     out[at] = patched;

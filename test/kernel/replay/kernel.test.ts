@@ -1,8 +1,10 @@
 /**
  * The model against this kernel: the same unsigned loader runs through
  * test/kernel-runner/runner.c (real bpf()) and through replay; maps (name, type, sizes,
- * flags, contents, frozen) and programs (name, type, tag) must agree. Skips with the
- * reason when bpf() is not permitted here.
+ * flags, contents, frozen) and programs (name, type, tag) must agree, and where the kernel
+ * refuses, the model must refuse the same step with the same errno (and a verifier refusal
+ * for the reason the kernel's verifier log gives). Skips with the reason when bpf() is not
+ * permitted here, and for objects our generator makes no loader for.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +25,7 @@ function skipReason(): string | null {
 describe('replay against this kernel', () => {
   const why = skipReason();
   for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
-    it(`${o.name}: maps, program types and tags equal the kernel's`, (t) => {
+    it(`${o.name}: the outcome, maps, program types and tags equal the kernel's`, (t) => {
       if (why) return t.skip(why);
       let plan, g;
       try {
@@ -35,12 +37,19 @@ describe('replay against this kernel', () => {
       const k = runLoader(`replay-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length);
       const r = replay(g, hostProfile(), { ctx: g.ctxLayout });
       if (k.stage !== 'ok') {
-        // The kernel refused something: the model must refuse too; the errno must match unless
-        // the kernel's refusal comes from the verifier's program analysis, which is not modelled.
-        t.diagnostic(`kernel: ${k.stage} errno ${k.errno}; model: ${r.stage} errno ${r.errno}`);
-        if (r.stage === k.stage && r.errno === k.errno) return;
-        const last = r.trace.filter((x) => x.errno).map((x) => `${x.op} ${x.reason}`).join('; ') || 'none';
-        return t.skip(`kernel refused with errno ${k.errno} (${k.stage}); model: ${r.stage} errno ${r.errno}, refusals: ${last} — verifier analysis is not modelled`);
+        // The kernel refused a step: the model must refuse the same step with the same errno,
+        // and where the refusal is the verifier's, for the reason the verifier logs.
+        const refusal = r.trace.filter((x) => x.errno || (typeof x.result === 'number' && x.result < 0 && x.op !== 'close')).at(-1);
+        t.diagnostic(`kernel: ${k.stage} errno ${k.errno}; model: ${r.stage} errno ${r.errno}: ${refusal ? `${refusal.op} ${JSON.stringify(refusal.args ?? {})} = ${refusal.result} ${refusal.reason ?? ''}` : 'no refused call'}`);
+        assert.equal(r.stage, k.stage, 'the step that failed');
+        assert.equal(r.errno, k.errno, 'errno');
+        const verifier = refusal?.op === 'PROG_LOAD' ? /^[A-Z0-9]+: insn \d+: (.*)$/.exec(refusal.reason ?? '') : null;
+        if (verifier) {
+          const logged = runLoader(`replay-log-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length, { log: true });
+          assert.equal(logged.errno, k.errno, 'the same loader with a verifier log');
+          assert.ok((logged.ctx_log_tail ?? '').includes(verifier[1]!), `the kernel's verifier log says why: want '${verifier[1]}' in …${(logged.ctx_log_tail ?? '').slice(-300)}`);
+        }
+        return;
       }
       assert.equal(r.stage, 'ok', `model: ${r.stage} errno ${r.errno}: ${JSON.stringify(r.trace.filter((x) => x.errno))}`);
       assert.equal(r.retval, k.retval, 'loader return value');
