@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
+import { FifoGate } from '../service/fifo.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,7 +19,8 @@ import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildApp(services: Services, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+export async function buildApp(input: Omit<Services, 'cpu'> & { cpu?: FifoGate }, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate() };
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

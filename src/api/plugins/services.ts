@@ -9,6 +9,7 @@ import type { Signer } from '../../signing/index.js';
 import type { TrustPolicy } from '../../signing/policy.js';
 import type { ProfileView } from '../../kernel/bpf/index.js';
 import type { Metrics } from './metrics.js';
+import type { FifoGate } from '../../service/fifo.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -33,6 +34,8 @@ export interface Services {
   /** Development mode: requests from loopback need no token. */
   loopbackTrusted: boolean;
   metrics: Metrics;
+  /** First-in, first-out turns for CPU-bound request work (see FifoGate). */
+  cpu: FifoGate;
 }
 
 declare module 'fastify' {

@@ -106,7 +106,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       throw e;
     });
     const stop = app.services.metrics.signSeconds.startTimer({ scheme: q.scheme });
-    const built = buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host });
+    const built = await app.services.cpu.run(() => buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host }));
     const id = randomUUID();
     let bundle: Bundle;
     let manifest: string | null = null;
@@ -182,9 +182,9 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     }
     const object = req.body.object ? new Uint8Array(Buffer.from(req.body.object, 'base64')) : undefined;
     const stop = app.services.metrics.verifySeconds.startTimer();
-    const verdict = verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile });
+    const verdict = await app.services.cpu.run(() => jsonSafe<z.infer<typeof VerdictSchema>>(verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile })));
     stop({ verdict: verdict.verdict });
-    return jsonSafe(verdict);
+    return verdict;
   });
 
   app.get('/v1/keys', {
