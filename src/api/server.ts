@@ -29,7 +29,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const prepared = await prepare(config, logger);
   const { store, log, tokens, signing, profile } = prepared;
   if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
-  const app = await buildApp({ store, log, tokens, signing, profile, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind, pid: process.pid }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

@@ -125,3 +125,18 @@ describe('GET /v1/log/proof/{index}', () => {
     assert.equal((await app.inject({ url: '/v1/log/proof/01' })).statusCode, 400);
   });
 });
+
+describe('anonymous reads', () => {
+  it('are allowed by default and need the audit scope when configured off', async () => {
+    const open = await buildTestApp();
+    assert.equal((await open.app.inject({ url: '/v1/log/checkpoint' })).statusCode, 200);
+    const closed = await buildTestApp({ anonymousReads: false });
+    for (const url of ['/v1/log/checkpoint', '/v1/keys', '/v1/manifests/' + 'a'.repeat(64), '/v1/loaders/00000000-0000-4000-8000-000000000000']) {
+      const r = await closed.app.inject({ url });
+      assert.equal(r.statusCode, 401, `${url}: ${r.body}`);
+    }
+    assert.equal((await closed.app.inject({ url: '/v1/log/checkpoint', headers: bearer(TOKENS.verifyOnly) })).statusCode, 403);
+    assert.equal((await closed.app.inject({ url: '/v1/log/checkpoint', headers: bearer(TOKENS.all) })).statusCode, 200);
+    assert.equal((await closed.app.inject({ url: '/healthz' })).statusCode, 200, 'health stays public');
+  });
+});

@@ -31,6 +31,8 @@ export interface Services {
   profile: ProfileView | null;
   /** SHA-256(token) hex → scopes; null disables auth (only for tests that say so). */
   tokens: Map<string, Set<Scope>> | null;
+  /** Log, manifests, stored loaders and keys readable without a token (default true); else they need 'audit'. */
+  anonymousReads?: boolean;
   /** Development mode: requests from loopback need no token. */
   loopbackTrusted: boolean;
   metrics: Metrics;
@@ -60,7 +62,8 @@ export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
   app.decorate('services', opts.services);
   app.decorate('requireScope', (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
     const tokens = opts.services.tokens;
-    if (tokens === null || o.anonymous) return;
+    // Reads of the log, manifests, loaders and the trust bundle are anonymous unless configured off.
+    if (tokens === null || (o.anonymous && opts.services.anonymousReads !== false)) return;
     if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!m) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');

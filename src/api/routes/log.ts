@@ -18,6 +18,8 @@ const LogEntry = z.object({
 }).meta({ id: 'LogEntry' });
 
 export const logRoutes: FastifyPluginAsyncZod = async (app) => {
+  // Public for auditors unless BPFSIGN_ANONYMOUS_READS=false; then the 'audit' scope.
+  app.addHook('onRequest', app.requireScope('audit', { anonymous: true }));
   app.get('/v1/log/checkpoint', {
     schema: { summary: 'Latest signed checkpoint (C2SP signed note)', tags: ['log'], response: { 200: z.string(), ...problems } },
   }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send((await app.services.log.checkpoint()).note));

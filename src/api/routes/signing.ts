@@ -134,19 +134,20 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   const Id = z.object({ id: z.string().uuid() });
-  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } } },
+  const read = app.requireScope('audit', { anonymous: true });
+  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } }, onRequest: read },
     async (req) => (await load(req.params.id)).bundle);
-  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] } },
+  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] }, onRequest: read },
     async (req, reply) => reply.type('text/x-c; charset=utf-8').send((await load(req.params.id)).header));
   for (const [part, what] of [['insns', 'loader instructions'], ['data', 'loader metadata blob'], ['signature', 'kernel PKCS#7 signature (DER)']] as const) {
-    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] } }, async (req, reply) => {
+    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] }, onRequest: read }, async (req, reply) => {
       const { bundle } = await load(req.params.id);
       const b64 = part === 'signature' ? bundle.signature : bundle.loader[part];
       if (b64 === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned`);
       return reply.type('application/octet-stream').send(Buffer.from(b64, 'base64'));
     });
   }
-  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] } }, async (req, reply) => {
+  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] }, onRequest: read }, async (req, reply) => {
     const { manifest } = await load(req.params.id);
     if (manifest === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned and has no manifest`);
     return reply.type('application/json').send(manifest);
@@ -189,5 +190,6 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/keys', {
     schema: { summary: 'Trust bundle: the CA, every signing certificate (active marked), the log verifier key', tags: ['audit'], response: { 200: z.object({ caCertificate: z.string(), keys: z.array(z.object({ id: z.string(), active: z.boolean(), certificate: z.string() })), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'TrustBundle' }) } },
+    onRequest: read,
   }, async () => app.services.signing.trust());
 };
