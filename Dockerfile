@@ -6,6 +6,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY native ./native
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 ENV BPFSIGN_HOST=0.0.0.0 BPFSIGN_PORT=8080 BPFSIGN_DATA_DIR=/data
 VOLUME /data

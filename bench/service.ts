@@ -1,64 +1,136 @@
 /**
  * The service under load: the real server (SQLite, development mode) on loopback, 50 concurrent
- * connections for a few seconds each for POST /v1/loaders (sign) and POST /v1/verifications,
- * requests/s and p99 latency; beside `bpftool gen skeleton -L` + `openssl cms -sign` per object
- * (this machine's bpftool 7.1 has no -S), objects/s, measured in the same run.
- * Targets: ≥ 10× bpftool's objects/s; sign p99 < 50 ms, verify p99 < 20 ms.
+ * connections for a few seconds each against POST /v1/loaders (sign) and POST /v1/verifications
+ * (the bundle; its loader is replayed in the kernel model), requests/s and p99 latency — once with
+ * one process and once with one worker per core (`serve --workers N`). The load comes from wrk
+ * (Debian's package; C, so the client takes little of the CPU it shares with the server), or, when
+ * wrk is missing, from an in-process fetch loop (which the output says). The peer, measured in
+ * the same run: `bpftool gen skeleton -L` + `openssl cms -sign` per object, objects/s (this
+ * machine's bpftool 7.1 has no -S). Targets: ≥ 10× the peer's objects/s; sign p99 < 50 ms, verify
+ * p99 < 20 ms.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-async function load(n: number, seconds: number, fn: () => Promise<boolean>): Promise<{ rps: number; p99: number; errors: number }> {
+export interface LoadResult { rps: number; p50: number; p99: number; errors: number; tool: 'wrk' | 'fetch' }
+
+const CONNECTIONS = 50;
+const SECONDS = 5;
+
+/** wrk's Lua hooks: POST the body file, then print the summary as one JSON line. */
+const WRK_SCRIPT = `
+wrk.method = "POST"
+wrk.headers["Content-Type"] = os.getenv("BPFSIGN_BENCH_CT")
+local f = assert(io.open(os.getenv("BPFSIGN_BENCH_BODY"), "rb")); wrk.body = f:read("*a"); f:close()
+done = function(summary, latency, requests)
+  io.write(string.format('\\nBENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+`;
+
+function hasWrk(): boolean {
+  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+async function wrkLoad(url: string, body: string, contentType: string, dir: string): Promise<LoadResult> {
+  const script = join(dir, 'post.lua');
+  writeFileSync(script, WRK_SCRIPT);
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--timeout', '10s', '-s', script, url], {
+      env: { ...process.env, BPFSIGN_BENCH_BODY: body, BPFSIGN_BENCH_CT: contentType }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let s = '';
+    p.stdout.on('data', (d) => { s += d; });
+    p.on('error', reject);
+    p.on('exit', () => resolve(s));
+  });
+  const m = /BENCH (\{.*\})/.exec(out);
+  if (!m) throw new Error(`wrk printed no summary: ${out.slice(-300)}`);
+  const j = JSON.parse(m[1]) as { requests: number; duration_us: number; p50_us: number; p99_us: number; errors: number };
+  return { rps: j.requests / (j.duration_us / 1e6), p50: j.p50_us / 1000, p99: j.p99_us / 1000, errors: j.errors, tool: 'wrk' };
+}
+
+async function fetchLoad(url: string, body: Uint8Array, contentType: string): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: n }, async () => {
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      const ok = await fn().catch(() => false);
+      const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then(async (r) => { await r.arrayBuffer(); return r.ok; }, () => false);
       lat.push(performance.now() - t0);
       if (!ok) errors++;
     }
   }));
   lat.sort((a, b) => a - b);
-  return { rps: lat.length / seconds, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors };
+  return { rps: lat.length / SECONDS, p50: lat[lat.length >> 1] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, tool: 'fetch' };
 }
 
-export async function benchService(root: string): Promise<Record<string, unknown>> {
-  const obj = readFileSync(join(root, 'test/fixtures/obj/xdp_filter.clang-el.o'));
+async function startServer(root: string, workers: number): Promise<{ url: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-'));
   const port = 30000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port)], {
+  const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)], {
     env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000' }, stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
-  try {
-    for (let i = 0; i < 150; i++) { try { if ((await fetch(`${url}/readyz`)).ok) break; } catch { /* starting */ } await new Promise((r) => setTimeout(r, 100)); }
-    const signOnce = async () => (await fetch(`${url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } })).status === 201;
-    const first = await (await fetch(`${url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } })).json() as { bundle: unknown };
-    const body = JSON.stringify({ bundle: first.bundle });
-    const verifyOnce = async () => (await fetch(`${url}/v1/verifications`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).ok;
-    const sign = await load(50, 4, signOnce);
-    const verify = await load(50, 4, verifyOnce);
-    // Peer: bpftool gen skeleton -L, then openssl cms -sign of the loader instructions, per object.
-    let peer: number | null = null;
-    try {
-      const d = mkdtempSync(join(tmpdir(), 'bpfsign-peer-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem'), '-subj', '/CN=peer', '-days', '1'], { stdio: 'ignore' });
-      writeFileSync(join(d, 'o.o'), obj);
-      let n = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < 3000) {
-        execFileSync('bpftool', ['gen', 'skeleton', '-L', join(d, 'o.o')], { stdio: ['ignore', 'pipe', 'ignore'] });
-        execFileSync('openssl', ['cms', '-sign', '-binary', '-nocerts', '-noattr', '-keyid', '-outform', 'DER', '-md', 'sha256', '-in', join(d, 'o.o'), '-signer', join(d, 'c.pem'), '-inkey', join(d, 'k.pem'), '-out', join(d, 's.p7s')]);
-        n++;
-      }
-      peer = n / ((performance.now() - t0) / 1000);
-    } catch { /* bpftool or openssl missing */ }
-    return { sign_rps: sign.rps, sign_p99_ms: sign.p99, sign_errors: sign.errors, verify_rps: verify.rps, verify_p99_ms: verify.p99, verify_errors: verify.errors, peer_objects_per_s: peer };
-  } finally {
-    proc.kill();
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`${url}/readyz`)).ok) break; } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
   }
+  // With several workers, wait until every one answers (each opens the store and the profile).
+  await new Promise((r) => setTimeout(r, workers > 1 ? 1500 : 0));
+  return { url, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
+}
+
+/** bpftool gen skeleton -L, then openssl cms -sign of the loader instructions' source object, per object, for 3 s. */
+function peerObjectsPerSecond(obj: Uint8Array): number | null {
+  try {
+    const d = mkdtempSync(join(tmpdir(), 'bpfsign-peer-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem'), '-subj', '/CN=peer', '-days', '1'], { stdio: 'ignore' });
+    writeFileSync(join(d, 'o.o'), obj);
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 3000) {
+      writeFileSync(join(d, 'o.lskel.h'), execFileSync('bpftool', ['gen', 'skeleton', '-L', join(d, 'o.o')], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }));
+      execFileSync('openssl', ['cms', '-sign', '-binary', '-nocerts', '-noattr', '-keyid', '-outform', 'DER', '-md', 'sha256', '-in', join(d, 'o.lskel.h'), '-signer', join(d, 'c.pem'), '-inkey', join(d, 'k.pem'), '-out', join(d, 's.p7s')]);
+      n++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  } catch {
+    return null; // bpftool or openssl missing
+  }
+}
+
+export interface ServiceBench {
+  workers: number;
+  sign: LoadResult;
+  verify: LoadResult;
+}
+
+export async function benchService(root: string): Promise<{ runs: ServiceBench[]; peer_objects_per_s: number | null }> {
+  const obj = readFileSync(join(root, 'test/fixtures/obj/xdp_filter.clang-el.o'));
+  const dir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-bodies-'));
+  const wrk = hasWrk();
+  const runs: ServiceBench[] = [];
+  for (const workers of [...new Set([1, availableParallelism()])]) {
+    const srv = await startServer(root, workers);
+    try {
+      const made = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+      if (made.status !== 201) throw new Error(`sign failed: ${made.status} ${await made.text()}`);
+      const verifyBody = JSON.stringify({ bundle: ((await made.json()) as { bundle: unknown }).bundle });
+      writeFileSync(join(dir, 'obj.o'), obj);
+      writeFileSync(join(dir, 'verify.json'), verifyBody);
+      const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
+      const sign = wrk ? await wrkLoad(signUrl, join(dir, 'obj.o'), 'application/octet-stream', dir) : await fetchLoad(signUrl, obj, 'application/octet-stream');
+      const verify = wrk ? await wrkLoad(verifyUrl, join(dir, 'verify.json'), 'application/json', dir) : await fetchLoad(verifyUrl, new TextEncoder().encode(verifyBody), 'application/json');
+      runs.push({ workers, sign, verify });
+    } finally {
+      await srv.stop();
+    }
+  }
+  return { runs, peer_objects_per_s: peerObjectsPerSecond(obj) };
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bpfsign's tests use as oracles and fixtures' toolchain:
 # clang/llvm (llvm-objdump, llvm-mc), gcc-bpf, bpftool, libbpf-dev (headers, libbpf for the
-# btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make.
+# btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make, and wrk (the
+# HTTP load generator of `npm run bench`).
 set -euo pipefail
-pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2)
+pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,6 +8,8 @@ import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import multipart from '@fastify/multipart';
+import { FifoGate } from '../service/fifo.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,12 +19,15 @@ import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildApp(services: Services, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+export async function buildApp(input: Omit<Services, 'cpu'> & { cpu?: FifoGate }, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate() };
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   registerErrorHandler(app);
+  // multipart/form-data for POST /v1/loaders (the object plus option fields); parts are read by the route.
+  await app.register(multipart, { limits: { fileSize: opts.maxObjectBytes ?? 16 << 20, files: 1, fields: 16, fieldSize: 1024 } });
   // Per-client rate limit (by token when one is sent, else by address); 429 answers are problem+json.
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 600, timeWindow: '1 minute',

@@ -19,6 +19,10 @@ const Env = z.object({
   BPFSIGN_RATE_LIMIT: z.coerce.number().int().positive().default(600).meta({ description: 'requests per minute per client' }),
   /** development (default): loopback requests need no token; production: tokens required. */
   BPFSIGN_MODE: z.enum(['development', 'production']).default('development'),
+  /** Reads of the log, manifests, stored loaders and keys without a token (true) or with the 'audit' scope (false). */
+  BPFSIGN_ANONYMOUS_READS: z.enum(['true', 'false']).default('true'),
+  /** Worker processes sharing the port (node:cluster); 1 = serve in this process. */
+  BPFSIGN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -35,6 +39,8 @@ export interface Config {
   maxObjectBytes: number;
   rateLimitPerMinute: number;
   mode: 'development' | 'production';
+  workers: number;
+  anonymousReads: boolean;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
 
@@ -67,6 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, logLevel: e.BPFSIGN_LOG_LEVEL,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', logLevel: e.BPFSIGN_LOG_LEVEL,
   });
 }

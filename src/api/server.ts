@@ -2,6 +2,7 @@
  * The process entry: config from the environment, the data directory (development keys made on
  * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createMetrics } from './plugins/metrics.js';
@@ -25,6 +26,21 @@ function readOrCreate(path: string, make: () => string, onCreate: () => void): s
 
 export async function startServer(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void>; url: string }> {
   const logger = pino({ level: config.logLevel });
+  const prepared = await prepare(config, logger);
+  const { store, log, tokens, signing, profile } = prepared;
+  if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info({ url, store: store.kind, pid: process.pid }, 'bpfsign listening');
+  return { url, close: async () => { await app.close(); await store.close(); } };
+}
+
+/**
+ * The data directory (log key, development token and keyring, made on first run and said
+ * loudly), the migrated store, the log and the signing service. A cluster's primary runs it once
+ * before forking, so workers only read what it made.
+ */
+export async function prepare(config: Config, logger: pino.Logger) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logKeyPath = join(config.dataDir, 'log-key.pem');
   const logKey = readOrCreate(logKeyPath,
@@ -50,9 +66,38 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   let profile = null;
   try { profile = loadProfile(); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
   const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
- if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
-  const app = await buildApp({ store, log, tokens, signing, profile, loopbackTrusted: config.mode === 'development', metrics: createMetrics() }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
-  const url = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url, store: store.kind }, 'bpfsign listening');
-  return { url, close: async () => { await app.close(); await store.close(); } };
+  return { store, log, tokens, signing, profile };
+}
+
+/**
+ * `bpfsign serve` with BPFSIGN_WORKERS > 1: this process prepares the data directory and store
+ * once, then forks workers that share the listening port (node:cluster hands connections out
+ * round-robin). Workers are stateless over the store — the log's appends are serialized by the
+ * database and each worker's Merkle tree follows it — so they scale as PostgreSQL replicas do.
+ * A worker that dies is replaced; SIGINT/SIGTERM stop them all. Rate limits count per worker.
+ */
+export async function startCluster(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void> }> {
+  const logger = pino({ level: config.logLevel });
+  const { store } = await prepare(config, logger);
+  await store.close();
+  let stopping = false;
+  const fork = () => cluster.fork({ BPFSIGN_WORKERS: '1' });
+  const ready = new Set<number>();
+  cluster.on('exit', (w, code, signal) => {
+    ready.delete(w.id);
+    if (stopping) return;
+    logger.error({ worker: w.process.pid, code, signal }, 'bpfsign worker died; starting another');
+    setTimeout(fork, 200);
+  });
+  cluster.on('listening', (w) => { ready.add(w.id); if (ready.size === config.workers) logger.info({ workers: config.workers, port: config.port }, 'bpfsign cluster listening'); });
+  for (let i = 0; i < config.workers; i++) fork();
+  return {
+    close: () => new Promise<void>((resolve) => {
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+      if (workers.length === 0) return resolve();
+      let left = workers.length;
+      for (const w of workers) { w.once('exit', () => { if (--left === 0) resolve(); }); w.process.kill('SIGTERM'); }
+    }),
+  };
 }

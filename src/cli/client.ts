@@ -2,6 +2,8 @@
  * The developer's and the auditor's commands against a running service:
  *   bpfsign sign OBJ... --server URL [--token T] [--scheme S] -o DIR    (or offline: --keys DIR)
  *   bpfsign log verify --server URL [--state FILE] [--log-key VKEY]
+ *   bpfsign log proof INDEX --server URL [-o FILE]          C2SP tlog-proof of one entry
+ *   bpfsign log check-proof FILE --bundle B --log-key VKEY   offline: the proof is of B's manifest
  * `log verify` checks the checkpoint's signature, its consistency with the last checkpoint this
  * auditor saw (kept in the state file), then walks every new entry: inclusion proof, and the
  * manifest's DSSE signature by a certificate of the service's trust bundle.
@@ -14,7 +16,8 @@ import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
 import { canonicalBytes } from '../signing/canonical.js';
 import { verifyStatement } from '../signing/statement.js';
-import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../signing/tlog/index.js';
+import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion, verifyTlogProof } from '../signing/tlog/index.js';
+import { Progress, eachLimited, type ProgressSink } from './progress.js';
 import { CliError } from './errors.js';
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -37,35 +40,90 @@ async function http(url: string, init: RequestInit & { token?: string } = {}): P
   return r;
 }
 
-export async function runSign(files: string[], opts: { server?: string; keys?: string; token?: string; scheme: string; out: string }, out: (s: string) => void): Promise<number> {
+export interface SignOptions {
+  server?: string; keys?: string; token?: string; scheme: string; out: string;
+  /** Signing key id (service: GET /v1/keys; offline: the keyring's ids); default: the active key. */
+  key?: string;
+  /** Kernel profile: linux-6.18 (default) or linux-6.18-excl (map-exclusivity check). */
+  profile?: string;
+  /** Objects signed at once (default 4). */
+  jobs?: number;
+  /** Where progress goes (default: stderr). */
+  progress?: ProgressSink;
+}
+
+export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
   if (!opts.server === !opts.keys) throw new CliError('sign needs --server URL or, offline, --keys DIR');
+  if (opts.profile !== undefined && !['linux-6.18', 'linux-6.18-excl'].includes(opts.profile)) throw new CliError(`--profile ${opts.profile}: want linux-6.18 or linux-6.18-excl`);
+  const names = files.map((f) => objectNameFromPath(f));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new CliError(`two objects would both write ${dup}.bundle.json: rename one`);
   mkdirSync(opts.out, { recursive: true });
-  const total = files.length;
-  let done = 0;
-  for (const file of files) {
-    const name = objectNameFromPath(file);
+  const progress = files.length > 1 ? new Progress(files.length, opts.progress ?? process.stderr) : null;
+  const failures: string[] = [];
+  const signOne = async (file: string, name: string): Promise<void> => {
     const bytes = new Uint8Array(readFileSync(file));
     let bundle: unknown;
     let header: string;
     if (opts.server) {
       const base = opts.server.replace(/\/$/, '');
-      const r = await http(`${base}/v1/loaders?name=${encodeURIComponent(name)}&scheme=${opts.scheme}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' }, token: opts.token });
+      // multipart/form-data: the object and its options in one request.
+      const form = new FormData();
+      form.set('name', name);
+      form.set('scheme', opts.scheme);
+      if (opts.key) form.set('key', opts.key);
+      if (opts.profile) form.set('profile', opts.profile);
+      form.set('object', new Blob([bytes], { type: 'application/octet-stream' }), basename(file));
+      const r = await http(`${base}/v1/loaders`, { method: 'POST', body: form, token: opts.token });
       const created = (await r.json()) as { id: string; bundle: unknown; links: { header: string } };
       bundle = created.bundle;
       header = await (await http(`${base}${created.links.header}`, { token: opts.token })).text();
     } else {
-      const built = buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
-      const key = await activeSigner(opts.keys!);
+      const built = buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: {} });
+      const key = await activeSigner(opts.keys!, opts.key);
       bundle = (await signBuilt(built, key.signer, key.certificates)).bundle;
       header = built.header;
     }
     writeFileSync(join(opts.out, `${name}.bundle.json`), JSON.stringify(bundle, null, 2) + '\n');
     writeFileSync(join(opts.out, `${name}.lskel.h`), header);
-    done++;
-    if (total > 1 && process.stderr.isTTY) process.stderr.write(`\r[${'#'.repeat(Math.round((done / total) * 30)).padEnd(30)}] ${done}/${total} ${name.padEnd(24).slice(0, 24)}`);
+  };
+  await eachLimited(files, opts.jobs ?? 4, async (file, i) => {
+    try {
+      await signOne(file, names[i]);
+      progress?.tick(names[i]);
+    } catch (e) {
+      failures.push(`${file}: ${(e as Error).message}`);
+      progress?.tick(names[i], false, (e as Error).message);
+      if (!progress) throw e;
+    }
+  });
+  if (failures.length) {
+    for (const f of failures) out(`failed: ${f}`);
+    out(`signed ${files.length - failures.length} of ${files.length} object(s) into ${opts.out}`);
+    return 1;
   }
-  if (total > 1 && process.stderr.isTTY) process.stderr.write('\n');
-  out(`signed ${done} object(s) into ${opts.out}`);
+  out(`signed ${files.length} object(s) into ${opts.out}`);
+  return 0;
+}
+
+/** Fetches entry `index`'s C2SP tlog-proof from the service (GET /v1/log/proof/{index}). */
+export async function runLogProof(opts: { server: string; index: string; out?: string; token?: string }, out: (s: string) => void): Promise<number> {
+  if (!/^(0|[1-9][0-9]*)$/.test(opts.index)) throw new CliError(`log proof: index ${JSON.stringify(opts.index)} is not a decimal number`);
+  const text = await (await http(`${opts.server.replace(/\/$/, '')}/v1/log/proof/${opts.index}`, { token: opts.token })).text();
+  if (opts.out) { writeFileSync(opts.out, text); out(`wrote ${opts.out}`); } else out(text.replace(/\n$/, ''));
+  return 0;
+}
+
+/**
+ * Offline: a tlog-proof file against a bundle (its logged manifest envelope is the entry) and a
+ * pinned log key. No network.
+ */
+export function runLogCheckProof(opts: { proof: string; bundle: string; logKey: string; origin?: string }, out: (s: string) => void): number {
+  const bundle = JSON.parse(readFileSync(opts.bundle, 'utf8')) as { manifest?: unknown };
+  if (!bundle.manifest) throw new CliError(`${opts.bundle}: the bundle has no signed manifest (unsigned loaders are not logged)`);
+  const verifier = parseVerifierKey(opts.logKey);
+  const r = verifyTlogProof(readFileSync(opts.proof, 'utf8'), canonicalBytes(bundle.manifest as never), [verifier], opts.origin ?? verifier.name);
+  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest; checkpoint signed by ${r.signedBy.join(', ')}`);
   return 0;
 }
 

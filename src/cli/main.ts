@@ -14,18 +14,24 @@ import { CliError } from './errors.js';
 import { runVm } from './vm.js';
 import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
-import { runLogVerify, runSign } from './client.js';
+import { runLogCheckProof, runLogProof, runLogVerify, runSign } from './client.js';
 import { runTokens } from './tokens.js';
-import { startServer } from '../api/server.js';
+import cluster from 'node:cluster';
+import { startCluster, startServer } from '../api/server.js';
+import { loadConfig } from '../api/config.js';
 
 const USAGE = `usage: bpfsign <command> [options]
 
 commands:
-  serve [--port N]                       run the HTTP service (configured by BPFSIGN_* environment variables)
-  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [-o DIR]
-                                         signed bundles (NAME.bundle.json) and headers, from the service or offline
+  serve [--port N] [--workers N]         run the HTTP service (configured by BPFSIGN_* environment variables)
+  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key ID] [--profile P] [-j JOBS] [-o DIR]
+                                         signed bundles (NAME.bundle.json) and headers, from the service or offline;
+                                         P is linux-6.18 (default) or linux-6.18-excl; a progress bar for several objects
   log verify --server URL [--state FILE] [--log-key VKEY]
                                          audit the transparency log: checkpoint signature, consistency, every new entry
+  log proof INDEX --server URL [-o FILE] an entry's inclusion proof as a C2SP tlog-proof file
+  log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
+                                         offline: the tlog-proof proves BUNDLE's signed manifest is in the log
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
@@ -43,6 +49,12 @@ commands:
                                          with --key/--cert also signature.p7s, manifest.json and bundle.json
   vm [MEM-HEX] [--budget N]              run hex instructions from stdin in the interpreter (bpf_conformance plugin protocol)
   help                                   this text
+`;
+
+const LOG_USAGE = `
+log verify --server URL [--state FILE] [--log-key VKEY]
+log proof INDEX --server URL [-o FILE]
+log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
 `;
 
 function out(s: string): void {
@@ -112,20 +124,33 @@ export async function main(argv: string[]): Promise<number> {
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
         server: { type: 'string' }, keys: { type: 'string' }, token: { type: 'string' }, scheme: { type: 'string', default: 'linux-6.18' }, out: { type: 'string', short: 'o', default: '.' },
+        key: { type: 'string' }, profile: { type: 'string' }, jobs: { type: 'string', short: 'j' },
       } });
       if (positionals.length === 0) throw new CliError('sign takes one or more object files');
-      return runSign(positionals, { ...values, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
+      const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new CliError(`--jobs ${values.jobs}: want an integer 1..64`);
+      return runSign(positionals, { ...values, jobs, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
     }
     case 'log': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' } } });
-      if (positionals[0] !== 'verify' || !values.server) throw new CliError('usage: bpfsign log verify --server URL [--state FILE] [--log-key VKEY]');
-      return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN }, out);
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' },
+        out: { type: 'string', short: 'o' }, bundle: { type: 'string' }, origin: { type: 'string' },
+      } });
+      const token = values.token ?? process.env.BPFSIGN_TOKEN;
+      if (positionals[0] === 'verify' && values.server) return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token }, out);
+      if (positionals[0] === 'proof' && values.server && positionals.length === 2) return runLogProof({ server: values.server, index: positionals[1], out: values.out, token }, out);
+      if (positionals[0] === 'check-proof' && positionals.length === 2 && values.bundle && values['log-key']) {
+        return runLogCheckProof({ proof: positionals[1], bundle: values.bundle, logKey: values['log-key'], origin: values.origin }, out);
+      }
+      throw new CliError(`usage: bpfsign ${LOG_USAGE.trim().split('\n').join(' | ')}`);
     }
     case 'serve': {
-      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, workers: { type: 'string' } } });
       if (values.port) process.env.BPFSIGN_PORT = values.port;
-      // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS (see README).
-      startServer().then((srv) => {
+      if (values.workers) process.env.BPFSIGN_WORKERS = values.workers;
+      // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS, BPFSIGN_WORKERS (see README).
+      const config = loadConfig(process.env);
+      (config.workers > 1 && cluster.isPrimary ? startCluster(config) : startServer(config)).then((srv) => {
         const stop = () => { void srv.close().then(() => process.exit(0)); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -88,10 +88,22 @@ export async function rotateKey(dir: string, now: Date): Promise<KeyEntry> {
   return entry;
 }
 
-/** The active key's signer and its certificate chain (signer first), plus the CA as the trust root. */
-export async function activeSigner(dir: string): Promise<{ id: string; signer: Signer; certificates: string[]; caPem: string }> {
+/** Asked for a key id the keyring does not hold. */
+export class UnknownKeyError extends Error {
+  readonly code = 'KEY_NOT_FOUND';
+  constructor(readonly id: string, readonly known: string[]) {
+    super(`no signing key ${JSON.stringify(id)} (keys: ${known.join(', ') || 'none'})`);
+  }
+}
+
+/**
+ * A key's signer and its certificate chain (signer first), plus the CA as the trust root: the
+ * active key, or the key `id` (a rotated-out key still signs when asked for by name).
+ */
+export async function activeSigner(dir: string, id?: string): Promise<{ id: string; signer: Signer; certificates: string[]; caPem: string }> {
   const ring = readRing(dir);
-  const k = ring.keys.find((x) => x.active);
+  const k = id === undefined ? ring.keys.find((x) => x.active) : ring.keys.find((x) => x.id === id);
+  if (!k && id !== undefined) throw new UnknownKeyError(id, ring.keys.map((x) => x.id));
   if (!k) throw new Error(`${dir}: no active key`);
   const certificate = readFileSync(join(dir, k.certificate), 'utf8');
   const signer = await signerFromPem({ privateKey: readFileSync(join(dir, k.privateKey), 'utf8'), certificate });
@@ -100,19 +112,28 @@ export async function activeSigner(dir: string): Promise<{ id: string; signer: S
 
 /** The API's signing service over a development keyring directory and the log's verifier key. */
 export function keyringSigningService(dir: string, logOrigin: string, logKey: string): {
-  active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
+  active(id?: string): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   defaultPolicy(): Promise<TrustPolicy>;
   trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
 } {
   // Parsing the key and certificate costs milliseconds; keep the signer until keys.json changes
   // (a rotation rewrites it, so the new key is used from the next request on).
-  let cached: { stamp: string; value: Promise<{ id: string; signer: Signer; certificates: string[] }> } | null = null;
+  type Loaded = Promise<{ id: string; signer: Signer; certificates: string[] }>;
+  let cached: { stamp: string; byId: Map<string, Loaded> } | null = null;
   const stamp = () => { const st = statSync(join(dir, 'keys.json')); return `${st.mtimeMs}:${st.size}:${st.ino}`; };
+  let policy: { stamp: string; value: TrustPolicy } | null = null;
   return {
-    active: () => {
+    active: (id?: string) => {
       const now = stamp();
-      if (!cached || cached.stamp !== now) cached = { stamp: now, value: activeSigner(dir) };
-      return cached.value;
+      if (!cached || cached.stamp !== now) cached = { stamp: now, byId: new Map() };
+      const slot = id ?? '';
+      let v = cached.byId.get(slot);
+      if (!v) {
+        v = activeSigner(dir, id);
+        cached.byId.set(slot, v);
+        v.catch(() => { if (cached?.byId.get(slot) === v) cached?.byId.delete(slot); });
+      }
+      return v;
     },
     trust: async () => {
       const ring = readRing(dir);
@@ -121,8 +142,13 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
         keys: ring.keys.map((k) => ({ id: k.id, active: k.active, certificate: readFileSync(join(dir, k.certificate), 'utf8') })),
       };
     },
-    defaultPolicy: async () => parsePolicy({
-      version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey],
-    }),
+    // The policy depends only on the keyring's CA: parse it once per keys.json version.
+    defaultPolicy: async () => {
+      const now = stamp();
+      if (policy?.stamp !== now) {
+        policy = { stamp: now, value: parsePolicy({ version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey] }) };
+      }
+      return policy.value;
+    },
   };
 }

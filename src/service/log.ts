@@ -1,53 +1,125 @@
 /**
  * The transparency log service: RFC 6962 leaves in the store, C2SP checkpoints signed with the
- * log's Ed25519 key, inclusion and consistency proofs. Proofs are computed from the leaf hashes
- * (O(size) per proof; tiles would make that O(log size) — see README "Scale").
+ * log's Ed25519 key, inclusion and consistency proofs, C2SP tiles and tlog-proof files.
+ *
+ * Appends are group-committed: every entry that arrives while a commit is in flight waits for
+ * the next one, which writes them all in one transaction (one fsync) and signs one checkpoint.
+ * An append resolves only after its transaction committed, so an answered request is durable.
+ *
+ * Proofs come from an in-memory MerkleTree holding every complete subtree hash; it follows the
+ * store (which may be appended to by other replicas) by reading only the leaves it lacks, so a
+ * proof costs O(log² n) hashes instead of O(n).
  */
 import {
-  consistencyProof, formatCheckpoint, hashLeaf, inclusionProof, rootHash, signNote, subtreeHash, type NoteSigner,
+  MerkleTree, consistencyProof, formatCheckpoint, formatTlogProof, hashLeaf, inclusionProof, signNote, type NoteSigner,
 } from '../signing/tlog/index.js';
-import type { Store } from '../store/index.js';
+import type { LogEntryInput, Store } from '../store/index.js';
 
 export interface InclusionProof { logIndex: string; treeSize: string; leafHash: string; hashes: string[]; checkpoint: string }
 export interface ConsistencyProof { from: string; to: string; hashes: string[] }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+/** Entries written in one transaction at most (PostgreSQL allows 65,535 parameters; 6 a row). */
+const MAX_BATCH = 1000;
+
+interface Pending { entry: LogEntryInput; resolve: (index: bigint) => void; reject: (e: unknown) => void }
 
 export class TransparencyLog {
+  readonly #tree = new MerkleTree();
+  #syncing: Promise<void> | null = null;
+  #pending: Pending[] = [];
+  #committing = false;
+  /** The newest checkpoint this process knows, and the one being signed. */
+  #latest: { size: bigint; note: string } | null = null;
+  #signing = new Map<bigint, Promise<{ size: bigint; note: string }>>();
+  /** Commits (transactions) and entries written, for metrics and tests. */
+  readonly stats = { commits: 0, entries: 0 };
+
   constructor(private readonly store: Store, private readonly signer: NoteSigner, readonly origin: string, private readonly now: () => Date) {}
 
-  /** Appends one entry; returns its index and leaf hash. */
-  async append(kind: string, ref: string, body: Uint8Array): Promise<{ index: bigint; leafHash: Uint8Array }> {
+  /** Appends one entry; resolves with its index and leaf hash once it is committed. */
+  append(kind: string, ref: string, body: Uint8Array): Promise<{ index: bigint; leafHash: Uint8Array }> {
     const leafHash = hashLeaf(body);
-    const { first } = await this.store.appendLog([{ leafHash, kind, ref, body }], this.now().toISOString());
-    return { index: first, leafHash };
+    return new Promise<bigint>((resolve, reject) => {
+      this.#pending.push({ entry: { leafHash, kind, ref, body }, resolve, reject });
+      if (!this.#committing) { this.#committing = true; setImmediate(() => void this.#commitLoop()); }
+    }).then((index) => ({ index, leafHash }));
   }
 
-  async #leaves(size: bigint): Promise<(i: bigint) => Uint8Array> {
-    const hashes = await this.store.leafHashes(0n, size);
-    return (i) => hashes[Number(i)];
+  async #commitLoop(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, MAX_BATCH);
+        try {
+          const { first } = await this.store.appendLog(batch.map((p) => p.entry), this.now().toISOString());
+          this.stats.commits++;
+          this.stats.entries += batch.length;
+          batch.forEach((p, i) => p.resolve(first + BigInt(i)));
+        } catch (e) {
+          batch.forEach((p) => p.reject(e));
+        }
+      }
+    } finally {
+      this.#committing = false;
+    }
   }
 
-  /** The signed checkpoint of the tree as it is now (stored once per size). */
+  /** Brings the in-memory tree up to `size` leaves (read from the store). */
+  async #sync(size: bigint): Promise<void> {
+    while (this.#tree.size < size) {
+      if (this.#syncing) { await this.#syncing; continue; }
+      const from = this.#tree.size;
+      const to = size - from > 100_000n ? from + 100_000n : size;
+      this.#syncing = this.store.leafHashes(from, to).then((hashes) => {
+        if (this.#tree.size === from) for (const h of hashes) this.#tree.append(h);
+      }).finally(() => { this.#syncing = null; });
+      await this.#syncing;
+    }
+  }
+
+  /** The tree of `size` leaves (synced). */
+  async #treeAt(size: bigint): Promise<MerkleTree> {
+    await this.#sync(size);
+    return this.#tree;
+  }
+
+  /** The signed checkpoint of the tree as it is now (signed and stored once per size). */
   async checkpoint(): Promise<{ size: bigint; note: string }> {
     const size = await this.store.logSize();
-    const existing = await this.store.checkpointAt(size);
-    if (existing) return existing;
-    const root = rootHash(await this.#leaves(size), size);
-    const note = signNote(formatCheckpoint({ origin: this.origin, size, root }), [this.signer]);
-    await this.store.putCheckpoint(size, note, this.now().toISOString());
-    return { size, note };
+    if (this.#latest?.size === size) return this.#latest;
+    let p = this.#signing.get(size);
+    if (!p) {
+      p = (async () => {
+        const existing = await this.store.checkpointAt(size);
+        if (existing) return existing;
+        const tree = await this.#treeAt(size);
+        const note = signNote(formatCheckpoint({ origin: this.origin, size, root: tree.root(size) }), [this.signer]);
+        await this.store.putCheckpoint(size, note, this.now().toISOString());
+        // Another replica may have stored its own signature of the same head first: serve the stored one.
+        return (await this.store.checkpointAt(size)) ?? { size, note };
+      })().finally(() => this.#signing.delete(size));
+      this.#signing.set(size, p);
+    }
+    const cp = await p;
+    if (!this.#latest || cp.size > this.#latest.size) this.#latest = cp;
+    return cp;
   }
 
   /** Inclusion of `index` in the tree of the latest checkpoint (made now if needed). */
   async inclusion(index: bigint): Promise<InclusionProof> {
     const cp = await this.checkpoint();
     if (index < 0n || index >= cp.size) throw new RangeError(`log index ${index} not in tree of size ${cp.size}`);
-    const leaves = await this.#leaves(cp.size);
+    const tree = await this.#treeAt(cp.size);
     return {
-      logIndex: index.toString(), treeSize: cp.size.toString(), leafHash: b64(leaves(index)),
-      hashes: inclusionProof(leaves, index, cp.size).map(b64), checkpoint: cp.note,
+      logIndex: index.toString(), treeSize: cp.size.toString(), leafHash: b64(tree.leaf(index)),
+      hashes: inclusionProof(tree, index, cp.size).map(b64), checkpoint: cp.note,
     };
+  }
+
+  /** The same proof as a C2SP tlog-proof file (c2sp.org/tlog-proof@v1), verifiable offline. */
+  async proofFile(index: bigint): Promise<string> {
+    const p = await this.inclusion(index);
+    return formatTlogProof({ index, hashes: p.hashes.map((h) => new Uint8Array(Buffer.from(h, 'base64'))), checkpoint: p.checkpoint });
   }
 
   /**
@@ -63,10 +135,9 @@ export class TransparencyLog {
     const w = BigInt(width ?? 256);
     if (have < w || w < 1n || w > 256n) return null;
     const first = index * 256n * span;
-    const leaves = await this.store.leafHashes(first, first + w * span);
-    const leaf = (i: bigint) => leaves[Number(i - first)];
+    const tree = await this.#treeAt(first + w * span);
     const out = new Uint8Array(Number(w) * 32);
-    for (let k = 0n; k < w; k++) out.set(subtreeHash(leaf, first + k * span, first + (k + 1n) * span), Number(k) * 32);
+    for (let k = 0n; k < w; k++) out.set(tree.subtree(first + k * span, first + (k + 1n) * span), Number(k) * 32);
     return out;
   }
 
@@ -87,7 +158,7 @@ export class TransparencyLog {
   async consistency(from: bigint, to: bigint): Promise<ConsistencyProof> {
     const size = await this.store.logSize();
     if (from < 1n || from > to || to > size) throw new RangeError(`consistency ${from} → ${to}: want 1 <= from <= to <= ${size}`);
-    return { from: from.toString(), to: to.toString(), hashes: consistencyProof(await this.#leaves(to), from, to).map(b64) };
+    return { from: from.toString(), to: to.toString(), hashes: consistencyProof(await this.#treeAt(to), from, to).map(b64) };
   }
 }
 

@@ -8,14 +8,15 @@ import { SigningError } from './errors.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** String.prototype.isWellFormed (ES2024): false when the string holds a lone surrogate. */
+const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 function fail(path: string, what: string): never {
   throw new SigningError('CANONICAL_INVALID', `canonical: ${path}: ${what}`, { field: path });
 }
 
 function str(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) fail(path, 'string contains a lone surrogate');
+  if (!wellFormed(s)) fail(path, 'string contains a lone surrogate');
   return JSON.stringify(s);
 }
 
@@ -42,9 +43,52 @@ function serialize(v: unknown, path: string, depth: number): string {
   }
 }
 
+/** Thrown by the fast serializer at the first value JSON cannot carry; the slow one then says where. */
+const REFUSED = Symbol('refused');
+
+/** The same output as serialize(), without building a path for every value. */
+function fast(v: unknown, depth: number): string {
+  if (depth > 512) throw REFUSED;
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) throw REFUSED;
+      return JSON.stringify(v);
+    case 'string':
+      if (!wellFormed(v)) throw REFUSED;
+      return JSON.stringify(v);
+    case 'object': {
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + fast(v[i], depth + 1);
+        return out + ']';
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw REFUSED;
+      const keys = Object.keys(v).sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (!wellFormed(k)) throw REFUSED;
+        out += (i ? ',' : '') + JSON.stringify(k) + ':' + fast((v as Record<string, unknown>)[k], depth + 1);
+      }
+      return out + '}';
+    }
+    default:
+      throw REFUSED;
+  }
+}
+
 /** The canonical JSON text of `value`. */
 export function canonicalize(value: unknown): string {
-  return serialize(value, '$', 0);
+  try {
+    return fast(value, 0);
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+    return serialize(value, '$', 0); // throws CANONICAL_INVALID naming the path
+  }
 }
 
 /** The canonical JSON of `value` as UTF-8 bytes (what gets hashed and signed). */

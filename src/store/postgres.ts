@@ -6,6 +6,8 @@ import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogE
 type Row = Record<string, unknown>;
 const LOG_LOCK = 0x62706673; // 'bpfs'
 const u8 = (b: unknown) => new Uint8Array(b as Buffer);
+/** Indices are dense from 0: the size is the last index + 1 (a primary-key lookup, not a scan). */
+const SIZE_SQL = 'SELECT COALESCE(MAX(idx) + 1, 0)::text AS n FROM log_entries';
 
 
 export class PostgresStore implements Store {
@@ -39,12 +41,11 @@ export class PostgresStore implements Store {
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK]);
-      const size = BigInt((await c.query('SELECT COUNT(*)::text AS n FROM log_entries')).rows[0].n as string);
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
-        await c.query('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-          [(size + BigInt(i)).toString(), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at]);
-      }
+      const size = BigInt((await c.query(SIZE_SQL)).rows[0].n as string);
+      // One statement for the whole batch (group commit): six parameters a row.
+      const values = entries.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6})`).join(', ');
+      const params = entries.flatMap((e, i) => [(size + BigInt(i)).toString(), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at]);
+      if (entries.length > 0) await c.query(`INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES ${values}`, params);
       await c.query('COMMIT');
       return { first: size, size: size + BigInt(entries.length) };
     } catch (e) {
@@ -56,7 +57,7 @@ export class PostgresStore implements Store {
   }
 
   async logSize(): Promise<bigint> {
-    return BigInt((await this.#q('SELECT COUNT(*)::text AS n FROM log_entries'))[0].n as string);
+    return BigInt((await this.#q(SIZE_SQL))[0].n as string);
   }
 
   async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {

@@ -28,7 +28,7 @@ export class SqliteStore implements Store {
 
   async appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }> {
     const tx = this.#db.transaction(() => {
-      const size = (this.#db.prepare('SELECT COUNT(*) AS n FROM log_entries').get() as { n: bigint }).n;
+      const size = this.#size();
       const ins = this.#db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
       entries.forEach((e, i) => ins.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
       return { first: size, size: size + BigInt(entries.length) };
@@ -36,8 +36,13 @@ export class SqliteStore implements Store {
     return tx.immediate();
   }
 
+  /** Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan). */
+  #size(): bigint {
+    return (this.#db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries').get() as { n: bigint }).n;
+  }
+
   async logSize(): Promise<bigint> {
-    return (this.#db.prepare('SELECT COUNT(*) AS n FROM log_entries').get() as { n: bigint }).n;
+    return this.#size();
   }
 
   async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {
@@ -66,14 +71,40 @@ export class SqliteStore implements Store {
     return r ? { size: BigInt(r.size as bigint), note: r.note as string } : null;
   }
 
-  async putBundle(b: BundleRecord): Promise<void> {
+  /**
+   * Bundles arriving in the same turn of the event loop are written in one transaction (one
+   * fsync instead of one each); each caller still learns its own outcome, after the commit.
+   */
+  putBundle(b: BundleRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#bundleQueue.push({ b, resolve, reject });
+      if (this.#bundleQueue.length === 1) setImmediate(() => this.#flushBundles());
+    });
+  }
+
+  #bundleQueue: { b: BundleRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  #flushBundles(): void {
+    const batch = this.#bundleQueue.splice(0);
+    const ins = this.#db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const outcome: (unknown | null)[] = [];
     try {
-      this.#db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
+      this.#db.transaction(() => {
+        for (const { b } of batch) {
+          try {
+            ins.run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
+            outcome.push(null);
+          } catch (e) {
+            // A failed INSERT is rolled back alone (SQLite's ABORT); the others commit.
+            outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new StoreError('STORE_CONFLICT', `bundle ${b.id} exists`, { cause: e }) : e);
+          }
+        }
+      }).immediate();
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('STORE_CONFLICT', `bundle ${b.id} exists`, { cause: e });
-      throw e;
+      for (const q of batch) q.reject(e);
+      return;
     }
+    batch.forEach((q, i) => (outcome[i] === null ? q.resolve() : q.reject(outcome[i])));
   }
 
   async getBundle(id: string): Promise<BundleRecord | null> {

@@ -23,7 +23,7 @@ import { SqliteStore } from '../../src/store/index.js';
 
 export const TOKENS = { all: 'a'.repeat(32), verifyOnly: 'v'.repeat(32) };
 
-export async function buildTestApp(opts: { rateLimitPerMinute?: number; loopbackTrusted?: boolean } = {}): Promise<{ app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array; keysDir: string; store: SqliteStore }> {
+export async function buildTestApp(opts: { rateLimitPerMinute?: number; loopbackTrusted?: boolean; anonymousReads?: boolean } = {}): Promise<{ app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array; keysDir: string; store: SqliteStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-api-'));
   const store = new SqliteStore(join(dir, 'test.db'));
   await store.migrate();
@@ -34,7 +34,7 @@ export async function buildTestApp(opts: { rateLimitPerMinute?: number; loopback
   const keysDir = join(dir, 'keys');
   await createKeyring(keysDir, new Date());
   const signing = keyringSigningService(keysDir, 'bpfsign.test/log', ed25519VerifierKey('bpfsign.test/log', pub));
-  const app = await buildApp({ store, log, signing, profile: testProfile(), loopbackTrusted: opts.loopbackTrusted ?? false, metrics: createMetrics(), tokens: parseTokens(`${TOKENS.all}:sign+verify+audit+admin,${TOKENS.verifyOnly}:verify`) }, { rateLimitPerMinute: opts.rateLimitPerMinute });
+  const app = await buildApp({ store, log, signing, profile: testProfile(), anonymousReads: opts.anonymousReads, loopbackTrusted: opts.loopbackTrusted ?? false, metrics: createMetrics(), tokens: parseTokens(`${TOKENS.all}:sign+verify+audit+admin,${TOKENS.verifyOnly}:verify`) }, { rateLimitPerMinute: opts.rateLimitPerMinute });
   after(async () => { await app.close(); await store.close(); });
   return { app, log, logKeyPem, publicKey: pub, keysDir, store };
 }

@@ -6,7 +6,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,6 +29,8 @@ function flow(name: string, env: () => Promise<Record<string, string> | string>)
       const state = join(out, 'audit-state.json');
       const s1 = cli('sign', '--server', srv.url, '-o', out, ...objects.slice(0, 4).map((o) => o.path));
       assert.equal(s1.status, 0, s1.stderr);
+      // Not a terminal: one progress line per object.
+      assert.equal(s1.stderr.split('\n').filter((l) => /^\[\d\/4\] ok   /.test(l)).length, 4, s1.stderr);
       const a1 = cli('log', 'verify', '--server', srv.url, '--state', state);
       assert.equal(a1.status, 0, a1.stderr);
       assert.match(a1.stdout, /size 4, checkpoint signature OK; 4 new entries included and signed/);
@@ -37,6 +39,17 @@ function flow(name: string, env: () => Promise<Record<string, string> | string>)
       const a2 = cli('log', 'verify', '--server', srv.url, '--state', state);
       assert.equal(a2.status, 0, a2.stderr);
       assert.match(a2.stdout, new RegExp(`size ${objects.length}, checkpoint signature OK, consistent with size 4; ${objects.length - 4} new entr`));
+      // Every bundle's entry has a C2SP tlog-proof that checks offline against the pinned log key.
+      const logKey = ((await (await fetch(`${srv.url}/v1/keys`)).json()) as { logKey: string }).logKey;
+      for (const f of readdirSync(out).filter((x) => x.endsWith('.bundle.json')).slice(0, 5)) {
+        const index = (JSON.parse(readFileSync(join(out, f), 'utf8')) as { tlog: { logIndex: string } }).tlog.logIndex;
+        const proof = join(out, `${index}.tlog-proof`);
+        const p = cli('log', 'proof', index, '--server', srv.url, '-o', proof);
+        assert.equal(p.status, 0, p.stderr);
+        const c = cli('log', 'check-proof', proof, '--bundle', join(out, f), '--log-key', logKey);
+        assert.equal(c.status, 0, c.stderr);
+        assert.match(c.stdout, new RegExp(`entry ${index} of .* is the bundle's manifest`));
+      }
       const ca = join(srv.dataDir, 'keys/ca.pem');
       const bundles = readdirSync(out).filter((f) => f.endsWith('.bundle.json'));
       assert.equal(bundles.length, objects.length);

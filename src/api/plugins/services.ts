@@ -9,11 +9,15 @@ import type { Signer } from '../../signing/index.js';
 import type { TrustPolicy } from '../../signing/policy.js';
 import type { KernelProfile } from '../../kernel/profile/index.js';
 import type { Metrics } from './metrics.js';
+import type { FifoGate } from '../../service/fifo.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
-  /** The active signing key (re-read per request, so a rotation takes effect at once). */
-  active(): Promise<{ id: string; signer: Signer; certificates: string[] }>;
+  /**
+   * The active signing key, or the key `id` (re-read when the keyring changes, so a rotation
+   * takes effect at once). An unknown id rejects with code KEY_NOT_FOUND.
+   */
+  active(id?: string): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   /** Default policy: the service's CA as root, its log key, every check enforced. */
   defaultPolicy(): Promise<TrustPolicy>;
   trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
@@ -27,9 +31,13 @@ export interface Services {
   profile: KernelProfile | null;
   /** SHA-256(token) hex → scopes; null disables auth (only for tests that say so). */
   tokens: Map<string, Set<Scope>> | null;
+  /** Log, manifests, stored loaders and keys readable without a token (default true); else they need 'audit'. */
+  anonymousReads?: boolean;
   /** Development mode: requests from loopback need no token. */
   loopbackTrusted: boolean;
   metrics: Metrics;
+  /** First-in, first-out turns for CPU-bound request work (see FifoGate). */
+  cpu: FifoGate;
 }
 
 declare module 'fastify' {
@@ -54,7 +62,8 @@ export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
   app.decorate('services', opts.services);
   app.decorate('requireScope', (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
     const tokens = opts.services.tokens;
-    if (tokens === null || o.anonymous) return;
+    // Reads of the log, manifests, loaders and the trust bundle are anonymous unless configured off.
+    if (tokens === null || (o.anonymous && opts.services.anonymousReads !== false)) return;
     if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!m) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');

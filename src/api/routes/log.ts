@@ -18,6 +18,8 @@ const LogEntry = z.object({
 }).meta({ id: 'LogEntry' });
 
 export const logRoutes: FastifyPluginAsyncZod = async (app) => {
+  // Public for auditors unless BPFSIGN_ANONYMOUS_READS=false; then the 'audit' scope.
+  app.addHook('onRequest', app.requireScope('audit', { anonymous: true }));
   app.get('/v1/log/checkpoint', {
     schema: { summary: 'Latest signed checkpoint (C2SP signed note)', tags: ['log'], response: { 200: z.string(), ...problems } },
   }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send((await app.services.log.checkpoint()).note));
@@ -31,6 +33,18 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
       index: e.index.toString(), kind: e.kind, ref: e.ref, createdAt: e.createdAt,
       body: Buffer.from(e.body).toString('base64'), inclusionProof: await app.services.log.inclusion(e.index),
     };
+  });
+
+  app.get('/v1/log/proof/:index', {
+    schema: {
+      summary: 'The entry\'s inclusion proof as a C2SP tlog-proof file (c2sp.org/tlog-proof@v1), verifiable offline', tags: ['log'],
+      params: z.object({ index: Index }), produces: ['text/plain'], response: { 200: z.string(), ...problems },
+    },
+  }, async (req, reply) => {
+    const size = await app.services.store.logSize();
+    if (req.params.index >= size) throw new ApiError(404, 'LOG_ENTRY_NOT_FOUND', `no log entry ${req.params.index} (log size ${size})`, { index: req.params.index.toString(), size: size.toString() });
+    return reply.type('text/plain; charset=utf-8').header('content-disposition', `inline; filename="${req.params.index}.tlog-proof"`)
+      .send(await app.services.log.proofFile(req.params.index));
   });
 
   app.get('/v1/log/tile/*', {

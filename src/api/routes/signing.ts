@@ -20,14 +20,20 @@ import { verifyBundle } from '../../service/verify.js';
 import { problems, Sha256Hex } from '../schemas/common.js';
 import { ApiError } from '../plugins/errors.js';
 
-const LoaderQuery = z.object({
+const LoaderOptions = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('obj').meta({ description: 'skeleton/object name (a C identifier)' }),
   scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']).default('linux-6.18'),
+  key: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional().meta({ description: 'signing key id (GET /v1/keys); default: the active key' }),
+  profile: z.enum(['linux-6.18', 'linux-6.18-excl']).default('linux-6.18')
+    .meta({ description: 'target kernel profile: linux-6.18-excl adds the map-exclusivity check (struct bpf_map with excl, as on this project\'s 6.18 build)' }),
   flavour: z.enum(['v1.7', 'bpftool-7.1']).default('v1.7'),
   kernelVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
-  cpus: z.coerce.number().int().positive().optional(),
+  cpus: z.coerce.number().int().positive().max(65536).optional(),
   pageSize: z.coerce.number().int().positive().optional(),
-});
+}).strict();
+type LoaderOptions = z.infer<typeof LoaderOptions>;
+/** The query string may give every option; a multipart form's fields override it. */
+const LoaderQuery = LoaderOptions.partial().strict();
 
 const Created = z.object({ id: z.string(), bundle: BundleSchema, links: z.record(z.string(), z.string()) }).meta({ id: 'LoaderCreated' });
 
@@ -63,27 +69,51 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/loaders', {
     schema: {
       summary: 'Make the loader for a BPF object: signed (kernel PKCS#7 + signed manifest), logged, stored', tags: ['loaders'],
-      querystring: LoaderQuery, consumes: ['application/octet-stream'], security: [{ bearer: [] }], response: { 201: Created, ...problems },
+      description: 'Send the object as `application/octet-stream` with options in the query string, or as `multipart/form-data` with a file part `object` and option fields (name, scheme, key, profile, flavour, kernelVersion, cpus, pageSize).',
+      querystring: LoaderQuery, consumes: ['application/octet-stream', 'multipart/form-data'], security: [{ bearer: [] }], response: { 201: Created, ...problems },
     },
     onRequest: app.requireScope('sign'),
   }, async (req, reply) => {
-    const body = req.body;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'REQUEST_INVALID', 'send the BPF object as the request body (Content-Type: application/octet-stream)');
-    const q = req.query;
+    const raw: Record<string, unknown> = { ...req.query };
+    let object: Buffer | null = null;
+    if (req.isMultipart()) {
+      for await (const part of req.parts({ limits: { fileSize: app.initialConfig.bodyLimit, files: 1, fields: 16 } })) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'object') throw new ApiError(400, 'REQUEST_INVALID', `unexpected file part '${part.fieldname}': send the object in a part named 'object'`, { field: part.fieldname });
+          object = await part.toBuffer();
+        } else {
+          raw[part.fieldname] = part.value;
+        }
+      }
+    } else if (Buffer.isBuffer(req.body)) {
+      object = req.body;
+    }
+    if (!object || object.length === 0) throw new ApiError(400, 'REQUEST_INVALID', 'send the BPF object as the request body (application/octet-stream) or as the multipart part \'object\'');
+    const parsed = LoaderOptions.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApiError(400, 'REQUEST_INVALID', `option ${issue.path.join('.') || '(form)'}: ${issue.message}`, { field: issue.path.join('.'), issues: parsed.error.issues });
+    }
+    const q: LoaderOptions = parsed.data;
+    const body = object;
     const host: Record<string, unknown> = {};
     if (q.kernelVersion) { const [a, b, c = '0'] = q.kernelVersion.split('.'); host.kernelVersion = (Number(a) << 16) + (Number(b) << 8) + Math.min(Number(c), 255); }
     if (q.cpus) host.possibleCpus = q.cpus;
     if (q.pageSize) host.pageSize = q.pageSize;
+    // Look the key up before the work, so an unknown key id is a 400 and nothing is logged.
+    const key = q.scheme === 'unsigned' ? null : await app.services.signing.active(q.key).catch((e: Error & { code?: string }) => {
+      if (e.code === 'KEY_NOT_FOUND') throw new ApiError(400, 'KEY_NOT_FOUND', e.message, { field: 'key', got: q.key });
+      throw e;
+    });
     const stop = app.services.metrics.signSeconds.startTimer({ scheme: q.scheme });
-    const built = buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: false, host });
+    const built = await app.services.cpu.run(() => buildLoader(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host }));
     const id = randomUUID();
     let bundle: Bundle;
     let manifest: string | null = null;
     let signerId: string | null = null;
-    if (q.scheme === 'unsigned') {
+    if (key === null) {
       bundle = unsignedBundle(built);
     } else {
-      const key = await app.services.signing.active();
       const signed = await signBuilt(built, key.signer, key.certificates);
       const { index } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never));
       bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index) };
@@ -104,19 +134,20 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   const Id = z.object({ id: z.string().uuid() });
-  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } } },
+  const read = app.requireScope('audit', { anonymous: true });
+  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } }, onRequest: read },
     async (req) => (await load(req.params.id)).bundle);
-  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] } },
+  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] }, onRequest: read },
     async (req, reply) => reply.type('text/x-c; charset=utf-8').send((await load(req.params.id)).header));
   for (const [part, what] of [['insns', 'loader instructions'], ['data', 'loader metadata blob'], ['signature', 'kernel PKCS#7 signature (DER)']] as const) {
-    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] } }, async (req, reply) => {
+    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] }, onRequest: read }, async (req, reply) => {
       const { bundle } = await load(req.params.id);
       const b64 = part === 'signature' ? bundle.signature : bundle.loader[part];
       if (b64 === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned`);
       return reply.type('application/octet-stream').send(Buffer.from(b64, 'base64'));
     });
   }
-  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] } }, async (req, reply) => {
+  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] }, onRequest: read }, async (req, reply) => {
     const { manifest } = await load(req.params.id);
     if (manifest === null) throw new ApiError(404, 'NOT_SIGNED', `loader ${req.params.id} is unsigned and has no manifest`);
     return reply.type('application/json').send(manifest);
@@ -152,12 +183,13 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     }
     const object = req.body.object ? new Uint8Array(Buffer.from(req.body.object, 'base64')) : undefined;
     const stop = app.services.metrics.verifySeconds.startTimer();
-    const verdict = verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile });
+    const verdict = await app.services.cpu.run(() => jsonSafe<z.infer<typeof VerdictSchema>>(verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile })));
     stop({ verdict: verdict.verdict });
-    return jsonSafe(verdict);
+    return verdict;
   });
 
   app.get('/v1/keys', {
     schema: { summary: 'Trust bundle: the CA, every signing certificate (active marked), the log verifier key', tags: ['audit'], response: { 200: z.object({ caCertificate: z.string(), keys: z.array(z.object({ id: z.string(), active: z.boolean(), certificate: z.string() })), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'TrustBundle' }) } },
+    onRequest: read,
   }, async () => app.services.signing.trust());
 };

@@ -129,19 +129,23 @@ export function attachFor(type: string | null, expectedAttachType: string | null
 }
 
 /** bpftool's print_hex: `\0` or `\xNN`, backslash-newline before a byte that would pass column 78. */
+/** C string escapes of every byte value: "\\0" for zero, "\\xNN" otherwise (as bpftool prints them). */
+const ESCAPES = Array.from({ length: 256 }, (_, b) => (b ? '\\x' + b.toString(16).padStart(2, '0') : '\\0'));
+
 export function printHex(bytes: Uint8Array): string {
-  const parts: string[] = [];
+  let out = '';
   let len = 0;
-  for (const b of bytes) {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
     const w = b ? 4 : 2;
     len += w;
     if (len > 78) {
-      parts.push('\\\n');
+      out += '\\\n';
       len = w;
     }
-    parts.push(b ? '\\x' + b.toString(16).padStart(2, '0') : '\\0');
+    out += ESCAPES[b];
   }
-  return parts.join('');
+  return out;
 }
 
 function check(input: LightSkeletonInput, opts: LightSkeletonOptions): void {

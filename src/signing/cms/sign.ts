@@ -9,24 +9,72 @@
  *     (no certificates, no crls)
  *     signerInfos { SignerInfo { version 3, sid [0] subjectKeyIdentifier, sha256,
  *       (no signedAttrs), rsaEncryption+NULL | ecdsa-with-SHA256, signature over SHA-256(content) } } } }
+ *
+ * The structure is fixed, so it is written directly with the DER writer: everything but the
+ * subjectKeyIdentifier and the signature is encoded once per algorithm and reused.
  */
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  CMSVersion,
-  ContentInfo,
-  DigestAlgorithmIdentifier,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContentInfo,
-  SignatureAlgorithmIdentifier,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-} from '@peculiar/asn1-cms';
-import { SubjectKeyIdentifier } from '@peculiar/asn1-x509';
-import { OID, cmsSignatureAlgorithm } from '../algorithms.js';
+import { OID, cmsSignatureAlgorithm, signerDigest, type SignerAlgorithm } from '../algorithms.js';
 import { SigningError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
+import {
+  NULL,
+  contextConstructed,
+  encode,
+  implicitPrimitive,
+  objectIdentifier,
+  octetString,
+  raw,
+  sequence,
+  setOf,
+  smallInteger,
+  type DerNode,
+} from './der-writer.js';
+
+/** CMSVersion v3: SignedData and SignerInfo with a subjectKeyIdentifier signer (RFC 5652 §5.1, §5.3). */
+const VERSION_3 = raw(encode(smallInteger(3)));
+const CONTENT_TYPE_SIGNED_DATA = raw(encode(objectIdentifier(OID.signedData)));
+/** encapContentInfo { id-data }, no eContent (detached) */
+const ENCAP_ID_DATA = raw(encode(sequence(objectIdentifier(OID.data))));
+
+interface AlgorithmParts {
+  /** SignedData.digestAlgorithms: SET { AlgorithmIdentifier { digest } } */
+  digestAlgorithms: DerNode;
+  /** SignerInfo.digestAlgorithm: AlgorithmIdentifier { digest } (no parameters) */
+  digestAlgorithm: DerNode;
+  /** SignerInfo.signatureAlgorithm: rsaEncryption + NULL, or ecdsa-with-SHA* without parameters */
+  signatureAlgorithm: DerNode;
+}
+
+const partsByAlgorithm = new Map<SignerAlgorithm, AlgorithmParts>();
+
+function algorithmParts(alg: SignerAlgorithm): AlgorithmParts {
+  let parts = partsByAlgorithm.get(alg);
+  if (!parts) {
+    const digest = sequence(objectIdentifier(OID[signerDigest(alg)]));
+    const sig = cmsSignatureAlgorithm(alg);
+    parts = {
+      digestAlgorithms: raw(encode(setOf(digest))),
+      digestAlgorithm: raw(encode(digest)),
+      signatureAlgorithm: raw(encode(sig.nullParameters ? sequence(objectIdentifier(sig.algorithm), NULL) : sequence(objectIdentifier(sig.algorithm)))),
+    };
+    partsByAlgorithm.set(alg, parts);
+  }
+  return parts;
+}
+
+/** The DER ContentInfo for one signature made by a key with `subjectKeyIdentifier`. */
+export function encodeSignedData(alg: SignerAlgorithm, subjectKeyIdentifier: Uint8Array, signature: Uint8Array): Uint8Array {
+  const parts = algorithmParts(alg);
+  const signerInfo = sequence(
+    VERSION_3,
+    implicitPrimitive(0, subjectKeyIdentifier), // sid [0] SubjectKeyIdentifier
+    parts.digestAlgorithm,
+    parts.signatureAlgorithm,
+    octetString(signature),
+  );
+  const signedData = sequence(VERSION_3, parts.digestAlgorithms, ENCAP_ID_DATA, setOf(signerInfo));
+  return encode(sequence(CONTENT_TYPE_SIGNED_DATA, contextConstructed(0, signedData)));
+}
 
 /** Signs `content` (detached) and returns the DER ContentInfo. */
 export async function signDetached(content: Uint8Array, signer: Signer): Promise<Uint8Array> {
@@ -43,22 +91,5 @@ export async function signDetached(content: Uint8Array, signer: Signer): Promise
   if (!(signature instanceof Uint8Array) || signature.length === 0) {
     throw new SigningError('SIGN_FAILED', 'cms: signer returned no signature');
   }
-  const sigAlg = cmsSignatureAlgorithm(signer.algorithm);
-  const signerInfo = new SignerInfo({
-    version: CMSVersion.v3,
-    sid: new SignerIdentifier({ subjectKeyIdentifier: new SubjectKeyIdentifier(Uint8Array.from(signer.subjectKeyIdentifier)) }),
-    digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID.sha256 }),
-    signatureAlgorithm: new SignatureAlgorithmIdentifier(
-      sigAlg.nullParameters ? { algorithm: sigAlg.algorithm, parameters: null } : { algorithm: sigAlg.algorithm },
-    ),
-    signature: new OctetString(Uint8Array.from(signature)),
-  });
-  const signedData = new SignedData({
-    version: CMSVersion.v3,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID.sha256 })]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
-    signerInfos: new SignerInfos([signerInfo]),
-  });
-  const contentInfo = new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) });
-  return new Uint8Array(AsnConvert.serialize(contentInfo));
+  return encodeSignedData(signer.algorithm, Uint8Array.from(signer.subjectKeyIdentifier), signature);
 }

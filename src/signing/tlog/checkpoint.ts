@@ -60,7 +60,20 @@ export function ed25519VerifierKey(name: string, publicKey: Uint8Array): string 
   return `${name}+${Buffer.from(ed25519KeyHash(name, publicKey)).toString('hex')}+${b64(Uint8Array.of(ALG_ED25519, ...publicKey))}`;
 }
 
+/** Verifier keys already parsed (a policy names the same few on every verification). */
+const verifierKeys = new Map<string, NoteVerifier>();
+
+/** Parses `name+hash+base64(0x01 ‖ key)` (memoised; the result is frozen). */
 export function parseVerifierKey(vkey: string): NoteVerifier {
+  const hit = verifierKeys.get(vkey);
+  if (hit) return hit;
+  const v = Object.freeze(parseVerifierKeyUncached(vkey));
+  if (verifierKeys.size >= 256) verifierKeys.delete(verifierKeys.keys().next().value!);
+  verifierKeys.set(vkey, v);
+  return v;
+}
+
+function parseVerifierKeyUncached(vkey: string): NoteVerifier {
   // The key is base64, which may itself contain '+': split at the first two only.
   const p1 = vkey.indexOf('+'), p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
   const name = p1 < 0 ? '' : vkey.slice(0, p1), hashHex = p2 < 0 ? '' : vkey.slice(p1 + 1, p2), keyB64 = p2 < 0 ? '' : vkey.slice(p2 + 1);

@@ -4,7 +4,9 @@ export type TlogErrorCode =
   | 'TLOG_INCLUSION_PROOF_ERROR'
   | 'TLOG_CONSISTENCY_PROOF_ERROR'
   | 'TLOG_CHECKPOINT_MALFORMED'
-  | 'TLOG_CHECKPOINT_SIGNATURE';
+  | 'TLOG_CHECKPOINT_SIGNATURE'
+  | 'TLOG_BAD_HASH'
+  | 'TLOG_PROOF_MALFORMED';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';

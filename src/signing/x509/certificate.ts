@@ -47,9 +47,27 @@ function isParsed(input: CertificateInput): input is Certificate {
   return typeof input === 'object' && !(input instanceof Uint8Array) && 'x509' in input;
 }
 
-/** Parses a DER or PEM certificate. Throws VerificationError('MALFORMED'). */
+/**
+ * Parsed certificates by their PEM text or DER bytes. Parsing is a pure function of the bytes and
+ * costs about a millisecond (ASN.1 in JavaScript); a verifier sees the same few certificates
+ * (roots, the service's signing keys) on every request. Bounded; the oldest entry goes first.
+ */
+const parsed = new Map<string, Certificate>();
+const PARSED_MAX = 512;
+
+/** Parses a DER or PEM certificate (memoised; the result is frozen). Throws VerificationError('MALFORMED'). */
 export function parseCertificate(input: CertificateInput): Certificate {
   if (isParsed(input)) return input;
+  const key = typeof input === 'string' ? `pem:${input}` : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  const cert = Object.freeze(parseUncached(input));
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, cert);
+  return cert;
+}
+
+function parseUncached(input: Uint8Array | string): Certificate {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(typeof input === 'string' ? input : Uint8Array.from(input));
