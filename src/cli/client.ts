@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
-import { buildLoader } from '../service/loader.js';
+import { buildLoader, signedHeader } from '../service/loader.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
 import { canonicalBytes } from '../signing/canonical.js';
@@ -81,8 +81,9 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
     } else {
       const built = buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: {} });
       const key = await activeSigner(opts.keys!, opts.key);
-      bundle = (await signBuilt(built, key.signer, key.certificates)).bundle;
-      header = built.header;
+      const signed = await signBuilt(built, key.signer, key.certificates);
+      bundle = signed.bundle;
+      header = signedHeader(built, signed.signature);
     }
     writeFileSync(join(opts.out, `${name}.bundle.json`), JSON.stringify(bundle, null, 2) + '\n');
     writeFileSync(join(opts.out, `${name}.lskel.h`), header);

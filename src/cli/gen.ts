@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import type { LoaderScheme } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import type { HostOptions } from '../loader/plan/index.js';
-import { buildLoader, plainJson } from '../service/loader.js';
+import { buildLoader, plainJson, signedHeader } from '../service/loader.js';
 import { signBuilt, unsignedBundle } from '../service/sign.js';
 import { canonicalBytes, signerFromPem } from '../signing/index.js';
 import { CliError } from './errors.js';
@@ -76,7 +76,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
   write('insns.bin', built.loader.insns);
   write('data.bin', built.loader.data);
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
-  write(`${name}.lskel.h`, built.header);
+  let header = built.header;
   write('loader.json', plainJson(built.manifest) + '\n');
   if (opts.key || opts.cert) {
     if (!opts.key || !opts.cert) throw new CliError('signing needs both --key and --cert');
@@ -85,6 +85,8 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
     const signer = await signerFromPem({ privateKey: readFileSync(opts.key), passphrase: opts.passphrase, certificate });
     const chain = opts.chain ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) : [];
     const signed = await signBuilt(built, signer, [certificate, ...chain]);
+    // The v1.7 header carries the signature and excl_prog_hash (bpftool 7.1's format has no fields for them).
+    if (built.headerOptions.flavour === 'v1.7') header = signedHeader(built, signed.signature);
     write('signature.p7s', signed.signature);
     write('manifest.json', new TextDecoder().decode(canonicalBytes(signed.manifest)) + '\n');
     write('bundle.json', JSON.stringify(signed.bundle, null, 2) + '\n');
@@ -92,6 +94,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
     // An unsigned bundle still describes the loader; verify answers UNSIGNED unless a policy allows it.
     write('bundle.json', JSON.stringify(unsignedBundle(built), null, 2) + '\n');
   }
+  write(`${name}.lskel.h`, header);
   out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
   return 0;
 }

@@ -35,12 +35,15 @@ commands:
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
-  verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile BTF] [--json]
+  verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile host|DIR|BTF] [--json]
                                          verdict for a bundle; exits 0 only on OK
   keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
   tokens create --scopes S[,S] [--name N] | list | revoke ID
                                          API tokens in the service's store (scopes sign, verify, audit, admin)
-  replay DIR [--profile BTF] [--json]    run a loader in the kernel model and report every syscall and effect
+  replay DIR|OBJ|FILE.lskel.h [--profile host|DIR|BTF] [--scheme S] [--object OBJ] [--json]
+                                         run a loader (gen output, generated from OBJ, or embedded in a light
+                                         skeleton, ours or bpftool's) in the kernel model: every syscall, the
+                                         effects, and the differences from the plan
   gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
       [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
       [--cpus N] [--page-size N] [--no-usdt-uprobe-multi] [--key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--key-passphrase-env VAR]]
@@ -117,9 +120,11 @@ export async function main(argv: string[]): Promise<number> {
       return runTokens(positionals[0], { ...values, id: positionals[1], json: values.json ?? false }, out);
     }
     case 'replay': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false }, profile: { type: 'string' } } });
-      if (positionals.length !== 1) throw new CliError('replay takes a gen output directory (or INSNS.bin,DATA.bin)');
-      return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile }, out);
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        json: { type: 'boolean', default: false }, profile: { type: 'string' }, scheme: { type: 'string' }, object: { type: 'string' },
+      } });
+      if (positionals.length !== 1) throw new CliError('replay takes a gen output directory, an object, a light skeleton header, or INSNS.bin,DATA.bin');
+      return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile, scheme: values.scheme, object: values.object }, out);
     }
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {

@@ -1,32 +1,52 @@
 /**
- * `bpfsign replay DIR [--json] [--profile host|DIR|VMLINUX_BTF]`: runs the loader of a `bpfsign gen`
- * output directory (insns.bin, data.bin, loader.json) in the kernel model and prints the
- * report: every syscall with its attributes and result, the loader's return value, printk
- * output, and the maps and programs it created. DIR may also be a comma-separated
- * `INSNS.bin,DATA.bin` pair (unsigned, no ctx descs unless loader.json says otherwise).
- * The profile is the running kernel (`host`, the default, when it has BTF), a profile
- * directory (scripts/make-profile.ts) or a vmlinux BTF file; each program's report carries the
- * xlated length the model predicts for it.
- * Exit 0 when the loader ran and returned >= 0, 1 otherwise.
+ * `bpfsign replay DIR|OBJ|FILE.lskel.h [--profile host|DIR|BTF] [--scheme S] [--object OBJ] [--json]`:
+ * runs a loader in the kernel model and prints every syscall with its attributes and result, the
+ * loader's return value, printk output, an effects table (maps and programs it left, with the
+ * xlated length the model predicts), and — when there is a plan to compare with — the differences.
+ *
+ *   DIR            a `bpfsign gen` output directory (insns.bin, data.bin, loader.json: ctx and plan)
+ *   OBJ            a BPF object: the loader is generated first (--scheme, default unsigned), then replayed
+ *                  (--scheme also names the scheme of an unsigned header's loader, which the header cannot say)
+ *   FILE.lskel.h   a light skeleton, ours or `bpftool gen skeleton -L`'s, signed or not: the loader it
+ *                  embeds, with the skeleton's map slots and initial images as its ctx
+ *   INSNS,DATA     two raw files (unsigned, standard ctx)
+ * --object OBJ gives the plan to compare a header's or raw loader's effects with.
+ * The profile is the running kernel (`host`, the default, when it has BTF), a profile directory
+ * (scripts/make-profile.ts) or a vmlinux BTF file.
+ * --json prints { retval, maps, progs, trace, diff, ... } (diff null when there is no plan).
+ * Exit 0 when the loader ran and returned >= 0 and nothing differs from the plan, 1 otherwise.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { profileView, type KernelProfile } from '../kernel/profile/index.js';
-import { formatReport, replay, type ReplayCtxLayout, type ReplayScheme } from '../kernel/replay/index.js';
+import { compareWithPlan, formatReport, replay, type Difference, type ReplayCtxLayout, type ReplayOptions, type ReplayScheme, type ReplayReport } from '../kernel/replay/index.js';
+import { parseLightSkeleton, type LoaderScheme } from '../loader/gen/index.js';
+import { objectNameFromPath } from '../loader/object/index.js';
+import { planFromJson, type Plan } from '../loader/plan/index.js';
+import { buildLoader } from '../service/loader.js';
 import { readKernelProfile } from '../service/profile.js';
+import { jsonReplacer } from '../shared/json.js';
 import { CliError } from './errors.js';
 
 export interface ReplayCliOptions {
   json: boolean;
   /** 'host', a profile directory, or a raw kernel BTF file (vmlinux). */
   profile?: string;
+  /** Scheme to generate with when the input is an object. */
+  scheme?: string;
+  /** The object whose plan a header's or raw loader's effects are compared with. */
+  object?: string;
 }
 
 interface LoaderJson {
   scheme?: ReplayScheme;
   ctx?: ReplayCtxLayout;
-  plan?: { byteOrder?: 'le' | 'be' };
+  plan?: unknown;
 }
+
+interface Input { what: string; insns: Uint8Array; data: Uint8Array; options: ReplayOptions; plan: Plan | null }
+
+const SCHEMES: readonly string[] = ['unsigned', 'linux-6.18', 'linux-load-time'];
 
 function profileFrom(spec: string | undefined): KernelProfile {
   if (spec === undefined && !existsSync('/sys/kernel/btf/vmlinux')) return profileView({ name: 'no-btf', btf: null });
@@ -34,27 +54,78 @@ function profileFrom(spec: string | undefined): KernelProfile {
   return readKernelProfile(spec ?? 'host');
 }
 
-export function runReplay(dirOrFiles: string, opts: ReplayCliOptions, out: (s: string) => void): number {
-  let insnsPath: string, dataPath: string, meta: LoaderJson = {};
-  if (existsSync(dirOrFiles) && statSync(dirOrFiles).isDirectory()) {
-    insnsPath = join(dirOrFiles, 'insns.bin');
-    dataPath = join(dirOrFiles, 'data.bin');
-    const j = join(dirOrFiles, 'loader.json');
-    if (existsSync(j)) meta = JSON.parse(readFileSync(j, 'utf8')) as LoaderJson;
-  } else {
-    const parts = dirOrFiles.split(',');
-    if (parts.length !== 2) throw new CliError(`replay ${dirOrFiles}: want a gen output directory or INSNS.bin,DATA.bin`);
-    [insnsPath, dataPath] = parts as [string, string];
-  }
+const isElf = (b: Uint8Array) => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+
+function fromObject(path: string, scheme: string): Input {
+  if (!SCHEMES.includes(scheme)) throw new CliError(`--scheme ${scheme}: want ${SCHEMES.join(', ')}`);
+  const built = buildLoader(new Uint8Array(readFileSync(path)), basename(path), { scheme: scheme as LoaderScheme, name: objectNameFromPath(path), flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
+  return { what: `${path} (generated, ${scheme})`, insns: built.loader.insns, data: built.loader.data, options: { scheme: scheme as ReplayScheme, ctx: built.loader.ctxLayout, byteOrder: built.plan.byteOrder }, plan: built.plan };
+}
+
+function fromHeader(path: string, override?: string): Input {
+  const h = parseLightSkeleton(readFileSync(path, 'utf8'));
+  // A header does not say which scheme its loader was made for: a signed one is taken as
+  // linux-6.18 (the scheme of this kernel), an unsigned one as unsigned, unless --scheme says.
+  if (override !== undefined && !SCHEMES.includes(override)) throw new CliError(`--scheme ${override}: want ${SCHEMES.join(', ')}`);
+  const scheme = (override ?? (h.signature ? 'linux-6.18' : 'unsigned')) as ReplayScheme;
+  return {
+    what: `${path} (light skeleton '${h.name}': ${h.maps.length} maps, ${h.progs.length} programs${h.signature ? ', signed' : ''})`,
+    insns: h.insns, data: h.data, plan: null,
+    options: {
+      scheme, nrMaps: h.maps.length, nrProgs: h.progs.length, initialValues: Object.fromEntries(h.initialValues),
+      ...(h.signature ? { signature: h.signature } : {}),
+    },
+  };
+}
+
+function fromDir(dir: string): Input {
+  const insnsPath = join(dir, 'insns.bin'), dataPath = join(dir, 'data.bin'), j = join(dir, 'loader.json');
   for (const f of [insnsPath, dataPath]) if (!existsSync(f)) throw new CliError(`replay: ${f} not found`);
-  const insns = new Uint8Array(readFileSync(insnsPath));
-  const data = new Uint8Array(readFileSync(dataPath));
-  if (insns.length % 8) throw new CliError(`replay: ${insnsPath} is ${insns.length} bytes, not a multiple of 8`);
-  const report = replay({ insns, data }, profileFrom(opts.profile), {
-    scheme: meta.scheme ?? 'unsigned',
-    byteOrder: meta.plan?.byteOrder ?? 'le',
-    ...(meta.ctx ? { ctx: { size: meta.ctx.size, maps: meta.ctx.maps, progs: meta.ctx.progs } } : {}),
-  });
-  out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  return report.ok ? 0 : 1;
+  const meta = existsSync(j) ? JSON.parse(readFileSync(j, 'utf8')) as LoaderJson : {};
+  const plan = meta.plan ? planFromJson(meta.plan) : null;
+  return {
+    what: dir, insns: new Uint8Array(readFileSync(insnsPath)), data: new Uint8Array(readFileSync(dataPath)), plan,
+    options: { scheme: meta.scheme ?? 'unsigned', byteOrder: plan?.byteOrder ?? 'le', ...(meta.ctx ? { ctx: { size: meta.ctx.size, maps: meta.ctx.maps, progs: meta.ctx.progs } } : {}) },
+  };
+}
+
+function inputFrom(target: string, opts: ReplayCliOptions): Input {
+  if (existsSync(target) && statSync(target).isDirectory()) return fromDir(target);
+  if (existsSync(target)) {
+    const bytes = new Uint8Array(readFileSync(target));
+    if (isElf(bytes)) return fromObject(target, opts.scheme ?? 'unsigned');
+    if (/\.h$/.test(target) || new TextDecoder().decode(bytes.subarray(0, 4096)).includes('bpf_loader_ctx')) return fromHeader(target, opts.scheme);
+    throw new CliError(`replay ${target}: not a BPF object, a light skeleton header or a gen output directory`);
+  }
+  const parts = target.split(',');
+  if (parts.length !== 2) throw new CliError(`replay ${target}: no such file; want DIR, OBJ, FILE.lskel.h or INSNS.bin,DATA.bin`);
+  for (const f of parts) if (!existsSync(f)) throw new CliError(`replay: ${f} not found`);
+  return { what: target, insns: new Uint8Array(readFileSync(parts[0])), data: new Uint8Array(readFileSync(parts[1])), options: { scheme: 'unsigned' }, plan: null };
+}
+
+/** The --json shape: stable keys first, then the rest of the report. */
+export function replayJson(report: ReplayReport, diff: Difference[] | null): Record<string, unknown> {
+  return {
+    retval: report.retval, maps: report.maps, progs: report.progs, trace: report.trace, diff,
+    ok: report.ok, stage: report.stage, errno: report.errno, fault: report.fault, printk: report.printk,
+    scheme: report.scheme, profile: report.profile, steps: report.steps, leakedFds: report.leakedFds,
+  };
+}
+
+export function runReplay(target: string, opts: ReplayCliOptions, out: (s: string) => void): number {
+  const input = inputFrom(target, opts);
+  if (input.insns.length % 8) throw new CliError(`replay: the loader is ${input.insns.length} bytes, not a multiple of 8`);
+  const plan = input.plan ?? (opts.object ? fromObject(opts.object, input.options.scheme ?? 'unsigned').plan : null);
+  const report = replay({ insns: input.insns, data: input.data }, profileFrom(opts.profile), input.options);
+  const diff = plan ? compareWithPlan(report, plan).differences : null;
+  if (opts.json) {
+    out(JSON.stringify(replayJson(report, diff), jsonReplacer, 2));
+  } else {
+    out(`input: ${input.what}`);
+    out(formatReport(report));
+    if (diff === null) out('\nplan: none to compare with (give --object OBJ)');
+    else if (diff.length === 0) out('\nplan: the effects equal the plan');
+    else out(`\nplan: ${diff.length} difference(s)\n${diff.map((d) => `  ${d.path}: expected ${JSON.stringify(d.expected, jsonReplacer)}, got ${JSON.stringify(d.actual, jsonReplacer)}`).join('\n')}`);
+  }
+  return report.ok && (diff === null || diff.length === 0) ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 /**
- * `bpfsign verify DIR|BUNDLE [--object OBJ] [--policy FILE | --trust CERT.pem] [--profile BTF] [--json]`
+ * `bpfsign verify DIR|BUNDLE [--object OBJ] [--policy FILE | --trust CERT.pem] [--profile host|DIR|BTF] [--json]`
  * exits 0 only on OK. `--trust` is a strict policy rooted at that certificate.
  * `bpfsign keys create|list|rotate [--dir DIR]` manages development keys.
  */

@@ -7,7 +7,8 @@ import { jsonReplacer } from '../shared/json.js';
 import { sha256Hex as sha256 } from '../shared/bytes.js';
 import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
-import { emitLightSkeleton, generateLoader, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
+import { createHash } from 'node:crypto';
+import { emitLightSkeleton, generateLoader, type LightSkeletonInput, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
 import { parseObject, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
 
@@ -33,6 +34,9 @@ export interface BuiltLoader {
   inits: Map<number, Uint8Array>;
   /** loader.json as data. */
   manifest: Record<string, unknown>;
+  /** What the header was made from, to make it again with a signature (signedHeader). */
+  lskel: LightSkeletonInput;
+  headerOptions: { flavour: 'v1.7' | 'bpftool-7.1'; standalone: boolean };
 }
 
 
@@ -58,10 +62,8 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     const m = maps.find((x) => x.name === plan.maps[op.mapIndex].name);
     if (m?.mmap && plan.maps[op.mapIndex].name.endsWith('.kconfig')) m.mmap.initialValue = op.value;
   }
-  const header = emitLightSkeleton(
-    { name: opts.name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null },
-    { flavour: opts.flavour, standalone: opts.standalone },
-  );
+  const lskel: LightSkeletonInput = { name: opts.name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null };
+  const header = emitLightSkeleton(lskel, { flavour: opts.flavour, standalone: opts.standalone });
   const manifest = {
     generator: GENERATOR,
     object: { file: fileName, name: opts.name, sha256: sha256(bytes), size: bytes.length },
@@ -75,5 +77,16 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     },
     plan,
   };
-  return { name: opts.name, spec, plan, loader, header, inits, manifest };
+  return { name: opts.name, spec, plan, loader, header, inits, manifest, lskel, headerOptions: { flavour: opts.flavour, standalone: opts.standalone } };
+}
+
+/**
+ * The light skeleton of a signed loader: the same header with the PKCS#7 signature and
+ * excl_prog_hash = SHA-256(instructions) embedded (`opts_sig`, `opts_excl_hash`, and a
+ * `keyring_id` member the caller sets), as libbpf v1.7's signed skeletons carry them — the same
+ * fields serve both schemes. Needs the v1.7 flavour.
+ */
+export function signedHeader(built: BuiltLoader, signature: Uint8Array): string {
+  const exclHash = new Uint8Array(createHash('sha256').update(built.loader.insns).digest());
+  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash } }, built.headerOptions);
 }

@@ -37,7 +37,8 @@ describe('over HTTP (supertest)', () => {
       const chunks: Buffer[] = []; res.on('data', (c: Buffer) => chunks.push(c)); res.on('end', () => cb(null, Buffer.concat(chunks)));
     }).expect(200).expect('content-type', 'application/octet-stream');
     assert.ok((insns.body as Buffer).equals(Buffer.from(r.body.bundle.loader.insns, 'base64')));
-    await request(app.server).get(`/v1/loaders/${r.body.id}/lskel.h`).expect(200).expect('content-type', /^text\/x-c/);
+    const header = await request(app.server).get(`/v1/loaders/${r.body.id}/lskel.h`).expect(200).expect('content-type', /^text\/x-c/);
+    assert.match(header.text, /static const char opts_sig\[\]/, 'the signed loader\'s header carries its signature');
     const proof = await request(app.server).get(`/v1/log/proof/${r.body.bundle.tlog.logIndex}`).expect(200).expect('content-type', /^text\/plain/);
     assert.match(proof.text, /^c2sp\.org\/tlog-proof@v1\n/);
   });

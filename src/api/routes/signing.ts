@@ -14,7 +14,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BundleSchema, parseBundle, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
 import { parsePolicy } from '../../signing/policy.js';
-import { buildLoader } from '../../service/loader.js';
+import { buildLoader, signedHeader } from '../../service/loader.js';
 import { signBuilt, unsignedBundle } from '../../service/sign.js';
 import { verifyBundle } from '../../service/verify.js';
 import { problems, Sha256Hex } from '../schemas/common.js';
@@ -110,6 +110,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     const id = randomUUID();
     let bundle: Bundle;
     let manifest: string | null = null;
+    let header = built.header;
     let signerId: string | null = null;
     if (key === null) {
       bundle = unsignedBundle(built);
@@ -118,13 +119,14 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       const { index } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never));
       bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index) };
       manifest = new TextDecoder().decode(canonicalBytes(signed.manifest));
+      if (q.flavour === 'v1.7') header = signedHeader(built, signed.signature);
       signerId = key.id;
     }
     const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string } } };
     await app.services.store.putBundle({
       id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256,
       scheme: q.scheme, signer: signerId, logIndex: bundle.tlog ? BigInt(bundle.tlog.logIndex) : null,
-      bundle: JSON.stringify({ bundle, header: built.header, manifest } satisfies Stored),
+      bundle: JSON.stringify({ bundle, header, manifest } satisfies Stored),
     });
     stop();
     req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: signerId }, 'loader made');

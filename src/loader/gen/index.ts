@@ -7,3 +7,4 @@ export {
   type LightSkeletonInput, type LightSkeletonOptions, type LskelMap, type LskelProg, type LskelFlavour, type LskelSignature,
 } from './lskel.js';
 export { lskelMapsFromObject, lskelProgsFromObject } from './lskel-object.js';
+export { parseLightSkeleton, parseCString, type ParsedLightSkeleton } from './lskel-parse.js';
