@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
-import { metricsPlugin } from './plugins/metrics.js';
+import { metricsPlugin, watch } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
@@ -21,6 +21,7 @@ export const API_VERSION = '0.1.0';
 
 export async function buildApp(input: Omit<Services, 'cpu'> & { cpu?: FifoGate }, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
   const services: Services = { ...input, cpu: input.cpu ?? new FifoGate() };
+  watch(services.metrics, services);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -106,6 +106,9 @@ describe('GET /metrics and /docs', () => {
     const m = (await app.inject({ url: '/metrics' })).body;
     assert.match(m, /bpfsign_http_requests_total\{method="POST",route="\/v1\/loaders",status="201"\} 1/);
     assert.match(m, /bpfsign_sign_seconds_count\{scheme="linux-6.18"\} 1/);
+    assert.match(m, /bpfsign_log_entries 1\n/);
+    assert.match(m, /bpfsign_log_commits 1\n/);
+    assert.match(m, /bpfsign_cpu_queue_waiting 0\n/);
     const docs = await app.inject({ url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);

@@ -1,6 +1,6 @@
 /** Prometheus metrics (prom-client) on GET /metrics: requests by route and status, sign and verify durations. */
 import fp from 'fastify-plugin';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -18,6 +18,22 @@ export function createMetrics(): Metrics {
     signSeconds: new Histogram({ name: 'bpfsign_sign_seconds', help: 'Time to make and sign a loader', labelNames: ['scheme'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] }),
     verifySeconds: new Histogram({ name: 'bpfsign_verify_seconds', help: 'Time to verify a bundle', labelNames: ['verdict'], buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1], registers: [registry] }),
   };
+}
+
+/** What the log and the CPU gate report, read at scrape time. */
+export interface MetricSources {
+  log: { stats: { commits: number; entries: number } };
+  cpu: { waiting: number; maxWaiting: number };
+}
+
+/** Gauges over the log's group commits and the FIFO gate's queue (registered once per registry). */
+export function watch(metrics: Metrics, src: MetricSources): void {
+  if (metrics.registry.getSingleMetric('bpfsign_log_commits')) return;
+  const r = [metrics.registry];
+  new Gauge({ name: 'bpfsign_log_commits', help: 'Log transactions committed by this process (each a group of appends)', registers: r, collect() { this.set(src.log.stats.commits); } });
+  new Gauge({ name: 'bpfsign_log_entries', help: 'Log entries appended by this process', registers: r, collect() { this.set(src.log.stats.entries); } });
+  new Gauge({ name: 'bpfsign_cpu_queue_waiting', help: 'Requests waiting for their turn at CPU-bound work now', registers: r, collect() { this.set(src.cpu.waiting); } });
+  new Gauge({ name: 'bpfsign_cpu_queue_max', help: 'Most requests ever waiting for CPU-bound work', registers: r, collect() { this.set(src.cpu.maxWaiting); } });
 }
 
 export const metricsPlugin = fp<{ metrics: Metrics }>(async (app, { metrics }) => {
