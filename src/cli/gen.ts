@@ -76,7 +76,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
   write('insns.bin', built.loader.insns);
   write('data.bin', built.loader.data);
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
-  let header = built.header;
+  let header: string | null = null;
   write('loader.json', plainJson(built.manifest) + '\n');
   if (opts.key || opts.cert) {
     if (!opts.key || !opts.cert) throw new CliError('signing needs both --key and --cert');
@@ -94,7 +94,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
     // An unsigned bundle still describes the loader; verify answers UNSIGNED unless a policy allows it.
     write('bundle.json', JSON.stringify(unsignedBundle(built), null, 2) + '\n');
   }
-  write(`${name}.lskel.h`, header);
+  write(`${name}.lskel.h`, header ?? built.header);
   out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
   return 0;
 }

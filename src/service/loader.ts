@@ -29,7 +29,8 @@ export interface BuiltLoader {
   spec: ObjectSpec;
   plan: Plan;
   loader: GeneratedLoader;
-  header: string;
+  /** The light skeleton header (unsigned; made on first read). */
+  readonly header: string;
   /** map index → initial value (internal maps). */
   inits: Map<number, Uint8Array>;
   /** loader.json as data. */
@@ -63,7 +64,6 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     if (m?.mmap && plan.maps[op.mapIndex].name.endsWith('.kconfig')) m.mmap.initialValue = op.value;
   }
   const lskel: LightSkeletonInput = { name: opts.name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null };
-  const header = emitLightSkeleton(lskel, { flavour: opts.flavour, standalone: opts.standalone });
   const manifest = {
     generator: GENERATOR,
     object: { file: fileName, name: opts.name, sha256: sha256(bytes), size: bytes.length },
@@ -77,7 +77,13 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     },
     plan,
   };
-  return { name: opts.name, spec, plan, loader, header, inits, manifest, lskel, headerOptions: { flavour: opts.flavour, standalone: opts.standalone } };
+  const headerOptions = { flavour: opts.flavour, standalone: opts.standalone };
+  let header: string | null = null;
+  // The unsigned header is made when first read: a signed loader's header is made with its signature instead.
+  return {
+    name: opts.name, spec, plan, loader, inits, manifest, lskel, headerOptions,
+    get header() { return (header ??= emitLightSkeleton(lskel, headerOptions)); },
+  };
 }
 
 /**

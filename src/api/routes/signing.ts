@@ -110,7 +110,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     const id = randomUUID();
     let bundle: Bundle;
     let manifest: string | null = null;
-    let header = built.header;
+    let header: string | null = null;
     let signerId: string | null = null;
     if (key === null) {
       bundle = unsignedBundle(built);
@@ -126,7 +126,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     await app.services.store.putBundle({
       id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256,
       scheme: q.scheme, signer: signerId, logIndex: bundle.tlog ? BigInt(bundle.tlog.logIndex) : null,
-      bundle: JSON.stringify({ bundle, header, manifest } satisfies Stored),
+      bundle: JSON.stringify({ bundle, header: header ?? built.header, manifest } satisfies Stored),
     });
     stop();
     req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: signerId }, 'loader made');
