@@ -53,9 +53,9 @@ function header(bytes: Uint8Array): { le: boolean; typeOff: number; typeLen: num
   return { le, typeOff, typeLen, strOff, strLen, hdrLen };
 }
 
-function checkType(btf: Btf, t: BtfType): void {
-  const where = `btf: [${t.id}] ${t.kind} '${t.name}'`;
-  const bad = (why: string): never => fail(E.EINVAL, `${where}: ${why}`);
+function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void {
+  const where = () => `btf: [${t.id}] ${t.kind} '${t.name}'`; // only for a refusal
+  const bad = (why: string): never => fail(E.EINVAL, `${where()}: ${why}`);
   const noName = () => { if (t.name !== '') bad('invalid name'); };
   const ident = (optional: boolean) => { if (t.name === '' ? !optional : !validIdent(t.name)) bad('invalid name'); };
   if (t.kind === 'VOID') return;
@@ -65,7 +65,7 @@ function checkType(btf: Btf, t: BtfType): void {
     case 'INT':
       if (t.kindFlag) bad('invalid btf_info kind_flag');
       if (![1, 2, 4, 8, 16].includes(t.size)) bad('unsupported size');
-      if (t.encoding && t.encoding !== 1 && t.encoding !== 2 && t.encoding !== 4) fail(E.ENOTSUPP, `${where}: unsupported encoding`);
+      if (t.encoding && t.encoding !== 1 && t.encoding !== 2 && t.encoding !== 4) fail(E.ENOTSUPP, `${where()}: unsupported encoding`);
       if (t.name === '') bad('invalid name');
       return;
     case 'PTR': case 'VOLATILE': case 'CONST': case 'RESTRICT':
@@ -82,9 +82,9 @@ function checkType(btf: Btf, t: BtfType): void {
     case 'ARRAY': {
       if (t.kindFlag) bad('invalid btf_info kind_flag');
       noName();
-      const ix = btf.type(btf.resolve(t.indexType));
+      const ix = typeOf(btf.resolve(t.indexType));
       if (ix.kind !== 'INT' && ix.kind !== 'ENUM' && ix.kind !== 'ENUM64') bad('invalid index');
-      const el = btf.type(btf.resolve(t.elemType));
+      const el = typeOf(btf.resolve(t.elemType));
       if (el.kind === 'VOID' || el.kind === 'FUNC' || el.kind === 'FUNC_PROTO' || el.kind === 'DATASEC' || el.kind === 'VAR') bad('invalid elem');
       return;
     }
@@ -95,7 +95,7 @@ function checkType(btf: Btf, t: BtfType): void {
         if (m.name !== '' && !validIdent(m.name)) bad(`invalid member name '${m.name}'`);
         if (t.kind === 'STRUCT' && m.bitOffset < last) bad('member bits_offset out of order');
         if (m.type === 0) bad(`member '${m.name}': invalid type_id`);
-        const mt = btf.type(btf.resolve(m.type));
+        const mt = typeOf(btf.resolve(m.type));
         if (['VOID', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FWD'].includes(mt.kind)) bad(`member '${m.name}': invalid member`);
         const bits = m.bitfieldSize || sizeBits(btf, m.type);
         if (m.bitOffset + bits > t.size * 8) bad(`member '${m.name}' exceeds struct_size`);
@@ -127,7 +127,7 @@ function checkType(btf: Btf, t: BtfType): void {
         if (p.type === 0 && p.name !== '') bad('invalid varargs name');
         if (p.name !== '' && !validIdent(p.name)) bad(`invalid arg name '${p.name}'`);
         if (p.type !== 0) {
-          const pt = btf.type(btf.resolve(p.type));
+          const pt = typeOf(btf.resolve(p.type));
           if (pt.kind === 'VOID' || pt.kind === 'FUNC' || pt.kind === 'DATASEC' || pt.kind === 'VAR') bad(`invalid arg#${i + 1}`);
         }
       });
@@ -137,7 +137,7 @@ function checkType(btf: Btf, t: BtfType): void {
       // Static variables keep their function's prefix ("func.var"): the kernel allows '.' here.
       if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t.name) || t.name.length >= KSYM_NAME_LEN) bad('invalid name');
       if (t.linkage !== 0 && t.linkage !== 1) bad('linkage not supported');
-      const vt = btf.type(btf.resolve(t.type));
+      const vt = typeOf(btf.resolve(t.type));
       if (vt.kind === 'VOID' || vt.kind === 'FUNC' || vt.kind === 'FUNC_PROTO' || vt.kind === 'DATASEC' || vt.kind === 'VAR' || vt.kind === 'FWD') bad('invalid type');
       return;
     }
@@ -150,7 +150,7 @@ function checkType(btf: Btf, t: BtfType): void {
         if (btf.kind(v.type) !== 'VAR') bad('not a VAR kind member');
         if (v.offset < end) bad('invalid offset');
         if (v.size === 0 || v.offset + v.size > t.size) bad('invalid offset+size');
-        if (sizeBits(btf, btf.type(v.type).kind === 'VAR' ? (btf.type(v.type) as { type: number }).type : v.type) / 8 > v.size) bad('invalid size');
+        if (sizeBits(btf, typeOf(v.type).kind === 'VAR' ? (typeOf(v.type) as { type: number }).type : v.type) / 8 > v.size) bad('invalid size');
         end = v.offset + v.size;
       }
       return;
@@ -163,11 +163,11 @@ function checkType(btf: Btf, t: BtfType): void {
     case 'DECL_TAG': {
       if (t.name === '') bad('invalid name');
       if (t.componentIdx < -1) bad('invalid component_idx');
-      const target = btf.type(t.type);
+      const target = typeOf(t.type);
       if (!['STRUCT', 'UNION', 'FUNC', 'VAR', 'TYPEDEF'].includes(target.kind)) bad('invalid type');
       if (t.componentIdx >= 0) {
         const n = target.kind === 'STRUCT' || target.kind === 'UNION' ? target.members.length
-          : target.kind === 'FUNC' ? (btf.type(target.type) as { params: unknown[] }).params.length : 0;
+          : target.kind === 'FUNC' ? (typeOf(target.type) as { params: unknown[] }).params.length : 0;
         if (t.componentIdx >= n) bad('invalid component_idx');
       }
       return;
@@ -184,7 +184,7 @@ function sizeBits(btf: Btf, id: number): number {
 }
 
 /** Resolution without loops: every chain of non-pointer references must end. */
-function checkLoops(btf: Btf): void {
+function checkLoops(btf: Btf, typeOf: (id: number) => BtfType): void {
   const state = new Uint8Array(btf.totalCount); // 0 new, 1 on stack, 2 done
   const edges = (t: BtfType): number[] => {
     switch (t.kind) {
@@ -197,7 +197,7 @@ function checkLoops(btf: Btf): void {
   };
   for (let root = btf.startId; root < btf.totalCount; root++) {
     if (state[root]) continue;
-    const stack: [number, number[]][] = [[root, edges(btf.type(root))]];
+    const stack: [number, number[]][] = [[root, edges(typeOf(root))]];
     state[root] = 1;
     while (stack.length) {
       const top = stack[stack.length - 1]!;
@@ -206,7 +206,7 @@ function checkLoops(btf: Btf): void {
       if (next < btf.startId || state[next] === 2) continue;
       if (state[next] === 1) fail(E.EINVAL, `btf: [${next}] loop in type references`);
       state[next] = 1;
-      stack.push([next, edges(btf.type(next))]);
+      stack.push([next, edges(typeOf(next))]);
     }
   }
 }
@@ -222,10 +222,13 @@ export function checkBtf(bytes: Uint8Array): Btf {
     if (isLoaderError(e)) fail(E.EINVAL, e.message);
     throw e;
   }
-  checkLoops(btf);
+  // Each type decoded once (Btf.type decodes afresh on every call; nothing here changes a type).
+  const decoded: (BtfType | undefined)[] = [];
+  const typeOf = (id: number): BtfType => (decoded[id] ??= btf.type(id));
+  checkLoops(btf, typeOf);
   for (let id = btf.startId; id < btf.totalCount; id++) {
     try {
-      checkType(btf, btf.type(id));
+      checkType(btf, typeOf(id), typeOf);
     } catch (e) {
       if (isLoaderError(e)) fail(E.EINVAL, e.message);
       throw e;

@@ -4,7 +4,7 @@
  * idr does; an object lives while an fd or another object refers to it.
  */
 import type { Btf } from '../../loader/btf/index.js';
-import type { Region } from '../vm/index.js';
+import type { Program, Region } from '../vm/index.js';
 import { E, fail } from './errno.js';
 
 export interface KernelBtf {
@@ -108,6 +108,8 @@ export interface KernelProg {
   readonly signed: boolean;
   /** The xlated length predicted from the program and the maps' state (frozen, contents) at its PROG_LOAD (worked out on first read). */
   readonly xlated: XlatedPrediction;
+  /** The instructions the verifier walked (`relocatedInsns ?? insns`) decoded and validated for the interpreter; null when they do not pass. */
+  readonly compiled: Program | null;
 }
 
 export type KernelObject = KernelMap | KernelProg | KernelBtf;

@@ -20,6 +20,8 @@ import type { BpfModel } from './model.js';
 import { objName } from './model.js';
 import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad, XlatedPrediction } from './objects.js';
 import { calcTag } from './tag.js';
+import { isKernelError } from '../errors.js';
+import { loadProgram as compileVm, type Program } from '../vm/index.js';
 
 /** Checks a PKCS#7 signature over `content` against keyring `keyringId`: 0, or -errno as bpf_verify_pkcs7_signature. */
 export type SignatureVerifier = (signature: Uint8Array, content: Uint8Array, keyringId: number) => number;
@@ -184,11 +186,17 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     }
   };
   for (const map of fdArrayMaps) use(map, given.digest);
+  const fdRead = new Map<number, number>(); // PROG_LOAD writes no user memory: a slot read once reads the same after
   const fdAt = (index: number): number => {
     if (fdArrayPtr === 0n) fail(E.EINVAL, 'fd_array index used without fd_array');
     if (fdArrayCnt && index >= fdArrayCnt) fail(E.EINVAL, `fd_array index ${index} >= fd_array_cnt ${fdArrayCnt}`);
-    const raw = m.um.read(fdArrayPtr + BigInt(4 * index), 4, `fd_array[${index}]`);
-    return new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, le);
+    let fd = fdRead.get(index);
+    if (fd === undefined) {
+      const raw = m.um.read(fdArrayPtr + BigInt(4 * index), 4, `fd_array[${index}]`);
+      fd = new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, le);
+      fdRead.set(index, fd);
+    }
+    return fd;
   };
 
   // check_btf_info_early: the program's BTF, when func_info or line_info come with it.
@@ -294,7 +302,16 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   // do_check: the paths the verifier walks.
   const globalFuncs = progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, u64(80), u32(76), fiCnt)) : [];
   const mayCall = allowedHelpers(p, type, eat, flags);
-  const walk = walkPaths(insns, { byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs) });
+  let compiled: Program | null = null;
+  try {
+    compiled = compileVm(insns, m.order);
+  } catch (e) {
+    if (!isKernelError(e)) throw e; // walkPaths meets the same error and gives up
+  }
+  const walk = walkPaths(insns, {
+    byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs),
+    compiled: compiled ?? undefined,
+  });
   if (walk.refusal) fail(walk.refusal.errno, `insn ${walk.refusal.pc}: ${walk.refusal.message}`);
   if (!walk.complete) {
     // The walk gave up: fall back to what holds for every call, reachable or not.
@@ -318,7 +335,7 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns: loaded,
     relocatedInsns: insns === loaded ? null : insns, tag, digest,
     attachBtfId, attachBtfObj: attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt, lineInfoCnt: liCnt,
-    coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed,
+    coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed, compiled,
     get xlated() { return xlated(); },
   };
 }
@@ -327,9 +344,12 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
 function xlatedMap(map: KernelMap): XlatedMap {
   let contents: Uint8Array | null = null;
   if (map.frozen && map.values && map.valueSize * map.maxEntries <= 1 << 20) {
-    const stride = elemSize(map.valueSize);
-    contents = new Uint8Array(map.valueSize * map.maxEntries);
-    for (let i = 0; i < map.maxEntries; i++) contents.set(map.values.bytes.subarray(i * stride, i * stride + map.valueSize), i * map.valueSize);
+    const stride = elemSize(map.valueSize), size = map.valueSize * map.maxEntries;
+    if (stride === map.valueSize && map.values.bytes.length >= size) contents = map.values.bytes.slice(0, size); // no padding between elements
+    else {
+      contents = new Uint8Array(size);
+      for (let i = 0; i < map.maxEntries; i++) contents.set(map.values.bytes.subarray(i * stride, i * stride + map.valueSize), i * map.valueSize);
+    }
   }
   return {
     type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, flags: map.flags, frozen: map.frozen,

@@ -23,7 +23,7 @@
  * Everything the walk does not track reads as unknown and is never refused; the
  * walk gives up (no refusal) past its instruction budget.
  */
-import { helperName, type Insn } from '../../loader/isa/index.js';
+import { helperName, type Insn, type InsnView } from '../../loader/isa/index.js';
 import { isKernelError } from '../errors.js';
 import { alu32, alu64, condition, endian, loadProgram, type Program } from '../vm/index.js';
 
@@ -61,6 +61,8 @@ export interface PathWalkOptions {
   globalFuncs?: ReadonlySet<number>;
   /** Instructions to process before giving up (default 200,000). */
   budget?: number;
+  /** `insns` already decoded and validated (vm loadProgram of the same instructions in the same byte order): not done again. */
+  compiled?: Program;
 }
 
 export interface PathWalkResult {
@@ -77,26 +79,47 @@ type Val =
   | { readonly k: 'fp'; readonly frame: number; readonly off: number | null }
   | { readonly k: 'unknown' };
 
-const UNINIT: Val = { k: 'uninit' };
-const UNKNOWN: Val = { k: 'unknown' };
-const SCALAR: Val = { k: 'scalar', c: null };
-const scalar = (c: bigint | null): Val => (c === null ? SCALAR : { k: 'scalar', c: BigInt.asUintN(64, c) });
-
 const STACK = 512;
 const SLOTS = STACK / 8;
 const MAX_FRAMES = 8;
 const WIDEN_AFTER = 16;
 const M32 = 0xffffffffn;
 
-interface Frame {
-  regs: Val[];
-  /** 64 slots from the frame's bottom (fp-512) up; undefined: never written. */
-  stack: (Val | undefined)[];
-  /** Instruction index to continue at after exit; -1 for the outermost frame. */
-  ret: number;
+/*
+ * A state holds small integers: per frame, 11 registers and the instruction index to continue
+ * at after exit (-1 for the outermost frame) in `regs`, and 64 stack slots (from the frame's
+ * bottom, fp-512, up) in `stack`. Registers and slots hold ids of values interned per walk, so
+ * equal values have equal ids and two states are equal exactly when their arrays are. States
+ * are never changed once made; a step copies the registers and shares the stack until it
+ * writes to it.
+ */
+const RET = 11;
+const RF = 12;
+
+/** Fixed ids: a stack slot never written, and the values without a payload. */
+const NONE = 0;
+const UNINIT = 1;
+const UNKNOWN = 2;
+const SCALAR = 3;
+
+interface State {
+  i: number;
+  n: number;
+  regs: number[];
+  stack: number[];
+  /** Hash of `stack` once worked out (a state made with another's stack takes its hash too); NaN: not yet. */
+  sh: number;
 }
 
-interface State { i: number; frames: Frame[] }
+/** States seen at one instruction in one call context, and their join (the widening; worked out once there are WIDEN_AFTER states). */
+interface Bucket {
+  all: State[];
+  /** By hash, once the bucket is too big to search in order. */
+  byHash: Map<number, State[]> | null;
+  joined: State | null;
+}
+/** Buckets up to this size are searched in order. */
+const SCAN = 8;
 
 /** These helpers write `size` bytes (argument `size`) at argument `buf` (ARG_PTR_TO_UNINIT_MEM): the stack there holds scalars after the call. */
 const WRITES_BUFFER: ReadonlyMap<number, { buf: number; size: number }> = new Map([
@@ -113,49 +136,95 @@ const WRITES_BUFFER: ReadonlyMap<number, { buf: number; size: number }> = new Ma
   [191, { buf: 1, size: 2 }], // copy_from_user_task
 ]);
 
-function valKey(v: Val | undefined): string {
-  if (v === undefined) return '_';
-  switch (v.k) {
-    case 'uninit': return 'u';
-    case 'unknown': return '?';
-    case 'scalar': return v.c === null ? 's' : `s${v.c}`;
-    case 'fp': return `f${v.frame}:${v.off ?? '?'}`;
+function hashOf(s: State): number {
+  let sh = s.sh;
+  if (sh !== sh) {
+    sh = 0x811c9dc5;
+    const st = s.stack;
+    for (let k = 0; k < st.length; k++) sh = Math.imul(sh ^ st[k]!, 0x01000193);
+    s.sh = sh;
   }
+  let h = sh;
+  const r = s.regs;
+  for (let k = 0; k < r.length; k++) h = Math.imul(h ^ r[k]!, 0x01000193);
+  return h;
 }
 
-function stateKey(s: State): string {
-  return s.frames.map((f) => `${f.ret}|${f.regs.map(valKey).join(',')}|${f.stack.map(valKey).join(',')}`).join('/');
+function sameArray(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
-function joinVal(a: Val | undefined, b: Val | undefined): Val | undefined {
-  if (a === undefined && b === undefined) return undefined;
-  if (a === undefined || b === undefined) return UNKNOWN;
-  if (a.k !== b.k) return UNKNOWN;
-  if (a.k === 'scalar' && b.k === 'scalar') return a.c === b.c ? a : SCALAR;
-  if (a.k === 'fp' && b.k === 'fp') return a.frame !== b.frame ? UNKNOWN : a.off === b.off ? a : { k: 'fp', frame: a.frame, off: null };
-  return a;
-}
+const sameState = (a: State, b: State): boolean => sameArray(a.regs, b.regs) && sameArray(a.stack, b.stack);
 
-function joinState(a: State, b: State): State {
-  if (a.frames.length !== b.frames.length) return b;
-  return {
-    i: b.i,
-    frames: b.frames.map((fb, n) => {
-      const fa = a.frames[n]!;
-      return { ret: fb.ret, regs: fb.regs.map((r, k) => joinVal(fa.regs[k], r) ?? UNKNOWN), stack: fb.stack.map((s, k) => joinVal(fa.stack[k], s)) };
-    }),
-  };
-}
+/** Value ids of one walk: each distinct value once. */
+class Values {
+  readonly vals: (Val | undefined)[] = [undefined, { k: 'uninit' }, { k: 'unknown' }, { k: 'scalar', c: null }];
+  readonly #scalars = new Map<bigint, number>();
+  readonly #fps: Map<number, number>[] = [];
+  readonly #fpNull: number[] = [];
 
-function cloneState(s: State): State {
-  return { i: s.i, frames: s.frames.map((f) => ({ ret: f.ret, regs: f.regs.slice(), stack: f.stack.slice() })) };
-}
+  /** scalar(c): c as u64; null is the unknown scalar. */
+  scalar(c: bigint | null): number {
+    if (c === null) return SCALAR;
+    const u = BigInt.asUintN(64, c);
+    let id = this.#scalars.get(u);
+    if (id === undefined) {
+      id = this.vals.length;
+      this.vals.push({ k: 'scalar', c: u });
+      this.#scalars.set(u, id);
+    }
+    return id;
+  }
 
-function entryFrame(args: Val[], depth: number, ret: number): Frame {
-  const regs: Val[] = Array.from({ length: 11 }, () => UNINIT);
-  args.forEach((v, k) => { regs[k + 1] = v; });
-  regs[10] = { k: 'fp', frame: depth, off: 0 };
-  return { regs, stack: new Array<Val | undefined>(SLOTS).fill(undefined), ret };
+  fp(frame: number, off: number | null): number {
+    if (off === null) {
+      let id = this.#fpNull[frame];
+      if (id === undefined) {
+        id = this.vals.length;
+        this.vals.push({ k: 'fp', frame, off: null });
+        this.#fpNull[frame] = id;
+      }
+      return id;
+    }
+    let m = this.#fps[frame];
+    if (!m) this.#fps[frame] = m = new Map();
+    let id = m.get(off);
+    if (id === undefined) {
+      id = this.vals.length;
+      this.vals.push({ k: 'fp', frame, off });
+      m.set(off, id);
+    }
+    return id;
+  }
+
+  /** The join of two values (the widening): equal kinds keep what they agree on; else unknown. */
+  join(a: number, b: number): number {
+    if (a === b) return a;
+    if (a === NONE || b === NONE) return UNKNOWN;
+    const va = this.vals[a]!, vb = this.vals[b]!;
+    if (va.k !== vb.k) return UNKNOWN;
+    if (va.k === 'scalar') return SCALAR;
+    if (va.k === 'fp' && vb.k === 'fp') return va.frame !== vb.frame ? UNKNOWN : this.fp(va.frame, null);
+    return a;
+  }
+
+  /** `a` joined with `b`, value by value (each frame's return index stays); a new state. */
+  joinStates(a: State, b: State): State {
+    const j: State = { i: b.i, n: b.n, regs: a.regs.slice(), stack: a.stack.slice(), sh: NaN };
+    this.joinInto(j, b);
+    return j;
+  }
+
+  /** Joins `b` into `a`, which nothing else refers to. */
+  joinInto(a: State, b: State): void {
+    const regs = a.regs, stack = a.stack;
+    for (let k = 0; k < regs.length; k++) if (k % RF !== RET && regs[k] !== b.regs[k]) regs[k] = this.join(regs[k]!, b.regs[k]!);
+    for (let k = 0; k < stack.length; k++) if (stack[k] !== b.stack[k]) stack[k] = this.join(stack[k]!, b.stack[k]!);
+    a.sh = NaN;
+  }
 }
 
 class Refuse extends Error {
@@ -163,183 +232,342 @@ class Refuse extends Error {
 }
 class GiveUp extends Error {}
 
+type View = InsnView;
+type AluView = Extract<View, { kind: 'alu' }>;
+type JmpView = Extract<View, { kind: 'jmp' }>;
+type AtomicView = Extract<View, { kind: 'atomic' }>;
+type EndianView = Extract<View, { kind: 'endian' }>;
+type CallView = Extract<View, { kind: 'call' }>;
+
+/** Instruction kinds as small integers (a switch over them is a jump table even before the JIT optimises the walk). */
+const enum K { Alu, Neg, Endian, LdImm64, Load, Store, Atomic, LdAbs, LdInd, Ja, Jmp, Call, Exit, Other }
+const KIND_CODE: Record<View['kind'], K> = {
+  alu: K.Alu, neg: K.Neg, endian: K.Endian, ldimm64: K.LdImm64, load: K.Load, store: K.Store, atomic: K.Atomic,
+  ldabs: K.LdAbs, ldind: K.LdInd, ja: K.Ja, jmp: K.Jmp, call: K.Call, exit: K.Exit, callx: K.Other, invalid: K.Other,
+};
+
+/** One instruction as the walk reads it: every field of every kind, one shape for all (the views have many). */
+class Op {
+  code: K = K.Other;
+  /** Source register; -1: the operand is the immediate. */
+  src = -1;
+  dst = 0;
+  imm = 0;
+  off = 0;
+  size = 0;
+  is64 = false;
+  is32 = false;
+  signed = false;
+  fetch = false;
+  movsx: 8 | 16 | 32 | undefined = undefined;
+  aluOp: AluView['op'] = 'add';
+  jmpOp: JmpView['op'] = 'jeq';
+  atomicOp: AtomicView['op'] = 'add';
+  bits: EndianView['bits'] = 64;
+  to: EndianView['to'] = 'le';
+  target: CallView['target'] = 'helper';
+  pseudo = 0;
+  value = 0n;
+
+  constructor(v: View) {
+    this.code = KIND_CODE[v.kind];
+    switch (v.kind) {
+      case 'alu':
+        this.is64 = v.is64; this.aluOp = v.op; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.signed = v.signed; this.movsx = v.movsx;
+        break;
+      case 'neg': this.is64 = v.is64; this.dst = v.dst; break;
+      case 'endian': this.dst = v.dst; this.bits = v.bits; this.to = v.to; break;
+      case 'jmp':
+        this.is32 = v.is32; this.jmpOp = v.op; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.off = v.off;
+        break;
+      case 'ja': this.off = v.offset; break;
+      case 'call': this.target = v.target; this.imm = v.imm; break;
+      case 'callx': this.dst = v.reg; break;
+      case 'ldimm64': this.dst = v.dst; this.pseudo = v.pseudo; this.value = v.value; break;
+      case 'ldabs': this.size = v.size; this.imm = v.imm; break;
+      case 'ldind': this.size = v.size; this.src = v.srcReg; this.imm = v.imm; break;
+      case 'load': this.size = v.size; this.signed = v.signed; this.dst = v.dst; this.src = v.srcReg; this.off = v.off; break;
+      case 'store': this.size = v.size; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.off = v.off; break;
+      case 'atomic': this.size = v.size; this.atomicOp = v.op; this.fetch = v.fetch; this.dst = v.dst; this.src = v.srcReg; this.off = v.off; break;
+      case 'exit': case 'invalid': break;
+    }
+  }
+}
+
 /** Walks `insns` (bytes or decoded) from pc 0, then the global functions it called; the first refusal, as the verifier finds it. */
 export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): PathWalkResult {
   let prog: Program;
   try {
-    prog = loadProgram(insns, opts.byteOrder ?? 'le');
+    prog = opts.compiled ?? loadProgram(insns, opts.byteOrder ?? 'le');
   } catch (e) {
     if (isKernelError(e)) return { refusal: null, processed: 0, complete: false };
     throw e;
   }
   const budget = opts.budget ?? 200_000;
   const globals = opts.globalFuncs ?? new Set<number>();
+  const littleEndian = (opts.byteOrder ?? 'le') === 'le';
+  const n = prog.views.length;
+  const ops = prog.views.map((v) => new Op(v));
+  const V = new Values();
+  const vals = V.vals;
+  /** Id of each instruction's immediate operand as a scalar (filled on first use). */
+  const kId = new Int32Array(n).fill(-1);
+  const immId = (i: number): number => {
+    let id = kId[i]!;
+    if (id < 0) kId[i] = id = V.scalar(prog.k[i]!);
+    return id;
+  };
   let processed = 0;
   let deferred: PathRefusal | null = null;
   const calledGlobals: number[] = [];
 
+  /** Appends a frame: r1.. = args, r10 = its frame pointer, the rest not initialised; its stack never written. */
+  const pushFrame = (regs: number[], stack: number[], args: readonly number[], depth: number, ret: number): void => {
+    const at = regs.length;
+    for (let k = 0; k < 11; k++) regs.push(UNINIT);
+    regs.push(ret);
+    for (let k = 0; k < args.length; k++) regs[at + k + 1] = args[k]!;
+    regs[at + 10] = V.fp(depth, 0);
+    for (let q = 0; q < SLOTS; q++) stack.push(NONE);
+  };
+  const entryState = (i: number, args: readonly number[]): State => {
+    const s: State = { i, n: 1, regs: [], stack: [], sh: NaN };
+    pushFrame(s.regs, s.stack, args, 0, -1);
+    return s;
+  };
+
   const walk = (start: State): void => {
-    const seen = new Map<string, Set<string>>();
-    const joined = new Map<string, State>();
+    const seen: (Bucket | undefined)[] = new Array(n);
+    const seenNested = new Map<string, Bucket>();
+    const bucketOf = (s: State): Bucket => {
+      let b: Bucket | undefined;
+      if (s.n === 1) {
+        b = seen[s.i];
+        if (!b) seen[s.i] = b = { all: [], byHash: null, joined: null };
+        return b;
+      }
+      let key = `${s.i}@`;
+      for (let f = 0; f < s.n; f++) key += `${f ? ',' : ''}${s.regs[f * RF + RET]}`;
+      b = seenNested.get(key);
+      if (!b) seenNested.set(key, (b = { all: [], byHash: null, joined: null }));
+      return b;
+    };
+    const has = (b: Bucket, s: State): boolean => {
+      if (!b.byHash) {
+        for (let k = 0; k < b.all.length; k++) if (sameState(b.all[k]!, s)) return true;
+        return false;
+      }
+      const list = b.byHash.get(hashOf(s));
+      if (list) for (let k = 0; k < list.length; k++) if (sameState(list[k]!, s)) return true;
+      return false;
+    };
+    const add = (b: Bucket, s: State): void => {
+      b.all.push(s);
+      if (!b.byHash && b.all.length > SCAN) {
+        b.byHash = new Map();
+        for (const o of b.all) add1(b.byHash, o);
+      } else if (b.byHash) add1(b.byHash, s);
+      if (b.joined) V.joinInto(b.joined, s); // the bucket's own copy
+    };
+    const add1 = (m: Map<number, State[]>, s: State): void => {
+      const h = hashOf(s);
+      const list = m.get(h);
+      if (list) list.push(s); else m.set(h, [s]);
+    };
     const todo: State[] = [start];
     while (todo.length) {
       let s: State | null = todo.pop()!;
       while (s) {
-        const ctxKey = `${s.i}@${s.frames.map((f) => f.ret).join(',')}`;
-        let set = seen.get(ctxKey);
-        if (!set) seen.set(ctxKey, (set = new Set()));
-        let key = stateKey(s);
-        if (set.has(key)) break;
-        if (set.size >= WIDEN_AFTER) {
-          const prev = joined.get(ctxKey);
-          s = prev ? joinState(prev, s) : s;
-          key = stateKey(s);
-          if (set.has(key)) break;
+        const b = bucketOf(s);
+        if (has(b, s)) break;
+        if (b.all.length >= WIDEN_AFTER) {
+          if (!b.joined) {
+            const j = V.joinStates(b.all[0]!, b.all[1]!);
+            for (let k = 2; k < b.all.length; k++) V.joinInto(j, b.all[k]!);
+            b.joined = j;
+          }
+          s = V.joinStates(b.joined, s);
+          if (has(b, s)) break;
         }
-        set.add(key);
-        joined.set(ctxKey, joined.has(ctxKey) ? joinState(joined.get(ctxKey)!, s) : s);
+        add(b, s);
         if (++processed > budget) throw new GiveUp();
         s = step(s, todo);
       }
     }
   };
 
-  const step = (s0: State, todo: State[]): State | null => {
-    const s = cloneState(s0);
-    const i = s.i;
-    const pc = prog.pcOf[i]!;
-    const v = prog.views[i]!;
-    const f = s.frames[s.frames.length - 1]!;
-    const r = f.regs;
-    const refuse = (code: PathRefusalCode, errno: number, message: string): never => { throw new Refuse({ pc, code, errno, message }); };
-    const read = (reg: number): Val => {
-      const x = r[reg]!;
-      if (x.k === 'uninit') refuse('REG_NOT_INIT', EACCES, `R${reg} !read_ok`);
-      return x;
-    };
-    const base = (reg: number): Val => {
-      const x = read(reg);
-      if (x.k === 'scalar') refuse('INVALID_MEM_ACCESS', EACCES, `R${reg} invalid mem access 'scalar'`);
-      return x;
-    };
-    /** check_stack_access_within_bounds for a stack pointer with a known offset. */
-    const inStack = (reg: number, p: Val, off: number, size: number, what: ' read from' | ' write to'): void => {
-      if (p.k !== 'fp' || p.off === null) return;
-      const min = p.off + off;
-      if (min < -STACK || min > -1) refuse('STACK_OUT_OF_BOUNDS', EACCES, `invalid${what} stack R${reg} off=${min} size=${size}`);
-      if (min + size > 0) refuse('STACK_OUT_OF_BOUNDS', EINVAL, `invalid${what} stack R${reg} off=${min} size=${size}`);
-    };
-    const slotsOf = (p: Val, off: number, size: number): { frame: Frame; first: number; last: number; aligned: boolean } | null => {
-      if (p.k !== 'fp' || p.off === null) return null;
-      const at = STACK + p.off + off;
-      if (at < 0 || at + size > STACK) return null;
-      return { frame: s.frames[p.frame]!, first: Math.floor(at / 8), last: Math.floor((at + size - 1) / 8), aligned: at % 8 === 0 };
-    };
-    const forgetFrame = (p: Val): void => {
-      if (p.k === 'fp') s.frames[p.frame]!.stack.fill(UNKNOWN);
-    };
-    const next = (): State => { s.i = i + 1; return s; };
-    const clobber = (): void => { for (let k = 1; k <= 5; k++) r[k] = UNINIT; };
+  // The state being stepped: its registers (copied), its stack (copied on first write), the base
+  // of its innermost frame's registers, and the slot index (pc) of its instruction.
+  let cur: State = { i: 0, n: 1, regs: [], stack: [], sh: NaN };
+  let R: number[] = [];
+  let S: number[] = [];
+  let ownStack = false;
+  let fb = 0;
+  let nFrames = 1;
+  let pc = 0;
 
-    switch (v.kind) {
-      case 'alu': {
-        const src = v.srcReg !== undefined ? read(v.srcReg) : scalar(prog.k[i]!);
-        if (v.op === 'mov') {
-          if (!v.is64) r[v.dst] = src.k === 'scalar' && src.c !== null ? scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
-          else if (v.movsx) r[v.dst] = src.k === 'scalar' ? scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
-          else r[v.dst] = src;
-          return next();
+  const refuse = (code: PathRefusalCode, errno: number, message: string): never => { throw new Refuse({ pc, code, errno, message }); };
+  const read = (reg: number): number => {
+    const x = R[fb + reg]!;
+    if (x === UNINIT) refuse('REG_NOT_INIT', EACCES, `R${reg} !read_ok`);
+    return x;
+  };
+  const base = (reg: number): number => {
+    const x = read(reg);
+    if (vals[x]!.k === 'scalar') refuse('INVALID_MEM_ACCESS', EACCES, `R${reg} invalid mem access 'scalar'`);
+    return x;
+  };
+  /** check_stack_access_within_bounds for a stack pointer with a known offset. */
+  const inStack = (reg: number, p: Val, off: number, size: number, what: ' read from' | ' write to'): void => {
+    if (p.k !== 'fp' || p.off === null) return;
+    const min = p.off + off;
+    if (min < -STACK || min > -1) refuse('STACK_OUT_OF_BOUNDS', EACCES, `invalid${what} stack R${reg} off=${min} size=${size}`);
+    if (min + size > 0) refuse('STACK_OUT_OF_BOUNDS', EINVAL, `invalid${what} stack R${reg} off=${min} size=${size}`);
+  };
+  /** Index of slot 0 of `frame`'s stack; a frame that is gone (a pointer into a returned frame) fails as reading its stack would. */
+  const stackAt = (frame: number): number => {
+    if (frame >= nFrames) throw new TypeError("Cannot read properties of undefined (reading 'stack')");
+    return frame * SLOTS;
+  };
+  /** The stack, writable. */
+  const W = (): number[] => {
+    if (!ownStack) { S = S.slice(); cur.stack = S; cur.sh = NaN; ownStack = true; }
+    return S;
+  };
+  // slotsOf: the 8-byte slots [first, last] an access of `size` bytes at `off` from a known stack pointer touches.
+  let atFrame = 0, atFirst = 0, atLast = 0, atAligned = false;
+  const slotsOf = (p: Val, off: number, size: number): boolean => {
+    if (p.k !== 'fp' || p.off === null) return false;
+    const at = STACK + p.off + off;
+    if (at < 0 || at + size > STACK) return false;
+    atFrame = p.frame; atFirst = Math.floor(at / 8); atLast = Math.floor((at + size - 1) / 8); atAligned = at % 8 === 0;
+    return true;
+  };
+  const forgetFrame = (p: Val): void => {
+    if (p.k !== 'fp') return;
+    const at = stackAt(p.frame);
+    const st = W();
+    for (let q = 0; q < SLOTS; q++) st[at + q] = UNKNOWN;
+  };
+  const clobber = (): void => { for (let k = 1; k <= 5; k++) R[fb + k] = UNINIT; };
+
+  const step = (s0: State, todo: State[]): State | null => {
+    R = s0.regs.slice();
+    S = s0.stack;
+    ownStack = false;
+    nFrames = s0.n;
+    fb = (nFrames - 1) * RF;
+    const s: State = cur = { i: s0.i, n: nFrames, regs: R, stack: S, sh: s0.sh };
+    const i = s.i;
+    pc = prog.pcOf[i]!;
+    const v = ops[i];
+    // Past the last instruction (a program that falls off its end): fails as reading the view did.
+    if (v === undefined) throw new TypeError("Cannot read properties of undefined (reading 'kind')");
+
+    switch (v.code) {
+      case K.Alu: {
+        const srcId = v.src >= 0 ? read(v.src) : immId(i);
+        const src = vals[srcId]!;
+        if (v.aluOp === 'mov') {
+          if (!v.is64) R[fb + v.dst] = src.k === 'scalar' && src.c !== null ? V.scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
+          else if (v.movsx) R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
+          else R[fb + v.dst] = srcId;
+          s.i = i + 1; return s;
         }
-        const dst = read(v.dst);
+        const dst = vals[read(v.dst)]!;
         if (dst.k === 'scalar' && src.k === 'scalar') {
-          r[v.dst] = dst.c === null || src.c === null ? SCALAR : scalar(v.is64 ? alu64(v.op, dst.c, src.c, v.signed) : alu32(v.op, dst.c, src.c, v.signed));
-        } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.op === 'add' || v.op === 'sub')) {
-          const d = src.c === null || dst.off === null ? null : Number(BigInt.asIntN(64, v.op === 'add' ? src.c : -src.c));
-          r[v.dst] = { k: 'fp', frame: dst.frame, off: d === null || !Number.isSafeInteger(d) ? null : dst.off! + d };
-        } else if (v.is64 && dst.k === 'scalar' && src.k === 'fp' && v.op === 'add') {
-          r[v.dst] = { k: 'fp', frame: src.frame, off: dst.c === null || src.off === null ? null : src.off + Number(BigInt.asIntN(64, dst.c)) };
-        } else if (v.is64 && dst.k === 'fp' && src.k === 'fp' && v.op === 'sub' && dst.frame === src.frame) {
-          r[v.dst] = SCALAR;
+          R[fb + v.dst] = dst.c === null || src.c === null ? SCALAR : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
+        } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.aluOp === 'add' || v.aluOp === 'sub')) {
+          const dd = src.c === null || dst.off === null ? null : Number(BigInt.asIntN(64, v.aluOp === 'add' ? src.c : -src.c));
+          R[fb + v.dst] = V.fp(dst.frame, dd === null || !Number.isSafeInteger(dd) ? null : dst.off! + dd);
+        } else if (v.is64 && dst.k === 'scalar' && src.k === 'fp' && v.aluOp === 'add') {
+          R[fb + v.dst] = V.fp(src.frame, dst.c === null || src.off === null ? null : src.off + Number(BigInt.asIntN(64, dst.c)));
+        } else if (v.is64 && dst.k === 'fp' && src.k === 'fp' && v.aluOp === 'sub' && dst.frame === src.frame) {
+          R[fb + v.dst] = SCALAR;
         } else {
-          r[v.dst] = UNKNOWN;
+          R[fb + v.dst] = UNKNOWN;
         }
-        return next();
+        s.i = i + 1; return s;
       }
-      case 'neg': {
-        const d = read(v.dst);
-        r[v.dst] = d.k === 'scalar' ? scalar(d.c === null ? null : v.is64 ? -d.c : -d.c & M32) : UNKNOWN;
-        return next();
+      case K.Neg: {
+        const x = vals[read(v.dst)]!;
+        R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : v.is64 ? -x.c : -x.c & M32) : UNKNOWN;
+        s.i = i + 1; return s;
       }
-      case 'endian': {
-        const d = read(v.dst);
-        r[v.dst] = d.k === 'scalar' ? scalar(d.c === null ? null : endian(d.c, v.bits, v.to, (opts.byteOrder ?? 'le') === 'le')) : UNKNOWN;
-        return next();
+      case K.Endian: {
+        const x = vals[read(v.dst)]!;
+        R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : endian(x.c, v.bits, v.to, littleEndian)) : UNKNOWN;
+        s.i = i + 1; return s;
       }
-      case 'ldimm64':
-        r[v.dst] = v.pseudo === 0 ? scalar(v.value) : UNKNOWN;
-        return next();
-      case 'load': {
-        const p = base(v.srcReg);
-        inStack(v.srcReg, p, v.off, v.size, ' read from');
-        const at = slotsOf(p, v.off, v.size);
-        let out: Val = UNKNOWN;
-        if (at && at.first === at.last) {
-          const slot = at.frame.stack[at.first];
-          if (slot === undefined) out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
-          else if (slot.k === 'scalar') out = v.size === 8 && at.aligned ? slot : SCALAR;
-          else if (v.size === 8 && at.aligned) out = slot;
+      case K.LdImm64:
+        R[fb + v.dst] = v.pseudo === 0 ? V.scalar(v.value) : UNKNOWN;
+        s.i = i + 1; return s;
+      case K.Load: {
+        const p = vals[base(v.src)]!;
+        inStack(v.src, p, v.off, v.size, ' read from');
+        let out = UNKNOWN;
+        if (slotsOf(p, v.off, v.size) && atFirst === atLast) {
+          const slot = S[stackAt(atFrame) + atFirst]!;
+          if (slot === NONE) out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
+          else if (vals[slot]!.k === 'scalar') out = v.size === 8 && atAligned ? slot : SCALAR;
+          else if (v.size === 8 && atAligned) out = slot;
         }
-        r[v.dst] = out;
-        return next();
+        R[fb + v.dst] = out;
+        s.i = i + 1; return s;
       }
-      case 'store': {
-        const p = base(v.dst);
-        const val = v.srcReg !== undefined ? read(v.srcReg) : scalar(BigInt(v.imm!));
+      case K.Store: {
+        const p = vals[base(v.dst)]!;
+        const val = v.src >= 0 ? read(v.src) : V.scalar(BigInt(v.imm));
         inStack(v.dst, p, v.off, v.size, ' write to');
-        const at = slotsOf(p, v.off, v.size);
-        if (!at) forgetFrame(p);
-        else if (at.first !== at.last) { at.frame.stack[at.first] = UNKNOWN; at.frame.stack[at.last] = UNKNOWN; }
-        else if (v.size === 8 && at.aligned) at.frame.stack[at.first] = val.k === 'uninit' ? UNKNOWN : val;
-        else at.frame.stack[at.first] = val.k === 'scalar' ? SCALAR : UNKNOWN;
-        return next();
+        if (!slotsOf(p, v.off, v.size)) forgetFrame(p);
+        else {
+          const at = stackAt(atFrame);
+          const st = W();
+          if (atFirst !== atLast) { st[at + atFirst] = UNKNOWN; st[at + atLast] = UNKNOWN; }
+          else if (v.size === 8 && atAligned) st[at + atFirst] = val === UNINIT ? UNKNOWN : val;
+          else st[at + atFirst] = vals[val]!.k === 'scalar' ? SCALAR : UNKNOWN;
+        }
+        s.i = i + 1; return s;
       }
-      case 'atomic': {
-        const p = base(v.dst);
-        read(v.srcReg);
+      case K.Atomic: {
+        const p = vals[base(v.dst)]!;
+        read(v.src);
         inStack(v.dst, p, v.off, v.size, ' write to');
-        const at = slotsOf(p, v.off, v.size);
-        if (!at) forgetFrame(p);
-        else for (let k = at.first; k <= at.last; k++) at.frame.stack[k] = UNKNOWN;
-        if (v.op === 'cmpxchg') r[0] = UNKNOWN;
-        else if (v.fetch || v.op === 'load_acquire') r[v.srcReg] = UNKNOWN;
-        return next();
+        if (!slotsOf(p, v.off, v.size)) forgetFrame(p);
+        else {
+          const at = stackAt(atFrame);
+          const st = W();
+          for (let q = atFirst; q <= atLast; q++) st[at + q] = UNKNOWN;
+        }
+        if (v.atomicOp === 'cmpxchg') R[fb] = UNKNOWN;
+        else if (v.fetch || v.atomicOp === 'load_acquire') R[fb + v.src] = UNKNOWN;
+        s.i = i + 1; return s;
       }
-      case 'ldabs': case 'ldind':
-        if (v.kind === 'ldind') read(v.srcReg);
+      case K.LdAbs: case K.LdInd:
+        if (v.code === K.LdInd) read(v.src);
         clobber();
-        r[0] = SCALAR;
-        return next();
-      case 'ja':
+        R[fb] = SCALAR;
+        s.i = i + 1; return s;
+      case K.Ja:
         s.i = prog.target[i]!;
         return s;
-      case 'jmp': {
-        const a = read(v.dst);
-        const b = v.srcReg !== undefined ? read(v.srcReg) : scalar(prog.k[i]!);
+      case K.Jmp: {
+        const aId = read(v.dst);
+        const bId = v.src >= 0 ? read(v.src) : immId(i);
+        const a = vals[aId]!, b = vals[bId]!;
         const taken = prog.target[i]!;
         if (a.k === 'scalar' && b.k === 'scalar' && a.c !== null && b.c !== null) {
-          s.i = condition(v.op, a.c, b.c, v.is32) ? taken : i + 1;
+          s.i = condition(v.jmpOp, a.c, b.c, v.is32) ? taken : i + 1;
           return s;
         }
-        const other = cloneState(s);
-        other.i = taken;
-        if (!v.is32 && (v.op === 'jeq' || v.op === 'jne') && a.k === 'scalar' && a.c === null && b.k === 'scalar' && b.c !== null) {
-          const eq = v.op === 'jeq' ? other : s;
-          eq.frames[eq.frames.length - 1]!.regs[v.dst] = b;
+        const other: State = { i: taken, n: nFrames, regs: R.slice(), stack: S, sh: s.sh };
+        if (!v.is32 && (v.jmpOp === 'jeq' || v.jmpOp === 'jne') && a.k === 'scalar' && a.c === null && b.k === 'scalar' && b.c !== null) {
+          (v.jmpOp === 'jeq' ? other : s).regs[fb + v.dst] = bId;
         }
         todo.push(other);
-        return next();
+        s.i = i + 1; return s;
       }
-      case 'call': {
+      case K.Call: {
         if (v.target === 'helper') {
           const id = v.imm;
           if (id <= 0 || id > opts.maxHelper) refuse('UNKNOWN_FUNC', EINVAL, `invalid func unknown#${id}`);
@@ -347,49 +575,59 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
           if (opts.gplOnlyHelpers.has(id) && !opts.gpl) refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
           const w = WRITES_BUFFER.get(id);
           for (let k = 1; k <= 5; k++) {
-            const arg = r[k]!;
+            const arg = vals[R[fb + k]!]!;
             if (arg.k !== 'fp') continue;
-            const size = w && w.buf === k ? r[w.size]! : null;
-            const n = size && size.k === 'scalar' && size.c !== null && size.c > 0n && size.c <= BigInt(STACK) ? Number(size.c) : null;
-            const at = n !== null ? slotsOf(arg, 0, n) : null;
-            if (at) for (let q = at.first; q <= at.last; q++) at.frame.stack[q] = SCALAR;
-            else if (arg.off !== null && STACK + arg.off >= 0) {
-              const fr = s.frames[arg.frame]!;
-              for (let q = Math.floor((STACK + arg.off) / 8); q < SLOTS; q++) fr.stack[q] = w && w.buf === k ? SCALAR : fr.stack[q]?.k === 'scalar' ? SCALAR : UNKNOWN;
+            const size = w && w.buf === k ? vals[R[fb + w.size]!]! : null;
+            const len = size && size.k === 'scalar' && size.c !== null && size.c > 0n && size.c <= BigInt(STACK) ? Number(size.c) : null;
+            if (len !== null && slotsOf(arg, 0, len)) {
+              const at = stackAt(atFrame);
+              const st = W();
+              for (let q = atFirst; q <= atLast; q++) st[at + q] = SCALAR;
+            } else if (arg.off !== null && STACK + arg.off >= 0) {
+              const from = Math.floor((STACK + arg.off) / 8);
+              if (from < SLOTS) {
+                const at = stackAt(arg.frame);
+                const st = W();
+                for (let q = from; q < SLOTS; q++) st[at + q] = w && w.buf === k ? SCALAR : vals[st[at + q]!]?.k === 'scalar' ? SCALAR : UNKNOWN;
+              }
             } else forgetFrame(arg);
           }
           clobber();
-          r[0] = UNKNOWN;
-          return next();
+          R[fb] = UNKNOWN;
+          s.i = i + 1; return s;
         }
         if (v.target === 'kfunc') {
           if (v.imm === 0 && !deferred) deferred = { pc, code: 'KFUNC_NOT_ELIMINATED', errno: EINVAL, message: 'invalid kernel function call not eliminated in verifier pass' };
-          for (let k = 1; k <= 5; k++) if (r[k]!.k === 'fp') forgetFrame(r[k]!);
+          for (let k = 1; k <= 5; k++) forgetFrame(vals[R[fb + k]!]!);
           clobber();
-          r[0] = UNKNOWN;
-          return next();
+          R[fb] = UNKNOWN;
+          s.i = i + 1; return s;
         }
         const t = prog.target[i]!;
         if (globals.has(prog.pcOf[t]!)) {
           if (!calledGlobals.includes(t)) calledGlobals.push(t);
-          for (let k = 1; k <= 5; k++) if (r[k]!.k === 'fp') forgetFrame(r[k]!);
+          for (let k = 1; k <= 5; k++) forgetFrame(vals[R[fb + k]!]!);
           clobber();
-          r[0] = SCALAR;
-          return next();
+          R[fb] = SCALAR;
+          s.i = i + 1; return s;
         }
-        if (s.frames.length >= MAX_FRAMES) throw new GiveUp();
-        s.frames.push(entryFrame([r[1]!, r[2]!, r[3]!, r[4]!, r[5]!], s.frames.length, i + 1));
+        if (nFrames >= MAX_FRAMES) throw new GiveUp();
+        pushFrame(R, W(), [R[fb + 1]!, R[fb + 2]!, R[fb + 3]!, R[fb + 4]!, R[fb + 5]!], nFrames, i + 1);
+        s.n = nFrames + 1;
         s.i = t;
         return s;
       }
-      case 'exit': {
+      case K.Exit: {
         const ret = read(0);
-        if (s.frames.length === 1) return null;
-        s.frames.pop();
-        const caller = s.frames[s.frames.length - 1]!;
-        caller.regs[0] = ret;
-        for (let k = 1; k <= 5; k++) caller.regs[k] = UNINIT;
-        s.i = f.ret;
+        if (nFrames === 1) return null;
+        const back = R[fb + RET]!;
+        R.length = fb;
+        W().length = (nFrames - 1) * SLOTS;
+        const caller = fb - RF;
+        R[caller] = ret;
+        for (let k = 1; k <= 5; k++) R[caller + k] = UNINIT;
+        s.n = nFrames - 1;
+        s.i = back;
         return s;
       }
       default:
@@ -398,9 +636,9 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
   };
 
   try {
-    walk({ i: 0, frames: [entryFrame([UNKNOWN], 0, -1)] });
-    for (let n = 0; n < calledGlobals.length; n++) {
-      walk({ i: calledGlobals[n]!, frames: [entryFrame([UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN], 0, -1)] });
+    walk(entryState(0, [UNKNOWN]));
+    for (let k = 0; k < calledGlobals.length; k++) {
+      walk(entryState(calledGlobals[k]!, [UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN]));
     }
   } catch (e) {
     if (e instanceof Refuse) return { refusal: e.refusal, processed, complete: true };

@@ -55,6 +55,10 @@ export interface LoaderBytes {
   data: Uint8Array;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 function standardCtx(nrMaps: number, nrProgs: number): ReplayCtxLayout {
   return {
     size: ctxOffsets.size(nrMaps, nrProgs),
@@ -146,7 +150,8 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   let steps = 0;
   let retval: number;
   try {
-    const compiled = compileVm(loader.insns, order);
+    // The loader as PROG_LOAD decoded it (the same bytes: the loader has no CO-RE relocations), else decoded here.
+    const compiled = prog.compiled && !prog.relocatedInsns && sameBytes(prog.insns, loader.insns) ? prog.compiled : compileVm(loader.insns, order);
     const res = run(compiled, {
       memory: mem, args: [ctxRegion.base], helpers: loaderHelpers(model, { printk }), budget: options.budget,
       ldImm64: (_pseudo, _insn, pc) => {

@@ -70,6 +70,7 @@ export interface ReportProg {
   /**
    * The xlated length the model predicts (bpf_prog_info.xlated_prog_len / 8), from the program
    * and the maps' state at its PROG_LOAD; `exact` false: some rewrite is not modelled (`unmodelled`).
+   * Worked out on first read (an enumerable getter: JSON.stringify includes it).
    */
   xlated: { insnCnt: number; exact: boolean; unmodelled: string[] };
 }
@@ -93,17 +94,21 @@ export interface ReplayReport {
   leakedFds: number[];
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 export function reportMap(m: KernelMap, ctxIndex: number | null, fd: number | null): ReportMap {
   let contents: string | null = null;
   let hash: string | null = null;
   if (ARRAY_LIKE.has(m.type) && m.values) {
     const stride = elemSize(m.valueSize);
-    if (m.valueSize * m.maxEntries <= 1 << 20) {
-      const out = new Uint8Array(m.valueSize * m.maxEntries);
-      for (let i = 0; i < m.maxEntries; i++) out.set(m.values.bytes.subarray(i * stride, i * stride + m.valueSize), i * m.valueSize);
-      contents = hex(out);
+    const size = m.valueSize * m.maxEntries;
+    if (size <= 1 << 20) {
+      if (stride === m.valueSize && m.values.bytes.length >= size) contents = hex(m.values.bytes.subarray(0, size)); // no padding between elements
+      else {
+        const out = new Uint8Array(size);
+        for (let i = 0; i < m.maxEntries; i++) out.set(m.values.bytes.subarray(i * stride, i * stride + m.valueSize), i * m.valueSize);
+        contents = hex(out);
+      }
     }
     hash = sha256(m.values.bytes);
   }
@@ -118,6 +123,10 @@ export function reportMap(m: KernelMap, ctxIndex: number | null, fd: number | nu
 }
 
 export function reportProg(p: KernelProg, ctxIndex: number | null, fd: number | null): ReportProg {
+  // The xlated prediction is worked out when first read (a getter, so JSON.stringify and deep
+  // comparisons still see it): a replay whose caller never asks for it does not pay for it.
+  let xlated: ReportProg['xlated'] | undefined;
+  let from: KernelProg | null = p; // let go of the program once the prediction is made
   return {
     id: p.id, ctxIndex, fd, name: p.name, type: p.type, typeName: PROG_TYPE_NAME[p.type] ?? String(p.type),
     expectedAttachType: p.expectedAttachType, expectedAttachTypeName: ATTACH_TYPE_NAME[p.expectedAttachType] ?? String(p.expectedAttachType),
@@ -125,7 +134,15 @@ export function reportProg(p: KernelProg, ctxIndex: number | null, fd: number | 
     gpl: p.gpl, flags: p.flags, insnCnt: p.insns.length / 8, insns: hex(p.insns), sha256: sha256(p.insns), tag: hex(p.tag),
     digest: hex(p.digest), maps: p.loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, mapId: l.map.id, mapName: l.map.name, offset: l.offset })),
     kfuncs: p.kfuncs.map((k) => ({ ...k })), helpers: [...p.helpers], funcInfoCnt: p.funcInfoCnt, lineInfoCnt: p.lineInfoCnt,
-    coreReloCnt: p.coreReloCnt, signed: p.signed, xlated: { insnCnt: p.xlated.insnCnt, exact: p.xlated.exact, unmodelled: [...p.xlated.unmodelled] },
+    coreReloCnt: p.coreReloCnt, signed: p.signed,
+    get xlated() {
+      if (!xlated) {
+        const x = from!.xlated;
+        xlated = { insnCnt: x.insnCnt, exact: x.exact, unmodelled: [...x.unmodelled] };
+        from = null;
+      }
+      return xlated;
+    },
   };
 }
 

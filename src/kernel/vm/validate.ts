@@ -90,10 +90,11 @@ export function compile(insns: readonly Insn[]): Program {
   const views: InsnView[] = new Array(n);
   const target = new Int32Array(n).fill(-1);
   const k: bigint[] = new Array(n);
+  const c: Ctx = { slotToInsn, pc: 0 };
   for (let i = 0; i < n; i++) {
     const insn = insns[i]!;
     const v = classify(insn);
-    const c: Ctx = { slotToInsn, pc: pcOf[i]! };
+    c.pc = pcOf[i]!;
     const reason = (CHECKS[v.kind] as Check<InsnView['kind']>)(v, c);
     if (reason !== null) {
       throw new VmError('VM_INVALID_PROGRAM', `pc ${c.pc} (opcode 0x${insn.opcode.toString(16).padStart(2, '0')}): ${reason}`, {

@@ -27,7 +27,12 @@ interface State { frames: Frame[] }
 
 const NONE: None = { t: 'none' };
 const sc = (s: Scalar, id = 0): Sc => ({ t: 'scalar', s, id });
-const unknownSized = (size: number): Sc => sc(size >= 8 ? UNKNOWN : urange(0n, (1n << BigInt(8 * size)) - 1n));
+/** `p` moved to offset `off` (every field spelt out: spreading is slow on this path). */
+const withOff = (p: Ptr, off: Scalar): Ptr => ({ t: 'ptr', k: p.k, off, map: p.map, frame: p.frame, nullable: p.nullable, id: p.id, sub: p.sub });
+/** An unknown value of `size` bytes (zero-extended). Registers and scalars are never changed in place, so one object per size serves every use. */
+const SIZED: Sc[] = [1, 2, 3, 4, 5, 6, 7].map((size) => sc(urange(0n, (1n << BigInt(8 * size)) - 1n)));
+const UNKNOWN_SC = sc(UNKNOWN);
+const unknownSized = (size: number): Sc => (size >= 8 ? UNKNOWN_SC : SIZED[size - 1] ?? sc(urange(0n, (1n << BigInt(8 * size)) - 1n)));
 
 export interface LoopSite { fit: boolean; cb: number }
 
@@ -388,7 +393,8 @@ export function explore(input: XlatedInput): Exploration {
   let complete = true;
 
   while (work.length) {
-    let [pc, st] = work.pop()!;
+    const item = work.pop()!;
+    let pc = item[0], st = item[1];
     for (;;) {
       if (pc < 0 || pc >= n) break;
       if (prune[pc]) {
@@ -429,14 +435,14 @@ export function explore(input: XlatedInput): Exploration {
               R[s.dst] = sc(is64 ? v : subreg(v));
             } else if (is64) {
               if (src.t === 'scalar') {
-                if (!src.id) R[s.src] = { ...src, id: nextId++ };
-                R[s.dst] = { ...(R[s.src] as Sc) };
+                if (!src.id) R[s.src] = sc(src.s, nextId++);
+                R[s.dst] = sc((R[s.src] as Sc).s, (R[s.src] as Sc).id);
               } else R[s.dst] = src;
             } else {
               if (src.t === 'scalar') {
                 if (src.s.umax <= M32) {
-                  if (!src.id) R[s.src] = { ...src, id: nextId++ };
-                  R[s.dst] = { ...(R[s.src] as Sc) };
+                  if (!src.id) R[s.src] = sc(src.s, nextId++);
+                  R[s.dst] = sc((R[s.src] as Sc).s, (R[s.src] as Sc).id);
                 } else R[s.dst] = sc(subreg(src.s));
               } else R[s.dst] = sc(urange(0n, M32));
             }
@@ -473,9 +479,9 @@ export function explore(input: XlatedInput): Exploration {
         const src: Reg = x ? R[s.src]! : sc(constant(is64 ? BigInt(s.imm) : BigInt(s.imm >>> 0)));
         if (dst.t === 'ptr' || src.t === 'ptr') {
           if (is64 && dst.t === 'ptr' && src.t === 'scalar' && (aop === 'add' || aop === 'sub')) {
-            R[s.dst] = { ...dst, off: alu64(aop, dst.off, src.s) };
+            R[s.dst] = withOff(dst, alu64(aop, dst.off, src.s));
           } else if (is64 && dst.t === 'scalar' && src.t === 'ptr' && aop === 'add') {
-            R[s.dst] = { ...src, off: alu64('add', src.off, dst.s) };
+            R[s.dst] = withOff(src, alu64('add', src.off, dst.s));
           } else R[s.dst] = sc(is64 ? UNKNOWN : urange(0n, M32));
           pc++;
           continue;
@@ -499,7 +505,7 @@ export function explore(input: XlatedInput): Exploration {
           else if (base.k === 'map_value') v = directRead(base, s.off, size);
         }
         if (sx && v.t === 'scalar') v = sc(sext(v.s, size * 8));
-        R[s.dst] = v.t === 'scalar' ? { ...v, id: 0 } : v;
+        R[s.dst] = v.t === 'scalar' ? sc(v.s) : v;
         pc++;
         continue;
       }

@@ -35,8 +35,16 @@ export function isConst(s: Scalar): boolean {
   return s.m === 0n;
 }
 
+/** urange(0, 2^k - 1) by k: asked for all the time (zero-extended values), and scalars are never changed in place. */
+const LOW_BITS = new Map<bigint, Scalar>();
+
 /** Scalar from an unsigned range (tnum derived). */
 export function urange(lo: bigint, hi: bigint): Scalar {
+  if (lo === 0n && hi > 0n && hi <= M64 && (hi & (hi + 1n)) === 0n) {
+    let s = LOW_BITS.get(hi);
+    if (!s) LOW_BITS.set(hi, (s = normalize({ ...tnumRange(lo, hi), umin: lo, umax: hi, smin: S64_MIN, smax: S64_MAX })));
+    return s;
+  }
   return normalize({ ...tnumRange(lo, hi), umin: lo, umax: hi, smin: S64_MIN, smax: S64_MAX });
 }
 

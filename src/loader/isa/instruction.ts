@@ -113,10 +113,10 @@ export function classify(i: Insn): InsnView {
         return { kind: 'endian', dst: i.dst, bits: i.imm as 16 | 32 | 64, to };
       }
       const signed = (name === 'div' || name === 'mod') && i.off === 1;
-      const base = { kind: 'alu' as const, is64, op: name, dst: i.dst, signed };
       const movsx = name === 'mov' && i.off !== 0 ? (i.off as 8 | 16 | 32) : undefined;
-      const operand = isX ? { srcReg: i.src } : { imm: i.imm };
-      return movsx ? { ...base, ...operand, movsx } : { ...base, ...operand };
+      // Literals rather than spreads (this runs once per instruction a program load decodes).
+      if (isX) return movsx ? { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src, movsx } : { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src };
+      return movsx ? { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm, movsx } : { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm };
     }
     case op.BPF_JMP:
     case op.BPF_JMP32: {
@@ -128,8 +128,8 @@ export function classify(i: Insn): InsnView {
       }
       if (code === op.BPF_EXIT) return { kind: 'exit' };
       const name = JMP_OPS[code >> 4] as Exclude<JmpOp, 'ja'>;
-      const base = { kind: 'jmp' as const, is32: cls === op.BPF_JMP32, op: name, dst: i.dst, off: i.off };
-      return isX ? { ...base, srcReg: i.src } : { ...base, imm: i.imm };
+      const is32 = cls === op.BPF_JMP32;
+      return isX ? { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, srcReg: i.src } : { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, imm: i.imm };
     }
     case op.BPF_LD: {
       const mode = op.opMode(i.opcode);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { walkPaths } from '../../../src/kernel/check/index.js';
 import { CORE_POISON_IMM } from '../../../src/kernel/core/index.js';
 import { GPL_ONLY_HELPERS } from '../../../src/kernel/bpf/index.js';
-import { call, exit, jmp, ldImm64, ldx, mov64, alu64, st, stx, type Insn } from '../../../src/loader/isa/index.js';
+import { call, encodeInsns, exit, jmp, ldImm64, ldx, mov64, alu64, st, stx, type Insn } from '../../../src/loader/isa/index.js';
+import { loadProgram } from '../../../src/kernel/vm/index.js';
 
 const walk = (insns: Insn[], gpl = true) => walkPaths(insns, { gpl, gplOnlyHelpers: GPL_ONLY_HELPERS, maxHelper: 211 });
 const PROBE_READ_KERNEL = 113;
@@ -107,5 +108,22 @@ describe('the path walk', () => {
     const loop = [ldx.w(2, 1, 0), mov64.imm(0, 0), alu64.add.imm(0, 1), jmp.jlt.reg(0, 2, -2), exit()];
     assert.equal(walk(loop).complete, true);
     assert.equal(walkPaths(loop, { gpl: true, gplOnlyHelpers: GPL_ONLY_HELPERS, maxHelper: 211, budget: 3 }).complete, false);
+  });
+
+  it('keeps a loop counter spilled to the stack exact until it widens it, then ends the loop', () => {
+    // r2 = *ctx; r3 = 0; loop: r3 += 1; *(fp-8) = r3; r4 = *(fp-8); if r4 != r2 goto loop
+    const loop = [ldx.w(2, 1, 0), mov64.imm(3, 0), alu64.add.imm(3, 1), stx.dw(10, -8, 3), ldx.dw(4, 10, -8), jmp.jne.reg(4, 2, -4), mov64.imm(0, 0), exit()];
+    const r = walk(loop);
+    assert.equal(r.refusal, null);
+    assert.ok(r.complete);
+    assert.ok(r.processed > 16 * 4, `the loop body ran with exact counters before merging (${r.processed} instructions)`);
+  });
+
+  it('walks a program it is given already decoded (`compiled`) exactly as from its bytes', () => {
+    const prog = [mov64.imm(1, 64), st.dw(10, -8, 0), ldx.dw(1, 10, -8), ldx.w(0, 1, 0), exit()];
+    const bytes = encodeInsns(prog, 'le');
+    const opts = { gpl: true, gplOnlyHelpers: GPL_ONLY_HELPERS, maxHelper: 211 };
+    assert.deepEqual(walkPaths(bytes, { ...opts, compiled: loadProgram(bytes, 'le') }), walkPaths(bytes, opts));
+    assert.equal(walkPaths(bytes, opts).refusal?.message, "R1 invalid mem access 'scalar'");
   });
 });

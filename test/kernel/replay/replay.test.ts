@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateLoader } from '../../../src/loader/gen/index.js';
 import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
+import { xlatedInputFromReport, xlatedLength } from '../../../src/kernel/xlated/index.js';
 import { allObjects, planFor, type TestObject } from '../../loader/gen/support.js';
 import { hostProfile } from './support.js';
 
@@ -36,4 +37,22 @@ describe('replay of our unsigned loaders', () => {
       assert.deepEqual(r.leakedFds, []);
     });
   }
+});
+
+describe('the replay report', () => {
+  it('carries each program\'s xlated prediction in its JSON, equal to xlatedLength of the program', () => {
+    const o = allObjects().find((x) => x.name === 'xdp_filter.clang-el.o');
+    if (!o) return;
+    const g = loaderFor(o);
+    if ('skip' in g) throw new Error(g.skip);
+    const r = replay(g.loader, hostProfile(), { byteOrder: g.plan.byteOrder, ctx: g.loader.ctxLayout });
+    assert.equal(r.stage, 'ok');
+    const json = JSON.parse(JSON.stringify(r)) as { progs: { name: string; xlated: { insnCnt: number; exact: boolean; unmodelled: string[] } }[] };
+    assert.equal(json.progs.length, r.progs.length);
+    r.progs.forEach((p, k) => {
+      const direct = xlatedLength(xlatedInputFromReport(p, r.maps));
+      assert.deepEqual(json.progs[k]!.xlated, { insnCnt: direct.count, exact: direct.exact, unmodelled: direct.unmodelled }, p.name);
+      assert.equal(p.xlated, p.xlated, 'read twice, the same prediction');
+    });
+  });
 });
