@@ -176,31 +176,35 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-static napi_value js_sign_digest(napi_env env, napi_callback_info info) {
+/* (handle, bytes) arguments of sign and signDigest; on failure throws `usage` and returns 0. */
+static int key_and_bytes(napi_env env, napi_callback_info info, const char *usage, key_t_ **k, const unsigned char **p, size_t *n) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  key_t_ *k = argc >= 1 ? get_key(env, argv[0]) : NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ERR_NATIVE_SIGN", "native sign: N-API call failed: napi_get_cb_info");
+    return 0;
+  }
+  *k = argc >= 1 ? get_key(env, argv[0]) : NULL;
+  if (!*k || argc < 2 || !get_bytes(env, argv[1], p, n)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value js_sign_digest(napi_env env, napi_callback_info info) {
+  key_t_ *k;
   const unsigned char *d;
   size_t dlen;
-  if (!k || argc < 2 || !get_bytes(env, argv[1], &d, &dlen)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "native sign: signDigest(handle, digest: Uint8Array)");
-    return NULL;
-  }
+  if (!key_and_bytes(env, info, "native sign: signDigest(handle, digest: Uint8Array)", &k, &d, &dlen)) return NULL;
   return do_sign(env, k, d, dlen);
 }
 
 static napi_value js_sign(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  key_t_ *k = argc >= 1 ? get_key(env, argv[0]) : NULL;
+  key_t_ *k;
   const unsigned char *data;
   size_t len;
-  if (!k || argc < 2 || !get_bytes(env, argv[1], &data, &len)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "native sign: sign(handle, data: Uint8Array)");
-    return NULL;
-  }
+  if (!key_and_bytes(env, info, "native sign: sign(handle, data: Uint8Array)", &k, &data, &len)) return NULL;
   unsigned char dgst[EVP_MAX_MD_SIZE];
   unsigned int dlen = 0;
   if (EVP_DigestInit_ex(k->mdctx, k->md, NULL) <= 0 || EVP_DigestUpdate(k->mdctx, data, len) <= 0 ||

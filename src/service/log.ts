@@ -146,13 +146,9 @@ export class TransparencyLog {
     const size = await this.store.logSize();
     const w = BigInt(width ?? 256);
     if (w < 1n || w > 256n || index * 256n + w > size) return null;
-    const parts: Uint8Array[] = [];
-    for (let i = index * 256n; i < index * 256n + w; i++) {
-      const e = await this.store.logEntry(i);
-      if (!e || e.body.length > 0xffff) return null;
-      parts.push(Uint8Array.of(e.body.length >> 8, e.body.length & 0xff), e.body);
-    }
-    return Buffer.concat(parts);
+    const entries = await this.store.logEntries(index * 256n, index * 256n + w);
+    if (BigInt(entries.length) !== w || entries.some((e) => e.body.length > 0xffff)) return null;
+    return Buffer.concat(entries.flatMap((e) => [Uint8Array.of(e.body.length >> 8, e.body.length & 0xff), e.body]));
   }
 
   async consistency(from: bigint, to: bigint): Promise<ConsistencyProof> {

@@ -67,9 +67,12 @@ export class PostgresStore implements Store {
   }
 
   async logEntry(index: bigint): Promise<LogEntry | null> {
-    const [r] = await this.#q('SELECT idx::text AS idx, leaf_hash, kind, ref, body, created_at FROM log_entries WHERE idx = $1', [index.toString()]);
-    if (!r) return null;
-    return { index: BigInt(r.idx as string), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string };
+    return (await this.logEntries(index, index + 1n))[0] ?? null;
+  }
+
+  async logEntries(from: bigint, to: bigint): Promise<LogEntry[]> {
+    const rows = await this.#q('SELECT idx::text AS idx, leaf_hash, kind, ref, body, created_at FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from.toString(), to.toString()]);
+    return rows.map((r) => ({ index: BigInt(r.idx as string), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
   async putCheckpoint(size: bigint, note: string, at: string): Promise<void> {

@@ -52,9 +52,12 @@ export class SqliteStore implements Store {
   }
 
   async logEntry(index: bigint): Promise<LogEntry | null> {
-    const r = this.#db.prepare('SELECT * FROM log_entries WHERE idx = ?').get(index) as Row | undefined;
-    if (!r) return null;
-    return { index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string };
+    return (await this.logEntries(index, index + 1n))[0] ?? null;
+  }
+
+  async logEntries(from: bigint, to: bigint): Promise<LogEntry[]> {
+    const rows = this.#db.prepare('SELECT * FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
+    return rows.map((r) => ({ index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
   async putCheckpoint(size: bigint, note: string, at: string): Promise<void> {

@@ -62,6 +62,8 @@ export interface Store {
   /** Leaf hashes [from, to). */
   leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]>;
   logEntry(index: bigint): Promise<LogEntry | null>;
+  /** Entries [from, to) in index order (fewer if the log is shorter). */
+  logEntries(from: bigint, to: bigint): Promise<LogEntry[]>;
   putCheckpoint(size: bigint, note: string, at: string): Promise<void>;
   latestCheckpoint(): Promise<{ size: bigint; note: string } | null>;
   checkpointAt(size: bigint): Promise<{ size: bigint; note: string } | null>;

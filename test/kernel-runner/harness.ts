@@ -6,10 +6,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../support/objects.js';
+import { ROOT, hasTool } from '../support/objects.js';
+import { bpfPermitted } from '../support/bpf-permitted.js';
 import type { LskelMap, LskelProg } from '../../src/loader/gen/lskel.js';
 import type { Btf } from '../../src/loader/btf/index.js';
 import { btfAlignOf } from '../../src/loader/gen/lskel-decl.js';
+
+/** Why the kernel runner cannot run here (it is built with gcc and needs bpf()), or null. */
+export function runnerSkipReason(): string | null {
+  if (!hasTool('gcc')) return 'gcc not installed';
+  const p = bpfPermitted();
+  return p.ok ? null : p.reason;
+}
 
 /**
  * Opaque stand-ins for the named struct/union/enum types the skeleton's variable structs use

@@ -37,6 +37,7 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       assert.equal(e?.ref, 'b2');
       assert.deepEqual([...e!.body], [2]);
       assert.equal(await ctx.store.logEntry(99n), null);
+      assert.deepEqual((await ctx.store.logEntries(1n, 99n)).map((x) => x.ref), ['b1', 'b2'], 'a range read stops at the end of the log');
     });
 
     it('serializes concurrent appends from two connections: no index is shared or skipped', async (t) => {

@@ -9,23 +9,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasTool } from '../../support/objects.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
 import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
 import { ctxOffsets } from '../../../src/loader/uapi/index.js';
 import { allObjects, hostPossibleCpus, planFor, FIXED_HOST } from '../../loader/gen/support.js';
 import { bpftoolLskel } from '../../loader/gen/lskel-bytes.js';
 import { toLibbpf11 } from '../../loader/gen/libbpf11.js';
-import { runLoader } from '../../kernel-runner/harness.js';
+import { runLoader, runnerSkipReason } from '../../kernel-runner/harness.js';
 import { hostProfile } from './support.js';
 
-function kernelReason(): string | null {
-  if (!hasTool('gcc')) return 'gcc not installed';
-  const p = bpfPermitted();
-  return p.ok ? null : p.reason;
-}
-
 describe('replay of bpftool gen skeleton -L loaders', () => {
-  const noKernel = kernelReason();
+  const noKernel = runnerSkipReason();
   for (const o of allObjects()) {
     it(`${o.name}: libbpf's loader has the kernel's outcome and the plan's effects`, { skip: hasTool('bpftool') ? false : 'bpftool not installed' }, (t) => {
       const b = bpftoolLskel(o.path);

@@ -11,20 +11,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateLoader } from '../../../src/loader/gen/index.js';
 import { replay } from '../../../src/kernel/replay/index.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
-import { hasTool } from '../../support/objects.js';
-import { runLoader } from '../../kernel-runner/harness.js';
+import { runLoader, runnerSkipReason } from '../../kernel-runner/harness.js';
 import { allObjects, planFor } from '../../loader/gen/support.js';
 import { hostProfile } from './support.js';
 
-function skipReason(): string | null {
-  if (!hasTool('gcc')) return 'gcc not installed';
-  const p = bpfPermitted();
-  return p.ok ? null : p.reason;
-}
-
 describe('replay against this kernel', () => {
-  const why = skipReason();
+  const why = runnerSkipReason();
   for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
     it(`${o.name}: the outcome, maps, program types and tags equal the kernel's`, (t) => {
       if (why) return t.skip(why);

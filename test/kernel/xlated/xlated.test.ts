@@ -16,9 +16,7 @@ import type { Plan } from '../../../src/loader/plan/index.js';
 import { MAP_TYPE, PROG_TYPE } from '../../../src/loader/uapi/index.js';
 import { replay } from '../../../src/kernel/replay/index.js';
 import { globalFuncStarts, xlatedInputFromReport, xlatedLength, type XlatedMap } from '../../../src/kernel/xlated/index.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
-import { hasTool } from '../../support/objects.js';
-import { runLoader } from '../../kernel-runner/harness.js';
+import { runLoader, runnerSkipReason } from '../../kernel-runner/harness.js';
 import { allObjects, planFor } from '../../loader/gen/support.js';
 import { hostProfile } from '../replay/support.js';
 
@@ -75,12 +73,6 @@ describe('xlated length model', () => {
 
 });
 
-function skipReason(): string | null {
-  if (!hasTool('gcc')) return 'gcc not installed';
-  const p = bpfPermitted();
-  return p.ok ? null : p.reason;
-}
-
 /** Global subprogram starts of the load with index `loadIndex`, from the plan's BTF and func_info. */
 function globalFuncs(plan: Plan, loadIndex: number): number[] {
   const btfOp = plan.ops.find((o) => o.op === 'btf_load');
@@ -97,7 +89,7 @@ function globalFuncs(plan: Plan, loadIndex: number): number[] {
 }
 
 describe('xlated length against this kernel', () => {
-  const why = skipReason();
+  const why = runnerSkipReason();
   const rows: string[] = [];
   for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
     it(`${o.name}: the predicted xlated length of each program equals the kernel's`, (t) => {

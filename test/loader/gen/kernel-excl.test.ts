@@ -8,9 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, hasTool } from '../../support/objects.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
-import { runLoader } from '../../kernel-runner/harness.js';
+import { FIXTURES } from '../../support/objects.js';
+import { runLoader, runnerSkipReason } from '../../kernel-runner/harness.js';
 import { parseBtf } from '../../../src/loader/btf/index.js';
 import { hasBpfMapExcl } from '../../../src/kernel/profile/index.js';
 import { buildLoader } from '../../../src/service/loader.js';
@@ -18,7 +17,7 @@ import { buildLoader } from '../../../src/service/loader.js';
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
 describe('linux-6.18 loaders for this kernel\'s profile', () => {
-  const why = !existsSync(VMLINUX) ? 'no vmlinux BTF' : !hasTool('gcc') ? 'gcc not installed' : (() => { const p = bpfPermitted(); return p.ok ? null : p.reason; })();
+  const why = !existsSync(VMLINUX) ? 'no vmlinux BTF' : runnerSkipReason();
   it('carry the exclusivity check exactly when the profile has map->excl, and load here', (t) => {
     if (why) return t.skip(why);
     const excl = hasBpfMapExcl(parseBtf(new Uint8Array(readFileSync(VMLINUX))));

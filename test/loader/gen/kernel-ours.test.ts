@@ -25,9 +25,8 @@ import { planObject, type Plan } from '../../../src/loader/plan/index.js';
 import { generateLoader, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../../../src/loader/gen/index.js';
 import { runGen } from '../../../src/cli/gen.js';
 import { allObjects, readObject, hasTool, type TestObject } from '../../support/objects.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
 import { HAVE_BPFTOOL, bpftoolLskel, bpftoolObjName, lskelParts } from '../../kernel-runner/bpftool-lskel.js';
-import { opaqueTypes, runLoader, runSkeleton, skelMain, type RunnerReport, type RunOptions } from '../../kernel-runner/harness.js';
+import { opaqueTypes, runLoader, runnerSkipReason, runSkeleton, skelMain, type RunnerReport, type RunOptions } from '../../kernel-runner/harness.js';
 import { hostOptionsFor, mountBpffs, type HostInputsUsed } from '../../kernel-runner/host.js';
 import { compareReports } from '../../kernel-runner/compare.js';
 import { legacyMapDefs, progArraySlotsFromSource } from './kernel-ours-support.js';
@@ -35,12 +34,7 @@ import { legacyMapDefs, progArraySlotsFromSource } from './kernel-ours-support.j
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 const errnoName = (e: number) => `${ERRNO_NAMES.get(e) ?? (e === 524 ? 'ENOTSUPP' : '?')} (${e})`;
 
-function kernelSkip(): string | null {
-  if (!hasTool('gcc')) return 'gcc not installed';
-  const p = bpfPermitted();
-  return p.ok ? null : p.reason;
-}
-const WHY = kernelSkip();
+const WHY = runnerSkipReason();
 const BE_SKIP = (o: TestObject) => `${o.name} is a big-endian object; this host is ${endianness() === 'LE' ? 'little' : 'big'}-endian, so the kernel cannot run it`;
 
 interface Ours { name: string; spec: ObjectSpec; plan: Plan; loader: GeneratedLoader; used: HostInputsUsed; bytes: Uint8Array }

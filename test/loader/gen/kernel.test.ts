@@ -12,10 +12,9 @@ import { parseBtf } from '../../../src/loader/btf/index.js';
 import { parseObject } from '../../../src/loader/object/index.js';
 import { emitLightSkeleton } from '../../../src/loader/gen/lskel.js';
 import { lskelMapsFromObject, lskelProgsFromObject } from '../../../src/loader/gen/lskel-object.js';
-import { allObjects, readObject, hasTool, type TestObject } from '../../support/objects.js';
-import { bpfPermitted } from '../../support/bpf-permitted.js';
+import { allObjects, readObject, type TestObject } from '../../support/objects.js';
 import { HAVE_BPFTOOL, bpftoolLskel, bpftoolObjName, lskelParts } from '../../kernel-runner/bpftool-lskel.js';
-import { opaqueTypes, runLoader, runSkeleton, skelMain } from '../../kernel-runner/harness.js';
+import { opaqueTypes, runLoader, runnerSkipReason, runSkeleton, skelMain } from '../../kernel-runner/harness.js';
 
 const BPF_OBJ_NAME_LEN = 16;
 
@@ -25,9 +24,7 @@ function candidates(): TestObject[] {
 
 function skipReason(): string | null {
   if (!HAVE_BPFTOOL) return 'bpftool not installed';
-  if (!hasTool('gcc')) return 'gcc not installed';
-  const p = bpfPermitted();
-  return p.ok ? null : p.reason;
+  return runnerSkipReason();
 }
 
 function setup(o: TestObject) {
