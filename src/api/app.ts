@@ -10,6 +10,8 @@ import { metricsPlugin, watch } from './plugins/metrics.js';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
+import { LoaderCache } from '../service/loader.js';
+import { ReplayCache } from '../service/verify.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,8 +21,8 @@ import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildApp(input: Omit<Services, 'cpu'> & { cpu?: FifoGate }, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
-  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate() };
+export async function buildApp(input: Omit<Services, 'cpu' | 'caches'> & Partial<Pick<Services, 'cpu' | 'caches'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate(), caches: input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache() } };
   watch(services.metrics, services);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -23,6 +23,8 @@ const Env = z.object({
   BPFSIGN_ANONYMOUS_READS: z.enum(['true', 'false']).default('true'),
   /** Worker processes sharing the port (node:cluster); 1 = serve in this process. */
   BPFSIGN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Loaders (and replay outcomes) kept in memory by content digest, per process; 0 turns the caches off. */
+  BPFSIGN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100000).default(64),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -41,6 +43,7 @@ export interface Config {
   mode: 'development' | 'production';
   workers: number;
   anonymousReads: boolean;
+  cacheEntries: number;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
 
@@ -73,6 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', logLevel: e.BPFSIGN_LOG_LEVEL,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES, logLevel: e.BPFSIGN_LOG_LEVEL,
   });
 }

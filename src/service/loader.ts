@@ -4,7 +4,8 @@
  * ctx layout). Used by the CLI (which writes files) and the API (which returns them).
  */
 import { jsonReplacer } from '../shared/json.js';
-import { sha256Hex as sha256 } from '../shared/bytes.js';
+import { Lru } from '../shared/lru.js';
+import { fromHex, sha256Hex as sha256, toHex } from '../shared/bytes.js';
 import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
 import { createHash } from 'node:crypto';
@@ -95,4 +96,65 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
 export function signedHeader(built: BuiltLoader, signature: Uint8Array): string {
   const exclHash = new Uint8Array(createHash('sha256').update(built.loader.insns).digest());
   return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash } }, built.headerOptions);
+}
+
+/**
+ * Loaders made before, by object digest and every build option: making a loader is a pure
+ * function of the two (the project's determinism rule, tested byte for byte), so a hit returns
+ * exactly what a miss would build — CI re-signing the same object, or verifying bundles with
+ * their object, skips the work. Built loaders are shared and must not be mutated. Bounded by
+ * entries and by an estimate of the memory each holds; `entries` 0 turns it off.
+ */
+export class LoaderCache {
+  readonly #lru: Lru<string, BuiltLoader>;
+
+  constructor(entries = 64, maxBytes = 256 << 20) {
+    this.#lru = new Lru(entries, maxBytes);
+  }
+
+  get stats(): { hits: number; misses: number; evictions: number; entries: number } {
+    return { ...this.#lru.stats, entries: this.#lru.size };
+  }
+
+  build(bytes: Uint8Array, fileName: string, opts: BuildOptions): BuiltLoader {
+    const key = `${sha256(bytes)}\0${fileName}\0${JSON.stringify(opts, jsonReplacer)}`;
+    // The parsed object, plan and loader hold roughly ten times the object's size.
+    return this.#lru.through(key, () => buildLoader(bytes, fileName, opts), (b) => 10 * bytes.length + b.loader.insns.length + b.loader.data.length);
+  }
+}
+
+/**
+ * What the light skeleton header is made from apart from the loader and its signature, as
+ * plain JSON (initial map images in hex): a stored loader keeps this instead of the header
+ * text — a few hundred bytes instead of tens of kilobytes — and the header is made again,
+ * byte-identical, when it is asked for.
+ */
+export interface SkeletonRecord {
+  name: string;
+  maps: (Omit<LightSkeletonInput['maps'][number], 'mmap'> & { mmap: (Omit<NonNullable<LightSkeletonInput['maps'][number]['mmap']>, 'initialValue'> & { initialValue: string }) | null })[];
+  progs: LightSkeletonInput['progs'];
+  hasBtf: boolean;
+  flavour: 'v1.7' | 'bpftool-7.1';
+  standalone: boolean;
+}
+
+export function skeletonRecord(built: BuiltLoader): SkeletonRecord {
+  const { name, maps, progs, hasBtf } = built.lskel;
+  return {
+    name, progs, hasBtf, ...built.headerOptions,
+    maps: maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: toHex(m.mmap.initialValue) } : null })),
+  };
+}
+
+/**
+ * The header of a stored loader: signed (signature and excl_prog_hash embedded) when there is a
+ * signature and the flavour is v1.7, as `signedHeader` makes it; else the plain header.
+ */
+export function headerFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }, signature: Uint8Array | null): string {
+  const lskel: LightSkeletonInput = {
+    name: r.name, insns: loader.insns, data: loader.data, progs: r.progs, hasBtf: r.hasBtf,
+    maps: r.maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: fromHex(m.mmap.initialValue) } : null })),
+  };
+  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: new Uint8Array(createHash('sha256').update(loader.insns).digest()) };
+  return emitLightSkeleton(lskel, { flavour: r.flavour, standalone: r.standalone });
 }

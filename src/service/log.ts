@@ -37,11 +37,14 @@ export class TransparencyLog {
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, readonly origin: string, private readonly now: () => Date) {}
 
-  /** Appends one entry; resolves with its index and leaf hash once it is committed. */
-  append(kind: string, ref: string, body: Uint8Array): Promise<{ index: bigint; leafHash: Uint8Array }> {
+  /**
+   * Appends one entry (and the bundle stored with it, in the same transaction); resolves with
+   * its index and leaf hash once it is committed.
+   */
+  append(kind: string, ref: string, body: Uint8Array, bundle?: LogEntryInput['bundle']): Promise<{ index: bigint; leafHash: Uint8Array }> {
     const leafHash = hashLeaf(body);
     return new Promise<bigint>((resolve, reject) => {
-      this.#pending.push({ entry: { leafHash, kind, ref, body }, resolve, reject });
+      this.#pending.push({ entry: { leafHash, kind, ref, body, ...(bundle ? { bundle } : {}) }, resolve, reject });
       if (!this.#committing) { this.#committing = true; setImmediate(() => void this.#commitLoop()); }
     }).then((index) => ({ index, leafHash }));
   }

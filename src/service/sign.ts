@@ -4,9 +4,10 @@
  */
 import { signDetached, signedContent, type Signer } from '../signing/index.js';
 import { BUNDLE_MEDIA_TYPE, toB64, type Bundle } from '../signing/bundle.js';
-import { makeManifest, signManifest } from '../signing/manifest.js';
-import type { JsonValue } from '../signing/canonical.js';
-import type { Envelope } from '../signing/dsse.js';
+import { makeManifest, manifestStatement } from '../signing/manifest.js';
+import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
+import { signEnvelope, type Envelope } from '../signing/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
 
@@ -17,12 +18,24 @@ export interface Signed {
   bundle: Bundle;
 }
 
-/** Requires built.loader to have been generated for `scheme` (the loaders differ per scheme). */
-export async function signBuilt(built: BuiltLoader, signer: Signer, certificates: string[]): Promise<Signed> {
+/** What is signed for a built loader, apart from the key: the same for every signature of it. */
+interface ToSign {
+  /** The scheme's signed content (instructions, or instructions ‖ data). */
+  content: Uint8Array;
+  manifest: JsonValue;
+  /** RFC 8785 bytes of the in-toto Statement carrying the manifest (the DSSE payload). */
+  statement: Uint8Array;
+}
+
+/** Per built loader (built loaders are immutable and may come from the LoaderCache). */
+const toSignMemo = new WeakMap<BuiltLoader, ToSign>();
+
+function toSign(built: BuiltLoader): ToSign {
+  let t = toSignMemo.get(built);
+  if (t) return t;
   const scheme = built.loader.scheme;
   if (scheme === 'unsigned') throw new Error('sign: the loader was generated for the unsigned scheme');
   const loader = { insns: built.loader.insns, data: built.loader.data };
-  const signature = await signDetached(signedContent(scheme, loader.insns, loader.data), signer);
   const m = built.manifest as { object: { file: string; sha256: string; size: number }; options: { kernel: { mapExcl: boolean } } };
   const manifest = makeManifest({
     generator: GENERATOR,
@@ -31,12 +44,22 @@ export async function signBuilt(built: BuiltLoader, signer: Signer, certificates
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  const envelope = await signManifest(manifest, loader, signer);
+  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, statement: canonicalBytes(manifestStatement(manifest, loader) as never) };
+  toSignMemo.set(built, t);
+  return t;
+}
+
+/** Requires built.loader to have been generated for `scheme` (the loaders differ per scheme). */
+export async function signBuilt(built: BuiltLoader, signer: Signer, certificates: string[]): Promise<Signed> {
+  const scheme = built.loader.scheme;
+  const t = toSign(built);
+  const signature = await signDetached(t.content, signer);
+  const envelope = await signEnvelope(t.statement, IN_TOTO_PAYLOAD_TYPE, signer);
   const bundle: Bundle = {
-    mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { insns: toB64(loader.insns), data: toB64(loader.data) },
+    mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { insns: toB64(built.loader.insns), data: toB64(built.loader.data) },
     signature: toB64(signature), certificates, manifest: envelope, tlog: null,
   };
-  return { signature, manifest, envelope, bundle };
+  return { signature, manifest: t.manifest, envelope, bundle };
 }
 
 /** A bundle for an unsigned loader: no signature, no manifest signature. */

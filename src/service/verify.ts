@@ -10,8 +10,11 @@ import { verify, type ReplayOutcome } from '../signing/verify.js';
 import type { Bundle } from '../signing/bundle.js';
 import type { TrustPolicy } from '../signing/policy.js';
 import type { Verdict } from '../signing/verdict.js';
-import { buildLoader } from './loader.js';
+import { buildLoader, type LoaderCache } from './loader.js';
 import { readKernelProfile } from './profile.js';
+import { Lru } from '../shared/lru.js';
+import { jsonReplacer } from '../shared/json.js';
+import { sha256Hex } from '../shared/bytes.js';
 
 /** The kernel profile replays run against: 'host' (the running kernel, default), a profile directory or a vmlinux BTF file. */
 export function loadProfile(spec = 'host'): KernelProfile {
@@ -31,17 +34,70 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
   };
 }
 
-export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null }): Verdict<ReplayOutcome> {
+/**
+ * Replay outcomes by everything a replay depends on — the loader's instructions and blob, the
+ * manifest's plan, the scheme and the kernel profile — as SHA-256 digests: replay is a pure
+ * function of these, so a hit is the outcome a replay would give. Outcomes are kept (and handed
+ * out) as plain JSON, the form the API answers with. The other checks of a verification (the
+ * signature, the chain at the current time, the log proof, the manifest) always run.
+ */
+export class ReplayCache {
+  readonly #lru: Lru<string, ReplayOutcome>;
+  readonly #profiles = new WeakMap<KernelProfile, number>();
+  /** The JSON text of each cached outcome, made once (a verdict's largest part). */
+  readonly #json = new WeakMap<ReplayOutcome, string>();
+  #nextProfile = 0;
+
+  constructor(entries = 64, maxBytes = 64 << 20) {
+    this.#lru = new Lru(entries, maxBytes);
+  }
+
+  get stats(): { hits: number; misses: number; evictions: number; entries: number } {
+    return { ...this.#lru.stats, entries: this.#lru.size };
+  }
+
+  outcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile): ReplayOutcome {
+    let p = this.#profiles.get(profile);
+    if (p === undefined) this.#profiles.set(profile, (p = this.#nextProfile++));
+    const plan = JSON.stringify(planJson) ?? 'undefined';
+    const key = `${sha256Hex(loader.insns)}:${sha256Hex(loader.data)}:${sha256Hex(new TextEncoder().encode(plan))}:${scheme}:${p}`;
+    return this.#lru.through(key, () => {
+      const text = JSON.stringify(replayOutcome(loader, planJson, scheme, profile), jsonReplacer);
+      const o = JSON.parse(text) as ReplayOutcome;
+      this.#json.set(o, text);
+      return o;
+    }, (o) => 3 * (this.#json.get(o)?.length ?? 0));
+  }
+
+  /** JSON text of an outcome (the cached text when the outcome came from this cache). */
+  json(o: ReplayOutcome): string {
+    return this.#json.get(o) ?? JSON.stringify(o, jsonReplacer);
+  }
+}
+
+export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache }): Verdict<ReplayOutcome> {
   const profile = opts.profile;
+  const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
   return verify(bundle, policy, {
     at: opts.at,
-    replay: profile ? (loader, plan, scheme) => replayOutcome(loader, plan, scheme, profile) : undefined,
+    replay: profile ? (loader, plan, scheme) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {
       const o = m.object as { name: string; file: string };
       const options = m.options as { flavour: 'v1.7'; standalone: boolean; kernel: { mapExcl: boolean }; host: Record<string, unknown> };
       const host = { ...options.host, ksymAddresses: Object.fromEntries(Object.entries((options.host.ksymAddresses ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)])) };
-      const built = buildLoader(opts.object!, o.file, { scheme: m.scheme as 'unsigned', name: o.name, flavour: options.flavour, standalone: options.standalone, mapExcl: options.kernel.mapExcl, host });
+      const built = build(opts.object!, o.file, { scheme: m.scheme as 'unsigned', name: o.name, flavour: options.flavour, standalone: options.standalone, mapExcl: options.kernel.mapExcl, host });
       return { insns: built.loader.insns, data: built.loader.data, plan: built.plan };
     } : undefined,
   });
+}
+
+/**
+ * A verdict as JSON text (bytes as hex, bigints as decimal strings), the replay report taken
+ * from the cache's text when it has it: the same text JSON.stringify would give.
+ */
+export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): string {
+  const { replay, ...rest } = v;
+  const head = JSON.stringify(rest, jsonReplacer);
+  const tail = replay === null ? 'null' : replays ? replays.json(replay) : JSON.stringify(replay, jsonReplacer);
+  return `${head.slice(0, -1)},"replay":${tail}}`;
 }

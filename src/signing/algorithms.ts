@@ -4,7 +4,8 @@
  * `ecdsa-with-SHA*` (X9.62 DER), and refuses e.g. `sha256WithRSAEncryption` with -ENOPKG, so
  * signing always writes `rsaEncryption` for RSA keys. The digest is always SHA-256 when we sign.
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { Lru } from '../shared/lru.js';
 
 /** What a Signer produces. Signatures are in CMS encoding: PKCS#1 v1.5 bytes, or DER Ecdsa-Sig-Value. */
 export type SignerAlgorithm = 'rsa-pkcs1v15-sha256' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha256';
@@ -100,9 +101,44 @@ export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
  * ECDSA with a DER signature. Returns false (never throws) for a wrong or malformed signature.
  */
 export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    return false;
+  return verifyOnce(key, digest, data, signature, () => {
+    try {
+      return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Signatures that verified, by SHA-256 of the public key (SPKI), of the message and of the
+ * signature, and the digest algorithm: verifying is a pure function of these, so a repeated
+ * verification (a CI gate checking the same bundle again, the same CA signature on every
+ * bundle's certificate) answers from here. Only successes are kept, so bad signatures cost
+ * their verifier every time and cannot crowd out good ones; 4,096 entries of ~200 bytes.
+ */
+const verified = new Lru<string, true>(4096);
+const keyIds = new WeakMap<KeyObject, string>();
+
+function keyId(key: KeyObject): string {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64');
+    keyIds.set(key, id);
   }
+  return id;
+}
+
+/** Runs `check` unless this (key, digest, message, signature) verified before. */
+export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean): boolean {
+  const memo = `${keyId(key)}:${digest}:${createHash('sha256').update(data).digest('base64')}:${createHash('sha256').update(signature).digest('base64')}`;
+  if (verified.get(memo)) return true;
+  const ok = check();
+  if (ok) verified.set(memo, true);
+  return ok;
+}
+
+/** Hits and misses of the verified-signature memo (for tests and metrics). */
+export function verifiedSignatureStats(): { hits: number; misses: number; evictions: number; entries: number } {
+  return { ...verified.stats, entries: verified.size };
 }

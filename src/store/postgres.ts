@@ -46,6 +46,11 @@ export class PostgresStore implements Store {
       const values = entries.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6})`).join(', ');
       const params = entries.flatMap((e, i) => [(size + BigInt(i)).toString(), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at]);
       if (entries.length > 0) await c.query(`INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES ${values}`, params);
+      const bundles = entries.flatMap((e, i) => (e.bundle ? [{ ...e.bundle, logIndex: size + BigInt(i) }] : []));
+      if (bundles.length > 0) {
+        await c.query(`INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ${bundles.map((_, i) => `(${Array.from({ length: 8 }, (_, k) => `$${i * 8 + k + 1}`).join(', ')})`).join(', ')}`,
+          bundles.flatMap((b) => [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex.toString(), b.bundle]));
+      }
       await c.query('COMMIT');
       return { first: size, size: size + BigInt(entries.length) };
     } catch (e) {

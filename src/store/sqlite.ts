@@ -1,5 +1,13 @@
-/** The embedded default: one SQLite file (better-sqlite3), WAL mode. */
+/**
+ * The embedded default: one SQLite file (better-sqlite3), WAL mode. Writes to the log, bundles
+ * and checkpoints run on a writer thread with its own connection (a commit and its fsync no
+ * longer stop the event loop, and appends that arrive meanwhile join the next commit); reads
+ * run here. `:memory:` databases, and `{ writer: 'inline' }`, write on this thread.
+ */
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { fromWriteFailure, SqliteWrites, type WriteFailure } from './sqlite-writes.js';
+import type { WriteRequest } from './sqlite-writer.js';
 import { bundleFrom, schemaStatements, tokenFrom } from './schema.js';
 import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
@@ -10,8 +18,16 @@ const u8 = (b: unknown) => new Uint8Array(b as Buffer);
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #threaded: boolean;
+  #inline: SqliteWrites | null = null;
+  #worker: Worker | null = null;
+  #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #nextCall = 0;
 
-  constructor(path: string) {
+  constructor(path: string, opts: { writer?: 'thread' | 'inline' } = {}) {
+    this.#path = path;
+    this.#threaded = (opts.writer ?? 'thread') === 'thread' && path !== ':memory:' && path !== '';
     try {
       this.#db = new Database(path);
     } catch (e) {
@@ -26,14 +42,45 @@ export class SqliteStore implements Store {
     for (const s of schemaStatements('sqlite')) this.#db.exec(s);
   }
 
-  async appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }> {
-    const tx = this.#db.transaction(() => {
-      const size = this.#size();
-      const ins = this.#db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-      entries.forEach((e, i) => ins.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
-      return { first: size, size: size + BigInt(entries.length) };
+  /** Runs a write inline or on the writer thread (started on first use, after migrate). */
+  #write<K extends 'appendLog' | 'putBundles' | 'putCheckpoint'>(op: K, ...args: Parameters<SqliteWrites[K]>): Promise<ReturnType<SqliteWrites[K]>> {
+    if (!this.#threaded) {
+      this.#inline ??= new SqliteWrites(this.#db);
+      try {
+        return Promise.resolve((this.#inline[op] as (...a: unknown[]) => ReturnType<SqliteWrites[K]>)(...args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    if (!this.#worker) {
+      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path } });
+      this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: WriteFailure }) => {
+        const call = this.#calls.get(m.id);
+        if (!call) return;
+        this.#calls.delete(m.id);
+        if (this.#calls.size === 0) this.#worker?.unref();
+        if (m.ok) call.resolve(m.value); else call.reject(fromWriteFailure(m.error!));
+      });
+      this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
+      this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
+    }
+    const id = this.#nextCall++;
+    // The thread keeps the process alive only while a write is in flight.
+    if (this.#calls.size === 0) this.#worker.ref();
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker!.postMessage({ id, op, args } as WriteRequest);
     });
-    return tx.immediate();
+  }
+
+  #failAll(e: Error): void {
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    for (const c of calls) c.reject(e);
+  }
+
+  appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }> {
+    return this.#write('appendLog', entries, at);
   }
 
   /** Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan). */
@@ -60,8 +107,8 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
-  async putCheckpoint(size: bigint, note: string, at: string): Promise<void> {
-    this.#db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)').run(size, note, at);
+  putCheckpoint(size: bigint, note: string, at: string): Promise<void> {
+    return this.#write('putCheckpoint', size, note, at);
   }
 
   async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
@@ -89,25 +136,10 @@ export class SqliteStore implements Store {
 
   #flushBundles(): void {
     const batch = this.#bundleQueue.splice(0);
-    const ins = this.#db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const outcome: (unknown | null)[] = [];
-    try {
-      this.#db.transaction(() => {
-        for (const { b } of batch) {
-          try {
-            ins.run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
-            outcome.push(null);
-          } catch (e) {
-            // A failed INSERT is rolled back alone (SQLite's ABORT); the others commit.
-            outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new StoreError('STORE_CONFLICT', `bundle ${b.id} exists`, { cause: e }) : e);
-          }
-        }
-      }).immediate();
-    } catch (e) {
-      for (const q of batch) q.reject(e);
-      return;
-    }
-    batch.forEach((q, i) => (outcome[i] === null ? q.resolve() : q.reject(outcome[i])));
+    this.#write('putBundles', batch.map((q) => q.b)).then(
+      (outcome) => batch.forEach((q, i) => (outcome[i] === null ? q.resolve() : q.reject(fromWriteFailure(outcome[i]!)))),
+      (e) => { for (const q of batch) q.reject(e); },
+    );
   }
 
   async getBundle(id: string): Promise<BundleRecord | null> {
@@ -165,6 +197,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    const w = this.#worker;
+    if (w) {
+      this.#worker = null;
+      await new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.ref(); w.postMessage({ op: 'close' }); });
+    }
     this.#db.close();
   }
 }

@@ -13,6 +13,11 @@ export interface LogEntryInput {
   ref: string;
   /** The canonical bytes that were hashed, so auditors can fetch them. */
   body: Uint8Array;
+  /**
+   * A bundle stored in the same transaction as the entry, its log_index being the entry's
+   * index: a logged signature and its stored bundle are written together or not at all.
+   */
+  bundle?: Omit<BundleRecord, 'logIndex'>;
 }
 
 export interface LogEntry extends LogEntryInput {

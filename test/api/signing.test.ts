@@ -8,6 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
 import { bearer, buildTestApp, TOKENS } from './helper.js';
+import { buildLoader, signedHeader } from '../../src/service/loader.js';
+import { signBuilt } from '../../src/service/sign.js';
+import { canonicalBytes } from '../../src/signing/canonical.js';
+import { parseBundle } from '../../src/signing/bundle.js';
+import { verify as verifyCore } from '../../src/signing/verify.js';
+import { VerdictSchema } from '../../src/api/routes/signing.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 const octets = { 'content-type': 'application/octet-stream' };
@@ -54,6 +60,61 @@ describe('POST /v1/loaders', () => {
   });
 });
 
+describe('a stored loader', () => {
+  const build = (flavour: 'v1.7' | 'bpftool-7.1', scheme: 'linux-6.18' | 'unsigned' = 'linux-6.18') =>
+    buildLoader(obj, 'xdp_filter.o', { scheme, name: 'xdp_filter', flavour, standalone: false, mapExcl: false, host: {} });
+
+  it('serves the header gen makes: signed v1.7 with its signature embedded, bpftool-7.1 and unsigned ones plain', async () => {
+    const { app, res } = await signed();
+    const header = (await app.inject({ url: `/v1/loaders/${res.id}/lskel.h` })).body;
+    assert.equal(header, signedHeader(build('v1.7'), Buffer.from(res.bundle.signature, 'base64')));
+    const old = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&flavour=bpftool-7.1', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    assert.equal((await app.inject({ url: `/v1/loaders/${old.id}/lskel.h` })).body, build('bpftool-7.1').header);
+    const plain = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=unsigned', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    assert.equal((await app.inject({ url: `/v1/loaders/${plain.id}/lskel.h` })).body, build('v1.7', 'unsigned').header);
+  });
+
+  it('serves the manifest signing makes, as canonical JSON', async () => {
+    const { app, res } = await signed();
+    const key = await app.services.signing.active();
+    const again = await signBuilt(build('v1.7'), key.signer, key.certificates);
+    assert.equal((await app.inject({ url: `/v1/loaders/${res.id}/manifest` })).body, new TextDecoder().decode(canonicalBytes(again.manifest)));
+  });
+
+  it('carries a log proof against the newest checkpoint, which verifies', async () => {
+    const { app, res } = await signed();
+    for (let i = 0; i < 4; i++) await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+    const bundle = (await app.inject({ url: `/v1/loaders/${res.id}` })).json();
+    assert.equal(bundle.tlog.logIndex, '0');
+    assert.equal(bundle.tlog.treeSize, '5');
+    assert.notDeepEqual(bundle.tlog, res.bundle.tlog);
+    const policy = await app.services.signing.defaultPolicy();
+    const v = verifyCore(parseBundle(bundle), policy, { at: new Date() });
+    assert.equal(v.checks.find((c) => c.check === 'transparencyLog')?.status, 'pass', JSON.stringify(v.checks));
+  });
+
+  it('is still served when it was stored in the earlier layout (header and manifest text in the row)', async () => {
+    const { app, store, res } = await signed();
+    await store.putBundle({ id: '11111111-1111-4111-8111-111111111111', createdAt: '2026-11-25T00:00:00Z', objectSha256: 'a'.repeat(64), insnsSha256: 'b'.repeat(64), scheme: 'linux-6.18', signer: null, logIndex: 0n,
+      bundle: JSON.stringify({ bundle: res.bundle, header: '/* old */', manifest: '{"old":true}' }) });
+    assert.equal((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111/lskel.h' })).body, '/* old */');
+    assert.equal((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111/manifest' })).body, '{"old":true}');
+    assert.deepEqual((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111' })).json(), res.bundle);
+  });
+
+  it('makes the same loader from the cache as without it, and counts the hit', async () => {
+    const { app, res } = await signed();
+    const second = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    assert.deepEqual(second.bundle.loader, res.bundle.loader);
+    const fresh = build('v1.7');
+    assert.equal(second.bundle.loader.insns, Buffer.from(fresh.loader.insns).toString('base64'));
+    assert.equal(second.bundle.loader.data, Buffer.from(fresh.loader.data).toString('base64'));
+    assert.deepEqual(app.services.caches.loaders.stats, { hits: 1, misses: 1, evictions: 0, entries: 1 });
+    const m = (await app.inject({ url: '/metrics' })).body;
+    assert.match(m, /bpfsign_cache_hits\{cache="loaders"\} 1\n/);
+  });
+});
+
 describe('POST /v1/verifications', () => {
   it('answers OK with every check passed (signature, chain, log, manifest, replay, object)', async () => {
     const { app, res } = await signed();
@@ -64,6 +125,11 @@ describe('POST /v1/verifications', () => {
     assert.deepEqual(v.checks.map((c: { check: string; status: string }) => `${c.check}:${c.status}`),
       ['signature:pass', 'chain:pass', 'identity:pass', 'revocation:pass', 'transparencyLog:pass', 'manifest:pass', 'replay:pass', 'object:pass', 'contents:pass']);
     assert.match(v.signer.subject, /bpfsign development signing key/);
+    assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+    assert.deepEqual(VerdictSchema.parse(v), v, 'the answer is what the documented schema describes');
+    const again = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
+    assert.equal(again.body, r.body, 'a second verification (replay and signatures from the caches) answers the same text');
+    assert.equal(app.services.caches.replays.stats.hits, 1);
   });
   it('answers BADSIG when one byte of the loader instructions changed', async () => {
     const { app, res } = await signed();

@@ -53,6 +53,29 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       await other.close();
     });
 
+    it('stores a bundle with its log entry in one transaction: both, at the entry\'s index, or neither', async (t) => {
+      if (typeof ctx === 'string') return t.skip(ctx);
+      const s = ctx.store;
+      const bundle = (id: string) => ({ id, createdAt: '2026-11-25T00:00:10Z', objectSha256: 'o'.repeat(64), insnsSha256: 'i'.repeat(64), scheme: 'linux-6.18', signer: 'k1', bundle: `{"id":"${id}"}` });
+      const before = await s.logSize();
+      const { first } = await s.appendLog([
+        { leafHash: leaf(200), kind: 'loader', ref: 'tx-a', body: new Uint8Array([1]), bundle: bundle('tx-a') },
+        { leafHash: leaf(201), kind: 'loader', ref: 'plain', body: new Uint8Array([2]) },
+        { leafHash: leaf(202), kind: 'loader', ref: 'tx-b', body: new Uint8Array([3]), bundle: bundle('tx-b') },
+      ], '2026-11-25T00:00:10Z');
+      assert.equal(first, before);
+      assert.equal((await s.getBundle('tx-a'))?.logIndex, before);
+      assert.equal((await s.getBundle('tx-b'))?.logIndex, before + 2n);
+      assert.equal((await s.getBundle('tx-b'))?.bundle, '{"id":"tx-b"}');
+      // A bundle id that exists already: the whole append rolls back, the log does not grow.
+      await assert.rejects(s.appendLog([
+        { leafHash: leaf(203), kind: 'loader', ref: 'tx-c', body: new Uint8Array([4]), bundle: bundle('tx-c') },
+        { leafHash: leaf(204), kind: 'loader', ref: 'tx-a', body: new Uint8Array([5]), bundle: bundle('tx-a') },
+      ], '2026-11-25T00:00:11Z'));
+      assert.equal(await s.logSize(), before + 3n);
+      assert.equal(await s.getBundle('tx-c'), null);
+    });
+
     it('stores checkpoints, bundles and keys', async (t) => {
       if (typeof ctx === 'string') return t.skip(ctx);
       const s = ctx.store;
@@ -64,7 +87,7 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       await s.putBundle(b);
       assert.deepEqual(await s.getBundle('bnd-1'), b);
       await assert.rejects(s.putBundle(b), (e: any) => e.code === 'STORE_CONFLICT');
-      assert.equal((await s.listBundles({ limit: 10 })).length, 1);
+      assert.deepEqual((await s.listBundles({ limit: 10 })).map((x) => x.id).sort(), ['bnd-1', 'tx-a', 'tx-b']);
       await s.putKey({ id: 'k1', createdAt: '2026-11-25T00:00:05Z', kind: 'development', certificatePem: 'PEM1', keyRef: 'file:k1', active: true });
       await s.putKey({ id: 'k2', createdAt: '2026-11-25T00:00:06Z', kind: 'development', certificatePem: 'PEM2', keyRef: 'file:k2', active: false });
       await s.setActiveKey('k2');

@@ -24,6 +24,7 @@ export function createMetrics(): Metrics {
 export interface MetricSources {
   log: { stats: { commits: number; entries: number } };
   cpu: { waiting: number; maxWaiting: number };
+  caches: Record<'loaders' | 'replays', { stats: { hits: number; misses: number; evictions: number; entries: number } }>;
 }
 
 /** Gauges over the log's group commits and the FIFO gate's queue (registered once per registry). */
@@ -33,6 +34,14 @@ export function watch(metrics: Metrics, src: MetricSources): void {
   new Gauge({ name: 'bpfsign_log_commits', help: 'Log transactions committed by this process (each a group of appends)', registers: r, collect() { this.set(src.log.stats.commits); } });
   new Gauge({ name: 'bpfsign_log_entries', help: 'Log entries appended by this process', registers: r, collect() { this.set(src.log.stats.entries); } });
   new Gauge({ name: 'bpfsign_cpu_queue_waiting', help: 'Requests waiting for their turn at CPU-bound work now', registers: r, collect() { this.set(src.cpu.waiting); } });
+  const cache = (what: 'hits' | 'misses' | 'evictions' | 'entries', help: string) => new Gauge({
+    name: `bpfsign_cache_${what}`, help, labelNames: ['cache'], registers: r,
+    collect() { for (const c of ['loaders', 'replays'] as const) this.set({ cache: c }, src.caches[c].stats[what]); },
+  });
+  cache('hits', 'Lookups answered from a content-addressed cache (made loaders, replay outcomes)');
+  cache('misses', 'Lookups that had to do the work');
+  cache('evictions', 'Entries dropped to stay within the cache bounds');
+  cache('entries', 'Entries held now');
   new Gauge({ name: 'bpfsign_cpu_queue_max', help: 'Most requests ever waiting for CPU-bound work', registers: r, collect() { this.set(src.cpu.maxWaiting); } });
 }
 

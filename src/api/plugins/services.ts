@@ -10,6 +10,8 @@ import type { TrustPolicy } from '../../signing/policy.js';
 import type { KernelProfile } from '../../kernel/profile/index.js';
 import type { Metrics } from './metrics.js';
 import type { FifoGate } from '../../service/fifo.js';
+import type { LoaderCache } from '../../service/loader.js';
+import type { ReplayCache } from '../../service/verify.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -38,6 +40,8 @@ export interface Services {
   metrics: Metrics;
   /** First-in, first-out turns for CPU-bound request work (see FifoGate). */
   cpu: FifoGate;
+  /** Content-addressed caches of pure work (made loaders, replay outcomes); see LoaderCache. */
+  caches: { loaders: LoaderCache; replays: ReplayCache };
 }
 
 declare module 'fastify' {

@@ -106,7 +106,7 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   const loaderMap = model.fds.get(mapFd)!;
   exclude.add(loaderMap.id);
   const key = user(new Uint8Array(4), 'key');
-  const blob = user(loader.data.slice(), 'opts_data');
+  const blob = user(new Uint8Array(loader.data), 'opts_data');
   let r = sys(CMD.MAP_UPDATE_ELEM, MAP_UPDATE_ELEM_ATTR, 32, { map_fd: mapFd, key: key.base, value: blob.base, flags: 0 });
   if (r < 0) return finish('map_update', -r, null, null, 0, null);
   r = sys(CMD.MAP_FREEZE, MAP_FREEZE_ATTR, 4, { map_fd: mapFd });
@@ -119,10 +119,10 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   }
 
   // 2. The loader program.
-  const insns = user(loader.insns.slice(), 'opts_insn');
+  const insns = user(new Uint8Array(loader.insns), 'opts_insn');
   const license = user(cstr('Dual BSD/GPL'), 'license');
   const fdArray = user(writeStruct({ name: 'fd', size: 4, fields: { fd: { offset: 0, type: 's32' } } }, { fd: mapFd }, order), 'fd_array');
-  const sig = options.signature ? user(options.signature.slice(), 'signature') : null;
+  const sig = options.signature ? user(new Uint8Array(options.signature), 'signature') : null;
   const progAttrSize = profile.signature === 'none' ? 152 : 168;
   const progFd = sys(CMD.PROG_LOAD, PROG_LOAD_SIGNED_ATTR, Math.min(progAttrSize, profile.attrSize), {
     prog_type: 31, insn_cnt: loader.insns.length / 8, insns: insns.base, license: license.base, prog_name: '__loader.prog',
@@ -142,7 +142,7 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
     const max = options.maxEntries?.[i];
     if (max !== undefined) cdv.setUint32(m.offset + 4, max, le);
     const init = options.initialValues?.[i];
-    if (init) cdv.setBigUint64(m.offset + 8, user(init.slice(), `initial_value[${i}]`).base, le);
+    if (init) cdv.setBigUint64(m.offset + 8, user(new Uint8Array(init), `initial_value[${i}]`).base, le);
   });
   const ctxRegion = mem.map('ctx', ctxBytes, { name: 'loader ctx' });
   const resolved = new Map<number, bigint>();

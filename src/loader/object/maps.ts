@@ -138,7 +138,7 @@ function dataMap(ctx: MapContext, s: ElfSection, kind: DataKind, globals: Global
     type: 'ARRAY', typeId: MAP_TYPE.ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1,
     flags: (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | (mmapable ? BPF_F_MMAPABLE : 0),
     btfValueTypeId: layout ? layout.id : 0, mmapable, frozen: kind === 'rodata',
-    initialValue: kind === 'bss' ? new Uint8Array(s.size) : s.data.slice(),
+    initialValue: kind === 'bss' ? new Uint8Array(s.size) : new Uint8Array(s.data),
   });
   return m;
 }

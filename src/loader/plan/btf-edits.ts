@@ -29,7 +29,8 @@ class RawBtf {
 
   constructor(src: Uint8Array) {
     if (src.length < 24) throw new LoaderError('BTF_MALFORMED', `btf: ${src.length} bytes is shorter than the header`, { got: src.length, want: 24 });
-    this.bytes = src.slice();
+    // A copy of its own (a Node Buffer's slice() is a view into a larger pool or file buffer).
+    this.bytes = new Uint8Array(src);
     this.dv = new DataView(this.bytes.buffer);
     const magicLe = this.dv.getUint16(0, true);
     if (magicLe === 0xeb9f) this.le = true;

@@ -11,6 +11,7 @@
 import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { HASH_SIZE, sha256 } from './hasher.js';
 import { TlogError } from './errors.js';
+import { verifyOnce } from '../algorithms.js';
 
 export interface Checkpoint { origin: string; size: bigint; root: Uint8Array; extensions: string[] }
 
@@ -85,7 +86,7 @@ function parseVerifierKeyUncached(vkey: string): NoteVerifier {
   const keyHash = ed25519KeyHash(name, pub);
   if (Buffer.from(keyHash).toString('hex') !== hashHex) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key hash ${hashHex} does not match its key`, { field: 'vkey', got: hashHex });
   const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' });
-  return { name, keyHash, verify: (msg, sig) => edVerify(null, msg, key, sig) };
+  return { name, keyHash, verify: (msg, sig) => verifyOnce(key, 'ed25519', msg, sig, () => edVerify(null, msg, key, sig)) };
 }
 
 export function signNote(text: string, signers: NoteSigner[]): string {

@@ -1,0 +1,53 @@
+/**
+ * A least-recently-used map bounded by entry count and by a weight per entry (bytes, usually).
+ * Only for values that are pure functions of their key: a hit must give what a miss would compute.
+ */
+export class Lru<K, V> {
+  readonly #map = new Map<K, { value: V; weight: number }>();
+  #weight = 0;
+  /** Lookups that found their key, lookups that did not, entries dropped to stay in bounds. */
+  readonly stats = { hits: 0, misses: 0, evictions: 0 };
+
+  constructor(readonly maxEntries: number, readonly maxWeight = Number.POSITIVE_INFINITY) {}
+
+  get size(): number { return this.#map.size; }
+  get weight(): number { return this.#weight; }
+
+  get(key: K): V | undefined {
+    const e = this.#map.get(key);
+    if (e === undefined) { this.stats.misses++; return undefined; }
+    this.stats.hits++;
+    this.#map.delete(key);
+    this.#map.set(key, e);
+    return e.value;
+  }
+
+  /** Stores the value unless it alone is heavier than the bound or the cache holds nothing. */
+  set(key: K, value: V, weight = 0): void {
+    if (this.maxEntries <= 0 || weight > this.maxWeight) return;
+    const old = this.#map.get(key);
+    if (old) { this.#weight -= old.weight; this.#map.delete(key); }
+    this.#map.set(key, { value, weight });
+    this.#weight += weight;
+    for (const [k, e] of this.#map) {
+      if (this.#map.size <= this.maxEntries && this.#weight <= this.maxWeight) break;
+      this.#map.delete(k);
+      this.#weight -= e.weight;
+      this.stats.evictions++;
+    }
+  }
+
+  /** The cached value for `key`, computed by `make` (and stored) on a miss. */
+  through(key: K, make: () => V, weigh: (v: V) => number = () => 0): V {
+    const hit = this.get(key);
+    if (hit !== undefined) return hit;
+    const v = make();
+    this.set(key, v, weigh(v));
+    return v;
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#weight = 0;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The SQLite writer thread: its own connection to the database file, running the store's writes
+ * (SqliteWrites) one message at a time and answering each after its transaction committed.
+ * Readers on the main thread see a write once its answer has arrived (WAL: a committed
+ * transaction is visible to every later read transaction).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { SqliteWrites, writeFailure } from './sqlite-writes.js';
+
+export type WriteRequest =
+  | { id: number; op: 'appendLog'; args: Parameters<SqliteWrites['appendLog']> }
+  | { id: number; op: 'putBundles'; args: Parameters<SqliteWrites['putBundles']> }
+  | { id: number; op: 'putCheckpoint'; args: Parameters<SqliteWrites['putCheckpoint']> };
+
+if (parentPort) {
+  const port = parentPort;
+  const db = new Database((workerData as { path: string }).path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.defaultSafeIntegers(true);
+  const writes = new SqliteWrites(db);
+  port.on('message', (m: WriteRequest | { op: 'close' }) => {
+    if (m.op === 'close') { db.close(); port.close(); return; }
+    try {
+      const value = (writes[m.op] as (...a: unknown[]) => unknown)(...m.args);
+      port.postMessage({ id: m.id, ok: true, value });
+    } catch (e) {
+      port.postMessage({ id: m.id, ok: false, error: writeFailure(e) });
+    }
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The SQLite store's writes to the log, bundles and checkpoints, on one connection. Run inline or
+ * in the writer thread (sqlite-writer.ts), so that commits (and their fsync) do not stop the
+ * event loop that serves requests.
+ */
+import type Database from 'better-sqlite3';
+import { StoreError, type BundleRecord, type LogEntryInput } from './types.js';
+
+/** What a failed write reports across the thread boundary. */
+export interface WriteFailure { name: string; code?: string; message: string }
+
+export function writeFailure(e: unknown): WriteFailure {
+  const err = e as Error & { code?: string };
+  return { name: err instanceof StoreError ? 'StoreError' : err.name ?? 'Error', code: err.code, message: err.message ?? String(e) };
+}
+
+export function fromWriteFailure(f: WriteFailure): Error {
+  if (f.name === 'StoreError') return new StoreError(f.code as never, f.message);
+  return Object.assign(new Error(f.message), { name: f.name, code: f.code });
+}
+
+export class SqliteWrites {
+  readonly #insLog: Database.Statement;
+  readonly #insBundle: Database.Statement;
+  readonly #size: Database.Statement;
+  readonly #insCheckpoint: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.#insLog = db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#insBundle = db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    // Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan).
+    this.#size = db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries');
+    this.#insCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)');
+  }
+
+  /** Appends the entries (and the bundles stored with them) in one write transaction. */
+  appendLog(entries: LogEntryInput[], at: string): { first: bigint; size: bigint } {
+    return this.db.transaction(() => {
+      const size = (this.#size.get() as { n: bigint }).n;
+      entries.forEach((e, i) => this.#insLog.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
+      entries.forEach((e, i) => { if (e.bundle) this.#insertBundle({ ...e.bundle, logIndex: size + BigInt(i) }); });
+      return { first: size, size: size + BigInt(entries.length) };
+    }).immediate();
+  }
+
+  #insertBundle(b: BundleRecord): void {
+    this.#insBundle.run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
+  }
+
+  /**
+   * Bundles in one transaction; each outcome on its own (a failed INSERT is rolled back alone,
+   * SQLite's ABORT, and the others commit). null = stored.
+   */
+  putBundles(batch: BundleRecord[]): (WriteFailure | null)[] {
+    const outcome: (WriteFailure | null)[] = [];
+    this.db.transaction(() => {
+      for (const b of batch) {
+        try {
+          this.#insertBundle(b);
+          outcome.push(null);
+        } catch (e) {
+          outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? { name: 'StoreError', code: 'STORE_CONFLICT', message: `bundle ${b.id} exists` } : writeFailure(e));
+        }
+      }
+    }).immediate();
+    return outcome;
+  }
+
+  putCheckpoint(size: bigint, note: string, at: string): void {
+    this.#insCheckpoint.run(size, note, at);
+  }
+}

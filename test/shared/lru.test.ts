@@ -1,0 +1,47 @@
+/** The bounded LRU map behind the service's content-addressed caches. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lru } from '../../src/shared/lru.js';
+
+describe('Lru', () => {
+  it('drops the least recently used entry when it holds more than its entry bound', () => {
+    const c = new Lru<string, number>(2);
+    c.set('a', 1); c.set('b', 2);
+    assert.equal(c.get('a'), 1); // a is now the most recent
+    c.set('c', 3);
+    assert.equal(c.get('b'), undefined);
+    assert.equal(c.get('a'), 1);
+    assert.equal(c.get('c'), 3);
+    assert.deepEqual(c.stats, { hits: 3, misses: 1, evictions: 1 });
+  });
+
+  it('keeps the total weight within its bound and never stores an entry heavier than the bound', () => {
+    const c = new Lru<string, string>(100, 10);
+    c.set('a', 'x', 4); c.set('b', 'y', 4); c.set('c', 'z', 4);
+    assert.equal(c.size, 2);
+    assert.equal(c.weight, 8);
+    assert.equal(c.get('a'), undefined);
+    c.set('big', 'w', 11);
+    assert.equal(c.get('big'), undefined);
+    assert.equal(c.weight, 8);
+  });
+
+  it('computes a missing value once through `through`, and stores nothing when its bound is 0', () => {
+    let made = 0;
+    const c = new Lru<string, number>(4);
+    assert.equal(c.through('k', () => ++made), 1);
+    assert.equal(c.through('k', () => ++made), 1);
+    assert.equal(made, 1);
+    const off = new Lru<string, number>(0);
+    off.through('k', () => ++made); off.through('k', () => ++made);
+    assert.equal(made, 3);
+    assert.equal(off.size, 0);
+  });
+
+  it('replacing a key updates its weight instead of adding to it', () => {
+    const c = new Lru<string, number>(4, 100);
+    c.set('a', 1, 30); c.set('a', 2, 50);
+    assert.equal(c.weight, 50);
+    assert.equal(c.get('a'), 2);
+  });
+});
