@@ -51,6 +51,11 @@ export class PostgresStore implements Store {
         await c.query(`INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ${bundles.map((_, i) => `(${Array.from({ length: 8 }, (_, k) => `$${i * 8 + k + 1}`).join(', ')})`).join(', ')}`,
           bundles.flatMap((b) => [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex.toString(), b.bundle]));
       }
+      const blobs = [...new Map(bundles.flatMap((b) => b.blobs ?? []).map((x) => [x.sha256, x])).values()];
+      if (blobs.length > 0) {
+        await c.query(`INSERT INTO blobs (sha256, bytes) VALUES ${blobs.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')} ON CONFLICT (sha256) DO NOTHING`,
+          blobs.flatMap((x) => [x.sha256, Buffer.from(x.bytes)]));
+      }
       await c.query('COMMIT');
       return { first: size, size: size + BigInt(entries.length) };
     } catch (e) {
@@ -95,8 +100,26 @@ export class PostgresStore implements Store {
   }
 
   async putBundle(b: BundleRecord): Promise<void> {
-    await this.#q('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex === null ? null : b.logIndex.toString(), b.bundle]);
+    const insert = ['INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex === null ? null : b.logIndex.toString(), b.bundle]] as const;
+    if (!b.blobs?.length) { await this.#q(insert[0], [...insert[1]]); return; }
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const x of b.blobs) await c.query('INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [x.sha256, Buffer.from(x.bytes)]);
+      await c.query(insert[0], [...insert[1]]);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw (e as { code?: string }).code === '23505' ? new StoreError('STORE_CONFLICT', (e as Error).message, { cause: e }) : e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async getBlob(sha256: string): Promise<Uint8Array | null> {
+    const [r] = await this.#q('SELECT bytes FROM blobs WHERE sha256 = $1', [sha256]);
+    return r ? u8(r.bytes) : null;
   }
 
   async getBundle(id: string): Promise<BundleRecord | null> {

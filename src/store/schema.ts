@@ -13,6 +13,7 @@ export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
       id TEXT PRIMARY KEY, created_at TEXT NOT NULL, object_sha256 TEXT NOT NULL, insns_sha256 TEXT NOT NULL,
       scheme TEXT NOT NULL, signer TEXT, log_index ${bigint}, bundle TEXT NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS bundles_object ON bundles (object_sha256)`,
+    `CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, bytes ${blob} NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS signing_keys (
       id TEXT PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, certificate_pem TEXT NOT NULL,
       key_ref TEXT NOT NULL, active ${kind === 'sqlite' ? 'INTEGER' : 'BOOLEAN'} NOT NULL)`,

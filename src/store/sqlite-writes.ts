@@ -24,6 +24,7 @@ export class SqliteWrites {
   readonly #insBundle: Database.Statement;
   readonly #size: Database.Statement;
   readonly #insCheckpoint: Database.Statement;
+  readonly #insBlob: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.#insLog = db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
@@ -31,6 +32,7 @@ export class SqliteWrites {
     // Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan).
     this.#size = db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries');
     this.#insCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)');
+    this.#insBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)');
   }
 
   /** Appends the entries (and the bundles stored with them) in one write transaction. */
@@ -45,6 +47,7 @@ export class SqliteWrites {
 
   #insertBundle(b: BundleRecord): void {
     this.#insBundle.run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
+    for (const x of b.blobs ?? []) this.#insBlob.run(x.sha256, Buffer.from(x.bytes));
   }
 
   /**

@@ -147,6 +147,11 @@ export class SqliteStore implements Store {
     return r ? bundleFrom(r) : null;
   }
 
+  async getBlob(sha256: string): Promise<Uint8Array | null> {
+    const r = this.#db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?').get(sha256) as Row | undefined;
+    return r ? u8(r.bytes) : null;
+  }
+
   async listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]> {
     const rows = this.#db.prepare('SELECT * FROM bundles WHERE id > ? ORDER BY id LIMIT ?').all(opts.after ?? '', opts.limit) as Row[];
     return rows.map(bundleFrom);

@@ -35,6 +35,11 @@ export interface BundleRecord {
   logIndex: bigint | null;
   /** The bundle as JSON text. */
   bundle: string;
+  /**
+   * Content-addressed bytes the bundle's text refers to by SHA-256 (loader instructions and
+   * blob), written with it in the same transaction, once per digest. Not returned by reads.
+   */
+  blobs?: { sha256: string; bytes: Uint8Array }[];
 }
 
 export interface KeyRecord {
@@ -74,6 +79,8 @@ export interface Store {
   checkpointAt(size: bigint): Promise<{ size: bigint; note: string } | null>;
   putBundle(b: BundleRecord): Promise<void>;
   getBundle(id: string): Promise<BundleRecord | null>;
+  /** Bytes stored with a bundle, by SHA-256 hex. */
+  getBlob(sha256: string): Promise<Uint8Array | null>;
   listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]>;
   /** Bundles whose object or loader instructions have this SHA-256 (hex), oldest first. */
   bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]>;

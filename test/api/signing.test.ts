@@ -13,7 +13,7 @@ import { signBuilt } from '../../src/service/sign.js';
 import { canonicalBytes } from '../../src/signing/canonical.js';
 import { parseBundle } from '../../src/signing/bundle.js';
 import { verify as verifyCore } from '../../src/signing/verify.js';
-import { VerdictSchema } from '../../src/api/routes/signing.js';
+import { CreatedSchema, VerdictSchema } from '../../src/api/routes/signing.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 const octets = { 'content-type': 'application/octet-stream' };
@@ -23,6 +23,7 @@ async function signed() {
   const r = await t.app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
   assert.equal(r.statusCode, 201, r.body);
   assert.equal(r.headers.location, `/v1/loaders/${r.json().id}`);
+  assert.deepEqual(CreatedSchema.parse(r.json()), r.json(), 'the answer is what the documented schema describes');
   return { ...t, res: r.json() };
 }
 

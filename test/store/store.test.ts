@@ -56,7 +56,8 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
     it('stores a bundle with its log entry in one transaction: both, at the entry\'s index, or neither', async (t) => {
       if (typeof ctx === 'string') return t.skip(ctx);
       const s = ctx.store;
-      const bundle = (id: string) => ({ id, createdAt: '2026-11-25T00:00:10Z', objectSha256: 'o'.repeat(64), insnsSha256: 'i'.repeat(64), scheme: 'linux-6.18', signer: 'k1', bundle: `{"id":"${id}"}` });
+      const blob = { sha256: 'f'.repeat(64), bytes: new Uint8Array([9, 8, 7]) };
+      const bundle = (id: string) => ({ id, createdAt: '2026-11-25T00:00:10Z', objectSha256: 'o'.repeat(64), insnsSha256: 'i'.repeat(64), scheme: 'linux-6.18', signer: 'k1', bundle: `{"id":"${id}"}`, blobs: [blob] });
       const before = await s.logSize();
       const { first } = await s.appendLog([
         { leafHash: leaf(200), kind: 'loader', ref: 'tx-a', body: new Uint8Array([1]), bundle: bundle('tx-a') },
@@ -67,6 +68,11 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       assert.equal((await s.getBundle('tx-a'))?.logIndex, before);
       assert.equal((await s.getBundle('tx-b'))?.logIndex, before + 2n);
       assert.equal((await s.getBundle('tx-b'))?.bundle, '{"id":"tx-b"}');
+      assert.deepEqual([...(await s.getBlob(blob.sha256))!], [9, 8, 7], 'a blob two bundles refer to is stored once and read back');
+      assert.equal(await s.getBlob('0'.repeat(64)), null);
+      await s.putBundle({ ...bundle('tx-d'), logIndex: null, blobs: [blob, { sha256: 'e'.repeat(64), bytes: new Uint8Array([1]) }] });
+      assert.deepEqual([...(await s.getBlob('e'.repeat(64)))!], [1]);
+      await assert.rejects(s.putBundle({ ...bundle('tx-d'), logIndex: null }), (e: any) => e.code === 'STORE_CONFLICT');
       // A bundle id that exists already: the whole append rolls back, the log does not grow.
       await assert.rejects(s.appendLog([
         { leafHash: leaf(203), kind: 'loader', ref: 'tx-c', body: new Uint8Array([4]), bundle: bundle('tx-c') },
@@ -87,7 +93,7 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       await s.putBundle(b);
       assert.deepEqual(await s.getBundle('bnd-1'), b);
       await assert.rejects(s.putBundle(b), (e: any) => e.code === 'STORE_CONFLICT');
-      assert.deepEqual((await s.listBundles({ limit: 10 })).map((x) => x.id).sort(), ['bnd-1', 'tx-a', 'tx-b']);
+      assert.deepEqual((await s.listBundles({ limit: 10 })).map((x) => x.id).sort(), ['bnd-1', 'tx-a', 'tx-b', 'tx-d']);
       await s.putKey({ id: 'k1', createdAt: '2026-11-25T00:00:05Z', kind: 'development', certificatePem: 'PEM1', keyRef: 'file:k1', active: true });
       await s.putKey({ id: 'k2', createdAt: '2026-11-25T00:00:06Z', kind: 'development', certificatePem: 'PEM2', keyRef: 'file:k2', active: false });
       await s.setActiveKey('k2');

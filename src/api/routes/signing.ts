@@ -34,7 +34,7 @@ type LoaderOptions = z.infer<typeof LoaderOptions>;
 /** The query string may give every option; a multipart form's fields override it. */
 const LoaderQuery = LoaderOptions.partial().strict();
 
-const Created = z.object({ id: z.string(), bundle: BundleSchema, links: z.record(z.string(), z.string()) }).meta({ id: 'LoaderCreated' });
+export const CreatedSchema = z.object({ id: z.string(), bundle: BundleSchema, links: z.record(z.string(), z.string()) }).meta({ id: 'LoaderCreated' });
 
 const Check = z.object({
   check: z.string(), level: z.enum(['enforce', 'log', 'skip']), status: z.enum(['pass', 'fail', 'skipped']),
@@ -55,12 +55,14 @@ const VerificationBody = z.object({
 });
 
 /**
- * A stored loader: the bundle as answered, without its log proof (made afresh from the log when
- * read, against the newest checkpoint), and what its header is made from (the header is made
- * again when asked for; the manifest is the signed envelope's). Rows written before this layout
- * hold the header and manifest text themselves.
+ * A stored loader: the bundle as answered, minus what is stored elsewhere — its log proof (made
+ * afresh from the log when read, against the newest checkpoint) and, for a logged loader, the
+ * loader's instructions and blob (content-addressed blobs, stored once however often the same
+ * loader is signed) and its signed manifest (the log entry's body, which is the canonical
+ * envelope). The header is made again from `skeleton` when asked for. Rows written before this
+ * layout (StoredV1) hold everything themselves.
  */
-interface Stored { v: 2; bundle: Bundle; skeleton: SkeletonRecord }
+interface Stored { v: 2; bundle: Bundle; skeleton: SkeletonRecord; refs?: { insns: string; data: string; manifest: 'log' } }
 interface StoredV1 { bundle: Bundle; header: string; manifest: string | null }
 
 function manifestOf(bundle: Bundle): string | null {
@@ -77,6 +79,12 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     const s = JSON.parse(b.bundle) as Stored | StoredV1;
     if (!('v' in s)) return { bundle: s.bundle, header: () => s.header, manifest: () => s.manifest };
     const bundle: Bundle = { ...s.bundle, tlog: b.logIndex === null ? null : await app.services.log.inclusion(b.logIndex) };
+    if (s.refs) {
+      const [insns, data, entry] = await Promise.all([app.services.store.getBlob(s.refs.insns), app.services.store.getBlob(s.refs.data), b.logIndex === null ? null : app.services.store.logEntry(b.logIndex)]);
+      if (!insns || !data || !entry) throw new ApiError(500, 'STORE_CORRUPT', `loader ${id}: its stored parts are missing`, { id, insns: !!insns, data: !!data, logEntry: !!entry });
+      bundle.loader = { insns: Buffer.from(insns).toString('base64'), data: Buffer.from(data).toString('base64') };
+      bundle.manifest = JSON.parse(Buffer.from(entry.body).toString('utf8')) as Bundle['manifest'];
+    }
     const loader = { insns: Buffer.from(bundle.loader.insns, 'base64'), data: Buffer.from(bundle.loader.data, 'base64') };
     return {
       bundle,
@@ -89,7 +97,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       summary: 'Make the loader for a BPF object: signed (kernel PKCS#7 + signed manifest), logged, stored', tags: ['loaders'],
       description: 'Send the object as `application/octet-stream` with options in the query string, or as `multipart/form-data` with a file part `object` and option fields (name, scheme, key, profile, flavour, kernelVersion, cpus, pageSize).',
-      querystring: LoaderQuery, consumes: ['application/octet-stream', 'multipart/form-data'], security: [{ bearer: [] }], response: { 201: Created, ...problems },
+      querystring: LoaderQuery, consumes: ['application/octet-stream', 'multipart/form-data'], security: [{ bearer: [] }], response: { 201: CreatedSchema, ...problems },
     },
     onRequest: app.requireScope('sign'),
   }, async (req, reply) => {
@@ -127,26 +135,35 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     const stop = app.services.metrics.signSeconds.startTimer({ scheme: q.scheme });
     const built = await app.services.cpu.run(() => app.services.caches.loaders.build(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host }));
     const id = randomUUID();
-    const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string } } };
-    const row = (bundle: Bundle, signer: string | null) => ({
+    const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string }; data: { sha256: string } } };
+    const row = (stored: Stored, signer: string | null) => ({
       id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256, scheme: q.scheme, signer,
-      bundle: JSON.stringify({ v: 2, bundle, skeleton: skeletonRecord(built) } satisfies Stored),
+      bundle: JSON.stringify(stored),
     });
+    // A logged loader: its bytes as blobs, its manifest in the log entry (see Stored).
+    const loggedRow = (bundle: Bundle, signer: string) => {
+      const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
+      return {
+        ...row({ v: 2, bundle: { ...bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs }, signer),
+        blobs: [{ sha256: refs.insns, bytes: built.loader.insns }, { sha256: refs.data, bytes: built.loader.data }],
+      };
+    };
     let bundle: Bundle;
     if (key === null) {
       bundle = unsignedBundle(built);
-      await app.services.store.putBundle({ ...row(bundle, null), logIndex: null });
+      await app.services.store.putBundle({ ...row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null), logIndex: null });
     } else {
       const signed = await signBuilt(built, key.signer, key.certificates);
       // The log entry and the stored bundle commit in one transaction; the answer waits for it.
-      const { index } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never), row(signed.bundle, key.id));
-      bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index) };
+      const { index, committedSize } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never), loggedRow(signed.bundle, key.id));
+      bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index, committedSize) };
     }
     stop();
     req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: key?.id ?? null }, 'loader made');
     const base = `/v1/loaders/${id}`;
-    reply.code(201).header('location', base);
-    return { id, bundle, links: { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` } };
+    const created: z.infer<typeof CreatedSchema> = { id, bundle, links: { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` } };
+    // Sent as text: the bundle was made here, not received (test/api checks answers against the schema).
+    return reply.code(201).header('location', base).type('application/json; charset=utf-8').send(JSON.stringify(created) as never);
   });
 
   const Id = z.object({ id: z.string().uuid() });
@@ -178,7 +195,11 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (req) => {
     const rows = await app.services.store.bundlesByDigest(req.params.sha256, 100);
     return {
-      manifests: rows.map((r) => ({ id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope: (JSON.parse(r.bundle) as Stored | StoredV1).bundle.manifest })),
+      manifests: await Promise.all(rows.map(async (r) => {
+        const s = JSON.parse(r.bundle) as Stored | StoredV1;
+        const logged = 'v' in s && s.refs && r.logIndex !== null ? await app.services.store.logEntry(r.logIndex) : null;
+        return { id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope: logged ? JSON.parse(Buffer.from(logged.body).toString('utf8')) as unknown : s.bundle.manifest };
+      })),
     };
   });
 
