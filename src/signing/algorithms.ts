@@ -117,7 +117,12 @@ export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, 
  * bundle's certificate) answers from here. Only successes are kept, so bad signatures cost
  * their verifier every time and cannot crowd out good ones; 4,096 entries of ~200 bytes.
  */
-const verified = new Lru<string, true>(4096);
+let verified = new Lru<string, true>(4096);
+
+/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
+export function setVerifiedSignatureMemo(maxEntries: number): void {
+  verified = new Lru<string, true>(maxEntries);
+}
 const keyIds = new WeakMap<KeyObject, string>();
 
 function keyId(key: KeyObject): string {
