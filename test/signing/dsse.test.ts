@@ -101,3 +101,15 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     });
   });
 });
+
+describe('decodeBase64', () => {
+  it('takes canonical padded base64, padded base64 with non-zero pad bits, and unpadded URL-safe base64 alike', async () => {
+    const { decodeBase64 } = await import('../../src/signing/dsse.js');
+    assert.deepEqual([...decodeBase64('QUJD', 'f')], [0x41, 0x42, 0x43]);
+    assert.deepEqual([...decodeBase64('QQ==', 'f')], [0x41]);
+    assert.deepEqual([...decodeBase64('QR==', 'f')], [0x41], 'non-canonical pad bits: accepted as the strict pattern always did');
+    assert.deepEqual([...decodeBase64('-_8', 'f')], [0xfb, 0xff]);
+    assert.throws(() => decodeBase64('QUJD!', 'payload'), (e: Error & { code?: string }) => e.code === 'MALFORMED');
+    assert.throws(() => decodeBase64('Q', 'payload'), (e: Error & { code?: string }) => e.code === 'MALFORMED');
+  });
+});

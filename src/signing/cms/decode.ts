@@ -9,6 +9,7 @@ import { OID } from '../algorithms.js';
 import { VerificationError } from '../errors.js';
 import { children, readTlv } from '../der.js';
 import { toHex } from '../../shared/bytes.js';
+import { Lru } from '../../shared/lru.js';
 
 export interface AlgorithmInfo {
   oid: string;
@@ -58,7 +59,28 @@ function algorithm(a: { algorithm: string; parameters?: ArrayBuffer | null }): A
   return { oid: a.algorithm, parameters: p === undefined ? 'absent' : p === null ? 'null' : toHex(new Uint8Array(p)) };
 }
 
+/**
+ * Decoded signatures by their bytes (a pure function of them: a CI gate verifying the same
+ * bundle again, or the tests' tamper matrix, skips the ASN.1 parse). Only signatures that parse,
+ * of at most 4 KiB (what bpftool allows), 1,024 of them; the results are frozen and shared.
+ */
+const decoded = new Lru<string, DecodedSignedData>(1024);
+
 export function decodeSignedData(der: Uint8Array): DecodedSignedData {
+  if (der.length > 4096) return decodeSignedDataOnce(der);
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  return decoded.through(key, () => deepFreeze(decodeSignedDataOnce(der)));
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
   if (der.length === 0 || der.length > MAX_CMS_SIZE) {
     throw new VerificationError('MALFORMED', `cms: signature of ${der.length} bytes (want 1..${MAX_CMS_SIZE})`, { got: der.length });
   }
