@@ -94,8 +94,12 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
  * fields serve both schemes. Needs the v1.7 flavour.
  */
 export function signedHeader(built: BuiltLoader, signature: Uint8Array): string {
-  const exclHash = new Uint8Array(createHash('sha256').update(built.loader.insns).digest());
-  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash } }, built.headerOptions);
+  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash: exclHashOf(built.loader.insns) } }, built.headerOptions);
+}
+
+/** excl_prog_hash: SHA-256 of the loader instructions. */
+function exclHashOf(insns: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(insns).digest());
 }
 
 /**
@@ -155,6 +159,6 @@ export function headerFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array;
     name: r.name, insns: loader.insns, data: loader.data, progs: r.progs, hasBtf: r.hasBtf,
     maps: r.maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: fromHex(m.mmap.initialValue) } : null })),
   };
-  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: new Uint8Array(createHash('sha256').update(loader.insns).digest()) };
+  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: exclHashOf(loader.insns) };
   return emitLightSkeleton(lskel, { flavour: r.flavour, standalone: r.standalone });
 }

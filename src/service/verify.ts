@@ -98,6 +98,6 @@ export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Da
 export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): string {
   const { replay, ...rest } = v;
   const head = JSON.stringify(rest, jsonReplacer);
-  const tail = replay === null ? 'null' : replays ? replays.json(replay) : JSON.stringify(replay, jsonReplacer);
+  const tail = replay === null ? 'null' : replays?.json(replay) ?? JSON.stringify(replay, jsonReplacer);
   return `${head.slice(0, -1)},"replay":${tail}}`;
 }

@@ -5,8 +5,7 @@
  * transaction is visible to every later read transaction).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import { SqliteWrites, writeFailure } from './sqlite-writes.js';
+import { openSqlite, SqliteWrites, writeFailure } from './sqlite-writes.js';
 
 export type WriteRequest =
   | { id: number; op: 'appendLog'; args: Parameters<SqliteWrites['appendLog']> }
@@ -15,10 +14,7 @@ export type WriteRequest =
 
 if (parentPort) {
   const port = parentPort;
-  const db = new Database((workerData as { path: string }).path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.defaultSafeIntegers(true);
+  const db = openSqlite((workerData as { path: string }).path);
   const writes = new SqliteWrites(db);
   port.on('message', (m: WriteRequest | { op: 'close' }) => {
     if (m.op === 'close') { db.close(); port.close(); return; }

@@ -3,7 +3,7 @@
  * in the writer thread (sqlite-writer.ts), so that commits (and their fsync) do not stop the
  * event loop that serves requests.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { StoreError, type BundleRecord, type LogEntryInput } from './types.js';
 
 /** What a failed write reports across the thread boundary. */
@@ -19,6 +19,18 @@ export function fromWriteFailure(f: WriteFailure): Error {
   return Object.assign(new Error(f.message), { name: f.name, code: f.code });
 }
 
+/** Indices are dense from 0, so the log's size is the last index + 1 (an index lookup, not a scan). */
+export const LOG_SIZE_SQL = 'SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries';
+
+/** A connection as the store uses one: WAL, a busy timeout for the other connection's writes, bigints. */
+export function openSqlite(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.defaultSafeIntegers(true);
+  return db;
+}
+
 export class SqliteWrites {
   readonly #insLog: Database.Statement;
   readonly #insBundle: Database.Statement;
@@ -29,8 +41,7 @@ export class SqliteWrites {
   constructor(private readonly db: Database.Database) {
     this.#insLog = db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insBundle = db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    // Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan).
-    this.#size = db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries');
+    this.#size = db.prepare(LOG_SIZE_SQL);
     this.#insCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)');
     this.#insBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)');
   }

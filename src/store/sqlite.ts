@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { fromWriteFailure, SqliteWrites, type WriteFailure } from './sqlite-writes.js';
+import { fromWriteFailure, LOG_SIZE_SQL, openSqlite, SqliteWrites, type WriteFailure } from './sqlite-writes.js';
 import type { WriteRequest } from './sqlite-writer.js';
 import { bundleFrom, schemaStatements, tokenFrom } from './schema.js';
 import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
@@ -29,13 +29,10 @@ export class SqliteStore implements Store {
     this.#path = path;
     this.#threaded = (opts.writer ?? 'thread') === 'thread' && path !== ':memory:' && path !== '';
     try {
-      this.#db = new Database(path);
+      this.#db = openSqlite(path);
     } catch (e) {
       throw new StoreError('STORE_UNAVAILABLE', `sqlite: cannot open ${path}: ${(e as Error).message}`, { cause: e });
     }
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.defaultSafeIntegers(true);
   }
 
   async migrate(): Promise<void> {
@@ -83,13 +80,8 @@ export class SqliteStore implements Store {
     return this.#write('appendLog', entries, at);
   }
 
-  /** Indices are dense from 0, so the size is the last index + 1 (an index lookup, not a scan). */
-  #size(): bigint {
-    return (this.#db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries').get() as { n: bigint }).n;
-  }
-
   async logSize(): Promise<bigint> {
-    return this.#size();
+    return (this.#db.prepare(LOG_SIZE_SQL).get() as { n: bigint }).n;
   }
 
   async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {

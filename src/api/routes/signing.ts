@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BundleSchema, parseBundle, type Bundle } from '../../signing/bundle.js';
+import { BundleSchema, fromB64, parseBundle, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
 import { parsePolicy } from '../../signing/policy.js';
 import { headerFromRecord, skeletonRecord, type SkeletonRecord } from '../../service/loader.js';
@@ -85,10 +85,9 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       bundle.loader = { insns: Buffer.from(insns).toString('base64'), data: Buffer.from(data).toString('base64') };
       bundle.manifest = JSON.parse(Buffer.from(entry.body).toString('utf8')) as Bundle['manifest'];
     }
-    const loader = { insns: Buffer.from(bundle.loader.insns, 'base64'), data: Buffer.from(bundle.loader.data, 'base64') };
     return {
       bundle,
-      header: () => headerFromRecord(s.skeleton, loader, bundle.signature === null ? null : Buffer.from(bundle.signature, 'base64')),
+      header: () => headerFromRecord(s.skeleton, { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) }, bundle.signature === null ? null : fromB64(bundle.signature)),
       manifest: () => manifestOf(bundle),
     };
   };
