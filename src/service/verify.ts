@@ -15,6 +15,7 @@ import { readKernelProfile } from './profile.js';
 import { Lru } from '../shared/lru.js';
 import { jsonReplacer } from '../shared/json.js';
 import { sha256Hex } from '../shared/bytes.js';
+import { isDeepFrozen } from '../shared/freeze.js';
 
 /** The kernel profile replays run against: 'host' (the running kernel, default), a profile directory or a vmlinux BTF file. */
 export function loadProfile(spec = 'host'): KernelProfile {
@@ -44,8 +45,10 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
 export class ReplayCache {
   readonly #lru: Lru<string, ReplayOutcome>;
   readonly #profiles = new WeakMap<KernelProfile, number>();
-  /** The JSON text of each cached outcome, made once (a verdict's largest part). */
-  readonly #json = new WeakMap<ReplayOutcome, string>();
+  /** The JSON of each cached outcome as UTF-8, made once (a verdict's largest part). */
+  readonly #json = new WeakMap<ReplayOutcome, Buffer>();
+  /** Digests of plans that cannot change (deep-frozen: the statement memo's), by identity. */
+  readonly #plans = new WeakMap<object, string>();
   #nextProfile = 0;
 
   constructor(entries = 64, maxBytes = 64 << 20) {
@@ -59,19 +62,27 @@ export class ReplayCache {
   outcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile): ReplayOutcome {
     let p = this.#profiles.get(profile);
     if (p === undefined) this.#profiles.set(profile, (p = this.#nextProfile++));
-    const plan = JSON.stringify(planJson) ?? 'undefined';
-    const key = `${sha256Hex(loader.insns)}:${sha256Hex(loader.data)}:${sha256Hex(new TextEncoder().encode(plan))}:${scheme}:${p}`;
+    const key = `${sha256Hex(loader.insns)}:${sha256Hex(loader.data)}:${this.#planDigest(planJson)}:${scheme}:${p}`;
     return this.#lru.through(key, () => {
       const text = JSON.stringify(replayOutcome(loader, planJson, scheme, profile), jsonReplacer);
       const o = JSON.parse(text) as ReplayOutcome;
-      this.#json.set(o, text);
+      this.#json.set(o, Buffer.from(text, 'utf8'));
       return o;
-    }, (o) => 3 * (this.#json.get(o)?.length ?? 0));
+    }, (o) => 4 * (this.#json.get(o)?.length ?? 0));
   }
 
-  /** JSON text of an outcome (the cached text when the outcome came from this cache). */
-  json(o: ReplayOutcome): string {
-    return this.#json.get(o) ?? JSON.stringify(o, jsonReplacer);
+  #planDigest(planJson: unknown): string {
+    const frozen = isDeepFrozen(planJson);
+    const known = frozen ? this.#plans.get(planJson as object) : undefined;
+    if (known !== undefined) return known;
+    const d = sha256Hex(new TextEncoder().encode(JSON.stringify(planJson) ?? 'undefined'));
+    if (frozen) this.#plans.set(planJson as object, d);
+    return d;
+  }
+
+  /** JSON of an outcome as UTF-8 (the cached bytes when the outcome came from this cache). */
+  json(o: ReplayOutcome): Buffer {
+    return this.#json.get(o) ?? Buffer.from(JSON.stringify(o, jsonReplacer), 'utf8');
   }
 }
 
@@ -92,12 +103,14 @@ export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Da
 }
 
 /**
- * A verdict as JSON text (bytes as hex, bigints as decimal strings), the replay report taken
- * from the cache's text when it has it: the same text JSON.stringify would give.
+ * A verdict as UTF-8 JSON (bytes as hex, bigints as decimal strings), the replay report taken
+ * from the cache's bytes when it has them: the same bytes JSON.stringify would give.
  */
-export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): string {
+export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): Buffer {
   const { replay, ...rest } = v;
   const head = JSON.stringify(rest, jsonReplacer);
-  const tail = replay === null ? 'null' : replays?.json(replay) ?? JSON.stringify(replay, jsonReplacer);
-  return `${head.slice(0, -1)},"replay":${tail}}`;
+  const tail = replay === null ? NULL : replays ? replays.json(replay) : Buffer.from(JSON.stringify(replay, jsonReplacer), 'utf8');
+  return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"replay":`, 'utf8'), tail, CLOSE]);
 }
+
+const NULL = Buffer.from('null'), CLOSE = Buffer.from('}');

@@ -8,6 +8,8 @@ import { signEnvelope, verifyEnvelope, type Envelope } from './dsse.js';
 import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import type { Certificate, CertificateInput } from './x509/certificate.js';
+import { Lru } from '../shared/lru.js';
+import { deepFreeze } from '../shared/freeze.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -62,7 +64,32 @@ export type StatementVerification =
   | { ok: true; statement: Statement; signers: Certificate[] }
   | { ok: false; error: VerificationError };
 
-/** Verifies the envelope, then that it carries an in-toto Statement v1. */
+/**
+ * Statements by the payload bytes they were read from (their base64 text in the envelope):
+ * reading one is a pure function of those bytes, so a CI gate verifying the same bundle again
+ * skips the UTF-8 decode, JSON parse and shape check. Only statements that read cleanly are kept,
+ * frozen (callers share them), at most 64 and 32 MiB of payload text. The envelope's signatures
+ * are verified every time before the memo is asked.
+ */
+let statements = new Lru<string, Statement>(64, 32 << 20);
+
+/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
+export function setStatementMemo(maxEntries: number): void {
+  statements = new Lru<string, Statement>(maxEntries, 32 << 20);
+}
+
+/** Hits and misses of the statement memo (for tests). */
+export function statementMemoStats(): { hits: number; misses: number; evictions: number; entries: number } {
+  return { ...statements.stats, entries: statements.size };
+}
+
+function readStatement(payload: Uint8Array): Statement {
+  const statement: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  assertStatement(statement);
+  return statement;
+}
+
+/** Verifies the envelope, then that it carries an in-toto Statement v1 (the statement returned is frozen). */
 export function verifyStatement(envelope: unknown, candidates: readonly CertificateInput[]): StatementVerification {
   const v = verifyEnvelope(envelope, candidates);
   if (!v.ok) return v;
@@ -70,8 +97,9 @@ export function verifyStatement(envelope: unknown, candidates: readonly Certific
     return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payloadType ${v.payloadType}`, { field: 'payloadType', got: v.payloadType, want: IN_TOTO_PAYLOAD_TYPE }) };
   }
   try {
-    const statement: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.payload));
-    assertStatement(statement);
+    // verifyEnvelope accepted the payload text as base64, whose decoding is a function of the text.
+    const text = (envelope as Envelope).payload;
+    const statement = statements.through(text, () => deepFreeze(readStatement(v.payload)), () => text.length);
     return { ok: true, statement, signers: v.signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };

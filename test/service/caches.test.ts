@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
 import { buildLoader, LoaderCache, type BuildOptions } from '../../src/service/loader.js';
+import { deepFreeze } from '../../src/shared/freeze.js';
 import { ReplayCache, replayOutcome, loadProfile, verdictJson } from '../../src/service/verify.js';
 import { toPlainJson } from '../../src/shared/json.js';
 
@@ -78,6 +79,18 @@ describe('ReplayCache', () => {
     assert.notEqual(cache.outcome(loader, planJson, 'linux-6.18', loadProfile(join(FIXTURES, 'profiles/linux-6.18-min'))), ok);
     assert.equal(cache.stats.hits, 0);
   });
+
+  it('keys a deep-frozen plan (the statement memo\'s) by identity, and a mutable one by its contents every time', () => {
+    const cache = new ReplayCache(8);
+    const frozen = deepFreeze(toPlainJson(built.plan));
+    const first = cache.outcome(loader, frozen, 'linux-6.18', profile);
+    assert.equal(cache.outcome(loader, frozen, 'linux-6.18', profile), first);
+    const mutable = toPlainJson<{ ops: { op: string; attr?: { maxEntries: number } }[] }>(built.plan);
+    assert.equal(cache.outcome(loader, mutable, 'linux-6.18', profile), first, 'equal contents, same key');
+    mutable.ops.find((o) => o.op === 'map_create')!.attr!.maxEntries += 1;
+    assert.equal(cache.outcome(loader, mutable, 'linux-6.18', profile).equal, false, 'the mutated plan is hashed again');
+    assert.deepEqual(cache.stats, { hits: 2, misses: 2, evictions: 0, entries: 2 });
+  });
 });
 
 describe('verdictJson', () => {
@@ -86,7 +99,8 @@ describe('verdictJson', () => {
     const cache = new ReplayCache(8);
     const replay = cache.outcome({ insns: built.loader.insns, data: built.loader.data }, toPlainJson(built.plan), 'linux-6.18', profile);
     const v = { verdict: 'OK' as const, ok: true, policy: 'p', checks: [], signer: null, scheme: 'linux-6.18', replay };
-    assert.equal(verdictJson(v, cache), JSON.stringify(v));
-    assert.equal(verdictJson({ ...v, replay: null }), JSON.stringify({ ...v, replay: null }));
+    assert.equal(verdictJson(v, cache).toString('utf8'), JSON.stringify(v));
+    assert.equal(verdictJson(v).toString('utf8'), JSON.stringify(v));
+    assert.equal(verdictJson({ ...v, replay: null }).toString('utf8'), JSON.stringify({ ...v, replay: null }));
   });
 });

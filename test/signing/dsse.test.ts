@@ -10,6 +10,7 @@ import {
   verifyEnvelope,
   verifyStatement,
 } from '../../src/signing/index.js';
+import { statementMemoStats } from '../../src/signing/statement.js';
 import type { Signer } from '../../src/signing/index.js';
 import { OPENSSL_MISSING, mintPki, openssl, tempDir, writeFile, type Pki } from './helpers.js';
 
@@ -85,6 +86,22 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
       const v = verifyStatement(env, [pki.text('leaf-p256.crt')]);
       assert.ok(v.ok);
       assert.deepEqual(v.statement, st);
+    });
+
+    it('reads a repeated payload once and shares the statement frozen, while every signature is still checked', async () => {
+      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 2 });
+      const env = await signStatement(st, signers['leaf-p256']);
+      const before = statementMemoStats().hits;
+      const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+      const b = verifyStatement(structuredClone(env), [pki.text('leaf-p256.crt')]);
+      assert.ok(a.ok && b.ok);
+      assert.equal(b.statement, a.statement);
+      assert.equal(statementMemoStats().hits, before + 1);
+      assert.ok(Object.isFrozen(a.statement) && Object.isFrozen(a.statement.subject[0].digest) && Object.isFrozen(a.statement.predicate));
+      const sig = Buffer.from(env.signatures[0].sig, 'base64');
+      sig[sig.length - 1] ^= 1;
+      const forged = verifyStatement({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, [pki.text('leaf-p256.crt')]);
+      assert.equal(forged.ok ? 'ok' : forged.error.code, 'BADSIG');
     });
 
     it('rejects a statement with a bad subject digest, naming every bad field', () => {

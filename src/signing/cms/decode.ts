@@ -10,6 +10,7 @@ import { VerificationError } from '../errors.js';
 import { children, readTlv } from '../der.js';
 import { toHex } from '../../shared/bytes.js';
 import { Lru } from '../../shared/lru.js';
+import { deepFreeze } from '../../shared/freeze.js';
 
 export interface AlgorithmInfo {
   oid: string;
@@ -70,14 +71,6 @@ export function decodeSignedData(der: Uint8Array): DecodedSignedData {
   if (der.length > 4096) return decodeSignedDataOnce(der);
   const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
   return decoded.through(key, () => deepFreeze(decodeSignedDataOnce(der)));
-}
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
 }
 
 function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
