@@ -36,7 +36,7 @@ export class TransparencyLog {
   #latest: { size: bigint; note: string } | null = null;
   #signing = new Map<bigint, Promise<{ size: bigint; note: string }>>();
   /** Commits (transactions) and entries written, for metrics and tests. */
-  readonly stats = { commits: 0, entries: 0, checkpointWriteErrors: 0 };
+  readonly stats = { commits: 0, entries: 0, checkpointWriteErrors: 0, leafReads: 0 };
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, readonly origin: string, private readonly now: () => Date) {}
 
@@ -63,6 +63,9 @@ export class TransparencyLog {
       const batch = this.#pending.splice(0, MAX_BATCH);
       this.#inFlight++;
       this.store.appendLog(batch.map((p) => p.entry), this.now().toISOString()).then(({ first, size }) => {
+        // The batch's leaves follow the tree held here (no other replica appended in between):
+        // extend it now, so the proofs of this batch need no store read.
+        if (this.#tree.size === first) for (const p of batch) this.#tree.append(p.entry.leafHash);
         this.stats.commits++;
         this.stats.entries += batch.length;
         batch.forEach((p, i) => p.resolve({ index: first + BigInt(i), committedSize: size }));
@@ -81,6 +84,7 @@ export class TransparencyLog {
       if (this.#syncing) { await this.#syncing; continue; }
       const from = this.#tree.size;
       const to = size - from > 100_000n ? from + 100_000n : size;
+      this.stats.leafReads++;
       this.#syncing = this.store.leafHashes(from, to).then((hashes) => {
         if (this.#tree.size === from) for (const h of hashes) this.#tree.append(h);
       }).finally(() => { this.#syncing = null; });

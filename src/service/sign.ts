@@ -5,7 +5,7 @@
 import { signDetached, signedContent, type Signer } from '../signing/index.js';
 import { BUNDLE_MEDIA_TYPE, toB64, type Bundle } from '../signing/bundle.js';
 import { makeManifest, manifestStatement } from '../signing/manifest.js';
-import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
+import { canonicalBytes, canonicalize, type JsonValue } from '../signing/canonical.js';
 import { signEnvelope, type Envelope } from '../signing/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
@@ -15,6 +15,8 @@ export interface Signed {
   signature: Uint8Array;
   manifest: JsonValue;
   envelope: Envelope;
+  /** The envelope's RFC 8785 bytes (what the transparency log records): canonicalBytes(envelope). */
+  envelopeBytes: Uint8Array;
   bundle: Bundle;
 }
 
@@ -25,6 +27,9 @@ interface ToSign {
   manifest: JsonValue;
   /** RFC 8785 bytes of the in-toto Statement carrying the manifest (the DSSE payload). */
   statement: Uint8Array;
+  /** That payload in base64, and the canonical envelope's bytes up to its signatures, which alone differ per signature. */
+  payloadB64: string;
+  envelopeHead: Buffer;
 }
 
 /** Per built loader (built loaders are immutable and may come from the LoaderCache). */
@@ -44,7 +49,11 @@ function toSign(built: BuiltLoader): ToSign {
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, statement: canonicalBytes(manifestStatement(manifest, loader) as never) };
+  const statement = canonicalBytes(manifestStatement(manifest, loader) as never);
+  const payloadB64 = toB64(statement);
+  // Members in RFC 8785 order: payload, payloadType, signatures.
+  const envelopeHead = Buffer.from(`{"payload":${canonicalize(payloadB64)},"payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'utf8');
+  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, statement, payloadB64, envelopeHead };
   toSignMemo.set(built, t);
   return t;
 }
@@ -59,7 +68,11 @@ export async function signBuilt(built: BuiltLoader, signer: Signer, certificates
     mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { insns: toB64(built.loader.insns), data: toB64(built.loader.data) },
     signature: toB64(signature), certificates, manifest: envelope, tlog: null,
   };
-  return { signature, manifest: t.manifest, envelope, bundle };
+  // The envelope's canonical bytes without serialising its 20-odd KB payload again per signature.
+  const envelopeBytes = envelope.payload === t.payloadB64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
+    ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
+    : canonicalBytes(envelope as never);
+  return { signature, manifest: t.manifest, envelope, envelopeBytes, bundle };
 }
 
 /** A bundle for an unsigned loader: no signature, no manifest signature. */

@@ -18,6 +18,8 @@ const u8 = (b: unknown) => new Uint8Array(b as Buffer);
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
+  /** Prepared statements by their text: preparing costs more than running the small reads here. */
+  readonly #prepared = new Map<string, Database.Statement>();
   readonly #path: string;
   readonly #threaded: boolean;
   #inline: SqliteWrites | null = null;
@@ -76,16 +78,22 @@ export class SqliteStore implements Store {
     for (const c of calls) c.reject(e);
   }
 
+  #sql(text: string): Database.Statement {
+    let st = this.#prepared.get(text);
+    if (st === undefined) this.#prepared.set(text, (st = this.#db.prepare(text)));
+    return st;
+  }
+
   appendLog(entries: LogEntryInput[], at: string): Promise<{ first: bigint; size: bigint }> {
     return this.#write('appendLog', entries, at);
   }
 
   async logSize(): Promise<bigint> {
-    return (this.#db.prepare(LOG_SIZE_SQL).get() as { n: bigint }).n;
+    return (this.#sql(LOG_SIZE_SQL).get() as { n: bigint }).n;
   }
 
   async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {
-    const rows = this.#db.prepare('SELECT leaf_hash FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
+    const rows = this.#sql('SELECT leaf_hash FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
     if (BigInt(rows.length) !== to - from) throw new StoreError('STORE_CORRUPT', `log: ${rows.length} leaves in [${from}, ${to})`);
     return rows.map((r) => u8(r.leaf_hash));
   }
@@ -95,7 +103,7 @@ export class SqliteStore implements Store {
   }
 
   async logEntries(from: bigint, to: bigint): Promise<LogEntry[]> {
-    const rows = this.#db.prepare('SELECT * FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
+    const rows = this.#sql('SELECT * FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
     return rows.map((r) => ({ index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
@@ -104,12 +112,12 @@ export class SqliteStore implements Store {
   }
 
   async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
-    const r = this.#db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1').get() as Row | undefined;
+    const r = this.#sql('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1').get() as Row | undefined;
     return r ? { size: BigInt(r.size as bigint), note: r.note as string } : null;
   }
 
   async checkpointAt(size: bigint): Promise<{ size: bigint; note: string } | null> {
-    const r = this.#db.prepare('SELECT size, note FROM checkpoints WHERE size = ?').get(size) as Row | undefined;
+    const r = this.#sql('SELECT size, note FROM checkpoints WHERE size = ?').get(size) as Row | undefined;
     return r ? { size: BigInt(r.size as bigint), note: r.note as string } : null;
   }
 
@@ -135,32 +143,32 @@ export class SqliteStore implements Store {
   }
 
   async getBundle(id: string): Promise<BundleRecord | null> {
-    const r = this.#db.prepare('SELECT * FROM bundles WHERE id = ?').get(id) as Row | undefined;
+    const r = this.#sql('SELECT * FROM bundles WHERE id = ?').get(id) as Row | undefined;
     return r ? bundleFrom(r) : null;
   }
 
   async getBlob(sha256: string): Promise<Uint8Array | null> {
-    const r = this.#db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?').get(sha256) as Row | undefined;
+    const r = this.#sql('SELECT bytes FROM blobs WHERE sha256 = ?').get(sha256) as Row | undefined;
     return r ? u8(r.bytes) : null;
   }
 
   async listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]> {
-    const rows = this.#db.prepare('SELECT * FROM bundles WHERE id > ? ORDER BY id LIMIT ?').all(opts.after ?? '', opts.limit) as Row[];
+    const rows = this.#sql('SELECT * FROM bundles WHERE id > ? ORDER BY id LIMIT ?').all(opts.after ?? '', opts.limit) as Row[];
     return rows.map(bundleFrom);
   }
 
   async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
-    const rows = this.#db.prepare('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? ORDER BY created_at, id LIMIT ?').all(sha256, sha256, limit) as Row[];
+    const rows = this.#sql('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? ORDER BY created_at, id LIMIT ?').all(sha256, sha256, limit) as Row[];
     return rows.map(bundleFrom);
   }
 
   async putKey(k: KeyRecord): Promise<void> {
-    this.#db.prepare('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)')
       .run(k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active ? 1 : 0);
   }
 
   async listKeys(): Promise<KeyRecord[]> {
-    return (this.#db.prepare('SELECT * FROM signing_keys ORDER BY created_at, id').all() as Row[]).map((r) => ({
+    return (this.#sql('SELECT * FROM signing_keys ORDER BY created_at, id').all() as Row[]).map((r) => ({
       id: r.id as string, createdAt: r.created_at as string, kind: r.kind as string, certificatePem: r.certificate_pem as string,
       keyRef: r.key_ref as string, active: Number(r.active) === 1,
     }));
@@ -168,29 +176,29 @@ export class SqliteStore implements Store {
 
   async setActiveKey(id: string): Promise<void> {
     const tx = this.#db.transaction(() => {
-      const n = this.#db.prepare('UPDATE signing_keys SET active = (id = ?)').run(id);
-      if (!this.#db.prepare('SELECT 1 FROM signing_keys WHERE id = ?').get(id)) throw new StoreError('STORE_NOT_FOUND', `no key ${id}`);
+      const n = this.#sql('UPDATE signing_keys SET active = (id = ?)').run(id);
+      if (!this.#sql('SELECT 1 FROM signing_keys WHERE id = ?').get(id)) throw new StoreError('STORE_NOT_FOUND', `no key ${id}`);
       return n;
     });
     tx.immediate();
   }
 
   async putToken(t: TokenRecord): Promise<void> {
-    this.#db.prepare('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(t.id, t.name, t.tokenSha256, t.scopes.join(' '), t.createdAt, t.revokedAt);
   }
 
   async activeToken(tokenSha256: string): Promise<TokenRecord | null> {
-    const r = this.#db.prepare('SELECT * FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(tokenSha256) as Row | undefined;
+    const r = this.#sql('SELECT * FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(tokenSha256) as Row | undefined;
     return r ? tokenFrom(r) : null;
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return (this.#db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(tokenFrom);
+    return (this.#sql('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(tokenFrom);
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
-    return this.#db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+    return this.#sql('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,21 @@ type LoaderOptions = z.infer<typeof LoaderOptions>;
 /** The query string may give every option; a multipart form's fields override it. */
 const LoaderQuery = LoaderOptions.partial().strict();
 
+
+/**
+ * The 201 answer as UTF-8 JSON (the same bytes as JSON.stringify). The checkpoint note carries an
+ * em dash (C2SP signed notes), which would make the whole ~30 KB text a two-byte string, measured
+ * and encoded twice over; the proof is serialised on its own, so only its few hundred bytes are.
+ */
+export function createdJson(created: { id: string; bundle: Bundle; links: Record<string, string> }): Buffer {
+  const { tlog, ...rest } = created.bundle;
+  const head = JSON.stringify({ id: created.id, bundle: rest });
+  return Buffer.concat([
+    Buffer.from(`${head.slice(0, -2)},"tlog":`, 'utf8'), Buffer.from(JSON.stringify(tlog), 'utf8'),
+    Buffer.from(`},"links":${JSON.stringify(created.links)}}`, 'utf8'),
+  ]);
+}
+
 export const CreatedSchema = z.object({ id: z.string(), bundle: BundleSchema, links: z.record(z.string(), z.string()) }).meta({ id: 'LoaderCreated' });
 
 const Check = z.object({
@@ -154,15 +169,15 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     } else {
       const signed = await signBuilt(built, key.signer, key.certificates);
       // The log entry and the stored bundle commit in one transaction; the answer waits for it.
-      const { index, committedSize } = await app.services.log.append('loader', id, canonicalBytes(signed.envelope as never), loggedRow(signed.bundle, key.id));
+      const { index, committedSize } = await app.services.log.append('loader', id, signed.envelopeBytes, loggedRow(signed.bundle, key.id));
       bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index, committedSize) };
     }
     stop();
     req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: key?.id ?? null }, 'loader made');
     const base = `/v1/loaders/${id}`;
     const created: z.infer<typeof CreatedSchema> = { id, bundle, links: { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` } };
-    // Sent as text: the bundle was made here, not received (test/api checks answers against the schema).
-    return reply.code(201).header('location', base).type('application/json; charset=utf-8').send(JSON.stringify(created) as never);
+    // Sent as bytes: the bundle was made here, not received (test/api checks answers against the schema).
+    return reply.code(201).header('location', base).type('application/json; charset=utf-8').send(createdJson(created) as never);
   });
 
   const Id = z.object({ id: z.string().uuid() });
