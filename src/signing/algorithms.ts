@@ -119,9 +119,28 @@ export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, 
  */
 let verified = new Lru<string, true>(4096);
 
-/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
+/**
+ * The same successes keyed by the texts a signature came in, for callers that hold the message
+ * and signature as text (a DSSE envelope: its base64 payload and signature): a repeat is found
+ * without decoding, assembling or hashing the message. The caller's text must determine the
+ * message and signature (an injective encoding); 256 entries, at most 32 MiB of text.
+ */
+let verifiedTexts = new Lru<string, true>(256, 32 << 20);
+
+/** Sets the memos' bounds (0 turns them off; the service follows BPFSIGN_CACHE_ENTRIES). */
 export function setVerifiedSignatureMemo(maxEntries: number): void {
   verified = new Lru<string, true>(maxEntries);
+  verifiedTexts = new Lru<string, true>(Math.min(maxEntries, 256), 32 << 20);
+}
+
+/** True when `key` verified the message and signature that `text` encodes before (see verifiedTexts). */
+export function verifiedBefore(key: KeyObject, text: string): boolean {
+  return verifiedTexts.get(`${keyId(key)}:${text}`) === true;
+}
+
+/** Records that `key` verified the message and signature that `text` encodes. */
+export function recordVerified(key: KeyObject, text: string): void {
+  verifiedTexts.set(`${keyId(key)}:${text}`, true, text.length);
 }
 const keyIds = new WeakMap<KeyObject, string>();
 

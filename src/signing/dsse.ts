@@ -4,7 +4,7 @@
  * decimal byte length. Signing takes a Signer; verification is synchronous against candidate
  * certificates, matched by keyid (the hex subjectKeyIdentifier) when the signature names one.
  */
-import { algorithmOfKey, verifyRaw } from './algorithms.js';
+import { algorithmOfKey, recordVerified, verifiedBefore, verifyRaw } from './algorithms.js';
 import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
@@ -98,23 +98,33 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
   try {
     assertEnvelope(envelope);
     const certs = candidates.map((c) => parseCertificate(c));
-    const payload = decodeBase64(envelope.payload, 'payload');
-    const message = pae(envelope.payloadType, payload);
+    // Decoded and assembled only when a signature is not known to verify already: a known one
+    // was checked over exactly these texts, which therefore decoded.
+    let payload: Uint8Array | null = null;
+    let message: Uint8Array | null = null;
+    const payloadBytes = () => (payload ??= decodeBase64(envelope.payload, 'payload'));
     const signers: Certificate[] = [];
     envelope.signatures.forEach((s, i) => {
-      const sig = decodeBase64(s.sig, `signatures[${i}].sig`);
       const keyid = s.keyid ? s.keyid.toLowerCase() : '';
       const pool = keyid ? certs.filter((c) => c.subjectKeyIdentifier === keyid) : certs;
+      // Lengths first, so the text determines (type, signature, payload).
+      const text = `${envelope.payloadType.length}:${envelope.payloadType}${s.sig.length}:${s.sig}${envelope.payload}`;
+      const known = pool.find((c) => verifiedBefore(c.publicKey, text));
+      if (known) { signers.push(known); return; }
+      message ??= pae(envelope.payloadType, payloadBytes());
+      const sig = decodeBase64(s.sig, `signatures[${i}].sig`);
       if (pool.length === 0) {
         throw new VerificationError('UNKNOWNKEY', `dsse: signatures[${i}]: no candidate with keyid ${keyid}`, { subjectKeyIdentifier: keyid });
       }
-      const match = pool.find((c) => algorithmOfKey(c.publicKey).ok && verifyRaw(c.publicKey, 'sha256', message, sig));
+      const match = pool.find((c) => algorithmOfKey(c.publicKey).ok && verifyRaw(c.publicKey, 'sha256', message!, sig));
       if (!match) {
         throw new VerificationError(keyid ? 'BADSIG' : 'UNKNOWNKEY', `dsse: signatures[${i}] does not verify`, { subjectKeyIdentifier: keyid || undefined });
       }
+      recordVerified(match.publicKey, text);
       signers.push(match);
     });
-    return { ok: true, payload, payloadType: envelope.payloadType, signers };
+    const payloadType = envelope.payloadType;
+    return { ok: true, get payload() { return payloadBytes(); }, payloadType, signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };
     throw e;

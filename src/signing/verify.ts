@@ -25,6 +25,7 @@ import { fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
 import { toHex } from '../shared/bytes.js';
+import { Lru } from '../shared/lru.js';
 
 /** What a replay in the kernel model reports, as far as verification needs it. */
 export interface ReplayOutcome {
@@ -45,6 +46,44 @@ export interface VerifyOptions {
   rederive?: (manifest: Record<string, unknown>) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
 }
 
+
+/**
+ * Log leaf hashes of manifests (DSSE envelopes) by an injective text of the envelope, for the
+ * exact shape a bundle carries: { payload, payloadType, signatures: [{ keyid?, sig }] }, all
+ * strings, plain objects. The leaf is a pure function of those strings, so a CI gate checking the
+ * same bundle again skips serialising and hashing its 20-odd KB of canonical JSON. Other shapes
+ * are hashed every time. 64 entries, at most 32 MiB of text.
+ */
+let envelopeLeaves = new Lru<string, Uint8Array>(64, 32 << 20);
+
+/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
+export function setEnvelopeLeafMemo(maxEntries: number): void {
+  envelopeLeaves = new Lru<string, Uint8Array>(maxEntries, 32 << 20);
+}
+
+const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+function envelopeText(e: unknown): string | null {
+  if (!plain(e) || Object.keys(e).length !== 3) return null;
+  const { payload, payloadType, signatures } = e;
+  if (typeof payload !== 'string' || typeof payloadType !== 'string' || !Array.isArray(signatures)) return null;
+  let text = `${payloadType.length}:${payloadType}${signatures.length}:`;
+  for (const sig of signatures as unknown[]) {
+    if (!plain(sig) || typeof sig.sig !== 'string') return null;
+    const n = Object.keys(sig).length;
+    if (n === 1) text += `-${sig.sig.length}:${sig.sig}`;
+    else if (n === 2 && typeof sig.keyid === 'string') text += `${sig.keyid.length}:${sig.keyid}${sig.sig.length}:${sig.sig}`;
+    else return null;
+  }
+  return text + payload;
+}
+
+/** hashLeaf(canonicalBytes(envelope)), memoised for the usual envelope shape. */
+export function manifestLeafHash(envelope: unknown): Uint8Array {
+  const text = envelopeText(envelope);
+  const hash = () => hashLeaf(canonicalBytes(envelope as never));
+  return text === null ? hash() : envelopeLeaves.through(text, hash, () => text.length).slice();
+}
 
 function sans(cert: Certificate): string[] {
   const ext = cert.x509.getExtension('2.5.29.17') as unknown as { names?: { items?: { value: string }[] } } | null;
@@ -111,7 +150,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
       try {
         const note = openNote(bundle.tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
         const cp = parseCheckpoint(note.text);
-        const leaf = hashLeaf(canonicalBytes(bundle.manifest as never));
+        const leaf = manifestLeafHash(bundle.manifest);
         if (toHex(leaf) !== toHex(fromB64(bundle.tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
         verifyInclusion(BigInt(bundle.tlog.logIndex), cp.size, leaf, bundle.tlog.hashes.map(fromB64), cp.root);
         log.pass('transparencyLog', `included at index ${bundle.tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
