@@ -59,10 +59,11 @@ export class ReplayCache {
     return { ...this.#lru.stats, entries: this.#lru.size };
   }
 
-  outcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile): ReplayOutcome {
+  /** `digests`, when the caller has them, are the SHA-256 (hex) of loader.insns and loader.data. */
+  outcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile, digests?: { insns: string; data: string }): ReplayOutcome {
     let p = this.#profiles.get(profile);
     if (p === undefined) this.#profiles.set(profile, (p = this.#nextProfile++));
-    const key = `${sha256Hex(loader.insns)}:${sha256Hex(loader.data)}:${this.#planDigest(planJson)}:${scheme}:${p}`;
+    const key = `${digests?.insns ?? sha256Hex(loader.insns)}:${digests?.data ?? sha256Hex(loader.data)}:${this.#planDigest(planJson)}:${scheme}:${p}`;
     return this.#lru.through(key, () => {
       const text = JSON.stringify(replayOutcome(loader, planJson, scheme, profile), jsonReplacer);
       const o = JSON.parse(text) as ReplayOutcome;
@@ -91,7 +92,7 @@ export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Da
   const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
   return verify(bundle, policy, {
     at: opts.at,
-    replay: profile ? (loader, plan, scheme) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile) : replayOutcome(loader, plan, scheme, profile)) : undefined,
+    replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {
       const o = m.object as { name: string; file: string };
       const options = m.options as { flavour: 'v1.7'; standalone: boolean; kernel: { mapExcl: boolean }; host: Record<string, unknown> };

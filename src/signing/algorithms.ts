@@ -100,14 +100,14 @@ export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
  * Synchronous signature check: `signature` over `data` hashed with `digest`, RSA PKCS#1 v1.5 or
  * ECDSA with a DER signature. Returns false (never throws) for a wrong or malformed signature.
  */
-export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array, dataSha256?: Uint8Array): boolean {
   return verifyOnce(key, digest, data, signature, () => {
     try {
       return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
     } catch {
       return false;
     }
-  });
+  }, dataSha256);
 }
 
 /**
@@ -153,9 +153,13 @@ function keyId(key: KeyObject): string {
   return id;
 }
 
-/** Runs `check` unless this (key, digest, message, signature) verified before. */
-export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean): boolean {
-  const memo = `${keyId(key)}:${digest}:${createHash('sha256').update(data).digest('base64')}:${createHash('sha256').update(signature).digest('base64')}`;
+/**
+ * Runs `check` unless this (key, digest, message, signature) verified before. `dataSha256`, when
+ * the caller has it, is SHA-256(data) (saves hashing the message twice).
+ */
+export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean, dataSha256?: Uint8Array): boolean {
+  const d = dataSha256 ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64') : createHash('sha256').update(data).digest('base64');
+  const memo = `${keyId(key)}:${digest}:${d}:${createHash('sha256').update(signature).digest('base64')}`;
   if (verified.get(memo)) return true;
   const ok = check();
   if (ok) verified.set(memo, true);

@@ -41,7 +41,7 @@ export interface ReplayOutcome {
 export interface VerifyOptions {
   at: Date;
   /** Replays the loader against the manifest's plan; absent → the replay check reports it was not available. */
-  replay?: (loader: { insns: Uint8Array; data: Uint8Array }, manifestPlan: unknown, scheme: string) => ReplayOutcome;
+  replay?: (loader: { insns: Uint8Array; data: Uint8Array }, manifestPlan: unknown, scheme: string, digests: { insns: string; data: string }) => ReplayOutcome;
   /** Re-derives the loader from the object with the manifest's options; absent → no object given. */
   rederive?: (manifest: Record<string, unknown>) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
 }
@@ -93,6 +93,8 @@ function sans(cert: Certificate): string[] {
 export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
   const log = new CheckLog(policy);
   const loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
+  let loaderDigests: { insns: string; data: string } | null = null;
+  const digestsOf = () => (loaderDigests ??= { insns: sha256(loader.insns), data: sha256(loader.data) });
   let signer: Certificate | null = null;
   const certs: Certificate[] = [];
   for (const pem of bundle.certificates) {
@@ -175,8 +177,8 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
         const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
         const bySigner = signer ? v.signers.some((s) => s.subjectKeyIdentifier === signer!.subjectKeyIdentifier) : false;
         if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
-        else if (digests['insns.bin'] !== sha256(loader.insns) || digests['data.bin'] !== sha256(loader.data)) {
-          log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: digests });
+        else if (digests['insns.bin'] !== digestsOf().insns || digests['data.bin'] !== digestsOf().data) {
+          log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: digestsOf(), want: digests });
         } else if (m.scheme !== bundle.scheme) {
           log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${bundle.scheme}`, { got: bundle.scheme, want: m.scheme });
         } else if (signer && !bySigner) {
@@ -195,7 +197,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
     if (!opts.replay) log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
     else if (!manifest) log.blocked('replay', 'no verified manifest to compare with');
     else {
-      replay = opts.replay(loader, manifest.plan, bundle.scheme);
+      replay = opts.replay(loader, manifest.plan, bundle.scheme, digestsOf());
       if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
       else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from the manifest in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
       else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as the manifest states`);

@@ -66,11 +66,21 @@ function stripZeros(hex: string): string {
   return hex.replace(/^(00)+(?=..)/, '').toLowerCase();
 }
 
+/** Each certificate's issuer Name (DER, hex); certificates are frozen and shared by parseCertificate. */
+const issuerNames = new WeakMap<Certificate, string>();
+
+function issuerName(cert: Certificate): string {
+  let hex = issuerNames.get(cert);
+  if (hex === undefined) {
+    const asn = AsnConvert.parse(cert.der, AsnCertificate);
+    issuerNames.set(cert, (hex = toHex(new Uint8Array(AsnConvert.serialize(asn.tbsCertificate.issuer)))));
+  }
+  return hex;
+}
+
 function matches(sid: SignerId, cert: Certificate): boolean {
   if (sid.$case === 'subjectKeyIdentifier') return cert.subjectKeyIdentifier === sid.keyId;
-  const asn = AsnConvert.parse(cert.der, AsnCertificate);
-  const issuer = toHex(new Uint8Array(AsnConvert.serialize(asn.tbsCertificate.issuer)));
-  return issuer === toHex(sid.issuer) && stripZeros(cert.serialNumber) === stripZeros(sid.serialNumber);
+  return issuerName(cert) === toHex(sid.issuer) && stripZeros(cert.serialNumber) === stripZeros(sid.serialNumber);
 }
 
 function keyName(alg: string): 'rsa-pkcs1v15' | 'ecdsa-p256' | 'ecdsa-p384' {
@@ -124,7 +134,8 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
   const contentDigest = new Uint8Array(createHash(digest).update(content).digest());
   const covered = signedBytes(si, content, contentDigest);
   if (!covered.ok) return out(covered.status, covered.message, { certificate: cert, algorithm });
-  if (!verifyRaw(cert.publicKey, digest, covered.bytes, si.signature)) {
+  // Without signed attributes the signature covers the content, whose SHA-256 is at hand.
+  if (!verifyRaw(cert.publicKey, digest, covered.bytes, si.signature, covered.bytes === content && digest === 'sha256' ? contentDigest : undefined)) {
     return out('BADSIG', `signature does not verify with the key of ${cert.subject}`, { certificate: cert, algorithm });
   }
   return out('VERIFIED', `verified with the key of ${cert.subject}`, { certificate: cert, algorithm });

@@ -111,5 +111,5 @@ function parseUncached(input: Uint8Array | string): Certificate {
 
 /** Same certificate (byte-equal DER)? */
 export function sameCertificate(a: Certificate, b: Certificate): boolean {
-  return a.der.length === b.der.length && toHex(a.der) === toHex(b.der);
+  return a === b || (a.der.length === b.der.length && Buffer.compare(a.der, b.der) === 0);
 }
