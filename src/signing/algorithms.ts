@@ -4,7 +4,7 @@
  * `ecdsa-with-SHA*` (X9.62 DER), and refuses e.g. `sha256WithRSAEncryption` with -ENOPKG, so
  * signing always writes `rsaEncryption` for RSA keys. The digest is always SHA-256 when we sign.
  */
-import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject, hash } from 'node:crypto';
 import { Lru } from '../shared/lru.js';
 
 /** What a Signer produces. Signatures are in CMS encoding: PKCS#1 v1.5 bytes, or DER Ecdsa-Sig-Value. */
@@ -158,8 +158,8 @@ function keyId(key: KeyObject): string {
  * the caller has it, is SHA-256(data) (saves hashing the message twice).
  */
 export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean, dataSha256?: Uint8Array): boolean {
-  const d = dataSha256 ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64') : createHash('sha256').update(data).digest('base64');
-  const memo = `${keyId(key)}:${digest}:${d}:${createHash('sha256').update(signature).digest('base64')}`;
+  const d = dataSha256 ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64') : hash('sha256', data, 'base64');
+  const memo = `${keyId(key)}:${digest}:${d}:${hash('sha256', signature, 'base64')}`;
   if (verified.get(memo)) return true;
   const ok = check();
   if (ok) verified.set(memo, true);

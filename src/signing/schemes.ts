@@ -9,7 +9,7 @@
  *   frozen exclusive metadata map into the verified buffer; there is no in-loader check; the
  *   program is loaded with fd_array_cnt = 1.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SigningError } from './errors.js';
 
 export type SigningScheme = 'linux-6.18' | 'linux-load-time';
@@ -33,7 +33,7 @@ export interface SchemeAttrs {
 }
 
 function sha256(b: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(b).digest());
+  return new Uint8Array(hash('sha256', b, 'buffer'));
 }
 
 function assertScheme(scheme: string): asserts scheme is Scheme {

@@ -8,7 +8,7 @@
  * signature against candidate keys only; whether the matching certificate is *trusted* is
  * x509/validate's job.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
 import {
@@ -131,7 +131,7 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
     return out('BADSIG', `signature algorithm ${si.signatureAlgorithm.oid} does not fit the ${keyName(keyAlg.algorithm)} key`, { certificate: cert });
   }
   const algorithm: VerifiedAlgorithm = `${keyName(keyAlg.algorithm)}-${digest}`;
-  const contentDigest = new Uint8Array(createHash(digest).update(content).digest());
+  const contentDigest = new Uint8Array(hash(digest, content, 'buffer'));
   const covered = signedBytes(si, content, contentDigest);
   if (!covered.ok) return out(covered.status, covered.message, { certificate: cert, algorithm });
   // Without signed attributes the signature covers the content, whose SHA-256 is at hand.
@@ -188,7 +188,7 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
       signer: { subjectKeyIdentifier: good.certificate.subjectKeyIdentifier, certificate: good.certificate },
       algorithm: good.algorithm,
       digestAlgorithm: digest,
-      contentDigest: createHash(digest).update(content).digest('hex'),
+      contentDigest: hash(digest, content, 'hex'),
       signedAttributes: good.signedAttributes,
       signers,
       structure,

@@ -2,14 +2,13 @@
  * RFC 6962 §2.1 hashing: leaves are SHA-256(0x00 ‖ data), interior nodes SHA-256(0x01 ‖ left ‖ right),
  * the empty tree is SHA-256("").
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  // One-shot over the joined parts: no Hash object per node of a proof.
+  return new Uint8Array(hash('sha256', parts.length === 1 ? parts[0] : Buffer.concat(parts), 'buffer'));
 }
 
 const LEAF = Uint8Array.of(0);
