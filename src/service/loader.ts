@@ -79,12 +79,24 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     plan,
   };
   const headerOptions = { flavour: opts.flavour, standalone: opts.standalone };
-  let header: string | null = null;
-  // The unsigned header is made when first read: a signed loader's header is made with its signature instead.
-  return {
-    name: opts.name, spec, plan, loader, inits, manifest, lskel, headerOptions,
-    get header() { return (header ??= emitLightSkeleton(lskel, headerOptions)); },
-  };
+  return new Built(opts.name, spec, plan, loader, inits, manifest, lskel, headerOptions);
+}
+
+/**
+ * A built loader. The unsigned header is made when first read (a signed loader's header is made
+ * with its signature instead); a class, so that getter is shared on the prototype rather than
+ * giving every built loader a hidden class of its own that keeps it alive.
+ */
+class Built implements BuiltLoader {
+  #header: string | null = null;
+  constructor(
+    readonly name: string, readonly spec: ObjectSpec, readonly plan: Plan, readonly loader: GeneratedLoader, readonly inits: Map<number, Uint8Array>,
+    readonly manifest: Record<string, unknown>, readonly lskel: LightSkeletonInput, readonly headerOptions: BuiltLoader['headerOptions'],
+  ) {}
+
+  get header(): string {
+    return (this.#header ??= emitLightSkeleton(this.lskel, this.headerOptions));
+  }
 }
 
 /**
