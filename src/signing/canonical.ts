@@ -81,8 +81,56 @@ function fast(v: unknown, depth: number): string {
   }
 }
 
+/** Array indices: JavaScript orders such keys numerically whatever the insertion order, RFC 8785 by code units. */
+const INDEX_KEY = /^(?:0|[1-9][0-9]{0,9})$/;
+
+/**
+ * A copy of `v` whose objects have their members inserted in RFC 8785 order, for one
+ * JSON.stringify over the whole value (its output then is the canonical text: same escaping, same
+ * number form). Refuses what only the member-by-member serializers handle: index-like keys,
+ * which objects would reorder, "__proto__", which a plain object cannot hold as a member, and
+ * everything JSON.stringify would drop or change silently.
+ */
+function sortedCopy(v: unknown, depth: number): unknown {
+  if (depth > 512) throw REFUSED;
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) throw REFUSED;
+      return v;
+    case 'string':
+      if (!wellFormed(v)) throw REFUSED;
+      return v;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        const a = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) a[i] = sortedCopy(v[i], depth + 1);
+        return a;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw REFUSED;
+      const keys = Object.keys(v).sort();
+      const o: Record<string, unknown> = {};
+      for (const k of keys) {
+        if (INDEX_KEY.test(k) || k === '__proto__' || !wellFormed(k)) throw REFUSED;
+        o[k] = sortedCopy((v as Record<string, unknown>)[k], depth + 1);
+      }
+      return o;
+    }
+    default:
+      throw REFUSED;
+  }
+}
+
 /** The canonical JSON text of `value`. */
 export function canonicalize(value: unknown): string {
+  try {
+    return JSON.stringify(sortedCopy(value, 0));
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+  }
   try {
     return fast(value, 0);
   } catch (e) {
