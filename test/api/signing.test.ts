@@ -166,6 +166,23 @@ describe('POST /v1/verifications', () => {
     assert.equal(logged.verdict, 'OK', 'a failed check at level log does not fail the verdict');
     assert.equal(logged.checks.find((c: { check: string }) => c.check === 'contents').status, 'fail');
   });
+  it('reads its body in its turn with fastify\'s own JSON parser and schema check: the problems every route gives', async () => {
+    const { app } = await buildTestApp();
+    const post = (payload: string, type = 'application/json') => app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': type }, payload });
+    const problemOf = (r: { statusCode: number; headers: Record<string, unknown>; json(): { code: string } }) => {
+      assert.equal(r.headers['content-type'], 'application/problem+json; charset=utf-8');
+      return [r.statusCode, r.json().code];
+    };
+    assert.deepEqual(problemOf(await post('{"bundle":')), [400, 'FST_ERR_CTP_INVALID_JSON_BODY']);
+    assert.deepEqual(problemOf(await post('')), [400, 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+    assert.deepEqual(problemOf(await post('{"bundle":{},"__proto__":{"ok":true}}')), [400, 'FST_ERR_CTP_INVALID_JSON_BODY']);
+    const wrongType = await post('{"bundle":{},"object":"not base64!"}');
+    assert.deepEqual(problemOf(wrongType), [400, 'REQUEST_INVALID']);
+    assert.deepEqual(wrongType.json().errors.map((e: { path: string }) => e.path), ['/object']);
+    assert.deepEqual(problemOf(await post('{"bundle":{}}', 'text/plain')), [415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
+    const big = await post(JSON.stringify({ bundle: {}, object: 'A'.repeat(17 << 20) }));
+    assert.deepEqual(problemOf(big), [413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
+  });
   it('answers 400 naming the fields for a malformed bundle or policy', async () => {
     const { app } = await buildTestApp();
     const r = await verify(app, { bundle: { mediaType: 'nope' } });
