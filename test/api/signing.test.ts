@@ -159,6 +159,8 @@ describe('POST /v1/verifications', () => {
     const otherCa = readFileSync(join(otherRoot, 'ca.pem'), 'utf8');
     const untrusted = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'other', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
     assert.equal(untrusted.verdict, 'UNTRUSTED');
+    const named = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'política ✓', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
+    assert.equal(named.policy, 'política ✓', 'a body that is not ASCII is read as UTF-8');
     const ca = (await app.inject({ url: '/v1/keys' })).json().caCertificate;
     const tight = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
     assert.equal(tight.verdict, 'POLICY');

@@ -8,6 +8,7 @@
  * A signing request is answered only after its entry is in the log (the store commits the append).
  */
 import { randomUUID } from 'node:crypto';
+import { isAscii } from 'node:buffer';
 import { z } from 'zod';
 import { validatorCompiler, type FastifyPluginAsyncZod, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
@@ -231,7 +232,8 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     const readBody = (req: FastifyRequest, raw: Buffer): z.infer<typeof VerificationBody> => {
       let json: unknown;
       let failed: Error | null = null;
-      parseJson(req, raw.toString('utf8'), (err: Error | null, v?: unknown) => { failed = err; json = v; });
+      // ASCII (every bundle) decodes as Latin-1 without UTF-8's checks; the same text either way.
+      parseJson(req, raw.toString(isAscii(raw) ? 'latin1' : 'utf8'), (err: Error | null, v?: unknown) => { failed = err; json = v; });
       if (failed) throw failed;
       const r = validate(json) as { value?: unknown; error?: { instancePath?: string; message?: string }[] };
       if (r.error) {

@@ -111,8 +111,14 @@ function signedBytes(
 }
 
 function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array, candidates: Certificate[]): SignerOutcome {
-  const base = { index, sid: si.sid, signedAttributes: si.signedAttrs !== undefined };
-  const out = (status: SignerStatus, message: string, extra: Partial<SignerOutcome> = {}): SignerOutcome => ({ ...base, status, message, ...extra });
+  const signedAttributes = si.signedAttrs !== undefined;
+  // Built member by member: spreading the frozen decoded structures took the slow generic path.
+  const out = (status: SignerStatus, message: string, extra?: { certificate?: Certificate; algorithm?: VerifiedAlgorithm }): SignerOutcome => {
+    const o: SignerOutcome = { index, sid: si.sid, signedAttributes, status, message };
+    if (extra?.certificate) o.certificate = extra.certificate;
+    if (extra?.algorithm) o.algorithm = extra.algorithm;
+    return o;
+  };
   if (si.version === 1 && si.sid.$case !== 'issuerAndSerialNumber') return out('MALFORMED', 'SignerInfo v1 must use issuerAndSerialNumber');
   if (si.version === 3 && si.sid.$case !== 'subjectKeyIdentifier') return out('MALFORMED', 'SignerInfo v3 must use subjectKeyIdentifier');
   if (si.version !== 1 && si.version !== 3) return out('MALFORMED', `SignerInfo version ${si.version} (want 1 or 3)`);
