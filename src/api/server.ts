@@ -16,9 +16,7 @@ import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
 import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
 import { loadProfile, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
-import { setVerifiedSignatureMemo } from '../signing/algorithms.js';
-import { setStatementMemo } from '../signing/statement.js';
-import { setEnvelopeLeafMemo } from '../signing/verify.js';
+import { setVerificationMemos } from '../signing/verify.js';
 
 function readOrCreate(path: string, make: () => string, onCreate: () => void): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
@@ -33,9 +31,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const prepared = await prepare(config, logger);
   const { store, log, tokens, signing, profile } = prepared;
   if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
-  setVerifiedSignatureMemo(config.cacheEntries === 0 ? 0 : 4096);
-  setStatementMemo(config.cacheEntries);
-  setEnvelopeLeafMemo(config.cacheEntries);
+  setVerificationMemos(config.cacheEntries);
   const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries) } }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind, pid: process.pid }, 'bpfsign listening');

@@ -149,11 +149,9 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
       const at = Date.now();
       if (policy && at - policy.checkedAt < 1000) return policy.value;
       const now = stamp();
-      if (policy?.stamp !== now) {
-        policy = { stamp: now, checkedAt: at, value: parsePolicy({ version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey] }) };
-      }
-      policy.checkedAt = at;
-      return policy.value;
+      const value = policy?.stamp === now ? policy.value : parsePolicy({ version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey] });
+      policy = { stamp: now, checkedAt: at, value };
+      return value;
     },
   };
 }

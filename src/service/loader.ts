@@ -5,10 +5,9 @@
  */
 import { jsonReplacer } from '../shared/json.js';
 import { Lru } from '../shared/lru.js';
-import { fromHex, sha256Hex as sha256, toHex } from '../shared/bytes.js';
+import { fromHex, sha256 as sha256Bytes, sha256Hex as sha256, toHex } from '../shared/bytes.js';
 import { parseBtf } from '../loader/btf/index.js';
 import { parseElf } from '../loader/elf/index.js';
-import { createHash } from 'node:crypto';
 import { emitLightSkeleton, generateLoader, type LightSkeletonInput, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
 import { parseObject, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
@@ -106,13 +105,9 @@ class Built implements BuiltLoader {
  * fields serve both schemes. Needs the v1.7 flavour.
  */
 export function signedHeader(built: BuiltLoader, signature: Uint8Array): string {
-  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash: exclHashOf(built.loader.insns) } }, built.headerOptions);
+  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } }, built.headerOptions);
 }
 
-/** excl_prog_hash: SHA-256 of the loader instructions. */
-function exclHashOf(insns: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(insns).digest());
-}
 
 /**
  * Loaders made before, by object digest and every build option: making a loader is a pure
@@ -171,6 +166,6 @@ export function headerFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array;
     name: r.name, insns: loader.insns, data: loader.data, progs: r.progs, hasBtf: r.hasBtf,
     maps: r.maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: fromHex(m.mmap.initialValue) } : null })),
   };
-  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: exclHashOf(loader.insns) };
+  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: sha256Bytes(loader.insns) };
   return emitLightSkeleton(lskel, { flavour: r.flavour, standalone: r.standalone });
 }

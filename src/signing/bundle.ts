@@ -9,6 +9,7 @@
  *   tlog           { logIndex, treeSize, leafHash, hashes, checkpoint } | null
  */
 import { z } from 'zod';
+import { canonicalBase64 } from '../shared/bytes.js';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.bpfsign.bundle.v1+json';
 export const MANIFEST_PREDICATE_TYPE = 'https://bpfsign.dev/manifest/v1';
@@ -21,7 +22,7 @@ const B64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
  * base64, which the pattern accepts; anything else gets the pattern.
  */
 export function isBase64Text(s: string): boolean {
-  return Buffer.from(s, 'base64').toString('base64') === s || B64_PATTERN.test(s);
+  return canonicalBase64(s) !== null || B64_PATTERN.test(s);
 }
 
 const B64 = z.string().refine(isBase64Text, 'base64').meta({ pattern: B64_PATTERN.source });

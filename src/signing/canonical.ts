@@ -43,43 +43,8 @@ function serialize(v: unknown, path: string, depth: number): string {
   }
 }
 
-/** Thrown by the fast serializer at the first value JSON cannot carry; the slow one then says where. */
+/** Thrown by sortedCopy at what only serialize() handles; serialize() then writes it or says where it fails. */
 const REFUSED = Symbol('refused');
-
-/** The same output as serialize(), without building a path for every value. */
-function fast(v: unknown, depth: number): string {
-  if (depth > 512) throw REFUSED;
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(v)) throw REFUSED;
-      return JSON.stringify(v);
-    case 'string':
-      if (!wellFormed(v)) throw REFUSED;
-      return JSON.stringify(v);
-    case 'object': {
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + fast(v[i], depth + 1);
-        return out + ']';
-      }
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) throw REFUSED;
-      const keys = Object.keys(v).sort();
-      let out = '{';
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        if (!wellFormed(k)) throw REFUSED;
-        out += (i ? ',' : '') + JSON.stringify(k) + ':' + fast((v as Record<string, unknown>)[k], depth + 1);
-      }
-      return out + '}';
-    }
-    default:
-      throw REFUSED;
-  }
-}
 
 /** Array indices: JavaScript orders such keys numerically whatever the insertion order, RFC 8785 by code units. */
 const INDEX_KEY = /^(?:0|[1-9][0-9]{0,9})$/;
@@ -130,12 +95,7 @@ export function canonicalize(value: unknown): string {
     return JSON.stringify(sortedCopy(value, 0));
   } catch (e) {
     if (e !== REFUSED) throw e;
-  }
-  try {
-    return fast(value, 0);
-  } catch (e) {
-    if (e !== REFUSED) throw e;
-    return serialize(value, '$', 0); // throws CANONICAL_INVALID naming the path
+    return serialize(value, '$', 0); // index-like or __proto__ names; or throws CANONICAL_INVALID naming the path
   }
 }
 

@@ -8,7 +8,7 @@ import { algorithmOfKey, recordVerified, verifiedBefore, verifyRaw } from './alg
 import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
-import { toHex } from '../shared/bytes.js';
+import { canonicalBase64, toHex } from '../shared/bytes.js';
 
 export interface EnvelopeSignature {
   keyid: string;
@@ -41,10 +41,10 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Strict base64 (standard with padding, or URL-safe without), as DSSE allows either. */
 export function decodeBase64(s: string, field: string): Uint8Array {
-  // Fast path: text that re-encodes to itself is canonical padded base64, which BASE64 accepts.
-  const b = Buffer.from(s, 'base64');
-  if (b.toString('base64') === s) return new Uint8Array(b);
-  if (BASE64.test(s)) return new Uint8Array(b);
+  // Canonical padded base64 (the usual case) is what BASE64 accepts, found without the pattern.
+  const canonical = canonicalBase64(s);
+  if (canonical) return new Uint8Array(canonical);
+  if (BASE64.test(s)) return new Uint8Array(Buffer.from(s, 'base64'));
   if (BASE64URL.test(s) && s.length % 4 !== 1) return new Uint8Array(Buffer.from(s, 'base64url'));
   throw new VerificationError('MALFORMED', `dsse: ${field} is not base64`, { field });
 }
@@ -98,10 +98,9 @@ function assertEnvelope(e: unknown): asserts e is Envelope {
  */
 class Verified implements EnvelopeVerified {
   readonly ok = true as const;
-  #payload: Uint8Array | null;
-  constructor(readonly payloadText: string, payload: Uint8Array | null, readonly payloadType: string, readonly signers: Certificate[]) {
-    this.#payload = payload;
-  }
+  readonly signers: Certificate[] = [];
+  #payload: Uint8Array | null = null;
+  constructor(readonly payloadText: string, readonly payloadType: string) {}
 
   get payload(): Uint8Array {
     return (this.#payload ??= decodeBase64(this.payloadText, 'payload'));
@@ -116,12 +115,11 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
   try {
     assertEnvelope(envelope);
     const certs = candidates.map((c) => parseCertificate(c));
-    // Decoded and assembled only when a signature is not known to verify already: a known one
-    // was checked over exactly these texts, which therefore decoded.
-    let payload: Uint8Array | null = null;
+    // The payload is decoded and the message assembled only when a signature is not known to
+    // verify already: a known one was checked over exactly these texts, which therefore decoded.
+    const verified = new Verified(envelope.payload, envelope.payloadType);
+    const { signers } = verified;
     let message: Uint8Array | null = null;
-    const payloadBytes = () => (payload ??= decodeBase64(envelope.payload, 'payload'));
-    const signers: Certificate[] = [];
     envelope.signatures.forEach((s, i) => {
       const keyid = s.keyid ? s.keyid.toLowerCase() : '';
       const pool = keyid ? certs.filter((c) => c.subjectKeyIdentifier === keyid) : certs;
@@ -129,7 +127,7 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
       const text = `${envelope.payloadType.length}:${envelope.payloadType}${s.sig.length}:${s.sig}${envelope.payload}`;
       const known = pool.find((c) => verifiedBefore(c.publicKey, text));
       if (known) { signers.push(known); return; }
-      message ??= pae(envelope.payloadType, payloadBytes());
+      message ??= pae(envelope.payloadType, verified.payload);
       const sig = decodeBase64(s.sig, `signatures[${i}].sig`);
       if (pool.length === 0) {
         throw new VerificationError('UNKNOWNKEY', `dsse: signatures[${i}]: no candidate with keyid ${keyid}`, { subjectKeyIdentifier: keyid });
@@ -141,7 +139,7 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
       recordVerified(match.publicKey, text);
       signers.push(match);
     });
-    return new Verified(envelope.payload, payload, envelope.payloadType, signers);
+    return verified;
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };
     throw e;

@@ -9,7 +9,7 @@
  *   frozen exclusive metadata map into the verified buffer; there is no in-loader check; the
  *   program is loaded with fd_array_cnt = 1.
  */
-import { hash } from 'node:crypto';
+import { sha256 } from '../shared/bytes.js';
 import { SigningError } from './errors.js';
 
 export type SigningScheme = 'linux-6.18' | 'linux-load-time';
@@ -30,10 +30,6 @@ export interface SchemeAttrs {
   fdArrayCnt: 0 | 1;
   /** linux-6.18 only: SHA-256(data), which the loader's own check compares with map->sha */
   inLoaderMetadataHash?: Uint8Array;
-}
-
-function sha256(b: Uint8Array): Uint8Array {
-  return new Uint8Array(hash('sha256', b, 'buffer'));
 }
 
 function assertScheme(scheme: string): asserts scheme is Scheme {

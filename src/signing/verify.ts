@@ -18,7 +18,8 @@ import { sha256Hex as sha256 } from '../shared/bytes.js';
 import { verifyDetached } from './cms/index.js';
 import { signedContent } from './schemes.js';
 import { parseCertificate, validateChain, type Certificate } from './x509/index.js';
-import { verifyStatement } from './statement.js';
+import { setStatementMemo, verifyStatement } from './statement.js';
+import { setVerifiedSignatureMemo } from './algorithms.js';
 import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { canonicalBytes } from './canonical.js';
 import { fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
@@ -56,9 +57,14 @@ export interface VerifyOptions {
  */
 let envelopeLeaves = new Lru<string, Uint8Array>(64, 32 << 20);
 
-/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
-export function setEnvelopeLeafMemo(maxEntries: number): void {
-  envelopeLeaves = new Lru<string, Uint8Array>(maxEntries, 32 << 20);
+/**
+ * Bounds every memo a verification uses (0 turns them all off; the service follows
+ * BPFSIGN_CACHE_ENTRIES): verified signatures, statements and manifest leaf hashes.
+ */
+export function setVerificationMemos(entries: number): void {
+  setVerifiedSignatureMemo(entries === 0 ? 0 : 4096);
+  setStatementMemo(entries);
+  envelopeLeaves = new Lru<string, Uint8Array>(entries, 32 << 20);
 }
 
 const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
