@@ -42,11 +42,12 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
  * out) as plain JSON, the form the API answers with. The other checks of a verification (the
  * signature, the chain at the current time, the log proof, the manifest) always run.
  */
+const JSON_BYTES = Symbol('json');
+type WithJson = ReplayOutcome & { [JSON_BYTES]?: Buffer };
+
 export class ReplayCache {
   readonly #lru: Lru<string, ReplayOutcome>;
   readonly #profiles = new WeakMap<KernelProfile, number>();
-  /** The JSON of each cached outcome as UTF-8, made once (a verdict's largest part). */
-  readonly #json = new WeakMap<ReplayOutcome, Buffer>();
   /** Digests of plans that cannot change (deep-frozen: the statement memo's), by identity. */
   readonly #plans = new WeakMap<object, string>();
   #nextProfile = 0;
@@ -67,9 +68,12 @@ export class ReplayCache {
     return this.#lru.through(key, () => {
       const text = JSON.stringify(replayOutcome(loader, planJson, scheme, profile), jsonReplacer);
       const o = JSON.parse(text) as ReplayOutcome;
-      this.#json.set(o, Buffer.from(text, 'utf8'));
+      // The JSON as UTF-8, made once (a verdict's largest part), kept on the outcome itself under a
+      // symbol (JSON.stringify and Object.keys do not see it): a WeakMap keyed by outcomes kept
+      // each caches-off verification's outcome alive through V8's scavenges (see deepFreeze).
+      Object.defineProperty(o, JSON_BYTES, { value: Buffer.from(text, 'utf8') });
       return o;
-    }, (o) => 4 * (this.#json.get(o)?.length ?? 0));
+    }, (o) => 4 * ((o as WithJson)[JSON_BYTES]?.length ?? 0));
   }
 
   #planDigest(planJson: unknown): string {
@@ -83,7 +87,7 @@ export class ReplayCache {
 
   /** JSON of an outcome as UTF-8 (the cached bytes when the outcome came from this cache). */
   json(o: ReplayOutcome): Buffer {
-    return this.#json.get(o) ?? Buffer.from(JSON.stringify(o, jsonReplacer), 'utf8');
+    return (o as WithJson)[JSON_BYTES] ?? Buffer.from(JSON.stringify(o, jsonReplacer), 'utf8');
   }
 }
 

@@ -1,17 +1,23 @@
-/** Values frozen all the way down by deepFreeze (roots only), so memos may key on their identity. */
+/** Values frozen all the way down by deepFreeze, each object in them too, so memos may key on their identity. */
 const deep = new WeakSet<object>();
 
-/** Freezes a value and everything it holds (typed arrays excepted: they cannot be frozen), for results shared from a memo. */
-export function deepFreeze<T>(v: T): T {
+/**
+ * Freezes a value and everything it holds (typed arrays excepted: they cannot be frozen), for
+ * results shared from a memo. `share` false freezes without recording the objects for
+ * isDeepFrozen, for a value no memo keeps: a weak set holding a few hundred short-lived objects
+ * per request keeps them through V8's scavenges (its scavenger treats weak-collection entries
+ * as strong), which then copies and promotes them.
+ */
+export function deepFreeze<T>(v: T, share = true): T {
   if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !deep.has(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
+    for (const x of Object.values(v)) deepFreeze(x, share);
     Object.freeze(v);
-    deep.add(v);
+    if (share) deep.add(v);
   }
   return v;
 }
 
-/** True when `v` went through deepFreeze: neither it nor anything it holds (typed arrays aside) can change. */
+/** True when `v` went through deepFreeze (shared): neither it nor anything it holds (typed arrays aside) can change. */
 export function isDeepFrozen(v: unknown): boolean {
   return typeof v === 'object' && v !== null && deep.has(v);
 }

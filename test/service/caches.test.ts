@@ -93,6 +93,21 @@ describe('ReplayCache', () => {
   });
 });
 
+describe('ReplayCache turned off (0 entries)', () => {
+  it('replays every time and still answers the outcome\'s JSON from the bytes it made, without holding the outcome', () => {
+    const built = buildLoader(obj, 'xdp_filter.o', opts);
+    const cache = new ReplayCache(0);
+    const loader = { insns: built.loader.insns, data: built.loader.data };
+    const a = cache.outcome(loader, toPlainJson(built.plan), 'linux-6.18', profile);
+    const b = cache.outcome(loader, toPlainJson(built.plan), 'linux-6.18', profile);
+    assert.notEqual(a, b);
+    assert.deepEqual(a, b);
+    assert.deepEqual(cache.stats, { hits: 0, misses: 2, evictions: 0, entries: 0 });
+    assert.equal(cache.json(a).toString('utf8'), JSON.stringify(a));
+    assert.deepEqual(Object.getOwnPropertySymbols(a).map((s) => Object.getOwnPropertyDescriptor(a, s)?.enumerable), [false], 'the bytes ride along unseen by JSON and key listings');
+  });
+});
+
 describe('verdictJson', () => {
   it('writes the text JSON.stringify gives, with the replay report from the cache', () => {
     const built = buildLoader(obj, 'xdp_filter.o', opts);

@@ -10,7 +10,8 @@ import {
   verifyEnvelope,
   verifyStatement,
 } from '../../src/signing/index.js';
-import { statementMemoStats } from '../../src/signing/statement.js';
+import { setStatementMemo, statementMemoStats } from '../../src/signing/statement.js';
+import { isDeepFrozen } from '../../src/shared/freeze.js';
 import type { Signer } from '../../src/signing/index.js';
 import { OPENSSL_MISSING, mintPki, openssl, tempDir, writeFile, type Pki } from './helpers.js';
 
@@ -122,6 +123,23 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
       sig[sig.length - 1] ^= 1;
       const forged = verifyStatement({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, [pki.text('leaf-p256.crt')]);
       assert.equal(forged.ok ? 'ok' : forged.error.code, 'BADSIG');
+    });
+
+    it('reads every payload afresh when the memo is off, still returning it frozen but unshared', async () => {
+      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 3 });
+      const env = await signStatement(st, signers['leaf-p256']);
+      setStatementMemo(0);
+      try {
+        const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+        const b = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+        assert.ok(a.ok && b.ok);
+        assert.notEqual(b.statement, a.statement);
+        assert.deepEqual(b.statement, st);
+        assert.ok(Object.isFrozen(a.statement.predicate));
+        assert.ok(!isDeepFrozen(a.statement.predicate), 'not recorded as shared: the replay cache hashes its plan each time');
+      } finally {
+        setStatementMemo(64);
+      }
     });
 
     it('rejects a statement with a bad subject digest, naming every bad field', () => {

@@ -15,7 +15,9 @@ import type { FastifyRequest } from 'fastify';
 import { BundleSchema, fromB64, parseBundle, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
 import { parsePolicy } from '../../signing/policy.js';
-import { headerFromRecord, skeletonRecord, type SkeletonRecord } from '../../service/loader.js';
+import { headerFromRecord, skeletonRecord, type BuiltLoader, type SkeletonRecord } from '../../service/loader.js';
+import type { Signer } from '../../signing/keys/index.js';
+import type { BundleRecord } from '../../store/types.js';
 import { signBuilt, unsignedBundle } from '../../service/sign.js';
 import { verdictJson, verifyBundle } from '../../service/verify.js';
 import { problems, Sha256Hex } from '../schemas/common.js';
@@ -89,6 +91,34 @@ function manifestOf(bundle: Bundle): string | null {
 }
 
 
+/**
+ * What a signing request commits and answers, made from its built loader: the bundle (without
+ * its log proof), the envelope's canonical bytes for the log (null when unsigned) and the row to
+ * store. A function of its own so that a request waiting for its commit holds only these, not
+ * its built loader (parsed object, plan, manifest: its own per request when caches are off).
+ */
+async function prepareLoader(built: BuiltLoader, id: string, scheme: LoaderOptions['scheme'], key: { id: string; signer: Signer; certificates: string[] } | null): Promise<{ bundle: Bundle; envelopeBytes: Uint8Array | null; row: Omit<BundleRecord, 'logIndex'> }> {
+  const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string }; data: { sha256: string } } };
+  const row = (stored: Stored, signer: string | null) => ({
+    id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256, scheme, signer,
+    bundle: JSON.stringify(stored),
+  });
+  if (key === null) {
+    const bundle = unsignedBundle(built);
+    return { bundle, envelopeBytes: null, row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null) };
+  }
+  const signed = await signBuilt(built, key.signer, key.certificates);
+  // A logged loader: its bytes as blobs, its manifest in the log entry (see Stored).
+  const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
+  return {
+    bundle: signed.bundle, envelopeBytes: signed.envelopeBytes,
+    row: {
+      ...row({ v: 2, bundle: { ...signed.bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs }, key.id),
+      blobs: [{ sha256: refs.insns, bytes: built.loader.insns }, { sha256: refs.data, bytes: built.loader.data }],
+    },
+  };
+}
+
 export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
   const load = async (id: string): Promise<{ bundle: Bundle; header: () => string; manifest: () => string | null }> => {
     const b = await app.services.store.getBundle(id);
@@ -149,30 +179,17 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       throw e;
     });
     const stop = app.services.metrics.signSeconds.startTimer({ scheme: q.scheme });
-    const built = await app.services.cpu.run(() => app.services.caches.loaders.build(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host }));
     const id = randomUUID();
-    const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string }; data: { sha256: string } } };
-    const row = (stored: Stored, signer: string | null) => ({
-      id, createdAt: new Date().toISOString(), objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256, scheme: q.scheme, signer,
-      bundle: JSON.stringify(stored),
-    });
-    // A logged loader: its bytes as blobs, its manifest in the log entry (see Stored).
-    const loggedRow = (bundle: Bundle, signer: string) => {
-      const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
-      return {
-        ...row({ v: 2, bundle: { ...bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs }, signer),
-        blobs: [{ sha256: refs.insns, bytes: built.loader.insns }, { sha256: refs.data, bytes: built.loader.data }],
-      };
-    };
+    const made = await app.services.cpu.run(() => app.services.caches.loaders.build(new Uint8Array(body), `${q.name}.o`, { scheme: q.scheme, name: q.name, flavour: q.flavour, standalone: false, mapExcl: q.profile === 'linux-6.18-excl', host }))
+      .then((built) => prepareLoader(built, id, q.scheme, key));
     let bundle: Bundle;
-    if (key === null) {
-      bundle = unsignedBundle(built);
-      await app.services.store.putBundle({ ...row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null), logIndex: null });
+    if (made.envelopeBytes === null) {
+      bundle = made.bundle;
+      await app.services.store.putBundle({ ...made.row, logIndex: null });
     } else {
-      const signed = await signBuilt(built, key.signer, key.certificates);
       // The log entry and the stored bundle commit in one transaction; the answer waits for it.
-      const { index, committedSize } = await app.services.log.append('loader', id, signed.envelopeBytes, loggedRow(signed.bundle, key.id));
-      bundle = { ...signed.bundle, tlog: await app.services.log.inclusion(index, committedSize) };
+      const { index, committedSize } = await app.services.log.append('loader', id, made.envelopeBytes, made.row);
+      bundle = { ...made.bundle, tlog: await app.services.log.inclusion(index, committedSize) };
     }
     stop();
     req.log.info({ loader: id, logIndex: bundle.tlog?.logIndex ?? null, key: key?.id ?? null }, 'loader made');

@@ -120,19 +120,7 @@ export class Btf {
   }
 
   #nameIndex(): Map<string, number[]> {
-    if (this.#byName) return this.#byName;
-    const map = new Map<string, number[]>();
-    const { dv, le, offsets } = this.#ix;
-    for (let i = 0; i < offsets.length; i++) {
-      const off = dv.getUint32(offsets[i], le);
-      if (off === 0) continue;
-      const name = this.strings.get(off);
-      const ids = map.get(name);
-      if (ids) ids.push(this.startId + i);
-      else map.set(name, [this.startId + i]);
-    }
-    this.#byName = map;
-    return map;
+    return (this.#byName ??= indexNames(this.#ix.dv, this.#ix.le, this.#ix.offsets, this.strings, this.startId));
   }
 
   /** All type ids named `name` (base types first), optionally of one kind. */
@@ -197,4 +185,24 @@ export class Btf {
   toBytes(): Uint8Array {
     return encodeBtf(this.header, [...this.types()], this.strings.bytes);
   }
+}
+
+/**
+ * Type ids by name. A function of its own, with nothing after its loop: the server indexes the
+ * kernel's BTF (tens of thousands of types) first, so V8 compiles this loop on-stack there; when
+ * the loop was in the method, the code after it had not run yet when it was compiled, and every
+ * later call (every object's BTF) left the cached on-stack code at that point again — 124
+ * deoptimisations in 7 s of signing, each one a recompilation.
+ */
+function indexNames(dv: DataView, le: boolean, offsets: Uint32Array, strings: BtfStrings, startId: number): Map<string, number[]> {
+  const map = new Map<string, number[]>();
+  for (let i = 0; i < offsets.length; i++) {
+    const off = dv.getUint32(offsets[i], le);
+    if (off === 0) continue;
+    const name = strings.get(off);
+    const ids = map.get(name);
+    if (ids) ids.push(startId + i);
+    else map.set(name, [startId + i]);
+  }
+  return map;
 }

@@ -1,4 +1,4 @@
-export { parseObject, objectNameFromPath } from './parse.js';
+export { parseObject, parseObjectParts, objectNameFromPath } from './parse.js';
 export type { ParseObjectOptions } from './parse.js';
 export { detectFeatures, FEATURES, CORE_RELO_KINDS, isGplCompatible } from './features.js';
 export { internalMapName, mapTypeName } from './maps.js';

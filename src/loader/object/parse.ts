@@ -56,6 +56,15 @@ function readVersion(elf: ElfFile): number | null {
 }
 
 export function parseObject(bytes: Uint8Array, opts: ParseObjectOptions = {}): ObjectSpec {
+  return parseObjectParts(bytes, opts).spec;
+}
+
+/**
+ * parseObject, with the parsed ELF file and BTF it read the object from, for callers that go on
+ * to plan the object and make its skeleton (service/loader.ts) instead of parsing the bytes again.
+ * Both are read-only views of `bytes`.
+ */
+export function parseObjectParts(bytes: Uint8Array, opts: ParseObjectOptions = {}): { spec: ObjectSpec; elf: ElfFile; btf: Btf | null } {
   const name = (opts.name ?? 'obj').slice(0, OBJ_NAME_MAX);
   const elf = parseElf(bytes);
   const license = readLicense(elf);
@@ -90,7 +99,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseObjectOptions = {}): O
     btf: btf ? summarizeBtf(btf, ext) : null, features: [],
   };
   spec.features = detectFeatures(spec);
-  return spec;
+  return { spec, elf, btf };
 }
 
 /** BTF.ext records of each section sorted by byte offset, for range lookups per function. */

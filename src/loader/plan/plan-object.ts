@@ -124,7 +124,7 @@ function indexStrings(btf: Uint8Array | undefined): Map<string, number> {
 
 export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
   const host = resolveHost(options);
-  const elf = parseElf(options.object);
+  const elf = options.elf ?? parseElf(options.object);
   const order = spec.byteOrder;
   const btfSec = elf.sections.find((s) => s.name === '.BTF');
   const hasBtf = !!btfSec && spec.btf !== null;

@@ -3,6 +3,7 @@
  * with every byte they carry, plus every host-dependent input that went into them.
  */
 import type { Endian } from '../uapi/index.js';
+import type { ElfFile } from '../elf/index.js';
 
 /** Host-dependent inputs. Every one has a documented default and ends up in `Plan.host`. */
 export interface HostOptions {
@@ -28,6 +29,8 @@ export interface HostOptions {
 export interface PlanOptions extends HostOptions {
   /** The ELF object bytes the spec was parsed from (BTF, .BTF.ext layout, symbol visibility). */
   object: Uint8Array;
+  /** `object` parsed, when the caller has parsed it already (parseObjectParts); else it is parsed here. */
+  elf?: ElfFile;
 }
 
 /** The resolved host inputs, recorded in the plan. */
