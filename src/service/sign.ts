@@ -6,7 +6,7 @@ import { signDetached, signedContent, type Signer } from '../signing/index.js';
 import { BUNDLE_MEDIA_TYPE, toB64, type Bundle } from '../signing/bundle.js';
 import { makeManifest, manifestStatement } from '../signing/manifest.js';
 import { canonicalBytes, canonicalize, type JsonValue } from '../signing/canonical.js';
-import { signEnvelope, type Envelope } from '../signing/dsse.js';
+import { preparePayload, signPrepared, type Envelope, type PreparedPayload } from '../signing/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
@@ -25,11 +25,12 @@ interface ToSign {
   /** The scheme's signed content (instructions, or instructions ‖ data). */
   content: Uint8Array;
   manifest: JsonValue;
-  /** RFC 8785 bytes of the in-toto Statement carrying the manifest (the DSSE payload). */
-  statement: Uint8Array;
-  /** That payload in base64, and the canonical envelope's bytes up to its signatures, which alone differ per signature. */
-  payloadB64: string;
+  /** RFC 8785 bytes of the in-toto Statement carrying the manifest (the DSSE payload), ready for DSSE. */
+  payload: PreparedPayload;
+  /** The canonical envelope's bytes up to its signatures, which alone differ per signature. */
   envelopeHead: Buffer;
+  /** The bundle's loader files in base64. */
+  loaderB64: { insns: string; data: string };
 }
 
 /** Per built loader, kept in its signingMemo (built loaders are otherwise immutable and may come from the LoaderCache). */
@@ -47,12 +48,11 @@ function toSign(built: BuiltLoader): ToSign {
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  const statement = canonicalBytes(manifestStatement(manifest, loader) as never);
-  const payloadB64 = toB64(statement);
+  const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader) as never), IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan its 20-odd KB for escapes: ~60 µs).
-  const envelopeHead = Buffer.from(`{"payload":"${payloadB64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
-  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, statement, payloadB64, envelopeHead };
+  const envelopeHead = Buffer.from(`{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
+  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: toB64(loader.insns), data: toB64(loader.data) } };
   built.signingMemo = t;
   return t;
 }
@@ -62,13 +62,13 @@ export async function signBuilt(built: BuiltLoader, signer: Signer, certificates
   const scheme = built.loader.scheme;
   const t = toSign(built);
   const signature = await signDetached(t.content, signer);
-  const envelope = await signEnvelope(t.statement, IN_TOTO_PAYLOAD_TYPE, signer);
+  const envelope = await signPrepared(t.payload, signer);
   const bundle: Bundle = {
-    mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { insns: toB64(built.loader.insns), data: toB64(built.loader.data) },
+    mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { ...t.loaderB64 },
     signature: toB64(signature), certificates, manifest: envelope, tlog: null,
   };
   // The envelope's canonical bytes without serialising its 20-odd KB payload again per signature.
-  const envelopeBytes = envelope.payload === t.payloadB64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
+  const envelopeBytes = envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
     ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
     : canonicalBytes(envelope as never);
   return { signature, manifest: t.manifest, envelope, envelopeBytes, bundle };

@@ -76,7 +76,7 @@ function sortedCopy(v: unknown, depth: number): unknown {
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) throw REFUSED;
-      const keys = Object.keys(v).sort();
+      const keys = sortKeys(Object.keys(v));
       const o: Record<string, unknown> = {};
       for (const k of keys) {
         if (INDEX_KEY.test(k) || k === '__proto__' || !wellFormed(k)) throw REFUSED;
@@ -87,6 +87,21 @@ function sortedCopy(v: unknown, depth: number): unknown {
     default:
       throw REFUSED;
   }
+}
+
+/**
+ * Sorts member names in place by UTF-16 code units (what Array.prototype.sort does with no
+ * comparator, and what `<` compares). By insertion: objects have a handful of members, and the
+ * built-in sort allocated a work copy per object (a third of canonicalize's garbage).
+ */
+function sortKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > k) { keys[j + 1] = keys[j]; j--; }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** The canonical JSON text of `value`. */

@@ -49,12 +49,28 @@ export function decodeBase64(s: string, field: string): Uint8Array {
   throw new VerificationError('MALFORMED', `dsse: ${field} is not base64`, { field });
 }
 
+/** A payload made ready to be signed, once for any number of signatures: its PAE bytes and its base64. */
+export interface PreparedPayload {
+  payloadType: string;
+  pae: Uint8Array;
+  base64: string;
+}
+
+export function preparePayload(payload: Uint8Array, payloadType: string): PreparedPayload {
+  return { payloadType, pae: pae(payloadType, payload), base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') };
+}
+
 /** Signs `payload` and returns a one-signature envelope; keyid is the signer's SKI in hex. */
 export async function signEnvelope(payload: Uint8Array, payloadType: string, signer: Signer): Promise<Envelope> {
-  const sig = await signer.sign(pae(payloadType, payload));
+  return signPrepared(preparePayload(payload, payloadType), signer);
+}
+
+/** signEnvelope for a prepared payload (the envelope's payload is the prepared base64 string itself). */
+export async function signPrepared(p: PreparedPayload, signer: Signer): Promise<Envelope> {
+  const sig = await signer.sign(p.pae);
   return {
-    payload: Buffer.from(payload).toString('base64'),
-    payloadType,
+    payload: p.base64,
+    payloadType: p.payloadType,
     signatures: [{ keyid: toHex(signer.subjectKeyIdentifier), sig: Buffer.from(sig).toString('base64') }],
   };
 }
