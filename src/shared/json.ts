@@ -1,5 +1,6 @@
 /** JSON for data that holds bigints and bytes: bigints as decimal strings, bytes as lower-case hex. */
 import { toHex } from './bytes.js';
+import { Lru } from './lru.js';
 
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? toHex(value) : value;
@@ -61,4 +62,24 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
     default:
       return undefined; // undefined, functions, symbols; a bigint was made a string by the replacer
   }
+}
+
+/**
+ * Strings known to need no JSON escaping (base64 this process made), so that answers can write
+ * them between quotes as they are instead of having JSON.stringify scan their tens of kilobytes
+ * again on every answer. Keyed by content: a string equal to one recorded here is just as safe.
+ * Bounded; a string not (or no longer) recorded is simply serialised by JSON.stringify.
+ */
+const safeStrings = new Lru<string, true>(256);
+
+/** Records `s` as JSON-safe after checking it is base64 text (A–Z a–z 0–9 + / =), once per string. */
+export function recordBase64(s: string): string {
+  if (BASE64_TEXT.test(s)) safeStrings.set(s, true);
+  return s;
+}
+const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/;
+
+/** JSON text of a string: recorded strings between quotes as they are, others as JSON.stringify writes them. */
+export function jsonString(s: string): string {
+  return safeStrings.get(s) ? `"${s}"` : JSON.stringify(s);
 }

@@ -65,6 +65,17 @@ describe('POST /v1/loaders', () => {
     assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
     const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
     assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
+    // Other shapes are written whole, still as JSON.stringify writes them.
+    const { scheme, ...noScheme } = res.bundle;
+    const odd = [
+      { ...res, bundle: { ...noScheme, scheme } }, // members in another order
+      { ...res, bundle: { ...res.bundle, extra: 'x"\\' } },
+      { ...res, bundle: { ...res.bundle, manifest: null, signature: null } },
+      { ...res, bundle: { ...res.bundle, loader: { insns: 'not "base64"\n', data: '\u2028' } } },
+      { ...res, bundle: { ...res.bundle, signature: undefined } },
+      { ...res, links: { ...res.links, toJSON: () => 'x' } },
+    ];
+    for (const o of odd) assert.equal(createdJson(o as never).toString('utf8'), JSON.stringify(o));
   });
 });
 
