@@ -15,9 +15,13 @@ export type WriteRequest =
 if (parentPort) {
   const port = parentPort;
   const db = openSqlite((workerData as { path: string }).path);
+  // Checkpoints run on the checkpointer thread (sqlite-checkpointer.ts), never inside a commit here.
+  db.pragma('wal_autocheckpoint = 0');
   const writes = new SqliteWrites(db);
-  port.on('message', (m: WriteRequest | { op: 'close' }) => {
+  port.on('message', (m: WriteRequest | { op: 'close' } | { op: 'autocheckpoint' }) => {
     if (m.op === 'close') { db.close(); port.close(); return; }
+    // The checkpointer stopped: commits checkpoint again themselves, as SQLite does by default.
+    if (m.op === 'autocheckpoint') { db.pragma('wal_autocheckpoint = 1000'); return; }
     try {
       const value = (writes[m.op] as (...a: unknown[]) => unknown)(...m.args);
       port.postMessage({ id: m.id, ok: true, value });

@@ -2,12 +2,15 @@
  * The embedded default: one SQLite file (better-sqlite3), WAL mode. Writes to the log, bundles
  * and checkpoints run on a writer thread with its own connection (a commit and its fsync no
  * longer stop the event loop, and appends that arrive meanwhile join the next commit); reads
- * run here. `:memory:` databases, and `{ writer: 'inline' }`, write on this thread.
+ * run here. A checkpointer thread copies the WAL back into the file in the background, so commits
+ * never wait for a checkpoint (sqlite-checkpointer.ts). `:memory:` databases, and
+ * `{ writer: 'inline' }`, write (and checkpoint) on this thread.
  */
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { fromWriteFailure, LOG_SIZE_SQL, openSqlite, SqliteWrites, type WriteFailure } from './sqlite-writes.js';
 import type { WriteRequest } from './sqlite-writer.js';
+import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { bundleFrom, schemaStatements, tokenFrom } from './schema.js';
 import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
@@ -24,11 +27,15 @@ export class SqliteStore implements Store {
   readonly #threaded: boolean;
   #inline: SqliteWrites | null = null;
   #worker: Worker | null = null;
+  #checkpointer: Worker | null = null;
+  readonly #walLimitBytes: number;
   #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #nextCall = 0;
 
-  constructor(path: string, opts: { writer?: 'thread' | 'inline' } = {}) {
+  /** `walLimitBytes`: the WAL size past which the checkpointer makes writers wait for a full checkpoint (default 256 MiB). */
+  constructor(path: string, opts: { writer?: 'thread' | 'inline'; walLimitBytes?: number } = {}) {
     this.#path = path;
+    this.#walLimitBytes = opts.walLimitBytes ?? 256 << 20;
     this.#threaded = (opts.writer ?? 'thread') === 'thread' && path !== ':memory:' && path !== '';
     try {
       this.#db = openSqlite(path);
@@ -62,6 +69,13 @@ export class SqliteStore implements Store {
       });
       this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
       this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
+      // The writer's own checkpoints are off: this thread does them. It never keeps the process alive.
+      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walLimitBytes: this.#walLimitBytes } satisfies CheckpointerData });
+      this.#checkpointer.unref();
+      // Should it stop other than by close(), the writer's commits take the checkpoints over again.
+      const onStop = () => { if (this.#checkpointer) { this.#checkpointer = null; this.#worker?.postMessage({ op: 'autocheckpoint' }); } };
+      this.#checkpointer.on('error', onStop);
+      this.#checkpointer.on('exit', onStop);
     }
     const id = this.#nextCall++;
     // The thread keeps the process alive only while a write is in flight.
@@ -202,6 +216,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    const c = this.#checkpointer;
+    if (c) {
+      this.#checkpointer = null;
+      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.ref(); c.postMessage({ op: 'close' }); });
+    }
     const w = this.#worker;
     if (w) {
       this.#worker = null;

@@ -5,7 +5,7 @@
  */
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -129,4 +129,47 @@ suite('PostgresStore', async () => {
     store, second: () => new PostgresStore(PG_URL, { schema }),
     cleanup: async () => { await store.close(); await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); },
   };
+});
+
+describe('SqliteStore checkpoints', () => {
+  const big = (i: number) => ({ leafHash: leaf(i), kind: 'bundle', ref: `c${i}`, body: new Uint8Array(20_000).fill(i & 0xff) });
+  const until = async (what: () => boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!what()) { if (Date.now() > end) return false; await new Promise((r) => setTimeout(r, 20)); }
+    return true;
+  };
+
+  it('copy the WAL back into the database file in the background (the writer\'s commits leave them to the checkpointer thread)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-')), 'bpfsign.db');
+    const store = new SqliteStore(path);
+    try {
+      await store.migrate();
+      // ~2 MB per append: past SQLite's own automatic checkpoint size (1,000 pages) several times over.
+      for (let b = 0; b < 6; b++) await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
+      assert.equal(await store.logSize(), 600n);
+      assert.ok(await until(() => statSync(path).size > 12_000_000), `the entries reach the database file itself (now ${statSync(path).size} bytes)`);
+      assert.deepEqual([...(await store.logEntry(599n))!.body.subarray(0, 2)], [599 & 0xff, 599 & 0xff]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('empty the WAL once it passes its bound, so the file on disk stays bounded under sustained writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
+    const path = join(dir, 'bpfsign.db');
+    const store = new SqliteStore(path, { walLimitBytes: 1 << 20 });
+    try {
+      await store.migrate();
+      let max = 0;
+      for (let b = 0; b < 10; b++) {
+        await store.appendLog(Array.from({ length: 50 }, (_, i) => big(b * 50 + i)), '2026-11-26T00:00:00Z');
+        max = Math.max(max, statSync(`${path}-wal`).size);
+      }
+      assert.ok(await until(() => statSync(`${path}-wal`).size === 0), 'a TRUNCATE checkpoint empties the WAL file');
+      assert.ok(max < 64 << 20, `the WAL stayed bounded (largest seen: ${max} bytes)`);
+      assert.equal(await store.logSize(), 500n);
+    } finally {
+      await store.close();
+    }
+  });
 });
