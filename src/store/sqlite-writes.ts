@@ -86,7 +86,8 @@ export class SqliteWrites {
     return outcome;
   }
 
-  putCheckpoint(size: bigint, note: string, at: string): void {
-    this.#insCheckpoint.run(size, note, at);
+  /** Checkpoints in one transaction (INSERT OR IGNORE: a replica may have stored the same note). */
+  putCheckpoints(list: { size: bigint; note: string; at: string }[]): void {
+    this.db.transaction(() => { for (const c of list) this.#insCheckpoint.run(c.size, c.note, c.at); }).immediate();
   }
 }

@@ -49,7 +49,7 @@ export class SqliteStore implements Store {
   }
 
   /** Runs a write inline or on the writer thread (started on first use, after migrate). */
-  #write<K extends 'appendLog' | 'putBundles' | 'putCheckpoint'>(op: K, ...args: Parameters<SqliteWrites[K]>): Promise<ReturnType<SqliteWrites[K]>> {
+  #write<K extends 'appendLog' | 'putBundles' | 'putCheckpoints'>(op: K, ...args: Parameters<SqliteWrites[K]>): Promise<ReturnType<SqliteWrites[K]>> {
     if (!this.#threaded) {
       this.#inline ??= new SqliteWrites(this.#db);
       try {
@@ -121,8 +121,29 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
+  /**
+   * Checkpoints are written together: while one write of them is in flight, the ones that arrive
+   * wait and go in the next, as one transaction (the log signs one per commit, and with fsync'd
+   * commits a write each doubled the fsyncs of signing).
+   */
   putCheckpoint(size: bigint, note: string, at: string): Promise<void> {
-    return this.#write('putCheckpoint', size, note, at);
+    return new Promise((resolve, reject) => {
+      this.#checkpointQueue.push({ c: { size, note, at }, resolve, reject });
+      if (!this.#checkpointFlushing) this.#flushCheckpoints();
+    });
+  }
+
+  #checkpointQueue: { c: { size: bigint; note: string; at: string }; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #checkpointFlushing = false;
+
+  #flushCheckpoints(): void {
+    const batch = this.#checkpointQueue.splice(0);
+    if (batch.length === 0) { this.#checkpointFlushing = false; return; }
+    this.#checkpointFlushing = true;
+    this.#write('putCheckpoints', batch.map((q) => q.c)).then(
+      () => { for (const q of batch) q.resolve(); },
+      (e) => { for (const q of batch) q.reject(e); },
+    ).finally(() => this.#flushCheckpoints());
   }
 
   async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
