@@ -38,10 +38,9 @@ export interface BuiltLoader {
   headerOptions: { flavour: 'v1.7' | 'bpftool-7.1'; standalone: boolean };
   /**
    * What signing derives from this loader, the same for every signature (service/sign.ts keeps it
-   * here). Not in a WeakMap keyed by the loader: V8's scavenger keeps the values of an old-space
-   * WeakMap alive whatever their key, so every cold signature's 40-odd KB (manifest, statement,
-   * payload) was copied and promoted — measured 128 MB promoted over 3,300 signatures, 31 MB
-   * without the map.
+   * here). Not in a WeakMap keyed by the loader: what the WeakMap held survived V8's scavenges,
+   * so every cold signature's 40-odd KB (manifest, statement, payload) was copied and promoted —
+   * measured 128 MB promoted over 3,300 signatures, 31 MB without the map.
    */
   signingMemo: unknown;
 }

@@ -35,6 +35,10 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
   };
 }
 
+/** Where a ReplayCache outcome keeps its JSON bytes (see ReplayCache.outcome). */
+const JSON_BYTES = Symbol('json');
+type WithJson = ReplayOutcome & { [JSON_BYTES]?: Buffer };
+
 /**
  * Replay outcomes by everything a replay depends on — the loader's instructions and blob, the
  * manifest's plan, the scheme and the kernel profile — as SHA-256 digests: replay is a pure
@@ -42,9 +46,6 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
  * out) as plain JSON, the form the API answers with. The other checks of a verification (the
  * signature, the chain at the current time, the log proof, the manifest) always run.
  */
-const JSON_BYTES = Symbol('json');
-type WithJson = ReplayOutcome & { [JSON_BYTES]?: Buffer };
-
 export class ReplayCache {
   readonly #lru: Lru<string, ReplayOutcome>;
   readonly #profiles = new WeakMap<KernelProfile, number>();
