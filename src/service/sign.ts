@@ -10,7 +10,7 @@ import { preparePayload, signPrepared, type Envelope, type PreparedPayload } fro
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
-import { recordBase64 } from '../shared/json.js';
+import { jsonSafeBase64 } from '../shared/json.js';
 
 export interface Signed {
   signature: Uint8Array;
@@ -50,11 +50,10 @@ function toSign(built: BuiltLoader): ToSign {
     options: built.manifest.options,
   });
   const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader) as never), IN_TOTO_PAYLOAD_TYPE);
-  recordBase64(payload.base64);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan its 20-odd KB for escapes: ~60 µs).
   const envelopeHead = Buffer.from(`{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
-  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: recordBase64(toB64(loader.insns)), data: recordBase64(toB64(loader.data)) } };
+  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: jsonSafeBase64(loader.insns), data: jsonSafeBase64(loader.data) } };
   built.signingMemo = t;
   return t;
 }

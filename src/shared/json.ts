@@ -72,12 +72,15 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
  */
 const safeStrings = new Lru<string, true>(256);
 
-/** Records `s` as JSON-safe after checking it is base64 text (A–Z a–z 0–9 + / =), once per string. */
-export function recordBase64(s: string): string {
-  if (BASE64_TEXT.test(s)) safeStrings.set(s, true);
+/**
+ * The base64 of `bytes`, made here by Node's encoder — so nothing in it needs JSON escaping —
+ * and recorded as such for jsonString.
+ */
+export function jsonSafeBase64(bytes: Uint8Array): string {
+  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  safeStrings.set(s, true);
   return s;
 }
-const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/;
 
 /** JSON text of a string: recorded strings between quotes as they are, others as JSON.stringify writes them. */
 export function jsonString(s: string): string {

@@ -9,6 +9,7 @@ import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
 import { canonicalBase64, toHex } from '../shared/bytes.js';
+import { jsonSafeBase64 } from '../shared/json.js';
 
 export interface EnvelopeSignature {
   keyid: string;
@@ -57,7 +58,8 @@ export interface PreparedPayload {
 }
 
 export function preparePayload(payload: Uint8Array, payloadType: string): PreparedPayload {
-  return { payloadType, pae: pae(payloadType, payload), base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') };
+  // Recorded as JSON-safe: an answer carrying the envelope writes the payload without scanning it.
+  return { payloadType, pae: pae(payloadType, payload), base64: jsonSafeBase64(payload) };
 }
 
 /** Signs `payload` and returns a one-signature envelope; keyid is the signer's SKI in hex. */
