@@ -4,7 +4,7 @@
  * `ecdsa-with-SHA*` (X9.62 DER), and refuses e.g. `sha256WithRSAEncryption` with -ENOPKG, so
  * signing always writes `rsaEncryption` for RSA keys. The digest is always SHA-256 when we sign.
  */
-import { createHash, createPublicKey, verify as nodeVerify, type KeyObject, hash } from 'node:crypto';
+import { createPublicKey, hash, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { Lru } from '../shared/lru.js';
 
 /** What a Signer produces. Signatures are in CMS encoding: PKCS#1 v1.5 bytes, or DER Ecdsa-Sig-Value. */
@@ -150,7 +150,7 @@ const keyIds = new WeakMap<KeyObject, string>();
 function keyId(key: KeyObject): string {
   let id = keyIds.get(key);
   if (id === undefined) {
-    id = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64');
+    id = hash('sha256', key.export({ type: 'spki', format: 'der' }), 'base64');
     keyIds.set(key, id);
   }
   return id;

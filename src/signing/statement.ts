@@ -99,9 +99,8 @@ export function verifyStatement(envelope: unknown, candidates: readonly Certific
   try {
     // verifyEnvelope accepted the payload text as base64, whose decoding is a function of the text.
     const text = (envelope as Envelope).payload;
-    const statement = statements.maxEntries > 0
-      ? statements.through(text, () => deepFreeze(readStatement(v.payload)), () => text.length)
-      : deepFreeze(readStatement(v.payload), false);
+    // Recorded as deep-frozen (for memos keyed by identity) only when this memo shares it.
+    const statement = statements.through(text, () => deepFreeze(readStatement(v.payload), statements.maxEntries > 0), () => text.length);
     return { ok: true, statement, signers: v.signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };

@@ -2,13 +2,13 @@
  * RFC 6962 §2.1 hashing: leaves are SHA-256(0x00 ‖ data), interior nodes SHA-256(0x01 ‖ left ‖ right),
  * the empty tree is SHA-256("").
  */
-import { hash } from 'node:crypto';
+import { sha256 as sha256Of } from '../../shared/bytes.js';
 
 export const HASH_SIZE = 32;
 
+/** SHA-256 of the parts joined (shared/bytes' one-shot hash: no Hash object per node of a proof). */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  // One-shot over the joined parts: no Hash object per node of a proof.
-  return new Uint8Array(hash('sha256', parts.length === 1 ? parts[0] : Buffer.concat(parts), 'buffer'));
+  return sha256Of(parts.length === 1 ? parts[0] : Buffer.concat(parts));
 }
 
 const LEAF = Uint8Array.of(0);
