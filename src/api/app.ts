@@ -11,7 +11,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
 import { LoaderCache } from '../service/loader.js';
-import { ReplayCache } from '../service/verify.js';
+import { ParsedBodies, ReplayCache } from '../service/verify.js';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,7 +22,7 @@ import { signingRoutes } from './routes/signing.js';
 export const API_VERSION = '0.1.0';
 
 export async function buildApp(input: Omit<Services, 'cpu' | 'caches'> & Partial<Pick<Services, 'cpu' | 'caches'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
-  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate(), caches: input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache() } };
+  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate(), caches: input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies() } };
   watch(services.metrics, services);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -23,7 +23,7 @@ const Env = z.object({
   BPFSIGN_ANONYMOUS_READS: z.enum(['true', 'false']).default('true'),
   /** Worker processes sharing the port (node:cluster); 1 = serve in this process. */
   BPFSIGN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-  /** Loaders (and replay outcomes) kept in memory by content digest, per process; 0 turns the caches off. */
+  /** Loaders, replay outcomes and parsed verification bodies kept in memory by content digest, per process; 0 turns the caches off. */
   BPFSIGN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100000).default(64),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

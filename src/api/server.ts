@@ -14,7 +14,7 @@ import { openStore } from '../store/index.js';
 import { TransparencyLog } from '../service/log.js';
 import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
 import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
-import { loadProfile, ReplayCache } from '../service/verify.js';
+import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
 import { setVerificationMemos } from '../signing/verify.js';
 
@@ -32,7 +32,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const { store, log, tokens, signing, profile } = prepared;
   if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
   setVerificationMemos(config.cacheEntries);
-  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries) } }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries) } }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind, pid: process.pid }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

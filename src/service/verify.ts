@@ -15,7 +15,7 @@ import { readKernelProfile } from './profile.js';
 import { Lru } from '../shared/lru.js';
 import { jsonReplacer, toPlainJson } from '../shared/json.js';
 import { sha256Hex } from '../shared/bytes.js';
-import { isDeepFrozen } from '../shared/freeze.js';
+import { deepFreeze, isDeepFrozen } from '../shared/freeze.js';
 
 /** The kernel profile replays run against: 'host' (the running kernel, default), a profile directory or a vmlinux BTF file. */
 export function loadProfile(spec = 'host'): KernelProfile {
@@ -91,6 +91,40 @@ export class ReplayCache {
   /** JSON of an outcome as UTF-8 (the cached bytes when the outcome came from this cache). */
   json(o: ReplayOutcome): Buffer {
     return (o as WithJson)[JSON_BYTES] ?? Buffer.from(JSON.stringify(o, jsonReplacer), 'utf8');
+  }
+}
+
+/** A POST /v1/verifications body, parsed and checked: the bundle, the object (base64), a policy inline or by name. */
+export interface VerificationRequest {
+  bundle: Bundle;
+  object?: string;
+  policy?: string | Record<string, unknown>;
+}
+
+/**
+ * Parsed request bodies by the SHA-256 of their bytes: parsing and checking the same bytes gives
+ * the same value, so a CI gate posting the same bundle again skips the JSON parse and the schema
+ * check (some 100 µs for a 30 KB bundle). Only successful parses are kept; bad bodies are parsed,
+ * and answered with their problem, every time. Values are deep-frozen and shared (deepFreeze), so
+ * the verification memos may key on their identity (see verify's bundle memo). With 0 entries
+ * nothing is hashed or kept: every body is parsed, and its value is not frozen.
+ */
+export class ParsedBodies<T> {
+  readonly #lru: Lru<string, T>;
+
+  constructor(entries = 64, maxBytes = 64 << 20) {
+    this.#lru = new Lru(entries, maxBytes);
+  }
+
+  get stats(): { hits: number; misses: number; evictions: number; entries: number } {
+    return { ...this.#lru.stats, entries: this.#lru.size };
+  }
+
+  parse(raw: Uint8Array, parse: (raw: Uint8Array) => T): T {
+    if (this.#lru.maxEntries <= 0) return parse(raw);
+    // A parsed bundle's strings take about its size again (one byte per character: bundles are
+    // ASCII), with the bytes' own size as headroom for the objects around them.
+    return this.#lru.through(sha256Hex(raw), () => deepFreeze(parse(raw)), () => 2 * raw.length);
   }
 }
 

@@ -15,10 +15,10 @@
  *   contents         program types, map types, helpers and sizes within the policy
  */
 import { sha256Hex as sha256 } from '../shared/bytes.js';
-import { verifyDetached } from './cms/index.js';
+import { verifyDetached, type CmsVerification } from './cms/index.js';
 import { signedContent } from './schemes.js';
 import { parseCertificate, validateChain, type Certificate } from './x509/index.js';
-import { setStatementMemo, verifyStatement } from './statement.js';
+import { setStatementMemo, verifyStatement, type StatementVerification } from './statement.js';
 import { setVerifiedSignatureMemo } from './algorithms.js';
 import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { canonicalBytes } from './canonical.js';
@@ -27,6 +27,7 @@ import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
 import { toHex } from '../shared/bytes.js';
 import { Lru } from '../shared/lru.js';
+import { isDeepFrozen } from '../shared/freeze.js';
 
 /** What a replay in the kernel model reports, as far as verification needs it. */
 export interface ReplayOutcome {
@@ -62,6 +63,7 @@ let envelopeLeaves = new Lru<string, Uint8Array>(64, 32 << 20);
  * BPFSIGN_CACHE_ENTRIES): verified signatures, statements and manifest leaf hashes.
  */
 export function setVerificationMemos(entries: number): void {
+  bundleFactsShared = entries > 0;
   setVerifiedSignatureMemo(entries === 0 ? 0 : 4096);
   setStatementMemo(entries);
   envelopeLeaves = new Lru<string, Uint8Array>(entries, 32 << 20);
@@ -91,6 +93,63 @@ export function manifestLeafHash(envelope: unknown): Uint8Array {
   return text === null ? hash() : envelopeLeaves.through(text, hash, () => text.length).slice();
 }
 
+/**
+ * What a verification derives from the bundle alone, each a pure function of its fields: the
+ * loader's bytes and digests, the certificates, the loader signature's and the manifest's
+ * verification (against the bundle's own certificates: the policy's part, the chain at a time,
+ * comes after), the manifest's log leaf. Everything the policy or the clock decides is checked
+ * on every verification.
+ */
+class BundleFacts {
+  readonly loader: { insns: Uint8Array; data: Uint8Array };
+  readonly certs: Certificate[] = [];
+  #digests: { insns: string; data: string } | null = null;
+  #signature: CmsVerification | null = null;
+  #statement: StatementVerification | null = null;
+  #leaf: Uint8Array | null = null;
+
+  constructor(readonly bundle: Bundle) {
+    this.loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
+    for (const pem of bundle.certificates) {
+      try { this.certs.push(parseCertificate(pem)); } catch { /* reported by the chain check */ }
+    }
+  }
+
+  get digests(): { insns: string; data: string } {
+    return (this.#digests ??= { insns: sha256(this.loader.insns), data: sha256(this.loader.data) });
+  }
+
+  /** The CMS signature over the scheme's content, by one of the bundle's certificates (a signed bundle). */
+  get signature(): CmsVerification {
+    const b = this.bundle;
+    return (this.#signature ??= verifyDetached(fromB64(b.signature!), signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data), this.certs));
+  }
+
+  /** The manifest's DSSE signatures and statement (a bundle with a manifest). */
+  get statement(): StatementVerification {
+    return (this.#statement ??= verifyStatement(this.bundle.manifest, this.certs));
+  }
+
+  get leaf(): Uint8Array {
+    return (this.#leaf ??= manifestLeafHash(this.bundle.manifest));
+  }
+}
+
+/**
+ * Facts of deep-frozen bundles (the service's parsed bodies, shared between requests), by
+ * identity: a CI gate verifying the same bundle again derives them once. Any other bundle gets
+ * its own, kept by nothing (a weak collection would keep each request's through V8's scavenges).
+ */
+const bundleFacts = new WeakMap<Bundle, BundleFacts>();
+let bundleFactsShared = true;
+
+function factsOf(bundle: Bundle): BundleFacts {
+  if (!bundleFactsShared || !isDeepFrozen(bundle)) return new BundleFacts(bundle);
+  let f = bundleFacts.get(bundle);
+  if (f === undefined) bundleFacts.set(bundle, (f = new BundleFacts(bundle)));
+  return f;
+}
+
 function sans(cert: Certificate): string[] {
   const ext = cert.x509.getExtension('2.5.29.17') as unknown as { names?: { items?: { value: string }[] } } | null;
   return ext?.names?.items?.map((n) => n.value) ?? [];
@@ -98,14 +157,10 @@ function sans(cert: Certificate): string[] {
 
 export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
   const log = new CheckLog(policy);
-  const loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
-  let loaderDigests: { insns: string; data: string } | null = null;
-  const digestsOf = () => (loaderDigests ??= { insns: sha256(loader.insns), data: sha256(loader.data) });
+  const facts = factsOf(bundle);
+  const loader = facts.loader;
+  const digestsOf = () => facts.digests;
   let signer: Certificate | null = null;
-  const certs: Certificate[] = [];
-  for (const pem of bundle.certificates) {
-    try { certs.push(parseCertificate(pem)); } catch { /* reported by the chain check */ }
-  }
 
   // signature
   const unsigned = bundle.signature === null || bundle.scheme === 'unsigned';
@@ -116,8 +171,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
     } else if (!policy.schemes.includes(bundle.scheme as 'linux-6.18')) {
       log.fail('signature', 'POLICY', `scheme ${bundle.scheme} is not allowed by the policy`, { got: bundle.scheme, want: policy.schemes });
     } else {
-      const content = signedContent(bundle.scheme as 'linux-6.18', loader.insns, loader.data);
-      const v = verifyDetached(fromB64(bundle.signature!), content, certs);
+      const v = facts.signature;
       if (v.ok) {
         signer = v.signer.certificate;
         log.pass('signature', `${v.algorithm} signature over ${bundle.scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: v.signer.subjectKeyIdentifier, algorithm: v.algorithm });
@@ -158,7 +212,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
       try {
         const note = openNote(bundle.tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
         const cp = parseCheckpoint(note.text);
-        const leaf = manifestLeafHash(bundle.manifest);
+        const leaf = facts.leaf;
         if (toHex(leaf) !== toHex(fromB64(bundle.tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
         verifyInclusion(BigInt(bundle.tlog.logIndex), cp.size, leaf, bundle.tlog.hashes.map(fromB64), cp.root);
         log.pass('transparencyLog', `included at index ${bundle.tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
@@ -174,7 +228,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
     if (!bundle.manifest) {
       log.fail('manifest', unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
     } else {
-      const v = verifyStatement(bundle.manifest, certs);
+      const v = facts.statement;
       if (!v.ok) {
         log.fail('manifest', signer ? 'PARTIALSIG' : 'BADSIG', `manifest: ${v.error.message}`, v.error.details as Record<string, unknown>);
       } else {

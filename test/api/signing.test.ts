@@ -149,6 +149,7 @@ describe('POST /v1/verifications', () => {
     const again = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
     assert.equal(again.body, r.body, 'a second verification (replay and signatures from the caches) answers the same text');
     assert.equal(app.services.caches.replays.stats.hits, 1);
+    assert.deepEqual(app.services.caches.bodies.stats, { hits: 1, misses: 1, evictions: 0, entries: 1 }, 'the same body bytes were parsed once');
   });
   it('answers BADSIG when one byte of the loader instructions changed', async () => {
     const { app, res } = await signed();
@@ -196,11 +197,23 @@ describe('POST /v1/verifications', () => {
     const big = await post(JSON.stringify({ bundle: {}, object: 'A'.repeat(17 << 20) }));
     assert.deepEqual(problemOf(big), [413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
   });
-  it('answers 400 naming the fields for a malformed bundle or policy', async () => {
-    const { app } = await buildTestApp();
-    const r = await verify(app, { bundle: { mediaType: 'nope' } });
-    assert.equal(r.statusCode, 400);
-    assert.equal(r.json().code, 'BUNDLE_INVALID');
+  it('answers 400 naming the fields for a malformed bundle or policy, every time it is posted', async () => {
+    const { app, res } = await signed();
+    for (let i = 0; i < 2; i++) {
+      const r = await verify(app, { bundle: { mediaType: 'nope' } });
+      assert.equal(r.statusCode, 400);
+      assert.equal(r.json().code, 'BUNDLE_INVALID');
+      const p = await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'inline', roots: 'not a list' } });
+      assert.equal(p.statusCode, 400, p.body);
+      assert.equal(p.json().code, 'POLICY_INVALID');
+      assert.match(JSON.stringify(p.json().details.issues), /roots/);
+      const named = await verify(app, { bundle: res.bundle, policy: 'nope' });
+      assert.equal(named.statusCode, 404);
+      assert.equal(named.json().code, 'POLICY_NOT_FOUND');
+    }
+    const { bodies } = app.services.caches;
+    assert.equal(bodies.stats.entries, 2, 'kept: the two bodies whose bundle parsed (their policy is checked each time); not: the bad bundle');
+    assert.equal(bodies.stats.hits, 2);
   });
 });
 

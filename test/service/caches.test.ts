@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
 import { buildLoader, LoaderCache, type BuildOptions } from '../../src/service/loader.js';
 import { deepFreeze } from '../../src/shared/freeze.js';
-import { ReplayCache, replayOutcome, loadProfile, verdictJson } from '../../src/service/verify.js';
+import { ParsedBodies, ReplayCache, replayOutcome, loadProfile, verdictJson } from '../../src/service/verify.js';
+import { isDeepFrozen } from '../../src/shared/freeze.js';
 import { toPlainJson } from '../../src/shared/json.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
@@ -117,5 +118,49 @@ describe('verdictJson', () => {
     assert.equal(verdictJson(v, cache).toString('utf8'), JSON.stringify(v));
     assert.equal(verdictJson(v).toString('utf8'), JSON.stringify(v));
     assert.equal(verdictJson({ ...v, replay: null }).toString('utf8'), JSON.stringify({ ...v, replay: null }));
+  });
+});
+
+describe('ParsedBodies', () => {
+  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const parseJson = (raw: Uint8Array) => JSON.parse(new TextDecoder().decode(raw)) as { a: number[] };
+
+  it('parses the same bytes once and shares the value, deep-frozen', () => {
+    const bodies = new ParsedBodies<{ a: number[] }>(8);
+    let parses = 0;
+    const parse = (raw: Uint8Array) => { parses++; return parseJson(raw); };
+    const first = bodies.parse(text({ a: [1, 2] }), parse);
+    const again = bodies.parse(text({ a: [1, 2] }), parse);
+    assert.equal(again, first);
+    assert.equal(parses, 1);
+    assert.ok(isDeepFrozen(first) && isDeepFrozen(first.a));
+    assert.throws(() => { (first.a as number[]).push(3); }, TypeError);
+    assert.notEqual(bodies.parse(text({ a: [1, 3] }), parse), first, 'other bytes, another parse');
+    assert.deepEqual(bodies.stats, { hits: 1, misses: 2, evictions: 0, entries: 2 });
+  });
+
+  it('keeps no failure: bad bytes are parsed, and fail, every time', () => {
+    const bodies = new ParsedBodies<{ a: number[] }>(8);
+    const bad = new TextEncoder().encode('{"a":');
+    for (let i = 0; i < 2; i++) assert.throws(() => bodies.parse(bad, parseJson), SyntaxError);
+    assert.equal(bodies.stats.entries, 0);
+  });
+
+  it('parses every time, and freezes nothing, when its bound is 0', () => {
+    const bodies = new ParsedBodies<{ a: number[] }>(0);
+    const a = bodies.parse(text({ a: [1] }), parseJson);
+    const b = bodies.parse(text({ a: [1] }), parseJson);
+    assert.notEqual(a, b);
+    assert.deepEqual(a, b);
+    assert.ok(!Object.isFrozen(a));
+  });
+
+  it('drops the least recently used body past its byte bound', () => {
+    const bodies = new ParsedBodies<{ a: number[] }>(8, 4 * text({ a: [1] }).length);
+    const one = bodies.parse(text({ a: [1] }), parseJson);
+    bodies.parse(text({ a: [2] }), parseJson);
+    bodies.parse(text({ a: [3] }), parseJson);
+    assert.equal(bodies.stats.entries, 2, 'each weighs twice its bytes');
+    assert.notEqual(bodies.parse(text({ a: [1] }), parseJson), one, 'the first was dropped');
   });
 });

@@ -12,6 +12,7 @@ import { testProfile } from '../api/helper.js';
 import { buildLoader, type BuiltLoader } from '../../src/service/loader.js';
 import { signBuilt } from '../../src/service/sign.js';
 import { verifyBundle } from '../../src/service/verify.js';
+import { deepFreeze } from '../../src/shared/freeze.js';
 import { createDevelopmentCa, issueCertificate, generateKeyPair, toPem, webCryptoSigner, parseCertificate } from '../../src/signing/index.js';
 import { parsePolicy, type TrustPolicy } from '../../src/signing/policy.js';
 import type { Bundle } from '../../src/signing/bundle.js';
@@ -33,7 +34,10 @@ function flip(b64: string, at: number): string {
   return b.toString('base64');
 }
 
-describe('the tamper matrix', () => {
+// Twice: with bundles as a caller builds them, and shared (deep-frozen, as the service's parsed
+// bodies are), whose facts (decoded loader, signature and manifest checks) are derived once and
+// reused: each case is then verified twice, and both verdicts must be the same.
+for (const shared of [false, true]) describe(shared ? 'the tamper matrix on shared bundles' : 'the tamper matrix', () => {
   let ca: Awaited<ReturnType<typeof createDevelopmentCa>>;
   let caPem: string;
   let leafPem: string;
@@ -41,8 +45,15 @@ describe('the tamper matrix', () => {
   let good: Bundle;
   let goodLoadTime: Bundle;
   let otherBundle: Bundle;
-  const run = (b: Bundle, opts: { object?: Uint8Array; at?: Date; policy?: TrustPolicy } = {}) =>
-    verifyBundle(b, opts.policy ?? policy, { at: opts.at ?? NOW, object: opts.object ?? obj, profile });
+  const run = (b: Bundle, opts: { object?: Uint8Array; at?: Date; policy?: TrustPolicy } = {}) => {
+    const once = (x: Bundle) => verifyBundle(x, opts.policy ?? policy, { at: opts.at ?? NOW, object: opts.object ?? obj, profile });
+    if (!shared) return once(b);
+    const frozen = deepFreeze(structuredClone(b));
+    const first = once(frozen);
+    const again = once(frozen);
+    assert.deepEqual(again, first, 'a shared bundle verified again gets the same verdict');
+    return again;
+  };
 
   before(async () => {
     ca = await createDevelopmentCa({ now: new Date(NOW.getTime() - 10 * DAY) });
@@ -103,6 +114,16 @@ describe('the tamper matrix', () => {
   it('untrusted root → UNTRUSTED', async () => {
     const otherCa = await createDevelopmentCa({ now: NOW });
     expect('UNTRUSTED', 'chain')(run(good, { policy: parsePolicy({ version: 1, name: 'other', roots: [await toPem('CERTIFICATE', otherCa.caCert)] }) }));
+  });
+  it('checks a bundle against the clock and the policy every time, shared or not', async () => {
+    const b = shared ? deepFreeze(structuredClone(good)) : good;
+    const otherCa = await createDevelopmentCa({ now: NOW });
+    const otherPolicy = parsePolicy({ version: 1, name: 'other', roots: [await toPem('CERTIFICATE', otherCa.caCert)] });
+    const at = (when: Date, p = policy) => verifyBundle(b, p, { at: when, profile });
+    assert.equal(at(NOW).verdict, 'OK');
+    expect('UNTRUSTED', 'chain')(at(new Date(NOW.getTime() + 20 * 365 * DAY)));
+    expect('UNTRUSTED', 'chain')(at(NOW, otherPolicy));
+    assert.equal(at(NOW).verdict, 'OK');
   });
   it('scheme swapped (6.18 signature presented as load-time) → BADSIG', () => expect('BADSIG', 'signature')(run({ ...good, scheme: 'linux-load-time' })));
   it('scheme swapped (load-time presented as 6.18) → BADSIG', () => expect('BADSIG', 'signature')(run({ ...goodLoadTime, scheme: 'linux-6.18' })));

@@ -11,7 +11,7 @@ import type { KernelProfile } from '../../kernel/profile/index.js';
 import type { Metrics } from './metrics.js';
 import type { FifoGate } from '../../service/fifo.js';
 import type { LoaderCache } from '../../service/loader.js';
-import type { ReplayCache } from '../../service/verify.js';
+import type { ParsedBodies, ReplayCache, VerificationRequest } from '../../service/verify.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -40,8 +40,8 @@ export interface Services {
   metrics: Metrics;
   /** First-in, first-out turns for CPU-bound request work (see FifoGate). */
   cpu: FifoGate;
-  /** Content-addressed caches of pure work (made loaders, replay outcomes); see LoaderCache. */
-  caches: { loaders: LoaderCache; replays: ReplayCache };
+  /** Content-addressed caches of pure work (made loaders, replay outcomes, parsed verification bodies); see LoaderCache. */
+  caches: { loaders: LoaderCache; replays: ReplayCache; bodies: ParsedBodies<VerificationRequest> };
 }
 
 declare module 'fastify' {

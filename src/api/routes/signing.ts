@@ -283,6 +283,15 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       return r.value as z.infer<typeof VerificationBody>;
     };
+    /** A bad bundle or inline policy as a 400 problem with its code and every issue. */
+    const invalidAs400 = <T>(parse: () => T): T => {
+      try {
+        return parse();
+      } catch (e) {
+        const err = e as Error & { code: string; issues: unknown };
+        throw new ApiError(400, err.code ?? 'REQUEST_INVALID', err.message, { issues: err.issues });
+      }
+    };
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/verifications', {
       schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
       // The body is checked by readBody in the request's turn; the schema above is what the API documents.
@@ -290,23 +299,19 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: app.requireScope('verify'),
     }, async (req, reply) => {
       const defaultPolicy = await app.services.signing.defaultPolicy();
-      const { replays, loaders } = app.services.caches;
+      const { replays, loaders, bodies } = app.services.caches;
       const verdict = await app.services.cpu.run(() => {
-        const body = readBody(req, req.body as unknown as Buffer);
-        let bundle, policy;
-        try {
-          bundle = parseBundle(body.bundle);
-          const p = body.policy;
-          policy = p === undefined || p === 'default' ? defaultPolicy : typeof p === 'string' ? undefined : parsePolicy(p);
-          if (!policy) throw new ApiError(404, 'POLICY_NOT_FOUND', `no policy named ${String(p)} (configured: default)`);
-        } catch (e) {
-          if (e instanceof ApiError) throw e;
-          const err = e as Error & { code: string; issues: unknown };
-          throw new ApiError(400, err.code ?? 'REQUEST_INVALID', err.message, { issues: err.issues });
-        }
+        // The same bytes parse to the same bundle: parsed once (ParsedBodies), then shared.
+        const body = bodies.parse(req.body as unknown as Buffer, (raw) => {
+          const b = readBody(req, raw as Buffer);
+          return { ...b, bundle: invalidAs400(() => parseBundle(b.bundle)) };
+        });
+        const p = body.policy;
+        const policy = p === undefined || p === 'default' ? defaultPolicy : typeof p === 'string' ? undefined : invalidAs400(() => parsePolicy(p));
+        if (!policy) throw new ApiError(404, 'POLICY_NOT_FOUND', `no policy named ${String(p)} (configured: default)`);
         const object = body.object ? new Uint8Array(Buffer.from(body.object, 'base64')) : undefined;
         const stop = app.services.metrics.verifySeconds.startTimer();
-        const v = verifyBundle(bundle, policy, { at: new Date(), object, profile: app.services.profile, replays, loaders });
+        const v = verifyBundle(body.bundle, policy, { at: new Date(), object, profile: app.services.profile, replays, loaders });
         stop({ verdict: v.verdict });
         return v;
       });
