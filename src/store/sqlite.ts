@@ -29,13 +29,19 @@ export class SqliteStore implements Store {
   #worker: Worker | null = null;
   #checkpointer: Worker | null = null;
   readonly #walLimitBytes: number;
+  readonly #walRestartBytes: number;
   #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #nextCall = 0;
 
-  /** `walLimitBytes`: the WAL size past which the checkpointer makes writers wait for a full checkpoint (default 256 MiB). */
-  constructor(path: string, opts: { writer?: 'thread' | 'inline'; walLimitBytes?: number } = {}) {
+  /**
+   * `walRestartBytes`: the WAL size past which the checkpointer has the writer start the WAL
+   * afresh (default 64 MiB; the usual bound on its size); `walLimitBytes`: past which it makes
+   * writers wait for a full checkpoint and empties the file (default 256 MiB; the hard bound).
+   */
+  constructor(path: string, opts: { writer?: 'thread' | 'inline'; walRestartBytes?: number; walLimitBytes?: number } = {}) {
     this.#path = path;
     this.#walLimitBytes = opts.walLimitBytes ?? 256 << 20;
+    this.#walRestartBytes = Math.min(opts.walRestartBytes ?? 64 << 20, this.#walLimitBytes);
     this.#threaded = (opts.writer ?? 'thread') === 'thread' && path !== ':memory:' && path !== '';
     try {
       this.#db = openSqlite(path);
@@ -70,7 +76,7 @@ export class SqliteStore implements Store {
       this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
       this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
       // The writer's own checkpoints are off: this thread does them. It never keeps the process alive.
-      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walLimitBytes: this.#walLimitBytes } satisfies CheckpointerData });
+      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes } satisfies CheckpointerData });
       this.#checkpointer.unref();
       // Should it stop other than by close(), the writer's commits take the checkpoints over again.
       const onStop = () => { if (this.#checkpointer) { this.#checkpointer = null; this.#worker?.postMessage({ op: 'autocheckpoint' }); } };

@@ -5,7 +5,7 @@
  */
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -140,7 +140,8 @@ describe('SqliteStore checkpoints', () => {
   };
 
   it('copy the WAL back into the database file in the background (the writer\'s commits leave them to the checkpointer thread)', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-')), 'bpfsign.db');
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
+    const path = join(dir, 'bpfsign.db');
     const store = new SqliteStore(path);
     try {
       await store.migrate();
@@ -151,6 +152,29 @@ describe('SqliteStore checkpoints', () => {
       assert.deepEqual([...(await store.logEntry(599n))!.body.subarray(0, 2)], [599 & 0xff, 599 & 0xff]);
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('have the writer start the WAL afresh past its restart bound, under back-to-back writes that a passive checkpoint never catches up with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
+    const path = join(dir, 'bpfsign.db');
+    // No TRUNCATE within reach (1 GiB): only the RESTART checkpoints keep the file from growing.
+    const store = new SqliteStore(path, { walRestartBytes: 1 << 20, walLimitBytes: 1 << 30 });
+    try {
+      await store.migrate();
+      let max = 0;
+      const appends = 100; // ~2 MB each, one after the other: ~200 MB through the WAL
+      for (let b = 0; b < appends; b++) {
+        await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
+        max = Math.max(max, statSync(`${path}-wal`).size);
+      }
+      // Measured here (80 appends, beside a CPU hog): 48–62 MB with the restarts, 166 MB without them.
+      assert.ok(max < appends * 1e6, `the WAL was started afresh: its file never held half of what went through it (largest: ${max} bytes)`);
+      assert.equal(await store.logSize(), BigInt(appends * 100));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -172,6 +196,7 @@ describe('SqliteStore checkpoints', () => {
       assert.equal(await store.logSize(), 1000n);
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
