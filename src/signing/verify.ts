@@ -98,7 +98,10 @@ export function manifestLeafHash(envelope: unknown): Uint8Array {
  * loader's bytes and digests, the certificates, the loader signature's and the manifest's
  * verification (against the bundle's own certificates: the policy's part, the chain at a time,
  * comes after), the manifest's log leaf. Everything the policy or the clock decides is checked
- * on every verification.
+ * on every verification. Shared facts share their loader bytes, which typed arrays cannot be
+ * frozen to protect: nothing a verification calls writes them (the replay copies instructions
+ * and blob into its own memory, the re-derivation compares), and the tamper matrix verifies each
+ * shared bundle twice to hold that.
  */
 class BundleFacts {
   readonly loader: { insns: Uint8Array; data: Uint8Array };
