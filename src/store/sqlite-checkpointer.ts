@@ -11,9 +11,11 @@
  *
  * A passive checkpoint never waits for the writer, so under sustained writes the WAL keeps
  * growing until a quiet moment lets the checkpoint catch up (the writer then starts the WAL
- * afresh). Past `walRestartBytes` a RESTART checkpoint follows the passive one: it makes the
- * writer wait while it copies what was committed meanwhile and syncs, and the next commit starts
- * the WAL afresh. Signing at ~2,000/s (~40 MB/s of log entries) without it, the WAL reached
+ * afresh). Past `walRestartBytes` this thread raises `restartFlag`, and the writer thread runs a
+ * RESTART checkpoint before its next transaction: it copies what was committed since the passive
+ * one and syncs, and the next commit starts the WAL afresh. (Run here, the RESTART had to win the
+ * write lock from back-to-back commits through SQLite's sleeping busy handler, and often lost.)
+ * Signing at ~2,000/s (~40 MB/s of log entries) without restarts, the WAL reached
  * `walLimitBytes` every few seconds, and the TRUNCATE checkpoint run there, which makes writers
  * wait while it finishes and empties the file, stalled every commit for ~150 ms. That TRUNCATE
  * stays as the hard bound on the WAL's size on disk, should restarts keep failing.
@@ -23,41 +25,30 @@ import Database from 'better-sqlite3';
 
 export interface CheckpointerData {
   path: string;
-  /** Past this, a RESTART checkpoint after the passive one: the writer starts the WAL afresh. */
+  /** Past this, `restartFlag` is raised: the writer runs a RESTART checkpoint before its next transaction. */
   walRestartBytes: number;
+  /** Shared with the writer thread (one Int32: 1 = restart wanted). */
+  restartFlag: Int32Array;
   /** Past this, a TRUNCATE checkpoint, which makes writers wait for as long as it takes. */
   walLimitBytes: number;
 }
 
 /** Pause between checkpoints: short while there is work, longer when the last one found none. */
 const BUSY_MS = 20, IDLE_MS = 250;
-/** How long a RESTART checkpoint waits for the writer's transaction or old readers before it gives up. */
-const RESTART_WAIT_MS = 20;
 
 if (parentPort) {
   const port = parentPort;
-  const { path, walRestartBytes, walLimitBytes } = workerData as CheckpointerData;
+  const { path, walRestartBytes, walLimitBytes, restartFlag } = workerData as CheckpointerData;
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
   const pageSize = Number(db.pragma('page_size', { simple: true }));
   let timer: NodeJS.Timeout | null = null;
-  // Right after a passive checkpoint only the frames committed meanwhile are left to copy, so the
-  // writers wait for little more than one fsync of the database file. Busy (a reader on an old
-  // snapshot, a writer that would not yield soon): left for the next round.
-  const restart = (): void => {
-    db.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
-    try {
-      db.pragma('wal_checkpoint(RESTART)');
-    } finally {
-      db.pragma('busy_timeout = 5000');
-    }
-  };
   const run = (): void => {
     let wait = IDLE_MS;
     try {
       const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
       if (r.log * pageSize > walLimitBytes) db.pragma('wal_checkpoint(TRUNCATE)');
-      else if (r.log * pageSize > walRestartBytes) restart();
+      else if (r.log * pageSize > walRestartBytes) Atomics.store(restartFlag, 0, 1);
       if (r.log > 0) wait = BUSY_MS;
     } catch {
       wait = BUSY_MS; // another connection's checkpoint, or the database is busy: try again soon

@@ -14,7 +14,8 @@ export type WriteRequest =
 
 if (parentPort) {
   const port = parentPort;
-  const db = openSqlite((workerData as { path: string }).path);
+  const { path, restartFlag } = workerData as { path: string; restartFlag?: Int32Array };
+  const db = openSqlite(path);
   // Waiting for another process's write lock is done here (withRetry), not by SQLite's busy handler.
   db.pragma('busy_timeout = 0');
   // Checkpoints run on the checkpointer thread (sqlite-checkpointer.ts), never inside a commit here.
@@ -24,6 +25,9 @@ if (parentPort) {
     if (m.op === 'close') { db.close(); port.close(); return; }
     // The checkpointer stopped: commits checkpoint again themselves, as SQLite does by default.
     if (m.op === 'autocheckpoint') { db.pragma('wal_autocheckpoint = 1000'); return; }
+    // The checkpointer asks for the WAL to start afresh (see sqlite-checkpointer.ts): done here,
+    // between two transactions, so no commit of this process competes for the lock meanwhile.
+    if (restartFlag && Atomics.exchange(restartFlag, 0, 0) === 1) restartWal(db);
     try {
       const value = withRetry(() => (writes[m.op] as (...a: unknown[]) => unknown)(...m.args));
       port.postMessage({ id: m.id, ok: true, value });
@@ -31,6 +35,26 @@ if (parentPort) {
       port.postMessage({ id: m.id, ok: false, error: writeFailure(e) });
     }
   });
+}
+
+/** How long a RESTART checkpoint waits for readers (or another process's writer) before it gives up. */
+const RESTART_WAIT_MS = 20;
+
+/**
+ * A RESTART checkpoint: copies the frames the checkpointer has not (those committed since its
+ * last passive checkpoint), syncs the database file, and waits for readers to leave the WAL, so
+ * the next commit writes at its start. Busy (a reader on an old snapshot, another process's
+ * write): left undone; the checkpointer asks again after its next passive checkpoint.
+ */
+function restartWal(db: ReturnType<typeof openSqlite>): void {
+  db.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
+  try {
+    db.pragma('wal_checkpoint(RESTART)');
+  } catch {
+    // SQLITE_BUSY or the like: the write that follows is what matters
+  } finally {
+    db.pragma('busy_timeout = 0');
+  }
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -65,7 +65,9 @@ export class SqliteStore implements Store {
       }
     }
     if (!this.#worker) {
-      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path } });
+      // Set by the checkpointer, read by the writer: a RESTART checkpoint is wanted (sqlite-checkpointer.ts).
+      const restartFlag = new Int32Array(new SharedArrayBuffer(4));
+      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path, restartFlag } });
       this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: WriteFailure }) => {
         const call = this.#calls.get(m.id);
         if (!call) return;
@@ -76,7 +78,7 @@ export class SqliteStore implements Store {
       this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
       this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
       // The writer's own checkpoints are off: this thread does them. It never keeps the process alive.
-      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes } satisfies CheckpointerData });
+      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes, restartFlag } satisfies CheckpointerData });
       this.#checkpointer.unref();
       // Should it stop other than by close(), the writer's commits take the checkpoints over again.
       const onStop = () => { if (this.#checkpointer) { this.#checkpointer = null; this.#worker?.postMessage({ op: 'autocheckpoint' }); } };
