@@ -122,9 +122,11 @@ export class ParsedBodies<T> {
 
   parse(raw: Uint8Array, parse: (raw: Uint8Array) => T): T {
     if (this.#lru.maxEntries <= 0) return parse(raw);
-    // A parsed bundle's strings take about its size again (one byte per character: bundles are
-    // ASCII), with the bytes' own size as headroom for the objects around them.
-    return this.#lru.through(sha256Hex(raw), () => deepFreeze(parse(raw)), () => 2 * raw.length);
+    // Weighed at three times the body: its parsed strings take about its size again (one byte per
+    // character: bundles are ASCII), the facts verification keeps with a shared bundle (its
+    // decoded loader and certificates) up to three quarters of it, and the rest is headroom for
+    // the objects around them.
+    return this.#lru.through(sha256Hex(raw), () => deepFreeze(parse(raw)), () => 3 * raw.length);
   }
 }
 
