@@ -128,7 +128,7 @@ export class LoaderCache {
   }
 
   get stats(): { hits: number; misses: number; evictions: number; entries: number } {
-    return { ...this.#lru.stats, entries: this.#lru.size };
+    return this.#lru.summary;
   }
 
   build(bytes: Uint8Array, fileName: string, opts: BuildOptions): BuiltLoader {

@@ -58,7 +58,7 @@ export class ReplayCache {
   }
 
   get stats(): { hits: number; misses: number; evictions: number; entries: number } {
-    return { ...this.#lru.stats, entries: this.#lru.size };
+    return this.#lru.summary;
   }
 
   /** `digests`, when the caller has them, are the SHA-256 (hex) of loader.insns and loader.data. */
@@ -117,7 +117,7 @@ export class ParsedBodies<T> {
   }
 
   get stats(): { hits: number; misses: number; evictions: number; entries: number } {
-    return { ...this.#lru.stats, entries: this.#lru.size };
+    return this.#lru.summary;
   }
 
   parse(raw: Uint8Array, parse: (raw: Uint8Array) => T): T {

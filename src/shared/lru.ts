@@ -12,6 +12,10 @@ export class Lru<K, V> {
   constructor(readonly maxEntries: number, readonly maxWeight = Number.POSITIVE_INFINITY) {}
 
   get size(): number { return this.#map.size; }
+  /** The counters with the entries held now, as the service's caches report them. */
+  get summary(): { hits: number; misses: number; evictions: number; entries: number } {
+    return { ...this.stats, entries: this.#map.size };
+  }
   get weight(): number { return this.#weight; }
 
   get(key: K): V | undefined {

@@ -14,7 +14,7 @@ export type WriteRequest =
 
 if (parentPort) {
   const port = parentPort;
-  const { path, restartFlag } = workerData as { path: string; restartFlag?: Int32Array };
+  const { path, restartFlag } = workerData as { path: string; restartFlag: Int32Array };
   const db = openSqlite(path);
   // Waiting for another process's write lock is done here (withRetry), not by SQLite's busy handler.
   db.pragma('busy_timeout = 0');
@@ -27,7 +27,7 @@ if (parentPort) {
     if (m.op === 'autocheckpoint') { db.pragma('wal_autocheckpoint = 1000'); return; }
     // The checkpointer asks for the WAL to start afresh (see sqlite-checkpointer.ts): done here,
     // between two transactions, so no commit of this process competes for the lock meanwhile.
-    if (restartFlag && Atomics.exchange(restartFlag, 0, 0) === 1) restartWal(db);
+    if (Atomics.exchange(restartFlag, 0, 0) === 1) restartWal(db);
     try {
       const value = withRetry(() => (writes[m.op] as (...a: unknown[]) => unknown)(...m.args));
       port.postMessage({ id: m.id, ok: true, value });

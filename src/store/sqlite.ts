@@ -41,7 +41,7 @@ export class SqliteStore implements Store {
   constructor(path: string, opts: { writer?: 'thread' | 'inline'; walRestartBytes?: number; walLimitBytes?: number } = {}) {
     this.#path = path;
     this.#walLimitBytes = opts.walLimitBytes ?? 256 << 20;
-    this.#walRestartBytes = Math.min(opts.walRestartBytes ?? 64 << 20, this.#walLimitBytes);
+    this.#walRestartBytes = opts.walRestartBytes ?? 64 << 20;
     this.#threaded = (opts.writer ?? 'thread') === 'thread' && path !== ':memory:' && path !== '';
     try {
       this.#db = openSqlite(path);

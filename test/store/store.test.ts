@@ -139,64 +139,51 @@ describe('SqliteStore checkpoints', () => {
     return true;
   };
 
-  it('copy the WAL back into the database file in the background (the writer\'s commits leave them to the checkpointer thread)', async () => {
+  /** A store in a new directory, migrated, closed and removed after `body`. */
+  const inNewStore = async (opts: ConstructorParameters<typeof SqliteStore>[1], body: (store: SqliteStore, path: string) => Promise<void>) => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
     const path = join(dir, 'bpfsign.db');
-    const store = new SqliteStore(path);
+    const store = new SqliteStore(path, opts);
     try {
       await store.migrate();
-      // ~2 MB per append: past SQLite's own automatic checkpoint size (1,000 pages) several times over.
-      for (let b = 0; b < 6; b++) await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
-      assert.equal(await store.logSize(), 600n);
-      assert.ok(await until(() => statSync(path).size > 12_000_000, 20_000), `the entries reach the database file itself (now ${statSync(path).size} bytes)`);
-      assert.deepEqual([...(await store.logEntry(599n))!.body.subarray(0, 2)], [599 & 0xff, 599 & 0xff]);
+      await body(store, path);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  };
 
-  it('have the writer start the WAL afresh past its restart bound, under back-to-back writes that a passive checkpoint never catches up with', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
-    const path = join(dir, 'bpfsign.db');
-    // No TRUNCATE within reach (1 GiB): only the RESTART checkpoints keep the file from growing.
-    const store = new SqliteStore(path, { walRestartBytes: 1 << 20, walLimitBytes: 1 << 30 });
-    try {
-      await store.migrate();
-      let max = 0;
-      const appends = 100; // ~2 MB each, one after the other: ~200 MB through the WAL
-      for (let b = 0; b < appends; b++) {
-        await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
-        max = Math.max(max, statSync(`${path}-wal`).size);
-      }
-      // Measured here: 46–56 MB with the restarts (31–33 MB beside two CPU hogs), 193–199 MB without them.
-      assert.ok(max < appends * 1e6, `the WAL was started afresh: its file never held half of what went through it (largest: ${max} bytes)`);
-      assert.equal(await store.logSize(), BigInt(appends * 100));
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it('copy the WAL back into the database file in the background (the writer\'s commits leave them to the checkpointer thread)', () => inNewStore({}, async (store, path) => {
+    // ~2 MB per append: past SQLite's own automatic checkpoint size (1,000 pages) several times over.
+    for (let b = 0; b < 6; b++) await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
+    assert.equal(await store.logSize(), 600n);
+    assert.ok(await until(() => statSync(path).size > 12_000_000, 20_000), `the entries reach the database file itself (now ${statSync(path).size} bytes)`);
+    assert.deepEqual([...(await store.logEntry(599n))!.body.subarray(0, 2)], [599 & 0xff, 599 & 0xff]);
+  }));
 
-  it('empty the WAL once it passes its bound, so the file on disk stays bounded under sustained writes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-ckpt-'));
-    const path = join(dir, 'bpfsign.db');
-    const store = new SqliteStore(path, { walLimitBytes: 1 << 20 });
-    try {
-      await store.migrate();
-      let max = 0;
-      // Each append (~2 MB) alone passes the 1 MiB bound, so whatever the checkpointer did during
-      // the loop, the WAL it finds after the last one is past the bound and gets emptied.
-      for (let b = 0; b < 10; b++) {
-        await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
-        max = Math.max(max, statSync(`${path}-wal`).size);
-      }
-      assert.ok(await until(() => statSync(`${path}-wal`).size === 0, 20_000), `a TRUNCATE checkpoint empties the WAL file (now ${statSync(`${path}-wal`).size} bytes)`);
-      assert.ok(max < 64 << 20, `the WAL stayed bounded (largest seen: ${max} bytes)`);
-      assert.equal(await store.logSize(), 1000n);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+  // No TRUNCATE within reach (1 GiB): only the RESTART checkpoints keep the file from growing.
+  it('have the writer start the WAL afresh past its restart bound, under back-to-back writes that a passive checkpoint never catches up with', () => inNewStore({ walRestartBytes: 1 << 20, walLimitBytes: 1 << 30 }, async (store, path) => {
+    let max = 0;
+    const appends = 100; // ~2 MB each, one after the other: ~200 MB through the WAL
+    for (let b = 0; b < appends; b++) {
+      await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
+      max = Math.max(max, statSync(`${path}-wal`).size);
     }
-  });
+    // Measured here: 46–56 MB with the restarts (31–33 MB beside two CPU hogs), 193–199 MB without them.
+    assert.ok(max < appends * 1e6, `the WAL was started afresh: its file never held half of what went through it (largest: ${max} bytes)`);
+    assert.equal(await store.logSize(), BigInt(appends * 100));
+  }));
+
+  it('empty the WAL once it passes its bound, so the file on disk stays bounded under sustained writes', () => inNewStore({ walLimitBytes: 1 << 20 }, async (store, path) => {
+    let max = 0;
+    // Each append (~2 MB) alone passes the 1 MiB bound, so whatever the checkpointer did during
+    // the loop, the WAL it finds after the last one is past the bound and gets emptied.
+    for (let b = 0; b < 10; b++) {
+      await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
+      max = Math.max(max, statSync(`${path}-wal`).size);
+    }
+    assert.ok(await until(() => statSync(`${path}-wal`).size === 0, 20_000), `a TRUNCATE checkpoint empties the WAL file (now ${statSync(`${path}-wal`).size} bytes)`);
+    assert.ok(max < 64 << 20, `the WAL stayed bounded (largest seen: ${max} bytes)`);
+    assert.equal(await store.logSize(), 1000n);
+  }));
 });

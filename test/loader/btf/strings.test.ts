@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { BtfStrings, decodeUtf8 } from '../../../src/loader/btf/index.js';
+import { BtfStrings, decodeUtf8, parseBtf } from '../../../src/loader/btf/index.js';
+import { HAVE_VMLINUX, readBytes, VMLINUX } from './helpers.js';
 
 const utf8 = new TextDecoder();
 const section = (...names: string[]) => new Uint8Array(Buffer.from(`\0${names.join('\0')}\0`, 'utf8'));
@@ -36,13 +36,11 @@ describe('BTF strings', () => {
   });
 
   it('decodes every string of the running kernel\'s vmlinux BTF as TextDecoder does', (t) => {
-    const path = '/sys/kernel/btf/vmlinux';
-    if (!existsSync(path)) { t.skip(`${path} is missing (kernel without CONFIG_DEBUG_INFO_BTF)`); return; }
-    const btf = readFileSync(path);
-    const hdrLen = btf.readUInt32LE(4), strOff = btf.readUInt32LE(16), strLen = btf.readUInt32LE(20);
-    const bytes = new Uint8Array(btf.buffer, btf.byteOffset + hdrLen + strOff, strLen);
+    if (!HAVE_VMLINUX) { t.skip(`${VMLINUX} is missing (kernel without CONFIG_DEBUG_INFO_BTF)`); return; }
+    const strings = parseBtf(readBytes(VMLINUX)).strings;
+    const bytes = strings.bytes;
     let n = 0;
-    for (const [off, s] of new BtfStrings(bytes).entries()) {
+    for (const [off, s] of strings.entries()) {
       const end = bytes.indexOf(0, off) < 0 ? bytes.length : bytes.indexOf(0, off);
       if (s !== utf8.decode(bytes.subarray(off, end))) assert.fail(`string at ${off}: ${JSON.stringify(s)}`);
       n++;
