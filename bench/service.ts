@@ -29,11 +29,22 @@ const SECONDS = 5;
  */
 const WARMUP_SECONDS = 2;
 
-/** wrk's Lua hooks: POST the body file, then print the summary as one JSON line. */
+/**
+ * wrk's Lua hooks: POST the body file (BPFSIGN_BENCH_BODY), or, when BPFSIGN_BENCH_N is above 1,
+ * the files BODY.1 … BODY.N in turn; then print the summary as one JSON line.
+ */
 const WRK_SCRIPT = `
 wrk.method = "POST"
 wrk.headers["Content-Type"] = os.getenv("BPFSIGN_BENCH_CT")
-local f = assert(io.open(os.getenv("BPFSIGN_BENCH_BODY"), "rb")); wrk.body = f:read("*a"); f:close()
+local path, n = os.getenv("BPFSIGN_BENCH_BODY"), tonumber(os.getenv("BPFSIGN_BENCH_N"))
+local function slurp(p) local f = assert(io.open(p, "rb")); local b = f:read("*a"); f:close(); return b end
+if n == 1 then
+  wrk.body = slurp(path)
+else
+  local bodies, i = {}, 0
+  for k = 1, n do bodies[k] = slurp(path .. "." .. k) end
+  request = function() i = i % n + 1; return wrk.format(nil, nil, nil, bodies[i]) end
+end
 done = function(summary, latency, requests)
   io.write(string.format('\\nBENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
@@ -45,12 +56,13 @@ function hasWrk(): boolean {
   return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
-async function wrkLoad(url: string, body: string, contentType: string, dir: string, seconds = SECONDS): Promise<LoadResult> {
+/** `body`: a file, or with `n` > 1 the prefix of the files body.1 … body.n, posted in turn. */
+async function wrkLoad(url: string, body: string, contentType: string, dir: string, seconds = SECONDS, n = 1): Promise<LoadResult> {
   const script = join(dir, 'post.lua');
   writeFileSync(script, WRK_SCRIPT);
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], {
-      env: { ...process.env, BPFSIGN_BENCH_BODY: body, BPFSIGN_BENCH_CT: contentType }, stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BPFSIGN_BENCH_BODY: body, BPFSIGN_BENCH_CT: contentType, BPFSIGN_BENCH_N: String(n) }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let s = '';
     p.stdout.on('data', (d) => { s += d; });
@@ -63,12 +75,13 @@ async function wrkLoad(url: string, body: string, contentType: string, dir: stri
   return { rps: j.requests / (j.duration_us / 1e6), p50: j.p50_us / 1000, p99: j.p99_us / 1000, errors: j.errors, tool: 'wrk' };
 }
 
-async function fetchLoad(url: string, body: Uint8Array, contentType: string, seconds = SECONDS): Promise<LoadResult> {
+async function fetchLoad(url: string, bodies: Uint8Array[], contentType: string, seconds = SECONDS): Promise<LoadResult> {
   const lat: number[] = [];
-  let errors = 0;
+  let errors = 0, next = 0;
   const end = performance.now() + seconds * 1000;
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
     while (performance.now() < end) {
+      const body = bodies[next++ % bodies.length];
       const t0 = performance.now();
       const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then(async (r) => { await r.arrayBuffer(); return r.ok; }, () => false);
       lat.push(performance.now() - t0);
@@ -119,8 +132,25 @@ export interface ServiceBench {
   /** false: BPFSIGN_CACHE_ENTRIES=0, every request makes its loader, replays and verifies every signature. */
   caches: boolean;
   sign: LoadResult;
+  /** The same bundle again and again. */
   verify: LoadResult;
+  /**
+   * FRESH_BUNDLES bundles of the object, each signed anew (its own signature, manifest signature,
+   * log entry and checkpoint), posted in turn: a CI gate checking each build's new bundle. With the
+   * caches on, only what depends on the loader's bytes alone (its replay) is answered from them;
+   * every body is parsed and every signature, chain and proof checked. Caches-on runs only (with
+   * the caches off every verification is already fresh).
+   */
+  verifyFresh?: LoadResult;
 }
+
+/**
+ * More than any of the service's caches and memos hold, so that posted in turn none is found in
+ * them: parsed bodies and shared bundles (BPFSIGN_CACHE_ENTRIES, default 64), and verified
+ * signatures (4,096, each bundle bringing three of its own: the loader's, the manifest's and its
+ * checkpoint's).
+ */
+const FRESH_BUNDLES = 2048;
 
 export async function benchService(root: string): Promise<{ runs: ServiceBench[]; peer_objects_per_s: number | null }> {
   const obj = readFileSync(join(root, 'test/fixtures/obj/xdp_filter.clang-el.o'));
@@ -133,23 +163,30 @@ export async function benchService(root: string): Promise<{ runs: ServiceBench[]
   // process and with one per core: on SQLite, whose file one connection writes at a time, more
   // processes are not always faster.
   const configs = [{ workers: 1, caches: true }, ...(cores > 1 ? [{ workers: cores, caches: true }] : []), { workers: 1, caches: false }, ...(cores > 1 ? [{ workers: cores, caches: false }] : [])];
+  writeFileSync(join(dir, 'obj.o'), obj);
   for (const { workers, caches } of configs) {
     const srv = await startServer(root, workers, caches);
     try {
-      const made = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
-      if (made.status !== 201) throw new Error(`sign failed: ${made.status} ${await made.text()}`);
-      const verifyBody = JSON.stringify({ bundle: ((await made.json()) as { bundle: unknown }).bundle });
-      writeFileSync(join(dir, 'obj.o'), obj);
-      writeFileSync(join(dir, 'verify.json'), verifyBody);
       const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
-      const load = async (url: string, file: string, body: Uint8Array, contentType: string): Promise<LoadResult> => {
-        if (wrk) { await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS); return wrkLoad(url, file, contentType, dir); }
+      const bodies: Uint8Array[] = new Array(caches ? FRESH_BUNDLES : 1);
+      let made = 0;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        for (let i = made++; i < bodies.length; i = made++) {
+          const r = await fetch(signUrl, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+          if (r.status !== 201) throw new Error(`sign failed: ${r.status} ${await r.text()}`);
+          bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: ((await r.json()) as { bundle: unknown }).bundle }));
+          writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
+        }
+      }));
+      const load = async (url: string, file: string, body: Uint8Array[], contentType: string): Promise<LoadResult> => {
+        if (wrk) { await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS, body.length); return wrkLoad(url, file, contentType, dir, SECONDS, body.length); }
         await fetchLoad(url, body, contentType, WARMUP_SECONDS);
         return fetchLoad(url, body, contentType);
       };
-      const sign = await load(signUrl, join(dir, 'obj.o'), obj, 'application/octet-stream');
-      const verify = await load(verifyUrl, join(dir, 'verify.json'), new TextEncoder().encode(verifyBody), 'application/json');
-      runs.push({ workers, caches, sign, verify });
+      const sign = await load(signUrl, join(dir, 'obj.o'), [obj], 'application/octet-stream');
+      const verify = await load(verifyUrl, join(dir, 'verify.json.1'), [bodies[0]], 'application/json');
+      const verifyFresh = caches ? await load(verifyUrl, join(dir, 'verify.json'), bodies, 'application/json') : undefined;
+      runs.push({ workers, caches, sign, verify, ...(verifyFresh ? { verifyFresh } : {}) });
     } finally {
       await srv.stop();
     }

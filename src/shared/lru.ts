@@ -9,7 +9,30 @@ export class Lru<K, V> {
   /** Lookups that found their key, lookups that did not, entries dropped to stay in bounds. */
   readonly stats = { hits: 0, misses: 0, evictions: 0 };
 
-  constructor(readonly maxEntries: number, readonly maxWeight = Number.POSITIVE_INFINITY) {}
+  /**
+   * With `secondSight`, the keys offered (set) once lately whose value was not stored: a value is
+   * stored only when its key is offered again while still remembered here. Values made for
+   * requests that never come again then die young, instead of living in the cache until evicted
+   * and being copied into V8's old space on the way (a doorkeeper, as in TinyLFU). Two
+   * generations of up to maxEntries keys each, so a key is remembered for the next maxEntries to
+   * 2 × maxEntries first sights: a key offered again only after more than that would have been
+   * evicted from an LRU of maxEntries before its next use anyway. For short keys (digests).
+   */
+  #seen: Set<K> | null;
+  #seenBefore = new Set<K>();
+
+  constructor(readonly maxEntries: number, readonly maxWeight = Number.POSITIVE_INFINITY, opts: { secondSight?: boolean } = {}) {
+    this.#seen = opts.secondSight ? new Set() : null;
+  }
+
+  /** True when `key` was offered once lately (and forgets it); else remembers it and returns false. */
+  #seenOnce(key: K): boolean {
+    const seen = this.#seen!;
+    if (seen.delete(key) || this.#seenBefore.delete(key)) return true;
+    if (seen.size < this.maxEntries) seen.add(key);
+    else { this.#seenBefore = seen; this.#seen = new Set([key]); }
+    return false;
+  }
 
   get size(): number { return this.#map.size; }
   /** The counters with the entries held now, as the service's caches report them. */
@@ -17,6 +40,11 @@ export class Lru<K, V> {
     return { ...this.stats, entries: this.#map.size };
   }
   get weight(): number { return this.#weight; }
+
+  /** Whether a value is stored for `key` (not counted as a lookup, and not made recent). */
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
 
   get(key: K): V | undefined {
     const e = this.#map.get(key);
@@ -30,10 +58,14 @@ export class Lru<K, V> {
     return e.value;
   }
 
-  /** Stores the value unless it alone is heavier than the bound or the cache holds nothing. */
+  /**
+   * Stores the value unless it alone is heavier than the bound, the cache holds nothing, or (with
+   * secondSight) its key is offered for the first time lately.
+   */
   set(key: K, value: V, weight = 0): void {
     if (this.maxEntries <= 0 || weight > this.maxWeight) return;
     const old = this.#map.get(key);
+    if (old === undefined && this.#seen !== null && !this.#seenOnce(key)) return;
     if (old) { this.#weight -= old.weight; this.#map.delete(key); }
     this.#map.set(key, { key, value, weight });
     this.#weight += weight;
@@ -56,6 +88,8 @@ export class Lru<K, V> {
 
   clear(): void {
     this.#map.clear();
+    this.#seen?.clear();
+    this.#seenBefore.clear();
     this.#weight = 0;
   }
 }

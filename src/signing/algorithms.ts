@@ -119,32 +119,11 @@ export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, 
  */
 let verified = new Lru<string, true>(4096);
 
-/**
- * The same successes keyed by the texts a signature came in, for callers that hold the message
- * and signature as text (a DSSE envelope: its base64 payload and signature): a repeat is found
- * without decoding, assembling or hashing the message. The caller's text must determine the
- * message and signature (an injective encoding); each entry holds the keys (SPKI digests) that
- * verified it. 256 entries, at most 32 MiB of text.
- */
-let verifiedTexts = new Lru<string, Set<string>>(256, 32 << 20);
-
 /** Sets the memos' bounds (0 turns them off; the service follows BPFSIGN_CACHE_ENTRIES). */
 export function setVerifiedSignatureMemo(maxEntries: number): void {
   verified = new Lru<string, true>(maxEntries);
-  verifiedTexts = new Lru<string, Set<string>>(Math.min(maxEntries, 256), 32 << 20);
 }
 
-/** True when `key` verified the message and signature that `text` encodes before (see verifiedTexts). */
-export function verifiedBefore(key: KeyObject, text: string): boolean {
-  return verifiedTexts.get(text)?.has(keyId(key)) === true;
-}
-
-/** Records that `key` verified the message and signature that `text` encodes. */
-export function recordVerified(key: KeyObject, text: string): void {
-  const keys = verifiedTexts.get(text);
-  if (keys) keys.add(keyId(key));
-  else verifiedTexts.set(text, new Set([keyId(key)]), text.length);
-}
 const keyIds = new WeakMap<KeyObject, string>();
 
 function keyId(key: KeyObject): string {

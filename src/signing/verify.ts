@@ -26,7 +26,6 @@ import { fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
 import { toHex } from '../shared/bytes.js';
-import { Lru } from '../shared/lru.js';
 import { isDeepFrozen } from '../shared/freeze.js';
 
 /** What a replay in the kernel model reports, as far as verification needs it. */
@@ -50,47 +49,13 @@ export interface VerifyOptions {
 
 
 /**
- * Log leaf hashes of manifests (DSSE envelopes) by an injective text of the envelope, for the
- * exact shape a bundle carries: { payload, payloadType, signatures: [{ keyid?, sig }] }, all
- * strings, plain objects. The leaf is a pure function of those strings, so a CI gate checking the
- * same bundle again skips serialising and hashing its 20-odd KB of canonical JSON. Other shapes
- * are hashed every time. 64 entries, at most 32 MiB of text.
- */
-let envelopeLeaves = new Lru<string, Uint8Array>(64, 32 << 20);
-
-/**
  * Bounds every memo a verification uses (0 turns them all off; the service follows
- * BPFSIGN_CACHE_ENTRIES): verified signatures, statements and manifest leaf hashes.
+ * BPFSIGN_CACHE_ENTRIES): verified signatures, statements, and the facts of shared bundles.
  */
 export function setVerificationMemos(entries: number): void {
   bundleFactsShared = entries > 0;
   setVerifiedSignatureMemo(entries === 0 ? 0 : 4096);
   setStatementMemo(entries);
-  envelopeLeaves = new Lru<string, Uint8Array>(entries, 32 << 20);
-}
-
-const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-
-function envelopeText(e: unknown): string | null {
-  if (!plain(e) || Object.keys(e).length !== 3) return null;
-  const { payload, payloadType, signatures } = e;
-  if (typeof payload !== 'string' || typeof payloadType !== 'string' || !Array.isArray(signatures)) return null;
-  let text = `${payloadType.length}:${payloadType}${signatures.length}:`;
-  for (const sig of signatures as unknown[]) {
-    if (!plain(sig) || typeof sig.sig !== 'string') return null;
-    const n = Object.keys(sig).length;
-    if (n === 1) text += `-${sig.sig.length}:${sig.sig}`;
-    else if (n === 2 && typeof sig.keyid === 'string') text += `${sig.keyid.length}:${sig.keyid}${sig.sig.length}:${sig.sig}`;
-    else return null;
-  }
-  return text + payload;
-}
-
-/** hashLeaf(canonicalBytes(envelope)), memoised for the usual envelope shape. */
-export function manifestLeafHash(envelope: unknown): Uint8Array {
-  const text = envelopeText(envelope);
-  const hash = () => hashLeaf(canonicalBytes(envelope as never));
-  return text === null ? hash() : envelopeLeaves.through(text, hash, () => text.length).slice();
 }
 
 /**
@@ -134,7 +99,7 @@ class BundleFacts {
   }
 
   get leaf(): Uint8Array {
-    return (this.#leaf ??= manifestLeafHash(this.bundle.manifest));
+    return (this.#leaf ??= hashLeaf(canonicalBytes(this.bundle.manifest as never)));
   }
 }
 

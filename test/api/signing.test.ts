@@ -149,7 +149,10 @@ describe('POST /v1/verifications', () => {
     const again = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
     assert.equal(again.body, r.body, 'a second verification (replay and signatures from the caches) answers the same text');
     assert.equal(app.services.caches.replays.stats.hits, 1);
-    assert.deepEqual(app.services.caches.bodies.stats, { hits: 1, misses: 1, evictions: 0, entries: 1 }, 'the same body bytes were parsed once');
+    assert.deepEqual(app.services.caches.bodies.stats, { hits: 0, misses: 2, evictions: 0, entries: 1 }, 'the same body bytes, kept from their second sight');
+    const third = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
+    assert.equal(third.body, r.body);
+    assert.equal(app.services.caches.bodies.stats.hits, 1, 'and found there the third time');
   });
   it('answers BADSIG when one byte of the loader instructions changed', async () => {
     const { app, res } = await signed();
@@ -199,7 +202,7 @@ describe('POST /v1/verifications', () => {
   });
   it('answers 400 naming the fields for a malformed bundle or policy, every time it is posted', async () => {
     const { app, res } = await signed();
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       const r = await verify(app, { bundle: { mediaType: 'nope' } });
       assert.equal(r.statusCode, 400);
       assert.equal(r.json().code, 'BUNDLE_INVALID');
@@ -212,8 +215,8 @@ describe('POST /v1/verifications', () => {
       assert.equal(named.json().code, 'POLICY_NOT_FOUND');
     }
     const { bodies } = app.services.caches;
-    assert.equal(bodies.stats.entries, 2, 'kept: the two bodies whose bundle parsed (their policy is checked each time); not: the bad bundle');
-    assert.equal(bodies.stats.hits, 2);
+    assert.equal(bodies.stats.entries, 2, 'kept, from their second sight: the two bodies whose bundle parsed (their policy is checked each time); not: the bad bundle');
+    assert.equal(bodies.stats.hits, 2, 'the third time, both were found kept, and their policies still refused');
   });
 });
 

@@ -44,4 +44,38 @@ describe('Lru', () => {
     assert.equal(c.weight, 50);
     assert.equal(c.get('a'), 2);
   });
+
+  describe('with secondSight', () => {
+    it('stores a value only when its key is offered the second time', () => {
+      const c = new Lru<string, number>(4, Infinity, { secondSight: true });
+      c.set('a', 1);
+      assert.equal(c.has('a'), false, 'first sight: remembered, not stored');
+      c.set('a', 1);
+      assert.equal(c.get('a'), 1);
+      c.set('a', 2);
+      assert.equal(c.get('a'), 2, 'a stored key is replaced at once');
+    });
+
+    it('remembers a key for maxEntries to twice maxEntries first sights of other keys', () => {
+      const c = new Lru<string, number>(2, Infinity, { secondSight: true });
+      c.set('a', 1); c.set('b', 1); c.set('c', 1); c.set('d', 1); // a and b move to the older generation
+      c.set('a', 1);
+      assert.equal(c.has('a'), true, 'a, two first sights later, is still remembered');
+      c.set('e', 1); c.set('f', 1); c.set('g', 1); c.set('h', 1);
+      c.set('b', 1);
+      assert.equal(c.has('b'), false, 'b, six first sights later, was forgotten (and is remembered afresh)');
+      c.set('b', 1);
+      assert.equal(c.has('b'), true);
+    });
+
+    it('computes through `through` each time until the second sight, and stores nothing when its bound is 0', () => {
+      let made = 0;
+      const c = new Lru<string, number>(4, Infinity, { secondSight: true });
+      for (let i = 0; i < 3; i++) c.through('k', () => ++made);
+      assert.equal(made, 2);
+      const off = new Lru<string, number>(0, Infinity, { secondSight: true });
+      off.set('k', 1); off.set('k', 1);
+      assert.equal(off.size, 0);
+    });
+  });
 });
