@@ -63,7 +63,7 @@ for (const s of want('signing') ? await benchSigning() : []) {
 if (want('service')) {
   const s = await benchService(root);
   const peer = s.peer_objects_per_s;
-  console.log(`      peer: bpftool gen skeleton -L + openssl cms -sign, one object at a time: ${peer?.toFixed(1) ?? 'n/a'} objects/s`);
+  console.log(`      peer: bpftool gen skeleton -L + openssl cms -sign, one object at a time: ${peer?.toFixed(1) ?? 'n/a'} objects/s (the better of ${s.peer_before?.toFixed(1) ?? 'n/a'} before the loads and ${s.peer_after?.toFixed(1) ?? 'n/a'} after)`);
   for (const r of s.runs) {
     const ratio = peer ? r.sign.rps / peer : null;
     const who = `${r.workers} worker${r.workers > 1 ? 's' : ''}, caches ${r.caches ? 'on' : 'off'}, ${r.sign.tool}`;
