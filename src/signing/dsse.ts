@@ -116,8 +116,6 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
   try {
     assertEnvelope(envelope);
     const certs = candidates.map((c) => parseCertificate(c));
-    // The payload is decoded and the message assembled only when a signature is not known to
-    // verify already: a known one was checked over exactly these texts, which therefore decoded.
     const payload = decodeBase64(envelope.payload, 'payload');
     const signers: Certificate[] = [];
     const message = pae(envelope.payloadType, payload);
