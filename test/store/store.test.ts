@@ -162,15 +162,18 @@ describe('SqliteStore checkpoints', () => {
   }));
 
   // No TRUNCATE within reach (1 GiB): only the RESTART checkpoints keep the file from growing.
-  it('have the writer start the WAL afresh past its restart bound, under back-to-back writes that a passive checkpoint never catches up with', () => inNewStore({ walRestartBytes: 1 << 20, walLimitBytes: 1 << 30 }, async (store, path) => {
+  it('have the writer start the WAL afresh past its restart bound, under back-to-back writes that a passive checkpoint never catches up with', (t) => inNewStore({ walRestartBytes: 1 << 20, walLimitBytes: 1 << 30 }, async (store, path) => {
     let max = 0;
     const appends = 100; // ~2 MB each, one after the other: ~200 MB through the WAL
     for (let b = 0; b < appends; b++) {
       await store.appendLog(Array.from({ length: 100 }, (_, i) => big(b * 100 + i)), '2026-11-26T00:00:00Z');
       max = Math.max(max, statSync(`${path}-wal`).size);
     }
-    // Measured here: 46–56 MB with the restarts (31–33 MB beside two CPU hogs), 193–199 MB without them.
-    assert.ok(max < appends * 1e6, `the WAL was started afresh: its file never held half of what went through it (largest: ${max} bytes)`);
+    // Measured here: 46–56 MB with the restarts (31–33 MB beside two CPU hogs; 102 MB once, in a
+    // CI run beside a compile while 11 GB were being deleted: each passive checkpoint, after which
+    // the restart is asked for, then took longer), 193–199 MB without them.
+    t.diagnostic(`largest WAL: ${max} bytes of ${appends * 2} MB written`);
+    assert.ok(max < appends * 1.5e6, `the WAL was started afresh: its file never held three quarters of what went through it (largest: ${max} bytes)`);
     assert.equal(await store.logSize(), BigInt(appends * 100));
   }));
 
