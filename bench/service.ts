@@ -96,21 +96,40 @@ async function fetchLoad(url: string, bodies: Uint8Array[], contentType: string,
   return { rps: lat.length / seconds, p50: lat[lat.length >> 1] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, tool: 'fetch' };
 }
 
+/**
+ * Starts `serve` on a free port and waits until it answers /readyz. Ports are drawn below Linux's
+ * ephemeral range (32768–60999), where the bench's own client connections take theirs; a server
+ * that exits before it is ready (a port taken after all) is started again on another port.
+ */
 async function startServer(root: string, workers: number, caches: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-'));
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)], {
-    env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000', ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }) }, stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`${url}/readyz`)).ok) break; } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 100));
+  for (let attempt = 1; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)], {
+      env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000', ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }) }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
+    let exited = false;
+    proc.once('exit', () => { exited = true; });
+    const url = `http://127.0.0.1:${port}`;
+    let ready = false;
+    for (let i = 0; i < 200 && !ready && !exited; i++) {
+      try { ready = (await fetch(`${url}/readyz`)).ok; } catch { /* starting */ }
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!ready) {
+      if (!exited) proc.kill('SIGKILL');
+      if (attempt < 5) continue;
+      throw new Error(`bench: the server did not become ready on port ${port} (${exited ? 'it exited' : 'no answer in 20 s'}): ${stderr.trim()}`);
+    }
+    // With several workers, wait until every one answers (each opens the store and the profile).
+    await new Promise((r) => setTimeout(r, workers > 1 ? 1500 : 0));
+    // The data folder goes with the server: a run writes a few hundred MB of log into each.
+    const stop = () => new Promise<void>((r) => { if (exited) r(); else { proc.once('exit', () => r()); proc.kill('SIGTERM'); } })
+      .then(() => rmSync(dataDir, { recursive: true, force: true }));
+    return { url, stop };
   }
-  // With several workers, wait until every one answers (each opens the store and the profile).
-  await new Promise((r) => setTimeout(r, workers > 1 ? 1500 : 0));
-  // The data folder goes with the server: a run writes a few hundred MB of log into each.
-  return { url, stop: () => new Promise<void>((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }).then(() => rmSync(dataDir, { recursive: true, force: true })) };
 }
 
 /** bpftool gen skeleton -L, then openssl cms -sign of the loader instructions' source object, per object, for 3 s. */
@@ -180,11 +199,23 @@ export async function benchService(root: string): Promise<{ runs: ServiceBench[]
       const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
       const bodies: Uint8Array[] = new Array(caches ? FRESH_BUNDLES : 1);
       let made = 0;
+      /** One bundle, signed over HTTP; a failed request is tried again, twice. */
+      const signOne = async (): Promise<unknown> => {
+        let last: unknown;
+        for (let t = 0; t < 3; t++) {
+          try {
+            const r = await fetch(signUrl, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+            if (r.status === 201) return ((await r.json()) as { bundle: unknown }).bundle;
+            last = new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
+          } catch (e) {
+            last = e;
+          }
+        }
+        throw new Error(`bench: signing a bundle failed three times: ${String((last as Error)?.message ?? last)}${(last as Error)?.cause ? ` (${String((last as Error).cause)})` : ''}`);
+      };
       await Promise.all(Array.from({ length: 16 }, async () => {
         for (let i = made++; i < bodies.length; i = made++) {
-          const r = await fetch(signUrl, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
-          if (r.status !== 201) throw new Error(`sign failed: ${r.status} ${await r.text()}`);
-          bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: ((await r.json()) as { bundle: unknown }).bundle }));
+          bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: await signOne() }));
           writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
         }
       }));
