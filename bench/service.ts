@@ -193,46 +193,49 @@ export async function benchService(root: string): Promise<{ runs: ServiceBench[]
   // processes are not always faster.
   const configs = [{ workers: 1, caches: true }, ...(cores > 1 ? [{ workers: cores, caches: true }] : []), { workers: 1, caches: false }, ...(cores > 1 ? [{ workers: cores, caches: false }] : [])];
   writeFileSync(join(dir, 'obj.o'), obj);
-  for (const { workers, caches } of configs) {
-    const srv = await startServer(root, workers, caches);
-    try {
-      const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
-      const bodies: Uint8Array[] = new Array(caches ? FRESH_BUNDLES : 1);
-      let made = 0;
-      /** One bundle, signed over HTTP; a failed request is tried again, twice. */
-      const signOne = async (): Promise<unknown> => {
-        let last: unknown;
-        for (let t = 0; t < 3; t++) {
-          try {
-            const r = await fetch(signUrl, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
-            if (r.status === 201) return ((await r.json()) as { bundle: unknown }).bundle;
-            last = new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
-          } catch (e) {
-            last = e;
+  try {
+    for (const { workers, caches } of configs) {
+      const srv = await startServer(root, workers, caches);
+      try {
+        const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
+        const bodies: Uint8Array[] = new Array(caches ? FRESH_BUNDLES : 1);
+        let made = 0;
+        /** One bundle, signed over HTTP; a failed request is tried again, twice. */
+        const signOne = async (): Promise<unknown> => {
+          let last: unknown;
+          for (let t = 0; t < 3; t++) {
+            try {
+              const r = await fetch(signUrl, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+              if (r.status === 201) return ((await r.json()) as { bundle: unknown }).bundle;
+              last = new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
+            } catch (e) {
+              last = e;
+            }
           }
-        }
-        throw new Error(`bench: signing a bundle failed three times: ${String((last as Error)?.message ?? last)}${(last as Error)?.cause ? ` (${String((last as Error).cause)})` : ''}`);
-      };
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        for (let i = made++; i < bodies.length; i = made++) {
-          bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: await signOne() }));
-          writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
-        }
-      }));
-      const load = async (url: string, file: string, body: Uint8Array[], contentType: string): Promise<LoadResult> => {
-        if (wrk) { await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS, body.length); return wrkLoad(url, file, contentType, dir, SECONDS, body.length); }
-        await fetchLoad(url, body, contentType, WARMUP_SECONDS);
-        return fetchLoad(url, body, contentType);
-      };
-      const sign = await load(signUrl, join(dir, 'obj.o'), [obj], 'application/octet-stream');
-      const verify = await load(verifyUrl, join(dir, 'verify.json.1'), [bodies[0]], 'application/json');
-      const verifyFresh = caches ? await load(verifyUrl, join(dir, 'verify.json'), bodies, 'application/json') : undefined;
-      runs.push({ workers, caches, sign, verify, ...(verifyFresh ? { verifyFresh } : {}) });
-    } finally {
-      await srv.stop();
+          throw new Error(`bench: signing a bundle failed three times: ${String((last as Error)?.message ?? last)}${(last as Error)?.cause ? ` (${String((last as Error).cause)})` : ''}`);
+        };
+        await Promise.all(Array.from({ length: 16 }, async () => {
+          for (let i = made++; i < bodies.length; i = made++) {
+            bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: await signOne() }));
+            writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
+          }
+        }));
+        const load = async (url: string, file: string, body: Uint8Array[], contentType: string): Promise<LoadResult> => {
+          if (wrk) { await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS, body.length); return wrkLoad(url, file, contentType, dir, SECONDS, body.length); }
+          await fetchLoad(url, body, contentType, WARMUP_SECONDS);
+          return fetchLoad(url, body, contentType);
+        };
+        const sign = await load(signUrl, join(dir, 'obj.o'), [obj], 'application/octet-stream');
+        const verify = await load(verifyUrl, join(dir, 'verify.json.1'), [bodies[0]], 'application/json');
+        const verifyFresh = caches ? await load(verifyUrl, join(dir, 'verify.json'), bodies, 'application/json') : undefined;
+        runs.push({ workers, caches, sign, verify, ...(verifyFresh ? { verifyFresh } : {}) });
+      } finally {
+        await srv.stop();
+      }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
   const peerAfter = peerObjectsPerSecond(obj);
   // The peer's better rate of the two, before and after the loads (after, the disk may still be
   // writing back what the servers wrote, which slows the peer's many small files more than us).
