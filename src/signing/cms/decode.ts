@@ -80,7 +80,7 @@ function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
     throw new VerificationError('MALFORMED', `cms: signature of ${der.length} bytes (want 1..${MAX_CMS_SIZE})`, { got: der.length });
   }
   const r = new DerFields(der);
-  const ci = r.tlv(0, der.length, 0x30, 'ContentInfo');
+  const ci = r.want(readTlv(der, 0), 0x30, 'ContentInfo');
   if (ci.end !== der.length) throw malformed(`${der.length - ci.end} bytes after the ContentInfo`, 'ContentInfo', ci.end);
   const [contentType, explicit, ...extraCi] = r.children(ci, 'ContentInfo');
   const ct = r.oid(contentType, 'ContentInfo.contentType');
@@ -156,10 +156,6 @@ function malformed(why: string, field: string, offset?: number): VerificationErr
  */
 class DerFields {
   constructor(readonly der: Uint8Array) {}
-
-  tlv(offset: number, limit: number, tag: number, field: string): Tlv {
-    return this.want(readTlv(this.der, offset, limit), tag, field);
-  }
 
   want(t: Tlv | undefined, tag: number, field: string): Tlv {
     if (t === undefined) throw malformed(`missing (want tag 0x${tag.toString(16)})`, field);
