@@ -6,17 +6,27 @@
 import { jsonReplacer } from '../shared/json.js';
 import { Lru } from '../shared/lru.js';
 import { fromHex, sha256 as sha256Bytes, sha256Hex as sha256, toHex } from '../shared/bytes.js';
-import { emitLightSkeleton, generateLoader, type LightSkeletonInput, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme } from '../loader/gen/index.js';
+import { emitLightSkeleton, generateLoader, type LightSkeletonInput, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme, type LskelFlavour } from '../loader/gen/index.js';
 import { parseObjectParts, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
+import { LoaderError } from '../loader/errors.js';
 
 export const GENERATOR = { name: 'bpfsign', version: '0.1.0', libbpfCompat: 'v1.7.0' };
+
+/**
+ * - 'v1.7': bpfsign's loader (hardened signed schemes) in bpftool 7.7's header layout;
+ * - 'bpftool-7.1': Debian's bpftool 7.1 (libbpf 1.1) header and internal-map handling;
+ * - 'libbpf-1.7': what bpftool 7.7 / libbpf v1.7.0 write, byte for byte (loader and header),
+ *   unsigned or 'linux-6.18' signed, including v1.7.0's weaknesses (see loaderWeaknesses):
+ *   for re-deriving and checking a bpftool-signed skeleton, not for making new ones.
+ */
+export type BuildFlavour = 'v1.7' | 'bpftool-7.1' | 'libbpf-1.7';
 
 export interface BuildOptions {
   scheme: LoaderScheme;
   /** Skeleton name (a C identifier); libbpf's object name is its first 15 characters. */
   name: string;
-  flavour: 'v1.7' | 'bpftool-7.1';
+  flavour: BuildFlavour;
   standalone: boolean;
   mapExcl: boolean;
   host: HostOptions;
@@ -35,7 +45,8 @@ export interface BuiltLoader {
   manifest: Record<string, unknown>;
   /** What the header was made from, to make it again with a signature (signedHeader). */
   lskel: LightSkeletonInput;
-  headerOptions: { flavour: 'v1.7' | 'bpftool-7.1'; standalone: boolean };
+  /** The header's flavour: 'libbpf-1.7' builds print the 'v1.7' layout (bpftool 7.7's). */
+  headerOptions: { flavour: LskelFlavour; standalone: boolean };
   /**
    * What signing derives from this loader, the same for every signature (service/sign.ts keeps it
    * here). Not in a WeakMap keyed by the loader: what the WeakMap held survived V8's scavenges,
@@ -56,8 +67,15 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
   const planned = planObject(spec, { ...opts.host, object: bytes, elf });
   // A bpftool-7.1 skeleton mmaps every internal map (skel_internal.h of libbpf 1.1): create them so.
   const plan = opts.flavour === 'bpftool-7.1' ? withLibbpf11Mmapable(planned).plan : planned;
-  const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl } });
-  const maps = lskelMapsFromObject(spec, btf, { flavour: opts.flavour, pageSize: opts.host.pageSize });
+  const libbpf17 = opts.flavour === 'libbpf-1.7';
+  if (libbpf17) {
+    // libbpf v1.0+ refuses legacy `maps` section definitions before generating anything.
+    const legacy = spec.maps.find((m) => m.origin === 'legacy');
+    if (legacy) throw new LoaderError('OBJECT_UNSUPPORTED', `libbpf v1.7.0 compat: map '${legacy.name}' is a legacy 'maps' section definition, which libbpf v1.0+ rejects`, { symbol: legacy.name, field: 'legacy_maps' });
+  }
+  const headerFlavour: LskelFlavour = opts.flavour === 'bpftool-7.1' ? 'bpftool-7.1' : 'v1.7';
+  const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl }, compat: libbpf17 ? 'libbpf-1.7.0' : 'bpfsign' });
+  const maps = lskelMapsFromObject(spec, btf, { flavour: headerFlavour, pageSize: opts.host.pageSize });
   const inits = new Map<number, Uint8Array>();
   for (const op of plan.ops) {
     if (op.op !== 'map_update') continue;
@@ -80,7 +98,7 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     },
     plan,
   };
-  const headerOptions = { flavour: opts.flavour, standalone: opts.standalone };
+  const headerOptions = { flavour: headerFlavour, standalone: opts.standalone };
   return new Built(opts.name, spec, plan, loader, inits, manifest, lskel, headerOptions);
 }
 
@@ -149,7 +167,7 @@ export interface SkeletonRecord {
   maps: (Omit<LightSkeletonInput['maps'][number], 'mmap'> & { mmap: (Omit<NonNullable<LightSkeletonInput['maps'][number]['mmap']>, 'initialValue'> & { initialValue: string }) | null })[];
   progs: LightSkeletonInput['progs'];
   hasBtf: boolean;
-  flavour: 'v1.7' | 'bpftool-7.1';
+  flavour: LskelFlavour;
   standalone: boolean;
 }
 

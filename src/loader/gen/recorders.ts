@@ -25,6 +25,12 @@ export interface RecorderOptions {
   /** Honour ctx map_desc max_entries / initial_value (unsigned loaders; libbpf without gen_hash). */
   overrides: boolean;
   stackSize: number;
+  /**
+   * libbpf v1.7.0's metadata check computes its branch offset before emitting `r7 = -EINVAL`, so
+   * a mismatch lands one instruction past the cleanup label (still failing closed: r7 is set).
+   * Only for byte-identical reproduction of v1.7.0 loaders.
+   */
+  hashBranchPastCleanup?: boolean;
 }
 
 export class Recorder {
@@ -80,13 +86,14 @@ export class Recorder {
       e.jmpImm(OP.JNE_K, R2, 1, e.jumpTo(e.cleanupLabel));
     }
     const at: number[] = [];
+    const target = e.cleanupLabel + (this.opts.hashBranchPastCleanup ? 1 : 0);
     for (let i = 0; i < 4; i++) {
       e.ldImm64(R1, PSEUDO.MAP_IDX, 0, 0);
       e.ldx(8, R2, R1, 8 * i);
       at.push(e.pc);
       e.ldImm64(R3, 0, 0, 0);
       e.mov64Imm(R7, -ERRNO.EINVAL);
-      e.emit(OP.JNE_X, R2, R3, e.jumpTo(e.cleanupLabel), 0);
+      e.emit(OP.JNE_X, R2, R3, e.jumpTo(target), 0);
     }
     return at;
   }
