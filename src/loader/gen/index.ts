@@ -8,3 +8,4 @@ export {
 } from './lskel.js';
 export { lskelMapsFromObject, lskelProgsFromObject } from './lskel-object.js';
 export { parseLightSkeleton, parseCString, type ParsedLightSkeleton } from './lskel-parse.js';
+export { loaderWeaknesses, type LoaderWeakness, type LoaderWeaknessCode, type LoaderWeaknessOptions } from './weaknesses.js';
