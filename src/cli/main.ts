@@ -122,9 +122,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'replay': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
         json: { type: 'boolean', default: false }, profile: { type: 'string' }, scheme: { type: 'string' }, object: { type: 'string' },
+        trust: { type: 'string', multiple: true }, 'keyring-id': { type: 'string' },
       } });
       if (positionals.length !== 1) throw new CliError('replay takes a gen output directory, an object, a light skeleton header, or INSNS.bin,DATA.bin');
-      return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile, scheme: values.scheme, object: values.object }, out);
+      return runReplay(positionals[0], { json: values.json ?? false, profile: values.profile, scheme: values.scheme, object: values.object, trust: values.trust, keyringId: values['keyring-id'] }, out);
     }
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {

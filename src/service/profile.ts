@@ -1,7 +1,8 @@
 /**
  * Kernel profiles from the file system, for the CLI and the API: `host` (the running kernel:
  * /sys/kernel/btf/vmlinux and its modules' BTF, `uname -r`, /proc/kallsyms when its addresses
- * are visible), a profile directory (profile.json and its files, as scripts/make-profile.ts
+ * are visible, and what probing it with bpf() found — signature support, refused attach types,
+ * helpers per program type — cached per release and boot, see host-probe.ts), a profile directory (profile.json and its files, as scripts/make-profile.ts
  * writes them, e.g. test/fixtures/profiles/linux-6.18-min), or a raw vmlinux BTF file (taken
  * as Linux 6.18). What the profile does not say, the model takes from its version and BTF.
  */
@@ -10,6 +11,9 @@ import { release } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseBtf } from '../loader/btf/index.js';
 import { profileFromFiles, profileFromParts, profileView, type KernelProfile } from '../kernel/profile/index.js';
+import { hostProbe, type HostProbe, type HostProbeOptions } from './host-probe.js';
+
+export type { HostProbe, HostProbeOptions } from './host-probe.js';
 
 const SYS_BTF = '/sys/kernel/btf';
 
@@ -17,7 +21,8 @@ function fail(spec: string, message: string, cause?: unknown): never {
   throw new Error(`kernel profile ${spec}: ${message}`, cause === undefined ? undefined : { cause });
 }
 
-function hostProfile(): KernelProfile {
+/** The running kernel's profile, and how its probed parts were learnt (probe, cache, config, none). */
+export function readHostProfile(opts: HostProbeOptions = {}): { profile: KernelProfile; probe: HostProbe } {
   const vmlinuxPath = join(SYS_BTF, 'vmlinux');
   if (!existsSync(vmlinuxPath)) fail('host', `${vmlinuxPath} does not exist; pass a vmlinux BTF file or a profile directory`);
   const vmlinuxBtf = new Uint8Array(readFileSync(vmlinuxPath));
@@ -29,12 +34,13 @@ function hostProfile(): KernelProfile {
     // Without CAP_SYSLOG every address reads as zero: kallsyms then says nothing.
     if (/^0*[1-9a-fA-F][0-9a-fA-F]* /m.test(text)) kallsyms = text;
   } catch { /* no kallsyms: not known */ }
-  const parts = { name: 'host', release: release(), vmlinuxBtf, moduleBtf, kallsyms };
+  const probe = hostProbe(vmlinuxBtf, opts);
+  const parts = { name: 'host', release: opts.release ?? release(), vmlinuxBtf, moduleBtf, kallsyms, ...probe.parts };
   try {
-    return profileFromParts(parts);
+    return { profile: profileFromParts(parts), probe };
   } catch (e) {
     // A module BTF the parser does not take should not cost the kernel's own.
-    if (Object.keys(moduleBtf).length) try { return profileFromParts({ ...parts, moduleBtf: {} }); } catch { /* the first error says it */ }
+    if (Object.keys(moduleBtf).length) try { return { profile: profileFromParts({ ...parts, moduleBtf: {} }), probe }; } catch { /* the first error says it */ }
     return fail('host', (e as Error).message, e);
   }
 }
@@ -50,7 +56,7 @@ function readDir(dir: string, root = dir, out = new Map<string, Uint8Array>()): 
 
 /** The profile `spec` names: 'host', a profile directory, or a vmlinux BTF file. */
 export function readKernelProfile(spec: string): KernelProfile {
-  if (spec === 'host') return hostProfile();
+  if (spec === 'host') return readHostProfile().profile;
   if (!existsSync(spec)) fail(spec, 'no such file or directory; want host, a profile directory or a vmlinux BTF file');
   try {
     if (statSync(spec).isDirectory()) return profileFromFiles(readDir(spec));

@@ -1,6 +1,7 @@
 /** The bpf() model: fd table, kernel objects, commands, the loader's helpers. */
 export { BpfModel, objName, type BpfModelOptions, type TraceEntry } from './model.js';
 export { loadProgram, type SignatureVerifier } from './prog-load.js';
+export { resolveKeyringId, KEY_SPEC, SYSTEM_KEYRING, type KeyringRef } from './keyring.js';
 export { loaderHelpers, formatPrintk, type LoaderHelpersOutput } from './helpers.js';
 export { checkBtf } from './btf-check.js';
 export { checkMapCreate, elemSize, mapHash, updateElem, lookupElem, MAP_F, type MapCreateRequest } from './maps.js';

@@ -39,8 +39,14 @@ export interface TraceEntry {
 export interface BpfModelOptions {
   memory: Memory;
   profile: KernelProfile;
-  /** Signature check for PROG_LOAD (a model keyring); absent: every signature is refused with ENOKEY. */
+  /** Signature check for PROG_LOAD (a model keyring); absent: every keyring is empty, a signature that gets that far is ENOKEY. */
   verifySignature?: SignatureVerifier;
+  /**
+   * Serials (> 2) of the keys and keyrings the loading process can find: a positive keyring_id
+   * naming another is EINVAL (see resolveKeyringId; 0-2 and the session, user and user-session
+   * keyrings always resolve).
+   */
+  keyringSerials?: readonly number[];
 }
 
 const NAME_RE = /^[A-Za-z0-9_.]*$/;
@@ -64,6 +70,7 @@ export class BpfModel {
   /** Every object ever created, in creation order. */
   readonly objects: KernelObject[] = [];
   readonly verifySignature: SignatureVerifier | undefined;
+  readonly keyringSerials: readonly number[];
   #nextId = 1;
   readonly #kernelBtfs = new Map<string, KernelBtf>();
 
@@ -73,6 +80,7 @@ export class BpfModel {
     this.profile = opts.profile;
     this.order = opts.memory.littleEndian ? 'le' : 'be';
     this.verifySignature = opts.verifySignature;
+    this.keyringSerials = opts.keyringSerials ?? [];
   }
 
   get le(): boolean { return this.order === 'le'; }

@@ -20,10 +20,16 @@ import type { BpfModel } from './model.js';
 import { objName } from './model.js';
 import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad, XlatedPrediction } from './objects.js';
 import { calcTag } from './tag.js';
+import { resolveKeyringId } from './keyring.js';
 import { isKernelError } from '../errors.js';
 import { loadProgram as compileVm, type Program } from '../vm/index.js';
 
-/** Checks a PKCS#7 signature over `content` against keyring `keyringId`: 0, or -errno as bpf_verify_pkcs7_signature. */
+/**
+ * Checks a PKCS#7 signature over `content` against the keys keyring `keyringId` holds: 0, or
+ * -errno as verify_pkcs7_signature answers (ENOKEY: no key matches the signer, EKEYREJECTED: a
+ * key matches but the signature does not verify, EBADMSG: not a detached PKCS#7, ENOPKG: an
+ * algorithm the kernel lacks). Called only for a keyring_id that resolves (resolveKeyringId).
+ */
 export type SignatureVerifier = (signature: Uint8Array, content: Uint8Array, keyringId: number) => number;
 
 const PROG_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x10000;
@@ -153,11 +159,15 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   }
   const given = calcTag(loaded, m.order, p.tagHash);
   let signed = false;
-  if (sigPtr !== 0n || sigSize) {
-    if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, 'signature verification is not configured in this kernel');
+  // bpf_prog_verify_signature runs when attr.signature is set (a size without a pointer is ignored):
+  // the size cap, the keyring lookup (EINVAL when keyring_id names nothing), the copy, then the
+  // PKCS#7 check, which a kernel without CONFIG_SYSTEM_DATA_VERIFICATION answers EOPNOTSUPP.
+  if (sigPtr !== 0n) {
     if (fromKernel) fail(E.EINVAL, 'signed loads from a program are not allowed');
     if (sigSize > KMALLOC_MAX_CACHE_SIZE) fail(E.EINVAL, `signature_size ${sigSize} too large`);
+    if (resolveKeyringId(keyring, m.keyringSerials) === null) fail(E.EINVAL, `keyring_id ${keyring} names no keyring the loading process can search`);
     const sig = m.um.read(sigPtr, sigSize, 'signature');
+    if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, `signature verification is not configured in this kernel (no CONFIG_SYSTEM_DATA_VERIFICATION; profile ${p.name})`);
     let content = loaded;
     if (p.signature === 'insns-and-maps' && fdArrayCnt) {
       const parts = [loaded];
@@ -170,7 +180,7 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
       content = Buffer.concat(parts);
     }
     const r = m.verifySignature ? m.verifySignature(sig, content, keyring) : -E.ENOKEY;
-    if (r < 0) throw new SysError(-r, 'signature verification failed');
+    if (r < 0) throw new SysError(-r, `signature verification against keyring_id ${keyring} failed${m.verifySignature ? '' : ' (the model was given no keys)'}`);
     signed = true;
   }
 

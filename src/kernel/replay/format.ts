@@ -35,6 +35,18 @@ export function formatReport(r: ReplayReport): string {
     if (!p.xlated.exact) lines.push(`      xlated not exact: ${p.xlated.unmodelled.join('; ')}`);
     for (const k of p.kfuncs) lines.push(`      kfunc @${k.insn} ${k.module}:${k.name} (btf id ${k.btfId})`);
   }
+  if (r.ctxReads.length) {
+    // One line per distinct (pc, offset, size), in first-read order, with how often it was read.
+    const seen = new Map<string, { text: string; n: number }>();
+    for (const c of r.ctxReads) {
+      const text = `@${c.pc} ${c.via === 'helper' ? 'helper reads ' : ''}ctx+${c.offset} size ${c.size}`;
+      const e = seen.get(text);
+      if (e) e.n++;
+      else seen.set(text, { text, n: 1 });
+    }
+    lines.push('', `ctx reads (${r.ctxReads.length}, ${seen.size} distinct):`);
+    for (const e of seen.values()) lines.push(`  ${e.text}${e.n > 1 ? ` (x${e.n})` : ''}`);
+  }
   if (r.leakedFds.length) lines.push('', `leaked fds: ${r.leakedFds.join(' ')}`);
   return lines.join('\n');
 }

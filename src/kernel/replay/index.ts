@@ -2,4 +2,4 @@
 export { replay, type ReplayOptions, type ReplayScheme, type ReplayCtxLayout, type LoaderBytes } from './replay.js';
 export { compareWithPlan, type Comparison, type Difference } from './compare.js';
 export { formatReport } from './format.js';
-export type { ReplayReport, ReplayStage, ReportMap, ReportProg } from './report.js';
+export type { ReplayReport, ReplayStage, ReportMap, ReportProg, CtxRead } from './report.js';

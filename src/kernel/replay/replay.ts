@@ -18,7 +18,7 @@ import { CMD } from '../bpf/attr.js';
 import type { KernelProfile } from '../profile/index.js';
 import type { SignatureVerifier } from '../bpf/prog-load.js';
 import type { KernelProg } from '../bpf/objects.js';
-import { collectEffects, type ReplayReport, type ReplayStage } from './report.js';
+import { collectEffects, type CtxRead, type ReplayReport, type ReplayStage } from './report.js';
 
 export type ReplayScheme = 'unsigned' | 'linux-6.18' | 'linux-load-time';
 
@@ -46,6 +46,8 @@ export interface ReplayOptions {
   signature?: Uint8Array;
   keyringId?: number;
   verifySignature?: SignatureVerifier;
+  /** Serials (> 2) of keys and keyrings the loading process can find (BpfModelOptions.keyringSerials). */
+  keyringSerials?: readonly number[];
   /** VM instruction budget (default 1,000,000). */
   budget?: number;
 }
@@ -71,7 +73,8 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   const scheme = options.scheme ?? 'unsigned';
   const order = options.byteOrder ?? 'le';
   const mem = new Memory(order);
-  const model = new BpfModel({ memory: mem, profile, verifySignature: options.verifySignature });
+  const model = new BpfModel({ memory: mem, profile, verifySignature: options.verifySignature, keyringSerials: options.keyringSerials });
+  const ctxReads: CtxRead[] = [];
   const printk: string[] = [];
   const ctx = options.ctx ?? standardCtx(options.nrMaps ?? 0, options.nrProgs ?? 0);
   let userN = 0;
@@ -91,7 +94,7 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
     const eff = collectEffects(model, exclude, mapFds, progFds);
     return {
       scheme, profile: profile.name, stage, ok: stage === 'ok', errno, retval, fault, steps, trace: model.trace, printk,
-      maps: eff.maps, progs: eff.progs, leakedFds: eff.leaked,
+      maps: eff.maps, progs: eff.progs, leakedFds: eff.leaked, ctxReads,
     };
   };
 
@@ -154,6 +157,7 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
     const compiled = prog.compiled && !prog.relocatedInsns && sameBytes(prog.insns, loader.insns) ? prog.compiled : compileVm(loader.insns, order);
     const res = run(compiled, {
       memory: mem, args: [ctxRegion.base], helpers: loaderHelpers(model, { printk }), budget: options.budget,
+      watchReads: { region: ctxRegion, onRead: (offset, size, pc, via) => { ctxReads.push({ pc, offset, size, via }); } },
       ldImm64: (_pseudo, _insn, pc) => {
         const a = resolved.get(pc);
         if (a === undefined) throw new VmError('VM_UNSUPPORTED', `ld_imm64 at ${pc} was not resolved at load`);

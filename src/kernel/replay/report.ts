@@ -75,6 +75,13 @@ export interface ReportProg {
   xlated: { insnCnt: number; exact: boolean; unmodelled: string[] };
 }
 
+/**
+ * One read the loader made from its ctx (struct bpf_loader_ctx and the map and prog descs after
+ * it): by a load instruction at `pc`, or by the helper called at `pc` (a SYSCALL program may
+ * pass its ctx to helpers as memory). Offsets are from the start of the ctx.
+ */
+export interface CtxRead { pc: number; offset: number; size: number; via: 'insn' | 'helper' }
+
 export interface ReplayReport {
   scheme: string;
   profile: string;
@@ -92,6 +99,8 @@ export interface ReplayReport {
   progs: ReportProg[];
   /** fds the loader left open that the ctx does not name. */
   leakedFds: number[];
+  /** Every read of the ctx while the loader ran, in execution order (empty when it did not run). */
+  ctxReads: CtxRead[];
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

@@ -42,6 +42,11 @@ export interface RunOptions {
   packet?: Uint8Array;
   /** Value of an ld_imm64 whose src is a BPF_PSEUDO_* kind (map fd, map value, BTF id, func, ...). */
   ldImm64?: (pseudo: number, insn: Insn, pc: number) => bigint;
+  /**
+   * Reports every read of `region`, in execution order: by a load instruction (its pc) or by a
+   * helper or kfunc reading it through the Memory (the call's pc). Offsets are into the region.
+   */
+  watchReads?: { region: Region; onRead: (offset: number, size: number, pc: number, via: 'insn' | 'helper') => void };
 }
 
 export interface RunResult {
@@ -103,6 +108,23 @@ export function run(prog: Program, opts: RunOptions = {}): RunResult {
   let steps = 0;
   let i = 0;
   const env = () => ({ memory: mem, pc: pcOf[i]!, depth: frames.length + 1 });
+  const watch = opts.watchReads ?? null;
+  const watchHi = watch ? watch.region.base >> 32n : -1n;
+  const loadAt = (addr: bigint, size: number): bigint => {
+    const x = mem.load(addr, size);
+    if (watch !== null && addr >> 32n === watchHi) watch.onRead(Number(addr & M32), size, pcOf[i]!, 'insn');
+    return x;
+  };
+  const call = (table: HelperTable | undefined, id: number, what: 'helper' | 'kfunc'): bigint => {
+    if (watch === null) return callHelper(table, id, what, regs, env());
+    const pc = pcOf[i]!;
+    mem.watch(watch.region, (offset, size) => watch.onRead(offset, size, pc, 'helper'));
+    try {
+      return callHelper(table, id, what, regs, env());
+    } finally {
+      mem.unwatch();
+    }
+  };
 
   try {
     loop: for (;;) {
@@ -140,12 +162,12 @@ export function run(prog: Program, opts: RunOptions = {}): RunResult {
             i = target[i]!;
           } else {
             const kf = v.target === 'kfunc';
-            regs[0] = callHelper(kf ? opts.kfuncs : opts.helpers, v.imm, kf ? 'kfunc' : 'helper', regs, env());
+            regs[0] = call(kf ? opts.kfuncs : opts.helpers, v.imm, kf ? 'kfunc' : 'helper');
             i++;
           }
           break;
         case 'callx':
-          regs[0] = callHelper(opts.helpers, Number(regs[v.reg]! & M32), 'helper', regs, env());
+          regs[0] = call(opts.helpers, Number(regs[v.reg]! & M32), 'helper');
           i++;
           break;
         case 'exit': {
@@ -179,7 +201,7 @@ export function run(prog: Program, opts: RunOptions = {}): RunResult {
           break;
         }
         case 'load': {
-          const x = mem.load(BigInt.asUintN(64, regs[v.srcReg]! + BigInt(v.off)), v.size);
+          const x = loadAt(BigInt.asUintN(64, regs[v.srcReg]! + BigInt(v.off)), v.size);
           regs[v.dst] = v.signed ? BigInt.asIntN(SIZE_BIGINT_BITS[v.size], x) : x;
           i++;
           break;
@@ -189,7 +211,8 @@ export function run(prog: Program, opts: RunOptions = {}): RunResult {
           i++;
           break;
         case 'atomic':
-          atomic(mem, regs, v);
+          if (v.op === 'load_acquire') regs[v.dst] = loadAt(BigInt.asUintN(64, regs[v.srcReg]! + BigInt(v.off)), v.size);
+          else atomic(mem, regs, v);
           i++;
           break;
         case 'invalid':

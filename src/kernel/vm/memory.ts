@@ -48,6 +48,8 @@ function hex(a: bigint): string {
 export class Memory {
   private readonly regions: (Region | undefined)[] = [];
   readonly littleEndian: boolean;
+  /** A region whose reads are reported (load, read, readCString), while set. */
+  private watched: { region: Region; onRead: (offset: number, size: number) => void } | null = null;
 
   constructor(byteOrder: 'le' | 'be' = 'le') {
     this.littleEndian = byteOrder === 'le';
@@ -68,6 +70,18 @@ export class Memory {
     };
     this.regions.push(region);
     return region;
+  }
+
+  /**
+   * Reports every read of `region` through load, read and readCString to `onRead` until
+   * `unwatch` (one watch at a time: a new one replaces the old).
+   */
+  watch(region: Region, onRead: (offset: number, size: number) => void): void {
+    this.watched = { region, onRead };
+  }
+
+  unwatch(): void {
+    this.watched = null;
   }
 
   /** Removes a region; later accesses through its addresses fault. */
@@ -111,6 +125,7 @@ export class Memory {
   /** Unsigned load of 1, 2, 4 or 8 bytes in the VM's byte order. */
   load(addr: bigint, size: number): bigint {
     const { region, offset } = this.locate(addr, size, 'load');
+    if (this.watched !== null && this.watched.region === region) this.watched.onRead(offset, size);
     const v = region.view;
     switch (size) {
       case 1:
@@ -147,6 +162,7 @@ export class Memory {
   read(addr: bigint, len: number): Uint8Array {
     if (len === 0) return new Uint8Array(0);
     const { region, offset } = this.locate(addr, len, 'load');
+    if (this.watched !== null && this.watched.region === region) this.watched.onRead(offset, len);
     return region.bytes.slice(offset, offset + len);
   }
 
@@ -162,6 +178,7 @@ export class Memory {
     const { region, offset } = this.locate(addr, 1, 'load');
     const end = Math.min(region.bytes.length, offset + max + 1);
     const nul = region.bytes.subarray(offset, end).indexOf(0);
+    if (this.watched !== null && this.watched.region === region) this.watched.onRead(offset, nul < 0 ? end - offset : nul + 1);
     if (nul < 0) throw new VmError('VM_MEMORY', `string at ${region.name}+${offset}: no NUL within ${max} bytes`, { region: region.name, address: addr });
     let out = '';
     for (let i = 0; i < nul; i++) out += String.fromCharCode(region.bytes[offset + i]!);
