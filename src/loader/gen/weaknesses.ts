@@ -22,7 +22,7 @@
  */
 import { LoaderError } from '../errors.js';
 import {
-  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MOV,
+  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MOV,
   BPF_PSEUDO_MAP_IDX, BPF_STX, BPF_SUB, BPF_X, decodeInsns, opClass, opCode, opMode, opSrc, sizeBytes, type ByteOrder, type Insn,
 } from '../isa/index.js';
 import { BPF_LOADER_CTX, BPF_MAP_DESC } from '../uapi/index.js';
@@ -95,8 +95,8 @@ function pointerReads(insns: Insn[], slots: number[]): Read[] {
     }
     if (changed) work.push(i);
   };
-  while (work.length) {
-    const i = work.pop()!;
+  /** Applies instruction i to a copy of its entry state; returns the state after it and the successor slots. */
+  const step = (i: number, record: boolean): { s: State; succ: number[] } => {
     const s = states[i]!.slice();
     const ins = insns[i];
     const slot = slots[i];
@@ -108,9 +108,10 @@ function pointerReads(insns: Insn[], slots: number[]): Read[] {
     let succ: number[] = [next];
     if (ins.width === 2) {
       s[dst] = ins.src === BPF_PSEUDO_MAP_IDX ? { kind: 'map', index: ins.imm, off: 0 } : null;
-    } else if (cls === BPF_LDX) {
+    } else if (cls === BPF_LDX || (cls === BPF_STX && opMode(ins.opcode) === BPF_ATOMIC && ins.imm === BPF_LOAD_ACQ)) {
+      // A load (or load-acquire: dst = *(src + off)) through a tracked pointer.
       const p = s[ins.src & 0xf];
-      if (p) {
+      if (p && record) {
         const off = p.off === null ? null : p.off + ins.off;
         const r: Read = { slot, base: p.kind, mapIndex: p.kind === 'map' ? p.index : -1, off, size: sizeBytes(ins.opcode) };
         reads.set(`${slot}:${r.base}:${r.mapIndex}:${off}`, r);
@@ -137,8 +138,16 @@ function pointerReads(insns: Insn[], slots: number[]): Read[] {
       // Legacy packet loads (ld_imm64 is handled above) clobber r0..r5.
       for (let r = 0; r <= 5; r++) s[r] = null;
     }
-    for (const t of succ) if (t < slots[slots.length - 1] + insns[insns.length - 1].width) flow(t, i, s);
+    return { s, succ };
+  };
+  const end = slots.length ? slots[slots.length - 1] + insns[insns.length - 1].width : 0;
+  while (work.length) {
+    const i = work.pop()!;
+    const { s, succ } = step(i, false);
+    for (const t of succ) if (t < end) flow(t, i, s);
   }
+  // Reads are taken from the fixed point only: an early visit may still see a narrower state.
+  for (let i = 0; i < insns.length; i++) if (states[i]) step(i, true);
   return [...reads.values()].sort((a, b) => a.slot - b.slot);
 }
 
