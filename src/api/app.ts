@@ -12,6 +12,8 @@ import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
 import { LoaderCache } from '../service/loader.js';
 import { ParsedBodies, ReplayCache } from '../service/verify.js';
+import { inlineVerifier, type Verifier } from '../service/verify-pool.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
@@ -21,14 +23,24 @@ import { signingRoutes } from './routes/signing.js';
 
 export const API_VERSION = '0.1.0';
 
-export async function buildApp(input: Omit<Services, 'cpu' | 'caches'> & Partial<Pick<Services, 'cpu' | 'caches'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
-  const services: Services = { ...input, cpu: input.cpu ?? new FifoGate(), caches: input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies() } };
-  watch(services.metrics, services);
+/**
+ * `verifier`: a VerifyPool (the server's: verification in worker threads with a time budget);
+ * without one, verifications run on the event loop through `cpu` with `caches` and `profile`. The
+ * app owns it: closing the app ends its workers.
+ */
+export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifier'> & Partial<Pick<Services, 'cpu' | 'caches' | 'verifier'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+  const cpu = input.cpu ?? new FifoGate();
+  const caches = input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies() };
+  const verifier = input.verifier ?? inlineVerifier({ profile: input.profile, ...caches }, cpu);
+  const services: Services = { ...input, cpu, caches, verifier };
+  watch(services.metrics, { log: services.log, cpu, caches: verifierCaches(caches, verifier) });
+  watchVerifier(services.metrics.registry, verifier);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   registerErrorHandler(app);
+  app.addHook('onClose', async () => { await verifier.close(); });
   // multipart/form-data for POST /v1/loaders (the object plus option fields); parts are read by the route.
   await app.register(multipart, { limits: { fileSize: opts.maxObjectBytes ?? 16 << 20, files: 1, fields: 16, fieldSize: 1024 } });
   // Per-client rate limit (by token when one is sent, else by address); 429 answers are problem+json.
@@ -56,4 +68,35 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches'> & Partial
   await app.register(signingRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+type Stats = { hits: number; misses: number; evictions: number; entries: number };
+
+/**
+ * The caches the metrics report: with verification in workers, the replay and body caches are
+ * the workers' (summed) and the loader cache is this thread's (signing) plus theirs (re-derivation).
+ */
+function verifierCaches(caches: Services['caches'], verifier: Verifier): Record<'loaders' | 'replays' | 'bodies', { stats: Stats }> {
+  const sum = (a: Stats, b: Stats): Stats => ({ hits: a.hits + b.hits, misses: a.misses + b.misses, evictions: a.evictions + b.evictions, entries: a.entries + b.entries });
+  const pooled = () => verifier.stats.workers > 0;
+  return {
+    loaders: { get stats() { return pooled() ? sum(caches.loaders.stats, verifier.stats.caches.loaders) : caches.loaders.stats; } },
+    replays: { get stats() { return pooled() ? verifier.stats.caches.replays : caches.replays.stats; } },
+    bodies: { get stats() { return pooled() ? verifier.stats.caches.bodies : caches.bodies.stats; } },
+  };
+}
+
+/** The verification pool's gauges and counters, read at scrape time (registered once per registry). */
+function watchVerifier(registry: Registry, verifier: Verifier): void {
+  if (registry.getSingleMetric('bpfsign_verify_queue_waiting')) return;
+  const r = [registry];
+  const gauge = (name: string, help: string, read: () => number) => new Gauge({ name, help, registers: r, collect() { this.set(read()); } });
+  const total = (name: string, help: string, read: () => number) => new Counter({ name, help, registers: r, collect() { this.reset(); this.inc(read()); } });
+  gauge('bpfsign_verify_workers', 'Verification worker threads (0: verification runs on the event loop)', () => verifier.stats.workers);
+  gauge('bpfsign_verify_running', 'Verifications running in a worker now', () => verifier.stats.running);
+  gauge('bpfsign_verify_queue_waiting', 'Verifications waiting for a worker now', () => verifier.stats.waiting);
+  gauge('bpfsign_verify_queue_max', 'Most verifications ever waiting for a worker', () => verifier.stats.maxWaiting);
+  total('bpfsign_verify_budget_exceeded_total', 'Verifications stopped at their time budget (503 VERIFY_BUDGET_EXCEEDED)', () => verifier.stats.timeouts);
+  total('bpfsign_verify_queue_full_total', 'Verifications turned away with the queue full (503 VERIFY_QUEUE_FULL)', () => verifier.stats.rejected);
+  total('bpfsign_verify_worker_restarts_total', 'Verification workers started again (after a budget was exceeded or a worker crashed)', () => verifier.stats.restarts);
 }

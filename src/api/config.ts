@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 /** Service configuration: environment → zod-validated, frozen Config. Fails at boot, naming the variable. */
 import { z } from 'zod';
 
@@ -25,6 +26,12 @@ const Env = z.object({
   BPFSIGN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Loaders, replay outcomes and parsed verification bodies kept in memory by content digest, per process; 0 turns the caches off. */
   BPFSIGN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100000).default(64),
+  /** Worker threads that verify (POST /v1/verifications), per process; 0 = on the event loop, without a budget. */
+  BPFSIGN_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  /** How long one verification may run in its worker (ms); past it the request gets 503 VERIFY_BUDGET_EXCEEDED and the worker is replaced. */
+  BPFSIGN_VERIFY_BUDGET_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  /** Verifications that may wait for a worker; more get 503 VERIFY_QUEUE_FULL with Retry-After. */
+  BPFSIGN_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(256),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -44,6 +51,9 @@ export interface Config {
   workers: number;
   anonymousReads: boolean;
   cacheEntries: number;
+  verifyWorkers: number;
+  verifyBudgetMs: number;
+  verifyQueue: number;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
 
@@ -76,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES, logLevel: e.BPFSIGN_LOG_LEVEL,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
+    verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, logLevel: e.BPFSIGN_LOG_LEVEL,
   });
+}
+
+/** One verification worker per core but the one the event loop runs on, at least one. */
+export function defaultVerifyWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
 }

@@ -16,7 +16,11 @@ import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
 import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
 import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
+import { VerifyPool } from '../service/verify-pool.js';
 import { setVerificationMemos } from '../signing/verify.js';
+
+/** The kernel profile replays run against (loadProfile's spec): the running kernel. The verification workers load the same. */
+const PROFILE_SPEC = 'host';
 
 function readOrCreate(path: string, make: () => string, onCreate: () => void): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
@@ -32,9 +36,14 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const { store, log, tokens, signing, profile } = prepared;
   if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
   setVerificationMemos(config.cacheEntries);
-  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries) } }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  // Verification in worker threads, each with its own profile and caches, under a time budget
+  // (BPFSIGN_VERIFY_WORKERS=0: on the event loop, as before, without one). Closing the app ends them.
+  const verifier = config.verifyWorkers > 0
+    ? new VerifyPool({ workers: config.verifyWorkers, budgetMs: config.verifyBudgetMs, maxQueue: config.verifyQueue, profile: profile ? PROFILE_SPEC : null, cacheEntries: config.cacheEntries })
+    : undefined;
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url, store: store.kind, pid: process.pid }, 'bpfsign listening');
+  logger.info({ url, store: store.kind, pid: process.pid, verifyWorkers: config.verifyWorkers, verifyBudgetMs: config.verifyBudgetMs }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };
 }
 
@@ -67,7 +76,7 @@ export async function prepare(config: Config, logger: pino.Logger) {
   const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
   const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
   let profile = null;
-  try { profile = loadProfile(); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
+  try { profile = loadProfile(PROFILE_SPEC); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
   const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
   return { store, log, tokens, signing, profile };
 }

@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.js';
 import type { FifoGate } from '../../service/fifo.js';
 import type { LoaderCache } from '../../service/loader.js';
 import type { ParsedBodies, ReplayCache, VerificationRequest } from '../../service/verify.js';
+import type { Verifier } from '../../service/verify-pool.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -42,6 +43,8 @@ export interface Services {
   cpu: FifoGate;
   /** Content-addressed caches of pure work (made loaders, replay outcomes, parsed verification bodies); see LoaderCache. */
   caches: { loaders: LoaderCache; replays: ReplayCache; bodies: ParsedBodies<VerificationRequest> };
+  /** Runs POST /v1/verifications: worker threads with a time budget (VerifyPool), or the event loop (inlineVerifier over `cpu` and `caches`). */
+  verifier: Verifier;
 }
 
 declare module 'fastify' {

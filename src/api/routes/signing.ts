@@ -8,20 +8,21 @@
  * A signing request is answered only after its entry is in the log (the store commits the append).
  */
 import { randomUUID } from 'node:crypto';
-import { isAscii } from 'node:buffer';
 import { z } from 'zod';
-import { validatorCompiler, type FastifyPluginAsyncZod, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FastifyRequest } from 'fastify';
-import { BundleSchema, fromB64, parseBundle, type Bundle } from '../../signing/bundle.js';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
+import { BundleSchema, fromB64, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
-import { parsePolicy } from '../../signing/policy.js';
 import { headerFromRecord, skeletonRecord, type BuiltLoader, type SkeletonRecord } from '../../service/loader.js';
 import type { Signer } from '../../signing/keys/index.js';
 import type { BundleRecord } from '../../store/types.js';
 import { signBuilt, unsignedBundle } from '../../service/sign.js';
-import { verdictJson, verifyBundle } from '../../service/verify.js';
+import { VerificationBody, type VerifyAnswer, type VerifyFailure } from '../../service/verify-request.js';
+import { VerifyPoolError } from '../../service/verify-pool.js';
+import { LoaderError } from '../../loader/errors.js';
+import { TlogError } from '../../signing/tlog/index.js';
 import { problems, Sha256Hex } from '../schemas/common.js';
-import { ApiError } from '../plugins/errors.js';
+import { ApiError, problem } from '../plugins/errors.js';
 import { jsonString } from '../../shared/json.js';
 
 const LoaderOptions = z.object({
@@ -90,12 +91,6 @@ export const VerdictSchema = z.object({
   scheme: z.string().nullable(),
   replay: z.unknown().nullable().meta({ description: 'the kernel model\'s report: every syscall, maps and programs' }),
 }).meta({ id: 'Verdict', description: 'structured verification result: every check with its level and outcome' });
-
-const VerificationBody = z.object({
-  bundle: z.unknown().meta({ description: 'a bundle (see Bundle)' }),
-  object: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).optional().meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
-  policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default")' }),
-});
 
 /**
  * A stored loader: the bundle as answered, minus what is stored elsewhere — its log proof (made
@@ -260,64 +255,55 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     };
   });
 
-  // POST /v1/verifications takes its body as bytes and parses it in its turn at the CPU gate:
-  // requests waiting for their turn then hold only the bytes, outside the JavaScript heap,
-  // instead of some 60 KB of strings each, which every scavenge would copy while they wait.
-  // The parse and the schema check are fastify's own (its JSON parser, the zod validator),
-  // called here, so bad bodies get the same problems as on every other route.
+  // POST /v1/verifications takes its body as bytes; a verification worker (VerifyPool) parses,
+  // checks and verifies it and sends back the verdict's JSON bytes or why there is none, which is
+  // answered here with the problem the error handler gives every route (the same codes as when
+  // the parse and the schema check were fastify's own). Requests waiting for a worker hold only
+  // their bytes, outside the JavaScript heap.
+  /** A request the verifier answered without a verdict, as the problem the error handler gives such errors on every route. */
+  const verifyFailure = (req: FastifyRequest, reply: FastifyReply, f: VerifyFailure): FastifyReply => {
+    switch (f.kind) {
+      case 'not-json': throw f.empty ? new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY() : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+      case 'body-invalid': {
+        // As the zod validator and the error handler report a failed schema check.
+        req.log.info({ issues: f.issues }, 'request validation failed');
+        const errors = f.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message }));
+        return problem(reply, 400, 'REQUEST_INVALID', 'Bad Request', errors.map((e) => `body${e.path} ${e.message}`).join(', '), { errors });
+      }
+      case 'format': throw new ApiError(400, f.code, f.message, { issues: f.issues });
+      case 'policy-not-found': throw new ApiError(404, 'POLICY_NOT_FOUND', `no policy named ${f.name} (configured: default)`);
+      case 'thrown': {
+        if (f.name === 'LoaderError') throw new LoaderError(f.code as never, f.message, f.details);
+        if (f.name === 'TlogError') throw new TlogError(f.code as never, f.message, f.details);
+        if (f.name === 'RangeError') throw new RangeError(f.message);
+        throw Object.assign(new Error(`verification: ${f.message}`), { code: f.code });
+      }
+    }
+  };
+
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers(); // JSON only: other media types get 415
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    const parseJson = scope.getDefaultJsonParser('error', 'error');
-    const validate = validatorCompiler({ schema: VerificationBody, method: 'POST', url: '/v1/verifications', httpPart: 'body' });
-    const readBody = (req: FastifyRequest, raw: Buffer): z.infer<typeof VerificationBody> => {
-      let json: unknown;
-      let failed: Error | null = null;
-      // ASCII (every bundle) decodes as Latin-1 without UTF-8's checks; the same text either way.
-      parseJson(req, raw.toString(isAscii(raw) ? 'latin1' : 'utf8'), (err: Error | null, v?: unknown) => { failed = err; json = v; });
-      if (failed) throw failed;
-      const r = validate(json) as { value?: unknown; error?: { instancePath?: string; message?: string }[] };
-      if (r.error) {
-        // As fastify reports a failed schema check (its default formatter), so the error handler treats it alike.
-        throw Object.assign(new Error(r.error.map((e) => `body${e.instancePath ?? ''} ${e.message}`).join(', ')), { statusCode: 400, code: 'FST_ERR_VALIDATION', validation: r.error, validationContext: 'body' });
-      }
-      return r.value as z.infer<typeof VerificationBody>;
-    };
-    /** A bad bundle or inline policy as a 400 problem with its code and every issue. */
-    const invalidAs400 = <T>(parse: () => T): T => {
-      try {
-        return parse();
-      } catch (e) {
-        const err = e as Error & { code: string; issues: unknown };
-        throw new ApiError(400, err.code ?? 'REQUEST_INVALID', err.message, { issues: err.issues });
-      }
-    };
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/verifications', {
       schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
-      // The body is checked by readBody in the request's turn; the schema above is what the API documents.
+      // The body is checked by the verifier; the schema above is what the API documents.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
       onRequest: app.requireScope('verify'),
     }, async (req, reply) => {
       const defaultPolicy = await app.services.signing.defaultPolicy();
-      const { replays, loaders, bodies } = app.services.caches;
-      const verdict = await app.services.cpu.run(() => {
-        // The same bytes parse to the same bundle: parsed once (ParsedBodies), then shared.
-        const body = bodies.parse(req.body as unknown as Buffer, (raw) => {
-          const b = readBody(req, raw as Buffer);
-          return { ...b, bundle: invalidAs400(() => parseBundle(b.bundle)) };
-        });
-        const p = body.policy;
-        const policy = p === undefined || p === 'default' ? defaultPolicy : typeof p === 'string' ? undefined : invalidAs400(() => parsePolicy(p));
-        if (!policy) throw new ApiError(404, 'POLICY_NOT_FOUND', `no policy named ${String(p)} (configured: default)`);
-        const object = body.object ? new Uint8Array(Buffer.from(body.object, 'base64')) : undefined;
-        const stop = app.services.metrics.verifySeconds.startTimer();
-        const v = verifyBundle(body.bundle, policy, { at: new Date(), object, profile: app.services.profile, replays, loaders });
-        stop({ verdict: v.verdict });
-        return v;
-      });
-      // Sent as bytes (the schema above documents it; test/api checks answers against it): the
-      // replay report's JSON comes from the replay cache instead of being made again per answer.
-      return reply.type('application/json; charset=utf-8').send(verdictJson(verdict, replays) as never);
+      let answer: VerifyAnswer;
+      try {
+        answer = await app.services.verifier.verify((req.body as unknown as Buffer | undefined) ?? new Uint8Array(0), defaultPolicy, new Date());
+      } catch (e) {
+        if (!(e instanceof VerifyPoolError)) throw e;
+        req.log.warn({ code: e.code, details: e.details }, e.message);
+        if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
+        return problem(reply, 503, e.code, 'Service Unavailable', e.message, { details: e.details });
+      }
+      if (!answer.ok) return verifyFailure(req, reply, answer.failure);
+      app.services.metrics.verifySeconds.observe({ verdict: answer.verdict }, answer.seconds);
+      // Sent as bytes (the schema above documents it; test/api checks answers against it).
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(answer.json.buffer, answer.json.byteOffset, answer.json.byteLength) as never);
     });
   });
 

@@ -1,0 +1,79 @@
+/**
+ * A verification worker thread (see VerifyPool): its own kernel profile, loaded once at start
+ * from the spec the server uses, its own caches and verification memos, bounded as the server's
+ * (BPFSIGN_CACHE_ENTRIES). It answers one request at a time, so the pool can end a request that
+ * runs past its budget by ending the thread.
+ *
+ * Messages in:  { type: 'policy', id, policy }  a policy (the service's default) that requests name by id
+ *               { type: 'verify', id, body, policy, at }  body: the request's bytes (transferred), at: ms since the epoch
+ * Messages out: { type: 'ready', profileError }  after start: why there is no profile, or null when it loaded
+ *               { type: 'answer', id, answer, stats }  answer: VerifyAnswer, its verdict bytes transferred
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setVerificationMemos } from '../signing/verify.js';
+import type { TrustPolicy } from '../signing/policy.js';
+import type { KernelProfile } from '../kernel/profile/index.js';
+import { LoaderCache } from './loader.js';
+import { loadProfile, ParsedBodies, ReplayCache, type VerificationRequest } from './verify.js';
+import { answerVerification, type VerifyAnswer, type VerifyContext } from './verify-request.js';
+
+export interface VerifyWorkerData {
+  /** What loadProfile takes ('host', a profile directory, a vmlinux BTF file); null: no profile (replays fail, as in the server without one). */
+  profile: string | null;
+  cacheEntries: number;
+}
+
+export type ToWorker =
+  | { type: 'policy'; id: number; policy: TrustPolicy }
+  | { type: 'verify'; id: number; body: Uint8Array; policy: number; at: number };
+
+export type CacheStats = Record<'loaders' | 'replays' | 'bodies', { hits: number; misses: number; evictions: number; entries: number }>;
+
+export type FromWorker =
+  | { type: 'ready'; profileError: string | null }
+  | { type: 'answer'; id: number; answer: VerifyAnswer; stats: CacheStats };
+
+/** Policies a worker keeps by id: the default policy changes only when the keyring does. */
+const KEPT_POLICIES = 4;
+
+if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.bpfsignVerify) {
+  const port = parentPort;
+  const data = (workerData as { bpfsignVerify: VerifyWorkerData }).bpfsignVerify;
+  setVerificationMemos(data.cacheEntries);
+  let profile: KernelProfile | null = null;
+  let profileError: string | null = null;
+  if (data.profile !== null) {
+    try { profile = loadProfile(data.profile); } catch (e) { profileError = (e as Error).message; }
+  } else {
+    profileError = 'no kernel profile configured';
+  }
+  const ctx: VerifyContext = {
+    profile,
+    replays: new ReplayCache(data.cacheEntries),
+    loaders: new LoaderCache(data.cacheEntries),
+    bodies: new ParsedBodies<VerificationRequest>(data.cacheEntries),
+  };
+  const policies = new Map<number, TrustPolicy>();
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'policy') {
+      policies.set(m.id, m.policy);
+      for (const id of policies.keys()) if (policies.size > KEPT_POLICIES) policies.delete(id);
+      return;
+    }
+    const policy = policies.get(m.policy);
+    const answer: VerifyAnswer = policy
+      ? answerVerification(m.body, policy, new Date(m.at), ctx)
+      : { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: policy #${m.policy} was not sent` } };
+    const stats: CacheStats = { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats };
+    const out: FromWorker = { type: 'answer', id: m.id, answer, stats };
+    // The verdict's bytes move to the main thread instead of being copied, when they are a buffer of their own.
+    const json = answer.ok ? answer.json : null;
+    const transfer = json && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && json.buffer instanceof ArrayBuffer ? [json.buffer] : [];
+    try {
+      port.postMessage(out, transfer);
+    } catch (e) {
+      port.postMessage({ type: 'answer', id: m.id, stats, answer: { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: the answer could not be sent: ${(e as Error).message}` } } } satisfies FromWorker);
+    }
+  });
+  port.postMessage({ type: 'ready', profileError } satisfies FromWorker);
+}

@@ -1,0 +1,112 @@
+/**
+ * The real server (`bpfsign serve`) verifies in worker threads under a time budget: a
+ * verification past its budget is answered 503 VERIFY_BUDGET_EXCEEDED while the server goes on
+ * serving, and while the worst verifications we can build run (a policy whose identity regular
+ * expression backtracks without end over the signer's subject, several at once) /healthz still
+ * answers every poll. The latencies are printed, not asserted (no timing thresholds in tests).
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from '../support/objects.js';
+import { startServer } from '../e2e/support.js';
+
+const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
+
+async function serve(env: Record<string, string>) {
+  const srv = await startServer({ BPFSIGN_RATE_LIMIT: '100000000', ...env });
+  after(async () => {
+    if (srv.proc.exitCode === null) await new Promise((r) => { srv.proc.once('exit', r); srv.proc.kill('SIGTERM'); });
+    rmSync(srv.dataDir, { recursive: true, force: true });
+  });
+  const made = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+  assert.equal(made.status, 201, await made.clone().text());
+  const bundle = ((await made.json()) as { bundle: unknown }).bundle;
+  const ca = ((await (await fetch(`${srv.url}/v1/keys`)).json()) as { caCertificate: string }).caCertificate;
+  /** Posts `body` (JSON, or its bytes made once: a large body is not encoded again by this process, which polls /healthz too). */
+  const verify = async (body: unknown) => {
+    const bytes = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body));
+    const r = await fetch(`${srv.url}/v1/verifications`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json' } });
+    return { status: r.status, type: r.headers.get('content-type'), json: (await r.json()) as Record<string, unknown> };
+  };
+  return { ...srv, bundle, ca, verify };
+}
+
+/** Polls GET /healthz every 10 ms until `work` settles: every poll's status and latency. */
+async function pollHealth(url: string, work: Promise<unknown>): Promise<{ statuses: number[]; latencies: number[] }> {
+  let done = false;
+  void work.finally(() => { done = true; });
+  const statuses: number[] = [], latencies: number[] = [];
+  while (!done) {
+    const t0 = performance.now();
+    statuses.push(await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.status, () => 0));
+    latencies.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { statuses, latencies };
+}
+
+const summary = (ms: number[]) => {
+  const s = [...ms].sort((a, b) => a - b);
+  return `${s.length} polls, p50 ${s[s.length >> 1].toFixed(1)} ms, p99 ${s[Math.floor(s.length * 0.99)].toFixed(1)} ms, max ${s[s.length - 1].toFixed(1)} ms`;
+};
+
+describe('verification in worker threads (the real server)', () => {
+  it('answers a verification past its budget with 503 VERIFY_BUDGET_EXCEEDED naming the budget, and goes on serving', async () => {
+    // 1 ms: shorter than any verification on a fresh worker (each one past it gets a fresh worker).
+    const srv = await serve({ BPFSIGN_VERIFY_BUDGET_MS: '1', BPFSIGN_VERIFY_WORKERS: '1' });
+    for (let i = 0; i < 3; i++) {
+      const r = await srv.verify({ bundle: srv.bundle });
+      assert.equal(r.status, 503, JSON.stringify(r.json));
+      assert.equal(r.type, 'application/problem+json; charset=utf-8');
+      assert.equal(r.json.code, 'VERIFY_BUDGET_EXCEEDED');
+      assert.match(String(r.json.detail), /budget of 1 ms/);
+      assert.deepEqual(r.json.details, { budgetMs: 1 });
+    }
+    assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
+    const signed = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(signed.status, 201, 'signing does not go through the verification workers');
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /^bpfsign_verify_budget_exceeded_total 3$/m);
+    assert.match(metrics, /^bpfsign_verify_worker_restarts_total 3$/m);
+  });
+
+  it('answers /healthz at every poll while the worst verifications run, stops them at the budget, then verifies as before', async () => {
+    const srv = await serve({ BPFSIGN_VERIFY_BUDGET_MS: '2000', BPFSIGN_VERIFY_WORKERS: '1' });
+    const ok = await srv.verify({ bundle: srv.bundle });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.verdict, 'OK');
+    // The worst we can build, several at once: a policy whose identity pattern, (.+)+!, a
+    // backtracking matcher tries in 2^n ways over an n-character subject (one of this kind held
+    // the server 114 s; a linear-time matcher answers it at once: not an allowed identity), and an
+    // object of some MB to decode and re-derive the loader from. They take the worker in turn,
+    // each stopped at its budget when it runs past it.
+    const worst = Buffer.from(JSON.stringify({
+      bundle: srv.bundle, object: Buffer.concat([obj, Buffer.alloc(8 << 20)]).toString('base64'),
+      policy: { version: 1, name: 'backtracking', roots: [srv.ca], identities: [{ subjectRegExp: '(.+)+!' }] },
+    }));
+    const heavy = Promise.all(Array.from({ length: 4 }, () => srv.verify(worst)));
+    const { statuses, latencies } = await pollHealth(srv.url, heavy);
+    const answers = await heavy;
+    console.log(`# /healthz while ${answers.length} worst verifications (${(worst.length / 1e6).toFixed(1)} MB bodies) ran: ${summary(latencies)}; answers ${answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`).join(', ')}`);
+    assert.ok(statuses.length > 0);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every poll of /healthz answered 200');
+    for (const a of answers) assert.ok(a.json.code === 'VERIFY_BUDGET_EXCEEDED' || a.json.verdict === 'UNTRUSTED', JSON.stringify(a.json).slice(0, 300));
+    const again = await srv.verify({ bundle: srv.bundle });
+    assert.equal(again.status, 200, 'the next verification runs on a fresh worker');
+    assert.equal(again.json.verdict, 'OK');
+  });
+
+  it('answers /healthz at every poll while many verifications of a large body run at once', async () => {
+    const srv = await serve({});
+    // A bundle with an object of a few MB to decode, hash and re-derive from, posted 20 times at once.
+    const big = Buffer.from(JSON.stringify({ bundle: srv.bundle, object: Buffer.concat([obj, Buffer.alloc(4 << 20)]).toString('base64') }));
+    const heavy = Promise.all(Array.from({ length: 20 }, () => srv.verify(big)));
+    const { statuses, latencies } = await pollHealth(srv.url, heavy);
+    const answers = await heavy;
+    console.log(`# /healthz while 20 verifications of a ${(big.length / 1e6).toFixed(1)} MB body ran: ${summary(latencies)}; answers ${[...new Set(answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`))].join(', ')}`);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every poll of /healthz answered 200');
+    for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.json).slice(0, 300));
+  });
+});
