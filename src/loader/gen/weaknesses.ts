@@ -180,7 +180,7 @@ export function loaderWeaknesses(insns: Uint8Array, opts: LoaderWeaknessOptions 
   const reads = pointerReads(decoded, slots);
   const header = opts.header;
 
-  // The in-loader metadata check (6.18 scheme): all four words of map->sha read from one map.
+  // The in-loader metadata check (6.18 scheme): all four words of map->sha read through struct bpf_map pointers.
   const shaReads = reads.filter((r) => r.base === 'map' && r.off !== null && r.off < MAP_SHA_END);
   const shaWords = new Set(shaReads.map((r) => r.off));
   const hashCheck = [0, 8, 16, 24].every((o) => shaWords.has(o));
