@@ -37,17 +37,17 @@ export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-/** Strict base64 (standard with padding, or URL-safe without), as DSSE allows either. */
+/**
+ * Canonical base64, as DSSE allows it: standard with padding, or URL-safe without. Either way the
+ * text must be the one encoding of its bytes (it re-encodes to itself): no missing or extra
+ * padding, no non-zero padding bits, no whitespace, no mixed alphabets.
+ */
 export function decodeBase64(s: string, field: string): Uint8Array {
-  // Canonical padded base64 (the usual case) is what BASE64 accepts, found without the pattern.
   const canonical = canonicalBase64(s);
   if (canonical) return new Uint8Array(canonical);
-  if (BASE64.test(s)) return new Uint8Array(Buffer.from(s, 'base64'));
-  if (BASE64URL.test(s) && s.length % 4 !== 1) return new Uint8Array(Buffer.from(s, 'base64url'));
-  throw new VerificationError('MALFORMED', `dsse: ${field} is not base64`, { field });
+  const url = Buffer.from(s, 'base64url');
+  if (url.toString('base64url') === s) return new Uint8Array(url);
+  throw new VerificationError('MALFORMED', `dsse: ${field} is not canonical base64 (standard padded, or URL-safe unpadded)`, { field });
 }
 
 /** A payload made ready to be signed, once for any number of signatures: its PAE bytes and its base64. */

@@ -10,6 +10,7 @@ import type { Signer } from './keys/signer.js';
 import type { Certificate, CertificateInput } from './x509/certificate.js';
 import { Lru } from '../shared/lru.js';
 import { deepFreeze } from '../shared/freeze.js';
+import { JsonParseError, parseJsonStrict } from '../shared/strict-json.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -84,7 +85,9 @@ export function statementMemoStats(): { hits: number; misses: number; evictions:
 }
 
 function readStatement(payload: Uint8Array): Statement {
-  const statement: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  // Strict: a statement with a member twice (two "predicate"s, two digests) would read
+  // differently in a reader that keeps the first.
+  const statement: unknown = parseJsonStrict(new TextDecoder('utf-8', { fatal: true }).decode(payload));
   assertStatement(statement);
   return statement;
 }
@@ -104,6 +107,7 @@ export function verifyStatement(envelope: unknown, candidates: readonly Certific
     return { ok: true, statement, signers: v.signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };
-    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload is not JSON: ${(e as Error).message}`, { field: 'payload' }) };
+    if (e instanceof JsonParseError) return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload: ${e.message}`, { field: 'payload', code: e.code, path: e.path, offset: e.offset }) };
+    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload is not UTF-8: ${(e as Error).message}`, { field: 'payload' }) };
   }
 }
