@@ -164,6 +164,7 @@ describe('decodeBase64', () => {
     assert.deepEqual([...decodeBase64('QQ==', 'f')], [0x41]);
     assert.deepEqual([...decodeBase64('-_8', 'f')], [0xfb, 0xff]);
     assert.deepEqual([...decodeBase64('+/8=', 'f')], [0xfb, 0xff]);
+    assert.deepEqual([...decodeBase64('QQ', 'f')], [0x41], 'unpadded: the URL-safe spelling');
     assert.deepEqual([...decodeBase64('', 'f')], []);
   });
 
@@ -171,7 +172,8 @@ describe('decodeBase64', () => {
     const { decodeBase64 } = await import('../../src/signing/dsse.js');
     const other = [
       'QR==', // non-zero padding bits
-      'QQ', 'QUI', // standard alphabet without its padding
+      'QR', // unpadded (read as URL-safe) with non-zero padding bits
+      '+/8', // standard alphabet without its padding
       '-_8=', // URL-safe with padding
       '+_8=', '-/8', // alphabets mixed
       'QU JD', 'QUJD\n', ' QUJD', // whitespace
