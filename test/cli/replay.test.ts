@@ -5,13 +5,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyring } from '../../src/service/keys.js';
 import { FIXTURES, ROOT, hasTool } from '../support/objects.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
+const hasFile = (p: string) => existsSync(p);
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 const OBJ = join(FIXTURES, 'obj/xdp_filter.clang-el.o');
 // The minimised 6.18 profile shipped for tests: results do not depend on this machine's kernel.
@@ -69,6 +70,54 @@ describe('bpfsign replay', () => {
     assert.equal(j.retval, 0);
     assert.equal(j.diff, null, 'no plan without --object');
     assert.deepEqual(j.progs.map((p: { name: string }) => p.name), ['xdp_filter']);
+  });
+
+  describe("--trust and --keyring-id on bpftool 7.7's signed header", () => {
+    const ref = join(ROOT, '../shared/reference/bpftool-7.7');
+    const header = join(ref, 'fixtures/xdp_filter.clang-el.rsa2048.lskel.h');
+    const rsa = join(ref, 'keys/rsa2048.cert.pem'), p256 = join(ref, 'keys/p256.cert.pem');
+    const skip = hasFile(header) ? false : `no ${header}`;
+    // The fixture profile as a kernel with CONFIG_SYSTEM_DATA_VERIFICATION.
+    const verifying = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bpfsign-replay-sigprof-'));
+      cpSync(PROFILE, dir, { recursive: true });
+      const j = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
+      writeFileSync(join(dir, 'profile.json'), JSON.stringify({ ...j, signatureVerification: true }));
+      return dir;
+    };
+    const replayJson = (...args: string[]) => {
+      const r = run('replay', header, '--json', ...args);
+      return { status: r.status, j: JSON.parse(r.stdout || '{}'), stderr: r.stderr };
+    };
+
+    it('loads and runs with the signer trusted, and lists the ctx reads', { skip }, () => {
+      const { status, j, stderr } = replayJson('--profile', verifying(), '--trust', rsa);
+      assert.equal(status, 0, stderr);
+      assert.equal(j.stage, 'ok');
+      assert.ok(j.ctxReads.length > 0 && j.ctxReads.every((c: { pc: number; offset: number; size: number }) => c.pc >= 0 && c.size > 0));
+    });
+    it('answers ENOKEY with no certificate or another one, and EINVAL for a keyring_id that names nothing', { skip }, () => {
+      const prof = verifying();
+      assert.deepEqual([replayJson('--profile', prof).j.errno, replayJson('--profile', prof, '--trust', p256).j.errno], [126, 126]);
+      assert.equal(replayJson('--profile', prof, '--trust', `session=${rsa}`).j.errno, 126, 'trusted in the session keyring, loaded against builtin (0)');
+      assert.equal(replayJson('--profile', prof, '--trust', `session=${rsa}`, '--keyring-id', 'session').j.stage, 'ok');
+      assert.equal(replayJson('--profile', prof, '--trust', rsa, '--keyring-id', '2147483647').j.errno, 22);
+    });
+    it('answers as the host kernel does with --profile host (EOPNOTSUPP without CONFIG_SYSTEM_DATA_VERIFICATION)', { skip: skip || (hasFile('/sys/kernel/btf/vmlinux') ? false : 'no kernel BTF') }, async () => {
+      const { kernelConfig } = await import('../../src/service/host-probe.js');
+      const config = kernelConfig();
+      const { j } = replayJson('--profile', 'host', '--trust', rsa);
+      if (config && !config.has('CONFIG_SYSTEM_DATA_VERIFICATION')) assert.deepEqual([j.stage, j.errno], ['loader_load', 95]);
+      else assert.notEqual(j.errno, 126, 'the signer is trusted');
+    });
+    it('refuses a --trust file that is not a certificate, and an unknown --keyring-id, with exit 2', { skip }, () => {
+      const r = run('replay', header, '--trust', header);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--trust: not a certificate/);
+      const k = run('replay', header, '--keyring-id', 'nowhere');
+      assert.equal(k.status, 2);
+      assert.match(k.stderr, /--keyring-id nowhere/);
+    });
   });
 
   it('refuses a file that is neither an object nor a header, with exit 2', () => {

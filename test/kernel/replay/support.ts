@@ -1,16 +1,14 @@
 /**
- * Test support for replay: a profile of this machine's kernel — its vmlinux BTF (no module BTF),
- * its release, /proc/kallsyms (when its addresses are visible), and the trampoline attach types
- * it refuses (probed; none when bpf() is not permitted here). The checked-in linux-6.18-min
+ * Test support for replay: a profile of this machine's kernel — what `--profile host` reads
+ * (src/service/profile.ts readHostProfile: its BTF, release, /proc/kallsyms when visible, and
+ * what probing it with bpf() found: signature support, refused attach types, helpers; the
+ * kernel config only, when bpf() is not permitted here). The checked-in linux-6.18-min
  * profile, read from its files.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
-import { parseBtf } from '../../../src/loader/btf/index.js';
-import { profileFromFiles, profileFromParts, profileView, type KernelProfile, type ProfileInput } from '../../../src/kernel/profile/index.js';
-import { kallsymsTable } from '../../kernel-runner/host.js';
-import { refusedAttachTypes } from '../../kernel-runner/attach-probe.js';
+import { profileFromFiles, profileView, type KernelProfile, type ProfileInput } from '../../../src/kernel/profile/index.js';
+import { readHostProfile } from '../../../src/service/profile.js';
 import { FIXTURES } from '../../support/objects.js';
 
 let cached: KernelProfile | undefined;
@@ -18,15 +16,8 @@ let cached: KernelProfile | undefined;
 /** This kernel as a profile; `over` replaces fields of it. */
 export function hostProfile(over: Partial<ProfileInput> = {}): KernelProfile {
   if (!cached) {
-    const path = '/sys/kernel/btf/vmlinux';
-    if (existsSync(path)) {
-      const bytes = new Uint8Array(readFileSync(path));
-      cached = profileFromParts({
-        name: 'host', release: release(), vmlinuxBtf: bytes,
-        // Hidden addresses (all zero without CAP_SYSLOG) say nothing: kallsyms then is not known.
-        kallsyms: kallsymsTable().size ? readFileSync('/proc/kallsyms', 'utf8') : undefined,
-        refusedAttachTypes: refusedAttachTypes(parseBtf(bytes)),
-      });
+    if (existsSync('/sys/kernel/btf/vmlinux')) {
+      cached = readHostProfile().profile;
     } else {
       cached = profileView({ name: 'host', btf: null });
     }
