@@ -146,6 +146,7 @@ export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Da
     at: opts.at,
     replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {
+      if (!m) throw new Error('no manifest with the generation options');
       const o = m.object as { name: string; file: string };
       const options = m.options as { flavour: 'v1.7'; standalone: boolean; kernel: { mapExcl: boolean }; host: Record<string, unknown> };
       const host = { ...options.host, ksymAddresses: Object.fromEntries(Object.entries((options.host.ksymAddresses ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)])) };

@@ -49,6 +49,11 @@ export class CheckLog {
     this.results.push({ check, level: levelOf(this.policy, check), status: 'fail', code, message, ...(details ? { details } : {}) });
   }
 
+  /** A check that does not apply to this input or policy (never a pass): `reason` says why. */
+  skip(check: CheckName, reason: string): void {
+    this.results.push({ check, level: levelOf(this.policy, check), status: 'skipped', message: reason });
+  }
+
   /** A check that could not run because an earlier one failed. */
   blocked(check: CheckName, because: string): void {
     this.results.push({ check, level: levelOf(this.policy, check), status: 'skipped', message: `not run: ${because}` });

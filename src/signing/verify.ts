@@ -1,50 +1,100 @@
 /**
- * verify(bundle, policy, options) → Verdict. Pure and synchronous apart from what is injected:
- * the clock (`at`), the replay of the loader in the kernel model and the re-derivation of the
- * loader from the object (both passed in as functions, so signing stays independent of the
- * kernel model). No network. Steps, in order (each a check the policy can enforce, log or skip):
+ * verify(input, policy, options) → Verdict. Pure and synchronous apart from what is injected:
+ * the clock (`at`), the replay of the loader in the kernel model, the re-derivation of the loader
+ * from the object and the hardening findings about it (all passed in as functions, so signing
+ * stays independent of the kernel model). No network. The input is a bundle, or a light-skeleton
+ * header's loader (no manifest, no log proof). Steps, in order (each a check the policy can
+ * enforce, log or skip; a check that does not apply is `skipped` with the reason, never passed):
  *
- *   signature        CMS over the scheme's content, by a certificate in the bundle
+ *   signature        CMS over the scheme's content, by a certificate in the input
  *   chain            the signer chains to a policy root at `at` (keyUsage, codeSigning EKU)
  *   identity         subject / SAN allowed by the policy
  *   revocation       CRLs from the policy
- *   transparencyLog  inclusion proof against a checkpoint signed by a policy log key
- *   manifest         DSSE over the in-toto Statement by the same key; subjects = the loader files
+ *   manifest         DSSE over the in-toto Statement by the very certificate that signed the
+ *                    loader (DER and key compared, not the SKI); subjects = the loader files
+ *   transparencyLog  inclusion proof of the manifest against a checkpoint signed by a policy log key
  *   replay           the loader replayed in the kernel model does what the manifest's plan says
- *   object           the loader re-derived from the object equals the bundle's (when given)
+ *   object           the loader re-derived from the object equals the input's (when given)
+ *   hardening        no weakness found in the loader's code (findings injected by the service)
  *   contents         program types, map types, helpers and sizes within the policy
  */
-import { sha256Hex as sha256 } from '../shared/bytes.js';
+import { sha256Hex as sha256, canonicalBase64, toHex } from '../shared/bytes.js';
 import { verifyDetached, type CmsVerification } from './cms/index.js';
 import { signedContent } from './schemes.js';
-import { parseCertificate, validateChain, type Certificate } from './x509/index.js';
+import { parseCertificate, sameCertificate, validateChain, type Certificate, type ChainValidation } from './x509/index.js';
 import { setStatementMemo, verifyStatement, type StatementVerification } from './statement.js';
 import { setVerifiedSignatureMemo } from './algorithms.js';
 import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { canonicalBytes } from './canonical.js';
-import { fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
+import { BundleFormatError, fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
-import { toHex } from '../shared/bytes.js';
 import { isDeepFrozen } from '../shared/freeze.js';
 
 /** What a replay in the kernel model reports, as far as verification needs it. */
 export interface ReplayOutcome {
   fault: string | null;
+  /** The replay did what the plan says (true when there was no plan to compare with). */
   equal: boolean;
   differences: { path: string; expected: unknown; actual: unknown }[];
+  /** false when the replay had no plan to compare with (a header without its object); absent means true. */
+  compared?: boolean;
   /** Effects for the contents check. */
   programs: { name: string; type: string; insns: number; helpers: number[] }[];
   maps: { name: string; type: string; maxEntries: number }[];
   report?: unknown;
 }
 
+/** A weakness of the loader's code the service found (e.g. CTX_OVERRIDES_MAP, METADATA_MAP_NOT_EXCLUSIVE). */
+export interface HardeningFinding {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The loader's files, as bytes or canonical padded base64. */
+export interface LoaderFiles {
+  insns: Uint8Array | string;
+  data: Uint8Array | string;
+}
+
+/**
+ * A light skeleton's loader as its header carries it (see loader/gen/lskel-parse): no manifest, no
+ * log proof. bpftool's PKCS#7 carries no certificate (SignerInfo v3 names the key by SKI only),
+ * so with `certificates` empty the signer is looked for among the policy's roots and
+ * intermediates as well.
+ */
+export interface HeaderInput {
+  kind: 'header';
+  scheme: 'linux-6.18' | 'linux-load-time' | 'unsigned';
+  loader: LoaderFiles;
+  /** The header's opts_sig: DER (bytes or canonical base64), null for an unsigned header. */
+  signature: Uint8Array | string | null;
+  /** PEM, signer first then intermediates; may be empty. */
+  certificates: string[];
+}
+
+export type VerifyInput = Bundle | HeaderInput;
+
+export function isHeaderInput(input: VerifyInput): input is HeaderInput {
+  return (input as HeaderInput).kind === 'header';
+}
+
 export interface VerifyOptions {
   at: Date;
-  /** Replays the loader against the manifest's plan; absent → the replay check reports it was not available. */
-  replay?: (loader: { insns: Uint8Array; data: Uint8Array }, manifestPlan: unknown, scheme: string, digests: { insns: string; data: string }) => ReplayOutcome;
-  /** Re-derives the loader from the object with the manifest's options; absent → no object given. */
-  rederive?: (manifest: Record<string, unknown>) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
+  /**
+   * Replays the loader, comparing with `plan`: the verified manifest's plan for a bundle, null for
+   * a header (the replay then compares with a plan of its own, re-derived from the object, or
+   * reports `compared: false`). Absent → the replay check fails: no kernel model.
+   */
+  replay?: (loader: { insns: Uint8Array; data: Uint8Array }, plan: unknown | null, scheme: string, digests: { insns: string; data: string }) => ReplayOutcome;
+  /**
+   * Re-derives the loader from the object with the verified manifest's options (a bundle), or with
+   * options of the caller's (a header: manifest null). Absent → the object check is skipped.
+   */
+  rederive?: (manifest: Record<string, unknown> | null) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
+  /** Weaknesses found in the loader's code. Absent → the hardening check is skipped; [] → it passes. */
+  findings?: () => HardeningFinding[];
 }
 
 
@@ -58,6 +108,16 @@ export function setVerificationMemos(entries: number): void {
   setStatementMemo(entries);
 }
 
+/** What a check needs from the input, whatever its kind. */
+interface Facts {
+  readonly loader: { insns: Uint8Array; data: Uint8Array };
+  /** The input's certificates that parse, in order. */
+  readonly certs: Certificate[];
+  readonly digests: { insns: string; data: string };
+  /** The CMS signature over the scheme's content (a signed input). */
+  signature(policy: TrustPolicy): CmsVerification;
+}
+
 /**
  * What a verification derives from the bundle alone, each a pure function of its fields: the
  * loader's bytes and digests, the certificates, the loader signature's and the manifest's
@@ -68,7 +128,7 @@ export function setVerificationMemos(entries: number): void {
  * and blob into its own memory, the re-derivation compares), and the tamper matrix verifies each
  * shared bundle twice to hold that.
  */
-class BundleFacts {
+class BundleFacts implements Facts {
   readonly loader: { insns: Uint8Array; data: Uint8Array };
   readonly certs: Certificate[] = [];
   #digests: { insns: string; data: string } | null = null;
@@ -87,8 +147,8 @@ class BundleFacts {
     return (this.#digests ??= { insns: sha256(this.loader.insns), data: sha256(this.loader.data) });
   }
 
-  /** The CMS signature over the scheme's content, by one of the bundle's certificates (a signed bundle). */
-  get signature(): CmsVerification {
+  /** Against the bundle's certificates only (a bundle carries its signer): the policy plays no part. */
+  signature(): CmsVerification {
     const b = this.bundle;
     return (this.#signature ??= verifyDetached(fromB64(b.signature!), signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data), this.certs));
   }
@@ -100,6 +160,43 @@ class BundleFacts {
 
   get leaf(): Uint8Array {
     return (this.#leaf ??= hashLeaf(canonicalBytes(this.bundle.manifest as never)));
+  }
+}
+
+/** Bytes of a header field given as bytes or canonical padded base64 (anything else: BundleFormatError naming it). */
+function headerBytes(v: Uint8Array | string, path: string): Uint8Array {
+  if (typeof v !== 'string') return v;
+  const b = canonicalBase64(v);
+  if (!b) throw new BundleFormatError([{ path, message: 'canonical padded base64' }]);
+  return new Uint8Array(b);
+}
+
+/** A header's facts: derived per verification (headers are not shared between requests). */
+class HeaderFacts implements Facts {
+  readonly loader: { insns: Uint8Array; data: Uint8Array };
+  readonly certs: Certificate[] = [];
+  readonly signatureDer: Uint8Array | null;
+  #digests: { insns: string; data: string } | null = null;
+
+  constructor(readonly header: HeaderInput) {
+    this.loader = { insns: headerBytes(header.loader.insns, 'loader.insns'), data: headerBytes(header.loader.data, 'loader.data') };
+    this.signatureDer = header.signature === null ? null : headerBytes(header.signature, 'signature');
+    for (const pem of header.certificates) {
+      try { this.certs.push(parseCertificate(pem)); } catch { /* reported by the chain check */ }
+    }
+  }
+
+  get digests(): { insns: string; data: string } {
+    return (this.#digests ??= { insns: sha256(this.loader.insns), data: sha256(this.loader.data) });
+  }
+
+  /** Against the header's certificates, then the policy's intermediates and roots (bpftool's PKCS#7 carries none). */
+  signature(policy: TrustPolicy): CmsVerification {
+    const candidates = [...this.certs];
+    for (const pem of [...policy.intermediates, ...policy.roots]) {
+      try { candidates.push(parseCertificate(pem)); } catch { /* a policy's certificates were checked when it was read */ }
+    }
+    return verifyDetached(this.signatureDer!, signedContent(this.header.scheme as 'linux-6.18', this.loader.insns, this.loader.data), candidates);
   }
 }
 
@@ -123,26 +220,55 @@ function sans(cert: Certificate): string[] {
   return ext?.names?.items?.map((n) => n.value) ?? [];
 }
 
-export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
+/** The same certificate: byte-equal DER and the same public key (never the SKI alone, which anyone can copy). */
+function sameSigner(a: Certificate, b: Certificate): boolean {
+  return sameCertificate(a, b) && Buffer.compare(a.spki, b.spki) === 0;
+}
+
+/** How the manifest's signer differs from the loader's, in words. */
+function signerMismatch(manifestSigner: Certificate, loaderSigner: Certificate): string {
+  const sameSki = manifestSigner.subjectKeyIdentifier !== undefined && manifestSigner.subjectKeyIdentifier === loaderSigner.subjectKeyIdentifier;
+  const sameKey = Buffer.compare(manifestSigner.spki, loaderSigner.spki) === 0;
+  const how = sameSki && !sameKey ? 'same SKI, different key' : sameKey ? 'same key, different certificate' : 'different key';
+  return `the manifest is signed by a different certificate than the loader (${how})`;
+}
+
+const certSummary = (c: Certificate) => ({ subject: c.subject, issuer: c.issuer, serial: c.serialNumber, subjectKeyIdentifier: c.subjectKeyIdentifier, sha256: sha256(c.der) });
+
+export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
   const log = new CheckLog(policy);
-  const facts = factsOf(bundle);
+  const header = isHeaderInput(input) ? input : null;
+  const bundle = header ? null : (input as Bundle);
+  const bundleFacts = bundle ? factsOf(bundle) : null;
+  const facts: Facts = bundleFacts ?? new HeaderFacts(header!);
   const loader = facts.loader;
-  const digestsOf = () => facts.digests;
+  const scheme = input.scheme;
   let signer: Certificate | null = null;
 
+  // Chain validations of this verification, by certificate (the chain check's is reused for the same signer).
+  const chains = new Map<Certificate, ChainValidation>();
+  const chainOf = (cert: Certificate): ChainValidation => {
+    let r = chains.get(cert);
+    if (r === undefined) {
+      const others = facts.certs.filter((c) => !sameCertificate(c, cert));
+      chains.set(cert, (r = validateChain(cert, { roots: policy.roots, intermediates: [...policy.intermediates, ...others] }, { at: opts.at })));
+    }
+    return r;
+  };
+
   // signature
-  const unsigned = bundle.signature === null || bundle.scheme === 'unsigned';
+  const unsigned = (header ? header.signature : bundle!.signature) === null || scheme === 'unsigned';
   if (log.runs('signature')) {
     if (unsigned) {
       if (policy.allowUnsigned) log.pass('signature', 'unsigned loader, allowed by policy');
       else log.fail('signature', 'UNSIGNED', 'the loader is not signed and the policy requires a signature');
-    } else if (!policy.schemes.includes(bundle.scheme as 'linux-6.18')) {
-      log.fail('signature', 'POLICY', `scheme ${bundle.scheme} is not allowed by the policy`, { got: bundle.scheme, want: policy.schemes });
+    } else if (!policy.schemes.includes(scheme as 'linux-6.18')) {
+      log.fail('signature', 'POLICY', `scheme ${scheme} is not allowed by the policy`, { got: scheme, want: policy.schemes });
     } else {
-      const v = facts.signature;
+      const v = facts.signature(policy);
       if (v.ok) {
         signer = v.signer.certificate;
-        log.pass('signature', `${v.algorithm} signature over ${bundle.scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: v.signer.subjectKeyIdentifier, algorithm: v.algorithm });
+        log.pass('signature', `${v.algorithm} signature over ${scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: v.signer.subjectKeyIdentifier, algorithm: v.algorithm });
       } else {
         const code = v.error.code === 'UNKNOWNKEY' ? 'UNKNOWNKEY' : 'BADSIG';
         log.fail('signature', code, v.error.message, v.error.details as Record<string, unknown>);
@@ -155,7 +281,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
     if (!log.runs(check)) continue;
     if (!signer) { log.blocked(check, unsigned ? 'unsigned loader' : 'no verified signer'); continue; }
     if (check === 'chain') {
-      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...bundle.certificates.slice(1)] }, { at: opts.at });
+      const r = chainOf(signer);
       if (r.ok) log.pass('chain', `chains to ${r.path[r.path.length - 1].subject}`, { path: r.path.map((c) => c.subject) });
       else log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
     } else if (check === 'identity') {
@@ -163,58 +289,70 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
       if (id.ok) log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
       else log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
     } else if (policy.crls.length === 0) {
-      log.pass('revocation', 'no CRLs configured');
+      log.skip('revocation', 'no CRLs configured');
     } else {
-      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...bundle.certificates.slice(1)], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true });
+      const others = facts.certs.filter((c) => !sameCertificate(c, signer!));
+      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true });
       if (r.ok) log.pass('revocation', 'not revoked by any configured CRL');
       else log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
     }
   }
 
-  // transparency log
-  if (log.runs('transparencyLog')) {
-    if (policy.logKeys.length === 0) log.pass('transparencyLog', 'no log keys in the policy: inclusion not required');
-    else if (!bundle.tlog) log.fail('transparencyLog', 'UNTRUSTED', 'the bundle carries no transparency-log proof');
-    else if (!bundle.manifest) log.fail('transparencyLog', 'UNTRUSTED', 'nothing to prove inclusion of: the bundle has no manifest');
-    else {
-      try {
-        const note = openNote(bundle.tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
-        const cp = parseCheckpoint(note.text);
-        const leaf = facts.leaf;
-        if (toHex(leaf) !== toHex(fromB64(bundle.tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
-        verifyInclusion(BigInt(bundle.tlog.logIndex), cp.size, leaf, bundle.tlog.hashes.map(fromB64), cp.root);
-        log.pass('transparencyLog', `included at index ${bundle.tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
-      } catch (e) {
-        log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
-      }
-    }
-  }
-
-  // manifest
+  // manifest: signed by the loader's own signer (or, when the loader's signature did not verify,
+  // by a certificate that stands on its own against the policy), describing this loader
   let manifest: Record<string, unknown> | null = null;
   if (log.runs('manifest')) {
-    if (!bundle.manifest) {
+    if (header) {
+      log.skip('manifest', 'a light skeleton carries no manifest');
+    } else if (!bundle!.manifest) {
       log.fail('manifest', unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
     } else {
-      const v = facts.statement;
+      const v = bundleFacts!.statement;
+      const failCode = signer ? 'PARTIALSIG' : 'BADSIG';
       if (!v.ok) {
-        log.fail('manifest', signer ? 'PARTIALSIG' : 'BADSIG', `manifest: ${v.error.message}`, v.error.details as Record<string, unknown>);
+        log.fail('manifest', failCode, `manifest: ${v.error.message}`, v.error.details as Record<string, unknown>);
       } else {
         const st = v.statement;
         const m = st.predicate as Record<string, unknown>;
         const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
-        const bySigner = signer ? v.signers.some((s) => s.subjectKeyIdentifier === signer!.subjectKeyIdentifier) : false;
-        if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
-        else if (digests['insns.bin'] !== digestsOf().insns || digests['data.bin'] !== digestsOf().data) {
-          log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: digestsOf(), want: digests });
-        } else if (m.scheme !== bundle.scheme) {
-          log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${bundle.scheme}`, { got: bundle.scheme, want: m.scheme });
-        } else if (signer && !bySigner) {
-          log.fail('manifest', 'PARTIALSIG', 'the manifest is signed by a different key than the loader');
+        const other = signer ? v.signers.find((s) => !sameSigner(s, signer!)) : undefined;
+        // Without a verified loader signer, the manifest's signers must chain and be allowed on their own.
+        const untrusted = signer ? undefined : v.signers.map((s) => ({ s, chain: chainOf(s), id: identityAllowed(policy, s.subject, sans(s)) })).find((t) => !t.chain.ok || !t.id.ok);
+        if (other) {
+          log.fail('manifest', 'PARTIALSIG', signerMismatch(other, signer!), { got: certSummary(other), want: certSummary(signer!) });
+        } else if (untrusted) {
+          const why = !untrusted.chain.ok ? untrusted.chain.error.message : `${untrusted.s.subject} is not an allowed identity`;
+          log.fail('manifest', 'UNTRUSTED', `the manifest's signer is not trusted by the policy: ${why}`, { got: certSummary(untrusted.s) });
+        } else if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
+        else if (digests['insns.bin'] !== facts.digests.insns || digests['data.bin'] !== facts.digests.data) {
+          log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: facts.digests, want: digests });
+        } else if (m.scheme !== scheme) {
+          log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${scheme}`, { got: scheme, want: m.scheme });
         } else {
           manifest = m;
-          log.pass('manifest', 'signed manifest describes this loader');
+          log.pass('manifest', signer ? 'signed by the loader\'s signer, describes this loader' : 'signed by a trusted certificate, describes this loader');
         }
+      }
+    }
+  }
+
+  // transparency log: the manifest's inclusion
+  if (log.runs('transparencyLog')) {
+    if (policy.logKeys.length === 0) log.skip('transparencyLog', 'no log keys in the policy: inclusion not required');
+    else if (header) log.fail('transparencyLog', 'UNTRUSTED', 'a light skeleton carries no inclusion proof');
+    else if (!bundle!.tlog) log.fail('transparencyLog', 'UNTRUSTED', 'the bundle carries no transparency-log proof');
+    else if (!bundle!.manifest) log.fail('transparencyLog', 'UNTRUSTED', 'nothing to prove inclusion of: the bundle has no manifest');
+    else {
+      const tlog = bundle!.tlog;
+      try {
+        const note = openNote(tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
+        const cp = parseCheckpoint(note.text);
+        const leaf = bundleFacts!.leaf;
+        if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
+        verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
+        log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
+      } catch (e) {
+        log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
       }
     }
   }
@@ -223,27 +361,40 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
   let replay: ReplayOutcome | null = null;
   if (log.runs('replay')) {
     if (!opts.replay) log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
-    else if (!manifest) log.blocked('replay', 'no verified manifest to compare with');
+    else if (!header && !manifest) log.blocked('replay', 'no verified manifest to compare with');
     else {
-      replay = opts.replay(loader, manifest.plan, bundle.scheme, digestsOf());
+      replay = opts.replay(loader, manifest ? manifest.plan : null, scheme, facts.digests);
+      const against = header ? 'the plan re-derived from the object' : 'the manifest';
       if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
-      else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from the manifest in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
-      else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as the manifest states`);
+      else if (replay.compared === false) log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, { compared: false });
+      else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
+      else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as ${against} states`);
     }
   }
 
   // object
   if (log.runs('object')) {
-    if (!opts.rederive) log.pass('object', 'no object given');
-    else if (!manifest) log.blocked('object', 'no verified manifest with the generation options');
+    if (!opts.rederive) log.skip('object', 'no object given');
+    else if (!header && !manifest) log.blocked('object', 'no verified manifest with the generation options');
     else {
       try {
         const again = opts.rederive(manifest);
         if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data)) log.pass('object', 'the loader re-derived from the object is byte-identical');
-        else log.fail('object', 'MISMATCH', 'the loader re-derived from the object differs from the bundle\'s', { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
+        else log.fail('object', 'MISMATCH', `the loader re-derived from the object differs from the ${header ? 'header' : 'bundle'}'s`, { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
       } catch (e) {
         log.fail('object', 'MISMATCH', `cannot re-derive the loader from the object: ${(e as Error).message}`);
       }
+    }
+  }
+
+  // hardening
+  if (log.runs('hardening')) {
+    if (!opts.findings) log.skip('hardening', 'no findings available');
+    else {
+      let findings: HardeningFinding[] | null = null;
+      try { findings = opts.findings(); } catch (e) { log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`); }
+      if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${findings.map((f) => `${f.code}: ${f.message}`).join('; ')}`, { findings });
+      else if (findings) log.pass('hardening', 'no weaknesses found');
     }
   }
 
@@ -258,7 +409,7 @@ export function verify(bundle: Bundle, policy: TrustPolicy, opts: VerifyOptions)
   return {
     verdict, ok: verdict === 'OK', policy: policy.name, checks: log.results,
     signer: signer ? { subject: signer.subject, sans: sans(signer), subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '', issuer: signer.issuer, serial: signer.serialNumber } : null,
-    scheme: bundle.scheme, replay,
+    scheme, replay,
   };
 }
 
