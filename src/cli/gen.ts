@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import type { LoaderScheme } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import type { HostOptions } from '../loader/plan/index.js';
-import { buildLoader, plainJson, signedHeader } from '../service/loader.js';
+import { buildLoader, plainJson, signedHeader, type BuildFlavour } from '../service/loader.js';
 import { signBuilt, unsignedBundle } from '../service/sign.js';
 import { canonicalBytes, signerFromPem } from '../signing/index.js';
 import { CliError } from './errors.js';
@@ -20,7 +20,7 @@ export interface GenOptions {
   scheme: LoaderScheme;
   name?: string;
   out: string;
-  flavour: 'v1.7' | 'bpftool-7.1';
+  flavour: BuildFlavour;
   standalone: boolean;
   mapExcl: boolean;
   host: HostOptions;

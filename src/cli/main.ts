@@ -10,6 +10,7 @@ import { runInspect } from './inspect.js';
 import { runDisasm } from './disasm.js';
 import { runBtf } from './btf.js';
 import { hostOptionsFrom, runGen } from './gen.js';
+import type { BuildFlavour } from '../service/loader.js';
 import { CliError } from './errors.js';
 import { runVm } from './vm.js';
 import { runKeys, runVerify } from './verify.js';
@@ -40,11 +41,11 @@ commands:
   keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
   tokens create --scopes S[,S] [--name N] | list | revoke ID
                                          API tokens in the service's store (scopes sign, verify, audit, admin)
-  replay DIR|OBJ|FILE.lskel.h [--profile host|DIR|BTF] [--scheme S] [--object OBJ] [--json]
+  replay DIR|OBJ|FILE.lskel.h [--profile host|DIR|BTF] [--scheme S] [--object OBJ] [--trust [KEYRING=]CERT.pem ...] [--keyring-id ID] [--json]
                                          run a loader (gen output, generated from OBJ, or embedded in a light
                                          skeleton, ours or bpftool's) in the kernel model: every syscall, the
                                          effects, and the differences from the plan
-  gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|bpftool-7.1] [--standalone] [--map-excl]
+  gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|libbpf-1.7|bpftool-7.1] [--standalone] [--map-excl]
       [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
       [--cpus N] [--page-size N] [--no-usdt-uprobe-multi] [--key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--key-passphrase-env VAR]]
                                          the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
@@ -96,9 +97,9 @@ export async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new CliError('gen takes exactly one object file');
       if (!values.out) throw new CliError('gen needs -o DIR');
       if (!['unsigned', 'linux-6.18', 'linux-load-time'].includes(values.scheme!)) throw new CliError(`--scheme ${values.scheme}: want unsigned, linux-6.18 or linux-load-time`);
-      if (values.flavour !== 'v1.7' && values.flavour !== 'bpftool-7.1') throw new CliError(`--flavour ${values.flavour}: want v1.7 or bpftool-7.1`);
+      if (!['v1.7', 'libbpf-1.7', 'bpftool-7.1'].includes(values.flavour!)) throw new CliError(`--flavour ${values.flavour}: want v1.7, libbpf-1.7 or bpftool-7.1`);
       return runGen(positionals[0], {
-        scheme: values.scheme as 'unsigned', name: values.name, out: values.out, flavour: values.flavour,
+        scheme: values.scheme as 'unsigned', name: values.name, out: values.out, flavour: values.flavour as BuildFlavour,
         standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
         key: values.key, cert: values.cert, chain: values.chain,
         passphrase: values['key-passphrase-env'] ? process.env[values['key-passphrase-env']] : undefined,
