@@ -36,8 +36,11 @@ commands:
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
-  verify DIR|BUNDLE [--object OBJ] (--policy FILE | --trust CERT.pem) [--profile host|DIR|BTF] [--json]
-                                         verdict for a bundle; exits 0 only on OK
+  verify DIR|BUNDLE|FILE.lskel.h [--object OBJ] (--policy FILE | --trust CERT.pem ...) [--log-key FILE|KEY ...]
+      [--offline] [--cert CHAIN.pem] [--profile host|DIR|BTF] [--json]
+                                         verdict for a bundle, every file of a gen directory, or a light skeleton
+                                         (ours or bpftool's); exit 0 OK, 1 not verified, 2 unreadable input;
+                                         --trust requires log inclusion unless --offline
   keys create|list|rotate [--dir DIR]    development keys (local CA + signing keys; default ./data/keys)
   tokens create --scopes S[,S] [--name N] | list | revoke ID
                                          API tokens in the service's store (scopes sign, verify, audit, admin)
@@ -107,10 +110,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'verify': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
-        object: { type: 'string' }, policy: { type: 'string' }, trust: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean', default: false },
+        object: { type: 'string' }, policy: { type: 'string' }, trust: { type: 'string', multiple: true }, 'log-key': { type: 'string', multiple: true },
+        offline: { type: 'boolean', default: false }, cert: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean', default: false },
       } });
-      if (positionals.length !== 1) throw new CliError('verify takes one bundle (a gen output directory or a bundle.json)');
-      return runVerify(positionals[0], { ...values, json: values.json ?? false }, out);
+      if (positionals.length !== 1) throw new CliError('verify takes one bundle: a gen output directory, a bundle.json or a light skeleton header');
+      return runVerify(positionals[0], {
+        object: values.object, policy: values.policy, trust: values.trust, logKey: values['log-key'], offline: values.offline, cert: values.cert,
+        profile: values.profile, json: values.json ?? false,
+      }, out);
     }
     case 'keys': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { dir: { type: 'string', default: './data/keys' }, json: { type: 'boolean', default: false } } });
@@ -181,7 +188,7 @@ async function run(): Promise<void> {
     process.exitCode = await main(process.argv.slice(2));
   } catch (e) {
     if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`bpfsign: ${(e as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`bpfsign: ${(e as Error).message} (bpfsign help lists every command)\n`);
       process.exitCode = 2;
     } else if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
       // Typed errors (LoaderError, SigningError, PolicyFormatError, BundleFormatError, …) and system errors.
@@ -193,7 +200,10 @@ async function run(): Promise<void> {
       process.stderr.write(`bpfsign: ${e.message}\n`);
       process.exitCode = 2;
     } else {
-      throw e;
+      // Never a stack trace for a user: one line, exit 2; BPFSIGN_DEBUG=1 prints the stack.
+      if (process.env.BPFSIGN_DEBUG === '1') throw e;
+      process.stderr.write(`bpfsign: internal error: ${e instanceof Error ? e.message : String(e)} (BPFSIGN_DEBUG=1 prints the stack)\n`);
+      process.exitCode = 2;
     }
   }
 }

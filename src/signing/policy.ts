@@ -15,10 +15,12 @@ export type CheckLevel = z.infer<typeof CheckLevel>;
  * The checks a verification runs, in the order it runs them; the verdict is the code of the first
  * enforced failure in this order. The manifest comes before the log proof, whose leaf is the
  * manifest's hash: a tampered manifest is then reported as what it is (the manifest's BADSIG,
- * PARTIALSIG or MISMATCH), not as a leaf the log does not hold. The hardening findings about the
+ * PARTIALSIG or MISMATCH), not as a leaf the log does not hold. `files` holds what ships beside
+ * the loader (a gen directory's files, a header's text) to it; the service runs it, as the input
+ * comes with such files or not. The hardening findings about the
  * loader (weaknesses of its code, found by the service) come after the object's re-derivation.
  */
-export const CHECKS = ['signature', 'chain', 'identity', 'revocation', 'manifest', 'transparencyLog', 'replay', 'object', 'hardening', 'contents'] as const;
+export const CHECKS = ['signature', 'chain', 'identity', 'revocation', 'manifest', 'files', 'transparencyLog', 'replay', 'object', 'hardening', 'contents'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 /**

@@ -72,3 +72,17 @@ export function decideVerdict(results: CheckResult[]): VerdictCode {
     .sort((a, b) => order.get(a.r.check)! - order.get(b.r.check)! || a.i - b.i);
   return failed.length ? failed[0].r.code ?? 'POLICY' : 'OK';
 }
+
+/**
+ * A verdict with one more check's result, run outside verify() (the service's `files` check): put
+ * in CHECKS order at the policy's level (not at all when the policy skips it), the verdict decided
+ * again.
+ */
+export function withCheck<R>(v: Verdict<R>, policy: TrustPolicy, result: Omit<CheckResult, 'level'>): Verdict<R> {
+  const level = levelOf(policy, result.check);
+  const r: CheckResult = level === 'skip' ? { check: result.check, level, status: 'skipped', message: 'skipped by policy' } : { ...result, level };
+  const order = new Map(CHECKS.map((c, i) => [c, i]));
+  const checks = [...v.checks.filter((c) => c.check !== r.check), r].sort((a, b) => order.get(a.check)! - order.get(b.check)!);
+  const verdict = decideVerdict(checks);
+  return { ...v, checks, verdict, ok: verdict === 'OK' };
+}

@@ -393,7 +393,7 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
     else {
       let findings: HardeningFinding[] | null = null;
       try { findings = opts.findings(); } catch (e) { log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`); }
-      if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${findings.map((f) => `${f.code}: ${f.message}`).join('; ')}`, { findings });
+      if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${summarizeFindings(findings)}`, { findings });
       else if (findings) log.pass('hardening', 'no weaknesses found');
     }
   }
@@ -411,6 +411,13 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
     signer: signer ? { subject: signer.subject, sans: sans(signer), subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '', issuer: signer.issuer, serial: signer.serialNumber } : null,
     scheme, replay,
   };
+}
+
+/** Findings counted by code, with the first one's message as the example: `CTX_OVERRIDES_MAP ×12 (loader instruction 114 reads …)`. */
+function summarizeFindings(findings: HardeningFinding[]): string {
+  const byCode = new Map<string, HardeningFinding[]>();
+  for (const f of findings) byCode.set(f.code, [...(byCode.get(f.code) ?? []), f]);
+  return [...byCode].map(([code, fs]) => `${code}${fs.length > 1 ? ` ×${fs.length}` : ''} (${fs[0].message}${fs.length > 1 ? '; …' : ''})`).join('; ');
 }
 
 function contentProblems(policy: TrustPolicy, loader: { insns: Uint8Array; data: Uint8Array }, replay: ReplayOutcome | null): string[] {
