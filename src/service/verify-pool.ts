@@ -3,11 +3,12 @@
  * verdict's bytes (the signature and chain checks, the loader's replay in the kernel model, the
  * re-derivation from an object) and some inputs make it arbitrarily slow (a policy's identity
  * regular expression that backtracks: one froze the server for 114 s). VerifyPool runs each
- * request in one of N worker threads (verify-worker.ts), one request per worker at a time, with
- * a time budget: a request still running when its budget ends gets VERIFY_BUDGET_EXCEEDED and
- * its worker is ended (worker.terminate stops even a running regular expression) and replaced by
- * a fresh one. Requests beyond the workers wait in a bounded FIFO queue; past its bound they get
- * VERIFY_QUEUE_FULL at once. The event loop only moves bytes: the body is transferred to the
+ * request in one of N worker threads (verify-worker.ts), one at a time per worker (the next one
+ * waiting in its port: DEPTH), under a time budget: a request still running when its budget ends
+ * gets VERIFY_BUDGET_EXCEEDED and its worker is ended (worker.terminate stops even a running
+ * regular expression) and replaced by a fresh one, which takes the requests that were waiting
+ * for the old one. Requests beyond the workers wait in a bounded FIFO queue; past its bound they
+ * get VERIFY_QUEUE_FULL at once. The event loop only moves bytes: the body is transferred to the
  * worker and the verdict's JSON bytes back.
  *
  * inlineVerifier answers the same requests on the event loop, through the FIFO gate (the service
@@ -41,7 +42,7 @@ export interface VerifierStats {
   timeouts: number;
   rejected: number;
   restarts: number;
-  /** The caches of every worker, summed (from each worker's latest answer). */
+  /** The caches of every worker, summed (as each worker last reported them: at most every 250 ms, with an answer). */
   caches: CacheStats;
 }
 
@@ -74,13 +75,16 @@ interface Job {
   at: number;
   resolve: (a: VerifyAnswer) => void;
   reject: (e: VerifyPoolError) => void;
+  /** Its id in the worker it was sent to (0 while waiting). */
+  id: number;
 }
 
 interface Slot {
   worker: Worker;
   ready: boolean;
-  job: Job | null;
-  jobId: number;
+  /** Requests sent to this worker, in the order it answers them: the first is running, the next waits in its port. */
+  sent: Job[];
+  /** When the running request started (its budget counts from there). */
   started: number;
   timer: NodeJS.Timeout | null;
   /** Policy ids this worker holds. */
@@ -89,8 +93,19 @@ interface Slot {
   ended: boolean;
 }
 
+/**
+ * Requests sent to one worker before it answers the first: the next one waits in the worker's
+ * port, so the worker starts it as soon as it has answered, instead of idling while the answer
+ * crosses to the event loop and the next request comes back (the event loop is busy with many
+ * sockets under load). Only the first runs; its budget is counted from its start.
+ */
+const DEPTH = 2;
+/** Larger bodies wait for an idle worker instead (they are moved to it, not copied: see #send). */
+const DEPTH_MAX_BYTES = 1 << 20;
+
 const noStats = () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 });
 const emptyCaches = (): CacheStats => ({ loaders: noStats(), replays: noStats(), bodies: noStats() });
+const stopping = () => new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping');
 
 export class VerifyPool implements Verifier {
   readonly #opts: VerifyPoolOptions;
@@ -109,6 +124,8 @@ export class VerifyPool implements Verifier {
   #timeouts = 0;
   #rejected = 0;
   #restarts = 0;
+  /** Whether the workers keep the process alive: while requests are waiting or running, not while idle. */
+  #reffed = false;
 
   constructor(opts: VerifyPoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError(`VerifyPool: workers ${opts.workers}, want at least 1`);
@@ -121,8 +138,9 @@ export class VerifyPool implements Verifier {
     for (const c of this.#caches.values()) {
       for (const k of ['loaders', 'replays', 'bodies'] as const) for (const f of ['hits', 'misses', 'evictions', 'entries'] as const) caches[k][f] += c[k][f];
     }
+    const sent = this.#slots.reduce((n, s) => n + s.sent.length, 0), running = this.#slots.filter((s) => s.sent.length > 0).length;
     return {
-      workers: this.#slots.length, running: this.#slots.filter((s) => s.job).length, waiting: this.#queue.length, maxWaiting: this.#maxWaiting,
+      workers: this.#slots.length, running, waiting: this.#queue.length + sent - running, maxWaiting: this.#maxWaiting,
       timeouts: this.#timeouts, rejected: this.#rejected, restarts: this.#restarts, caches,
     };
   }
@@ -134,15 +152,15 @@ export class VerifyPool implements Verifier {
 
   verify(body: Uint8Array, policy: TrustPolicy, at: Date): Promise<VerifyAnswer> {
     return new Promise<VerifyAnswer>((resolve, reject) => {
-      if (this.#closed) return reject(new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping'));
-      const idle = this.#slots.some((s) => s.ready && !s.job);
-      if (!idle && this.#queue.length >= this.#opts.maxQueue) {
+      if (this.#closed) return reject(stopping());
+      const room = this.#slots.some((s) => s.ready && !s.ended && s.sent.length < DEPTH);
+      if (!room && this.#queue.length >= this.#opts.maxQueue) {
         this.#rejected++;
         const retry = Math.max(1, Math.ceil((this.#queue.length * this.#meanSeconds) / this.#slots.length));
         return reject(new VerifyPoolError('VERIFY_QUEUE_FULL', `${this.#queue.length} verifications are waiting for a worker (at most ${this.#opts.maxQueue}); try again later`,
           { waiting: this.#queue.length, maxQueue: this.#opts.maxQueue }, retry));
       }
-      this.#queue.push({ body, policy, at: at.getTime(), resolve, reject });
+      this.#queue.push({ body, policy, at: at.getTime(), resolve, reject, id: 0 });
       this.#maxWaiting = Math.max(this.#maxWaiting, this.#queue.length);
       this.#dispatch();
     });
@@ -151,12 +169,11 @@ export class VerifyPool implements Verifier {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping'));
+    for (const job of this.#queue.splice(0)) job.reject(stopping());
     await Promise.all(this.#slots.map((s) => {
       s.ended = true;
       if (s.timer) clearTimeout(s.timer);
-      s.job?.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping'));
-      s.job = null;
+      for (const job of s.sent.splice(0)) job.reject(stopping());
       return s.worker.terminate();
     }));
   }
@@ -164,9 +181,8 @@ export class VerifyPool implements Verifier {
   #spawn(): Slot {
     const data: VerifyWorkerData = { profile: this.#opts.profile, cacheEntries: this.#opts.cacheEntries };
     const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), { workerData: { bpfsignVerify: data } });
-    // The HTTP server keeps the process alive; idle workers need not.
-    worker.unref();
-    const slot: Slot = { worker, ready: false, job: null, jobId: 0, started: 0, timer: null, policies: new Set(), ended: false };
+    if (!this.#reffed) worker.unref();
+    const slot: Slot = { worker, ready: false, sent: [], started: 0, timer: null, policies: new Set(), ended: false };
     worker.on('message', (m: FromWorker) => this.#onMessage(slot, m));
     // An uncaught error in the worker ends it; 'exit' follows and handles both.
     worker.on('error', () => undefined);
@@ -182,15 +198,25 @@ export class VerifyPool implements Verifier {
       this.#dispatch();
       return;
     }
-    if (!slot.job || m.id !== slot.jobId) return;
-    const job = slot.job;
+    const job = slot.sent[0];
+    if (!job || m.id !== job.id) return;
+    slot.sent.shift();
     if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = null;
-    slot.job = null;
-    this.#meanSeconds = 0.9 * this.#meanSeconds + 0.1 * ((performance.now() - slot.started) / 1000);
-    this.#caches.set(slot.worker, m.stats);
+    const now = performance.now();
+    this.#meanSeconds = 0.9 * this.#meanSeconds + 0.1 * ((now - slot.started) / 1000);
+    // The next request sent to this worker starts now.
+    slot.started = now;
+    slot.timer = slot.sent.length ? setTimeout(() => this.#overBudget(slot), this.#opts.budgetMs) : null;
+    if (m.stats) this.#caches.set(slot.worker, m.stats);
     job.resolve(m.answer);
     this.#dispatch();
+  }
+
+  /** A worker that ended takes its running request with it; the requests waiting in its port go back to the head of the queue. */
+  #requeue(slot: Slot): void {
+    const waiting = slot.sent.splice(0);
+    for (const job of waiting) job.id = 0;
+    this.#queue.unshift(...waiting);
   }
 
   #onExit(slot: Slot, code: number): void {
@@ -199,20 +225,29 @@ export class VerifyPool implements Verifier {
     // Not ended by the pool: the worker crashed (out of memory, a native fault) or could not start.
     slot.ended = true;
     if (slot.timer) clearTimeout(slot.timer);
-    slot.job?.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', `the verification worker stopped (exit code ${code}) while verifying this request`));
-    slot.job = null;
+    slot.sent.shift()?.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', `the verification worker stopped (exit code ${code}) while verifying this request`));
+    this.#requeue(slot);
     if (!slot.ready && ++this.#failedStarts >= 3) {
       for (const job of this.#queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', `verification workers do not start (exit code ${code}); see the server's log`));
     }
     const i = this.#slots.indexOf(slot);
     // A worker that could not start is tried again after a pause, not in a loop.
-    setTimeout(() => { if (!this.#closed && i >= 0) { this.#restarts++; this.#slots[i] = this.#spawn(); } }, slot.ready ? 0 : 1000).unref();
+    setTimeout(() => { if (!this.#closed && i >= 0) { this.#restarts++; this.#slots[i] = this.#spawn(); this.#dispatch(); } }, slot.ready ? 0 : 1000);
+    this.#dispatch();
   }
 
+  /** Idle workers first, then one request more into each busy worker's port. */
   #dispatch(): void {
-    for (const slot of this.#slots) {
-      if (this.#queue.length === 0) return;
-      if (slot.ready && !slot.job && !slot.ended) this.#send(slot, this.#queue.shift()!);
+    for (let depth = 0; depth < DEPTH && this.#queue.length > 0; depth++) {
+      for (const slot of this.#slots) {
+        if (this.#queue.length === 0 || (depth > 0 && this.#queue[0].body.byteLength > DEPTH_MAX_BYTES)) break;
+        if (slot.ready && !slot.ended && slot.sent.length === depth) this.#send(slot, this.#queue.shift()!);
+      }
+    }
+    const busy = this.#queue.length > 0 || this.#slots.some((s) => s.sent.length > 0);
+    if (busy !== this.#reffed) {
+      this.#reffed = busy;
+      for (const s of this.#slots) if (busy) s.worker.ref(); else s.worker.unref();
     }
   }
 
@@ -223,33 +258,38 @@ export class VerifyPool implements Verifier {
       slot.worker.postMessage({ type: 'policy', id: pid, policy: job.policy } satisfies ToWorker);
       slot.policies.add(pid);
     }
-    slot.job = job;
-    slot.jobId = this.#nextJob++;
-    slot.started = performance.now();
-    // The body's own buffer moves to the worker (the request holds nothing else of it); a slice of
-    // a shared one (Node's pool of small buffers) is copied first.
+    job.id = this.#nextJob++;
+    const first = slot.sent.length === 0;
+    slot.sent.push(job);
+    if (first) {
+      slot.started = performance.now();
+      slot.timer = setTimeout(() => this.#overBudget(slot), this.#opts.budgetMs);
+    }
+    // The body's own buffer moves to a worker that starts on it at once (the request holds
+    // nothing else of it). A body that waits in a busy worker's port is sent as a copy: if that
+    // worker is ended over its running request, the body goes to another worker.
+    // A slice of a shared buffer (Node's pool of small ones) is copied too, to its own size.
     const b = job.body;
-    const own = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
-    const body = own ? b : new Uint8Array(b);
-    slot.worker.postMessage({ type: 'verify', id: slot.jobId, body, policy: pid, at: job.at } satisfies ToWorker, [body.buffer as ArrayBuffer]);
-    job.body = EMPTY;
-    slot.timer = setTimeout(() => this.#overBudget(slot), this.#opts.budgetMs);
+    const moved = first && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b);
+    slot.worker.postMessage({ type: 'verify', id: job.id, body: moved, policy: pid, at: job.at } satisfies ToWorker, [moved.buffer as ArrayBuffer]);
+    if (moved === b) job.body = EMPTY;
   }
 
   #overBudget(slot: Slot): void {
-    const job = slot.job;
-    if (!job || slot.ended) return;
+    if (slot.ended || slot.sent.length === 0) return;
+    const job = slot.sent.shift()!;
     this.#timeouts++;
     slot.ended = true;
-    slot.job = null;
     slot.timer = null;
     job.reject(new VerifyPoolError('VERIFY_BUDGET_EXCEEDED', `verification ran past its budget of ${this.#opts.budgetMs} ms and was stopped`, { budgetMs: this.#opts.budgetMs }));
+    this.#requeue(slot);
     void slot.worker.terminate();
     const i = this.#slots.indexOf(slot);
     if (i >= 0 && !this.#closed) {
       this.#restarts++;
       this.#slots[i] = this.#spawn();
     }
+    this.#dispatch();
   }
 }
 

@@ -7,7 +7,7 @@
  * Messages in:  { type: 'policy', id, policy }  a policy (the service's default) that requests name by id
  *               { type: 'verify', id, body, policy, at }  body: the request's bytes (transferred), at: ms since the epoch
  * Messages out: { type: 'ready', profileError }  after start: why there is no profile, or null when it loaded
- *               { type: 'answer', id, answer, stats }  answer: VerifyAnswer, its verdict bytes transferred
+ *               { type: 'answer', id, answer, stats? }  answer: VerifyAnswer, its verdict bytes transferred; stats: the caches' counters, now and then
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setVerificationMemos } from '../signing/verify.js';
@@ -31,10 +31,11 @@ export type CacheStats = Record<'loaders' | 'replays' | 'bodies', { hits: number
 
 export type FromWorker =
   | { type: 'ready'; profileError: string | null }
-  | { type: 'answer'; id: number; answer: VerifyAnswer; stats: CacheStats };
+  | { type: 'answer'; id: number; answer: VerifyAnswer; stats?: CacheStats };
 
 /** Policies a worker keeps by id: the default policy changes only when the keyring does. */
 const KEPT_POLICIES = 4;
+const STATS_MS = 250;
 
 if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.bpfsignVerify) {
   const port = parentPort;
@@ -54,6 +55,7 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     bodies: new ParsedBodies<VerificationRequest>(data.cacheEntries),
   };
   const policies = new Map<number, TrustPolicy>();
+  let statsAt = -Infinity;
   port.on('message', (m: ToWorker) => {
     if (m.type === 'policy') {
       policies.set(m.id, m.policy);
@@ -64,11 +66,19 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     const answer: VerifyAnswer = policy
       ? answerVerification(m.body, policy, new Date(m.at), ctx)
       : { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: policy #${m.policy} was not sent` } };
-    const stats: CacheStats = { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats };
+    // The caches' counters, for the metrics, at most every STATS_MS (a scrape reads them seconds apart).
+    const now = performance.now();
+    const stats: CacheStats | undefined = now - statsAt >= STATS_MS ? { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats } : undefined;
+    if (stats) statsAt = now;
+    // The verdict's bytes move to the main thread instead of being copied; a slice of a shared
+    // buffer (a small verdict in Node's pool) is first copied to a buffer of its own size.
+    const transfer: ArrayBuffer[] = [];
+    if (answer.ok) {
+      const j = answer.json;
+      if (!(j.byteOffset === 0 && j.byteLength === j.buffer.byteLength && j.buffer instanceof ArrayBuffer)) answer.json = new Uint8Array(j);
+      transfer.push(answer.json.buffer as ArrayBuffer);
+    }
     const out: FromWorker = { type: 'answer', id: m.id, answer, stats };
-    // The verdict's bytes move to the main thread instead of being copied, when they are a buffer of their own.
-    const json = answer.ok ? answer.json : null;
-    const transfer = json && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && json.buffer instanceof ArrayBuffer ? [json.buffer] : [];
     try {
       port.postMessage(out, transfer);
     } catch (e) {

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
-import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyContentTypeParser, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BundleSchema, fromB64, type Bundle } from '../../signing/bundle.js';
 import { canonicalBytes } from '../../signing/canonical.js';
 import { headerFromRecord, skeletonRecord, type BuiltLoader, type SkeletonRecord } from '../../service/loader.js';
@@ -255,11 +255,6 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     };
   });
 
-  // POST /v1/verifications takes its body as bytes; a verification worker (VerifyPool) parses,
-  // checks and verifies it and sends back the verdict's JSON bytes or why there is none, which is
-  // answered here with the problem the error handler gives every route (the same codes as when
-  // the parse and the schema check were fastify's own). Requests waiting for a worker hold only
-  // their bytes, outside the JavaScript heap.
   /** A request the verifier answered without a verdict, as the problem the error handler gives such errors on every route. */
   const verifyFailure = (req: FastifyRequest, reply: FastifyReply, f: VerifyFailure): FastifyReply => {
     switch (f.kind) {
@@ -281,9 +276,60 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     }
   };
 
+  /**
+   * The body's bytes, read as fastify reads a body as a buffer (the same limit and problems), but
+   * into one buffer of the announced size as the chunks arrive, instead of concatenated at the end:
+   * a body of some MB is then copied a chunk at a time between other requests, not in one step
+   * that holds the event loop (measured: 26 ms per 5.6 MB body). Room is made as the bytes come
+   * (1 MiB, then doubled), so an announced size alone reserves little.
+   */
+  const readBytes: FastifyContentTypeParser = (req, payload, done) => {
+    const limit = app.initialConfig.bodyLimit ?? 1 << 20;
+    const announced = Number(req.headers['content-length']);
+    if (announced > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
+    const stream = payload as typeof payload & { receivedEncodedLength?: number };
+    // The announced size is where the buffer stops growing: a body of that size ends in a buffer of its own, moved to the worker whole.
+    const cap = Number.isNaN(announced) ? limit : announced;
+    let buf = Buffer.allocUnsafeSlow(Math.min(cap, 1 << 20));
+    let n = 0;
+    const onData = (chunk: Buffer | string) => {
+      const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (n + c.length > limit || (stream.receivedEncodedLength ?? 0) > limit) {
+        stop();
+        return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
+      }
+      if (n + c.length > buf.length) {
+        const next = Buffer.allocUnsafeSlow(Math.max(n + c.length, Math.min(2 * buf.length, cap)));
+        buf.copy(next, 0, 0, n);
+        buf = next;
+      }
+      c.copy(buf, n);
+      n += c.length;
+    };
+    const onEnd = (err?: Error & { statusCode?: number }) => {
+      stop();
+      if (err != null) {
+        if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
+        return done(err, undefined);
+      }
+      if (!Number.isNaN(announced) && (stream.receivedEncodedLength || n) !== announced) return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), undefined);
+      done(null, n === buf.length ? buf : buf.subarray(0, n));
+    };
+    const stop = () => { payload.removeListener('data', onData); payload.removeListener('end', onEnd); payload.removeListener('error', onEnd); };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onEnd);
+    payload.resume();
+  };
+
+  // POST /v1/verifications takes its body as bytes; a verification worker (VerifyPool) parses,
+  // checks and verifies it and sends back the verdict's JSON bytes or why there is none, which is
+  // answered here with the problem the error handler gives every route (the same codes as when
+  // the parse and the schema check were fastify's own). Requests waiting for a worker hold only
+  // their bytes, outside the JavaScript heap.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers(); // JSON only: other media types get 415
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', readBytes);
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/verifications', {
       schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
       // The body is checked by the verifier; the schema above is what the API documents.
