@@ -363,9 +363,13 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
     if (!opts.replay) log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
     else if (!header && !manifest) log.blocked('replay', 'no verified manifest to compare with');
     else {
-      replay = opts.replay(loader, manifest ? manifest.plan : null, scheme, facts.digests);
       const against = header ? 'the plan re-derived from the object' : 'the manifest';
-      if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
+      // A header's loader is replayed before anything vouches for it: a model that throws on
+      // such input is a fault of the loader's replay, not a crash of the verification.
+      let thrown: string | null = null;
+      try { replay = opts.replay(loader, manifest ? manifest.plan : null, scheme, facts.digests); } catch (e) { thrown = (e as Error).message; }
+      if (replay === null) log.fail('replay', 'FAULT', `the kernel model could not replay the loader: ${thrown}`);
+      else if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
       else if (replay.compared === false) log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, { compared: false });
       else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
       else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as ${against} states`);
