@@ -14,7 +14,7 @@ import { parsePolicy, PolicyFormatError, STRICT, type TrustPolicy } from '../sig
 import { parseVerifierKey } from '../signing/tlog/index.js';
 import { withCheck, type CheckResult, type Verdict } from '../signing/verdict.js';
 import type { ReplayOutcome } from '../signing/verify.js';
-import { loadProfile, rebuiltFor, verifyBundle } from '../service/verify.js';
+import { loadProfile, rebuiltFor, verifyBundle, withHelperIds } from '../service/verify.js';
 import { checkBundleFiles, type FilesCheck } from '../service/verify-files.js';
 import { HeaderFormatError, verifyHeader } from '../service/verify-header.js';
 import { createKeyring, listKeys, rotateKey } from '../service/keys.js';
@@ -91,6 +91,12 @@ function policyFrom(opts: VerifyCliOptions): TrustPolicy {
     }
   } catch (e) {
     if (e instanceof PolicyFormatError) throw new InputError(`${opts.policy ? `--policy ${opts.policy}` : '--trust'}: ${e.message}`, e.code, { issues: e.issues });
+    throw e;
+  }
+  try {
+    policy = withHelperIds(policy);
+  } catch (e) {
+    if (e instanceof PolicyFormatError) throw new InputError(`--policy ${opts.policy}: ${e.message}`, e.code, { issues: e.issues });
     throw e;
   }
   return opts.offline ? { ...policy, checks: { ...policy.checks, transparencyLog: 'skip' } } : policy;

@@ -24,7 +24,7 @@ import type { TrustPolicy } from '../signing/policy.js';
 import { withCheck, type Verdict } from '../signing/verdict.js';
 import { LoaderError } from '../loader/errors.js';
 import { buildLoader, signedHeader, type BuildFlavour, type BuiltLoader, type LoaderCache } from './loader.js';
-import { replayWith, signedLoaderFindings, type ReplayCache } from './verify.js';
+import { replayWith, signedLoaderFindings, withHelperIds, type ReplayCache } from './verify.js';
 
 export interface HeaderVerification {
   verdict: Verdict<ReplayOutcome>;
@@ -122,7 +122,7 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
   const profile = opts.profile;
   const ctx = { nrMaps: h.maps.length, nrProgs: h.progs.length, initialValues: h.initialValues };
 
-  const verdict = verify(input, policy, {
+  const verdict = verify(input, withHelperIds(policy), {
     at: opts.at,
     replay: profile ? (loader, _plan, s) => {
       const d = opts.object ? objectLoader() : null;

@@ -10,7 +10,8 @@ import { verify, type HardeningFinding, type ReplayOutcome } from '../signing/ve
 import { loaderWeaknesses, type LoaderWeakness } from '../loader/gen/index.js';
 import type { Plan } from '../loader/plan/index.js';
 import type { Bundle } from '../signing/bundle.js';
-import type { TrustPolicy } from '../signing/policy.js';
+import { PolicyFormatError, type TrustPolicy } from '../signing/policy.js';
+import { helperId } from '../loader/isa/index.js';
 import type { Verdict } from '../signing/verdict.js';
 import { buildLoader, type BuildFlavour, type BuildOptions, type BuiltLoader, type LoaderCache } from './loader.js';
 import { manifestPredicate } from './verify-files.js';
@@ -200,10 +201,29 @@ export function rebuiltFor(bundle: Bundle, object: Uint8Array, loaders?: LoaderC
   }
 }
 
+/**
+ * The policy with its allowed helpers as ids: a policy may name them (`bpf_map_lookup_elem` or
+ * `map_lookup_elem`) and the replay reports ids. A name the helper table does not know is a
+ * PolicyFormatError naming it (it could never allow anything).
+ */
+export function withHelperIds(policy: TrustPolicy): TrustPolicy {
+  const helpers = policy.allowed.helpers;
+  if (!helpers || helpers.every((h) => typeof h === 'number')) return policy;
+  const bad: { path: string; message: string }[] = [];
+  const ids = helpers.map((h, i) => {
+    if (typeof h === 'number') return h;
+    const id = helperId(h);
+    if (id === undefined) bad.push({ path: `allowed.helpers.${i}`, message: `unknown helper ${h}` });
+    return id ?? -1;
+  });
+  if (bad.length) throw new PolicyFormatError(bad);
+  return { ...policy, allowed: { ...policy.allowed, helpers: ids } };
+}
+
 export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache }): Verdict<ReplayOutcome> {
   const profile = opts.profile;
   const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
-  return verify(bundle, policy, {
+  return verify(bundle, withHelperIds(policy), {
     at: opts.at,
     replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {

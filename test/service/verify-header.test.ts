@@ -136,6 +136,16 @@ describe('verifyHeader on our own headers', { skip: profile ? false : 'no kernel
     });
   }
 
+  it('allows helpers by name or id and refuses the rest, and refuses a helper name it does not know', () => {
+    const text = readFileSync(join(REFERENCE, 'fixtures/xdp_filter.clang-el.rsa2048.lskel.h'), 'utf8');
+    const withHelpers = (helpers: (string | number)[]) => ({ ...policyFor('rsa2048'), allowed: { helpers } });
+    for (const ok of [['bpf_map_lookup_elem'], ['map_lookup_elem'], [1]]) assert.equal(verifyHeader(text, withHelpers(ok), { at, profile }).verdict.verdict, 'OK', JSON.stringify(ok));
+    const v = verifyHeader(text, withHelpers(['bpf_ktime_get_ns']), { at, profile }).verdict;
+    assert.equal(v.verdict, 'POLICY');
+    assert.match(v.checks.find((c) => c.check === 'contents')!.message, /helper 1 not allowed/);
+    assert.throws(() => verifyHeader(text, withHelpers(['bpf_no_such_helper']), { at, profile }), /allowed\.helpers\.0: unknown helper bpf_no_such_helper/);
+  });
+
   it('refuses a text that is not a light skeleton with a typed error', () => {
     assert.throws(() => verifyHeader('int x;\n', policyFor('p256'), { at, profile }), (e: unknown) => e instanceof HeaderFormatError && e.code === 'HEADER_INVALID');
   });

@@ -140,7 +140,7 @@ describe('the hardening check', () => {
     assert.equal(v.verdict, 'POLICY');
     const h = check(v, 'hardening');
     assert.equal(h.status, 'fail');
-    assert.match(h.message, /CTX_OVERRIDES_MAP: ctx may override/);
+    assert.match(h.message, /CTX_OVERRIDES_MAP \(ctx may override/);
     assert.match(h.message, /METADATA_MAP_NOT_EXCLUSIVE/);
     assert.deepEqual((h.details as { findings: unknown[] }).findings[0], finding);
   });

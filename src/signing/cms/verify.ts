@@ -177,6 +177,17 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
     }));
   }
   if (structure.signerInfos.length === 0) return reject(new VerificationError('MALFORMED', 'cms: no SignerInfo', { field: 'signerInfos' }));
+  // digestAlgorithms is not covered by any signature: it must list exactly the signers' digest
+  // algorithms, once each, or one signature would have many spellings that all verify.
+  const listed = structure.digestAlgorithms.map((a) => `${a.oid}/${a.parameters}`);
+  const used = new Set(structure.signerInfos.map((si) => si.digestAlgorithm.oid));
+  const listedOids = structure.digestAlgorithms.map((a) => a.oid);
+  if (new Set(listed).size !== listed.length || listedOids.length !== used.size || !listedOids.every((o) => used.has(o))
+    || structure.digestAlgorithms.some((a) => a.parameters !== 'absent' && a.parameters !== 'null')) {
+    return reject(new VerificationError('MALFORMED', 'cms: SignedData.digestAlgorithms is not exactly the signers\' digest algorithms', {
+      field: 'digestAlgorithms', got: listedOids, want: [...used],
+    }));
+  }
 
   const signers = structure.signerInfos.map((si, i) => verifySigner(si, i, content, certs));
   const first = (s: SignerStatus) => signers.find((o) => o.status === s);

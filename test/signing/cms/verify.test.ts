@@ -160,3 +160,25 @@ describe('verifyDetached', { skip: OPENSSL_MISSING }, () => {
     });
   });
 });
+
+describe('verifyDetached and SignedData.digestAlgorithms', () => {
+  const KEYS = new URL('../../../../../shared/reference/bpftool-7.7/keys/', import.meta.url).pathname;
+
+  it('refuses a signature whose digestAlgorithms, which no signature covers, was changed', async () => {
+    const certificate = readFileSync(`${KEYS}p256.cert.pem`, 'utf8');
+    const signer = await signerFromPem({ privateKey: readFileSync(`${KEYS}p256.key.pem`), certificate });
+    const content = randomBytes(512, 9);
+    const der = await signDetached(content, signer);
+    assert.equal(verifyDetached(der, content, [certificate]).ok, true);
+    // The first sha256 OID (2.16.840.1.101.3.4.2.1) is the one in digestAlgorithms; turn it into sha384 (…2.2).
+    const oid = Buffer.from('0609608648016503040201', 'hex');
+    const at = Buffer.from(der).indexOf(oid);
+    assert.ok(at > 0 && at < 40, `digestAlgorithms at ${at}`);
+    const changed = new Uint8Array(der);
+    changed[at + oid.length - 1] = 0x02;
+    const v = verifyDetached(changed, content, [certificate]);
+    assert.equal(v.ok, false);
+    assert.equal(!v.ok && v.error.code, 'MALFORMED');
+    assert.match(!v.ok ? v.error.message : '', /digestAlgorithms is not exactly the signers' digest algorithms/);
+  });
+});
