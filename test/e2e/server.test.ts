@@ -54,7 +54,7 @@ function flow(name: string, env: () => Promise<Record<string, string> | string>)
       const bundles = readdirSync(out).filter((f) => f.endsWith('.bundle.json'));
       assert.equal(bundles.length, objects.length);
       for (const o of objects) {
-        const v = cli('verify', join(out, `${o.name.replace(/\.o$/, '').replace(/[^A-Za-z0-9_]/g, '_')}.bundle.json`), '--trust', ca, '--object', o.path, '--json');
+        const v = cli('verify', join(out, `${o.name.replace(/\.o$/, '').replace(/[^A-Za-z0-9_]/g, '_')}.bundle.json`), '--trust', ca, '--log-key', logKey, '--object', o.path, '--json');
         const verdict = JSON.parse(v.stdout || '{}');
         // The kernel refuses these loaders and so does its model (test/kernel/replay/refusals.test.ts):
         // prog_types attaches fentry.s to __x64_sys_getpid, which this kernel's BTF lacks (ENOENT);
