@@ -11,10 +11,11 @@ import { benchObject } from './object.js';
 import { benchSigning } from './signing.js';
 import { benchKernel } from './kernel.js';
 import { benchService } from './service.js';
+import { benchHeader } from './header.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
-/** `npm run bench -- service signing` runs only those groups (object, btf, gen, kernel, signing, service). */
+/** `npm run bench -- service signing` runs only those groups (object, btf, gen, header, kernel, signing, service). */
 const only = process.argv.slice(2);
 const want = (group: string) => only.length === 0 || only.includes(group);
 
@@ -45,6 +46,16 @@ for (const g of want('gen') ? benchGen(root) : []) {
   line(g.name, g.ours_ms, g.peer, g.peer_ms, g.target, g.ok);
   if (g.note) console.log(`      ${g.note}`);
   rows.push({ ...g });
+}
+
+if (want('header')) {
+  const h = benchHeader(root);
+  if (!h) console.log('SKIP  verify a bpftool 7.7 signed header: no reference headers or no kernel BTF');
+  else {
+    line(h.name, h.ours_ms, h.peer, h.peer_ms, h.target, h.ok);
+    if (h.note) console.log(`      ${h.note}`);
+    rows.push({ ...h });
+  }
 }
 
 if (want('kernel')) {

@@ -27,37 +27,53 @@ const bad = (what: string, details: Record<string, unknown> = {}): never => {
 
 const lineOf = (text: string, at: number) => text.slice(0, at).split('\n').length;
 
-/** Decodes the C string literal whose opening quote is at `at`; returns its bytes and the index past the closing quote. */
+const SIMPLE_ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, '?': 63 };
+
+/** The value of a hex digit's char code, or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Decodes the C string literal whose opening quote is at `at`; returns its bytes and the index
+ * past the closing quote. Walks char codes into one preallocated buffer (a literal holds at most
+ * one byte per character): headers embed tens of kilobytes as `\xNN` escapes.
+ */
 export function parseCString(text: string, at: number): { bytes: Uint8Array; end: number } {
-  if (text[at] !== '"') bad(`line ${lineOf(text, at)}: expected a string literal`, { offset: at });
-  const out: number[] = [];
+  if (text.charCodeAt(at) !== 34) bad(`line ${lineOf(text, at)}: expected a string literal`, { offset: at });
+  const out = new Uint8Array(text.length - at);
+  let n = 0;
   let i = at + 1;
   for (;;) {
     if (i >= text.length) bad(`line ${lineOf(text, at)}: unterminated string literal`, { offset: at });
-    const c = text[i];
-    if (c === '"') return { bytes: Uint8Array.from(out), end: i + 1 };
-    if (c === '\n') bad(`line ${lineOf(text, i)}: newline inside a string literal`, { offset: i });
-    if (c !== '\\') { const code = c.charCodeAt(0); if (code > 0x7e || code < 0x20) bad(`line ${lineOf(text, i)}: byte 0x${code.toString(16)} inside a string literal`, { offset: i }); out.push(code); i++; continue; }
-    const e = text[i + 1];
-    if (e === '\n') { i += 2; continue; } // line continuation
-    if (e === 'x') {
-      const m = /^[0-9a-fA-F]{1,2}/.exec(text.slice(i + 2, i + 4));
-      if (!m) bad(`line ${lineOf(text, i)}: \\x without hex digits`, { offset: i });
-      out.push(parseInt(m![0], 16));
-      i += 2 + m![0].length;
+    const c = text.charCodeAt(i);
+    if (c === 34) return { bytes: out.slice(0, n), end: i + 1 };
+    if (c === 10) bad(`line ${lineOf(text, i)}: newline inside a string literal`, { offset: i });
+    if (c !== 92) { if (c > 0x7e || c < 0x20) bad(`line ${lineOf(text, i)}: byte 0x${c.toString(16)} inside a string literal`, { offset: i }); out[n++] = c; i++; continue; }
+    const e = text.charCodeAt(i + 1);
+    if (e === 10) { i += 2; continue; } // line continuation
+    if (e === 120) { // \x: one or two hex digits
+      const h1 = hexValue(text.charCodeAt(i + 2));
+      if (h1 < 0) bad(`line ${lineOf(text, i)}: \\x without hex digits`, { offset: i });
+      const h2 = hexValue(text.charCodeAt(i + 3));
+      if (h2 < 0) { out[n++] = h1; i += 3; } else { out[n++] = h1 * 16 + h2; i += 4; }
       continue;
     }
-    const oct = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4));
-    if (oct) {
-      const v = parseInt(oct[0], 8);
-      if (v > 0xff) bad(`line ${lineOf(text, i)}: octal escape \\${oct[0]} is over 0xff`, { offset: i });
-      out.push(v);
-      i += 1 + oct[0].length;
+    if (e >= 48 && e <= 55) { // octal: one to three digits
+      let v = 0;
+      let k = 1;
+      while (k <= 3 && text.charCodeAt(i + k) >= 48 && text.charCodeAt(i + k) <= 55) v = v * 8 + (text.charCodeAt(i + k++) - 48);
+      if (v > 0xff) bad(`line ${lineOf(text, i)}: octal escape \\${text.slice(i + 1, i + k)} is over 0xff`, { offset: i });
+      out[n++] = v;
+      i += k;
       continue;
     }
-    const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, '?': 63 };
-    if (!(e in simple)) bad(`line ${lineOf(text, i)}: unknown escape \\${e}`, { offset: i });
-    out.push(simple[e]);
+    const simple = SIMPLE_ESCAPES[text[i + 1]];
+    if (simple === undefined) bad(`line ${lineOf(text, i)}: unknown escape \\${text[i + 1]}`, { offset: i });
+    out[n++] = simple;
     i += 2;
   }
 }
