@@ -11,6 +11,9 @@
  *   object    with the object, the loader is re-derived (our v1.7 and libbpf v1.7.0's flavours)
  *             and must be byte-identical; its plan is what the replay is compared with
  *   hardening what the loader's own code lets a caller change after its hash check
+ *   contents  the two parts the text check prints back as read — the maps' initial images and the
+ *             global variables' declarations — against what the signed loader loads (replayed
+ *             with no images in its ctx, and its BTF); part of the files check (header-contents.ts)
  */
 import { sha256 as sha256Bytes } from '../shared/bytes.js';
 import { loaderWeaknesses, type ParsedLightSkeleton } from '../loader/gen/index.js';
@@ -25,6 +28,7 @@ import { withCheck, type Verdict } from '../signing/verdict.js';
 import { LoaderError } from '../loader/errors.js';
 import { buildLoader, signedHeader, type BuildFlavour, type BuiltLoader, type LoaderCache } from './loader.js';
 import { replayWith, signedLoaderFindings, withHelperIds, type ReplayCache } from './verify.js';
+import { checkHeaderContents, type HeaderContentsCheck } from './header-contents.js';
 
 export interface HeaderVerification {
   verdict: Verdict<ReplayOutcome>;
@@ -32,6 +36,11 @@ export interface HeaderVerification {
   header: { name: string; scheme: HeaderInput['scheme']; maps: number; progs: number; flavour: BuildFlavour | null };
   /** Whether the header's text is what the emitter prints (and gen writes, with the object). */
   text: { ok: true } | { ok: false; line: number; got: string; want: string; message: string };
+  /**
+   * The initial images and declarations compared with the signed loader's (null: not run, because
+   * the text check failed or the object showed the header is the one gen writes for it).
+   */
+  contents: HeaderContentsCheck | null;
 }
 
 export interface HeaderVerifyOptions {
@@ -154,8 +163,17 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
       }
     }
   }
-  const files = textResult.ok
-    ? { check: 'files' as const, status: 'pass' as const, message: flavour ? 'the header is byte for byte the one gen writes for this object' : 'the header prints again byte for byte from its own reading' }
-    : { check: 'files' as const, status: 'fail' as const, code: 'MISMATCH' as const, message: `the header: ${textResult.message}`, details: { line: textResult.line, got: textResult.got, want: textResult.want } };
-  return { verdict: withCheck(verdict, policy, files), header: { name: h.name, scheme, maps: h.maps.length, progs: h.progs.length, flavour }, text: textResult };
+  // Without the object, the images and declarations are compared with what the signed loader
+  // loads; with it, a header equal to gen's for the object already has the object's.
+  const contents = textResult.ok && !flavour ? checkHeaderContents(check.reread!, text, { scheme, profile }) : null;
+  const files = !textResult.ok
+    ? { check: 'files' as const, status: 'fail' as const, code: 'MISMATCH' as const, message: `the header: ${textResult.message}`, details: { line: textResult.line, got: textResult.got, want: textResult.want } }
+    : contents?.status === 'fail'
+      ? { check: 'files' as const, status: 'fail' as const, code: 'MISMATCH' as const, message: `the header: ${contents.message}`, details: { problems: contents.problems } }
+      : {
+        check: 'files' as const, status: 'pass' as const,
+        message: flavour ? 'the header is byte for byte the one gen writes for this object' : `the header prints again byte for byte from its own reading; ${contents!.message}`,
+        ...(contents?.status === 'unchecked' ? { details: { contents: 'unchecked', reason: contents.reason } } : {}),
+      };
+  return { verdict: withCheck(verdict, policy, files), header: { name: h.name, scheme, maps: h.maps.length, progs: h.progs.length, flavour }, text: textResult, contents };
 }
