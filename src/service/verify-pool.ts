@@ -47,8 +47,12 @@ export interface VerifierStats {
 }
 
 export interface Verifier {
-  /** Verifies one POST /v1/verifications body against `defaultPolicy` (or the body's own) at `at`; rejects only with VerifyPoolError. */
-  verify(body: Uint8Array, defaultPolicy: TrustPolicy, at: Date): Promise<VerifyAnswer>;
+  /**
+   * Verifies one POST /v1/verifications body (its bytes, or their segments in order) against
+   * `defaultPolicy` (or the body's own) at `at`; rejects only with VerifyPoolError. The bytes are
+   * the verifier's from then on (a worker takes them over).
+   */
+  verify(body: Uint8Array | readonly Uint8Array[], defaultPolicy: TrustPolicy, at: Date): Promise<VerifyAnswer>;
   readonly stats: VerifierStats;
   /** Ends every worker; requests still waiting get VERIFY_UNAVAILABLE. */
   close(): Promise<void>;
@@ -65,12 +69,21 @@ export interface VerifyPoolOptions {
   profile: string | null;
   /** Each worker's cache bound (BPFSIGN_CACHE_ENTRIES). */
   cacheEntries: number;
+  /**
+   * The workers' nice value (default 10; Linux sets it per thread): the event loop, at the
+   * process's own priority, runs before them when the cores are busy, so verifications cannot
+   * starve it of CPU (health checks, other routes, the budget's timers).
+   */
+  nice?: number;
+  /** Told once when a worker could not load the profile (its verifications then fail the replay check). */
+  onProfileError?: (message: string) => void;
   /** The worker's module (tests may give another); default verify-worker.js beside this one. */
   workerUrl?: URL;
 }
 
 interface Job {
-  body: Uint8Array;
+  body: Uint8Array[];
+  bytes: number;
   policy: TrustPolicy;
   at: number;
   resolve: (a: VerifyAnswer) => void;
@@ -126,6 +139,7 @@ export class VerifyPool implements Verifier {
   #restarts = 0;
   /** Whether the workers keep the process alive: while requests are waiting or running, not while idle. */
   #reffed = false;
+  #profileErrorTold = false;
 
   constructor(opts: VerifyPoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError(`VerifyPool: workers ${opts.workers}, want at least 1`);
@@ -150,7 +164,8 @@ export class VerifyPool implements Verifier {
     while (!this.#closed && this.#slots.some((s) => !s.ready)) await new Promise((r) => setTimeout(r, 10));
   }
 
-  verify(body: Uint8Array, policy: TrustPolicy, at: Date): Promise<VerifyAnswer> {
+  verify(body: Uint8Array | readonly Uint8Array[], policy: TrustPolicy, at: Date): Promise<VerifyAnswer> {
+    const segments = body instanceof Uint8Array ? [body] : [...body];
     return new Promise<VerifyAnswer>((resolve, reject) => {
       if (this.#closed) return reject(stopping());
       const room = this.#slots.some((s) => s.ready && !s.ended && s.sent.length < DEPTH);
@@ -160,7 +175,7 @@ export class VerifyPool implements Verifier {
         return reject(new VerifyPoolError('VERIFY_QUEUE_FULL', `${this.#queue.length} verifications are waiting for a worker (at most ${this.#opts.maxQueue}); try again later`,
           { waiting: this.#queue.length, maxQueue: this.#opts.maxQueue }, retry));
       }
-      this.#queue.push({ body, policy, at: at.getTime(), resolve, reject, id: 0 });
+      this.#queue.push({ body: segments, bytes: segments.reduce((n, b) => n + b.byteLength, 0), policy, at: at.getTime(), resolve, reject, id: 0 });
       this.#maxWaiting = Math.max(this.#maxWaiting, this.#queue.length);
       this.#dispatch();
     });
@@ -179,7 +194,7 @@ export class VerifyPool implements Verifier {
   }
 
   #spawn(): Slot {
-    const data: VerifyWorkerData = { profile: this.#opts.profile, cacheEntries: this.#opts.cacheEntries };
+    const data: VerifyWorkerData = { profile: this.#opts.profile, cacheEntries: this.#opts.cacheEntries, nice: this.#opts.nice ?? 10 };
     const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), { workerData: { bpfsignVerify: data } });
     if (!this.#reffed) worker.unref();
     const slot: Slot = { worker, ready: false, sent: [], started: 0, timer: null, policies: new Set(), ended: false };
@@ -194,6 +209,10 @@ export class VerifyPool implements Verifier {
     if (slot.ended) return;
     if (m.type === 'ready') {
       slot.ready = true;
+      if (m.profileError !== null && !this.#profileErrorTold) {
+        this.#profileErrorTold = true;
+        this.#opts.onProfileError?.(m.profileError);
+      }
       this.#failedStarts = 0;
       this.#dispatch();
       return;
@@ -240,7 +259,7 @@ export class VerifyPool implements Verifier {
   #dispatch(): void {
     for (let depth = 0; depth < DEPTH && this.#queue.length > 0; depth++) {
       for (const slot of this.#slots) {
-        if (this.#queue.length === 0 || (depth > 0 && this.#queue[0].body.byteLength > DEPTH_MAX_BYTES)) break;
+        if (this.#queue.length === 0 || (depth > 0 && this.#queue[0].bytes > DEPTH_MAX_BYTES)) break;
         if (slot.ready && !slot.ended && slot.sent.length === depth) this.#send(slot, this.#queue.shift()!);
       }
     }
@@ -269,10 +288,10 @@ export class VerifyPool implements Verifier {
     // nothing else of it). A body that waits in a busy worker's port is sent as a copy: if that
     // worker is ended over its running request, the body goes to another worker.
     // A slice of a shared buffer (Node's pool of small ones) is copied too, to its own size.
-    const b = job.body;
-    const moved = first && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b);
-    slot.worker.postMessage({ type: 'verify', id: job.id, body: moved, policy: pid, at: job.at } satisfies ToWorker, [moved.buffer as ArrayBuffer]);
-    if (moved === b) job.body = EMPTY;
+    const own = (b: Uint8Array) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+    const moved = job.body.map((b) => (first && own(b) ? b : new Uint8Array(b)));
+    slot.worker.postMessage({ type: 'verify', id: job.id, body: moved, policy: pid, at: job.at } satisfies ToWorker, moved.map((b) => b.buffer as ArrayBuffer));
+    if (first) job.body = [];
   }
 
   #overBudget(slot: Slot): void {
@@ -293,12 +312,10 @@ export class VerifyPool implements Verifier {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
 /** The same answers on the event loop, one request per turn of the FIFO gate; no budget (nothing can stop a running verification there). */
 export function inlineVerifier(ctx: VerifyContext, gate: FifoGate): Verifier {
   return {
-    verify: (body, policy, at) => gate.run(() => answerVerification(body, policy, at, ctx)),
+    verify: (body, policy, at) => gate.run(() => answerVerification(joined(body), policy, at, ctx)),
     get stats(): VerifierStats {
       return {
         workers: 0, running: 0, waiting: gate.waiting, maxWaiting: gate.maxWaiting, timeouts: 0, rejected: 0, restarts: 0,
@@ -307,4 +324,10 @@ export function inlineVerifier(ctx: VerifyContext, gate: FifoGate): Verifier {
     },
     close: async () => undefined,
   };
+}
+
+/** The body's bytes in one buffer (its segments joined). */
+export function joined(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  return body.length === 1 ? body[0] : Buffer.concat(body);
 }

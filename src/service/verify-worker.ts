@@ -5,11 +5,12 @@
  * runs past its budget by ending the thread.
  *
  * Messages in:  { type: 'policy', id, policy }  a policy (the service's default) that requests name by id
- *               { type: 'verify', id, body, policy, at }  body: the request's bytes (transferred), at: ms since the epoch
+ *               { type: 'verify', id, body, policy, at }  body: the request's bytes in segments (transferred), joined here; at: ms since the epoch
  * Messages out: { type: 'ready', profileError }  after start: why there is no profile, or null when it loaded
  *               { type: 'answer', id, answer, stats? }  answer: VerifyAnswer, its verdict bytes transferred; stats: the caches' counters, now and then
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { setVerificationMemos } from '../signing/verify.js';
 import type { TrustPolicy } from '../signing/policy.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
@@ -21,11 +22,13 @@ export interface VerifyWorkerData {
   /** What loadProfile takes ('host', a profile directory, a vmlinux BTF file); null: no profile (replays fail, as in the server without one). */
   profile: string | null;
   cacheEntries: number;
+  /** The worker thread's nice value (Linux: per thread): above the event loop's, so that on a busy machine the event loop runs first. */
+  nice: number;
 }
 
 export type ToWorker =
   | { type: 'policy'; id: number; policy: TrustPolicy }
-  | { type: 'verify'; id: number; body: Uint8Array; policy: number; at: number };
+  | { type: 'verify'; id: number; body: Uint8Array[]; policy: number; at: number };
 
 export type CacheStats = Record<'loaders' | 'replays' | 'bodies', { hits: number; misses: number; evictions: number; entries: number }>;
 
@@ -40,6 +43,8 @@ const STATS_MS = 250;
 if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.bpfsignVerify) {
   const port = parentPort;
   const data = (workerData as { bpfsignVerify: VerifyWorkerData }).bpfsignVerify;
+  // os.setPriority(0, …) is setpriority(PRIO_PROCESS, 0, …): on Linux it changes this thread only.
+  try { setPriority(0, data.nice); } catch { /* not allowed here: the thread keeps the process's priority */ }
   setVerificationMemos(data.cacheEntries);
   let profile: KernelProfile | null = null;
   let profileError: string | null = null;
@@ -64,7 +69,7 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     }
     const policy = policies.get(m.policy);
     const answer: VerifyAnswer = policy
-      ? answerVerification(m.body, policy, new Date(m.at), ctx)
+      ? answerVerification(m.body.length === 1 ? m.body[0] : Buffer.concat(m.body), policy, new Date(m.at), ctx)
       : { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: policy #${m.policy} was not sent` } };
     // The caches' counters, for the metrics, at most every STATS_MS (a scrape reads them seconds apart).
     const now = performance.now();

@@ -12,7 +12,7 @@ const noStats = { hits: 0, misses: 0, evictions: 0, entries: 0 };
 const policies = new Map<number, { name: string }>();
 parentPort!.on('message', (m: ToWorker) => {
   if (m.type === 'policy') { policies.set(m.id, m.policy); return; }
-  const text = Buffer.from(m.body).toString('utf8');
+  const text = Buffer.concat(m.body).toString('utf8');
   if (text === 'exit') process.exit(3);
   const spin = /^spin:(\d+)$/.exec(text);
   if (spin) for (const end = performance.now() + Number(spin[1]); performance.now() < end;) { /* busy */ }

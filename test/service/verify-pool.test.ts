@@ -88,7 +88,7 @@ describe('VerifyPool', () => {
     assert.equal(text(await p.verify(body('again'), policy, new Date())), 'again');
   });
 
-  it('moves a body that owns its buffer to the worker, and copies a slice of a shared one', async () => {
+  it('moves a body (or each of its segments) that owns its buffer to the worker, and copies a slice of a shared one', async () => {
     const p = pool();
     const own = body('x'.repeat(10_000));
     assert.equal(own.byteLength, own.buffer.byteLength);
@@ -98,6 +98,9 @@ describe('VerifyPool', () => {
     assert.notEqual(shared.byteLength, shared.buffer.byteLength);
     assert.equal(text(await p.verify(shared, policy, new Date())), 'ab');
     assert.equal(shared.toString(), 'ab', 'the shared buffer is left as it was');
+    const segments = [body('seg'), body('ments'), Buffer.from('!')];
+    assert.equal(text(await p.verify(segments, policy, new Date())), 'segments!', 'segments are joined in order');
+    assert.deepEqual(segments.map((b) => b.byteLength), [0, 0, 1], 'the segments of their own were moved, the shared one copied');
   });
 
   it('on close, ends its workers and answers the waiting requests VERIFY_UNAVAILABLE', async () => {

@@ -278,33 +278,40 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
 
   /**
    * The body's bytes, read as fastify reads a body as a buffer (the same limit and problems), but
-   * into one buffer of the announced size as the chunks arrive, instead of concatenated at the end:
-   * a body of some MB is then copied a chunk at a time between other requests, not in one step
-   * that holds the event loop (measured: 26 ms per 5.6 MB body). Room is made as the bytes come
-   * (1 MiB, then doubled), so an announced size alone reserves little.
+   * into segments of at most 1 MiB as the chunks arrive instead of concatenated at the end: a body
+   * of some MB is copied a chunk at a time between other requests, never in one step that holds
+   * the event loop (measured: 26 ms per 5.6 MB body for the concatenation, 75 ms for a grown
+   * buffer's copy, on this busy machine). The worker joins the segments. Room is made as the
+   * bytes come, so an announced size alone reserves nothing; with a size announced, the last
+   * segment is cut to it (each segment then moves to the worker whole).
    */
+  const SEGMENT = 1 << 20;
   const readBytes: FastifyContentTypeParser = (req, payload, done) => {
     const limit = app.initialConfig.bodyLimit ?? 1 << 20;
     const announced = Number(req.headers['content-length']);
     if (announced > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
     const stream = payload as typeof payload & { receivedEncodedLength?: number };
-    // The announced size is where the buffer stops growing: a body of that size ends in a buffer of its own, moved to the worker whole.
     const cap = Number.isNaN(announced) ? limit : announced;
-    let buf = Buffer.allocUnsafeSlow(Math.min(cap, 1 << 20));
-    let n = 0;
+    const segments: Buffer[] = [];
+    let seg = Buffer.alloc(0), used = 0, n = 0;
     const onData = (chunk: Buffer | string) => {
-      const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      let c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (n + c.length > limit || (stream.receivedEncodedLength ?? 0) > limit) {
         stop();
         return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
       }
-      if (n + c.length > buf.length) {
-        const next = Buffer.allocUnsafeSlow(Math.max(n + c.length, Math.min(2 * buf.length, cap)));
-        buf.copy(next, 0, 0, n);
-        buf = next;
-      }
-      c.copy(buf, n);
       n += c.length;
+      while (c.length > 0) {
+        if (used === seg.length) {
+          // Sized to what is still announced (a body longer than announced is refused at its end).
+          seg = Buffer.allocUnsafeSlow(Math.min(SEGMENT, Math.max(cap - (n - c.length), c.length)));
+          segments.push(seg);
+          used = 0;
+        }
+        const k = c.copy(seg, used);
+        used += k;
+        c = c.subarray(k);
+      }
     };
     const onEnd = (err?: Error & { statusCode?: number }) => {
       stop();
@@ -313,7 +320,8 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
         return done(err, undefined);
       }
       if (!Number.isNaN(announced) && (stream.receivedEncodedLength || n) !== announced) return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), undefined);
-      done(null, n === buf.length ? buf : buf.subarray(0, n));
+      if (segments.length) segments[segments.length - 1] = seg.subarray(0, used);
+      done(null, segments);
     };
     const stop = () => { payload.removeListener('data', onData); payload.removeListener('end', onEnd); payload.removeListener('error', onEnd); };
     payload.on('data', onData);
@@ -339,7 +347,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       const defaultPolicy = await app.services.signing.defaultPolicy();
       let answer: VerifyAnswer;
       try {
-        answer = await app.services.verifier.verify((req.body as unknown as Buffer | undefined) ?? new Uint8Array(0), defaultPolicy, new Date());
+        answer = await app.services.verifier.verify((req.body as unknown as Buffer[] | undefined) ?? [], defaultPolicy, new Date());
       } catch (e) {
         if (!(e instanceof VerifyPoolError)) throw e;
         req.log.warn({ code: e.code, details: e.details }, e.message);
