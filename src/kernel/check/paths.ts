@@ -20,12 +20,28 @@
  *   - a GPL-only helper from a non-GPL program (EINVAL)
  *   - a reachable kfunc call left with btf_id 0 (an unresolved weak kfunc): refused
  *     after the walk, as fixup_kfunc_call does (EINVAL)
+ *   - a write to r10: "frame pointer is read only" (EACCES)
+ *   - a stack pointer spilled into a caller's frame: "cannot spill pointers to stack into
+ *     stack frame of the caller" (EINVAL); a stack pointer stored in fewer than 8 bytes:
+ *     "invalid size of register spill" (EACCES)
+ *   - a subprogram returning a stack pointer: "cannot return stack pointer to the caller
+ *     frame" (EINVAL)
+ * Before the walk, what the kernel checks on every instruction, reachable or not (all
+ * EINVAL): opcodes it does not define, a jump leaving its subprogram or landing inside an
+ * ld_imm64, a call or function address outside the program, a subprogram whose last
+ * instruction is not exit or goto (check_subprogs), and an instruction no edge of the
+ * control-flow graph reaches (check_cfg: "unreachable insn 7").
  * Everything the walk does not track reads as unknown and is never refused; the
  * walk gives up (no refusal) past its instruction budget.
  */
-import { helperName, type Insn, type InsnView } from '../../loader/isa/index.js';
+import {
+  BPF_JMP, BPF_JMP32, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, OP_CALL, OP_EXIT, OP_JA, OP_JA32, OP_LD_IMM64, decodeInsns, helperName, opClass,
+  type Insn, type InsnView,
+} from '../../loader/isa/index.js';
+import { isLoaderError } from '../../loader/errors.js';
 import { isKernelError } from '../errors.js';
-import { alu32, alu64, condition, endian, loadProgram, type Program } from '../vm/index.js';
+import { alu32, alu64, condition, endian, frameWriteOf, loadProgram, type Program } from '../vm/index.js';
+import { checkProgram, type FindingCode } from './check.js';
 
 /** func_id_name: "bpf_" and the helper's name. */
 function helperHumanName(id: number): string {
@@ -36,7 +52,13 @@ function helperHumanName(id: number): string {
 export const EACCES = 13;
 export const EINVAL = 22;
 
-export type PathRefusalCode = 'INVALID_MEM_ACCESS' | 'STACK_OUT_OF_BOUNDS' | 'REG_NOT_INIT' | 'UNKNOWN_FUNC' | 'HELPER_NOT_ALLOWED' | 'GPL_ONLY_HELPER' | 'KFUNC_NOT_ELIMINATED';
+/** What the kernel refuses on every instruction before walking (checkProgram's codes, and unreachable code). */
+export type StructureRefusalCode = 'INVALID_OPCODE' | 'TRUNCATED_LD_IMM64' | 'JUMP_OUT_OF_RANGE' | 'JUMP_INTO_LD_IMM64' | 'CALL_TARGET_INVALID' | 'FALL_THROUGH' | 'UNREACHABLE_INSN';
+
+export type PathRefusalCode =
+  | 'INVALID_MEM_ACCESS' | 'STACK_OUT_OF_BOUNDS' | 'REG_NOT_INIT' | 'UNKNOWN_FUNC' | 'HELPER_NOT_ALLOWED' | 'GPL_ONLY_HELPER' | 'KFUNC_NOT_ELIMINATED'
+  | 'FRAME_POINTER_WRITE' | 'STACK_PTR_TO_CALLER' | 'STACK_PTR_SPILL_SIZE' | 'STACK_PTR_RETURNED'
+  | StructureRefusalCode;
 
 export interface PathRefusal {
   /** Slot index of the instruction (the verifier log's numbering). */
@@ -294,11 +316,72 @@ class Op {
   }
 }
 
+const STRUCTURE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>(['INVALID_OPCODE', 'TRUNCATED_LD_IMM64', 'JUMP_OUT_OF_RANGE', 'JUMP_INTO_LD_IMM64', 'CALL_TARGET_INVALID', 'FALL_THROUGH']);
+
+/**
+ * What the kernel refuses before do_check, on every instruction whether reachable or not:
+ * checkProgram's structural findings (opcodes, jump and call targets, a subprogram's last
+ * instruction), then check_cfg's depth-first search from instruction 0, which must reach
+ * every instruction (a conditional jump reaches both sides whatever the values; a
+ * bpf-to-bpf call and an ld_imm64 function address reach their target and the next
+ * instruction). All EINVAL; null when the program is well formed.
+ */
+export function structureRefusal(insns: readonly Insn[]): PathRefusal | null {
+  if (insns.length === 0) return { pc: 0, code: 'FALL_THROUGH', errno: EINVAL, message: 'the program has no instructions' };
+  const found = checkProgram(insns).find((f) => STRUCTURE_CODES.has(f.code));
+  if (found) return { pc: found.pc, code: found.code as StructureRefusalCode, errno: EINVAL, message: found.message };
+  // check_cfg: every instruction start reachable from 0 (slots; an ld_imm64's second slot is not an instruction).
+  const n = insns.length;
+  const pcs = new Int32Array(n);
+  let slots = 0;
+  for (let k = 0; k < n; k++) { pcs[k] = slots; slots += insns[k]!.width; }
+  const at = new Int32Array(slots).fill(-1);
+  for (let k = 0; k < n; k++) at[pcs[k]!] = k;
+  const reached = new Uint8Array(n);
+  const todo = [0];
+  reached[0] = 1;
+  const push = (pc: number): void => {
+    const k = pc >= 0 && pc < slots ? at[pc]! : -1;
+    if (k >= 0 && !reached[k]) { reached[k] = 1; todo.push(k); }
+  };
+  while (todo.length) {
+    const k = todo.pop()!;
+    const i = insns[k]!, pc = pcs[k]!;
+    const next = pc + i.width;
+    if (i.opcode === OP_EXIT) continue;
+    if (i.opcode === OP_JA) { push(pc + i.off + 1); continue; }
+    if (i.opcode === OP_JA32) { push(pc + i.imm + 1); continue; }
+    const cls = opClass(i.opcode);
+    if ((cls === BPF_JMP || cls === BPF_JMP32) && i.opcode !== OP_CALL) push(pc + i.off + 1);
+    else if (i.opcode === OP_CALL && i.src === BPF_PSEUDO_CALL) push(pc + i.imm + 1);
+    else if (i.opcode === OP_LD_IMM64 && i.src === BPF_PSEUDO_FUNC) push(pc + i.imm + 1);
+    push(next);
+  }
+  for (let k = 0; k < n; k++) {
+    if (!reached[k]) return { pc: pcs[k]!, code: 'UNREACHABLE_INSN', errno: EINVAL, message: `unreachable insn ${pcs[k]}` };
+  }
+  return null;
+}
+
 /** Walks `insns` (bytes or decoded) from pc 0, then the global functions it called; the first refusal, as the verifier finds it. */
 export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): PathWalkResult {
+  // What the kernel refuses before walking: bytes that do not decode, then the structure.
+  let decoded: readonly Insn[];
+  if (opts.compiled) decoded = opts.compiled.insns;
+  else if (insns instanceof Uint8Array) {
+    try {
+      decoded = decodeInsns(insns, opts.byteOrder ?? 'le');
+    } catch (e) {
+      if (!isLoaderError(e)) throw e;
+      return { refusal: { pc: e.details.pc ?? 0, code: 'TRUNCATED_LD_IMM64', errno: EINVAL, message: e.message }, processed: 0, complete: true };
+    }
+  } else decoded = insns;
+  const bad = structureRefusal(decoded);
+  if (bad) return { refusal: bad, processed: 0, complete: true };
   let prog: Program;
   try {
-    prog = opts.compiled ?? loadProgram(insns, opts.byteOrder ?? 'le');
+    // Writes to r10 are let through here and refused where the walk reaches them.
+    prog = opts.compiled ?? loadProgram(decoded, opts.byteOrder ?? 'le', { frameWrites: 'allow' });
   } catch (e) {
     if (isKernelError(e)) return { refusal: null, processed: 0, complete: false };
     throw e;
@@ -308,6 +391,8 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
   const littleEndian = (opts.byteOrder ?? 'le') === 'le';
   const n = prog.views.length;
   const ops = prog.views.map((v) => new Op(v));
+  /** 1 where the instruction writes r10. */
+  const writesFp = Uint8Array.from(prog.views, (v) => (frameWriteOf(v) === null ? 0 : 1));
   const V = new Values();
   const vals = V.vals;
   /** Id of each instruction's immediate operand as a scalar (filled on first use). */
@@ -424,10 +509,18 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
     if (min < -STACK || min > -1) refuse('STACK_OUT_OF_BOUNDS', EACCES, `invalid${what} stack R${reg} off=${min} size=${size}`);
     if (min + size > 0) refuse('STACK_OUT_OF_BOUNDS', EINVAL, `invalid${what} stack R${reg} off=${min} size=${size}`);
   };
-  /** Index of slot 0 of `frame`'s stack; a frame that is gone (a pointer into a returned frame) fails as reading its stack would. */
+  /**
+   * Index of slot 0 of `frame`'s stack. A pointer into a frame that is gone cannot exist (the
+   * walk refuses a stack pointer returned or spilled into a caller's frame, as the verifier
+   * does); should one appear, the walk gives up rather than guess.
+   */
   const stackAt = (frame: number): number => {
-    if (frame >= nFrames) throw new TypeError("Cannot read properties of undefined (reading 'stack')");
+    if (frame >= nFrames) throw new GiveUp();
     return frame * SLOTS;
+  };
+  /** check_reg_arg(dst, DST_OP) on an instruction that writes r10. */
+  const fpWrite = (i: number): void => {
+    if (writesFp[i]) refuse('FRAME_POINTER_WRITE', EACCES, 'frame pointer is read only');
   };
   /** The stack, writable. */
   const W = (): number[] => {
@@ -461,20 +554,22 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
     const i = s.i;
     pc = prog.pcOf[i]!;
     const v = ops[i];
-    // Past the last instruction (a program that falls off its end): fails as reading the view did.
-    if (v === undefined) throw new TypeError("Cannot read properties of undefined (reading 'kind')");
+    // Past the last instruction: structureRefusal refused every program whose subprogram can fall off its end.
+    if (v === undefined) refuse('FALL_THROUGH', EINVAL, 'last insn is not an exit or jmp');
 
     switch (v.code) {
       case K.Alu: {
         const srcId = v.src >= 0 ? read(v.src) : immId(i);
         const src = vals[srcId]!;
         if (v.aluOp === 'mov') {
+          fpWrite(i);
           if (!v.is64) R[fb + v.dst] = src.k === 'scalar' && src.c !== null ? V.scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
           else if (v.movsx) R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
           else R[fb + v.dst] = srcId;
           s.i = i + 1; return s;
         }
         const dst = vals[read(v.dst)]!;
+        fpWrite(i);
         if (dst.k === 'scalar' && src.k === 'scalar') {
           R[fb + v.dst] = dst.c === null || src.c === null ? SCALAR : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
         } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.aluOp === 'add' || v.aluOp === 'sub')) {
@@ -491,18 +586,23 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
       }
       case K.Neg: {
         const x = vals[read(v.dst)]!;
+        fpWrite(i);
         R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : v.is64 ? -x.c : -x.c & M32) : UNKNOWN;
         s.i = i + 1; return s;
       }
       case K.Endian: {
         const x = vals[read(v.dst)]!;
+        fpWrite(i);
         R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : endian(x.c, v.bits, v.to, littleEndian)) : UNKNOWN;
         s.i = i + 1; return s;
       }
       case K.LdImm64:
+        fpWrite(i);
         R[fb + v.dst] = v.pseudo === 0 ? V.scalar(v.value) : UNKNOWN;
         s.i = i + 1; return s;
       case K.Load: {
+        read(v.src);
+        fpWrite(i);
         const p = vals[base(v.src)]!;
         inStack(v.src, p, v.off, v.size, ' read from');
         let out = UNKNOWN;
@@ -519,6 +619,12 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
         const p = vals[base(v.dst)]!;
         const val = v.src >= 0 ? read(v.src) : V.scalar(BigInt(v.imm));
         inStack(v.dst, p, v.off, v.size, ' write to');
+        const spilled = vals[val]!;
+        if (spilled.k === 'fp' && p.k === 'fp' && p.off !== null) {
+          // check_stack_write_fixed_off: a pointer spill is 8 bytes, and a stack pointer stays out of a caller's frame.
+          if (v.size !== 8) refuse('STACK_PTR_SPILL_SIZE', EACCES, 'invalid size of register spill');
+          if (p.frame < nFrames - 1) refuse('STACK_PTR_TO_CALLER', EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
+        }
         if (!slotsOf(p, v.off, v.size)) forgetFrame(p);
         else {
           const at = stackAt(atFrame);
@@ -539,6 +645,7 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
           const st = W();
           for (let q = atFirst; q <= atLast; q++) st[at + q] = UNKNOWN;
         }
+        fpWrite(i);
         if (v.atomicOp === 'cmpxchg') R[fb] = UNKNOWN;
         else if (v.fetch || v.atomicOp === 'load_acquire') R[fb + v.src] = UNKNOWN;
         s.i = i + 1; return s;
@@ -620,6 +727,7 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
       case K.Exit: {
         const ret = read(0);
         if (nFrames === 1) return null;
+        if (vals[ret]!.k === 'fp') refuse('STACK_PTR_RETURNED', EINVAL, 'cannot return stack pointer to the caller frame');
         const back = R[fb + RET]!;
         R.length = fb;
         W().length = (nFrames - 1) * SLOTS;

@@ -3,10 +3,10 @@
 import { decodeInsns, type ByteOrder, type Insn } from '../../loader/isa/index.js';
 import { isLoaderError } from '../../loader/errors.js';
 import { VmError } from '../errors.js';
-import { compile, type Program } from './validate.js';
+import { compile, type CompileOptions, type Program } from './validate.js';
 import { run, type RunOptions, type RunResult } from './exec.js';
 
-export { compile, type Program } from './validate.js';
+export { compile, frameWriteOf, type CompileOptions, type Program } from './validate.js';
 export { run, DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH, DEFAULT_STACK_SIZE, type RunOptions, type RunResult } from './exec.js';
 export { Memory, regionBase, type Region, type RegionKind, type MapOptions } from './memory.js';
 export { callHelper, type Helper, type HelperEnv, type HelperTable } from './helpers.js';
@@ -16,8 +16,8 @@ export { alu32, alu64, bswap, condition, endian } from './alu.js';
  * Decodes (when given bytes) and validates a program. Bytes that do not decode
  * (length not a multiple of 8, truncated ld_imm64) are VM_INVALID_PROGRAM too.
  */
-export function loadProgram(input: Uint8Array | readonly Insn[], byteOrder: ByteOrder = 'le'): Program {
-  if (!(input instanceof Uint8Array)) return compile(input);
+export function loadProgram(input: Uint8Array | readonly Insn[], byteOrder: ByteOrder = 'le', opts: CompileOptions = {}): Program {
+  if (!(input instanceof Uint8Array)) return compile(input, opts);
   let insns: Insn[];
   try {
     insns = decodeInsns(input, byteOrder);
@@ -25,7 +25,7 @@ export function loadProgram(input: Uint8Array | readonly Insn[], byteOrder: Byte
     if (isLoaderError(e)) throw new VmError('VM_INVALID_PROGRAM', e.message, { pc: e.details.pc, got: e.details.got }, { cause: e });
     throw e;
   }
-  return compile(insns);
+  return compile(insns, opts);
 }
 
 /** `run(loadProgram(input), opts)`. */

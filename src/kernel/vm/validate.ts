@@ -13,7 +13,7 @@
  * (helpers are looked up at call time), termination, or the call depth.
  */
 
-import { classify, OP_LD_IMM64, type Insn, type InsnView } from '../../loader/isa/index.js';
+import { classify, OP_EXIT, OP_LD_IMM64, type Insn, type InsnView } from '../../loader/isa/index.js';
 import { VmError } from '../errors.js';
 
 /** A validated program: decoded views plus tables the interpreter indexes by instruction number. */
@@ -30,7 +30,7 @@ export interface Program {
   readonly slots: number;
 }
 
-type Ctx = { slotToInsn: Int32Array; pc: number };
+type Ctx = { slotToInsn: Int32Array; pc: number; frameWrites: boolean };
 type Check<K extends InsnView['kind']> = (v: Extract<InsnView, { kind: K }>, c: Ctx) => string | null;
 
 function landing(c: Ctx, delta: number, what: string): string | null {
@@ -40,30 +40,53 @@ function landing(c: Ctx, delta: number, what: string): string | null {
   return null;
 }
 
-const writesR10 = (reg: number): string | null => (reg === 10 ? 'r10 (frame pointer) is read-only' : null);
+/**
+ * The register an instruction writes when that is r10 (the frame pointer), else null: alu,
+ * neg, endian, ld_imm64 and loads write dst; a fetching atomic (and xchg) writes src,
+ * load-acquire writes dst. cmpxchg writes r0.
+ */
+export function frameWriteOf(v: InsnView): 10 | null {
+  switch (v.kind) {
+    case 'alu': case 'neg': case 'endian': case 'ldimm64': case 'load':
+      return v.dst === 10 ? 10 : null;
+    case 'atomic':
+      if (v.op === 'load_acquire') return v.dst === 10 ? 10 : null;
+      if (v.op === 'cmpxchg') return null;
+      return (v.fetch || v.op === 'xchg') && v.srcReg === 10 ? 10 : null;
+    default:
+      return null;
+  }
+}
+
+const writesR10 = (v: InsnView, c: Ctx): string | null => (!c.frameWrites && frameWriteOf(v) !== null ? 'r10 (frame pointer) is read-only' : null);
 
 /** The per-kind checks. Kinds that need none return null. */
 const CHECKS: { [K in InsnView['kind']]: Check<K> } = {
   invalid: (v) => v.reason,
-  alu: (v) => writesR10(v.dst),
-  neg: (v) => writesR10(v.dst),
-  endian: (v) => writesR10(v.dst),
+  alu: writesR10,
+  neg: writesR10,
+  endian: writesR10,
   jmp: (v, c) => landing(c, v.off, 'jump'),
   ja: (v, c) => landing(c, v.offset, 'jump'),
   call: (v, c) => (v.target === 'bpf' ? landing(c, v.imm, 'call') : null),
   callx: () => null,
   exit: () => null,
-  ldimm64: (v) => writesR10(v.dst),
+  ldimm64: writesR10,
   ldabs: () => null,
   ldind: () => null,
-  load: (v) => writesR10(v.dst),
+  load: writesR10,
   store: () => null,
-  atomic: (v) => {
-    if (v.op === 'load_acquire') return writesR10(v.dst);
-    if (v.op === 'cmpxchg') return null;
-    return v.fetch || v.op === 'xchg' ? writesR10(v.srcReg) : null;
-  },
+  atomic: writesR10,
 };
+
+export interface CompileOptions {
+  /**
+   * Let instructions that write r10 through (default: refused). Only for the verifier model's
+   * path walk, which refuses such a write where it reaches it, as the verifier does; the
+   * interpreter must never run such a program.
+   */
+  frameWrites?: 'allow';
+}
 
 function immOperand(v: InsnView, imm: number): bigint {
   const wide = (v.kind === 'alu' && v.is64) || (v.kind === 'jmp' && !v.is32) || v.kind === 'store';
@@ -75,7 +98,7 @@ function immOperand(v: InsnView, imm: number): bigint {
  * VM_INVALID_PROGRAM naming the pc, opcode and reason of the first bad
  * instruction.
  */
-export function compile(insns: readonly Insn[]): Program {
+export function compile(insns: readonly Insn[], opts: CompileOptions = {}): Program {
   if (insns.length === 0) throw new VmError('VM_INVALID_PROGRAM', 'program has no instructions');
   const n = insns.length;
   const pcOf = new Int32Array(n);
@@ -90,10 +113,11 @@ export function compile(insns: readonly Insn[]): Program {
   const views: InsnView[] = new Array(n);
   const target = new Int32Array(n).fill(-1);
   const k: bigint[] = new Array(n);
-  const c: Ctx = { slotToInsn, pc: 0 };
+  const c: Ctx = { slotToInsn, pc: 0, frameWrites: opts.frameWrites === 'allow' };
   for (let i = 0; i < n; i++) {
     const insn = insns[i]!;
-    const v = classify(insn);
+    // The kernel does not check exit's (reserved) off field: an exit with off != 0 runs as exit.
+    const v = classify(insn.opcode === OP_EXIT && insn.off !== 0 ? { ...insn, off: 0 } : insn);
     c.pc = pcOf[i]!;
     const reason = (CHECKS[v.kind] as Check<InsnView['kind']>)(v, c);
     if (reason !== null) {
