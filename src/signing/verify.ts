@@ -24,8 +24,7 @@ import { signedContent } from './schemes.js';
 import { parseCertificate, sameCertificate, validateChain, type Certificate, type ChainValidation } from './x509/index.js';
 import { setStatementMemo, verifyStatement, type StatementVerification } from './statement.js';
 import { setVerifiedSignatureMemo } from './algorithms.js';
-import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
-import { canonicalBytes } from './canonical.js';
+import { loaderEntryFromBundle, loaderEntryLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { BundleFormatError, fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
@@ -158,8 +157,12 @@ class BundleFacts implements Facts {
     return (this.#statement ??= verifyStatement(this.bundle.manifest, this.certs));
   }
 
+  /** The leaf of the log entry made when this bundle was signed (tlog/entry.ts), recomputed from the bundle. */
   get leaf(): Uint8Array {
-    return (this.#leaf ??= hashLeaf(canonicalBytes(this.bundle.manifest as never)));
+    if (this.#leaf) return this.#leaf;
+    const st = this.bundle.manifest ? this.statement : null;
+    const objectSha256 = st?.ok ? (st.statement.predicate as { object?: { sha256?: string } }).object?.sha256 : undefined;
+    return (this.#leaf = loaderEntryLeaf(loaderEntryFromBundle(this.bundle, { insnsSha256: this.digests.insns, dataSha256: this.digests.data, objectSha256 })));
   }
 }
 
@@ -348,7 +351,7 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
         const note = openNote(tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
         const cp = parseCheckpoint(note.text);
         const leaf = bundleFacts!.leaf;
-        if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s manifest');
+        if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');
         verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
         log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
       } catch (e) {

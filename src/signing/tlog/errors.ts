@@ -6,7 +6,8 @@ export type TlogErrorCode =
   | 'TLOG_CHECKPOINT_MALFORMED'
   | 'TLOG_CHECKPOINT_SIGNATURE'
   | 'TLOG_BAD_HASH'
-  | 'TLOG_PROOF_MALFORMED';
+  | 'TLOG_PROOF_MALFORMED'
+  | 'TLOG_ENTRY_MALFORMED';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';

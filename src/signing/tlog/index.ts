@@ -8,3 +8,7 @@ export {
 } from './checkpoint.js';
 export { TlogError, type TlogErrorCode } from './errors.js';
 export { TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, verifyTlogProof, type TlogProof } from './proof-file.js';
+export {
+  LOADER_ENTRY_KIND, MAX_ENTRY_BYTES, loaderEntryFromBundle, loaderEntryBytes, loaderEntryLeaf, parseLoaderEntry,
+  type LoaderEntry, type EntrySource,
+} from './entry.js';
