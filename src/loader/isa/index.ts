@@ -16,10 +16,8 @@ export {
   R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10,
   type Register,
 } from './opcode.js';
-export {
-  insn, ldImm64Insn, joinImm64, splitImm64, imm64Of, classify, ALU_OPS, JMP_OPS,
-  type Insn, type InsnSlot, type InsnView, type AluOp, type JmpOp, type AtomicOp,
-} from './instruction.js';
+export { insn, ldImm64Insn, joinImm64, splitImm64, imm64Of, type Insn, type InsnSlot } from './instruction.js';
+export { classify, ALU_OPS, JMP_OPS, type InsnView, type AluOp, type JmpOp, type AtomicOp } from './classify.js';
 export { validateInsn, isValidInsn } from './validate.js';
 export { decodeInsns, decodeAt, decodeSlot, type ByteOrder } from './decode.js';
 export { encodeInsns, insnsByteLength } from './encode.js';
