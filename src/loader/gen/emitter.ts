@@ -4,21 +4,22 @@
  * sequences every operation is built from (§3.5 of loader-format.md).
  */
 import { LoaderError } from '../errors.js';
+import { call, encodeSlots, exit, insn, ldImm64Insn, ldx, mov64, joinImm64, st, stx, jmp, type Insn, type InsnSlot } from '../isa/index.js';
 import { HELPER, PSEUDO, type Endian } from '../uapi/index.js';
 
-export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
+/** One 8-byte instruction slot of the loader (an ld_imm64 takes two). */
+export type Slot = InsnSlot;
 
-const SIZE_BITS: Record<number, number> = { 8: 0x18, 4: 0x00, 2: 0x08, 1: 0x10 };
-export const OP = {
-  MOV64_K: 0xb7, MOV64_X: 0xbf, ADD64_K: 0x07, RSH64_K: 0x77, AND32_K: 0x54, LD_IMM64: 0x18, CALL: 0x85, EXIT: 0x95,
-  JA: 0x05, JEQ_K: 0x15, JNE_K: 0x55, JNE_X: 0x5d, JSET_K: 0x45, JSGE_K: 0x75, JSLT_K: 0xc5, JSLE_K: 0xd5,
-} as const;
-export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R7 = 7, R8 = 8, R9 = 9, R10 = 10;
+export { R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from '../isa/index.js';
+import { R0, R1, R2, R3, R6, R7, R9, R10 } from '../isa/index.js';
 
-function sizeBits(size: number): number {
-  const b = SIZE_BITS[size];
-  if (b === undefined) throw new LoaderError('INSN_INVALID', `gen: no load/store size for ${size} bytes`, { got: size, want: '1, 2, 4 or 8' });
-  return b;
+type SizeKey = 'b' | 'h' | 'w' | 'dw';
+const SIZE_KEY: Readonly<Record<number, SizeKey>> = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' };
+
+function sizeKey(size: number): SizeKey {
+  const k = SIZE_KEY[size];
+  if (k === undefined) throw new LoaderError('INSN_INVALID', `gen: no load/store size for ${size} bytes`, { got: size, want: '1, 2, 4 or 8' });
+  return k;
 }
 
 export class Emitter {
@@ -35,9 +36,15 @@ export class Emitter {
   get dataLength(): number { return this.#dataLen; }
   data(): Uint8Array { return this.#data.slice(0, this.#dataLen); }
 
-  emit(code: number, dst: number, src: number, off: number, imm: number): number {
-    this.insns.push({ code, dst, src, off: (off << 16) >> 16, imm: imm | 0 });
-    return this.insns.length - 1;
+  /** Appends an instruction built with the isa DSL (both slots of an ld_imm64); returns its slot index. */
+  emit(i: Insn): number {
+    const at = this.insns.length;
+    this.insns.push({ opcode: i.opcode, dst: i.dst, src: i.src, off: i.off, imm: i.imm });
+    if (i.width === 2) {
+      const n = i.next ?? insn(0, 0, 0, 0, 0);
+      this.insns.push({ opcode: n.opcode, dst: n.dst, src: n.src, off: n.off, imm: n.imm });
+    }
+    return at;
   }
 
   /** add_data: appends `size` bytes (zeros when bytes is null), padded to 8; returns the offset. */
@@ -58,18 +65,16 @@ export class Emitter {
   }
 
   // ---- single instructions
-  mov64Imm(dst: number, imm: number): void { this.emit(OP.MOV64_K, dst, 0, 0, imm); }
-  mov64Reg(dst: number, src: number): void { this.emit(OP.MOV64_X, dst, src, 0, 0); }
-  ldx(size: number, dst: number, src: number, off: number): void { this.emit(0x61 | sizeBits(size), dst, src, off, 0); }
-  stx(size: number, dst: number, src: number, off: number): void { this.emit(0x63 | sizeBits(size), dst, src, off, 0); }
-  st(size: number, dst: number, off: number, imm: number): void { this.emit(0x62 | sizeBits(size), dst, 0, off, imm); }
-  call(helper: number): void { this.emit(OP.CALL, 0, 0, 0, helper); }
-  jmpImm(code: number, dst: number, imm: number, off: number): void { this.emit(code, dst, 0, off, imm); }
-  exit(): void { this.emit(OP.EXIT, 0, 0, 0, 0); }
-  /** ld_imm64 with full control of both slots. */
+  mov64Imm(dst: number, imm: number): void { this.emit(mov64.imm(dst, imm)); }
+  mov64Reg(dst: number, src: number): void { this.emit(mov64.reg(dst, src)); }
+  ldx(size: number, dst: number, src: number, off: number): void { this.emit(ldx[sizeKey(size)](dst, src, off)); }
+  stx(size: number, dst: number, src: number, off: number): void { this.emit(stx[sizeKey(size)](dst, off, src)); }
+  st(size: number, dst: number, off: number, imm: number): void { this.emit(st[sizeKey(size)](dst, off, imm)); }
+  call(helper: number): void { this.emit(call.helper(helper)); }
+  exit(): void { this.emit(exit()); }
+  /** ld_imm64 with full control of both slots' imm (low half, high half). */
   ldImm64(dst: number, src: number, imm1: number, imm2: number): void {
-    this.emit(OP.LD_IMM64, dst, src, 0, imm1);
-    this.emit(0, 0, 0, 0, imm2);
+    this.emit(ldImm64Insn(dst, joinImm64(imm1, imm2), src));
   }
   /** rD = &blob[off] */
   ldBlob(dst: number, off: number): void { this.ldImm64(dst, PSEUDO.MAP_IDX_VALUE, 0, off); }
@@ -93,7 +98,7 @@ export class Emitter {
   }
   ctx2blob(off: number, size: number, ctxOff: number, checkNonZero: boolean): void {
     this.ldx(size, R0, R6, ctxOff);
-    if (checkNonZero) this.jmpImm(OP.JEQ_K, R0, 0, 3);
+    if (checkNonZero) this.emit(jmp.jeq.imm(R0, 0, 3));
     this.ldBlob(R1, off);
     this.stx(size, R1, R0, 0);
   }
@@ -122,9 +127,9 @@ export class Emitter {
     return off;
   }
   /** if r7 s< 0 goto cleanup */
-  checkErr(): void { this.jmpImm(OP.JSLT_K, R7, 0, this.jumpTo(this.cleanupLabel)); }
+  checkErr(): void { this.emit(jmp.jslt.imm(R7, 0, this.jumpTo(this.cleanupLabel))); }
   #close(): void {
-    this.jmpImm(OP.JSLE_K, R1, 0, 2);
+    this.emit(jmp.jsle.imm(R1, 0, 2));
     this.mov64Reg(R9, R1);
     this.call(HELPER.sys_close);
   }
@@ -139,16 +144,5 @@ export class Emitter {
   }
 
   /** Loader instructions in the target byte order. */
-  encode(): Uint8Array {
-    const out = new Uint8Array(this.insns.length * 8);
-    const dv = new DataView(out.buffer);
-    const le = this.order === 'le';
-    this.insns.forEach((s, i) => {
-      out[i * 8] = s.code;
-      out[i * 8 + 1] = le ? (s.dst & 0xf) | ((s.src & 0xf) << 4) : ((s.dst & 0xf) << 4) | (s.src & 0xf);
-      dv.setInt16(i * 8 + 2, s.off, le);
-      dv.setInt32(i * 8 + 4, s.imm, le);
-    });
-    return out;
-  }
+  encode(): Uint8Array { return encodeSlots(this.insns, this.order); }
 }

@@ -1,6 +1,6 @@
 /** Loader generation: libbpf gen_loader-compatible loader programs and data blobs. */
 export { generateLoader, type GenerateOptions, type GeneratedLoader, type LoaderScheme, type KernelProfile, type CtxLayout, type LoaderCompat } from './generate.js';
-export { Emitter, OP, type Slot } from './emitter.js';
+export { Emitter, type Slot } from './emitter.js';
 export { Recorder, type RecorderOptions } from './recorders.js';
 export {
   emitLightSkeleton, printHex, mapIdent as skeletonMapIdent, sanitizeIdent,

@@ -9,7 +9,8 @@ import {
   BPF_CMD, BPF_LOADER_CTX, BPF_SKEL_KERNEL, BTF_LOAD_ATTR, ERRNO, HELPER, MAP_CREATE_ATTR, MAP_FREEZE_ATTR,
   MAP_TYPE, MAP_UPDATE_ELEM_ATTR, PROG_LOAD_ATTR, PSEUDO, ctxOffsets, writeStruct,
 } from '../uapi/index.js';
-import { Emitter, OP, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from './emitter.js';
+import { Emitter, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from './emitter.js';
+import { alu32, alu64, ja, jmp, regsByte } from '../isa/index.js';
 
 const MAX_USED_MAPS = 64;
 const MAX_KFUNC_DESCS = 256;
@@ -59,16 +60,16 @@ export class Recorder {
     this.#fdArray = e.addData(null, MAX_FD_ARRAY_SZ * 4);
     e.mov64Reg(R6, R1);
     e.mov64Reg(R1, R10);
-    e.emit(OP.ADD64_K, R1, 0, 0, -stack);
+    e.emit(alu64.add.imm(R1, -stack));
     e.mov64Imm(R2, stack);
     e.mov64Imm(R3, 0);
     e.call(HELPER.probe_read_kernel);
     const progsSz = 8 + 4 * nrPrograms;
-    e.jmpImm(OP.JA, 0, 0, (progsSz / 4) * 3 + 2 + nrMaps * 6);
+    e.emit(ja((progsSz / 4) * 3 + 2 + nrMaps * 6));
     e.cleanupLabel = e.pc;
     for (let i = 0; i < progsSz; i += 4) {
       e.ldx(4, R1, R10, -stack + i);
-      e.jmpImm(OP.JSLE_K, R1, 0, 1);
+      e.emit(jmp.jsle.imm(R1, 0, 1));
       e.call(HELPER.sys_close);
     }
     for (let i = 0; i < nrMaps; i++) e.closeBlob(this.fdArrayOff(i));
@@ -83,7 +84,7 @@ export class Recorder {
       e.ldImm64(R1, PSEUDO.MAP_IDX, 0, 0);
       e.ldx(4, R2, R1, 32);
       e.mov64Imm(R7, -ERRNO.EINVAL);
-      e.jmpImm(OP.JNE_K, R2, 1, e.jumpTo(e.cleanupLabel));
+      e.emit(jmp.jne.imm(R2, 1, e.jumpTo(e.cleanupLabel)));
     }
     const at: number[] = [];
     const target = e.cleanupLabel + (this.opts.hashBranchPastCleanup ? 1 : 0);
@@ -93,7 +94,7 @@ export class Recorder {
       at.push(e.pc);
       e.ldImm64(R3, 0, 0, 0);
       e.mov64Imm(R7, -ERRNO.EINVAL);
-      e.emit(OP.JNE_X, R2, R3, e.jumpTo(target), 0);
+      e.emit(jmp.jne.reg(R2, R3, e.jumpTo(target)));
     }
     return at;
   }
@@ -142,13 +143,13 @@ export class Recorder {
     const key = e.addData(new Uint8Array(4));
     if (this.opts.overrides) {
       e.ldx(8, R3, R6, ctxOffsets.mapInitialValue(mapIdx));
-      e.jmpImm(OP.JEQ_K, R3, 0, 8);
+      e.emit(jmp.jeq.imm(R3, 0, 8));
       e.ldBlob(R1, val);
       e.mov64Imm(R2, value.length);
       e.ldx(4, R0, R6, F(BPF_LOADER_CTX, 'flags'));
-      e.jmpImm(OP.JSET_K, R0, BPF_SKEL_KERNEL, 2);
+      e.emit(jmp.jset.imm(R0, BPF_SKEL_KERNEL, 2));
       e.call(HELPER.copy_from_user);
-      e.jmpImm(OP.JA, 0, 0, 1);
+      e.emit(ja(1));
       e.call(HELPER.probe_read_kernel);
     }
     const attr = e.addData(new Uint8Array(MAP_UPDATE_ELEM_ATTR.size));
@@ -228,7 +229,7 @@ export class Recorder {
       e.checkErr();
       e.ldBlob(R0, attr);
       e.stx(4, R0, R7, F(PROG_LOAD_ATTR, 'attach_btf_id'));
-      e.emit(OP.RSH64_K, R7, 0, 0, 32);
+      e.emit(alu64.rsh.imm(R7, 32));
       e.stx(4, R0, R7, F(PROG_LOAD_ATTR, 'attach_btf_obj_fd'));
     }
     for (const r of p.externs) this.#relo(r, insns);
@@ -285,25 +286,25 @@ export class Recorder {
     else slot = MAX_USED_MAPS + this.#nrFdArray++;
     if (slot > 0x7fff) throw new LoaderError('OBJECT_UNSUPPORTED', `gen: kfunc '${r.name}': BTF fd slot ${slot} exceeds INT16_MAX`, { symbol: r.name, got: slot });
     d.slot = slot;
-    e.jmpImm(OP.JSGE_K, R7, 0, 3);
+    e.emit(jmp.jsge.imm(R7, 0, 3));
     e.st(4, R8, 4, 0);
     e.st(2, R8, 2, 0);
-    e.jmpImm(OP.JA, 0, 0, 10);
+    e.emit(ja(10));
     e.stx(4, R8, R7, 4);
     e.mov64Reg(R9, R7);
-    e.emit(OP.RSH64_K, R9, 0, 0, 32);
+    e.emit(alu64.rsh.imm(R9, 32));
     e.ldBlob(R0, this.fdArrayOff(slot));
     e.stx(4, R0, R9, 0);
-    e.jmpImm(OP.JNE_K, R9, 0, 2);
+    e.emit(jmp.jne.imm(R9, 0, 2));
     e.st(2, R8, 2, 0);
-    e.jmpImm(OP.JA, 0, 0, 1);
+    e.emit(ja(1));
     e.st(2, R8, 2, slot);
   }
 
   #clearSrcReg(): void {
     const e = this.e;
     e.ldx(1, R9, R8, 1);
-    e.emit(OP.AND32_K, R9, 0, 0, e.order === 'le' ? 0x0f : 0xf0);
+    e.emit(alu32.and.imm(R9, regsByte(0xf, 0, e.order))); // keep the dst nibble, clear src
     e.stx(1, R8, R9, 1);
   }
 
@@ -313,21 +314,21 @@ export class Recorder {
     if (d.ref > 1) {
       e.blob2blob(insn + 12, 4, d.insn + 12);
       e.blob2blob(insn + 4, 4, d.insn + 4);
-      e.jmpImm(OP.JNE_K, R0, 0, 3);
+      e.emit(jmp.jne.imm(R0, 0, 3));
       this.#clearSrcReg();
       return;
     }
     d.insn = insn;
     this.#findByNameKind(r.name, r.kind);
     if (!r.weak) e.checkErr();
-    e.jmpImm(OP.JSGE_K, R7, 0, 3);
+    e.emit(jmp.jsge.imm(R7, 0, 3));
     e.st(4, R8, 4, 0);
     e.st(4, R8, 12, 0);
-    e.jmpImm(OP.JA, 0, 0, 4);
+    e.emit(ja(4));
     e.stx(4, R8, R7, 4);
-    e.emit(OP.RSH64_K, R7, 0, 0, 32);
+    e.emit(alu64.rsh.imm(R7, 32));
     e.stx(4, R8, R7, 12);
-    e.jmpImm(OP.JA, 0, 0, 3);
+    e.emit(ja(3));
     this.#clearSrcReg();
   }
 
@@ -352,10 +353,10 @@ export class Recorder {
     e.call(HELPER.kallsyms_lookup_name);
     e.ldx(8, R9, R7, 0);
     e.mov64Reg(R7, R0);
-    e.jmpImm(OP.JEQ_K, R7, -ERRNO.ENOENT, 1);
+    e.emit(jmp.jeq.imm(R7, -ERRNO.ENOENT, 1));
     e.checkErr();
     e.stx(4, R8, R9, 4);
-    e.emit(OP.RSH64_K, R9, 0, 0, 32);
+    e.emit(alu64.rsh.imm(R9, 32));
     e.stx(4, R8, R9, 12);
   }
 

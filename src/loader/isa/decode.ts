@@ -3,14 +3,14 @@
  * no normalisation, so `encodeInsns(decodeInsns(x))` reproduces x exactly.
  * Whether the result is a defined instruction is `validateInsn`'s business.
  *
- * Byte layout of a slot: opcode, registers, off (2 bytes), imm (4 bytes). In
- * little-endian BPF the register byte is `src << 4 | dst`; in big-endian BPF
- * the nibbles are swapped (`dst << 4 | src`) and off/imm are big-endian.
+ * Byte layout of a slot: opcode, registers (packed as regs.ts says), off
+ * (2 bytes), imm (4 bytes); off and imm in the target byte order.
  */
 
 import { LoaderError } from '../errors.js';
 import { INSN_SIZE, OP_LD_IMM64 } from './opcode.js';
 import { joinImm64, type Insn, type InsnSlot } from './instruction.js';
+import { regDst, regSrc } from './regs.js';
 
 export type ByteOrder = 'le' | 'be';
 
@@ -21,16 +21,16 @@ export function decodeSlot(bytes: Uint8Array, at: number, order: ByteOrder): Ins
   if (order === 'le') {
     return {
       opcode: b[at]!,
-      dst: regs & 0xf,
-      src: regs >> 4,
+      dst: regDst(regs, order),
+      src: regSrc(regs, order),
       off: ((b[at + 2]! | (b[at + 3]! << 8)) << 16) >> 16,
       imm: b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24),
     };
   }
   return {
     opcode: b[at]!,
-    dst: regs >> 4,
-    src: regs & 0xf,
+    dst: regDst(regs, order),
+    src: regSrc(regs, order),
     off: (((b[at + 2]! << 8) | b[at + 3]!) << 16) >> 16,
     imm: (b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!,
   };
@@ -48,8 +48,8 @@ export function decodeAt(bytes: Uint8Array, at: number, order: ByteOrder): Insn 
   const opcode = b[at]!;
   const regs = b[at + 1]!;
   const le = order === 'le';
-  const dst = le ? regs & 0xf : regs >> 4;
-  const src = le ? regs >> 4 : regs & 0xf;
+  const dst = regDst(regs, order);
+  const src = regSrc(regs, order);
   const off = le ? ((b[at + 2]! | (b[at + 3]! << 8)) << 16) >> 16 : (((b[at + 2]! << 8) | b[at + 3]!) << 16) >> 16;
   const imm = le
     ? b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)

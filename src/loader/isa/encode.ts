@@ -9,13 +9,26 @@ import { LoaderError } from '../errors.js';
 import { INSN_SIZE } from './opcode.js';
 import { splitImm64, type Insn, type InsnSlot } from './instruction.js';
 import type { ByteOrder } from './decode.js';
+import { regsByte } from './regs.js';
 
-function writeSlot(out: Uint8Array, view: DataView, at: number, s: InsnSlot, order: ByteOrder): void {
+/** Writes one raw slot at byte offset `at` (fields modulo their widths). */
+export function writeSlot(out: Uint8Array, view: DataView, at: number, s: InsnSlot, order: ByteOrder): void {
   const le = order === 'le';
   out[at] = s.opcode & 0xff;
-  out[at + 1] = le ? ((s.src & 0xf) << 4) | (s.dst & 0xf) : ((s.dst & 0xf) << 4) | (s.src & 0xf);
+  out[at + 1] = regsByte(s.dst, s.src, order);
   view.setInt16(at + 2, (s.off << 16) >> 16, le);
   view.setInt32(at + 4, s.imm | 0, le);
+}
+
+/**
+ * Raw slots -> bytes, one 8-byte slot per entry (an ld_imm64 is two entries, as the
+ * kernel and the loader generator count them).
+ */
+export function encodeSlots(slots: readonly InsnSlot[], order: ByteOrder): Uint8Array {
+  const out = new Uint8Array(slots.length * INSN_SIZE);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < slots.length; i++) writeSlot(out, view, i * INSN_SIZE, slots[i]!, order);
+  return out;
 }
 
 /** Total size in bytes of the instructions. */

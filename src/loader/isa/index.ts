@@ -20,7 +20,8 @@ export { insn, ldImm64Insn, joinImm64, splitImm64, imm64Of, type Insn, type Insn
 export { classify, ALU_OPS, JMP_OPS, type InsnView, type AluOp, type JmpOp, type AtomicOp } from './classify.js';
 export { validateInsn, isValidInsn } from './validate.js';
 export { decodeInsns, decodeAt, decodeSlot, type ByteOrder } from './decode.js';
-export { encodeInsns, insnsByteLength } from './encode.js';
+export { encodeInsns, encodeSlots, writeSlot, insnsByteLength } from './encode.js';
+export { regsByte, regDst, regSrc } from './regs.js';
 export { formatInsn, formatLlvm14, formatModern, branchDelta, UNKNOWN_TEXT, type FormatOptions } from './format.js';
 export { llvm14Decode, type Llvm14Result } from './format-llvm14.js';
 export {

@@ -3,7 +3,7 @@
  * MAP_IDX / MAP_IDX_VALUE (§5.5), externs rewritten, func/line info and CO-RE records encoded.
  */
 import { LoaderError } from '../errors.js';
-import type { Insn, InsnSlot } from '../isa/index.js';
+import { encodeSlots, type Insn, type InsnSlot } from '../isa/index.js';
 import type { ExternSpec, MapSpec, ProgramSpec } from '../object/index.js';
 import { ATTACH_TYPE, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, BTF_KIND_FUNC, BTF_KIND_TYPEDEF, BTF_KIND_VAR, PROG_TYPE, PSEUDO, PSEUDO_KFUNC_CALL, type Endian } from '../uapi/index.js';
 import type { ExternRecord, ProgLoadAttr } from './plan.js';
@@ -43,22 +43,9 @@ function cloneSlots(insns: readonly Insn[]): (Insn | undefined)[] {
   return out;
 }
 
-function encodeSlots(slots: readonly (Insn | undefined)[], order: Endian): Uint8Array {
-  const out = new Uint8Array(slots.length * 8);
-  const dv = new DataView(out.buffer);
-  const le = order === 'le';
-  const put = (at: number, s: InsnSlot) => {
-    out[at] = s.opcode;
-    out[at + 1] = le ? (s.dst & 0xf) | ((s.src & 0xf) << 4) : ((s.dst & 0xf) << 4) | (s.src & 0xf);
-    dv.setInt16(at + 2, s.off, le);
-    dv.setInt32(at + 4, s.imm | 0, le);
-  };
-  slots.forEach((s, i) => {
-    if (!s) return;
-    put(i * 8, s);
-    if (s.width === 2 && s.next) put(i * 8 + 8, s.next);
-  });
-  return out;
+/** The slots as bytes: each instruction start, and the second slot of each ld_imm64. */
+function flatSlots(slots: readonly (Insn | undefined)[]): InsnSlot[] {
+  return slots.map((s, i) => s ?? slots[i - 1]!.next!);
 }
 
 export function planProgram(p: ProgramSpec, ctx: ProgramContext): ProgLoadAttr {
@@ -156,7 +143,7 @@ export function planProgram(p: ProgramSpec, ctx: ProgramContext): ProgLoadAttr {
     expectedAttachType: expected,
     flags: (p.sleepable ? BPF_F_SLEEPABLE : 0) | (p.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),
     license: ctx.license,
-    insns: encodeSlots(slots, ctx.order),
+    insns: encodeSlots(flatSlots(slots), ctx.order),
     insnCnt: slots.length,
     funcInfo, funcInfoCnt: p.funcInfo.length, funcInfoRecSize,
     lineInfo, lineInfoCnt: p.lineInfo.length, lineInfoRecSize,
