@@ -66,6 +66,7 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
   await app.register(objectRoutes);
   await app.register(logRoutes);
   await app.register(signingRoutes);
+  await app.register((await import('./routes/console.js')).consoleRoutes); // the web console at / (src/api/console)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
