@@ -11,9 +11,12 @@
  * proof costs O(log² n) hashes instead of O(n).
  */
 import {
-  MerkleTree, consistencyProof, formatCheckpoint, formatTlogProof, hashLeaf, inclusionProof, signNote, type NoteSigner,
+  MerkleTree, consistencyProof, formatCheckpoint, formatTlogProof, hashLeaf, inclusionProof, loaderEntryBytes, loaderEntryFromBundle,
+  parseLoaderEntry, signNote, type EntrySource, type NoteSigner,
 } from '../signing/tlog/index.js';
+import { sha256Hex } from '../shared/bytes.js';
 import type { LogEntryInput, Store } from '../store/index.js';
+import { StoreError } from '../store/types.js';
 
 export interface InclusionProof { logIndex: string; treeSize: string; leafHash: string; hashes: string[]; checkpoint: string }
 export interface ConsistencyProof { from: string; to: string; hashes: string[] }
@@ -51,6 +54,27 @@ export class TransparencyLog {
       // Appends of this event-loop turn go together; a commit starts once a slot is free.
       if (!this.#scheduled && this.#inFlight < MAX_IN_FLIGHT) { this.#scheduled = true; setImmediate(() => { this.#scheduled = false; this.#commitLoop(); }); }
     }).then(({ index, committedSize }) => ({ index, leafHash, committedSize }));
+  }
+
+  /**
+   * Appends a signed loader's entry (signing/tlog/entry.ts: a small record naming its signed
+   * manifest by digest) and stores, in the same transaction, its bundle row and the manifest's
+   * bytes under that digest (GET /v1/manifests/{sha256} finds it). `manifestBytes` are the
+   * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's.
+   */
+  appendLoader(id: string, bundle: EntrySource, manifestBytes: Uint8Array, row: NonNullable<LogEntryInput['bundle']>): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
+    const manifestSha256 = sha256Hex(manifestBytes);
+    const entry = loaderEntryFromBundle(bundle, { manifestBytes, insnsSha256: row.insnsSha256, objectSha256: row.objectSha256 });
+    const stored = { ...row, manifestSha256, blobs: [...(row.blobs ?? []), { sha256: manifestSha256, bytes: manifestBytes }] };
+    return this.append('loader', id, loaderEntryBytes(entry), stored);
+  }
+
+  /** The signed manifest (its DSSE envelope's canonical bytes) a logged loader entry names. */
+  async manifestOf(entryBody: Uint8Array): Promise<Uint8Array> {
+    const e = parseLoaderEntry(entryBody);
+    const bytes = await this.store.getBlob(e.manifestSha256);
+    if (!bytes) throw new StoreError('STORE_CORRUPT', `the signed manifest ${e.manifestSha256} of a log entry is not stored`);
+    return bytes;
   }
 
   /**

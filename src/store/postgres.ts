@@ -51,6 +51,11 @@ export class PostgresStore implements Store {
         await c.query(`INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ${bundles.map((_, i) => `(${Array.from({ length: 8 }, (_, k) => `$${i * 8 + k + 1}`).join(', ')})`).join(', ')}`,
           bundles.flatMap((b) => [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex.toString(), b.bundle]));
       }
+      const manifests = bundles.filter((b) => b.manifestSha256 !== undefined);
+      if (manifests.length > 0) {
+        await c.query(`INSERT INTO bundle_manifests (bundle_id, manifest_sha256) VALUES ${manifests.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`,
+          manifests.flatMap((b) => [b.id, b.manifestSha256!]));
+      }
       const blobs = [...new Map(bundles.flatMap((b) => b.blobs ?? []).map((x) => [x.sha256, x])).values()];
       if (blobs.length > 0) {
         await c.query(`INSERT INTO blobs (sha256, bytes) VALUES ${blobs.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')} ON CONFLICT (sha256) DO NOTHING`,
@@ -102,12 +107,13 @@ export class PostgresStore implements Store {
   async putBundle(b: BundleRecord): Promise<void> {
     const insert = ['INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex === null ? null : b.logIndex.toString(), b.bundle]] as const;
-    if (!b.blobs?.length) { await this.#q(insert[0], [...insert[1]]); return; }
+    if (!b.blobs?.length && b.manifestSha256 === undefined) { await this.#q(insert[0], [...insert[1]]); return; }
     const c = await this.#pool.connect();
     try {
       await c.query('BEGIN');
-      for (const x of b.blobs) await c.query('INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [x.sha256, Buffer.from(x.bytes)]);
+      for (const x of b.blobs ?? []) await c.query('INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [x.sha256, Buffer.from(x.bytes)]);
       await c.query(insert[0], [...insert[1]]);
+      if (b.manifestSha256 !== undefined) await c.query('INSERT INTO bundle_manifests (bundle_id, manifest_sha256) VALUES ($1, $2)', [b.id, b.manifestSha256]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -133,7 +139,7 @@ export class PostgresStore implements Store {
   }
 
   async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
-    const rows = await this.#q('SELECT id, created_at, object_sha256, insns_sha256, scheme, signer, log_index::text AS log_index, bundle FROM bundles WHERE object_sha256 = $1 OR insns_sha256 = $1 ORDER BY created_at, id LIMIT $2', [sha256, limit]);
+    const rows = await this.#q('SELECT id, created_at, object_sha256, insns_sha256, scheme, signer, log_index::text AS log_index, bundle FROM bundles WHERE object_sha256 = $1 OR insns_sha256 = $1 OR id IN (SELECT bundle_id FROM bundle_manifests WHERE manifest_sha256 = $1) ORDER BY created_at, id LIMIT $2', [sha256, limit]);
     return rows.map(bundleFrom);
   }
 

@@ -14,6 +14,9 @@ export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
       scheme TEXT NOT NULL, signer TEXT, log_index ${bigint}, bundle TEXT NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS bundles_object ON bundles (object_sha256)`,
     `CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, bytes ${blob} NOT NULL)`,
+    // A bundle's signed manifest by its digest (the log entry's manifestSha256).
+    `CREATE TABLE IF NOT EXISTS bundle_manifests (bundle_id TEXT PRIMARY KEY, manifest_sha256 TEXT NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS bundle_manifests_sha256 ON bundle_manifests (manifest_sha256)`,
     `CREATE TABLE IF NOT EXISTS signing_keys (
       id TEXT PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, certificate_pem TEXT NOT NULL,
       key_ref TEXT NOT NULL, active ${kind === 'sqlite' ? 'INTEGER' : 'BOOLEAN'} NOT NULL)`,

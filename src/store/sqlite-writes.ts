@@ -43,6 +43,7 @@ export class SqliteWrites {
   readonly #size: Database.Statement;
   readonly #insCheckpoint: Database.Statement;
   readonly #insBlob: Database.Statement;
+  readonly #insManifest: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.#insLog = db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
@@ -50,6 +51,7 @@ export class SqliteWrites {
     this.#size = db.prepare(LOG_SIZE_SQL);
     this.#insCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)');
     this.#insBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)');
+    this.#insManifest = db.prepare('INSERT INTO bundle_manifests (bundle_id, manifest_sha256) VALUES (?, ?)');
   }
 
   /** Appends the entries (and the bundles stored with them) in one write transaction. */
@@ -65,6 +67,7 @@ export class SqliteWrites {
   #insertBundle(b: BundleRecord): void {
     this.#insBundle.run(b.id, b.createdAt, b.objectSha256, b.insnsSha256, b.scheme, b.signer, b.logIndex, b.bundle);
     for (const x of b.blobs ?? []) this.#insBlob.run(x.sha256, Buffer.from(x.bytes));
+    if (b.manifestSha256 !== undefined) this.#insManifest.run(b.id, b.manifestSha256);
   }
 
   /**

@@ -201,7 +201,7 @@ export class SqliteStore implements Store {
   }
 
   async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
-    const rows = this.#sql('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? ORDER BY created_at, id LIMIT ?').all(sha256, sha256, limit) as Row[];
+    const rows = this.#sql('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? OR id IN (SELECT bundle_id FROM bundle_manifests WHERE manifest_sha256 = ?) ORDER BY created_at, id LIMIT ?').all(sha256, sha256, sha256, limit) as Row[];
     return rows.map(bundleFrom);
   }
 

@@ -40,6 +40,11 @@ export interface BundleRecord {
    * blob), written with it in the same transaction, once per digest. Not returned by reads.
    */
   blobs?: { sha256: string; bytes: Uint8Array }[];
+  /**
+   * SHA-256 (hex) of the signed manifest (its DSSE envelope's canonical bytes), which the log
+   * entry names: bundlesByDigest finds the bundle by it. Written, not returned by reads.
+   */
+  manifestSha256?: string;
 }
 
 export interface KeyRecord {
@@ -82,7 +87,7 @@ export interface Store {
   /** Bytes stored with a bundle, by SHA-256 hex. */
   getBlob(sha256: string): Promise<Uint8Array | null>;
   listBundles(opts: { limit: number; after?: string }): Promise<BundleRecord[]>;
-  /** Bundles whose object or loader instructions have this SHA-256 (hex), oldest first. */
+  /** Bundles whose object, loader instructions or signed manifest have this SHA-256 (hex), oldest first. */
   bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]>;
   putKey(k: KeyRecord): Promise<void>;
   listKeys(): Promise<KeyRecord[]>;

@@ -2,7 +2,7 @@
  * POST /v1/loaders options: a multipart form (the object plus fields) means the same as the
  * query string; a key id picks a key of the keyring; a kernel profile adds the map-exclusivity
  * check; bad options are 400 problem+json naming the field. And GET /v1/log/proof/{index}: a
- * C2SP tlog-proof file that verifies offline against the bundle's logged manifest.
+ * C2SP tlog-proof file that verifies offline against the bundle's log entry (made from the bundle).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
 import { bearer, buildTestApp, TOKENS } from './helper.js';
 import { rotateKey } from '../../src/service/keys.js';
-import { canonicalBytes } from '../../src/signing/canonical.js';
-import { parseVerifierKey, verifyTlogProof } from '../../src/signing/tlog/index.js';
+import { loaderEntryBytes, loaderEntryFromBundle, parseVerifierKey, verifyTlogProof } from '../../src/signing/tlog/index.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 
@@ -111,7 +110,7 @@ describe('GET /v1/log/proof/{index}', () => {
       assert.equal(r.statusCode, 200);
       assert.match(r.headers['content-type'] as string, /^text\/plain/);
       assert.match(r.body, /^c2sp\.org\/tlog-proof@v1\nindex \d+\n/);
-      const v = verifyTlogProof(r.body, canonicalBytes(m.bundle.manifest), [parseVerifierKey(trust.logKey)], trust.logOrigin);
+      const v = verifyTlogProof(r.body, loaderEntryBytes(loaderEntryFromBundle(m.bundle)), [parseVerifierKey(trust.logKey)], trust.logOrigin);
       assert.equal(v.index.toString(), m.bundle.tlog.logIndex);
       assert.equal(v.checkpoint.size, 3n);
     }

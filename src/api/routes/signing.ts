@@ -96,8 +96,8 @@ export const VerdictSchema = z.object({
  * A stored loader: the bundle as answered, minus what is stored elsewhere — its log proof (made
  * afresh from the log when read, against the newest checkpoint) and, for a logged loader, the
  * loader's instructions and blob (content-addressed blobs, stored once however often the same
- * loader is signed) and its signed manifest (the log entry's body, which is the canonical
- * envelope). The header is made again from `skeleton` when asked for. Rows written before this
+ * loader is signed) and its signed manifest (the canonical envelope, a blob named by the log
+ * entry's manifestSha256). The header is made again from `skeleton` when asked for. Rows written before this
  * layout (StoredV1) hold everything themselves.
  */
 interface Stored { v: 2; bundle: Bundle; skeleton: SkeletonRecord; refs?: { insns: string; data: string; manifest: 'log' } }
@@ -127,7 +127,7 @@ async function prepareLoader(built: BuiltLoader, id: string, scheme: LoaderOptio
     return { bundle, envelopeBytes: null, row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null) };
   }
   const signed = await signBuilt(built, key.signer, key.certificates);
-  // A logged loader: its bytes as blobs, its manifest in the log entry (see Stored).
+  // A logged loader: its bytes as blobs, its manifest named by the log entry (see Stored).
   const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
   return {
     bundle: signed.bundle, envelopeBytes: signed.envelopeBytes,
@@ -149,7 +149,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       const [insns, data, entry] = await Promise.all([app.services.store.getBlob(s.refs.insns), app.services.store.getBlob(s.refs.data), b.logIndex === null ? null : app.services.store.logEntry(b.logIndex)]);
       if (!insns || !data || !entry) throw new ApiError(500, 'STORE_CORRUPT', `loader ${id}: its stored parts are missing`, { id, insns: !!insns, data: !!data, logEntry: !!entry });
       bundle.loader = { insns: Buffer.from(insns).toString('base64'), data: Buffer.from(data).toString('base64') };
-      bundle.manifest = JSON.parse(Buffer.from(entry.body).toString('utf8')) as Bundle['manifest'];
+      bundle.manifest = JSON.parse(Buffer.from(await app.services.log.manifestOf(entry.body)).toString('utf8')) as Bundle['manifest'];
     }
     return {
       bundle,
@@ -207,7 +207,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       await app.services.store.putBundle({ ...made.row, logIndex: null });
     } else {
       // The log entry and the stored bundle commit in one transaction; the answer waits for it.
-      const { index, committedSize } = await app.services.log.append('loader', id, made.envelopeBytes, made.row);
+      const { index, committedSize } = await app.services.log.appendLoader(id, made.bundle, made.envelopeBytes, made.row);
       bundle = { ...made.bundle, tlog: await app.services.log.inclusion(index, committedSize) };
     }
     stop();
@@ -250,7 +250,7 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
       manifests: await Promise.all(rows.map(async (r) => {
         const s = JSON.parse(r.bundle) as Stored | StoredV1;
         const logged = 'v' in s && s.refs && r.logIndex !== null ? await app.services.store.logEntry(r.logIndex) : null;
-        return { id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope: logged ? JSON.parse(Buffer.from(logged.body).toString('utf8')) as unknown : s.bundle.manifest };
+        return { id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope: logged ? JSON.parse(Buffer.from(await app.services.log.manifestOf(logged.body)).toString('utf8')) as unknown : s.bundle.manifest };
       })),
     };
   });
