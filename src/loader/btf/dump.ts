@@ -4,15 +4,22 @@
  * member / enumerator / parameter / datasec variable.
  */
 
-import type { Btf } from './btf.js';
+import type { TypeSource } from './query.js';
 import { intEncodingName, linkageName, type BtfType } from './types.js';
+
+/**
+ * What the dump reads: types by id, and the first id that is the object's own (split BTF).
+ * `Btf` is one; naming the shape rather than the class keeps btf.ts (whose `rawDump` calls
+ * this) and this module out of an import cycle.
+ */
+export type DumpSource = Pick<TypeSource, 'totalCount' | 'type'> & { readonly startId: number };
 
 /** The name as bpftool prints it: '(anon)' only for offset 0. */
 function qn(name: string, nameOff: number): string {
   return nameOff === 0 ? "'(anon)'" : `'${name}'`;
 }
 
-export function dumpType(btf: Btf, t: BtfType, out: string[]): void {
+export function dumpType(btf: DumpSource, t: BtfType, out: string[]): void {
   let line = `[${t.id}] ${t.kind === 'VOID' ? 'UNKNOWN' : t.kind} ${qn(t.name, t.nameOff)}`;
   switch (t.kind) {
     case 'VOID':
@@ -78,7 +85,7 @@ export function dumpType(btf: Btf, t: BtfType, out: string[]): void {
   }
 }
 
-export function dumpRaw(btf: Btf): string {
+export function dumpRaw(btf: DumpSource): string {
   const out: string[] = [];
   for (let id = btf.startId; id < btf.totalCount; id++) dumpType(btf, btf.type(id), out);
   return out.length === 0 ? '' : out.join('\n') + '\n';

@@ -2,7 +2,7 @@ export { Btf, type BtfIndex } from './btf.js';
 export { parseBtf, type ParseBtfOptions } from './parse.js';
 export { parseBtfHeader, detectByteOrder, writeBtfHeader, type BtfHeader } from './header.js';
 export { BtfStrings, decodeUtf8 } from './strings.js';
-export { dumpRaw, dumpType } from './dump.js';
+export { dumpRaw, dumpType, type DumpSource } from './dump.js';
 export { encodeBtf, encodeType, typeByteSize } from './write.js';
 export {
   resolveType,
