@@ -13,14 +13,14 @@ import { decodeInsns, encodeInsns } from '../../loader/isa/index.js';
 import { applyCoreRelocations, type CoreRelocation } from '../core/index.js';
 import { isKernelError } from '../errors.js';
 import { E, fail } from './errno.js';
-import type { BpfModel } from './model.js';
+import type { ModelContext } from './context.js';
 
 /** sizeof(struct bpf_core_relo). */
 export const CORE_RELO_SIZE = 16;
 const MAX_CORE_RELO_SIZE = 4096;
 
 /** The CO-RE records of a PROG_LOAD, read and checked as check_core_relo does. */
-export function readCoreRelos(m: BpfModel, local: Btf, ptr: bigint, recSize: number, n: number, insnCnt: number): CoreRelocation[] {
+export function readCoreRelos(m: ModelContext, local: Btf, ptr: bigint, recSize: number, n: number, insnCnt: number): CoreRelocation[] {
   if (recSize < CORE_RELO_SIZE || recSize > MAX_CORE_RELO_SIZE || recSize % 4) fail(E.EINVAL, `core_relo_rec_size ${recSize}`);
   const raw = m.um.read(ptr, recSize * n, 'core_relos');
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -37,7 +37,7 @@ export function readCoreRelos(m: BpfModel, local: Btf, ptr: bigint, recSize: num
 }
 
 /** The program's instructions with its CO-RE relocations applied against the profile's kernel BTF. */
-export function applyProgCoreRelos(m: BpfModel, insns: Uint8Array, local: Btf, ptr: bigint, recSize: number, n: number): Uint8Array {
+export function applyProgCoreRelos(m: ModelContext, insns: Uint8Array, local: Btf, ptr: bigint, recSize: number, n: number): Uint8Array {
   const relos = readCoreRelos(m, local, ptr, recSize, n, insns.length / 8);
   const vmlinux = m.profile.vmlinux;
   if (!vmlinux) fail(E.EINVAL, 'CO-RE relocations need the kernel BTF (the profile has none)');

@@ -1,6 +1,7 @@
 /** The bpf() model: fd table, kernel objects, commands, the loader's helpers. */
-export { BpfModel, objName, type BpfModelOptions, type TraceEntry } from './model.js';
-export { loadProgram, type SignatureVerifier } from './prog-load.js';
+export { BpfModel, type BpfModelOptions, type TraceEntry } from './model.js';
+export { objName, type ModelContext, type SignatureVerifier } from './context.js';
+export { loadProgram } from './prog-load.js';
 export { resolveKeyringId, KEY_SPEC, SYSTEM_KEYRING, type KeyringRef } from './keyring.js';
 export { loaderHelpers, formatPrintk, type LoaderHelpersOutput } from './helpers.js';
 export { checkBtf } from './btf-check.js';

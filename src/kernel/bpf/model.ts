@@ -12,7 +12,8 @@ import { checkBtf } from './btf-check.js';
 import { E, SysError, errnoName, fail } from './errno.js';
 import { ARRAY_LIKE, MAP_F, MAP_IN_MAP, checkMapCreate, elemSize, lookupElem, mapHash, updateElem, type FdValue } from './maps.js';
 import { FdTable, type KernelBtf, type KernelMap, type KernelObject, type KernelProg } from './objects.js';
-import { loadProgram, type SignatureVerifier } from './prog-load.js';
+import { objName, type ModelContext, type SignatureVerifier } from './context.js';
+import { loadProgram } from './prog-load.js';
 import type { KernelProfile } from '../profile/index.js';
 
 export interface TraceEntry {
@@ -49,18 +50,7 @@ export interface BpfModelOptions {
   keyringSerials?: readonly number[];
 }
 
-const NAME_RE = /^[A-Za-z0-9_.]*$/;
-
-/** bpf_obj_name_cpy: the 16-byte name must be NUL-terminated and made of [A-Za-z0-9_.]. */
-export function objName(bytes: Uint8Array): string {
-  const nul = bytes.indexOf(0);
-  if (nul < 0) fail(E.EINVAL, 'object name is not NUL-terminated');
-  const s = String.fromCharCode(...bytes.subarray(0, nul));
-  if (!NAME_RE.test(s)) fail(E.EINVAL, `object name '${s}' has invalid characters`);
-  return s;
-}
-
-export class BpfModel {
+export class BpfModel implements ModelContext {
   readonly memory: Memory;
   readonly um: UserMemory;
   readonly profile: KernelProfile;

@@ -16,21 +16,14 @@ import { globalFuncStarts, xlatedLength, type XlatedInput, type XlatedMap } from
 import { applyProgCoreRelos } from './core-relo.js';
 import { E, SysError, fail } from './errno.js';
 import { ARRAY_LIKE, elemSize } from './maps.js';
-import type { BpfModel } from './model.js';
-import { objName } from './model.js';
+import { objName, type ModelContext as BpfModel } from './context.js';
 import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad, XlatedPrediction } from './objects.js';
 import { calcTag } from './tag.js';
 import { resolveKeyringId } from './keyring.js';
 import { isKernelError } from '../errors.js';
 import { loadProgram as compileVm, type Program } from '../vm/index.js';
 
-/**
- * Checks a PKCS#7 signature over `content` against the keys keyring `keyringId` holds: 0, or
- * -errno as verify_pkcs7_signature answers (ENOKEY: no key matches the signer, EKEYREJECTED: a
- * key matches but the signature does not verify, EBADMSG: not a detached PKCS#7, ENOPKG: an
- * algorithm the kernel lacks). Called only for a keyring_id that resolves (resolveKeyringId).
- */
-export type SignatureVerifier = (signature: Uint8Array, content: Uint8Array, keyringId: number) => number;
+export type { SignatureVerifier } from './context.js';
 
 const PROG_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x10000;
 const BPF_F_SLEEPABLE = 0x10;

@@ -3,3 +3,4 @@ export { replay, type ReplayOptions, type ReplayScheme, type ReplayCtxLayout, ty
 export { compareWithPlan, type Comparison, type Difference } from './compare.js';
 export { formatReport } from './format.js';
 export type { ReplayReport, ReplayStage, ReportMap, ReportProg, CtxRead } from './report.js';
+export { xlatedInputFromReport, xlatedMapFromReport } from './xlated-input.js';

@@ -16,7 +16,7 @@ import { BpfModel } from '../bpf/model.js';
 import { loaderHelpers } from '../bpf/helpers.js';
 import { CMD } from '../bpf/attr.js';
 import type { KernelProfile } from '../profile/index.js';
-import type { SignatureVerifier } from '../bpf/prog-load.js';
+import type { SignatureVerifier } from '../bpf/context.js';
 import type { KernelProg } from '../bpf/objects.js';
 import { collectEffects, type CtxRead, type ReplayReport, type ReplayStage } from './report.js';
 

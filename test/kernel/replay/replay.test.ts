@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateLoader } from '../../../src/loader/gen/index.js';
 import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
-import { xlatedInputFromReport, xlatedLength } from '../../../src/kernel/xlated/index.js';
+import { xlatedInputFromReport } from '../../../src/kernel/replay/index.js';
+import { xlatedLength } from '../../../src/kernel/xlated/index.js';
 import { allObjects, planFor, type TestObject } from '../../loader/gen/support.js';
 import { hostProfile } from './support.js';
 
