@@ -32,6 +32,8 @@ const Env = z.object({
   BPFSIGN_VERIFY_BUDGET_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   /** Verifications that may wait for a worker; more get 503 VERIFY_QUEUE_FULL with Retry-After. */
   BPFSIGN_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(256),
+  /** Nice value of the verification threads (Linux: per thread), above the event loop's so that it runs first on busy cores; 0 = the same. */
+  BPFSIGN_VERIFY_NICE: z.coerce.number().int().min(0).max(19).default(10),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -54,6 +56,7 @@ export interface Config {
   verifyWorkers: number;
   verifyBudgetMs: number;
   verifyQueue: number;
+  verifyNice: number;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
 }
 
@@ -87,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
     maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
-    verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, logLevel: e.BPFSIGN_LOG_LEVEL,
+    verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, verifyNice: e.BPFSIGN_VERIFY_NICE, logLevel: e.BPFSIGN_LOG_LEVEL,
   });
 }
 

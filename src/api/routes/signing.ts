@@ -21,7 +21,7 @@ import { VerificationBody, type VerifyAnswer, type VerifyFailure } from '../../s
 import { VerifyPoolError } from '../../service/verify-pool.js';
 import { LoaderError } from '../../loader/errors.js';
 import { TlogError } from '../../signing/tlog/index.js';
-import { problems, Sha256Hex } from '../schemas/common.js';
+import { Problem, problems, Sha256Hex } from '../schemas/common.js';
 import { ApiError, problem } from '../plugins/errors.js';
 import { jsonString } from '../../shared/json.js';
 
@@ -339,7 +339,11 @@ export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
     scope.removeAllContentTypeParsers(); // JSON only: other media types get 415
     scope.addContentTypeParser('application/json', readBytes);
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/verifications', {
-      schema: { summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }], response: { 200: VerdictSchema, ...problems } },
+      schema: {
+        summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }],
+        description: 'Answered 503 VERIFY_BUDGET_EXCEEDED when the verification runs past its time budget (BPFSIGN_VERIFY_BUDGET_MS), 503 VERIFY_QUEUE_FULL with Retry-After when too many wait for a worker.',
+        response: { 200: VerdictSchema, ...problems, 503: Problem },
+      },
       // The body is checked by the verifier; the schema above is what the API documents.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
       onRequest: app.requireScope('verify'),
