@@ -107,5 +107,5 @@ export async function benchBtf(opts: { path?: string; iterations?: number } = {}
 
 // Run directly: node dist/bench/btf.js
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  benchBtf().then((r) => console.log(JSON.stringify(r, null, 2)));
+  console.log(JSON.stringify(await benchBtf(), null, 2));
 }

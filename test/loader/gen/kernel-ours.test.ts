@@ -120,13 +120,13 @@ describe('our generated loaders on this kernel', () => {
     for (const o of allObjects()) {
       for (const [flavour, standalone] of [['bpftool-7.1', false], ['v1.7', true]] as const) {
         const label = standalone ? 'our standalone v1.7 header (UAPI/libc only)' : 'our bpftool-7.1 header against Debian\'s skel_internal.h';
-        it(`${o.name}: ${label} loads as our loader does`, (t) => {
+        it(`${o.name}: ${label} loads as our loader does`, async (t) => {
           if (WHY) return t.skip(WHY);
           if (isBigEndian(o)) return t.skip(BE_SKIP(o));
           const g = ours(o);
           if ('error' in g) return t.skip(`not generated: ${g.error}`);
           const out = join(dir, `${g.name}-${flavour}`);
-          runGen(o.path, { scheme: 'unsigned', name: g.name, out, flavour, standalone, mapExcl: false, host: g.used.host }, () => {});
+          await runGen(o.path, { scheme: 'unsigned', name: g.name, out, flavour, standalone, mapExcl: false, host: g.used.host }, () => {});
           const header = readFileSync(join(out, `${g.name}.lskel.h`), 'utf8');
           const btfSec = parseElf(g.bytes).section('.BTF');
           const btf = btfSec ? parseBtf(btfSec.data) : null;
