@@ -90,36 +90,62 @@ function globalFuncs(plan: Plan, loadIndex: number): number[] {
 
 describe('xlated length against this kernel', () => {
   const why = runnerSkipReason();
-  const rows: string[] = [];
-  for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
+  interface Row { object: string; program: string; loaded: number; model: number; kernel: number; exact: boolean; unmodelled: string[] }
+  const render = (r: Row) =>
+    `${r.object} ${r.program}: loaded ${r.loaded}, model ${r.model}, kernel ${r.kernel}${r.exact ? '' : ` (not exact: ${r.unmodelled.join('; ')})`}`;
+  const rows: Row[] = [];
+  /** Per object: 'compared', a skip reason, or 'incomplete' when its test stopped on a failed assertion. */
+  const outcomes = new Map<string, string>();
+  const objects = allObjects().filter((x) => !x.name.includes('-eb'));
+  for (const o of objects) {
     it(`${o.name}: the predicted xlated length of each program equals the kernel's`, (t) => {
       if (why) return t.skip(why);
+      const skip = (reason: string) => {
+        outcomes.set(o.name, reason);
+        t.skip(reason);
+      };
+      outcomes.set(o.name, 'incomplete');
       let plan, g;
       try {
         plan = planFor(o);
         g = generateLoader(plan, { scheme: 'unsigned' });
       } catch (e) {
-        return t.skip(`no loader: ${(e as Error).message}`);
+        return skip(`no loader: ${(e as Error).message}`);
       }
       const k = runLoader(`xlated-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length);
-      if (k.stage !== 'ok') return t.skip(`the kernel refused the loader (${k.stage}, errno ${k.errno})`);
+      if (k.stage !== 'ok') return skip(`the kernel refused the loader (${k.stage}, errno ${k.errno})`);
       const r = replay(g, hostProfile(), { ctx: g.ctxLayout });
-      if (r.stage !== 'ok') return t.skip(`the model refused the loader (${r.stage}, errno ${r.errno})`);
+      if (r.stage !== 'ok') return skip(`the model refused the loader (${r.stage}, errno ${r.errno})`);
       for (const kp of k.progs.filter((x) => x.fd > 0)) {
         const p = r.progs.find((x) => x.ctxIndex === kp.index);
         assert.ok(p, `program ${kp.index} missing in the model`);
         const res = xlatedLength(xlatedInputFromReport(p, r.maps, { globalFuncs: globalFuncs(plan, kp.index) }));
-        const kernel = kp.xlated_prog_len! / 8;
-        const row = `${o.name} ${p.name}: loaded ${p.insnCnt}, model ${res.count}, kernel ${kernel}${res.exact ? '' : ` (not exact: ${res.unmodelled.join('; ')})`}`;
+        const row: Row = { object: o.name, program: p.name, loaded: p.insnCnt, model: res.count, kernel: kp.xlated_prog_len! / 8, exact: res.exact, unmodelled: res.unmodelled };
         rows.push(row);
         assert.deepEqual({ count: p.xlated.insnCnt, exact: p.xlated.exact }, { count: res.count, exact: res.exact }, `${p.name}: the replay report carries the same prediction`);
-        t.diagnostic(row);
-        if (res.exact) assert.equal(res.count, kernel, `${p.name}: ${JSON.stringify(res.steps)}`);
+        t.diagnostic(render(row));
+        if (res.exact) assert.equal(res.count, row.kernel, `${p.name}: ${JSON.stringify(res.steps)}`);
       }
+      outcomes.set(o.name, 'compared');
     });
   }
-  it('prints the table', (t) => {
+  it('prints the table: a row for every program the kernel loaded, every object accounted for, exact rows equal to the kernel', (t) => {
     if (why) return t.skip(why);
-    for (const r of rows) t.diagnostic(r);
+    // Runs after the per-object tests above (node:test runs a suite's tests in order).
+    assert.deepEqual([...outcomes.keys()], objects.map((o) => o.name), 'every object has an outcome, in order');
+    assert.deepEqual([...outcomes].filter(([, v]) => v === 'incomplete'), [], 'no object stopped half way');
+    const compared = [...outcomes].filter(([, v]) => v === 'compared').map(([name]) => name);
+    assert.ok(compared.length > 0, 'the kernel and the model loaded at least one object');
+    assert.deepEqual(rows.filter((r) => !compared.includes(r.object)).map(render), [], 'rows come only from compared objects');
+    assert.equal(new Set(rows.map((r) => `${r.object} ${r.program}`)).size, rows.length, 'one row per program');
+    for (const r of rows) {
+      assert.ok(Number.isInteger(r.kernel) && r.kernel > 0 && r.loaded > 0, render(r));
+      if (r.exact) assert.equal(r.model, r.kernel, render(r));
+      else assert.ok(r.unmodelled.length > 0, `${render(r)}: a row that is not exact says why`);
+    }
+    const table = rows.map(render);
+    assert.equal(table.length, rows.length);
+    for (const line of table) t.diagnostic(line);
+    t.diagnostic(`${rows.length} programs, ${rows.filter((r) => r.exact).length} exact and equal to the kernel`);
   });
 });
