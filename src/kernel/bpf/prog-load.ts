@@ -8,14 +8,20 @@
  * src/kernel/check (do_check: reachable helper calls, poisoned CO-RE instructions,
  * memory accesses through scalars, uninitialised registers).
  */
-import { ATTACH_TYPE as A, ATTACH_TYPE_NAME, PROG_TYPE as P, PROG_TYPE_NAME } from '../../loader/uapi/index.js';
+import {
+  ATTACH_TYPE as A, ATTACH_TYPE_NAME, BPF_F_SLEEPABLE, MAP_TYPE, PROG_LOAD_SIGNED_ATTR, PROG_TYPE as P, PROG_TYPE_NAME, structReader, type StructReader,
+} from '../../loader/uapi/index.js';
+import {
+  BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE,
+  INSN_SIZE, OP_CALL, OP_LD_IMM64, decodeSlot, type InsnSlot,
+} from '../../loader/isa/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import { walkPaths } from '../check/paths.js';
 import { ksymAddress, refusedAttach } from '../profile/index.js';
 import { globalFuncStarts, xlatedLength, type XlatedInput, type XlatedMap } from '../xlated/index.js';
 import { applyProgCoreRelos } from './core-relo.js';
 import { E, SysError, fail } from './errno.js';
-import { ARRAY_LIKE, elemSize } from './maps.js';
+import { elemSize } from './maps.js';
 import { objName, type ModelContext as BpfModel } from './context.js';
 import type { KernelBtf, KernelMap, KernelProg, KfuncRef, ResolvedLoad, XlatedPrediction } from './objects.js';
 import { calcTag } from './tag.js';
@@ -26,7 +32,6 @@ import { loadProgram as compileVm, type Program } from '../vm/index.js';
 export type { SignatureVerifier } from './context.js';
 
 const PROG_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x10000;
-const BPF_F_SLEEPABLE = 0x10;
 const MAX_INSNS = 1_000_000;
 const MAX_USED_MAPS = 64;
 const KMALLOC_MAX_CACHE_SIZE = 8192;
@@ -94,35 +99,103 @@ function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj
   return name;
 }
 
+type ProgLoadAttr = StructReader<keyof typeof PROG_LOAD_SIGNED_ATTR.fields>;
+
+/** What bpf_prog_load checks before the verifier: the program's identity and attach point. */
+interface ProgHeader {
+  type: number;
+  flags: number;
+  eat: number;
+  cnt: number;
+  /** The instructions as given. */
+  loaded: Uint8Array;
+  license: string;
+  gpl: boolean;
+  name: string;
+  attachBtfId: number;
+  attachObj: KernelBtf | null;
+}
+
+/** fd_array as given: its address, its length (0: the kernel reads slots on demand) and the maps it names. */
+interface FdArray {
+  ptr: bigint;
+  cnt: number;
+  maps: KernelMap[];
+}
+
 /** BPF_PROG_LOAD. `fromKernel`: the call came from a syscall program (bpf_sys_bpf). */
 export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): KernelProg {
-  const le = m.le;
-  const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
-  const u32 = (o: number) => dv.getUint32(o, le);
-  const u64 = (o: number) => dv.getBigUint64(o, le);
-  const s32 = (o: number) => dv.getInt32(o, le);
-  const p = m.profile;
+  const attr: ProgLoadAttr = structReader(PROG_LOAD_SIGNED_ATTR, a, m.order);
+  const h = checkProgHeader(m, attr);
+  const fdArray = readFdArray(m, attr);
+  const given = calcTag(h.loaded, m.order, m.profile.tagHash);
+  const signed = verifyProgSignature(m, attr, h.loaded, fdArray, fromKernel);
 
-  // bpf_prog_load.
-  let type = u32(0);
-  const flags = u32(44);
+  // bpf_check: process_fd_array.
+  const used = new UsedMaps();
+  for (const map of fdArray.maps) used.use(map, given.digest);
+  const fdAt = fdArraySlots(m, fdArray);
+  const progBtf = progBtfOf(m, attr);
+  const loadedSlots = decodeAll(h.loaded, h.cnt, m.order);
+  const kfuncs = findKfuncs(m, loadedSlots, h.gpl, fdAt);
+
+  // check_btf_info: func_info, line_info, then CO-RE relocations (only with func_info or line_info).
+  const insns = checkBtfInfo(m, attr, h, progBtf);
+  // resolve_pseudo_ldimm64: the tag of the instructions as relocated, maps, typed ksyms.
+  const { digest, tag } = insns === h.loaded ? given : calcTag(insns, m.order, m.profile.tagHash);
+  const slots = insns === h.loaded ? loadedSlots : decodeAll(insns, h.cnt, m.order);
+  const { loads, helpers } = resolveLdImm64(m, slots, digest, used, fdAt);
+
+  // check_attach_btf_id.
+  let target: string | null = null;
+  if (NEEDS_ATTACH_BTF.has(h.type)) {
+    if (!h.attachBtfId) fail(E.EINVAL, 'Tracing programs must provide btf_id');
+    target = attachTarget(m, h.type, h.eat, h.attachBtfId, h.attachObj);
+  }
+
+  const fiCnt = attr.u32('func_info_cnt');
+  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, attr.u64('func_info'), attr.u32('func_info_rec_size'), fiCnt)) : [];
+  const compiled = doCheck(m, h, insns, slots, globalFuncs);
+
+  // The verifier's rewrites: the xlated length, from the maps as they are now (frozen, read-only
+  // contents); worked out when first asked for.
+  const xlated = predictXlated(insns, m.order, h.type, h.eat, h.flags, loads, globalFuncs);
+  return {
+    kind: 'prog', id: m.newId(), type: h.type, expectedAttachType: h.eat, name: h.name, license: h.license, gpl: h.gpl, flags: h.flags,
+    insns: h.loaded, relocatedInsns: insns === h.loaded ? null : insns, tag, digest,
+    attachBtfId: h.attachBtfId, attachBtfObj: h.attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt,
+    lineInfoCnt: attr.u32('line_info_cnt'), coreReloCnt: attr.u32('core_relo_cnt'), usedMaps: used.maps, loads, kfuncs, helpers, signed, compiled,
+    get xlated() { return xlated(); },
+  };
+}
+
+/** Every slot of the program, decoded through the isa (an ld_imm64 is two slots, as the kernel counts). */
+function decodeAll(bytes: Uint8Array, cnt: number, order: 'le' | 'be'): InsnSlot[] {
+  return Array.from({ length: cnt }, (_, i) => decodeSlot(bytes, i * INSN_SIZE, order));
+}
+
+/** bpf_prog_load up to the signature: flags, type, refused attach types, sizes, license, name, attach point. */
+function checkProgHeader(m: BpfModel, attr: ProgLoadAttr): ProgHeader {
+  const p = m.profile;
+  const type = attr.u32('prog_type');
+  const flags = attr.u32('prog_flags');
   if (flags & ~PROG_FLAGS) fail(E.EINVAL, `prog_flags 0x${flags.toString(16)}`);
   if (type === 0 || type >= p.maxProgType) fail(E.EINVAL, `prog_type ${type}`);
-  let eat = u32(68);
+  let eat = attr.u32('expected_attach_type');
   const refused = refusedAttach(p, type, eat);
   if (refused !== null) fail(refused, `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`);
-  const cnt = u32(4);
+  const cnt = attr.u32('insn_cnt');
   if (cnt === 0) fail(E.EINVAL, 'insn_cnt is 0');
   if (cnt > MAX_INSNS) fail(E.E2BIG, `insn_cnt ${cnt} > ${MAX_INSNS}`);
-  const loaded = m.um.read(u64(8), cnt * 8, 'insns');
-  const license = m.um.string(u64(16), 128, 'license');
+  const loaded = m.um.read(attr.u64('insns'), cnt * INSN_SIZE, 'insns');
+  const license = m.um.string(attr.u64('license'), 128, 'license');
   const gpl = GPL.has(license);
-  const name = objName(a.subarray(48, 64));
+  const name = objName(attr.bytes('prog_name'));
   if (type === P.CGROUP_SOCK && eat === 0) eat = A.CGROUP_INET_SOCK_CREATE;
   const allowed = ALLOWED_ATTACH[type];
   if (allowed && !allowed.includes(eat)) fail(E.EINVAL, `expected_attach_type ${eat} does not fit prog_type ${type}`);
   if ((flags & BPF_F_SLEEPABLE) && !SLEEPABLE_TYPES.has(type)) fail(E.EINVAL, 'this program type cannot be sleepable');
-  const attachBtfId = u32(108), attachObjFd = u32(112);
+  const attachBtfId = attr.u32('attach_btf_id'), attachObjFd = attr.u32('attach_btf_obj_fd');
   let attachObj: KernelBtf | null = null;
   if (attachObjFd) {
     attachObj = m.fds.btf(attachObjFd);
@@ -130,181 +203,209 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   }
   if (attachBtfId && !NEEDS_ATTACH_BTF.has(type) && type !== P.EXT) fail(E.EINVAL, 'attach_btf_id on a program type that does not attach by BTF');
   if (type === P.EXT) fail(E.EINVAL, 'extension programs need a target program (not modelled)');
+  return { type, flags, eat, cnt, loaded, license, gpl, name, attachBtfId, attachObj };
+}
 
-  // Signature (bpf_prog_load, before the verifier): over the instructions as given.
-  const sigPtr = p.signature === 'none' ? 0n : u64(152), sigSize = p.signature === 'none' ? 0 : u32(160), keyring = p.signature === 'none' ? 0 : s32(164);
-  const fdArrayCnt = u32(148);
-  const fdArrayPtr = u64(120);
-  const fdArrayMaps: KernelMap[] = [];
-  let fdArrayObjs: (KernelMap | KernelBtf)[] = [];
-  if (fdArrayCnt) {
-    if (fdArrayPtr === 0n) fail(E.EINVAL, 'fd_array_cnt without fd_array');
-    const raw = m.um.read(fdArrayPtr, 4 * fdArrayCnt, 'fd_array');
-    const rdv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    fdArrayObjs = Array.from({ length: fdArrayCnt }, (_, i) => {
-      const fd = rdv.getInt32(4 * i, le);
-      const o = m.fds.get(fd);
-      if (!o) fail(E.EBADF, `fd_array[${i}] = ${fd} is not open`);
-      if (o.kind === 'prog') fail(E.EINVAL, `fd_array[${i}] is a program`);
-      return o;
-    });
-    for (const o of fdArrayObjs) if (o.kind === 'map') fdArrayMaps.push(o);
-  }
-  const given = calcTag(loaded, m.order, p.tagHash);
-  let signed = false;
-  // bpf_prog_verify_signature runs when attr.signature is set (a size without a pointer is ignored):
-  // the size cap, the keyring lookup (EINVAL when keyring_id names nothing), the copy, then the
-  // PKCS#7 check, which a kernel without CONFIG_SYSTEM_DATA_VERIFICATION answers EOPNOTSUPP.
-  if (sigPtr !== 0n) {
-    if (fromKernel) fail(E.EINVAL, 'signed loads from a program are not allowed');
-    if (sigSize > KMALLOC_MAX_CACHE_SIZE) fail(E.EINVAL, `signature_size ${sigSize} too large`);
-    if (resolveKeyringId(keyring, m.keyringSerials) === null) fail(E.EINVAL, `keyring_id ${keyring} names no keyring the loading process can search`);
-    const sig = m.um.read(sigPtr, sigSize, 'signature');
-    if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, `signature verification is not configured in this kernel (no CONFIG_SYSTEM_DATA_VERIFICATION; profile ${p.name})`);
-    let content = loaded;
-    if (p.signature === 'insns-and-maps' && fdArrayCnt) {
-      const parts = [loaded];
-      for (const map of fdArrayMaps) {
-        if (!map.exclProgHash) fail(E.EPERM, `map ${map.name} in a signed fd_array is not exclusive`);
-        if (map.type !== 2) fail(E.EINVAL, `map ${map.name} in a signed fd_array is not an array`);
-        if (!map.frozen) fail(E.EPERM, `map ${map.name} in a signed fd_array is not frozen`);
-        parts.push(map.values!.bytes.subarray(0, map.valueSize));
-      }
-      content = Buffer.concat(parts);
+/** fd_array with fd_array_cnt: every slot read now, each an open map or BTF. */
+function readFdArray(m: BpfModel, attr: ProgLoadAttr): FdArray {
+  const cnt = attr.u32('fd_array_cnt');
+  const ptr = attr.u64('fd_array');
+  const maps: KernelMap[] = [];
+  if (!cnt) return { ptr, cnt, maps };
+  if (ptr === 0n) fail(E.EINVAL, 'fd_array_cnt without fd_array');
+  const raw = m.um.read(ptr, 4 * cnt, 'fd_array');
+  const rdv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const objs = Array.from({ length: cnt }, (_, i) => {
+    const fd = rdv.getInt32(4 * i, m.le);
+    const o = m.fds.get(fd);
+    if (!o) fail(E.EBADF, `fd_array[${i}] = ${fd} is not open`);
+    if (o.kind === 'prog') fail(E.EINVAL, `fd_array[${i}] is a program`);
+    return o;
+  });
+  for (const o of objs) if (o.kind === 'map') maps.push(o);
+  return { ptr, cnt, maps };
+}
+
+/**
+ * bpf_prog_verify_signature (bpf_prog_load, before the verifier), over the instructions as given.
+ * It runs when attr.signature is set (a size without a pointer is ignored): the size cap, the
+ * keyring lookup (EINVAL when keyring_id names nothing), the copy, then the PKCS#7 check, which a
+ * kernel without CONFIG_SYSTEM_DATA_VERIFICATION answers EOPNOTSUPP. True when it verified.
+ */
+function verifyProgSignature(m: BpfModel, attr: ProgLoadAttr, loaded: Uint8Array, fdArray: FdArray, fromKernel: boolean): boolean {
+  const p = m.profile;
+  if (p.signature === 'none') return false;
+  const sigPtr = attr.u64('signature'), sigSize = attr.u32('signature_size'), keyring = attr.s32('keyring_id');
+  if (sigPtr === 0n) return false;
+  if (fromKernel) fail(E.EINVAL, 'signed loads from a program are not allowed');
+  if (sigSize > KMALLOC_MAX_CACHE_SIZE) fail(E.EINVAL, `signature_size ${sigSize} too large`);
+  if (resolveKeyringId(keyring, m.keyringSerials) === null) fail(E.EINVAL, `keyring_id ${keyring} names no keyring the loading process can search`);
+  const sig = m.um.read(sigPtr, sigSize, 'signature');
+  if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, `signature verification is not configured in this kernel (no CONFIG_SYSTEM_DATA_VERIFICATION; profile ${p.name})`);
+  let content = loaded;
+  if (p.signature === 'insns-and-maps' && fdArray.cnt) {
+    const parts = [loaded];
+    for (const map of fdArray.maps) {
+      if (!map.exclProgHash) fail(E.EPERM, `map ${map.name} in a signed fd_array is not exclusive`);
+      if (map.type !== MAP_TYPE.ARRAY) fail(E.EINVAL, `map ${map.name} in a signed fd_array is not an array`);
+      if (!map.frozen) fail(E.EPERM, `map ${map.name} in a signed fd_array is not frozen`);
+      parts.push(map.values!.bytes.subarray(0, map.valueSize));
     }
-    const r = m.verifySignature ? m.verifySignature(sig, content, keyring) : -E.ENOKEY;
-    if (r < 0) throw new SysError(-r, `signature verification against keyring_id ${keyring} failed${m.verifySignature ? '' : ' (the model was given no keys)'}`);
-    signed = true;
+    content = Buffer.concat(parts);
   }
+  const r = m.verifySignature ? m.verifySignature(sig, content, keyring) : -E.ENOKEY;
+  if (r < 0) throw new SysError(-r, `signature verification against keyring_id ${keyring} failed${m.verifySignature ? '' : ' (the model was given no keys)'}`);
+  return true;
+}
 
-  // bpf_check: process_fd_array.
-  const used: KernelMap[] = [];
-  const use = (map: KernelMap, digest: Uint8Array) => {
+/** The program's used maps (env->used_maps): each once, at most MAX_USED_MAPS, exclusive ones only for their program. */
+class UsedMaps {
+  readonly maps: KernelMap[] = [];
+  use(map: KernelMap, digest: Uint8Array): void {
     if (map.exclProgHash && Buffer.compare(Buffer.from(map.exclProgHash), Buffer.from(digest)) !== 0) {
       fail(E.EACCES, `program's hash doesn't match map ${map.name}'s excl_prog_hash`);
     }
-    if (!used.includes(map)) {
-      if (used.length === MAX_USED_MAPS) fail(E.E2BIG, `more than ${MAX_USED_MAPS} maps`);
-      used.push(map);
+    if (!this.maps.includes(map)) {
+      if (this.maps.length === MAX_USED_MAPS) fail(E.E2BIG, `more than ${MAX_USED_MAPS} maps`);
+      this.maps.push(map);
     }
-  };
-  for (const map of fdArrayMaps) use(map, given.digest);
+  }
+}
+
+/** fd_array[index] as the verifier reads it: checked against fd_array_cnt, each slot read once. */
+function fdArraySlots(m: BpfModel, fdArray: FdArray): (index: number) => number {
   const fdRead = new Map<number, number>(); // PROG_LOAD writes no user memory: a slot read once reads the same after
-  const fdAt = (index: number): number => {
-    if (fdArrayPtr === 0n) fail(E.EINVAL, 'fd_array index used without fd_array');
-    if (fdArrayCnt && index >= fdArrayCnt) fail(E.EINVAL, `fd_array index ${index} >= fd_array_cnt ${fdArrayCnt}`);
+  return (index) => {
+    if (fdArray.ptr === 0n) fail(E.EINVAL, 'fd_array index used without fd_array');
+    if (fdArray.cnt && index >= fdArray.cnt) fail(E.EINVAL, `fd_array index ${index} >= fd_array_cnt ${fdArray.cnt}`);
     let fd = fdRead.get(index);
     if (fd === undefined) {
-      const raw = m.um.read(fdArrayPtr + BigInt(4 * index), 4, `fd_array[${index}]`);
-      fd = new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, le);
+      const raw = m.um.read(fdArray.ptr + BigInt(4 * index), 4, `fd_array[${index}]`);
+      fd = new DataView(raw.buffer, raw.byteOffset, 4).getInt32(0, m.le);
       fdRead.set(index, fd);
     }
     return fd;
   };
+}
 
-  // check_btf_info_early: the program's BTF, when func_info or line_info come with it.
-  const progBtfFd = u32(72);
-  const fiCnt = u32(88), liCnt = u32(104), crCnt = u32(116);
-  let progBtf: KernelBtf | null = null;
-  if (fiCnt || liCnt) {
-    if (!progBtfFd) fail(E.EINVAL, 'func_info or line_info without prog_btf_fd');
-    progBtf = m.fds.btf(progBtfFd);
-    if (progBtf.kernelName !== null) fail(E.EACCES, 'prog_btf_fd is a kernel BTF');
-  }
+/** check_btf_info_early: the program's BTF, when func_info or line_info come with it. */
+function progBtfOf(m: BpfModel, attr: ProgLoadAttr): KernelBtf | null {
+  if (!attr.u32('func_info_cnt') && !attr.u32('line_info_cnt')) return null;
+  const fd = attr.u32('prog_btf_fd');
+  if (!fd) fail(E.EINVAL, 'func_info or line_info without prog_btf_fd');
+  const btf = m.fds.btf(fd);
+  if (btf.kernelName !== null) fail(E.EACCES, 'prog_btf_fd is a kernel BTF');
+  return btf;
+}
 
-  // add_subprog_and_kfunc: every kfunc call (an unresolved weak one, btf_id 0 and off 0, waits for dead-code removal).
-  const src = (b: Uint8Array, i: number) => (le ? b[8 * i + 1]! >> 4 : b[8 * i + 1]! & 0xf);
-  const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+/** add_subprog_and_kfunc: every kfunc call (an unresolved weak one, btf_id 0 and off 0, waits for dead-code removal). */
+function findKfuncs(m: BpfModel, slots: readonly InsnSlot[], gpl: boolean, fdAt: (index: number) => number): KfuncRef[] {
   const kfuncs: KfuncRef[] = [];
-  {
-    const idv = view(loaded);
-    for (let i = 0; i < cnt; i++) {
-      const code = loaded[8 * i]!;
-      if (code === 0x18) { i++; continue; }
-      if (code !== 0x85 || src(loaded, i) !== 2) continue;
-      const id = idv.getInt32(8 * i + 4, le), slot = idv.getInt16(8 * i + 2, le);
-      if (id === 0 && slot === 0) continue;
-      if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
-      let btf = p.vmlinux, module = 'vmlinux';
-      if (slot) {
-        if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
-        const kb = m.fds.btf(fdAt(slot));
-        if (kb.kernelName === null) fail(E.EINVAL, `insn ${i}: kfunc BTF is not a module's`);
-        btf = kb.btf;
-        module = kb.kernelName;
-      }
-      if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC') fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
-      kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    if (s.opcode === OP_LD_IMM64) { i++; continue; }
+    if (s.opcode !== OP_CALL || s.src !== BPF_PSEUDO_KFUNC_CALL) continue;
+    const id = s.imm, slot = s.off;
+    if (id === 0 && slot === 0) continue;
+    if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
+    let btf = m.profile.vmlinux, module = 'vmlinux';
+    if (slot) {
+      if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
+      const kb = m.fds.btf(fdAt(slot));
+      if (kb.kernelName === null) fail(E.EINVAL, `insn ${i}: kfunc BTF is not a module's`);
+      btf = kb.btf;
+      module = kb.kernelName;
     }
+    if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC') fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
+    kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
   }
+  return kfuncs;
+}
 
-  // check_btf_info: func_info, line_info, then CO-RE relocations (only with func_info or line_info).
-  if (fiCnt) checkFuncInfo(m, progBtf!.btf, u64(80), u32(76), fiCnt, cnt);
+/** func_info and line_info checked, then CO-RE relocations applied: the instructions the verifier goes on with. */
+function checkBtfInfo(m: BpfModel, attr: ProgLoadAttr, h: ProgHeader, progBtf: KernelBtf | null): Uint8Array {
+  const fiCnt = attr.u32('func_info_cnt'), liCnt = attr.u32('line_info_cnt'), crCnt = attr.u32('core_relo_cnt');
+  if (fiCnt) checkFuncInfo(m, progBtf!.btf, attr.u64('func_info'), attr.u32('func_info_rec_size'), fiCnt, h.cnt);
   if (liCnt) {
     if (!fiCnt) fail(E.EINVAL, 'line_info without func_info');
-    checkLineInfo(m, progBtf!.btf, u64(96), u32(92), liCnt, cnt);
+    checkLineInfo(m, progBtf!.btf, attr.u64('line_info'), attr.u32('line_info_rec_size'), liCnt, h.cnt);
   }
-  let insns = loaded;
-  if (progBtf && crCnt) insns = applyProgCoreRelos(m, loaded, progBtf.btf, u64(128), u32(136), crCnt);
+  if (progBtf && crCnt) return applyProgCoreRelos(m, h.loaded, progBtf.btf, attr.u64('core_relos'), attr.u32('core_relo_rec_size'), crCnt);
+  return h.loaded;
+}
 
-  // resolve_pseudo_ldimm64: the tag of the instructions as relocated, maps, typed ksyms.
-  const { digest, tag } = insns === loaded ? given : calcTag(insns, m.order, p.tagHash);
+/** resolve_pseudo_ldimm64: every ld_imm64 (maps by fd or fd_array index, map values, typed ksyms) and the helpers called. */
+function resolveLdImm64(m: BpfModel, slots: readonly InsnSlot[], digest: Uint8Array, used: UsedMaps, fdAt: (index: number) => number): { loads: ResolvedLoad[]; helpers: number[] } {
   const loads: ResolvedLoad[] = [];
   const helpers: number[] = [];
-  const idv = view(insns);
-  const off = (i: number) => idv.getInt16(8 * i + 2, le);
-  const imm = (i: number) => idv.getInt32(8 * i + 4, le);
+  const cnt = slots.length;
   for (let i = 0; i < cnt; i++) {
-    const code = insns[8 * i]!;
-    if (code === 0x18) {
+    const s = slots[i]!;
+    if (s.opcode === OP_LD_IMM64) {
       if (i + 1 >= cnt) fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
-      if (insns[8 * (i + 1)] !== 0 || insns[8 * (i + 1) + 1] !== 0 || off(i + 1) !== 0) fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
-      const ps = src(insns, i);
-      if (ps === 1 || ps === 2 || ps === 5 || ps === 6) {
-        const fd = ps <= 2 ? imm(i) : fdAt(imm(i) >>> 0);
-        const map = m.fds.map(fd);
-        const valueOff = imm(i + 1) >>> 0;
-        if (ps === 2 || ps === 6) {
-          if (!ARRAY_LIKE.has(map.type) || map.type !== 2) fail(E.EINVAL, `insn ${i}: map ${map.name} has no direct value access`);
-          if (valueOff >= map.valueSize) fail(E.EINVAL, `insn ${i}: invalid access to map value pointer, value_size=${map.valueSize} off=${valueOff}`);
-        } else if (valueOff !== 0) {
-          fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 insn`);
-        }
-        use(map, digest);
-        loads.push({ insn: i, pseudo: ps, map, offset: ps === 2 || ps === 6 ? valueOff : 0 });
-      } else if (ps === 3) {
-        const objFd = imm(i + 1);
-        const kb = objFd ? m.fds.btf(objFd) : null;
-        const btf = kb ? kb.btf : p.vmlinux;
-        if (!btf || imm(i) <= 0 || imm(i) >= btf.totalCount) fail(E.EINVAL, `insn ${i}: ldimm64 ksym btf_id ${imm(i)} not found`);
-        const k = btf.kind(imm(i));
-        if (k !== 'VAR' && k !== 'FUNC') fail(E.EINVAL, `insn ${i}: pseudo btf_id ${imm(i)} is ${k}`);
-        const sym = btf.name(imm(i));
-        if (p.kallsyms && (!kb || kb.kernelName === 'vmlinux') && ksymAddress(p, sym) === undefined) {
-          fail(E.ENOENT, `insn ${i}: ldimm64 failed to find the address for kernel symbol '${sym}'`);
-        }
-      } else if (ps !== 0 && ps !== 4) {
-        fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 src ${ps}`);
+      const next = slots[i + 1]!;
+      if (next.opcode !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) fail(E.EINVAL, `insn ${i}: invalid bpf_ld_imm64 insn`);
+      const load = resolveOneLdImm64(m, i, s, next, fdAt);
+      if (load) {
+        used.use(load.map, digest);
+        loads.push(load);
       }
       i++;
       continue;
     }
-    if (code === 0x85 && src(insns, i) === 0) {
-      const id = imm(i);
+    if (s.opcode === OP_CALL && s.src === 0) {
+      const id = s.imm;
       if (id > 0 && id <= MAX_HELPER && !helpers.includes(id)) helpers.push(id);
     }
   }
+  return { loads, helpers };
+}
 
-  // check_attach_btf_id.
-  let target: string | null = null;
-  if (NEEDS_ATTACH_BTF.has(type)) {
-    if (!attachBtfId) fail(E.EINVAL, 'Tracing programs must provide btf_id');
-    target = attachTarget(m, type, eat, attachBtfId, attachObj);
+/** One ld_imm64 at insn i: the map it names (null for a ksym, a constant or a subprogram address). */
+function resolveOneLdImm64(m: BpfModel, i: number, s: InsnSlot, next: InsnSlot, fdAt: (index: number) => number): ResolvedLoad | null {
+  const ps = s.src;
+  if (ps === BPF_PSEUDO_MAP_FD || ps === BPF_PSEUDO_MAP_VALUE || ps === BPF_PSEUDO_MAP_IDX || ps === BPF_PSEUDO_MAP_IDX_VALUE) {
+    const byFd = ps === BPF_PSEUDO_MAP_FD || ps === BPF_PSEUDO_MAP_VALUE;
+    const direct = ps === BPF_PSEUDO_MAP_VALUE || ps === BPF_PSEUDO_MAP_IDX_VALUE;
+    const map = m.fds.map(byFd ? s.imm : fdAt(s.imm >>> 0));
+    const valueOff = next.imm >>> 0;
+    if (direct) {
+      if (map.type !== MAP_TYPE.ARRAY) fail(E.EINVAL, `insn ${i}: map ${map.name} has no direct value access`);
+      if (valueOff >= map.valueSize) fail(E.EINVAL, `insn ${i}: invalid access to map value pointer, value_size=${map.valueSize} off=${valueOff}`);
+    } else if (valueOff !== 0) {
+      fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 insn`);
+    }
+    return { insn: i, pseudo: ps, map, offset: direct ? valueOff : 0 };
   }
+  if (ps === BPF_PSEUDO_BTF_ID) {
+    checkKsym(m, i, s.imm, next.imm);
+  } else if (ps !== 0 && ps !== BPF_PSEUDO_FUNC) {
+    fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 src ${ps}`);
+  }
+  return null;
+}
 
-  // do_check: the paths the verifier walks.
-  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, u64(80), u32(76), fiCnt)) : [];
-  const mayCall = allowedHelpers(p, type, eat, flags);
+/** A typed ksym (BPF_PSEUDO_BTF_ID): a VAR or FUNC of vmlinux or the module BTF `objFd`, with an address in kallsyms. */
+function checkKsym(m: BpfModel, i: number, btfId: number, objFd: number): void {
+  const p = m.profile;
+  const kb = objFd ? m.fds.btf(objFd) : null;
+  const btf = kb ? kb.btf : p.vmlinux;
+  if (!btf || btfId <= 0 || btfId >= btf.totalCount) fail(E.EINVAL, `insn ${i}: ldimm64 ksym btf_id ${btfId} not found`);
+  const k = btf.kind(btfId);
+  if (k !== 'VAR' && k !== 'FUNC') fail(E.EINVAL, `insn ${i}: pseudo btf_id ${btfId} is ${k}`);
+  const sym = btf.name(btfId);
+  if (p.kallsyms && (!kb || kb.kernelName === 'vmlinux') && ksymAddress(p, sym) === undefined) {
+    fail(E.ENOENT, `insn ${i}: ldimm64 failed to find the address for kernel symbol '${sym}'`);
+  }
+}
+
+/**
+ * do_check: the paths the verifier walks. When the walk gives up, what holds for every helper
+ * call, reachable or not. Returns the VM's compiled program (null when it cannot compile).
+ */
+function doCheck(m: BpfModel, h: ProgHeader, insns: Uint8Array, slots: readonly InsnSlot[], globalFuncs: number[]): Program | null {
+  const p = m.profile;
+  const mayCall = allowedHelpers(p, h.type, h.eat, h.flags);
   let compiled: Program | null = null;
   try {
     compiled = compileVm(insns, m.order);
@@ -312,35 +413,25 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
     if (!isKernelError(e)) throw e; // walkPaths meets the same error and gives up
   }
   const walk = walkPaths(insns, {
-    byteOrder: m.order, gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs),
+    byteOrder: m.order, gpl: h.gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs),
     compiled: compiled ?? undefined,
   });
   if (walk.refusal) fail(walk.refusal.errno, `insn ${walk.refusal.pc}: ${walk.refusal.message}`);
-  if (!walk.complete) {
-    // The walk gave up: fall back to what holds for every call, reachable or not.
-    for (let i = 0; i < cnt; i++) {
-      const code = insns[8 * i]!;
-      if (code === 0x18) { i++; continue; }
-      if (code !== 0x85 || src(insns, i) !== 0) continue;
-      const id = imm(i);
-      if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
-      if (mayCall && !mayCall.has(id)) fail(E.EINVAL, `insn ${i}: program of this type cannot use helper #${id}`);
-      if (p.gplOnlyHelpers.has(id) && !gpl) fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
-    }
+  if (!walk.complete) checkEveryHelperCall(p, slots, h.gpl, mayCall);
+  return compiled;
+}
+
+/** The fallback of an incomplete walk: every helper call must be known, allowed and licence-compatible. */
+function checkEveryHelperCall(p: BpfModel['profile'], slots: readonly InsnSlot[], gpl: boolean, mayCall: ReadonlySet<number> | null): void {
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    if (s.opcode === OP_LD_IMM64) { i++; continue; }
+    if (s.opcode !== OP_CALL || s.src !== 0) continue;
+    const id = s.imm;
+    if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
+    if (mayCall && !mayCall.has(id)) fail(E.EINVAL, `insn ${i}: program of this type cannot use helper #${id}`);
+    if (p.gplOnlyHelpers.has(id) && !gpl) fail(E.EINVAL, `insn ${i}: cannot call GPL-restricted function from non-GPL compatible program`);
   }
-  if (type === P.CGROUP_SOCK) type = P.CGROUP_SOCK;
-
-  // The verifier's rewrites: the xlated length, from the maps as they are now (frozen, read-only
-  // contents); worked out when first asked for.
-  const xlated = predictXlated(insns, m.order, type, eat, flags, loads, globalFuncs);
-
-  return {
-    kind: 'prog', id: m.newId(), type, expectedAttachType: eat, name, license, gpl, flags, insns: loaded,
-    relocatedInsns: insns === loaded ? null : insns, tag, digest,
-    attachBtfId, attachBtfObj: attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt, lineInfoCnt: liCnt,
-    coreReloCnt: crCnt, usedMaps: used, loads, kfuncs, helpers, signed, compiled,
-    get xlated() { return xlated(); },
-  };
 }
 
 /** A map as the xlated model sees it at this PROG_LOAD: frozen flag and, for frozen arrays, the values now. */

@@ -6,10 +6,7 @@
  * tag was the first 8 bytes of a SHA-1.
  */
 import { createHash } from 'node:crypto';
-
-const LD_IMM64 = 0x18;
-const PSEUDO_MAP_FD = 1;
-const PSEUDO_MAP_VALUE = 2;
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, INSN_SIZE, OP_LD_IMM64, regSrc } from '../../loader/isa/index.js';
 
 export interface ProgDigest {
   /** SHA-256 (6.18+) or SHA-1 of the masked instructions. */
@@ -22,9 +19,9 @@ export interface ProgDigest {
 export function maskMapFds(insns: Uint8Array, order: 'le' | 'be'): Uint8Array {
   const dst = insns.slice();
   let wasLdMap = false;
-  for (let at = 0; at + 8 <= dst.length; at += 8) {
-    const src = order === 'le' ? dst[at + 1]! >> 4 : dst[at + 1]! & 0xf;
-    if (!wasLdMap && dst[at] === LD_IMM64 && (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE)) {
+  for (let at = 0; at + INSN_SIZE <= dst.length; at += INSN_SIZE) {
+    const src = regSrc(dst[at + 1]!, order);
+    if (!wasLdMap && dst[at] === OP_LD_IMM64 && (src === BPF_PSEUDO_MAP_FD || src === BPF_PSEUDO_MAP_VALUE)) {
       wasLdMap = true;
       dst.fill(0, at + 4, at + 8);
     } else if (wasLdMap && dst[at] === 0 && dst[at + 1] === 0 && dst[at + 2] === 0 && dst[at + 3] === 0) {

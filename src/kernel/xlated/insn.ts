@@ -1,4 +1,8 @@
 /** Raw instruction slots, decoded for the xlated model (no validation: the program already loaded). */
+import {
+  BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, INSN_SIZE, OP_LD_IMM64,
+  decodeSlot, opClass, opCode, sizeBytes,
+} from '../../loader/isa/index.js';
 
 export interface Slot {
   code: number;
@@ -9,42 +13,27 @@ export interface Slot {
 }
 
 export function decodeSlots(bytes: Uint8Array, order: 'le' | 'be' = 'le'): Slot[] {
-  const le = order === 'le';
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Slot[] = [];
-  for (let i = 0; i + 8 <= bytes.length; i += 8) {
-    const regs = bytes[i + 1]!;
-    out.push({
-      code: bytes[i]!,
-      dst: le ? regs & 0xf : regs >> 4,
-      src: le ? regs >> 4 : regs & 0xf,
-      off: dv.getInt16(i + 2, le),
-      imm: dv.getInt32(i + 4, le),
-    });
+  for (let at = 0; at + INSN_SIZE <= bytes.length; at += INSN_SIZE) {
+    const s = decodeSlot(bytes, at, order);
+    out.push({ code: s.opcode, dst: s.dst, src: s.src, off: s.off, imm: s.imm });
   }
   return out;
 }
 
-export const cls = (code: number) => code & 7;
-export const isLdImm64 = (s: Slot) => s.code === 0x18;
+export const cls = (code: number) => opClass(code);
+export const isLdImm64 = (s: Slot) => s.code === OP_LD_IMM64;
 
-export const BPF_LD = 0, BPF_LDX = 1, BPF_ST = 2, BPF_STX = 3, BPF_ALU = 4, BPF_JMP = 5, BPF_JMP32 = 6, BPF_ALU64 = 7;
+export { BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_JMP32, BPF_ALU64 };
 
 /** Size in bytes of a load/store. */
-export function sizeOf(code: number): 1 | 2 | 4 | 8 {
-  switch (code & 0x18) {
-    case 0x00: return 4;
-    case 0x08: return 2;
-    case 0x10: return 1;
-    default: return 8;
-  }
-}
+export const sizeOf = (code: number): 1 | 2 | 4 | 8 => sizeBytes(code);
 
 export function isCondJump(code: number): boolean {
-  const op = code & 0xf0;
-  if (cls(code) === BPF_JMP32) return op !== 0x00;
+  const op = opCode(code);
+  if (cls(code) === BPF_JMP32) return op !== BPF_JA;
   if (cls(code) !== BPF_JMP) return false;
-  return op !== 0x00 && op !== 0x90 && op !== 0x80;
+  return op !== BPF_JA && op !== BPF_EXIT && op !== BPF_CALL;
 }
 
 /** Successor slot indexes of slot pc (not following calls into callees). */
@@ -54,9 +43,9 @@ export function successors(insns: Slot[], pc: number): number[] {
   if (isLdImm64(s)) return [pc + 2];
   if (c === BPF_LD) return [pc + 1];
   if (c !== BPF_JMP && c !== BPF_JMP32) return [pc + 1];
-  const op = s.code & 0xf0;
-  if (op === 0x90) return [];
-  if (op === 0x80) return [pc + 1];
-  if (op === 0x00) return [pc + 1 + (c === BPF_JMP32 ? s.imm : s.off)];
+  const op = opCode(s.code);
+  if (op === BPF_EXIT) return [];
+  if (op === BPF_CALL) return [pc + 1];
+  if (op === BPF_JA) return [pc + 1 + (c === BPF_JMP32 ? s.imm : s.off)];
   return [pc + 1, pc + 1 + s.off];
 }

@@ -13,4 +13,4 @@ export {
   PROG_LOAD_SIGNED_ATTR, OBJ_GET_INFO_BY_FD_ATTR, BPF_MAP_INFO, PROG_RUN_ATTR, BPF_FUNC_INFO, BPF_LINE_INFO, BPF_CORE_RELO,
 } from './attr.js';
 export { BPF_LOADER_CTX, BPF_MAP_DESC, BPF_PROG_DESC, ctxOffsets } from './ctx.js';
-export { writeStruct, readStruct, offsetOf, type FieldType, type FieldSpec, type StructLayout, type StructValues, type Endian } from './layout.js';
+export { writeStruct, readStruct, structReader, offsetOf, type StructReader, type FieldType, type FieldSpec, type StructLayout, type StructValues, type Endian } from './layout.js';

@@ -98,3 +98,40 @@ export function readStruct<F extends string>(layout: StructLayout<F>, bytes: Uin
 export function offsetOf<F extends string>(layout: StructLayout<F>, field: F): number {
   return layout.fields[field].offset;
 }
+
+/** Named, typed reads of one struct in a buffer (no copy; each read goes to the bytes). */
+export interface StructReader<F extends string> {
+  /** An unsigned field (u8, u16, u32), or s32 read as unsigned. */
+  u32(field: F): number;
+  /** A signed 32-bit field. */
+  s32(field: F): number;
+  u64(field: F): bigint;
+  /** The raw bytes of a field (for char arrays the caller checks itself). */
+  bytes(field: F): Uint8Array;
+}
+
+/**
+ * A reader over `bytes` at `base` for `layout`. Reads past the end of `bytes` throw RangeError
+ * (the caller sizes the buffer: the kernel model reads a whole union bpf_attr).
+ */
+export function structReader<F extends string>(layout: StructLayout<F>, bytes: Uint8Array, order: Endian, base = 0): StructReader<F> {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = order === 'le';
+  const at = (field: F): FieldSpec => layout.fields[field];
+  return {
+    u32(field) {
+      const f = at(field);
+      switch (f.type) {
+        case 'u8': return dv.getUint8(base + f.offset);
+        case 'u16': return dv.getUint16(base + f.offset, le);
+        default: return dv.getUint32(base + f.offset, le);
+      }
+    },
+    s32: (field) => dv.getInt32(base + at(field).offset, le),
+    u64: (field) => dv.getBigUint64(base + at(field).offset, le),
+    bytes: (field) => {
+      const f = at(field);
+      return bytes.subarray(base + f.offset, base + f.offset + widthOf(f));
+    },
+  };
+}
