@@ -2,9 +2,10 @@
 # Installs the Debian packages bpfsign's tests use as oracles and fixtures' toolchain:
 # clang/llvm (llvm-objdump, llvm-mc), gcc-bpf, bpftool, libbpf-dev (headers, libbpf for the
 # btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make, and wrk (the
-# HTTP load generator of `npm run bench`).
+# HTTP load generator of `npm run bench`), and Go with golang.org/x/mod (sumdb/note, sumdb/tlog:
+# the third-party log client test/go/tlogcheck, built in GOPATH mode from /usr/share/gocode).
 set -euo pipefail
-pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk)
+pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk golang-go golang-golang-x-mod-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
