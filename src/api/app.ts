@@ -13,6 +13,8 @@ import { FifoGate } from '../service/fifo.js';
 import { LoaderCache } from '../service/loader.js';
 import { ParsedBodies, ReplayCache } from '../service/verify.js';
 import { inlineVerifier, type Verifier } from '../service/verify-pool.js';
+import { VerificationMemos } from '../service/verification-caches.js';
+import { cacheStats, CACHE_NAMES } from '../service/verify-request.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerErrorHandler } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
@@ -30,7 +32,7 @@ export const API_VERSION = '0.1.0';
  */
 export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifier'> & Partial<Pick<Services, 'cpu' | 'caches' | 'verifier'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
   const cpu = input.cpu ?? new FifoGate();
-  const caches = input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies() };
+  const caches = input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies(), memos: new VerificationMemos() };
   const verifier = input.verifier ?? inlineVerifier({ profile: input.profile, ...caches }, cpu);
   const services: Services = { ...input, cpu, caches, verifier };
   watch(services.metrics, { log: services.log, cpu, caches: verifierCaches(caches, verifier) });
@@ -74,17 +76,16 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
 type Stats = { hits: number; misses: number; evictions: number; entries: number };
 
 /**
- * The caches the metrics report: with verification in workers, the replay and body caches are
- * the workers' (summed) and the loader cache is this thread's (signing) plus theirs (re-derivation).
+ * The caches the metrics report: with verification in workers, the replay and body caches and
+ * the verification memos are the workers' (summed) and the loader cache is this thread's
+ * (signing) plus theirs (re-derivation).
  */
-function verifierCaches(caches: Services['caches'], verifier: Verifier): Record<'loaders' | 'replays' | 'bodies', { stats: Stats }> {
+function verifierCaches(caches: Services['caches'], verifier: Verifier): Record<(typeof CACHE_NAMES)[number], { stats: Stats }> {
   const sum = (a: Stats, b: Stats): Stats => ({ hits: a.hits + b.hits, misses: a.misses + b.misses, evictions: a.evictions + b.evictions, entries: a.entries + b.entries });
   const pooled = () => verifier.stats.workers > 0;
-  return {
-    loaders: { get stats() { return pooled() ? sum(caches.loaders.stats, verifier.stats.caches.loaders) : caches.loaders.stats; } },
-    replays: { get stats() { return pooled() ? verifier.stats.caches.replays : caches.replays.stats; } },
-    bodies: { get stats() { return pooled() ? verifier.stats.caches.bodies : caches.bodies.stats; } },
-  };
+  const own = () => cacheStats({ profile: null, ...caches });
+  const reported = Object.fromEntries(CACHE_NAMES.map((k) => [k, { get stats() { return (pooled() ? verifier.stats.caches[k] : own()[k]) ?? { hits: 0, misses: 0, evictions: 0, entries: 0 }; } }]));
+  return { ...reported, loaders: { get stats() { return pooled() ? sum(caches.loaders.stats, verifier.stats.caches.loaders) : caches.loaders.stats; } } } as Record<(typeof CACHE_NAMES)[number], { stats: Stats }>;
 }
 
 /** The verification pool's gauges and counters, read at scrape time (registered once per registry). */

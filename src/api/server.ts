@@ -17,7 +17,7 @@ import { createKeyring, hasKeyring, keyringSigningService } from '../service/key
 import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
 import { VerifyPool } from '../service/verify-pool.js';
-import { setVerificationMemos } from '../signing/verify.js';
+import { VerificationMemos } from '../service/verification-caches.js';
 
 /** The kernel profile replays run against (loadProfile's spec): the running kernel. The verification workers load the same. */
 const PROFILE_SPEC = 'host';
@@ -35,7 +35,6 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const prepared = await prepare(config, logger);
   const { store, log, tokens, signing, profile } = prepared;
   if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
-  setVerificationMemos(config.cacheEntries);
   // Verification in worker threads, each with its own profile and caches, under a time budget
   // (BPFSIGN_VERIFY_WORKERS=0: on the event loop, as before, without one). Closing the app ends them.
   const verifier = config.verifyWorkers > 0
@@ -44,7 +43,7 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
       onProfileError: (message) => logger.warn({ err: message }, 'no kernel profile in the verification workers: verification replays will fail until one is configured'),
     })
     : undefined;
-  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries), memos: new VerificationMemos(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind, pid: process.pid, verifyWorkers: config.verifyWorkers, verifyBudgetMs: config.verifyBudgetMs }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };

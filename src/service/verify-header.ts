@@ -21,6 +21,7 @@ import { checkLightSkeletonText, firstDifference, type LightSkeletonTextCheck } 
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { verifyDetached } from '../signing/cms/index.js';
 import { parseCertificate, type Certificate } from '../signing/x509/index.js';
+import type { VerificationCaches } from '../signing/caches.js';
 import { signedContent } from '../signing/schemes.js';
 import { verify, type HardeningFinding, type HeaderInput, type ReplayOutcome } from '../signing/verify.js';
 import type { TrustPolicy } from '../signing/policy.js';
@@ -53,6 +54,8 @@ export interface HeaderVerifyOptions {
   certificates?: string[];
   replays?: ReplayCache;
   loaders?: LoaderCache;
+  /** The calling thread's verification memos (VerificationMemos); absent, nothing is kept (the CLI). */
+  caches?: VerificationCaches;
 }
 
 /** A header that cannot be read at all (not a light skeleton): the caller's input error. */
@@ -67,17 +70,17 @@ export class HeaderFormatError extends Error {
 const concat = (a: Uint8Array, b: Uint8Array) => { const o = new Uint8Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
 
 /** Which scheme's content the signature verifies over, among the candidates; linux-6.18 when neither. */
-function schemeOf(h: ParsedLightSkeleton, candidates: Certificate[]): HeaderInput['scheme'] {
+function schemeOf(h: ParsedLightSkeleton, candidates: Certificate[], caches: VerificationCaches | undefined): HeaderInput['scheme'] {
   if (!h.signature) return 'unsigned';
-  if (verifyDetached(h.signature, h.insns, candidates).ok) return 'linux-6.18';
-  if (verifyDetached(h.signature, concat(h.insns, h.data), candidates).ok) return 'linux-load-time';
+  if (verifyDetached(h.signature, h.insns, candidates, caches).ok) return 'linux-6.18';
+  if (verifyDetached(h.signature, concat(h.insns, h.data), candidates, caches).ok) return 'linux-load-time';
   return 'linux-6.18';
 }
 
-function candidatesOf(policy: TrustPolicy, given: string[]): Certificate[] {
+function candidatesOf(policy: TrustPolicy, given: string[], caches: VerificationCaches | undefined): Certificate[] {
   const out: Certificate[] = [];
   for (const pem of [...given, ...policy.intermediates, ...policy.roots]) {
-    try { out.push(parseCertificate(pem)); } catch { /* the chain check names a bad certificate */ }
+    try { out.push(parseCertificate(pem, caches?.certificates)); } catch { /* the chain check names a bad certificate */ }
   }
   return out;
 }
@@ -123,7 +126,7 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
   const check: LightSkeletonTextCheck = checkLightSkeletonText(text);
   if (!check.ok && !check.reread) throw new HeaderFormatError(check.message, { section: 'lskel.h' });
   const h = check.reread!.parsed;
-  const scheme = schemeOf(h, candidatesOf(policy, opts.certificates ?? []));
+  const scheme = schemeOf(h, candidatesOf(policy, opts.certificates ?? [], opts.caches), opts.caches);
   const input: HeaderInput = { kind: 'header', scheme, loader: { insns: h.insns, data: h.data }, signature: h.signature, certificates: opts.certificates ?? [] };
 
   let derived: ReturnType<typeof rederive> | null = null;
@@ -133,6 +136,7 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
 
   const verdict = verify(input, withHelperIds(policy), {
     at: opts.at,
+    caches: opts.caches,
     replay: profile ? (loader, _plan, s) => {
       const d = opts.object ? objectLoader() : null;
       const plan = d && 'built' in d ? d.built.plan : null;

@@ -17,7 +17,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TrustPolicy } from '../signing/policy.js';
 import type { FifoGate } from './fifo.js';
-import { answerVerification, type VerifyAnswer, type VerifyContext } from './verify-request.js';
+import { answerVerification, cacheStats, CACHE_NAMES, type VerifyAnswer, type VerifyContext } from './verify-request.js';
 import type { CacheStats, FromWorker, ToWorker, VerifyWorkerData } from './verify-worker.js';
 
 export type VerifyPoolErrorCode = 'VERIFY_BUDGET_EXCEEDED' | 'VERIFY_QUEUE_FULL' | 'VERIFY_UNAVAILABLE';
@@ -117,7 +117,7 @@ const DEPTH = 2;
 const DEPTH_MAX_BYTES = 1 << 20;
 
 const noStats = () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 });
-const emptyCaches = (): CacheStats => ({ loaders: noStats(), replays: noStats(), bodies: noStats() });
+const emptyCaches = (): CacheStats => Object.fromEntries(CACHE_NAMES.map((k) => [k, noStats()])) as CacheStats;
 const stopping = () => new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping');
 
 export class VerifyPool implements Verifier {
@@ -150,7 +150,7 @@ export class VerifyPool implements Verifier {
   get stats(): VerifierStats {
     const caches = emptyCaches();
     for (const c of this.#caches.values()) {
-      for (const k of ['loaders', 'replays', 'bodies'] as const) for (const f of ['hits', 'misses', 'evictions', 'entries'] as const) caches[k][f] += c[k][f];
+      for (const k of CACHE_NAMES) for (const f of ['hits', 'misses', 'evictions', 'entries'] as const) caches[k]![f] += c[k]?.[f] ?? 0;
     }
     const sent = this.#slots.reduce((n, s) => n + s.sent.length, 0), running = this.#slots.filter((s) => s.sent.length > 0).length;
     return {
@@ -319,7 +319,7 @@ export function inlineVerifier(ctx: VerifyContext, gate: FifoGate): Verifier {
     get stats(): VerifierStats {
       return {
         workers: 0, running: 0, waiting: gate.waiting, maxWaiting: gate.maxWaiting, timeouts: 0, rejected: 0, restarts: 0,
-        caches: { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats },
+        caches: cacheStats(ctx),
       };
     },
     close: async () => undefined,

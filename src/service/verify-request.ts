@@ -12,6 +12,7 @@ import { parsePolicy, type TrustPolicy } from '../signing/policy.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { toPlainJson } from '../shared/json.js';
 import type { LoaderCache } from './loader.js';
+import { VerificationMemos, VERIFICATION_MEMOS, type CacheCounters, type VerificationMemoName } from './verification-caches.js';
 import { verdictJson, verifyBundle, type ParsedBodies, type ReplayCache, type VerificationRequest } from './verify.js';
 
 /** The body's schema (the route documents it in the OpenAPI description). */
@@ -44,7 +45,20 @@ export interface VerifyContext {
   replays: ReplayCache;
   loaders: LoaderCache;
   bodies: ParsedBodies<VerificationRequest>;
+  /** The verification memos (signatures, certificates, statements…); absent: verifications keep nothing between them. */
+  memos?: VerificationMemos;
 }
+
+/** The counters of a context's caches, by the names the metrics give them. */
+export function cacheStats(ctx: VerifyContext): Record<'loaders' | 'replays' | 'bodies' | VerificationMemoName, CacheCounters> {
+  const memos = (ctx.memos ?? NO_MEMOS).stats;
+  return { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats, ...memos };
+}
+
+const NO_MEMOS = new VerificationMemos(0);
+
+/** Every cache's name, as cacheStats and the metrics have them. */
+export const CACHE_NAMES = ['loaders', 'replays', 'bodies', ...VERIFICATION_MEMOS] as const;
 
 class Failed extends Error {
   constructor(readonly failure: VerifyFailure) { super(failure.kind); }
@@ -108,7 +122,7 @@ export function answerVerification(raw: Uint8Array, defaultPolicy: TrustPolicy, 
     if (!policy) return { ok: false, failure: { kind: 'policy-not-found', name: String(p) } };
     const object = body.object ? new Uint8Array(Buffer.from(body.object, 'base64')) : undefined;
     const t0 = performance.now();
-    const v = verifyBundle(body.bundle, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders });
+    const v = verifyBundle(body.bundle, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos });
     const seconds = (performance.now() - t0) / 1000;
     return { ok: true, json: verdictJson(v, ctx.replays), verdict: v.verdict, seconds };
   } catch (e) {

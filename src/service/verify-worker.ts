@@ -1,7 +1,7 @@
 /**
  * A verification worker thread (see VerifyPool): its own kernel profile, loaded once at start
- * from the spec the server uses, its own caches and verification memos, bounded as the server's
- * (BPFSIGN_CACHE_ENTRIES). It answers one request at a time, so the pool can end a request that
+ * from the spec the server uses, its own caches and verification memos (VerificationMemos), bounded
+ * as the server's (BPFSIGN_CACHE_ENTRIES). It answers one request at a time, so the pool can end a request that
  * runs past its budget by ending the thread.
  *
  * Messages in:  { type: 'policy', id, policy }  a policy (the service's default) that requests name by id
@@ -11,12 +11,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
-import { setVerificationMemos } from '../signing/verify.js';
 import type { TrustPolicy } from '../signing/policy.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { LoaderCache } from './loader.js';
+import { VerificationMemos, type CacheCounters, type VerificationMemoName } from './verification-caches.js';
 import { loadProfile, ParsedBodies, ReplayCache, type VerificationRequest } from './verify.js';
-import { answerVerification, type VerifyAnswer, type VerifyContext } from './verify-request.js';
+import { answerVerification, cacheStats, type VerifyAnswer, type VerifyContext } from './verify-request.js';
 
 export interface VerifyWorkerData {
   /** What loadProfile takes ('host', a profile directory, a vmlinux BTF file); null: no profile (replays fail, as in the server without one). */
@@ -30,7 +30,8 @@ export type ToWorker =
   | { type: 'policy'; id: number; policy: TrustPolicy }
   | { type: 'verify'; id: number; body: Uint8Array[]; policy: number; at: number };
 
-export type CacheStats = Record<'loaders' | 'replays' | 'bodies', { hits: number; misses: number; evictions: number; entries: number }>;
+/** The counters of a thread's caches: the content-addressed ones and the verification memos. */
+export type CacheStats = Record<'loaders' | 'replays' | 'bodies', CacheCounters> & Partial<Record<VerificationMemoName, CacheCounters>>;
 
 export type FromWorker =
   | { type: 'ready'; profileError: string | null }
@@ -45,7 +46,6 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
   const data = (workerData as { bpfsignVerify: VerifyWorkerData }).bpfsignVerify;
   // os.setPriority(0, …) is setpriority(PRIO_PROCESS, 0, …): on Linux it changes this thread only.
   try { setPriority(0, data.nice); } catch { /* not allowed here: the thread keeps the process's priority */ }
-  setVerificationMemos(data.cacheEntries);
   let profile: KernelProfile | null = null;
   let profileError: string | null = null;
   if (data.profile !== null) {
@@ -58,6 +58,7 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     replays: new ReplayCache(data.cacheEntries),
     loaders: new LoaderCache(data.cacheEntries),
     bodies: new ParsedBodies<VerificationRequest>(data.cacheEntries),
+    memos: new VerificationMemos(data.cacheEntries),
   };
   const policies = new Map<number, TrustPolicy>();
   let statsAt = -Infinity;
@@ -73,7 +74,7 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
       : { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: policy #${m.policy} was not sent` } };
     // The caches' counters, for the metrics, at most every STATS_MS (a scrape reads them seconds apart).
     const now = performance.now();
-    const stats: CacheStats | undefined = now - statsAt >= STATS_MS ? { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats } : undefined;
+    const stats: CacheStats | undefined = now - statsAt >= STATS_MS ? cacheStats(ctx) : undefined;
     if (stats) statsAt = now;
     // The verdict's bytes move to the main thread instead of being copied; a slice of a shared
     // buffer (a small verdict in Node's pool) is first copied to a buffer of its own size.

@@ -4,7 +4,8 @@
  * loader re-derived from it with the manifest's recorded options.
  */
 import { planFromJson } from '../loader/plan/index.js';
-import { replay, compareWithPlan } from '../kernel/replay/index.js';
+import { replay } from '../kernel/replay/index.js';
+import { compareWithPlan } from './replay-compare.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { verify, type HardeningFinding, type ReplayOutcome } from '../signing/verify.js';
 import { loaderWeaknesses, type LoaderWeakness } from '../loader/gen/index.js';
@@ -13,6 +14,7 @@ import type { Bundle } from '../signing/bundle.js';
 import { PolicyFormatError, type TrustPolicy } from '../signing/policy.js';
 import { helperId } from '../loader/isa/index.js';
 import type { Verdict } from '../signing/verdict.js';
+import type { VerificationCaches } from '../signing/caches.js';
 import { buildLoader, type BuildFlavour, type BuildOptions, type BuiltLoader, type LoaderCache } from './loader.js';
 import { manifestPredicate } from './verify-files.js';
 import { fromB64 } from '../signing/bundle.js';
@@ -220,11 +222,13 @@ export function withHelperIds(policy: TrustPolicy): TrustPolicy {
   return { ...policy, allowed: { ...policy.allowed, helpers: ids } };
 }
 
-export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache }): Verdict<ReplayOutcome> {
+/** `caches`: the calling thread's verification memos (VerificationMemos); absent, nothing is kept (the CLI). */
+export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache; caches?: VerificationCaches }): Verdict<ReplayOutcome> {
   const profile = opts.profile;
   const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
   return verify(bundle, withHelperIds(policy), {
     at: opts.at,
+    caches: opts.caches,
     replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {
       if (!m) throw new Error('no manifest with the generation options');

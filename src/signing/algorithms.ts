@@ -5,7 +5,7 @@
  * signing always writes `rsaEncryption` for RSA keys. The digest is always SHA-256 when we sign.
  */
 import { createPublicKey, hash, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { Lru } from '../shared/lru.js';
+import type { VerificationCaches } from './caches.js';
 
 /** What a Signer produces. Signatures are in CMS encoding: PKCS#1 v1.5 bytes, or DER Ecdsa-Sig-Value. */
 export type SignerAlgorithm = 'rsa-pkcs1v15-sha256' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha256';
@@ -99,56 +99,41 @@ export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
 /**
  * Synchronous signature check: `signature` over `data` hashed with `digest`, RSA PKCS#1 v1.5 or
  * ECDSA with a DER signature. Returns false (never throws) for a wrong or malformed signature.
+ * With `caches`, a signature that verified before answers from its signatures memo.
  */
-export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array, dataSha256?: Uint8Array): boolean {
+export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array, dataSha256?: Uint8Array, caches?: VerificationCaches): boolean {
   return verifyOnce(key, digest, data, signature, () => {
     try {
       return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
     } catch {
       return false;
     }
-  }, dataSha256);
+  }, dataSha256, caches);
 }
 
-/**
- * Signatures that verified, by SHA-256 of the public key (SPKI), of the message and of the
- * signature, and the digest algorithm: verifying is a pure function of these, so a repeated
- * verification (a CI gate checking the same bundle again, the same CA signature on every
- * bundle's certificate) answers from here. Only successes are kept, so bad signatures cost
- * their verifier every time and cannot crowd out good ones; 4,096 entries of ~200 bytes.
- */
-let verified = new Lru<string, true>(4096);
-
-/** Sets the memos' bounds (0 turns them off; the service follows BPFSIGN_CACHE_ENTRIES). */
-export function setVerifiedSignatureMemo(maxEntries: number): void {
-  verified = new Lru<string, true>(maxEntries);
-}
-
-const keyIds = new WeakMap<KeyObject, string>();
-
-function keyId(key: KeyObject): string {
-  let id = keyIds.get(key);
+function keyId(key: KeyObject, ids: VerificationCaches['keyIds']): string {
+  let id = ids?.get(key);
   if (id === undefined) {
     id = hash('sha256', key.export({ type: 'spki', format: 'der' }), 'base64');
-    keyIds.set(key, id);
+    ids?.set(key, id);
   }
   return id;
 }
 
 /**
- * Runs `check` unless this (key, digest, message, signature) verified before. `dataSha256`, when
- * the caller has it, is SHA-256(data) (saves hashing the message twice).
+ * Runs `check` unless this (key, digest, message, signature) verified before, by the caller's
+ * signatures memo: verifying is a pure function of these, so a repeated verification (a CI gate
+ * checking the same bundle again, the same CA signature on every bundle's certificate) answers
+ * from it. Without that memo, `check` runs and nothing is hashed. `dataSha256`, when the caller
+ * has it, is SHA-256(data) (saves hashing the message twice).
  */
-export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean, dataSha256?: Uint8Array): boolean {
+export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean, dataSha256?: Uint8Array, caches?: VerificationCaches): boolean {
+  const verified = caches?.signatures;
+  if (verified === undefined) return check();
   const d = dataSha256 ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64') : hash('sha256', data, 'base64');
-  const memo = `${keyId(key)}:${digest}:${d}:${hash('sha256', signature, 'base64')}`;
+  const memo = `${keyId(key, caches!.keyIds)}:${digest}:${d}:${hash('sha256', signature, 'base64')}`;
   if (verified.get(memo)) return true;
   const ok = check();
   if (ok) verified.set(memo, true);
   return ok;
-}
-
-/** Hits and misses of the verified-signature memo (for tests and metrics). */
-export function verifiedSignatureStats(): { hits: number; misses: number; evictions: number; entries: number } {
-  return { ...verified.stats, entries: verified.size };
 }

@@ -8,6 +8,7 @@ import { algorithmOfKey, verifyRaw } from './algorithms.js';
 import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
+import type { VerificationCaches } from './caches.js';
 import { canonicalBase64, toHex } from '../shared/bytes.js';
 import { jsonSafeBase64 } from '../shared/json.js';
 
@@ -110,12 +111,13 @@ function assertEnvelope(e: unknown): asserts e is Envelope {
 
 /**
  * Verifies every signature of the envelope. All must verify (a signature we cannot attribute
- * is UNKNOWNKEY; one that fails is BADSIG), with at least one signature present.
+ * is UNKNOWNKEY; one that fails is BADSIG), with at least one signature present. `caches`: the
+ * caller's memos (parsed certificates, verified signatures); absent, nothing is kept.
  */
-export function verifyEnvelope(envelope: unknown, candidates: readonly CertificateInput[]): EnvelopeVerification {
+export function verifyEnvelope(envelope: unknown, candidates: readonly CertificateInput[], caches?: VerificationCaches): EnvelopeVerification {
   try {
     assertEnvelope(envelope);
-    const certs = candidates.map((c) => parseCertificate(c));
+    const certs = candidates.map((c) => parseCertificate(c, caches?.certificates));
     const payload = decodeBase64(envelope.payload, 'payload');
     const signers: Certificate[] = [];
     const message = pae(envelope.payloadType, payload);
@@ -126,7 +128,7 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
       if (pool.length === 0) {
         throw new VerificationError('UNKNOWNKEY', `dsse: signatures[${i}]: no candidate with keyid ${keyid}`, { subjectKeyIdentifier: keyid });
       }
-      const match = pool.find((c) => algorithmOfKey(c.publicKey).ok && verifyRaw(c.publicKey, 'sha256', message, sig));
+      const match = pool.find((c) => algorithmOfKey(c.publicKey).ok && verifyRaw(c.publicKey, 'sha256', message, sig, undefined, caches));
       if (!match) {
         throw new VerificationError(keyid ? 'BADSIG' : 'UNKNOWNKEY', `dsse: signatures[${i}] does not verify`, { subjectKeyIdentifier: keyid || undefined });
       }

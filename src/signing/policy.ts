@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { RE2JS } from 're2js';
+import type { Memo } from './caches.js';
 
 export const CheckLevel = z.enum(['enforce', 'log', 'skip']);
 export type CheckLevel = z.infer<typeof CheckLevel>;
@@ -30,23 +31,22 @@ export type CheckName = (typeof CHECKS)[number];
  */
 const MAX_PATTERN = 1024;
 
-/** Compiled patterns by their text (compiling is a pure function of it), bounded; the oldest goes first. */
-const compiled = new Map<string, RE2JS>();
-
-/** The RE2 matcher of `pattern`, matching whole strings; throws re2js's syntax error. */
-function re2(pattern: string): RE2JS {
-  let r = compiled.get(pattern);
+/**
+ * The RE2 matcher of `pattern`, matching whole strings; throws re2js's syntax error. Compiling is
+ * a pure function of the text: `cache` (the caller's) keeps the compiled patterns.
+ */
+function re2(pattern: string, cache?: Memo<string, RE2JS>): RE2JS {
+  let r = cache?.get(pattern);
   if (r === undefined) {
     r = RE2JS.compile(pattern);
-    if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
-    compiled.set(pattern, r);
+    cache?.set(pattern, r, pattern.length);
   }
   return r;
 }
 
 /** Whether `value` matches the whole of RE2 `pattern` (as /^(?:pattern)$/ would, in linear time). */
-export function fullMatch(pattern: string, value: string): boolean {
-  return re2(pattern).matches(value);
+export function fullMatch(pattern: string, value: string, cache?: Memo<string, RE2JS>): boolean {
+  return re2(pattern, cache).matches(value);
 }
 
 const Pattern = z.string().max(MAX_PATTERN).superRefine((s, ctx) => {
@@ -140,12 +140,12 @@ export function strictPolicyFor(rootPem: string, name = 'strict'): TrustPolicy {
 }
 
 /** Whether a signer's subject and SANs satisfy one of the policy's identities (any, when none are listed). */
-export function identityAllowed(policy: TrustPolicy, subject: string, sans: string[]): { ok: boolean; matched?: number } {
+export function identityAllowed(policy: TrustPolicy, subject: string, sans: string[], patterns?: Memo<string, RE2JS>): { ok: boolean; matched?: number } {
   if (policy.identities.length === 0) return { ok: true };
   const i = policy.identities.findIndex((id) =>
     (id.subject === undefined || id.subject === subject) &&
-    (id.subjectRegExp === undefined || fullMatch(id.subjectRegExp, subject)) &&
+    (id.subjectRegExp === undefined || fullMatch(id.subjectRegExp, subject, patterns)) &&
     (id.san === undefined || sans.includes(id.san)) &&
-    (id.sanRegExp === undefined || sans.some((s) => fullMatch(id.sanRegExp!, s))));
+    (id.sanRegExp === undefined || sans.some((s) => fullMatch(id.sanRegExp!, s, patterns))));
   return i >= 0 ? { ok: true, matched: i } : { ok: false };
 }

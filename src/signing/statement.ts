@@ -8,7 +8,7 @@ import { signEnvelope, verifyEnvelope, type Envelope } from './dsse.js';
 import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import type { Certificate, CertificateInput } from './x509/certificate.js';
-import { Lru } from '../shared/lru.js';
+import type { VerificationCaches } from './caches.js';
 import { deepFreeze } from '../shared/freeze.js';
 import { JsonParseError, parseJsonStrict } from '../shared/strict-json.js';
 
@@ -65,24 +65,6 @@ export type StatementVerification =
   | { ok: true; statement: Statement; signers: Certificate[] }
   | { ok: false; error: VerificationError };
 
-/**
- * Statements by the payload bytes they were read from (their base64 text in the envelope):
- * reading one is a pure function of those bytes, so a CI gate verifying the same bundle again
- * skips the UTF-8 decode, JSON parse and shape check. Only statements that read cleanly are kept,
- * frozen (callers share them), at most 64 and 32 MiB of payload text. The envelope's signatures
- * are verified every time before the memo is asked.
- */
-let statements = new Lru<string, Statement>(64, 32 << 20);
-
-/** Sets the memo's bound (0 turns it off; the service follows BPFSIGN_CACHE_ENTRIES). */
-export function setStatementMemo(maxEntries: number): void {
-  statements = new Lru<string, Statement>(maxEntries, 32 << 20);
-}
-
-/** Hits and misses of the statement memo (for tests). */
-export function statementMemoStats(): { hits: number; misses: number; evictions: number; entries: number } {
-  return { ...statements.stats, entries: statements.size };
-}
 
 function readStatement(payload: Uint8Array): Statement {
   // Strict: a statement with a member twice (two "predicate"s, two digests) would read
@@ -92,9 +74,16 @@ function readStatement(payload: Uint8Array): Statement {
   return statement;
 }
 
-/** Verifies the envelope, then that it carries an in-toto Statement v1 (the statement returned is frozen). */
-export function verifyStatement(envelope: unknown, candidates: readonly CertificateInput[]): StatementVerification {
-  const v = verifyEnvelope(envelope, candidates);
+/**
+ * Verifies the envelope, then that it carries an in-toto Statement v1 (the statement returned is
+ * frozen). Reading the statement is a pure function of the payload (its base64 text in the
+ * envelope): with a statements memo in `caches`, a CI gate verifying the same bundle again skips
+ * the UTF-8 decode, JSON parse and shape check, and gets the statement the memo shares
+ * (deep-frozen, recorded as such). Only statements that read cleanly are offered to the memo; the
+ * envelope's signatures are verified every time before it is asked.
+ */
+export function verifyStatement(envelope: unknown, candidates: readonly CertificateInput[], caches?: VerificationCaches): StatementVerification {
+  const v = verifyEnvelope(envelope, candidates, caches);
   if (!v.ok) return v;
   if (v.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payloadType ${v.payloadType}`, { field: 'payloadType', got: v.payloadType, want: IN_TOTO_PAYLOAD_TYPE }) };
@@ -102,8 +91,13 @@ export function verifyStatement(envelope: unknown, candidates: readonly Certific
   try {
     // verifyEnvelope accepted the payload text as base64, whose decoding is a function of the text.
     const text = (envelope as Envelope).payload;
-    // Recorded as deep-frozen (for memos keyed by identity) only when this memo shares it.
-    const statement = statements.through(text, () => deepFreeze(readStatement(v.payload), statements.maxEntries > 0), () => text.length);
+    // Recorded as deep-frozen (for memos keyed by identity) only when a memo shares it.
+    const memo = caches?.statements;
+    let statement = memo?.get(text);
+    if (statement === undefined) {
+      statement = deepFreeze(readStatement(v.payload), memo !== undefined);
+      memo?.set(text, statement, text.length);
+    }
     return { ok: true, statement, signers: v.signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };

@@ -22,8 +22,8 @@ import { sha256Hex as sha256, canonicalBase64, toHex } from '../shared/bytes.js'
 import { verifyDetached, type CmsVerification } from './cms/index.js';
 import { signedContent } from './schemes.js';
 import { parseCertificate, sameCertificate, validateChain, type Certificate, type ChainValidation } from './x509/index.js';
-import { setStatementMemo, verifyStatement, type StatementVerification } from './statement.js';
-import { setVerifiedSignatureMemo } from './algorithms.js';
+import { verifyStatement, type StatementVerification } from './statement.js';
+import type { VerificationCaches } from './caches.js';
 import { loaderEntryFromBundle, loaderEntryLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { BundleFormatError, fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
@@ -94,17 +94,12 @@ export interface VerifyOptions {
   rederive?: (manifest: Record<string, unknown> | null) => { insns: Uint8Array; data: Uint8Array; plan: unknown };
   /** Weaknesses found in the loader's code. Absent → the hardening check is skipped; [] → it passes. */
   findings?: () => HardeningFinding[];
-}
-
-
-/**
- * Bounds every memo a verification uses (0 turns them all off; the service follows
- * BPFSIGN_CACHE_ENTRIES): verified signatures, statements, and the facts of shared bundles.
- */
-export function setVerificationMemos(entries: number): void {
-  bundleFactsShared = entries > 0;
-  setVerifiedSignatureMemo(entries === 0 ? 0 : 4096);
-  setStatementMemo(entries);
+  /**
+   * The caller's memos of pure work (verified signatures, parsed certificates and statements, the
+   * facts of shared bundles…), see VerificationCaches. Absent: everything is derived afresh and
+   * nothing is kept.
+   */
+  caches?: VerificationCaches;
 }
 
 /** What a check needs from the input, whatever its kind. */
@@ -135,10 +130,10 @@ class BundleFacts implements Facts {
   #statement: StatementVerification | null = null;
   #leaf: Uint8Array | null = null;
 
-  constructor(readonly bundle: Bundle) {
+  constructor(readonly bundle: Bundle, readonly caches: VerificationCaches | undefined) {
     this.loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
     for (const pem of bundle.certificates) {
-      try { this.certs.push(parseCertificate(pem)); } catch { /* reported by the chain check */ }
+      try { this.certs.push(parseCertificate(pem, caches?.certificates)); } catch { /* reported by the chain check */ }
     }
   }
 
@@ -149,12 +144,12 @@ class BundleFacts implements Facts {
   /** Against the bundle's certificates only (a bundle carries its signer): the policy plays no part. */
   signature(): CmsVerification {
     const b = this.bundle;
-    return (this.#signature ??= verifyDetached(fromB64(b.signature!), signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data), this.certs));
+    return (this.#signature ??= verifyDetached(fromB64(b.signature!), signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data), this.certs, this.caches));
   }
 
   /** The manifest's DSSE signatures and statement (a bundle with a manifest). */
   get statement(): StatementVerification {
-    return (this.#statement ??= verifyStatement(this.bundle.manifest, this.certs));
+    return (this.#statement ??= verifyStatement(this.bundle.manifest, this.certs, this.caches));
   }
 
   /** The leaf of the log entry made when this bundle was signed (tlog/entry.ts), recomputed from the bundle. */
@@ -181,11 +176,11 @@ class HeaderFacts implements Facts {
   readonly signatureDer: Uint8Array | null;
   #digests: { insns: string; data: string } | null = null;
 
-  constructor(readonly header: HeaderInput) {
+  constructor(readonly header: HeaderInput, readonly caches: VerificationCaches | undefined) {
     this.loader = { insns: headerBytes(header.loader.insns, 'loader.insns'), data: headerBytes(header.loader.data, 'loader.data') };
     this.signatureDer = header.signature === null ? null : headerBytes(header.signature, 'signature');
     for (const pem of header.certificates) {
-      try { this.certs.push(parseCertificate(pem)); } catch { /* reported by the chain check */ }
+      try { this.certs.push(parseCertificate(pem, caches?.certificates)); } catch { /* reported by the chain check */ }
     }
   }
 
@@ -197,24 +192,23 @@ class HeaderFacts implements Facts {
   signature(policy: TrustPolicy): CmsVerification {
     const candidates = [...this.certs];
     for (const pem of [...policy.intermediates, ...policy.roots]) {
-      try { candidates.push(parseCertificate(pem)); } catch { /* a policy's certificates were checked when it was read */ }
+      try { candidates.push(parseCertificate(pem, this.caches?.certificates)); } catch { /* a policy's certificates were checked when it was read */ }
     }
-    return verifyDetached(this.signatureDer!, signedContent(this.header.scheme as 'linux-6.18', this.loader.insns, this.loader.data), candidates);
+    return verifyDetached(this.signatureDer!, signedContent(this.header.scheme as 'linux-6.18', this.loader.insns, this.loader.data), candidates, this.caches);
   }
 }
 
 /**
  * Facts of deep-frozen bundles (the service's parsed bodies, shared between requests), by
- * identity: a CI gate verifying the same bundle again derives them once. Any other bundle gets
- * its own, kept by nothing (a weak collection would keep each request's through V8's scavenges).
+ * identity in the caller's bundles memo: a CI gate verifying the same bundle again derives them
+ * once. Any other bundle gets its own, kept by nothing (a weak collection would keep each
+ * request's through V8's scavenges). Facts are kept with the caches they were derived with.
  */
-const bundleFacts = new WeakMap<Bundle, BundleFacts>();
-let bundleFactsShared = true;
-
-function factsOf(bundle: Bundle): BundleFacts {
-  if (!bundleFactsShared || !isDeepFrozen(bundle)) return new BundleFacts(bundle);
-  let f = bundleFacts.get(bundle);
-  if (f === undefined) bundleFacts.set(bundle, (f = new BundleFacts(bundle)));
+function factsOf(bundle: Bundle, caches: VerificationCaches | undefined): BundleFacts {
+  const memo = caches?.bundles;
+  if (memo === undefined || !isDeepFrozen(bundle)) return new BundleFacts(bundle, caches);
+  let f = memo.get(bundle) as BundleFacts | undefined;
+  if (f === undefined) memo.set(bundle, (f = new BundleFacts(bundle, caches)));
   return f;
 }
 
@@ -242,8 +236,9 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
   const log = new CheckLog(policy);
   const header = isHeaderInput(input) ? input : null;
   const bundle = header ? null : (input as Bundle);
-  const bundleFacts = bundle ? factsOf(bundle) : null;
-  const facts: Facts = bundleFacts ?? new HeaderFacts(header!);
+  const caches = opts.caches;
+  const bundleFacts = bundle ? factsOf(bundle, caches) : null;
+  const facts: Facts = bundleFacts ?? new HeaderFacts(header!, caches);
   const loader = facts.loader;
   const scheme = input.scheme;
   let signer: Certificate | null = null;
@@ -254,7 +249,7 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
     let r = chains.get(cert);
     if (r === undefined) {
       const others = facts.certs.filter((c) => !sameCertificate(c, cert));
-      chains.set(cert, (r = validateChain(cert, { roots: policy.roots, intermediates: [...policy.intermediates, ...others] }, { at: opts.at })));
+      chains.set(cert, (r = validateChain(cert, { roots: policy.roots, intermediates: [...policy.intermediates, ...others] }, { at: opts.at, caches })));
     }
     return r;
   };
@@ -288,14 +283,14 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
       if (r.ok) log.pass('chain', `chains to ${r.path[r.path.length - 1].subject}`, { path: r.path.map((c) => c.subject) });
       else log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
     } else if (check === 'identity') {
-      const id = identityAllowed(policy, signer.subject, sans(signer));
+      const id = identityAllowed(policy, signer.subject, sans(signer), caches?.patterns);
       if (id.ok) log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
       else log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
     } else if (policy.crls.length === 0) {
       log.skip('revocation', 'no CRLs configured');
     } else {
       const others = facts.certs.filter((c) => !sameCertificate(c, signer!));
-      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true });
+      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true, caches });
       if (r.ok) log.pass('revocation', 'not revoked by any configured CRL');
       else log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
     }
@@ -320,7 +315,7 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
         const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
         const other = signer ? v.signers.find((s) => !sameSigner(s, signer!)) : undefined;
         // Without a verified loader signer, the manifest's signers must chain and be allowed on their own.
-        const untrusted = signer ? undefined : v.signers.map((s) => ({ s, chain: chainOf(s), id: identityAllowed(policy, s.subject, sans(s)) })).find((t) => !t.chain.ok || !t.id.ok);
+        const untrusted = signer ? undefined : v.signers.map((s) => ({ s, chain: chainOf(s), id: identityAllowed(policy, s.subject, sans(s), caches?.patterns) })).find((t) => !t.chain.ok || !t.id.ok);
         if (other) {
           log.fail('manifest', 'PARTIALSIG', signerMismatch(other, signer!), { got: certSummary(other), want: certSummary(signer!) });
         } else if (untrusted) {
@@ -348,7 +343,7 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
     else {
       const tlog = bundle!.tlog;
       try {
-        const note = openNote(tlog.checkpoint, policy.logKeys.map(parseVerifierKey));
+        const note = openNote(tlog.checkpoint, policy.logKeys.map((k) => parseVerifierKey(k, caches)));
         const cp = parseCheckpoint(note.text);
         const leaf = bundleFacts!.leaf;
         if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');

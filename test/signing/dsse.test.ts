@@ -10,7 +10,9 @@ import {
   verifyEnvelope,
   verifyStatement,
 } from '../../src/signing/index.js';
-import { setStatementMemo, statementMemoStats } from '../../src/signing/statement.js';
+import { Lru } from '../../src/shared/lru.js';
+import type { Statement } from '../../src/signing/statement.js';
+import type { Certificate } from '../../src/signing/x509/certificate.js';
 import { isDeepFrozen } from '../../src/shared/freeze.js';
 import type { Signer } from '../../src/signing/index.js';
 import { OPENSSL_MISSING, mintPki, openssl, tempDir, writeFile, type Pki } from './helpers.js';
@@ -58,24 +60,26 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     assert.equal(v.ok ? 'ok' : v.error.code, 'BADSIG');
   });
 
-  it('verifies a repeated envelope again, and refuses any changed text', async () => {
+  it('verifies a repeated envelope again through the caller\'s memos, and refuses any changed text', async () => {
     const payload = new TextEncoder().encode('{"memo":"repeat"}');
     const env = await signEnvelope(payload, 'application/json', signers['leaf-p256']);
     const cert = [pki.text('leaf-p256.crt')];
-    const first = verifyEnvelope(env, cert);
-    const again = verifyEnvelope(structuredClone(env), cert);
+    const caches = { certificates: new Lru<string, Certificate>(8), signatures: new Lru<string, true>(8) };
+    const first = verifyEnvelope(env, cert, caches);
+    const again = verifyEnvelope(structuredClone(env), cert, caches);
     assert.ok(first.ok && again.ok);
     assert.deepEqual(again.payload, payload);
     assert.equal(again.signers[0], first.signers[0]);
+    assert.deepEqual([caches.certificates.stats.hits, caches.signatures.stats.hits], [1, 1]);
     const other = await signEnvelope(new TextEncoder().encode('{"memo":"other"}'), 'application/json', signers['leaf-p256']);
     const code = (v: ReturnType<typeof verifyEnvelope>) => (v.ok ? 'ok' : v.error.code);
-    assert.equal(code(verifyEnvelope({ ...env, signatures: other.signatures }, cert)), 'BADSIG', 'another payload\'s signature');
-    assert.equal(code(verifyEnvelope({ ...env, payload: other.payload }, cert)), 'BADSIG', 'another payload under this signature');
-    assert.equal(code(verifyEnvelope({ ...env, payloadType: 'application/jso' }, cert)), 'BADSIG', 'a shorter type');
+    assert.equal(code(verifyEnvelope({ ...env, signatures: other.signatures }, cert, caches)), 'BADSIG', 'another payload\'s signature');
+    assert.equal(code(verifyEnvelope({ ...env, payload: other.payload }, cert, caches)), 'BADSIG', 'another payload under this signature');
+    assert.equal(code(verifyEnvelope({ ...env, payloadType: 'application/jso' }, cert, caches)), 'BADSIG', 'a shorter type');
     // Moving characters between type, signature and payload is another message.
     const sig = env.signatures[0].sig;
-    assert.equal(code(verifyEnvelope({ payloadType: env.payloadType + sig.slice(0, 4), payload: env.payload, signatures: [{ ...env.signatures[0], sig: sig.slice(4) }] }, cert)), 'BADSIG');
-    assert.equal(code(verifyEnvelope({ ...env, payload: `${env.payload}!` }, cert)), 'MALFORMED');
+    assert.equal(code(verifyEnvelope({ payloadType: env.payloadType + sig.slice(0, 4), payload: env.payload, signatures: [{ ...env.signatures[0], sig: sig.slice(4) }] }, cert, caches)), 'BADSIG');
+    assert.equal(code(verifyEnvelope({ ...env, payload: `${env.payload}!` }, cert, caches)), 'MALFORMED');
   });
 
   it('returns BADSIG when the payloadType is changed (it is signed too)', async () => {
@@ -109,37 +113,33 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
       assert.deepEqual(v.statement, st);
     });
 
-    it('reads a repeated payload once and shares the statement frozen, while every signature is still checked', async () => {
+    it('reads a repeated payload once with a statements memo and shares the statement frozen, while every signature is still checked', async () => {
       const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 2 });
       const env = await signStatement(st, signers['leaf-p256']);
-      const before = statementMemoStats().hits;
-      const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
-      const b = verifyStatement(structuredClone(env), [pki.text('leaf-p256.crt')]);
+      const caches = { statements: new Lru<string, Statement>(64, 32 << 20), signatures: new Lru<string, true>(64) };
+      const a = verifyStatement(env, [pki.text('leaf-p256.crt')], caches);
+      const b = verifyStatement(structuredClone(env), [pki.text('leaf-p256.crt')], caches);
       assert.ok(a.ok && b.ok);
       assert.equal(b.statement, a.statement);
-      assert.equal(statementMemoStats().hits, before + 1);
+      assert.equal(caches.statements.stats.hits, 1);
       assert.ok(Object.isFrozen(a.statement) && Object.isFrozen(a.statement.subject[0].digest) && Object.isFrozen(a.statement.predicate));
+      assert.ok(isDeepFrozen(a.statement.predicate), 'recorded as shared: memos may key on its identity');
       const sig = Buffer.from(env.signatures[0].sig, 'base64');
       sig[sig.length - 1] ^= 1;
-      const forged = verifyStatement({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, [pki.text('leaf-p256.crt')]);
+      const forged = verifyStatement({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, [pki.text('leaf-p256.crt')], caches);
       assert.equal(forged.ok ? 'ok' : forged.error.code, 'BADSIG');
     });
 
-    it('reads every payload afresh when the memo is off, still returning it frozen but unshared', async () => {
+    it('reads every payload afresh without a statements memo, still returning it frozen but unshared', async () => {
       const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 3 });
       const env = await signStatement(st, signers['leaf-p256']);
-      setStatementMemo(0);
-      try {
-        const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
-        const b = verifyStatement(env, [pki.text('leaf-p256.crt')]);
-        assert.ok(a.ok && b.ok);
-        assert.notEqual(b.statement, a.statement);
-        assert.deepEqual(b.statement, st);
-        assert.ok(Object.isFrozen(a.statement.predicate));
-        assert.ok(!isDeepFrozen(a.statement.predicate), 'not recorded as shared: the replay cache hashes its plan each time');
-      } finally {
-        setStatementMemo(64);
-      }
+      const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+      const b = verifyStatement(env, [pki.text('leaf-p256.crt')]);
+      assert.ok(a.ok && b.ok);
+      assert.notEqual(b.statement, a.statement);
+      assert.deepEqual(b.statement, st);
+      assert.ok(Object.isFrozen(a.statement.predicate));
+      assert.ok(!isDeepFrozen(a.statement.predicate), 'not recorded as shared: the replay cache hashes its plan each time');
     });
 
     it('rejects a statement with a bad subject digest, naming every bad field', () => {

@@ -24,7 +24,8 @@ export function createMetrics(): Metrics {
 export interface MetricSources {
   log: { stats: { commits: number; entries: number } };
   cpu: { waiting: number; maxWaiting: number };
-  caches: Record<'loaders' | 'replays' | 'bodies', { stats: { hits: number; misses: number; evictions: number; entries: number } }>;
+  /** By cache name: the content-addressed caches (loaders, replays, bodies) and the verification memos (signatures, certificates…). */
+  caches: Record<string, { stats: { hits: number; misses: number; evictions: number; entries: number } }>;
 }
 
 /** Gauges over the log's group commits and the FIFO gate's queue (registered once per registry). */
@@ -36,9 +37,9 @@ export function watch(metrics: Metrics, src: MetricSources): void {
   new Gauge({ name: 'bpfsign_cpu_queue_waiting', help: 'Requests waiting for their turn at CPU-bound work now', registers: r, collect() { this.set(src.cpu.waiting); } });
   const cache = (what: 'hits' | 'misses' | 'evictions' | 'entries', help: string) => new Gauge({
     name: `bpfsign_cache_${what}`, help, labelNames: ['cache'], registers: r,
-    collect() { for (const c of ['loaders', 'replays', 'bodies'] as const) this.set({ cache: c }, src.caches[c].stats[what]); },
+    collect() { for (const [c, { stats }] of Object.entries(src.caches)) this.set({ cache: c }, stats[what]); },
   });
-  cache('hits', 'Lookups answered from a content-addressed cache (made loaders, replay outcomes, parsed verification bodies)');
+  cache('hits', 'Lookups answered from a cache (made loaders, replay outcomes, parsed verification bodies, verification memos)');
   cache('misses', 'Lookups that had to do the work');
   cache('evictions', 'Entries dropped to stay within the cache bounds');
   cache('entries', 'Entries held now');

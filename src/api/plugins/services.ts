@@ -13,6 +13,7 @@ import type { FifoGate } from '../../service/fifo.js';
 import type { LoaderCache } from '../../service/loader.js';
 import type { ParsedBodies, ReplayCache, VerificationRequest } from '../../service/verify.js';
 import type { Verifier } from '../../service/verify-pool.js';
+import type { VerificationMemos } from '../../service/verification-caches.js';
 import { problem } from './errors.js';
 
 export interface SigningService {
@@ -41,8 +42,12 @@ export interface Services {
   metrics: Metrics;
   /** First-in, first-out turns for CPU-bound request work (see FifoGate). */
   cpu: FifoGate;
-  /** Content-addressed caches of pure work (made loaders, replay outcomes, parsed verification bodies); see LoaderCache. */
-  caches: { loaders: LoaderCache; replays: ReplayCache; bodies: ParsedBodies<VerificationRequest> };
+  /**
+   * Content-addressed caches of pure work (made loaders, replay outcomes, parsed verification
+   * bodies; see LoaderCache) and this thread's verification memos (absent: verifications on this
+   * thread keep nothing between them).
+   */
+  caches: { loaders: LoaderCache; replays: ReplayCache; bodies: ParsedBodies<VerificationRequest>; memos?: VerificationMemos };
   /** Runs POST /v1/verifications: worker threads with a time budget (VerifyPool), or the event loop (inlineVerifier over `cpu` and `caches`). */
   verifier: Verifier;
 }

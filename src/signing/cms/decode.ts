@@ -11,7 +11,7 @@ import { OID } from '../algorithms.js';
 import { VerificationError } from '../errors.js';
 import { children, readTlv, type Tlv } from '../der.js';
 import { toHex } from '../../shared/bytes.js';
-import { Lru } from '../../shared/lru.js';
+import type { Memo } from '../caches.js';
 import { deepFreeze } from '../../shared/freeze.js';
 
 export interface AlgorithmInfo {
@@ -63,16 +63,20 @@ function algorithm(a: { algorithm: string; parameters?: ArrayBuffer | null }): A
 }
 
 /**
- * Decoded signatures by their bytes (a pure function of them: a CI gate verifying the same
- * bundle again, or the tests' tamper matrix, skips the ASN.1 parse). Only signatures that parse,
- * of at most 4 KiB (what bpftool allows), 1,024 of them; the results are frozen and shared.
+ * Decodes a CMS SignedData (the result is frozen). Decoding is a pure function of the bytes:
+ * with `cache`, a CI gate verifying the same bundle again, or the tests' tamper matrix, skips the
+ * ASN.1 parse. Only signatures that parse, of at most 4 KiB (what bpftool allows), are offered
+ * to it, keyed by their base64; the results it keeps are shared.
  */
-const decoded = new Lru<string, DecodedSignedData>(1024);
-
-export function decodeSignedData(der: Uint8Array): DecodedSignedData {
+export function decodeSignedData(der: Uint8Array, cache?: Memo<string, DecodedSignedData>): DecodedSignedData {
   if (der.length > 4096) return decodeSignedDataOnce(der);
+  if (cache === undefined) return deepFreeze(decodeSignedDataOnce(der), false);
   const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  return decoded.through(key, () => deepFreeze(decodeSignedDataOnce(der)));
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const v = deepFreeze(decodeSignedDataOnce(der));
+  cache.set(key, v, key.length);
+  return v;
 }
 
 function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {

@@ -45,21 +45,25 @@ interface AlgorithmParts {
   signatureAlgorithm: DerNode;
 }
 
-const partsByAlgorithm = new Map<SignerAlgorithm, AlgorithmParts>();
+function makeAlgorithmParts(alg: SignerAlgorithm): AlgorithmParts {
+  const digest = sequence(objectIdentifier(OID[signerDigest(alg)]));
+  const sig = cmsSignatureAlgorithm(alg);
+  return {
+    digestAlgorithms: raw(encode(setOf(digest))),
+    digestAlgorithm: raw(encode(digest)),
+    signatureAlgorithm: raw(encode(sig.nullParameters ? sequence(objectIdentifier(sig.algorithm), NULL) : sequence(objectIdentifier(sig.algorithm)))),
+  };
+}
+
+/** The parts of every algorithm, encoded once when the module loads (a constant table). */
+const PARTS: Readonly<Record<SignerAlgorithm, AlgorithmParts>> = Object.freeze({
+  'rsa-pkcs1v15-sha256': makeAlgorithmParts('rsa-pkcs1v15-sha256'),
+  'ecdsa-p256-sha256': makeAlgorithmParts('ecdsa-p256-sha256'),
+  'ecdsa-p384-sha256': makeAlgorithmParts('ecdsa-p384-sha256'),
+});
 
 function algorithmParts(alg: SignerAlgorithm): AlgorithmParts {
-  let parts = partsByAlgorithm.get(alg);
-  if (!parts) {
-    const digest = sequence(objectIdentifier(OID[signerDigest(alg)]));
-    const sig = cmsSignatureAlgorithm(alg);
-    parts = {
-      digestAlgorithms: raw(encode(setOf(digest))),
-      digestAlgorithm: raw(encode(digest)),
-      signatureAlgorithm: raw(encode(sig.nullParameters ? sequence(objectIdentifier(sig.algorithm), NULL) : sequence(objectIdentifier(sig.algorithm)))),
-    };
-    partsByAlgorithm.set(alg, parts);
-  }
-  return parts;
+  return PARTS[alg] ?? makeAlgorithmParts(alg);
 }
 
 /** The DER ContentInfo for one signature made by a key with `subjectKeyIdentifier`. */

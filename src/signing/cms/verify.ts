@@ -23,6 +23,7 @@ import { VerificationError } from '../errors.js';
 import { parseCertificate, type Certificate, type CertificateInput } from '../x509/certificate.js';
 import { decodeSignedData, type DecodedSignedData, type DecodedSignerInfo, type SignerId } from './decode.js';
 import { toHex } from '../../shared/bytes.js';
+import type { VerificationCaches } from '../caches.js';
 
 /** Key family + curve/size + digest of a verified signature, e.g. 'ecdsa-p384-sha256'. */
 export type VerifiedAlgorithm = `${'rsa-pkcs1v15' | 'ecdsa-p256' | 'ecdsa-p384'}-${DigestName}`;
@@ -66,16 +67,10 @@ function stripZeros(hex: string): string {
   return hex.replace(/^(00)+(?=..)/, '').toLowerCase();
 }
 
-/** Each certificate's issuer Name (DER, hex); certificates are frozen and shared by parseCertificate. */
-const issuerNames = new WeakMap<Certificate, string>();
-
+/** A certificate's issuer Name (DER, hex), for SignerInfos that name their key by issuer and serial. */
 function issuerName(cert: Certificate): string {
-  let hex = issuerNames.get(cert);
-  if (hex === undefined) {
-    const asn = AsnConvert.parse(cert.der, AsnCertificate);
-    issuerNames.set(cert, (hex = toHex(new Uint8Array(AsnConvert.serialize(asn.tbsCertificate.issuer)))));
-  }
-  return hex;
+  const asn = AsnConvert.parse(cert.der, AsnCertificate);
+  return toHex(new Uint8Array(AsnConvert.serialize(asn.tbsCertificate.issuer)));
 }
 
 function matches(sid: SignerId, cert: Certificate): boolean {
@@ -110,7 +105,7 @@ function signedBytes(
   return { ok: true, bytes: si.signedAttrsDer };
 }
 
-function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array, candidates: Certificate[]): SignerOutcome {
+function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array, candidates: Certificate[], caches?: VerificationCaches): SignerOutcome {
   const signedAttributes = si.signedAttrs !== undefined;
   // Built member by member: spreading the frozen decoded structures took the slow generic path.
   const out = (status: SignerStatus, message: string, extra?: { certificate?: Certificate; algorithm?: VerifiedAlgorithm }): SignerOutcome => {
@@ -141,7 +136,7 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
   const covered = signedBytes(si, content, contentDigest);
   if (!covered.ok) return out(covered.status, covered.message, { certificate: cert, algorithm });
   // Without signed attributes the signature covers the content, whose SHA-256 is at hand.
-  if (!verifyRaw(cert.publicKey, digest, covered.bytes, si.signature, covered.bytes === content && digest === 'sha256' ? contentDigest : undefined)) {
+  if (!verifyRaw(cert.publicKey, digest, covered.bytes, si.signature, covered.bytes === content && digest === 'sha256' ? contentDigest : undefined, caches)) {
     return out('BADSIG', `signature does not verify with the key of ${cert.subject}`, { certificate: cert, algorithm });
   }
   return out('VERIFIED', `verified with the key of ${cert.subject}`, { certificate: cert, algorithm });
@@ -150,14 +145,15 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
 /**
  * Verifies a detached CMS signature over `content` against candidate certificates (matched by
  * the SignerInfo's subjectKeyIdentifier or issuer+serial, as the kernel matches keyring keys).
- * Succeeds when at least one signer verifies and none has a bad signature.
+ * Succeeds when at least one signer verifies and none has a bad signature. `caches`: the caller's
+ * memos (parsed certificates, decoded signatures, verified signatures); absent, nothing is kept.
  */
-export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates: readonly CertificateInput[]): CmsVerification {
+export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates: readonly CertificateInput[], caches?: VerificationCaches): CmsVerification {
   let structure: DecodedSignedData;
   let certs: Certificate[];
   try {
-    certs = candidates.map((c) => parseCertificate(c));
-    structure = decodeSignedData(der);
+    certs = candidates.map((c) => parseCertificate(c, caches?.certificates));
+    structure = decodeSignedData(der, caches?.signedData);
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e, signers: [] };
     throw e;
@@ -189,7 +185,7 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
     }));
   }
 
-  const signers = structure.signerInfos.map((si, i) => verifySigner(si, i, content, certs));
+  const signers = structure.signerInfos.map((si, i) => verifySigner(si, i, content, certs, caches));
   const first = (s: SignerStatus) => signers.find((o) => o.status === s);
   const bad = first('BADSIG') ?? first('MALFORMED');
   if (bad) {

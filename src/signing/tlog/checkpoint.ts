@@ -12,6 +12,7 @@ import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, 
 import { HASH_SIZE, sha256 } from './hasher.js';
 import { TlogError } from './errors.js';
 import { verifyOnce } from '../algorithms.js';
+import type { VerificationCaches } from '../caches.js';
 
 export interface Checkpoint { origin: string; size: bigint; root: Uint8Array; extensions: string[] }
 
@@ -61,20 +62,21 @@ export function ed25519VerifierKey(name: string, publicKey: Uint8Array): string 
   return `${name}+${Buffer.from(ed25519KeyHash(name, publicKey)).toString('hex')}+${b64(Uint8Array.of(ALG_ED25519, ...publicKey))}`;
 }
 
-/** Verifier keys already parsed (a policy names the same few on every verification). */
-const verifierKeys = new Map<string, NoteVerifier>();
-
-/** Parses `name+hash+base64(0x01 ‖ key)` (memoised; the result is frozen). */
-export function parseVerifierKey(vkey: string): NoteVerifier {
-  const hit = verifierKeys.get(vkey);
+/**
+ * Parses `name+hash+base64(0x01 ‖ key)` (the result is frozen). A policy names the same few keys
+ * on every verification: with a verifierKeys memo in `caches`, each is parsed once. The verifier
+ * checks its signatures through the same caches' signatures memo.
+ */
+export function parseVerifierKey(vkey: string, caches?: VerificationCaches): NoteVerifier {
+  const memo = caches?.verifierKeys;
+  const hit = memo?.get(vkey);
   if (hit) return hit;
-  const v = Object.freeze(parseVerifierKeyUncached(vkey));
-  if (verifierKeys.size >= 256) verifierKeys.delete(verifierKeys.keys().next().value!);
-  verifierKeys.set(vkey, v);
+  const v = Object.freeze(parseVerifierKeyUncached(vkey, caches));
+  memo?.set(vkey, v, vkey.length);
   return v;
 }
 
-function parseVerifierKeyUncached(vkey: string): NoteVerifier {
+function parseVerifierKeyUncached(vkey: string, caches: VerificationCaches | undefined): NoteVerifier {
   // The key is base64, which may itself contain '+': split at the first two only.
   const p1 = vkey.indexOf('+'), p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
   const name = p1 < 0 ? '' : vkey.slice(0, p1), hashHex = p2 < 0 ? '' : vkey.slice(p1 + 1, p2), keyB64 = p2 < 0 ? '' : vkey.slice(p2 + 1);
@@ -86,7 +88,7 @@ function parseVerifierKeyUncached(vkey: string): NoteVerifier {
   const keyHash = ed25519KeyHash(name, pub);
   if (Buffer.from(keyHash).toString('hex') !== hashHex) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key hash ${hashHex} does not match its key`, { field: 'vkey', got: hashHex });
   const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' });
-  return { name, keyHash, verify: (msg, sig) => verifyOnce(key, 'ed25519', msg, sig, () => edVerify(null, msg, key, sig)) };
+  return { name, keyHash, verify: (msg, sig) => verifyOnce(key, 'ed25519', msg, sig, () => edVerify(null, msg, key, sig), undefined, caches) };
 }
 
 export function signNote(text: string, signers: NoteSigner[]): string {

@@ -13,6 +13,7 @@ import {
   X509Certificate,
 } from '@peculiar/x509';
 import { publicKeyFromSpki } from '../algorithms.js';
+import type { Memo } from '../caches.js';
 import { VerificationError } from '../errors.js';
 import { toHex } from '../../shared/bytes.js';
 
@@ -48,22 +49,19 @@ function isParsed(input: CertificateInput): input is Certificate {
 }
 
 /**
- * Parsed certificates by their PEM text or DER bytes. Parsing is a pure function of the bytes and
- * costs about a millisecond (ASN.1 in JavaScript); a verifier sees the same few certificates
- * (roots, the service's signing keys) on every request. Bounded; the oldest entry goes first.
+ * Parses a DER or PEM certificate (the result is frozen). Parsing is a pure function of the bytes
+ * and is ASN.1 work in JavaScript, while a verifier sees the same few certificates (roots, the
+ * service's signing keys) on every request: `cache`, when given, keeps them by their PEM text or
+ * DER bytes. Throws VerificationError('MALFORMED').
  */
-const parsed = new Map<string, Certificate>();
-const PARSED_MAX = 512;
-
-/** Parses a DER or PEM certificate (memoised; the result is frozen). Throws VerificationError('MALFORMED'). */
-export function parseCertificate(input: CertificateInput): Certificate {
+export function parseCertificate(input: CertificateInput, cache?: Memo<string, Certificate>): Certificate {
   if (isParsed(input)) return input;
+  if (cache === undefined) return Object.freeze(parseUncached(input));
   const key = typeof input === 'string' ? `pem:${input}` : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
-  const hit = parsed.get(key);
+  const hit = cache.get(key);
   if (hit) return hit;
   const cert = Object.freeze(parseUncached(input));
-  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
-  parsed.set(key, cert);
+  cache.set(key, cert, key.length);
   return cert;
 }
 

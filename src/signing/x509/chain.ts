@@ -7,6 +7,7 @@
 import type { Certificate } from './certificate.js';
 import { sameCertificate } from './certificate.js';
 import { checkSignedBy } from './signature.js';
+import type { VerificationCaches } from '../caches.js';
 
 export const MAX_PATH_LENGTH = 8;
 
@@ -24,8 +25,8 @@ function mayHaveIssued(issuer: Certificate, child: Certificate): boolean {
   return true;
 }
 
-/** Returns the path leaf → … → root, or why there is none. */
-export function buildPath(leaf: Certificate, intermediates: readonly Certificate[], roots: readonly Certificate[]): ChainSearch {
+/** Returns the path leaf → … → root, or why there is none (`caches`: the verification's memos, see VerificationCaches). */
+export function buildPath(leaf: Certificate, intermediates: readonly Certificate[], roots: readonly Certificate[], caches?: VerificationCaches): ChainSearch {
   if (isRoot(leaf, roots)) return { ok: true, path: [leaf] };
   const pool = [...roots, ...intermediates.filter((c) => !isRoot(c, roots))];
   let badSignature: Certificate | undefined;
@@ -35,7 +36,7 @@ export function buildPath(leaf: Certificate, intermediates: readonly Certificate
     if (path.length > MAX_PATH_LENGTH) return undefined;
     for (const candidate of pool) {
       if (path.some((p) => sameCertificate(p, candidate)) || !mayHaveIssued(candidate, tip)) continue;
-      if (checkSignedBy(tip.der, tip.signatureAlgorithm, candidate.publicKey) !== 'ok') {
+      if (checkSignedBy(tip.der, tip.signatureAlgorithm, candidate.publicKey, caches) !== 'ok') {
         badSignature ??= tip;
         continue;
       }

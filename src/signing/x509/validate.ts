@@ -9,6 +9,7 @@ import { parseCertificate, type Certificate, type CertificateInput } from './cer
 import { buildPath } from './chain.js';
 import { normalizeSerial, parseCrl, type Crl, type CrlInput } from './crl.js';
 import { checkSignedBy } from './signature.js';
+import type { VerificationCaches } from '../caches.js';
 
 const KU_DIGITAL_SIGNATURE = 1;
 const KU_KEY_CERT_SIGN = 32;
@@ -28,6 +29,8 @@ export interface ChainPolicy {
   extendedKeyUsage?: string | null;
   /** fail with REVOCATION_UNKNOWN when an issuer in the path has no CRL (default false) */
   requireRevocationCheck?: boolean;
+  /** The caller's memos (parsed certificates, verified signatures); absent: nothing is kept. */
+  caches?: VerificationCaches;
 }
 
 export type RevocationStatus = 'good' | 'unknown';
@@ -100,7 +103,7 @@ function checkLeafUsage(leaf: Certificate, eku: string | null): VerificationErro
   return undefined;
 }
 
-function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: boolean): { error?: VerificationError; status: RevocationStatus[] } {
+function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: boolean, caches?: VerificationCaches): { error?: VerificationError; status: RevocationStatus[] } {
   const status: RevocationStatus[] = [];
   for (let i = 0; i + 1 < path.length; i++) {
     const c = path[i];
@@ -112,7 +115,7 @@ function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: bo
       if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KU_CRL_SIGN)) {
         return { error: untrusted('CRL_INVALID', issuer, `${issuer.subject} lacks keyUsage cRLSign but a CRL names it`), status };
       }
-      if (checkSignedBy(crl.der, crl.signatureAlgorithm, issuer.publicKey) !== 'ok') {
+      if (checkSignedBy(crl.der, crl.signatureAlgorithm, issuer.publicKey, caches) !== 'ok') {
         return { error: untrusted('CRL_INVALID', issuer, `a CRL naming ${issuer.subject} as issuer is not signed by it`), status };
       }
       if (at < crl.thisUpdate || (crl.nextUpdate && at > crl.nextUpdate)) {
@@ -138,15 +141,16 @@ export function validateChain(leaf: CertificateInput, trust: TrustMaterial, poli
   let intermediates: Certificate[];
   let crls: Crl[];
   try {
-    cert = parseCertificate(leaf);
-    roots = trust.roots.map((r) => parseCertificate(r));
-    intermediates = (trust.intermediates ?? []).map((r) => parseCertificate(r));
+    const parsed = policy.caches?.certificates;
+    cert = parseCertificate(leaf, parsed);
+    roots = trust.roots.map((r) => parseCertificate(r, parsed));
+    intermediates = (trust.intermediates ?? []).map((r) => parseCertificate(r, parsed));
     crls = (trust.crls ?? []).map((l) => parseCrl(l));
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };
     throw e;
   }
-  const found = buildPath(cert, intermediates, roots);
+  const found = buildPath(cert, intermediates, roots, policy.caches);
   if (!found.ok) return { ok: false, error: untrusted(found.reason, cert, found.message) };
   const path = found.path;
   const error =
@@ -154,7 +158,7 @@ export function validateChain(leaf: CertificateInput, trust: TrustMaterial, poli
     checkIssuers(path) ??
     checkLeafUsage(cert, policy.extendedKeyUsage === undefined ? OID.codeSigning : policy.extendedKeyUsage);
   if (error) return { ok: false, error, path };
-  const revocation = checkRevocation(path, crls, policy.at, policy.requireRevocationCheck ?? false);
+  const revocation = checkRevocation(path, crls, policy.at, policy.requireRevocationCheck ?? false, policy.caches);
   if (revocation.error) return { ok: false, error: revocation.error, path };
   return { ok: true, path, revocation: revocation.status };
 }

@@ -16,6 +16,7 @@ import { decodeSignedData, type DecodedSignedData } from '../../../src/signing/c
 import { signDetached, signerFromPem, webCryptoSigner } from '../../../src/signing/index.js';
 import { VerificationError } from '../../../src/signing/errors.js';
 import { toHex } from '../../../src/shared/bytes.js';
+import { Lru } from '../../../src/shared/lru.js';
 import { toPlainJson } from '../../../src/shared/json.js';
 import { cons, encode, raw, TAG } from '../../../src/signing/cms/der-writer.js';
 import { children, readTlv } from '../../../src/signing/der.js';
@@ -170,17 +171,29 @@ describe('decodeSignedData', () => {
     });
   });
 
-  it('answers the same bytes with the same frozen decoding, and other bytes afresh', async () => {
+  it('answers the same bytes with the same frozen decoding from a memo, and other bytes afresh', async () => {
     const { privateKey } = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
     const signer = webCryptoSigner(privateKey, new Uint8Array(20).fill(7));
     const a = await signDetached(new Uint8Array([1, 2, 3]), signer);
     const b = await signDetached(new Uint8Array([4, 5, 6]), signer);
-    const first = decodeSignedData(a);
-    assert.equal(decodeSignedData(new Uint8Array(a)), first);
+    const memo = new Lru<string, DecodedSignedData>(8);
+    const first = decodeSignedData(a, memo);
+    assert.equal(decodeSignedData(new Uint8Array(a), memo), first);
     assert.ok(Object.isFrozen(first) && Object.isFrozen(first.signerInfos[0]));
-    const other = decodeSignedData(b);
+    const other = decodeSignedData(b, memo);
     assert.notEqual(other, first);
     assert.notDeepEqual(other.signerInfos[0].signature, first.signerInfos[0].signature);
+    assert.deepEqual(memo.summary, { hits: 1, misses: 2, evictions: 0, entries: 2 });
+  });
+
+  it('decodes afresh every time without a memo, still frozen', async () => {
+    const { privateKey } = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const a = await signDetached(new Uint8Array([1, 2, 3]), webCryptoSigner(privateKey, new Uint8Array(20).fill(7)));
+    const first = decodeSignedData(a);
+    const again = decodeSignedData(a);
+    assert.notEqual(again, first);
+    assert.deepEqual(again, first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.signerInfos[0]));
   });
 
   it('refuses bytes that do not parse each time they come', () => {
