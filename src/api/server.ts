@@ -78,8 +78,8 @@ export async function prepare(config: Config, logger: pino.Logger) {
   const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
   const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
   // Verification workers load the profile themselves; the event loop holds it only when it verifies
-  // (BPFSIGN_VERIFY_WORKERS=0): its some 100 MB of objects would make each full collection of
-  // this thread's heap long (measured: 225 ms while large bodies were read).
+  // (BPFSIGN_VERIFY_WORKERS=0): its many objects (a kernel's BTF) would lengthen every full
+  // collection of this thread's heap, pausing the requests it serves.
   let profile = null;
   if (config.verifyWorkers === 0) {
     try { profile = loadProfile(PROFILE_SPEC); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }

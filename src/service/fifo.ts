@@ -2,9 +2,9 @@
  * A first-in, first-out gate for CPU-bound work on the event loop. Node serves sockets in the
  * order epoll reports them; when every request carries milliseconds of synchronous work (making a
  * loader, replaying one), a busy server answers some connections again and again while others
- * wait seconds (measured: p50 0.17 s, p99 3 s for 6 ms requests at 50 connections). Through the
- * gate, requests take their turn in arrival order, one job per event-loop turn, so sockets are
- * still polled between jobs and the tail stays near the median (p99 ≈ 2 × p50).
+ * wait many times the median. Through the gate, requests take their turn in arrival order, one
+ * job per event-loop turn, so sockets are still polled between jobs and the tail latency stays
+ * close to the median.
  */
 export class FifoGate {
   readonly #queue: (() => void)[] = [];

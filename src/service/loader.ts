@@ -50,8 +50,8 @@ export interface BuiltLoader {
   /**
    * What signing derives from this loader, the same for every signature (service/sign.ts keeps it
    * here). Not in a WeakMap keyed by the loader: what the WeakMap held survived V8's scavenges,
-   * so every cold signature's 40-odd KB (manifest, statement, payload) was copied and promoted —
-   * measured 128 MB promoted over 3,300 signatures, 31 MB without the map.
+   * so every cold signature's manifest, statement and payload were copied and promoted to the
+   * old space.
    */
   signingMemo: unknown;
 }

@@ -51,7 +51,7 @@ function toSign(built: BuiltLoader): ToSign {
   });
   const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader) as never), IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
-  // so the payload is quoted as it is (canonicalize would scan its 20-odd KB for escapes: ~60 µs).
+  // so the payload is quoted as it is (canonicalize would scan all of it for escapes, per signature).
   const envelopeHead = Buffer.from(`{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
   t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: jsonSafeBase64(loader.insns), data: jsonSafeBase64(loader.data) } };
   built.signingMemo = t;

@@ -2,7 +2,7 @@
  * Verification off the event loop. A verification is CPU-bound from the body's JSON parse to the
  * verdict's bytes (the signature and chain checks, the loader's replay in the kernel model, the
  * re-derivation from an object) and some inputs make it arbitrarily slow (a policy's identity
- * regular expression that backtracks: one froze the server for 114 s). VerifyPool runs each
+ * regular expression that backtracks: one froze the server for minutes). VerifyPool runs each
  * request in one of N worker threads (verify-worker.ts), one at a time per worker (the next one
  * waiting in its port: DEPTH), under a time budget: a request still running when its budget ends
  * gets VERIFY_BUDGET_EXCEEDED and its worker is ended (worker.terminate stops even a running
@@ -42,7 +42,7 @@ export interface VerifierStats {
   timeouts: number;
   rejected: number;
   restarts: number;
-  /** The caches of every worker, summed (as each worker last reported them: at most every 250 ms, with an answer). */
+  /** The caches of every worker, summed (as each worker last reported them: now and then, with an answer). */
   caches: CacheStats;
 }
 

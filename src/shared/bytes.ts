@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function toHex(bytes: Uint8Array): string {
-  // Node's encoder for anything but a few bytes (5x faster at 8 KB); the table below that.
+  // Node's encoder for anything but a few bytes (its call costs more than the table only for short input).
   if (bytes.length > 48) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]];

@@ -5,9 +5,8 @@ const deep = new WeakSet<object>();
  * Freezes a value and everything it holds (typed arrays excepted: they cannot be frozen), for
  * results shared from a memo. `share` false freezes without recording the objects for
  * isDeepFrozen, for a value no memo keeps: what a weak collection holds survives V8's scavenges
- * (measured with a WeakMap keyed by built loaders: 128 MB promoted over 3,300 signatures, 31 MB
- * without it), so a few hundred short-lived objects recorded per request would be copied and
- * promoted.
+ * (as a WeakMap keyed by built loaders showed), so a few hundred short-lived objects recorded per
+ * request would be copied and promoted.
  */
 export function deepFreeze<T>(v: T, share = true): T {
   if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !deep.has(v)) {

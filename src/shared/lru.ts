@@ -51,8 +51,8 @@ export class Lru<K, V> {
     if (e === undefined) { this.stats.misses++; return undefined; }
     this.stats.hits++;
     // Re-inserted under the stored key, not the caller's: an equal string from a request would
-    // otherwise replace it, be kept alive by this (old) map and be promoted on every hit
-    // (measured: ~28 KB per verification with the 20 KB texts the signature memos use).
+    // otherwise replace it, be kept alive by this (old) map and be promoted to V8's old space on
+    // every hit (long texts, like a signature memo's, each time).
     this.#map.delete(key);
     this.#map.set(e.key, e);
     return e.value;

@@ -26,7 +26,7 @@ export type CheckName = (typeof CHECKS)[number];
 
 /**
  * Identity patterns are RE2 expressions (re2js): matching takes time linear in the subject, where
- * a JavaScript RegExp backtracks (CN=b(.|.)*Z held the event loop 114 s on a long subject). RE2
+ * a JavaScript RegExp backtracks (CN=b(.|.)*Z held the event loop for minutes on a long subject). RE2
  * has no backreferences or lookarounds; a pattern using them is refused when the policy is read.
  */
 const MAX_PATTERN = 1024;

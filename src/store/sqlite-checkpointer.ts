@@ -3,11 +3,10 @@
  * database file (PRAGMA wal_checkpoint(PASSIVE)) in the background, so that the writer thread's
  * commits never run a checkpoint themselves (the writer's automatic checkpoint is off).
  *
- * Why: a checkpoint writes pages into the database file and fsyncs it, 25–45 ms on this project's
- * disk. Run by the committing connection (SQLite's default, every 1,000 WAL pages), it stopped the
- * log's commits for that long every 60 or so signatures, and the ~30 requests waiting meanwhile
- * made the signing latency's upper third (measured: commits p50 0.9 ms, p99 31 ms; request p90
- * 73 ms against p50 44 ms).
+ * Why: a checkpoint writes pages into the database file and fsyncs it, which takes many commits'
+ * time. Run by the committing connection (SQLite's default, every 1,000 WAL pages), it stopped the
+ * log's commits for that long every few dozen signatures, and the requests waiting meanwhile made
+ * the upper part of the signing latency.
  *
  * A passive checkpoint never waits for the writer, so under sustained writes the WAL keeps
  * growing until a quiet moment lets the checkpoint catch up (the writer then starts the WAL
@@ -15,9 +14,9 @@
  * RESTART checkpoint before its next transaction: it copies what was committed since the passive
  * one and syncs, and the next commit starts the WAL afresh. (Run here, the RESTART had to win the
  * write lock from back-to-back commits through SQLite's sleeping busy handler, and often lost.)
- * Signing at ~2,000/s (~40 MB/s of log entries) without restarts, the WAL reached
- * `walLimitBytes` every few seconds, and the TRUNCATE checkpoint run there, which makes writers
- * wait while it finishes and empties the file, stalled every commit for ~150 ms. That TRUNCATE
+ * Under sustained signing without restarts, the WAL reached `walLimitBytes` every few seconds,
+ * and the TRUNCATE checkpoint run there, which makes writers wait while it finishes and empties
+ * the file, stalled every commit meanwhile. That TRUNCATE
  * stays as the hard bound on the WAL's size on disk, should restarts keep failing.
  */
 import { parentPort, workerData } from 'node:worker_threads';

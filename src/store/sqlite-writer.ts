@@ -63,9 +63,9 @@ const LOCK_WAIT_MS = 5000, POLL_MS = 0.25;
 
 /**
  * Runs a write, retrying while another process holds SQLite's write lock (several server
- * processes on one file). SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25… ms between
- * tries, so a process whose commits follow each other back to back (with an fsync each) took
- * the lock again and again while the other slept: two workers signing gave p99 563 ms. Polling
+ * processes on one file). SQLite's own busy handler sleeps longer and longer between tries, so a
+ * process whose commits follow each other back to back (with an fsync each) took the lock again
+ * and again while the other slept, and the sleeping worker's requests made the tail. Polling
  * every quarter millisecond catches the lock between two commits. A transaction that got
  * SQLITE_BUSY was rolled back whole (better-sqlite3's transaction wrapper), so running it again
  * is safe.

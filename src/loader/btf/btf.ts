@@ -191,9 +191,8 @@ export class Btf {
  * Type ids by name. A function of its own, with nothing after its loop: the server indexes the
  * kernel's BTF (tens of thousands of types) first, so V8 compiles this loop on-stack there; when
  * the loop was in the method, the code after it had not run yet when it was compiled, and every
- * later call (every object's BTF) left the cached on-stack code at that point again: 124
- * deoptimisations and recompilations in 7 s of cold signing, none now (the time they cost was
- * within the noise of the service's throughput).
+ * later call (every object's BTF) left the cached on-stack code at that point again: a
+ * deoptimisation and recompilation per object signed, none now.
  */
 function indexNames(dv: DataView, le: boolean, offsets: Uint32Array, strings: BtfStrings, startId: number): Map<string, number[]> {
   const map = new Map<string, number[]>();

@@ -12,8 +12,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /**
  * Decodes bytes[start, end) — short ASCII runs without TextDecoder (faster), as Latin-1 (the
  * same text for ASCII) in one piece: built a character at a time, a name of 13 or more
- * characters was a chain of V8 cons strings, and a vmlinux name index kept 471,000 of them
- * (15 MB, a third of a process's heap objects, walked by every full garbage collection).
+ * characters was a chain of V8 cons strings, and a vmlinux name index kept hundreds of thousands
+ * of them (a large share of a process's heap objects, walked by every full garbage collection).
  */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
   const len = end - start;

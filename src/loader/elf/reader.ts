@@ -298,8 +298,8 @@ function readRelocations(sections: ElfSection[], symbolCount: number, le: boolea
  * A relocation section whose entries are decoded on first use (debug sections carry most
  * relocations and are rarely asked for). A class, so the getter is shared on the prototype: an
  * object literal with a getter got a hidden class of its own per section, which kept its closure
- * (and the sections it read) alive through the scavenges, measured as ~0.7 MB promoted per
- * scavenge on a loop of parses.
+ * (and the sections it read) alive through the scavenges, promoting them to the old space on a
+ * loop of parses.
  */
 class RelocSection implements ElfRelocSection {
   readonly index: number;
