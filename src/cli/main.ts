@@ -17,6 +17,7 @@ import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
 import { runLogCheckProof, runLogProof, runLogVerify, runSign } from './client.js';
 import { runTokens } from './tokens.js';
+import { runLogGet, runManifestGet } from './log-get.js';
 import cluster from 'node:cluster';
 import { startCluster, startServer } from '../api/server.js';
 import { loadConfig } from '../api/config.js';
@@ -31,6 +32,11 @@ commands:
   log verify --server URL [--state FILE] [--log-key VKEY]
                                          audit the transparency log: checkpoint signature, consistency, every new entry
   log proof INDEX --server URL [-o FILE] an entry's inclusion proof as a C2SP tlog-proof file
+  log get INDEX --server URL [--log-key VKEY] [--json]
+                                         a log entry, decoded, its inclusion checked under a signed checkpoint
+  manifest get SHA256 --server URL [--log-key VKEY] [--json]
+                                         signed manifests with this digest (or their object's or loader's),
+                                         decoded, each checked to be the one its log entry names, and included
   log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
                                          offline: the tlog-proof proves BUNDLE's signed manifest is in the log
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
@@ -61,6 +67,7 @@ commands:
 const LOG_USAGE = `
 log verify --server URL [--state FILE] [--log-key VKEY]
 log proof INDEX --server URL [-o FILE]
+log get INDEX --server URL [--log-key VKEY] [--json]
 log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
 `;
 
@@ -147,16 +154,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'log': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
-        server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' },
+        server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean', default: false },
         out: { type: 'string', short: 'o' }, bundle: { type: 'string' }, origin: { type: 'string' },
       } });
       const token = values.token ?? process.env.BPFSIGN_TOKEN;
       if (positionals[0] === 'verify' && values.server) return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token }, out);
+      if (positionals[0] === 'get' && values.server && positionals.length === 2) return runLogGet(positionals[1], { server: values.server, logKey: values['log-key'], token, json: values.json ?? false }, out);
       if (positionals[0] === 'proof' && values.server && positionals.length === 2) return runLogProof({ server: values.server, index: positionals[1], out: values.out, token }, out);
       if (positionals[0] === 'check-proof' && positionals.length === 2 && values.bundle && values['log-key']) {
         return runLogCheckProof({ proof: positionals[1], bundle: values.bundle, logKey: values['log-key'], origin: values.origin }, out);
       }
       throw new CliError(`usage: bpfsign ${LOG_USAGE.trim().split('\n').join(' | ')}`);
+    }
+    case 'manifest': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        server: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean', default: false },
+      } });
+      if (positionals[0] !== 'get' || positionals.length !== 2 || !values.server) throw new CliError('usage: bpfsign manifest get SHA256 --server URL [--log-key VKEY] [--json]');
+      return runManifestGet(positionals[1], { server: values.server, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN, json: values.json ?? false }, out);
     }
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, workers: { type: 'string' } } });
