@@ -3,9 +3,10 @@
 # clang/llvm (llvm-objdump, llvm-mc), gcc-bpf, bpftool, libbpf-dev (headers, libbpf for the
 # btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make, and wrk (the
 # HTTP load generator of `npm run bench`), and Go with golang.org/x/mod (sumdb/note, sumdb/tlog:
-# the third-party log client test/go/tlogcheck, built in GOPATH mode from /usr/share/gocode).
+# the third-party log client test/go/tlogcheck, built in GOPATH mode from /usr/share/gocode), and
+# chromium (the web console's browser tests, test/e2e/console.test.ts).
 set -euo pipefail
-pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk golang-go golang-golang-x-mod-dev)
+pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk golang-go golang-golang-x-mod-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -269,7 +269,7 @@ async function verify(body) {
     h('p', { class: 'verdict', id: 'verdict' }, badge(v.ok ? 'pass' : 'fail', v.verdict), v.ok ? ' Verified' : ' Not verified',
       v.signer ? ` — signed by ${v.signer.subject}` : '', v.scheme ? `, scheme ${v.scheme}` : '', `, policy ${v.policy}`),
     h('ol', { class: 'checks', 'aria-label': 'Checks' }, v.checks.map((c) => h('li', {},
-      badge(c.status), h('strong', {}, c.check), ` (${c.level}) `, c.message, c.code ? h('code', {}, ` ${c.code}`) : null,
+      badge(c.status), ' ', h('strong', {}, c.check), ` (${c.level}) `, c.message, c.code ? h('code', {}, ` ${c.code}`) : null,
       c.details ? h('details', {}, h('summary', {}, 'details'), h('pre', {}, JSON.stringify(c.details, null, 2))) : null))));
 }
 
