@@ -35,16 +35,9 @@ export function isConst(s: Scalar): boolean {
   return s.m === 0n;
 }
 
-/** urange(0, 2^k - 1) by k: asked for all the time (zero-extended values), and scalars are never changed in place. */
-const LOW_BITS = new Map<bigint, Scalar>();
-
 /** Scalar from an unsigned range (tnum derived). */
 export function urange(lo: bigint, hi: bigint): Scalar {
-  if (lo === 0n && hi > 0n && hi <= M64 && (hi & (hi + 1n)) === 0n) {
-    let s = LOW_BITS.get(hi);
-    if (!s) LOW_BITS.set(hi, (s = normalize({ ...tnumRange(lo, hi), umin: lo, umax: hi, smin: S64_MIN, smax: S64_MAX })));
-    return s;
-  }
+  if (lo === 0n && hi > 0n && hi <= M64 && (hi & (hi + 1n)) === 0n) return LOW_BITS.get(hi)!;
   return normalize({ ...tnumRange(lo, hi), umin: lo, umax: hi, smin: S64_MIN, smax: S64_MAX });
 }
 
@@ -392,3 +385,12 @@ export function sameScalar(a: Scalar, b: Scalar): boolean {
 }
 
 export { M32, M64 };
+
+/**
+ * urange(0, 2^k - 1) for k = 1..64, made once when the module loads: asked for all the time
+ * (zero-extended values), and scalars are never changed in place, so they are shared.
+ */
+const LOW_BITS: ReadonlyMap<bigint, Scalar> = new Map(Array.from({ length: 64 }, (_, k) => {
+  const hi = (1n << BigInt(k + 1)) - 1n;
+  return [hi, normalize({ ...tnumRange(0n, hi), umin: 0n, umax: hi, smin: S64_MIN, smax: S64_MAX })] as const;
+}));
