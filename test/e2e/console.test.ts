@@ -90,6 +90,8 @@ describe('the web console in chromium', { skip }, () => {
     assert.match(await entry.locator('.proof-status').innerText(), /Inclusion proof verified: leaf hash of the entry's bytes → root of the signed checkpoint of size 1/);
     assert.match(await page.locator('#checkpoint').innerText(), /Tree size\s+1/);
     assert.match(await page.locator('#consistency-status').innerText(), /CONSISTENT\s+Extends the checkpoint of size 0/);
+    await entry.getByRole('button', { name: 'Show the manifest of entry 0' }).click();
+    await page.getByRole('table', { name: 'Programs' }).waitFor();
     await shot('log');
   });
 

@@ -124,8 +124,10 @@ async function entryCard(index) {
   card.append(facts(Object.entries(rest).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])));
   const decoded = decodeBody(body, bytes);
   if (decoded !== null) card.append(h('details', {}, h('summary', {}, 'Logged content'), h('pre', {}, decoded.text)));
-  const insns = decoded?.json?.payload ? statementOf(decoded.json)?.subject?.find((s) => s.name === 'insns.bin')?.digest?.sha256 : null;
-  if (insns) card.append(h('button', { type: 'button', onclick: () => lookup(insns, true) }, `Show the manifest of entry ${index}`));
+  // A loader record names its object's digest; an older entry (a DSSE envelope) its loader's.
+  const j = decoded?.json ?? {};
+  const insns = j.objectSha256 ?? j.insnsSha256 ?? (j.payload ? statementOf(j)?.subject?.find((s) => s.name === 'insns.bin')?.digest?.sha256 : null);
+  if (typeof insns === 'string' && /^[0-9a-f]{64}$/.test(insns)) card.append(h('button', { type: 'button', onclick: () => lookup(insns, true) }, `Show the manifest of entry ${index}`));
   if (proof) card.append(h('details', {}, h('summary', {}, 'Inclusion proof'), h('pre', {}, JSON.stringify({ ...proof, checkpoint: undefined }, null, 2))));
   return card;
 }
