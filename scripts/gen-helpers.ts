@@ -4,11 +4,14 @@
  * headers, `___BPF_FUNC_MAPPER(FN, ctx...)` with `FN(name, id, ##ctx)` in
  * newer ones).
  *
- * Usage: node dist/scripts/gen-helpers.js [path/to/linux/bpf.h] [--check]
+ * Usage: node dist/scripts/gen-helpers.js path/to/include/uapi/linux/bpf.h [--label 'linux v6.18'] [--out FILE] [--check]
+ * --label names the header's source version in the stamp (default: the dpkg package owning the path).
+ * --out writes elsewhere than src/loader/isa/helpers-table.ts (e.g. to compare headers).
  * --check exits 1 when the committed table differs from what would be written.
  */
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,14 +64,23 @@ ${rows}
 `;
 }
 
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
-  const header = args.find((a) => !a.startsWith('--')) ?? '/usr/include/linux/bpf.h';
-  const entries = parseHelperMapper(readFileSync(header, 'utf8'));
-  const text = renderTable(entries, `${header} (${headerVersion(header)}), ${entries.length} helpers`);
+  const valued = new Set(['--label', '--out']);
+  const header = args.find((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? '')) ?? '/usr/include/linux/bpf.h';
+  const bytes = readFileSync(header);
+  const entries = parseHelperMapper(bytes.toString('utf8'));
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const label = option(args, '--label') ?? headerVersion(header);
+  const text = renderTable(entries, `${label} include/uapi/linux/bpf.h (sha256 ${sha}), ${entries.length} helpers`);
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const target = join(root, 'src', 'loader', 'isa', 'helpers-table.ts');
+  const target = option(args, '--out') ?? join(root, 'src', 'loader', 'isa', 'helpers-table.ts');
   if (check) {
     const current = readFileSync(target, 'utf8');
     if (current !== text) {

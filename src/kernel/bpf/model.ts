@@ -4,7 +4,10 @@
  * call is recorded in `trace` with its decoded attr. Attr pointers are addresses in
  * the model's Memory (the VM's), whether they come from a program or from user space.
  */
-import { BPF_MAP_INFO, MAP_TYPE_NAME, readStruct, writeStruct } from '../../loader/uapi/index.js';
+import {
+  BPF_F_TOKEN_FD, BPF_MAP_INFO, BTF_LOAD_FULL_ATTR, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_TYPE, MAP_TYPE_NAME, MAP_UPDATE_ELEM_ATTR,
+  OBJ_GET_INFO_BY_FD_ATTR, readStruct, structReader, writeStruct, type StructReader,
+} from '../../loader/uapi/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import type { Memory } from '../vm/index.js';
 import { CMD, CMD_NAME, UserMemory, decodeAttr, readAttr, type Decoded } from './attr.js';
@@ -131,57 +134,60 @@ export class BpfModel implements ModelContext {
   }
 
   #dispatch(cmd: number, a: Uint8Array, fromKernel: boolean): { ret: number; objectId?: number } {
-    const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
-    const u32 = (o: number) => dv.getUint32(o, this.le);
-    const u64 = (o: number) => dv.getBigUint64(o, this.le);
     switch (cmd) {
       case CMD.MAP_CREATE: {
-        const m = this.#mapCreate(a, u32, u64);
+        const m = this.#mapCreate(structReader(MAP_CREATE_EXCL_ATTR, a, this.order));
         return { ret: this.fds.install(m), objectId: m.id };
       }
       case CMD.MAP_UPDATE_ELEM: {
-        const m = this.fds.map(u32(0));
-        const key = this.um.read(u64(8), m.keySize, 'key');
-        const value = this.um.read(u64(16), m.valueSize, 'value');
+        const attr = structReader(MAP_UPDATE_ELEM_ATTR, a, this.order);
+        const m = this.fds.map(attr.u32('map_fd'));
+        const key = this.um.read(attr.u64('key'), m.keySize, 'key');
+        const value = this.um.read(attr.u64('value'), m.valueSize, 'value');
         let fdv: FdValue | null = null;
-        if (MAP_IN_MAP.has(m.type) || m.type === 3) {
+        if (MAP_IN_MAP.has(m.type) || m.type === MAP_TYPE.PROG_ARRAY) {
           const fd = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, this.le);
           const o = this.fds.get(fd);
           if (!o) fail(E.EBADF, `value fd ${fd} is not open`);
           fdv = o.kind === 'map' ? { map: o } : o.kind === 'prog' ? { prog: o } : null;
         }
-        updateElem(m, key, value, u64(24), fdv, this.le);
+        updateElem(m, key, value, attr.u64('flags'), fdv, this.le);
         return { ret: 0 };
       }
       case CMD.MAP_LOOKUP_ELEM: {
-        const m = this.fds.map(u32(0));
-        const key = this.um.read(u64(8), m.keySize, 'key');
-        this.um.write(u64(16), lookupElem(m, key, this.le), 'value');
+        // Same fields as MAP_UPDATE_ELEM (union bpf_attr's BPF_MAP_*_ELEM struct).
+        const attr = structReader(MAP_UPDATE_ELEM_ATTR, a, this.order);
+        const m = this.fds.map(attr.u32('map_fd'));
+        const key = this.um.read(attr.u64('key'), m.keySize, 'key');
+        this.um.write(attr.u64('value'), lookupElem(m, key, this.le), 'value');
         return { ret: 0 };
       }
       case CMD.MAP_FREEZE: {
-        const m = this.fds.map(u32(0));
-        if (m.type === 26) fail(E.ENOTSUPP, 'struct_ops maps cannot be frozen');
+        const m = this.fds.map(structReader(MAP_FREEZE_ATTR, a, this.order).u32('map_fd'));
+        if (m.type === MAP_TYPE.STRUCT_OPS) fail(E.ENOTSUPP, 'struct_ops maps cannot be frozen');
         if (m.frozen) fail(E.EBUSY, 'map is already frozen');
         if (m.flags & MAP_F.RDONLY) fail(E.EPERM, 'map is not writable');
         m.frozen = true;
         return { ret: 0 };
       }
       case CMD.BTF_LOAD: {
-        const size = u32(16);
-        const flags = u32(32);
-        if (flags & ~0x10000) fail(E.EINVAL, `btf_flags 0x${flags.toString(16)}`);
-        const level = u32(24), logSize = u32(20), logBuf = u64(8);
+        const attr = structReader(BTF_LOAD_FULL_ATTR, a, this.order);
+        const size = attr.u32('btf_size');
+        const flags = attr.u32('btf_flags');
+        if (flags & ~BPF_F_TOKEN_FD) fail(E.EINVAL, `btf_flags 0x${flags.toString(16)}`);
+        const level = attr.u32('btf_log_level'), logSize = attr.u32('btf_log_size'), logBuf = attr.u64('btf_log_buf');
         if (level && (logBuf === 0n || logSize < 128)) fail(E.EINVAL, 'btf log: level without a buffer of at least 128 bytes');
         if (!level && (logBuf !== 0n || logSize)) fail(E.EINVAL, 'btf log buffer without a level');
-        const bytes = this.um.read(u64(0), size, 'btf');
+        const bytes = this.um.read(attr.u64('btf'), size, 'btf');
         const btf = checkBtf(bytes);
         const k: KernelBtf = { kind: 'btf', id: this.newId(), bytes, btf, kernelName: null };
         this.objects.push(k);
         return { ret: this.fds.install(k), objectId: k.id };
       }
-      case CMD.OBJ_GET_INFO_BY_FD:
-        return { ret: this.#getInfo(u32(0), u32(4), u64(8)) };
+      case CMD.OBJ_GET_INFO_BY_FD: {
+        const attr = structReader(OBJ_GET_INFO_BY_FD_ATTR, a, this.order);
+        return { ret: this.#getInfo(attr.u32('bpf_fd'), attr.u32('info_len'), attr.u64('info')) };
+      }
       case CMD.PROG_LOAD: {
         const p = loadProgram(this, a, fromKernel);
         this.objects.push(p);
@@ -192,40 +198,41 @@ export class BpfModel implements ModelContext {
     }
   }
 
-  #mapCreate(a: Uint8Array, u32: (o: number) => number, u64: (o: number) => bigint): KernelMap {
+  #mapCreate(attr: StructReader<keyof typeof MAP_CREATE_EXCL_ATTR.fields>): KernelMap {
     const p = this.profile;
-    const type = u32(0);
+    const type = attr.u32('map_type');
     if (type === 0 || type >= p.maxMapType) fail(E.EINVAL, `map_type ${type}`);
     const req = {
-      type, keySize: u32(4), valueSize: u32(8), maxEntries: u32(12), flags: u32(16), mapExtra: u64(64),
-      btfVmlinuxValueTypeId: u32(60), hasBtfValue: u32(56) !== 0,
+      type, keySize: attr.u32('key_size'), valueSize: attr.u32('value_size'), maxEntries: attr.u32('max_entries'), flags: attr.u32('map_flags'),
+      mapExtra: attr.u64('map_extra'), btfVmlinuxValueTypeId: attr.u32('btf_vmlinux_value_type_id'), hasBtfValue: attr.u32('btf_value_type_id') !== 0,
     };
-    const name = objName(a.subarray(28, 44));
+    const name = objName(attr.bytes('map_name'));
     checkMapCreate(req);
-    const btfKeyTypeId = u32(52), btfValueTypeId = u32(56);
+    const btfKeyTypeId = attr.u32('btf_key_type_id'), btfValueTypeId = attr.u32('btf_value_type_id');
     let btf: KernelBtf | null = null;
     if (btfKeyTypeId || btfValueTypeId || req.btfVmlinuxValueTypeId) {
       if (req.btfVmlinuxValueTypeId) {
         if (!p.vmlinux) fail(E.ENOTSUPP, 'no vmlinux BTF for a struct_ops map');
         btf = this.kernelBtf('vmlinux', p.vmlinux);
       } else {
-        btf = this.fds.btf(u32(48));
+        btf = this.fds.btf(attr.u32('btf_fd'));
       }
       if (btfValueTypeId) this.#checkMapBtf(btf.btf, btfKeyTypeId, btfValueTypeId, req.keySize, req.valueSize);
       else if (btfKeyTypeId) fail(E.EINVAL, 'btf_key_type_id without btf_value_type_id');
     }
     let innerMeta = null;
+    const innerFd = attr.u32('inner_map_fd');
     if (MAP_IN_MAP.has(type)) {
-      const inner = this.fds.map(u32(20));
-      if (MAP_IN_MAP.has(inner.type) || inner.type === 3 || inner.type === 26) fail(E.EINVAL, 'inner map type not supported');
+      const inner = this.fds.map(innerFd);
+      if (MAP_IN_MAP.has(inner.type) || inner.type === MAP_TYPE.PROG_ARRAY || inner.type === MAP_TYPE.STRUCT_OPS) fail(E.EINVAL, 'inner map type not supported');
       if (inner.exclProgHash) fail(E.EOPNOTSUPP, 'exclusive maps cannot be inner maps');
       innerMeta = { type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags };
-    } else if (u32(20)) {
+    } else if (innerFd) {
       fail(E.EINVAL, 'inner_map_fd on a map that is not a map-in-map');
     }
     let exclProgHash: Uint8Array | null = null;
     if (p.exclusiveMaps) {
-      const ptr = u64(80), sz = u32(88);
+      const ptr = attr.u64('excl_prog_hash'), sz = attr.u32('excl_prog_hash_size');
       if (ptr !== 0n) {
         if (sz !== 32) fail(E.EINVAL, `excl_prog_hash_size ${sz} (want 32)`);
         exclProgHash = this.um.read(ptr, 32, 'excl_prog_hash');
@@ -241,7 +248,7 @@ export class BpfModel implements ModelContext {
       : null;
     const m: KernelMap = {
       kind: 'map', id, type, keySize: req.keySize, valueSize: req.valueSize, maxEntries: req.maxEntries, flags: req.flags, name,
-      numaNode: u32(24), mapExtra: req.mapExtra, btf, btfKeyTypeId, btfValueTypeId, btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
+      numaNode: attr.u32('numa_node'), mapExtra: req.mapExtra, btf, btfKeyTypeId, btfValueTypeId, btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
       innerMeta, exclProgHash, frozen: false, struct, values, entries: new Map(), refs: new Map(), sha: new Uint8Array(32),
     };
     this.objects.push(m);

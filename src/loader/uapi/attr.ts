@@ -15,6 +15,13 @@ export const BTF_LOAD_ATTR = {
   fields: { btf: u64(0), btf_log_buf: u64(8), btf_size: u32(16), btf_log_size: u32(20), btf_log_level: u32(24) },
 } as const satisfies StructLayout<string>;
 
+/** BTF_LOAD with the fields after btf_log_level (offsetofend(btf_token_fd) = 40), as the kernel reads it. */
+export const BTF_LOAD_FULL_ATTR = {
+  name: 'bpf_attr(BTF_LOAD, full)',
+  size: 40,
+  fields: { ...BTF_LOAD_ATTR.fields, btf_log_true_size: u32(28), btf_flags: u32(32), btf_token_fd: s32(36) },
+} as const satisfies StructLayout<string>;
+
 /** MAP_CREATE as gen_loader writes it (offsetofend(map_extra) = 72). */
 export const MAP_CREATE_ATTR = {
   name: 'bpf_attr(MAP_CREATE)',
