@@ -133,9 +133,12 @@ describe('C2SP tiles', () => {
     const t0 = await get('0/000');
     assert.equal(t0.statusCode, 200);
     assert.equal(t0.rawPayload.length, 256 * 32);
+    assert.equal(t0.headers['cache-control'], 'public, max-age=31536000, immutable', 'a full tile never changes');
+    assert.equal((await get('entries/000')).headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.ok(t0.rawPayload.subarray(5 * 32, 6 * 32).equals(Buffer.from(hashLeaf(bodies[5]))), 'level-0 tile holds leaf hashes');
     const t1 = await get('0/001.p/44');
     assert.equal(t1.rawPayload.length, 44 * 32);
+    assert.equal(t1.headers['cache-control'], 'public, max-age=5', 'a partial tile is cached briefly');
     assert.ok(t1.rawPayload.subarray(43 * 32).equals(Buffer.from(hashLeaf(bodies[299]))));
     assert.equal((await get('0/001')).statusCode, 404, 'the second tile is not full yet');
     assert.equal((await get('0/001.p/45')).statusCode, 404, 'nor has it 45 leaves');
