@@ -1,14 +1,17 @@
 /**
  * The developer's and the auditor's commands against a running service:
  *   bpfsign sign OBJ... --server URL [--token T] [--scheme S] -o DIR    (or offline: --keys DIR)
- *   bpfsign log verify --server URL [--state FILE] [--log-key VKEY]
+ *   bpfsign log verify --server URL [--state FILE] [--log-key VKEY] [--policy P | --witness VKEY... [--quorum K]]
  *   bpfsign log proof INDEX --server URL [-o FILE]          C2SP tlog-proof of one entry
- *   bpfsign log check-proof FILE --bundle B --log-key VKEY   offline: the proof is of B's manifest
- * `log verify` checks the checkpoint's signature, its consistency with the last checkpoint this
- * auditor saw (kept in the state file), then walks every new entry: inclusion proof, and the
- * manifest's DSSE signature by a certificate of the service's trust bundle.
+ *   bpfsign log check-proof FILE --bundle B --log-key VKEY [witnesses]   offline: the proof is of B's manifest
+ * `log verify` checks the checkpoint's signature (and witness cosignatures when asked), then
+ * reads the entries it has not audited yet, 256 per request (C2SP entry bundles), checks each
+ * manifest's DSSE signature by a certificate of the service's trust bundle, and that the entries
+ * build the signed root from the compact range it saved (service/log-audit.ts). Every request
+ * follows the retry rule of http.ts (429/503: wait as Retry-After says, else back off).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
 import { buildLoader, signedHeader } from '../service/loader.js';
@@ -16,29 +19,14 @@ import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
 import { canonicalBytes } from '../signing/canonical.js';
 import { verifyStatement } from '../signing/statement.js';
-import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion, verifyTlogProof } from '../signing/tlog/index.js';
+import { parseCertificate } from '../signing/x509/certificate.js';
+import { parseTlogProof, parseVerifierKey, verifyTlogProof } from '../signing/tlog/index.js';
+import { checkWitnessQuorum, parseCosignerKey, type CosignatureVerifier } from '../signing/tlog/cosignature.js';
+import { parsePolicy } from '../signing/policy.js';
+import { auditLog, AuditError, type AuditStateV1, type AuditStateV2 } from '../service/log-audit.js';
 import { Progress, eachLimited, type ProgressSink } from './progress.js';
-import { CliError } from './errors.js';
-
-const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
-
-async function http(url: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-  let r: Response;
-  try {
-    r = await fetch(url, { ...init, headers });
-  } catch (e) {
-    throw Object.assign(new Error(`cannot reach ${url}: ${(e as Error).message}`), { code: 'UNREACHABLE' });
-  }
-  if (!r.ok) {
-    const body = await r.text();
-    let detail = body;
-    try { const p = JSON.parse(body) as { code?: string; detail?: string }; detail = `${p.code}: ${p.detail}`; } catch { /* not problem+json */ }
-    throw Object.assign(new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${detail}`), { code: `HTTP_${r.status}` });
-  }
-  return r;
-}
+import { CliError, InputError } from './errors.js';
+import { defaultRetry, http, HttpError, type RetryOptions } from './http.js';
 
 export interface SignOptions {
   server?: string; keys?: string; token?: string; scheme: string; out: string;
@@ -119,50 +107,159 @@ export async function runLogProof(opts: { server: string; index: string; out?: s
  * Offline: a tlog-proof file against a bundle (its logged manifest envelope is the entry) and a
  * pinned log key. No network.
  */
-export function runLogCheckProof(opts: { proof: string; bundle: string; logKey: string; origin?: string }, out: (s: string) => void): number {
+export function runLogCheckProof(opts: { proof: string; bundle: string; logKey?: string; origin?: string } & WitnessOptions, out: (s: string) => void): number {
   const bundle = JSON.parse(readFileSync(opts.bundle, 'utf8')) as { manifest?: unknown };
   if (!bundle.manifest) throw new CliError(`${opts.bundle}: the bundle has no signed manifest (unsigned loaders are not logged)`);
-  const verifier = parseVerifierKey(opts.logKey);
-  const r = verifyTlogProof(readFileSync(opts.proof, 'utf8'), canonicalBytes(bundle.manifest as never), [verifier], opts.origin ?? verifier.name);
-  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest; checkpoint signed by ${r.signedBy.join(', ')}`);
+  const trust = trustFrom(opts);
+  if (trust.logKeys.length === 0) throw new CliError('log check-proof needs --log-key VKEY (or a --policy with logKeys)');
+  const verifiers = trust.logKeys.map((k) => parseVerifierKey(k));
+  const text = readFileSync(opts.proof, 'utf8');
+  const r = verifyTlogProof(text, canonicalBytes(bundle.manifest as never), verifiers, opts.origin ?? verifiers[0].name);
+  const cosigned = trust.witnesses ? checkWitnessQuorum(parseTlogProof(text).checkpoint, trust.witnesses.verifiers, trust.witnesses.quorum).map((c) => c.name) : [];
+  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest; checkpoint signed by ${r.signedBy.join(', ')}${cosigned.length ? `; cosigned by ${cosigned.join(', ')}` : ''}`);
   return 0;
 }
 
-interface AuditState { origin: string; size: string; root: string }
+/** Where a client's trust in the log comes from: --log-key, --witness/--quorum, or a policy file's logKeys, witnesses and witnessQuorum. */
+export interface WitnessOptions { policy?: string; witness?: string[]; quorum?: string }
 
-export async function runLogVerify(opts: { server: string; state?: string; logKey?: string; token?: string }, out: (s: string) => void): Promise<number> {
+function trustFrom(opts: { logKey?: string } & WitnessOptions): { logKeys: string[]; witnesses: { verifiers: CosignatureVerifier[]; quorum: number } | null } {
+  let logKeys = opts.logKey ? [opts.logKey] : [];
+  let witnessKeys = opts.witness ?? [];
+  let quorum: number | undefined;
+  if (opts.policy) {
+    let data: unknown;
+    try { data = JSON.parse(readFileSync(opts.policy, 'utf8')); } catch (e) { throw new InputError(`${opts.policy}: not a readable JSON policy: ${(e as Error).message}`); }
+    const p = parsePolicy(data);
+    if (logKeys.length === 0) logKeys = p.logKeys;
+    if (witnessKeys.length === 0) { witnessKeys = p.witnesses.map((w) => w.key); quorum = p.witnessQuorum; }
+  }
+  if (opts.quorum !== undefined) {
+    quorum = Number(opts.quorum);
+    if (!Number.isInteger(quorum) || quorum < 1 || quorum > witnessKeys.length) throw new CliError(`--quorum ${opts.quorum}: want an integer 1..${witnessKeys.length} (the witnesses given)`);
+  }
+  if (witnessKeys.length === 0) return { logKeys, witnesses: null };
+  return { logKeys, witnesses: { verifiers: witnessKeys.map(parseCosignerKey), quorum: quorum ?? witnessKeys.length } };
+}
+
+/**
+ * What the auditor checks of each entry: a DSSE envelope (the manifest as logged) must verify
+ * against a certificate of the service's trust bundle and be the canonical JSON of itself.
+ * Other shapes are counted, not failed: the entry record of the log's next format (issue 17,
+ * item 1) is checked once its reader exists.
+ */
+export function manifestEntryCheck(certs: string[]): (index: bigint, body: Uint8Array) => string {
+  // Parsed once: each entry is checked against the same few certificates.
+  const parsed = certs.map((c) => parseCertificate(c));
+  // The check is a function of the bytes: a body seen again (the same manifest logged twice) is
+  // not verified twice. Bounded; a real log's bodies are all different and gain nothing.
+  const seen = new Set<string>();
+  return (_index, body) => {
+    const digest = createHash('sha256').update(body).digest('base64');
+    if (seen.has(digest)) return 'signed';
+    const what = checkOnce(body);
+    if (what === 'signed') { if (seen.size >= 4096) seen.clear(); seen.add(digest); }
+    return what;
+  };
+  function checkOnce(body: Uint8Array): string {
+    let value: unknown;
+    try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)); } catch { return 'unknown'; }
+    if (!value || typeof value !== 'object' || !('payloadType' in value) || !('signatures' in value)) return 'unknown';
+    const v = verifyStatement(value, parsed);
+    if (!v.ok) throw new InputError(`manifest signature does not verify: ${v.error.message}`, 'AUDIT_ENTRY');
+    if (Buffer.compare(Buffer.from(canonicalBytes(value as never)), Buffer.from(body)) !== 0) throw new InputError('logged bytes are not canonical JSON', 'AUDIT_ENTRY');
+    return 'signed';
+  }
+}
+
+/** C2SP tile path of entry bundle N: "x001/x234/067" (groups of three digits, all but the last prefixed x). */
+export function tilePath(n: bigint): string {
+  let digits = n.toString();
+  digits = digits.padStart(Math.ceil(digits.length / 3) * 3, '0');
+  const groups = digits.match(/.{3}/g)!;
+  return groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join('/');
+}
+
+export interface LogVerifyOptions extends WitnessOptions {
+  server: string; state?: string; logKey?: string; token?: string;
+  /** Where the progress bar goes (default: stderr, drawn only on a terminal). */
+  progress?: ProgressSink;
+  retry?: RetryOptions;
+}
+
+/** Writes the state atomically: a kill leaves the old file or the new one, never half of one. */
+function saveState(path: string, s: AuditStateV2): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => void): Promise<number> {
   const base = opts.server.replace(/\/$/, '');
-  const trust = (await (await http(`${base}/v1/keys`, { token: opts.token })).json()) as { caCertificate: string; keys: { certificate: string }[]; logKey: string };
-  // An auditor should pin the log key (--log-key); fetching it from the server is trust on first use.
-  const verifier = parseVerifierKey(opts.logKey ?? trust.logKey);
-  const note = await (await http(`${base}/v1/log/checkpoint`, { token: opts.token })).text();
-  const cp = parseCheckpoint(openNote(note, [verifier]).text);
-  const prev: AuditState | null = opts.state && existsSync(opts.state) ? JSON.parse(readFileSync(opts.state, 'utf8')) as AuditState : null;
-  const from = prev ? BigInt(prev.size) : 0n;
-  if (prev) {
-    if (prev.origin !== cp.origin) throw new CliError(`log origin changed: ${prev.origin} → ${cp.origin}`);
-    if (cp.size < from) throw new CliError(`log shrank: ${from} → ${cp.size} (a fork or a rollback)`);
-    if (from > 0n && cp.size > from) {
-      const c = (await (await http(`${base}/v1/log/consistency?from=${from}&to=${cp.size}`, { token: opts.token })).json()) as { hashes: string[] };
-      verifyConsistency(from, cp.size, b64(prev.root), cp.root, c.hashes.map(b64));
-    } else if (cp.size === from && Buffer.from(cp.root).toString('base64') !== prev.root) {
-      throw new CliError(`same size ${from}, different root: the log forked`);
-    }
+  const sink = opts.progress ?? process.stderr;
+  let bar = null as AuditBar | null;
+  const retry: RetryOptions = { ...(opts.retry ?? defaultRetry), onRetry: (i) => { (bar ? bar.note.bind(bar) : (m: string) => sink.write(m + '\n'))(`${i.status} from the server; waiting ${(i.waitMs / 1000).toFixed(1)} s${i.retryAfter !== null ? ' (its Retry-After)' : ''}`); } };
+  const get = (path: string) => http(`${base}${path}`, { token: opts.token, retry });
+  const keys = (await (await get('/v1/keys')).json()) as { caCertificate: string; keys: { certificate: string }[]; logKey: string };
+  const trust = trustFrom(opts);
+  // An auditor should pin the log key (--log-key or a policy); fetching it from the server is trust on first use.
+  const logKeys = (trust.logKeys.length ? trust.logKeys : [keys.logKey]).map((k) => parseVerifierKey(k));
+  let state: AuditStateV1 | AuditStateV2 | null = null;
+  if (opts.state && existsSync(opts.state)) {
+    try { state = JSON.parse(readFileSync(opts.state, 'utf8')) as AuditStateV2; } catch (e) { throw new InputError(`${opts.state}: not an audit state file: ${(e as Error).message}`, 'AUDIT_STATE'); }
   }
-  const certs = [...trust.keys.map((k) => k.certificate)];
-  let manifests = 0;
-  for (let i = from; i < cp.size; i++) {
-    const e = (await (await http(`${base}/v1/log/entries/${i}`, { token: opts.token })).json()) as { body: string; kind: string; inclusionProof: { treeSize: string; hashes: string[]; checkpoint: string } };
-    const body = b64(e.body);
-    const pcp = parseCheckpoint(openNote(e.inclusionProof.checkpoint, [verifier]).text);
-    verifyInclusion(i, pcp.size, hashLeaf(body), e.inclusionProof.hashes.map(b64), pcp.root);
-    const envelope = JSON.parse(new TextDecoder().decode(body)) as unknown;
-    const v = verifyStatement(envelope, certs);
-    if (!v.ok) throw new CliError(`entry ${i}: manifest signature does not verify: ${v.error.message}`);
-    if (Buffer.compare(Buffer.from(canonicalBytes(envelope as never)), Buffer.from(body)) !== 0) throw new CliError(`entry ${i}: logged bytes are not canonical JSON`);
-    manifests++;
+  try {
+    const r = await auditLog({
+      source: {
+        checkpoint: async () => (await get('/v1/log/checkpoint')).text(),
+        entryBundle: async (n, w) => {
+          try {
+            return new Uint8Array(await (await get(`/v1/log/tile/entries/${tilePath(n)}${w < 256 ? `.p/${w}` : ''}`)).arrayBuffer());
+          } catch (e) {
+            if (e instanceof HttpError && e.status === 404) return null;
+            throw e;
+          }
+        },
+      },
+      logKeys, witnesses: trust.witnesses ?? undefined, state,
+      save: (s) => { if (opts.state) saveState(opts.state, s); },
+      checkEntry: manifestEntryCheck(keys.keys.map((k) => k.certificate)),
+      onProgress: (p) => {
+        if (!sink.isTTY) return;
+        bar ??= new AuditBar(sink, p.from, p.total);
+        bar.draw(p.done, p.requests);
+      },
+    });
+    bar?.end();
+    const signed = r.checked.signed ?? 0, unknown = r.checked.unknown ?? 0;
+    const n = Number(r.entries);
+    out(`log ${r.checkpoint.origin}: size ${r.checkpoint.size}, checkpoint signature OK${r.cosignedBy.length ? `, cosigned by ${r.cosignedBy.join(', ')}` : ''}${r.previousSize > 0n ? `, consistent with size ${r.previousSize}` : ''}; `
+      + `${signed + unknown} new entr${signed + unknown === 1 ? 'y' : 'ies'} included and signed`.replace(' and signed', unknown ? ` (${signed} signed manifests, ${unknown} of another shape not checked)` : ' and signed')
+      + `; ${n} entries read in ${r.requests} requests${r.resumedAt !== null ? `, resumed at entry ${r.resumedAt}` : ''}`);
+    return 0;
+  } catch (e) {
+    bar?.end();
+    if (e instanceof AuditError) { out(`log audit FAILED: ${e.code}: ${e.message}`); return 1; }
+    throw e;
   }
-  if (opts.state) writeFileSync(opts.state, JSON.stringify({ origin: cp.origin, size: cp.size.toString(), root: Buffer.from(cp.root).toString('base64') } satisfies AuditState, null, 2) + '\n');
-  out(`log ${cp.origin}: size ${cp.size}, checkpoint signature OK${prev ? `, consistent with size ${from}` : ''}; ${manifests} new entr${manifests === 1 ? 'y' : 'ies'} included and signed`);
-  return 0;
+}
+
+/** One line redrawn in place: `[#####.....] 51200/100000 entries  12000/s  201 requests  ~4s left`. */
+class AuditBar {
+  readonly #start = performance.now();
+  #last = 0;
+  constructor(private readonly sink: ProgressSink, private readonly from: bigint, private readonly total: bigint) {}
+  draw(done: bigint, requests: number): void {
+    const now = performance.now();
+    if (now - this.#last < 100 && done < this.total) return;
+    this.#last = now;
+    const span = Number(this.total - this.from) || 1, got = Number(done - this.from);
+    const width = Math.max(10, Math.min(30, (this.sink.columns ?? 80) - 60));
+    const filled = Math.round((got / span) * width);
+    const rate = got / Math.max(1e-3, (now - this.#start) / 1000);
+    const left = rate > 0 ? Math.ceil((span - got) / rate) : 0;
+    this.sink.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} entries  ${rate.toFixed(0)}/s  ${requests} requests  ~${left}s left\x1b[K`);
+  }
+  note(m: string): void { this.sink.write(`\r${m}\x1b[K`); }
+  end(): void { this.sink.write('\n'); }
 }

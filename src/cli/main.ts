@@ -17,6 +17,7 @@ import { runKeys, runVerify } from './verify.js';
 import { runReplay } from './replay.js';
 import { runLogCheckProof, runLogProof, runLogVerify, runSign } from './client.js';
 import { runTokens } from './tokens.js';
+import { runWitness } from './witness.js';
 import { runLogGet, runManifestGet } from './log-get.js';
 import cluster from 'node:cluster';
 import { startCluster, startServer } from '../api/server.js';
@@ -29,16 +30,22 @@ commands:
   sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key ID] [--profile P] [-j JOBS] [-o DIR]
                                          signed bundles (NAME.bundle.json) and headers, from the service or offline;
                                          P is linux-6.18 (default) or linux-6.18-excl; a progress bar for several objects
-  log verify --server URL [--state FILE] [--log-key VKEY]
-                                         audit the transparency log: checkpoint signature, consistency, every new entry
+  log verify --server URL [--state FILE] [--log-key VKEY] [--policy FILE | --witness VKEY ... [--quorum K]]
+                                         audit the transparency log over its tiles (256 entries a request): checkpoint
+                                         signature and witness cosignatures, every new entry, the root; resumable
+                                         (state saved as it goes); 429/503 are retried as Retry-After says
   log proof INDEX --server URL [-o FILE] an entry's inclusion proof as a C2SP tlog-proof file
   log get INDEX --server URL [--log-key VKEY] [--json]
                                          a log entry, decoded, its inclusion checked under a signed checkpoint
   manifest get SHA256 --server URL [--log-key VKEY] [--json]
                                          signed manifests with this digest (or their object's or loader's),
                                          decoded, each checked to be the one its log entry names, and included
-  log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
+  log check-proof FILE --bundle BUNDLE (--log-key VKEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
                                          offline: the tlog-proof proves BUNDLE's signed manifest is in the log
+                                         (and its checkpoint carries k of n witness cosignatures)
+  witness serve --dir DIR --name NAME --log VKEY ... [--host H] [--port N]
+                                         a C2SP tlog-witness: cosigns a log's checkpoints that extend the last it cosigned
+  witness key --dir DIR --name NAME      the witness's verifier key (made on first use), for trust policies
   inspect OBJ [--json] [--name N]        programs, maps, globals, externs, CO-RE, BTF and features of a BPF object
   disasm OBJ [--section S] [--json]      disassembly of every program section, as llvm-objdump -d prints it
   btf FILE [--base BASE] [--json]        BTF of an object or raw BTF file, as bpftool btf dump ... format raw prints it
@@ -65,10 +72,10 @@ commands:
 `;
 
 const LOG_USAGE = `
-log verify --server URL [--state FILE] [--log-key VKEY]
+log verify --server URL [--state FILE] [--log-key VKEY] [--policy FILE | --witness VKEY ... [--quorum K]]
 log proof INDEX --server URL [-o FILE]
 log get INDEX --server URL [--log-key VKEY] [--json]
-log check-proof FILE --bundle BUNDLE --log-key VKEY [--origin O]
+log check-proof FILE --bundle BUNDLE (--log-key VKEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
 `;
 
 function out(s: string): void {
@@ -156,13 +163,15 @@ export async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
         server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean', default: false },
         out: { type: 'string', short: 'o' }, bundle: { type: 'string' }, origin: { type: 'string' },
+        policy: { type: 'string' }, witness: { type: 'string', multiple: true }, quorum: { type: 'string' },
       } });
       const token = values.token ?? process.env.BPFSIGN_TOKEN;
-      if (positionals[0] === 'verify' && values.server) return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token }, out);
+      const witnesses = { policy: values.policy, witness: values.witness, quorum: values.quorum };
+      if (positionals[0] === 'verify' && values.server) return runLogVerify({ server: values.server, state: values.state, logKey: values['log-key'], token, ...witnesses }, out);
       if (positionals[0] === 'get' && values.server && positionals.length === 2) return runLogGet(positionals[1], { server: values.server, logKey: values['log-key'], token, json: values.json ?? false }, out);
       if (positionals[0] === 'proof' && values.server && positionals.length === 2) return runLogProof({ server: values.server, index: positionals[1], out: values.out, token }, out);
-      if (positionals[0] === 'check-proof' && positionals.length === 2 && values.bundle && values['log-key']) {
-        return runLogCheckProof({ proof: positionals[1], bundle: values.bundle, logKey: values['log-key'], origin: values.origin }, out);
+      if (positionals[0] === 'check-proof' && positionals.length === 2 && values.bundle && (values['log-key'] || values.policy)) {
+        return runLogCheckProof({ proof: positionals[1], bundle: values.bundle, logKey: values['log-key'], origin: values.origin, ...witnesses }, out);
       }
       throw new CliError(`usage: bpfsign ${LOG_USAGE.trim().split('\n').join(' | ')}`);
     }
@@ -172,6 +181,12 @@ export async function main(argv: string[]): Promise<number> {
       } });
       if (positionals[0] !== 'get' || positionals.length !== 2 || !values.server) throw new CliError('usage: bpfsign manifest get SHA256 --server URL [--log-key VKEY] [--json]');
       return runManifestGet(positionals[1], { server: values.server, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN, json: values.json ?? false }, out);
+    }
+    case 'witness': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+        dir: { type: 'string' }, name: { type: 'string' }, log: { type: 'string', multiple: true }, host: { type: 'string' }, port: { type: 'string' },
+      } });
+      return runWitness(positionals[0], values, out);
     }
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, workers: { type: 'string' } } });

@@ -77,6 +77,14 @@ export const TrustPolicy = z
     crls: z.array(z.string()).default([]),
     /** Transparency-log verifier keys (C2SP `name+hash+base64`); without any, the log check is not run. */
     logKeys: z.array(z.string()).default([]),
+    /**
+     * Witnesses whose cosignatures (c2sp.org/tlog-cosignature, Ed25519: `key` is
+     * `name+hash+base64(0x04 ‖ key)`) a log checkpoint must carry, checked offline wherever the
+     * log keys are; `witnessQuorum` of them (default: all).
+     */
+    witnesses: z.array(z.object({ name: z.string().min(1), key: z.string().min(1) }).strict()
+      .refine((w) => w.key.startsWith(`${w.name}+`), { message: 'the witness key must be named after the witness (name+hash+key)' })).default([]),
+    witnessQuorum: z.number().int().positive().optional(),
     /** Allowed signer identities; empty means any identity that chains to a root. */
     identities: z.array(Identity).default([]),
     checks: z
@@ -106,7 +114,8 @@ export const TrustPolicy = z
       .strict()
       .default({}),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.witnessQuorum === undefined || p.witnessQuorum <= p.witnesses.length, { message: 'witnessQuorum is more than the witnesses listed', path: ['witnessQuorum'] });
 
 export type TrustPolicy = z.infer<typeof TrustPolicy>;
 export type TrustPolicyInput = z.input<typeof TrustPolicy>;
