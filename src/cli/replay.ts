@@ -27,11 +27,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { profileView, type KernelProfile } from '../kernel/profile/index.js';
-import { compareWithPlan, formatReport, replay, type Difference, type ReplayCtxLayout, type ReplayOptions, type ReplayScheme, type ReplayReport } from '../kernel/replay/index.js';
+import { formatReport, replay, type ReplayCtxLayout, type ReplayOptions, type ReplayScheme, type ReplayReport } from '../kernel/replay/index.js';
 import { parseLightSkeleton, type LoaderScheme } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import { planFromJson, type Plan } from '../loader/plan/index.js';
 import { buildLoader } from '../service/loader.js';
+import { compareWithPlan, type Difference } from '../service/replay-compare.js';
 import { keyringModel, parseKeyringId, type TrustedCertificate } from '../service/keyring.js';
 import { readHostProfile, readKernelProfile, type HostProbe } from '../service/profile.js';
 import { jsonReplacer } from '../shared/json.js';

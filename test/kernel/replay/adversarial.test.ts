@@ -13,7 +13,8 @@ import { testProfile } from '../../api/helper.js';
 import { parseObject } from '../../../src/loader/object/index.js';
 import { planObject, type Plan, type PlanOp } from '../../../src/loader/plan/index.js';
 import { generateLoader } from '../../../src/loader/gen/index.js';
-import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
+import { replay } from '../../../src/kernel/replay/index.js';
+import { compareWithPlan } from '../../../src/service/replay-compare.js';
 
 const obj = new Uint8Array(readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o')));
 const honest = planObject(parseObject(obj, { name: 'xdp_filter' }), { object: obj });

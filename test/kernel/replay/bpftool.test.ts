@@ -9,7 +9,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasTool } from '../../support/objects.js';
-import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
+import { replay } from '../../../src/kernel/replay/index.js';
+import { compareWithPlan } from '../../../src/service/replay-compare.js';
 import { ctxOffsets } from '../../../src/loader/uapi/index.js';
 import { allObjects, hostPossibleCpus, planFor, FIXED_HOST } from '../../loader/gen/support.js';
 import { bpftoolLskel } from '../../loader/gen/lskel-bytes.js';

@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateLoader } from '../../../src/loader/gen/index.js';
-import { compareWithPlan, replay } from '../../../src/kernel/replay/index.js';
+import { replay } from '../../../src/kernel/replay/index.js';
+import { compareWithPlan } from '../../../src/service/replay-compare.js';
 import { xlatedInputFromReport } from '../../../src/kernel/replay/index.js';
 import { xlatedLength } from '../../../src/kernel/xlated/index.js';
 import { allObjects, planFor, type TestObject } from '../../loader/gen/support.js';

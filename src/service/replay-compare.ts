@@ -5,9 +5,11 @@
  * fields the loader fills at run time from the kernel (kfunc / ksym BTF ids and
  * fd slots, typeless ksym addresses) are compared masked; what they resolved to is
  * in the report.
+ *
+ * Part of verification (the service), not of the kernel model: it reads the loader's Plan.
  */
-import type { Plan, PlanOp } from '../../loader/plan/index.js';
-import type { ReplayReport, ReportMap } from './report.js';
+import type { Plan, PlanOp } from '../loader/plan/index.js';
+import type { ReplayReport, ReportMap } from '../kernel/replay/index.js';
 
 export interface Difference {
   path: string;
