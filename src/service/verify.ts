@@ -14,6 +14,7 @@ import type { Bundle } from '../signing/bundle.js';
 import { PolicyFormatError, type TrustPolicy } from '../signing/policy.js';
 import { helperId } from '../loader/isa/index.js';
 import type { Verdict } from '../signing/verdict.js';
+import type { VerificationCaches } from '../signing/caches.js';
 import { buildLoader, type BuildFlavour, type BuildOptions, type BuiltLoader, type LoaderCache } from './loader.js';
 import { manifestPredicate } from './verify-files.js';
 import { fromB64 } from '../signing/bundle.js';
@@ -95,7 +96,7 @@ export class ReplayCache {
 
   /**
    * A signed loader's hardening findings by its instructions' base64 text: a pure function of
-   * those bytes, and a data-flow walk over every instruction (0.1–0.7 ms on the fixtures).
+   * those bytes, and a data-flow walk over every instruction.
    */
   findings(insnsB64: string): HardeningFinding[] {
     return this.#findings.through(insnsB64, () => signedLoaderFindings(loaderWeaknesses(fromB64(insnsB64))), () => insnsB64.length);
@@ -108,7 +109,7 @@ export class ReplayCache {
     const key = `${digests?.insns ?? sha256Hex(loader.insns)}:${digests?.data ?? sha256Hex(loader.data)}:${this.#planDigest(planJson)}:${scheme}:${p}`;
     return this.#lru.through(key, () => {
       // Plain JSON built directly (toPlainJson), then its text without a replacer: the same text
-      // as JSON.stringify with jsonReplacer, which with JSON.parse cost ~0.55 ms more per replay.
+      // as JSON.stringify with jsonReplacer and a JSON.parse back, without their second pass.
       const o = toPlainJson<ReplayOutcome>(replayOutcome(loader, planJson, scheme, profile));
       const text = JSON.stringify(o);
       // The JSON as UTF-8, made once (a verdict's largest part), kept on the outcome itself under a
@@ -144,10 +145,10 @@ export interface VerificationRequest {
 /**
  * Parsed request bodies by the SHA-256 of their bytes: parsing and checking the same bytes gives
  * the same value, so a CI gate posting the same bundle again skips the JSON parse and the schema
- * check (some 100 µs for a 30 KB bundle). A body is kept from its second sight on (Lru's
- * secondSight): a gate that checks each build's new bundle once would otherwise keep every
- * bundle's parse, and what verification derives from it, until evicted — some 60 KB per request
- * carried into V8's old space, and a full collection every second at 2,800 verifications/s.
+ * check. A body is kept from its second sight on (Lru's secondSight): a gate that checks each
+ * build's new bundle once would otherwise keep every bundle's parse, and what verification
+ * derives from it, until evicted — all of it carried into V8's old space, making full
+ * collections frequent under load.
  * Only successful parses are kept; bad bodies are parsed, and answered with their problem, every
  * time. Kept values are deep-frozen and shared (deepFreeze), so the verification memos may key on
  * their identity (see verify's bundle facts); a value that is not kept is not frozen. With 0
@@ -221,11 +222,13 @@ export function withHelperIds(policy: TrustPolicy): TrustPolicy {
   return { ...policy, allowed: { ...policy.allowed, helpers: ids } };
 }
 
-export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache }): Verdict<ReplayOutcome> {
+/** `caches`: the calling thread's verification memos (VerificationMemos); absent, nothing is kept (the CLI). */
+export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache; caches?: VerificationCaches }): Verdict<ReplayOutcome> {
   const profile = opts.profile;
   const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
   return verify(bundle, withHelperIds(policy), {
     at: opts.at,
+    caches: opts.caches,
     replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
     rederive: opts.object ? (m) => {
       if (!m) throw new Error('no manifest with the generation options');
