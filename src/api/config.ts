@@ -34,6 +34,8 @@ const Env = z.object({
   BPFSIGN_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(256),
   /** Nice value of the verification threads (Linux: per thread), above the event loop's so that it runs first on busy cores; 0 = the same. */
   BPFSIGN_VERIFY_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /** Witnesses the log submits each checkpoint to (c2sp.org/tlog-witness): comma-separated `URL VKEY` pairs. */
+  BPFSIGN_WITNESSES: z.string().optional(),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -58,6 +60,7 @@ export interface Config {
   verifyQueue: number;
   verifyNice: number;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
+  witnesses: { url: string; key: string }[];
 }
 
 export class ConfigError extends Error {
@@ -80,6 +83,15 @@ export function parseTokens(spec: string): Map<string, Set<Scope>> {
   return out;
 }
 
+/** `URL VKEY[, URL VKEY …]`: where each witness listens and its cosigner key. */
+export function parseWitnesses(text: string): { url: string; key: string }[] {
+  return text.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+    const [url, key, ...rest] = p.split(/\s+/);
+    if (!key || rest.length || !/^https?:\/\//.test(url)) throw new ConfigError(`BPFSIGN_WITNESSES: ${JSON.stringify(p.slice(0, 80))}: want "URL VKEY"`);
+    return { url, key };
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const r = Env.safeParse(env);
   if (!r.success) throw new ConfigError(`configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -91,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
     maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
     verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, verifyNice: e.BPFSIGN_VERIFY_NICE, logLevel: e.BPFSIGN_LOG_LEVEL,
+    witnesses: parseWitnesses(e.BPFSIGN_WITNESSES ?? ''),
   });
 }
 

@@ -12,6 +12,7 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config, type Scope } from './config.js';
 import { openStore } from '../store/index.js';
 import { TransparencyLog } from '../service/log.js';
+import { WitnessClient } from '../service/witness-client.js';
 import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
 import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
 import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
@@ -77,6 +78,11 @@ export async function prepare(config: Config, logger: pino.Logger) {
   const logSigner = ed25519Signer(config.logOrigin, logKey);
   const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
   const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
+  if (config.witnesses.length > 0) {
+    const witnesses = new WitnessClient(config.witnesses, async (from, to) => (await log.consistency(from, to)).hashes,
+      { onError: (witness, err) => logger.warn({ witness, err }, 'a witness did not cosign the checkpoint') });
+    log.cosign = witnesses.cosign;
+  }
   // Verification workers load the profile themselves; the event loop holds it only when it verifies
   // (BPFSIGN_VERIFY_WORKERS=0): its many objects (a kernel's BTF) would lengthen every full
   // collection of this thread's heap, pausing the requests it serves.

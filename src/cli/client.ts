@@ -20,6 +20,7 @@ import { signBuilt } from '../service/sign.js';
 import { canonicalBytes } from '../signing/canonical.js';
 import { verifyStatement } from '../signing/statement.js';
 import { parseCertificate } from '../signing/x509/certificate.js';
+import { loaderEntryBytes, loaderEntryFromBundle, parseLoaderEntry, type EntrySource } from '../signing/tlog/entry.js';
 import { parseTlogProof, parseVerifierKey, verifyTlogProof } from '../signing/tlog/index.js';
 import { checkWitnessQuorum, parseCosignerKey, type CosignatureVerifier } from '../signing/tlog/cosignature.js';
 import { parsePolicy } from '../signing/policy.js';
@@ -114,9 +115,10 @@ export function runLogCheckProof(opts: { proof: string; bundle: string; logKey?:
   if (trust.logKeys.length === 0) throw new CliError('log check-proof needs --log-key VKEY (or a --policy with logKeys)');
   const verifiers = trust.logKeys.map((k) => parseVerifierKey(k));
   const text = readFileSync(opts.proof, 'utf8');
-  const r = verifyTlogProof(text, canonicalBytes(bundle.manifest as never), verifiers, opts.origin ?? verifiers[0].name);
+  // The logged entry is the bundle's loader record (tlog/entry.ts), recomputed from the bundle.
+  const r = verifyTlogProof(text, loaderEntryBytes(loaderEntryFromBundle(bundle as EntrySource)), verifiers, opts.origin ?? verifiers[0].name);
   const cosigned = trust.witnesses ? checkWitnessQuorum(parseTlogProof(text).checkpoint, trust.witnesses.verifiers, trust.witnesses.quorum).map((c) => c.name) : [];
-  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest; checkpoint signed by ${r.signedBy.join(', ')}${cosigned.length ? `; cosigned by ${cosigned.join(', ')}` : ''}`);
+  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest and loader signature (its log record); checkpoint signed by ${r.signedBy.join(', ')}${cosigned.length ? `; cosigned by ${cosigned.join(', ')}` : ''}`);
   return 0;
 }
 
@@ -143,10 +145,11 @@ function trustFrom(opts: { logKey?: string } & WitnessOptions): { logKeys: strin
 }
 
 /**
- * What the auditor checks of each entry: a DSSE envelope (the manifest as logged) must verify
- * against a certificate of the service's trust bundle and be the canonical JSON of itself.
- * Other shapes are counted, not failed: the entry record of the log's next format (issue 17,
- * item 1) is checked once its reader exists.
+ * What the auditor checks of each entry. A loader record (tlog/entry.ts) must be the strict,
+ * canonical record, its signer certificate one of the service's trust bundle (by SHA-256 of its
+ * DER) — its manifest, behind its digest, is not fetched: that would be a request per entry.
+ * A DSSE envelope (the manifest as logs before the records logged it) must verify against a
+ * certificate of the trust bundle and be the canonical JSON of itself. Other shapes are counted.
  */
 export function manifestEntryCheck(certs: string[]): (index: bigint, body: Uint8Array) => string {
   // Parsed once: each entry is checked against the same few certificates.
@@ -154,7 +157,13 @@ export function manifestEntryCheck(certs: string[]): (index: bigint, body: Uint8
   // The check is a function of the bytes: a body seen again (the same manifest logged twice) is
   // not verified twice. Bounded; a real log's bodies are all different and gain nothing.
   const seen = new Set<string>();
+  const signerDigests = new Set(parsed.map((c) => createHash('sha256').update(c.der).digest('hex')));
   return (_index, body) => {
+    if (body[0] === 0x7b && /"kind":"bpfsign\/loader\/v1"/.test(Buffer.from(body.subarray(0, 1024)).toString('latin1'))) {
+      const e = parseLoaderEntry(body);
+      if (!signerDigests.has(e.signerCertSha256)) throw new InputError(`signer certificate ${e.signerCertSha256} is not in the service's trust bundle`, 'AUDIT_ENTRY');
+      return 'record';
+    }
     const digest = createHash('sha256').update(body).digest('base64');
     if (seen.has(digest)) return 'signed';
     const what = checkOnce(body);
@@ -231,10 +240,11 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
       },
     });
     bar?.end();
-    const signed = r.checked.signed ?? 0, unknown = r.checked.unknown ?? 0;
+    const signed = r.checked.signed ?? 0, records = r.checked.record ?? 0, unknown = r.checked.unknown ?? 0;
     const n = Number(r.entries);
     out(`log ${r.checkpoint.origin}: size ${r.checkpoint.size}, checkpoint signature OK${r.cosignedBy.length ? `, cosigned by ${r.cosignedBy.join(', ')}` : ''}${r.previousSize > 0n ? `, consistent with size ${r.previousSize}` : ''}; `
-      + `${signed + unknown} new entr${signed + unknown === 1 ? 'y' : 'ies'} included and signed`.replace(' and signed', unknown ? ` (${signed} signed manifests, ${unknown} of another shape not checked)` : ' and signed')
+      + `${signed + records + unknown} new entr${signed + records + unknown === 1 ? 'y' : 'ies'} included`
+      + (unknown || (signed && records) ? ` (${records} loader records of known signers, ${signed} signed manifests, ${unknown} of another shape not checked)` : records ? ', loader records of known signers' : ' and signed')
       + `; ${n} entries read in ${r.requests} requests${r.resumedAt !== null ? `, resumed at entry ${r.resumedAt}` : ''}`);
     return 0;
   } catch (e) {

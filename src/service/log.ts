@@ -40,6 +40,8 @@ export class TransparencyLog {
   #signing = new Map<bigint, Promise<{ size: bigint; note: string }>>();
   /** Commits (transactions) and entries written, for metrics and tests. */
   readonly stats = { commits: 0, entries: 0, checkpointWriteErrors: 0, leafReads: 0 };
+  /** Given each checkpoint once signed; returns it with witness cosignatures added (service/witness-client.ts). */
+  cosign: ((size: bigint, note: string) => Promise<string>) | null = null;
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, readonly origin: string, private readonly now: () => Date) {}
 
@@ -136,7 +138,8 @@ export class TransparencyLog {
         const existing = await this.store.checkpointAt(size);
         if (existing) return existing;
         const tree = await this.#treeAt(size);
-        const note = signNote(formatCheckpoint({ origin: this.origin, size, root: tree.root(size) }), [this.signer]);
+        const signed = signNote(formatCheckpoint({ origin: this.origin, size, root: tree.root(size) }), [this.signer]);
+        const note = this.cosign ? await this.cosign(size, signed) : signed;
         // Stored for readers of the store, not awaited: a checkpoint is a deterministic Ed25519
         // signature over (origin, size, root) of durable entries, so one lost in a crash is
         // signed again, identical, from the same entries. (Replicas signing the same head with

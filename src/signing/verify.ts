@@ -24,6 +24,7 @@ import { signedContent } from './schemes.js';
 import { parseCertificate, sameCertificate, validateChain, type Certificate, type ChainValidation } from './x509/index.js';
 import { verifyStatement, type StatementVerification } from './statement.js';
 import type { VerificationCaches } from './caches.js';
+import { checkWitnessQuorum, parseCosignerKey } from './tlog/cosignature.js';
 import { loaderEntryFromBundle, loaderEntryLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
 import { BundleFormatError, fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
@@ -348,7 +349,9 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
         const leaf = bundleFacts!.leaf;
         if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');
         verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
-        log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}`);
+        // Witnesses: k of the n the policy names must have cosigned this checkpoint (offline).
+        const cosigned = policy.witnesses.length === 0 ? [] : checkWitnessQuorum(tlog.checkpoint, policy.witnesses.map((w) => parseCosignerKey(w.key)), policy.witnessQuorum ?? policy.witnesses.length);
+        log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}${cosigned.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ')}` : ''}`);
       } catch (e) {
         log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
       }

@@ -141,6 +141,6 @@ describe('bpfsign log verify over a 100,000-entry log', () => {
     await Promise.all(Array.from({ length: 300 }, (_, i) => srv.tlog.append('test', `more-${i}`, entry)));
     const r = await runCli(join(dir, 'through.json'));
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, new RegExp(`size ${N + 300}, checkpoint signature OK, consistent with size ${N}; 300 new entries included \\(0 signed manifests, 300 of another shape not checked\\); 300 entries read in 3 requests`));
+    assert.match(r.stdout, new RegExp(`size ${N + 300}, checkpoint signature OK, consistent with size ${N}; 300 new entries included \\(0 loader records of known signers, 0 signed manifests, 300 of another shape not checked\\); 300 entries read in 3 requests`));
   });
 });
