@@ -12,10 +12,11 @@ import { benchSigning } from './signing.js';
 import { benchKernel } from './kernel.js';
 import { benchService } from './service.js';
 import { benchHeader } from './header.js';
+import { benchLog } from './log.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
-/** `npm run bench -- service signing` runs only those groups (object, btf, gen, header, kernel, signing, service). */
+/** `npm run bench -- service signing` runs only those groups (object, btf, gen, header, kernel, signing, service, log). */
 const only = process.argv.slice(2);
 const want = (group: string) => only.length === 0 || only.includes(group);
 
@@ -90,6 +91,14 @@ if (service) {
     if (f) console.log(`${f.p99 < 20 ? 'PASS' : 'MISS'}  service verify, a new bundle each time (50 connections, ${who}): ${f.rps.toFixed(0)} req/s, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, ${f.errors} errors (target p99 < 20 ms)`);
   }
   rows.push({ name: 'service', ...s });
+}
+
+if (want('log')) {
+  const l = await benchLog();
+  const ratio = l.tiles.perSecond / l.perEntry.perSecond;
+  console.log(`${ratio >= 10 ? 'PASS' : 'MISS'}  log verify over tiles: ${l.tiles.entries} entries in ${(l.tiles.ms / 1000).toFixed(1)} s, ${l.tiles.perSecond.toFixed(0)} entries/s, ${l.tiles.requests} requests; one request per entry: ${l.perEntry.perSecond.toFixed(0)} entries/s, ${l.perEntry.requests} requests for ${l.perEntry.entries} entries; ratio ${ratio.toFixed(1)}× (target ≥ 10×)`);
+  console.log(`      one entry's content check (a distinct signed manifest): ${l.entryCheckMs.toFixed(3)} ms; the test log repeats 1,024 manifests, checked once each`);
+  rows.push({ ...l });
 }
 
 console.log(JSON.stringify({ bench: rows }, null, 2));
