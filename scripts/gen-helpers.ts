@@ -4,7 +4,8 @@
  * headers, `___BPF_FUNC_MAPPER(FN, ctx...)` with `FN(name, id, ##ctx)` in
  * newer ones).
  *
- * Usage: node dist/scripts/gen-helpers.js path/to/include/uapi/linux/bpf.h [--label 'linux v6.18'] [--out FILE] [--check]
+ * Usage: node dist/scripts/gen-helpers.js path/to/include/uapi/linux/bpf.h|/sys/kernel/btf/vmlinux [--label 'linux v6.18'] [--out FILE] [--check]
+ * Given a kernel's BTF, the list is its `enum bpf_func_id` (the committed table comes from Linux 6.18's).
  * --label names the header's source version in the stamp (default: the dpkg package owning the path).
  * --out writes elsewhere than src/loader/isa/helpers-table.ts (e.g. to compare headers).
  * --check exits 1 when the committed table differs from what would be written.
@@ -15,10 +16,29 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBtf } from '../src/loader/btf/index.js';
 
 export interface HelperEntry {
   id: number;
   name: string;
+}
+
+/**
+ * The helper list of a kernel's BTF (/sys/kernel/btf/vmlinux): `enum bpf_func_id`, whose
+ * enumerators are BPF_FUNC_<name> = id, the same list the uapi header's mapper expands to.
+ */
+export function helpersFromBtf(bytes: Uint8Array): HelperEntry[] {
+  const btf = parseBtf(bytes);
+  for (let id = 1; id < btf.totalCount; id++) {
+    const t = btf.type(id);
+    if (t.kind !== 'ENUM' || t.name !== 'bpf_func_id') continue;
+    const out = t.enumerators.filter((e) => e.name.startsWith('BPF_FUNC_') && e.name !== '__BPF_FUNC_MAX_ID')
+      .map((e) => ({ id: Number(e.value), name: e.name.slice('BPF_FUNC_'.length) }))
+      .sort((a, b) => a.id - b.id);
+    out.forEach((e, i) => { if (e.id !== i) throw new Error(`helper ${e.name} has id ${e.id}, expected ${i}`); });
+    return out;
+  }
+  throw new Error('no enum bpf_func_id in this BTF');
 }
 
 /** Parses the helper list out of bpf.h text. */
@@ -40,6 +60,10 @@ export function parseHelperMapper(header: string): HelperEntry[] {
   }
   if (out.length === 0) throw new Error('helper list is empty');
   return out;
+}
+
+function release(): string {
+  try { return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; }
 }
 
 function headerVersion(path: string): string {
@@ -75,10 +99,13 @@ function main(): void {
   const valued = new Set(['--label', '--out']);
   const header = args.find((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? '')) ?? '/usr/include/linux/bpf.h';
   const bytes = readFileSync(header);
-  const entries = parseHelperMapper(bytes.toString('utf8'));
+  // A kernel's BTF (magic 0xeb9f) or the uapi header's text.
+  const isBtf = bytes.length > 2 && bytes.readUInt16LE(0) === 0xeb9f;
+  const entries = isBtf ? helpersFromBtf(new Uint8Array(bytes)) : parseHelperMapper(bytes.toString('utf8'));
   const sha = createHash('sha256').update(bytes).digest('hex');
-  const label = option(args, '--label') ?? headerVersion(header);
-  const text = renderTable(entries, `${label} include/uapi/linux/bpf.h (sha256 ${sha}), ${entries.length} helpers`);
+  const label = option(args, '--label') ?? (isBtf ? `Linux ${release()} vmlinux BTF` : headerVersion(header));
+  const what = isBtf ? `${label} enum bpf_func_id` : `${label} include/uapi/linux/bpf.h`;
+  const text = renderTable(entries, `${what} (sha256 ${sha}), ${entries.length} helpers`);
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const target = option(args, '--out') ?? join(root, 'src', 'loader', 'isa', 'helpers-table.ts');
   if (check) {

@@ -13,7 +13,7 @@ import {
 } from '../../loader/uapi/index.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE,
-  INSN_SIZE, OP_CALL, OP_LD_IMM64, decodeSlot, type InsnSlot,
+  HELPER_NAMES, INSN_SIZE, OP_CALL, OP_LD_IMM64, decodeSlot, type InsnSlot,
 } from '../../loader/isa/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import { walkPaths } from '../check/paths.js';
@@ -37,7 +37,8 @@ const MAX_USED_MAPS = 64;
 const KMALLOC_MAX_CACHE_SIZE = 8192;
 const GPL = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 /** The last helper id of Linux 6.18 (bpf_cgrp_storage_delete = 211). */
-const MAX_HELPER = 211;
+/** The highest helper id this kernel knows (the generated table's last). */
+const MAX_HELPER = HELPER_NAMES.length - 1;
 
 const ALLOWED_ATTACH: Partial<Record<number, readonly number[]>> = {
   [P.CGROUP_SOCK]: [A.CGROUP_INET_SOCK_CREATE, A.CGROUP_INET_SOCK_RELEASE, A.CGROUP_INET4_POST_BIND, A.CGROUP_INET6_POST_BIND],
