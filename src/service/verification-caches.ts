@@ -40,36 +40,34 @@ class WeakMemo<K extends object, V> implements Memo<K, V> {
 }
 
 /**
- * Bounds (with any entries at all): 4,096 verified signatures (short digest keys), 512
- * certificates, 1,024 decoded signatures, 256 identity patterns and 256 log keys (a service sees
- * few of each), and `entries` statements within 32 MiB of payload text (they are as large as
- * their manifest). Facts of shared bundles live as long as the bundle's parsed body is kept
- * (ParsedBodies, bounded by the same `entries`).
+ * Bounds: 4,096 verified signatures (short digest keys), 512 certificates, 1,024 decoded
+ * signatures, 256 identity patterns and 256 log keys (a service sees few of each), and `entries`
+ * statements within 32 MiB of payload text (they are as large as their manifest). Facts of
+ * shared bundles live as long as the bundle's parsed body is kept (ParsedBodies, bounded by the
+ * same `entries`). With `entries` 0 the memos of what a request brings (verified signatures,
+ * statements, bundle facts) are off; those of what the service's configuration brings
+ * (certificates, decoded signatures, patterns, log keys: a few of each) stay on.
  */
 export class VerificationMemos implements VerificationCaches {
   readonly signatures?: Lru<string, true>;
   readonly keyIds?: WeakMap<KeyObject, string>;
-  readonly certificates?: Lru<string, Certificate>;
-  readonly signedData?: Lru<string, DecodedSignedData>;
+  readonly certificates = new Lru<string, Certificate>(512);
+  readonly signedData = new Lru<string, DecodedSignedData>(1024);
   readonly statements?: Lru<string, Statement>;
-  readonly patterns?: Lru<string, RE2JS>;
-  readonly verifierKeys?: Lru<string, NoteVerifier>;
+  readonly patterns = new Lru<string, RE2JS>(256);
+  readonly verifierKeys = new Lru<string, NoteVerifier>(256);
   readonly bundles?: WeakMemo<Bundle, object>;
 
-  /** `entries`: BPFSIGN_CACHE_ENTRIES; 0 keeps nothing (every verification does all its work). */
+  /** `entries`: BPFSIGN_CACHE_ENTRIES (0: see above). */
   constructor(entries = 64) {
     if (entries <= 0) return;
     this.signatures = new Lru(4096);
     this.keyIds = new WeakMap();
-    this.certificates = new Lru(512);
-    this.signedData = new Lru(1024);
     this.statements = new Lru(entries, 32 << 20);
-    this.patterns = new Lru(256);
-    this.verifierKeys = new Lru(256);
     this.bundles = new WeakMemo();
   }
 
-  /** Every memo's counters now (all zero when the memos are off). */
+  /** Every memo's counters now (zero for a memo that is off). */
   get stats(): Record<VerificationMemoName, CacheCounters> {
     const of = (m: { summary: CacheCounters } | undefined): CacheCounters => (m ? m.summary : { hits: 0, misses: 0, evictions: 0, entries: 0 });
     return {

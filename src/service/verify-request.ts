@@ -12,7 +12,7 @@ import { parsePolicy, type TrustPolicy } from '../signing/policy.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { toPlainJson } from '../shared/json.js';
 import type { LoaderCache } from './loader.js';
-import { VerificationMemos, VERIFICATION_MEMOS, type CacheCounters, type VerificationMemoName } from './verification-caches.js';
+import { VERIFICATION_MEMOS, type VerificationMemos, type CacheCounters, type VerificationMemoName } from './verification-caches.js';
 import { verdictJson, verifyBundle, type ParsedBodies, type ReplayCache, type VerificationRequest } from './verify.js';
 
 /** The body's schema (the route documents it in the OpenAPI description). */
@@ -51,11 +51,9 @@ export interface VerifyContext {
 
 /** The counters of a context's caches, by the names the metrics give them. */
 export function cacheStats(ctx: VerifyContext): Record<'loaders' | 'replays' | 'bodies' | VerificationMemoName, CacheCounters> {
-  const memos = (ctx.memos ?? NO_MEMOS).stats;
+  const memos = ctx.memos?.stats ?? (Object.fromEntries(VERIFICATION_MEMOS.map((k) => [k, { hits: 0, misses: 0, evictions: 0, entries: 0 }])) as Record<VerificationMemoName, CacheCounters>);
   return { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats, ...memos };
 }
-
-const NO_MEMOS = new VerificationMemos(0);
 
 /** Every cache's name, as cacheStats and the metrics have them. */
 export const CACHE_NAMES = ['loaders', 'replays', 'bodies', ...VERIFICATION_MEMOS] as const;
