@@ -27,6 +27,12 @@ export interface AuditStateV2 {
   /** Entries read so far (≥ size when a run stopped half-way), and their compact range. */
   next: string;
   range: string[];
+  /**
+   * The compact range at `size` (the audited checkpoint): where a run that finds the log's
+   * entries do not build its root goes back to, so that entries of a view it refused are not
+   * kept as read. Absent when not known (a v1 state: the walk starts from 0).
+   */
+  base?: string[];
 }
 
 /** The state a v1 auditor (size and root only) left: re-read from 0, compared at its size. */
@@ -95,13 +101,17 @@ export function parseEntryBundle(bytes: Uint8Array, count: number, tile: bigint)
   return out.slice(0, count);
 }
 
-function readState(s: AuditStateV2 | AuditStateV1 | null): { origin: string | null; size: bigint; root: Uint8Array | null; range: CompactRange } {
-  if (s === null) return { origin: null, size: 0n, root: null, range: new CompactRange() };
+function readState(s: AuditStateV2 | AuditStateV1 | null): { origin: string | null; size: bigint; root: Uint8Array | null; range: CompactRange; base: CompactRange | null } {
+  if (s === null) return { origin: null, size: 0n, root: null, range: new CompactRange(), base: new CompactRange() };
   try {
     const size = BigInt(s.size);
     const root = unb64(s.root);
-    if ('version' in s && s.version === 2) return { origin: s.origin, size, root, range: new CompactRange(BigInt(s.next), s.range.map(unb64)) };
-    return { origin: s.origin, size, root, range: new CompactRange() };
+    if ('version' in s && s.version === 2) {
+      const range = new CompactRange(BigInt(s.next), s.range.map(unb64));
+      const base = s.base ? new CompactRange(size, s.base.map(unb64)) : range.size === size ? range : size === 0n ? new CompactRange() : null;
+      return { origin: s.origin, size, root, range, base };
+    }
+    return { origin: s.origin, size, root, range: new CompactRange(), base: null };
   } catch (e) {
     throw new AuditError('AUDIT_STATE', `audit state unreadable: ${(e as Error).message}`);
   }
@@ -125,9 +135,10 @@ export async function auditLog(o: AuditOptions): Promise<AuditResult> {
   const resumedAt = range.size > st.size ? range.size : null;
   const from = range.size;
   const checked: Record<string, number> = {};
-  const saveNow = () => o.save({
+  let base = st.base ? st.base.nodes : null;
+  const saveNow = (r: CompactRange = range) => o.save({
     version: 2, origin: cp.origin, size: st.size.toString(), root: st.root ? b64(st.root) : b64(new CompactRange().root()),
-    next: range.size.toString(), range: range.nodes.map(b64),
+    next: r.size.toString(), range: r.nodes.map(b64), ...(base && r.size !== st.size ? { base: base.map(b64) } : {}),
   });
   const T = BigInt(ENTRIES_PER_TILE);
   const firstTile = range.size / T, endTile = (cp.size + T - 1n) / T;
@@ -153,6 +164,7 @@ export async function auditLog(o: AuditOptions): Promise<AuditResult> {
       const index = t * T + BigInt(i);
       range.append(hashLeaf(entries[i]));
       // A v1 state (no range) is re-read from 0; its checkpoint is checked when the walk passes it.
+      if (range.size === st.size) base = range.nodes;
       if (st.root && range.size === st.size && b64(range.root()) !== b64(st.root)) {
         throw new AuditError('AUDIT_FORK', `the log's first ${st.size} entries no longer hash to the root this auditor saw at that size: the log forked`, { size: st.size.toString() });
       }
@@ -168,7 +180,8 @@ export async function auditLog(o: AuditOptions): Promise<AuditResult> {
     if (++sinceSave >= saveEvery) { saveNow(); sinceSave = 0; }
   }
   if (b64(range.root()) !== b64(cp.root)) {
-    saveNow();
+    // Back to the audited checkpoint: the entries read since are of a tree the log did not sign.
+    saveNow(base ? new CompactRange(st.size, base) : new CompactRange());
     throw new AuditError('AUDIT_FORK', `the log's ${cp.size} entries hash to ${b64(range.root())}, but its checkpoint says ${b64(cp.root)}: the log shows a tree it did not sign, or a split view`,
       { got: b64(range.root()), want: b64(cp.root) });
   }

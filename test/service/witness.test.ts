@@ -136,6 +136,9 @@ describe('two witnesses and a log that forks', () => {
     await assert.rejects(audit(fork, true), { code: 'TLOG_CHECKPOINT_SIGNATURE' });
     // …and without witnesses the auditor's saved range catches it: the fork's entries do not build its root from the honest 20.
     await assert.rejects(audit(fork, false), (e: AuditError) => e.code === 'AUDIT_FORK');
+    // The refused view's entries are not kept as read: the honest log still audits from the state.
+    assert.equal(state!.next, '20');
+    assert.equal((await audit(honestLog, true)).checkpoint.size, 20n);
 
     // The same size with another root is refused too (409), and a witness restarted from its state still refuses it.
     const { log: sameSize } = await newLog(false);
