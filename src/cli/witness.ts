@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ed25519Cosigner, type Cosigner } from '../signing/tlog/cosignature.js';
 import { parseVerifierKey } from '../signing/tlog/index.js';
 import { Witness } from '../service/witness.js';
-import { startWitnessServer } from '../api/witness-server.js';
+import { startWitnessServer } from '../service/witness-server.js';
 import { CliError } from './errors.js';
 
 export function witnessCosigner(dir: string, name: string): Cosigner {

@@ -15,30 +15,11 @@ import { buildBigLog, serveBigLog, type BigLog } from '../support/big-log.js';
 import { auditLog, AuditError, parseEntryBundle, type AuditStateV2 } from '../../src/service/log-audit.js';
 import { TransparencyLog } from '../../src/service/log.js';
 import { SqliteStore } from '../../src/store/index.js';
-import { CompactRange } from '../../src/signing/tlog/compact.js';
-import { MerkleTree, ed25519Signer, ed25519VerifierKey, hashLeaf, parseVerifierKey } from '../../src/signing/tlog/index.js';
+import { ed25519Signer, ed25519VerifierKey, parseVerifierKey } from '../../src/signing/tlog/index.js';
 
 const CLI = join(new URL('.', import.meta.url).pathname, '../../src/cli/main.js');
 const N = 100_000;
 const enc = new TextEncoder();
-
-describe('the compact range', () => {
-  it('has the root of the Merkle tree of the same leaves, at every size', () => {
-    const tree = new MerkleTree();
-    const range = new CompactRange();
-    for (let i = 0; i < 300; i++) {
-      const leaf = hashLeaf(enc.encode(`leaf ${i}`));
-      tree.append(leaf);
-      range.append(leaf);
-      assert.deepEqual(range.root(), tree.root(), `size ${i + 1}`);
-      assert.equal(range.nodes.length, (i + 1).toString(2).replaceAll('0', '').length);
-    }
-  });
-
-  it('refuses a range whose hash count does not match its size', () => {
-    assert.throws(() => new CompactRange(3n, [new Uint8Array(32)]), { code: 'TLOG_BAD_HASH' });
-  });
-});
 
 describe('entry bundles', () => {
   it('are split into their length-prefixed entries, and a short or overrunning one is refused', () => {

@@ -13,7 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { buildTestApp, bearer, TOKENS } from '../api/helper.js';
 import { Witness } from '../../src/service/witness.js';
 import { WitnessClient } from '../../src/service/witness-client.js';
-import { startWitnessServer } from '../../src/api/witness-server.js';
+import { startWitnessServer } from '../../src/service/witness-server.js';
 import { ed25519Cosigner } from '../../src/signing/tlog/cosignature.js';
 import { ed25519VerifierKey } from '../../src/signing/tlog/index.js';
 import { FIXTURES } from '../support/objects.js';

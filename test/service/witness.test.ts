@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { TransparencyLog } from '../../src/service/log.js';
 import { Witness } from '../../src/service/witness.js';
 import { WitnessClient } from '../../src/service/witness-client.js';
-import { startWitnessServer } from '../../src/api/witness-server.js';
+import { startWitnessServer } from '../../src/service/witness-server.js';
 import { SqliteStore } from '../../src/store/index.js';
 import { checkWitnessQuorum, ed25519Cosigner, noteCosignatures, parseCosignerKey, type Cosigner } from '../../src/signing/tlog/cosignature.js';
 import { ed25519Signer, ed25519VerifierKey, formatCheckpoint, openNote, signNote, parseCheckpoint, parseTlogProof, parseVerifierKey, verifyTlogProof } from '../../src/signing/tlog/index.js';
@@ -30,19 +30,6 @@ function logVkey(): string {
   const der = new Uint8Array(createPublicKey(logPem).export({ type: 'spki', format: 'der' }));
   return ed25519VerifierKey(ORIGIN, der.subarray(12));
 }
-
-describe('cosignatures (tlog-cosignature v1, Ed25519)', () => {
-  it('verify over "cosignature/v1", the time and the checkpoint, and fail when any of them changes', () => {
-    const c = ed25519Cosigner('witness.test/a', pem());
-    const v = parseCosignerKey(c.vkey);
-    const text = `${ORIGIN}\n5\n${Buffer.alloc(32, 1).toString('base64')}\n`;
-    const note = `${text}\n` + c.cosign(text, 1_700_000_000n);
-    assert.deepEqual(noteCosignatures(note, [v]), [{ name: 'witness.test/a', timestamp: 1_700_000_000n }]);
-    assert.throws(() => noteCosignatures(note.replace('\n5\n', '\n6\n'), [v]), { code: 'TLOG_CHECKPOINT_SIGNATURE' });
-    // The key's type byte is 0x04: a checkpoint (0x01) key is not a cosigner key.
-    assert.throws(() => parseCosignerKey(logVkey()), /0x04/);
-  });
-});
 
 describe('two witnesses and a log that forks', () => {
   let dir: string;

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Witness } from '../service/witness.js';
+import type { Witness } from './witness.js';
 
 const MAX_BODY = 64 << 10;
 
