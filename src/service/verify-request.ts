@@ -11,13 +11,17 @@ import { parseBundle } from '../signing/bundle.js';
 import { parsePolicy, type TrustPolicy } from '../signing/policy.js';
 import type { KernelProfile } from '../kernel/profile/index.js';
 import { toPlainJson } from '../shared/json.js';
+import { JsonParseError, parseJsonStrict } from '../shared/strict-json.js';
+import { verifyHeader } from './verify-header.js';
 import type { LoaderCache } from './loader.js';
 import { VERIFICATION_MEMOS, type VerificationMemos, type CacheCounters, type VerificationMemoName } from './verification-caches.js';
-import { verdictJson, verifyBundle, type ParsedBodies, type ReplayCache, type VerificationRequest } from './verify.js';
+import { verdictJson, verifyBundle, withHelperIds, type ParsedBodies, type ReplayCache, type VerificationRequest } from './verify.js';
 
 /** The body's schema (the route documents it in the OpenAPI description). */
 export const VerificationBody = z.object({
-  bundle: z.unknown().meta({ description: 'a bundle (see Bundle)' }),
+  bundle: z.unknown().optional().meta({ description: 'a bundle (see Bundle); exactly one of bundle and header' }),
+  header: z.string().min(1).max(64 << 20).optional().meta({ description: 'a light skeleton header (NAME.lskel.h text), ours or one bpftool gen skeleton -L -S wrote; exactly one of bundle and header' }),
+  certificates: z.array(z.string().max(16384)).max(8).optional().meta({ description: 'PEM certificates given beside a header (its PKCS#7 may carry none): signer, then intermediates' }),
   object: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).optional().meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
   policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default")' }),
 });
@@ -72,7 +76,13 @@ export function parseJsonBody(text: string): unknown {
   if (text.length === 0) throw new Failed({ kind: 'not-json', empty: true });
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
-  try { value = JSON.parse(text); } catch { throw new Failed({ kind: 'not-json', empty: false }); }
+  try {
+    value = parseJsonStrict(text);
+  } catch (e) {
+    // A duplicate member name is a readable body that says two things: named, with its path.
+    if (e instanceof JsonParseError && e.code === 'JSON_DUPLICATE_KEY') throw new Failed({ kind: 'format', code: e.code, message: e.message, issues: [{ path: e.path, offset: e.offset }] });
+    throw new Failed({ kind: 'not-json', empty: false });
+  }
   if (value === null || typeof value !== 'object') return value;
   if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) return value;
   const stack: object[] = [value];
@@ -95,7 +105,12 @@ function readBody(raw: Uint8Array): VerificationRequest {
   const json = parseJsonBody(buf.toString(isAscii(buf) ? 'latin1' : 'utf8'));
   const r = VerificationBody.safeParse(json);
   if (!r.success) throw new Failed({ kind: 'body-invalid', issues: r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })) });
-  return { ...r.data, bundle: formatChecked(() => parseBundle(r.data.bundle)) };
+  const { bundle, header, ...rest } = r.data;
+  if ((bundle === undefined) === (header === undefined)) {
+    throw new Failed({ kind: 'body-invalid', issues: [{ path: [], message: 'exactly one of bundle and header is required' }] });
+  }
+  if (header !== undefined) return { ...rest, header };
+  return { ...rest, bundle: formatChecked(() => parseBundle(bundle)) };
 }
 
 function formatChecked<T>(parse: () => T): T {
@@ -120,7 +135,10 @@ export function answerVerification(raw: Uint8Array, defaultPolicy: TrustPolicy, 
     if (!policy) return { ok: false, failure: { kind: 'policy-not-found', name: String(p) } };
     const object = body.object ? new Uint8Array(Buffer.from(body.object, 'base64')) : undefined;
     const t0 = performance.now();
-    const v = verifyBundle(body.bundle, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos });
+    formatChecked(() => withHelperIds(policy)); // a helper name the table does not know is the policy's format error
+    const v = body.header !== undefined
+      ? formatChecked(() => verifyHeader(body.header!, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos, certificates: body.certificates })).verdict
+      : verifyBundle(body.bundle!, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos });
     const seconds = (performance.now() - t0) / 1000;
     return { ok: true, json: verdictJson(v, ctx.replays), verdict: v.verdict, seconds };
   } catch (e) {

@@ -137,7 +137,12 @@ export class ReplayCache {
 
 /** A POST /v1/verifications body, parsed and checked: the bundle, the object (base64), a policy inline or by name. */
 export interface VerificationRequest {
-  bundle: Bundle;
+  /** Exactly one of bundle and header. */
+  bundle?: Bundle;
+  /** A light skeleton's text (verify-header.ts). */
+  header?: string;
+  /** PEM certificates given beside a header. */
+  certificates?: string[];
   object?: string;
   policy?: string | Record<string, unknown>;
 }
