@@ -31,7 +31,7 @@ const LoaderOptions = z.object({
   key: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional().meta({ description: 'signing key id (GET /v1/keys); default: the active key' }),
   profile: z.enum(['linux-6.18', 'linux-6.18-excl']).default('linux-6.18')
     .meta({ description: 'target kernel profile: linux-6.18-excl adds the map-exclusivity check (struct bpf_map with excl, as on this project\'s 6.18 build)' }),
-  flavour: z.enum(['v1.7', 'bpftool-7.1']).default('v1.7'),
+  flavour: z.enum(['v1.7', 'libbpf-1.7', 'bpftool-7.1']).default('v1.7'),
   kernelVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
   cpus: z.coerce.number().int().positive().max(65536).optional(),
   pageSize: z.coerce.number().int().positive().optional(),
