@@ -17,7 +17,7 @@ import { activeSigner, createKeyring } from '../../src/service/keys.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const v: Record<string, (...a: any[]) => any> = await import(pathToFileURL(join(ROOT, 'src/api/console/verify.js')).href);
 const enc = new TextEncoder();
 

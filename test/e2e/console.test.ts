@@ -157,7 +157,7 @@ describe('the web console in chromium', { skip }, () => {
     await page.locator('#checkpoint-status').waitFor();
     await page.getByRole('article', { name: 'Log entry 0' }).locator('.proof-status').getByText('INCLUDED').waitFor();
     // The callbacks run in the page (DOM types are not in this project's lib: `any` there).
-    /* eslint-disable @typescript-eslint/no-explicit-any */
+     
     const unlabelled = await page.$$eval('input, select, textarea', (els: any[]) => els.filter((e) => e.labels?.length === 0).map((e) => e.id));
     assert.deepEqual(unlabelled, []);
     const want = await page.$$eval('input, select, button, a[href]', (els: any[]) => els.filter((e) => e.offsetParent !== null || e.classList.contains('skip')).map((e) => e.id || e.textContent.trim()));

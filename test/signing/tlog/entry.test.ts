@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { LOADER_ENTRY_KIND, MAX_ENTRY_BYTES, loaderEntryBytes, loaderEntryFromBundle, parseLoaderEntry, type EntrySource } from '../../../src/signing/tlog/index.js';
-import { canonicalBytes } from '../../../src/signing/canonical.js';
+import { canonicalBytes, type JsonValue } from '../../../src/signing/canonical.js';
 
 const hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 const der = new Uint8Array(Buffer.from('3082 not a real certificate, only its bytes'));
@@ -23,7 +23,7 @@ describe('a log entry', () => {
   it('is made from the bundle alone: the manifest\'s digest, the signature, the signer certificate\'s digest, the scheme and the digests', () => {
     const e = loaderEntryFromBundle(bundle);
     assert.deepEqual(e, {
-      kind: LOADER_ENTRY_KIND, manifestSha256: hex(canonicalBytes(envelope as never)), loaderSignature: bundle.signature, signerCertSha256: hex(der),
+      kind: LOADER_ENTRY_KIND, manifestSha256: hex(canonicalBytes(envelope as unknown as JsonValue)), loaderSignature: bundle.signature, signerCertSha256: hex(der),
       scheme: 'linux-6.18', insnsSha256: hex('insns'), dataSha256: hex('data'), objectSha256: objectSha,
     });
     const bytes = loaderEntryBytes(e);
@@ -41,10 +41,10 @@ describe('a log entry', () => {
     const e = loaderEntryFromBundle(bundle);
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     const bad = (v: Uint8Array, field: string) => assert.throws(() => parseLoaderEntry(v), (err: { code: string; details: { field: string } }) => err.code === 'TLOG_ENTRY_MALFORMED' && err.details.field === field);
-    bad(canonicalBytes({ ...e, extra: 'x' } as never), 'extra');
-    bad(canonicalBytes({ ...e, kind: 'bpfsign/loader/v2' } as never), 'kind');
-    bad(canonicalBytes({ ...e, manifestSha256: 'AB'.repeat(32) } as never), 'manifestSha256');
-    bad(canonicalBytes({ ...e, loaderSignature: 'AAB=' } as never), 'loaderSignature');
+    bad(canonicalBytes({ ...e, extra: 'x' }), 'extra');
+    bad(canonicalBytes({ ...e, kind: 'bpfsign/loader/v2' }), 'kind');
+    bad(canonicalBytes({ ...e, manifestSha256: 'AB'.repeat(32) }), 'manifestSha256');
+    bad(canonicalBytes({ ...e, loaderSignature: 'AAB=' }), 'loaderSignature');
     bad(enc(e), '(entry)'); // JSON.stringify's member order is not RFC 8785's
     bad(new Uint8Array([0xff, 0xfe]), '(entry)');
     bad(new Uint8Array(MAX_ENTRY_BYTES + 1), '(entry)');
