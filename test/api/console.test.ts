@@ -17,7 +17,6 @@ import { activeSigner, createKeyring } from '../../src/service/keys.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
- 
 const v: Record<string, (...a: any[]) => any> = await import(pathToFileURL(join(ROOT, 'src/api/console/verify.js')).href);
 const enc = new TextEncoder();
 
