@@ -179,5 +179,11 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
         message: flavour ? 'the header is byte for byte the one gen writes for this object' : `the header prints again byte for byte from its own reading; ${contents!.message}`,
         ...(contents?.status === 'unchecked' ? { details: { contents: 'unchecked', reason: contents.reason } } : {}),
       };
+  // bpftool's PKCS#7, and ours in a header, carry no certificate: say where the signer's comes from.
+  if (!(opts.certificates ?? []).length) {
+    for (const c of verdict.checks) {
+      if (c.check === 'signature' && c.code === 'UNKNOWNKEY') c.message += '; a light skeleton carries no certificate: give the signer\'s beside it (--cert, or certificates in the request; GET /v1/keys lists the service\'s) or put it in the policy';
+    }
+  }
   return { verdict: withCheck(verdict, policy, files), header: { name: h.name, scheme, maps: h.maps.length, progs: h.progs.length, flavour }, text: textResult, contents };
 }
