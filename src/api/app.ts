@@ -16,7 +16,7 @@ import { inlineVerifier, type Verifier } from '../service/verify-pool.js';
 import { VerificationMemos } from '../service/verification-caches.js';
 import { cacheStats, CACHE_NAMES } from '../service/verify-request.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { registerErrorHandler } from './plugins/errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandler, requestId } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
 import { healthRoutes } from './routes/health.js';
 import { objectRoutes } from './routes/objects.js';
@@ -37,7 +37,9 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
   const services: Services = { ...input, cpu, caches, verifier };
   watch(services.metrics, { log: services.log, cpu, caches: verifierCaches(caches, verifier) });
   watchVerifier(services.metrics.registry, verifier);
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20 }).withTypeProvider<ZodTypeProvider>();
+  // Request ids: the client's x-request-id when well formed, else a random UUID; errors before
+  // routing and before parsing are problems with our codes too (plugins/errors.ts).
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20, genReqId: requestId, frameworkErrors, clientErrorHandler }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

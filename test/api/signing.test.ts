@@ -190,15 +190,15 @@ describe('POST /v1/verifications', () => {
       assert.equal(r.headers['content-type'], 'application/problem+json; charset=utf-8');
       return [r.statusCode, r.json().code];
     };
-    assert.deepEqual(problemOf(await post('{"bundle":')), [400, 'FST_ERR_CTP_INVALID_JSON_BODY']);
-    assert.deepEqual(problemOf(await post('')), [400, 'FST_ERR_CTP_EMPTY_JSON_BODY']);
-    assert.deepEqual(problemOf(await post('{"bundle":{},"__proto__":{"ok":true}}')), [400, 'FST_ERR_CTP_INVALID_JSON_BODY']);
+    assert.deepEqual(problemOf(await post('{"bundle":')), [400, 'INVALID_JSON']);
+    assert.deepEqual(problemOf(await post('')), [400, 'EMPTY_BODY']);
+    assert.deepEqual(problemOf(await post('{"bundle":{},"__proto__":{"ok":true}}')), [400, 'INVALID_JSON']);
     const wrongType = await post('{"bundle":{},"object":"not base64!"}');
     assert.deepEqual(problemOf(wrongType), [400, 'REQUEST_INVALID']);
     assert.deepEqual(wrongType.json().errors.map((e: { path: string }) => e.path), ['/object']);
-    assert.deepEqual(problemOf(await post('{"bundle":{}}', 'text/plain')), [415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE']);
+    assert.deepEqual(problemOf(await post('{"bundle":{}}', 'text/plain')), [415, 'UNSUPPORTED_MEDIA_TYPE']);
     const big = await post(JSON.stringify({ bundle: {}, object: 'A'.repeat(17 << 20) }));
-    assert.deepEqual(problemOf(big), [413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
+    assert.deepEqual(problemOf(big), [413, 'BODY_TOO_LARGE']);
   });
   it('answers 400 naming the fields for a malformed bundle or policy, every time it is posted', async () => {
     const { app, res } = await signed();

@@ -152,7 +152,7 @@ describe('verification in worker threads (the real server)', () => {
     for (const chunked of [false, true]) {
       const r = await postOver(`${srv.url}/v1/verifications`, over, chunked);
       assert.equal(r.status, 413);
-      assert.equal((JSON.parse(r.body) as { code: string }).code, 'FST_ERR_CTP_BODY_TOO_LARGE');
+      assert.equal((JSON.parse(r.body) as { code: string }).code, 'BODY_TOO_LARGE');
     }
   });
 
