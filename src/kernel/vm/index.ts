@@ -1,6 +1,8 @@
 /** The BPF interpreter: validate once, then run against typed memory regions. */
 
-import { decodeInsns, type ByteOrder, type Insn } from '../../loader/isa/index.js';
+// The decoder alone, not the isa barrel (assembler, disassembler, helper names): `bpfsign vm` starts faster.
+import { decodeInsns } from '../../loader/isa/decode.js';
+import type { ByteOrder, Insn } from '../../loader/isa/index.js';
 import { isLoaderError } from '../../loader/errors.js';
 import { VmError } from '../errors.js';
 import { compile, type CompileOptions, type Program } from './validate.js';

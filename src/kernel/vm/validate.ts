@@ -13,7 +13,10 @@
  * (helpers are looked up at call time), termination, or the call depth.
  */
 
-import { classify, OP_EXIT, OP_LD_IMM64, type Insn, type InsnView } from '../../loader/isa/index.js';
+// Direct modules, not the isa barrel, so `bpfsign vm` loads only what it runs.
+import { classify } from '../../loader/isa/classify.js';
+import { OP_EXIT, OP_LD_IMM64 } from '../../loader/isa/opcode.js';
+import type { Insn, InsnView } from '../../loader/isa/index.js';
 import { VmError } from '../errors.js';
 
 /** A validated program: decoded views plus tables the interpreter indexes by instruction number. */
