@@ -39,7 +39,7 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
   watchVerifier(services.metrics.registry, verifier);
   // Request ids: the client's x-request-id when well formed, else a random UUID; errors before
   // routing and before parsing are problems with our codes too (plugins/errors.ts).
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20, genReqId: requestId, frameworkErrors, clientErrorHandler }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxObjectBytes ?? 16 << 20, genReqId: requestId, frameworkErrors, clientErrorHandler, return503OnClosing: false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { MAX_URL_CHARS } from '../../src/api/plugins/errors.js';
 import { bearer, buildTestApp, TOKENS } from './helper.js';
@@ -24,8 +24,15 @@ function problemOf(r: LightMyRequestResponse): [number, string] {
   return [r.statusCode, p.code];
 }
 
-/** What a raw request written to the app's socket gets back: status line, headers (lower-case) and body. */
-async function raw(app: FastifyInstance, request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+type Raw = { status: number; headers: Record<string, string>; body: string };
+
+/**
+ * What raw requests written to the app's socket get back (all answers when `count` is given, read by
+ * Content-Length): status, headers (lower-case) and body. `more` writes further requests later.
+ */
+async function raw(app: FastifyInstance, request: string): Promise<Raw>;
+async function raw(app: FastifyInstance, request: string, count: number, more: (socket: Socket) => Promise<void>): Promise<Raw[]>;
+async function raw(app: FastifyInstance, request: string, count?: number, more?: (socket: Socket) => Promise<void>): Promise<Raw | Raw[]> {
   const address = app.server.address();
   assert.ok(address && typeof address === 'object');
   const text = await new Promise<string>((resolve, reject) => {
@@ -35,11 +42,20 @@ async function raw(app: FastifyInstance, request: string): Promise<{ status: num
     socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(Buffer.concat(chunks).toString()) : reject(e)));
     socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
     socket.write(request);
+    more?.(socket).catch(reject);
   });
-  const [head, body = ''] = text.split('\r\n\r\n');
-  const [statusLine, ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-  return { status: Number(statusLine.split(' ')[1]), headers, body };
+  const answers: Raw[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    const [statusLine, ...lines] = rest.slice(0, end < 0 ? rest.length : end).split('\r\n');
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const start = end < 0 ? rest.length : end + 4;
+    const length = headers['content-length'] === undefined ? rest.length - start : Number(headers['content-length']);
+    answers.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(start, start + length) });
+    rest = rest.slice(start + length);
+  }
+  return count === undefined ? answers[0] : answers;
 }
 
 async function listening(): Promise<FastifyInstance> {
@@ -127,6 +143,36 @@ describe('errors the framework raises, as our problems', () => {
     const r = await app.inject({ url: '/test-boom' });
     assert.deepEqual(problemOf(r), [500, 'INTERNAL']);
     assert.doesNotMatch(r.body, /secret internals/);
+  });
+
+  it('answers a request that arrives while the app closes with 503 UNAVAILABLE', async () => {
+    const { app } = await buildTestApp();
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let started!: () => void;
+    const busy = new Promise<void>((r) => { started = r; });
+    app.get('/test-hold', async () => { started(); await held; return { held: true }; });
+    let closing!: () => void;
+    const closeBegun = new Promise<void>((r) => { closing = r; });
+    app.addHook('preClose', async () => { closing(); }); // runs after the app's own preClose hooks
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    // A second request on a connection busy with a held one, sent once the app has begun closing
+    // (the busy connection stays open until its answer is sent).
+    let closed!: Promise<undefined>;
+    const [first, second] = await raw(app, 'GET /test-hold HTTP/1.1\r\nHost: x\r\n\r\n', 2, async (socket) => {
+      await busy;
+      closed = app.close();
+      await closeBegun;
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await new Promise((r) => setImmediate(r));
+      release();
+    });
+    assert.equal(first.status, 200, 'the request in flight when closing began is answered');
+    await closed;
+    assert.equal(second.status, 503, second.body);
+    assert.match(second.headers['content-type'], /^application\/problem\+json/);
+    assert.equal(JSON.parse(second.body).code, 'UNAVAILABLE');
+    assert.ok(second.headers['x-request-id']);
   });
 });
 

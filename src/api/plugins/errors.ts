@@ -150,8 +150,16 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
   // Every answer says which request it was (success or problem); the id is also in each log line.
   // Added here, before the rate limiter's hook, so a 429 carries it too.
+  // Requests still arriving while the app closes (pipelined, or on a busy keep-alive connection)
+  // get a 503 problem; fastify's own answer there is plain JSON, so buildApp turns it off.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      return problem(reply, 503, 'UNAVAILABLE', title(503), 'the server is shutting down; send the request again');
+    }
     if (req.url.length > MAX_URL_CHARS) throw Object.assign(new Error(`the request target is ${req.url.length} characters; at most ${MAX_URL_CHARS}`), { statusCode: 414, code: 'URI_TOO_LONG' });
     // A route that documents what it consumes reads only that (fastify would otherwise parse any
     // type the app has a parser for, such as text/plain, and hand the route a string).
