@@ -76,7 +76,7 @@ export class PostgresStore implements Store {
   }
 
   async leafHashes(from: bigint, to: bigint): Promise<Uint8Array[]> {
-    const rows = await this.#q('SELECT leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from.toString(), to.toString()]);
+    const rows = await this.#q('SELECT leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY log_entries.idx', [from.toString(), to.toString()]);
     if (BigInt(rows.length) !== to - from) throw new StoreError('STORE_CORRUPT', `log: ${rows.length} leaves in [${from}, ${to})`);
     return rows.map((r) => u8(r.leaf_hash));
   }
@@ -86,7 +86,7 @@ export class PostgresStore implements Store {
   }
 
   async logEntries(from: bigint, to: bigint): Promise<LogEntry[]> {
-    const rows = await this.#q('SELECT idx::text AS idx, leaf_hash, kind, ref, body, created_at FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from.toString(), to.toString()]);
+    const rows = await this.#q('SELECT idx::text AS idx, leaf_hash, kind, ref, body, created_at FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY log_entries.idx', [from.toString(), to.toString()]);
     return rows.map((r) => ({ index: BigInt(r.idx as string), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
   }
 
@@ -95,7 +95,7 @@ export class PostgresStore implements Store {
   }
 
   async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
-    const [r] = await this.#q('SELECT size::text AS size, note FROM checkpoints ORDER BY size DESC LIMIT 1');
+    const [r] = await this.#q('SELECT size::text AS size, note FROM checkpoints ORDER BY checkpoints.size DESC LIMIT 1');
     return r ? { size: BigInt(r.size as string), note: r.note as string } : null;
   }
 

@@ -25,7 +25,7 @@ describe('a cluster of two workers on SQLite', () => {
       assert.deepEqual(acks.map(Number).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
       const audit = spawnSync(process.execPath, [CLI, 'log', 'verify', '--server', srv.url], { encoding: 'utf8' });
       assert.equal(audit.status, 0, audit.stderr);
-      assert.match(audit.stdout, /size 40, checkpoint signature OK; 40 new entries included and signed/);
+      assert.match(audit.stdout, /size 40, checkpoint signature OK; 40 new entries included, loader records of known signers/);
     } finally {
       const exited = new Promise((r) => srv.proc.once('exit', r));
       srv.proc.kill('SIGTERM');
