@@ -18,10 +18,11 @@ import { X509CertificateGenerator, SubjectKeyIdentifierExtension, KeyUsagesExten
 import { generateKeyPair, parseCertificate, signStatement, webCryptoSigner } from '../../src/signing/index.js';
 import { canonicalBytes, type JsonValue } from '../../src/signing/canonical.js';
 import { FIXTURES, ROOT } from '../support/objects.js';
+import { testKeysDir } from '../support/test-keys.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const REFERENCE = join(ROOT, '../shared/reference/bpftool-7.7');
-const KEYS = join(REFERENCE, 'keys');
+const KEYS = testKeysDir();
 const CERT = join(KEYS, 'rsa2048.cert.pem');
 const OBJ = join(FIXTURES, 'obj/xdp_filter.clang-el.o');
 const canReplay = existsSync('/sys/kernel/btf/vmlinux');

@@ -35,11 +35,13 @@ import { signerFromPem } from '../../src/signing/keys/pem.js';
 import type { ReplayOutcome } from '../../src/signing/verify.js';
 import { rereadLightSkeleton } from '../../src/loader/gen/lskel-reread.js';
 import { emitLightSkeleton } from '../../src/loader/gen/lskel.js';
+import { bpftoolStyleHeader, testKeysDir } from '../support/test-keys.js';
 
 const run = promisify(execFile);
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const REF = join(ROOT, '../shared/reference/bpftool-7.7');
-const KEYS = join(REF, 'keys');
+const KEYS = testKeysDir();
+/** bpftool 7.7's signed xdp_filter headers (and globals' P-256 one): the reference files, or the same text made here. */
+const bpftoolHeaders = new Map<string, string>();
 const OBJ = join(FIXTURES, 'obj/xdp_filter.clang-el.o');
 const OTHER_OBJ = join(FIXTURES, 'obj/globals.clang-el.o');
 const AT = new Date('2027-06-01T00:00:00Z');
@@ -219,7 +221,9 @@ describe('the mutation suite', () => {
     policy = parsePolicy({ version: 1, name: 'mutations', roots: [pem('rsa2048.cert.pem'), pem('p256.cert.pem'), wrongEku.pem, expired.pem], checks: STRICT });
     headerPolicy = parsePolicy({ version: 1, name: 'mutations (headers)', roots: policy.roots, checks: { ...STRICT, hardening: 'log', transparencyLog: 'skip' } });
 
-    const bpftoolHeader = (k: string) => readFileSync(join(REF, 'fixtures', `xdp_filter.clang-el.${k}.lskel.h`), 'utf8');
+    for (const k of ['rsa2048', 'p256'] as const) bpftoolHeaders.set(k, await bpftoolStyleHeader(OBJ, k));
+    bpftoolHeaders.set('globals p256', await bpftoolStyleHeader(OTHER_OBJ, 'p256'));
+    const bpftoolHeader = (k: string) => bpftoolHeaders.get(k)!;
     const bpftoolInsns = rereadLightSkeleton(bpftoolHeader('p256')).parsed.insns;
     for (const [k, x] of Object.entries({ wrongEku, expired, unknown, forged })) {
       const built = buildLoader(object, 'xdp_filter.clang-el.o', { scheme: 'linux-6.18', name: 'xdp_filter_clang_el', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
@@ -244,7 +248,7 @@ describe('the mutation suite', () => {
       assert.equal(verifyHeader(o.header, policy, { at: AT, profile }).verdict.verdict, 'OK', `${o.name} header`);
     }
     for (const k of ['rsa2048', 'p256']) {
-      const text = readFileSync(join(REF, 'fixtures', `xdp_filter.clang-el.${k}.lskel.h`), 'utf8');
+      const text = bpftoolHeaders.get(k)!;
       assert.equal(verifyHeader(text, headerPolicy, { at: AT, profile }).verdict.verdict, 'OK', `bpftool ${k}`);
       assert.equal(verifyHeader(text, headerPolicy, { at: AT, profile, object }).verdict.verdict, 'OK', `bpftool ${k} with the object`);
     }
@@ -448,9 +452,9 @@ describe('the mutation suite', () => {
   });
 
   it('refuses light skeletons with edited literals, statements, signatures and certificates', () => {
-    const bpftool = ['p256', 'rsa2048'].map((k) => ({ name: `bpftool ${k}`, text: readFileSync(join(REF, 'fixtures', `xdp_filter.clang-el.${k}.lskel.h`), 'utf8') }));
+    const bpftool = ['p256', 'rsa2048'].map((k) => ({ name: `bpftool ${k}`, text: bpftoolHeaders.get(k)! }));
     const ours = originals.map((o) => ({ name: `gen ${o.name}`, text: o.header }));
-    const otherHeader = readFileSync(join(REF, 'fixtures', 'globals.clang-el.p256.lskel.h'), 'utf8');
+    const otherHeader = bpftoolHeaders.get('globals p256')!;
     for (const [hi, h] of [...bpftool, ...ours].entries()) {
       const withObject = hi % 2 === 0 ? object : undefined;
       const mode = withObject ? ' (with the object)' : '';

@@ -12,9 +12,10 @@ import { checkBundleFiles } from '../../src/service/verify-files.js';
 import { buildLoader } from '../../src/service/loader.js';
 import { parseBundle } from '../../src/signing/bundle.js';
 import { FIXTURES, ROOT } from '../support/objects.js';
+import { testKeysDir } from '../support/test-keys.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const KEYS = join(ROOT, '../shared/reference/bpftool-7.7/keys');
+const KEYS = testKeysDir();
 const OBJ = join(FIXTURES, 'obj/globals.clang-el.o');
 
 function gen(scheme: string, signed: boolean): Map<string, Uint8Array> {

@@ -17,9 +17,10 @@ import { signerFromPem } from '../../src/signing/index.js';
 import { parsePolicy, STRICT, type TrustPolicy } from '../../src/signing/policy.js';
 import { printHex } from '../../src/loader/gen/index.js';
 import { FIXTURES, ROOT, XDP_TOOLS_DIR } from '../support/objects.js';
+import { bpftoolStyleHeader, testKeysDir } from '../support/test-keys.js';
 
 const REFERENCE = join(ROOT, '../shared/reference/bpftool-7.7');
-const KEYS = join(REFERENCE, 'keys');
+const KEYS = testKeysDir();
 const at = new Date('2027-01-01T00:00:00Z');
 const profile = existsSync('/sys/kernel/btf/vmlinux') ? loadProfile('host') : null;
 
@@ -136,8 +137,8 @@ describe('verifyHeader on our own headers', { skip: profile ? false : 'no kernel
     });
   }
 
-  it('allows helpers by name or id and refuses the rest, and refuses a helper name it does not know', () => {
-    const text = readFileSync(join(REFERENCE, 'fixtures/xdp_filter.clang-el.rsa2048.lskel.h'), 'utf8');
+  it('allows helpers by name or id and refuses the rest, and refuses a helper name it does not know', async () => {
+    const text = await bpftoolStyleHeader(join(FIXTURES, 'obj/xdp_filter.clang-el.o'), 'rsa2048');
     const withHelpers = (helpers: (string | number)[]) => ({ ...policyFor('rsa2048'), allowed: { helpers } });
     for (const ok of [['bpf_map_lookup_elem'], ['map_lookup_elem'], [1]]) assert.equal(verifyHeader(text, withHelpers(ok), { at, profile }).verdict.verdict, 'OK', JSON.stringify(ok));
     const v = verifyHeader(text, withHelpers(['bpf_ktime_get_ns']), { at, profile }).verdict;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { signDetached, signerFromPem, verifyDetached } from '../../../src/signing/index.js';
 import type { CmsVerification } from '../../../src/signing/index.js';
 import { OPENSSL_MISSING, mintPki, openssl, opensslSki, randomBytes, tempDir, writeFile, type Pki } from '../helpers.js';
+import { testKeysDir } from '../../support/test-keys.js';
 
 function opensslSign(pki: Pki, dir: string, name: string, content: Uint8Array, extra: string[]): Uint8Array {
   const data = writeFile(dir, 'content.bin', content);
@@ -162,7 +163,7 @@ describe('verifyDetached', { skip: OPENSSL_MISSING }, () => {
 });
 
 describe('verifyDetached and SignedData.digestAlgorithms', () => {
-  const KEYS = new URL('../../../../../shared/reference/bpftool-7.7/keys/', import.meta.url).pathname;
+  const KEYS = `${testKeysDir()}/`;
 
   it('refuses a signature whose digestAlgorithms, which no signature covers, was changed', async () => {
     const certificate = readFileSync(`${KEYS}p256.cert.pem`, 'utf8');
