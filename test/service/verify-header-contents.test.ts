@@ -145,7 +145,8 @@ describe('checkHeaderContents', { skip: profile ? false : `no kernel profile at 
         assert.ok(p && p.map && p.offset === 0, `${h.name}: ${r.message}`);
       }
     }
-    assert.ok(tried >= 100, `only ${tried} image edits tried`);
+    // Fewer headers without the bpftool reference folder (a fresh clone): ours alone give some 70.
+    assert.ok(tried >= (refs.length ? 100 : 50), `only ${tried} image edits tried`);
     assert.deepEqual(accepted, []);
   });
 

@@ -53,7 +53,9 @@ function gen(obj: string, out: string, scheme: string, k: KeyDir): void {
 
 interface VerifyResult { status: number; verdict: string; ski?: string; json: { verdict: string; signer?: { subjectKeyIdentifier: string }; checks: { check: string; status: string; code?: string }[] } }
 function verify(target: string, ...args: string[]): VerifyResult {
-  const r = cli('verify', target, ...args, '--json');
+  // These bundles carry no log proof (gen signs offline): --trust verifies them --offline.
+  const offline = args.includes('--trust') && !args.includes('--log-key') ? ['--offline'] : [];
+  const r = cli('verify', target, ...args, ...offline, '--json');
   const json = JSON.parse(r.stdout) as VerifyResult['json'];
   return { status: r.status, verdict: json.verdict, ski: json.signer?.subjectKeyIdentifier, json };
 }

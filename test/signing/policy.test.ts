@@ -36,8 +36,8 @@ describe('identity patterns', () => {
 });
 
 describe('the checks', () => {
-  it('run the manifest before the log proof, and the hardening findings between the object and the contents', () => {
-    assert.deepEqual([...CHECKS], ['signature', 'chain', 'identity', 'revocation', 'manifest', 'transparencyLog', 'replay', 'object', 'hardening', 'contents']);
+  it('run the manifest before the files and the log proof, and the hardening findings between the object and the contents', () => {
+    assert.deepEqual([...CHECKS], ['signature', 'chain', 'identity', 'revocation', 'manifest', 'files', 'transparencyLog', 'replay', 'object', 'hardening', 'contents']);
   });
   it('enforce hardening unless the policy says otherwise', () => {
     assert.equal(levelOf(policyWith([]), 'hardening'), 'enforce');
