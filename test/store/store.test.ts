@@ -42,16 +42,6 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       assert.deepEqual((await ctx.store.logEntries(1n, 99n)).map((x) => x.ref), ['b1', 'b2'], 'a range read stops at the end of the log');
     });
 
-    it('reads entries and the latest checkpoint in numeric order past one decimal digit', async (t) => {
-      if (typeof ctx === 'string') return t.skip(ctx);
-      const start = await ctx.store.logSize();
-      await ctx.store.appendLog(Array.from({ length: 12 }, (_, i) => ({ leafHash: leaf(i), kind: 'bundle', ref: `n${i}`, body: new Uint8Array([i]) })), '2026-11-25T00:00:00Z');
-      const got = await ctx.store.logEntries(start, start + 12n);
-      assert.deepEqual(got.map((e) => e.index), Array.from({ length: 12 }, (_, i) => start + BigInt(i)), 'by index, not as text (2 after 10)');
-      for (const size of [9n, 12n, 10n]) await ctx.store.putCheckpoint(start + size, `note ${size}`, '2026-11-25T00:00:00Z');
-      assert.equal((await ctx.store.latestCheckpoint())?.size, start + 12n);
-    });
-
     it('serializes concurrent appends from two connections: no index is shared or skipped', async (t) => {
       if (typeof ctx === 'string') return t.skip(ctx);
       const other = ctx.second();
@@ -117,6 +107,17 @@ function suite(name: string, make: () => Promise<{ store: Store; second: () => S
       assert.equal(await s.revokeToken('t1', '2026-11-25T00:00:09Z'), false, 'already revoked');
       assert.equal(await s.activeToken('ab'.repeat(32)), null);
       assert.equal((await s.listTokens())[0].revokedAt, '2026-11-25T00:00:08Z');
+    });
+
+    // Last: the checkpoints it stores outrank every earlier test's.
+    it('reads entries and the latest checkpoint in numeric order past one decimal digit', async (t) => {
+      if (typeof ctx === 'string') return t.skip(ctx);
+      const start = await ctx.store.logSize();
+      await ctx.store.appendLog(Array.from({ length: 12 }, (_, i) => ({ leafHash: leaf(i), kind: 'bundle', ref: `n${i}`, body: new Uint8Array([i]) })), '2026-11-25T00:00:00Z');
+      const got = await ctx.store.logEntries(start, start + 12n);
+      assert.deepEqual(got.map((e) => e.index), Array.from({ length: 12 }, (_, i) => start + BigInt(i)), 'by index, not as text (2 after 10)');
+      for (const size of [9n, 12n, 10n]) await ctx.store.putCheckpoint(start + size, `note ${size}`, '2026-11-25T00:00:00Z');
+      assert.equal((await ctx.store.latestCheckpoint())?.size, start + 12n);
     });
   });
 }
