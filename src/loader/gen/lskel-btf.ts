@@ -13,6 +13,7 @@
 import type { Btf, BtfType } from '../btf/index.js';
 import { LoaderError } from '../errors.js';
 import { btfAlignOf, btfDecl } from './lskel-decl.js';
+import { skelTypeOf } from './skel-type.js';
 import { emitLightSkeleton, type LightSkeletonInput, type LightSkeletonOptions, type LskelVar } from './lskel.js';
 import { datasecIdent } from './lskel-object.js';
 import { sanitizeIdent } from './lskel.js';
@@ -63,6 +64,7 @@ export function lskelVarsFromBtf(btf: Btf, ident: string): LskelVar[] {
       size: si.size,
       align: btfAlignOf(btf, v.type),
       typeSize,
+      type: skelTypeOf(btf, v.type),
     });
   }
   return out;

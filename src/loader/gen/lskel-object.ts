@@ -6,6 +6,7 @@
 import type { Btf } from '../btf/index.js';
 import type { ObjectSpec } from '../object/index.js';
 import { btfAlignOf, btfDecl } from './lskel-decl.js';
+import { skelTypeOf } from './skel-type.js';
 import { attachFor, mapIdent, mmapSize, sanitizeIdent, type LskelFlavour, type LskelMap, type LskelProg, type LskelVar } from './lskel.js';
 
 const DATASEC_PREFIXES = ['.data', '.rodata', '.bss', '.kconfig'];
@@ -56,6 +57,7 @@ function lskelVar(btf: Btf, v: RawVar, stripMods: boolean): LskelVar {
     size: v.size,
     align: btfAlignOf(btf, v.typeId),
     typeSize,
+    type: skelTypeOf(btf, v.typeId),
   };
 }
 

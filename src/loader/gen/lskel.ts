@@ -16,6 +16,7 @@
 import { skeletonIdent } from '../plan/index.js';
 import { LoaderError } from '../errors.js';
 import { lskelRuntime } from './lskel-runtime.js';
+import type { SkelType } from './skel-type.js';
 
 export type LskelFlavour = 'bpftool-7.1' | 'v1.7';
 
@@ -35,6 +36,8 @@ export interface LskelVar {
   align: number;
   /** btf__resolve_size of the variable's type for the size assert; null skips the assert. */
   typeSize: number | null;
+  /** The type's layout for the Go and Rust emitters (skel-type.ts); absent: raw bytes of `size`. */
+  type?: SkelType;
 }
 
 /** The skeleton pointer of a memory-mapped internal map (BPF_F_MMAPABLE). */
