@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin, watch } from './plugins/metrics.js';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { openapiFrame, transform, transformObject } from './openapi.js';
 import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
 import { LoaderCache } from '../service/loader.js';
@@ -53,16 +54,7 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
     keyGenerator: (req) => req.headers.authorization ?? req.ip,
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `more than ${ctx.max} requests in ${ctx.after}` }),
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'bpfsign', version: API_VERSION, description: 'Signing and verification of BPF loader programs' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      tags: [{ name: 'loaders' }, { name: 'verify' }, { name: 'audit' }, { name: 'log' }, { name: 'objects' }, { name: 'health' }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
+  await app.register(swagger, { openapi: openapiFrame(API_VERSION), transform, transformObject });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(servicesPlugin, { services });
   await app.register(metricsPlugin, { metrics: services.metrics });
@@ -79,15 +71,16 @@ type Stats = { hits: number; misses: number; evictions: number; entries: number 
 
 /**
  * The caches the metrics report: with verification in workers, the replay and body caches and
- * the verification memos are the workers' (summed) and the loader cache is this thread's
- * (signing) plus theirs (re-derivation).
+ * the verification memos are the workers' (summed), the loader cache is this thread's (signing)
+ * plus theirs (re-derivation), and `answers` the pool's answers kept for their second.
  */
-function verifierCaches(caches: Services['caches'], verifier: Verifier): Record<(typeof CACHE_NAMES)[number], { stats: Stats }> {
+function verifierCaches(caches: Services['caches'], verifier: Verifier): Record<(typeof CACHE_NAMES)[number] | 'answers', { stats: Stats }> {
   const sum = (a: Stats, b: Stats): Stats => ({ hits: a.hits + b.hits, misses: a.misses + b.misses, evictions: a.evictions + b.evictions, entries: a.entries + b.entries });
   const pooled = () => verifier.stats.workers > 0;
   const own = () => cacheStats({ profile: null, ...caches });
   const reported = Object.fromEntries(CACHE_NAMES.map((k) => [k, { get stats() { return (pooled() ? verifier.stats.caches[k] : own()[k]) ?? { hits: 0, misses: 0, evictions: 0, entries: 0 }; } }]));
-  return { ...reported, loaders: { get stats() { return pooled() ? sum(caches.loaders.stats, verifier.stats.caches.loaders) : caches.loaders.stats; } } } as Record<(typeof CACHE_NAMES)[number], { stats: Stats }>;
+  const answers = { get stats() { return verifier.stats.answers ?? { hits: 0, misses: 0, evictions: 0, entries: 0 }; } };
+  return { ...reported, answers, loaders: { get stats() { return pooled() ? sum(caches.loaders.stats, verifier.stats.caches.loaders) : caches.loaders.stats; } } } as Record<(typeof CACHE_NAMES)[number] | 'answers', { stats: Stats }>;
 }
 
 /** The verification pool's gauges and counters, read at scrape time (registered once per registry). */

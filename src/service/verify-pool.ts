@@ -16,6 +16,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TrustPolicy } from '../signing/policy.js';
+import { AnswerMemo, type AnswerMemoStats } from './answer-memo.js';
 import type { FifoGate } from './fifo.js';
 import { answerVerification, cacheStats, CACHE_NAMES, type VerifyAnswer, type VerifyContext } from './verify-request.js';
 import type { CacheStats, FromWorker, ToWorker, VerifyWorkerData } from './verify-worker.js';
@@ -44,6 +45,8 @@ export interface VerifierStats {
   restarts: number;
   /** The caches of every worker, summed (as each worker last reported them: now and then, with an answer). */
   caches: CacheStats;
+  /** Answers kept for the second they were asked in (AnswerMemo), on the event loop; absent without workers or with caches off. */
+  answers?: AnswerMemoStats;
 }
 
 export interface Verifier {
@@ -116,6 +119,10 @@ const DEPTH = 2;
 /** Larger bodies wait for an idle worker instead (they are moved to it, not copied: see #send). */
 const DEPTH_MAX_BYTES = 1 << 20;
 
+/** The answer memo's bounds: entries, and bytes of verdict JSON (a verdict is a few kilobytes). */
+const ANSWERS_MAX_ENTRIES = 1024;
+const ANSWERS_MAX_BYTES = 16 << 20;
+const answerBytes = (a: VerifyAnswer) => (a.ok ? a.json.byteLength : 256);
 const noStats = () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 });
 const emptyCaches = (): CacheStats => Object.fromEntries(CACHE_NAMES.map((k) => [k, noStats()])) as CacheStats;
 const stopping = () => new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping');
@@ -140,10 +147,13 @@ export class VerifyPool implements Verifier {
   /** Whether the workers keep the process alive: while requests are waiting or running, not while idle. */
   #reffed = false;
   #profileErrorTold = false;
+  /** Same body, same policy, same second: one verification (null with caches off). */
+  readonly #answers: AnswerMemo<VerifyAnswer> | null;
 
   constructor(opts: VerifyPoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError(`VerifyPool: workers ${opts.workers}, want at least 1`);
     this.#opts = opts;
+    this.#answers = opts.cacheEntries > 0 ? new AnswerMemo<VerifyAnswer>(Math.min(opts.cacheEntries, ANSWERS_MAX_ENTRIES), ANSWERS_MAX_BYTES, answerBytes) : null;
     for (let i = 0; i < opts.workers; i++) this.#slots.push(this.#spawn());
   }
 
@@ -156,6 +166,7 @@ export class VerifyPool implements Verifier {
     return {
       workers: this.#slots.length, running, waiting: this.#queue.length + sent - running, maxWaiting: this.#maxWaiting,
       timeouts: this.#timeouts, rejected: this.#rejected, restarts: this.#restarts, caches,
+      ...(this.#answers ? { answers: { ...this.#answers.stats } } : {}),
     };
   }
 
@@ -164,8 +175,24 @@ export class VerifyPool implements Verifier {
     while (!this.#closed && this.#slots.some((s) => !s.ready)) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /**
+   * The chain is checked at the start of `at`'s second (certificate and CRL times are whole
+   * seconds), so the same body and policy within one second are one verification (#answers).
+   */
   verify(body: Uint8Array | readonly Uint8Array[], policy: TrustPolicy, at: Date): Promise<VerifyAnswer> {
     const segments = body instanceof Uint8Array ? [body] : [...body];
+    const second = Math.floor(at.getTime() / 1000);
+    if (!this.#answers || this.#closed) return this.#run(segments, policy, second);
+    return this.#answers.get(AnswerMemo.key(this.#policyId(policy), segments), second, () => this.#run(segments, policy, second));
+  }
+
+  #policyId(policy: TrustPolicy): number {
+    let pid = this.#policyIds.get(policy);
+    if (pid === undefined) this.#policyIds.set(policy, (pid = this.#nextPolicy++));
+    return pid;
+  }
+
+  #run(segments: Uint8Array[], policy: TrustPolicy, second: number): Promise<VerifyAnswer> {
     return new Promise<VerifyAnswer>((resolve, reject) => {
       if (this.#closed) return reject(stopping());
       const room = this.#slots.some((s) => s.ready && !s.ended && s.sent.length < DEPTH);
@@ -175,7 +202,7 @@ export class VerifyPool implements Verifier {
         return reject(new VerifyPoolError('VERIFY_QUEUE_FULL', `${this.#queue.length} verifications are waiting for a worker (at most ${this.#opts.maxQueue}); try again later`,
           { waiting: this.#queue.length, maxQueue: this.#opts.maxQueue }, retry));
       }
-      this.#queue.push({ body: segments, bytes: segments.reduce((n, b) => n + b.byteLength, 0), policy, at: at.getTime(), resolve, reject, id: 0 });
+      this.#queue.push({ body: segments, bytes: segments.reduce((n, b) => n + b.byteLength, 0), policy, at: second * 1000, resolve, reject, id: 0 });
       this.#maxWaiting = Math.max(this.#maxWaiting, this.#queue.length);
       this.#dispatch();
     });
@@ -271,8 +298,7 @@ export class VerifyPool implements Verifier {
   }
 
   #send(slot: Slot, job: Job): void {
-    let pid = this.#policyIds.get(job.policy);
-    if (pid === undefined) this.#policyIds.set(job.policy, (pid = this.#nextPolicy++));
+    const pid = this.#policyId(job.policy);
     if (!slot.policies.has(pid)) {
       slot.worker.postMessage({ type: 'policy', id: pid, policy: job.policy } satisfies ToWorker);
       slot.policies.add(pid);
@@ -315,7 +341,8 @@ export class VerifyPool implements Verifier {
 /** The same answers on the event loop, one request per turn of the FIFO gate; no budget (nothing can stop a running verification there). */
 export function inlineVerifier(ctx: VerifyContext, gate: FifoGate): Verifier {
   return {
-    verify: (body, policy, at) => gate.run(() => answerVerification(joined(body), policy, at, ctx)),
+    // At the start of the second, as the pool checks.
+    verify: (body, policy, at) => gate.run(() => answerVerification(joined(body), policy, new Date(Math.floor(at.getTime() / 1000) * 1000), ctx)),
     get stats(): VerifierStats {
       return {
         workers: 0, running: 0, waiting: gate.waiting, maxWaiting: gate.maxWaiting, timeouts: 0, rejected: 0, restarts: 0,

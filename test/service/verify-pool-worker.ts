@@ -2,7 +2,7 @@
  * A stand-in verification worker for the pool's tests: it speaks verify-worker's protocol and
  * does what the body says, so budgets, crashes and queues can be tested without depending on
  * how long a real verification takes. Bodies: `spin:MS` keeps the CPU busy for MS ms, then
- * answers; `exit` ends the thread; anything else is answered at once with the body itself as
+ * answers; `exit` ends the thread; `at` answers with the time it was asked to check at (ms); anything else is answered at once with the body itself as
  * the verdict's bytes and the policy's name as the verdict.
  */
 import { parentPort } from 'node:worker_threads';
@@ -16,7 +16,7 @@ parentPort!.on('message', (m: ToWorker) => {
   if (text === 'exit') process.exit(3);
   const spin = /^spin:(\d+)$/.exec(text);
   if (spin) for (const end = performance.now() + Number(spin[1]); performance.now() < end;) { /* busy */ }
-  const json = new Uint8Array(Buffer.from(text));
+  const json = new Uint8Array(Buffer.from(text === 'at' ? String(m.at) : text));
   const out: FromWorker = { type: 'answer', id: m.id, answer: { ok: true, json, verdict: policies.get(m.policy)?.name ?? 'no policy', seconds: 0 }, stats: { loaders: noStats, replays: noStats, bodies: noStats } };
   parentPort!.postMessage(out);
 });

@@ -103,6 +103,41 @@ describe('VerifyPool', () => {
     assert.deepEqual(segments.map((b) => b.byteLength), [0, 0, 1], 'the segments of their own were moved, the shared one copied');
   });
 
+  it('verifies a body at the start of its second, once per body, policy and second', async () => {
+    const p = pool();
+    const at = (ms: number) => p.verify(body('at'), policy, new Date(ms));
+    assert.equal(text(await at(5_000_300)), '5000000', 'checked at the start of the second');
+    assert.equal(text(await at(5_000_900)), '5000000');
+    assert.deepEqual(p.stats.answers, { hits: 1, misses: 1, evictions: 0, entries: 1 });
+    assert.equal(text(await at(5_001_100)), '5001000', 'the next second is verified again');
+    assert.equal(text(await p.verify(body('at'), { name: 'other' } as never, new Date(5_001_100))), '5001000');
+    assert.equal(p.stats.answers?.misses, 3, 'another policy is another verification');
+  });
+
+  it('lets requests for the same body in the same second wait for the one running', async () => {
+    const p = pool({ workers: 2 });
+    const now = new Date();
+    const [a, b] = await Promise.all([p.verify(body('spin:200'), policy, now), p.verify(body('spin:200'), policy, now)]);
+    assert.equal(a, b, 'the second request is given the first one\'s answer');
+    assert.deepEqual([p.stats.answers?.hits, p.stats.answers?.misses], [1, 1]);
+  });
+
+  it('keeps no refusal: a body stopped at its budget is verified again when asked again', async () => {
+    const p = pool({ budgetMs: 100 });
+    const now = new Date();
+    assert.equal((await failure(p.verify(body('spin:60000'), policy, now))).code, 'VERIFY_BUDGET_EXCEEDED');
+    assert.equal((await failure(p.verify(body('spin:60000'), policy, now))).code, 'VERIFY_BUDGET_EXCEEDED');
+    assert.equal(p.stats.timeouts, 2);
+  });
+
+  it('keeps no answers with the caches off', async () => {
+    const p = pool({ cacheEntries: 0 });
+    const now = new Date();
+    await p.verify(body('x'), policy, now);
+    await p.verify(body('x'), policy, now);
+    assert.equal(p.stats.answers, undefined);
+  });
+
   it('on close, ends its workers and answers the waiting requests VERIFY_UNAVAILABLE', async () => {
     const p = pool();
     await p.ready();
