@@ -37,6 +37,10 @@ const Env = z.object({
   /** Witnesses the log submits each checkpoint to (c2sp.org/tlog-witness): comma-separated `URL VKEY` pairs. */
   BPFSIGN_WITNESSES: z.string().optional(),
   BPFSIGN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto (default): readable lines when standard output is a terminal, JSON otherwise. */
+  BPFSIGN_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  /** Production mode refuses to start on generated (development) keys unless this is true. */
+  BPFSIGN_ALLOW_DEV_KEYS: z.enum(['true', 'false']).default('false'),
 });
 
 export type Scope = 'sign' | 'verify' | 'audit' | 'admin';
@@ -60,11 +64,15 @@ export interface Config {
   verifyQueue: number;
   verifyNice: number;
   logLevel: z.infer<typeof Env>['BPFSIGN_LOG_LEVEL'];
+  logFormat: z.infer<typeof Env>['BPFSIGN_LOG_FORMAT'];
+  allowDevKeys: boolean;
   witnesses: { url: string; key: string }[];
 }
 
+/** A configuration the service will not start with: one line, and `bpfsign serve` exits 2. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
 }
 
 export function parseTokens(spec: string): Map<string, Set<Scope>> {
@@ -103,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
     maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
     verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, verifyNice: e.BPFSIGN_VERIFY_NICE, logLevel: e.BPFSIGN_LOG_LEVEL,
+    logFormat: e.BPFSIGN_LOG_FORMAT, allowDevKeys: e.BPFSIGN_ALLOW_DEV_KEYS === 'true',
     witnesses: parseWitnesses(e.BPFSIGN_WITNESSES ?? ''),
   });
 }

@@ -1,20 +1,22 @@
 /**
  * The process entry: config from the environment, the data directory (development keys made on
- * first run, said loudly), the store, the log, then listen. Closes gracefully on SIGINT/SIGTERM.
+ * first start, race-free across replicas; refused in production mode unless allowed), the store,
+ * the log, then listen. Closes gracefully on SIGINT/SIGTERM.
  */
 import cluster from 'node:cluster';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createHash, createPublicKey } from 'node:crypto';
 import { createMetrics } from './plugins/metrics.js';
-import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { loadConfig, type Config, type Scope } from './config.js';
+import { ConfigError, loadConfig, type Config, type Scope } from './config.js';
+import { logStream } from './log-format.js';
 import { openStore } from '../store/index.js';
 import { TransparencyLog } from '../service/log.js';
 import { WitnessClient } from '../service/witness-client.js';
 import { ed25519Signer, ed25519VerifierKey } from '../signing/tlog/index.js';
-import { createKeyring, hasKeyring, keyringSigningService } from '../service/keys.js';
+import { keyringSigningService } from '../service/keys.js';
+import { dataFolder, developmentKeys, ensureDevToken, ensureKeyring, ensureLogKey, type DataFolder } from '../service/first-start.js';
 import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
 import { VerifyPool } from '../service/verify-pool.js';
@@ -23,19 +25,27 @@ import { VerificationMemos } from '../service/verification-caches.js';
 /** The kernel profile replays run against (loadProfile's spec): the running kernel. The verification workers load the same. */
 const PROFILE_SPEC = 'host';
 
-function readOrCreate(path: string, make: () => string, onCreate: () => void): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8');
-  const v = make();
-  writeFileSync(path, v, { mode: 0o600 });
-  onCreate();
-  return v;
+/** The service's logger: readable lines on a terminal, JSON otherwise (BPFSIGN_LOG_FORMAT). */
+function makeLogger(config: Config): pino.Logger {
+  const stream = logStream(config.logFormat);
+  return stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel });
+}
+
+/** Development mode says so once, in plain text on stderr, before any log line. */
+function printBanner(config: Config, folder: DataFolder, made: string[], tokenFile: string | null): void {
+  const lines = [
+    'bpfsign: DEVELOPMENT MODE -- not for production',
+    `  requests from loopback need no token${tokenFile ? `; others send the token in ${tokenFile}` : ''}`,
+    `  keys in ${config.dataDir}: development CA ${folder.keysDir}/ca.pem, log key ${folder.logKeyPath}${made.length ? ` (made now: ${made.join(', ')})` : ''}`,
+    '  for production: BPFSIGN_MODE=production, BPFSIGN_API_TOKENS and your own keys in the data folder',
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
 }
 
 export async function startServer(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void>; url: string }> {
-  const logger = pino({ level: config.logLevel });
+  const logger = makeLogger(config);
   const prepared = await prepare(config, logger);
   const { store, log, tokens, signing, profile } = prepared;
-  if (config.mode === 'development') logger.warn('DEVELOPMENT MODE: requests from loopback need no token; set BPFSIGN_MODE=production to require tokens');
   // Verification in worker threads, each with its own profile and caches, under a time budget
   // (BPFSIGN_VERIFY_WORKERS=0: on the event loop, as before, without one). Closing the app ends them.
   const verifier = config.verifyWorkers > 0
@@ -44,36 +54,45 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
       onProfileError: (message) => logger.warn({ err: message }, 'no kernel profile in the verification workers: verification replays will fail until one is configured'),
     })
     : undefined;
-  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries), memos: new VerificationMemos(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries), memos: new VerificationMemos(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel, stream: logStream(config.logFormat) }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, store: store.kind, pid: process.pid, verifyWorkers: config.verifyWorkers, verifyBudgetMs: config.verifyBudgetMs }, 'bpfsign listening');
   return { url, close: async () => { await app.close(); await store.close(); } };
 }
 
 /**
- * The data directory (log key, development token and keyring, made on first run and said
- * loudly), the migrated store, the log and the signing service. A cluster's primary runs it once
- * before forking, so workers only read what it made.
+ * The data directory (log key, development token and keyring, made on first start by exactly
+ * one of the replicas starting on it), the migrated store, the log and the signing service. In
+ * production mode, generated keys are refused unless BPFSIGN_ALLOW_DEV_KEYS=true. A cluster's
+ * primary runs it once before forking, so workers only read what it made.
  */
 export async function prepare(config: Config, logger: pino.Logger) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const logKeyPath = join(config.dataDir, 'log-key.pem');
-  const logKey = readOrCreate(logKeyPath,
-    () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    () => logger.warn({ path: logKeyPath }, 'DEVELOPMENT MODE: generated a new transparency-log signing key; do not use it in production'));
+  const folder = dataFolder(config.dataDir);
+  const dev = config.mode === 'development';
+  if (!dev) {
+    const found = developmentKeys(folder);
+    if (found.length > 0 && !config.allowDevKeys) throw new ConfigError(`production mode: ${found.join(', ')}; put your own keys in ${config.dataDir} or set BPFSIGN_ALLOW_DEV_KEYS=true`);
+    if (found.length > 0) logger.warn({ keys: found }, 'production mode on development keys (BPFSIGN_ALLOW_DEV_KEYS=true)');
+  }
+  const made: string[] = [];
+  const { pem: logKey, created: newLogKey } = ensureLogKey(folder);
+  if (newLogKey) made.push('log key');
   let tokens = config.tokens;
-  if (tokens === null) {
-    const tokenPath = join(config.dataDir, 'dev-token');
-    const token = readOrCreate(tokenPath, () => randomBytes(24).toString('hex'),
-      () => logger.warn({ path: tokenPath }, 'DEVELOPMENT MODE: generated an API token (scopes sign, verify); set BPFSIGN_API_TOKENS in production')).trim();
+  let tokenFile: string | null = null;
+  if (tokens === null && (dev || config.allowDevKeys)) {
+    const { token, created } = ensureDevToken(folder);
+    if (created) made.push('API token');
+    tokenFile = folder.tokenPath;
     tokens = new Map([[createHash('sha256').update(token).digest('hex'), new Set<Scope>(['sign', 'verify', 'audit', 'admin'])]]);
-    logger.warn({ tokenFile: tokenPath }, 'DEVELOPMENT MODE: API token is in the token file');
+  } else if (tokens === null) {
+    // Production without BPFSIGN_API_TOKENS: only tokens made with `bpfsign tokens create` (in the store) are accepted.
+    tokens = new Map();
   }
-  const keysDir = join(config.dataDir, 'keys');
-  if (!hasKeyring(keysDir)) {
-    const k = await createKeyring(keysDir, new Date());
-    logger.warn({ dir: keysDir, key: k.id }, 'DEVELOPMENT MODE: created a local CA and signing key; bundles it signs chain to keys/ca.pem, not to a production root');
-  }
+  const { created: newKey } = await ensureKeyring(folder.keysDir, new Date());
+  if (newKey) made.push(`CA and signing key ${newKey.id}`);
+  if (dev && !cluster.isWorker) printBanner(config, folder, made, tokenFile);
+  else if (made.length > 0) logger.warn({ dir: config.dataDir, made }, 'generated development keys');
   const store = await openStore(config.databaseUrl);
   const logSigner = ed25519Signer(config.logOrigin, logKey);
   const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
@@ -90,7 +109,7 @@ export async function prepare(config: Config, logger: pino.Logger) {
   if (config.verifyWorkers === 0) {
     try { profile = loadProfile(PROFILE_SPEC); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
   }
-  const signing = keyringSigningService(keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
+  const signing = keyringSigningService(folder.keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
   return { store, log, tokens, signing, profile };
 }
 
@@ -102,7 +121,7 @@ export async function prepare(config: Config, logger: pino.Logger) {
  * A worker that dies is replaced; SIGINT/SIGTERM stop them all. Rate limits count per worker.
  */
 export async function startCluster(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void> }> {
-  const logger = pino({ level: config.logLevel });
+  const logger = makeLogger(config);
   const { store } = await prepare(config, logger);
   await store.close();
   let stopping = false;

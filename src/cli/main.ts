@@ -216,7 +216,11 @@ async function serve(args: string[]): Promise<number> {
     const stop = () => { void srv.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-  }, (e) => { process.stderr.write(`bpfsign serve: ${(e as Error).message}\n`); process.exit(1); });
+  }, (e) => {
+    // A configuration it will not start with (ConfigError: production on development keys) is bad usage: exit 2.
+    process.stderr.write(`bpfsign serve: ${(e as Error).message}\n`);
+    process.exit((e as { code?: string }).code === 'CONFIG_INVALID' ? 2 : 1);
+  });
   return 0;
 }
 
