@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import { metricsPlugin, watch } from './plugins/metrics.js';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -19,6 +18,7 @@ import { cacheStats, CACHE_NAMES } from '../service/verify-request.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { clientErrorHandler, frameworkErrors, registerErrorHandler, requestId } from './plugins/errors.js';
 import { servicesPlugin, type Services } from './plugins/services.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { objectRoutes } from './routes/objects.js';
 import { logRoutes } from './routes/log.js';
@@ -48,12 +48,8 @@ export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifie
   app.addHook('onClose', async () => { await verifier.close(); });
   // multipart/form-data for POST /v1/loaders (the object plus option fields); parts are read by the route.
   await app.register(multipart, { limits: { fileSize: opts.maxObjectBytes ?? 16 << 20, files: 1, fields: 16, fieldSize: 1024 } });
-  // Per-client rate limit (by token when one is sent, else by address); 429 answers are problem+json.
-  await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 600, timeWindow: '1 minute',
-    keyGenerator: (req) => req.headers.authorization ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `more than ${ctx.max} requests in ${ctx.after}` }),
-  });
+  // Per-client rate limit, before auth: by the token's identity when it is known, else by address.
+  await app.register(rateLimitPlugin, { services, perMinute: opts.rateLimitPerMinute ?? 600 });
   await app.register(swagger, { openapi: openapiFrame(API_VERSION), transform, transformObject });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(servicesPlugin, { services });

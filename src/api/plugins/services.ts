@@ -70,6 +70,36 @@ function tokenScopes(tokens: Map<string, Set<Scope>>, presented: string): Set<Sc
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
+/** Who a request's bearer token is: a stable key (never the token) and its scopes. */
+export interface TokenIdentity { key: string; scopes: Set<Scope> }
+
+const identities = new WeakMap<FastifyRequest, Promise<TokenIdentity | null>>();
+
+/**
+ * The identity of the token a request presents (configured tokens, then the store's), or null
+ * when it sends none, a malformed one or an unknown one. Looked up once per request: the rate
+ * limiter asks before the auth guard does.
+ */
+export function tokenIdentity(services: Services, req: FastifyRequest): Promise<TokenIdentity | null> {
+  let v = identities.get(req);
+  if (!v) {
+    v = lookUp(services, req.headers.authorization);
+    identities.set(req, v);
+  }
+  return v;
+}
+
+async function lookUp(services: Services, authorization: string | undefined): Promise<TokenIdentity | null> {
+  const m = /^Bearer (\S+)$/.exec(authorization ?? '');
+  if (!m || services.tokens === null) return null;
+  const hash = createHash('sha256').update(m[1]).digest('hex');
+  const scopes = tokenScopes(services.tokens, m[1]);
+  if (scopes) return { key: `token:${hash}`, scopes };
+  // Tokens made with `bpfsign tokens create` live in the store, hashed; revocation takes effect at once.
+  const rec = await services.store.activeToken(hash);
+  return rec ? { key: `token:${rec.id}`, scopes: new Set(rec.scopes as Scope[]) } : null;
+}
+
 export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
   app.decorate('services', opts.services);
   app.decorate('requireScope', (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -77,14 +107,8 @@ export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
     // Reads of the log, manifests, loaders and the trust bundle are anonymous unless configured off.
     if (tokens === null || (o.anonymous && opts.services.anonymousReads !== false)) return;
     if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
-    let scopes = tokenScopes(tokens, m[1]);
-    if (!scopes) {
-      // Tokens made with `bpfsign tokens create` live in the store, hashed; revocation takes effect at once.
-      const rec = await opts.services.store.activeToken(createHash('sha256').update(m[1]).digest('hex'));
-      if (rec) scopes = new Set(rec.scopes as Scope[]);
-    }
+    if (!/^Bearer (\S+)$/.test(req.headers.authorization ?? '')) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
+    const scopes = (await tokenIdentity(opts.services, req))?.scopes;
     if (!scopes) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'unknown token');
     if (!scopes.has(scope)) return problem(reply, 403, 'FORBIDDEN', 'Forbidden', `this token lacks the '${scope}' scope`, { details: { want: scope } });
   });
