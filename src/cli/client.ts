@@ -14,7 +14,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
-import { buildLoader, signedHeader } from '../service/loader.js';
+import { buildLoader, skeletonFile, type BuiltLoader } from '../service/loader.js';
+import type { SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
+import { sha256Hex } from '../shared/bytes.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
 import { canonicalBytes } from '../signing/canonical.js';
@@ -39,6 +41,24 @@ export interface SignOptions {
   jobs?: number;
   /** Where progress goes (default: stderr). */
   progress?: ProgressSink;
+  /** The light skeleton's language (default 'c': the service's header). */
+  lang?: SkeletonLang;
+}
+
+interface ServiceBundle { loader?: { insns?: string; data?: string }; signature?: string | null }
+
+/**
+ * A Go or Rust skeleton of a loader the service signed: made here from the object with the same
+ * build options (the output is a pure function of both), embedding the service's signature — only
+ * when the loader built here is byte for byte the one in the bundle.
+ */
+function localSkeleton(built: BuiltLoader, bundle: ServiceBundle, lang: SkeletonLang): SkeletonFile {
+  const b64 = (s: string | undefined) => new Uint8Array(Buffer.from(s ?? '', 'base64'));
+  const [insns, data] = [b64(bundle.loader?.insns), b64(bundle.loader?.data)];
+  if (sha256Hex(insns) !== sha256Hex(built.loader.insns) || sha256Hex(data) !== sha256Hex(built.loader.data)) {
+    throw new CliError(`the service's loader differs from the one built here with default host options: ask for --lang c (the service's header)`);
+  }
+  return skeletonFile(built, lang, bundle.signature ? b64(bundle.signature) : null);
 }
 
 export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
@@ -53,7 +73,9 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
   const signOne = async (file: string, name: string): Promise<void> => {
     const bytes = new Uint8Array(readFileSync(file));
     let bundle: unknown;
-    let header: string;
+    let skel: SkeletonFile;
+    const lang = opts.lang ?? 'c';
+    const build = () => buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: {} });
     if (opts.server) {
       const base = opts.server.replace(/\/$/, '');
       // multipart/form-data: the object and its options in one request.
@@ -66,16 +88,18 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
       const r = await http(`${base}/v1/loaders`, { method: 'POST', body: form, token: opts.token });
       const created = (await r.json()) as { id: string; bundle: unknown; links: { header: string } };
       bundle = created.bundle;
-      header = await (await http(`${base}${created.links.header}`, { token: opts.token })).text();
+      skel = lang === 'c'
+        ? { fileName: `${name}.lskel.h`, text: await (await http(`${base}${created.links.header}`, { token: opts.token })).text() }
+        : localSkeleton(build(), created.bundle as ServiceBundle, lang);
     } else {
-      const built = buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: {} });
+      const built = build();
       const key = await activeSigner(opts.keys!, opts.key);
       const signed = await signBuilt(built, key.signer, key.certificates);
       bundle = signed.bundle;
-      header = signedHeader(built, signed.signature);
+      skel = skeletonFile(built, lang, signed.signature);
     }
     writeFileSync(join(opts.out, `${name}.bundle.json`), JSON.stringify(bundle, null, 2) + '\n');
-    writeFileSync(join(opts.out, `${name}.lskel.h`), header);
+    writeFileSync(join(opts.out, skel.fileName), skel.text);
   };
   await eachLimited(files, opts.jobs ?? 4, async (file, i) => {
     try {

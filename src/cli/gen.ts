@@ -3,15 +3,16 @@
  *   DIR/insns.bin, DIR/data.bin      loader instructions and metadata blob
  *   DIR/loader.json                  plan, digests, options (every host input), ctx layout
  *   DIR/init.<index>.bin             each map's initial value (internal maps)
- *   DIR/NAME.lskel.h                 light skeleton (--flavour, --standalone)
+ *   DIR/NAME.lskel.h                 light skeleton (--flavour, --standalone); with --lang go
+ *                                    NAME.lskel.go, with --lang rust the Rust module
  * Outputs are deterministic: the same object and options give the same bytes.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { LoaderScheme } from '../loader/gen/index.js';
+import type { LoaderScheme, SkeletonLang } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import type { HostOptions } from '../loader/plan/index.js';
-import { buildLoader, plainJson, signedHeader, type BuildFlavour } from '../service/loader.js';
+import { buildLoader, plainJson, skeletonFile, type BuildFlavour } from '../service/loader.js';
 import { signBuilt, unsignedBundle } from '../service/sign.js';
 import { canonicalBytes, signerFromPem } from '../signing/index.js';
 import { CliError } from './errors.js';
@@ -24,6 +25,8 @@ export interface GenOptions {
   standalone: boolean;
   mapExcl: boolean;
   host: HostOptions;
+  /** The light skeleton's language (default 'c'). */
+  lang?: SkeletonLang;
 }
 
 /** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends. */
@@ -76,7 +79,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
   write('insns.bin', built.loader.insns);
   write('data.bin', built.loader.data);
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
-  let header: string | null = null;
+  let signature: Uint8Array | null = null;
   write('loader.json', plainJson(built.manifest) + '\n');
   if (opts.key || opts.cert) {
     if (!opts.key || !opts.cert) throw new CliError('signing needs both --key and --cert');
@@ -86,7 +89,7 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
     const chain = opts.chain ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) : [];
     const signed = await signBuilt(built, signer, [certificate, ...chain]);
     // The v1.7 header carries the signature and excl_prog_hash (bpftool 7.1's format has no fields for them).
-    if (built.headerOptions.flavour === 'v1.7') header = signedHeader(built, signed.signature);
+    signature = signed.signature;
     write('signature.p7s', signed.signature);
     write('manifest.json', new TextDecoder().decode(canonicalBytes(signed.manifest)) + '\n');
     write('bundle.json', JSON.stringify(signed.bundle, null, 2) + '\n');
@@ -94,7 +97,8 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
     // An unsigned bundle still describes the loader; verify answers UNSIGNED unless a policy allows it.
     write('bundle.json', JSON.stringify(unsignedBundle(built), null, 2) + '\n');
   }
-  write(`${name}.lskel.h`, header ?? built.header);
+  const skel = skeletonFile(built, opts.lang ?? 'c', signature);
+  write(skel.fileName, skel.text);
   out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
   return 0;
 }

@@ -89,6 +89,12 @@ async function btf(args: string[]): Promise<number> {
   return runBtf(positionals[0]!, { json: values.json ?? false, base: values.base }, out);
 }
 
+/** `--lang`: the light skeleton's language. */
+function skeletonLang(cmd: string, v: string): 'c' | 'go' | 'rust' {
+  if (v !== 'c' && v !== 'go' && v !== 'rust') throw new UsageError(cmd, `--lang ${v}: want c, go or rust`);
+  return v;
+}
+
 async function gen(args: string[]): Promise<number> {
   const { values, positionals } = parse('gen', args, {
     out: { type: 'string', short: 'o' }, scheme: { type: 'string', default: 'unsigned' }, name: { type: 'string' },
@@ -96,16 +102,18 @@ async function gen(args: string[]): Promise<number> {
     kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
     ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
     key: { type: 'string' }, cert: { type: 'string' }, chain: { type: 'string' }, 'key-passphrase-env': { type: 'string' },
+    lang: { type: 'string', default: 'c' },
   }, true);
   if (positionals.length !== 1) throw new UsageError('gen', 'takes exactly one object file');
   if (!values.out) throw new UsageError('gen', 'needs -o DIR');
   if (!['unsigned', 'linux-6.18', 'linux-load-time'].includes(values.scheme!)) throw new UsageError('gen', `--scheme ${values.scheme}: want unsigned, linux-6.18 or linux-load-time`);
   if (!['v1.7', 'libbpf-1.7', 'bpftool-7.1'].includes(values.flavour!)) throw new UsageError('gen', `--flavour ${values.flavour}: want v1.7, libbpf-1.7 or bpftool-7.1`);
+  const lang = skeletonLang('gen', values.lang!);
   const { hostOptionsFrom, runGen } = await import('./gen.js');
   return runGen(positionals[0]!, {
     scheme: values.scheme as 'unsigned', name: values.name, out: values.out, flavour: values.flavour as BuildFlavour,
     standalone: values.standalone ?? false, mapExcl: values['map-excl'] ?? false, host: hostOptionsFrom(values),
-    key: values.key, cert: values.cert, chain: values.chain,
+    key: values.key, cert: values.cert, chain: values.chain, lang,
     passphrase: values['key-passphrase-env'] ? process.env[values['key-passphrase-env']] : undefined,
   }, out);
 }
@@ -148,13 +156,14 @@ async function replay(args: string[]): Promise<number> {
 async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parse('sign', args, {
     server: { type: 'string' }, keys: { type: 'string' }, token: { type: 'string' }, scheme: { type: 'string', default: 'linux-6.18' }, out: { type: 'string', short: 'o', default: '.' },
-    key: { type: 'string' }, profile: { type: 'string' }, jobs: { type: 'string', short: 'j' },
+    key: { type: 'string' }, profile: { type: 'string' }, jobs: { type: 'string', short: 'j' }, lang: { type: 'string', default: 'c' },
   });
   if (positionals.length === 0) throw new UsageError('sign', 'takes one or more object files');
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError('sign', `--jobs ${values.jobs}: want an integer 1..64`);
+  const lang = skeletonLang('sign', values.lang!);
   const { runSign } = await import('./client.js');
-  return runSign(positionals, { ...values, jobs, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
+  return runSign(positionals, { ...values, jobs, lang, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
 }
 
 async function log(args: string[]): Promise<number> {

@@ -7,8 +7,8 @@ export const USAGE = `usage: bpfsign <command> [options]
 
 commands:
   serve [--port N] [--workers N]         run the HTTP service (configured by BPFSIGN_* environment variables)
-  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key ID] [--profile P] [-j JOBS] [-o DIR]
-                                         signed bundles (NAME.bundle.json) and headers, from the service or offline;
+  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key ID] [--profile P] [-j JOBS] [-o DIR] [--lang c|go|rust]
+                                         signed bundles (NAME.bundle.json) and light skeletons, from the service or offline;
                                          P is linux-6.18 (default) or linux-6.18-excl; a progress bar for several objects
   log verify --server URL [--state FILE] [--log-key VKEY] [--policy FILE | --witness VKEY ... [--quorum K]]
                                          audit the transparency log over its tiles (256 entries a request): checkpoint
@@ -44,7 +44,9 @@ commands:
   gen OBJ -o DIR [--scheme S] [--name N] [--flavour v1.7|libbpf-1.7|bpftool-7.1] [--standalone] [--map-excl]
       [--kconfig NAME=VALUE ...] [--kconfig-file .config] [--kernel-version A.B.C] [--ksym NAME=ADDR ...]
       [--cpus N] [--page-size N] [--no-usdt-uprobe-multi] [--key KEY.pem --cert CERT.pem [--chain CHAIN.pem] [--key-passphrase-env VAR]]
-                                         the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h);
+      [--lang c|go|rust]
+                                         the loader program (insns.bin, data.bin, loader.json, init.N.bin, NAME.lskel.h,
+                                         or with --lang go NAME.lskel.go, with --lang rust the Rust module);
                                          S is unsigned (default), linux-6.18 or linux-load-time; host inputs default as documented;
                                          with --key/--cert also signature.p7s, manifest.json and bundle.json
   vm [MEM-HEX] [--budget N]              run hex instructions from stdin in the interpreter (bpf_conformance plugin protocol)

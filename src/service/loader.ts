@@ -6,7 +6,7 @@
 import { jsonReplacer } from '../shared/json.js';
 import { Lru } from '../shared/lru.js';
 import { fromHex, sha256 as sha256Bytes, sha256Hex as sha256, toHex } from '../shared/bytes.js';
-import { emitLightSkeleton, generateLoader, type LightSkeletonInput, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme, type LskelFlavour } from '../loader/gen/index.js';
+import { emitLightSkeleton, emitSkeleton, generateLoader, type LightSkeletonInput, type SkeletonFile, type SkeletonLang, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme, type LskelFlavour } from '../loader/gen/index.js';
 import { parseObjectParts, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
 import { LoaderError } from '../loader/errors.js';
@@ -130,6 +130,17 @@ export function signedHeader(built: BuiltLoader, signature: Uint8Array): string 
   return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } }, built.headerOptions);
 }
 
+
+/**
+ * The light skeleton of `built` in `lang` (lang.ts): signed (PKCS#7 signature and excl_prog_hash
+ * embedded) when `signature` is given — for C only in the v1.7 layout, as signedHeader; Go and
+ * Rust skeletons have one layout, which always carries them.
+ */
+export function skeletonFile(built: BuiltLoader, lang: SkeletonLang, signature: Uint8Array | null = null): SkeletonFile {
+  if (lang === 'c') return { fileName: `${built.name}.lskel.h`, text: signature && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, signature) : built.header };
+  const input = signature ? { ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } } : built.lskel;
+  return emitSkeleton(lang, input, built.headerOptions);
+}
 
 /**
  * Loaders made before, by object digest and every build option: making a loader is a pure
