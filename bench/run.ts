@@ -13,6 +13,7 @@ import { benchKernel } from './kernel.js';
 import { benchService } from './service.js';
 import { benchHeader } from './header.js';
 import { benchLog } from './log.js';
+import { benchCli } from './cli.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
@@ -23,6 +24,13 @@ const want = (group: string) => only.length === 0 || only.includes(group);
 function line(name: string, ours: number, peerName: string, peer: number | null, target: string, ok: boolean): void {
   const ratio = peer ? (ours / peer).toFixed(2) + '×' : 'n/a';
   console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ours ${ours.toFixed(3)} ms, ${peerName} ${peer === null ? 'n/a' : peer.toFixed(3) + ' ms'}, ratio ${ratio} (target ${target})`);
+}
+
+if (want('cli')) {
+  for (const c of benchCli(root)) {
+    line(c.name, c.ours_ms, c.peer, c.peer_ms, c.target, c.ok);
+    rows.push({ ...c });
+  }
 }
 
 if (want('object')) {
