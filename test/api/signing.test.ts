@@ -13,7 +13,7 @@ import { signBuilt } from '../../src/service/sign.js';
 import { canonicalBytes } from '../../src/signing/canonical.js';
 import { parseBundle } from '../../src/signing/bundle.js';
 import { verify as verifyCore } from '../../src/signing/verify.js';
-import { CreatedSchema, VerdictSchema, createdJson } from '../../src/api/routes/signing.js';
+import { CreatedSchema, VerdictSchema } from '../../src/api/routes/signing.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 const octets = { 'content-type': 'application/octet-stream' };
@@ -24,6 +24,7 @@ async function signed() {
   assert.equal(r.statusCode, 201, r.body);
   assert.equal(r.headers.location, `/v1/loaders/${r.json().id}`);
   assert.deepEqual(CreatedSchema.parse(r.json()), r.json(), 'the answer is what the documented schema describes');
+  assert.equal(r.body, JSON.stringify(r.json()), 'the answer is JSON as JSON.stringify writes it');
   return { ...t, res: r.json() };
 }
 
@@ -58,24 +59,6 @@ describe('POST /v1/loaders', () => {
     assert.match(keys.caCertificate, /BEGIN CERTIFICATE/);
     assert.equal(keys.keys.filter((k: { active: boolean }) => k.active).length, 1);
     assert.equal((await app.inject({ url: '/v1/loaders/00000000-0000-4000-8000-000000000000' })).statusCode, 404);
-  });
-  it('writes its answer as the bytes JSON.stringify gives, the checkpoint\'s em dash included', async () => {
-    const { res } = await signed();
-    assert.match(res.bundle.tlog.checkpoint, /\n\u2014 /);
-    assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
-    const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
-    assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
-    // Other shapes are written whole, still as JSON.stringify writes them.
-    const { scheme, ...noScheme } = res.bundle;
-    const odd = [
-      { ...res, bundle: { ...noScheme, scheme } }, // members in another order
-      { ...res, bundle: { ...res.bundle, extra: 'x"\\' } },
-      { ...res, bundle: { ...res.bundle, manifest: null, signature: null } },
-      { ...res, bundle: { ...res.bundle, loader: { insns: 'not "base64"\n', data: '\u2028' } } },
-      { ...res, bundle: { ...res.bundle, signature: undefined } },
-      { ...res, links: { ...res.links, toJSON: () => 'x' } },
-    ];
-    for (const o of odd) assert.equal(createdJson(o as never).toString('utf8'), JSON.stringify(o));
   });
 });
 

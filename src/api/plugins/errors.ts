@@ -17,6 +17,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { LoaderError } from '../../loader/errors.js';
 import { StoreError } from '../../store/index.js';
 import { TlogError } from '../../signing/tlog/index.js';
+import { LoaderServiceError, type LoaderServiceErrorCode } from '../../service/loader-service.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
@@ -28,6 +29,8 @@ const LOADER_STATUS: Record<string, number> = {
   ELF_MALFORMED: 422, ELF_UNSUPPORTED: 422, BTF_MALFORMED: 422, BTF_EXT_MALFORMED: 422, BTF_NOT_FOUND: 422,
   INSN_INVALID: 422, ASM_SYNTAX: 422, OBJECT_MALFORMED: 422, OBJECT_UNSUPPORTED: 422,
 };
+
+const SERVICE_STATUS: Record<LoaderServiceErrorCode, number> = { KEY_NOT_FOUND: 400, LOADER_NOT_FOUND: 404, NOT_SIGNED: 404 };
 
 const jsonSafe = toPlainJson;
 
@@ -120,6 +123,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof ApiError) {
       req.log.info({ code: err.code }, err.message);
       return problem(reply, err.status, err.code, err.status === 404 ? 'Not Found' : err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : 'Bad Request', err.message, { details: jsonSafe(err.details) });
+    }
+    if (err instanceof LoaderServiceError) {
+      const status = SERVICE_STATUS[err.code];
+      req.log.info({ code: err.code }, err.message);
+      return problem(reply, status, err.code, title(status), err.message, { details: jsonSafe(err.details) });
     }
     if (err instanceof TlogError) {
       return problem(reply, 400, err.code, 'Bad Request', err.message, { details: jsonSafe(err.details) });

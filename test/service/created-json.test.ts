@@ -1,0 +1,35 @@
+/** The answer to a signing request written by hand: always the bytes JSON.stringify gives. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createdJson, type Created } from '../../src/service/created-json.js';
+import { loaderService, OBJECT, OPTIONS } from '../support/loader-service.js';
+
+/** A signed and logged loader's answer, as a client reads it. */
+async function created(): Promise<Created> {
+  const { svc } = await loaderService();
+  return JSON.parse((await svc.sign(OBJECT, OPTIONS)).json.toString('utf8')) as Created;
+}
+
+describe('createdJson', () => {
+  it('writes a signed and logged answer as JSON.stringify does, the checkpoint\'s em dash included', async () => {
+    const res = await created();
+    assert.match(res.bundle.tlog?.checkpoint ?? '', /\n\u2014 /);
+    assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
+    const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
+    assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
+  });
+
+  it('writes answers of any other shape whole, still as JSON.stringify writes them', async () => {
+    const res = await created();
+    const { scheme, ...noScheme } = res.bundle;
+    const odd: unknown[] = [
+      { ...res, bundle: { ...noScheme, scheme } }, // members in another order
+      { ...res, bundle: { ...res.bundle, extra: 'x"\\' } },
+      { ...res, bundle: { ...res.bundle, manifest: null, signature: null } },
+      { ...res, bundle: { ...res.bundle, loader: { insns: 'not "base64"\n', data: '\u2028' } } },
+      { ...res, bundle: { ...res.bundle, signature: undefined } },
+      { ...res, links: { ...res.links, toJSON: () => 'x' } },
+    ];
+    for (const o of odd) assert.equal(createdJson(o as Created).toString('utf8'), JSON.stringify(o));
+  });
+});
