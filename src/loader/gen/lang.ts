@@ -7,6 +7,7 @@
 import { LoaderError } from '../errors.js';
 import { emitLightSkeleton, type LightSkeletonInput, type LightSkeletonOptions } from './lskel.js';
 import { emitGoSkeleton } from './go.js';
+import { emitRustSkeleton } from './rust.js';
 
 export type SkeletonLang = 'c' | 'go' | 'rust';
 
@@ -26,16 +27,10 @@ export interface SkeletonFile {
  */
 export type SkeletonEmitter = (input: LightSkeletonInput, opts: LightSkeletonOptions) => SkeletonFile;
 
-function notYet(lang: SkeletonLang): SkeletonEmitter {
-  return () => {
-    throw new LoaderError('OBJECT_UNSUPPORTED', `light skeleton: language '${lang}' is not yet available`, { field: 'lang', got: lang, want: SKELETON_LANGS.filter((l) => l !== lang) });
-  };
-}
-
 const EMITTERS: Readonly<Record<SkeletonLang, SkeletonEmitter>> = {
   c: (input, opts) => ({ fileName: `${input.name}.lskel.h`, text: emitLightSkeleton(input, opts) }),
   go: (input) => ({ fileName: `${input.name}.lskel.go`, text: emitGoSkeleton(input) }),
-  rust: notYet('rust'),
+  rust: (input) => ({ fileName: `${input.name}.rs`, text: emitRustSkeleton(input) }),
 };
 
 export function isSkeletonLang(s: string): s is SkeletonLang {
