@@ -233,189 +233,247 @@ function signerMismatch(manifestSigner: Certificate, loaderSigner: Certificate):
 
 const certSummary = (c: Certificate) => ({ subject: c.subject, issuer: c.issuer, serial: c.serialNumber, subjectKeyIdentifier: c.subjectKeyIdentifier, sha256: sha256(c.der) });
 
-export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
-  const log = new CheckLog(policy);
-  const header = isHeaderInput(input) ? input : null;
-  const bundle = header ? null : (input as Bundle);
-  const caches = opts.caches;
-  const bundleFacts = bundle ? factsOf(bundle, caches) : null;
-  const facts: Facts = bundleFacts ?? new HeaderFacts(header!, caches);
-  const loader = facts.loader;
-  const scheme = input.scheme;
-  let signer: Certificate | null = null;
+/**
+ * One verification in progress: the input, what the checks so far established (the loader's
+ * signer, the verified manifest, the replay), and the log of checks. Each check below reads what
+ * the ones before it left here and adds its own result to the log.
+ */
+class Verification {
+  readonly log: CheckLog;
+  readonly header: HeaderInput | null;
+  readonly bundle: Bundle | null;
+  /** The bundle's facts (null for a header). */
+  readonly bundleFacts: BundleFacts | null;
+  readonly facts: Facts;
+  readonly scheme: string;
+  readonly caches: VerificationCaches | undefined;
+  /** The input carries no signature, or says it is unsigned. */
+  readonly unsigned: boolean;
+  /** The loader's signer, once the signature check verified it. */
+  signer: Certificate | null = null;
+  /** The manifest's predicate, once the manifest check verified it. */
+  manifest: Record<string, unknown> | null = null;
+  replay: ReplayOutcome | null = null;
+  /** Chain validations of this verification, by certificate (the chain check's is reused for the same signer). */
+  readonly #chains = new Map<Certificate, ChainValidation>();
 
-  // Chain validations of this verification, by certificate (the chain check's is reused for the same signer).
-  const chains = new Map<Certificate, ChainValidation>();
-  const chainOf = (cert: Certificate): ChainValidation => {
-    let r = chains.get(cert);
+  constructor(input: VerifyInput, readonly policy: TrustPolicy, readonly opts: VerifyOptions) {
+    this.log = new CheckLog(policy);
+    this.header = isHeaderInput(input) ? input : null;
+    this.bundle = this.header ? null : (input as Bundle);
+    this.caches = opts.caches;
+    this.bundleFacts = this.bundle ? factsOf(this.bundle, this.caches) : null;
+    this.facts = this.bundleFacts ?? new HeaderFacts(this.header!, this.caches);
+    this.scheme = input.scheme;
+    this.unsigned = (this.header ? this.header.signature : this.bundle!.signature) === null || this.scheme === 'unsigned';
+  }
+
+  chainOf(cert: Certificate): ChainValidation {
+    let r = this.#chains.get(cert);
     if (r === undefined) {
-      const others = facts.certs.filter((c) => !sameCertificate(c, cert));
-      chains.set(cert, (r = validateChain(cert, { roots: policy.roots, intermediates: [...policy.intermediates, ...others] }, { at: opts.at, caches })));
+      const others = this.facts.certs.filter((c) => !sameCertificate(c, cert));
+      const trust = { roots: this.policy.roots, intermediates: [...this.policy.intermediates, ...others] };
+      this.#chains.set(cert, (r = validateChain(cert, trust, { at: this.opts.at, caches: this.caches })));
     }
     return r;
-  };
-
-  // signature
-  const unsigned = (header ? header.signature : bundle!.signature) === null || scheme === 'unsigned';
-  if (log.runs('signature')) {
-    if (unsigned) {
-      if (policy.allowUnsigned) log.pass('signature', 'unsigned loader, allowed by policy');
-      else log.fail('signature', 'UNSIGNED', 'the loader is not signed and the policy requires a signature');
-    } else if (!policy.schemes.includes(scheme as 'linux-6.18')) {
-      log.fail('signature', 'POLICY', `scheme ${scheme} is not allowed by the policy`, { got: scheme, want: policy.schemes });
-    } else {
-      const v = facts.signature(policy);
-      if (v.ok) {
-        signer = v.signer.certificate;
-        log.pass('signature', `${v.algorithm} signature over ${scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: v.signer.subjectKeyIdentifier, algorithm: v.algorithm });
-      } else {
-        const code = v.error.code === 'UNKNOWNKEY' ? 'UNKNOWNKEY' : 'BADSIG';
-        log.fail('signature', code, v.error.message, v.error.details as Record<string, unknown>);
-      }
-    }
   }
+}
 
-  // chain, identity, revocation
-  for (const check of ['chain', 'identity', 'revocation'] as const) {
-    if (!log.runs(check)) continue;
-    if (!signer) { log.blocked(check, unsigned ? 'unsigned loader' : 'no verified signer'); continue; }
-    if (check === 'chain') {
-      const r = chainOf(signer);
-      if (r.ok) log.pass('chain', `chains to ${r.path[r.path.length - 1].subject}`, { path: r.path.map((c) => c.subject) });
-      else log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
-    } else if (check === 'identity') {
-      const id = identityAllowed(policy, signer.subject, sans(signer), caches?.patterns);
-      if (id.ok) log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
-      else log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
-    } else if (policy.crls.length === 0) {
-      log.skip('revocation', 'no CRLs configured');
-    } else {
-      const others = facts.certs.filter((c) => !sameCertificate(c, signer!));
-      const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: opts.at, requireRevocationCheck: true, caches });
-      if (r.ok) log.pass('revocation', 'not revoked by any configured CRL');
-      else log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
-    }
-  }
+export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOptions): Verdict<ReplayOutcome> {
+  const v = new Verification(input, policy, opts);
+  // The checks in the order the log reports them (verdict.ts CHECKS).
+  checkSignature(v);
+  for (const check of ['chain', 'identity', 'revocation'] as const) checkSigner(v, check);
+  checkManifest(v);
+  checkTransparencyLog(v);
+  checkReplay(v);
+  checkObject(v);
+  checkHardening(v);
+  checkContents(v);
 
-  // manifest: signed by the loader's own signer (or, when the loader's signature did not verify,
-  // by a certificate that stands on its own against the policy), describing this loader
-  let manifest: Record<string, unknown> | null = null;
-  if (log.runs('manifest')) {
-    if (header) {
-      log.skip('manifest', 'a light skeleton carries no manifest');
-    } else if (!bundle!.manifest) {
-      log.fail('manifest', unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
-    } else {
-      const v = bundleFacts!.statement;
-      const failCode = signer ? 'PARTIALSIG' : 'BADSIG';
-      if (!v.ok) {
-        log.fail('manifest', failCode, `manifest: ${v.error.message}`, v.error.details as Record<string, unknown>);
-      } else {
-        const st = v.statement;
-        const m = st.predicate as Record<string, unknown>;
-        const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
-        const other = signer ? v.signers.find((s) => !sameSigner(s, signer!)) : undefined;
-        // Without a verified loader signer, the manifest's signers must chain and be allowed on their own.
-        const untrusted = signer ? undefined : v.signers.map((s) => ({ s, chain: chainOf(s), id: identityAllowed(policy, s.subject, sans(s), caches?.patterns) })).find((t) => !t.chain.ok || !t.id.ok);
-        if (other) {
-          log.fail('manifest', 'PARTIALSIG', signerMismatch(other, signer!), { got: certSummary(other), want: certSummary(signer!) });
-        } else if (untrusted) {
-          const why = !untrusted.chain.ok ? untrusted.chain.error.message : `${untrusted.s.subject} is not an allowed identity`;
-          log.fail('manifest', 'UNTRUSTED', `the manifest's signer is not trusted by the policy: ${why}`, { got: certSummary(untrusted.s) });
-        } else if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
-        else if (digests['insns.bin'] !== facts.digests.insns || digests['data.bin'] !== facts.digests.data) {
-          log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: facts.digests, want: digests });
-        } else if (m.scheme !== scheme) {
-          log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${scheme}`, { got: scheme, want: m.scheme });
-        } else {
-          manifest = m;
-          log.pass('manifest', signer ? 'signed by the loader\'s signer, describes this loader' : 'signed by a trusted certificate, describes this loader');
-        }
-      }
-    }
-  }
-
-  // transparency log: the manifest's inclusion
-  if (log.runs('transparencyLog')) {
-    if (policy.logKeys.length === 0) log.skip('transparencyLog', 'no log keys in the policy: inclusion not required');
-    else if (header) log.fail('transparencyLog', 'UNTRUSTED', 'a light skeleton carries no inclusion proof');
-    else if (!bundle!.tlog) log.fail('transparencyLog', 'UNTRUSTED', 'the bundle carries no transparency-log proof');
-    else if (!bundle!.manifest) log.fail('transparencyLog', 'UNTRUSTED', 'nothing to prove inclusion of: the bundle has no manifest');
-    else {
-      const tlog = bundle!.tlog;
-      try {
-        const note = openNote(tlog.checkpoint, policy.logKeys.map((k) => parseVerifierKey(k, caches)));
-        const cp = parseCheckpoint(note.text);
-        const leaf = bundleFacts!.leaf;
-        if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');
-        verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
-        // Witnesses: k of the n the policy names must have cosigned this checkpoint (offline).
-        const cosigned = policy.witnesses.length === 0 ? [] : checkWitnessQuorum(tlog.checkpoint, policy.witnesses.map((w) => parseCosignerKey(w.key)), policy.witnessQuorum ?? policy.witnesses.length);
-        log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}${cosigned.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ')}` : ''}`);
-      } catch (e) {
-        log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
-      }
-    }
-  }
-
-  // replay
-  let replay: ReplayOutcome | null = null;
-  if (log.runs('replay')) {
-    if (!opts.replay) log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
-    else if (!header && !manifest) log.blocked('replay', 'no verified manifest to compare with');
-    else {
-      const against = header ? 'the plan re-derived from the object' : 'the manifest';
-      // A header's loader is replayed before anything vouches for it: a model that throws on
-      // such input is a fault of the loader's replay, not a crash of the verification.
-      let thrown: string | null = null;
-      try { replay = opts.replay(loader, manifest ? manifest.plan : null, scheme, facts.digests); } catch (e) { thrown = (e as Error).message; }
-      if (replay === null) log.fail('replay', 'FAULT', `the kernel model could not replay the loader: ${thrown}`);
-      else if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
-      else if (replay.compared === false) log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, { compared: false });
-      else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
-      else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as ${against} states`);
-    }
-  }
-
-  // object
-  if (log.runs('object')) {
-    if (!opts.rederive) log.skip('object', 'no object given');
-    else if (!header && !manifest) log.blocked('object', 'no verified manifest with the generation options');
-    else {
-      try {
-        const again = opts.rederive(manifest);
-        if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data)) log.pass('object', 'the loader re-derived from the object is byte-identical');
-        else log.fail('object', 'MISMATCH', `the loader re-derived from the object differs from the ${header ? 'header' : 'bundle'}'s`, { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
-      } catch (e) {
-        log.fail('object', 'MISMATCH', `cannot re-derive the loader from the object: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  // hardening
-  if (log.runs('hardening')) {
-    if (!opts.findings) log.skip('hardening', 'no findings available');
-    else {
-      let findings: HardeningFinding[] | null = null;
-      try { findings = opts.findings(); } catch (e) { log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`); }
-      if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${summarizeFindings(findings)}`, { findings });
-      else if (findings) log.pass('hardening', 'no weaknesses found');
-    }
-  }
-
-  // contents
-  if (log.runs('contents')) {
-    const problems = contentProblems(policy, loader, replay);
-    if (problems.length) log.fail('contents', 'POLICY', problems.join('; '), { problems });
-    else log.pass('contents', 'within the policy\'s program types, map types, helpers and limits');
-  }
-
-  const verdict = decideVerdict(log.results);
+  const verdict = decideVerdict(v.log.results);
+  const signer = v.signer;
   return {
-    verdict, ok: verdict === 'OK', policy: policy.name, checks: log.results,
+    verdict, ok: verdict === 'OK', policy: policy.name, checks: v.log.results,
     signer: signer ? { subject: signer.subject, sans: sans(signer), subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '', issuer: signer.issuer, serial: signer.serialNumber } : null,
-    scheme, replay,
+    scheme: v.scheme, replay: v.replay,
   };
+}
+
+/** signature: the CMS signature over the scheme's content, by a certificate of the input (sets the signer). */
+function checkSignature(v: Verification): void {
+  const { log, policy, scheme } = v;
+  if (!log.runs('signature')) return;
+  if (v.unsigned) {
+    if (policy.allowUnsigned) log.pass('signature', 'unsigned loader, allowed by policy');
+    else log.fail('signature', 'UNSIGNED', 'the loader is not signed and the policy requires a signature');
+  } else if (!policy.schemes.includes(scheme as 'linux-6.18')) {
+    log.fail('signature', 'POLICY', `scheme ${scheme} is not allowed by the policy`, { got: scheme, want: policy.schemes });
+  } else {
+    const s = v.facts.signature(policy);
+    if (s.ok) {
+      v.signer = s.signer.certificate;
+      log.pass('signature', `${s.algorithm} signature over ${scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: s.signer.subjectKeyIdentifier, algorithm: s.algorithm });
+    } else {
+      const code = s.error.code === 'UNKNOWNKEY' ? 'UNKNOWNKEY' : 'BADSIG';
+      log.fail('signature', code, s.error.message, s.error.details as Record<string, unknown>);
+    }
+  }
+}
+
+/** chain, identity, revocation: what the policy says of the loader's signer. */
+function checkSigner(v: Verification, check: 'chain' | 'identity' | 'revocation'): void {
+  const { log, policy, signer } = v;
+  if (!log.runs(check)) return;
+  if (!signer) {
+    log.blocked(check, v.unsigned ? 'unsigned loader' : 'no verified signer');
+    return;
+  }
+  if (check === 'chain') {
+    const r = v.chainOf(signer);
+    if (r.ok) log.pass('chain', `chains to ${r.path[r.path.length - 1].subject}`, { path: r.path.map((c) => c.subject) });
+    else log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
+  } else if (check === 'identity') {
+    const id = identityAllowed(policy, signer.subject, sans(signer), v.caches?.patterns);
+    if (id.ok) log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
+    else log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
+  } else if (policy.crls.length === 0) {
+    log.skip('revocation', 'no CRLs configured');
+  } else {
+    const others = v.facts.certs.filter((c) => !sameCertificate(c, signer));
+    const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: v.opts.at, requireRevocationCheck: true, caches: v.caches });
+    if (r.ok) log.pass('revocation', 'not revoked by any configured CRL');
+    else log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
+  }
+}
+
+/**
+ * manifest: signed by the loader's own signer (or, when the loader's signature did not verify,
+ * by a certificate that stands on its own against the policy), describing this loader (sets the
+ * manifest).
+ */
+function checkManifest(v: Verification): void {
+  const { log, bundle } = v;
+  if (!log.runs('manifest')) return;
+  if (v.header) log.skip('manifest', 'a light skeleton carries no manifest');
+  else if (!bundle!.manifest) log.fail('manifest', v.unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
+  else {
+    const st = v.bundleFacts!.statement;
+    if (!st.ok) log.fail('manifest', v.signer ? 'PARTIALSIG' : 'BADSIG', `manifest: ${st.error.message}`, st.error.details as Record<string, unknown>);
+    else checkStatement(v, st);
+  }
+}
+
+/** The manifest check of a statement whose DSSE signatures verify: its signers, then what it says. */
+function checkStatement(v: Verification, verified: Extract<StatementVerification, { ok: true }>): void {
+  const { log, policy, signer, facts } = v;
+  const st = verified.statement;
+  const m = st.predicate as Record<string, unknown>;
+  const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
+  const other = signer ? verified.signers.find((s) => !sameSigner(s, signer)) : undefined;
+  // Without a verified loader signer, the manifest's signers must chain and be allowed on their own.
+  const untrusted = signer ? undefined : verified.signers.map((s) => ({ s, chain: v.chainOf(s), id: identityAllowed(policy, s.subject, sans(s), v.caches?.patterns) })).find((t) => !t.chain.ok || !t.id.ok);
+  if (other) {
+    log.fail('manifest', 'PARTIALSIG', signerMismatch(other, signer!), { got: certSummary(other), want: certSummary(signer!) });
+  } else if (untrusted) {
+    const why = !untrusted.chain.ok ? untrusted.chain.error.message : `${untrusted.s.subject} is not an allowed identity`;
+    log.fail('manifest', 'UNTRUSTED', `the manifest's signer is not trusted by the policy: ${why}`, { got: certSummary(untrusted.s) });
+  } else if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
+  else if (digests['insns.bin'] !== facts.digests.insns || digests['data.bin'] !== facts.digests.data) {
+    log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: facts.digests, want: digests });
+  } else if (m.scheme !== v.scheme) {
+    log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${v.scheme}`, { got: v.scheme, want: m.scheme });
+  } else {
+    v.manifest = m;
+    log.pass('manifest', signer ? 'signed by the loader\'s signer, describes this loader' : 'signed by a trusted certificate, describes this loader');
+  }
+}
+
+/** transparencyLog: the manifest's inclusion against a checkpoint signed by a policy log key (and cosigned by its witnesses). */
+function checkTransparencyLog(v: Verification): void {
+  const { log, policy, bundle } = v;
+  if (!log.runs('transparencyLog')) return;
+  if (policy.logKeys.length === 0) log.skip('transparencyLog', 'no log keys in the policy: inclusion not required');
+  else if (v.header) log.fail('transparencyLog', 'UNTRUSTED', 'a light skeleton carries no inclusion proof');
+  else if (!bundle!.tlog) log.fail('transparencyLog', 'UNTRUSTED', 'the bundle carries no transparency-log proof');
+  else if (!bundle!.manifest) log.fail('transparencyLog', 'UNTRUSTED', 'nothing to prove inclusion of: the bundle has no manifest');
+  else {
+    const tlog = bundle!.tlog;
+    try {
+      const note = openNote(tlog.checkpoint, policy.logKeys.map((k) => parseVerifierKey(k, v.caches)));
+      const cp = parseCheckpoint(note.text);
+      const leaf = v.bundleFacts!.leaf;
+      if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');
+      verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
+      // Witnesses: k of the n the policy names must have cosigned this checkpoint (offline).
+      const cosigned = policy.witnesses.length === 0 ? [] : checkWitnessQuorum(tlog.checkpoint, policy.witnesses.map((w) => parseCosignerKey(w.key)), policy.witnessQuorum ?? policy.witnesses.length);
+      log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}${cosigned.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ')}` : ''}`);
+    } catch (e) {
+      log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
+    }
+  }
+}
+
+/** replay: the loader replayed in the kernel model does what the verified manifest's plan says (sets the replay). */
+function checkReplay(v: Verification): void {
+  const { log, opts, header, manifest } = v;
+  if (!log.runs('replay')) return;
+  if (!opts.replay) log.fail('replay', 'FAULT', 'no kernel model available to replay the loader');
+  else if (!header && !manifest) log.blocked('replay', 'no verified manifest to compare with');
+  else {
+    const against = header ? 'the plan re-derived from the object' : 'the manifest';
+    // A header's loader is replayed before anything vouches for it: a model that throws on
+    // such input is a fault of the loader's replay, not a crash of the verification.
+    let replay: ReplayOutcome | null = null;
+    let thrown: string | null = null;
+    try { replay = opts.replay(v.facts.loader, manifest ? manifest.plan : null, v.scheme, v.facts.digests); } catch (e) { thrown = (e as Error).message; }
+    v.replay = replay;
+    if (replay === null) log.fail('replay', 'FAULT', `the kernel model could not replay the loader: ${thrown}`);
+    else if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
+    else if (replay.compared === false) log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, { compared: false });
+    else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
+    else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as ${against} states`);
+  }
+}
+
+/** object: the loader re-derived from the object equals the input's. */
+function checkObject(v: Verification): void {
+  const { log, opts, header, manifest } = v;
+  const loader = v.facts.loader;
+  if (!log.runs('object')) return;
+  if (!opts.rederive) log.skip('object', 'no object given');
+  else if (!header && !manifest) log.blocked('object', 'no verified manifest with the generation options');
+  else {
+    try {
+      const again = opts.rederive(manifest);
+      if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data)) log.pass('object', 'the loader re-derived from the object is byte-identical');
+      else log.fail('object', 'MISMATCH', `the loader re-derived from the object differs from the ${header ? 'header' : 'bundle'}'s`, { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
+    } catch (e) {
+      log.fail('object', 'MISMATCH', `cannot re-derive the loader from the object: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** hardening: no weakness found in the loader's code. */
+function checkHardening(v: Verification): void {
+  const { log, opts } = v;
+  if (!log.runs('hardening')) return;
+  if (!opts.findings) log.skip('hardening', 'no findings available');
+  else {
+    let findings: HardeningFinding[] | null = null;
+    try { findings = opts.findings(); } catch (e) { log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`); }
+    if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${summarizeFindings(findings)}`, { findings });
+    else if (findings) log.pass('hardening', 'no weaknesses found');
+  }
+}
+
+/** contents: program types, map types, helpers and sizes within the policy. */
+function checkContents(v: Verification): void {
+  const { log } = v;
+  if (!log.runs('contents')) return;
+  const problems = contentProblems(v.policy, v.facts.loader, v.replay);
+  if (problems.length) log.fail('contents', 'POLICY', problems.join('; '), { problems });
+  else log.pass('contents', 'within the policy\'s program types, map types, helpers and limits');
 }
 
 /** Findings counted by code, with the first one's message as the example: `CTX_OVERRIDES_MAP ×12 (loader instruction 114 reads …)`. */

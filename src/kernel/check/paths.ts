@@ -365,7 +365,18 @@ export function structureRefusal(insns: readonly Insn[]): PathRefusal | null {
 
 /** Walks `insns` (bytes or decoded) from pc 0, then the global functions it called; the first refusal, as the verifier finds it. */
 export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): PathWalkResult {
-  // What the kernel refuses before walking: bytes that do not decode, then the structure.
+  const prepared = prepare(insns, opts);
+  if (prepared.result) return prepared.result;
+  return new PathWalk(prepared.prog, opts).run();
+}
+
+/**
+ * What the kernel refuses before walking: bytes that do not decode, then the structure
+ * (structureRefusal). A program that passes both is compiled for the walk (writes to r10 are let
+ * through here and refused where the walk reaches them); one the model cannot compile is walked
+ * no further (an incomplete result, no refusal).
+ */
+function prepare(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): { prog: Program; result?: undefined } | { result: PathWalkResult } {
   let decoded: readonly Insn[];
   if (opts.compiled) decoded = opts.compiled.insns;
   else if (insns instanceof Uint8Array) {
@@ -373,385 +384,495 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
       decoded = decodeInsns(insns, opts.byteOrder ?? 'le');
     } catch (e) {
       if (!isLoaderError(e)) throw e;
-      return { refusal: { pc: e.details.pc ?? 0, code: 'TRUNCATED_LD_IMM64', errno: EINVAL, message: e.message }, processed: 0, complete: true };
+      return { result: { refusal: { pc: e.details.pc ?? 0, code: 'TRUNCATED_LD_IMM64', errno: EINVAL, message: e.message }, processed: 0, complete: true } };
     }
   } else decoded = insns;
   const bad = structureRefusal(decoded);
-  if (bad) return { refusal: bad, processed: 0, complete: true };
-  let prog: Program;
+  if (bad) return { result: { refusal: bad, processed: 0, complete: true } };
   try {
-    // Writes to r10 are let through here and refused where the walk reaches them.
-    prog = opts.compiled ?? loadProgram(decoded, opts.byteOrder ?? 'le', { frameWrites: 'allow' });
+    return { prog: opts.compiled ?? loadProgram(decoded, opts.byteOrder ?? 'le', { frameWrites: 'allow' }) };
   } catch (e) {
-    if (isKernelError(e)) return { refusal: null, processed: 0, complete: false };
+    if (isKernelError(e)) return { result: { refusal: null, processed: 0, complete: false } };
     throw e;
   }
-  const budget = opts.budget ?? 200_000;
-  const globals = opts.globalFuncs ?? new Set<number>();
-  const littleEndian = (opts.byteOrder ?? 'le') === 'le';
-  const n = prog.views.length;
-  const ops = prog.views.map((v) => new Op(v));
-  /** 1 where the instruction writes r10. */
-  const writesFp = Uint8Array.from(prog.views, (v) => (frameWriteOf(v) === null ? 0 : 1));
-  const V = new Values();
-  const vals = V.vals;
-  /** Id of each instruction's immediate operand as a scalar (filled on first use). */
-  const kId = new Int32Array(n).fill(-1);
-  const immId = (i: number): number => {
-    let id = kId[i]!;
-    if (id < 0) kId[i] = id = V.scalar(prog.k[i]!);
-    return id;
-  };
-  let processed = 0;
-  let deferred: PathRefusal | null = null;
-  const calledGlobals: number[] = [];
+}
 
-  /** Appends a frame: r1.. = args, r10 = its frame pointer, the rest not initialised; its stack never written. */
-  const pushFrame = (regs: number[], stack: number[], args: readonly number[], depth: number, ret: number): void => {
-    const at = regs.length;
-    for (let k = 0; k < 11; k++) regs.push(UNINIT);
-    regs.push(ret);
-    for (let k = 0; k < args.length; k++) regs[at + k + 1] = args[k]!;
-    regs[at + 10] = V.fp(depth, 0);
-    for (let q = 0; q < SLOTS; q++) stack.push(NONE);
-  };
-  const entryState = (i: number, args: readonly number[]): State => {
-    const s: State = { i, n: 1, regs: [], stack: [], sh: NaN };
-    pushFrame(s.regs, s.stack, args, 0, -1);
-    return s;
-  };
+/**
+ * The states already walked from, by instruction and call context (the return indexes of the
+ * frames): a state seen before is not walked again, and past WIDEN_AFTER states at one place the
+ * walk goes on from their join.
+ */
+class Seen {
+  readonly #outer: (Bucket | undefined)[];
+  readonly #nested = new Map<string, Bucket>();
 
-  const walk = (start: State): void => {
-    const seen: (Bucket | undefined)[] = new Array(n);
-    const seenNested = new Map<string, Bucket>();
-    const bucketOf = (s: State): Bucket => {
-      let b: Bucket | undefined;
-      if (s.n === 1) {
-        b = seen[s.i];
-        if (!b) seen[s.i] = b = { all: [], byHash: null, joined: null };
-        return b;
-      }
-      let key = `${s.i}@`;
-      for (let f = 0; f < s.n; f++) key += `${f ? ',' : ''}${s.regs[f * RF + RET]}`;
-      b = seenNested.get(key);
-      if (!b) seenNested.set(key, (b = { all: [], byHash: null, joined: null }));
+  constructor(n: number, readonly V: Values) {
+    this.#outer = new Array<Bucket | undefined>(n);
+  }
+
+  bucketOf(s: State): Bucket {
+    let b: Bucket | undefined;
+    if (s.n === 1) {
+      b = this.#outer[s.i];
+      if (!b) this.#outer[s.i] = b = { all: [], byHash: null, joined: null };
       return b;
-    };
-    const has = (b: Bucket, s: State): boolean => {
-      if (!b.byHash) {
-        for (let k = 0; k < b.all.length; k++) if (sameState(b.all[k]!, s)) return true;
-        return false;
+    }
+    let key = `${s.i}@`;
+    for (let f = 0; f < s.n; f++) key += `${f ? ',' : ''}${s.regs[f * RF + RET]}`;
+    b = this.#nested.get(key);
+    if (!b) this.#nested.set(key, (b = { all: [], byHash: null, joined: null }));
+    return b;
+  }
+
+  /** The state to walk on from `s` (itself, or its join with the bucket's states), or null when that state was seen. */
+  admit(s: State): State | null {
+    const b = this.bucketOf(s);
+    if (has(b, s)) return null;
+    if (b.all.length >= WIDEN_AFTER) {
+      if (!b.joined) {
+        const j = this.V.joinStates(b.all[0]!, b.all[1]!);
+        for (let k = 2; k < b.all.length; k++) this.V.joinInto(j, b.all[k]!);
+        b.joined = j;
       }
-      const list = b.byHash.get(hashOf(s));
-      if (list) for (let k = 0; k < list.length; k++) if (sameState(list[k]!, s)) return true;
-      return false;
-    };
-    const add = (b: Bucket, s: State): void => {
-      b.all.push(s);
-      if (!b.byHash && b.all.length > SCAN) {
-        b.byHash = new Map();
-        for (const o of b.all) add1(b.byHash, o);
-      } else if (b.byHash) add1(b.byHash, s);
-      if (b.joined) V.joinInto(b.joined, s); // the bucket's own copy
-    };
-    const add1 = (m: Map<number, State[]>, s: State): void => {
-      const h = hashOf(s);
-      const list = m.get(h);
-      if (list) list.push(s); else m.set(h, [s]);
-    };
+      s = this.V.joinStates(b.joined, s);
+      if (has(b, s)) return null;
+    }
+    b.all.push(s);
+    if (!b.byHash && b.all.length > SCAN) {
+      b.byHash = new Map();
+      for (const o of b.all) addByHash(b.byHash, o);
+    } else if (b.byHash) addByHash(b.byHash, s);
+    if (b.joined) this.V.joinInto(b.joined, s); // the bucket's own copy
+    return s;
+  }
+}
+
+function has(b: Bucket, s: State): boolean {
+  if (!b.byHash) {
+    for (let k = 0; k < b.all.length; k++) if (sameState(b.all[k]!, s)) return true;
+    return false;
+  }
+  const list = b.byHash.get(hashOf(s));
+  if (list) for (let k = 0; k < list.length; k++) if (sameState(list[k]!, s)) return true;
+  return false;
+}
+
+function addByHash(m: Map<number, State[]>, s: State): void {
+  const h = hashOf(s);
+  const list = m.get(h);
+  if (list) list.push(s);
+  else m.set(h, [s]);
+}
+
+/**
+ * One walk of a compiled program: run() walks from pc 0, then from each global function called,
+ * stepping one state at a time (step, and one method per instruction kind). The state being
+ * stepped is held in fields: its registers (copied), its stack (copied on first write), the base
+ * of its innermost frame's registers, and the slot index (pc) of its instruction.
+ */
+class PathWalk {
+  readonly ops: Op[];
+  /** 1 where the instruction writes r10. */
+  readonly writesFp: Uint8Array;
+  readonly V = new Values();
+  readonly vals = this.V.vals;
+  /** Id of each instruction's immediate operand as a scalar (filled on first use). */
+  readonly kId: Int32Array;
+  readonly budget: number;
+  readonly globals: ReadonlySet<number>;
+  readonly littleEndian: boolean;
+  processed = 0;
+  /** A refusal the kernel makes after the walk (an unresolved kfunc reached). */
+  deferred: PathRefusal | null = null;
+  readonly calledGlobals: number[] = [];
+
+  cur: State = { i: 0, n: 1, regs: [], stack: [], sh: NaN };
+  R: number[] = [];
+  S: number[] = [];
+  ownStack = false;
+  fb = 0;
+  nFrames = 1;
+  pc = 0;
+  // slotsOf's answer: the 8-byte slots [atFirst, atLast] of frame atFrame an access touches.
+  atFrame = 0;
+  atFirst = 0;
+  atLast = 0;
+  atAligned = false;
+
+  constructor(readonly prog: Program, readonly opts: PathWalkOptions) {
+    const n = prog.views.length;
+    this.ops = prog.views.map((v) => new Op(v));
+    this.writesFp = Uint8Array.from(prog.views, (v) => (frameWriteOf(v) === null ? 0 : 1));
+    this.kId = new Int32Array(n).fill(-1);
+    this.budget = opts.budget ?? 200_000;
+    this.globals = opts.globalFuncs ?? new Set<number>();
+    this.littleEndian = (opts.byteOrder ?? 'le') === 'le';
+  }
+
+  run(): PathWalkResult {
+    try {
+      this.walk(this.entryState(0, [UNKNOWN]));
+      for (let k = 0; k < this.calledGlobals.length; k++) {
+        this.walk(this.entryState(this.calledGlobals[k]!, [UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN]));
+      }
+    } catch (e) {
+      if (e instanceof Refuse) return { refusal: e.refusal, processed: this.processed, complete: true };
+      if (e instanceof GiveUp) return { refusal: null, processed: this.processed, complete: false };
+      throw e;
+    }
+    return { refusal: this.deferred, processed: this.processed, complete: true };
+  }
+
+  /** Depth first from `start`: fall-through first, the other side of each branch later. */
+  walk(start: State): void {
+    const seen = new Seen(this.ops.length, this.V);
     const todo: State[] = [start];
     while (todo.length) {
       let s: State | null = todo.pop()!;
       while (s) {
-        const b = bucketOf(s);
-        if (has(b, s)) break;
-        if (b.all.length >= WIDEN_AFTER) {
-          if (!b.joined) {
-            const j = V.joinStates(b.all[0]!, b.all[1]!);
-            for (let k = 2; k < b.all.length; k++) V.joinInto(j, b.all[k]!);
-            b.joined = j;
-          }
-          s = V.joinStates(b.joined, s);
-          if (has(b, s)) break;
-        }
-        add(b, s);
-        if (++processed > budget) throw new GiveUp();
-        s = step(s, todo);
+        s = seen.admit(s);
+        if (!s) break;
+        if (++this.processed > this.budget) throw new GiveUp();
+        s = this.step(s, todo);
       }
     }
-  };
+  }
 
-  // The state being stepped: its registers (copied), its stack (copied on first write), the base
-  // of its innermost frame's registers, and the slot index (pc) of its instruction.
-  let cur: State = { i: 0, n: 1, regs: [], stack: [], sh: NaN };
-  let R: number[] = [];
-  let S: number[] = [];
-  let ownStack = false;
-  let fb = 0;
-  let nFrames = 1;
-  let pc = 0;
+  /** Appends a frame: r1.. = args, r10 = its frame pointer, the rest not initialised; its stack never written. */
+  pushFrame(regs: number[], stack: number[], args: readonly number[], depth: number, ret: number): void {
+    const at = regs.length;
+    for (let k = 0; k < 11; k++) regs.push(UNINIT);
+    regs.push(ret);
+    for (let k = 0; k < args.length; k++) regs[at + k + 1] = args[k]!;
+    regs[at + 10] = this.V.fp(depth, 0);
+    for (let q = 0; q < SLOTS; q++) stack.push(NONE);
+  }
 
-  const refuse = (code: PathRefusalCode, errno: number, message: string): never => { throw new Refuse({ pc, code, errno, message }); };
-  const read = (reg: number): number => {
-    const x = R[fb + reg]!;
-    if (x === UNINIT) refuse('REG_NOT_INIT', EACCES, `R${reg} !read_ok`);
+  entryState(i: number, args: readonly number[]): State {
+    const s: State = { i, n: 1, regs: [], stack: [], sh: NaN };
+    this.pushFrame(s.regs, s.stack, args, 0, -1);
+    return s;
+  }
+
+  immId(i: number): number {
+    let id = this.kId[i]!;
+    if (id < 0) this.kId[i] = id = this.V.scalar(this.prog.k[i]!);
+    return id;
+  }
+
+  refuse(code: PathRefusalCode, errno: number, message: string): never {
+    throw new Refuse({ pc: this.pc, code, errno, message });
+  }
+
+  read(reg: number): number {
+    const x = this.R[this.fb + reg]!;
+    if (x === UNINIT) this.refuse('REG_NOT_INIT', EACCES, `R${reg} !read_ok`);
     return x;
-  };
-  const base = (reg: number): number => {
-    const x = read(reg);
-    if (vals[x]!.k === 'scalar') refuse('INVALID_MEM_ACCESS', EACCES, `R${reg} invalid mem access 'scalar'`);
+  }
+
+  /** The value of a register used as a memory base: anything but a scalar. */
+  base(reg: number): number {
+    const x = this.read(reg);
+    if (this.vals[x]!.k === 'scalar') this.refuse('INVALID_MEM_ACCESS', EACCES, `R${reg} invalid mem access 'scalar'`);
     return x;
-  };
+  }
+
   /** check_stack_access_within_bounds for a stack pointer with a known offset. */
-  const inStack = (reg: number, p: Val, off: number, size: number, what: ' read from' | ' write to'): void => {
+  inStack(reg: number, p: Val, off: number, size: number, what: ' read from' | ' write to'): void {
     if (p.k !== 'fp' || p.off === null) return;
     const min = p.off + off;
-    if (min < -STACK || min > -1) refuse('STACK_OUT_OF_BOUNDS', EACCES, `invalid${what} stack R${reg} off=${min} size=${size}`);
-    if (min + size > 0) refuse('STACK_OUT_OF_BOUNDS', EINVAL, `invalid${what} stack R${reg} off=${min} size=${size}`);
-  };
+    if (min < -STACK || min > -1) this.refuse('STACK_OUT_OF_BOUNDS', EACCES, `invalid${what} stack R${reg} off=${min} size=${size}`);
+    if (min + size > 0) this.refuse('STACK_OUT_OF_BOUNDS', EINVAL, `invalid${what} stack R${reg} off=${min} size=${size}`);
+  }
+
   /**
    * Index of slot 0 of `frame`'s stack. A pointer into a frame that is gone cannot exist (the
    * walk refuses a stack pointer returned or spilled into a caller's frame, as the verifier
    * does); should one appear, the walk gives up rather than guess.
    */
-  const stackAt = (frame: number): number => {
-    if (frame >= nFrames) throw new GiveUp();
+  stackAt(frame: number): number {
+    if (frame >= this.nFrames) throw new GiveUp();
     return frame * SLOTS;
-  };
+  }
+
   /** check_reg_arg(dst, DST_OP) on an instruction that writes r10. */
-  const fpWrite = (i: number): void => {
-    if (writesFp[i]) refuse('FRAME_POINTER_WRITE', EACCES, 'frame pointer is read only');
-  };
+  fpWrite(i: number): void {
+    if (this.writesFp[i]) this.refuse('FRAME_POINTER_WRITE', EACCES, 'frame pointer is read only');
+  }
+
   /** The stack, writable. */
-  const W = (): number[] => {
-    if (!ownStack) { S = S.slice(); cur.stack = S; cur.sh = NaN; ownStack = true; }
-    return S;
-  };
-  // slotsOf: the 8-byte slots [first, last] an access of `size` bytes at `off` from a known stack pointer touches.
-  let atFrame = 0, atFirst = 0, atLast = 0, atAligned = false;
-  const slotsOf = (p: Val, off: number, size: number): boolean => {
+  W(): number[] {
+    if (!this.ownStack) {
+      this.S = this.S.slice();
+      this.cur.stack = this.S;
+      this.cur.sh = NaN;
+      this.ownStack = true;
+    }
+    return this.S;
+  }
+
+  /** The 8-byte slots [first, last] an access of `size` bytes at `off` from a known stack pointer touches (into the at* fields); false when unknown. */
+  slotsOf(p: Val, off: number, size: number): boolean {
     if (p.k !== 'fp' || p.off === null) return false;
     const at = STACK + p.off + off;
     if (at < 0 || at + size > STACK) return false;
-    atFrame = p.frame; atFirst = Math.floor(at / 8); atLast = Math.floor((at + size - 1) / 8); atAligned = at % 8 === 0;
+    this.atFrame = p.frame;
+    this.atFirst = Math.floor(at / 8);
+    this.atLast = Math.floor((at + size - 1) / 8);
+    this.atAligned = at % 8 === 0;
     return true;
-  };
-  const forgetFrame = (p: Val): void => {
-    if (p.k !== 'fp') return;
-    const at = stackAt(p.frame);
-    const st = W();
-    for (let q = 0; q < SLOTS; q++) st[at + q] = UNKNOWN;
-  };
-  const clobber = (): void => { for (let k = 1; k <= 5; k++) R[fb + k] = UNINIT; };
+  }
 
-  const step = (s0: State, todo: State[]): State | null => {
-    R = s0.regs.slice();
-    S = s0.stack;
-    ownStack = false;
-    nFrames = s0.n;
-    fb = (nFrames - 1) * RF;
-    const s: State = cur = { i: s0.i, n: nFrames, regs: R, stack: S, sh: s0.sh };
+  forgetFrame(p: Val): void {
+    if (p.k !== 'fp') return;
+    const at = this.stackAt(p.frame);
+    const st = this.W();
+    for (let q = 0; q < SLOTS; q++) st[at + q] = UNKNOWN;
+  }
+
+  clobber(): void {
+    for (let k = 1; k <= 5; k++) this.R[this.fb + k] = UNINIT;
+  }
+
+  /** The state after `s0`'s instruction (null: the program exited); the other side of an undecided branch goes on `todo`. */
+  step(s0: State, todo: State[]): State | null {
+    const R = (this.R = s0.regs.slice());
+    this.S = s0.stack;
+    this.ownStack = false;
+    const nFrames = (this.nFrames = s0.n);
+    const fb = (this.fb = (nFrames - 1) * RF);
+    const s: State = (this.cur = { i: s0.i, n: nFrames, regs: R, stack: this.S, sh: s0.sh });
     const i = s.i;
-    pc = prog.pcOf[i]!;
-    const v = ops[i];
+    this.pc = this.prog.pcOf[i]!;
+    const v = this.ops[i];
     // Past the last instruction: structureRefusal refused every program whose subprogram can fall off its end.
-    if (v === undefined) refuse('FALL_THROUGH', EINVAL, 'last insn is not an exit or jmp');
+    if (v === undefined) this.refuse('FALL_THROUGH', EINVAL, 'last insn is not an exit or jmp');
 
     switch (v.code) {
-      case K.Alu: {
-        const srcId = v.src >= 0 ? read(v.src) : immId(i);
-        const src = vals[srcId]!;
-        if (v.aluOp === 'mov') {
-          fpWrite(i);
-          if (!v.is64) R[fb + v.dst] = src.k === 'scalar' && src.c !== null ? V.scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
-          else if (v.movsx) R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
-          else R[fb + v.dst] = srcId;
-          s.i = i + 1; return s;
-        }
-        const dst = vals[read(v.dst)]!;
-        fpWrite(i);
-        if (dst.k === 'scalar' && src.k === 'scalar') {
-          R[fb + v.dst] = dst.c === null || src.c === null ? SCALAR : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
-        } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.aluOp === 'add' || v.aluOp === 'sub')) {
-          const dd = src.c === null || dst.off === null ? null : Number(BigInt.asIntN(64, v.aluOp === 'add' ? src.c : -src.c));
-          R[fb + v.dst] = V.fp(dst.frame, dd === null || !Number.isSafeInteger(dd) ? null : dst.off! + dd);
-        } else if (v.is64 && dst.k === 'scalar' && src.k === 'fp' && v.aluOp === 'add') {
-          R[fb + v.dst] = V.fp(src.frame, dst.c === null || src.off === null ? null : src.off + Number(BigInt.asIntN(64, dst.c)));
-        } else if (v.is64 && dst.k === 'fp' && src.k === 'fp' && v.aluOp === 'sub' && dst.frame === src.frame) {
-          R[fb + v.dst] = SCALAR;
-        } else {
-          R[fb + v.dst] = UNKNOWN;
-        }
-        s.i = i + 1; return s;
-      }
+      case K.Alu:
+        this.alu(v, i);
+        break;
       case K.Neg: {
-        const x = vals[read(v.dst)]!;
-        fpWrite(i);
-        R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : v.is64 ? -x.c : -x.c & M32) : UNKNOWN;
-        s.i = i + 1; return s;
+        const x = this.vals[this.read(v.dst)]!;
+        this.fpWrite(i);
+        R[fb + v.dst] = x.k === 'scalar' ? this.V.scalar(x.c === null ? null : v.is64 ? -x.c : -x.c & M32) : UNKNOWN;
+        break;
       }
       case K.Endian: {
-        const x = vals[read(v.dst)]!;
-        fpWrite(i);
-        R[fb + v.dst] = x.k === 'scalar' ? V.scalar(x.c === null ? null : endian(x.c, v.bits, v.to, littleEndian)) : UNKNOWN;
-        s.i = i + 1; return s;
+        const x = this.vals[this.read(v.dst)]!;
+        this.fpWrite(i);
+        R[fb + v.dst] = x.k === 'scalar' ? this.V.scalar(x.c === null ? null : endian(x.c, v.bits, v.to, this.littleEndian)) : UNKNOWN;
+        break;
       }
       case K.LdImm64:
-        fpWrite(i);
-        R[fb + v.dst] = v.pseudo === 0 ? V.scalar(v.value) : UNKNOWN;
-        s.i = i + 1; return s;
-      case K.Load: {
-        read(v.src);
-        fpWrite(i);
-        const p = vals[base(v.src)]!;
-        inStack(v.src, p, v.off, v.size, ' read from');
-        let out = UNKNOWN;
-        if (slotsOf(p, v.off, v.size) && atFirst === atLast) {
-          const slot = S[stackAt(atFrame) + atFirst]!;
-          if (slot === NONE) out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
-          else if (vals[slot]!.k === 'scalar') out = v.size === 8 && atAligned ? slot : SCALAR;
-          else if (v.size === 8 && atAligned) out = slot;
-        }
-        R[fb + v.dst] = out;
-        s.i = i + 1; return s;
-      }
-      case K.Store: {
-        const p = vals[base(v.dst)]!;
-        const val = v.src >= 0 ? read(v.src) : V.scalar(BigInt(v.imm));
-        inStack(v.dst, p, v.off, v.size, ' write to');
-        const spilled = vals[val]!;
-        if (spilled.k === 'fp' && p.k === 'fp' && p.off !== null) {
-          // check_stack_write_fixed_off: a pointer spill is 8 bytes, and a stack pointer stays out of a caller's frame.
-          if (v.size !== 8) refuse('STACK_PTR_SPILL_SIZE', EACCES, 'invalid size of register spill');
-          if (p.frame < nFrames - 1) refuse('STACK_PTR_TO_CALLER', EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
-        }
-        if (!slotsOf(p, v.off, v.size)) forgetFrame(p);
-        else {
-          const at = stackAt(atFrame);
-          const st = W();
-          if (atFirst !== atLast) { st[at + atFirst] = UNKNOWN; st[at + atLast] = UNKNOWN; }
-          else if (v.size === 8 && atAligned) st[at + atFirst] = val === UNINIT ? UNKNOWN : val;
-          else st[at + atFirst] = vals[val]!.k === 'scalar' ? SCALAR : UNKNOWN;
-        }
-        s.i = i + 1; return s;
-      }
-      case K.Atomic: {
-        const p = vals[base(v.dst)]!;
-        read(v.src);
-        inStack(v.dst, p, v.off, v.size, ' write to');
-        if (!slotsOf(p, v.off, v.size)) forgetFrame(p);
-        else {
-          const at = stackAt(atFrame);
-          const st = W();
-          for (let q = atFirst; q <= atLast; q++) st[at + q] = UNKNOWN;
-        }
-        fpWrite(i);
-        if (v.atomicOp === 'cmpxchg') R[fb] = UNKNOWN;
-        else if (v.fetch || v.atomicOp === 'load_acquire') R[fb + v.src] = UNKNOWN;
-        s.i = i + 1; return s;
-      }
-      case K.LdAbs: case K.LdInd:
-        if (v.code === K.LdInd) read(v.src);
-        clobber();
+        this.fpWrite(i);
+        R[fb + v.dst] = v.pseudo === 0 ? this.V.scalar(v.value) : UNKNOWN;
+        break;
+      case K.Load:
+        this.load(v, i);
+        break;
+      case K.Store:
+        this.store(v);
+        break;
+      case K.Atomic:
+        this.atomic(v, i);
+        break;
+      case K.LdAbs:
+      case K.LdInd:
+        if (v.code === K.LdInd) this.read(v.src);
+        this.clobber();
         R[fb] = SCALAR;
-        s.i = i + 1; return s;
+        break;
       case K.Ja:
-        s.i = prog.target[i]!;
+        s.i = this.prog.target[i]!;
         return s;
-      case K.Jmp: {
-        const aId = read(v.dst);
-        const bId = v.src >= 0 ? read(v.src) : immId(i);
-        const a = vals[aId]!, b = vals[bId]!;
-        const taken = prog.target[i]!;
-        if (a.k === 'scalar' && b.k === 'scalar' && a.c !== null && b.c !== null) {
-          s.i = condition(v.jmpOp, a.c, b.c, v.is32) ? taken : i + 1;
-          return s;
-        }
-        const other: State = { i: taken, n: nFrames, regs: R.slice(), stack: S, sh: s.sh };
-        if (!v.is32 && (v.jmpOp === 'jeq' || v.jmpOp === 'jne') && a.k === 'scalar' && a.c === null && b.k === 'scalar' && b.c !== null) {
-          (v.jmpOp === 'jeq' ? other : s).regs[fb + v.dst] = bId;
-        }
-        todo.push(other);
-        s.i = i + 1; return s;
-      }
-      case K.Call: {
-        if (v.target === 'helper') {
-          const id = v.imm;
-          if (id <= 0 || id > opts.maxHelper) refuse('UNKNOWN_FUNC', EINVAL, `invalid func unknown#${id}`);
-          if (opts.allowedHelpers && !opts.allowedHelpers.has(id)) refuse('HELPER_NOT_ALLOWED', EINVAL, `program of this type cannot use helper ${helperHumanName(id)}#${id}`);
-          if (opts.gplOnlyHelpers.has(id) && !opts.gpl) refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
-          const w = WRITES_BUFFER.get(id);
-          for (let k = 1; k <= 5; k++) {
-            const arg = vals[R[fb + k]!]!;
-            if (arg.k !== 'fp') continue;
-            const size = w && w.buf === k ? vals[R[fb + w.size]!]! : null;
-            const len = size && size.k === 'scalar' && size.c !== null && size.c > 0n && size.c <= BigInt(STACK) ? Number(size.c) : null;
-            if (len !== null && slotsOf(arg, 0, len)) {
-              const at = stackAt(atFrame);
-              const st = W();
-              for (let q = atFirst; q <= atLast; q++) st[at + q] = SCALAR;
-            } else if (arg.off !== null && STACK + arg.off >= 0) {
-              const from = Math.floor((STACK + arg.off) / 8);
-              if (from < SLOTS) {
-                const at = stackAt(arg.frame);
-                const st = W();
-                for (let q = from; q < SLOTS; q++) st[at + q] = w && w.buf === k ? SCALAR : vals[st[at + q]!]?.k === 'scalar' ? SCALAR : UNKNOWN;
-              }
-            } else forgetFrame(arg);
-          }
-          clobber();
-          R[fb] = UNKNOWN;
-          s.i = i + 1; return s;
-        }
-        if (v.target === 'kfunc') {
-          if (v.imm === 0 && !deferred) deferred = { pc, code: 'KFUNC_NOT_ELIMINATED', errno: EINVAL, message: 'invalid kernel function call not eliminated in verifier pass' };
-          for (let k = 1; k <= 5; k++) forgetFrame(vals[R[fb + k]!]!);
-          clobber();
-          R[fb] = UNKNOWN;
-          s.i = i + 1; return s;
-        }
-        const t = prog.target[i]!;
-        if (globals.has(prog.pcOf[t]!)) {
-          if (!calledGlobals.includes(t)) calledGlobals.push(t);
-          for (let k = 1; k <= 5; k++) forgetFrame(vals[R[fb + k]!]!);
-          clobber();
-          R[fb] = SCALAR;
-          s.i = i + 1; return s;
-        }
-        if (nFrames >= MAX_FRAMES) throw new GiveUp();
-        pushFrame(R, W(), [R[fb + 1]!, R[fb + 2]!, R[fb + 3]!, R[fb + 4]!, R[fb + 5]!], nFrames, i + 1);
-        s.n = nFrames + 1;
-        s.i = t;
-        return s;
-      }
-      case K.Exit: {
-        const ret = read(0);
-        if (nFrames === 1) return null;
-        if (vals[ret]!.k === 'fp') refuse('STACK_PTR_RETURNED', EINVAL, 'cannot return stack pointer to the caller frame');
-        const back = R[fb + RET]!;
-        R.length = fb;
-        W().length = (nFrames - 1) * SLOTS;
-        const caller = fb - RF;
-        R[caller] = ret;
-        for (let k = 1; k <= 5; k++) R[caller + k] = UNINIT;
-        s.n = nFrames - 1;
-        s.i = back;
-        return s;
-      }
+      case K.Jmp:
+        return this.jmp(v, i, s, todo);
+      case K.Call:
+        return this.call(v, i, s);
+      case K.Exit:
+        return this.exit(s);
       default:
         throw new GiveUp();
     }
-  };
-
-  try {
-    walk(entryState(0, [UNKNOWN]));
-    for (let k = 0; k < calledGlobals.length; k++) {
-      walk(entryState(calledGlobals[k]!, [UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN]));
-    }
-  } catch (e) {
-    if (e instanceof Refuse) return { refusal: e.refusal, processed, complete: true };
-    if (e instanceof GiveUp) return { refusal: null, processed, complete: false };
-    throw e;
+    s.i = i + 1;
+    return s;
   }
-  return { refusal: deferred, processed, complete: true };
+
+  alu(v: Op, i: number): void {
+    const { R, fb, vals, V } = this;
+    const srcId = v.src >= 0 ? this.read(v.src) : this.immId(i);
+    const src = vals[srcId]!;
+    if (v.aluOp === 'mov') {
+      this.fpWrite(i);
+      if (!v.is64) R[fb + v.dst] = src.k === 'scalar' && src.c !== null ? V.scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
+      else if (v.movsx) R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
+      else R[fb + v.dst] = srcId;
+      return;
+    }
+    const dst = vals[this.read(v.dst)]!;
+    this.fpWrite(i);
+    if (dst.k === 'scalar' && src.k === 'scalar') {
+      R[fb + v.dst] = dst.c === null || src.c === null ? SCALAR : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
+    } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.aluOp === 'add' || v.aluOp === 'sub')) {
+      const dd = src.c === null || dst.off === null ? null : Number(BigInt.asIntN(64, v.aluOp === 'add' ? src.c : -src.c));
+      R[fb + v.dst] = V.fp(dst.frame, dd === null || !Number.isSafeInteger(dd) ? null : dst.off! + dd);
+    } else if (v.is64 && dst.k === 'scalar' && src.k === 'fp' && v.aluOp === 'add') {
+      R[fb + v.dst] = V.fp(src.frame, dst.c === null || src.off === null ? null : src.off + Number(BigInt.asIntN(64, dst.c)));
+    } else if (v.is64 && dst.k === 'fp' && src.k === 'fp' && v.aluOp === 'sub' && dst.frame === src.frame) {
+      R[fb + v.dst] = SCALAR;
+    } else {
+      R[fb + v.dst] = UNKNOWN;
+    }
+  }
+
+  load(v: Op, i: number): void {
+    const vals = this.vals;
+    this.read(v.src);
+    this.fpWrite(i);
+    const p = vals[this.base(v.src)]!;
+    this.inStack(v.src, p, v.off, v.size, ' read from');
+    let out = UNKNOWN;
+    if (this.slotsOf(p, v.off, v.size) && this.atFirst === this.atLast) {
+      const slot = this.S[this.stackAt(this.atFrame) + this.atFirst]!;
+      if (slot === NONE) out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
+      else if (vals[slot]!.k === 'scalar') out = v.size === 8 && this.atAligned ? slot : SCALAR;
+      else if (v.size === 8 && this.atAligned) out = slot;
+    }
+    this.R[this.fb + v.dst] = out;
+  }
+
+  store(v: Op): void {
+    const vals = this.vals;
+    const p = vals[this.base(v.dst)]!;
+    const val = v.src >= 0 ? this.read(v.src) : this.V.scalar(BigInt(v.imm));
+    this.inStack(v.dst, p, v.off, v.size, ' write to');
+    const spilled = vals[val]!;
+    if (spilled.k === 'fp' && p.k === 'fp' && p.off !== null) {
+      // check_stack_write_fixed_off: a pointer spill is 8 bytes, and a stack pointer stays out of a caller's frame.
+      if (v.size !== 8) this.refuse('STACK_PTR_SPILL_SIZE', EACCES, 'invalid size of register spill');
+      if (p.frame < this.nFrames - 1) this.refuse('STACK_PTR_TO_CALLER', EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
+    }
+    if (!this.slotsOf(p, v.off, v.size)) this.forgetFrame(p);
+    else {
+      const at = this.stackAt(this.atFrame);
+      const st = this.W();
+      const first = this.atFirst, last = this.atLast;
+      if (first !== last) { st[at + first] = UNKNOWN; st[at + last] = UNKNOWN; }
+      else if (v.size === 8 && this.atAligned) st[at + first] = val === UNINIT ? UNKNOWN : val;
+      else st[at + first] = vals[val]!.k === 'scalar' ? SCALAR : UNKNOWN;
+    }
+  }
+
+  atomic(v: Op, i: number): void {
+    const p = this.vals[this.base(v.dst)]!;
+    this.read(v.src);
+    this.inStack(v.dst, p, v.off, v.size, ' write to');
+    if (!this.slotsOf(p, v.off, v.size)) this.forgetFrame(p);
+    else {
+      const at = this.stackAt(this.atFrame);
+      const st = this.W();
+      for (let q = this.atFirst; q <= this.atLast; q++) st[at + q] = UNKNOWN;
+    }
+    this.fpWrite(i);
+    if (v.atomicOp === 'cmpxchg') this.R[this.fb] = UNKNOWN;
+    else if (v.fetch || v.atomicOp === 'load_acquire') this.R[this.fb + v.src] = UNKNOWN;
+  }
+
+  /** A conditional jump: one way when known scalars decide it, else both (the taken side later, from `todo`). */
+  jmp(v: Op, i: number, s: State, todo: State[]): State {
+    const aId = this.read(v.dst);
+    const bId = v.src >= 0 ? this.read(v.src) : this.immId(i);
+    const a = this.vals[aId]!, b = this.vals[bId]!;
+    const taken = this.prog.target[i]!;
+    if (a.k === 'scalar' && b.k === 'scalar' && a.c !== null && b.c !== null) {
+      s.i = condition(v.jmpOp, a.c, b.c, v.is32) ? taken : i + 1;
+      return s;
+    }
+    const other: State = { i: taken, n: this.nFrames, regs: this.R.slice(), stack: this.S, sh: s.sh };
+    if (!v.is32 && (v.jmpOp === 'jeq' || v.jmpOp === 'jne') && a.k === 'scalar' && a.c === null && b.k === 'scalar' && b.c !== null) {
+      (v.jmpOp === 'jeq' ? other : s).regs[this.fb + v.dst] = bId;
+    }
+    todo.push(other);
+    s.i = i + 1;
+    return s;
+  }
+
+  /** A call: a helper, a kfunc, a global function (not descended into), or a static subprogram (a new frame). */
+  call(v: Op, i: number, s: State): State {
+    if (v.target === 'helper') {
+      this.helperCall(v.imm);
+      s.i = i + 1;
+      return s;
+    }
+    const { R, fb, vals } = this;
+    if (v.target === 'kfunc') {
+      if (v.imm === 0 && !this.deferred) this.deferred = { pc: this.pc, code: 'KFUNC_NOT_ELIMINATED', errno: EINVAL, message: 'invalid kernel function call not eliminated in verifier pass' };
+      for (let k = 1; k <= 5; k++) this.forgetFrame(vals[R[fb + k]!]!);
+      this.clobber();
+      R[fb] = UNKNOWN;
+      s.i = i + 1;
+      return s;
+    }
+    const t = this.prog.target[i]!;
+    if (this.globals.has(this.prog.pcOf[t]!)) {
+      if (!this.calledGlobals.includes(t)) this.calledGlobals.push(t);
+      for (let k = 1; k <= 5; k++) this.forgetFrame(vals[R[fb + k]!]!);
+      this.clobber();
+      R[fb] = SCALAR;
+      s.i = i + 1;
+      return s;
+    }
+    if (this.nFrames >= MAX_FRAMES) throw new GiveUp();
+    this.pushFrame(R, this.W(), [R[fb + 1]!, R[fb + 2]!, R[fb + 3]!, R[fb + 4]!, R[fb + 5]!], this.nFrames, i + 1);
+    s.n = this.nFrames + 1;
+    s.i = t;
+    return s;
+  }
+
+  /** A helper call: the id is defined, given to this program type and license; what it writes through stack pointers. */
+  helperCall(id: number): void {
+    const { R, fb, vals, opts } = this;
+    if (id <= 0 || id > opts.maxHelper) this.refuse('UNKNOWN_FUNC', EINVAL, `invalid func unknown#${id}`);
+    if (opts.allowedHelpers && !opts.allowedHelpers.has(id)) this.refuse('HELPER_NOT_ALLOWED', EINVAL, `program of this type cannot use helper ${helperHumanName(id)}#${id}`);
+    if (opts.gplOnlyHelpers.has(id) && !opts.gpl) this.refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
+    const w = WRITES_BUFFER.get(id);
+    for (let k = 1; k <= 5; k++) {
+      const arg = vals[R[fb + k]!]!;
+      if (arg.k !== 'fp') continue;
+      const size = w && w.buf === k ? vals[R[fb + w.size]!]! : null;
+      const len = size && size.k === 'scalar' && size.c !== null && size.c > 0n && size.c <= BigInt(STACK) ? Number(size.c) : null;
+      if (len !== null && this.slotsOf(arg, 0, len)) {
+        const at = this.stackAt(this.atFrame);
+        const st = this.W();
+        for (let q = this.atFirst; q <= this.atLast; q++) st[at + q] = SCALAR;
+      } else if (arg.off !== null && STACK + arg.off >= 0) {
+        const from = Math.floor((STACK + arg.off) / 8);
+        if (from < SLOTS) {
+          const at = this.stackAt(arg.frame);
+          const st = this.W();
+          for (let q = from; q < SLOTS; q++) st[at + q] = w && w.buf === k ? SCALAR : vals[st[at + q]!]?.k === 'scalar' ? SCALAR : UNKNOWN;
+        }
+      } else this.forgetFrame(arg);
+    }
+    this.clobber();
+    R[fb] = UNKNOWN;
+  }
+
+  /** exit: the end of the path in the outermost frame (null), else the return to the caller's frame. */
+  exit(s: State): State | null {
+    const ret = this.read(0);
+    const { R, fb, nFrames } = this;
+    if (nFrames === 1) return null;
+    if (this.vals[ret]!.k === 'fp') this.refuse('STACK_PTR_RETURNED', EINVAL, 'cannot return stack pointer to the caller frame');
+    const back = R[fb + RET]!;
+    R.length = fb;
+    this.W().length = (nFrames - 1) * SLOTS;
+    const caller = fb - RF;
+    R[caller] = ret;
+    for (let k = 1; k <= 5; k++) R[caller + k] = UNINIT;
+    s.n = nFrames - 1;
+    s.i = back;
+    return s;
+  }
 }
