@@ -127,14 +127,6 @@ const layersRule = {
 // ---------------------------------------------------------------------------
 export const EXCEPTIONS = [
   {
-    // issue 16: split in progress (functions over 150 lines).
-    rule: 'max-lines-per-function',
-    files: [
-      'src/kernel/check/paths.ts',
-      'src/signing/verify.ts',
-    ],
-  },
-  {
     // issue 16: `as never` removal in progress.
     rule: 'no-restricted-syntax',
     files: [
