@@ -108,7 +108,7 @@ describe('errors the framework raises, as our problems', () => {
     assert.match(verify.json().detail, /text\/plain is not accepted here; send one of: application\/json/);
     const inspect = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...bearer(TOKENS.all), 'content-type': 'text/plain' }, payload: 'hello' });
     assert.deepEqual(problemOf(inspect), [415, 'UNSUPPORTED_MEDIA_TYPE'], 'a type the app parses but the route does not consume');
-    assert.deepEqual(inspect.json().accepted, ['application/octet-stream']);
+    assert.deepEqual(inspect.json().accepted, ['application/octet-stream', 'multipart/form-data']);
     const sign = await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...bearer(TOKENS.all), 'content-type': 'application/json' }, payload: '{}' });
     assert.deepEqual(problemOf(sign), [415, 'UNSUPPORTED_MEDIA_TYPE']);
     assert.deepEqual(sign.json().accepted, ['application/octet-stream', 'multipart/form-data']);

@@ -1,11 +1,15 @@
 /** Transparency log for auditors: checkpoints, entries with inclusion proofs, consistency proofs. Public. */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problems } from '../schemas/common.js';
+import { answer, Binary, problems } from '../schemas/common.js';
+import { security } from '../openapi.js';
 import { ApiError } from '../plugins/errors.js';
 import { parseTileIndex } from '../../service/log.js';
 
-const Index = z.string().regex(/^(0|[1-9][0-9]{0,18})$/).transform((s) => BigInt(s));
+/** Largest index or tree size either store holds (a signed 64-bit integer). */
+const MAX_INDEX = (1n << 63n) - 1n;
+const Index = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'a decimal integer, 0 or more').transform((s) => BigInt(s))
+  .refine((n) => n <= MAX_INDEX, `at most ${MAX_INDEX} (2^63 - 1)`);
 
 const InclusionProof = z.object({
   logIndex: z.string(), treeSize: z.string(), leafHash: z.string(), hashes: z.array(z.string()), checkpoint: z.string(),
@@ -21,13 +25,17 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
   // Public for auditors unless BPFSIGN_ANONYMOUS_READS=false; then the 'audit' scope.
   app.addHook('onRequest', app.requireScope('audit', { anonymous: true }));
   app.get('/v1/log/checkpoint', {
-    schema: { summary: 'Latest signed checkpoint (C2SP signed note)', tags: ['log'], response: { 200: z.string(), ...problems } },
+    schema: {
+      summary: 'Latest signed checkpoint (C2SP signed note)', operationId: 'getCheckpoint', tags: ['log'], security: security.read,
+      response: { 200: answer('text/plain', z.string(), 'The checkpoint: origin, tree size, root hash, then its signatures'), ...problems },
+    },
   }, async (_req, reply) => reply.type('text/plain; charset=utf-8').send((await app.services.log.checkpoint()).note));
 
   app.get('/v1/log/entries/:index', {
-    schema: { summary: 'A log entry with its inclusion proof', tags: ['log'], params: z.object({ index: Index }), response: { 200: LogEntry, ...problems } },
+    schema: { summary: 'A log entry with its inclusion proof', operationId: 'getLogEntry', tags: ['log'], security: security.read, params: z.object({ index: Index }), response: { 200: LogEntry, ...problems } },
   }, async (req) => {
-    const e = await app.services.store.logEntry(req.params.index);
+    // Past the log's end there is nothing to read (and index + 1 would not fit the stores' integers).
+    const e = req.params.index < MAX_INDEX ? await app.services.store.logEntry(req.params.index) : null;
     if (!e) throw new ApiError(404, 'LOG_ENTRY_NOT_FOUND', `no log entry ${req.params.index}`, { index: req.params.index.toString() });
     return {
       index: e.index.toString(), kind: e.kind, ref: e.ref, createdAt: e.createdAt,
@@ -37,8 +45,8 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/log/proof/:index', {
     schema: {
-      summary: 'The entry\'s inclusion proof as a C2SP tlog-proof file (c2sp.org/tlog-proof@v1), verifiable offline', tags: ['log'],
-      params: z.object({ index: Index }), produces: ['text/plain'], response: { 200: z.string(), ...problems },
+      summary: 'The entry\'s inclusion proof as a C2SP tlog-proof file (c2sp.org/tlog-proof@v1), verifiable offline', operationId: 'getLogProof', tags: ['log'],
+      security: security.read, params: z.object({ index: Index }), response: { 200: answer('text/plain', z.string(), 'The tlog-proof file'), ...problems },
     },
   }, async (req, reply) => {
     const size = await app.services.store.logSize();
@@ -49,11 +57,12 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/log/tile/*', {
     schema: {
-      summary: 'C2SP tlog-tiles: hash tile /v1/log/tile/{L}/{N}[.p/{W}] or entry bundle /v1/log/tile/entries/{N}[.p/{W}]', tags: ['log'],
-      produces: ['application/octet-stream'],
+      summary: 'C2SP tlog-tiles: hash tile /v1/log/tile/{L}/{N}[.p/{W}] or entry bundle /v1/log/tile/entries/{N}[.p/{W}]', operationId: 'getLogTile', tags: ['log'],
+      security: security.read, params: z.object({ '*': z.string().meta({ description: 'the tile\'s path: {L}/{N}[.p/{W}] or entries/{N}[.p/{W}], N in x000/…/000 groups' }) }),
+      response: { 200: answer('application/octet-stream', Binary, 'The tile\'s bytes'), ...problems },
     },
   }, async (req, reply) => {
-    const rest = (req.params as { '*': string })['*'];
+    const rest = req.params['*'];
     const entries = rest.startsWith('entries/');
     const m = entries ? null : /^(\d{1,2})\/(.*)$/.exec(rest);
     const idx = parseTileIndex(entries ? rest.slice('entries/'.length) : m ? m[2] : '');
@@ -67,7 +76,7 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/log/consistency', {
     schema: {
-      summary: 'Consistency proof between two tree sizes', tags: ['log'], querystring: z.object({ from: Index, to: Index }),
+      summary: 'Consistency proof between two tree sizes', operationId: 'getConsistencyProof', tags: ['log'], security: security.read, querystring: z.object({ from: Index, to: Index }),
       response: { 200: z.object({ from: z.string(), to: z.string(), hashes: z.array(z.string()) }).meta({ id: 'ConsistencyProof' }), ...problems },
     },
   }, async (req) => app.services.log.consistency(req.query.from, req.query.to));

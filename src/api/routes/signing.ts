@@ -16,7 +16,8 @@ import { LoaderService } from '../../service/loader-service.js';
 import { VerificationBody, type VerifyAnswer, type VerifyFailure } from '../../service/verify-request.js';
 import { VerifyPoolError } from '../../service/verify-pool.js';
 import { thrownError } from '../../service/verify-failure.js';
-import { Problem, problems, Sha256Hex } from '../schemas/common.js';
+import { answer, Binary, JsonText, problemAnswer, problems, Sha256Hex } from '../schemas/common.js';
+import { documentedBody, security } from '../openapi.js';
 import { ApiError, problem } from '../plugins/errors.js';
 import { segmentedBody } from '../plugins/segmented-body.js';
 
@@ -47,7 +48,7 @@ export const VerdictSchema = z.object({
   ok: z.boolean(), policy: z.string(), checks: z.array(Check),
   signer: z.object({ subject: z.string(), sans: z.array(z.string()), subjectKeyIdentifier: z.string(), issuer: z.string(), serial: z.string() }).nullable(),
   scheme: z.string().nullable(),
-  replay: z.unknown().nullable().meta({ description: 'the kernel model\'s report: every syscall, maps and programs' }),
+  replay: z.record(z.string(), z.unknown()).nullable().meta({ description: 'the kernel model\'s report: every syscall, maps and programs' }),
 }).meta({ id: 'Verdict', description: 'structured verification result: every check with its level and outcome' });
 
 type App = Parameters<FastifyPluginAsyncZod>[0];
@@ -88,10 +89,12 @@ function signOptions(raw: Record<string, unknown>): LoaderOptions {
 function postLoader(app: App, loaders: LoaderService): void {
   app.post('/v1/loaders', {
     schema: {
-      summary: 'Make the loader for a BPF object: signed (kernel PKCS#7 + signed manifest), logged, stored', tags: ['loaders'],
+      summary: 'Make the loader for a BPF object: signed (kernel PKCS#7 + signed manifest), logged, stored', operationId: 'createLoader', tags: ['loaders'],
       description: 'Send the object as `application/octet-stream` with options in the query string, or as `multipart/form-data` with a file part `object` and option fields (name, scheme, key, profile, flavour, kernelVersion, cpus, pageSize).',
-      querystring: LoaderQuery, consumes: ['application/octet-stream', 'multipart/form-data'], security: [{ bearer: [] }], response: { 201: CreatedSchema, ...problems },
+      querystring: LoaderQuery, consumes: ['application/octet-stream', 'multipart/form-data'], security: security.token('sign'), response: { 201: CreatedSchema, ...problems },
+      body: { content: { 'application/octet-stream': { schema: Binary }, 'multipart/form-data': { schema: LoaderQuery.extend({ object: Binary.meta({ description: 'the BPF object (ELF)' }) }) } } },
     },
+    validatorCompiler: documentedBody,
     onRequest: app.requireScope('sign'),
   }, async (req, reply) => {
     const { object, raw } = await readSignRequest(req, app.initialConfig.bodyLimit);
@@ -106,22 +109,22 @@ const Id = z.object({ id: z.string().uuid() });
 
 function getLoader(app: App, loaders: LoaderService): void {
   const read = app.requireScope('audit', { anonymous: true });
-  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', tags: ['loaders'], params: Id, response: { 200: BundleSchema, ...problems } }, onRequest: read },
+  app.get('/v1/loaders/:id', { schema: { summary: 'A loader\'s bundle', operationId: 'getLoader', tags: ['loaders'], security: security.read, params: Id, response: { 200: BundleSchema, ...problems } }, onRequest: read },
     async (req) => loaders.bundle(req.params.id));
-  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', tags: ['loaders'], params: Id, produces: ['text/x-c'] }, onRequest: read },
+  app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', operationId: 'getLoaderHeader', tags: ['loaders'], security: security.read, params: Id, response: { 200: answer('text/x-c', z.string(), 'The C header (NAME.lskel.h)'), ...problems } }, onRequest: read },
     async (req, reply) => reply.type('text/x-c; charset=utf-8').send(await loaders.header(req.params.id)));
   for (const [part, what] of [['insns', 'loader instructions'], ['data', 'loader metadata blob'], ['signature', 'kernel PKCS#7 signature (DER)']] as const) {
-    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, tags: ['loaders'], params: Id, produces: ['application/octet-stream'] }, onRequest: read },
+    app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, operationId: `getLoader${part[0].toUpperCase()}${part.slice(1)}`, tags: ['loaders'], security: security.read, params: Id, response: { 200: answer('application/octet-stream', Binary, `The ${what}`), ...problems } }, onRequest: read },
       async (req, reply) => reply.type('application/octet-stream').send(await loaders.part(req.params.id, part)));
   }
-  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', tags: ['loaders'], params: Id, produces: ['application/json'] }, onRequest: read },
+  app.get('/v1/loaders/:id/manifest', { schema: { summary: 'Its manifest (canonical JSON, RFC 8785)', operationId: 'getLoaderManifest', tags: ['loaders'], security: security.read, params: Id, response: { 200: answer('application/json', JsonText, 'The manifest'), ...problems } }, onRequest: read },
     async (req, reply) => reply.type('application/json').send(await loaders.manifest(req.params.id)));
 }
 
 function getManifests(app: App, loaders: LoaderService): void {
   app.get('/v1/manifests/:sha256', {
     schema: {
-      summary: 'Signed manifests of loaders made from an object, or with these instructions (SHA-256 hex)', tags: ['audit'], params: z.object({ sha256: Sha256Hex }),
+      summary: 'Signed manifests of loaders made from an object, or with these instructions (SHA-256 hex)', operationId: 'listManifests', tags: ['audit'], security: security.read, params: z.object({ sha256: Sha256Hex }),
       response: { 200: z.object({ manifests: z.array(z.object({ id: z.string(), createdAt: z.string(), logIndex: z.string().nullable(), envelope: z.unknown() })) }), ...problems },
     },
     onRequest: app.requireScope('audit', { anonymous: true }),
@@ -157,9 +160,9 @@ async function postVerification(app: App): Promise<void> {
     scope.addContentTypeParser('application/json', segmentedBody(app.initialConfig.bodyLimit ?? 1 << 20));
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/verifications', {
       schema: {
-        summary: 'Verify a bundle against a trust policy and replay its loader', tags: ['verify'], body: VerificationBody, security: [{ bearer: [] }],
+        summary: 'Verify a bundle against a trust policy and replay its loader', operationId: 'verify', tags: ['verify'], body: VerificationBody, security: security.token('verify'),
         description: 'Answered 503 VERIFY_BUDGET_EXCEEDED when the verification runs past its time budget (BPFSIGN_VERIFY_BUDGET_MS), 503 VERIFY_QUEUE_FULL with Retry-After when too many wait for a worker.',
-        response: { 200: VerdictSchema, ...problems, 503: Problem },
+        response: { 200: VerdictSchema, ...problems, 503: problemAnswer('Past the verification time budget, or too many waiting for a worker (Retry-After)') },
       },
       // The body is checked by the verifier; the schema above is what the API documents.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
@@ -184,7 +187,10 @@ async function postVerification(app: App): Promise<void> {
 
 function getKeys(app: App): void {
   app.get('/v1/keys', {
-    schema: { summary: 'Trust bundle: the CA, every signing certificate (active marked), the log verifier key', tags: ['audit'], response: { 200: z.object({ caCertificate: z.string(), keys: z.array(z.object({ id: z.string(), active: z.boolean(), certificate: z.string() })), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'TrustBundle' }) } },
+    schema: {
+      summary: 'Trust bundle: the CA, every signing certificate (active marked), the log verifier key', operationId: 'getTrustBundle', tags: ['audit'], security: security.read,
+      response: { 200: z.object({ caCertificate: z.string(), keys: z.array(z.object({ id: z.string(), active: z.boolean(), certificate: z.string() })), logOrigin: z.string(), logKey: z.string() }).meta({ id: 'TrustBundle' }), ...problems },
+    },
     onRequest: app.requireScope('audit', { anonymous: true }),
   }, async () => app.services.signing.trust());
 }

@@ -10,7 +10,7 @@ export const MapSummary: z.ZodType = z.lazy(() => z.object({
   slots: z.array(z.object({ index: z.number().int(), target: z.string(), targetKind: z.string() })),
   initialValue: z.string().nullable(),
   structOps: z.object({ typeName: z.string(), typeId: z.number().int(), funcs: z.array(z.object({ member: z.string(), memberIndex: z.number().int(), prog: z.string() })) }).nullable(),
-}));
+})).meta({ id: 'MapSummary', description: 'A map of the object (an inner map of a map of maps in `inner`)' });
 
 export const ObjectSummary = z.object({
   name: z.string(), byteOrder: z.enum(['le', 'be']), license: z.string(), kernVersion: z.number().int().nullable(),
