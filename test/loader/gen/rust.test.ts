@@ -3,7 +3,8 @@
  * fixed host inputs) and one signed (linux-6.18, a fixed stand-in signature), rewritten only with
  * UPDATE_GOLDEN=1; the C header's names; typed errors for input it cannot print; rustfmt-clean
  * (Debian's rustfmt when installed) for every golden and for names that push lines past
- * rustfmt's width or are Rust keywords, and those edge cases build with cargo and the libc crate.
+ * rustfmt's width or are Rust keywords, and those edge cases and the README's example build with
+ * cargo and the libc crate.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -168,6 +169,18 @@ describe('Rust light skeletons', () => {
       if (noCargo) return t.skip(noCargo);
       const main = 'mod edge;\n\nfn main() {\n    let _ = edge::a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns::open;\n}\n';
       const r = buildCrate('edge', new Map([['edge.rs', text]]), main, true);
+      assert.ok(r.ok, r.ok ? '' : r.reason);
+    });
+
+    it('the README\'s Rust example builds against the globals skeleton', (t) => {
+      const noCargo = cargoSkipReason();
+      if (noCargo) return t.skip(noCargo);
+      const example = /```rust\n([\s\S]*?)\n```/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+      assert.ok(example, 'the README has a Rust example');
+      const o = fixtureObjects().find((x) => x.name === 'globals.clang-el.o');
+      assert.ok(o);
+      const module = emitRustSkeleton({ ...build(o).lskel, name: 'globals' });
+      const r = buildCrate('readme', new Map([['globals.rs', module]]), `${example[1]}\n`, true);
       assert.ok(r.ok, r.ok ? '' : r.reason);
     });
   });
