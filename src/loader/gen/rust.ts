@@ -256,6 +256,9 @@ const SLICES = `
 
 function drop(n: string): string {
   return `
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for ${rustIdent(n)} {}
+
 impl Drop for ${rustIdent(n)} {
     /// Detaches, closes every program and map, and unmaps the global data (${n}__destroy).
     fn drop(&mut self) {

@@ -740,6 +740,9 @@ impl big_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for big_clang_el {}
+
 impl Drop for big_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (big_clang_el__destroy).
     fn drop(&mut self) {

@@ -538,6 +538,9 @@ impl core_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for core_clang_el {}
+
 impl Drop for core_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (core_clang_el__destroy).
     fn drop(&mut self) {

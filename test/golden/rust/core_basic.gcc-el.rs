@@ -510,6 +510,9 @@ impl core_basic_gcc_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for core_basic_gcc_el {}
+
 impl Drop for core_basic_gcc_el {
     /// Detaches, closes every program and map, and unmaps the global data (core_basic_gcc_el__destroy).
     fn drop(&mut self) {

@@ -633,6 +633,9 @@ impl globals_clang_eb {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for globals_clang_eb {}
+
 impl Drop for globals_clang_eb {
     /// Detaches, closes every program and map, and unmaps the global data (globals_clang_eb__destroy).
     fn drop(&mut self) {

@@ -633,6 +633,9 @@ impl globals_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for globals_clang_el {}
+
 impl Drop for globals_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (globals_clang_el__destroy).
     fn drop(&mut self) {

@@ -606,6 +606,9 @@ impl globals_gcc_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for globals_gcc_el {}
+
 impl Drop for globals_gcc_el {
     /// Detaches, closes every program and map, and unmaps the global data (globals_gcc_el__destroy).
     fn drop(&mut self) {

@@ -592,6 +592,9 @@ impl ksyms_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for ksyms_clang_el {}
+
 impl Drop for ksyms_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (ksyms_clang_el__destroy).
     fn drop(&mut self) {

@@ -481,6 +481,9 @@ impl legacy_maps_gcc_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for legacy_maps_gcc_el {}
+
 impl Drop for legacy_maps_gcc_el {
     /// Detaches, closes every program and map, and unmaps the global data (legacy_maps_gcc_el__destroy).
     fn drop(&mut self) {

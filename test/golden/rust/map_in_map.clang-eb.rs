@@ -503,6 +503,9 @@ impl map_in_map_clang_eb {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for map_in_map_clang_eb {}
+
 impl Drop for map_in_map_clang_eb {
     /// Detaches, closes every program and map, and unmaps the global data (map_in_map_clang_eb__destroy).
     fn drop(&mut self) {

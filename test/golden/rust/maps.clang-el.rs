@@ -493,6 +493,9 @@ impl maps_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for maps_clang_el {}
+
 impl Drop for maps_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (maps_clang_el__destroy).
     fn drop(&mut self) {

@@ -493,6 +493,9 @@ impl maps_gcc_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for maps_gcc_el {}
+
 impl Drop for maps_gcc_el {
     /// Detaches, closes every program and map, and unmaps the global data (maps_gcc_el__destroy).
     fn drop(&mut self) {

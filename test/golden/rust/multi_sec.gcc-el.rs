@@ -552,6 +552,9 @@ impl multi_sec_gcc_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for multi_sec_gcc_el {}
+
 impl Drop for multi_sec_gcc_el {
     /// Detaches, closes every program and map, and unmaps the global data (multi_sec_gcc_el__destroy).
     fn drop(&mut self) {

@@ -763,6 +763,9 @@ impl prog_types_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for prog_types_clang_el {}
+
 impl Drop for prog_types_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (prog_types_clang_el__destroy).
     fn drop(&mut self) {

@@ -506,6 +506,9 @@ impl subprogs_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for subprogs_clang_el {}
+
 impl Drop for subprogs_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (subprogs_clang_el__destroy).
     fn drop(&mut self) {

@@ -521,6 +521,9 @@ impl tailcall_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for tailcall_clang_el {}
+
 impl Drop for tailcall_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (tailcall_clang_el__destroy).
     fn drop(&mut self) {

@@ -505,6 +505,9 @@ impl xdp_filter_clang_el {
     }
 }
 
+// SAFETY: the skeleton owns its fds and mappings; nothing ties them to the thread that made them.
+unsafe impl Send for xdp_filter_clang_el {}
+
 impl Drop for xdp_filter_clang_el {
     /// Detaches, closes every program and map, and unmaps the global data (xdp_filter_clang_el__destroy).
     fn drop(&mut self) {
