@@ -3,7 +3,8 @@
 # clang/llvm (llvm-objdump, llvm-mc), gcc-bpf, bpftool, libbpf-dev (headers, libbpf for the
 # btf__parse benchmark), xdp-tools/libxdp (third-party .o files), gcc and make, and wrk (the
 # HTTP load generator of `npm run bench`), and Go with golang.org/x/mod (sumdb/note, sumdb/tlog:
-# the third-party log client test/go/tlogcheck, built in GOPATH mode from /usr/share/gocode), and
+# the third-party log client test/go/tlogcheck, built in GOPATH mode from /usr/share/gocode) and
+# golang.org/x/sys/unix (the Go light skeletons' one dependency, test/loader/gen/kernel-go.test.ts), and
 # chromium (the web console's browser tests, test/e2e/console.test.ts), and curl and jq (the README's
 # quick start, run as written by test/docs/readme.test.ts), and rustc, cargo, rustfmt and the libc
 # crate (the Rust light skeletons' tests build them offline from /usr/share/cargo/registry).
