@@ -1,0 +1,197 @@
+/**
+ * Test support: a Go main that opens and loads a generated Go light skeleton (package PKG), then
+ * prints what the loader left in the kernel in runner.c's JSON shape (stage, errno, maps and
+ * programs by ctx index with their kernel info and array contents), found by reflection over the
+ * skeleton's Maps and Progs, and the number of fds left open after Close.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasTool } from '../support/objects.js';
+import { work } from './harness.js';
+
+const MAIN = String.raw`package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	skel "PKG"
+)
+
+func bpf(cmd uintptr, attr []uint64) (int, unix.Errno) {
+	r, _, e := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr[0])), uintptr(len(attr)*8))
+	return int(r), e
+}
+
+func info(fd int32, buf []byte) unix.Errno {
+	a := make([]uint64, 2)
+	a[0] = uint64(uint32(fd)) | uint64(len(buf))<<32
+	a[1] = uint64(uintptr(unsafe.Pointer(&buf[0])))
+	_, e := bpf(15, a)
+	return e
+}
+
+func u32(b []byte, off int) uint32 { return *(*uint32)(unsafe.Pointer(&b[off])) }
+
+func cstr(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+func lookup(fd int32, key uint32, val []byte, cmd uintptr) unix.Errno {
+	a := make([]uint64, 4)
+	a[0] = uint64(uint32(fd))
+	a[1] = uint64(uintptr(unsafe.Pointer(&key)))
+	a[2] = uint64(uintptr(unsafe.Pointer(&val[0])))
+	_, e := bpf(cmd, a)
+	return e
+}
+
+func mapEntry(i int, fd int32) map[string]interface{} {
+	m := map[string]interface{}{"index": i, "fd": fd}
+	if fd <= 0 {
+		return m
+	}
+	b := make([]byte, 104)
+	if e := info(fd, b); e != 0 {
+		m["info_errno"] = int(e)
+		return m
+	}
+	typ, ks, vs, me := u32(b, 0), u32(b, 8), u32(b, 12), u32(b, 16)
+	m["id"], m["name"], m["type"], m["key_size"], m["value_size"], m["max_entries"], m["flags"] = u32(b, 4), cstr(b[24:40]), typ, ks, vs, me, u32(b, 20)
+	m["frozen"], m["contents"] = nil, nil
+	if typ == 3 {
+		ids := []uint32{}
+		for k := uint32(0); k < me; k++ {
+			v := make([]byte, 4)
+			if lookup(fd, k, v, 1) != 0 {
+				ids = append(ids, 0)
+			} else {
+				ids = append(ids, u32(v, 0))
+			}
+		}
+		m["prog_ids"] = ids
+	}
+	total := int(vs) * int(me)
+	if typ != 2 || ks != 4 || vs == 0 || total > 1<<20 {
+		return m
+	}
+	val := make([]byte, total)
+	for k := uint32(0); k < me; k++ {
+		if lookup(fd, k, val[int(k)*int(vs):], 1) != 0 {
+			break
+		}
+	}
+	if e := lookup(fd, 0, val, 2); e == unix.EPERM {
+		m["frozen"] = true
+	} else if e == 0 {
+		m["frozen"] = false
+	} else {
+		m["frozen"] = nil
+	}
+	m["contents"] = hex.EncodeToString(val)
+	return m
+}
+
+func progEntry(i int, fd int32) map[string]interface{} {
+	p := map[string]interface{}{"index": i, "fd": fd}
+	if fd <= 0 {
+		return p
+	}
+	b := make([]byte, 256)
+	if e := info(fd, b); e != 0 {
+		p["info_errno"] = int(e)
+		return p
+	}
+	p["type"], p["id"], p["tag"] = u32(b, 0), u32(b, 4), hex.EncodeToString(b[8:16])
+	p["xlated_prog_len"], p["name"] = u32(b, 20), cstr(b[64:80])
+	return p
+}
+
+func fds() int {
+	d, _ := os.ReadDir("/proc/self/fd")
+	return len(d)
+}
+
+func main() {
+	before := fds()
+	out := map[string]interface{}{"stage": "ok", "errno": 0}
+	s, err := skel.Open()
+	if err != nil {
+		out["stage"] = "open"
+	} else if err = s.Load(); err != nil {
+		out["stage"] = "load"
+	}
+	if err != nil {
+		var le *skel.LoadError
+		if errors.As(err, &le) {
+			out["op"], out["errno"] = le.Op, int(le.Errno)
+		}
+		out["error"] = err.Error()
+	}
+	if s != nil {
+		maps, progs := []interface{}{}, []interface{}{}
+		mv := reflect.ValueOf(s.Maps)
+		for i := 0; i < mv.NumField(); i++ {
+			maps = append(maps, mapEntry(i, mv.Field(i).Interface().(skel.MapDesc).MapFd))
+		}
+		pv := reflect.ValueOf(s.Progs)
+		for i := 0; i < pv.NumField(); i++ {
+			progs = append(progs, progEntry(i, pv.Field(i).Interface().(skel.ProgDesc).ProgFd))
+		}
+		out["maps"], out["progs"] = maps, progs
+		mapped := 0
+		sv := reflect.ValueOf(s).Elem()
+		for i := 0; i < sv.NumField(); i++ {
+			f := sv.Field(i)
+			if f.Kind() == reflect.Ptr && sv.Type().Field(i).IsExported() && !f.IsNil() {
+				mapped++
+			}
+		}
+		out["mmapped"] = mapped
+		s.Close()
+	}
+	out["leaked_fds"] = fds() - before
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+`;
+
+export interface GoSkelReport {
+  stage: string; errno: number; op?: string; error?: string; mmapped?: number; leaked_fds: number;
+  maps?: import('./harness.js').RunnerMap[]; progs?: import('./harness.js').RunnerProg[];
+}
+
+/** Why Go skeletons cannot be built here, or null. */
+export function goSkipReason(): string | null {
+  if (!hasTool('go')) return 'go not installed (golang-go)';
+  return null;
+}
+
+/** Build `text` as package `pkg` and the main above in a private GOPATH (offline, GOPATH mode), and run it. */
+export function runGoSkeleton(pkg: string, fileName: string, text: string): GoSkelReport | { stage: 'build'; reason: string } {
+  const gopath = join(work(), 'gopath');
+  const pdir = join(gopath, 'src', pkg);
+  const mdir = join(gopath, 'src', `${pkg}_main`);
+  mkdirSync(pdir, { recursive: true });
+  mkdirSync(mdir, { recursive: true });
+  writeFileSync(join(pdir, fileName), text);
+  writeFileSync(join(mdir, 'main.go'), MAIN.replace('"PKG"', JSON.stringify(pkg)));
+  const exe = join(mdir, 'main');
+  const env = { ...process.env, GOPATH: `${gopath}:/usr/share/gocode`, GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(work(), 'gocache'), CGO_ENABLED: '0' };
+  const b = spawnSync('go', ['build', '-o', exe, '.'], { cwd: mdir, env, encoding: 'utf8', timeout: 600_000 });
+  if (b.status !== 0) return { stage: 'build', reason: (b.stderr || String(b.error)).trim().split('\n').slice(0, 8).join('\n') };
+  const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) return { stage: 'build', reason: `exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 2000)}` };
+  return JSON.parse(r.stdout) as GoSkelReport;
+}
