@@ -39,13 +39,17 @@ export function goExport(ident: string): string {
   return ident[0].toUpperCase() + ident.slice(1);
 }
 
+/** `\xNN` for every byte value. */
+const HEX_ESCAPES = Array.from({ length: 256 }, (_, b) => '\\x' + b.toString(16).padStart(2, '0'));
+
 /** A Go string literal of `b` in lines of 32 bytes (`"\x00..." +` continuation lines). */
 export function goBytes(b: Uint8Array): string {
   if (b.length === 0) return '""';
   const lines: string[] = [];
   for (let i = 0; i < b.length; i += BYTES_PER_LINE) {
+    const end = Math.min(b.length, i + BYTES_PER_LINE);
     let s = '"';
-    for (const x of b.subarray(i, i + BYTES_PER_LINE)) s += '\\x' + x.toString(16).padStart(2, '0');
+    for (let j = i; j < end; j++) s += HEX_ESCAPES[b[j]];
     lines.push(s + '"');
   }
   return lines.join(' +\n\t');
