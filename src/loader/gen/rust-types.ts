@@ -76,29 +76,32 @@ export class RustTypes {
     return name;
   }
 
-  /** The Rust type of `t`; structs are defined under `path` (dedupe adds `_2`, ...). */
-  type(t: SkelType, path: string): Layout {
+  /**
+   * The Rust type of `t`; structs are defined under `path` (dedupe adds `_2`, ...) and documented
+   * as the type of `label` (where the type is used, `var.member`).
+   */
+  type(t: SkelType, path: string, label: string): Layout {
     switch (t.kind) {
       case 'int':
         return { text: `${t.signed && !t.bool ? 'i' : 'u'}${t.size * 8}`, size: t.size, align: t.size };
       case 'float':
         return { text: `f${t.size * 8}`, size: t.size, align: t.size };
       case 'array': {
-        const e = this.type(t.elem, path);
+        const e = this.type(t.elem, path, `${label}[]`);
         return { text: `[${e.text}; ${t.len}]`, size: e.size * t.len, align: e.align };
       }
       case 'struct':
-        return this.#struct(t.fields, t.size, path);
+        return this.#struct(t.fields, t.size, path, label);
       default:
         return { text: `[u8; ${t.size}]`, size: t.size, align: 1 };
     }
   }
 
-  #struct(fields: SkelField[], size: number, path: string): Layout {
-    const body = this.members(fields.map((f, i) => ({ name: f.name || `__anon${i}`, offset: f.offset, type: f.type })), size, path);
+  #struct(fields: SkelField[], size: number, path: string, label: string): Layout {
+    const body = this.members(fields.map((f, i) => ({ name: f.name || `__anon${i}`, offset: f.offset, type: f.type })), size, path, label);
     if (!body) return { text: `[u8; ${size}]`, size, align: 1 };
     const name = this.#name(path);
-    this.defs.push(structText(name, body.lines, `A struct of ${size} bytes.`));
+    this.defs.push(structText(name, body.lines, `The type of \`${label}\` (${size} bytes).`));
     return { text: name, size, align: body.align };
   }
 
@@ -106,13 +109,13 @@ export class RustTypes {
    * Member lines placing each member at its offset, or null when `size` (the exact size, or null
    * for a datasec struct, which only needs its members' offsets) cannot be reproduced.
    */
-  members(fields: { name: string; offset: number; type: SkelType | undefined; size?: number }[], size: number | null, path: string): Members | null {
+  members(fields: { name: string; offset: number; type: SkelType | undefined; size?: number }[], size: number | null, path: string, label: string): Members | null {
     const lines: string[] = [];
     const texts: string[] = [];
     let off = 0, pad = 0, align = 1;
     for (const f of fields) {
       const fsize = f.type?.size ?? f.size ?? 0;
-      let l = f.type ? this.type(f.type, `${path}__${sanitizeIdent(f.name)}`) : { text: `[u8; ${fsize}]`, size: fsize, align: 1 };
+      let l = f.type ? this.type(f.type, `${path}__${sanitizeIdent(f.name)}`, label ? `${label}.${f.name}` : f.name) : { text: `[u8; ${fsize}]`, size: fsize, align: 1 };
       if (f.offset % l.align !== 0) l = { text: `[u8; ${l.size}]`, size: l.size, align: 1 };
       if (f.offset < off) return null;
       if (Math.ceil(off / l.align) * l.align !== f.offset) lines.push(fieldLine('    ', `__pad${pad++}`, `[u8; ${f.offset - off}]`));
@@ -122,7 +125,7 @@ export class RustTypes {
       align = Math.max(align, l.align);
     }
     if (size === null) return { lines, align, texts };
-    if (size > off) lines.push(fieldLine('    ', `__pad${pad}`, `[u8; ${size - off}]`));
+    if (Math.ceil(off / align) * align !== size && size > off) lines.push(fieldLine('    ', `__pad${pad}`, `[u8; ${size - off}]`));
     return size % align === 0 ? { lines, align, texts } : null;
   }
 
@@ -132,7 +135,7 @@ export class RustTypes {
    */
   datasec(name: string, vars: LskelVar[], doc: string): { def: string; types: string[] } {
     this.#used.add(name);
-    const body = this.members(vars.map((v) => ({ name: v.name, offset: v.offset, type: v.type, size: v.size })), null, name);
+    const body = this.members(vars.map((v) => ({ name: v.name, offset: v.offset, type: v.type, size: v.size })), null, name, '');
     return { def: structText(name, body?.lines ?? [], doc), types: body?.texts ?? [] };
   }
 }

@@ -103,7 +103,7 @@ function declarations(input: LightSkeletonInput, mm: Mmapped[]): string {
     const d = types.datasec(m.type, vars, `Global variables of map \`${m.map.name}\` (mapped by the skeleton).`);
     datasecs.push(d.def);
     vars.forEach((v, i) => {
-      if (v.typeSize !== null && d.types[i]) asserts.push(`std::mem::size_of::<${d.types[i]}>() == ${v.typeSize}`);
+      if (v.typeSize !== null && d.types[i] && !/^[iuf]\d+$/.test(d.types[i])) asserts.push(`std::mem::size_of::<${d.types[i]}>() == ${v.typeSize}`);
     });
   }
   let s = [

@@ -335,7 +335,7 @@ fn bpf_load_and_run(ctx: *mut bpf_loader_ctx, o: &LoadAndRun<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A struct of 136 bytes.
+/// The type of `core_out` (136 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct core_clang_eb__bss__core_out {
@@ -362,7 +362,6 @@ pub struct core_clang_eb__bss__core_out {
     pub loop_value: u64,
     pub raw_second: i32,
     pub comm: [i8; 16],
-    pub __pad0: [u8; 4],
 }
 
 /// Global variables of map `core_cla.bss` (mapped by the skeleton).

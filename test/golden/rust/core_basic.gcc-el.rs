@@ -335,7 +335,7 @@ fn bpf_load_and_run(ctx: *mut bpf_loader_ctx, o: &LoadAndRun<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A struct of 16 bytes.
+/// The type of `basic_out` (16 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct core_basic_gcc_el__bss__basic_out {

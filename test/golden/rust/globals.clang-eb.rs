@@ -335,7 +335,7 @@ fn bpf_load_and_run(ctx: *mut bpf_loader_ctx, o: &LoadAndRun<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A struct of 16 bytes.
+/// The type of `bss_pair` (16 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct globals_clang_eb__bss__bss_pair {
@@ -449,15 +449,8 @@ static MMAPS: [Mmap; 5] = [
 
 const _: () = assert!(std::mem::size_of::<globals_clang_eb__maps>() == 16 * NR_MAPS);
 const _: () = assert!(std::mem::size_of::<globals_clang_eb__progs>() == 4 * NR_PROGS);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
-const _: () = assert!(std::mem::size_of::<u8>() == 1);
 const _: () = assert!(std::mem::size_of::<[i8; 8]>() == 8);
 const _: () = assert!(std::mem::size_of::<[u32; 4]>() == 16);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
 const _: () = assert!(std::mem::size_of::<globals_clang_eb__bss__bss_pair>() == 16);
 const _: () = assert!(std::mem::size_of::<[i8; 32]>() == 32);
 

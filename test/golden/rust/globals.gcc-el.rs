@@ -335,7 +335,7 @@ fn bpf_load_and_run(ctx: *mut bpf_loader_ctx, o: &LoadAndRun<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A struct of 16 bytes.
+/// The type of `bss_pair` (16 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct globals_gcc_el__bss__bss_pair {
@@ -438,15 +438,8 @@ static MMAPS: [Mmap; 4] = [
 const _: () = assert!(std::mem::size_of::<globals_gcc_el__maps>() == 16 * NR_MAPS);
 const _: () = assert!(std::mem::size_of::<globals_gcc_el__progs>() == 4 * NR_PROGS);
 const _: () = assert!(std::mem::size_of::<[i8; 8]>() == 8);
-const _: () = assert!(std::mem::size_of::<u8>() == 1);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
 const _: () = assert!(std::mem::size_of::<[i8; 32]>() == 32);
 const _: () = assert!(std::mem::size_of::<globals_gcc_el__bss__bss_pair>() == 16);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
 const _: () = assert!(std::mem::size_of::<[u32; 4]>() == 16);
 
 /// Skeleton `globals_gcc_el`: open() prepares the global data, load() runs the loader, drop closes all.

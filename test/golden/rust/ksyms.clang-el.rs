@@ -335,7 +335,7 @@ fn bpf_load_and_run(ctx: *mut bpf_loader_ctx, o: &LoadAndRun<'_>) -> Result<(), 
     Ok(())
 }
 
-/// A struct of 64 bytes.
+/// The type of `ksym_out` (64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ksyms_clang_el__bss__ksym_out {
@@ -352,7 +352,6 @@ pub struct ksyms_clang_el__bss__ksym_out {
     pub hz: u32,
     pub missing_ret: i32,
     pub hostname0: i8,
-    pub __pad0: [u8; 3],
 }
 
 /// Global variables of map `ksyms_cl.bss` (mapped by the skeleton).
@@ -423,10 +422,6 @@ static MMAPS: [Mmap; 2] = [
 const _: () = assert!(std::mem::size_of::<ksyms_clang_el__maps>() == 16 * NR_MAPS);
 const _: () = assert!(std::mem::size_of::<ksyms_clang_el__progs>() == 4 * NR_PROGS);
 const _: () = assert!(std::mem::size_of::<ksyms_clang_el__bss__ksym_out>() == 64);
-const _: () = assert!(std::mem::size_of::<i32>() == 4);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
-const _: () = assert!(std::mem::size_of::<i32>() == 4);
-const _: () = assert!(std::mem::size_of::<u8>() == 1);
 const _: () = assert!(std::mem::size_of::<[i8; 16]>() == 16);
 
 /// Skeleton `ksyms_clang_el`: open() prepares the global data, load() runs the loader, drop closes all.

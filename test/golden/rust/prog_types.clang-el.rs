@@ -446,7 +446,6 @@ static MMAPS: [Mmap; 2] = [
 const _: () = assert!(std::mem::size_of::<prog_types_clang_el__maps>() == 16 * NR_MAPS);
 const _: () = assert!(std::mem::size_of::<prog_types_clang_el__progs>() == 4 * NR_PROGS);
 const _: () = assert!(std::mem::size_of::<[u64; 32]>() == 256);
-const _: () = assert!(std::mem::size_of::<u8>() == 1);
 
 /// Skeleton `prog_types_clang_el`: open() prepares the global data, load() runs the loader, drop closes all.
 #[repr(C)]

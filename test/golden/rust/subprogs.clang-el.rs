@@ -379,8 +379,6 @@ static MMAPS: [Mmap; 1] = [Mmap {
 
 const _: () = assert!(std::mem::size_of::<subprogs_clang_el__maps>() == 16 * NR_MAPS);
 const _: () = assert!(std::mem::size_of::<subprogs_clang_el__progs>() == 4 * NR_PROGS);
-const _: () = assert!(std::mem::size_of::<u64>() == 8);
-const _: () = assert!(std::mem::size_of::<u32>() == 4);
 
 /// Skeleton `subprogs_clang_el`: open() prepares the global data, load() runs the loader, drop closes all.
 #[repr(C)]
