@@ -13,10 +13,10 @@ import { commandUsage, USAGE } from './usage.js';
 import type { BuildFlavour } from '../service/loader.js';
 
 const LOG_USAGE = `
-log verify --server URL [--state FILE] [--log-key VKEY] [--policy FILE | --witness VKEY ... [--quorum K]]
+log verify --server URL [--state FILE] [--log-key FILE|KEY] [--policy FILE | --witness VKEY ... [--quorum K]]
 log proof INDEX --server URL [-o FILE]
-log get INDEX --server URL [--log-key VKEY] [--json]
-log check-proof FILE --bundle BUNDLE (--log-key VKEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
+log get INDEX --server URL [--log-key FILE|KEY] [--json]
+log check-proof FILE --bundle BUNDLE (--log-key FILE|KEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
 `;
 
 /** A mistake on the command line of one command: "bpfsign CMD: what (bpfsign CMD --help)", exit 2. */
@@ -108,6 +108,10 @@ async function gen(args: string[]): Promise<number> {
   if (!values.out) throw new UsageError('gen', 'needs -o DIR');
   if (!['unsigned', 'linux-6.18', 'linux-load-time'].includes(values.scheme!)) throw new UsageError('gen', `--scheme ${values.scheme}: want unsigned, linux-6.18 or linux-load-time`);
   if (!['v1.7', 'libbpf-1.7', 'bpftool-7.1'].includes(values.flavour!)) throw new UsageError('gen', `--flavour ${values.flavour}: want v1.7, libbpf-1.7 or bpftool-7.1`);
+  // Checked before anything is written: a signed scheme needs its key, a key needs a signed scheme.
+  if (!values.key !== !values.cert) throw new UsageError('gen', 'signing needs both --key KEY.pem and --cert CERT.pem');
+  if (values.scheme === 'unsigned' && values.key) throw new UsageError('gen', '--key/--cert sign: give --scheme linux-6.18 or linux-load-time');
+  if (values.scheme !== 'unsigned' && !values.key) throw new UsageError('gen', `--scheme ${values.scheme} is signed: give --key KEY.pem and --cert CERT.pem (or --scheme unsigned)`);
   const lang = skeletonLang('gen', values.lang!);
   const { hostOptionsFrom, runGen } = await import('./gen.js');
   return runGen(positionals[0]!, {
@@ -156,14 +160,18 @@ async function replay(args: string[]): Promise<number> {
 async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parse('sign', args, {
     server: { type: 'string' }, keys: { type: 'string' }, token: { type: 'string' }, scheme: { type: 'string', default: 'linux-6.18' }, out: { type: 'string', short: 'o', default: '.' },
-    key: { type: 'string' }, profile: { type: 'string' }, jobs: { type: 'string', short: 'j' }, lang: { type: 'string', default: 'c' },
+    'key-id': { type: 'string' }, 'map-excl': { type: 'boolean', default: false }, jobs: { type: 'string', short: 'j' }, lang: { type: 'string', default: 'c' },
   });
   if (positionals.length === 0) throw new UsageError('sign', 'takes one or more object files');
+  if (values.scheme !== 'linux-6.18' && values.scheme !== 'linux-load-time') {
+    throw new UsageError('sign', `--scheme ${values.scheme}: want linux-6.18 or linux-load-time (unsigned loaders: bpfsign gen)`);
+  }
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError('sign', `--jobs ${values.jobs}: want an integer 1..64`);
   const lang = skeletonLang('sign', values.lang!);
   const { runSign } = await import('./client.js');
-  return runSign(positionals, { ...values, jobs, lang, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
+  const { 'key-id': key, 'map-excl': mapExcl, ...rest } = values;
+  return runSign(positionals, { ...rest, key, profile: mapExcl ? 'linux-6.18-excl' : undefined, jobs, lang, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
 }
 
 async function log(args: string[]): Promise<number> {
@@ -174,6 +182,8 @@ async function log(args: string[]): Promise<number> {
   });
   const token = values.token ?? process.env.BPFSIGN_TOKEN;
   const witnesses = { policy: values.policy, witness: values.witness, quorum: values.quorum };
+  // --log-key names a file holding the key, or is its text, as in verify.
+  if (values['log-key'] !== undefined) values['log-key'] = (await import('./input.js')).logKeyFrom(values['log-key']);
   const [sub, arg] = positionals;
   if (sub === 'verify' && values.server) {
     const { runLogVerify } = await import('./client.js');
@@ -200,7 +210,8 @@ async function manifest(args: string[]): Promise<number> {
   });
   if (positionals[0] !== 'get' || positionals.length !== 2 || !values.server) throw new UsageError('manifest', 'usage: bpfsign manifest get SHA256 --server URL [--log-key VKEY] [--json]');
   const { runManifestGet } = await import('./log-get.js');
-  return runManifestGet(positionals[1]!, { server: values.server, logKey: values['log-key'], token: values.token ?? process.env.BPFSIGN_TOKEN, json: values.json ?? false }, out);
+  const logKey = values['log-key'] === undefined ? undefined : (await import('./input.js')).logKeyFrom(values['log-key']);
+  return runManifestGet(positionals[1]!, { server: values.server, logKey, token: values.token ?? process.env.BPFSIGN_TOKEN, json: values.json ?? false }, out);
 }
 
 async function witness(args: string[]): Promise<number> {

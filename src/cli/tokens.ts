@@ -18,8 +18,9 @@ export async function runTokens(action: string | undefined, args: { scopes?: str
   try {
     switch (action) {
       case 'create': {
-        const scopes = (args.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new CliError(`--scopes: a comma-separated list of ${SCOPES.join(', ')}`);
+        // Written as BPFSIGN_API_TOKENS writes them (sign+verify) or comma-separated.
+        const scopes = (args.scopes ?? '').split(/[,+]/).map((s) => s.trim()).filter(Boolean);
+        if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new CliError(`--scopes: scopes among ${SCOPES.join(', ')}, joined by + or ,`);
         const secret = `bps_${randomBytes(24).toString('base64url')}`;
         const id = randomUUID();
         await store.putToken({ id, name: args.name ?? '', tokenSha256: createHash('sha256').update(secret).digest('hex'), scopes, createdAt: new Date().toISOString(), revokedAt: null });

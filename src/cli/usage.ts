@@ -7,20 +7,21 @@ export const USAGE = `usage: bpfsign <command> [options]
 
 commands:
   serve [--port N] [--workers N]         run the HTTP service (configured by BPFSIGN_* environment variables)
-  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key ID] [--profile P] [-j JOBS] [-o DIR] [--lang c|go|rust]
+  sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key-id ID] [--map-excl] [-j JOBS] [-o DIR] [--lang c|go|rust]
                                          signed bundles (NAME.bundle.json) and light skeletons, from the service or offline;
-                                         P is linux-6.18 (default) or linux-6.18-excl; a progress bar for several objects
-  log verify --server URL [--state FILE] [--log-key VKEY] [--policy FILE | --witness VKEY ... [--quorum K]]
+                                         S is linux-6.18 (default) or linux-load-time; --map-excl adds the loader's check that
+                                         its metadata map is exclusive; a progress bar for several objects
+  log verify --server URL [--state FILE] [--log-key FILE|KEY] [--policy FILE | --witness VKEY ... [--quorum K]]
                                          audit the transparency log over its tiles (256 entries a request): checkpoint
                                          signature and witness cosignatures, every new entry, the root; resumable
                                          (state saved as it goes); 429/503 are retried as Retry-After says
   log proof INDEX --server URL [-o FILE] an entry's inclusion proof as a C2SP tlog-proof file
-  log get INDEX --server URL [--log-key VKEY] [--json]
+  log get INDEX --server URL [--log-key FILE|KEY] [--json]
                                          a log entry, decoded, its inclusion checked under a signed checkpoint
-  manifest get SHA256 --server URL [--log-key VKEY] [--json]
+  manifest get SHA256 --server URL [--log-key FILE|KEY] [--json]
                                          signed manifests with this digest (or their object's or loader's),
                                          decoded, each checked to be the one its log entry names, and included
-  log check-proof FILE --bundle BUNDLE (--log-key VKEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
+  log check-proof FILE --bundle BUNDLE (--log-key FILE|KEY | --policy FILE) [--witness VKEY ... [--quorum K]] [--origin O]
                                          offline: the tlog-proof proves BUNDLE's signed manifest is in the log
                                          (and its checkpoint carries k of n witness cosignatures)
   witness serve --dir DIR --name NAME --log VKEY ... [--host H] [--port N]

@@ -19,6 +19,7 @@ import { checkBundleFiles, type FilesCheck } from '../service/verify-files.js';
 import { HeaderFormatError, verifyHeader } from '../service/verify-header.js';
 import { createKeyring, listKeys, rotateKey } from '../service/keys.js';
 import { CliError, InputError } from './errors.js';
+import { logKeyFrom, readInput } from './input.js';
 
 export interface VerifyCliOptions {
   object?: string;
@@ -37,14 +38,6 @@ export interface VerifyCliOptions {
 }
 
 /** Reads a file for verify, or says in one line why it cannot. */
-function readInput(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, 'INPUT_UNREADABLE');
-  }
-}
 
 /** JSON read strictly (duplicate keys refused, with their path), as the service reads it. */
 function readJson(path: string, what: string): unknown {
@@ -57,16 +50,6 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** A verifier key given as a file holding it or as its text (C2SP `name+hash+base64`). */
-function logKeyFrom(spec: string): string {
-  const text = existsSync(spec) && statSync(spec).isFile() ? readInput(spec, '--log-key').toString('utf8').trim() : spec.trim();
-  try {
-    parseVerifierKey(text);
-  } catch (e) {
-    throw new InputError(`--log-key ${spec}: not a log verifier key (want name+hash+base64, or a file holding one): ${(e as Error).message}`, 'LOG_KEY_INVALID');
-  }
-  return text;
-}
 
 const PEM_CERTS = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
 

@@ -102,3 +102,41 @@ describe('bpfsign btf', { skip: hasTool('bpftool') ? false : 'bpftool not instal
     });
   }
 });
+
+describe('one meaning per flag', () => {
+  const obj = join(FIXTURES, 'obj/xdp_filter.clang-el.o');
+  const keys = () => { const d = mkdtempSync(join(tmpdir(), 'bpfsign-flags-')); assert.equal(run('keys', 'create', '--dir', d).status, 0); return d; };
+
+  it('sign refuses --scheme unsigned in one line, pointing at gen', () => {
+    const r = run('sign', obj, '--keys', keys(), '--scheme', 'unsigned', '-o', mkdtempSync(join(tmpdir(), 'bpfsign-flags-')));
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^bpfsign sign: --scheme unsigned: want linux-6\.18 or linux-load-time \(unsigned loaders: bpfsign gen\)/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it("sign names its key by --key-id and its map check by --map-excl; --key (gen's PEM file) and --profile (a kernel profile) are not sign's", () => {
+    const dir = keys();
+    const out = mkdtempSync(join(tmpdir(), 'bpfsign-flags-'));
+    const id = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { id: string; active: boolean }[] }).keys.find((k) => k.active)!.id;
+    const r = run('sign', obj, '--keys', dir, '--key-id', id, '--map-excl', '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const bundle = JSON.parse(readFileSync(join(out, 'xdp_filter_clang_el.bundle.json'), 'utf8')) as { certificates: string[]; manifest: { payload: string } };
+    const statement = Buffer.from(bundle.manifest.payload, 'base64').toString('utf8');
+    assert.match(statement, /"kernel":\{"mapExcl":true\}/, 'the map-exclusivity check is in the signed build options');
+    assert.equal(bundle.certificates[0]?.trim(), readFileSync(join(dir, `${id}.pem`), 'utf8').trim(), 'signed by the key named');
+    for (const flag of ['--key', '--profile']) {
+      const e = run('sign', obj, '--keys', dir, flag, 'x', '-o', out);
+      assert.equal(e.status, 2);
+      assert.match(e.stderr, new RegExp(`^bpfsign sign: .*${flag}`));
+    }
+  });
+
+  it('tokens create takes scopes joined by + as BPFSIGN_API_TOKENS writes them, or by commas', () => {
+    const env = { ...process.env, BPFSIGN_DATA_DIR: mkdtempSync(join(tmpdir(), 'bpfsign-flags-')) };
+    for (const scopes of ['sign+verify', 'sign,verify']) {
+      const r = spawnSync(process.execPath, [CLI, 'tokens', 'create', '--scopes', scopes, '--json'], { encoding: 'utf8', env });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as { scopes: string[] }).scopes, ['sign', 'verify']);
+    }
+  });
+});

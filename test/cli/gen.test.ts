@@ -7,10 +7,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { allObjects, FIXTURES, hasTool, readObject, ROOT } from '../support/objects.js';
+import { testKeysDir } from '../support/test-keys.js';
 import { objectNameFromPath, parseObject } from '../../src/loader/object/index.js';
 import { planObject } from '../../src/loader/plan/index.js';
 
@@ -57,7 +58,9 @@ describe('bpfsign gen', () => {
   const obj = join(FIXTURES, 'obj/globals.clang-el.o');
   it('gives byte-identical outputs on two runs', () => {
     const a = tmp(), b = tmp();
-    for (const d of [a, b]) assert.equal(gen(obj, '-o', d, '--scheme', 'linux-6.18').status, 0);
+    // RSA PKCS#1 v1.5 signatures are deterministic, so the signed files are compared too.
+    const key = ['--key', join(testKeysDir(), 'rsa2048.key.pem'), '--cert', join(testKeysDir(), 'rsa2048.cert.pem')];
+    for (const d of [a, b]) assert.equal(gen(obj, '-o', d, '--scheme', 'linux-6.18', ...key).status, 0);
     const files = readdirSync(a).sort();
     assert.deepEqual(readdirSync(b).sort(), files);
     for (const f of files) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f);
@@ -78,6 +81,21 @@ describe('bpfsign gen', () => {
     for (const m of j.ctx.maps.filter((x: { init?: string }) => x.init)) {
       const init = readFileSync(join(d, m.init));
       assert.ok(Buffer.from(spec.maps[m.index].initialValue!).equals(init), `init file of ${m.name} is its initial value`);
+    }
+  });
+  it('refuses a signed scheme without a key, and a key without a signed scheme, before writing anything', () => {
+    const key = ['--key', join(testKeysDir(), 'rsa2048.key.pem'), '--cert', join(testKeysDir(), 'rsa2048.cert.pem')];
+    for (const [args, want] of [
+      [['--scheme', 'linux-6.18'], /--scheme linux-6\.18 is signed: give --key KEY\.pem and --cert CERT\.pem/],
+      [key, /--key\/--cert sign: give --scheme linux-6\.18 or linux-load-time/],
+      [['--scheme', 'linux-load-time', key[0]!, key[1]!], /signing needs both --key KEY\.pem and --cert CERT\.pem/],
+    ] as const) {
+      const out = join(tmp(), 'out');
+      const r = gen(obj, '-o', out, ...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, want);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(existsSync(out), false, 'nothing was written');
     }
   });
   it('refuses a bad scheme, a missing -o and a name that is not a C identifier', () => {
