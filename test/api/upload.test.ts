@@ -55,3 +55,28 @@ describe('POST /v1/objects/inspect as multipart/form-data', () => {
     assert.equal(other.json().details.field, 'file');
   });
 });
+
+describe('POST /v1/objects/inspect with a malformed form', () => {
+  const B = '----bpfsign-boundary';
+  const post = async (contentType: string, payload: string) => {
+    const { app } = await buildTestApp();
+    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { 'content-type': contentType, ...bearer(TOKENS.all) }, payload });
+    return { status: r.statusCode, code: r.json().code as string, detail: r.json().detail as string };
+  };
+
+  it('answers 400 MULTIPART_INVALID for a form without a boundary', async () => {
+    const r = await post('multipart/form-data', 'abc');
+    assert.deepEqual([r.status, r.code], [400, 'MULTIPART_INVALID']);
+  });
+
+  it('answers 400 MULTIPART_INVALID for a form cut off inside its file part', async () => {
+    const r = await post(`multipart/form-data; boundary=${B}`, `--${B}\r\ncontent-disposition: form-data; name="object"; filename="x.o"\r\n\r\nabc`);
+    assert.deepEqual([r.status, r.code], [400, 'MULTIPART_INVALID']);
+  });
+
+  it('refuses a field over 1024 bytes with 400 naming it, rather than cutting it', async () => {
+    const r = await post(`multipart/form-data; boundary=${B}`, `--${B}\r\ncontent-disposition: form-data; name="name"\r\n\r\n${'a'.repeat(5000)}\r\n--${B}--\r\n`);
+    assert.deepEqual([r.status, r.code], [400, 'REQUEST_INVALID']);
+    assert.match(r.detail, /option name: at most 1024 bytes/);
+  });
+});
