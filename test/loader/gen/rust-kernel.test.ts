@@ -117,6 +117,7 @@ describe('Rust light skeletons on this kernel', () => {
   const generated = new Map<string, BuiltLoader | { error: string }>();
   let crate: BuildResult = { ok: false, reason: 'not built' };
   let mapExcl = false;
+  let buildSeconds = 0;
 
   before(async () => {
     if (WHY) return;
@@ -146,13 +147,15 @@ describe('Rust light skeletons on this kernel', () => {
     }
     const modules = new Map(cases.map((c) => [`${c.mod}.rs`, emitRustSkeleton(c.input)]));
     modules.set('report.rs', readFileSync(join(ROOT, 'test/loader/gen/rust-report.rs'), 'utf8'));
+    const t0 = Date.now();
     crate = buildCrate('rskels', modules, mainRs(cases));
+    buildSeconds = (Date.now() - t0) / 1000;
   });
 
   it('builds one crate holding every object\'s skeleton module', (t) => {
     if (WHY) return t.skip(WHY);
     assert.ok(crate.ok, crate.ok ? '' : crate.reason);
-    t.diagnostic(`${cases.length} modules, ${rustcVersion()}`);
+    t.diagnostic(`${cases.length} modules, ${rustcVersion()}, built in ${buildSeconds.toFixed(1)} s`);
   });
 
   for (const o of allObjects()) {

@@ -80,7 +80,8 @@ export function buildCrate(name: string, modules: Map<string, string>, main: str
   for (const [file, text] of modules) writeFileSync(join(dir, 'src', file), text);
   writeFileSync(join(dir, 'src/main.rs'), main);
   const cargo = tool('cargo')!;
-  const env = { ...process.env, RUSTC: rustcFor(cargo), CARGO_TARGET_DIR: join(workDir(), 'target'), RUSTFLAGS: '-D warnings' };
+  // No debug info and no incremental cache: a test build is run once.
+  const env = { ...process.env, RUSTC: rustcFor(cargo), CARGO_TARGET_DIR: join(workDir(), 'target'), RUSTFLAGS: '-D warnings', CARGO_PROFILE_DEV_DEBUG: '0', CARGO_INCREMENTAL: '0' };
   const r = spawnSync(cargo, [checkOnly ? 'check' : 'build', '--quiet', '--offline'], { cwd: dir, env, encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { ok: false, reason: r.error.message };
   if (r.status !== 0) return { ok: false, reason: r.stderr.split('\n').slice(0, 60).join('\n') };
