@@ -14,10 +14,11 @@ import { benchService } from './service.js';
 import { benchHeader } from './header.js';
 import { benchLog } from './log.js';
 import { benchCli } from './cli.js';
+import { benchMemory, printMemory } from './memory.js';
 
 const root = join(new URL('.', import.meta.url).pathname, '../..');
 const rows: Record<string, unknown>[] = [];
-/** `npm run bench -- service signing` runs only those groups (object, btf, gen, header, kernel, signing, service, log). */
+/** `npm run bench -- service signing` runs only those groups (object, btf, gen, header, kernel, signing, service, log, memory). */
 const only = process.argv.slice(2);
 const want = (group: string) => only.length === 0 || only.includes(group);
 
@@ -107,6 +108,17 @@ if (want('log')) {
   console.log(`${ratio >= 10 ? 'PASS' : 'MISS'}  log verify over tiles: ${l.tiles.entries} entries in ${(l.tiles.ms / 1000).toFixed(1)} s, ${l.tiles.perSecond.toFixed(0)} entries/s, ${l.tiles.requests} requests; one request per entry: ${l.perEntry.perSecond.toFixed(0)} entries/s, ${l.perEntry.requests} requests for ${l.perEntry.entries} entries; ratio ${ratio.toFixed(1)}× (target ≥ 10×)`);
   console.log(`      one entry's content check (a distinct signed manifest): ${l.entryCheckMs.toFixed(3)} ms; the test log repeats 1,024 manifests, checked once each`);
   rows.push({ ...l });
+}
+
+if (want('memory')) {
+  // SQLite always; PostgreSQL too when BPFSIGN_BENCH_PG names a database it may fill.
+  const pg = process.env.BPFSIGN_BENCH_PG;
+  const stores: { store: 'sqlite' | 'postgres'; env: Record<string, string> }[] = [{ store: 'sqlite', env: {} }, ...(pg ? [{ store: 'postgres' as const, env: { BPFSIGN_DATABASE_URL: pg } }] : [])];
+  for (const { store, env } of stores) {
+    const m = await benchMemory(root, store, env);
+    printMemory(m);
+    rows.push({ name: `memory ${store}`, ...m });
+  }
 }
 
 console.log(JSON.stringify({ bench: rows }, null, 2));

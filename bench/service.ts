@@ -101,12 +101,12 @@ async function fetchLoad(url: string, bodies: Uint8Array[], contentType: string,
  * ephemeral range (32768–60999), where the bench's own client connections take theirs; a server
  * that exits before it is ready (a port taken after all) is started again on another port.
  */
-async function startServer(root: string, workers: number, caches: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startServer(root: string, workers: number, caches: boolean, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-'));
   for (let attempt = 1; ; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
     const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)], {
-      env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000', ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }) }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000', ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }), ...env }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     proc.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
@@ -128,7 +128,7 @@ async function startServer(root: string, workers: number, caches: boolean): Prom
     // The data folder goes with the server: a run writes a few hundred MB of log into each.
     const stop = () => new Promise<void>((r) => { if (exited) r(); else { proc.once('exit', () => r()); proc.kill('SIGTERM'); } })
       .then(() => rmSync(dataDir, { recursive: true, force: true }));
-    return { url, stop };
+    return { url, pid: proc.pid!, stop };
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 /** Service configuration: environment → zod-validated, frozen Config. Fails at boot, naming the variable. */
 import { z } from 'zod';
+import { HEAP_GROWING_PERCENT } from '../service/memory.js';
 
 const Env = z.object({
   BPFSIGN_HOST: z.string().default('127.0.0.1'),
@@ -26,6 +27,8 @@ const Env = z.object({
   BPFSIGN_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Loaders, replay outcomes and parsed verification bodies kept in memory by content digest, per process; 0 turns the caches off. */
   BPFSIGN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100000).default(64),
+  /** How far V8's old space may grow past what survived the last full collection, in percent (service/memory.ts); 0 = V8's own factor. */
+  BPFSIGN_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(HEAP_GROWING_PERCENT),
   /** Worker threads that verify (POST /v1/verifications), per process; 0 = on the event loop, without a budget. */
   BPFSIGN_VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** How long one verification may run in its worker (ms); past it the request gets 503 VERIFY_BUDGET_EXCEEDED and the worker is replaced. */
@@ -59,6 +62,7 @@ export interface Config {
   workers: number;
   anonymousReads: boolean;
   cacheEntries: number;
+  heapGrowingPercent: number;
   verifyWorkers: number;
   verifyBudgetMs: number;
   verifyQueue: number;
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
     maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
+    heapGrowingPercent: e.BPFSIGN_HEAP_GROWING_PERCENT,
     verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, verifyNice: e.BPFSIGN_VERIFY_NICE, logLevel: e.BPFSIGN_LOG_LEVEL,
     logFormat: e.BPFSIGN_LOG_FORMAT, allowDevKeys: e.BPFSIGN_ALLOW_DEV_KEYS === 'true',
     witnesses: parseWitnesses(e.BPFSIGN_WITNESSES ?? ''),

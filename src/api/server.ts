@@ -21,6 +21,7 @@ import { loadProfile, ParsedBodies, ReplayCache } from '../service/verify.js';
 import { LoaderCache } from '../service/loader.js';
 import { VerifyPool } from '../service/verify-pool.js';
 import { VerificationMemos } from '../service/verification-caches.js';
+import { boundHeapGrowth } from '../service/memory.js';
 
 /** The kernel profile replays run against (loadProfile's spec): the running kernel. The verification workers load the same. */
 const PROFILE_SPEC = 'host';
@@ -43,6 +44,7 @@ function printBanner(config: Config, folder: DataFolder, made: string[], tokenFi
 }
 
 export async function startServer(config: Config = loadConfig(process.env)): Promise<{ close(): Promise<void>; url: string }> {
+  boundHeapGrowth(config.heapGrowingPercent);
   const logger = makeLogger(config);
   const prepared = await prepare(config, logger);
   const { store, log, tokens, signing, profile } = prepared;

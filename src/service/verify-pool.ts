@@ -15,6 +15,7 @@
  * without workers, and tests that build the app around a profile they hold): no budget there.
  */
 import { Worker } from 'node:worker_threads';
+import { VERIFY_WORKER_LIMITS } from './memory.js';
 import type { TrustPolicy } from '../signing/policy.js';
 import { AnswerMemo, type AnswerMemoStats } from './answer-memo.js';
 import type { FifoGate } from './fifo.js';
@@ -222,7 +223,7 @@ export class VerifyPool implements Verifier {
 
   #spawn(): Slot {
     const data: VerifyWorkerData = { profile: this.#opts.profile, cacheEntries: this.#opts.cacheEntries, nice: this.#opts.nice ?? 10 };
-    const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), { workerData: { bpfsignVerify: data } });
+    const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), { workerData: { bpfsignVerify: data }, resourceLimits: VERIFY_WORKER_LIMITS });
     if (!this.#reffed) worker.unref();
     const slot: Slot = { worker, ready: false, sent: [], started: 0, timer: null, policies: new Set(), ended: false };
     worker.on('message', (m: FromWorker) => this.#onMessage(slot, m));

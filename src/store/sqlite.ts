@@ -15,6 +15,12 @@ import { bundleFrom, schemaStatements, tokenFrom } from './schema.js';
 import { StoreError, type BundleRecord, type KeyRecord, type LogEntry, type LogEntryInput, type Store, type TokenRecord } from './types.js';
 
 type Row = Record<string, unknown>;
+/**
+ * The writer's and the checkpointer's heaps: what they hold lives for one transaction (rows,
+ * whose bytes are outside the heap) or is nothing at all, so a young generation of 4 MB does
+ * (V8's default, as large as the main thread's, left each thread tens of MB resident).
+ */
+const WRITER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 const u8 = (b: unknown) => new Uint8Array(b as Buffer);
 
 
@@ -67,7 +73,7 @@ export class SqliteStore implements Store {
     if (!this.#worker) {
       // Set by the checkpointer, read by the writer: a RESTART checkpoint is wanted (sqlite-checkpointer.ts).
       const restartFlag = new Int32Array(new SharedArrayBuffer(4));
-      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path, restartFlag } });
+      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path, restartFlag }, resourceLimits: WRITER_LIMITS });
       this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: WriteFailure }) => {
         const call = this.#calls.get(m.id);
         if (!call) return;
@@ -78,7 +84,7 @@ export class SqliteStore implements Store {
       this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
       this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
       // The writer's own checkpoints are off: this thread does them. It never keeps the process alive.
-      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes, restartFlag } satisfies CheckpointerData });
+      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes, restartFlag } satisfies CheckpointerData, resourceLimits: WRITER_LIMITS });
       this.#checkpointer.unref();
       // Should it stop other than by close(), the writer's commits take the checkpoints over again.
       const onStop = () => { if (this.#checkpointer) { this.#checkpointer = null; this.#worker?.postMessage({ op: 'autocheckpoint' }); } };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
-import { buildLoader, LoaderCache, type BuildOptions } from '../../src/service/loader.js';
+import { buildLoader, LoaderCache, loaderWeight, type BuildOptions } from '../../src/service/loader.js';
 import { deepFreeze } from '../../src/shared/freeze.js';
 import { ParsedBodies, ReplayCache, replayOutcome, loadProfile, verdictJson } from '../../src/service/verify.js';
 import { isDeepFrozen } from '../../src/shared/freeze.js';
@@ -48,6 +48,21 @@ describe('LoaderCache', () => {
   it('builds every time when its bound is 0', () => {
     const cache = new LoaderCache(0);
     assert.notEqual(cache.build(obj, 'xdp_filter.o', opts), cache.build(obj, 'xdp_filter.o', opts));
+  });
+
+  it('drops the least recently used loader once the loaders it holds weigh more than its byte bound, whatever its entry bound', () => {
+    const weight = loaderWeight(obj.length, buildLoader(obj, 'xdp_filter.o', opts));
+    const cache = new LoaderCache(64, 2 * weight);
+    const first = cache.build(obj, 'xdp_filter.o', { ...opts, name: 'first' });
+    cache.build(obj, 'xdp_filter.o', { ...opts, name: 'second' });
+    assert.deepEqual(cache.stats, { hits: 0, misses: 2, evictions: 0, entries: 2 });
+    cache.build(obj, 'xdp_filter.o', { ...opts, name: 'third' });
+    assert.deepEqual(cache.stats, { hits: 0, misses: 3, evictions: 1, entries: 2 });
+    assert.notEqual(cache.build(obj, 'xdp_filter.o', { ...opts, name: 'first' }), first);
+  });
+
+  it('weighs a loader at more than the object it was made from', () => {
+    assert.ok(loaderWeight(obj.length, buildLoader(obj, 'xdp_filter.o', opts)) > 20 * obj.length);
   });
 });
 
