@@ -23,8 +23,10 @@ import { healthRoutes } from './routes/health.js';
 import { objectRoutes } from './routes/objects.js';
 import { logRoutes } from './routes/log.js';
 import { signingRoutes } from './routes/signing.js';
+import { packageVersion } from '../service/version.js';
 
-export const API_VERSION = '0.1.0';
+/** The API's version in the OpenAPI document: the package's. */
+export const API_VERSION = packageVersion();
 
 /**
  * `verifier`: a VerifyPool (the server's: verification in worker threads with a time budget);

@@ -55,18 +55,6 @@ function wantsHelp(args: string[]): boolean {
   return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-/** The version field of bpfsign's package.json (found above this file, in src/ or dist/src/). */
-function version(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'bpfsign' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here; try one folder further up
-    }
-  }
-  throw new CliError('package.json of bpfsign not found');
-}
 
 async function inspect(args: string[]): Promise<number> {
   const { values, positionals } = parse('inspect', args, { json: { type: 'boolean', default: false }, name: { type: 'string' } });
@@ -271,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
       out(USAGE);
       return cmd === undefined ? 2 : 0;
     case '--version': case '-V':
-      out(version());
+      out((await import('../service/version.js')).packageVersion());
       return 0;
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
