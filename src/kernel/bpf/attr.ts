@@ -5,40 +5,45 @@
  * for the trace, and memory access that turns faults into EFAULT.
  */
 import {
-  BTF_LOAD_ATTR, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR, PROG_LOAD_SIGNED_ATTR,
-  type StructLayout,
+  BTF_LOAD_FULL_ATTR, CMD as BPF_CMD, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR,
+  PROG_LOAD_SIGNED_ATTR, endOf, type StructLayout,
 } from '../../loader/uapi/index.js';
 import { isVmError } from '../errors.js';
 import type { Memory } from '../vm/index.js';
 import { E, fail } from './errno.js';
 import type { KernelProfile } from '../profile/index.js';
 
+/** The bpf_cmd values the model knows by name (values from the generated enum bpf_cmd). */
 export const CMD = {
-  MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4, PROG_LOAD: 5,
-  OBJ_PIN: 6, OBJ_GET: 7, PROG_ATTACH: 8, PROG_DETACH: 9, PROG_RUN: 10, PROG_GET_NEXT_ID: 11, MAP_GET_NEXT_ID: 12,
-  PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15, PROG_QUERY: 16, RAW_TRACEPOINT_OPEN: 17,
-  BTF_LOAD: 18, BTF_GET_FD_BY_ID: 19, TASK_FD_QUERY: 20, MAP_LOOKUP_AND_DELETE_ELEM: 21, MAP_FREEZE: 22,
-  BTF_GET_NEXT_ID: 23, LINK_CREATE: 28,
+  MAP_CREATE: BPF_CMD.MAP_CREATE, MAP_LOOKUP_ELEM: BPF_CMD.MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM: BPF_CMD.MAP_UPDATE_ELEM,
+  MAP_DELETE_ELEM: BPF_CMD.MAP_DELETE_ELEM, MAP_GET_NEXT_KEY: BPF_CMD.MAP_GET_NEXT_KEY, PROG_LOAD: BPF_CMD.PROG_LOAD,
+  OBJ_PIN: BPF_CMD.OBJ_PIN, OBJ_GET: BPF_CMD.OBJ_GET, PROG_ATTACH: BPF_CMD.PROG_ATTACH, PROG_DETACH: BPF_CMD.PROG_DETACH,
+  PROG_RUN: BPF_CMD.PROG_RUN, PROG_GET_NEXT_ID: BPF_CMD.PROG_GET_NEXT_ID, MAP_GET_NEXT_ID: BPF_CMD.MAP_GET_NEXT_ID,
+  PROG_GET_FD_BY_ID: BPF_CMD.PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID: BPF_CMD.MAP_GET_FD_BY_ID,
+  OBJ_GET_INFO_BY_FD: BPF_CMD.OBJ_GET_INFO_BY_FD, PROG_QUERY: BPF_CMD.PROG_QUERY, RAW_TRACEPOINT_OPEN: BPF_CMD.RAW_TRACEPOINT_OPEN,
+  BTF_LOAD: BPF_CMD.BTF_LOAD, BTF_GET_FD_BY_ID: BPF_CMD.BTF_GET_FD_BY_ID, TASK_FD_QUERY: BPF_CMD.TASK_FD_QUERY,
+  MAP_LOOKUP_AND_DELETE_ELEM: BPF_CMD.MAP_LOOKUP_AND_DELETE_ELEM, MAP_FREEZE: BPF_CMD.MAP_FREEZE,
+  BTF_GET_NEXT_ID: BPF_CMD.BTF_GET_NEXT_ID, LINK_CREATE: BPF_CMD.LINK_CREATE,
 } as const;
 
 export const CMD_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(CMD).map(([k, v]) => [v, k]));
 
-/** BTF_LOAD as 6.18 knows it (btf_log_true_size, btf_flags, btf_token_fd). */
-export const BTF_LOAD_FULL_ATTR = {
-  name: 'bpf_attr(BTF_LOAD)',
-  size: 40,
-  fields: { ...BTF_LOAD_ATTR.fields, btf_log_true_size: { offset: 28, type: 'u32' }, btf_flags: { offset: 32, type: 'u32' }, btf_token_fd: { offset: 36, type: 's32' } },
-} as const satisfies StructLayout<string>;
-
-/** The layout the trace decodes a command's attr with, and offsetofend of the command's last field. */
+/**
+ * The layout the trace decodes a command's attr with, and offsetofend of the command's last field
+ * (the kernel's CHECK_ATTR: MAP_CREATE ends at map_token_fd before exclusive maps, PROG_LOAD at fd_array_cnt
+ * before signed programs).
+ */
 export function layoutOf(cmd: number, p: KernelProfile): { layout: StructLayout<string>; last: number } | null {
   switch (cmd) {
-    case CMD.MAP_CREATE: return { layout: MAP_CREATE_EXCL_ATTR, last: p.exclusiveMaps ? 92 : 80 };
-    case CMD.MAP_LOOKUP_ELEM: case CMD.MAP_UPDATE_ELEM: case CMD.MAP_DELETE_ELEM: return { layout: MAP_UPDATE_ELEM_ATTR, last: 32 };
-    case CMD.MAP_FREEZE: return { layout: MAP_FREEZE_ATTR, last: 4 };
-    case CMD.PROG_LOAD: return { layout: PROG_LOAD_SIGNED_ATTR, last: p.signature === 'none' ? 152 : 168 };
-    case CMD.BTF_LOAD: return { layout: BTF_LOAD_FULL_ATTR, last: 40 };
-    case CMD.OBJ_GET_INFO_BY_FD: return { layout: OBJ_GET_INFO_BY_FD_ATTR, last: 16 };
+    case CMD.MAP_CREATE:
+      return { layout: MAP_CREATE_EXCL_ATTR, last: endOf(MAP_CREATE_EXCL_ATTR, p.exclusiveMaps ? 'excl_prog_hash_size' : 'map_token_fd') };
+    case CMD.MAP_LOOKUP_ELEM: case CMD.MAP_UPDATE_ELEM: case CMD.MAP_DELETE_ELEM:
+      return { layout: MAP_UPDATE_ELEM_ATTR, last: endOf(MAP_UPDATE_ELEM_ATTR, 'flags') };
+    case CMD.MAP_FREEZE: return { layout: MAP_FREEZE_ATTR, last: endOf(MAP_FREEZE_ATTR, 'map_fd') };
+    case CMD.PROG_LOAD:
+      return { layout: PROG_LOAD_SIGNED_ATTR, last: endOf(PROG_LOAD_SIGNED_ATTR, p.signature === 'none' ? 'fd_array_cnt' : 'keyring_id') };
+    case CMD.BTF_LOAD: return { layout: BTF_LOAD_FULL_ATTR, last: endOf(BTF_LOAD_FULL_ATTR, 'btf_token_fd') };
+    case CMD.OBJ_GET_INFO_BY_FD: return { layout: OBJ_GET_INFO_BY_FD_ATTR, last: endOf(OBJ_GET_INFO_BY_FD_ATTR, 'info') };
     default: return null;
   }
 }

@@ -7,10 +7,13 @@
  */
 import { parseBtf, type Btf, type BtfType } from '../../loader/btf/index.js';
 import { isLoaderError } from '../../loader/errors.js';
+import { UAPI_STRUCT, structReader } from '../../loader/uapi/index.js';
 import { E, fail } from './errno.js';
 
 const BTF_MAX_SIZE = 16 * 1024 * 1024;
-const HDR = 24;
+const HEADER = UAPI_STRUCT.btf_header;
+/** sizeof(struct btf_header). */
+const HDR = HEADER.size;
 const KSYM_NAME_LEN = 512;
 
 function validIdent(s: string): boolean {
@@ -21,20 +24,21 @@ function validSection(s: string): boolean {
 }
 
 function header(bytes: Uint8Array): { le: boolean; typeOff: number; typeLen: number; strOff: number; strLen: number; hdrLen: number } {
-  if (bytes.length < 8) fail(E.EINVAL, 'btf: hdr_len not found');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magicLe = dv.getUint16(0, true);
+  if (bytes.length < HEADER.fields.hdr_len.offset + 4) fail(E.EINVAL, 'btf: hdr_len not found');
+  const magicLe = structReader(HEADER, bytes, 'le').u32('magic');
   const le = magicLe === 0xeb9f;
   // The kernel only accepts its own byte order; the model accepts the loader's (both are "native" for it).
-  if (!le && dv.getUint16(0, false) !== 0xeb9f) fail(E.EINVAL, `btf: invalid magic 0x${magicLe.toString(16)}`);
-  const hdrLen = dv.getUint32(4, le);
+  if (!le && structReader(HEADER, bytes, 'be').u32('magic') !== 0xeb9f) fail(E.EINVAL, `btf: invalid magic 0x${magicLe.toString(16)}`);
+  // Each field is read when the checks above it have shown the bytes are there.
+  const h = structReader(HEADER, bytes, le ? 'le' : 'be');
+  const hdrLen = h.u32('hdr_len');
   if (hdrLen < HDR) fail(E.EINVAL, `btf: hdr_len ${hdrLen} < ${HDR}`);
   if (hdrLen > bytes.length) fail(E.EINVAL, `btf: hdr_len ${hdrLen} past the data (${bytes.length})`);
   for (let i = HDR; i < hdrLen; i++) if (bytes[i] !== 0) fail(E.E2BIG, 'btf: unsupported btf_header (non-zero tail)');
-  if (bytes[2] !== 1) fail(E.ENOTSUPP, `btf: unsupported version ${bytes[2]}`);
-  if (bytes[3] !== 0) fail(E.ENOTSUPP, `btf: unsupported flags ${bytes[3]}`);
+  if (h.u32('version') !== 1) fail(E.ENOTSUPP, `btf: unsupported version ${h.u32('version')}`);
+  if (h.u32('flags') !== 0) fail(E.ENOTSUPP, `btf: unsupported flags ${h.u32('flags')}`);
   if (bytes.length === hdrLen) fail(E.EINVAL, 'btf: no data');
-  const typeOff = dv.getUint32(8, le), typeLen = dv.getUint32(12, le), strOff = dv.getUint32(16, le), strLen = dv.getUint32(20, le);
+  const typeOff = h.u32('type_off'), typeLen = h.u32('type_len'), strOff = h.u32('str_off'), strLen = h.u32('str_len');
   const data = bytes.length - hdrLen;
   if (typeOff % 4) fail(E.EINVAL, 'btf: unaligned type_off');
   // btf_check_sec_info: sections sorted, no gaps before or between, no overlap, covering the data.

@@ -4,16 +4,12 @@
  * 6.18 map hash (array_map_get_hash: SHA-256 of round_up(value_size, 8) * max_entries).
  */
 import { createHash } from 'node:crypto';
-import { MAP_TYPE as T } from '../../loader/uapi/index.js';
+import { MAP_FLAG, MAP_TYPE as T } from '../../loader/uapi/index.js';
 import { E, fail } from './errno.js';
 import type { KernelMap, KernelProg } from './objects.js';
 
-export const MAP_F = {
-  NO_PREALLOC: 0x1, NO_COMMON_LRU: 0x2, NUMA_NODE: 0x4, RDONLY: 0x8, WRONLY: 0x10, STACK_BUILD_ID: 0x20,
-  ZERO_SEED: 0x40, RDONLY_PROG: 0x80, WRONLY_PROG: 0x100, CLONE: 0x200, MMAPABLE: 0x400, PRESERVE_ELEMS: 0x800,
-  INNER_MAP: 0x1000, LINK: 0x2000, PATH_FD: 0x4000, VTYPE_BTF_OBJ_FD: 0x8000, TOKEN_FD: 0x10000, SEGV_ON_FAULT: 0x20000,
-  NO_USER_CONV: 0x40000,
-} as const;
+/** Map flags (BPF_F_*, generated from the kernel's BTF). */
+export const MAP_F = MAP_FLAG;
 
 const ACCESS = MAP_F.RDONLY | MAP_F.WRONLY | MAP_F.RDONLY_PROG | MAP_F.WRONLY_PROG;
 const KMALLOC_MAX_SIZE = 4 << 20;

@@ -5,24 +5,11 @@
  * bit offset it denotes. Mirrors the semantics of libbpf's relo_core.c.
  */
 import type { Btf, BtfType } from '../../loader/btf/index.js';
+import { CORE_RELO_KIND } from '../../loader/uapi/index.js';
 import { KernelError } from '../errors.js';
 
-/** enum bpf_core_relo_kind. */
-export const CORE_KIND = {
-  FIELD_BYTE_OFFSET: 0,
-  FIELD_BYTE_SIZE: 1,
-  FIELD_EXISTS: 2,
-  FIELD_SIGNED: 3,
-  FIELD_LSHIFT_U64: 4,
-  FIELD_RSHIFT_U64: 5,
-  TYPE_ID_LOCAL: 6,
-  TYPE_ID_TARGET: 7,
-  TYPE_EXISTS: 8,
-  TYPE_SIZE: 9,
-  ENUMVAL_EXISTS: 10,
-  ENUMVAL_VALUE: 11,
-  TYPE_MATCHES: 12,
-} as const;
+/** enum bpf_core_relo_kind (generated from the kernel's BTF). */
+export const CORE_KIND = CORE_RELO_KIND;
 
 /** Longest access string libbpf accepts (BPF_CORE_SPEC_MAX_LEN). */
 export const CORE_SPEC_MAX_LEN = 64;

@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  BPF_LOADER_CTX, BPF_MAP_INFO, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR,
-  PROG_LOAD_SIGNED_ATTR, ctxOffsets, writeStruct, type StructLayout, type StructValues,
+  BPF_F_SLEEPABLE, BPF_INSN_SIZE, BPF_LOADER_CTX, BPF_MAP_DESC, BPF_MAP_INFO, PSEUDO, MAP_CREATE_ATTR, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_TYPE,
+  MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR, PROG_LOAD_SIGNED_ATTR, PROG_TYPE, ctxOffsets, endOf, writeStruct, type StructLayout,
+  type StructValues,
 } from '../../loader/uapi/index.js';
 import { VmError, isKernelError } from '../errors.js';
 import { Memory, loadProgram as compileVm, run, type Region } from '../vm/index.js';
@@ -101,8 +102,8 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   // 1. The metadata map.
   const signedScheme = scheme !== 'unsigned';
   const excl = signedScheme ? user(new Uint8Array(createHash('sha256').update(loader.insns).digest()), 'excl_prog_hash') : null;
-  const mapFd = sys(CMD.MAP_CREATE, MAP_CREATE_EXCL_ATTR, profile.exclusiveMaps ? 92 : 72, {
-    map_type: 2, key_size: 4, value_size: loader.data.length, max_entries: 1, map_name: '__loader.map',
+  const mapFd = sys(CMD.MAP_CREATE, MAP_CREATE_EXCL_ATTR, profile.exclusiveMaps ? MAP_CREATE_EXCL_ATTR.size : MAP_CREATE_ATTR.size, {
+    map_type: MAP_TYPE.ARRAY, key_size: 4, value_size: loader.data.length, max_entries: 1, map_name: '__loader.map',
     ...(excl ? { excl_prog_hash: excl.base, excl_prog_hash_size: 32 } : {}),
   });
   if (mapFd < 0) return finish('map_create', -mapFd, null, null, 0, null);
@@ -110,14 +111,14 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   exclude.add(loaderMap.id);
   const key = user(new Uint8Array(4), 'key');
   const blob = user(new Uint8Array(loader.data), 'opts_data');
-  let r = sys(CMD.MAP_UPDATE_ELEM, MAP_UPDATE_ELEM_ATTR, 32, { map_fd: mapFd, key: key.base, value: blob.base, flags: 0 });
+  let r = sys(CMD.MAP_UPDATE_ELEM, MAP_UPDATE_ELEM_ATTR, MAP_UPDATE_ELEM_ATTR.size, { map_fd: mapFd, key: key.base, value: blob.base, flags: 0 });
   if (r < 0) return finish('map_update', -r, null, null, 0, null);
-  r = sys(CMD.MAP_FREEZE, MAP_FREEZE_ATTR, 4, { map_fd: mapFd });
+  r = sys(CMD.MAP_FREEZE, MAP_FREEZE_ATTR, MAP_FREEZE_ATTR.size, { map_fd: mapFd });
   if (r < 0) return finish('map_freeze', -r, null, null, 0, null);
   if (scheme === 'linux-6.18') {
     const hash = user(new Uint8Array(32), 'info.hash');
     const info = user(writeStruct(BPF_MAP_INFO, { hash: hash.base, hash_size: 32 }, order), 'map_info');
-    r = sys(CMD.OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD_ATTR, 16, { bpf_fd: mapFd, info_len: BPF_MAP_INFO.size, info: info.base });
+    r = sys(CMD.OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD_ATTR, OBJ_GET_INFO_BY_FD_ATTR.size, { bpf_fd: mapFd, info_len: BPF_MAP_INFO.size, info: info.base });
     if (r < 0) return finish('map_hash', -r, null, null, 0, null);
   }
 
@@ -126,10 +127,10 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   const license = user(cstr('Dual BSD/GPL'), 'license');
   const fdArray = user(writeStruct({ name: 'fd', size: 4, fields: { fd: { offset: 0, type: 's32' } } }, { fd: mapFd }, order), 'fd_array');
   const sig = options.signature ? user(new Uint8Array(options.signature), 'signature') : null;
-  const progAttrSize = profile.signature === 'none' ? 152 : 168;
+  const progAttrSize = endOf(PROG_LOAD_SIGNED_ATTR, profile.signature === 'none' ? 'fd_array_cnt' : 'keyring_id');
   const progFd = sys(CMD.PROG_LOAD, PROG_LOAD_SIGNED_ATTR, Math.min(progAttrSize, profile.attrSize), {
-    prog_type: 31, insn_cnt: loader.insns.length / 8, insns: insns.base, license: license.base, prog_name: '__loader.prog',
-    prog_flags: 0x10, fd_array: fdArray.base, fd_array_cnt: scheme === 'linux-load-time' ? 1 : 0,
+    prog_type: PROG_TYPE.SYSCALL, insn_cnt: loader.insns.length / BPF_INSN_SIZE, insns: insns.base, license: license.base, prog_name: '__loader.prog',
+    prog_flags: BPF_F_SLEEPABLE, fd_array: fdArray.base, fd_array_cnt: scheme === 'linux-load-time' ? 1 : 0,
     ...(sig ? { signature: sig.base, signature_size: sig.bytes.length, keyring_id: options.keyringId ?? 0 } : {}),
   });
   if (progFd < 0) return finish('loader_load', -progFd, null, null, 0, null);
@@ -143,13 +144,13 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
   cdv.setUint32(BPF_LOADER_CTX.fields.sz.offset, ctx.size, le);
   ctx.maps.forEach((m, i) => {
     const max = options.maxEntries?.[i];
-    if (max !== undefined) cdv.setUint32(m.offset + 4, max, le);
+    if (max !== undefined) cdv.setUint32(m.offset + BPF_MAP_DESC.fields.max_entries.offset, max, le);
     const init = options.initialValues?.[i];
-    if (init) cdv.setBigUint64(m.offset + 8, user(new Uint8Array(init), `initial_value[${i}]`).base, le);
+    if (init) cdv.setBigUint64(m.offset + BPF_MAP_DESC.fields.initial_value.offset, user(new Uint8Array(init), `initial_value[${i}]`).base, le);
   });
   const ctxRegion = mem.map('ctx', ctxBytes, { name: 'loader ctx' });
   const resolved = new Map<number, bigint>();
-  for (const l of prog.loads) resolved.set(l.insn, l.pseudo === 5 || l.pseudo === 1 ? l.map.struct.base : l.map.values!.base + BigInt(l.offset));
+  for (const l of prog.loads) resolved.set(l.insn, l.pseudo === PSEUDO.MAP_IDX || l.pseudo === PSEUDO.MAP_FD ? l.map.struct.base : l.map.values!.base + BigInt(l.offset));
   let steps = 0;
   let retval: number;
   try {

@@ -8,8 +8,14 @@
 import { LoaderError } from '../errors.js';
 import type { ElfFile, ElfSymbol } from '../elf/index.js';
 import type { ExternSpec } from '../object/index.js';
+import { BTF_KIND, UAPI_STRUCT } from '../uapi/index.js';
 
-const KIND_INT = 1, KIND_FUNC = 12, KIND_FUNC_PROTO = 13, KIND_VAR = 14, KIND_DATASEC = 15;
+const { INT: KIND_INT, FUNC: KIND_FUNC, FUNC_PROTO: KIND_FUNC_PROTO, VAR: KIND_VAR, DATASEC: KIND_DATASEC } = BTF_KIND;
+/** sizeof the UAPI records that follow a struct btf_type. */
+const S = {
+  type: UAPI_STRUCT.btf_type.size, u32: 4, array: UAPI_STRUCT.btf_array.size, member: UAPI_STRUCT.btf_member.size, enum: UAPI_STRUCT.btf_enum.size,
+  param: UAPI_STRUCT.btf_param.size, secinfo: UAPI_STRUCT.btf_var_secinfo.size, enum64: UAPI_STRUCT.btf_enum64.size,
+} as const;
 const STT_OBJECT = 1, STT_FUNC = 2, STB_GLOBAL = 1, STB_WEAK = 2, STV_INTERNAL = 1, STV_HIDDEN = 2;
 
 const utf8 = new TextDecoder();
@@ -48,11 +54,11 @@ class RawBtf {
     const end = this.typeStart + this.typeLen;
     let id = 1;
     while (pos < end) {
-      if (pos + 12 > end) throw new LoaderError('BTF_MALFORMED', `btf: type ${id} truncated`, { typeId: id, offset: pos });
+      if (pos + S.type > end) throw new LoaderError('BTF_MALFORMED', `btf: type ${id} truncated`, { typeId: id, offset: pos });
       const info = this.u32(pos + 4);
       const kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
       this.types.push({ id, pos, kind, vlen, nameOff: this.u32(pos) });
-      pos += 12 + extraSize(kind, vlen);
+      pos += S.type + extraSize(kind, vlen);
       id++;
     }
   }
@@ -84,13 +90,15 @@ class RawBtf {
 
 function extraSize(kind: number, vlen: number): number {
   switch (kind) {
-    case 1: case 14: case 17: return 4; // INT, VAR, DECL_TAG
-    case 3: return 12; // ARRAY
-    case 4: case 5: return 12 * vlen; // STRUCT, UNION
-    case 6: return 8 * vlen; // ENUM
-    case 13: return 8 * vlen; // FUNC_PROTO
-    case 15: return 12 * vlen; // DATASEC
-    case 19: return 12 * vlen; // ENUM64
+    case BTF_KIND.INT: return S.u32;
+    case BTF_KIND.VAR: return UAPI_STRUCT.btf_var.size;
+    case BTF_KIND.DECL_TAG: return UAPI_STRUCT.btf_decl_tag.size;
+    case BTF_KIND.ARRAY: return S.array;
+    case BTF_KIND.STRUCT: case BTF_KIND.UNION: return S.member * vlen;
+    case BTF_KIND.ENUM: return S.enum * vlen;
+    case BTF_KIND.FUNC_PROTO: return S.param * vlen;
+    case BTF_KIND.DATASEC: return S.secinfo * vlen;
+    case BTF_KIND.ENUM64: return S.enum64 * vlen;
     default: return 0;
   }
 }
@@ -150,7 +158,7 @@ export function editBtf(input: BtfEditInput): Uint8Array {
         const proto = b.type(b.u32(t.pos + 8));
         if (proto.kind === KIND_FUNC_PROTO) {
           for (let j = 0; j < proto.vlen; j++) {
-            const p = proto.pos + 12 + 8 * j;
+            const p = proto.pos + S.type + S.param * j;
             if (b.u32(p) === 0 && b.u32(p + 4) !== 0) b.setU32(p, dummyNameOff);
           }
         }
@@ -242,7 +250,7 @@ export function hiddenSubprograms(elf: ElfFile): string[] {
 function secinfos(b: RawBtf, t: RawType): { at: number; type: number; offset: number; size: number }[] {
   const out = [];
   for (let i = 0; i < t.vlen; i++) {
-    const at = t.pos + 12 + 12 * i;
+    const at = t.pos + S.type + S.secinfo * i;
     out.push({ at, type: b.u32(at), offset: b.u32(at + 4), size: b.u32(at + 8) });
   }
   return out;
