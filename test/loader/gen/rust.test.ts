@@ -8,12 +8,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoaderError } from '../../../src/loader/errors.js';
 import { emitSkeleton, type LightSkeletonInput } from '../../../src/loader/gen/index.js';
 import { emitRustSkeleton } from '../../../src/loader/gen/rust.js';
 import { buildLoader, type BuiltLoader } from '../../../src/service/loader.js';
+import { runGen } from '../../../src/cli/gen.js';
+import { testKeysDir } from '../../support/test-keys.js';
 import { fixtureObjects, readObject, ROOT, type TestObject } from '../../support/objects.js';
 import { bpftoolObjName } from './lskel-bytes.js';
 import { FIXED_HOST } from './support.js';
@@ -122,6 +126,23 @@ describe('Rust light skeletons', () => {
     assert.ok(checked >= 20, `${checked} fixtures compared`);
   });
 
+  it('gen --lang rust with a key: NAME.rs embeds data.bin, insns.bin, signature.p7s and SHA-256(insns.bin)', async () => {
+    const o = fixtureObjects().find((x) => x.name === 'xdp_filter.clang-el.o');
+    assert.ok(o);
+    const keys = testKeysDir();
+    const out = join(mkdtempSync(join(tmpdir(), 'bpfsign-rsgen-')), 'out');
+    await runGen(o.path, {
+      scheme: 'linux-6.18', name: 'xdp_filter', out, flavour: 'v1.7', standalone: false, mapExcl: false, host: FIXED_HOST, lang: 'rust',
+      key: join(keys, 'rsa2048.key.pem'), cert: join(keys, 'rsa2048.cert.pem'),
+    }, () => {});
+    const statics = rustByteStatics(readFileSync(join(out, 'xdp_filter.rs'), 'utf8'));
+    const file = (f: string) => new Uint8Array(readFileSync(join(out, f)));
+    assert.deepEqual(statics.get('OPTS_DATA'), file('data.bin'));
+    assert.deepEqual(statics.get('OPTS_INSN'), file('insns.bin'));
+    assert.deepEqual(statics.get('OPTS_SIG'), file('signature.p7s'));
+    assert.deepEqual(statics.get('OPTS_EXCL_HASH'), new Uint8Array(createHash('sha256').update(file('insns.bin')).digest()));
+  });
+
   it('places every variable at its BTF offset: natural alignment, explicit padding where it would not, bytes for a misaligned one', () => {
     const text = emitRustSkeleton(edgeInput());
     const ds = /pub struct a_skeleton_name_\w+__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width\n\{\n([^}]*)\}/.exec(text);
@@ -192,3 +213,16 @@ describe('Rust light skeletons', () => {
   });
 });
 
+/** The `static NAME: &[u8] = b"..."` byte strings of a module, decoded (NUL and hex escapes, line continuations). */
+function rustByteStatics(text: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const m of text.matchAll(/^static (\w+): &\[u8\] = b"([^"]*)";$/gm)) {
+    const body = m[2].replace(/\\\n/g, '');
+    const bytes: number[] = [];
+    for (let i = 0; i < body.length;) {
+      if (body.startsWith('\\0', i)) { bytes.push(0); i += 2; } else if (body.startsWith('\\x', i)) { bytes.push(parseInt(body.slice(i + 2, i + 4), 16)); i += 4; } else { bytes.push(body.charCodeAt(i)); i++; }
+    }
+    out.set(m[1], new Uint8Array(bytes));
+  }
+  return out;
+}
