@@ -7,7 +7,8 @@
  *          (entry and row in one transaction; the call resolves once it committed) ─► inclusion proof
  */
 import { randomUUID } from 'node:crypto';
-import type { LoaderScheme } from '../loader/gen/index.js';
+import type { LoaderScheme, SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
+import { LoaderError } from '../loader/errors.js';
 import type { HostOptions } from '../loader/plan/index.js';
 import { kernelVersionCode } from '../kernel/profile/version.js';
 import type { Signer } from '../signing/index.js';
@@ -16,7 +17,7 @@ import type { Store } from '../store/index.js';
 import { StoreError } from '../store/types.js';
 import { createdJson } from './created-json.js';
 import type { FifoGate } from './fifo.js';
-import { headerFromRecord, type BuildFlavour, type BuildOptions, type LoaderCache } from './loader.js';
+import { headerFromRecord, skeletonFromRecord, type BuildFlavour, type BuildOptions, type LoaderCache } from './loader.js';
 import { manifestText, parseRow, prepareLoader, type PreparedLoader } from './loader-row.js';
 import type { TransparencyLog } from './log.js';
 
@@ -76,7 +77,7 @@ export class LoaderServiceError extends Error {
 }
 
 /** A stored loader, read: its bundle (with a fresh log proof) and its header and manifest text, made when asked for. */
-interface Loaded { bundle: Bundle; header: () => string; manifest: () => string | null }
+interface Loaded { bundle: Bundle; header: () => string; skeleton: (lang: SkeletonLang) => SkeletonFile; manifest: () => string | null }
 
 /** A loader file served on its own. */
 export type LoaderPart = 'insns' | 'data' | 'signature';
@@ -151,6 +152,11 @@ export class LoaderService {
     return (await this.#load(id)).header();
   }
 
+  /** Its light skeleton in `lang` (lang.ts): C is the header; Go and Rust carry the signature when there is one. */
+  async skeleton(id: string, lang: SkeletonLang): Promise<SkeletonFile> {
+    return (await this.#load(id)).skeleton(lang);
+  }
+
   /** One of its files; NOT_SIGNED for the signature of an unsigned loader. */
   async part(id: string, part: LoaderPart): Promise<Buffer> {
     const { bundle } = await this.#load(id);
@@ -182,7 +188,13 @@ export class LoaderService {
     const b = await store.getBundle(id);
     if (!b) throw new LoaderServiceError('LOADER_NOT_FOUND', `no loader ${id}`, { id });
     const s = parseRow(b.bundle);
-    if (!('v' in s)) return { bundle: s.bundle, header: () => s.header, manifest: () => s.manifest };
+    if (!('v' in s)) {
+      const skeleton = (lang: SkeletonLang): SkeletonFile => {
+        if (lang === 'c') return { fileName: 'lskel.h', text: s.header };
+        throw new LoaderError('OBJECT_UNSUPPORTED', `loader ${id} was stored with its C header only: no ${lang} skeleton`, { field: 'lang', got: lang, want: 'c' });
+      };
+      return { bundle: s.bundle, header: () => s.header, skeleton, manifest: () => s.manifest };
+    }
     const bundle: Bundle = { ...s.bundle, tlog: b.logIndex === null ? null : await log.inclusion(b.logIndex) };
     if (s.refs) {
       const [insns, data, entry] = await Promise.all([store.getBlob(s.refs.insns), store.getBlob(s.refs.data), b.logIndex === null ? null : store.logEntry(b.logIndex)]);
@@ -193,6 +205,7 @@ export class LoaderService {
     return {
       bundle,
       header: () => headerFromRecord(s.skeleton, { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) }, bundle.signature === null ? null : fromB64(bundle.signature)),
+      skeleton: (lang) => skeletonFromRecord(s.skeleton, { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) }, bundle.signature === null ? null : fromB64(bundle.signature), lang),
       manifest: () => manifestText(bundle),
     };
   }

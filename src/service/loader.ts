@@ -205,10 +205,25 @@ export function skeletonRecord(built: BuiltLoader): SkeletonRecord {
  * signature and the flavour is v1.7, as `signedHeader` makes it; else the plain header.
  */
 export function headerFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }, signature: Uint8Array | null): string {
-  const lskel: LightSkeletonInput = {
+  const lskel = lskelFromRecord(r, loader);
+  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: sha256Bytes(loader.insns) };
+  return emitLightSkeleton(lskel, { flavour: r.flavour, standalone: r.standalone });
+}
+
+/**
+ * The light skeleton of a stored loader in `lang` (lang.ts), as skeletonFile makes it for a fresh
+ * one: C is headerFromRecord's header; Go and Rust always carry the signature when there is one.
+ */
+export function skeletonFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }, signature: Uint8Array | null, lang: SkeletonLang): SkeletonFile {
+  if (lang === 'c') return { fileName: `${r.name}.lskel.h`, text: headerFromRecord(r, loader, signature) };
+  const lskel = lskelFromRecord(r, loader);
+  if (signature) lskel.signature = { sig: signature, exclHash: sha256Bytes(loader.insns) };
+  return emitSkeleton(lang, lskel, { flavour: r.flavour, standalone: r.standalone });
+}
+
+function lskelFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }): LightSkeletonInput {
+  return {
     name: r.name, insns: loader.insns, data: loader.data, progs: r.progs, hasBtf: r.hasBtf,
     maps: r.maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: fromHex(m.mmap.initialValue) } : null })),
   };
-  if (signature && r.flavour === 'v1.7') lskel.signature = { sig: signature, exclHash: sha256Bytes(loader.insns) };
-  return emitLightSkeleton(lskel, { flavour: r.flavour, standalone: r.standalone });
 }

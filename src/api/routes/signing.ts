@@ -106,6 +106,10 @@ function postLoader(app: App, loaders: LoaderService): void {
 }
 
 const Id = z.object({ id: z.string().uuid() });
+const SkeletonQuery = z.object({
+  lang: z.enum(['c', 'go', 'rust']).default('c').meta({ description: 'the light skeleton\'s language (bpfsign gen --lang)' }),
+}).strict();
+const SKELETON_TYPES = { c: 'text/x-c', go: 'text/x-go', rust: 'text/x-rust' } as const;
 
 function getLoader(app: App, loaders: LoaderService): void {
   const read = app.requireScope('audit', { anonymous: true });
@@ -113,6 +117,16 @@ function getLoader(app: App, loaders: LoaderService): void {
     async (req) => loaders.bundle(req.params.id));
   app.get('/v1/loaders/:id/lskel.h', { schema: { summary: 'Its light skeleton header', operationId: 'getLoaderHeader', tags: ['loaders'], security: security.read, params: Id, response: { 200: answer('text/x-c', z.string(), 'The C header (NAME.lskel.h)'), ...problems } }, onRequest: read },
     async (req, reply) => reply.type('text/x-c; charset=utf-8').send(await loaders.header(req.params.id)));
+  app.get('/v1/loaders/:id/skeleton', {
+    schema: {
+      summary: 'Its light skeleton in a language: C (NAME.lskel.h), Go (NAME.lskel.go) or Rust (NAME.rs)', operationId: 'getLoaderSkeleton', tags: ['loaders'], security: security.read,
+      params: Id, querystring: SkeletonQuery, response: { 200: { description: 'The skeleton source; Content-Disposition names its file', content: Object.fromEntries(Object.values(SKELETON_TYPES).map((t) => [t, { schema: z.string() }])) }, ...problems },
+    },
+    onRequest: read,
+  }, async (req, reply) => {
+    const f = await loaders.skeleton(req.params.id, req.query.lang);
+    return reply.type(`${SKELETON_TYPES[req.query.lang]}; charset=utf-8`).header('content-disposition', `attachment; filename="${f.fileName}"`).send(f.text);
+  });
   for (const [part, what] of [['insns', 'loader instructions'], ['data', 'loader metadata blob'], ['signature', 'kernel PKCS#7 signature (DER)']] as const) {
     app.get(`/v1/loaders/:id/${part}`, { schema: { summary: `Its ${what}`, operationId: `getLoader${part[0].toUpperCase()}${part.slice(1)}`, tags: ['loaders'], security: security.read, params: Id, response: { 200: answer('application/octet-stream', Binary, `The ${what}`), ...problems } }, onRequest: read },
       async (req, reply) => reply.type('application/octet-stream').send(await loaders.part(req.params.id, part)));
