@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoaderError } from '../../../src/loader/errors.js';
@@ -130,17 +130,22 @@ describe('Rust light skeletons', () => {
     const o = fixtureObjects().find((x) => x.name === 'xdp_filter.clang-el.o');
     assert.ok(o);
     const keys = testKeysDir();
-    const out = join(mkdtempSync(join(tmpdir(), 'bpfsign-rsgen-')), 'out');
-    await runGen(o.path, {
-      scheme: 'linux-6.18', name: 'xdp_filter', out, flavour: 'v1.7', standalone: false, mapExcl: false, host: FIXED_HOST, lang: 'rust',
-      key: join(keys, 'rsa2048.key.pem'), cert: join(keys, 'rsa2048.cert.pem'),
-    }, () => {});
-    const statics = rustByteStatics(readFileSync(join(out, 'xdp_filter.rs'), 'utf8'));
-    const file = (f: string) => new Uint8Array(readFileSync(join(out, f)));
-    assert.deepEqual(statics.get('OPTS_DATA'), file('data.bin'));
-    assert.deepEqual(statics.get('OPTS_INSN'), file('insns.bin'));
-    assert.deepEqual(statics.get('OPTS_SIG'), file('signature.p7s'));
-    assert.deepEqual(statics.get('OPTS_EXCL_HASH'), new Uint8Array(createHash('sha256').update(file('insns.bin')).digest()));
+    const tmp = mkdtempSync(join(tmpdir(), 'bpfsign-rsgen-'));
+    const out = join(tmp, 'out');
+    try {
+      await runGen(o.path, {
+        scheme: 'linux-6.18', name: 'xdp_filter', out, flavour: 'v1.7', standalone: false, mapExcl: false, host: FIXED_HOST, lang: 'rust',
+        key: join(keys, 'rsa2048.key.pem'), cert: join(keys, 'rsa2048.cert.pem'),
+      }, () => {});
+      const statics = rustByteStatics(readFileSync(join(out, 'xdp_filter.rs'), 'utf8'));
+      const file = (f: string) => new Uint8Array(readFileSync(join(out, f)));
+      assert.deepEqual(statics.get('OPTS_DATA'), file('data.bin'));
+      assert.deepEqual(statics.get('OPTS_INSN'), file('insns.bin'));
+      assert.deepEqual(statics.get('OPTS_SIG'), file('signature.p7s'));
+      assert.deepEqual(statics.get('OPTS_EXCL_HASH'), new Uint8Array(createHash('sha256').update(file('insns.bin')).digest()));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('places every variable at its BTF offset: natural alignment, explicit padding where it would not, bytes for a misaligned one', () => {
