@@ -10,25 +10,26 @@
  */
 import type { Btf } from '../../loader/btf/index.js';
 import { decodeInsns, encodeInsns } from '../../loader/isa/index.js';
+import { BPF_CORE_RELO, structReader } from '../../loader/uapi/index.js';
 import { applyCoreRelocations, type CoreRelocation } from '../core/index.js';
 import { isKernelError } from '../errors.js';
 import { E, fail } from './errno.js';
 import type { ModelContext } from './context.js';
 
 /** sizeof(struct bpf_core_relo). */
-export const CORE_RELO_SIZE = 16;
+export const CORE_RELO_SIZE = BPF_CORE_RELO.size;
 const MAX_CORE_RELO_SIZE = 4096;
 
 /** The CO-RE records of a PROG_LOAD, read and checked as check_core_relo does. */
 export function readCoreRelos(m: ModelContext, local: Btf, ptr: bigint, recSize: number, n: number, insnCnt: number): CoreRelocation[] {
   if (recSize < CORE_RELO_SIZE || recSize > MAX_CORE_RELO_SIZE || recSize % 4) fail(E.EINVAL, `core_relo_rec_size ${recSize}`);
   const raw = m.um.read(ptr, recSize * n, 'core_relos');
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out: CoreRelocation[] = [];
   for (let i = 0; i < n; i++) {
     const at = i * recSize;
     for (let b = CORE_RELO_SIZE; b < recSize; b++) if (raw[at + b] !== 0) fail(E.E2BIG, `core_relo[${i}] has non-zero bytes past the known fields`);
-    const insnOff = dv.getUint32(at, m.le), typeId = dv.getUint32(at + 4, m.le), strOff = dv.getUint32(at + 8, m.le), kind = dv.getUint32(at + 12, m.le);
+    const r = structReader(BPF_CORE_RELO, raw, m.order, at);
+    const insnOff = r.u32('insn_off'), typeId = r.u32('type_id'), strOff = r.u32('access_str_off'), kind = r.u32('kind');
     if (insnOff % 8 || insnOff / 8 >= insnCnt) fail(E.EINVAL, `Invalid core_relo[${i}].insn_off:${insnOff} prog->len:${insnCnt}`);
     if (strOff >= local.header.strLen) fail(E.EINVAL, `core_relo[${i}]: access string offset ${strOff} is past the string section`);
     out.push({ insn: insnOff / 8, typeId, accessStr: local.string(strOff), kind });

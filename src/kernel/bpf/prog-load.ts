@@ -9,7 +9,7 @@
  * memory accesses through scalars, uninitialised registers).
  */
 import {
-  ATTACH_TYPE as A, ATTACH_TYPE_NAME, BPF_F_SLEEPABLE, MAP_TYPE, PROG_LOAD_SIGNED_ATTR, PROG_TYPE as P, PROG_TYPE_NAME, structReader, type StructReader,
+  ATTACH_TYPE as A, ATTACH_TYPE_NAME, BPF_F_SLEEPABLE, MAP_TYPE, PROG_LOAD_SIGNED_ATTR, PROG_TYPE as P, PROG_TYPE_NAME, BPF_FUNC_INFO, BPF_LINE_INFO, structReader, type StructLayout, type StructReader,
 } from '../../loader/uapi/index.js';
 import {
   BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE,
@@ -483,21 +483,21 @@ function predictXlated(insns: Uint8Array, order: 'le' | 'be', type: number, eat:
 
 /** func_info records (insn_off, type_id), already checked by checkFuncInfo. */
 function funcInfoRecords(m: BpfModel, ptr: bigint, recSize: number, n: number): { insn: number; typeId: number }[] {
-  const dv = records(m, ptr, recSize, n, 'func_info');
-  return Array.from({ length: n }, (_, i) => ({ insn: dv.getUint32(i * recSize, m.le), typeId: dv.getUint32(i * recSize + 4, m.le) }));
+  return records(m, BPF_FUNC_INFO, ptr, recSize, n, 'func_info').map((r) => ({ insn: r.u32('insn_off'), typeId: r.u32('type_id') }));
 }
 
-function records(m: BpfModel, ptr: bigint, recSize: number, n: number, what: string): DataView {
+/** n records of recSize bytes (at least the layout's) from user memory, each read through `layout`. */
+function records<F extends string>(m: BpfModel, layout: StructLayout<F>, ptr: bigint, recSize: number, n: number, what: string): StructReader<F>[] {
   const raw = m.um.read(ptr, recSize * n, what);
-  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Array.from({ length: n }, (_, i) => structReader(layout, raw, m.order, i * recSize));
 }
 
 function checkFuncInfo(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: number, insnCnt: number): void {
-  if (recSize < 8 || recSize > 252 || recSize % 4) fail(E.EINVAL, `func_info_rec_size ${recSize}`);
-  const dv = records(m, ptr, recSize, n, 'func_info');
+  if (recSize < BPF_FUNC_INFO.size || recSize > 252 || recSize % 4) fail(E.EINVAL, `func_info_rec_size ${recSize}`);
+  const recs = records(m, BPF_FUNC_INFO, ptr, recSize, n, 'func_info');
   let prev = -1;
   for (let i = 0; i < n; i++) {
-    const off = dv.getUint32(i * recSize, m.le), id = dv.getUint32(i * recSize + 4, m.le);
+    const off = recs[i]!.u32('insn_off'), id = recs[i]!.u32('type_id');
     if (i === 0 && off !== 0) fail(E.EINVAL, `nonzero insn_off ${off} for the first func info record`);
     if (i > 0 && off <= prev) fail(E.EINVAL, `same or smaller insn offset (${off}) than previous func info record (${prev})`);
     if (off >= insnCnt) fail(E.EINVAL, `func_info[${i}].insn_off ${off} past the program`);
@@ -507,13 +507,13 @@ function checkFuncInfo(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: n
 }
 
 function checkLineInfo(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: number, insnCnt: number): void {
-  if (recSize < 16 || recSize > 4096 || recSize % 4) fail(E.EINVAL, `line_info_rec_size ${recSize}`);
-  const dv = records(m, ptr, recSize, n, 'line_info');
+  if (recSize < BPF_LINE_INFO.size || recSize > 4096 || recSize % 4) fail(E.EINVAL, `line_info_rec_size ${recSize}`);
+  const recs = records(m, BPF_LINE_INFO, ptr, recSize, n, 'line_info');
   const strEnd = btf.header.strLen;
   let prev = -1;
   for (let i = 0; i < n; i++) {
-    const at = i * recSize;
-    const off = dv.getUint32(at, m.le), file = dv.getUint32(at + 4, m.le), line = dv.getUint32(at + 8, m.le);
+    const r = recs[i]!;
+    const off = r.u32('insn_off'), file = r.u32('file_name_off'), line = r.u32('line_off');
     if (i === 0 && off !== 0) fail(E.EINVAL, 'missing bpf_line_info for func#0');
     if ((i && off <= prev) || off >= insnCnt) fail(E.EINVAL, `Invalid line_info[${i}].insn_off:${off} (prev_offset:${prev}) (prog.len:${insnCnt})`);
     if (file >= strEnd || line >= strEnd) fail(E.EINVAL, `Invalid line_info[${i}].name_off`);

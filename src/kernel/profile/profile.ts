@@ -7,7 +7,8 @@
  * of that version behaves. No I/O here: scripts/make-profile.ts and src/service read the host.
  */
 import { type Btf, parseBtf } from '../../loader/btf/index.js';
-import { ATTACH_TYPE, ATTACH_TYPE_NAME, MAP_TYPE, PROG_TYPE, PROG_TYPE_NAME } from '../../loader/uapi/enums.js';
+import { ATTACH_TYPE, ATTACH_TYPE_NAME, MAP_TYPE, MAP_TYPE_COUNT, PROG_TYPE, PROG_TYPE_COUNT, PROG_TYPE_NAME } from '../../loader/uapi/enums.js';
+import { BPF_ATTR_SIZE } from '../../loader/uapi/structs.js';
 import { E } from '../bpf/errno.js';
 import { KernelError } from '../errors.js';
 import { formatKallsyms, type KallsymsEntry, parseKallsyms } from './kallsyms.js';
@@ -297,11 +298,11 @@ export function profileView(input: ProfileInput): KernelProfile {
     mapHash: input.mapHash ?? v618,
     mapHashNeedsFrozen: input.mapHashNeedsFrozen ?? v618,
     exclusiveMaps: input.exclusiveMaps ?? v618,
-    attrSize: attrSize ?? (v618 ? 168 : 144),
+    attrSize: attrSize ?? (v618 ? BPF_ATTR_SIZE : 144),
     bpfMap: bpfMap ?? (v618 ? { size: 296, sha: 0, excl: null } : { size: 256, sha: null, excl: null }),
     gplOnlyHelpers: input.gplOnlyHelpers ?? GPL_ONLY_HELPERS,
-    maxMapType: maxMapType ?? 34,
-    maxProgType: maxProgType ?? 33,
+    maxMapType: maxMapType ?? MAP_TYPE_COUNT,
+    maxProgType: maxProgType ?? PROG_TYPE_COUNT,
   };
 }
 
