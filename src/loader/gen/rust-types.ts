@@ -112,20 +112,25 @@ export class RustTypes {
   members(fields: { name: string; offset: number; type: SkelType | undefined; size?: number }[], size: number | null, path: string, label: string): Members | null {
     const lines: string[] = [];
     const texts: string[] = [];
+    const taken = new Set(fields.map((f) => sanitizeIdent(f.name)));
     let off = 0, pad = 0, align = 1;
+    const padName = () => {
+      while (taken.has(`__pad${pad}`)) pad++;
+      return `__pad${pad++}`;
+    };
     for (const f of fields) {
       const fsize = f.type?.size ?? f.size ?? 0;
       let l = f.type ? this.type(f.type, `${path}__${sanitizeIdent(f.name)}`, label ? `${label}.${f.name}` : f.name) : { text: `[u8; ${fsize}]`, size: fsize, align: 1 };
       if (f.offset % l.align !== 0) l = { text: `[u8; ${l.size}]`, size: l.size, align: 1 };
       if (f.offset < off) return null;
-      if (Math.ceil(off / l.align) * l.align !== f.offset) lines.push(fieldLine('    ', `__pad${pad++}`, `[u8; ${f.offset - off}]`));
+      if (Math.ceil(off / l.align) * l.align !== f.offset) lines.push(fieldLine('    ', padName(), `[u8; ${f.offset - off}]`));
       lines.push(fieldLine('    ', rustIdent(sanitizeIdent(f.name)), l.text));
       texts.push(l.text);
       off = f.offset + l.size;
       align = Math.max(align, l.align);
     }
     if (size === null) return { lines, align, texts };
-    if (Math.ceil(off / align) * align !== size && size > off) lines.push(fieldLine('    ', `__pad${pad}`, `[u8; ${size - off}]`));
+    if (Math.ceil(off / align) * align !== size && size > off) lines.push(fieldLine('    ', padName(), `[u8; ${size - off}]`));
     return size % align === 0 ? { lines, align, texts } : null;
   }
 

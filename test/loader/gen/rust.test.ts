@@ -55,12 +55,13 @@ function edgeInput(): LightSkeletonInput {
       {
         name: '.data.long', ident: long,
         mmap: {
-          initialValue: new Uint8Array(28), mmapSize: 4096, readOnly: true,
+          initialValue: new Uint8Array(30), mmapSize: 4096, readOnly: true,
           vars: [
             { name: 'match', decl: '', offset: 0, size: 1, align: 1, typeSize: 1, type: int(1) },
             { name: 'packed_u32', decl: '', offset: 1, size: 4, align: 1, typeSize: 4, type: int(4) },
             { name: 'self', decl: '', offset: 8, size: 16, align: 8, typeSize: 16, type: { kind: 'struct', size: 16, fields: [{ name: 'fn', offset: 0, type: int(2, true) }, { name: '', offset: 8, type: { kind: 'float', size: 8 } }] } },
-            { name: 'tail', decl: '', offset: 26, size: 2, align: 2, typeSize: 2, type: int(2) },
+            { name: '__pad0', decl: '', offset: 24, size: 1, align: 1, typeSize: 1, type: int(1) },
+            { name: 'tail', decl: '', offset: 28, size: 2, align: 2, typeSize: 2, type: int(2) },
           ],
         },
       },
@@ -157,7 +158,8 @@ describe('Rust light skeletons', () => {
       'pub packed_u32: [u8; 4],',
       'pub self_:',
       'a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width__self,',
-      'pub __pad0: [u8; 2],',
+      'pub __pad0: u8,',
+      'pub __pad1: [u8; 3],',
       'pub tail: u16,',
     ]);
     assert.match(text, /pub r#fn: i16,\n {4}pub __anon1: f64,/);
