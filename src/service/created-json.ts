@@ -29,19 +29,19 @@ function usualShape(created: Created): boolean {
 
 /**
  * The same bytes as JSON.stringify. Written member by member for a bundle of the usual shape, so
- * that its large base64 strings (the loader files and the manifest payload, some 30 KB, recorded
- * as JSON-safe when signing made them) go between quotes as they are instead of being scanned
- * for escapes on every answer. The checkpoint note's em dash (C2SP signed notes) keeps the proof
+ * that its large base64 strings (the loader files and the manifest payload, some 30 KB, made by
+ * Node's encoder when signing and named in `jsonSafe`, see Signed.jsonSafe) go between quotes as
+ * they are instead of being scanned for escapes on every answer. The checkpoint note's em dash (C2SP signed notes) keeps the proof
  * a two-byte string; only its few hundred bytes are encoded as such. Any other shape is
  * serialised whole.
  */
-export function createdJson(created: Created): Buffer {
+export function createdJson(created: Created, jsonSafe: readonly string[] = []): Buffer {
   if (!usualShape(created)) return Buffer.from(JSON.stringify(created), 'utf8');
   const b = created.bundle;
   const manifest = b.manifest === null ? 'null'
-    : `{"payload":${jsonString(b.manifest.payload)},"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
+    : `{"payload":${jsonString(b.manifest.payload, jsonSafe)},"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
   const head = `{"id":${JSON.stringify(created.id)},"bundle":{"mediaType":${JSON.stringify(b.mediaType)},"scheme":${JSON.stringify(b.scheme)},`
-    + `"loader":{"insns":${jsonString(b.loader.insns)},"data":${jsonString(b.loader.data)}},"signature":${JSON.stringify(b.signature)},`
+    + `"loader":{"insns":${jsonString(b.loader.insns, jsonSafe)},"data":${jsonString(b.loader.data, jsonSafe)}},"signature":${JSON.stringify(b.signature)},`
     + `"certificates":${JSON.stringify(b.certificates)},"manifest":${manifest},"tlog":`;
   return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(JSON.stringify(b.tlog), 'utf8'), Buffer.from(`},"links":${JSON.stringify(created.links)}}`, 'utf8')]);
 }

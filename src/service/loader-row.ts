@@ -31,7 +31,13 @@ export function manifestText(bundle: Bundle): string | null {
 }
 
 /** What a signing request commits and answers: the bundle (without its log proof), the envelope's canonical bytes for the log (null when unsigned) and the row to store. */
-export interface PreparedLoader { bundle: Bundle; envelopeBytes: Uint8Array | null; row: Omit<BundleRecord, 'logIndex'> }
+export interface PreparedLoader {
+  bundle: Bundle;
+  envelopeBytes: Uint8Array | null;
+  row: Omit<BundleRecord, 'logIndex'>;
+  /** The bundle's strings that need no JSON escaping (Signed.jsonSafe). */
+  jsonSafe: readonly string[];
+}
 
 /**
  * A PreparedLoader made from a built loader. A function of its own so that a request waiting for
@@ -46,13 +52,13 @@ export async function prepareLoader(built: BuiltLoader, r: { id: string; scheme:
   });
   if (r.key === null) {
     const bundle = unsignedBundle(built);
-    return { bundle, envelopeBytes: null, row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null) };
+    return { bundle, envelopeBytes: null, row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null), jsonSafe: [] };
   }
   const signed = await signBuilt(built, r.key.signer, r.key.certificates);
   // A logged loader: its bytes as blobs, its manifest named by the log entry.
   const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
   return {
-    bundle: signed.bundle, envelopeBytes: signed.envelopeBytes,
+    bundle: signed.bundle, envelopeBytes: signed.envelopeBytes, jsonSafe: signed.jsonSafe,
     row: {
       ...row({ v: 2, bundle: { ...signed.bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs }, r.key.id),
       blobs: [{ sha256: refs.insns, bytes: built.loader.insns }, { sha256: refs.data, bytes: built.loader.data }],

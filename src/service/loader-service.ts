@@ -122,7 +122,7 @@ export class LoaderService {
     stop?.();
     const base = `/v1/loaders/${id}`;
     const links = { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` };
-    return { id, location: base, logIndex: bundle.tlog?.logIndex ?? null, keyId: key?.id ?? null, json: createdJson({ id, bundle, links }) };
+    return { id, location: base, logIndex: bundle.tlog?.logIndex ?? null, keyId: key?.id ?? null, json: createdJson({ id, bundle, links }, made.jsonSafe) };
   }
 
   async #key(id: string | undefined): Promise<SigningKey> {

@@ -10,7 +10,6 @@ import { preparePayload, signPrepared, type Envelope, type PreparedPayload } fro
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
-import { jsonSafeBase64 } from '../shared/json.js';
 
 export interface Signed {
   signature: Uint8Array;
@@ -19,6 +18,8 @@ export interface Signed {
   /** The envelope's RFC 8785 bytes (what the transparency log records): canonicalBytes(envelope). */
   envelopeBytes: Uint8Array;
   bundle: Bundle;
+  /** The bundle's base64 strings made by Node's encoder (loader files, manifest payload): JSON-safe as they are (jsonString). */
+  jsonSafe: readonly string[];
 }
 
 /** What is signed for a built loader, apart from the key: the same for every signature of it. */
@@ -49,11 +50,11 @@ function toSign(built: BuiltLoader): ToSign {
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader) as never), IN_TOTO_PAYLOAD_TYPE);
+  const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader)), IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan all of it for escapes, per signature).
   const envelopeHead = Buffer.from(`{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
-  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: jsonSafeBase64(loader.insns), data: jsonSafeBase64(loader.data) } };
+  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: toB64(loader.insns), data: toB64(loader.data) } };
   built.signingMemo = t;
   return t;
 }
@@ -71,8 +72,8 @@ export async function signBuilt(built: BuiltLoader, signer: Signer, certificates
   // The envelope's canonical bytes without serialising its 20-odd KB payload again per signature.
   const envelopeBytes = envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
     ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
-    : canonicalBytes(envelope as never);
-  return { signature, manifest: t.manifest, envelope, envelopeBytes, bundle };
+    : canonicalBytes(envelope);
+  return { signature, manifest: t.manifest, envelope, envelopeBytes, bundle, jsonSafe: [t.loaderB64.insns, t.loaderB64.data, t.payload.base64] };
 }
 
 /** A bundle for an unsigned loader: no signature, no manifest signature. */

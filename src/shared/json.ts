@@ -1,6 +1,5 @@
 /** JSON for data that holds bigints and bytes: bigints as decimal strings, bytes as lower-case hex. */
 import { toHex } from './bytes.js';
-import { Lru } from './lru.js';
 
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? toHex(value) : value;
@@ -65,24 +64,12 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
 }
 
 /**
- * Strings known to need no JSON escaping (base64 this process made), so that answers can write
- * them between quotes as they are instead of having JSON.stringify scan their tens of kilobytes
- * again on every answer. Keyed by content: a string equal to one recorded here is just as safe.
- * Bounded; a string not (or no longer) recorded is simply serialised by JSON.stringify.
+ * JSON text of a string. One of `safe` goes between quotes as it is: strings the caller made with
+ * Node's base64 encoder, in which nothing needs JSON escaping, so that an answer does not have
+ * JSON.stringify scan their tens of kilobytes again. Equal content counts (a string made apart
+ * is just as safe); comparing with the very string made is immediate. Any other string is
+ * written as JSON.stringify writes it.
  */
-const safeStrings = new Lru<string, true>(256);
-
-/**
- * The base64 of `bytes`, made here by Node's encoder — so nothing in it needs JSON escaping —
- * and recorded as such for jsonString.
- */
-export function jsonSafeBase64(bytes: Uint8Array): string {
-  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  safeStrings.set(s, true);
-  return s;
-}
-
-/** JSON text of a string: recorded strings between quotes as they are, others as JSON.stringify writes them. */
-export function jsonString(s: string): string {
-  return safeStrings.get(s) ? `"${s}"` : JSON.stringify(s);
+export function jsonString(s: string, safe: readonly string[] = []): string {
+  return safe.includes(s) ? `"${s}"` : JSON.stringify(s);
 }

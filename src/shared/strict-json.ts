@@ -112,8 +112,6 @@ function invalid(text: string, e: Error): JsonParseError {
   return new JsonParseError('JSON_INVALID', `invalid JSON (offset ${offset}): ${e.message}`, '$', offset);
 }
 
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-
 function describe(text: string, i: number): string {
   return i >= text.length ? 'unexpected end of text' : `unexpected ${JSON.stringify(text[i])}`;
 }
@@ -125,6 +123,8 @@ function describe(text: string, i: number): string {
 export function locateError(text: string): { offset: number; path: string; message: string } | null {
   const stack: ('o' | 'a')[] = [];
   const steps: (string | number)[] = [];
+  // Sticky: matches at lastIndex only. Made per call, as it keeps its lastIndex.
+  const number = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
   const n = text.length;
   let i = 0;
   const ws = () => {
@@ -169,8 +169,8 @@ export function locateError(text: string): { offset: number; path: string; messa
         if (text.startsWith(word, i)) { i += word.length; state = 'after'; continue; }
         return fail(describe(text, i));
       }
-      NUMBER.lastIndex = i;
-      if ((c === '-' || (c >= '0' && c <= '9')) && NUMBER.test(text)) { i = NUMBER.lastIndex; state = 'after'; continue; }
+      number.lastIndex = i;
+      if ((c === '-' || (c >= '0' && c <= '9')) && number.test(text)) { i = number.lastIndex; state = 'after'; continue; }
       return fail(describe(text, i));
     }
     if (state === 'name' || state === 'firstName') {

@@ -10,7 +10,6 @@ import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
 import type { VerificationCaches } from './caches.js';
 import { canonicalBase64, toHex } from '../shared/bytes.js';
-import { jsonSafeBase64 } from '../shared/json.js';
 
 export interface EnvelopeSignature {
   keyid: string;
@@ -55,12 +54,12 @@ export function decodeBase64(s: string, field: string): Uint8Array {
 export interface PreparedPayload {
   payloadType: string;
   pae: Uint8Array;
+  /** The payload in base64, made by Node's encoder (nothing in it needs JSON escaping). */
   base64: string;
 }
 
 export function preparePayload(payload: Uint8Array, payloadType: string): PreparedPayload {
-  // Recorded as JSON-safe: an answer carrying the envelope writes the payload without scanning it.
-  return { payloadType, pae: pae(payloadType, payload), base64: jsonSafeBase64(payload) };
+  return { payloadType, pae: pae(payloadType, payload), base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') };
 }
 
 /** Signs `payload` and returns a one-signature envelope; keyid is the signer's SKI in hex. */

@@ -15,6 +15,9 @@ describe('createdJson', () => {
     const res = await created();
     assert.match(res.bundle.tlog?.checkpoint ?? '', /\n\u2014 /);
     assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
+    const b = res.bundle;
+    const safe = [b.loader.insns, b.loader.data, b.manifest?.payload ?? ''];
+    assert.equal(createdJson(res, safe).toString('utf8'), JSON.stringify(res), 'with its base64 strings named JSON-safe');
     const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
     assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
-import { jsonReplacer, jsonSafeBase64, jsonString, toPlainJson } from '../../src/shared/json.js';
+import { jsonReplacer, jsonString, toPlainJson } from '../../src/shared/json.js';
 import { buildLoader } from '../../src/service/loader.js';
 import { isLoaderError, type LoaderErrorCode } from '../../src/loader/errors.js';
 
@@ -78,12 +78,17 @@ describe('toPlainJson', () => {
 });
 
 describe('jsonString', () => {
-  it('writes base64 made by jsonSafeBase64 between quotes, and any other string as JSON.stringify does', () => {
-    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => i * 7));
-    const b64 = jsonSafeBase64(bytes);
-    assert.equal(b64, bytes.toString('base64'));
-    assert.equal(jsonString(b64), JSON.stringify(b64));
-    assert.equal(jsonString(b64.slice(0, -4) + b64.slice(-4)), JSON.stringify(b64), 'an equal string made apart');
-    for (const s of ['a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', '', 'QUJD']) assert.equal(jsonString(s), JSON.stringify(s));
+  it('writes a string named safe between quotes as it is, the same text JSON.stringify gives for base64', () => {
+    const b64 = Buffer.from(Array.from({ length: 3000 }, (_, i) => i * 7)).toString('base64');
+    assert.equal(jsonString(b64, [b64]), `"${b64}"`);
+    assert.equal(jsonString(b64, [b64]), JSON.stringify(b64));
+    assert.equal(jsonString(b64.slice(0, -4) + b64.slice(-4), ['QUJD', b64]), JSON.stringify(b64), 'an equal string made apart');
+    assert.equal(jsonString('a"b', ['a"b']), '"a"b"', 'not scanned: naming a string safe is the caller\'s word');
+  });
+
+  it('writes any other string as JSON.stringify does', () => {
+    const safe = ['QUJD'];
+    for (const s of ['a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', '', 'QUJDRA==']) assert.equal(jsonString(s, safe), JSON.stringify(s));
+    assert.equal(jsonString('a"b'), JSON.stringify('a"b'), 'with nothing named safe');
   });
 });

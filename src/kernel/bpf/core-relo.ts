@@ -49,7 +49,7 @@ export function applyProgCoreRelos(m: ModelContext, insns: Uint8Array, local: Bt
     fail(E.EINVAL, `CO-RE: the instructions do not decode: ${(e as Error).message}`);
   }
   try {
-    const r = applyCoreRelocations(decoded, relos, local, { vmlinux, modules: m.profile.modules.map((x) => ({ name: x.name, btf: x.btf })) }, {
+    const r = applyCoreRelocations(decoded, relos, local, { vmlinux, modules: m.profile.modules.map((x) => ({ name: x.name, btf: x.btf })), names: m.profile.coreNames }, {
       byteOrder: m.le ? 'little' : 'big', pruneCandidates: false,
     });
     return encodeInsns(r.insns, m.order);

@@ -35,7 +35,7 @@ const PROG_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x10000;
 const MAX_INSNS = 1_000_000;
 const MAX_USED_MAPS = 64;
 const KMALLOC_MAX_CACHE_SIZE = 8192;
-const GPL = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+const GPL: ReadonlySet<string> = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 /** The last helper id of Linux 6.18 (bpf_cgrp_storage_delete = 211). */
 /** The highest helper id this kernel knows (the generated table's last). */
 const MAX_HELPER = HELPER_NAMES.length - 1;
@@ -78,8 +78,8 @@ function allowedHelpers(p: BpfModel['profile'], type: number, eat: number, flags
   return new Set(list);
 }
 
-const SLEEPABLE_TYPES = new Set<number>([P.TRACING, P.LSM, P.KPROBE, P.STRUCT_OPS, P.SYSCALL]);
-const NEEDS_ATTACH_BTF = new Set<number>([P.TRACING, P.LSM, P.STRUCT_OPS]);
+const SLEEPABLE_TYPES: ReadonlySet<number> = new Set<number>([P.TRACING, P.LSM, P.KPROBE, P.STRUCT_OPS, P.SYSCALL]);
+const NEEDS_ATTACH_BTF: ReadonlySet<number> = new Set<number>([P.TRACING, P.LSM, P.STRUCT_OPS]);
 
 /** The attach target (bpf_check_attach_target): the BTF type's kind and name, and for trampolines its address in kallsyms. */
 function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj: KernelBtf | null): string {

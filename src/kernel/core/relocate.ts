@@ -17,6 +17,8 @@ export interface CoreTarget {
   vmlinux: Btf;
   /** Module BTFs (split over vmlinux), searched only when vmlinux has no candidate. */
   modules?: { name: string; btf: Btf }[];
+  /** The candidate search's index of these BTFs, kept by the caller across calls; absent: built for this call. */
+  names?: CoreNameIndex;
 }
 
 export interface CoreRelocation {
@@ -64,12 +66,25 @@ interface Candidate { btf: Btf; btfName: string; id: number }
 /** Candidate lists per local root type id; share one across the programs of an object, like libbpf. */
 export type CoreCandidateCache = Map<number, Candidate[]>;
 
-const nameIndexes = new WeakMap<Btf, Map<string, number[]>>();
+/**
+ * The candidate search's index: each BTF's own type ids by essential name (libbpf's key), built
+ * the first time a search looks in that BTF and kept with this object. A target BTF is searched
+ * for every program relocated against it; whoever keeps the BTF keeps its index beside it (the
+ * kernel profile does) and passes it in CoreTarget.names.
+ */
+export class CoreNameIndex {
+  readonly #byBtf = new Map<Btf, Map<string, number[]>>();
+
+  /** Own type ids of `btf` (its base's aside) whose essential name is `essential`, in id order. */
+  ids(btf: Btf, essential: string): readonly number[] {
+    let ix = this.#byBtf.get(btf);
+    if (!ix) this.#byBtf.set(btf, (ix = essentialIndex(btf)));
+    return ix.get(essential) ?? [];
+  }
+}
 
 function essentialIndex(btf: Btf): Map<string, number[]> {
-  let ix = nameIndexes.get(btf);
-  if (ix) return ix;
-  ix = new Map();
+  const ix = new Map<string, number[]>();
   for (let id = btf.startId; id < btf.totalCount; id++) {
     const n = btf.name(id);
     if (n === '') continue;
@@ -77,17 +92,16 @@ function essentialIndex(btf: Btf): Map<string, number[]> {
     const list = ix.get(e);
     if (list) list.push(id); else ix.set(e, [id]);
   }
-  nameIndexes.set(btf, ix);
   return ix;
 }
 
-function findCandidates(local: Btf, localId: number, target: CoreTarget): Candidate[] {
+function findCandidates(local: Btf, localId: number, target: CoreTarget, names: CoreNameIndex): Candidate[] {
   const name = local.name(localId);
   if (name === '') throw coreError(`local type [${localId}] is anonymous: candidate search needs a name`, { typeId: localId });
   const kind = local.kind(localId);
   const ess = essentialName(name);
   const from = (btf: Btf, btfName: string): Candidate[] =>
-    (essentialIndex(btf).get(ess) ?? []).filter((id) => kindsCoreCompat(btf.kind(id), kind)).map((id) => ({ btf, btfName, id }));
+    names.ids(btf, ess).filter((id) => kindsCoreCompat(btf.kind(id), kind)).map((id) => ({ btf, btfName, id }));
   const main = from(target.vmlinux, 'vmlinux');
   if (main.length > 0) return main;
   const out: Candidate[] = [];
@@ -119,7 +133,7 @@ function currentValue(i: Insn): bigint {
 }
 
 /** Resolves one relocation: local spec, matching target spec, values (bpf_core_calc_relo_insn). */
-function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarget, cache: CoreCandidateCache, order: ByteOrder, prune: boolean) {
+function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarget, cache: CoreCandidateCache, names: CoreNameIndex, order: ByteOrder, prune: boolean) {
   if (!Number.isInteger(r.typeId) || r.typeId <= 0 || r.typeId >= local.totalCount) {
     throw coreError(`relo #${idx}: no local type [${r.typeId}]`, { typeId: r.typeId, pc: r.insn });
   }
@@ -131,7 +145,7 @@ function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarg
   }
   let cands = cache.get(r.typeId);
   if (!cands) {
-    cands = findCandidates(local, r.typeId, target);
+    cands = findCandidates(local, r.typeId, target, names);
     cache.set(r.typeId, cands);
   }
   let best: { cand: Candidate; spec: CoreSpec; res: CoreResult } | null = null;
@@ -174,6 +188,7 @@ export interface ApplyCoreOptions {
 export function applyCoreRelocations(insns: readonly Insn[], relos: readonly CoreRelocation[], local: Btf, target: CoreTarget, opts: ApplyCoreOptions = {}): { insns: Insn[]; reports: CoreReport[] } {
   const order = opts.byteOrder ?? target.vmlinux.byteOrder;
   const cache = opts.cache ?? new Map();
+  const names = target.names ?? new CoreNameIndex();
   const slotToIndex = new Map<number, number>();
   let slot = 0;
   insns.forEach((ins, i) => { slotToIndex.set(slot, i); slot += ins.width; });
@@ -182,7 +197,7 @@ export function applyCoreRelocations(insns: readonly Insn[], relos: readonly Cor
   relos.forEach((r, idx) => {
     const at = slotToIndex.get(r.insn);
     if (at === undefined) throw coreError(`relo #${idx}: insn #${r.insn} is not an instruction start of the program`, { pc: r.insn });
-    const { localSpec, res, targ, matched } = resolveOne(local, r, idx, target, cache, order, opts.pruneCandidates ?? true);
+    const { localSpec, res, targ, matched } = resolveOne(local, r, idx, target, cache, names, order, opts.pruneCandidates ?? true);
     const before = out[at][0];
     const patched = patchInsn(before, res, { pc: r.insn, relo: idx });
     out[at] = patched;

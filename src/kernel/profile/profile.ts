@@ -9,6 +9,7 @@
 import { type Btf, parseBtf } from '../../loader/btf/index.js';
 import { ATTACH_TYPE, ATTACH_TYPE_NAME, MAP_TYPE, MAP_TYPE_COUNT, PROG_TYPE, PROG_TYPE_COUNT, PROG_TYPE_NAME } from '../../loader/uapi/enums.js';
 import { BPF_ATTR_SIZE } from '../../loader/uapi/structs.js';
+import { CoreNameIndex } from '../core/relocate.js';
 import { E } from '../bpf/errno.js';
 import { KernelError } from '../errors.js';
 import { formatKallsyms, type KallsymsEntry, parseKallsyms } from './kallsyms.js';
@@ -52,6 +53,8 @@ export interface KernelProfile {
   vmlinuxBytes: Uint8Array | null;
   /** Module BTFs, split over vmlinux, in name order. */
   modules: ModuleBtf[];
+  /** The CO-RE candidate search's index of vmlinux and the modules: built as relocations first need it, kept with the profile. */
+  coreNames: CoreNameIndex;
   /** Map type names (MAP_TYPE keys) the kernel creates (empty: not probed). */
   mapTypes: string[];
   /** Program type names (PROG_TYPE keys) the kernel loads (empty: not probed). */
@@ -288,6 +291,7 @@ export function profileView(input: ProfileInput): KernelProfile {
     vmlinux,
     vmlinuxBytes: input.vmlinuxBytes ?? null,
     modules: input.modules ?? [],
+    coreNames: new CoreNameIndex(),
     mapTypes: input.mapTypes ?? [],
     progTypes: input.progTypes ?? [],
     helpers: input.helpers ?? {},

@@ -68,7 +68,7 @@ const NULLABLE_RET: Record<number, PtrKind> = {
 };
 const NONNULL_RET: Record<number, PtrKind> = { 154: 'mem', 158: 'btf' };
 /** Helpers whose pointer arguments are only read (stack contents survive the call). */
-const READS_ONLY = new Set([1, 2, 3, 12, 51, 87, 107, 156, 145, 210, 164, 181, 25, 130, 84, 85, 99, 28, 6, 177, 5, 7, 8, 14, 15, 35, 118, 125, 170, 169, 171, 172]);
+const READS_ONLY: ReadonlySet<number> = new Set([1, 2, 3, 12, 51, 87, 107, 156, 145, 210, 164, 181, 25, 130, 84, 85, 99, 28, 6, 177, 5, 7, 8, 14, 15, 35, 118, 125, 170, 169, 171, 172]);
 /** Helpers taking a callback (register holding the callback) and how its frame starts. */
 const CALLBACK_ARG: Record<number, number> = { 164: 2, 181: 2, 170: 2, 180: 3, 209: 2 };
 

@@ -13,13 +13,13 @@ import type { XlatedInput, XlatedStep } from './types.js';
 const BPF_F_INNER_MAP = 0x1000;
 
 /** Program types whose verifier ops have no convert_ctx_access: ctx loads stay as they are. */
-const NO_CTX_CONVERT = new Set<number>([
+const NO_CTX_CONVERT: ReadonlySet<number> = new Set<number>([
   P.KPROBE, P.TRACEPOINT, P.RAW_TRACEPOINT, P.RAW_TRACEPOINT_WRITABLE, P.TRACING, P.LSM, P.SYSCALL, P.EXT, P.CGROUP_DEVICE,
   P.LIRC_MODE2, P.NETFILTER,
 ]);
-const SKB_TYPES = new Set<number>([P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN, P.LWT_OUT, P.LWT_XMIT, P.LWT_SEG6LOCAL]);
+const SKB_TYPES: ReadonlySet<number> = new Set<number>([P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN, P.LWT_OUT, P.LWT_XMIT, P.LWT_SEG6LOCAL]);
 /** Types whose gen_prologue un-clones the skb when packet data is written (bpf_unclone_prologue: 11 insns for 1). */
-const UNCLONE_PROLOGUE = new Set<number>([P.SCHED_CLS, P.SCHED_ACT, P.LWT_XMIT, P.SK_SKB]);
+const UNCLONE_PROLOGUE: ReadonlySet<number> = new Set<number>([P.SCHED_CLS, P.SCHED_ACT, P.LWT_XMIT, P.SK_SKB]);
 
 interface CtxRewrite {
   /** Instructions the field access becomes. */

@@ -49,8 +49,8 @@ const SIZE_BITS: Record<string, number> = { '8': op.BPF_B, '16': op.BPF_H, '32':
 const invert = (m: Readonly<Record<number, string>>): Map<string, number> => new Map(Object.entries(m).map(([k, v]) => [v, Number(k)]));
 const ALU_BY_SYM = invert(ALU_SYMBOL);
 const JMP_BY_SYM = invert(JMP_SYMBOL);
-const ATOMIC_BY_NAME = new Map(Object.entries(ATOMIC_SYMBOL).map(([k, v]) => [v.name, Number(k)]));
-const ATOMIC_BY_SYM = new Map(Object.entries(ATOMIC_SYMBOL).map(([k, v]) => [v.sym, Number(k)]));
+const ATOMIC_BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(ATOMIC_SYMBOL).map(([k, v]) => [v.name, Number(k)]));
+const ATOMIC_BY_SYM: ReadonlyMap<string, number> = new Map(Object.entries(ATOMIC_SYMBOL).map(([k, v]) => [v.sym, Number(k)]));
 
 function memOff(sign: string, value: string, at: number): number {
   return off16(sign === '-' ? `-${value}` : value, at);

@@ -12,7 +12,7 @@ import type { Insn } from './instruction.js';
 
 const MAX_REG = 10;
 
-const ATOMIC_IMMS = new Set<number>([
+const ATOMIC_IMMS: ReadonlySet<number> = new Set<number>([
   op.BPF_ATOMIC_ADD,
   op.BPF_ATOMIC_ADD | op.BPF_FETCH,
   op.BPF_ATOMIC_OR,

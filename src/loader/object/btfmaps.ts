@@ -30,7 +30,7 @@ export interface BtfMapDef {
   progSlots: boolean;
 }
 
-const INT_FIELDS = new Set(['type', 'max_entries', 'map_flags', 'numa_node', 'key_size', 'value_size', 'pinning', 'map_extra']);
+const INT_FIELDS: ReadonlySet<string> = new Set(['type', 'max_entries', 'map_flags', 'numa_node', 'key_size', 'value_size', 'pinning', 'map_extra']);
 
 /** Skips typedefs and CV/type-tag modifiers. */
 export function skipModsAndTypedefs(btf: Btf, id: number): BtfType {

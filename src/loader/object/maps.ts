@@ -18,7 +18,7 @@ const BPF_F_LINK = 0x2000;
 const BTF_VAR_STATIC = 0;
 const BPF_OBJ_NAME_LEN = 16;
 
-const MAP_TYPE_NAMES = new Map<number, string>(Object.entries(MAP_TYPE).map(([k, v]) => [v as number, k]));
+const MAP_TYPE_NAMES: ReadonlyMap<number, string> = new Map<number, string>(Object.entries(MAP_TYPE).map(([k, v]) => [v as number, k]));
 export function mapTypeName(id: number): string {
   return MAP_TYPE_NAMES.get(id) ?? `UNKNOWN_${id}`;
 }

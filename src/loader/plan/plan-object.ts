@@ -17,7 +17,7 @@ const MAX_USED_MAPS = 64;
 const MAX_STACK = 512;
 
 /** Map types whose BTF key/value ids libbpf zeroes before MAP_CREATE. */
-const NO_BTF_KV = new Set([
+const NO_BTF_KV: ReadonlySet<string> = new Set([
   'PERF_EVENT_ARRAY', 'CGROUP_ARRAY', 'STACK_TRACE', 'ARRAY_OF_MAPS', 'HASH_OF_MAPS', 'DEVMAP', 'DEVMAP_HASH',
   'CPUMAP', 'XSKMAP', 'SOCKMAP', 'SOCKHASH', 'QUEUE', 'STACK', 'ARENA',
 ]);
