@@ -6,16 +6,23 @@
 import Database from 'better-sqlite3';
 import { StoreError, type BundleRecord, type LogEntryInput } from './types.js';
 
-/** What a failed write reports across the thread boundary. */
-export interface WriteFailure { name: string; code?: string; message: string }
+/** What a failed write reports across the thread boundary: a StoreError with its code, or another error by name. */
+export type WriteFailure =
+  | { name: 'StoreError'; store: true; code: StoreError['code']; message: string }
+  | { name: string; store: false; code?: string; message: string };
 
 export function writeFailure(e: unknown): WriteFailure {
+  if (e instanceof StoreError) return storeFailure(e.code, e.message);
   const err = e as Error & { code?: string };
-  return { name: err instanceof StoreError ? 'StoreError' : err.name ?? 'Error', code: err.code, message: err.message ?? String(e) };
+  return { name: err.name ?? 'Error', store: false, code: err.code, message: err.message ?? String(e) };
+}
+
+function storeFailure(code: StoreError['code'], message: string): WriteFailure {
+  return { name: 'StoreError', store: true, code, message };
 }
 
 export function fromWriteFailure(f: WriteFailure): Error {
-  if (f.name === 'StoreError') return new StoreError(f.code as never, f.message);
+  if (f.store) return new StoreError(f.code, f.message);
   return Object.assign(new Error(f.message), { name: f.name, code: f.code });
 }
 
@@ -82,7 +89,7 @@ export class SqliteWrites {
           this.#insertBundle(b);
           outcome.push(null);
         } catch (e) {
-          outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? { name: 'StoreError', code: 'STORE_CONFLICT', message: `bundle ${b.id} exists` } : writeFailure(e));
+          outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? storeFailure('STORE_CONFLICT', `bundle ${b.id} exists`) : writeFailure(e));
         }
       }
     }).immediate();

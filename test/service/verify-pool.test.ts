@@ -16,10 +16,13 @@ import { FifoGate } from '../../src/service/fifo.js';
 import { LoaderCache } from '../../src/service/loader.js';
 import { ParsedBodies, ReplayCache } from '../../src/service/verify.js';
 import { FIXTURES } from '../support/objects.js';
+import { parsePolicy, type TrustPolicy } from '../../src/signing/policy.js';
 import { bearer, buildTestApp, testProfile, TOKENS } from '../api/helper.js';
 
 const STAND_IN = new URL('./verify-pool-worker.js', import.meta.url);
-const policy = { name: 'p' } as never;
+/** A policy for the stand-in worker, which reads only its name (its root is never parsed). */
+const standIn = (name: string): TrustPolicy => parsePolicy({ version: 1, name, roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'] });
+const policy = standIn('p');
 const body = (s: string) => new Uint8Array(Buffer.from(s));
 const text = (a: VerifyAnswer) => (a.ok ? Buffer.from(a.json).toString('utf8') : `failure ${a.failure.kind}`);
 
@@ -110,7 +113,7 @@ describe('VerifyPool', () => {
     assert.equal(text(await at(5_000_900)), '5000000');
     assert.deepEqual(p.stats.answers, { hits: 1, misses: 1, evictions: 0, entries: 1 });
     assert.equal(text(await at(5_001_100)), '5001000', 'the next second is verified again');
-    assert.equal(text(await p.verify(body('at'), { name: 'other' } as never, new Date(5_001_100))), '5001000');
+    assert.equal(text(await p.verify(body('at'), standIn('other'), new Date(5_001_100))), '5001000');
     assert.equal(p.stats.answers?.misses, 3, 'another policy is another verification');
   });
 

@@ -52,6 +52,9 @@ async function resigned(b: Bundle, signer: Signer, edit: (s: { predicate: { obje
   return signStatement(statement, signer);
 }
 
+/** Node's WebCrypto as @peculiar/x509 types it (the DOM's Crypto). */
+type X509Crypto = NonNullable<Parameters<typeof X509CertificateGenerator.createSelfSigned>[1]>;
+
 /** A self-signed certificate for a fresh key that copies `ski` (what anyone can do). */
 async function selfSignedWithSki(ski: string): Promise<{ pem: string; signer: Signer }> {
   const keys = await generateKeyPair('ecdsa-p256-sha256');
@@ -59,7 +62,7 @@ async function selfSignedWithSki(ski: string): Promise<{ pem: string; signer: Si
     serialNumber: '01', name: 'CN=bpfsign development signing key', notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + DAY),
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, keys,
     extensions: [new SubjectKeyIdentifierExtension(ski), new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true), new ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.3'])],
-  }, webcrypto as never);
+  }, webcrypto as X509Crypto);
   return { pem: cert.toString('pem'), signer: webCryptoSigner(keys.privateKey, Buffer.from(ski, 'hex')) };
 }
 

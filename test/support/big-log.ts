@@ -29,7 +29,7 @@ export async function signedBodies(keysDir: string, count: number): Promise<Uint
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const st = makeStatement([{ name: `obj-${i}.o`, digest: { sha256: Buffer.from(hashLeaf(Buffer.from(`obj-${i}`))).toString('hex') } }], 'https://bpfsign.dev/test/v1', { i });
-    out.push(canonicalBytes(await signStatement(st, signer) as never));
+    out.push(canonicalBytes(await signStatement(st, signer)));
   }
   return out;
 }

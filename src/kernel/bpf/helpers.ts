@@ -4,6 +4,7 @@
  * bpf_copy_from_user, bpf_probe_read_kernel and bpf_trace_printk. Ids from
  * src/loader/isa/helpers-table.ts; return values as the kernel's (-errno on failure).
  */
+import { BTF_KIND_NAMES } from '../../loader/btf/index.js';
 import { HELPER } from '../../loader/uapi/index.js';
 import { isVmError } from '../errors.js';
 import type { Helper, HelperEnv } from '../vm/index.js';
@@ -71,14 +72,14 @@ export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<nu
       return r;
     };
     if (flags !== 0n || name === null) return done(neg(E.EINVAL), 'flags or name');
-    const kindName = ['UNKN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST', 'RESTRICT',
-      'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'][Number(kind)];
-    if (!kindName || kindName === 'UNKN') return done(neg(E.EINVAL), 'kind');
+    // Kind 0 (void, unknown) and kinds past the last are refused.
+    const kindName = kind === 0n ? undefined : BTF_KIND_NAMES[Number(kind)];
+    if (!kindName) return done(neg(E.EINVAL), 'kind');
     const p = model.profile;
-    const vm = p.vmlinux?.findByName(name, kindName as never);
+    const vm = p.vmlinux?.findByName(name, kindName);
     if (p.vmlinux && vm !== undefined) return done(BigInt(vm));
     for (const mod of p.modules) {
-      const id = mod.btf.findByName(name, kindName as never);
+      const id = mod.btf.findByName(name, kindName);
       if (id !== undefined && id >= mod.btf.startId) {
         const fd = model.fds.install(model.kernelBtf(mod.name, mod.btf));
         return done((BigInt(fd) << 32n) | BigInt(id));

@@ -4,7 +4,7 @@
  * untrusted manifest can be compared with a replay; anything malformed is a typed error.
  */
 import { LoaderError } from '../errors.js';
-import type { Plan, PlanOp } from './plan.js';
+import type { MapCreateAttr, Plan, PlanOp, ProgLoadAttr } from './plan.js';
 
 const bad = (path: string, msg: string) => new LoaderError('OBJECT_MALFORMED', `plan: ${path}: ${msg}`, { field: path });
 
@@ -29,12 +29,13 @@ export function planFromJson(value: unknown): Plan {
       case 'map_create': {
         const attr = obj(op.attr, `ops[${i}].attr`);
         if (typeof attr.mapExtra !== 'string' || !/^\d+$/.test(attr.mapExtra)) throw bad(`ops[${i}].attr.mapExtra`, 'want a decimal string');
-        return { op: 'map_create', mapIndex: Number(op.mapIndex), attr: { ...attr, mapExtra: BigInt(attr.mapExtra) } as never };
+        return { op: 'map_create', mapIndex: Number(op.mapIndex), attr: { ...attr, mapExtra: BigInt(attr.mapExtra) } as MapCreateAttr };
       }
       case 'prog_load': {
-        const prog = obj(op.prog, `ops[${i}].prog`);
-        const bytes = Object.fromEntries(['insns', 'funcInfo', 'lineInfo', 'coreRelos'].map((k) => [k, hex(prog[k], `ops[${i}].prog.${k}`)]));
-        return { op: 'prog_load', loadIndex: Number(op.loadIndex), prog: { ...prog, ...bytes } as never };
+        const at = `ops[${i}].prog`;
+        const prog = obj(op.prog, at);
+        const bytes = { insns: hex(prog.insns, `${at}.insns`), funcInfo: hex(prog.funcInfo, `${at}.funcInfo`), lineInfo: hex(prog.lineInfo, `${at}.lineInfo`), coreRelos: hex(prog.coreRelos, `${at}.coreRelos`) };
+        return { op: 'prog_load', loadIndex: Number(op.loadIndex), prog: { ...prog, ...bytes } as ProgLoadAttr };
       }
       case 'map_freeze': case 'populate_outer_map': case 'prog_array_update':
         return op as unknown as PlanOp;

@@ -84,7 +84,7 @@ export function loaderEntryFromBundle(b: EntrySource, known: { insnsSha256?: str
   if (b.certificates.length === 0) throw malformed('the bundle has no signer certificate', 'certificates');
   return {
     kind: LOADER_ENTRY_KIND,
-    manifestSha256: hexOf(known.manifestBytes ?? canonicalBytes(b.manifest as never)),
+    manifestSha256: hexOf(known.manifestBytes ?? canonicalBytes(b.manifest)),
     loaderSignature: b.signature,
     signerCertSha256: hexOf(pemDer(b.certificates[0])),
     scheme: b.scheme,
@@ -96,7 +96,7 @@ export function loaderEntryFromBundle(b: EntrySource, known: { insnsSha256?: str
 
 /** The logged bytes of an entry: RFC 8785 canonical JSON. */
 export function loaderEntryBytes(e: LoaderEntry): Uint8Array {
-  return canonicalBytes(e as never);
+  return canonicalBytes(e);
 }
 
 /** The RFC 6962 leaf hash of an entry. */

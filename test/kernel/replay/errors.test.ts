@@ -9,7 +9,7 @@ import { generateLoader } from '../../../src/loader/gen/index.js';
 import { replay } from '../../../src/kernel/replay/index.js';
 import { BpfModel, CMD, E } from '../../../src/kernel/bpf/index.js';
 import { Memory } from '../../../src/kernel/vm/index.js';
-import { MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, PROG_LOAD_SIGNED_ATTR, writeStruct } from '../../../src/loader/uapi/index.js';
+import { MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, PROG_LOAD_SIGNED_ATTR, writeStruct, type StructLayout, type StructValues } from '../../../src/loader/uapi/index.js';
 import { allObjects, planFor } from '../../loader/gen/support.js';
 import { hostProfile } from './support.js';
 
@@ -19,8 +19,8 @@ function model() {
   const mem = new Memory('le');
   const m = new BpfModel({ memory: mem, profile: hostProfile() });
   const put = (b: Uint8Array) => mem.map('memory', b).base;
-  const attr = (layout: Parameters<typeof writeStruct>[0], size: number, v: Record<string, number | bigint | string>) =>
-    put(writeStruct(layout, v as never, 'le', new Uint8Array(Math.max(size, layout.size))));
+  const attr = <F extends string>(layout: StructLayout<F>, size: number, v: StructValues<F>) =>
+    put(writeStruct(layout, v, 'le', new Uint8Array(Math.max(size, layout.size))));
   return { mem, m, put, attr };
 }
 
