@@ -1,6 +1,6 @@
 /**
- * Test support: a Go main that opens and loads a generated Go light skeleton (package PKG), then
- * prints what the loader left in the kernel in runner.c's JSON shape (stage, errno, maps and
+ * Test support: a Go main that opens and loads one of the generated Go light skeletons it imports
+ * (chosen by its argument), then prints what the loader left in the kernel in runner.c's JSON shape (stage, errno, maps and
  * programs by ctx index with their kernel info and array contents), found by reflection over the
  * skeleton's Maps and Progs, and the number of fds left open after Close.
  */
@@ -18,12 +18,19 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+IMPORTS)
 
-	skel "PKG"
-)
+type skeleton interface {
+	Load() error
+	Close() error
+}
+
+var opens = []func() (skeleton, error){
+OPENS}
 
 func bpf(cmd uintptr, attr []uint64) (int, unix.Errno) {
 	r, _, e := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(&attr[0])), uintptr(len(attr)*8))
@@ -124,42 +131,57 @@ func fds() int {
 	return len(d)
 }
 
+func errInfo(err error, out map[string]interface{}) {
+	var en unix.Errno
+	if errors.As(err, &en) {
+		out["errno"] = int(en)
+	}
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Ptr && v.Elem().Kind() == reflect.Struct {
+		if f := v.Elem().FieldByName("Op"); f.IsValid() {
+			out["op"] = f.String()
+		}
+	}
+	out["error"] = err.Error()
+}
+
+func report(s skeleton, out map[string]interface{}) {
+	sv := reflect.ValueOf(s).Elem()
+	maps, progs := []interface{}{}, []interface{}{}
+	mv := sv.FieldByName("Maps")
+	for i := 0; i < mv.NumField(); i++ {
+		maps = append(maps, mapEntry(i, int32(mv.Field(i).FieldByName("MapFd").Int())))
+	}
+	pv := sv.FieldByName("Progs")
+	for i := 0; i < pv.NumField(); i++ {
+		progs = append(progs, progEntry(i, int32(pv.Field(i).FieldByName("ProgFd").Int())))
+	}
+	out["maps"], out["progs"] = maps, progs
+	mapped := 0
+	for i := 0; i < sv.NumField(); i++ {
+		f := sv.Field(i)
+		if f.Kind() == reflect.Ptr && sv.Type().Field(i).IsExported() && !f.IsNil() {
+			mapped++
+		}
+	}
+	out["mmapped"] = mapped
+}
+
 func main() {
+	which, _ := strconv.Atoi(os.Args[1])
 	before := fds()
 	out := map[string]interface{}{"stage": "ok", "errno": 0}
-	s, err := skel.Open()
+	s, err := opens[which]()
 	if err != nil {
 		out["stage"] = "open"
 	} else if err = s.Load(); err != nil {
 		out["stage"] = "load"
 	}
 	if err != nil {
-		var le *skel.LoadError
-		if errors.As(err, &le) {
-			out["op"], out["errno"] = le.Op, int(le.Errno)
-		}
-		out["error"] = err.Error()
+		errInfo(err, out)
 	}
 	if s != nil {
-		maps, progs := []interface{}{}, []interface{}{}
-		mv := reflect.ValueOf(s.Maps)
-		for i := 0; i < mv.NumField(); i++ {
-			maps = append(maps, mapEntry(i, mv.Field(i).Interface().(skel.MapDesc).MapFd))
-		}
-		pv := reflect.ValueOf(s.Progs)
-		for i := 0; i < pv.NumField(); i++ {
-			progs = append(progs, progEntry(i, pv.Field(i).Interface().(skel.ProgDesc).ProgFd))
-		}
-		out["maps"], out["progs"] = maps, progs
-		mapped := 0
-		sv := reflect.ValueOf(s).Elem()
-		for i := 0; i < sv.NumField(); i++ {
-			f := sv.Field(i)
-			if f.Kind() == reflect.Ptr && sv.Type().Field(i).IsExported() && !f.IsNil() {
-				mapped++
-			}
-		}
-		out["mmapped"] = mapped
+		report(s, out)
 		s.Close()
 	}
 	out["leaked_fds"] = fds() - before
@@ -178,20 +200,33 @@ export function goSkipReason(): string | null {
   return null;
 }
 
-/** Build `text` as package `pkg` and the main above in a private GOPATH (offline, GOPATH mode), and run it. */
-export function runGoSkeleton(pkg: string, fileName: string, text: string): GoSkelReport | { stage: 'build'; reason: string } {
+export interface GoSkeleton { pkg: string; fileName: string; text: string }
+
+/**
+ * Build each skeleton as its package and one main importing them all (one `go build`: GOPATH
+ * mode, offline), then run it once per skeleton, in order.
+ */
+export function runGoSkeletons(tag: string, skels: GoSkeleton[]): (GoSkelReport | { stage: 'build'; reason: string })[] {
   const gopath = join(work(), 'gopath');
-  const pdir = join(gopath, 'src', pkg);
-  const mdir = join(gopath, 'src', `${pkg}_main`);
-  mkdirSync(pdir, { recursive: true });
+  const mdir = join(gopath, 'src', `${tag}_main`);
   mkdirSync(mdir, { recursive: true });
-  writeFileSync(join(pdir, fileName), text);
-  writeFileSync(join(mdir, 'main.go'), MAIN.replace('"PKG"', JSON.stringify(pkg)));
+  for (const k of skels) {
+    mkdirSync(join(gopath, 'src', k.pkg), { recursive: true });
+    writeFileSync(join(gopath, 'src', k.pkg, k.fileName), k.text);
+  }
+  const imports = skels.map((k, i) => `\tp${i} ${JSON.stringify(k.pkg)}\n`).join('');
+  const opens = skels.map((_, i) => `\tfunc() (skeleton, error) {\n\t\ts, err := p${i}.Open()\n\t\tif s == nil {\n\t\t\treturn nil, err\n\t\t}\n\t\treturn s, err\n\t},\n`).join('');
+  writeFileSync(join(mdir, 'main.go'), MAIN.replace('IMPORTS', `\n${imports}`).replace('OPENS', opens));
   const exe = join(mdir, 'main');
   const env = { ...process.env, GOPATH: `${gopath}:/usr/share/gocode`, GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(work(), 'gocache'), CGO_ENABLED: '0' };
   const b = spawnSync('go', ['build', '-o', exe, '.'], { cwd: mdir, env, encoding: 'utf8', timeout: 600_000 });
-  if (b.status !== 0) return { stage: 'build', reason: (b.stderr || String(b.error)).trim().split('\n').slice(0, 8).join('\n') };
-  const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) return { stage: 'build', reason: `exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 2000)}` };
-  return JSON.parse(r.stdout) as GoSkelReport;
+  if (b.status !== 0) {
+    const reason = (b.stderr || String(b.error)).trim().split('\n').slice(0, 8).join('\n');
+    return skels.map(() => ({ stage: 'build' as const, reason }));
+  }
+  return skels.map((_, i) => {
+    const r = spawnSync(exe, [String(i)], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) return { stage: 'build' as const, reason: `exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 2000)}` };
+    return JSON.parse(r.stdout) as GoSkelReport;
+  });
 }

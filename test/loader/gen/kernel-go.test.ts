@@ -30,7 +30,7 @@ import { bpftoolObjName } from '../../kernel-runner/bpftool-lskel.js';
 import { opaqueTypes, runLoader, runnerSkipReason, runSkeleton, skelMain, type RunnerReport, type SkelReport } from '../../kernel-runner/harness.js';
 import { hostOptionsFor } from '../../kernel-runner/host.js';
 import { compareReports } from '../../kernel-runner/compare.js';
-import { goSkipReason, runGoSkeleton, type GoSkelReport } from '../../kernel-runner/go-main.js';
+import { goSkipReason, runGoSkeletons, type GoSkelReport } from '../../kernel-runner/go-main.js';
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 const errnoName = (e: number) => `${ERRNO_NAMES.get(e) ?? (e === 524 ? 'ENOTSUPP' : '?')} (${e})`;
@@ -58,12 +58,22 @@ function direct(b: Built, tag: string, data = b.built.loader.data): RunnerReport
   return runLoader(`go-${tag}-${b.name}`, b.built.loader.insns, data, ctx.maps.length, ctx.progs.length);
 }
 
-function goRun(b: Built, tag: string, input: LightSkeletonInput): GoSkelReport {
-  const pkg = `${b.name}_${tag}`;
-  const f = emitSkeleton('go', input, b.built.headerOptions);
-  const r = runGoSkeleton(pkg, f.fileName, f.text.replace(`package ${b.name}\n`, `package ${pkg}\n`));
-  if (r.stage === 'build') assert.fail(`the Go skeleton does not build or run: ${'reason' in r ? r.reason : ''}`);
-  return r as GoSkelReport;
+/** Go skeletons of `b` for each input, built together (one go build) and run one after another. */
+function goRun(b: Built, tag: string, inputs: Record<string, LightSkeletonInput>): Record<string, GoSkelReport> {
+  const names = Object.keys(inputs);
+  const skels = names.map((n) => {
+    const pkg = `${b.name}_${n}`;
+    const f = emitSkeleton('go', inputs[n], b.built.headerOptions);
+    return { pkg, fileName: f.fileName, text: f.text.replace(`package ${b.name}\n`, `package ${pkg}\n`) };
+  });
+  const reports = runGoSkeletons(`${b.name}_${tag}`, skels);
+  const out: Record<string, GoSkelReport> = {};
+  names.forEach((n, i) => {
+    const r = reports[i];
+    if (r.stage === 'build') assert.fail(`the Go skeleton does not build or run: ${'reason' in r ? r.reason : ''}`);
+    out[n] = r as GoSkelReport;
+  });
+  return out;
 }
 
 function cRun(b: Built, tag: string, signature: Uint8Array | null = null): SkelReport {
@@ -97,7 +107,7 @@ describe('Go light skeletons on this kernel', () => {
         assert.equal(b.built.lskel.maps.length, b.built.loader.ctxLayout.maps.length, 'the skeleton has one map desc per ctx map');
         const ref = direct(b, 'plain');
         const c = cRun(b, 'plain');
-        const g = goRun(b, 'plain', b.built.lskel);
+        const { plain: g } = goRun(b, 'plain', { plain: b.built.lskel });
         t.diagnostic(`go: ${describeGo(g)}; C: ${JSON.stringify(c)}; runner: ${ref.stage} ${errnoName(ref.errno)}`);
         assert.equal(g.leaked_fds, 0, 'the Go skeleton left fds open after Close');
         if (ref.stage !== 'ok') {
@@ -137,8 +147,16 @@ describe('Go light skeletons on this kernel', () => {
         const { signature } = await signBuilt(b.built, signer, [certificate]);
         const exclHash = b.built.loader.insnsHash;
 
+        const data = b.built.loader.data.slice();
+        data[data.length >> 1] ^= 0x01;
+        const noSig = { sig: new Uint8Array(), exclHash };
+        const runs = goRun(b, '618', {
+          signed: { ...b.built.lskel, signature: { sig: signature, exclHash } },
+          nosig: { ...b.built.lskel, signature: noSig },
+          flip: { ...b.built.lskel, data, signature: noSig },
+        });
         const c = cRun(b, 'signed', signature);
-        const g = goRun(b, 'signed', { ...b.built.lskel, signature: { sig: signature, exclHash } });
+        const g = runs.signed;
         t.diagnostic(`signed: go ${describeGo(g)}; C ${JSON.stringify(c)}`);
         assert.equal(g.leaked_fds, 0);
         if (c.stage === 'load') {
@@ -149,15 +167,13 @@ describe('Go light skeletons on this kernel', () => {
           assert.equal(g.stage, c.stage);
         }
 
-        const nosig = goRun(b, 'nosig', { ...b.built.lskel, signature: { sig: new Uint8Array(), exclHash } });
+        const nosig = runs.nosig;
         t.diagnostic(`signature left out: ${describeGo(nosig)}`);
         assert.equal(nosig.stage, 'ok', describeGo(nosig));
         assert.deepEqual(compareReports(asRunner(nosig), plain).diffs, [], 'the 6.18 loader leaves the unsigned loader\'s objects');
         assert.equal(nosig.leaked_fds, 0);
 
-        const data = b.built.loader.data.slice();
-        data[data.length >> 1] ^= 0x01;
-        const flipped = goRun(b, 'flip', { ...b.built.lskel, data, signature: { sig: new Uint8Array(), exclHash } });
+        const flipped = runs.flip;
         t.diagnostic(`one metadata byte flipped at ${data.length >> 1}: ${describeGo(flipped)}`);
         assert.equal(flipped.stage, 'load');
         assert.equal(flipped.op, 'error returned by loader prog');
