@@ -1,27 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { BPF_ATTR, BPF_ATTR_SIZE, UAPI_STRUCT, widthOf, type FieldSpec, type StructLayout } from '../../../src/loader/uapi/index.js';
 import { generate } from '../../../scripts/gen-uapi.js';
+import { HEADER, hasGcc, runOracle } from './gcc-oracle.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
-const HEADER = '/usr/include/linux/bpf.h';
 const FILES = ['enums.ts', 'structs.ts'] as const;
 const STAMP = /^\/\/ Source: (Linux 6\.18\.\S+ vmlinux BTF) \(sha256 ([0-9a-f]{64})\)$/m;
 
 const committed = (name: string): string => readFileSync(join('src/loader/uapi', name), 'utf8');
-
-function hasGcc(): boolean {
-  try {
-    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the generated UAPI files', () => {
   it('are stamped with the 6.18 kernel release and the sha256 of the BTF they came from, the same in both', () => {
@@ -91,54 +81,6 @@ function cLine(f: CField): string {
   return `printf("F ${f.id} %zu %zu %d\\n", offsetof(${f.type}, ${f.path}), sizeof(${m}), ${signed});`;
 }
 
-const PRELUDE = `#include <stddef.h>
-#include <stdio.h>
-#include <string.h>
-#include <linux/bpf.h>
-#include <linux/btf.h>
-static void dump(const char *id, const unsigned char *p, size_t n) {
-  printf("B %s", id);
-  for (size_t i = 0; i < n; i++) printf(" %u", p[i]);
-  printf("\\n");
-}
-int main(void) {
-`;
-
-/**
- * Compiles the fields against the installed headers; fields the headers lack (gcc: "has no member named") are
- * dropped and the rest compiled again. Any other error fails. Returns the program's output and the dropped ids.
- */
-function runOracle(fields: CField[]): { output: string; missing: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'uapi-oracle-'));
-  try {
-    let live = fields;
-    const missing: string[] = [];
-    const sizes = Object.keys(UAPI_STRUCT).map((s) => `printf("S ${s} %zu\\n", sizeof(struct ${s}));`);
-    for (let round = 0; round < 5; round++) {
-      const lines = live.map(cLine);
-      const first = PRELUDE.split('\n').length;
-      writeFileSync(join(dir, 'o.c'), `${PRELUDE}${lines.join('\n')}\nprintf("S bpf_attr %zu\\n", sizeof(union bpf_attr));\n${sizes.join('\n')}\nreturn 0;\n}\n`);
-      try {
-        execFileSync('gcc', ['-std=gnu11', '-w', '-o', join(dir, 'o'), join(dir, 'o.c')], { stdio: 'pipe' });
-        return { output: execFileSync(join(dir, 'o'), { encoding: 'utf8' }), missing };
-      } catch (e) {
-        const stderr = String((e as { stderr?: Buffer }).stderr ?? e);
-        const bad = new Set<number>();
-        for (const m of stderr.matchAll(/o\.c:(\d+):\d+: error: (.*)/g)) {
-          assert.match(m[2]!, /has no member named/, `gcc: ${m[0]}`);
-          bad.add(Number(m[1]) - first);
-        }
-        assert.ok(bad.size > 0, `gcc failed without a line to drop:\n${stderr}`);
-        missing.push(...live.filter((_, i) => bad.has(i)).map((f) => f.id));
-        live = live.filter((_, i) => !bad.has(i));
-      }
-    }
-    throw new Error('the oracle did not compile after 5 rounds');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** The bytes of a struct of `size` bytes with bitfield `f` (little-endian x86) set to all ones. */
 function bitBytes(f: FieldSpec, size: number): number[] {
   const out = new Array<number>(size).fill(0);
@@ -154,7 +96,9 @@ describe('the generated layouts against gcc and the installed linux/bpf.h', () =
 
   it('agree on the offset, size and signedness of every field the older header has', { skip }, () => {
     const fields = cFields();
-    const { output, missing } = runOracle(fields);
+    const sizes = ['printf("S bpf_attr %zu\\n", sizeof(union bpf_attr));', ...Object.keys(UAPI_STRUCT).map((n) => `printf("S ${n} %zu\\n", sizeof(struct ${n}));`)];
+    const { output, dropped } = runOracle(fields.map(cLine), sizes, /has no member named/);
+    const missing = dropped.map((i) => fields[i]!.id);
     const byId = new Map(fields.map((f) => [f.id, f]));
     let checked = 0;
     for (const line of output.trim().split('\n')) {
