@@ -15,15 +15,17 @@
  *   NAME.lskel.h             printed again from its own reading (every line of C is the
  *                            emitter's), embedding this loader, signature, excl_prog_hash and
  *                            initial images; with the object, gen's own bytes
+ *   NAME.lskel.go, NAME.rs   (gen --lang go|rust, in place of the header) gen's own bytes, so only
+ *                            with the object
  */
 import { sha256 as sha256Bytes, sha256Hex } from '../shared/bytes.js';
 import { jsonReplacer } from '../shared/json.js';
-import { generateLoader } from '../loader/gen/index.js';
+import { generateLoader, skeletonFileName, type SkeletonLang } from '../loader/gen/index.js';
 import { checkLightSkeletonText, firstDifference } from '../loader/gen/lskel-reread.js';
 import { planFromJson } from '../loader/plan/index.js';
 import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
 import { fromB64, type Bundle } from '../signing/bundle.js';
-import { signedHeader, type BuiltLoader } from './loader.js';
+import { signedHeader, skeletonFile, type BuiltLoader } from './loader.js';
 
 export interface FileProblem {
   file: string;
@@ -197,7 +199,13 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
     }
   }
   if (inits) for (const [i, v] of inits) expect.set(`init.${i}.bin`, { bytes: v });
-  if (name !== null) {
+  const lang = name === null ? null : (['c', 'go', 'rust'] as SkeletonLang[]).find((l) => files.has(skeletonFileName(l, name!))) ?? 'c';
+  if (name !== null && lang !== 'c') {
+    // No reader for Go or Rust: the skeleton is held to what gen writes for this loader, which needs the object.
+    const file = skeletonFileName(lang!, name);
+    if (built) expect.set(file, { bytes: enc.encode(skeletonFile(built, lang!, signed ? fromB64(bundle.signature!) : null).text) });
+    else expect.set(file, { check: () => ({ message: 'a Go or Rust skeleton is held to the bundle by generating it again: give the object (--object)' }) });
+  } else if (name !== null) {
     const exact = built ? (signed && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, fromB64(bundle.signature!)) : built.header) : null;
     expect.set(`${name}.lskel.h`, { check: headerChecker(name, bundle, inits, exact) });
   }

@@ -9,5 +9,5 @@ export {
 export { lskelMapsFromObject, lskelProgsFromObject } from './lskel-object.js';
 export { parseLightSkeleton, parseCString, type ParsedLightSkeleton } from './lskel-parse.js';
 export { loaderWeaknesses, type LoaderWeakness, type LoaderWeaknessCode, type LoaderWeaknessOptions } from './weaknesses.js';
-export { emitSkeleton, isSkeletonLang, SKELETON_LANGS, type SkeletonLang, type SkeletonFile, type SkeletonEmitter } from './lang.js';
+export { emitSkeleton, isSkeletonLang, skeletonFileName, SKELETON_LANGS, type SkeletonLang, type SkeletonFile, type SkeletonEmitter } from './lang.js';
 export type { SkelType, SkelField } from './skel-type.js';

@@ -27,10 +27,15 @@ export interface SkeletonFile {
  */
 export type SkeletonEmitter = (input: LightSkeletonInput, opts: LightSkeletonOptions) => SkeletonFile;
 
-const EMITTERS: Readonly<Record<SkeletonLang, SkeletonEmitter>> = {
-  c: (input, opts) => ({ fileName: `${input.name}.lskel.h`, text: emitLightSkeleton(input, opts) }),
-  go: (input) => ({ fileName: `${input.name}.lskel.go`, text: emitGoSkeleton(input) }),
-  rust: (input) => ({ fileName: `${input.name}.rs`, text: emitRustSkeleton(input) }),
+/** The file a language's skeleton of `name` goes to. */
+export function skeletonFileName(lang: SkeletonLang, name: string): string {
+  return lang === 'c' ? `${name}.lskel.h` : lang === 'go' ? `${name}.lskel.go` : `${name}.rs`;
+}
+
+const EMITTERS: Readonly<Record<SkeletonLang, (input: LightSkeletonInput, opts: LightSkeletonOptions) => string>> = {
+  c: (input, opts) => emitLightSkeleton(input, opts),
+  go: (input) => emitGoSkeleton(input),
+  rust: (input) => emitRustSkeleton(input),
 };
 
 export function isSkeletonLang(s: string): s is SkeletonLang {
@@ -42,5 +47,5 @@ export function emitSkeleton(lang: SkeletonLang, input: LightSkeletonInput, opts
   if (!isSkeletonLang(lang)) {
     throw new LoaderError('OBJECT_UNSUPPORTED', `light skeleton: unknown language '${String(lang)}'`, { field: 'lang', got: lang, want: SKELETON_LANGS });
   }
-  return EMITTERS[lang](input, opts);
+  return { fileName: skeletonFileName(lang, input.name), text: EMITTERS[lang](input, opts) };
 }
