@@ -10,7 +10,7 @@
  * `*Minimal__bss` over the map's mmapped memory with one field per non-static variable at its
  * BTF offset (types from LskelVar.type; what Go cannot lay out exactly stays a byte array).
  * `NAME__open/__load/__open_and_load/__attach/__detach/__destroy` are `Open`, `Load`,
- * `OpenAndLoad`, `Attach`, `Detach` and `Close`.
+ * `OpenAndLoad`, `Attach`, `Detach` and `Close`; `NAME__prog__attach` is `Attach_prog`.
  *
  * The text is gofmt-clean by construction: struct fields and constants are aligned in the
  * blocks gofmt aligns (a multi-line field ends a block), and no line carries a trailing comment.
@@ -246,7 +246,7 @@ function openLoad(input: LightSkeletonInput, n: Names): string {
 
 function attachClose(input: LightSkeletonInput, n: Names): string {
   const t = n.skel;
-  let s = `\n// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing\n// and iterators); the others keep a zero link.\nfunc (s *${t}) Attach() error {\n`;
+  let s = '';
   for (const p of input.progs) {
     const g = goExport(p.name);
     let call: string;
@@ -254,10 +254,15 @@ function attachClose(input: LightSkeletonInput, n: Names): string {
       case 'raw_tracepoint': call = `rawTracepointOpen(${JSON.stringify(p.attach.target)}, s.Progs.${g}.ProgFd)`; break;
       case 'tracing': call = `rawTracepointOpen("", s.Progs.${g}.ProgFd)`; break;
       case 'iter': call = `linkCreate(s.Progs.${g}.ProgFd, bpfTraceIter)`; break;
-      default: continue;
+      default:
+        s += `\n// Attach_${p.name} is ${input.name}__${p.name}__attach: this program type has no auto-attach (0, nil).\nfunc (s *${t}) Attach_${p.name}() (int32, error) {\n\treturn 0, nil\n}\n`;
+        continue;
     }
-    s += `\tif fd, err := ${call}; err != nil {\n\t\treturn err\n\t} else {\n\t\ts.Links.${g}_fd = fd\n\t}\n`;
+    s += `\n// Attach_${p.name} is ${input.name}__${p.name}__attach: it attaches program ${p.name} and keeps the link.\nfunc (s *${t}) Attach_${p.name}() (int32, error) {\n`;
+    s += `\tfd, err := ${call}\n\tif err != nil {\n\t\treturn 0, err\n\t}\n\ts.Links.${g}_fd = fd\n\treturn fd, nil\n}\n`;
   }
+  s += `\n// Attach attaches every program as ${input.name}__attach does, stopping at the first error.\nfunc (s *${t}) Attach() error {\n`;
+  for (const p of input.progs) s += `\tif _, err := s.Attach_${p.name}(); err != nil {\n\t\treturn err\n\t}\n`;
   s += `\treturn nil\n}\n\n// Detach closes the links Attach made.\nfunc (s *${t}) Detach() {\n`;
   for (const p of input.progs) s += `\tcloseFd(&s.Links.${goExport(p.name)}_fd)\n`;
   s += `}\n\n// Close detaches, closes every program and map and unmaps the global-data maps.\nfunc (s *${t}) Close() error {\n\ts.Detach()\n`;

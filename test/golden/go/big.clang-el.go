@@ -2873,9 +2873,232 @@ func OpenAndLoad() (*Big_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_big_prog_0 is big_clang_el__big_prog_0__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_0() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_4 is big_clang_el__big_prog_4__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_4() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_8 is big_clang_el__big_prog_8__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_8() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_12 is big_clang_el__big_prog_12__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_12() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_16 is big_clang_el__big_prog_16__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_16() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_20 is big_clang_el__big_prog_20__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_20() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_24 is big_clang_el__big_prog_24__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_24() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_1 is big_clang_el__big_prog_1__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_1() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_5 is big_clang_el__big_prog_5__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_5() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_9 is big_clang_el__big_prog_9__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_9() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_13 is big_clang_el__big_prog_13__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_13() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_17 is big_clang_el__big_prog_17__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_17() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_21 is big_clang_el__big_prog_21__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_21() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_25 is big_clang_el__big_prog_25__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_25() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_2 is big_clang_el__big_prog_2__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_2() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_3 is big_clang_el__big_prog_3__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_3() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_7 is big_clang_el__big_prog_7__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_7() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_11 is big_clang_el__big_prog_11__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_11() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_15 is big_clang_el__big_prog_15__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_15() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_19 is big_clang_el__big_prog_19__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_19() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_23 is big_clang_el__big_prog_23__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_23() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_27 is big_clang_el__big_prog_27__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_27() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_6 is big_clang_el__big_prog_6__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_6() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_10 is big_clang_el__big_prog_10__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_10() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_14 is big_clang_el__big_prog_14__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_14() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_18 is big_clang_el__big_prog_18__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_18() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_22 is big_clang_el__big_prog_22__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_22() (int32, error) {
+	return 0, nil
+}
+
+// Attach_big_prog_26 is big_clang_el__big_prog_26__attach: this program type has no auto-attach (0, nil).
+func (s *Big_clang_el) Attach_big_prog_26() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as big_clang_el__attach does, stopping at the first error.
 func (s *Big_clang_el) Attach() error {
+	if _, err := s.Attach_big_prog_0(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_4(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_8(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_12(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_16(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_20(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_24(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_1(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_5(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_9(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_13(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_17(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_21(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_25(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_2(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_3(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_7(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_11(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_15(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_19(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_23(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_27(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_6(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_10(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_14(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_18(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_22(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_big_prog_26(); err != nil {
+		return err
+	}
 	return nil
 }
 

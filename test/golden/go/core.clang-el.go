@@ -712,13 +712,28 @@ func OpenAndLoad() (*Core_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_core_sched_switch is core_clang_el__core_sched_switch__attach: it attaches program core_sched_switch and keeps the link.
+func (s *Core_clang_el) Attach_core_sched_switch() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Core_sched_switch.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Core_sched_switch_fd = fd
+	return fd, nil
+}
+
+// Attach_core_kprobe is core_clang_el__core_kprobe__attach: this program type has no auto-attach (0, nil).
+func (s *Core_clang_el) Attach_core_kprobe() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as core_clang_el__attach does, stopping at the first error.
 func (s *Core_clang_el) Attach() error {
-	if fd, err := rawTracepointOpen("", s.Progs.Core_sched_switch.ProgFd); err != nil {
+	if _, err := s.Attach_core_sched_switch(); err != nil {
 		return err
-	} else {
-		s.Links.Core_sched_switch_fd = fd
+	}
+	if _, err := s.Attach_core_kprobe(); err != nil {
+		return err
 	}
 	return nil
 }

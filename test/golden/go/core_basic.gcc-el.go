@@ -1238,13 +1238,20 @@ func OpenAndLoad() (*Core_basic_gcc_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_basic_switch is core_basic_gcc_el__basic_switch__attach: it attaches program basic_switch and keeps the link.
+func (s *Core_basic_gcc_el) Attach_basic_switch() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Basic_switch.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Basic_switch_fd = fd
+	return fd, nil
+}
+
+// Attach attaches every program as core_basic_gcc_el__attach does, stopping at the first error.
 func (s *Core_basic_gcc_el) Attach() error {
-	if fd, err := rawTracepointOpen("", s.Progs.Basic_switch.ProgFd); err != nil {
+	if _, err := s.Attach_basic_switch(); err != nil {
 		return err
-	} else {
-		s.Links.Basic_switch_fd = fd
 	}
 	return nil
 }

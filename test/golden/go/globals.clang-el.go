@@ -732,9 +732,16 @@ func OpenAndLoad() (*Globals_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_globals_xdp is globals_clang_el__globals_xdp__attach: this program type has no auto-attach (0, nil).
+func (s *Globals_clang_el) Attach_globals_xdp() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as globals_clang_el__attach does, stopping at the first error.
 func (s *Globals_clang_el) Attach() error {
+	if _, err := s.Attach_globals_xdp(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -542,9 +542,24 @@ func OpenAndLoad() (*Legacy_maps_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_legacy_socket is legacy_maps_clang_el__legacy_socket__attach: this program type has no auto-attach (0, nil).
+func (s *Legacy_maps_clang_el) Attach_legacy_socket() (int32, error) {
+	return 0, nil
+}
+
+// Attach_legacy_socket_count is legacy_maps_clang_el__legacy_socket_count__attach: this program type has no auto-attach (0, nil).
+func (s *Legacy_maps_clang_el) Attach_legacy_socket_count() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as legacy_maps_clang_el__attach does, stopping at the first error.
 func (s *Legacy_maps_clang_el) Attach() error {
+	if _, err := s.Attach_legacy_socket(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_legacy_socket_count(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -652,9 +652,16 @@ func OpenAndLoad() (*Map_in_map_clang_eb, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_mim_lookup is map_in_map_clang_eb__mim_lookup__attach: this program type has no auto-attach (0, nil).
+func (s *Map_in_map_clang_eb) Attach_mim_lookup() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as map_in_map_clang_eb__attach does, stopping at the first error.
 func (s *Map_in_map_clang_eb) Attach() error {
+	if _, err := s.Attach_mim_lookup(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -723,13 +723,28 @@ func OpenAndLoad() (*Maps_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_maps_exec is maps_clang_el__maps_exec__attach: it attaches program maps_exec and keeps the link.
+func (s *Maps_clang_el) Attach_maps_exec() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Maps_exec.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Maps_exec_fd = fd
+	return fd, nil
+}
+
+// Attach_maps_connect4 is maps_clang_el__maps_connect4__attach: this program type has no auto-attach (0, nil).
+func (s *Maps_clang_el) Attach_maps_connect4() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as maps_clang_el__attach does, stopping at the first error.
 func (s *Maps_clang_el) Attach() error {
-	if fd, err := rawTracepointOpen("", s.Progs.Maps_exec.ProgFd); err != nil {
+	if _, err := s.Attach_maps_exec(); err != nil {
 		return err
-	} else {
-		s.Links.Maps_exec_fd = fd
+	}
+	if _, err := s.Attach_maps_connect4(); err != nil {
+		return err
 	}
 	return nil
 }

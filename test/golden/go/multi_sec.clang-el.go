@@ -673,9 +673,72 @@ func OpenAndLoad() (*Multi_sec_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_ms_xdp_pass is multi_sec_clang_el__ms_xdp_pass__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_xdp_pass() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_xdp_drop_small is multi_sec_clang_el__ms_xdp_drop_small__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_xdp_drop_small() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_xdp_frags is multi_sec_clang_el__ms_xdp_frags__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_xdp_frags() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_tc_ok is multi_sec_clang_el__ms_tc_ok__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_tc_ok() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_tc_mark is multi_sec_clang_el__ms_tc_mark__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_tc_mark() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_cls_a is multi_sec_clang_el__ms_cls_a__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_cls_a() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_cls_b is multi_sec_clang_el__ms_cls_b__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_cls_b() (int32, error) {
+	return 0, nil
+}
+
+// Attach_ms_tc_noautoload is multi_sec_clang_el__ms_tc_noautoload__attach: this program type has no auto-attach (0, nil).
+func (s *Multi_sec_clang_el) Attach_ms_tc_noautoload() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as multi_sec_clang_el__attach does, stopping at the first error.
 func (s *Multi_sec_clang_el) Attach() error {
+	if _, err := s.Attach_ms_xdp_pass(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_xdp_drop_small(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_xdp_frags(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_tc_ok(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_tc_mark(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_cls_a(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_cls_b(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_ms_tc_noautoload(); err != nil {
+		return err
+	}
 	return nil
 }
 

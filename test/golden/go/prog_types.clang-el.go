@@ -1515,48 +1515,255 @@ func OpenAndLoad() (*Prog_types_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_pt_xdp is prog_types_clang_el__pt_xdp__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_xdp() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_xdp_frags is prog_types_clang_el__pt_xdp_frags__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_xdp_frags() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_tc is prog_types_clang_el__pt_tc__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_tc() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_classifier is prog_types_clang_el__pt_classifier__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_classifier() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_kprobe is prog_types_clang_el__pt_kprobe__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_kprobe() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_kretprobe is prog_types_clang_el__pt_kretprobe__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_kretprobe() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_uprobe is prog_types_clang_el__pt_uprobe__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_uprobe() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_uretprobe is prog_types_clang_el__pt_uretprobe__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_uretprobe() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_tracepoint is prog_types_clang_el__pt_tracepoint__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_tracepoint() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_raw_tp is prog_types_clang_el__pt_raw_tp__attach: it attaches program pt_raw_tp and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_raw_tp() (int32, error) {
+	fd, err := rawTracepointOpen("sched_switch", s.Progs.Pt_raw_tp.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_raw_tp_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_tp_btf is prog_types_clang_el__pt_tp_btf__attach: it attaches program pt_tp_btf and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_tp_btf() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_tp_btf.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_tp_btf_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_fentry is prog_types_clang_el__pt_fentry__attach: it attaches program pt_fentry and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_fentry() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_fentry.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_fentry_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_fexit is prog_types_clang_el__pt_fexit__attach: it attaches program pt_fexit and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_fexit() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_fexit.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_fexit_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_fentry_sleepable is prog_types_clang_el__pt_fentry_sleepable__attach: it attaches program pt_fentry_sleepable and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_fentry_sleepable() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_fentry_sleepable.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_fentry_sleepable_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_lsm is prog_types_clang_el__pt_lsm__attach: it attaches program pt_lsm and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_lsm() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_lsm.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_lsm_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_lsm_sleepable is prog_types_clang_el__pt_lsm_sleepable__attach: it attaches program pt_lsm_sleepable and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_lsm_sleepable() (int32, error) {
+	fd, err := rawTracepointOpen("", s.Progs.Pt_lsm_sleepable.ProgFd)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_lsm_sleepable_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_cgroup_skb is prog_types_clang_el__pt_cgroup_skb__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_cgroup_skb() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_connect4 is prog_types_clang_el__pt_connect4__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_connect4() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_sk_msg is prog_types_clang_el__pt_sk_msg__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_sk_msg() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_sk_skb_verdict is prog_types_clang_el__pt_sk_skb_verdict__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_sk_skb_verdict() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_socket is prog_types_clang_el__pt_socket__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_socket() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_perf_event is prog_types_clang_el__pt_perf_event__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_perf_event() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_iter_task is prog_types_clang_el__pt_iter_task__attach: it attaches program pt_iter_task and keeps the link.
+func (s *Prog_types_clang_el) Attach_pt_iter_task() (int32, error) {
+	fd, err := linkCreate(s.Progs.Pt_iter_task.ProgFd, bpfTraceIter)
+	if err != nil {
+		return 0, err
+	}
+	s.Links.Pt_iter_task_fd = fd
+	return fd, nil
+}
+
+// Attach_pt_syscall is prog_types_clang_el__pt_syscall__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_syscall() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_usdt is prog_types_clang_el__pt_usdt__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_usdt() (int32, error) {
+	return 0, nil
+}
+
+// Attach_pt_tc_noautoload is prog_types_clang_el__pt_tc_noautoload__attach: this program type has no auto-attach (0, nil).
+func (s *Prog_types_clang_el) Attach_pt_tc_noautoload() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as prog_types_clang_el__attach does, stopping at the first error.
 func (s *Prog_types_clang_el) Attach() error {
-	if fd, err := rawTracepointOpen("sched_switch", s.Progs.Pt_raw_tp.ProgFd); err != nil {
+	if _, err := s.Attach_pt_xdp(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_raw_tp_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_tp_btf.ProgFd); err != nil {
+	if _, err := s.Attach_pt_xdp_frags(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_tp_btf_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_fentry.ProgFd); err != nil {
+	if _, err := s.Attach_pt_tc(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_fentry_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_fexit.ProgFd); err != nil {
+	if _, err := s.Attach_pt_classifier(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_fexit_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_fentry_sleepable.ProgFd); err != nil {
+	if _, err := s.Attach_pt_kprobe(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_fentry_sleepable_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_lsm.ProgFd); err != nil {
+	if _, err := s.Attach_pt_kretprobe(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_lsm_fd = fd
 	}
-	if fd, err := rawTracepointOpen("", s.Progs.Pt_lsm_sleepable.ProgFd); err != nil {
+	if _, err := s.Attach_pt_uprobe(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_lsm_sleepable_fd = fd
 	}
-	if fd, err := linkCreate(s.Progs.Pt_iter_task.ProgFd, bpfTraceIter); err != nil {
+	if _, err := s.Attach_pt_uretprobe(); err != nil {
 		return err
-	} else {
-		s.Links.Pt_iter_task_fd = fd
+	}
+	if _, err := s.Attach_pt_tracepoint(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_raw_tp(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_tp_btf(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_fentry(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_fexit(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_fentry_sleepable(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_lsm(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_lsm_sleepable(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_cgroup_skb(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_connect4(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_sk_msg(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_sk_skb_verdict(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_socket(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_perf_event(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_iter_task(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_syscall(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_usdt(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_pt_tc_noautoload(); err != nil {
+		return err
 	}
 	return nil
 }

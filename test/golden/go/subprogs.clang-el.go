@@ -657,9 +657,24 @@ func OpenAndLoad() (*Subprogs_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_sub_xdp is subprogs_clang_el__sub_xdp__attach: this program type has no auto-attach (0, nil).
+func (s *Subprogs_clang_el) Attach_sub_xdp() (int32, error) {
+	return 0, nil
+}
+
+// Attach_sub_tc is subprogs_clang_el__sub_tc__attach: this program type has no auto-attach (0, nil).
+func (s *Subprogs_clang_el) Attach_sub_tc() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as subprogs_clang_el__attach does, stopping at the first error.
 func (s *Subprogs_clang_el) Attach() error {
+	if _, err := s.Attach_sub_xdp(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_sub_tc(); err != nil {
+		return err
+	}
 	return nil
 }
 

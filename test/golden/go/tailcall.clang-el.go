@@ -593,9 +593,40 @@ func OpenAndLoad() (*Tailcall_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_tail_step_one is tailcall_clang_el__tail_step_one__attach: this program type has no auto-attach (0, nil).
+func (s *Tailcall_clang_el) Attach_tail_step_one() (int32, error) {
+	return 0, nil
+}
+
+// Attach_tail_step_three is tailcall_clang_el__tail_step_three__attach: this program type has no auto-attach (0, nil).
+func (s *Tailcall_clang_el) Attach_tail_step_three() (int32, error) {
+	return 0, nil
+}
+
+// Attach_tail_entry is tailcall_clang_el__tail_entry__attach: this program type has no auto-attach (0, nil).
+func (s *Tailcall_clang_el) Attach_tail_entry() (int32, error) {
+	return 0, nil
+}
+
+// Attach_tail_entry_const is tailcall_clang_el__tail_entry_const__attach: this program type has no auto-attach (0, nil).
+func (s *Tailcall_clang_el) Attach_tail_entry_const() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as tailcall_clang_el__attach does, stopping at the first error.
 func (s *Tailcall_clang_el) Attach() error {
+	if _, err := s.Attach_tail_step_one(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_tail_step_three(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_tail_entry(); err != nil {
+		return err
+	}
+	if _, err := s.Attach_tail_entry_const(); err != nil {
+		return err
+	}
 	return nil
 }
 

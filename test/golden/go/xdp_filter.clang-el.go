@@ -619,9 +619,16 @@ func OpenAndLoad() (*Xdp_filter_clang_el, error) {
 	return s, nil
 }
 
-// Attach attaches every program the C skeleton's NAME__attach does (raw tracepoints, tracing
-// and iterators); the others keep a zero link.
+// Attach_xdp_filter is xdp_filter_clang_el__xdp_filter__attach: this program type has no auto-attach (0, nil).
+func (s *Xdp_filter_clang_el) Attach_xdp_filter() (int32, error) {
+	return 0, nil
+}
+
+// Attach attaches every program as xdp_filter_clang_el__attach does, stopping at the first error.
 func (s *Xdp_filter_clang_el) Attach() error {
+	if _, err := s.Attach_xdp_filter(); err != nil {
+		return err
+	}
 	return nil
 }
 

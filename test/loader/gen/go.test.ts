@@ -142,6 +142,13 @@ describe('Go names', () => {
     refused({ ...tiny, maps: [{ name: 'links', ident: 'links', mmap: { initialValue: new Uint8Array(4), mmapSize: 4096, readOnly: false, vars: [] } }] }, 'maps');
   });
 
+  it('attaches as the C header does: one Attach_<prog> per program, raw tracepoints by name, Attach calling each', () => {
+    const text = emitGoSkeleton({ ...tiny, progs: [{ name: 'on_enter', attach: { kind: 'raw_tracepoint', target: 'sys_enter' } }, { name: 'xdp_main', attach: { kind: 'none' } }] });
+    assert.match(text, /func \(s \*Tiny\) Attach_on_enter\(\) \(int32, error\) \{\n\tfd, err := rawTracepointOpen\("sys_enter", s\.Progs\.On_enter\.ProgFd\)\n/);
+    assert.match(text, /func \(s \*Tiny\) Attach_xdp_main\(\) \(int32, error\) \{\n\treturn 0, nil\n\}/);
+    assert.match(text, /func \(s \*Tiny\) Attach\(\) error \{\n\tif _, err := s\.Attach_on_enter\(\); err != nil \{\n\t\treturn err\n\t\}\n\tif _, err := s\.Attach_xdp_main\(\)/);
+  });
+
   it('refuses instructions that are not whole', () => {
     refused({ ...tiny, insns: new Uint8Array(7) }, 'insns');
   });
