@@ -6,7 +6,7 @@
  */
 import {
   BTF_LOAD_FULL_ATTR, CMD as BPF_CMD, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR,
-  PROG_LOAD_SIGNED_ATTR, endOf, type StructLayout,
+  PROG_LOAD_SIGNED_ATTR, endOf, readStruct, type StructLayout,
 } from '../../loader/uapi/index.js';
 import { isVmError } from '../errors.js';
 import type { Memory } from '../vm/index.js';
@@ -105,39 +105,21 @@ export function readAttr(um: UserMemory, cmd: number, addr: bigint, size: number
 
 export type Decoded = Record<string, number | string>;
 
-const utf8 = new TextDecoder();
-
 /**
  * The attr's fields for the trace: numbers, names, pointers as 0x-hex strings; only fields inside
- * `size`, each read from the attr zero-extended to the layout's size (as loader/uapi readStruct reads it).
+ * `size`, each read by loader/uapi readStruct from the attr zero-extended to the layout's size.
  */
 export function decodeAttr(cmd: number, attr: Uint8Array, size: number, p: KernelProfile, order: 'le' | 'be'): Decoded {
   const l = layoutOf(cmd, p);
   if (!l) return {};
   const bytes = attr.length >= l.layout.size ? attr : (() => { const b = new Uint8Array(l.layout.size); b.set(attr); return b; })();
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = order === 'le';
+  const values = readStruct(l.layout, bytes, order);
   const end = Math.min(size, l.last);
   const out: Decoded = {};
   for (const k of Object.keys(l.layout.fields)) {
-    const f = l.layout.fields[k]!;
-    if (f.offset >= end) continue;
-    const at = f.offset;
-    switch (f.type) {
-      case 'u8': if (at + 1 <= bytes.length) out[k] = dv.getUint8(at); break;
-      case 'u16': if (at + 2 <= bytes.length) out[k] = dv.getUint16(at, le); break;
-      case 'u32': if (at + 4 <= bytes.length) out[k] = dv.getUint32(at, le); break;
-      case 's32': if (at + 4 <= bytes.length) out[k] = dv.getInt32(at, le); break;
-      case 'u64': if (at + 8 <= bytes.length) out[k] = `0x${dv.getBigUint64(at, le).toString(16)}`; break;
-      case 'name': {
-        const n = f.size ?? 16;
-        if (at + n > bytes.length) break;
-        const raw = bytes.subarray(at, at + n);
-        const z = raw.indexOf(0);
-        out[k] = utf8.decode(z < 0 ? raw : raw.subarray(0, z));
-        break;
-      }
-    }
+    const v = values[k];
+    if (l.layout.fields[k]!.offset >= end || v === undefined) continue;
+    out[k] = typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
   }
   return out;
 }
