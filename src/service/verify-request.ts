@@ -23,7 +23,7 @@ export const VerificationBody = z.object({
   header: z.string().min(1).max(64 << 20).optional().meta({ description: 'a light skeleton header (NAME.lskel.h text), ours or one bpftool gen skeleton -L -S wrote; exactly one of bundle and header' }),
   certificates: z.array(z.string().max(16384)).max(8).optional().meta({ description: 'PEM certificates given beside a header (its PKCS#7 may carry none): signer, then intermediates' }),
   object: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).optional().meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
-  policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default")' }),
+  policy: z.union([z.string().max(128, 'at most 128 characters'), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default"; at most 128 characters)' }),
 });
 
 /** Why a request got no verdict; each kind is one problem of the API. */

@@ -19,14 +19,23 @@ import { existsSync } from 'node:fs';
 export function testProfile() {
   return loadProfile(existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux' : join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf'));
 }
-import { SqliteStore } from '../../src/store/index.js';
+import { SqliteStore, type Store } from '../../src/store/index.js';
 
 export const TOKENS = { all: 'a'.repeat(32), verifyOnly: 'v'.repeat(32) };
 
-export async function buildTestApp(opts: { rateLimitPerMinute?: number; loopbackTrusted?: boolean; anonymousReads?: boolean } = {}): Promise<{ app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array; keysDir: string; store: SqliteStore }> {
+type TestAppOptions = { rateLimitPerMinute?: number; loopbackTrusted?: boolean; anonymousReads?: boolean };
+type TestApp<S extends Store> = { app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array; keysDir: string; store: S };
+
+export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp<SqliteStore>> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-api-'));
   const store = new SqliteStore(join(dir, 'test.db'));
   await store.migrate();
+  return buildTestAppOn(store, opts);
+}
+
+/** The same over a migrated store of the caller's (closed with the app). */
+export async function buildTestAppOn<S extends Store>(store: S, opts: TestAppOptions = {}): Promise<TestApp<S>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfsign-api-'));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const logKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const log = new TransparencyLog(store, ed25519Signer('bpfsign.test/log', logKeyPem), 'bpfsign.test/log', () => new Date('2026-11-25T12:00:00Z'));

@@ -20,19 +20,26 @@ import { answer, Binary, JsonText, problemAnswer, problems, Sha256Hex } from '..
 import { documentedBody, security } from '../openapi.js';
 import { ApiError, problem } from '../plugins/errors.js';
 import { segmentedBody } from '../plugins/segmented-body.js';
+import { readUpload, uploadOptions } from '../upload.js';
+
+/** Text that is refused, not cut, past `max` characters, then checked against `pattern`. */
+const text = (max: number, pattern: RegExp, want: string) => z.string().max(max, `at most ${max} characters`).regex(pattern, want);
+/** "a.b[.c]" with a and b at most 255 (KERNEL_VERSION packs them in a byte each; c is clamped to 255). */
+const KernelVersion = text(16, /^\d{1,3}\.\d{1,3}(\.\d{1,6})?$/, 'want a.b or a.b.c')
+  .refine((v) => v.split('.').slice(0, 2).every((n) => Number(n) <= 255), 'major and minor are at most 255');
 
 const LoaderOptions = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('obj').meta({ description: 'skeleton/object name (a C identifier)' }),
+  name: text(128, /^[A-Za-z_][A-Za-z0-9_]*$/, 'a C identifier').default('obj').meta({ description: 'skeleton/object name (a C identifier, at most 128 characters)' }),
   scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']).default('linux-6.18'),
-  key: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional().meta({ description: 'signing key id (GET /v1/keys); default: the active key' }),
+  key: text(64, /^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-"').optional().meta({ description: 'signing key id (GET /v1/keys); default: the active key' }),
   profile: z.enum(['linux-6.18', 'linux-6.18-excl']).default('linux-6.18')
     .meta({ description: 'target kernel profile: linux-6.18-excl adds the map-exclusivity check (struct bpf_map with excl, as on this project\'s 6.18 build)' }),
   flavour: z.enum(['v1.7', 'libbpf-1.7', 'bpftool-7.1']).default('v1.7'),
-  kernelVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
+  kernelVersion: KernelVersion.optional().meta({ description: 'LINUX_KERNEL_VERSION as a.b[.c], a and b at most 255' }),
   cpus: z.coerce.number().int().positive().max(65536).optional(),
-  pageSize: z.coerce.number().int().positive().optional(),
+  pageSize: z.coerce.number().int().positive().max(1 << 20).refine((n) => (n & (n - 1)) === 0, 'a power of two').optional()
+    .meta({ description: 'host page size in bytes: a power of two, at most 1 MiB' }),
 }).strict();
-type LoaderOptions = z.infer<typeof LoaderOptions>;
 /** The query string may give every option; a multipart form's fields override it. */
 const LoaderQuery = LoaderOptions.partial().strict();
 
@@ -58,34 +65,6 @@ function sendBytes(reply: FastifyReply, type: string, bytes: Uint8Array): Fastif
   return reply.type(type).send(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
-/** The object and the raw options of a signing request: the body, or the multipart part `object`; options from the query and form fields. */
-async function readSignRequest(req: FastifyRequest, fileSize: number | undefined): Promise<{ object: Buffer; raw: Record<string, unknown> }> {
-  const raw: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
-  let object: Buffer | null = null;
-  if (req.isMultipart()) {
-    for await (const part of req.parts({ limits: { fileSize, files: 1, fields: 16 } })) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'object') throw new ApiError(400, 'REQUEST_INVALID', `unexpected file part '${part.fieldname}': send the object in a part named 'object'`, { field: part.fieldname });
-        object = await part.toBuffer();
-      } else {
-        raw[part.fieldname] = part.value;
-      }
-    }
-  } else if (Buffer.isBuffer(req.body)) {
-    object = req.body;
-  }
-  if (!object || object.length === 0) throw new ApiError(400, 'REQUEST_INVALID', 'send the BPF object as the request body (application/octet-stream) or as the multipart part \'object\'');
-  return { object, raw };
-}
-
-/** The options, checked (the query string's and the form's together). */
-function signOptions(raw: Record<string, unknown>): LoaderOptions {
-  const parsed = LoaderOptions.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ApiError(400, 'REQUEST_INVALID', `option ${issue.path.join('.') || '(form)'}: ${issue.message}`, { field: issue.path.join('.'), issues: parsed.error.issues });
-}
-
 function postLoader(app: App, loaders: LoaderService): void {
   app.post('/v1/loaders', {
     schema: {
@@ -97,9 +76,10 @@ function postLoader(app: App, loaders: LoaderService): void {
     validatorCompiler: documentedBody,
     onRequest: app.requireScope('sign'),
   }, async (req, reply) => {
-    const { object, raw } = await readSignRequest(req, app.initialConfig.bodyLimit);
+    const { object, fields } = await readUpload(req, app.initialConfig.bodyLimit);
+    if (!object || object.length === 0) throw new ApiError(400, 'REQUEST_INVALID', 'send the BPF object as the request body (application/octet-stream) or as the multipart part \'object\'');
     // Answered once its log entry and row are committed.
-    const made = await loaders.sign(object, signOptions(raw));
+    const made = await loaders.sign(object, uploadOptions(LoaderOptions, req.query, fields));
     req.log.info({ loader: made.id, logIndex: made.logIndex, key: made.keyId }, 'loader made');
     return sendBytes(reply.code(201).header('location', made.location), 'application/json; charset=utf-8', made.json);
   });
