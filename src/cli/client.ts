@@ -11,7 +11,7 @@
  * follows the retry rule of http.ts (429/503: wait as Retry-After says, else back off).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
 import { buildLoader, skeletonFile, type BuiltLoader } from '../service/loader.js';
@@ -29,6 +29,7 @@ import { parsePolicy } from '../signing/policy.js';
 import { auditLog, AuditError, type AuditStateV1, type AuditStateV2 } from '../service/log-audit.js';
 import { Progress, eachLimited, type ProgressSink } from './progress.js';
 import { CliError, InputError } from './errors.js';
+import { stageOutput, type StagedOutput } from './output-dir.js';
 import { defaultRetry, http, HttpError, type RetryOptions } from './http.js';
 
 export interface SignOptions {
@@ -67,7 +68,16 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
   const names = files.map((f) => objectNameFromPath(f));
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new CliError(`two objects would both write ${dup}.bundle.json: rename one`);
-  mkdirSync(opts.out, { recursive: true });
+  // Written beside -o DIR and moved there once every object is signed: a failure leaves no DIR (or DIR as it was).
+  const staged = stageOutput(opts.out);
+  try {
+    return await signAll(files, names, opts, staged, out);
+  } finally {
+    staged.abort();
+  }
+}
+
+async function signAll(files: string[], names: string[], opts: SignOptions, staged: StagedOutput, out: (s: string) => void): Promise<number> {
   const progress = files.length > 1 ? new Progress(files.length, opts.progress ?? process.stderr) : null;
   const failures: string[] = [];
   const signOne = async (file: string, name: string): Promise<void> => {
@@ -98,8 +108,8 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
       bundle = signed.bundle;
       skel = skeletonFile(built, lang, signed.signature);
     }
-    writeFileSync(join(opts.out, `${name}.bundle.json`), JSON.stringify(bundle, null, 2) + '\n');
-    writeFileSync(join(opts.out, skel.fileName), skel.text);
+    writeFileSync(join(staged.path, `${name}.bundle.json`), JSON.stringify(bundle, null, 2) + '\n');
+    writeFileSync(join(staged.path, skel.fileName), skel.text);
   };
   await eachLimited(files, opts.jobs ?? 4, async (file, i) => {
     try {
@@ -113,9 +123,10 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
   });
   if (failures.length) {
     for (const f of failures) out(`failed: ${f}`);
-    out(`signed ${files.length - failures.length} of ${files.length} object(s) into ${opts.out}`);
+    out(`signed ${files.length - failures.length} of ${files.length} object(s); nothing written to ${opts.out}`);
     return 1;
   }
+  staged.commit();
   out(`signed ${files.length} object(s) into ${opts.out}`);
   return 0;
 }

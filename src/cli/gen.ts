@@ -7,15 +7,16 @@
  *                                    NAME.lskel.go, with --lang rust the Rust module
  * Outputs are deterministic: the same object and options give the same bytes.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LoaderScheme, SkeletonLang } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import type { HostOptions } from '../loader/plan/index.js';
-import { buildLoader, plainJson, skeletonFile, type BuildFlavour } from '../service/loader.js';
+import { buildLoader, plainJson, skeletonFile, type BuildFlavour, type BuiltLoader } from '../service/loader.js';
 import { signBuilt, unsignedBundle } from '../service/sign.js';
 import { canonicalBytes, signerFromPem } from '../signing/index.js';
 import { CliError } from './errors.js';
+import { stageOutput } from './output-dir.js';
 
 export interface GenOptions {
   scheme: LoaderScheme;
@@ -68,14 +69,31 @@ export function hostOptionsFrom(values: { kconfig?: string[]; 'kconfig-file'?: s
   return host;
 }
 
-export async function runGen(file: string, opts: GenOptions & { key?: string; cert?: string; chain?: string; passphrase?: string }, out: (s: string) => void): Promise<number> {
+/** gen's options with a key to sign with: PEM files (--key, --cert, --chain) and the key's passphrase. */
+type GenRun = GenOptions & { key?: string; cert?: string; chain?: string; passphrase?: string };
+
+export async function runGen(file: string, opts: GenRun, out: (s: string) => void): Promise<number> {
   const bytes = new Uint8Array(readFileSync(file));
   const name = opts.name ?? objectNameFromPath(file);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new CliError(`--name ${name}: must be a C identifier`);
   const built = buildLoader(bytes, basename(file), { ...opts, name });
-  mkdirSync(opts.out, { recursive: true });
+  // Written beside -o DIR and moved there at the end: a failure leaves no DIR (or DIR as it was).
+  const staged = stageOutput(opts.out);
+  let files: string[];
+  try {
+    files = await writeGen(built, opts, staged.path);
+    staged.commit();
+  } finally {
+    staged.abort();
+  }
+  out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
+  return 0;
+}
+
+/** Writes gen's files for `built` into `dir`; returns their names in the order written. */
+async function writeGen(built: BuiltLoader, opts: GenRun, dir: string): Promise<string[]> {
   const files: string[] = [];
-  const write = (f: string, data: Uint8Array | string) => { writeFileSync(join(opts.out, f), data); files.push(f); };
+  const write = (f: string, data: Uint8Array | string) => { writeFileSync(join(dir, f), data); files.push(f); };
   write('insns.bin', built.loader.insns);
   write('data.bin', built.loader.data);
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
@@ -99,6 +117,5 @@ export async function runGen(file: string, opts: GenOptions & { key?: string; ce
   }
   const skel = skeletonFile(built, opts.lang ?? 'c', signature);
   write(skel.fileName, skel.text);
-  out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
-  return 0;
+  return files;
 }
