@@ -2,7 +2,8 @@
  * Test support: a Go main that opens and loads one of the generated Go light skeletons it imports
  * (chosen by its argument), then prints what the loader left in the kernel in runner.c's JSON shape (stage, errno, maps and
  * programs by ctx index with their kernel info and array contents), found by reflection over the
- * skeleton's Maps and Progs, and the number of fds left open after Close.
+ * skeleton's Maps and Progs, and the number of fds left open after Close. With `attach` it calls
+ * Attach after Load and counts the links.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -180,6 +181,20 @@ func main() {
 	if err != nil {
 		errInfo(err, out)
 	}
+	if a, ok := s.(interface{ Attach() error }); ok && err == nil && os.Getenv("BPFSIGN_ATTACH") == "1" {
+		if aerr := a.Attach(); aerr != nil {
+			errInfo(aerr, out)
+			out["stage"] = "attach"
+		}
+		links := 0
+		lv := reflect.ValueOf(s).Elem().FieldByName("Links")
+		for i := 0; i < lv.NumField(); i++ {
+			if lv.Field(i).Int() > 0 {
+				links++
+			}
+		}
+		out["links"] = links
+	}
 	if s != nil {
 		report(s, out)
 		s.Close()
@@ -191,6 +206,8 @@ func main() {
 
 export interface GoSkelReport {
   stage: string; errno: number; op?: string; error?: string; mmapped?: number; leaked_fds: number;
+  /** With `attach`: links Attach left open (before Close). */
+  links?: number;
   maps?: import('./harness.js').RunnerMap[]; progs?: import('./harness.js').RunnerProg[];
 }
 
@@ -206,7 +223,7 @@ export interface GoSkeleton { pkg: string; fileName: string; text: string }
  * Build each skeleton as its package and one main importing them all (one `go build`: GOPATH
  * mode, offline), then run it once per skeleton, in order.
  */
-export function runGoSkeletons(tag: string, skels: GoSkeleton[]): (GoSkelReport | { stage: 'build'; reason: string })[] {
+export function runGoSkeletons(tag: string, skels: GoSkeleton[], opts: { attach?: boolean } = {}): (GoSkelReport | { stage: 'build'; reason: string })[] {
   const gopath = join(work(), 'gopath');
   const mdir = join(gopath, 'src', `${tag}_main`);
   mkdirSync(mdir, { recursive: true });
@@ -225,7 +242,7 @@ export function runGoSkeletons(tag: string, skels: GoSkeleton[]): (GoSkelReport 
     return skels.map(() => ({ stage: 'build' as const, reason }));
   }
   return skels.map((_, i) => {
-    const r = spawnSync(exe, [String(i)], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(exe, [String(i)], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BPFSIGN_ATTACH: opts.attach ? '1' : '0' } });
     if (r.status !== 0) return { stage: 'build' as const, reason: `exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 2000)}` };
     return JSON.parse(r.stdout) as GoSkelReport;
   });

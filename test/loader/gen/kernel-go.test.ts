@@ -9,7 +9,8 @@
  *  2. linux-6.18: a signed Go skeleton answers the signed BPF_PROG_LOAD as the signed C one does
  *     (EOPNOTSUPP on a kernel without signature verification); with the signature left out, the
  *     loader's own metadata hash check passes (exclusive map, frozen, hashed) and the objects are
- *     the unsigned loader's; one flipped metadata byte makes the loader return -EINVAL.
+ *     the unsigned loader's; one flipped metadata byte makes the loader return -EINVAL;
+ *  3. Attach links a tp_btf program and Close closes the link.
  * Host inputs (CPUs, kconfig, kernel version, ksyms) are this machine's, as in kernel-ours.test.ts.
  */
 import { describe, it } from 'node:test';
@@ -59,14 +60,14 @@ function direct(b: Built, tag: string, data = b.built.loader.data): RunnerReport
 }
 
 /** Go skeletons of `b` for each input, built together (one go build) and run one after another. */
-function goRun(b: Built, tag: string, inputs: Record<string, LightSkeletonInput>): Record<string, GoSkelReport> {
+function goRun(b: Built, tag: string, inputs: Record<string, LightSkeletonInput>, opts: { attach?: boolean } = {}): Record<string, GoSkelReport> {
   const names = Object.keys(inputs);
   const skels = names.map((n) => {
     const pkg = `${b.name}_${n}`;
     const f = emitSkeleton('go', inputs[n], b.built.headerOptions);
     return { pkg, fileName: f.fileName, text: f.text.replace(`package ${b.name}\n`, `package ${pkg}\n`) };
   });
-  const reports = runGoSkeletons(`${b.name}_${tag}`, skels);
+  const reports = runGoSkeletons(`${b.name}_${tag}`, skels, opts);
   const out: Record<string, GoSkelReport> = {};
   names.forEach((n, i) => {
     const r = reports[i];
@@ -183,6 +184,19 @@ describe('Go light skeletons on this kernel', () => {
         tally.signed.push(`${o.name}: signed ${g.stage === 'ok' ? 'ok' : errnoName(g.errno)}`);
       });
     }
+  });
+
+  it('maps.clang-el.o: Attach links its tp_btf program as NAME__attach does, and Close closes the link', (t) => {
+    if (WHY) return t.skip(WHY);
+    const o = allObjects().find((x) => x.name === 'maps.clang-el.o');
+    if (!o) return t.skip('maps.clang-el.o not present');
+    const b = build(o, 'unsigned');
+    if ('error' in b) assert.fail(b.error);
+    const { plain: g } = goRun(b, 'attach', { plain: b.built.lskel }, { attach: true });
+    t.diagnostic(`${describeGo(g)}; links ${g.links}${g.stage === 'attach' ? `: ${g.op ?? ''} ${errnoName(g.errno)}` : ''}`);
+    assert.equal(g.leaked_fds, 0, 'Close closed the link with everything else');
+    assert.equal(g.stage, 'ok', `Attach: ${g.error ?? ''}`);
+    assert.equal(g.links, b.built.lskel.progs.filter((p) => p.attach.kind !== 'none').length, 'one link per program with an auto-attach');
   });
 
   it('prints the totals', (t) => {
