@@ -10,9 +10,12 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY native ./native
 COPY src ./src
-# npm ci runs the install script (node-gyp: native/sign) and prepare (tsc -p tsconfig.build.json).
+# npm ci runs the install script (node-gyp: native/sign), prepare (tsc -p tsconfig.build.json) and
+# the install scripts package.json's allowScripts approves (better-sqlite3 for this Node); the
+# build stops here when the SQLite binding does not load.
 RUN npm ci --no-audit --no-fund \
  && test -f dist/src/cli/main.js \
+ && node -e "new (require('better-sqlite3'))(':memory:').close()" \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf native/sign/build/Release/obj.target native/sign/build/Release/.deps
 
