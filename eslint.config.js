@@ -130,7 +130,6 @@ export const EXCEPTIONS = [
     // issue 16: `as never` removal in progress.
     rule: 'no-restricted-syntax',
     files: [
-      'src/cli/client.ts',
       'src/cli/log-get.ts',
       'test/cli/log-get.test.ts',
       'test/cli/verify.test.ts',

@@ -19,7 +19,7 @@ import type { SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
 import { sha256Hex } from '../shared/bytes.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
-import { canonicalBytes } from '../signing/canonical.js';
+import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
 import { verifyStatement } from '../signing/statement.js';
 import { parseCertificate } from '../signing/x509/certificate.js';
 import { loaderEntryBytes, loaderEntryFromBundle, parseLoaderEntry, type EntrySource } from '../signing/tlog/entry.js';
@@ -206,12 +206,12 @@ export function manifestEntryCheck(certs: string[]): (index: bigint, body: Uint8
     return what;
   };
   function checkOnce(body: Uint8Array): string {
-    let value: unknown;
-    try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)); } catch { return 'unknown'; }
+    let value: JsonValue;
+    try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as JsonValue; } catch { return 'unknown'; }
     if (!value || typeof value !== 'object' || !('payloadType' in value) || !('signatures' in value)) return 'unknown';
     const v = verifyStatement(value, parsed);
     if (!v.ok) throw new InputError(`manifest signature does not verify: ${v.error.message}`, 'AUDIT_ENTRY');
-    if (Buffer.compare(Buffer.from(canonicalBytes(value as never)), Buffer.from(body)) !== 0) throw new InputError('logged bytes are not canonical JSON', 'AUDIT_ENTRY');
+    if (Buffer.compare(Buffer.from(canonicalBytes(value)), Buffer.from(body)) !== 0) throw new InputError('logged bytes are not canonical JSON', 'AUDIT_ENTRY');
     return 'signed';
   }
 }
