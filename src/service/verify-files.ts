@@ -15,17 +15,20 @@
  *   NAME.lskel.h             printed again from its own reading (every line of C is the
  *                            emitter's), embedding this loader, signature, excl_prog_hash and
  *                            initial images; with the object, gen's own bytes
- *   NAME.lskel.go, NAME.rs   (gen --lang go|rust, in place of the header) gen's own bytes, so only
- *                            with the object
+ *   NAME.lskel.go, NAME.rs   (gen --lang go|rust, in place of the header) printed again from the
+ *                            signed loader, signature and plan, the variables from the BTF in
+ *                            the loader's blob (verify-skeleton.ts); with the object, gen's own bytes
+ * A directory holds exactly one light skeleton: a second one is refused.
  */
 import { sha256 as sha256Bytes, sha256Hex } from '../shared/bytes.js';
 import { jsonReplacer } from '../shared/json.js';
-import { generateLoader, skeletonFileName, type SkeletonLang } from '../loader/gen/index.js';
+import { generateLoader } from '../loader/gen/index.js';
 import { checkLightSkeletonText, firstDifference } from '../loader/gen/lskel-reread.js';
-import { planFromJson } from '../loader/plan/index.js';
+import { planFromJson, type Plan } from '../loader/plan/index.js';
 import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
 import { fromB64, type Bundle } from '../signing/bundle.js';
 import { signedHeader, skeletonFile, type BuiltLoader } from './loader.js';
+import { checkSkeletonText, skeletonFileNames, type SkeletonSource } from './verify-skeleton.js';
 
 export interface FileProblem {
   file: string;
@@ -68,10 +71,14 @@ interface Expectation {
   /** Exact bytes, or a checker returning a problem message (null when the file is right). */
   bytes?: Uint8Array;
   check?: (got: Uint8Array) => { message: string; details?: Record<string, unknown> } | null;
+  /** Refused whatever it holds (a second light skeleton): an extra file, for this reason. */
+  refuse?: string;
+  /** Named in the message when missing. */
+  missing?: string;
 }
 
 /** loader.json as gen writes it for a loader: regenerated from the signed plan (no object at hand). */
-function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle): { value: Record<string, unknown>; inits: Map<number, Uint8Array> } {
+function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle): { value: Record<string, unknown>; inits: Map<number, Uint8Array>; plan: Plan } {
   const plan = planFromJson(predicate.plan);
   const options = predicate.options as { flavour?: string; compat?: string; kernel?: { mapExcl?: boolean } };
   const scheme = bundle.scheme;
@@ -92,7 +99,7 @@ function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle):
     },
     plan: predicate.plan,
   };
-  return { value, inits };
+  return { value, inits, plan };
 }
 
 function canonicalOf(value: unknown): string {
@@ -153,6 +160,40 @@ function headerChecker(name: string, bundle: Bundle, inits: Map<number, Uint8Arr
 }
 
 /**
+ * The light skeleton's expectation: exactly one of NAME.lskel.h, NAME.lskel.go and NAME.rs (the
+ * header when there is none), held to the bundle as its language's checker says.
+ */
+function skeletonExpectations(
+  expect: Map<string, Expectation>, files: ReadonlyMap<string, Uint8Array>, name: string, bundle: Bundle,
+  built: BuiltLoader | null, inits: Map<number, Uint8Array> | null, source: SkeletonSource | null,
+): void {
+  const names = skeletonFileNames(name);
+  const present = names.filter((s) => files.has(s.file));
+  if (present.length > 1) {
+    const all = present.map((s) => s.file).join(', ');
+    for (const s of present) expect.set(s.file, { refuse: `a gen directory holds one light skeleton, this one holds ${present.length} (${all})` });
+    return;
+  }
+  const { lang, file } = present[0] ?? names[0];
+  const signature = bundle.signature ? fromB64(bundle.signature) : null;
+  if (lang === 'c') {
+    const exact = built ? (signature && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, signature) : built.header) : null;
+    expect.set(file, { check: headerChecker(name, bundle, inits, exact), missing: `(a gen directory holds one light skeleton: ${names.map((s) => s.file).join(', ')})` });
+    return;
+  }
+  let exact: string | null = null;
+  if (built) {
+    try {
+      exact = skeletonFile(built, lang, signature).text;
+    } catch (e) {
+      expect.set(file, { check: () => ({ message: `gen writes no ${lang} skeleton for this object: ${(e as Error).message}` }) });
+      return;
+    }
+  }
+  expect.set(file, { check: (got) => checkSkeletonText(lang, got, source, exact) });
+}
+
+/**
  * Holds a gen directory's files (name → bytes) to its bundle. `built`, when the object was given
  * and the loader re-derived from it, makes loader.json and the header exact byte comparisons.
  */
@@ -168,6 +209,12 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
 
   let inits: Map<number, Uint8Array> | null = null;
   let name: string | null = null;
+  let source: Omit<SkeletonSource, 'name'> | null = null;
+  const sourceOf = (plan: Plan, l: Record<string, unknown>, summary: unknown): Omit<SkeletonSource, 'name'> => ({
+    plan, flavour: (l.options as { flavour?: string } | undefined)?.flavour === 'bpftool-7.1' ? 'bpftool-7.1' : 'v1.7',
+    insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data), signature: signed ? fromB64(bundle.signature!) : null,
+    programs: Array.isArray((summary as { programs?: unknown } | undefined)?.programs) ? (summary as { programs: SkeletonSource['programs'] }).programs : null,
+  });
   if (built) {
     inits = built.inits;
     name = built.name;
@@ -177,6 +224,7 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
     try {
       const l = expectedLoaderJson(predicate, bundle);
       inits = l.inits;
+      source = sourceOf(l.plan, predicate, (predicate.object as { summary?: unknown } | undefined)?.summary);
       expect.set('loader.json', { check: jsonChecker(l.value) });
     } catch (e) {
       expect.set('loader.json', { check: () => ({ message: `the signed plan does not generate a loader: ${(e as Error).message}` }) });
@@ -190,6 +238,7 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
         name = (l.object as { name?: string } | undefined)?.name ?? null;
         const again = expectedLoaderJson({ ...l, object: l.object }, bundle);
         inits = again.inits;
+        source = sourceOf(again.plan, l, null);
         expect.set('loader.json', { check: jsonChecker({ ...again.value, options: l.options, generator: l.generator }) });
       } else {
         expect.set('loader.json', {});
@@ -199,22 +248,14 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
     }
   }
   if (inits) for (const [i, v] of inits) expect.set(`init.${i}.bin`, { bytes: v });
-  const lang = name === null ? null : (['c', 'go', 'rust'] as SkeletonLang[]).find((l) => files.has(skeletonFileName(l, name!))) ?? 'c';
-  if (name !== null && lang !== 'c') {
-    // No reader for Go or Rust: the skeleton is held to what gen writes for this loader, which needs the object.
-    const file = skeletonFileName(lang!, name);
-    if (built) expect.set(file, { bytes: enc.encode(skeletonFile(built, lang!, signed ? fromB64(bundle.signature!) : null).text) });
-    else expect.set(file, { check: () => ({ message: 'a Go or Rust skeleton is held to the bundle by generating it again: give the object (--object)' }) });
-  } else if (name !== null) {
-    const exact = built ? (signed && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, fromB64(bundle.signature!)) : built.header) : null;
-    expect.set(`${name}.lskel.h`, { check: headerChecker(name, bundle, inits, exact) });
-  }
+  if (name !== null) skeletonExpectations(expect, files, name, bundle, built ?? null, inits, source && { ...source, name });
 
   const checked: string[] = [];
   const problems: FileProblem[] = [];
   for (const [file, e] of expect) {
     const got = files.get(file);
-    if (got === undefined) { problems.push({ file, problem: 'missing', message: `${file} is missing` }); continue; }
+    if (e.refuse) { problems.push({ file, problem: 'extra', message: `${file}: ${e.refuse}` }); continue; }
+    if (got === undefined) { problems.push({ file, problem: 'missing', message: `${file} is missing${e.missing ? ` ${e.missing}` : ''}` }); continue; }
     if (e.bytes && !same(got, e.bytes)) {
       problems.push({ file, problem: 'different', message: `${file} is not the signed bundle's`, details: byteDifference(got, e.bytes) });
       continue;

@@ -91,20 +91,6 @@ describe('checkBundleFiles', () => {
     });
   }
 
-  it('holds a Go skeleton in place of the header to what gen writes, given the object, and asks for the object without it', () => {
-    const files = gen('linux-6.18', true, 'go');
-    const bundle = bundleOf(files);
-    const built = buildLoader(new Uint8Array(readFileSync(OBJ)), 'globals.clang-el.o', { scheme: 'linux-6.18', name: 'globals_clang_el', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
-    const ok = checkBundleFiles(files, bundle, built);
-    assert.deepEqual(ok.problems, []);
-    assert.ok(ok.checked.includes('globals_clang_el.lskel.go'));
-    const bad = checkBundleFiles(flipped(files, 'globals_clang_el.lskel.go', (b) => b.length >> 1), bundle, built);
-    assert.deepEqual(bad.problems.map((p) => [p.file, p.problem]), [['globals_clang_el.lskel.go', 'different']]);
-    const noObject = checkBundleFiles(files, bundle);
-    assert.deepEqual(noObject.problems.map((p) => p.file), ['globals_clang_el.lskel.go']);
-    assert.match(noObject.problems[0].message, /give the object/);
-  });
-
   it('holds an unsigned directory\'s loader.json and header to its loader', () => {
     const files = gen('unsigned', false);
     const bundle = bundleOf(files);
