@@ -14,9 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
-import { buildLoader, skeletonFile, type BuiltLoader } from '../service/loader.js';
-import type { SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
-import { sha256Hex } from '../shared/bytes.js';
+import { buildLoader, skeletonFile } from '../service/loader.js';
+import { skeletonFileName, type SkeletonFile, type SkeletonLang } from '../loader/gen/index.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
 import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
@@ -42,25 +41,10 @@ export interface SignOptions {
   jobs?: number;
   /** Where progress goes (default: stderr). */
   progress?: ProgressSink;
-  /** The light skeleton's language (default 'c': the service's header). */
+  /** The light skeleton's language (default 'c'): from the service, or made here offline. */
   lang?: SkeletonLang;
 }
 
-interface ServiceBundle { loader?: { insns?: string; data?: string }; signature?: string | null }
-
-/**
- * A Go or Rust skeleton of a loader the service signed: made here from the object with the same
- * build options (the output is a pure function of both), embedding the service's signature — only
- * when the loader built here is byte for byte the one in the bundle.
- */
-function localSkeleton(built: BuiltLoader, bundle: ServiceBundle, lang: SkeletonLang): SkeletonFile {
-  const b64 = (s: string | undefined) => new Uint8Array(Buffer.from(s ?? '', 'base64'));
-  const [insns, data] = [b64(bundle.loader?.insns), b64(bundle.loader?.data)];
-  if (sha256Hex(insns) !== sha256Hex(built.loader.insns) || sha256Hex(data) !== sha256Hex(built.loader.data)) {
-    throw new CliError(`the service's loader differs from the one built here with default host options: ask for --lang c (the service's header)`);
-  }
-  return skeletonFile(built, lang, bundle.signature ? b64(bundle.signature) : null);
-}
 
 export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
   if (!opts.server === !opts.keys) throw new CliError('sign needs --server URL or, offline, --keys DIR');
@@ -96,11 +80,11 @@ async function signAll(files: string[], names: string[], opts: SignOptions, stag
       if (opts.profile) form.set('profile', opts.profile);
       form.set('object', new Blob([bytes], { type: 'application/octet-stream' }), basename(file));
       const r = await http(`${base}/v1/loaders`, { method: 'POST', body: form, token: opts.token });
-      const created = (await r.json()) as { id: string; bundle: unknown; links: { header: string } };
+      const created = (await r.json()) as { id: string; bundle: unknown; links: { self: string; header: string } };
       bundle = created.bundle;
-      skel = lang === 'c'
-        ? { fileName: `${name}.lskel.h`, text: await (await http(`${base}${created.links.header}`, { token: opts.token })).text() }
-        : localSkeleton(build(), created.bundle as ServiceBundle, lang);
+      // The service makes the skeleton of what it signed (GET …/skeleton?lang=; the C header is …/lskel.h).
+      const url = lang === 'c' ? `${base}${created.links.header}` : `${base}${created.links.self}/skeleton?lang=${lang}`;
+      skel = { fileName: skeletonFileName(lang, name), text: await (await http(url, { token: opts.token })).text() };
     } else {
       const built = build();
       const key = await activeSigner(opts.keys!, opts.key);

@@ -64,6 +64,14 @@ function flow(name: string, env: () => Promise<Record<string, string> | string>)
         assert.equal(v.status, expected === 'OK' ? 0 : 1);
         if (v.status !== 0) t.diagnostic(`${o.name}: ${verdict.verdict} — ${verdict.checks.find((c: { status: string }) => c.status === 'fail')?.message}`);
       }
+      // A Go light skeleton from the service (sign --lang go): the signed loader with its signature embedded.
+      const goOut = mkdtempSync(join(tmpdir(), 'bpfsign-e2e-go-'));
+      const g = cli('sign', '--server', srv.url, '-o', goOut, '--lang', 'go', objects.find((o) => o.name === 'xdp_filter.clang-el.o')!.path);
+      assert.equal(g.status, 0, g.stderr);
+      const goText = readFileSync(join(goOut, 'xdp_filter_clang_el.lskel.go'), 'utf8');
+      const sig = Buffer.from((JSON.parse(readFileSync(join(goOut, 'xdp_filter_clang_el.bundle.json'), 'utf8')) as { signature: string }).signature, 'base64');
+      assert.match(goText, /\npackage xdp_filter_clang_el\n/);
+      assert.ok(goText.includes(`const optsSig = "${[...sig.subarray(0, 32)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}"`), 'the service\'s signature is embedded');
     });
   });
 }
