@@ -82,7 +82,9 @@ function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle):
   const plan = planFromJson(predicate.plan);
   const options = predicate.options as { flavour?: string; compat?: string; kernel?: { mapExcl?: boolean } };
   const scheme = bundle.scheme;
-  const loader = generateLoader(plan, { scheme, kernel: { mapExcl: options?.kernel?.mapExcl === true }, ...(options?.compat === 'libbpf-1.7.0' ? { compat: 'libbpf-1.7.0' as const } : {}) });
+  // gen's libbpf-1.7 flavour generates libbpf v1.7.0's own loader (service/loader.ts).
+  const libbpf = options?.flavour === 'libbpf-1.7' || options?.compat === 'libbpf-1.7.0';
+  const loader = generateLoader(plan, { scheme, kernel: { mapExcl: options?.kernel?.mapExcl === true }, ...(libbpf ? { compat: 'libbpf-1.7.0' as const } : {}) });
   const inits = new Map<number, Uint8Array>();
   for (const op of plan.ops) if (op.op === 'map_update') inits.set(op.mapIndex, op.value);
   const o = predicate.object as { file: string; name: string; sha256: string; size: number };
