@@ -11,6 +11,7 @@ import { openapiFrame, transform, transformObject } from './openapi.js';
 import multipart from '@fastify/multipart';
 import { FifoGate } from '../service/fifo.js';
 import { LoaderCache } from '../service/loader.js';
+import { LoaderService } from '../service/loader-service.js';
 import { ParsedBodies, ReplayCache } from '../service/verify.js';
 import { inlineVerifier, type Verifier } from '../service/verify-pool.js';
 import { VerificationMemos } from '../service/verification-caches.js';
@@ -31,13 +32,17 @@ export const API_VERSION = packageVersion();
 /**
  * `verifier`: a VerifyPool (the server's: verification in worker threads with a time budget);
  * without one, verifications run on the event loop through `cpu` with `caches` and `profile`. The
- * app owns it: closing the app ends its workers.
+ * app owns it: closing the app ends its workers. `loaderService`: made from the store, the log,
+ * the signing keys, `cpu` and the loader cache when not given.
  */
-export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifier'> & Partial<Pick<Services, 'cpu' | 'caches' | 'verifier'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
+export async function buildApp(input: Omit<Services, 'cpu' | 'caches' | 'verifier' | 'loaderService'> & Partial<Pick<Services, 'cpu' | 'caches' | 'verifier' | 'loaderService'>>, opts: { logger?: FastifyServerOptions['logger']; maxObjectBytes?: number; rateLimitPerMinute?: number } = {}): Promise<FastifyInstance> {
   const cpu = input.cpu ?? new FifoGate();
   const caches = input.caches ?? { loaders: new LoaderCache(), replays: new ReplayCache(), bodies: new ParsedBodies(), memos: new VerificationMemos() };
   const verifier = input.verifier ?? inlineVerifier({ profile: input.profile, ...caches }, cpu);
-  const services: Services = { ...input, cpu, caches, verifier };
+  const loaderService = input.loaderService ?? new LoaderService({
+    store: input.store, log: input.log, keys: input.signing, cpu, loaders: caches.loaders, timer: (scheme) => input.metrics.signSeconds.startTimer({ scheme }),
+  });
+  const services: Services = { ...input, cpu, caches, verifier, loaderService };
   watch(services.metrics, { log: services.log, cpu, caches: verifierCaches(caches, verifier) });
   watchVerifier(services.metrics.registry, verifier);
   // Request ids: the client's x-request-id when well formed, else a random UUID; errors before

@@ -11,6 +11,7 @@ import type { KernelProfile } from '../../kernel/profile/index.js';
 import type { Metrics } from './metrics.js';
 import type { FifoGate } from '../../service/fifo.js';
 import type { LoaderCache } from '../../service/loader.js';
+import type { LoaderService } from '../../service/loader-service.js';
 import type { ParsedBodies, ReplayCache, VerificationRequest } from '../../service/verify.js';
 import type { Verifier } from '../../service/verify-pool.js';
 import type { VerificationMemos } from '../../service/verification-caches.js';
@@ -48,6 +49,8 @@ export interface Services {
    * thread keep nothing between them).
    */
   caches: { loaders: LoaderCache; replays: ReplayCache; bodies: ParsedBodies<VerificationRequest>; memos?: VerificationMemos };
+  /** Makes, signs, logs and stores loaders and reads them back (POST and GET /v1/loaders, GET /v1/manifests). */
+  loaderService: LoaderService;
   /** Runs POST /v1/verifications: worker threads with a time budget (VerifyPool), or the event loop (inlineVerifier over `cpu` and `caches`). */
   verifier: Verifier;
 }

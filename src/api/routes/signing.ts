@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BundleSchema } from '../../signing/bundle.js';
-import { LoaderService } from '../../service/loader-service.js';
+import type { LoaderService } from '../../service/loader-service.js';
 import { VerificationBody, type VerifyAnswer, type VerifyFailure } from '../../service/verify-request.js';
 import { VerifyPoolError } from '../../service/verify-pool.js';
 import { thrownError } from '../../service/verify-failure.js';
@@ -190,8 +190,7 @@ function getKeys(app: App): void {
 }
 
 export const signingRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { store, log, signing, cpu, caches, metrics } = app.services;
-  const loaders = new LoaderService({ store, log, keys: signing, cpu, loaders: caches.loaders, timer: (scheme) => metrics.signSeconds.startTimer({ scheme }) });
+  const loaders = app.services.loaderService;
   postLoader(app, loaders);
   getLoader(app, loaders);
   getManifests(app, loaders);
