@@ -7,7 +7,7 @@
  * fixture's directory passes in each flavour. The CLI exits 0 for such a directory as gen wrote
  * it and 1 for a tampered one.
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,14 @@ const SCHEMES = [
   { scheme: 'unsigned', signed: false },
 ] as const;
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'bpfsign-files-lang-'));
+/** Every directory made here, removed when the file's tests are done. */
+const made: string[] = [];
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'bpfsign-files-lang-'));
+  made.push(d);
+  return d;
+};
 
 function genDir(obj: string, lang: Lang, scheme: string, signed: boolean): string {
   const dir = tmp();
@@ -235,7 +242,6 @@ describe('bpfsign verify DIR with a Go or Rust skeleton', { skip: canReplay ? fa
       const r = verify(d);
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(r.stdout, new RegExp(`FAIL files .*\\[MISMATCH\\] ${skel.replace(/\./g, '\\.')}: line ${e.line} differs`));
-      rmSync(d, { recursive: true, force: true });
     });
   }
 });
