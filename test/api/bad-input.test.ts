@@ -93,6 +93,11 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
         const fits = await a.inject({ method: 'POST', url: `/v1/loaders?name=${'a'.repeat(128)}&scheme=unsigned`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: obj });
         assert.equal(fits.statusCode, 201, fits.body);
       });
+      it('refuses an object name over 128 characters on POST /v1/objects/inspect', async (t) => {
+        const a = await on(t); if (!a) return;
+        const r = await a.inject({ method: 'POST', url: `/v1/objects/inspect?name=${'a'.repeat(129)}`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: obj });
+        assert.match(problem(r, 400, 'REQUEST_INVALID').detail, /name at most 128 characters/);
+      });
       it('refuses a key id over 64 characters naming its limit', async (t) => {
         const a = await on(t); if (!a) return;
         const r = await a.inject({ method: 'POST', url: `/v1/loaders?key=${'k'.repeat(65)}`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: obj });

@@ -33,5 +33,5 @@ export const ObjectSummary = z.object({
 }).meta({ id: 'ObjectSummary', description: 'What a BPF object contains (bpfsign inspect --json)' });
 
 export const ObjectQuery = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().meta({ description: 'object name (libbpf object_name; default "obj")' }),
+  name: z.string().max(128, 'at most 128 characters').regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().meta({ description: 'object name (libbpf object_name; default "obj"; at most 128 characters)' }),
 });
