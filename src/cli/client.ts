@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
-import { buildLoader, skeletonFile } from '../service/loader.js';
+import { buildLoader, skeletonFile, type BuildFlavour } from '../service/loader.js';
+import type { HostOptions } from '../loader/plan/plan.js';
 import { skeletonFileName, type SkeletonFile, type SkeletonLang } from '../loader/gen/index.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
@@ -43,13 +44,43 @@ export interface SignOptions {
   progress?: ProgressSink;
   /** The light skeleton's language (default 'c'): from the service, or made here offline. */
   lang?: SkeletonLang;
+  /** gen's build options: the flavour (default v1.7), a skeleton name (one object only) and the host inputs. */
+  flavour?: BuildFlavour;
+  name?: string;
+  host?: HostOptions;
+}
+
+/**
+ * The host inputs as the service's form fields (POST /v1/loaders takes the same values as gen's
+ * options); what the service does not take is refused here, before any request.
+ */
+function hostFields(host: HostOptions): Record<string, string> {
+  const f: Record<string, string> = {};
+  const refuse = (flag: string) => { throw new CliError(`${flag} is not an option of the service: sign offline with --keys DIR`); };
+  for (const k of Object.keys(host) as (keyof HostOptions)[]) {
+    if (k === 'kconfig') {
+      const kv = Object.entries(host.kconfig!);
+      if (kv.some(([, v]) => v.includes(','))) refuse('a --kconfig value with a comma');
+      f.kconfig = kv.map(([n, v]) => `${n}=${v}`).join(',');
+    } else if (k === 'ksymAddresses') {
+      f.ksym = Object.entries(host.ksymAddresses!).map(([n, a]) => `${n}=0x${a.toString(16)}`).join(',');
+    } else if (k === 'kernelVersion') {
+      const v = host.kernelVersion!;
+      f.kernelVersion = `${v >> 16}.${(v >> 8) & 0xff}.${v & 0xff}`;
+    } else if (k === 'possibleCpus') f.cpus = String(host.possibleCpus);
+    else if (k === 'pageSize') f.pageSize = String(host.pageSize);
+    else refuse(`--${k === 'usdtUprobeMulti' ? 'no-usdt-uprobe-multi' : k}`);
+  }
+  return f;
 }
 
 
 export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
   if (!opts.server === !opts.keys) throw new CliError('sign needs --server URL or, offline, --keys DIR');
   if (opts.profile !== undefined && !['linux-6.18', 'linux-6.18-excl'].includes(opts.profile)) throw new CliError(`--profile ${opts.profile}: want linux-6.18 or linux-6.18-excl`);
-  const names = files.map((f) => objectNameFromPath(f));
+  if (opts.name !== undefined && files.length > 1) throw new CliError('--name names one object: give one object file');
+  if (opts.server) hostFields(opts.host ?? {}); // what the service does not take is refused before anything is written
+  const names = files.map((f) => opts.name ?? objectNameFromPath(f));
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new CliError(`two objects would both write ${dup}.bundle.json: rename one`);
   // Written beside -o DIR and moved there once every object is signed: a failure leaves no DIR (or DIR as it was).
@@ -64,12 +95,13 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
 async function signAll(files: string[], names: string[], opts: SignOptions, staged: StagedOutput, out: (s: string) => void): Promise<number> {
   const progress = files.length > 1 ? new Progress(files.length, opts.progress ?? process.stderr) : null;
   const failures: string[] = [];
+  const host = opts.server ? hostFields(opts.host ?? {}) : {};
   const signOne = async (file: string, name: string): Promise<void> => {
     const bytes = new Uint8Array(readFileSync(file));
     let bundle: unknown;
     let skel: SkeletonFile;
     const lang = opts.lang ?? 'c';
-    const build = () => buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: {} });
+    const build = () => buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: opts.flavour ?? 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: opts.host ?? {} });
     if (opts.server) {
       const base = opts.server.replace(/\/$/, '');
       // multipart/form-data: the object and its options in one request.
@@ -78,6 +110,8 @@ async function signAll(files: string[], names: string[], opts: SignOptions, stag
       form.set('scheme', opts.scheme);
       if (opts.key) form.set('key', opts.key);
       if (opts.profile) form.set('profile', opts.profile);
+      if (opts.flavour) form.set('flavour', opts.flavour);
+      for (const [k, v] of Object.entries(host)) form.set(k, v);
       form.set('object', new Blob([bytes], { type: 'application/octet-stream' }), basename(file));
       const r = await http(`${base}/v1/loaders`, { method: 'POST', body: form, token: opts.token });
       const created = (await r.json()) as { id: string; bundle: unknown; links: { self: string; header: string } };

@@ -83,12 +83,17 @@ function skeletonLang(cmd: string, v: string): 'c' | 'go' | 'rust' {
   return v;
 }
 
+/** gen's build options, which sign takes too: the skeleton's name and flavour and the host inputs libbpf would read. */
+const GEN_BUILD_OPTIONS = {
+  name: { type: 'string' }, flavour: { type: 'string' },
+  kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
+  ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
+} as const;
+
 async function gen(args: string[]): Promise<number> {
   const { values, positionals } = parse('gen', args, {
-    out: { type: 'string', short: 'o' }, scheme: { type: 'string', default: 'unsigned' }, name: { type: 'string' },
+    ...GEN_BUILD_OPTIONS, out: { type: 'string', short: 'o' }, scheme: { type: 'string', default: 'unsigned' },
     flavour: { type: 'string', default: 'v1.7' }, standalone: { type: 'boolean', default: false }, 'map-excl': { type: 'boolean', default: false },
-    kconfig: { type: 'string', multiple: true }, 'kconfig-file': { type: 'string' }, 'kernel-version': { type: 'string' },
-    ksym: { type: 'string', multiple: true }, cpus: { type: 'string' }, 'page-size': { type: 'string' }, 'usdt-uprobe-multi': { type: 'boolean' },
     key: { type: 'string' }, cert: { type: 'string' }, chain: { type: 'string' }, 'key-passphrase-env': { type: 'string' },
     lang: { type: 'string', default: 'c' },
   }, true);
@@ -149,7 +154,8 @@ async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parse('sign', args, {
     server: { type: 'string' }, keys: { type: 'string' }, token: { type: 'string' }, scheme: { type: 'string', default: 'linux-6.18' }, out: { type: 'string', short: 'o', default: '.' },
     'key-id': { type: 'string' }, 'map-excl': { type: 'boolean', default: false }, jobs: { type: 'string', short: 'j' }, lang: { type: 'string', default: 'c' },
-  });
+    ...GEN_BUILD_OPTIONS,
+  }, true);
   if (positionals.length === 0) throw new UsageError('sign', 'takes one or more object files');
   if (values.scheme !== 'linux-6.18' && values.scheme !== 'linux-load-time') {
     throw new UsageError('sign', `--scheme ${values.scheme}: want linux-6.18 or linux-load-time (unsigned loaders: bpfsign gen)`);
@@ -157,9 +163,14 @@ async function sign(args: string[]): Promise<number> {
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError('sign', `--jobs ${values.jobs}: want an integer 1..64`);
   const lang = skeletonLang('sign', values.lang!);
+  if (values.flavour !== undefined && !['v1.7', 'libbpf-1.7', 'bpftool-7.1'].includes(values.flavour)) throw new UsageError('sign', `--flavour ${values.flavour}: want v1.7, libbpf-1.7 or bpftool-7.1`);
+  const { hostOptionsFrom } = await import('./gen.js');
   const { runSign } = await import('./client.js');
-  const { 'key-id': key, 'map-excl': mapExcl, ...rest } = values;
-  return runSign(positionals, { ...rest, key, profile: mapExcl ? 'linux-6.18-excl' : undefined, jobs, lang, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out! }, out);
+  return runSign(positionals, {
+    server: values.server, keys: values.keys, token: values.token ?? process.env.BPFSIGN_TOKEN, scheme: values.scheme!, out: values.out!,
+    key: values['key-id'], profile: values['map-excl'] ? 'linux-6.18-excl' : undefined, jobs, lang,
+    flavour: values.flavour as BuildFlavour | undefined, name: values.name, host: hostOptionsFrom(values),
+  }, out);
 }
 
 async function log(args: string[]): Promise<number> {

@@ -8,6 +8,7 @@ export const USAGE = `usage: bpfsign <command> [options]
 commands:
   serve [--port N] [--workers N]         run the HTTP service (configured by BPFSIGN_* environment variables)
   sign OBJ... (--server URL [--token T] | --keys DIR) [--scheme S] [--key-id ID] [--map-excl] [-j JOBS] [-o DIR] [--lang c|go|rust]
+      [--name N] [--flavour F] [host inputs: --kconfig, --kconfig-file, --kernel-version, --ksym, --cpus, --page-size]
                                          signed bundles (NAME.bundle.json) and light skeletons, from the service or offline;
                                          S is linux-6.18 (default) or linux-load-time; --map-excl adds the loader's check that
                                          its metadata map is exclusive; a progress bar for several objects

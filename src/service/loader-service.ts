@@ -34,6 +34,10 @@ export interface SignOptions {
   kernelVersion?: string;
   cpus?: number;
   pageSize?: number;
+  /** Kernel symbol addresses, `NAME=ADDRESS[,NAME=ADDRESS…]` (decimal or 0x hex). */
+  ksym?: string;
+  /** Kconfig values, `CONFIG_NAME=VALUE[,…]`. */
+  kconfig?: string;
 }
 
 /** A signing key as the keyring gives it: an unknown id rejects with an error whose code is KEY_NOT_FOUND. */
@@ -84,14 +88,22 @@ export type LoaderPart = 'insns' | 'data' | 'signature';
 
 /** The build options of a signing request: the host values in the order the cache key and manifest have them. */
 export function buildOptions(o: SignOptions): BuildOptions {
+  // In the order gen's options give them, so the same options make the same loader.json.
   const host: HostOptions = {};
+  if (o.kconfig) host.kconfig = Object.fromEntries(pairs(o.kconfig));
   if (o.kernelVersion) {
     const [a, b, c = '0'] = o.kernelVersion.split('.');
     host.kernelVersion = kernelVersionCode(Number(a), Number(b), Number(c));
   }
+  if (o.ksym) host.ksymAddresses = Object.fromEntries(pairs(o.ksym).map(([k, v]) => [k, BigInt(v)]));
   if (o.cpus) host.possibleCpus = o.cpus;
   if (o.pageSize) host.pageSize = o.pageSize;
   return { scheme: o.scheme, name: o.name, flavour: o.flavour, standalone: false, mapExcl: o.profile === 'linux-6.18-excl', host };
+}
+
+/** `A=1,B=2` → [['A', '1'], ['B', '2']] (each value up to the next comma). */
+function pairs(list: string): [string, string][] {
+  return list.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
 }
 
 export class LoaderService {

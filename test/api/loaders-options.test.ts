@@ -139,3 +139,35 @@ describe('anonymous reads', () => {
     assert.equal((await closed.app.inject({ url: '/healthz' })).statusCode, 200, 'health stays public');
   });
 });
+
+describe("POST /v1/loaders takes gen's host inputs", () => {
+  const ksyms = readFileSync(join(FIXTURES, 'obj/ksyms.clang-el.o'));
+  const kcfgObj = join(FIXTURES, 'obj/globals.clang-el.o');
+
+  it('ksym gives the addresses a ksym extern needs, and the loader is the one gen --ksym makes', async () => {
+    const { app } = await buildTestApp();
+    const without = await app.inject({ method: 'POST', url: '/v1/loaders?name=ksyms&scheme=unsigned', payload: ksyms, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) } });
+    assert.equal(without.statusCode, 422, 'a strong ksym without its address is refused');
+    const r = await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'ksyms', scheme: 'unsigned', ksym: 'bpf_prog_fops=0xffffffff81000000' }, ksyms) });
+    assert.equal(r.statusCode, 201, r.body);
+    const { buildLoader } = await import('../../src/service/loader.js');
+    const want = buildLoader(new Uint8Array(ksyms), 'ksyms.o', { scheme: 'unsigned', name: 'ksyms', flavour: 'v1.7', standalone: false, mapExcl: false, host: { ksymAddresses: { bpf_prog_fops: 0xffffffff81000000n } } });
+    assert.equal(r.json().bundle.loader.insns, Buffer.from(want.loader.insns).toString('base64'));
+  });
+
+  it('kconfig sets the values of __kconfig externs (CONFIG_NAME=VALUE, comma-separated)', async () => {
+    const { app } = await buildTestApp();
+    const obj2 = readFileSync(kcfgObj);
+    const a = await app.inject({ method: 'POST', url: '/v1/loaders?name=g&scheme=unsigned&kconfig=CONFIG_HZ%3D250', payload: obj2, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) } });
+    assert.equal(a.statusCode, 201, a.body);
+  });
+
+  it('refuses a malformed ksym or kconfig list with 400 naming the field', async () => {
+    const { app } = await buildTestApp();
+    for (const [field, value] of [['ksym', 'bpf_prog_fops'], ['ksym', 'a=0xZZ'], ['kconfig', 'HZ=250'], ['kconfig', 'CONFIG_A=1,,']] as const) {
+      const r = await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'k', [field]: value }, ksyms) });
+      assert.equal(r.statusCode, 400, `${field}=${value}: ${r.body}`);
+      assert.equal(r.json().details.field, field);
+    }
+  });
+});

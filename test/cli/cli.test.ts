@@ -140,3 +140,35 @@ describe('one meaning per flag', () => {
     }
   });
 });
+
+describe("sign takes gen's build options", () => {
+  const ksyms = join(FIXTURES, 'obj/ksyms.clang-el.o');
+  const tmp = () => mkdtempSync(join(tmpdir(), 'bpfsign-signopts-'));
+
+  it('offline, --ksym makes the loader gen --ksym makes, under the --name given', () => {
+    const keys = tmp();
+    assert.equal(run('keys', 'create', '--dir', keys).status, 0);
+    const out = join(tmp(), 'out');
+    const r = run('sign', ksyms, '--keys', keys, '--name', 'ks', '--ksym', 'bpf_prog_fops=0xffffffff81000000', '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const g = join(tmp(), 'gen');
+    const k = JSON.parse(readFileSync(join(keys, 'keys.json'), 'utf8')) as { keys: { privateKey: string; certificate: string }[] };
+    assert.equal(run('gen', ksyms, '-o', g, '--name', 'ks', '--scheme', 'linux-6.18', '--ksym', 'bpf_prog_fops=0xffffffff81000000',
+      '--key', join(keys, k.keys[0]!.privateKey), '--cert', join(keys, k.keys[0]!.certificate)).status, 0);
+    const bundle = JSON.parse(readFileSync(join(out, 'ks.bundle.json'), 'utf8')) as { loader: { insns: string; data: string } };
+    assert.equal(bundle.loader.insns, readFileSync(join(g, 'insns.bin')).toString('base64'));
+    assert.equal(bundle.loader.data, readFileSync(join(g, 'data.bin')).toString('base64'));
+    assert.ok(existsSync(join(out, 'ks.lskel.h')));
+  });
+
+  it('refuses, before any request, what the service does not take, and --name for several objects', () => {
+    const out = join(tmp(), 'out');
+    const a = run('sign', ksyms, '--server', 'http://127.0.0.1:9', '--no-usdt-uprobe-multi', '-o', out);
+    assert.equal(a.status, 2, a.stderr);
+    assert.match(a.stderr, /--no-usdt-uprobe-multi is not an option of the service: sign offline with --keys DIR/);
+    const b = run('sign', ksyms, ksyms, '--keys', tmp(), '--name', 'x', '-o', out);
+    assert.equal(b.status, 2, b.stderr);
+    assert.match(b.stderr, /--name names one object/);
+    assert.equal(existsSync(out), false);
+  });
+});

@@ -39,6 +39,10 @@ const LoaderOptions = z.object({
   cpus: z.coerce.number().int().positive().max(65536).optional(),
   pageSize: z.coerce.number().int().positive().max(1 << 20).refine((n) => (n & (n - 1)) === 0, 'a power of two').optional()
     .meta({ description: 'host page size in bytes: a power of two, at most 1 MiB' }),
+  ksym: text(1024, /^[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(,[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20}))*$/, 'NAME=ADDRESS, comma-separated')
+    .optional().meta({ description: 'kernel symbol addresses for the object\'s __ksym externs, NAME=ADDRESS[,NAME=ADDRESS…] (as gen --ksym)' }),
+  kconfig: text(1024, /^CONFIG_[A-Za-z0-9_]+=[^,\n]*(,CONFIG_[A-Za-z0-9_]+=[^,\n]*)*$/, 'CONFIG_NAME=VALUE, comma-separated')
+    .optional().meta({ description: 'values for the object\'s __kconfig externs, CONFIG_NAME=VALUE[,…] (as gen --kconfig; a value holds no comma)' }),
 }).strict();
 /** The query string may give every option; a multipart form's fields override it. */
 const LoaderQuery = LoaderOptions.partial().strict();
