@@ -226,6 +226,8 @@ async function serve(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('serve', `unexpected argument '${positionals[0]}'`);
   if (values.port) process.env.BPFSIGN_PORT = values.port;
   if (values.workers) process.env.BPFSIGN_WORKERS = values.workers;
+  // Before the server's modules load: they alone would grow the young generation to 32 MB.
+  (await import('../service/memory.js')).holdYoungGeneration();
   // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS, BPFSIGN_WORKERS (see README).
   const [{ default: cluster }, { startCluster, startServer }, { loadConfig }] = await Promise.all([
     import('node:cluster'), import('../api/server.js'), import('../api/config.js'),

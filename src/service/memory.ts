@@ -9,7 +9,8 @@
  * each collection, so it can be set once the process runs; Node refuses it in NODE_OPTIONS) and
  * small young generations for the workers keep the resident set near the live data.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { ResourceLimits } from 'node:worker_threads';
 
 /**
@@ -35,3 +36,30 @@ export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT, execArgv: readon
  * its request.
  */
 export const VERIFY_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+
+
+
+/**
+ * Holds the main thread's young generation near the size it has now, from before the server's
+ * modules load (2 MB; they alone would grow it to 32 MB): V8 doubles it while much survives its
+ * scavenges, up to 16 MB a semi-space, and keeps it there. Its bound is fixed when the process
+ * starts (--max-semi-space-size), so the doubling is stopped instead (--semi-space-growth-factor
+ * 1, which V8 reads at each scavenge). V8 sets that flag back to 2 whenever an isolate starts (a
+ * worker thread), so it is set again after any collection that finds the generation grown.
+ * Started with --max-semi-space-size, the process keeps the young generation that flag asks
+ * for. Returns a function that stops holding it, or null when it is not held.
+ */
+export function holdYoungGeneration(execArgv: readonly string[] = process.execArgv): (() => void) | null {
+  if (execArgv.some((a) => /^--max[-_]semi[-_]space[-_]size/.test(a))) return null;
+  const size = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  let held = size();
+  setFlagsFromString('--semi-space-growth-factor=1');
+  const observer = new PerformanceObserver(() => {
+    const now = size();
+    if (now <= held) return;
+    held = now;
+    setFlagsFromString('--semi-space-growth-factor=1');
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => { observer.disconnect(); setFlagsFromString('--semi-space-growth-factor=2'); };
+}
