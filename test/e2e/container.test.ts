@@ -52,13 +52,16 @@ describe('the entrypoint as the image user, on a folder owned as the image owns 
     if (process.getuid?.() !== 0) return t.skip('not root: cannot run a process as the image user (setpriv needs CAP_SETUID)');
     if (spawnSync('setpriv', ['--version']).status !== 0) return t.skip('setpriv(1) is not installed');
     const [uid, gid] = stage.user.split(':');
+    const asUser = ['--reuid', uid!, '--regid', gid!, '--clear-groups', '--'];
+    // The image copies the built project in; here the user runs it from this checkout, which it must be able to read.
+    const reads = spawnSync('setpriv', [...asUser, process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(ROOT, 'dist/src/cli/main.js'))})`]);
+    if (reads.status !== 0) return t.skip(`uid ${uid} cannot read this checkout (${ROOT}): a folder on its path is closed to other users`);
     const data = mkdtempSync(join(tmpdir(), 'bpfsign-volume-'));
     chownSync(data, Number(uid), Number(gid));
     chmodSync(data, 0o700);
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const env = { PATH: process.env.PATH!, HOME: data, ...stage.env, BPFSIGN_DATA_DIR: data, BPFSIGN_PORT: port, BPFSIGN_HOST: '127.0.0.1', BPFSIGN_VERIFY_WORKERS: '0' };
     const [exe, ...args] = [...stage.entrypoint, ...stage.cmd];
-    const asUser = ['--reuid', uid!, '--regid', gid!, '--clear-groups', '--'];
     const proc = spawn('setpriv', [...asUser, exe === 'node' ? process.execPath : exe!, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => { stderr += d; });
@@ -76,9 +79,11 @@ describe('the entrypoint as the image user, on a folder owned as the image owns 
       }
       assert.equal(readdirSync(join(data, 'keys')).filter((n) => n.endsWith('-key.pem')).length, 2);
     } finally {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
     }
   });
 });
