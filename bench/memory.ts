@@ -1,12 +1,13 @@
 /**
  * The server's memory under a long run of signs: the real server (`bpfsign serve`, one process,
- * SQLite on a temporary data folder; or PostgreSQL with BPFSIGN_BENCH_PG=postgres://…) takes
- * 10,000 sign requests, 16 at a time, and its resident set (VmRSS of /proc/PID/status) and V8
- * heap (its /metrics) are read after the 2,000th and the 10,000th. The requests rotate through
- * the fixture objects, each under a name of its own (`?name=`), so that every request builds a
- * loader the caches have not seen: what the caches keep is bounded by their limits, not by the
- * few distinct requests of a short test. Target: under 250 MB at both points, and flat between
- * them (growing by at most a tenth of the target).
+ * SQLite on a temporary data folder; or PostgreSQL with BPFSIGN_BENCH_PG=postgres://…; `env`
+ * adds to its environment, such as MALLOC_ARENA_MAX) takes 10,000 sign requests, 16 at a time,
+ * and its resident set (VmRSS of /proc/PID/status) and V8 heap (its /metrics) are read after the
+ * 2,000th and the 10,000th. The requests rotate through the fixture objects, each under a name of
+ * its own (`?name=`), so that every request builds a loader the caches have not seen: what the
+ * caches keep is bounded by their limits, not by the few distinct requests of a short test.
+ * Target: under 250 MB at both points, and flat between them (growing by at most a tenth of the
+ * target).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ const CHECKPOINTS = [2_000, 4_000, 6_000, 8_000, 10_000];
 const CONCURRENCY = 16;
 
 export interface MemorySample { signs: number; rssMb: number; heapUsedMb: number | null; externalMb: number | null }
-export interface MemoryBench { store: 'sqlite' | 'postgres'; samples: MemorySample[]; errors: number; seconds: number; ok: boolean }
+export interface MemoryBench { store: 'sqlite' | 'postgres'; env: Record<string, string>; samples: MemorySample[]; errors: number; seconds: number; ok: boolean }
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -72,7 +73,7 @@ export async function benchMemory(root: string, store: 'sqlite' | 'postgres' = '
     const at = (n: number) => samples.find((s) => s.signs === n)!;
     const first = at(2_000).rssMb, last = at(SIGNS).rssMb;
     const ok = errors === 0 && first < MEMORY_TARGET_MB && last < MEMORY_TARGET_MB && last - first <= MEMORY_TARGET_MB / 10;
-    return { store, samples, errors, seconds: (performance.now() - t0) / 1000, ok };
+    return { store, env, samples, errors, seconds: (performance.now() - t0) / 1000, ok };
   } finally {
     await srv.stop();
   }
@@ -82,7 +83,8 @@ export async function benchMemory(root: string, store: 'sqlite' | 'postgres' = '
 export function printMemory(m: MemoryBench): void {
   const at = (n: number) => m.samples.find((s) => s.signs === n)!;
   const a = at(2_000), b = at(SIGNS);
-  console.log(`${m.ok ? 'PASS' : 'MISS'}  server RSS over ${SIGNS.toLocaleString('en')} signs (${m.store}): ${a.rssMb.toFixed(0)} MB after 2,000, ${b.rssMb.toFixed(0)} MB after 10,000, ${m.errors} errors, ${m.seconds.toFixed(0)} s (target < ${MEMORY_TARGET_MB} MB, flat: +${MEMORY_TARGET_MB / 10} MB at most)`);
+  const shown = Object.entries(m.env).filter(([k]) => k !== 'BPFSIGN_DATABASE_URL').map(([k, v]) => `, ${k}=${v}`).join('');
+  console.log(`${m.ok ? 'PASS' : 'MISS'}  server RSS over ${SIGNS.toLocaleString('en')} signs (${m.store}${shown}): ${a.rssMb.toFixed(0)} MB after 2,000, ${b.rssMb.toFixed(0)} MB after 10,000, ${m.errors} errors, ${m.seconds.toFixed(0)} s (target < ${MEMORY_TARGET_MB} MB, flat: +${MEMORY_TARGET_MB / 10} MB at most)`);
   const mb = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
   console.log(`      RSS / V8 heap used / external, MB: ${m.samples.map((s) => `${s.signs}: ${s.rssMb.toFixed(0)} / ${mb(s.heapUsedMb)} / ${mb(s.externalMb)}`).join('; ')}`);
 }

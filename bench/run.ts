@@ -111,9 +111,13 @@ if (want('log')) {
 }
 
 if (want('memory')) {
-  // SQLite always; PostgreSQL too when BPFSIGN_BENCH_PG names a database it may fill.
+  // SQLite as started by default and with glibc's malloc arenas limited (one per thread otherwise:
+  // 35-45 MB more); PostgreSQL too when BPFSIGN_BENCH_PG names a database it may fill.
   const pg = process.env.BPFSIGN_BENCH_PG;
-  const stores: { store: 'sqlite' | 'postgres'; env: Record<string, string> }[] = [{ store: 'sqlite', env: {} }, ...(pg ? [{ store: 'postgres' as const, env: { BPFSIGN_DATABASE_URL: pg } }] : [])];
+  const stores: { store: 'sqlite' | 'postgres'; env: Record<string, string> }[] = [
+    { store: 'sqlite', env: {} }, { store: 'sqlite', env: { MALLOC_ARENA_MAX: '2' } },
+    ...(pg ? [{ store: 'postgres' as const, env: { BPFSIGN_DATABASE_URL: pg } }] : []),
+  ];
   for (const { store, env } of stores) {
     const m = await benchMemory(root, store, env);
     printMemory(m);
