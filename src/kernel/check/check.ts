@@ -139,8 +139,15 @@ export function checkProgram(insns: readonly Insn[], opts: CheckOptions = {}): F
       }
     }
   });
-  // Each subprogram must end in exit or an unconditional jump.
-  for (const s of sorted) {
+  checkSubprogramEnds(insns, pcs, sorted, subEnd, add);
+  return out.sort((a, b) => a.pc - b.pc);
+}
+
+type AddFinding = (pc: number, i: Insn, code: FindingCode, message: string, got?: unknown, want?: unknown) => void;
+
+/** Each subprogram must end in exit or an unconditional jump. */
+function checkSubprogramEnds(insns: readonly Insn[], pcs: readonly number[], starts: readonly number[], subEnd: (start: number) => number, add: AddFinding): void {
+  for (const s of starts) {
     const end = subEnd(s);
     const lastK = pcs.findIndex((p, k) => p < end && p + insns[k].width >= end);
     if (lastK < 0) continue;
@@ -150,7 +157,6 @@ export function checkProgram(insns: readonly Insn[], opts: CheckOptions = {}): F
       add(pcs[lastK], last, 'FALL_THROUGH', `subprogram at ${s} ends without exit or goto`, hex(last.opcode), 'exit or goto');
     }
   }
-  return out.sort((a, b) => a.pc - b.pc);
 }
 
 /** Only the findings of severity 'error'. */

@@ -70,6 +70,21 @@ function standardCtx(nrMaps: number, nrProgs: number): ReplayCtxLayout {
   };
 }
 
+/** What a replay saw, as its report: the outcome, and the maps and programs the ctx's fds name (the loader's own excluded). */
+function reportOf(
+  r: { scheme: ReplayReport['scheme']; profile: string; model: BpfModel; exclude: Set<number>; ctx: ReplayCtxLayout; order: 'le' | 'be'; printk: string[]; ctxReads: CtxRead[] },
+  outcome: Pick<ReplayReport, 'stage' | 'errno' | 'retval' | 'fault' | 'steps'>,
+  ctxBytes: Uint8Array | null,
+): ReplayReport {
+  const dv = ctxBytes ? new DataView(ctxBytes.buffer, ctxBytes.byteOffset, ctxBytes.byteLength) : null;
+  const fdAt = (off: number) => (dv && off + 4 <= dv.byteLength ? dv.getInt32(off, r.order === 'le') : 0);
+  const eff = collectEffects(r.model, r.exclude, r.ctx.maps.map((m) => fdAt(m.offset)), r.ctx.progs.map((p) => fdAt(p.offset)));
+  return {
+    scheme: r.scheme, profile: r.profile, ...outcome, ok: outcome.stage === 'ok', trace: r.model.trace, printk: r.printk,
+    maps: eff.maps, progs: eff.progs, leakedFds: eff.leaked, ctxReads: r.ctxReads,
+  };
+}
+
 export function replay(loader: LoaderBytes, profile: KernelProfile, options: ReplayOptions = {}): ReplayReport {
   const scheme = options.scheme ?? 'unsigned';
   const order = options.byteOrder ?? 'le';
@@ -86,18 +101,8 @@ export function replay(loader: LoaderBytes, profile: KernelProfile, options: Rep
     return model.sys(cmd, user(buf.subarray(0, size), 'attr').base, size, 'user');
   };
   const exclude = new Set<number>();
-  const finish = (stage: ReplayStage, errno: number, retval: number | null, fault: ReplayReport['fault'], steps: number, ctxBytes: Uint8Array | null): ReplayReport => {
-    const dv = ctxBytes ? new DataView(ctxBytes.buffer, ctxBytes.byteOffset, ctxBytes.byteLength) : null;
-    const le = order === 'le';
-    const fdAt = (off: number) => (dv && off + 4 <= dv.byteLength ? dv.getInt32(off, le) : 0);
-    const mapFds = ctx.maps.map((m) => fdAt(m.offset));
-    const progFds = ctx.progs.map((p) => fdAt(p.offset));
-    const eff = collectEffects(model, exclude, mapFds, progFds);
-    return {
-      scheme, profile: profile.name, stage, ok: stage === 'ok', errno, retval, fault, steps, trace: model.trace, printk,
-      maps: eff.maps, progs: eff.progs, leakedFds: eff.leaked, ctxReads,
-    };
-  };
+  const finish = (stage: ReplayStage, errno: number, retval: number | null, fault: ReplayReport['fault'], steps: number, ctxBytes: Uint8Array | null): ReplayReport =>
+    reportOf({ scheme, profile: profile.name, model, exclude, ctx, order, printk, ctxReads }, { stage, errno, retval, fault, steps }, ctxBytes);
 
   // 1. The metadata map.
   const signedScheme = scheme !== 'unsigned';

@@ -131,7 +131,8 @@ function u64(view: DataView, at: number, le: boolean, field: string, limit: numb
 }
 
 /** Parses an ELF64 relocatable BPF object. */
-export function parseElf(bytes: Uint8Array): ElfFile {
+/** The ELF header's identification: a 64-bit BPF relocatable object, and its byte order. */
+function readIdent(bytes: Uint8Array): { le: boolean; view: DataView } {
   if (bytes.length < EHDR_SIZE) {
     throw malformed(`file is ${bytes.length} bytes, shorter than the 64-byte ELF header`, { offset: 0, got: bytes.length, want: EHDR_SIZE });
   }
@@ -146,9 +147,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     throw malformed(`EI_DATA ${data} is neither little nor big endian`, { offset: 5, field: 'EI_DATA', got: data });
   }
   const le = data === ELFDATA2LSB;
-  const byteOrder: ByteOrder = le ? 'le' : 'be';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = bytes.length;
 
   const eType = view.getUint16(16, le);
   const eMachine = view.getUint16(18, le);
@@ -158,6 +157,13 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   if (eType !== ET_REL) {
     throw new LoaderError('ELF_UNSUPPORTED', `elf: e_type ${eType} is not ET_REL (1)`, { offset: 16, field: 'e_type', got: eType, want: ET_REL });
   }
+  return { le, view };
+}
+
+export function parseElf(bytes: Uint8Array): ElfFile {
+  const { le, view } = readIdent(bytes);
+  const byteOrder: ByteOrder = le ? 'le' : 'be';
+  const size = bytes.length;
   const shoff = u64(view, 40, le, 'e_shoff', size, { offset: 40 });
   const shentsize = view.getUint16(58, le);
   let shnum = view.getUint16(60, le);
