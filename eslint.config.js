@@ -129,11 +129,7 @@ export const EXCEPTIONS = [
   {
     // issue 16: `as never` removal in progress.
     rule: 'no-restricted-syntax',
-    files: [
-      'src/cli/log-get.ts',
-      'test/cli/log-get.test.ts',
-      'test/cli/verify.test.ts',
-    ],
+    files: ['src/cli/log-get.ts', 'test/cli/log-get.test.ts', 'test/cli/verify.test.ts'],
   },
   // issue 16: service layer in progress (routes and the CLI reach past src/service).
   // Error classes for instanceof in the problem+json mapper:

@@ -7,7 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export interface CliStartRow { name: string; ours_ms: number; peer: string; peer_ms: number; target: string; ok: boolean }
+export interface CliStartRow {
+  name: string;
+  ours_ms: number;
+  peer: string;
+  peer_ms: number;
+  target: string;
+  ok: boolean;
+}
 
 const TARGET_MS = 150;
 /** r0 = 1; exit: the plugin protocol's smallest program, as hex on stdin. */
@@ -45,6 +52,13 @@ export function benchCli(root: string, runs = 21): CliStartRow[] {
   const peer = median(node);
   return commands.map((c, j) => {
     const ms = median(ours[j]);
-    return { name: `CLI start-up: ${c.name}`, ours_ms: ms, peer: 'node -e 0', peer_ms: peer, target: `< ${TARGET_MS} ms wall`, ok: ms < TARGET_MS };
+    return {
+      name: `CLI start-up: ${c.name}`,
+      ours_ms: ms,
+      peer: 'node -e 0',
+      peer_ms: peer,
+      target: `< ${TARGET_MS} ms wall`,
+      ok: ms < TARGET_MS,
+    };
   });
 }

@@ -14,7 +14,16 @@ import { verifyHeader } from '../src/service/verify-header.js';
 import { loadProfile } from '../src/service/verify.js';
 import { parsePolicy, STRICT } from '../src/signing/policy.js';
 
-export interface HeaderBenchResult { name: string; ours_ms: number; ours_no_object_ms: number; peer: string; peer_ms: number | null; target: string; ok: boolean; note?: string }
+export interface HeaderBenchResult {
+  name: string;
+  ours_ms: number;
+  ours_no_object_ms: number;
+  peer: string;
+  peer_ms: number | null;
+  target: string;
+  ok: boolean;
+  note?: string;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -35,7 +44,12 @@ export function benchHeader(root: string): HeaderBenchResult | null {
   if (!existsSync(file) || !existsSync('/sys/kernel/btf/vmlinux')) return null;
   const text = readFileSync(file, 'utf8');
   const cert = join(ref, 'keys/rsa2048.cert.pem');
-  const policy = parsePolicy({ version: 1, name: 'bench', roots: [readFileSync(cert, 'utf8')], checks: { ...STRICT, transparencyLog: 'skip', hardening: 'log' } });
+  const policy = parsePolicy({
+    version: 1,
+    name: 'bench',
+    roots: [readFileSync(cert, 'utf8')],
+    checks: { ...STRICT, transparencyLog: 'skip', hardening: 'log' },
+  });
   const profile = loadProfile('host');
   const object = new Uint8Array(readFileSync(objPath));
   const at = new Date();
@@ -43,7 +57,10 @@ export function benchHeader(root: string): HeaderBenchResult | null {
     const v = verifyHeader(text, policy, { at, profile, ...(withObject ? { object, objectFile: 'xdp_filter.clang-el.o' } : {}) });
     if (v.verdict.verdict !== 'OK') throw new Error(`bench header: verdict ${v.verdict.verdict}`);
   };
-  for (let i = 0; i < 20; i++) { once(true); once(false); } // warm, in process, as the service is
+  for (let i = 0; i < 20; i++) {
+    once(true);
+    once(false);
+  } // warm, in process, as the service is
   const ours = timed(50, () => once(true));
   const oursNoObject = timed(50, () => once(false));
 
@@ -53,7 +70,25 @@ export function benchHeader(root: string): HeaderBenchResult | null {
     const h = parseLightSkeleton(text);
     writeFileSync(join(dir, 'insns.bin'), h.insns);
     writeFileSync(join(dir, 'sig.der'), h.signature!);
-    const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'sig.der'), '-content', join(dir, 'insns.bin'), '-certfile', cert, '-CAfile', cert, '-purpose', 'any', '-out', '/dev/null'];
+    const args = [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      join(dir, 'sig.der'),
+      '-content',
+      join(dir, 'insns.bin'),
+      '-certfile',
+      cert,
+      '-CAfile',
+      cert,
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ];
     execFileSync('openssl', args, { stdio: 'ignore' });
     peer = timed(20, () => execFileSync('openssl', args, { stdio: 'ignore' }));
   } catch {
@@ -62,8 +97,13 @@ export function benchHeader(root: string): HeaderBenchResult | null {
     rmSync(dir, { recursive: true, force: true });
   }
   return {
-    name: 'verify a bpftool 7.7 signed header (xdp_filter, RSA-2048; with its object)', ours_ms: ours, ours_no_object_ms: oursNoObject,
-    peer: 'openssl cms -verify (process)', peer_ms: peer, target: '≤ 1× openssl', ok: peer !== null && ours <= peer,
+    name: 'verify a bpftool 7.7 signed header (xdp_filter, RSA-2048; with its object)',
+    ours_ms: ours,
+    ours_no_object_ms: oursNoObject,
+    peer: 'openssl cms -verify (process)',
+    peer_ms: peer,
+    target: '≤ 1× openssl',
+    ok: peer !== null && ours <= peer,
     note: `without the object: ${oursNoObject.toFixed(3)} ms (the signature, the text, the replay and the findings)`,
   };
 }

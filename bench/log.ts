@@ -15,7 +15,8 @@ import { manifestEntryCheck, tilePath } from '../src/cli/client.js';
 import { hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '../src/signing/tlog/index.js';
 
 export interface LogBench {
-  name: string; entries: number;
+  name: string;
+  entries: number;
   tiles: { entries: number; ms: number; perSecond: number; requests: number };
   perEntry: { entries: number; ms: number; perSecond: number; requests: number };
   entryCheckMs: number;
@@ -31,7 +32,10 @@ export async function benchLog(n = 100_000, perEntry = 2_000): Promise<LogBench>
     try {
       const get = async (path: string) => {
         const r = await fetch(`${srv.url}${path}`);
-        if (!r.ok) { await r.arrayBuffer(); return null; }
+        if (!r.ok) {
+          await r.arrayBuffer();
+          return null;
+        }
         return new Uint8Array(await r.arrayBuffer());
       };
       const keys = (await (await fetch(`${srv.url}/v1/keys`)).json()) as { keys: { certificate: string }[] };
@@ -40,8 +44,14 @@ export async function benchLog(n = 100_000, perEntry = 2_000): Promise<LogBench>
 
       let t = performance.now();
       const r = await auditLog({
-        source: { checkpoint: async () => new TextDecoder().decode((await get('/v1/log/checkpoint'))!), entryBundle: (i, w) => get(`/v1/log/tile/entries/${tilePath(i)}${w < 256 ? `.p/${w}` : ''}`) },
-        logKeys: [verifier], state: null, save: () => undefined, checkEntry: manifestEntryCheck(certs),
+        source: {
+          checkpoint: async () => new TextDecoder().decode((await get('/v1/log/checkpoint'))!),
+          entryBundle: (i, w) => get(`/v1/log/tile/entries/${tilePath(i)}${w < 256 ? `.p/${w}` : ''}`),
+        },
+        logKeys: [verifier],
+        state: null,
+        save: () => undefined,
+        checkEntry: manifestEntryCheck(certs),
       });
       const tilesMs = performance.now() - t;
 
@@ -62,13 +72,17 @@ export async function benchLog(n = 100_000, perEntry = 2_000): Promise<LogBench>
       // What one entry's content check costs on its own (distinct signed manifests, no memo).
       const fresh = manifestEntryCheck(certs);
       const bodies: Uint8Array[] = [];
-      for (let i = 0; i < 200; i++) { const b = await get(`/v1/log/tile/entries/${tilePath(BigInt(i))}`); bodies.push(b!.subarray(2, 2 + ((b![0] << 8) | b![1]))); }
+      for (let i = 0; i < 200; i++) {
+        const b = await get(`/v1/log/tile/entries/${tilePath(BigInt(i))}`);
+        bodies.push(b!.subarray(2, 2 + ((b![0] << 8) | b![1])));
+      }
       t = performance.now();
       for (const [i, b] of bodies.entries()) fresh(BigInt(i), b);
       const entryCheckMs = (performance.now() - t) / bodies.length;
 
       return {
-        name: 'log audit', entries: n,
+        name: 'log audit',
+        entries: n,
         tiles: { entries: Number(r.entries), ms: tilesMs, perSecond: Number(r.entries) / (tilesMs / 1000), requests: r.requests },
         perEntry: { entries: perEntry, ms: perMs, perSecond: perEntry / (perMs / 1000), requests },
         entryCheckMs,

@@ -18,8 +18,20 @@ const SIGNS = 10_000;
 const CHECKPOINTS = [2_000, 4_000, 6_000, 8_000, 10_000];
 const CONCURRENCY = 16;
 
-export interface MemorySample { signs: number; rssMb: number; heapUsedMb: number | null; externalMb: number | null }
-export interface MemoryBench { store: 'sqlite' | 'postgres'; env: Record<string, string>; samples: MemorySample[]; errors: number; seconds: number; ok: boolean }
+export interface MemorySample {
+  signs: number;
+  rssMb: number;
+  heapUsedMb: number | null;
+  externalMb: number | null;
+}
+export interface MemoryBench {
+  store: 'sqlite' | 'postgres';
+  env: Record<string, string>;
+  samples: MemorySample[];
+  errors: number;
+  seconds: number;
+  ok: boolean;
+}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -34,44 +46,67 @@ function gaugeMb(metrics: string, name: string): number | null {
 }
 
 async function sample(url: string, pid: number, signs: number): Promise<MemorySample> {
-  const metrics = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
-  return { signs, rssMb: rssMb(pid), heapUsedMb: gaugeMb(metrics, 'nodejs_heap_size_used_bytes'), externalMb: gaugeMb(metrics, 'nodejs_external_memory_bytes') };
+  const metrics = await fetch(`${url}/metrics`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  return {
+    signs,
+    rssMb: rssMb(pid),
+    heapUsedMb: gaugeMb(metrics, 'nodejs_heap_size_used_bytes'),
+    externalMb: gaugeMb(metrics, 'nodejs_external_memory_bytes'),
+  };
 }
 
 /** The fixture objects the server signs (tried once each; those it refuses are left out). */
 async function signable(root: string, url: string): Promise<{ stem: string; bytes: Uint8Array }[]> {
   const dir = join(root, 'test/fixtures/obj');
-  const all = readdirSync(dir).filter((f) => f.endsWith('.clang-el.o')).sort()
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith('.clang-el.o'))
+    .sort()
     .map((f) => ({ stem: f.slice(0, -'.clang-el.o'.length), bytes: readFileSync(join(dir, f)) }));
   const ok = await Promise.all(all.map((o) => postSign(url, o.bytes, `${o.stem}_probe`)));
   return all.filter((_, i) => ok[i]);
 }
 
 function postSign(url: string, body: Uint8Array, name: string): Promise<boolean> {
-  return fetch(`${url}/v1/loaders?name=${name}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } })
-    .then(async (r) => { await r.arrayBuffer(); return r.status === 201; }, () => false);
+  return fetch(`${url}/v1/loaders?name=${name}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } }).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return r.status === 201;
+    },
+    () => false,
+  );
 }
 
-export async function benchMemory(root: string, store: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<MemoryBench> {
+export async function benchMemory(
+  root: string,
+  store: 'sqlite' | 'postgres' = 'sqlite',
+  env: Record<string, string> = {},
+): Promise<MemoryBench> {
   const srv = await startServer(root, 1, true, env);
   try {
     const objects = await signable(root, srv.url);
     if (objects.length === 0) throw new Error('bench: the server signed none of the fixture objects');
     const samples: MemorySample[] = [];
-    let next = 0, errors = 0;
+    let next = 0,
+      errors = 0;
     const t0 = performance.now();
     for (const upTo of CHECKPOINTS) {
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = next++; i < upTo; i = next++) {
-          const o = objects[i % objects.length];
-          if (!(await postSign(srv.url, o.bytes, `${o.stem}_${i}`))) errors++;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          for (let i = next++; i < upTo; i = next++) {
+            const o = objects[i % objects.length];
+            if (!(await postSign(srv.url, o.bytes, `${o.stem}_${i}`))) errors++;
+          }
+        }),
+      );
       next = upTo;
       samples.push(await sample(srv.url, srv.pid, upTo));
     }
     const at = (n: number) => samples.find((s) => s.signs === n)!;
-    const first = at(2_000).rssMb, last = at(SIGNS).rssMb;
+    const first = at(2_000).rssMb,
+      last = at(SIGNS).rssMb;
     const ok = errors === 0 && first < MEMORY_TARGET_MB && last < MEMORY_TARGET_MB && last - first <= MEMORY_TARGET_MB / 10;
     return { store, env, samples, errors, seconds: (performance.now() - t0) / 1000, ok };
   } finally {
@@ -82,9 +117,17 @@ export async function benchMemory(root: string, store: 'sqlite' | 'postgres' = '
 /** The bench's lines: RSS after 2,000 and 10,000 signs beside the target, and the samples between. */
 export function printMemory(m: MemoryBench): void {
   const at = (n: number) => m.samples.find((s) => s.signs === n)!;
-  const a = at(2_000), b = at(SIGNS);
-  const shown = Object.entries(m.env).filter(([k]) => k !== 'BPFSIGN_DATABASE_URL').map(([k, v]) => `, ${k}=${v}`).join('');
-  console.log(`${m.ok ? 'PASS' : 'MISS'}  server RSS over ${SIGNS.toLocaleString('en')} signs (${m.store}${shown}): ${a.rssMb.toFixed(0)} MB after 2,000, ${b.rssMb.toFixed(0)} MB after 10,000, ${m.errors} errors, ${m.seconds.toFixed(0)} s (target < ${MEMORY_TARGET_MB} MB, flat: +${MEMORY_TARGET_MB / 10} MB at most)`);
+  const a = at(2_000),
+    b = at(SIGNS);
+  const shown = Object.entries(m.env)
+    .filter(([k]) => k !== 'BPFSIGN_DATABASE_URL')
+    .map(([k, v]) => `, ${k}=${v}`)
+    .join('');
+  console.log(
+    `${m.ok ? 'PASS' : 'MISS'}  server RSS over ${SIGNS.toLocaleString('en')} signs (${m.store}${shown}): ${a.rssMb.toFixed(0)} MB after 2,000, ${b.rssMb.toFixed(0)} MB after 10,000, ${m.errors} errors, ${m.seconds.toFixed(0)} s (target < ${MEMORY_TARGET_MB} MB, flat: +${MEMORY_TARGET_MB / 10} MB at most)`,
+  );
   const mb = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
-  console.log(`      RSS / V8 heap used / external, MB: ${m.samples.map((s) => `${s.signs}: ${s.rssMb.toFixed(0)} / ${mb(s.heapUsedMb)} / ${mb(s.externalMb)}`).join('; ')}`);
+  console.log(
+    `      RSS / V8 heap used / external, MB: ${m.samples.map((s) => `${s.signs}: ${s.rssMb.toFixed(0)} / ${mb(s.heapUsedMb)} / ${mb(s.externalMb)}`).join('; ')}`,
+  );
 }

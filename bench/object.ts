@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseObject } from '../src/loader/object/index.js';
 
-export interface BenchResult { name: string; ours_ms: number; peer: string; peer_ms: number | null; ratio: number | null; target: string; ok: boolean; note?: string }
+export interface BenchResult {
+  name: string;
+  ours_ms: number;
+  peer: string;
+  peer_ms: number | null;
+  ratio: number | null;
+  target: string;
+  ok: boolean;
+  note?: string;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,7 +38,9 @@ export function timeMedian(fn: () => void, runs: number, warmup = 20): number {
 
 export function benchObject(root: string): BenchResult {
   const dir = join(root, 'test/fixtures/obj');
-  const candidates = readdirSync(dir).filter((f) => f.startsWith('big.') && f.endsWith('.o')).map((f) => join(dir, f));
+  const candidates = readdirSync(dir)
+    .filter((f) => f.startsWith('big.') && f.endsWith('.o'))
+    .map((f) => join(dir, f));
   const path = candidates.sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const bytes = new Uint8Array(readFileSync(path));
   const ours = timeMedian(() => parseObject(bytes, { name: 'big' }), 300, 300); // warm, in process, as libbpf's figure is
@@ -44,7 +55,12 @@ export function benchObject(root: string): BenchResult {
   }
   return {
     name: `parseObject ${path.replace(/^.*\//, '')} (${(bytes.length / 1024).toFixed(0)} KiB)`,
-    ours_ms: ours, peer: 'libbpf bpf_object__open_mem', peer_ms: peer, ratio: peer ? ours / peer : null,
-    target: 'ours ≤ 2 ms', ok: ours <= 2, note,
+    ours_ms: ours,
+    peer: 'libbpf bpf_object__open_mem',
+    peer_ms: peer,
+    ratio: peer ? ours / peer : null,
+    target: 'ours ≤ 2 ms',
+    ok: ours <= 2,
+    note,
   };
 }

@@ -21,7 +21,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface LoadResult { rps: number; p50: number; p99: number; errors: number; tool: 'wrk' | 'fetch' }
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  tool: 'wrk' | 'fetch';
+}
 
 const CONNECTIONS = 50;
 const SECONDS = 5;
@@ -66,10 +72,13 @@ async function wrkLoad(url: string, body: string, contentType: string, dir: stri
   writeFileSync(script, WRK_SCRIPT);
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], {
-      env: { ...process.env, BPFSIGN_BENCH_BODY: body, BPFSIGN_BENCH_CT: contentType, BPFSIGN_BENCH_N: String(n) }, stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BPFSIGN_BENCH_BODY: body, BPFSIGN_BENCH_CT: contentType, BPFSIGN_BENCH_N: String(n) },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let s = '';
-    p.stdout.on('data', (d) => { s += d; });
+    p.stdout.on('data', (d) => {
+      s += d;
+    });
     p.on('error', reject);
     p.on('exit', () => resolve(s));
   });
@@ -81,19 +90,34 @@ async function wrkLoad(url: string, body: string, contentType: string, dir: stri
 
 async function fetchLoad(url: string, bodies: Uint8Array[], contentType: string, seconds = SECONDS): Promise<LoadResult> {
   const lat: number[] = [];
-  let errors = 0, next = 0;
+  let errors = 0,
+    next = 0;
   const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (performance.now() < end) {
-      const body = bodies[next++ % bodies.length];
-      const t0 = performance.now();
-      const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then(async (r) => { await r.arrayBuffer(); return r.ok; }, () => false);
-      lat.push(performance.now() - t0);
-      if (!ok) errors++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const body = bodies[next++ % bodies.length];
+        const t0 = performance.now();
+        const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then(
+          async (r) => {
+            await r.arrayBuffer();
+            return r.ok;
+          },
+          () => false,
+        );
+        lat.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
   lat.sort((a, b) => a - b);
-  return { rps: lat.length / seconds, p50: lat[lat.length >> 1] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, tool: 'fetch' };
+  return {
+    rps: lat.length / seconds,
+    p50: lat[lat.length >> 1] ?? NaN,
+    p99: lat[Math.floor(lat.length * 0.99)] ?? NaN,
+    errors,
+    tool: 'fetch',
+  };
 }
 
 /**
@@ -101,33 +125,66 @@ async function fetchLoad(url: string, bodies: Uint8Array[], contentType: string,
  * ephemeral range (32768–60999), where the bench's own client connections take theirs; a server
  * that exits before it is ready (a port taken after all) is started again on another port.
  */
-export async function startServer(root: string, workers: number, caches: boolean, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+export async function startServer(
+  root: string,
+  workers: number,
+  caches: boolean,
+  env: Record<string, string> = {},
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-'));
   for (let attempt = 1; ; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
-    const proc = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)], {
-      env: { ...process.env, BPFSIGN_DATA_DIR: dataDir, BPFSIGN_LOG_LEVEL: 'error', BPFSIGN_RATE_LIMIT: '100000000', ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }), ...env }, stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [join(root, 'dist/src/cli/main.js'), 'serve', '--port', String(port), '--workers', String(workers)],
+      {
+        env: {
+          ...process.env,
+          BPFSIGN_DATA_DIR: dataDir,
+          BPFSIGN_LOG_LEVEL: 'error',
+          BPFSIGN_RATE_LIMIT: '100000000',
+          ...(caches ? {} : { BPFSIGN_CACHE_ENTRIES: '0' }),
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
-    proc.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
+    proc.stderr!.on('data', (d) => {
+      stderr = (stderr + d).slice(-2000);
+    });
     let exited = false;
-    proc.once('exit', () => { exited = true; });
+    proc.once('exit', () => {
+      exited = true;
+    });
     const url = `http://127.0.0.1:${port}`;
     let ready = false;
     for (let i = 0; i < 200 && !ready && !exited; i++) {
-      try { ready = (await fetch(`${url}/readyz`)).ok; } catch { /* starting */ }
+      try {
+        ready = (await fetch(`${url}/readyz`)).ok;
+      } catch {
+        /* starting */
+      }
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
     if (!ready) {
       if (!exited) proc.kill('SIGKILL');
       if (attempt < 5) continue;
-      throw new Error(`bench: the server did not become ready on port ${port} (${exited ? 'it exited' : 'no answer in 20 s'}): ${stderr.trim()}`);
+      throw new Error(
+        `bench: the server did not become ready on port ${port} (${exited ? 'it exited' : 'no answer in 20 s'}): ${stderr.trim()}`,
+      );
     }
     // With several workers, wait until every one answers (each opens the store and the profile).
     await new Promise((r) => setTimeout(r, workers > 1 ? 1500 : 0));
     // The data folder goes with the server: a run writes a few hundred MB of log into each.
-    const stop = () => new Promise<void>((r) => { if (exited) r(); else { proc.once('exit', () => r()); proc.kill('SIGTERM'); } })
-      .then(() => rmSync(dataDir, { recursive: true, force: true }));
+    const stop = () =>
+      new Promise<void>((r) => {
+        if (exited) r();
+        else {
+          proc.once('exit', () => r());
+          proc.kill('SIGTERM');
+        }
+      }).then(() => rmSync(dataDir, { recursive: true, force: true }));
     return { url, pid: proc.pid!, stop };
   }
 }
@@ -137,13 +194,55 @@ function peerObjectsPerSecond(obj: Uint8Array): number | null {
   try {
     const d = mkdtempSync(join(tmpdir(), 'bpfsign-peer-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem'), '-subj', '/CN=peer', '-days', '1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(d, 'k.pem'),
+          '-out',
+          join(d, 'c.pem'),
+          '-subj',
+          '/CN=peer',
+          '-days',
+          '1',
+        ],
+        { stdio: 'ignore' },
+      );
       writeFileSync(join(d, 'o.o'), obj);
       let n = 0;
       const t0 = performance.now();
       while (performance.now() - t0 < 3000) {
-        writeFileSync(join(d, 'o.lskel.h'), execFileSync('bpftool', ['gen', 'skeleton', '-L', join(d, 'o.o')], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }));
-        execFileSync('openssl', ['cms', '-sign', '-binary', '-nocerts', '-noattr', '-keyid', '-outform', 'DER', '-md', 'sha256', '-in', join(d, 'o.lskel.h'), '-signer', join(d, 'c.pem'), '-inkey', join(d, 'k.pem'), '-out', join(d, 's.p7s')]);
+        writeFileSync(
+          join(d, 'o.lskel.h'),
+          execFileSync('bpftool', ['gen', 'skeleton', '-L', join(d, 'o.o')], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }),
+        );
+        execFileSync('openssl', [
+          'cms',
+          '-sign',
+          '-binary',
+          '-nocerts',
+          '-noattr',
+          '-keyid',
+          '-outform',
+          'DER',
+          '-md',
+          'sha256',
+          '-in',
+          join(d, 'o.lskel.h'),
+          '-signer',
+          join(d, 'c.pem'),
+          '-inkey',
+          join(d, 'k.pem'),
+          '-out',
+          join(d, 's.p7s'),
+        ]);
         n++;
       }
       return n / ((performance.now() - t0) / 1000);
@@ -180,7 +279,9 @@ export interface ServiceBench {
  */
 const FRESH_BUNDLES = 2560;
 
-export async function benchService(root: string): Promise<{ runs: ServiceBench[]; peer_objects_per_s: number | null; peer_before: number | null; peer_after: number | null }> {
+export async function benchService(
+  root: string,
+): Promise<{ runs: ServiceBench[]; peer_objects_per_s: number | null; peer_before: number | null; peer_after: number | null }> {
   const obj = readFileSync(join(root, 'test/fixtures/obj/xdp_filter.clang-el.o'));
   const peerBefore = peerObjectsPerSecond(obj);
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-bench-bodies-'));
@@ -191,13 +292,19 @@ export async function benchService(root: string): Promise<{ runs: ServiceBench[]
   // content-addressed caches answer the repeated work) and cold (caches off), each with one
   // process and with one per core: on SQLite, whose file one connection writes at a time, more
   // processes are not always faster.
-  const configs = [{ workers: 1, caches: true }, ...(cores > 1 ? [{ workers: cores, caches: true }] : []), { workers: 1, caches: false }, ...(cores > 1 ? [{ workers: cores, caches: false }] : [])];
+  const configs = [
+    { workers: 1, caches: true },
+    ...(cores > 1 ? [{ workers: cores, caches: true }] : []),
+    { workers: 1, caches: false },
+    ...(cores > 1 ? [{ workers: cores, caches: false }] : []),
+  ];
   writeFileSync(join(dir, 'obj.o'), obj);
   try {
     for (const { workers, caches } of configs) {
       const srv = await startServer(root, workers, caches);
       try {
-        const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`, verifyUrl = `${srv.url}/v1/verifications`;
+        const signUrl = `${srv.url}/v1/loaders?name=xdp_filter`,
+          verifyUrl = `${srv.url}/v1/verifications`;
         const bodies: Uint8Array[] = new Array(caches ? FRESH_BUNDLES : 1);
         let made = 0;
         /** One bundle, signed over HTTP; a failed request is tried again, twice. */
@@ -212,16 +319,23 @@ export async function benchService(root: string): Promise<{ runs: ServiceBench[]
               last = e;
             }
           }
-          throw new Error(`bench: signing a bundle failed three times: ${String((last as Error)?.message ?? last)}${(last as Error)?.cause ? ` (${String((last as Error).cause)})` : ''}`);
+          throw new Error(
+            `bench: signing a bundle failed three times: ${String((last as Error)?.message ?? last)}${(last as Error)?.cause ? ` (${String((last as Error).cause)})` : ''}`,
+          );
         };
-        await Promise.all(Array.from({ length: 16 }, async () => {
-          for (let i = made++; i < bodies.length; i = made++) {
-            bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: await signOne() }));
-            writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            for (let i = made++; i < bodies.length; i = made++) {
+              bodies[i] = new TextEncoder().encode(JSON.stringify({ bundle: await signOne() }));
+              writeFileSync(join(dir, `verify.json.${i + 1}`), bodies[i]);
+            }
+          }),
+        );
         const load = async (url: string, file: string, body: Uint8Array[], contentType: string): Promise<LoadResult> => {
-          if (wrk) { await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS, body.length); return wrkLoad(url, file, contentType, dir, SECONDS, body.length); }
+          if (wrk) {
+            await wrkLoad(url, file, contentType, dir, WARMUP_SECONDS, body.length);
+            return wrkLoad(url, file, contentType, dir, SECONDS, body.length);
+          }
           await fetchLoad(url, body, contentType, WARMUP_SECONDS);
           return fetchLoad(url, body, contentType);
         };

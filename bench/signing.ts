@@ -30,7 +30,10 @@ async function rate(fn: () => Promise<unknown>, ms = 1500): Promise<number> {
   for (let i = 0; i < 20; i++) await fn();
   let n = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < ms) { await fn(); n++; }
+  while (performance.now() - t0 < ms) {
+    await fn();
+    n++;
+  }
   return n / ((performance.now() - t0) / 1000);
 }
 
@@ -38,7 +41,10 @@ function rateSync(fn: () => unknown, ms = 1500): number {
   for (let i = 0; i < 20; i++) fn();
   let n = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < ms) { fn(); n++; }
+  while (performance.now() - t0 < ms) {
+    fn();
+    n++;
+  }
   return n / ((performance.now() - t0) / 1000);
 }
 
@@ -64,7 +70,9 @@ const CASES: [string, SignerAlgorithm, number | undefined, string][] = [
 
 export async function benchSigning(): Promise<SigningBench[]> {
   const status = nativeSignStatus();
-  console.log(`      signing path: ${status.available ? `native addon (${status.openssl}, node has ${process.versions.openssl})` : `node:crypto (${status.reason})`}`);
+  console.log(
+    `      signing path: ${status.available ? `native addon (${status.openssl}, node has ${process.versions.openssl})` : `node:crypto (${status.reason})`}`,
+  );
   const msg = new Uint8Array(32).fill(7);
   const digest = createHash('sha256').update(msg).digest();
   const loader = new Uint8Array(4096).fill(7);
@@ -81,11 +89,20 @@ export async function benchSigning(): Promise<SigningBench[]> {
     const node = rateSync(() => nodePrimitive.sign(msg), 1000);
     const cms = await rate(() => signDetached(loader, signer), 1000);
     const row: SigningBench = {
-      alg, path: signer.signPath ?? 'unknown', ours_per_s: Math.round(ours), digest_per_s: dig === null ? null : Math.round(dig), node_per_s: Math.round(node),
-      cms_per_s: Math.round(cms), openssl_per_s: o, ratio: o ? o / ours : null, target: alg === 'p256' ? 'openssl/ours ≤ 1.5' : 'reported',
+      alg,
+      path: signer.signPath ?? 'unknown',
+      ours_per_s: Math.round(ours),
+      digest_per_s: dig === null ? null : Math.round(dig),
+      node_per_s: Math.round(node),
+      cms_per_s: Math.round(cms),
+      openssl_per_s: o,
+      ratio: o ? o / ours : null,
+      target: alg === 'p256' ? 'openssl/ours ≤ 1.5' : 'reported',
     };
-    console.log(`      ${alg} [${row.path}]: signer ${row.ours_per_s}/s, digest ${row.digest_per_s ?? 'n/a'}/s, node:crypto ${row.node_per_s}/s, CMS ${row.cms_per_s}/s; openssl speed ${o ?? 'n/a'}/s`
-      + (o ? ` (openssl/signer ${(o / ours).toFixed(2)}, openssl/digest ${dig ? (o / dig).toFixed(2) : 'n/a'})` : ''));
+    console.log(
+      `      ${alg} [${row.path}]: signer ${row.ours_per_s}/s, digest ${row.digest_per_s ?? 'n/a'}/s, node:crypto ${row.node_per_s}/s, CMS ${row.cms_per_s}/s; openssl speed ${o ?? 'n/a'}/s` +
+        (o ? ` (openssl/signer ${(o / ours).toFixed(2)}, openssl/digest ${dig ? (o / dig).toFixed(2) : 'n/a'})` : ''),
+    );
     rows.push(row);
   }
   return rows;

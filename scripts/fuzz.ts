@@ -9,7 +9,13 @@ import { fuzzObjects } from '../test/support/fuzz.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
 const dirs = [join(process.cwd(), 'test/fixtures/obj'), '/usr/lib/x86_64-linux-gnu/bpf'];
-const seeds = dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.o')).map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(d, f))) })))
+const seeds = dirs
+  .filter(existsSync)
+  .flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.o'))
+      .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(d, f))) })),
+  )
   .filter((s) => s.bytes.length < 200_000);
 const t0 = performance.now();
 const res = fuzzObjects(seeds, Number(values.iterations), { seed: Number(values.seed) });

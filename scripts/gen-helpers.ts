@@ -32,10 +32,13 @@ export function helpersFromBtf(bytes: Uint8Array): HelperEntry[] {
   for (let id = 1; id < btf.totalCount; id++) {
     const t = btf.type(id);
     if (t.kind !== 'ENUM' || t.name !== 'bpf_func_id') continue;
-    const out = t.enumerators.filter((e) => e.name.startsWith('BPF_FUNC_') && e.name !== '__BPF_FUNC_MAX_ID')
+    const out = t.enumerators
+      .filter((e) => e.name.startsWith('BPF_FUNC_') && e.name !== '__BPF_FUNC_MAX_ID')
       .map((e) => ({ id: Number(e.value), name: e.name.slice('BPF_FUNC_'.length) }))
       .sort((a, b) => a.id - b.id);
-    out.forEach((e, i) => { if (e.id !== i) throw new Error(`helper ${e.name} has id ${e.id}, expected ${i}`); });
+    out.forEach((e, i) => {
+      if (e.id !== i) throw new Error(`helper ${e.name} has id ${e.id}, expected ${i}`);
+    });
     return out;
   }
   throw new Error('no enum bpf_func_id in this BTF');
@@ -63,7 +66,11 @@ export function parseHelperMapper(header: string): HelperEntry[] {
 }
 
 function release(): string {
-  try { return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; }
+  try {
+    return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 function headerVersion(path: string): string {

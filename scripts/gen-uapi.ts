@@ -55,9 +55,23 @@ export const ENUMS: readonly EnumSpec[] = [
 
 /** The UAPI structs emitted besides union bpf_attr. */
 export const STRUCTS: readonly string[] = [
-  'bpf_insn', 'bpf_prog_info', 'bpf_map_info', 'bpf_btf_info', 'bpf_func_info', 'bpf_line_info', 'bpf_core_relo',
-  'btf_header', 'btf_type', 'btf_array', 'btf_member', 'btf_param', 'btf_enum', 'btf_enum64', 'btf_var',
-  'btf_var_secinfo', 'btf_decl_tag',
+  'bpf_insn',
+  'bpf_prog_info',
+  'bpf_map_info',
+  'bpf_btf_info',
+  'bpf_func_info',
+  'bpf_line_info',
+  'bpf_core_relo',
+  'btf_header',
+  'btf_type',
+  'btf_array',
+  'btf_member',
+  'btf_param',
+  'btf_enum',
+  'btf_enum64',
+  'btf_var',
+  'btf_var_secinfo',
+  'btf_decl_tag',
 ];
 
 /**
@@ -104,7 +118,10 @@ export function renderEnum(btf: Btf, spec: EnumSpec): string {
   const rev = new Map<number, string>();
   let count: number | undefined;
   for (const e of entries) {
-    if (e.name === spec.count) { count = e.value; continue; }
+    if (e.name === spec.count) {
+      count = e.value;
+      continue;
+    }
     if (spec.drop?.includes(e.name) || e.name.startsWith('__MAX_')) continue;
     if (!e.name.startsWith(spec.prefix)) throw new Error(`enum ${spec.from}: ${e.name} lacks prefix ${spec.prefix}`);
     const short = e.name.slice(spec.prefix.length);
@@ -141,11 +158,16 @@ type Field = [string, FieldSpec];
 
 function intType(size: number, signed: boolean, where: string): FieldType {
   switch (size) {
-    case 1: return signed ? 's8' : 'u8';
-    case 2: return signed ? 's16' : 'u16';
-    case 4: return signed ? 's32' : 'u32';
-    case 8: return signed ? 's64' : 'u64';
-    default: throw new Error(`${where}: integer of ${size} bytes`);
+    case 1:
+      return signed ? 's8' : 'u8';
+    case 2:
+      return signed ? 's16' : 'u16';
+    case 4:
+      return signed ? 's32' : 'u32';
+    case 8:
+      return signed ? 's64' : 'u64';
+    default:
+      throw new Error(`${where}: integer of ${size} bytes`);
   }
 }
 
@@ -165,17 +187,23 @@ function memberFields(btf: Btf, m: BtfMember, base: number, prefix: string, wher
   if (m.bitOffset % 8 !== 0) throw new Error(`${here}: not byte aligned`);
   const offset = (base + m.bitOffset) / 8;
   switch (t.kind) {
-    case 'STRUCT': case 'UNION':
+    case 'STRUCT':
+    case 'UNION':
       return t.members.flatMap((c) => memberFields(btf, c, base + m.bitOffset, m.name === '' ? prefix : `${name}.`, here));
-    case 'INT': return [[name, { offset, type: intType(t.size, (t.encoding & 1) !== 0, here) }]];
-    case 'ENUM': case 'ENUM64': return [[name, { offset, type: intType(t.size, t.signed, here) }]];
-    case 'PTR': return [[name, { offset, type: 'u64' }]];
+    case 'INT':
+      return [[name, { offset, type: intType(t.size, (t.encoding & 1) !== 0, here) }]];
+    case 'ENUM':
+    case 'ENUM64':
+      return [[name, { offset, type: intType(t.size, t.signed, here) }]];
+    case 'PTR':
+      return [[name, { offset, type: 'u64' }]];
     case 'ARRAY': {
       const elem = btf.type(btf.resolve(t.elemType));
       const isChar = elem.kind === 'INT' && elem.size === 1 && ((elem.encoding & 2) !== 0 || elem.name === 'char');
       return [[name, { offset, type: isChar ? 'name' : 'bytes', size: btf.sizeOf(id) }]];
     }
-    default: throw new Error(`${here}: member of kind ${t.kind}`);
+    default:
+      throw new Error(`${here}: member of kind ${t.kind}`);
   }
 }
 
@@ -193,7 +221,9 @@ function renderField([name, f]: Field): string {
 }
 
 function renderLayout(key: string, name: string, size: number, fields: readonly Field[]): string {
-  return [`  ${key}: {`, `    name: '${name}',`, `    size: ${size},`, '    fields: {', ...fields.map(renderField), '    },', '  },'].join('\n');
+  return [`  ${key}: {`, `    name: '${name}',`, `    size: ${size},`, '    fields: {', ...fields.map(renderField), '    },', '  },'].join(
+    '\n',
+  );
 }
 
 /** union bpf_attr: one layout per member; `size` is sizeof the member (the union's own size is BPF_ATTR_SIZE). */
@@ -228,7 +258,12 @@ export function renderStructs(btf: Btf, src: UapiSource): string {
     const id = structId(btf, name, 'STRUCT');
     const t = btf.type(id);
     if (t.kind !== 'STRUCT') throw new Error(`${name} is not a struct`);
-    return renderLayout(name, name, t.size, t.members.flatMap((m) => memberFields(btf, m, 0, '', name)));
+    return renderLayout(
+      name,
+      name,
+      t.size,
+      t.members.flatMap((m) => memberFields(btf, m, 0, '', name)),
+    );
   });
   return [
     HEADER(src),
@@ -268,8 +303,15 @@ function main(): void {
     const target = join(dir, name);
     if (args.includes('--check')) {
       let current = '';
-      try { current = readFileSync(target, 'utf8'); } catch { /* missing counts as stale */ }
-      if (current !== text) { console.error(`${target} differs from ${source.label}; run node dist/scripts/gen-uapi.js`); stale = true; }
+      try {
+        current = readFileSync(target, 'utf8');
+      } catch {
+        /* missing counts as stale */
+      }
+      if (current !== text) {
+        console.error(`${target} differs from ${source.label}; run node dist/scripts/gen-uapi.js`);
+        stale = true;
+      }
       continue;
     }
     writeFileSync(target, text);

@@ -53,7 +53,11 @@ function rootsFor(vmlinux: Btf, objects: string[]): Set<number> {
       }
     }
     for (const e of spec.externs) if (e.kind === 'ksym') byName(e.name);
-    for (const m of spec.maps) if (m.structOps) { byName(m.structOps.typeName); byName(`bpf_struct_ops_${m.structOps.typeName}`); }
+    for (const m of spec.maps)
+      if (m.structOps) {
+        byName(m.structOps.typeName);
+        byName(`bpf_struct_ops_${m.structOps.typeName}`);
+      }
   }
   byName('bpf_map');
   return roots;
@@ -62,7 +66,8 @@ function rootsFor(vmlinux: Btf, objects: string[]): Set<number> {
 function main(): void {
   const argv = process.argv.slice(2);
   const out = argv[0];
-  if (!out || out.startsWith('--')) throw new Error('usage: make-profile OUT_DIR [--name NAME] [--kallsyms] [--no-probe] [--minimize-for OBJ...]');
+  if (!out || out.startsWith('--'))
+    throw new Error('usage: make-profile OUT_DIR [--name NAME] [--kallsyms] [--no-probe] [--minimize-for OBJ...]');
   const flag = (f: string) => argv.includes(f);
   const nameAt = argv.indexOf('--name');
   const minAt = argv.indexOf('--minimize-for');
@@ -71,10 +76,13 @@ function main(): void {
   const vmlinux = parseBtf(vmlinuxBytes);
   const moduleBtf: Record<string, Uint8Array> = {};
   if (minObjs.length === 0) {
-    for (const f of readdirSync('/sys/kernel/btf')) if (f !== 'vmlinux') moduleBtf[f] = new Uint8Array(readFileSync(join('/sys/kernel/btf', f)));
+    for (const f of readdirSync('/sys/kernel/btf'))
+      if (f !== 'vmlinux') moduleBtf[f] = new Uint8Array(readFileSync(join('/sys/kernel/btf', f)));
   } else {
     const m = minimizeBtf(vmlinux, rootsFor(vmlinux, minObjs));
-    console.error(`minimised vmlinux BTF: ${vmlinuxBytes.length} -> ${m.bytes.length} bytes (${m.full} types kept whole, ${m.shells} shells)`);
+    console.error(
+      `minimised vmlinux BTF: ${vmlinuxBytes.length} -> ${m.bytes.length} bytes (${m.full} types kept whole, ${m.shells} shells)`,
+    );
     vmlinuxBytes = m.bytes;
   }
   let probe = null;
@@ -97,8 +105,13 @@ function main(): void {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, bytes);
   }
-  if (probe && parts) console.error(`signature probe: ${probe.signature}; refused attach types: ${parts.refusedAttachTypes.map((r) => `${r.attachType}=${r.errno}`).join(', ') || 'none'}`);
-  console.error(`wrote ${out}: ${profile.mapTypes.length} map types, ${profile.progTypes.length} program types, bpf_map.excl ${profile.bpfMap.excl !== null}`);
+  if (probe && parts)
+    console.error(
+      `signature probe: ${probe.signature}; refused attach types: ${parts.refusedAttachTypes.map((r) => `${r.attachType}=${r.errno}`).join(', ') || 'none'}`,
+    );
+  console.error(
+    `wrote ${out}: ${profile.mapTypes.length} map types, ${profile.progTypes.length} program types, bpf_map.excl ${profile.bpfMap.excl !== null}`,
+  );
 }
 
 main();

@@ -12,9 +12,16 @@ import { createMetrics } from '../src/api/plugins/metrics.js';
 const store = new SqliteStore(':memory:');
 await store.migrate();
 const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const unused = async (): Promise<never> => { throw new Error('not used when generating the document'); };
+const unused = async (): Promise<never> => {
+  throw new Error('not used when generating the document');
+};
 const app = await buildApp({
-  store, log: new TransparencyLog(store, ed25519Signer('x', key), 'x', () => new Date()), tokens: null, profile: null, loopbackTrusted: false, metrics: createMetrics(),
+  store,
+  log: new TransparencyLog(store, ed25519Signer('x', key), 'x', () => new Date()),
+  tokens: null,
+  profile: null,
+  loopbackTrusted: false,
+  metrics: createMetrics(),
   signing: { active: unused, defaultPolicy: unused, trust: unused },
 });
 await app.ready();

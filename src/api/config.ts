@@ -17,7 +17,11 @@ const Env = z.object({
   BPFSIGN_LOG_ORIGIN: z.string().regex(/^\S+$/).default('bpfsign.local/log'),
   /** Comma-separated `token:scope1+scope2` pairs (scopes: sign, verify); unset → one generated development token. */
   BPFSIGN_API_TOKENS: z.string().optional(),
-  BPFSIGN_MAX_OBJECT_BYTES: z.coerce.number().int().positive().default(16 << 20),
+  BPFSIGN_MAX_OBJECT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 << 20),
   BPFSIGN_RATE_LIMIT: z.coerce.number().int().positive().default(600).meta({ description: 'requests per minute per client' }),
   /** development (default): loopback requests need no token; production: tokens required. */
   BPFSIGN_MODE: z.enum(['development', 'production']).default('development'),
@@ -81,7 +85,10 @@ export class ConfigError extends Error {
 
 export function parseTokens(spec: string): Map<string, Set<Scope>> {
   const out = new Map<string, Set<Scope>>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [token, scopes = 'sign+verify'] = part.split(':');
     if (!token || token.length < 16) throw new ConfigError('BPFSIGN_API_TOKENS: each token needs at least 16 characters');
     const set = new Set<Scope>();
@@ -97,11 +104,16 @@ export function parseTokens(spec: string): Map<string, Set<Scope>> {
 
 /** `URL VKEY[, URL VKEY …]`: where each witness listens and its cosigner key. */
 export function parseWitnesses(text: string): { url: string; key: string }[] {
-  return text.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
-    const [url, key, ...rest] = p.split(/\s+/);
-    if (!key || rest.length || !/^https?:\/\//.test(url)) throw new ConfigError(`BPFSIGN_WITNESSES: ${JSON.stringify(p.slice(0, 80))}: want "URL VKEY"`);
-    return { url, key };
-  });
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const [url, key, ...rest] = p.split(/\s+/);
+      if (!key || rest.length || !/^https?:\/\//.test(url))
+        throw new ConfigError(`BPFSIGN_WITNESSES: ${JSON.stringify(p.slice(0, 80))}: want "URL VKEY"`);
+      return { url, key };
+    });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -109,14 +121,26 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!r.success) throw new ConfigError(`configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const e = r.data;
   return Object.freeze({
-    host: e.BPFSIGN_HOST, port: e.BPFSIGN_PORT ?? e.PORT ?? 8080,
+    host: e.BPFSIGN_HOST,
+    port: e.BPFSIGN_PORT ?? e.PORT ?? 8080,
     databaseUrl: e.BPFSIGN_DATABASE_URL ?? e.DATABASE_URL ?? `sqlite:${e.BPFSIGN_DATA_DIR}/bpfsign.db`,
-    dataDir: e.BPFSIGN_DATA_DIR, logOrigin: e.BPFSIGN_LOG_ORIGIN,
+    dataDir: e.BPFSIGN_DATA_DIR,
+    logOrigin: e.BPFSIGN_LOG_ORIGIN,
     tokens: e.BPFSIGN_API_TOKENS ? parseTokens(e.BPFSIGN_API_TOKENS) : null,
-    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES, rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT, mode: e.BPFSIGN_MODE, workers: e.BPFSIGN_WORKERS, anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true', cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
+    maxObjectBytes: e.BPFSIGN_MAX_OBJECT_BYTES,
+    rateLimitPerMinute: e.BPFSIGN_RATE_LIMIT,
+    mode: e.BPFSIGN_MODE,
+    workers: e.BPFSIGN_WORKERS,
+    anonymousReads: e.BPFSIGN_ANONYMOUS_READS === 'true',
+    cacheEntries: e.BPFSIGN_CACHE_ENTRIES,
     heapGrowingPercent: e.BPFSIGN_HEAP_GROWING_PERCENT,
-    verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(), verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS, verifyQueue: e.BPFSIGN_VERIFY_QUEUE, verifyNice: e.BPFSIGN_VERIFY_NICE, logLevel: e.BPFSIGN_LOG_LEVEL,
-    logFormat: e.BPFSIGN_LOG_FORMAT, allowDevKeys: e.BPFSIGN_ALLOW_DEV_KEYS === 'true',
+    verifyWorkers: e.BPFSIGN_VERIFY_WORKERS ?? defaultVerifyWorkers(),
+    verifyBudgetMs: e.BPFSIGN_VERIFY_BUDGET_MS,
+    verifyQueue: e.BPFSIGN_VERIFY_QUEUE,
+    verifyNice: e.BPFSIGN_VERIFY_NICE,
+    logLevel: e.BPFSIGN_LOG_LEVEL,
+    logFormat: e.BPFSIGN_LOG_FORMAT,
+    allowDevKeys: e.BPFSIGN_ALLOW_DEV_KEYS === 'true',
     witnesses: parseWitnesses(e.BPFSIGN_WITNESSES ?? ''),
   });
 }

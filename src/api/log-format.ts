@@ -7,7 +7,12 @@
 import type { DestinationStream } from 'pino';
 
 const LEVELS: Record<number, [string, string]> = {
-  10: ['TRACE', '90'], 20: ['DEBUG', '36'], 30: ['INFO ', '32'], 40: ['WARN ', '33'], 50: ['ERROR', '31'], 60: ['FATAL', '35'],
+  10: ['TRACE', '90'],
+  20: ['DEBUG', '36'],
+  30: ['INFO ', '32'],
+  40: ['WARN ', '33'],
+  50: ['ERROR', '31'],
+  60: ['FATAL', '35'],
 };
 
 /** Fields pino adds that the line already shows, or that say nothing to a person at a terminal. */
@@ -34,17 +39,26 @@ export function prettyLine(line: string, colour: boolean): string {
   }
   const [name, code] = LEVELS[o.level as number] ?? [String(o.level).padEnd(5), '0'];
   const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 23) : '';
-  const fields = Object.entries(o).filter(([k]) => !SHOWN.has(k)).map(([k, v]) => `${k}=${value(k, v)}`);
+  const fields = Object.entries(o)
+    .filter(([k]) => !SHOWN.has(k))
+    .map(([k, v]) => `${k}=${value(k, v)}`);
   const level = colour ? `\x1b[${code}m${name}\x1b[0m` : name;
   return `${[time, level, o.msg ?? '', ...fields].filter((s) => s !== '').join(' ')}\n`;
 }
 
 /** A pino destination writing readable lines to `out`. */
 export function prettyStream(out: NodeJS.WritableStream & { isTTY?: boolean }): DestinationStream {
-  return { write: (chunk: string) => { for (const line of chunk.split('\n')) if (line) out.write(prettyLine(line, out.isTTY === true)); } };
+  return {
+    write: (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line) out.write(prettyLine(line, out.isTTY === true));
+    },
+  };
 }
 
 /** Readable lines when `format` says so, or when it is 'auto' and `out` is a terminal; else undefined (pino's JSON). */
-export function logStream(format: 'auto' | 'pretty' | 'json', out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): DestinationStream | undefined {
+export function logStream(
+  format: 'auto' | 'pretty' | 'json',
+  out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+): DestinationStream | undefined {
   return format === 'pretty' || (format === 'auto' && out.isTTY === true) ? prettyStream(out) : undefined;
 }

@@ -36,14 +36,17 @@ export function openapiFrame(version: string): NonNullable<Extract<SwaggerOption
   return {
     openapi: '3.1.0',
     info: {
-      title: 'bpfsign', version, description: 'Signing and verification of BPF loader programs',
+      title: 'bpfsign',
+      version,
+      description: 'Signing and verification of BPF loader programs',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/', description: 'this service' }],
     components: {
       securitySchemes: {
         bearer: {
-          type: 'http', scheme: 'bearer',
+          type: 'http',
+          scheme: 'bearer',
           description: 'A token with the scopes the operation names (sign, verify, audit): BPFSIGN_TOKENS or `bpfsign tokens create`.',
         },
       },
@@ -65,7 +68,9 @@ export function openapiFrame(version: string): NonNullable<Extract<SwaggerOption
  * the query string, parameters and headers are checked with zod as on every route.
  */
 export function documentedBody<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
-  return route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as FastifyRouteSchemaDef<z.ZodType>);
+  return route.httpPart === 'body'
+    ? (data: unknown) => ({ value: data })
+    : validatorCompiler(route as unknown as FastifyRouteSchemaDef<z.ZodType>);
 }
 
 function isContentMap(body: unknown): body is { content: Record<string, { schema: unknown }> } {
@@ -79,14 +84,24 @@ export const transform: Transform = (input) => {
   const perType = isContentMap(body);
   const out = jsonSchemaTransform(perType ? { ...input, schema: { ...schema, body: undefined } } : input) as { schema: Json; url: string };
   if (perType) {
-    const content = Object.fromEntries(Object.entries(body.content).map(([type, media]) =>
-      [type, { ...media, schema: (jsonSchemaTransform({ ...input, schema: { body: media.schema } }) as unknown as { schema: Json }).schema.body }]));
+    const content = Object.fromEntries(
+      Object.entries(body.content).map(([type, media]) => [
+        type,
+        {
+          ...media,
+          schema: (jsonSchemaTransform({ ...input, schema: { body: media.schema } }) as unknown as { schema: Json }).schema.body,
+        },
+      ]),
+    );
     out.schema = { ...out.schema, body: { content } };
   }
   const params = out.schema.params as { properties?: Json; required?: string[] } | undefined;
   if (url.endsWith('*') && params?.properties && '*' in params.properties) {
     const { '*': wildcard, ...rest } = params.properties;
-    out.schema = { ...out.schema, params: { ...params, properties: { ...rest, path: wildcard }, required: params.required?.map((k) => (k === '*' ? 'path' : k)) } };
+    out.schema = {
+      ...out.schema,
+      params: { ...params, properties: { ...rest, path: wildcard }, required: params.required?.map((k) => (k === '*' ? 'path' : k)) },
+    };
     out.url = `${url.slice(0, -1)}{path}`;
   }
   return out;
@@ -105,7 +120,10 @@ export const transformObject: typeof jsonSchemaTransformObject = (input) => {
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string' && v.startsWith(PREFIX)) {
         const name = decodeURIComponent(v.slice(PREFIX.length).split('/')[0]);
-        if (!reached.has(name)) { reached.add(name); visit(schemas[name]); }
+        if (!reached.has(name)) {
+          reached.add(name);
+          visit(schemas[name]);
+        }
       } else {
         visit(v);
       }

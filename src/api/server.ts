@@ -50,16 +50,58 @@ export async function startServer(config: Config = loadConfig(process.env)): Pro
   const { store, log, tokens, signing, profile } = prepared;
   // Verification in worker threads, each with its own profile and caches, under a time budget
   // (BPFSIGN_VERIFY_WORKERS=0: on the event loop, as before, without one). Closing the app ends them.
-  const verifier = config.verifyWorkers > 0
-    ? new VerifyPool({
-      workers: config.verifyWorkers, budgetMs: config.verifyBudgetMs, maxQueue: config.verifyQueue, profile: PROFILE_SPEC, cacheEntries: config.cacheEntries, nice: config.verifyNice,
-      onProfileError: (message) => logger.warn({ err: message }, 'no kernel profile in the verification workers: verification replays will fail until one is configured'),
-    })
-    : undefined;
-  const app = await buildApp({ store, log, tokens, signing, profile, anonymousReads: config.anonymousReads, loopbackTrusted: config.mode === 'development', metrics: createMetrics(), caches: { loaders: new LoaderCache(config.cacheEntries), replays: new ReplayCache(config.cacheEntries), bodies: new ParsedBodies(config.cacheEntries), memos: new VerificationMemos(config.cacheEntries) }, verifier }, { logger: { level: config.logLevel, stream: logStream(config.logFormat) }, maxObjectBytes: config.maxObjectBytes, rateLimitPerMinute: config.rateLimitPerMinute });
+  const verifier =
+    config.verifyWorkers > 0
+      ? new VerifyPool({
+          workers: config.verifyWorkers,
+          budgetMs: config.verifyBudgetMs,
+          maxQueue: config.verifyQueue,
+          profile: PROFILE_SPEC,
+          cacheEntries: config.cacheEntries,
+          nice: config.verifyNice,
+          onProfileError: (message) =>
+            logger.warn(
+              { err: message },
+              'no kernel profile in the verification workers: verification replays will fail until one is configured',
+            ),
+        })
+      : undefined;
+  const app = await buildApp(
+    {
+      store,
+      log,
+      tokens,
+      signing,
+      profile,
+      anonymousReads: config.anonymousReads,
+      loopbackTrusted: config.mode === 'development',
+      metrics: createMetrics(),
+      caches: {
+        loaders: new LoaderCache(config.cacheEntries),
+        replays: new ReplayCache(config.cacheEntries),
+        bodies: new ParsedBodies(config.cacheEntries),
+        memos: new VerificationMemos(config.cacheEntries),
+      },
+      verifier,
+    },
+    {
+      logger: { level: config.logLevel, stream: logStream(config.logFormat) },
+      maxObjectBytes: config.maxObjectBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+    },
+  );
   const url = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url, store: store.kind, pid: process.pid, verifyWorkers: config.verifyWorkers, verifyBudgetMs: config.verifyBudgetMs }, 'bpfsign listening');
-  return { url, close: async () => { await app.close(); await store.close(); } };
+  logger.info(
+    { url, store: store.kind, pid: process.pid, verifyWorkers: config.verifyWorkers, verifyBudgetMs: config.verifyBudgetMs },
+    'bpfsign listening',
+  );
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
 }
 
 /**
@@ -74,7 +116,10 @@ export async function prepare(config: Config, logger: pino.Logger) {
   const dev = config.mode === 'development';
   if (!dev) {
     const found = developmentKeys(folder);
-    if (found.length > 0 && !config.allowDevKeys) throw new ConfigError(`production mode: ${found.join(', ')}; put your own keys in ${config.dataDir} or set BPFSIGN_ALLOW_DEV_KEYS=true`);
+    if (found.length > 0 && !config.allowDevKeys)
+      throw new ConfigError(
+        `production mode: ${found.join(', ')}; put your own keys in ${config.dataDir} or set BPFSIGN_ALLOW_DEV_KEYS=true`,
+      );
     if (found.length > 0) logger.warn({ keys: found }, 'production mode on development keys (BPFSIGN_ALLOW_DEV_KEYS=true)');
   }
   const made: string[] = [];
@@ -100,8 +145,9 @@ export async function prepare(config: Config, logger: pino.Logger) {
   const pub = new Uint8Array(createPublicKey(logKey).export({ type: 'spki', format: 'der' })).subarray(12);
   const log = new TransparencyLog(store, logSigner, config.logOrigin, () => new Date());
   if (config.witnesses.length > 0) {
-    const witnesses = new WitnessClient(config.witnesses, async (from, to) => (await log.consistency(from, to)).hashes,
-      { onError: (witness, err) => logger.warn({ witness, err }, 'a witness did not cosign the checkpoint') });
+    const witnesses = new WitnessClient(config.witnesses, async (from, to) => (await log.consistency(from, to)).hashes, {
+      onError: (witness, err) => logger.warn({ witness, err }, 'a witness did not cosign the checkpoint'),
+    });
     log.cosign = witnesses.cosign;
   }
   // Verification workers load the profile themselves; the event loop holds it only when it verifies
@@ -109,7 +155,11 @@ export async function prepare(config: Config, logger: pino.Logger) {
   // collection of this thread's heap, pausing the requests it serves.
   let profile = null;
   if (config.verifyWorkers === 0) {
-    try { profile = loadProfile(PROFILE_SPEC); } catch (e) { logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured'); }
+    try {
+      profile = loadProfile(PROFILE_SPEC);
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'no kernel profile: verification replays will fail until one is configured');
+    }
   }
   const signing = keyringSigningService(folder.keysDir, config.logOrigin, ed25519VerifierKey(config.logOrigin, pub));
   return { store, log, tokens, signing, profile };
@@ -135,15 +185,24 @@ export async function startCluster(config: Config = loadConfig(process.env)): Pr
     logger.error({ worker: w.process.pid, code, signal }, 'bpfsign worker died; starting another');
     setTimeout(fork, 200);
   });
-  cluster.on('listening', (w) => { ready.add(w.id); if (ready.size === config.workers) logger.info({ workers: config.workers, port: config.port }, 'bpfsign cluster listening'); });
+  cluster.on('listening', (w) => {
+    ready.add(w.id);
+    if (ready.size === config.workers) logger.info({ workers: config.workers, port: config.port }, 'bpfsign cluster listening');
+  });
   for (let i = 0; i < config.workers; i++) fork();
   return {
-    close: () => new Promise<void>((resolve) => {
-      stopping = true;
-      const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-      if (workers.length === 0) return resolve();
-      let left = workers.length;
-      for (const w of workers) { w.once('exit', () => { if (--left === 0) resolve(); }); w.process.kill('SIGTERM'); }
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        if (workers.length === 0) return resolve();
+        let left = workers.length;
+        for (const w of workers) {
+          w.once('exit', () => {
+            if (--left === 0) resolve();
+          });
+          w.process.kill('SIGTERM');
+        }
+      }),
   };
 }

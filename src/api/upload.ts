@@ -16,17 +16,26 @@ export const FIELD_BYTES = 1024;
  * header) is a 400 MULTIPART_INVALID; the framework's own errors (a part over its size limit,
  * too many parts) keep their codes (plugins/errors.ts).
  */
-export async function readUpload(req: FastifyRequest, limit: number | undefined): Promise<{ object: Buffer | null; fields: Record<string, unknown> }> {
+export async function readUpload(
+  req: FastifyRequest,
+  limit: number | undefined,
+): Promise<{ object: Buffer | null; fields: Record<string, unknown> }> {
   const fields: Record<string, unknown> = {};
   if (!req.isMultipart()) return { object: Buffer.isBuffer(req.body) ? req.body : null, fields };
   let object: Buffer | null = null;
   try {
     for await (const part of req.parts({ limits: { fileSize: limit, files: 1, fields: 16, fieldSize: FIELD_BYTES } })) {
       if (part.type === 'file') {
-        if (part.fieldname !== 'object') throw new ApiError(400, 'REQUEST_INVALID', `unexpected file part '${part.fieldname}': send the object in a part named 'object'`, { field: part.fieldname });
+        if (part.fieldname !== 'object')
+          throw new ApiError(400, 'REQUEST_INVALID', `unexpected file part '${part.fieldname}': send the object in a part named 'object'`, {
+            field: part.fieldname,
+          });
         object = await part.toBuffer();
       } else if (part.valueTruncated) {
-        throw new ApiError(400, 'REQUEST_INVALID', `option ${part.fieldname}: at most ${FIELD_BYTES} bytes in a form field`, { field: part.fieldname, limit: FIELD_BYTES });
+        throw new ApiError(400, 'REQUEST_INVALID', `option ${part.fieldname}: at most ${FIELD_BYTES} bytes in a form field`, {
+          field: part.fieldname,
+          limit: FIELD_BYTES,
+        });
       } else {
         fields[part.fieldname] = part.value;
       }
@@ -48,5 +57,8 @@ export function uploadOptions<T extends z.ZodType>(schema: T, query: unknown, fi
   const parsed = schema.safeParse({ ...(query as object), ...fields });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new ApiError(400, 'REQUEST_INVALID', `option ${issue.path.join('.') || '(form)'}: ${issue.message}`, { field: issue.path.join('.'), issues: parsed.error.issues });
+  throw new ApiError(400, 'REQUEST_INVALID', `option ${issue.path.join('.') || '(form)'}: ${issue.message}`, {
+    field: issue.path.join('.'),
+    issues: parsed.error.issues,
+  });
 }

@@ -24,7 +24,11 @@ export function runBtf(file: string, opts: { base?: string; json: boolean }, out
   if (opts.json) {
     const types = [];
     for (let id = btf.startId; id < btf.totalCount; id++) types.push(btf.type(id));
-    out(JSON.stringify({ byteOrder: btf.byteOrder, startId: btf.startId, types }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? undefined : v)));
+    out(
+      JSON.stringify({ byteOrder: btf.byteOrder, startId: btf.startId, types }, (_k, v) =>
+        typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? undefined : v,
+      ),
+    );
   } else {
     out(btf.rawDump());
   }

@@ -33,7 +33,11 @@ import { stageOutput, type StagedOutput } from './output-dir.js';
 import { defaultRetry, http, HttpError, type RetryOptions } from './http.js';
 
 export interface SignOptions {
-  server?: string; keys?: string; token?: string; scheme: string; out: string;
+  server?: string;
+  keys?: string;
+  token?: string;
+  scheme: string;
+  out: string;
   /** Signing key id (service: GET /v1/keys; offline: the keyring's ids); default: the active key. */
   key?: string;
   /** Kernel profile: linux-6.18 (default) or linux-6.18-excl (map-exclusivity check). */
@@ -56,14 +60,18 @@ export interface SignOptions {
  */
 function hostFields(host: HostOptions): Record<string, string> {
   const f: Record<string, string> = {};
-  const refuse = (flag: string) => { throw new CliError(`${flag} is not an option of the service: sign offline with --keys DIR`); };
+  const refuse = (flag: string) => {
+    throw new CliError(`${flag} is not an option of the service: sign offline with --keys DIR`);
+  };
   for (const k of Object.keys(host) as (keyof HostOptions)[]) {
     if (k === 'kconfig') {
       const kv = Object.entries(host.kconfig!);
       if (kv.some(([, v]) => v.includes(','))) refuse('a --kconfig value with a comma');
       f.kconfig = kv.map(([n, v]) => `${n}=${v}`).join(',');
     } else if (k === 'ksymAddresses') {
-      f.ksym = Object.entries(host.ksymAddresses!).map(([n, a]) => `${n}=0x${a.toString(16)}`).join(',');
+      f.ksym = Object.entries(host.ksymAddresses!)
+        .map(([n, a]) => `${n}=0x${a.toString(16)}`)
+        .join(',');
     } else if (k === 'kernelVersion') {
       const v = host.kernelVersion!;
       f.kernelVersion = `${v >> 16}.${(v >> 8) & 0xff}.${v & 0xff}`;
@@ -74,10 +82,10 @@ function hostFields(host: HostOptions): Record<string, string> {
   return f;
 }
 
-
 export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
   if (!opts.server === !opts.keys) throw new CliError('sign needs --server URL or, offline, --keys DIR');
-  if (opts.profile !== undefined && !['linux-6.18', 'linux-6.18-excl'].includes(opts.profile)) throw new CliError(`--profile ${opts.profile}: want linux-6.18 or linux-6.18-excl`);
+  if (opts.profile !== undefined && !['linux-6.18', 'linux-6.18-excl'].includes(opts.profile))
+    throw new CliError(`--profile ${opts.profile}: want linux-6.18 or linux-6.18-excl`);
   if (opts.name !== undefined && files.length > 1) throw new CliError('--name names one object: give one object file');
   if (opts.server) hostFields(opts.host ?? {}); // what the service does not take is refused before anything is written
   const names = files.map((f) => opts.name ?? objectNameFromPath(f));
@@ -92,7 +100,13 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
   }
 }
 
-async function signAll(files: string[], names: string[], opts: SignOptions, staged: StagedOutput, out: (s: string) => void): Promise<number> {
+async function signAll(
+  files: string[],
+  names: string[],
+  opts: SignOptions,
+  staged: StagedOutput,
+  out: (s: string) => void,
+): Promise<number> {
   const progress = files.length > 1 ? new Progress(files.length, opts.progress ?? process.stderr) : null;
   const failures: string[] = [];
   const host = opts.server ? hostFields(opts.host ?? {}) : {};
@@ -101,7 +115,15 @@ async function signAll(files: string[], names: string[], opts: SignOptions, stag
     let bundle: unknown;
     let skel: SkeletonFile;
     const lang = opts.lang ?? 'c';
-    const build = () => buildLoader(bytes, basename(file), { scheme: opts.scheme as 'linux-6.18', name, flavour: opts.flavour ?? 'v1.7', standalone: false, mapExcl: opts.profile === 'linux-6.18-excl', host: opts.host ?? {} });
+    const build = () =>
+      buildLoader(bytes, basename(file), {
+        scheme: opts.scheme as 'linux-6.18',
+        name,
+        flavour: opts.flavour ?? 'v1.7',
+        standalone: false,
+        mapExcl: opts.profile === 'linux-6.18-excl',
+        host: opts.host ?? {},
+      });
     if (opts.server) {
       const base = opts.server.replace(/\/$/, '');
       // multipart/form-data: the object and its options in one request.
@@ -150,10 +172,16 @@ async function signAll(files: string[], names: string[], opts: SignOptions, stag
 }
 
 /** Fetches entry `index`'s C2SP tlog-proof from the service (GET /v1/log/proof/{index}). */
-export async function runLogProof(opts: { server: string; index: string; out?: string; token?: string }, out: (s: string) => void): Promise<number> {
+export async function runLogProof(
+  opts: { server: string; index: string; out?: string; token?: string },
+  out: (s: string) => void,
+): Promise<number> {
   if (!/^(0|[1-9][0-9]*)$/.test(opts.index)) throw new CliError(`log proof: index ${JSON.stringify(opts.index)} is not a decimal number`);
   const text = await (await http(`${opts.server.replace(/\/$/, '')}/v1/log/proof/${opts.index}`, { token: opts.token })).text();
-  if (opts.out) { writeFileSync(opts.out, text); out(`wrote ${opts.out}`); } else out(text.replace(/\n$/, ''));
+  if (opts.out) {
+    writeFileSync(opts.out, text);
+    out(`wrote ${opts.out}`);
+  } else out(text.replace(/\n$/, ''));
   return 0;
 }
 
@@ -161,7 +189,10 @@ export async function runLogProof(opts: { server: string; index: string; out?: s
  * Offline: a tlog-proof file against a bundle (its logged manifest envelope is the entry) and a
  * pinned log key. No network.
  */
-export function runLogCheckProof(opts: { proof: string; bundle: string; logKey?: string; origin?: string } & WitnessOptions, out: (s: string) => void): number {
+export function runLogCheckProof(
+  opts: { proof: string; bundle: string; logKey?: string; origin?: string } & WitnessOptions,
+  out: (s: string) => void,
+): number {
   const bundle = JSON.parse(readFileSync(opts.bundle, 'utf8')) as { manifest?: unknown };
   if (!bundle.manifest) throw new CliError(`${opts.bundle}: the bundle has no signed manifest (unsigned loaders are not logged)`);
   const trust = trustFrom(opts);
@@ -169,29 +200,53 @@ export function runLogCheckProof(opts: { proof: string; bundle: string; logKey?:
   const verifiers = trust.logKeys.map((k) => parseVerifierKey(k));
   const text = readFileSync(opts.proof, 'utf8');
   // The logged entry is the bundle's loader record (tlog/entry.ts), recomputed from the bundle.
-  const r = verifyTlogProof(text, loaderEntryBytes(loaderEntryFromBundle(bundle as EntrySource)), verifiers, opts.origin ?? verifiers[0].name);
-  const cosigned = trust.witnesses ? checkWitnessQuorum(parseTlogProof(text).checkpoint, trust.witnesses.verifiers, trust.witnesses.quorum).map((c) => c.name) : [];
-  out(`${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest and loader signature (its log record); checkpoint signed by ${r.signedBy.join(', ')}${cosigned.length ? `; cosigned by ${cosigned.join(', ')}` : ''}`);
+  const r = verifyTlogProof(
+    text,
+    loaderEntryBytes(loaderEntryFromBundle(bundle as EntrySource)),
+    verifiers,
+    opts.origin ?? verifiers[0].name,
+  );
+  const cosigned = trust.witnesses
+    ? checkWitnessQuorum(parseTlogProof(text).checkpoint, trust.witnesses.verifiers, trust.witnesses.quorum).map((c) => c.name)
+    : [];
+  out(
+    `${opts.proof}: entry ${r.index} of ${r.checkpoint.origin} (tree size ${r.checkpoint.size}) is the bundle's manifest and loader signature (its log record); checkpoint signed by ${r.signedBy.join(', ')}${cosigned.length ? `; cosigned by ${cosigned.join(', ')}` : ''}`,
+  );
   return 0;
 }
 
 /** Where a client's trust in the log comes from: --log-key, --witness/--quorum, or a policy file's logKeys, witnesses and witnessQuorum. */
-export interface WitnessOptions { policy?: string; witness?: string[]; quorum?: string }
+export interface WitnessOptions {
+  policy?: string;
+  witness?: string[];
+  quorum?: string;
+}
 
-function trustFrom(opts: { logKey?: string } & WitnessOptions): { logKeys: string[]; witnesses: { verifiers: CosignatureVerifier[]; quorum: number } | null } {
+function trustFrom(opts: { logKey?: string } & WitnessOptions): {
+  logKeys: string[];
+  witnesses: { verifiers: CosignatureVerifier[]; quorum: number } | null;
+} {
   let logKeys = opts.logKey ? [opts.logKey] : [];
   let witnessKeys = opts.witness ?? [];
   let quorum: number | undefined;
   if (opts.policy) {
     let data: unknown;
-    try { data = JSON.parse(readFileSync(opts.policy, 'utf8')); } catch (e) { throw new InputError(`${opts.policy}: not a readable JSON policy: ${(e as Error).message}`); }
+    try {
+      data = JSON.parse(readFileSync(opts.policy, 'utf8'));
+    } catch (e) {
+      throw new InputError(`${opts.policy}: not a readable JSON policy: ${(e as Error).message}`);
+    }
     const p = parsePolicy(data);
     if (logKeys.length === 0) logKeys = p.logKeys;
-    if (witnessKeys.length === 0) { witnessKeys = p.witnesses.map((w) => w.key); quorum = p.witnessQuorum; }
+    if (witnessKeys.length === 0) {
+      witnessKeys = p.witnesses.map((w) => w.key);
+      quorum = p.witnessQuorum;
+    }
   }
   if (opts.quorum !== undefined) {
     quorum = Number(opts.quorum);
-    if (!Number.isInteger(quorum) || quorum < 1 || quorum > witnessKeys.length) throw new CliError(`--quorum ${opts.quorum}: want an integer 1..${witnessKeys.length} (the witnesses given)`);
+    if (!Number.isInteger(quorum) || quorum < 1 || quorum > witnessKeys.length)
+      throw new CliError(`--quorum ${opts.quorum}: want an integer 1..${witnessKeys.length} (the witnesses given)`);
   }
   if (witnessKeys.length === 0) return { logKeys, witnesses: null };
   return { logKeys, witnesses: { verifiers: witnessKeys.map(parseCosignerKey), quorum: quorum ?? witnessKeys.length } };
@@ -214,22 +269,31 @@ export function manifestEntryCheck(certs: string[]): (index: bigint, body: Uint8
   return (_index, body) => {
     if (body[0] === 0x7b && /"kind":"bpfsign\/loader\/v1"/.test(Buffer.from(body.subarray(0, 1024)).toString('latin1'))) {
       const e = parseLoaderEntry(body);
-      if (!signerDigests.has(e.signerCertSha256)) throw new InputError(`signer certificate ${e.signerCertSha256} is not in the service's trust bundle`, 'AUDIT_ENTRY');
+      if (!signerDigests.has(e.signerCertSha256))
+        throw new InputError(`signer certificate ${e.signerCertSha256} is not in the service's trust bundle`, 'AUDIT_ENTRY');
       return 'record';
     }
     const digest = createHash('sha256').update(body).digest('base64');
     if (seen.has(digest)) return 'signed';
     const what = checkOnce(body);
-    if (what === 'signed') { if (seen.size >= 4096) seen.clear(); seen.add(digest); }
+    if (what === 'signed') {
+      if (seen.size >= 4096) seen.clear();
+      seen.add(digest);
+    }
     return what;
   };
   function checkOnce(body: Uint8Array): string {
     let value: JsonValue;
-    try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as JsonValue; } catch { return 'unknown'; }
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as JsonValue;
+    } catch {
+      return 'unknown';
+    }
     if (!value || typeof value !== 'object' || !('payloadType' in value) || !('signatures' in value)) return 'unknown';
     const v = verifyStatement(value, parsed);
     if (!v.ok) throw new InputError(`manifest signature does not verify: ${v.error.message}`, 'AUDIT_ENTRY');
-    if (Buffer.compare(Buffer.from(canonicalBytes(value)), Buffer.from(body)) !== 0) throw new InputError('logged bytes are not canonical JSON', 'AUDIT_ENTRY');
+    if (Buffer.compare(Buffer.from(canonicalBytes(value)), Buffer.from(body)) !== 0)
+      throw new InputError('logged bytes are not canonical JSON', 'AUDIT_ENTRY');
     return 'signed';
   }
 }
@@ -243,7 +307,10 @@ export function tilePath(n: bigint): string {
 }
 
 export interface LogVerifyOptions extends WitnessOptions {
-  server: string; state?: string; logKey?: string; token?: string;
+  server: string;
+  state?: string;
+  logKey?: string;
+  token?: string;
   /** Where the progress bar goes (default: stderr, drawn only on a terminal). */
   progress?: ProgressSink;
   retry?: RetryOptions;
@@ -260,7 +327,14 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
   const base = opts.server.replace(/\/$/, '');
   const sink = opts.progress ?? process.stderr;
   let bar = null as AuditBar | null;
-  const retry: RetryOptions = { ...(opts.retry ?? defaultRetry), onRetry: (i) => { (bar ? bar.note.bind(bar) : (m: string) => sink.write(m + '\n'))(`${i.status} from the server; waiting ${(i.waitMs / 1000).toFixed(1)} s${i.retryAfter !== null ? ' (its Retry-After)' : ''}`); } };
+  const retry: RetryOptions = {
+    ...(opts.retry ?? defaultRetry),
+    onRetry: (i) => {
+      (bar ? bar.note.bind(bar) : (m: string) => sink.write(m + '\n'))(
+        `${i.status} from the server; waiting ${(i.waitMs / 1000).toFixed(1)} s${i.retryAfter !== null ? ' (its Retry-After)' : ''}`,
+      );
+    },
+  };
   const get = (path: string) => http(`${base}${path}`, { token: opts.token, retry });
   const keys = (await (await get('/v1/keys')).json()) as { caCertificate: string; keys: { certificate: string }[]; logKey: string };
   const trust = trustFrom(opts);
@@ -268,7 +342,11 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
   const logKeys = (trust.logKeys.length ? trust.logKeys : [keys.logKey]).map((k) => parseVerifierKey(k));
   let state: AuditStateV1 | AuditStateV2 | null = null;
   if (opts.state && existsSync(opts.state)) {
-    try { state = JSON.parse(readFileSync(opts.state, 'utf8')) as AuditStateV2; } catch (e) { throw new InputError(`${opts.state}: not an audit state file: ${(e as Error).message}`, 'AUDIT_STATE'); }
+    try {
+      state = JSON.parse(readFileSync(opts.state, 'utf8')) as AuditStateV2;
+    } catch (e) {
+      throw new InputError(`${opts.state}: not an audit state file: ${(e as Error).message}`, 'AUDIT_STATE');
+    }
   }
   try {
     const r = await auditLog({
@@ -283,8 +361,12 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
           }
         },
       },
-      logKeys, witnesses: trust.witnesses ?? undefined, state,
-      save: (s) => { if (opts.state) saveState(opts.state, s); },
+      logKeys,
+      witnesses: trust.witnesses ?? undefined,
+      state,
+      save: (s) => {
+        if (opts.state) saveState(opts.state, s);
+      },
       checkEntry: manifestEntryCheck(keys.keys.map((k) => k.certificate)),
       onProgress: (p) => {
         if (!sink.isTTY) return;
@@ -293,16 +375,27 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
       },
     });
     bar?.end();
-    const signed = r.checked.signed ?? 0, records = r.checked.record ?? 0, unknown = r.checked.unknown ?? 0;
+    const signed = r.checked.signed ?? 0,
+      records = r.checked.record ?? 0,
+      unknown = r.checked.unknown ?? 0;
     const n = Number(r.entries);
-    out(`log ${r.checkpoint.origin}: size ${r.checkpoint.size}, checkpoint signature OK${r.cosignedBy.length ? `, cosigned by ${r.cosignedBy.join(', ')}` : ''}${r.previousSize > 0n ? `, consistent with size ${r.previousSize}` : ''}; `
-      + `${signed + records + unknown} new entr${signed + records + unknown === 1 ? 'y' : 'ies'} included`
-      + (unknown || (signed && records) ? ` (${records} loader records of known signers, ${signed} signed manifests, ${unknown} of another shape not checked)` : records ? ', loader records of known signers' : ' and signed')
-      + `; ${n} entries read in ${r.requests} requests${r.resumedAt !== null ? `, resumed at entry ${r.resumedAt}` : ''}`);
+    out(
+      `log ${r.checkpoint.origin}: size ${r.checkpoint.size}, checkpoint signature OK${r.cosignedBy.length ? `, cosigned by ${r.cosignedBy.join(', ')}` : ''}${r.previousSize > 0n ? `, consistent with size ${r.previousSize}` : ''}; ` +
+        `${signed + records + unknown} new entr${signed + records + unknown === 1 ? 'y' : 'ies'} included` +
+        (unknown || (signed && records)
+          ? ` (${records} loader records of known signers, ${signed} signed manifests, ${unknown} of another shape not checked)`
+          : records
+            ? ', loader records of known signers'
+            : ' and signed') +
+        `; ${n} entries read in ${r.requests} requests${r.resumedAt !== null ? `, resumed at entry ${r.resumedAt}` : ''}`,
+    );
     return 0;
   } catch (e) {
     bar?.end();
-    if (e instanceof AuditError) { out(`log audit FAILED: ${e.code}: ${e.message}`); return 1; }
+    if (e instanceof AuditError) {
+      out(`log audit FAILED: ${e.code}: ${e.message}`);
+      return 1;
+    }
     throw e;
   }
 }
@@ -311,18 +404,29 @@ export async function runLogVerify(opts: LogVerifyOptions, out: (s: string) => v
 class AuditBar {
   readonly #start = performance.now();
   #last = 0;
-  constructor(private readonly sink: ProgressSink, private readonly from: bigint, private readonly total: bigint) {}
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly from: bigint,
+    private readonly total: bigint,
+  ) {}
   draw(done: bigint, requests: number): void {
     const now = performance.now();
     if (now - this.#last < 100 && done < this.total) return;
     this.#last = now;
-    const span = Number(this.total - this.from) || 1, got = Number(done - this.from);
+    const span = Number(this.total - this.from) || 1,
+      got = Number(done - this.from);
     const width = Math.max(10, Math.min(30, (this.sink.columns ?? 80) - 60));
     const filled = Math.round((got / span) * width);
     const rate = got / Math.max(1e-3, (now - this.#start) / 1000);
     const left = rate > 0 ? Math.ceil((span - got) / rate) : 0;
-    this.sink.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} entries  ${rate.toFixed(0)}/s  ${requests} requests  ~${left}s left\x1b[K`);
+    this.sink.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} entries  ${rate.toFixed(0)}/s  ${requests} requests  ~${left}s left\x1b[K`,
+    );
   }
-  note(m: string): void { this.sink.write(`\r${m}\x1b[K`); }
-  end(): void { this.sink.write('\n'); }
+  note(m: string): void {
+    this.sink.write(`\r${m}\x1b[K`);
+  }
+  end(): void {
+    this.sink.write('\n');
+  }
 }

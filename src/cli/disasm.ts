@@ -19,7 +19,9 @@ export function listSections(elf: ElfFile, only?: string): SectionListing[] {
   for (const sec of elf.sections) {
     if (sec.type !== SHT.PROGBITS || (sec.flags & SHF.EXECINSTR) === 0 || sec.size === 0) continue; // llvm-objdump skips empty ones
     if (only !== undefined && sec.name !== only) continue;
-    const symbols = elf.symbols.filter((s) => s.shndx === sec.index).map((s) => ({ name: s.name, value: s.value, type: s.type, bind: s.bind }));
+    const symbols = elf.symbols
+      .filter((s) => s.shndx === sec.index)
+      .map((s) => ({ name: s.name, value: s.value, type: s.type, bind: s.bind }));
     const opts = { symbols, sectionName: sec.name };
     const starts = new Map<number, string>();
     for (const s of sortSectionSymbols(opts)) if (!starts.has(s.value)) starts.set(s.value, s.name);

@@ -7,7 +7,11 @@ export class CliError extends Error {
 export class InputError extends Error {
   override readonly name = 'InputError';
   readonly code: string;
-  constructor(message: string, code = 'INPUT_INVALID', readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    code = 'INPUT_INVALID',
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.code = code;
   }

@@ -31,7 +31,15 @@ export interface GenOptions {
 }
 
 /** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends. */
-export function hostOptionsFrom(values: { kconfig?: string[]; 'kconfig-file'?: string; 'kernel-version'?: string; ksym?: string[]; cpus?: string; 'page-size'?: string; 'usdt-uprobe-multi'?: boolean }): HostOptions {
+export function hostOptionsFrom(values: {
+  kconfig?: string[];
+  'kconfig-file'?: string;
+  'kernel-version'?: string;
+  ksym?: string[];
+  cpus?: string;
+  'page-size'?: string;
+  'usdt-uprobe-multi'?: boolean;
+}): HostOptions {
   const host: HostOptions = {};
   const kconfig: Record<string, string> = {};
   if (values['kconfig-file']) {
@@ -52,11 +60,13 @@ export function hostOptionsFrom(values: { kconfig?: string[]; 'kconfig-file'?: s
     host.kernelVersion = (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255);
   }
   if (values.ksym?.length) {
-    host.ksymAddresses = Object.fromEntries(values.ksym.map((kv) => {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new CliError(`--ksym ${kv}: want NAME=ADDRESS`);
-      return [kv.slice(0, i), BigInt(kv.slice(i + 1))];
-    }));
+    host.ksymAddresses = Object.fromEntries(
+      values.ksym.map((kv) => {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new CliError(`--ksym ${kv}: want NAME=ADDRESS`);
+        return [kv.slice(0, i), BigInt(kv.slice(i + 1))];
+      }),
+    );
   }
   const int = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined;
@@ -86,14 +96,19 @@ export async function runGen(file: string, opts: GenRun, out: (s: string) => voi
   } finally {
     staged.abort();
   }
-  out(`wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`);
+  out(
+    `wrote ${files.length} files to ${opts.out}: ${files.join(' ')}\nloader: ${built.loader.insns.length / 8} insns, ${built.loader.data.length} bytes of data, scheme ${opts.scheme}`,
+  );
   return 0;
 }
 
 /** Writes gen's files for `built` into `dir`; returns their names in the order written. */
 async function writeGen(built: BuiltLoader, opts: GenRun, dir: string): Promise<string[]> {
   const files: string[] = [];
-  const write = (f: string, data: Uint8Array | string) => { writeFileSync(join(dir, f), data); files.push(f); };
+  const write = (f: string, data: Uint8Array | string) => {
+    writeFileSync(join(dir, f), data);
+    files.push(f);
+  };
   write('insns.bin', built.loader.insns);
   write('data.bin', built.loader.data);
   for (const [i, v] of built.inits) write(`init.${i}.bin`, v);
@@ -104,7 +119,9 @@ async function writeGen(built: BuiltLoader, opts: GenRun, dir: string): Promise<
     if (opts.scheme === 'unsigned') throw new CliError('--key/--cert need --scheme linux-6.18 or linux-load-time');
     const certificate = readFileSync(opts.cert, 'utf8');
     const signer = await signerFromPem({ privateKey: readFileSync(opts.key), passphrase: opts.passphrase, certificate });
-    const chain = opts.chain ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) : [];
+    const chain = opts.chain
+      ? (readFileSync(opts.chain, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [])
+      : [];
     const signed = await signBuilt(built, signer, [certificate, ...chain]);
     // The v1.7 header carries the signature and excl_prog_hash (bpftool 7.1's format has no fields for them).
     signature = signed.signature;

@@ -23,7 +23,12 @@ export interface RetryOptions {
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
-  constructor(message: string, readonly code: string, readonly status: number | null, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number | null,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -48,8 +53,10 @@ export const httpStats = { requests: 0, retries: 0 };
 
 /** fetch with the retry rule; network failures are HttpError UNREACHABLE (not retried). */
 export async function fetchRetrying(url: string, init: RequestInit = {}, opts: RetryOptions = {}): Promise<Response> {
-  const attempts = opts.attempts ?? 8, maxWait = opts.maxWaitMs ?? 300_000;
-  const base = opts.baseMs ?? 500, cap = opts.capMs ?? 30_000;
+  const attempts = opts.attempts ?? 8,
+    maxWait = opts.maxWaitMs ?? 300_000;
+  const base = opts.baseMs ?? 500,
+    cap = opts.capMs ?? 30_000;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = opts.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
@@ -59,7 +66,10 @@ export async function fetchRetrying(url: string, init: RequestInit = {}, opts: R
       r = await fetch(url, init);
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new HttpError(`cannot reach ${url}: ${cause?.message ?? (e as Error).message}`, 'UNREACHABLE', null, { url, cause: cause?.code });
+      throw new HttpError(`cannot reach ${url}: ${cause?.message ?? (e as Error).message}`, 'UNREACHABLE', null, {
+        url,
+        cause: cause?.code,
+      });
     }
     if (!RETRYABLE.has(r.status) || attempt >= attempts) return r;
     const header = r.headers.get('retry-after');
@@ -82,7 +92,12 @@ export async function http(url: string, init: RequestInit & { token?: string; re
   if (!r.ok) {
     const body = await r.text();
     let detail = body.slice(0, 500);
-    try { const p = JSON.parse(body) as { code?: string; detail?: string }; if (p.code) detail = `${p.code}: ${p.detail}`; } catch { /* not problem+json */ }
+    try {
+      const p = JSON.parse(body) as { code?: string; detail?: string };
+      if (p.code) detail = `${p.code}: ${p.detail}`;
+    } catch {
+      /* not problem+json */
+    }
     throw new HttpError(`${init.method ?? 'GET'} ${url}: ${r.status} ${detail}`, `HTTP_${r.status}`, r.status, { url, status: r.status });
   }
   return r;
@@ -90,5 +105,8 @@ export async function http(url: string, init: RequestInit & { token?: string; re
 
 /** What commands use unless told otherwise: the rule above, each wait said on stderr. */
 export const defaultRetry: RetryOptions = {
-  onRetry: ({ url, status, waitMs, attempt }) => process.stderr.write(`bpfsign: ${status} from ${new URL(url).pathname}; retrying in ${(waitMs / 1000).toFixed(1)} s (try ${attempt + 1})\n`),
+  onRetry: ({ url, status, waitMs, attempt }) =>
+    process.stderr.write(
+      `bpfsign: ${status} from ${new URL(url).pathname}; retrying in ${(waitMs / 1000).toFixed(1)} s (try ${attempt + 1})\n`,
+    ),
 };

@@ -12,7 +12,10 @@ export function readInput(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, 'INPUT_UNREADABLE');
+    throw new InputError(
+      `${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`,
+      'INPUT_UNREADABLE',
+    );
   }
 }
 
@@ -22,7 +25,10 @@ export function logKeyFrom(spec: string): string {
   try {
     parseVerifierKey(text);
   } catch (e) {
-    throw new InputError(`--log-key ${spec}: not a log verifier key (want name+hash+base64, or a file holding one): ${(e as Error).message}`, 'LOG_KEY_INVALID');
+    throw new InputError(
+      `--log-key ${spec}: not a log verifier key (want name+hash+base64, or a file holding one): ${(e as Error).message}`,
+      'LOG_KEY_INVALID',
+    );
   }
   return text;
 }

@@ -11,11 +11,23 @@
 import { canonicalBytes } from '../signing/canonical.js';
 import { sha256Hex } from '../shared/bytes.js';
 import {
-  hashLeaf, openNote, parseCheckpoint, parseLoaderEntry, parseVerifierKey, verifyInclusion, type LoaderEntry, type NoteVerifier,
+  hashLeaf,
+  openNote,
+  parseCheckpoint,
+  parseLoaderEntry,
+  parseVerifierKey,
+  verifyInclusion,
+  type LoaderEntry,
+  type NoteVerifier,
 } from '../signing/tlog/index.js';
 import { CliError } from './errors.js';
 
-export interface LogReadOptions { server: string; logKey?: string; token?: string; json: boolean }
+export interface LogReadOptions {
+  server: string;
+  logKey?: string;
+  token?: string;
+  json: boolean;
+}
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -29,16 +41,35 @@ async function getJson<T>(url: string, token?: string): Promise<T> {
   const text = await r.text();
   if (!r.ok) {
     let detail = text;
-    try { const p = JSON.parse(text) as { code?: string; detail?: string }; detail = `${p.code}: ${p.detail}`; } catch { /* not problem+json */ }
+    try {
+      const p = JSON.parse(text) as { code?: string; detail?: string };
+      detail = `${p.code}: ${p.detail}`;
+    } catch {
+      /* not problem+json */
+    }
     throw Object.assign(new Error(`GET ${url}: ${r.status} ${detail}`), { code: `HTTP_${r.status}` });
   }
   return JSON.parse(text) as T;
 }
 
-interface EntryAnswer { index: string; kind: string; ref: string; createdAt: string; body: string; inclusionProof: { treeSize: string; hashes: string[]; checkpoint: string } }
+interface EntryAnswer {
+  index: string;
+  kind: string;
+  ref: string;
+  createdAt: string;
+  body: string;
+  inclusionProof: { treeSize: string; hashes: string[]; checkpoint: string };
+}
 
 /** What `log get` found: the entry, where it is, and the checkpoint it was proved under. */
-export interface CheckedEntry { index: string; ref: string; createdAt: string; leafHash: string; entry: LoaderEntry; checkpoint: { origin: string; size: string; signedBy: string[] } }
+export interface CheckedEntry {
+  index: string;
+  ref: string;
+  createdAt: string;
+  leafHash: string;
+  entry: LoaderEntry;
+  checkpoint: { origin: string; size: string; signedBy: string[] };
+}
 
 async function logVerifier(base: string, opts: LogReadOptions): Promise<{ verifier: NoteVerifier; pinned: boolean }> {
   if (opts.logKey) return { verifier: parseVerifierKey(opts.logKey), pinned: true };
@@ -56,7 +87,11 @@ async function checkedEntry(base: string, index: string, verifier: NoteVerifier,
   const leaf = hashLeaf(body);
   verifyInclusion(BigInt(index), cp.size, leaf, e.inclusionProof.hashes.map(b64), cp.root);
   return {
-    index, ref: e.ref, createdAt: e.createdAt, leafHash: Buffer.from(leaf).toString('base64'), entry: parseLoaderEntry(body),
+    index,
+    ref: e.ref,
+    createdAt: e.createdAt,
+    leafHash: Buffer.from(leaf).toString('base64'),
+    entry: parseLoaderEntry(body),
     checkpoint: { origin: cp.origin, size: cp.size.toString(), signedBy: note.signedBy },
   };
 }
@@ -79,18 +114,24 @@ export async function runLogGet(index: string, opts: LogReadOptions, out: (s: st
   const { verifier, pinned } = await logVerifier(base, opts);
   const c = await checkedEntry(base, index, verifier, opts.token);
   if (opts.json) out(JSON.stringify({ ...c, logKeyPinned: pinned }, null, 2));
-  else out([...entryLines(c), ...(pinned ? [] : ['  (log key from the server\'s /v1/keys: pin it with --log-key)'])].join('\n'));
+  else out([...entryLines(c), ...(pinned ? [] : ["  (log key from the server's /v1/keys: pin it with --log-key)"])].join('\n'));
   return 0;
 }
 
-interface ManifestsAnswer { manifests: { id: string; createdAt: string; logIndex: string | null; envelope: { payload: string; payloadType: string } | null }[] }
+interface ManifestsAnswer {
+  manifests: { id: string; createdAt: string; logIndex: string | null; envelope: { payload: string; payloadType: string } | null }[];
+}
 
 export async function runManifestGet(sha256: string, opts: LogReadOptions, out: (s: string) => void): Promise<number> {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new CliError(`manifest get: ${JSON.stringify(sha256)} is not a SHA-256 (64 lowercase hex digits)`);
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new CliError(`manifest get: ${JSON.stringify(sha256)} is not a SHA-256 (64 lowercase hex digits)`);
   const base = opts.server.replace(/\/$/, '');
   const { verifier, pinned } = await logVerifier(base, opts);
   const { manifests } = await getJson<ManifestsAnswer>(`${base}/v1/manifests/${sha256}`, opts.token);
-  if (manifests.length === 0) throw Object.assign(new Error(`no signed manifest has SHA-256 ${sha256} (nor an object or loader with it)`), { code: 'MANIFEST_NOT_FOUND' });
+  if (manifests.length === 0)
+    throw Object.assign(new Error(`no signed manifest has SHA-256 ${sha256} (nor an object or loader with it)`), {
+      code: 'MANIFEST_NOT_FOUND',
+    });
   const shown = [];
   for (const m of manifests) {
     if (m.envelope === null) throw new CliError(`loader ${m.id}: unsigned, no manifest`);
@@ -98,15 +139,30 @@ export async function runManifestGet(sha256: string, opts: LogReadOptions, out: 
     if (m.logIndex === null) throw new CliError(`loader ${m.id}: its manifest is not in the log`);
     const c = await checkedEntry(base, m.logIndex, verifier, opts.token);
     if (c.entry.manifestSha256 !== digest) {
-      throw Object.assign(new Error(`loader ${m.id}: log entry ${m.logIndex} names manifest ${c.entry.manifestSha256}, the server's manifest is ${digest}`), { code: 'MANIFEST_NOT_LOGGED' });
+      throw Object.assign(
+        new Error(`loader ${m.id}: log entry ${m.logIndex} names manifest ${c.entry.manifestSha256}, the server's manifest is ${digest}`),
+        { code: 'MANIFEST_NOT_LOGGED' },
+      );
     }
-    const statement = JSON.parse(Buffer.from(m.envelope.payload, 'base64').toString('utf8')) as { subject: { name: string; digest: { sha256: string } }[]; predicateType: string; predicate: Record<string, unknown> };
+    const statement = JSON.parse(Buffer.from(m.envelope.payload, 'base64').toString('utf8')) as {
+      subject: { name: string; digest: { sha256: string } }[];
+      predicateType: string;
+      predicate: Record<string, unknown>;
+    };
     shown.push({ id: m.id, createdAt: m.createdAt, manifestSha256: digest, logEntry: c, statement });
   }
-  if (opts.json) { out(JSON.stringify({ manifests: shown, logKeyPinned: pinned }, null, 2)); return 0; }
+  if (opts.json) {
+    out(JSON.stringify({ manifests: shown, logKeyPinned: pinned }, null, 2));
+    return 0;
+  }
   const lines: string[] = [];
   for (const s of shown) {
-    const p = s.statement.predicate as { object?: { name?: string; file?: string; sha256?: string; size?: number }; scheme?: string; generator?: unknown; kernelProfile?: { name?: string } };
+    const p = s.statement.predicate as {
+      object?: { name?: string; file?: string; sha256?: string; size?: number };
+      scheme?: string;
+      generator?: unknown;
+      kernelProfile?: { name?: string };
+    };
     lines.push(
       `manifest sha256:${s.manifestSha256} (${s.statement.predicateType}) of loader ${s.id}, made ${s.createdAt}`,
       `  object     ${p.object?.name ?? '?'} (${p.object?.file ?? '?'}, ${p.object?.size ?? '?'} bytes) sha256:${p.object?.sha256 ?? '?'}`,
@@ -115,7 +171,7 @@ export async function runManifestGet(sha256: string, opts: LogReadOptions, out: 
       `  logged     entry ${s.logEntry.index} of ${s.logEntry.checkpoint.origin}, included under the checkpoint of size ${s.logEntry.checkpoint.size} signed by ${s.logEntry.checkpoint.signedBy.join(', ')}`,
     );
   }
-  if (!pinned) lines.push('(log key from the server\'s /v1/keys: pin it with --log-key)');
+  if (!pinned) lines.push("(log key from the server's /v1/keys: pin it with --log-key)");
   out(lines.join('\n'));
   return 0;
 }

@@ -3,14 +3,22 @@
  * count, rate and time left; otherwise (CI logs) one plain line per finished item, so a log shows
  * what was done even if the run dies half-way.
  */
-export interface ProgressSink { isTTY?: boolean; columns?: number; write(s: string): unknown }
+export interface ProgressSink {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): unknown;
+}
 
 export class Progress {
   #done = 0;
   #failed = 0;
   readonly #start: number;
 
-  constructor(private readonly total: number, private readonly sink: ProgressSink, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly total: number,
+    private readonly sink: ProgressSink,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.#start = now();
   }
 
@@ -22,7 +30,9 @@ export class Progress {
       this.sink.write(`\r${this.line(name)}\x1b[K`);
       if (this.#done === this.total) this.sink.write('\n');
     } else {
-      this.sink.write(`[${String(this.#done).padStart(String(this.total).length)}/${this.total}] ${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` ${detail}` : ''}\n`);
+      this.sink.write(
+        `[${String(this.#done).padStart(String(this.total).length)}/${this.total}] ${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` ${detail}` : ''}\n`,
+      );
     }
   }
 
@@ -37,12 +47,19 @@ export class Progress {
     return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.#done}/${this.total}  ${rate.toFixed(1)}/s  ${left === null ? '' : `~${left}s left`}${fails}  ${name.slice(0, 24)}`;
   }
 
-  get failed(): number { return this.#failed; }
+  get failed(): number {
+    return this.#failed;
+  }
 }
 
 /** Runs `fn` over `items` with at most `jobs` at a time, in order of start; resolves when all settle. */
 export async function eachLimited<T>(items: readonly T[], jobs: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  const worker = async () => { while (next < items.length) { const i = next++; await fn(items[i], i); } };
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
 }

@@ -27,7 +27,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { profileView, type KernelProfile } from '../kernel/profile/index.js';
-import { formatReport, replay, type ReplayCtxLayout, type ReplayOptions, type ReplayScheme, type ReplayReport } from '../kernel/replay/index.js';
+import {
+  formatReport,
+  replay,
+  type ReplayCtxLayout,
+  type ReplayOptions,
+  type ReplayScheme,
+  type ReplayReport,
+} from '../kernel/replay/index.js';
 import { parseLightSkeleton, type LoaderScheme } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
 import { planFromJson, type Plan } from '../loader/plan/index.js';
@@ -58,12 +65,19 @@ interface LoaderJson {
   plan?: unknown;
 }
 
-interface Input { what: string; insns: Uint8Array; data: Uint8Array; options: ReplayOptions; plan: Plan | null }
+interface Input {
+  what: string;
+  insns: Uint8Array;
+  data: Uint8Array;
+  options: ReplayOptions;
+  plan: Plan | null;
+}
 
 const SCHEMES: readonly string[] = ['unsigned', 'linux-6.18', 'linux-load-time'];
 
 function profileFrom(spec: string | undefined): { profile: KernelProfile; probe: HostProbe | null } {
-  if (spec === undefined && !existsSync('/sys/kernel/btf/vmlinux')) return { profile: profileView({ name: 'no-btf', btf: null }), probe: null };
+  if (spec === undefined && !existsSync('/sys/kernel/btf/vmlinux'))
+    return { profile: profileView({ name: 'no-btf', btf: null }), probe: null };
   if (spec !== undefined && spec !== 'host' && !existsSync(spec)) throw new CliError(`--profile ${spec}: no such file or directory`);
   if ((spec ?? 'host') === 'host') return readHostProfile();
   return { profile: readKernelProfile(spec!), probe: null };
@@ -86,7 +100,10 @@ function keyringFrom(opts: ReplayCliOptions): Partial<ReplayOptions> {
   const out: Partial<ReplayOptions> = {};
   if (opts.keyringId !== undefined) {
     const id = parseKeyringId(opts.keyringId);
-    if (id === null) throw new CliError(`--keyring-id ${opts.keyringId}: want an integer (s32) or one of builtin, secondary, platform, session, user, user-session, thread, process`);
+    if (id === null)
+      throw new CliError(
+        `--keyring-id ${opts.keyringId}: want an integer (s32) or one of builtin, secondary, platform, session, user, user-session, thread, process`,
+      );
     out.keyringId = id;
   }
   if (opts.trust?.length) {
@@ -107,8 +124,21 @@ const isElf = (b: Uint8Array) => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45
 
 function fromObject(path: string, scheme: string): Input {
   if (!SCHEMES.includes(scheme)) throw new CliError(`--scheme ${scheme}: want ${SCHEMES.join(', ')}`);
-  const built = buildLoader(new Uint8Array(readFileSync(path)), basename(path), { scheme: scheme as LoaderScheme, name: objectNameFromPath(path), flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
-  return { what: `${path} (generated, ${scheme})`, insns: built.loader.insns, data: built.loader.data, options: { scheme: scheme as ReplayScheme, ctx: built.loader.ctxLayout, byteOrder: built.plan.byteOrder }, plan: built.plan };
+  const built = buildLoader(new Uint8Array(readFileSync(path)), basename(path), {
+    scheme: scheme as LoaderScheme,
+    name: objectNameFromPath(path),
+    flavour: 'v1.7',
+    standalone: false,
+    mapExcl: false,
+    host: {},
+  });
+  return {
+    what: `${path} (generated, ${scheme})`,
+    insns: built.loader.insns,
+    data: built.loader.data,
+    options: { scheme: scheme as ReplayScheme, ctx: built.loader.ctxLayout, byteOrder: built.plan.byteOrder },
+    plan: built.plan,
+  };
 }
 
 function fromHeader(path: string, override?: string): Input {
@@ -119,26 +149,38 @@ function fromHeader(path: string, override?: string): Input {
   const scheme = (override ?? (h.signature ? 'linux-6.18' : 'unsigned')) as ReplayScheme;
   return {
     what: `${path} (light skeleton '${h.name}': ${h.maps.length} maps, ${h.progs.length} programs${h.signature ? ', signed' : ''})`,
-    insns: h.insns, data: h.data, plan: null,
+    insns: h.insns,
+    data: h.data,
+    plan: null,
     options: {
-      scheme, nrMaps: h.maps.length, nrProgs: h.progs.length, initialValues: Object.fromEntries(h.initialValues),
+      scheme,
+      nrMaps: h.maps.length,
+      nrProgs: h.progs.length,
+      initialValues: Object.fromEntries(h.initialValues),
       ...(h.signature ? { signature: h.signature } : {}),
     },
   };
 }
 
 function fromDir(dir: string): Input {
-  const insnsPath = join(dir, 'insns.bin'), dataPath = join(dir, 'data.bin'), j = join(dir, 'loader.json');
+  const insnsPath = join(dir, 'insns.bin'),
+    dataPath = join(dir, 'data.bin'),
+    j = join(dir, 'loader.json');
   for (const f of [insnsPath, dataPath]) if (!existsSync(f)) throw new CliError(`replay: ${f} not found`);
-  const meta = existsSync(j) ? JSON.parse(readFileSync(j, 'utf8')) as LoaderJson : {};
+  const meta = existsSync(j) ? (JSON.parse(readFileSync(j, 'utf8')) as LoaderJson) : {};
   const plan = meta.plan ? planFromJson(meta.plan) : null;
   // `gen --key/--cert` leaves the detached PKCS#7 beside the loader: the load carries it.
   const sigPath = join(dir, 'signature.p7s');
   const signature = existsSync(sigPath) ? new Uint8Array(readFileSync(sigPath)) : null;
   return {
-    what: `${dir}${signature ? ' (signed)' : ''}`, insns: new Uint8Array(readFileSync(insnsPath)), data: new Uint8Array(readFileSync(dataPath)), plan,
+    what: `${dir}${signature ? ' (signed)' : ''}`,
+    insns: new Uint8Array(readFileSync(insnsPath)),
+    data: new Uint8Array(readFileSync(dataPath)),
+    plan,
     options: {
-      scheme: meta.scheme ?? 'unsigned', byteOrder: plan?.byteOrder ?? 'le', ...(meta.ctx ? { ctx: { size: meta.ctx.size, maps: meta.ctx.maps, progs: meta.ctx.progs } } : {}),
+      scheme: meta.scheme ?? 'unsigned',
+      byteOrder: plan?.byteOrder ?? 'le',
+      ...(meta.ctx ? { ctx: { size: meta.ctx.size, maps: meta.ctx.maps, progs: meta.ctx.progs } } : {}),
       ...(signature ? { signature } : {}),
     },
   };
@@ -149,21 +191,40 @@ function inputFrom(target: string, opts: ReplayCliOptions): Input {
   if (existsSync(target)) {
     const bytes = new Uint8Array(readFileSync(target));
     if (isElf(bytes)) return fromObject(target, opts.scheme ?? 'unsigned');
-    if (/\.h$/.test(target) || new TextDecoder().decode(bytes.subarray(0, 4096)).includes('bpf_loader_ctx')) return fromHeader(target, opts.scheme);
+    if (/\.h$/.test(target) || new TextDecoder().decode(bytes.subarray(0, 4096)).includes('bpf_loader_ctx'))
+      return fromHeader(target, opts.scheme);
     throw new CliError(`replay ${target}: not a BPF object, a light skeleton header or a gen output directory`);
   }
   const parts = target.split(',');
   if (parts.length !== 2) throw new CliError(`replay ${target}: no such file; want DIR, OBJ, FILE.lskel.h or INSNS.bin,DATA.bin`);
   for (const f of parts) if (!existsSync(f)) throw new CliError(`replay: ${f} not found`);
-  return { what: target, insns: new Uint8Array(readFileSync(parts[0])), data: new Uint8Array(readFileSync(parts[1])), options: { scheme: 'unsigned' }, plan: null };
+  return {
+    what: target,
+    insns: new Uint8Array(readFileSync(parts[0])),
+    data: new Uint8Array(readFileSync(parts[1])),
+    options: { scheme: 'unsigned' },
+    plan: null,
+  };
 }
 
 /** The --json shape: stable keys first, then the rest of the report. */
 export function replayJson(report: ReplayReport, diff: Difference[] | null): Record<string, unknown> {
   return {
-    retval: report.retval, maps: report.maps, progs: report.progs, trace: report.trace, diff,
-    ok: report.ok, stage: report.stage, errno: report.errno, fault: report.fault, printk: report.printk,
-    scheme: report.scheme, profile: report.profile, steps: report.steps, leakedFds: report.leakedFds, ctxReads: report.ctxReads,
+    retval: report.retval,
+    maps: report.maps,
+    progs: report.progs,
+    trace: report.trace,
+    diff,
+    ok: report.ok,
+    stage: report.stage,
+    errno: report.errno,
+    fault: report.fault,
+    printk: report.printk,
+    scheme: report.scheme,
+    profile: report.profile,
+    steps: report.steps,
+    leakedFds: report.leakedFds,
+    ctxReads: report.ctxReads,
   };
 }
 
@@ -179,11 +240,17 @@ export function runReplay(target: string, opts: ReplayCliOptions, out: (s: strin
     out(JSON.stringify(replayJson(report, diff), jsonReplacer, 2));
   } else {
     out(`input: ${input.what}`);
-    if (probe) out(`profile host: ${probe.source === 'probe' ? 'probed now' : probe.source === 'cache' ? `probed earlier this boot (${probe.cacheFile})` : `not probed (${probe.reason})${probe.source === 'config' ? ', signature support from the kernel config' : ''}`}`);
+    if (probe)
+      out(
+        `profile host: ${probe.source === 'probe' ? 'probed now' : probe.source === 'cache' ? `probed earlier this boot (${probe.cacheFile})` : `not probed (${probe.reason})${probe.source === 'config' ? ', signature support from the kernel config' : ''}`}`,
+      );
     out(formatReport(report));
     if (diff === null) out('\nplan: none to compare with (give --object OBJ)');
     else if (diff.length === 0) out('\nplan: the effects equal the plan');
-    else out(`\nplan: ${diff.length} difference(s)\n${diff.map((d) => `  ${d.path}: expected ${JSON.stringify(d.expected, jsonReplacer)}, got ${JSON.stringify(d.actual, jsonReplacer)}`).join('\n')}`);
+    else
+      out(
+        `\nplan: ${diff.length} difference(s)\n${diff.map((d) => `  ${d.path}: expected ${JSON.stringify(d.expected, jsonReplacer)}, got ${JSON.stringify(d.actual, jsonReplacer)}`).join('\n')}`,
+      );
   }
   return report.ok && (diff === null || diff.length === 0) ? 0 : 1;
 }

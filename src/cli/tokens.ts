@@ -11,7 +11,11 @@ import { CliError } from './errors.js';
 
 const SCOPES = ['sign', 'verify', 'audit', 'admin'];
 
-export async function runTokens(action: string | undefined, args: { scopes?: string; name?: string; id?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+export async function runTokens(
+  action: string | undefined,
+  args: { scopes?: string; name?: string; id?: string; json: boolean },
+  out: (s: string) => void,
+): Promise<number> {
   const config = loadConfig(process.env);
   if (config.databaseUrl.startsWith('sqlite:')) mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(config.databaseUrl);
@@ -19,18 +23,45 @@ export async function runTokens(action: string | undefined, args: { scopes?: str
     switch (action) {
       case 'create': {
         // Written as BPFSIGN_API_TOKENS writes them (sign+verify) or comma-separated.
-        const scopes = (args.scopes ?? '').split(/[,+]/).map((s) => s.trim()).filter(Boolean);
-        if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new CliError(`--scopes: scopes among ${SCOPES.join(', ')}, joined by + or ,`);
+        const scopes = (args.scopes ?? '')
+          .split(/[,+]/)
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s)))
+          throw new CliError(`--scopes: scopes among ${SCOPES.join(', ')}, joined by + or ,`);
         const secret = `bps_${randomBytes(24).toString('base64url')}`;
         const id = randomUUID();
-        await store.putToken({ id, name: args.name ?? '', tokenSha256: createHash('sha256').update(secret).digest('hex'), scopes, createdAt: new Date().toISOString(), revokedAt: null });
-        out(args.json ? JSON.stringify({ id, token: secret, scopes }) : `token ${id} (${scopes.join(', ')}): ${secret}\nstore it now: only its hash is kept`);
+        await store.putToken({
+          id,
+          name: args.name ?? '',
+          tokenSha256: createHash('sha256').update(secret).digest('hex'),
+          scopes,
+          createdAt: new Date().toISOString(),
+          revokedAt: null,
+        });
+        out(
+          args.json
+            ? JSON.stringify({ id, token: secret, scopes })
+            : `token ${id} (${scopes.join(', ')}): ${secret}\nstore it now: only its hash is kept`,
+        );
         return 0;
       }
       case 'list': {
         const list = await store.listTokens();
-        out(args.json ? JSON.stringify(list.map(({ tokenSha256: _h, ...t }) => t), null, 2)
-          : list.map((t) => `${t.id}  ${t.name || '-'}  ${t.scopes.join(',')}  created ${t.createdAt}${t.revokedAt ? `  REVOKED ${t.revokedAt}` : ''}`).join('\n') || 'no tokens');
+        out(
+          args.json
+            ? JSON.stringify(
+                list.map(({ tokenSha256: _h, ...t }) => t),
+                null,
+                2,
+              )
+            : list
+                .map(
+                  (t) =>
+                    `${t.id}  ${t.name || '-'}  ${t.scopes.join(',')}  created ${t.createdAt}${t.revokedAt ? `  REVOKED ${t.revokedAt}` : ''}`,
+                )
+                .join('\n') || 'no tokens',
+        );
         return 0;
       }
       case 'revoke': {

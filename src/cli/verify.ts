@@ -50,7 +50,6 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-
 const PEM_CERTS = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
 
 function policyFrom(opts: VerifyCliOptions): TrustPolicy {
@@ -68,12 +67,15 @@ function policyFrom(opts: VerifyCliOptions): TrustPolicy {
       });
       const logKeys = (opts.logKey ?? []).map(logKeyFrom);
       if (!opts.offline && logKeys.length === 0) {
-        throw new CliError('verify --trust requires log inclusion: give the log\'s key with --log-key FILE|KEY (GET /v1/keys answers it), or say --offline');
+        throw new CliError(
+          "verify --trust requires log inclusion: give the log's key with --log-key FILE|KEY (GET /v1/keys answers it), or say --offline",
+        );
       }
       policy = parsePolicy({ version: 1, name: `strict (${opts.trust!.join(', ')})`, roots, logKeys, checks: STRICT });
     }
   } catch (e) {
-    if (e instanceof PolicyFormatError) throw new InputError(`${opts.policy ? `--policy ${opts.policy}` : '--trust'}: ${e.message}`, e.code, { issues: e.issues });
+    if (e instanceof PolicyFormatError)
+      throw new InputError(`${opts.policy ? `--policy ${opts.policy}` : '--trust'}: ${e.message}`, e.code, { issues: e.issues });
     throw e;
   }
   try {
@@ -115,8 +117,15 @@ function bundleFrom(json: unknown, where: string) {
 }
 
 function filesResult(r: FilesCheck): Omit<CheckResult, 'level'> {
-  if (r.ok) return { check: 'files', status: 'pass', message: `every file is the signed bundle's (${r.checked.length}: ${r.checked.join(', ')})` };
-  return { check: 'files', status: 'fail', code: 'MISMATCH', message: r.problems.map((p) => p.message).join('; '), details: { problems: r.problems } };
+  if (r.ok)
+    return { check: 'files', status: 'pass', message: `every file is the signed bundle's (${r.checked.length}: ${r.checked.join(', ')})` };
+  return {
+    check: 'files',
+    status: 'fail',
+    code: 'MISMATCH',
+    message: r.problems.map((p) => p.message).join('; '),
+    details: { problems: r.problems },
+  };
 }
 
 const STATUS: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', skipped: 'skip' };
@@ -139,10 +148,16 @@ export function runVerify(target: string, opts: VerifyCliOptions, out: (s: strin
   let verdict: Verdict<ReplayOutcome>;
   let subject: string;
   if (t.kind === 'header') {
-    const certificates = opts.cert ? readInput(opts.cert, '--cert').toString('utf8').match(PEM_CERTS) ?? [] : [];
+    const certificates = opts.cert ? (readInput(opts.cert, '--cert').toString('utf8').match(PEM_CERTS) ?? []) : [];
     let r;
     try {
-      r = verifyHeader(readInput(t.file, 'verify').toString('utf8'), policy, { at, object, objectFile: opts.object ? basename(opts.object) : undefined, profile, certificates });
+      r = verifyHeader(readInput(t.file, 'verify').toString('utf8'), policy, {
+        at,
+        object,
+        objectFile: opts.object ? basename(opts.object) : undefined,
+        profile,
+        certificates,
+      });
     } catch (e) {
       if (e instanceof HeaderFormatError) throw new InputError(`${t.file}: ${e.message}`, e.code, e.details);
       throw e;
@@ -164,7 +179,8 @@ export function runVerify(target: string, opts: VerifyCliOptions, out: (s: strin
   } else {
     const lines = [`${verdict.verdict}  ${subject}  (policy ${verdict.policy}, scheme ${verdict.scheme ?? '-'})`];
     if (verdict.signer) lines.push(`signer: ${verdict.signer.subject} (SKI ${verdict.signer.subjectKeyIdentifier})`);
-    for (const c of verdict.checks) lines.push(`  ${STATUS[c.status].padEnd(4)} ${c.check.padEnd(15)} ${c.level.padEnd(7)} ${c.code ? `[${c.code}] ` : ''}${c.message}`);
+    for (const c of verdict.checks)
+      lines.push(`  ${STATUS[c.status].padEnd(4)} ${c.check.padEnd(15)} ${c.level.padEnd(7)} ${c.code ? `[${c.code}] ` : ''}${c.message}`);
     out(lines.join('\n'));
   }
   return verdict.ok ? 0 : 1;
@@ -186,7 +202,13 @@ export async function runKeys(action: string | undefined, opts: { dir: string; j
     case 'list': {
       const l = listKeys(opts.dir);
       if (opts.json) out(JSON.stringify(l, null, 2));
-      else out([`CA: ${l.ca}`, ...l.keys.map((k) => `${k.active ? '*' : ' '} ${k.id}  ${k.subject}  SKI ${k.subjectKeyIdentifier}  until ${k.notAfter}`)].join('\n'));
+      else
+        out(
+          [
+            `CA: ${l.ca}`,
+            ...l.keys.map((k) => `${k.active ? '*' : ' '} ${k.id}  ${k.subject}  SKI ${k.subjectKeyIdentifier}  until ${k.notAfter}`),
+          ].join('\n'),
+        );
       return 0;
     }
     default:

@@ -17,15 +17,29 @@ import { CliError } from './errors.js';
 export function witnessCosigner(dir: string, name: string): Cosigner {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'witness-key.pem');
-  if (!existsSync(keyPath)) writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600, flag: 'wx' });
+  if (!existsSync(keyPath))
+    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, {
+      mode: 0o600,
+      flag: 'wx',
+    });
   return ed25519Cosigner(name, readFileSync(keyPath, 'utf8'));
 }
 
-export async function runWitness(sub: string | undefined, opts: { dir?: string; name?: string; log?: string[]; host?: string; port?: string }, out: (s: string) => void): Promise<number> {
+export async function runWitness(
+  sub: string | undefined,
+  opts: { dir?: string; name?: string; log?: string[]; host?: string; port?: string },
+  out: (s: string) => void,
+): Promise<number> {
   if (!opts.dir || !opts.name) throw new CliError('witness needs --dir DIR and --name NAME (e.g. witness.example.org/w1)');
   const cosigner = witnessCosigner(opts.dir, opts.name);
-  if (sub === 'key') { out(cosigner.vkey); return 0; }
-  if (sub !== 'serve') throw new CliError('usage: bpfsign witness serve --dir DIR --name NAME --log VKEY ... [--host H] [--port N] | witness key --dir DIR --name NAME');
+  if (sub === 'key') {
+    out(cosigner.vkey);
+    return 0;
+  }
+  if (sub !== 'serve')
+    throw new CliError(
+      'usage: bpfsign witness serve --dir DIR --name NAME --log VKEY ... [--host H] [--port N] | witness key --dir DIR --name NAME',
+    );
   if (!opts.log?.length) throw new CliError('witness serve needs --log VKEY for each log it witnesses');
   const logs = opts.log.map((k) => ({ origin: parseVerifierKey(k).name, keys: [k] }));
   const port = opts.port === undefined ? 0 : Number(opts.port);
@@ -33,7 +47,9 @@ export async function runWitness(sub: string | undefined, opts: { dir?: string; 
   const witness = new Witness(cosigner, logs, join(opts.dir, 'witness-state.json'));
   const srv = await startWitnessServer(witness, { host: opts.host, port });
   out(`witness ${cosigner.name} listening on ${srv.url}; its key: ${cosigner.vkey}; logs: ${logs.map((l) => l.origin).join(', ')}`);
-  const stop = () => { void srv.close().then(() => process.exit(0)); };
+  const stop = () => {
+    void srv.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return 0;

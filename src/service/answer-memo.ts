@@ -34,7 +34,11 @@ export class AnswerMemo<A> {
    * @param maxEntries at most this many answers are kept (the oldest goes first)
    * @param maxBytes and at most this many bytes of settled answers (as `sizeOf` counts them)
    */
-  constructor(private readonly maxEntries: number, private readonly maxBytes: number, private readonly sizeOf: (a: A) => number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+    private readonly sizeOf: (a: A) => number,
+  ) {}
 
   /** The key of a body (its segments, in order) under a policy: the policy's id and the bytes' SHA-256. */
   static key(policyId: number, segments: readonly Uint8Array[]): string {
@@ -57,14 +61,17 @@ export class AnswerMemo<A> {
     if (e) this.#drop(key, e);
     const entry: Entry<A> = { second, answer: run(), bytes: 0 };
     this.#entries.set(key, entry);
-    entry.answer.then((a) => {
-      if (this.#entries.get(key) !== entry) return;
-      entry.bytes = this.sizeOf(a);
-      this.#bytes += entry.bytes;
-      this.#trim();
-    }, () => {
-      if (this.#entries.get(key) === entry) this.#drop(key, entry);
-    });
+    entry.answer.then(
+      (a) => {
+        if (this.#entries.get(key) !== entry) return;
+        entry.bytes = this.sizeOf(a);
+        this.#bytes += entry.bytes;
+        this.#trim();
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#drop(key, entry);
+      },
+    );
     this.#trim();
     this.stats.entries = this.#entries.size;
     return entry.answer;

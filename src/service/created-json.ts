@@ -2,10 +2,16 @@
 import type { Bundle } from '../signing/bundle.js';
 import { jsonString } from '../shared/json.js';
 
-export interface Created { id: string; bundle: Bundle; links: Record<string, string> }
+export interface Created {
+  id: string;
+  bundle: Bundle;
+  links: Record<string, string>;
+}
 
-const CREATED_KEYS = ['id', 'bundle', 'links'], BUNDLE_KEYS = ['mediaType', 'scheme', 'loader', 'signature', 'certificates', 'manifest', 'tlog'];
-const LOADER_KEYS = ['insns', 'data'], ENVELOPE_KEYS = ['payload', 'payloadType', 'signatures'];
+const CREATED_KEYS = ['id', 'bundle', 'links'],
+  BUNDLE_KEYS = ['mediaType', 'scheme', 'loader', 'signature', 'certificates', 'manifest', 'tlog'];
+const LOADER_KEYS = ['insns', 'data'],
+  ENVELOPE_KEYS = ['payload', 'payloadType', 'signatures'];
 
 /** True when `o`'s own enumerable keys are exactly `keys`, in that order, with no toJSON (what JSON.stringify would then write in order). */
 function sameKeys(o: object, keys: readonly string[]): boolean {
@@ -21,9 +27,30 @@ function sameKeys(o: object, keys: readonly string[]): boolean {
 /** True when `created` has the usual shape, member for member, that createdJson writes by hand. */
 function usualShape(created: Created): boolean {
   const b = created.bundle;
-  if (!sameKeys(created, CREATED_KEYS) || !sameKeys(b, BUNDLE_KEYS) || !sameKeys(b.loader, LOADER_KEYS) || (b.manifest !== null && !sameKeys(b.manifest, ENVELOPE_KEYS))) return false;
-  if (typeof b.loader.insns !== 'string' || typeof b.loader.data !== 'string' || (b.manifest !== null && typeof b.manifest.payload !== 'string')) return false;
-  const members: unknown[] = [created.id, b.mediaType, b.scheme, b.signature, b.certificates, b.tlog, b.manifest?.payloadType, b.manifest?.signatures, created.links];
+  if (
+    !sameKeys(created, CREATED_KEYS) ||
+    !sameKeys(b, BUNDLE_KEYS) ||
+    !sameKeys(b.loader, LOADER_KEYS) ||
+    (b.manifest !== null && !sameKeys(b.manifest, ENVELOPE_KEYS))
+  )
+    return false;
+  if (
+    typeof b.loader.insns !== 'string' ||
+    typeof b.loader.data !== 'string' ||
+    (b.manifest !== null && typeof b.manifest.payload !== 'string')
+  )
+    return false;
+  const members: unknown[] = [
+    created.id,
+    b.mediaType,
+    b.scheme,
+    b.signature,
+    b.certificates,
+    b.tlog,
+    b.manifest?.payloadType,
+    b.manifest?.signatures,
+    created.links,
+  ];
   return !members.some((v) => v === undefined);
 }
 
@@ -38,10 +65,17 @@ function usualShape(created: Created): boolean {
 export function createdJson(created: Created, jsonSafe: readonly string[] = []): Buffer {
   if (!usualShape(created)) return Buffer.from(JSON.stringify(created), 'utf8');
   const b = created.bundle;
-  const manifest = b.manifest === null ? 'null'
-    : `{"payload":${jsonString(b.manifest.payload, jsonSafe)},"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
-  const head = `{"id":${JSON.stringify(created.id)},"bundle":{"mediaType":${JSON.stringify(b.mediaType)},"scheme":${JSON.stringify(b.scheme)},`
-    + `"loader":{"insns":${jsonString(b.loader.insns, jsonSafe)},"data":${jsonString(b.loader.data, jsonSafe)}},"signature":${JSON.stringify(b.signature)},`
-    + `"certificates":${JSON.stringify(b.certificates)},"manifest":${manifest},"tlog":`;
-  return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(JSON.stringify(b.tlog), 'utf8'), Buffer.from(`},"links":${JSON.stringify(created.links)}}`, 'utf8')]);
+  const manifest =
+    b.manifest === null
+      ? 'null'
+      : `{"payload":${jsonString(b.manifest.payload, jsonSafe)},"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
+  const head =
+    `{"id":${JSON.stringify(created.id)},"bundle":{"mediaType":${JSON.stringify(b.mediaType)},"scheme":${JSON.stringify(b.scheme)},` +
+    `"loader":{"insns":${jsonString(b.loader.insns, jsonSafe)},"data":${jsonString(b.loader.data, jsonSafe)}},"signature":${JSON.stringify(b.signature)},` +
+    `"certificates":${JSON.stringify(b.certificates)},"manifest":${manifest},"tlog":`;
+  return Buffer.concat([
+    Buffer.from(head, 'utf8'),
+    Buffer.from(JSON.stringify(b.tlog), 'utf8'),
+    Buffer.from(`},"links":${JSON.stringify(created.links)}}`, 'utf8'),
+  ]);
 }

@@ -10,23 +10,35 @@ export class FifoGate {
   readonly #queue: (() => void)[] = [];
   #draining = false;
   /** Jobs waiting now, and the most that ever waited (for metrics). */
-  get waiting(): number { return this.#queue.length; }
+  get waiting(): number {
+    return this.#queue.length;
+  }
   maxWaiting = 0;
 
   /** Runs `fn` when its turn comes; resolves or rejects with its result. */
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(() => {
-        try { resolve(fn()); } catch (e) { reject(e); }
+        try {
+          resolve(fn());
+        } catch (e) {
+          reject(e);
+        }
       });
       this.maxWaiting = Math.max(this.maxWaiting, this.#queue.length);
-      if (!this.#draining) { this.#draining = true; setImmediate(this.#drain); }
+      if (!this.#draining) {
+        this.#draining = true;
+        setImmediate(this.#drain);
+      }
     });
   }
 
   readonly #drain = (): void => {
     const job = this.#queue.shift();
-    if (!job) { this.#draining = false; return; }
+    if (!job) {
+      this.#draining = false;
+      return;
+    }
     job();
     setImmediate(this.#drain);
   };

@@ -11,7 +11,18 @@
  * fingerprint of every log key it generates is appended to DATA/dev-log-keys before the key is
  * published, so a later start in production mode can tell them from keys an operator put there.
  */
-import { appendFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { parseCertificate } from '../signing/index.js';
@@ -29,7 +40,12 @@ export interface DataFolder {
 }
 
 export function dataFolder(dataDir: string): DataFolder {
-  return { logKeyPath: join(dataDir, 'log-key.pem'), tokenPath: join(dataDir, 'dev-token'), keysDir: join(dataDir, 'keys'), devLogKeysPath: join(dataDir, 'dev-log-keys') };
+  return {
+    logKeyPath: join(dataDir, 'log-key.pem'),
+    tokenPath: join(dataDir, 'dev-token'),
+    keysDir: join(dataDir, 'keys'),
+    devLogKeysPath: join(dataDir, 'dev-log-keys'),
+  };
 }
 
 function errno(e: unknown): string | undefined {
@@ -41,7 +57,11 @@ function errno(e: unknown): string | undefined {
  * before it is published (and not at all when the file already existed). `created` is true only
  * for the one caller whose copy was published.
  */
-export function writeOnce(path: string, make: () => string, beforePublish: (value: string) => void = () => {}): { value: string; created: boolean } {
+export function writeOnce(
+  path: string,
+  make: () => string,
+  beforePublish: (value: string) => void = () => {},
+): { value: string; created: boolean } {
   if (existsSync(path)) return { value: readFileSync(path, 'utf8'), created: false };
   const value = make();
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -60,14 +80,18 @@ export function writeOnce(path: string, make: () => string, beforePublish: (valu
 
 /** SHA-256 of an Ed25519 private key's public key (SPKI DER), hex. */
 export function logKeyFingerprint(pem: string): string {
-  return createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** The log's signing key (PKCS#8 PEM), generated and recorded as a development key when absent. */
 export function ensureLogKey(folder: DataFolder): { pem: string; created: boolean } {
-  const r = writeOnce(folder.logKeyPath,
+  const r = writeOnce(
+    folder.logKeyPath,
     () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    (pem) => appendFileSync(folder.devLogKeysPath, `${logKeyFingerprint(pem)}\n`, { mode: 0o600 }));
+    (pem) => appendFileSync(folder.devLogKeysPath, `${logKeyFingerprint(pem)}\n`, { mode: 0o600 }),
+  );
   return { pem: r.value, created: r.created };
 }
 
@@ -114,7 +138,8 @@ export function developmentKeys(folder: DataFolder): string[] {
   if (!hasKeyring(folder.keysDir)) out.push(`no signing keys (${folder.keysDir}/keys.json)`);
   else {
     const ring = JSON.parse(readFileSync(join(folder.keysDir, 'keys.json'), 'utf8')) as { ca: string };
-    if (parseCertificate(readFileSync(join(folder.keysDir, ring.ca), 'utf8')).subject === DEVELOPMENT_CA) out.push(`the development CA (${folder.keysDir})`);
+    if (parseCertificate(readFileSync(join(folder.keysDir, ring.ca), 'utf8')).subject === DEVELOPMENT_CA)
+      out.push(`the development CA (${folder.keysDir})`);
   }
   return out;
 }

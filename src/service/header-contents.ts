@@ -51,17 +51,23 @@ const cut = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
  * the kernel took, else the first it tried), read from its blob; null when it loads none. A
  * BTF_LOAD the model refused still names the bytes the signed loader loads.
  */
-export function loadedBtf(report: ReplayReport, blob: Uint8Array, btfId?: number): { bytes: Uint8Array; btf: Btf; offset: number } | { error: string } | null {
+export function loadedBtf(
+  report: ReplayReport,
+  blob: Uint8Array,
+  btfId?: number,
+): { bytes: Uint8Array; btf: Btf; offset: number } | { error: string } | null {
   const tried = report.trace.filter((e) => e.op === 'BTF_LOAD' && e.caller === 'loader' && e.attr);
   if (!tried.length) return null;
   const took = (e: (typeof tried)[number]) => typeof e.result === 'number' && e.result >= 0;
   const pick = (btfId ? tried.find((e) => e.objectId === btfId) : undefined) ?? tried.find(took) ?? tried[0]!;
-  const addr = pick.attr?.btf, size = pick.attr?.btf_size;
+  const addr = pick.attr?.btf,
+    size = pick.attr?.btf_size;
   if (typeof addr !== 'string' || typeof size !== 'number') return { error: 'the traced BTF_LOAD has no btf pointer or size' };
   // The kernel model's memory puts a region at (n + 0x100) << 32: the low 32 bits are the offset
   // into the loader's metadata map value, its blob, where libbpf's gen_loader keeps the bytes.
   const offset = Number(BigInt(addr) & 0xffffffffn);
-  if (offset + size > blob.length) return { error: `the BTF_LOAD's bytes (offset ${offset}, ${size} bytes) are not inside the ${blob.length}-byte blob` };
+  if (offset + size > blob.length)
+    return { error: `the BTF_LOAD's bytes (offset ${offset}, ${size} bytes) are not inside the ${blob.length}-byte blob` };
   const bytes = blob.subarray(offset, offset + size);
   try {
     return { bytes, btf: parseBtf(bytes), offset };
@@ -94,9 +100,19 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
   const nDecls = mmaps.reduce((n, x) => n + x.m.mmap!.vars.length, 0);
   if (!opts.profile) {
     const reason = 'no kernel profile to replay the loader';
-    return { status: 'unchecked', reason, images: nImages, declarations: nDecls, message: `initial images and variable declarations not checked: ${reason}` };
+    return {
+      status: 'unchecked',
+      reason,
+      images: nImages,
+      declarations: nDecls,
+      message: `initial images and variable declarations not checked: ${reason}`,
+    };
   }
-  const report = replay({ insns: h.insns, data: h.data }, opts.profile, { scheme: opts.scheme, nrMaps: h.maps.length, nrProgs: h.progs.length });
+  const report = replay({ insns: h.insns, data: h.data }, opts.profile, {
+    scheme: opts.scheme,
+    nrMaps: h.maps.length,
+    nrProgs: h.progs.length,
+  });
   const problems: ContentsProblem[] = [];
   const unchecked: string[] = [];
 
@@ -113,11 +129,18 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
     const km = byCtx.get(i) ?? (!report.ok && mapsDone ? byIdent(m.ident) : undefined);
     if (!km) {
       if (report.ok) problems.push({ what: 'mapping', map: m.ident, message: `map ${m.ident}: the loader leaves no map in ctx slot ${i}` });
-      else unchecked.push(`the image of map ${m.ident} (the replay stopped at ${report.stage}${mapsDone ? '' : ' before the maps were made'})`);
+      else
+        unchecked.push(
+          `the image of map ${m.ident} (the replay stopped at ${report.stage}${mapsDone ? '' : ' before the maps were made'})`,
+        );
       continue;
     }
     if (!(km.flags & BPF_F_MMAPABLE)) {
-      problems.push({ what: 'mapping', map: m.ident, message: `map ${m.ident}: the header maps it into memory, but the loader creates it without BPF_F_MMAPABLE` });
+      problems.push({
+        what: 'mapping',
+        map: m.ident,
+        message: `map ${m.ident}: the header maps it into memory, but the loader creates it without BPF_F_MMAPABLE`,
+      });
       continue;
     }
     if (km.contents === null || km.maxEntries !== 1) {
@@ -131,8 +154,11 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
     if (at >= 0) {
       const lengths = got.length !== want.length ? ` (the image is ${got.length} bytes, the map's value ${want.length})` : '';
       problems.push({
-        what: 'image', map: m.ident, offset: at,
-        got: cut(hex(got.subarray(at, at + 16))), want: cut(hex(want.subarray(at, at + 16))),
+        what: 'image',
+        map: m.ident,
+        offset: at,
+        got: cut(hex(got.subarray(at, at + 16))),
+        want: cut(hex(want.subarray(at, at + 16))),
         message: `map ${m.ident}: the initial image differs from the value the signed loader loads at offset ${at}${lengths}`,
       });
     }
@@ -142,7 +168,11 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
     if (km.ctxIndex === null || !(km.flags & BPF_F_MMAPABLE)) continue;
     const m = input.maps[km.ctxIndex];
     if (m && !m.mmap && km.typeName === 'array' && /\.(data|rodata|bss|kconfig)/.test(km.name)) {
-      problems.push({ what: 'mapping', map: m.ident, message: `map ${m.ident}: the loader creates it BPF_F_MMAPABLE, but the header does not map it` });
+      problems.push({
+        what: 'mapping',
+        map: m.ident,
+        message: `map ${m.ident}: the loader creates it BPF_F_MMAPABLE, but the header does not map it`,
+      });
     }
   }
 
@@ -152,7 +182,10 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
     const found = loadedBtf(report, h.data, btfIds.size === 1 ? [...btfIds][0] : undefined);
     if (found === null) {
       // No BTF (libbpf loads it first of all): the skeleton of an object without BTF declares no members.
-      if (!nDecls) { /* nothing to compare */ } else if (report.ok || mapsDone) problems.push({ what: 'declarations', map: null, message: 'the header declares variables, but the loader loads no BTF' });
+      if (!nDecls) {
+        /* nothing to compare */
+      } else if (report.ok || mapsDone)
+        problems.push({ what: 'declarations', map: null, message: 'the header declares variables, but the loader loads no BTF' });
       else unchecked.push(`declarations (the replay stopped at ${report.stage} before any BTF_LOAD)`);
     } else if ('error' in found) {
       if (report.ok) problems.push({ what: 'declarations', map: null, message: found.error });
@@ -162,12 +195,20 @@ export function checkHeaderContents(reread: RereadLightSkeleton, text: string, o
       try {
         want = headerWithBtfVars(input, reread.options, found.btf);
       } catch (e) {
-        problems.push({ what: 'declarations', map: null, message: `the loaded BTF's declarations cannot be printed: ${(e as Error).message}` });
+        problems.push({
+          what: 'declarations',
+          map: null,
+          message: `the loaded BTF's declarations cannot be printed: ${(e as Error).message}`,
+        });
       }
       const d = want === null ? null : firstDifference(text, want);
       if (d) {
         problems.push({
-          what: 'declarations', map: mapOfLine(text, d.line, h.name), line: d.line, got: d.got, want: d.want,
+          what: 'declarations',
+          map: mapOfLine(text, d.line, h.name),
+          line: d.line,
+          got: d.got,
+          want: d.want,
           message: `line ${d.line} is not the declaration the loaded BTF gives`,
         });
       }

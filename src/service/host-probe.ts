@@ -147,19 +147,40 @@ int main(int argc, char **argv)
 }
 `;
 
-const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' };
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  7: 'E2BIG',
+  13: 'EACCES',
+  14: 'EFAULT',
+  22: 'EINVAL',
+  95: 'EOPNOTSUPP',
+  524: 'ENOTSUPP',
+};
 
 /** The probe program's output: [type, 1/0/-errno] per map and program type, helper answers per program type, [progType, attachType, 0/-errno] per attach probe, the signed load's 0/-errno. */
-export interface ProbeOutput { maps: [number, number][]; progs: [number, number][]; helpers: [number, number[]][]; attach: [number, number, number][]; signature: number }
+export interface ProbeOutput {
+  maps: [number, number][];
+  progs: [number, number][];
+  helpers: [number, number[]][];
+  attach: [number, number, number][];
+  signature: number;
+}
 
 /** What a probe found, in the terms of a profile. */
-export type ProbedParts = Required<Pick<ProfileParts, 'mapTypes' | 'progTypes' | 'helpers' | 'refusedAttachTypes' | 'signatureVerification'>>;
+export type ProbedParts = Required<
+  Pick<ProfileParts, 'mapTypes' | 'progTypes' | 'helpers' | 'refusedAttachTypes' | 'signatureVerification'>
+>;
 
 /** The trampoline attach types probed, each against a function of the kernel's BTF (the first one it has). */
 const ATTACH_TARGETS: [string, string, string[]][] = [
-  ['TRACING', 'TRACE_FENTRY', ['do_unlinkat', 'bpf_fentry_test1']], ['TRACING', 'TRACE_FEXIT', ['do_unlinkat', 'bpf_fentry_test1']],
-  ['TRACING', 'MODIFY_RETURN', ['bpf_modify_return_test']], ['TRACING', 'TRACE_RAW_TP', ['btf_trace_sched_switch']],
-  ['TRACING', 'TRACE_ITER', ['bpf_iter_task']], ['LSM', 'LSM_MAC', ['bpf_lsm_file_open']],
+  ['TRACING', 'TRACE_FENTRY', ['do_unlinkat', 'bpf_fentry_test1']],
+  ['TRACING', 'TRACE_FEXIT', ['do_unlinkat', 'bpf_fentry_test1']],
+  ['TRACING', 'MODIFY_RETURN', ['bpf_modify_return_test']],
+  ['TRACING', 'TRACE_RAW_TP', ['btf_trace_sched_switch']],
+  ['TRACING', 'TRACE_ITER', ['bpf_iter_task']],
+  ['LSM', 'LSM_MAC', ['bpf_lsm_file_open']],
 ];
 
 /** Builds and runs the probe: its output, or why it could not run. */
@@ -169,21 +190,31 @@ export function runProbe(vmlinux: Btf): { ok: true; output: ProbeOutput } | { ok
     writeFileSync(join(dir, 'probe.c'), PROBE_C);
     const cc = spawnSync('gcc', ['-O1', '-o', join(dir, 'probe'), join(dir, 'probe.c'), '-lbpf'], { encoding: 'utf8' });
     if (cc.error) return { ok: false, reason: `cannot build the probe: ${cc.error.message}` };
-    if (cc.status !== 0) return { ok: false, reason: `cannot build the probe (gcc and libbpf-dev are needed): ${cc.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
+    if (cc.status !== 0)
+      return {
+        ok: false,
+        reason: `cannot build the probe (gcc and libbpf-dev are needed): ${cc.stderr.trim().split('\n').slice(0, 3).join(' ')}`,
+      };
     const args: string[] = [];
     for (const [pt, at, fns] of ATTACH_TARGETS) {
       const id = fns.map((fn) => vmlinux.findByName(fn)).find((x) => x !== undefined);
-      if (id !== undefined) args.push(String(PROG_TYPE[pt as keyof typeof PROG_TYPE]), String(ATTACH_TYPE[at as keyof typeof ATTACH_TYPE]), String(id));
+      if (id !== undefined)
+        args.push(String(PROG_TYPE[pt as keyof typeof PROG_TYPE]), String(ATTACH_TYPE[at as keyof typeof ATTACH_TYPE]), String(id));
     }
     const maxMap = Math.max(...Object.keys(MAP_TYPE_NAME).map(Number));
     const maxProg = Math.max(...Object.keys(PROG_TYPE_NAME).map(Number));
-    const r = spawnSync(join(dir, 'probe'), [String(maxMap), String(maxProg), String(HELPER_NAMES.length - 1), ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    const r = spawnSync(join(dir, 'probe'), [String(maxMap), String(maxProg), String(HELPER_NAMES.length - 1), ...args], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      timeout: 120_000,
+    });
     if (r.error) return { ok: false, reason: `the probe did not run: ${r.error.message}` };
     if (r.status !== 0) return { ok: false, reason: `the probe failed (${r.status ?? r.signal}): ${r.stderr.trim()}` };
     const output = JSON.parse(r.stdout) as ProbeOutput;
     // A socket filter is the one program type every bpf()-capable kernel loads: when even that
     // failed, bpf() is not permitted here and the answers say nothing about the kernel.
-    if (!output.progs.some(([t, ok]) => t === 1 && ok === 1)) return { ok: false, reason: 'bpf() is not permitted here (a socket filter does not load)' };
+    if (!output.progs.some(([t, ok]) => t === 1 && ok === 1))
+      return { ok: false, reason: 'bpf() is not permitted here (a socket filter does not load)' };
     return { ok: true, output };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -273,8 +304,11 @@ export function hostProbe(vmlinuxBtf: Uint8Array, opts: HostProbeOptions = {}): 
   if (file && existsSync(file)) {
     try {
       const j = JSON.parse(readFileSync(file, 'utf8')) as { format?: string; release?: string; bootId?: string; parts?: ProbedParts };
-      if (j.format === HOST_PROBE_FORMAT && j.release === release && j.bootId === boot && j.parts) return { source: 'cache', cacheFile: file, parts: j.parts };
-    } catch { /* a damaged cache file is probed again and rewritten */ }
+      if (j.format === HOST_PROBE_FORMAT && j.release === release && j.bootId === boot && j.parts)
+        return { source: 'cache', cacheFile: file, parts: j.parts };
+    } catch {
+      /* a damaged cache file is probed again and rewritten */
+    }
   }
   let reason = 'probing was not asked for';
   if (!opts.noProbe) {
@@ -290,7 +324,9 @@ export function hostProbe(vmlinuxBtf: Uint8Array, opts: HostProbeOptions = {}): 
         try {
           mkdirSync(dir!, { recursive: true });
           writeFileSync(file, `${JSON.stringify({ format: HOST_PROBE_FORMAT, release, bootId: boot, parts }, null, 1)}\n`);
-        } catch { /* an unwritable cache costs a probe next time, nothing else */ }
+        } catch {
+          /* an unwritable cache costs a probe next time, nothing else */
+        }
       }
       return { source: 'probe', ...(file ? { cacheFile: file } : {}), parts };
     }

@@ -11,16 +11,27 @@ import { parseCertificate, verifyDetached, type CertificateInput } from '../sign
 const ERRNO = { ENOKEY: 126, EKEYREJECTED: 129, EBADMSG: 74, ENOPKG: 65 } as const;
 
 /** A certificate trusted in one keyring (`keyring` a keyring_id), or in whichever keyring a load names (`keyring` absent). */
-export interface TrustedCertificate { certificate: CertificateInput; keyring?: number }
+export interface TrustedCertificate {
+  certificate: CertificateInput;
+  keyring?: number;
+}
 
 /** What a replay needs for signed loads: the check and the serials that exist (ReplayOptions / BpfModelOptions). */
-export interface KeyringModel { verifySignature: SignatureVerifier; keyringSerials: number[] }
+export interface KeyringModel {
+  verifySignature: SignatureVerifier;
+  keyringSerials: number[];
+}
 
 /** Keyring names the CLI takes for keyring ids, as linux/keyctl.h and linux/verification.h name them. */
 export const KEYRING_NAMES: Readonly<Record<string, number>> = {
-  builtin: SYSTEM_KEYRING.BUILTIN, secondary: SYSTEM_KEYRING.SECONDARY, platform: SYSTEM_KEYRING.PLATFORM,
-  thread: KEY_SPEC.THREAD_KEYRING, process: KEY_SPEC.PROCESS_KEYRING, session: KEY_SPEC.SESSION_KEYRING,
-  user: KEY_SPEC.USER_KEYRING, 'user-session': KEY_SPEC.USER_SESSION_KEYRING,
+  builtin: SYSTEM_KEYRING.BUILTIN,
+  secondary: SYSTEM_KEYRING.SECONDARY,
+  platform: SYSTEM_KEYRING.PLATFORM,
+  thread: KEY_SPEC.THREAD_KEYRING,
+  process: KEY_SPEC.PROCESS_KEYRING,
+  session: KEY_SPEC.SESSION_KEYRING,
+  user: KEY_SPEC.USER_KEYRING,
+  'user-session': KEY_SPEC.USER_SESSION_KEYRING,
 };
 
 /** A keyring id from a name (KEYRING_NAMES) or an integer in s32 range; null when it is neither. */
@@ -34,12 +45,17 @@ export function parseKeyringId(text: string): number | null {
 function errnoOf(v: ReturnType<typeof verifyDetached>): number {
   if (v.ok) return 0;
   switch (v.error.code) {
-    case 'UNKNOWNKEY': return -ERRNO.ENOKEY;
-    case 'BADSIG': return -ERRNO.EKEYREJECTED;
-    case 'UNSUPPORTED': return -ERRNO.ENOPKG;
+    case 'UNKNOWNKEY':
+      return -ERRNO.ENOKEY;
+    case 'BADSIG':
+      return -ERRNO.EKEYREJECTED;
+    case 'UNSUPPORTED':
+      return -ERRNO.ENOPKG;
     // pkcs7_verify refuses content that is not id-data with EKEYREJECTED; other malformations are the parser's EBADMSG.
-    case 'MALFORMED': return v.error.details?.field === 'eContentType' ? -ERRNO.EKEYREJECTED : -ERRNO.EBADMSG;
-    default: return -ERRNO.EBADMSG;
+    case 'MALFORMED':
+      return v.error.details?.field === 'eContentType' ? -ERRNO.EKEYREJECTED : -ERRNO.EBADMSG;
+    default:
+      return -ERRNO.EBADMSG;
   }
 }
 
@@ -53,10 +69,20 @@ function errnoOf(v: ReturnType<typeof verifyDetached>): number {
 export function keyringModel(trusted: readonly TrustedCertificate[]): KeyringModel {
   const parsed = trusted.map((t) => ({ keyring: t.keyring, certificate: parseCertificate(t.certificate) }));
   const serials = [...new Set(parsed.flatMap((t) => (t.keyring !== undefined && t.keyring > 2 ? [t.keyring] : [])))].sort((a, b) => a - b);
-  const inKeyring = (id: number) => parsed.filter((t) => t.keyring === undefined || t.keyring === id || (id === SYSTEM_KEYRING.SECONDARY && t.keyring === SYSTEM_KEYRING.BUILTIN));
+  const inKeyring = (id: number) =>
+    parsed.filter(
+      (t) => t.keyring === undefined || t.keyring === id || (id === SYSTEM_KEYRING.SECONDARY && t.keyring === SYSTEM_KEYRING.BUILTIN),
+    );
   return {
     keyringSerials: serials,
-    verifySignature: (signature, content, keyringId) => errnoOf(verifyDetached(signature, content, inKeyring(keyringId).map((t) => t.certificate))),
+    verifySignature: (signature, content, keyringId) =>
+      errnoOf(
+        verifyDetached(
+          signature,
+          content,
+          inKeyring(keyringId).map((t) => t.certificate),
+        ),
+      ),
   };
 }
 

@@ -11,12 +11,28 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  createDevelopmentCa, generateKeyPair, issueCertificate, parseCertificate, signerFromPem, toPem, type Signer,
+  createDevelopmentCa,
+  generateKeyPair,
+  issueCertificate,
+  parseCertificate,
+  signerFromPem,
+  toPem,
+  type Signer,
 } from '../signing/index.js';
 import { parsePolicy, type TrustPolicy } from '../signing/policy.js';
 
-export interface KeyEntry { id: string; createdAt: string; certificate: string; privateKey: string; active: boolean }
-interface Keyring { ca: string; caKey: string; keys: KeyEntry[] }
+export interface KeyEntry {
+  id: string;
+  createdAt: string;
+  certificate: string;
+  privateKey: string;
+  active: boolean;
+}
+interface Keyring {
+  ca: string;
+  caKey: string;
+  keys: KeyEntry[];
+}
 
 const DAY = 86_400_000;
 
@@ -55,7 +71,10 @@ export async function createKeyring(dir: string, now: Date): Promise<KeyEntry> {
   return entry;
 }
 
-export function listKeys(dir: string): { ca: string; keys: (KeyEntry & { subject: string; notAfter: string; subjectKeyIdentifier: string })[] } {
+export function listKeys(dir: string): {
+  ca: string;
+  keys: (KeyEntry & { subject: string; notAfter: string; subjectKeyIdentifier: string })[];
+} {
   const ring = readRing(dir);
   return {
     ca: parseCertificate(readFileSync(join(dir, ring.ca), 'utf8')).subject,
@@ -76,8 +95,13 @@ export async function rotateKey(dir: string, now: Date): Promise<KeyEntry> {
   const leaf = await generateKeyPair('ecdsa-p256-sha256');
   const notBefore = new Date(now.getTime() - 60_000);
   const der = await issueCertificate({
-    subject: `CN=bpfsign development signing key ${ring.keys.length + 1}`, publicKey: leaf.publicKey, issuerCert: caCert.der,
-    issuerKey: caKey, notBefore, notAfter: new Date(notBefore.getTime() + 365 * DAY), ca: false,
+    subject: `CN=bpfsign development signing key ${ring.keys.length + 1}`,
+    publicKey: leaf.publicKey,
+    issuerCert: caCert.der,
+    issuerKey: caKey,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 365 * DAY),
+    ca: false,
   });
   const certificate = await toPem('CERTIFICATE', der);
   const id = keyId(certificate, now);
@@ -91,7 +115,10 @@ export async function rotateKey(dir: string, now: Date): Promise<KeyEntry> {
 /** Asked for a key id the keyring does not hold. */
 export class UnknownKeyError extends Error {
   readonly code = 'KEY_NOT_FOUND';
-  constructor(readonly id: string, readonly known: string[]) {
+  constructor(
+    readonly id: string,
+    readonly known: string[],
+  ) {
     super(`no signing key ${JSON.stringify(id)} (keys: ${known.join(', ') || 'none'})`);
   }
 }
@@ -100,10 +127,17 @@ export class UnknownKeyError extends Error {
  * A key's signer and its certificate chain (signer first), plus the CA as the trust root: the
  * active key, or the key `id` (a rotated-out key still signs when asked for by name).
  */
-export async function activeSigner(dir: string, id?: string): Promise<{ id: string; signer: Signer; certificates: string[]; caPem: string }> {
+export async function activeSigner(
+  dir: string,
+  id?: string,
+): Promise<{ id: string; signer: Signer; certificates: string[]; caPem: string }> {
   const ring = readRing(dir);
   const k = id === undefined ? ring.keys.find((x) => x.active) : ring.keys.find((x) => x.id === id);
-  if (!k && id !== undefined) throw new UnknownKeyError(id, ring.keys.map((x) => x.id));
+  if (!k && id !== undefined)
+    throw new UnknownKeyError(
+      id,
+      ring.keys.map((x) => x.id),
+    );
   if (!k) throw new Error(`${dir}: no active key`);
   const certificate = readFileSync(join(dir, k.certificate), 'utf8');
   const signer = await signerFromPem({ privateKey: readFileSync(join(dir, k.privateKey), 'utf8'), certificate });
@@ -111,16 +145,28 @@ export async function activeSigner(dir: string, id?: string): Promise<{ id: stri
 }
 
 /** The API's signing service over a development keyring directory and the log's verifier key. */
-export function keyringSigningService(dir: string, logOrigin: string, logKey: string): {
+export function keyringSigningService(
+  dir: string,
+  logOrigin: string,
+  logKey: string,
+): {
   active(id?: string): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   defaultPolicy(): Promise<TrustPolicy>;
-  trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
+  trust(): Promise<{
+    caCertificate: string;
+    keys: { id: string; active: boolean; certificate: string }[];
+    logOrigin: string;
+    logKey: string;
+  }>;
 } {
   // Parsing the key and certificate costs milliseconds; keep the signer until keys.json changes
   // (a rotation rewrites it, so the new key is used from the next request on).
   type Loaded = Promise<{ id: string; signer: Signer; certificates: string[] }>;
   let cached: { stamp: string; byId: Map<string, Loaded> } | null = null;
-  const stamp = () => { const st = statSync(join(dir, 'keys.json')); return `${st.mtimeMs}:${st.size}:${st.ino}`; };
+  const stamp = () => {
+    const st = statSync(join(dir, 'keys.json'));
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  };
   let policy: { stamp: string; checkedAt: number; value: TrustPolicy } | null = null;
   return {
     active: (id?: string) => {
@@ -131,14 +177,18 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
       if (!v) {
         v = activeSigner(dir, id);
         cached.byId.set(slot, v);
-        v.catch(() => { if (cached?.byId.get(slot) === v) cached?.byId.delete(slot); });
+        v.catch(() => {
+          if (cached?.byId.get(slot) === v) cached?.byId.delete(slot);
+        });
       }
       return v;
     },
     trust: async () => {
       const ring = readRing(dir);
       return {
-        caCertificate: readFileSync(join(dir, ring.ca), 'utf8'), logOrigin, logKey,
+        caCertificate: readFileSync(join(dir, ring.ca), 'utf8'),
+        logOrigin,
+        logKey,
         keys: ring.keys.map((k) => ({ id: k.id, active: k.active, certificate: readFileSync(join(dir, k.certificate), 'utf8') })),
       };
     },
@@ -149,7 +199,15 @@ export function keyringSigningService(dir: string, logOrigin: string, logKey: st
       const at = Date.now();
       if (policy && at - policy.checkedAt < 1000) return policy.value;
       const now = stamp();
-      const value = policy?.stamp === now ? policy.value : parsePolicy({ version: 1, name: 'service-default', roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')], logKeys: [logKey] });
+      const value =
+        policy?.stamp === now
+          ? policy.value
+          : parsePolicy({
+              version: 1,
+              name: 'service-default',
+              roots: [readFileSync(join(dir, readRing(dir).ca), 'utf8')],
+              logKeys: [logKey],
+            });
       policy = { stamp: now, checkedAt: at, value };
       return value;
     },

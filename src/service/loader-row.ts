@@ -16,8 +16,17 @@ import type { BundleRecord } from '../store/types.js';
 import { skeletonRecord, type BuiltLoader, type SkeletonRecord } from './loader.js';
 import { signBuilt, unsignedBundle } from './sign.js';
 
-export interface Stored { v: 2; bundle: Bundle; skeleton: SkeletonRecord; refs?: { insns: string; data: string; manifest: 'log' } }
-export interface StoredV1 { bundle: Bundle; header: string; manifest: string | null }
+export interface Stored {
+  v: 2;
+  bundle: Bundle;
+  skeleton: SkeletonRecord;
+  refs?: { insns: string; data: string; manifest: 'log' };
+}
+export interface StoredV1 {
+  bundle: Bundle;
+  header: string;
+  manifest: string | null;
+}
 
 export function parseRow(text: string): Stored | StoredV1 {
   return JSON.parse(text) as Stored | StoredV1;
@@ -44,10 +53,18 @@ export interface PreparedLoader {
  * its commit holds only these, not its built loader (parsed object, plan, manifest: its own per
  * request when caches are off).
  */
-export async function prepareLoader(built: BuiltLoader, r: { id: string; scheme: LoaderScheme; key: { id: string; signer: Signer; certificates: string[] } | null; createdAt: string }): Promise<PreparedLoader> {
+export async function prepareLoader(
+  built: BuiltLoader,
+  r: { id: string; scheme: LoaderScheme; key: { id: string; signer: Signer; certificates: string[] } | null; createdAt: string },
+): Promise<PreparedLoader> {
   const m = built.manifest as { object: { sha256: string }; digests: { insns: { sha256: string }; data: { sha256: string } } };
   const row = (stored: Stored, signer: string | null) => ({
-    id: r.id, createdAt: r.createdAt, objectSha256: m.object.sha256, insnsSha256: m.digests.insns.sha256, scheme: r.scheme, signer,
+    id: r.id,
+    createdAt: r.createdAt,
+    objectSha256: m.object.sha256,
+    insnsSha256: m.digests.insns.sha256,
+    scheme: r.scheme,
+    signer,
     bundle: JSON.stringify(stored),
   });
   if (r.key === null) {
@@ -58,10 +75,18 @@ export async function prepareLoader(built: BuiltLoader, r: { id: string; scheme:
   // A logged loader: its bytes as blobs, its manifest named by the log entry.
   const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
   return {
-    bundle: signed.bundle, envelopeBytes: signed.envelopeBytes, jsonSafe: signed.jsonSafe,
+    bundle: signed.bundle,
+    envelopeBytes: signed.envelopeBytes,
+    jsonSafe: signed.jsonSafe,
     row: {
-      ...row({ v: 2, bundle: { ...signed.bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs }, r.key.id),
-      blobs: [{ sha256: refs.insns, bytes: built.loader.insns }, { sha256: refs.data, bytes: built.loader.data }],
+      ...row(
+        { v: 2, bundle: { ...signed.bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs },
+        r.key.id,
+      ),
+      blobs: [
+        { sha256: refs.insns, bytes: built.loader.insns },
+        { sha256: refs.data, bytes: built.loader.data },
+      ],
     },
   };
 }

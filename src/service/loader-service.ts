@@ -41,8 +41,14 @@ export interface SignOptions {
 }
 
 /** A signing key as the keyring gives it: an unknown id rejects with an error whose code is KEY_NOT_FOUND. */
-export interface SigningKey { id: string; signer: Signer; certificates: string[] }
-export interface KeySource { active(id?: string): Promise<SigningKey> }
+export interface SigningKey {
+  id: string;
+  signer: Signer;
+  certificates: string[];
+}
+export interface KeySource {
+  active(id?: string): Promise<SigningKey>;
+}
 
 export interface LoaderServiceDeps {
   store: Store;
@@ -74,14 +80,23 @@ export type LoaderServiceErrorCode = 'KEY_NOT_FOUND' | 'LOADER_NOT_FOUND' | 'NOT
 
 /** A request the loader service cannot answer: an unknown key or loader, or a part an unsigned loader lacks. */
 export class LoaderServiceError extends Error {
-  constructor(readonly code: LoaderServiceErrorCode, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly code: LoaderServiceErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'LoaderServiceError';
   }
 }
 
 /** A stored loader, read: its bundle (with a fresh log proof) and its header and manifest text, made when asked for. */
-interface Loaded { bundle: Bundle; header: () => string; skeleton: (lang: SkeletonLang) => SkeletonFile; manifest: () => string | null }
+interface Loaded {
+  bundle: Bundle;
+  header: () => string;
+  skeleton: (lang: SkeletonLang) => SkeletonFile;
+  manifest: () => string | null;
+}
 
 /** A loader file served on its own. */
 export type LoaderPart = 'insns' | 'data' | 'signature';
@@ -128,13 +143,27 @@ export class LoaderService {
     const id = this.#newId();
     // A copy: the cache may keep what is built from it, and `object` may be a slice of a larger buffer.
     const bytes = new Uint8Array(object);
-    const made = await this.#d.cpu.run(() => this.#d.loaders.build(bytes, `${options.name}.o`, buildOptions(options)))
+    const made = await this.#d.cpu
+      .run(() => this.#d.loaders.build(bytes, `${options.name}.o`, buildOptions(options)))
       .then((built) => prepareLoader(built, { id, scheme: options.scheme, key, createdAt: this.#now().toISOString() }));
     const bundle = await this.#commit(id, made);
     stop?.();
     const base = `/v1/loaders/${id}`;
-    const links = { self: base, header: `${base}/lskel.h`, insns: `${base}/insns`, data: `${base}/data`, signature: `${base}/signature`, manifest: `${base}/manifest` };
-    return { id, location: base, logIndex: bundle.tlog?.logIndex ?? null, keyId: key?.id ?? null, json: createdJson({ id, bundle, links }, made.jsonSafe) };
+    const links = {
+      self: base,
+      header: `${base}/lskel.h`,
+      insns: `${base}/insns`,
+      data: `${base}/data`,
+      signature: `${base}/signature`,
+      manifest: `${base}/manifest`,
+    };
+    return {
+      id,
+      location: base,
+      logIndex: bundle.tlog?.logIndex ?? null,
+      keyId: key?.id ?? null,
+      json: createdJson({ id, bundle, links }, made.jsonSafe),
+    };
   }
 
   async #key(id: string | undefined): Promise<SigningKey> {
@@ -187,12 +216,16 @@ export class LoaderService {
   /** Signed manifests (DSSE envelopes) of loaders made from an object, or with these instructions, by SHA-256 hex; at most 100. */
   async manifestsByDigest(sha256: string): Promise<{ id: string; createdAt: string; logIndex: string | null; envelope: unknown }[]> {
     const rows = await this.#d.store.bundlesByDigest(sha256, 100);
-    return Promise.all(rows.map(async (r) => {
-      const s = parseRow(r.bundle);
-      const logged = 'v' in s && s.refs && r.logIndex !== null ? await this.#d.store.logEntry(r.logIndex) : null;
-      const envelope = logged ? JSON.parse(Buffer.from(await this.#d.log.manifestOf(logged.body)).toString('utf8')) as unknown : s.bundle.manifest;
-      return { id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope };
-    }));
+    return Promise.all(
+      rows.map(async (r) => {
+        const s = parseRow(r.bundle);
+        const logged = 'v' in s && s.refs && r.logIndex !== null ? await this.#d.store.logEntry(r.logIndex) : null;
+        const envelope = logged
+          ? (JSON.parse(Buffer.from(await this.#d.log.manifestOf(logged.body)).toString('utf8')) as unknown)
+          : s.bundle.manifest;
+        return { id: r.id, createdAt: r.createdAt, logIndex: r.logIndex === null ? null : r.logIndex.toString(), envelope };
+      }),
+    );
   }
 
   async #load(id: string): Promise<Loaded> {
@@ -203,21 +236,44 @@ export class LoaderService {
     if (!('v' in s)) {
       const skeleton = (lang: SkeletonLang): SkeletonFile => {
         if (lang === 'c') return { fileName: 'lskel.h', text: s.header };
-        throw new LoaderError('OBJECT_UNSUPPORTED', `loader ${id} was stored with its C header only: no ${lang} skeleton`, { field: 'lang', got: lang, want: 'c' });
+        throw new LoaderError('OBJECT_UNSUPPORTED', `loader ${id} was stored with its C header only: no ${lang} skeleton`, {
+          field: 'lang',
+          got: lang,
+          want: 'c',
+        });
       };
       return { bundle: s.bundle, header: () => s.header, skeleton, manifest: () => s.manifest };
     }
     const bundle: Bundle = { ...s.bundle, tlog: b.logIndex === null ? null : await log.inclusion(b.logIndex) };
     if (s.refs) {
-      const [insns, data, entry] = await Promise.all([store.getBlob(s.refs.insns), store.getBlob(s.refs.data), b.logIndex === null ? null : store.logEntry(b.logIndex)]);
-      if (!insns || !data || !entry) throw new StoreError('STORE_CORRUPT', `loader ${id}: its stored parts are missing (insns ${!!insns}, data ${!!data}, log entry ${!!entry})`);
+      const [insns, data, entry] = await Promise.all([
+        store.getBlob(s.refs.insns),
+        store.getBlob(s.refs.data),
+        b.logIndex === null ? null : store.logEntry(b.logIndex),
+      ]);
+      if (!insns || !data || !entry)
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `loader ${id}: its stored parts are missing (insns ${!!insns}, data ${!!data}, log entry ${!!entry})`,
+        );
       bundle.loader = { insns: Buffer.from(insns).toString('base64'), data: Buffer.from(data).toString('base64') };
       bundle.manifest = JSON.parse(Buffer.from(await log.manifestOf(entry.body)).toString('utf8')) as Bundle['manifest'];
     }
     return {
       bundle,
-      header: () => headerFromRecord(s.skeleton, { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) }, bundle.signature === null ? null : fromB64(bundle.signature)),
-      skeleton: (lang) => skeletonFromRecord(s.skeleton, { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) }, bundle.signature === null ? null : fromB64(bundle.signature), lang),
+      header: () =>
+        headerFromRecord(
+          s.skeleton,
+          { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) },
+          bundle.signature === null ? null : fromB64(bundle.signature),
+        ),
+      skeleton: (lang) =>
+        skeletonFromRecord(
+          s.skeleton,
+          { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) },
+          bundle.signature === null ? null : fromB64(bundle.signature),
+          lang,
+        ),
       manifest: () => manifestText(bundle),
     };
   }

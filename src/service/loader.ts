@@ -6,7 +6,19 @@
 import { jsonReplacer } from '../shared/json.js';
 import { Lru } from '../shared/lru.js';
 import { fromHex, sha256 as sha256Bytes, sha256Hex as sha256, toHex } from '../shared/bytes.js';
-import { emitLightSkeleton, emitSkeleton, generateLoader, type LightSkeletonInput, type SkeletonFile, type SkeletonLang, lskelMapsFromObject, lskelProgsFromObject, type GeneratedLoader, type LoaderScheme, type LskelFlavour } from '../loader/gen/index.js';
+import {
+  emitLightSkeleton,
+  emitSkeleton,
+  generateLoader,
+  type LightSkeletonInput,
+  type SkeletonFile,
+  type SkeletonLang,
+  lskelMapsFromObject,
+  lskelProgsFromObject,
+  type GeneratedLoader,
+  type LoaderScheme,
+  type LskelFlavour,
+} from '../loader/gen/index.js';
 import { parseObjectParts, type ObjectSpec } from '../loader/object/index.js';
 import { planObject, withLibbpf11Mmapable, type HostOptions, type Plan } from '../loader/plan/index.js';
 import { LoaderError } from '../loader/errors.js';
@@ -56,7 +68,6 @@ export interface BuiltLoader {
   signingMemo: unknown;
 }
 
-
 /** JSON with bytes as hex and bigints as decimal strings. */
 export function plainJson(value: unknown, indent = 2): string {
   return JSON.stringify(value, jsonReplacer, indent);
@@ -71,10 +82,19 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
   if (libbpf17) {
     // libbpf v1.0+ refuses legacy `maps` section definitions before generating anything.
     const legacy = spec.maps.find((m) => m.origin === 'legacy');
-    if (legacy) throw new LoaderError('OBJECT_UNSUPPORTED', `libbpf v1.7.0 compat: map '${legacy.name}' is a legacy 'maps' section definition, which libbpf v1.0+ rejects`, { symbol: legacy.name, field: 'legacy_maps' });
+    if (legacy)
+      throw new LoaderError(
+        'OBJECT_UNSUPPORTED',
+        `libbpf v1.7.0 compat: map '${legacy.name}' is a legacy 'maps' section definition, which libbpf v1.0+ rejects`,
+        { symbol: legacy.name, field: 'legacy_maps' },
+      );
   }
   const headerFlavour: LskelFlavour = opts.flavour === 'bpftool-7.1' ? 'bpftool-7.1' : 'v1.7';
-  const loader = generateLoader(plan, { scheme: opts.scheme, kernel: { mapExcl: opts.mapExcl }, compat: libbpf17 ? 'libbpf-1.7.0' : 'bpfsign' });
+  const loader = generateLoader(plan, {
+    scheme: opts.scheme,
+    kernel: { mapExcl: opts.mapExcl },
+    compat: libbpf17 ? 'libbpf-1.7.0' : 'bpfsign',
+  });
   const maps = lskelMapsFromObject(spec, btf, { flavour: headerFlavour, pageSize: opts.host.pageSize });
   const inits = new Map<number, Uint8Array>();
   for (const op of plan.ops) {
@@ -84,13 +104,23 @@ export function buildLoader(bytes: Uint8Array, fileName: string, opts: BuildOpti
     const m = maps.find((x) => x.name === plan.maps[op.mapIndex].name);
     if (m?.mmap && plan.maps[op.mapIndex].name.endsWith('.kconfig')) m.mmap.initialValue = op.value;
   }
-  const lskel: LightSkeletonInput = { name: opts.name, insns: loader.insns, data: loader.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null };
+  const lskel: LightSkeletonInput = {
+    name: opts.name,
+    insns: loader.insns,
+    data: loader.data,
+    maps,
+    progs: lskelProgsFromObject(spec),
+    hasBtf: btf !== null,
+  };
   const manifest = {
     generator: GENERATOR,
     object: { file: fileName, name: opts.name, sha256: sha256(bytes), size: bytes.length },
     scheme: opts.scheme,
     options: { flavour: opts.flavour, standalone: opts.standalone, kernel: { mapExcl: opts.mapExcl }, host: plan.host },
-    digests: { insns: { sha256: sha256(loader.insns), size: loader.insns.length }, data: { sha256: sha256(loader.data), size: loader.data.length } },
+    digests: {
+      insns: { sha256: sha256(loader.insns), size: loader.insns.length },
+      data: { sha256: sha256(loader.data), size: loader.data.length },
+    },
     ctx: {
       size: loader.ctxLayout.size,
       maps: loader.ctxLayout.maps.map((m, i) => ({ index: i, ...m, ...(inits.has(i) ? { init: `init.${i}.bin` } : {}) })),
@@ -111,8 +141,14 @@ class Built implements BuiltLoader {
   #header: string | null = null;
   signingMemo: unknown = undefined;
   constructor(
-    readonly name: string, readonly spec: ObjectSpec, readonly plan: Plan, readonly loader: GeneratedLoader, readonly inits: Map<number, Uint8Array>,
-    readonly manifest: Record<string, unknown>, readonly lskel: LightSkeletonInput, readonly headerOptions: BuiltLoader['headerOptions'],
+    readonly name: string,
+    readonly spec: ObjectSpec,
+    readonly plan: Plan,
+    readonly loader: GeneratedLoader,
+    readonly inits: Map<number, Uint8Array>,
+    readonly manifest: Record<string, unknown>,
+    readonly lskel: LightSkeletonInput,
+    readonly headerOptions: BuiltLoader['headerOptions'],
   ) {}
 
   get header(): string {
@@ -127,9 +163,11 @@ class Built implements BuiltLoader {
  * fields serve both schemes. Needs the v1.7 flavour.
  */
 export function signedHeader(built: BuiltLoader, signature: Uint8Array): string {
-  return emitLightSkeleton({ ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } }, built.headerOptions);
+  return emitLightSkeleton(
+    { ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } },
+    built.headerOptions,
+  );
 }
-
 
 /**
  * The light skeleton of `built` in `lang` (lang.ts): signed (PKCS#7 signature and excl_prog_hash
@@ -137,7 +175,11 @@ export function signedHeader(built: BuiltLoader, signature: Uint8Array): string 
  * Rust skeletons have one layout, which always carries them.
  */
 export function skeletonFile(built: BuiltLoader, lang: SkeletonLang, signature: Uint8Array | null = null): SkeletonFile {
-  if (lang === 'c') return { fileName: `${built.name}.lskel.h`, text: signature && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, signature) : built.header };
+  if (lang === 'c')
+    return {
+      fileName: `${built.name}.lskel.h`,
+      text: signature && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, signature) : built.header,
+    };
   const input = signature ? { ...built.lskel, signature: { sig: signature, exclHash: sha256Bytes(built.loader.insns) } } : built.lskel;
   return emitSkeleton(lang, input, built.headerOptions);
 }
@@ -173,7 +215,11 @@ export class LoaderCache {
 
   build(bytes: Uint8Array, fileName: string, opts: BuildOptions): BuiltLoader {
     const key = `${sha256(bytes)}\0${fileName}\0${JSON.stringify(opts, jsonReplacer)}`;
-    return this.#lru.through(key, () => buildLoader(bytes, fileName, opts), (b) => loaderWeight(bytes.length, b));
+    return this.#lru.through(
+      key,
+      () => buildLoader(bytes, fileName, opts),
+      (b) => loaderWeight(bytes.length, b),
+    );
   }
 }
 
@@ -185,7 +231,9 @@ export class LoaderCache {
  */
 export interface SkeletonRecord {
   name: string;
-  maps: (Omit<LightSkeletonInput['maps'][number], 'mmap'> & { mmap: (Omit<NonNullable<LightSkeletonInput['maps'][number]['mmap']>, 'initialValue'> & { initialValue: string }) | null })[];
+  maps: (Omit<LightSkeletonInput['maps'][number], 'mmap'> & {
+    mmap: (Omit<NonNullable<LightSkeletonInput['maps'][number]['mmap']>, 'initialValue'> & { initialValue: string }) | null;
+  })[];
   progs: LightSkeletonInput['progs'];
   hasBtf: boolean;
   flavour: LskelFlavour;
@@ -195,7 +243,10 @@ export interface SkeletonRecord {
 export function skeletonRecord(built: BuiltLoader): SkeletonRecord {
   const { name, maps, progs, hasBtf } = built.lskel;
   return {
-    name, progs, hasBtf, ...built.headerOptions,
+    name,
+    progs,
+    hasBtf,
+    ...built.headerOptions,
     maps: maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: toHex(m.mmap.initialValue) } : null })),
   };
 }
@@ -214,7 +265,12 @@ export function headerFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array;
  * The light skeleton of a stored loader in `lang` (lang.ts), as skeletonFile makes it for a fresh
  * one: C is headerFromRecord's header; Go and Rust always carry the signature when there is one.
  */
-export function skeletonFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }, signature: Uint8Array | null, lang: SkeletonLang): SkeletonFile {
+export function skeletonFromRecord(
+  r: SkeletonRecord,
+  loader: { insns: Uint8Array; data: Uint8Array },
+  signature: Uint8Array | null,
+  lang: SkeletonLang,
+): SkeletonFile {
   if (lang === 'c') return { fileName: `${r.name}.lskel.h`, text: headerFromRecord(r, loader, signature) };
   const lskel = lskelFromRecord(r, loader);
   if (signature) lskel.signature = { sig: signature, exclHash: sha256Bytes(loader.insns) };
@@ -223,7 +279,11 @@ export function skeletonFromRecord(r: SkeletonRecord, loader: { insns: Uint8Arra
 
 function lskelFromRecord(r: SkeletonRecord, loader: { insns: Uint8Array; data: Uint8Array }): LightSkeletonInput {
   return {
-    name: r.name, insns: loader.insns, data: loader.data, progs: r.progs, hasBtf: r.hasBtf,
+    name: r.name,
+    insns: loader.insns,
+    data: loader.data,
+    progs: r.progs,
+    hasBtf: r.hasBtf,
     maps: r.maps.map((m) => ({ ...m, mmap: m.mmap ? { ...m.mmap, initialValue: fromHex(m.mmap.initialValue) } : null })),
   };
 }

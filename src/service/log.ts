@@ -11,15 +11,35 @@
  * proof costs O(log² n) hashes instead of O(n).
  */
 import {
-  MerkleTree, consistencyProof, formatCheckpoint, formatTlogProof, hashLeaf, inclusionProof, loaderEntryBytes, loaderEntryFromBundle,
-  parseLoaderEntry, signNote, type EntrySource, type NoteSigner,
+  MerkleTree,
+  consistencyProof,
+  formatCheckpoint,
+  formatTlogProof,
+  hashLeaf,
+  inclusionProof,
+  loaderEntryBytes,
+  loaderEntryFromBundle,
+  parseLoaderEntry,
+  signNote,
+  type EntrySource,
+  type NoteSigner,
 } from '../signing/tlog/index.js';
 import { sha256Hex } from '../shared/bytes.js';
 import type { LogEntryInput, Store } from '../store/index.js';
 import { StoreError } from '../store/types.js';
 
-export interface InclusionProof { logIndex: string; treeSize: string; leafHash: string; hashes: string[]; checkpoint: string }
-export interface ConsistencyProof { from: string; to: string; hashes: string[] }
+export interface InclusionProof {
+  logIndex: string;
+  treeSize: string;
+  leafHash: string;
+  hashes: string[];
+  checkpoint: string;
+}
+export interface ConsistencyProof {
+  from: string;
+  to: string;
+  hashes: string[];
+}
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 /** Entries written in one transaction at most (PostgreSQL allows 65,535 parameters; 6 a row). */
@@ -27,7 +47,11 @@ const MAX_BATCH = 1000;
 /** Transactions handed to the store at once (see #commitLoop). */
 const MAX_IN_FLIGHT = 2;
 
-interface Pending { entry: LogEntryInput; resolve: (r: { index: bigint; committedSize: bigint }) => void; reject: (e: unknown) => void }
+interface Pending {
+  entry: LogEntryInput;
+  resolve: (r: { index: bigint; committedSize: bigint }) => void;
+  reject: (e: unknown) => void;
+}
 
 export class TransparencyLog {
   readonly #tree = new MerkleTree();
@@ -43,18 +67,34 @@ export class TransparencyLog {
   /** Given each checkpoint once signed; returns it with witness cosignatures added (service/witness-client.ts). */
   cosign: ((size: bigint, note: string) => Promise<string>) | null = null;
 
-  constructor(private readonly store: Store, private readonly signer: NoteSigner, readonly origin: string, private readonly now: () => Date) {}
+  constructor(
+    private readonly store: Store,
+    private readonly signer: NoteSigner,
+    readonly origin: string,
+    private readonly now: () => Date,
+  ) {}
 
   /**
    * Appends one entry (and the bundle stored with it, in the same transaction); resolves with
    * its index and leaf hash once it is committed.
    */
-  append(kind: string, ref: string, body: Uint8Array, bundle?: LogEntryInput['bundle']): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
+  append(
+    kind: string,
+    ref: string,
+    body: Uint8Array,
+    bundle?: LogEntryInput['bundle'],
+  ): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
     const leafHash = hashLeaf(body);
     return new Promise<{ index: bigint; committedSize: bigint }>((resolve, reject) => {
       this.#pending.push({ entry: { leafHash, kind, ref, body, ...(bundle ? { bundle } : {}) }, resolve, reject });
       // Appends of this event-loop turn go together; a commit starts once a slot is free.
-      if (!this.#scheduled && this.#inFlight < MAX_IN_FLIGHT) { this.#scheduled = true; setImmediate(() => { this.#scheduled = false; this.#commitLoop(); }); }
+      if (!this.#scheduled && this.#inFlight < MAX_IN_FLIGHT) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#commitLoop();
+        });
+      }
     }).then(({ index, committedSize }) => ({ index, leafHash, committedSize }));
   }
 
@@ -64,7 +104,12 @@ export class TransparencyLog {
    * bytes under that digest (GET /v1/manifests/{sha256} finds it). `manifestBytes` are the
    * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's.
    */
-  appendLoader(id: string, bundle: EntrySource, manifestBytes: Uint8Array, row: NonNullable<LogEntryInput['bundle']>): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
+  appendLoader(
+    id: string,
+    bundle: EntrySource,
+    manifestBytes: Uint8Array,
+    row: NonNullable<LogEntryInput['bundle']>,
+  ): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
     const manifestSha256 = sha256Hex(manifestBytes);
     const entry = loaderEntryFromBundle(bundle, { manifestBytes, insnsSha256: row.insnsSha256, objectSha256: row.objectSha256 });
     const stored = { ...row, manifestSha256, blobs: [...(row.blobs ?? []), { sha256: manifestSha256, bytes: manifestBytes }] };
@@ -88,32 +133,49 @@ export class TransparencyLog {
     while (this.#pending.length > 0 && this.#inFlight < MAX_IN_FLIGHT) {
       const batch = this.#pending.splice(0, MAX_BATCH);
       this.#inFlight++;
-      this.store.appendLog(batch.map((p) => p.entry), this.now().toISOString()).then(({ first, size }) => {
-        // The batch's leaves follow the tree held here (no other replica appended in between):
-        // extend it now, so the proofs of this batch need no store read.
-        if (this.#tree.size === first) for (const p of batch) this.#tree.append(p.entry.leafHash);
-        this.stats.commits++;
-        this.stats.entries += batch.length;
-        batch.forEach((p, i) => p.resolve({ index: first + BigInt(i), committedSize: size }));
-      }, (e) => {
-        batch.forEach((p) => p.reject(e));
-      }).finally(() => {
-        this.#inFlight--;
-        this.#commitLoop();
-      });
+      this.store
+        .appendLog(
+          batch.map((p) => p.entry),
+          this.now().toISOString(),
+        )
+        .then(
+          ({ first, size }) => {
+            // The batch's leaves follow the tree held here (no other replica appended in between):
+            // extend it now, so the proofs of this batch need no store read.
+            if (this.#tree.size === first) for (const p of batch) this.#tree.append(p.entry.leafHash);
+            this.stats.commits++;
+            this.stats.entries += batch.length;
+            batch.forEach((p, i) => p.resolve({ index: first + BigInt(i), committedSize: size }));
+          },
+          (e) => {
+            batch.forEach((p) => p.reject(e));
+          },
+        )
+        .finally(() => {
+          this.#inFlight--;
+          this.#commitLoop();
+        });
     }
   }
 
   /** Brings the in-memory tree up to `size` leaves (read from the store). */
   async #sync(size: bigint): Promise<void> {
     while (this.#tree.size < size) {
-      if (this.#syncing) { await this.#syncing; continue; }
+      if (this.#syncing) {
+        await this.#syncing;
+        continue;
+      }
       const from = this.#tree.size;
       const to = size - from > 100_000n ? from + 100_000n : size;
       this.stats.leafReads++;
-      this.#syncing = this.store.leafHashes(from, to).then((hashes) => {
-        if (this.#tree.size === from) for (const h of hashes) this.#tree.append(h);
-      }).finally(() => { this.#syncing = null; });
+      this.#syncing = this.store
+        .leafHashes(from, to)
+        .then((hashes) => {
+          if (this.#tree.size === from) for (const h of hashes) this.#tree.append(h);
+        })
+        .finally(() => {
+          this.#syncing = null;
+        });
       await this.#syncing;
     }
   }
@@ -144,7 +206,9 @@ export class TransparencyLog {
         // signature over (origin, size, root) of durable entries, so one lost in a crash is
         // signed again, identical, from the same entries. (Replicas signing the same head with
         // the same key store the same note; INSERT OR IGNORE / ON CONFLICT keeps the first.)
-        this.store.putCheckpoint(size, note, this.now().toISOString()).catch(() => { this.stats.checkpointWriteErrors++; });
+        this.store.putCheckpoint(size, note, this.now().toISOString()).catch(() => {
+          this.stats.checkpointWriteErrors++;
+        });
         return { size, note };
       })().finally(() => this.#signing.delete(size));
       this.#signing.set(size, p);
@@ -163,8 +227,11 @@ export class TransparencyLog {
     if (index < 0n || index >= cp.size) throw new RangeError(`log index ${index} not in tree of size ${cp.size}`);
     const tree = await this.#treeAt(cp.size);
     return {
-      logIndex: index.toString(), treeSize: cp.size.toString(), leafHash: b64(tree.leaf(index)),
-      hashes: inclusionProof(tree, index, cp.size).map(b64), checkpoint: cp.note,
+      logIndex: index.toString(),
+      treeSize: cp.size.toString(),
+      leafHash: b64(tree.leaf(index)),
+      hashes: inclusionProof(tree, index, cp.size).map(b64),
+      checkpoint: cp.note,
     };
   }
 
@@ -210,12 +277,16 @@ export class TransparencyLog {
   }
 }
 
-
 /** Parses a C2SP tile path "[entries/]x001/x234/067[.p/W]" (levels for hash tiles are given separately). */
 export function parseTileIndex(path: string): { index: bigint; width?: number } | null {
   const m = /^((?:x\d{3}\/)*)(\d{3})(?:\.p\/(\d{1,3}))?$/.exec(path);
   if (!m) return null;
-  const digits = m[1].split('/').filter(Boolean).map((x) => x.slice(1)).join('') + m[2];
+  const digits =
+    m[1]
+      .split('/')
+      .filter(Boolean)
+      .map((x) => x.slice(1))
+      .join('') + m[2];
   const width = m[3] === undefined ? undefined : Number(m[3]);
   if (width !== undefined && (width < 1 || width > 255)) return null;
   return { index: BigInt(digits), width };

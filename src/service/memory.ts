@@ -37,8 +37,6 @@ export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT, execArgv: readon
  */
 export const VERIFY_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
 
-
-
 /**
  * Holds the main thread's young generation near the size it has now, from before the server's
  * modules load (2 MB; they alone would grow it to 32 MB): V8 doubles it while much survives its
@@ -61,5 +59,8 @@ export function holdYoungGeneration(execArgv: readonly string[] = process.execAr
     setFlagsFromString('--semi-space-growth-factor=1');
   });
   observer.observe({ entryTypes: ['gc'] });
-  return () => { observer.disconnect(); setFlagsFromString('--semi-space-growth-factor=2'); };
+  return () => {
+    observer.disconnect();
+    setFlagsFromString('--semi-space-growth-factor=2');
+  };
 }

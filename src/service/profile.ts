@@ -33,14 +33,21 @@ export function readHostProfile(opts: HostProbeOptions = {}): { profile: KernelP
     const text = readFileSync('/proc/kallsyms', 'utf8');
     // Without CAP_SYSLOG every address reads as zero: kallsyms then says nothing.
     if (/^0*[1-9a-fA-F][0-9a-fA-F]* /m.test(text)) kallsyms = text;
-  } catch { /* no kallsyms: not known */ }
+  } catch {
+    /* no kallsyms: not known */
+  }
   const probe = hostProbe(vmlinuxBtf, opts);
   const parts = { name: 'host', release: opts.release ?? release(), vmlinuxBtf, moduleBtf, kallsyms, ...probe.parts };
   try {
     return { profile: profileFromParts(parts), probe };
   } catch (e) {
     // A module BTF the parser does not take should not cost the kernel's own.
-    if (Object.keys(moduleBtf).length) try { return { profile: profileFromParts({ ...parts, moduleBtf: {} }), probe }; } catch { /* the first error says it */ }
+    if (Object.keys(moduleBtf).length)
+      try {
+        return { profile: profileFromParts({ ...parts, moduleBtf: {} }), probe };
+      } catch {
+        /* the first error says it */
+      }
     return fail('host', (e as Error).message, e);
   }
 }

@@ -57,7 +57,10 @@ export function compareWithPlan(report: ReplayReport, plan: Plan): Comparison {
   for (const c of creates) {
     const m = byIndex.get(c.mapIndex);
     const p = `maps[${c.mapIndex}]`;
-    if (!m) { d.push({ path: p, expected: c.attr.name, actual: null }); continue; }
+    if (!m) {
+      d.push({ path: p, expected: c.attr.name, actual: null });
+      continue;
+    }
     mapIdByIndex.set(c.mapIndex, m.id);
     const a = c.attr;
     diff(`${p}.name`, a.name.slice(0, NAME_MAX), m.name);
@@ -76,15 +79,24 @@ export function compareWithPlan(report: ReplayReport, plan: Plan): Comparison {
     } else if (update) {
       d.push({ path: `${p}.contents`, expected: hex(update.value), actual: m.entries });
     }
-    diff(`${p}.frozen`, ops.some((o) => o.op === 'map_freeze' && o.mapIndex === c.mapIndex), m.frozen);
+    diff(
+      `${p}.frozen`,
+      ops.some((o) => o.op === 'map_freeze' && o.mapIndex === c.mapIndex),
+      m.frozen,
+    );
   }
-  const loads = ops.filter((o): o is Extract<PlanOp, { op: 'prog_load' }> => o.op === 'prog_load').sort((x, y) => x.loadIndex - y.loadIndex);
+  const loads = ops
+    .filter((o): o is Extract<PlanOp, { op: 'prog_load' }> => o.op === 'prog_load')
+    .sort((x, y) => x.loadIndex - y.loadIndex);
   diff('progs.length', loads.length, report.progs.length);
   const progIdByLoad = new Map<number, number>();
   loads.forEach((l, j) => {
     const r = report.progs[j];
     const p = `progs[${l.loadIndex}]`;
-    if (!r) { d.push({ path: p, expected: l.prog.name, actual: null }); return; }
+    if (!r) {
+      d.push({ path: p, expected: l.prog.name, actual: null });
+      return;
+    }
     progIdByLoad.set(l.loadIndex, r.id);
     const a = l.prog;
     diff(`${p}.name`, a.name.slice(0, NAME_MAX), r.name);
@@ -103,7 +115,11 @@ export function compareWithPlan(report: ReplayReport, plan: Plan): Comparison {
     if (want !== got) {
       let i = 0;
       while (i < want.length && want[i] === got[i]) i++;
-      d.push({ path: `${p}.insns[${Math.floor(i / 16)}]`, expected: want.slice(i - (i % 16), i - (i % 16) + 16), actual: got.slice(i - (i % 16), i - (i % 16) + 16) });
+      d.push({
+        path: `${p}.insns[${Math.floor(i / 16)}]`,
+        expected: want.slice(i - (i % 16), i - (i % 16) + 16),
+        actual: got.slice(i - (i % 16), i - (i % 16) + 16),
+      });
     }
   });
   // Slots of fd maps.
@@ -112,7 +128,9 @@ export function compareWithPlan(report: ReplayReport, plan: Plan): Comparison {
     const mapIndex = o.op === 'populate_outer_map' ? o.outerIndex : o.mapIndex;
     const m = byIndex.get(mapIndex);
     const wantId = o.op === 'populate_outer_map' ? mapIdByIndex.get(o.innerIndex) : progIdByLoad.get(o.loadIndex);
-    const slot = m?.slots.find((s) => (plan.byteOrder === 'le' ? Buffer.from(s.key, 'hex').readUInt32LE(0) : Buffer.from(s.key, 'hex').readUInt32BE(0)) === o.slot);
+    const slot = m?.slots.find(
+      (s) => (plan.byteOrder === 'le' ? Buffer.from(s.key, 'hex').readUInt32LE(0) : Buffer.from(s.key, 'hex').readUInt32BE(0)) === o.slot,
+    );
     diff(`maps[${mapIndex}].slots[${o.slot}]`, wantId, slot?.id);
   }
   return { equal: d.length === 0, differences: d };

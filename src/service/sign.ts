@@ -46,15 +46,26 @@ function toSign(built: BuiltLoader): ToSign {
   const manifest = makeManifest({
     generator: GENERATOR,
     object: { name: built.name, file: m.object.file, sha256: m.object.sha256, size: m.object.size, summary: summarizeObject(built.spec) },
-    plan: built.plan, loader, scheme,
+    plan: built.plan,
+    loader,
+    scheme,
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
   const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader)), IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan all of it for escapes, per signature).
-  const envelopeHead = Buffer.from(`{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`, 'latin1');
-  t = { content: signedContent(scheme, loader.insns, loader.data), manifest, payload, envelopeHead, loaderB64: { insns: toB64(loader.insns), data: toB64(loader.data) } };
+  const envelopeHead = Buffer.from(
+    `{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`,
+    'latin1',
+  );
+  t = {
+    content: signedContent(scheme, loader.insns, loader.data),
+    manifest,
+    payload,
+    envelopeHead,
+    loaderB64: { insns: toB64(loader.insns), data: toB64(loader.data) },
+  };
   built.signingMemo = t;
   return t;
 }
@@ -66,20 +77,38 @@ export async function signBuilt(built: BuiltLoader, signer: Signer, certificates
   const signature = await signDetached(t.content, signer);
   const envelope = await signPrepared(t.payload, signer);
   const bundle: Bundle = {
-    mediaType: BUNDLE_MEDIA_TYPE, scheme, loader: { ...t.loaderB64 },
-    signature: toB64(signature), certificates, manifest: envelope, tlog: null,
+    mediaType: BUNDLE_MEDIA_TYPE,
+    scheme,
+    loader: { ...t.loaderB64 },
+    signature: toB64(signature),
+    certificates,
+    manifest: envelope,
+    tlog: null,
   };
   // The envelope's canonical bytes without serialising its 20-odd KB payload again per signature.
-  const envelopeBytes = envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
-    ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
-    : canonicalBytes(envelope);
-  return { signature, manifest: t.manifest, envelope, envelopeBytes, bundle, jsonSafe: [t.loaderB64.insns, t.loaderB64.data, t.payload.base64] };
+  const envelopeBytes =
+    envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
+      ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
+      : canonicalBytes(envelope);
+  return {
+    signature,
+    manifest: t.manifest,
+    envelope,
+    envelopeBytes,
+    bundle,
+    jsonSafe: [t.loaderB64.insns, t.loaderB64.data, t.payload.base64],
+  };
 }
 
 /** A bundle for an unsigned loader: no signature, no manifest signature. */
 export function unsignedBundle(built: BuiltLoader): Bundle {
   return {
-    mediaType: BUNDLE_MEDIA_TYPE, scheme: built.loader.scheme, loader: { insns: toB64(built.loader.insns), data: toB64(built.loader.data) },
-    signature: null, certificates: [], manifest: null, tlog: null,
+    mediaType: BUNDLE_MEDIA_TYPE,
+    scheme: built.loader.scheme,
+    loader: { insns: toB64(built.loader.insns), data: toB64(built.loader.data) },
+    signature: null,
+    certificates: [],
+    manifest: null,
+    tlog: null,
   };
 }

@@ -13,10 +13,23 @@ import type { NoteVerifier } from '../signing/tlog/checkpoint.js';
 import type { Bundle } from '../signing/bundle.js';
 import { Lru } from '../shared/lru.js';
 
-export interface CacheCounters { hits: number; misses: number; evictions: number; entries: number }
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  evictions: number;
+  entries: number;
+}
 
 /** The memos' names as the metrics label them. */
-export const VERIFICATION_MEMOS = ['signatures', 'certificates', 'signed_data', 'statements', 'patterns', 'verifier_keys', 'bundle_facts'] as const;
+export const VERIFICATION_MEMOS = [
+  'signatures',
+  'certificates',
+  'signed_data',
+  'statements',
+  'patterns',
+  'verifier_keys',
+  'bundle_facts',
+] as const;
 export type VerificationMemoName = (typeof VERIFICATION_MEMOS)[number];
 
 /**
@@ -29,7 +42,8 @@ class WeakMemo<K extends object, V> implements Memo<K, V> {
 
   get(key: K): V | undefined {
     const v = this.#map.get(key);
-    if (v === undefined) this.stats.misses++; else this.stats.hits++;
+    if (v === undefined) this.stats.misses++;
+    else this.stats.hits++;
     return v;
   }
 
@@ -50,11 +64,14 @@ class FifoMemo<K, V> implements Memo<K, V> {
 
   constructor(readonly maxEntries: number) {}
 
-  get summary(): CacheCounters { return { ...this.stats, entries: this.#map.size }; }
+  get summary(): CacheCounters {
+    return { ...this.stats, entries: this.#map.size };
+  }
 
   get(key: K): V | undefined {
     const v = this.#map.get(key);
-    if (v === undefined) this.stats.misses++; else this.stats.hits++;
+    if (v === undefined) this.stats.misses++;
+    else this.stats.hits++;
     return v;
   }
 
@@ -97,7 +114,8 @@ export class VerificationMemos implements VerificationCaches {
 
   /** Every memo's counters now (zero for a memo that is off). */
   get stats(): Record<VerificationMemoName, CacheCounters> {
-    const of = (m: { summary: CacheCounters } | undefined): CacheCounters => (m ? m.summary : { hits: 0, misses: 0, evictions: 0, entries: 0 });
+    const of = (m: { summary: CacheCounters } | undefined): CacheCounters =>
+      m ? m.summary : { hits: 0, misses: 0, evictions: 0, entries: 0 };
     return {
       signatures: of(this.signatures),
       certificates: of(this.certificates),

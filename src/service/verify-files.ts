@@ -49,7 +49,9 @@ export function manifestPredicate(bundle: Bundle): Record<string, unknown> | nul
   if (!bundle.manifest) return null;
   try {
     const st = JSON.parse(Buffer.from(bundle.manifest.payload, 'base64').toString('utf8')) as { predicate?: unknown };
-    return typeof st.predicate === 'object' && st.predicate !== null && !Array.isArray(st.predicate) ? st.predicate as Record<string, unknown> : null;
+    return typeof st.predicate === 'object' && st.predicate !== null && !Array.isArray(st.predicate)
+      ? (st.predicate as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -78,13 +80,20 @@ interface Expectation {
 }
 
 /** loader.json as gen writes it for a loader: regenerated from the signed plan (no object at hand). */
-function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle): { value: Record<string, unknown>; inits: Map<number, Uint8Array>; plan: Plan } {
+function expectedLoaderJson(
+  predicate: Record<string, unknown>,
+  bundle: Bundle,
+): { value: Record<string, unknown>; inits: Map<number, Uint8Array>; plan: Plan } {
   const plan = planFromJson(predicate.plan);
   const options = predicate.options as { flavour?: string; compat?: string; kernel?: { mapExcl?: boolean } };
   const scheme = bundle.scheme;
   // gen's libbpf-1.7 flavour generates libbpf v1.7.0's own loader (service/loader.ts).
   const libbpf = options?.flavour === 'libbpf-1.7' || options?.compat === 'libbpf-1.7.0';
-  const loader = generateLoader(plan, { scheme, kernel: { mapExcl: options?.kernel?.mapExcl === true }, ...(libbpf ? { compat: 'libbpf-1.7.0' as const } : {}) });
+  const loader = generateLoader(plan, {
+    scheme,
+    kernel: { mapExcl: options?.kernel?.mapExcl === true },
+    ...(libbpf ? { compat: 'libbpf-1.7.0' as const } : {}),
+  });
   const inits = new Map<number, Uint8Array>();
   for (const op of plan.ops) if (op.op === 'map_update') inits.set(op.mapIndex, op.value);
   const o = predicate.object as { file: string; name: string; sha256: string; size: number };
@@ -93,7 +102,10 @@ function expectedLoaderJson(predicate: Record<string, unknown>, bundle: Bundle):
     object: { file: o.file, name: o.name, sha256: o.sha256, size: o.size },
     scheme,
     options: predicate.options,
-    digests: { insns: { sha256: sha256Hex(loader.insns), size: loader.insns.length }, data: { sha256: sha256Hex(loader.data), size: loader.data.length } },
+    digests: {
+      insns: { sha256: sha256Hex(loader.insns), size: loader.insns.length },
+      data: { sha256: sha256Hex(loader.data), size: loader.data.length },
+    },
     ctx: {
       size: loader.ctxLayout.size,
       maps: loader.ctxLayout.maps.map((m, i) => ({ index: i, ...m, ...(inits.has(i) ? { init: `init.${i}.bin` } : {}) })),
@@ -118,11 +130,12 @@ function jsonChecker(want: unknown): Expectation['check'] {
     } catch (e) {
       return { message: `not JSON: ${(e as Error).message}` };
     }
-    if (dec.decode(got) !== `${JSON.stringify(parsed, null, 2)}\n`) return { message: 'not written as gen writes JSON (2-space indent, one final newline)' };
+    if (dec.decode(got) !== `${JSON.stringify(parsed, null, 2)}\n`)
+      return { message: 'not written as gen writes JSON (2-space indent, one final newline)' };
     const gotText = canonicalOf(parsed);
     if (gotText === wantText) return null;
     const d = firstDifference(gotText.replace(/,/g, ',\n'), wantText.replace(/,/g, ',\n'));
-    return { message: 'its content differs from the signed manifest\'s', details: d ? { got: d.got, want: d.want } : {} };
+    return { message: "its content differs from the signed manifest's", details: d ? { got: d.got, want: d.want } : {} };
   };
 }
 
@@ -139,22 +152,31 @@ function headerChecker(name: string, bundle: Bundle, inits: Map<number, Uint8Arr
     const r = checkLightSkeletonText(text);
     if (!r.ok) return { message: r.message, details: { line: r.line, got: r.got, want: r.want } };
     const p = r.reread.parsed;
-    if (p.name !== name) return { message: `the skeleton is named ${p.name}, the manifest's object ${name}`, details: { got: p.name, want: name } };
-    if (!same(p.insns, insns)) return { message: 'its loader instructions (opts_insn) are not the signed loader\'s', details: byteDifference(p.insns, insns) };
-    if (!same(p.data, data)) return { message: 'its loader metadata (opts_data) is not the signed loader\'s', details: byteDifference(p.data, data) };
+    if (p.name !== name)
+      return { message: `the skeleton is named ${p.name}, the manifest's object ${name}`, details: { got: p.name, want: name } };
+    if (!same(p.insns, insns))
+      return { message: "its loader instructions (opts_insn) are not the signed loader's", details: byteDifference(p.insns, insns) };
+    if (!same(p.data, data))
+      return { message: "its loader metadata (opts_data) is not the signed loader's", details: byteDifference(p.data, data) };
     if (signature === null) {
       if (p.signature) return { message: 'it embeds a signature (opts_sig) but the bundle is unsigned' };
     } else if (p.signature || r.reread.options.flavour === 'v1.7') {
       if (!p.signature) return { message: 'it embeds no signature (opts_sig) but the bundle is signed' };
-      if (!same(p.signature, signature)) return { message: 'its signature (opts_sig) is not the bundle\'s', details: byteDifference(p.signature, signature) };
-      if (!p.exclProgHash || !same(p.exclProgHash, sha256Bytes(insns))) return { message: 'its opts_excl_hash is not the SHA-256 of the loader instructions' };
+      if (!same(p.signature, signature))
+        return { message: "its signature (opts_sig) is not the bundle's", details: byteDifference(p.signature, signature) };
+      if (!p.exclProgHash || !same(p.exclProgHash, sha256Bytes(insns)))
+        return { message: 'its opts_excl_hash is not the SHA-256 of the loader instructions' };
     }
     if (inits) {
       for (const [index, image] of p.initialValues) {
         const want = inits.get(index);
         // An image the plan does not fill (.bss) must be zeros.
         const ok = want ? same(image, want) : image.every((b) => b === 0);
-        if (!ok) return { message: `the initial image of map ${p.maps[index]} (index ${index}) is not the signed plan's`, details: byteDifference(image, want ?? new Uint8Array(image.length)) };
+        if (!ok)
+          return {
+            message: `the initial image of map ${p.maps[index]} (index ${index}) is not the signed plan's`,
+            details: byteDifference(image, want ?? new Uint8Array(image.length)),
+          };
       }
     }
     return null;
@@ -166,21 +188,30 @@ function headerChecker(name: string, bundle: Bundle, inits: Map<number, Uint8Arr
  * header when there is none), held to the bundle as its language's checker says.
  */
 function skeletonExpectations(
-  expect: Map<string, Expectation>, files: ReadonlyMap<string, Uint8Array>, name: string, bundle: Bundle,
-  built: BuiltLoader | null, inits: Map<number, Uint8Array> | null, source: SkeletonSource | null,
+  expect: Map<string, Expectation>,
+  files: ReadonlyMap<string, Uint8Array>,
+  name: string,
+  bundle: Bundle,
+  built: BuiltLoader | null,
+  inits: Map<number, Uint8Array> | null,
+  source: SkeletonSource | null,
 ): void {
   const names = skeletonFileNames(name);
   const present = names.filter((s) => files.has(s.file));
   if (present.length > 1) {
     const all = present.map((s) => s.file).join(', ');
-    for (const s of present) expect.set(s.file, { refuse: `a gen directory holds one light skeleton, this one holds ${present.length} (${all})` });
+    for (const s of present)
+      expect.set(s.file, { refuse: `a gen directory holds one light skeleton, this one holds ${present.length} (${all})` });
     return;
   }
   const { lang, file } = present[0] ?? names[0];
   const signature = bundle.signature ? fromB64(bundle.signature) : null;
   if (lang === 'c') {
     const exact = built ? (signature && built.headerOptions.flavour === 'v1.7' ? signedHeader(built, signature) : built.header) : null;
-    expect.set(file, { check: headerChecker(name, bundle, inits, exact), missing: `(a gen directory holds one light skeleton: ${names.map((s) => s.file).join(', ')})` });
+    expect.set(file, {
+      check: headerChecker(name, bundle, inits, exact),
+      missing: `(a gen directory holds one light skeleton: ${names.map((s) => s.file).join(', ')})`,
+    });
     return;
   }
   let exact: string | null = null;
@@ -207,15 +238,21 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
   expect.set('insns.bin', { bytes: fromB64(bundle.loader.insns) });
   expect.set('data.bin', { bytes: fromB64(bundle.loader.data) });
   if (signed) expect.set('signature.p7s', { bytes: fromB64(bundle.signature!) });
-  if (predicate) expect.set('manifest.json', { bytes: new Uint8Array(Buffer.concat([canonicalBytes(predicate as JsonValue), enc.encode('\n')])) });
+  if (predicate)
+    expect.set('manifest.json', { bytes: new Uint8Array(Buffer.concat([canonicalBytes(predicate as JsonValue), enc.encode('\n')])) });
 
   let inits: Map<number, Uint8Array> | null = null;
   let name: string | null = null;
   let source: Omit<SkeletonSource, 'name'> | null = null;
   const sourceOf = (plan: Plan, l: Record<string, unknown>, summary: unknown): Omit<SkeletonSource, 'name'> => ({
-    plan, flavour: (l.options as { flavour?: string } | undefined)?.flavour === 'bpftool-7.1' ? 'bpftool-7.1' : 'v1.7',
-    insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data), signature: signed ? fromB64(bundle.signature!) : null,
-    programs: Array.isArray((summary as { programs?: unknown } | undefined)?.programs) ? (summary as { programs: SkeletonSource['programs'] }).programs : null,
+    plan,
+    flavour: (l.options as { flavour?: string } | undefined)?.flavour === 'bpftool-7.1' ? 'bpftool-7.1' : 'v1.7',
+    insns: fromB64(bundle.loader.insns),
+    data: fromB64(bundle.loader.data),
+    signature: signed ? fromB64(bundle.signature!) : null,
+    programs: Array.isArray((summary as { programs?: unknown } | undefined)?.programs)
+      ? (summary as { programs: SkeletonSource['programs'] }).programs
+      : null,
   });
   if (built) {
     inits = built.inits;
@@ -235,7 +272,7 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
     // An unsigned bundle has no manifest: loader.json says what it is, and is held to the loader.
     const own = files.get('loader.json');
     try {
-      const l = own ? JSON.parse(dec.decode(own)) as Record<string, unknown> : null;
+      const l = own ? (JSON.parse(dec.decode(own)) as Record<string, unknown>) : null;
       if (l) {
         name = (l.object as { name?: string } | undefined)?.name ?? null;
         const again = expectedLoaderJson({ ...l, object: l.object }, bundle);
@@ -256,15 +293,27 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
   const problems: FileProblem[] = [];
   for (const [file, e] of expect) {
     const got = files.get(file);
-    if (e.refuse) { problems.push({ file, problem: 'extra', message: `${file}: ${e.refuse}` }); continue; }
-    if (got === undefined) { problems.push({ file, problem: 'missing', message: `${file} is missing${e.missing ? ` ${e.missing}` : ''}` }); continue; }
+    if (e.refuse) {
+      problems.push({ file, problem: 'extra', message: `${file}: ${e.refuse}` });
+      continue;
+    }
+    if (got === undefined) {
+      problems.push({ file, problem: 'missing', message: `${file} is missing${e.missing ? ` ${e.missing}` : ''}` });
+      continue;
+    }
     if (e.bytes && !same(got, e.bytes)) {
       problems.push({ file, problem: 'different', message: `${file} is not the signed bundle's`, details: byteDifference(got, e.bytes) });
       continue;
     }
     const bad = e.check?.(got) ?? null;
-    if (bad) { problems.push({ file, problem: 'different', message: `${file}: ${bad.message}`, ...(bad.details ? { details: bad.details } : {}) }); continue; }
-    if (!e.bytes && !e.check) { problems.push({ file, problem: 'different', message: `${file}: nothing to hold it to` }); continue; }
+    if (bad) {
+      problems.push({ file, problem: 'different', message: `${file}: ${bad.message}`, ...(bad.details ? { details: bad.details } : {}) });
+      continue;
+    }
+    if (!e.bytes && !e.check) {
+      problems.push({ file, problem: 'different', message: `${file}: nothing to hold it to` });
+      continue;
+    }
     checked.push(file);
   }
   for (const file of [...files.keys()].sort()) {
@@ -272,4 +321,3 @@ export function checkBundleFiles(files: ReadonlyMap<string, Uint8Array>, bundle:
   }
   return { ok: problems.length === 0, checked, problems };
 }
-

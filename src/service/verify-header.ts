@@ -62,12 +62,20 @@ export interface HeaderVerifyOptions {
 export class HeaderFormatError extends Error {
   override readonly name = 'HeaderFormatError';
   readonly code = 'HEADER_INVALID' as const;
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
 
-const concat = (a: Uint8Array, b: Uint8Array) => { const o = new Uint8Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
+const concat = (a: Uint8Array, b: Uint8Array) => {
+  const o = new Uint8Array(a.length + b.length);
+  o.set(a);
+  o.set(b, a.length);
+  return o;
+};
 
 /** Which scheme's content the signature verifies over, among the candidates; linux-6.18 when neither. */
 function schemeOf(h: ParsedLightSkeleton, candidates: Certificate[], caches: VerificationCaches | undefined): HeaderInput['scheme'] {
@@ -80,7 +88,11 @@ function schemeOf(h: ParsedLightSkeleton, candidates: Certificate[], caches: Ver
 function candidatesOf(policy: TrustPolicy, given: string[], caches: VerificationCaches | undefined): Certificate[] {
   const out: Certificate[] = [];
   for (const pem of [...given, ...policy.intermediates, ...policy.roots]) {
-    try { out.push(parseCertificate(pem, caches?.certificates)); } catch { /* the chain check names a bad certificate */ }
+    try {
+      out.push(parseCertificate(pem, caches?.certificates));
+    } catch {
+      /* the chain check names a bad certificate */
+    }
   }
   return out;
 }
@@ -89,11 +101,19 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.c
 
 /** The flavours a header may have been made with, in the order they are tried. */
 const FLAVOURS: { flavour: BuildFlavour; mapExcl: boolean }[] = [
-  { flavour: 'v1.7', mapExcl: false }, { flavour: 'v1.7', mapExcl: true }, { flavour: 'libbpf-1.7', mapExcl: false },
+  { flavour: 'v1.7', mapExcl: false },
+  { flavour: 'v1.7', mapExcl: true },
+  { flavour: 'libbpf-1.7', mapExcl: false },
 ];
 
 /** The object's loader that equals the header's, trying each flavour; the first that builds when none equals. */
-function rederive(h: ParsedLightSkeleton, scheme: HeaderInput['scheme'], object: Uint8Array, file: string, loaders?: LoaderCache): { built: BuiltLoader; flavour: BuildFlavour; equal: boolean } | { error: string } {
+function rederive(
+  h: ParsedLightSkeleton,
+  scheme: HeaderInput['scheme'],
+  object: Uint8Array,
+  file: string,
+  loaders?: LoaderCache,
+): { built: BuiltLoader; flavour: BuildFlavour; equal: boolean } | { error: string } {
   const build = loaders ? loaders.build.bind(loaders) : buildLoader;
   let first: { built: BuiltLoader; flavour: BuildFlavour } | null = null;
   let error = '';
@@ -127,7 +147,13 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
   if (!check.ok && !check.reread) throw new HeaderFormatError(check.message, { section: 'lskel.h' });
   const h = check.reread!.parsed;
   const scheme = schemeOf(h, candidatesOf(policy, opts.certificates ?? [], opts.caches), opts.caches);
-  const input: HeaderInput = { kind: 'header', scheme, loader: { insns: h.insns, data: h.data }, signature: h.signature, certificates: opts.certificates ?? [] };
+  const input: HeaderInput = {
+    kind: 'header',
+    scheme,
+    loader: { insns: h.insns, data: h.data },
+    signature: h.signature,
+    certificates: opts.certificates ?? [],
+  };
 
   let derived: ReturnType<typeof rederive> | null = null;
   const objectLoader = () => (derived ??= rederive(h, scheme, opts.object!, opts.objectFile ?? `${h.name}.o`, opts.loaders));
@@ -137,23 +163,35 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
   const verdict = verify(input, withHelperIds(policy), {
     at: opts.at,
     caches: opts.caches,
-    replay: profile ? (loader, _plan, s) => {
-      const d = opts.object ? objectLoader() : null;
-      const plan = d && 'built' in d ? d.built.plan : null;
-      return replayWith(loader, plan, s, profile, ctx);
-    } : undefined,
-    rederive: opts.object ? () => {
-      const d = objectLoader();
-      if ('error' in d) throw new LoaderError('OBJECT_UNSUPPORTED', d.error || 'no flavour builds this object', {});
-      return { insns: d.built.loader.insns, data: d.built.loader.data, plan: d.built.plan };
-    } : undefined,
+    replay: profile
+      ? (loader, _plan, s) => {
+          const d = opts.object ? objectLoader() : null;
+          const plan = d && 'built' in d ? d.built.plan : null;
+          return replayWith(loader, plan, s, profile, ctx);
+        }
+      : undefined,
+    rederive: opts.object
+      ? () => {
+          const d = objectLoader();
+          if ('error' in d) throw new LoaderError('OBJECT_UNSUPPORTED', d.error || 'no flavour builds this object', {});
+          return { insns: d.built.loader.insns, data: d.built.loader.data, plan: d.built.plan };
+        }
+      : undefined,
     findings: () => headerFindings(h),
   });
 
-  let textResult: HeaderVerification['text'] = check.ok ? { ok: true } : { ok: false, line: check.line, got: check.got, want: check.want, message: check.message };
+  let textResult: HeaderVerification['text'] = check.ok
+    ? { ok: true }
+    : { ok: false, line: check.line, got: check.got, want: check.want, message: check.message };
   // excl_prog_hash must be the loader's digest, or the kernel refuses the metadata map's use (EACCES).
   if (textResult.ok && h.exclProgHash && !same(h.exclProgHash, sha256Bytes(h.insns))) {
-    textResult = { ok: false, line: 0, got: Buffer.from(h.exclProgHash).toString('hex'), want: Buffer.from(sha256Bytes(h.insns)).toString('hex'), message: 'opts_excl_hash is not the SHA-256 of the loader instructions' };
+    textResult = {
+      ok: false,
+      line: 0,
+      got: Buffer.from(h.exclProgHash).toString('hex'),
+      want: Buffer.from(sha256Bytes(h.insns)).toString('hex'),
+      message: 'opts_excl_hash is not the SHA-256 of the loader instructions',
+    };
   }
   let flavour: BuildFlavour | null = null;
   if (opts.object) {
@@ -171,19 +209,41 @@ export function verifyHeader(text: string, policy: TrustPolicy, opts: HeaderVeri
   // loads; with it, a header equal to gen's for the object already has the object's.
   const contents = textResult.ok && !flavour ? checkHeaderContents(check.reread!, text, { scheme, profile }) : null;
   const files = !textResult.ok
-    ? { check: 'files' as const, status: 'fail' as const, code: 'MISMATCH' as const, message: `the header: ${textResult.message}`, details: { line: textResult.line, got: textResult.got, want: textResult.want } }
+    ? {
+        check: 'files' as const,
+        status: 'fail' as const,
+        code: 'MISMATCH' as const,
+        message: `the header: ${textResult.message}`,
+        details: { line: textResult.line, got: textResult.got, want: textResult.want },
+      }
     : contents?.status === 'fail'
-      ? { check: 'files' as const, status: 'fail' as const, code: 'MISMATCH' as const, message: `the header: ${contents.message}`, details: { problems: contents.problems } }
+      ? {
+          check: 'files' as const,
+          status: 'fail' as const,
+          code: 'MISMATCH' as const,
+          message: `the header: ${contents.message}`,
+          details: { problems: contents.problems },
+        }
       : {
-        check: 'files' as const, status: 'pass' as const,
-        message: flavour ? 'the header is byte for byte the one gen writes for this object' : `the header prints again byte for byte from its own reading; ${contents!.message}`,
-        ...(contents?.status === 'unchecked' ? { details: { contents: 'unchecked', reason: contents.reason } } : {}),
-      };
+          check: 'files' as const,
+          status: 'pass' as const,
+          message: flavour
+            ? 'the header is byte for byte the one gen writes for this object'
+            : `the header prints again byte for byte from its own reading; ${contents!.message}`,
+          ...(contents?.status === 'unchecked' ? { details: { contents: 'unchecked', reason: contents.reason } } : {}),
+        };
   // bpftool's PKCS#7, and ours in a header, carry no certificate: say where the signer's comes from.
   if (!(opts.certificates ?? []).length) {
     for (const c of verdict.checks) {
-      if (c.check === 'signature' && c.code === 'UNKNOWNKEY') c.message += '; a light skeleton carries no certificate: give the signer\'s beside it (--cert, or certificates in the request; GET /v1/keys lists the service\'s) or put it in the policy';
+      if (c.check === 'signature' && c.code === 'UNKNOWNKEY')
+        c.message +=
+          "; a light skeleton carries no certificate: give the signer's beside it (--cert, or certificates in the request; GET /v1/keys lists the service's) or put it in the policy";
     }
   }
-  return { verdict: withCheck(verdict, policy, files), header: { name: h.name, scheme, maps: h.maps.length, progs: h.progs.length, flavour }, text: textResult, contents };
+  return {
+    verdict: withCheck(verdict, policy, files),
+    header: { name: h.name, scheme, maps: h.maps.length, progs: h.progs.length, flavour },
+    text: textResult,
+    contents,
+  };
 }

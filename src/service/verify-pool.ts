@@ -27,7 +27,12 @@ export type VerifyPoolErrorCode = 'VERIFY_BUDGET_EXCEEDED' | 'VERIFY_QUEUE_FULL'
 /** A request the pool did not answer: over its budget, the queue full, or no worker to run it (closing, or workers that cannot start). */
 export class VerifyPoolError extends Error {
   override readonly name = 'VerifyPoolError';
-  constructor(readonly code: VerifyPoolErrorCode, message: string, readonly details: Record<string, unknown> = {}, readonly retryAfterSeconds?: number) {
+  constructor(
+    readonly code: VerifyPoolErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
   }
 }
@@ -154,7 +159,10 @@ export class VerifyPool implements Verifier {
   constructor(opts: VerifyPoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError(`VerifyPool: workers ${opts.workers}, want at least 1`);
     this.#opts = opts;
-    this.#answers = opts.cacheEntries > 0 ? new AnswerMemo<VerifyAnswer>(Math.min(opts.cacheEntries, ANSWERS_MAX_ENTRIES), ANSWERS_MAX_BYTES, answerBytes) : null;
+    this.#answers =
+      opts.cacheEntries > 0
+        ? new AnswerMemo<VerifyAnswer>(Math.min(opts.cacheEntries, ANSWERS_MAX_ENTRIES), ANSWERS_MAX_BYTES, answerBytes)
+        : null;
     for (let i = 0; i < opts.workers; i++) this.#slots.push(this.#spawn());
   }
 
@@ -163,10 +171,17 @@ export class VerifyPool implements Verifier {
     for (const c of this.#caches.values()) {
       for (const k of CACHE_NAMES) for (const f of ['hits', 'misses', 'evictions', 'entries'] as const) caches[k]![f] += c[k]?.[f] ?? 0;
     }
-    const sent = this.#slots.reduce((n, s) => n + s.sent.length, 0), running = this.#slots.filter((s) => s.sent.length > 0).length;
+    const sent = this.#slots.reduce((n, s) => n + s.sent.length, 0),
+      running = this.#slots.filter((s) => s.sent.length > 0).length;
     return {
-      workers: this.#slots.length, running, waiting: this.#queue.length + sent - running, maxWaiting: this.#maxWaiting,
-      timeouts: this.#timeouts, rejected: this.#rejected, restarts: this.#restarts, caches,
+      workers: this.#slots.length,
+      running,
+      waiting: this.#queue.length + sent - running,
+      maxWaiting: this.#maxWaiting,
+      timeouts: this.#timeouts,
+      rejected: this.#rejected,
+      restarts: this.#restarts,
+      caches,
       ...(this.#answers ? { answers: { ...this.#answers.stats } } : {}),
     };
   }
@@ -200,10 +215,24 @@ export class VerifyPool implements Verifier {
       if (!room && this.#queue.length >= this.#opts.maxQueue) {
         this.#rejected++;
         const retry = Math.max(1, Math.ceil((this.#queue.length * this.#meanSeconds) / this.#slots.length));
-        return reject(new VerifyPoolError('VERIFY_QUEUE_FULL', `${this.#queue.length} verifications are waiting for a worker (at most ${this.#opts.maxQueue}); try again later`,
-          { waiting: this.#queue.length, maxQueue: this.#opts.maxQueue }, retry));
+        return reject(
+          new VerifyPoolError(
+            'VERIFY_QUEUE_FULL',
+            `${this.#queue.length} verifications are waiting for a worker (at most ${this.#opts.maxQueue}); try again later`,
+            { waiting: this.#queue.length, maxQueue: this.#opts.maxQueue },
+            retry,
+          ),
+        );
       }
-      this.#queue.push({ body: segments, bytes: segments.reduce((n, b) => n + b.byteLength, 0), policy, at: second * 1000, resolve, reject, id: 0 });
+      this.#queue.push({
+        body: segments,
+        bytes: segments.reduce((n, b) => n + b.byteLength, 0),
+        policy,
+        at: second * 1000,
+        resolve,
+        reject,
+        id: 0,
+      });
       this.#maxWaiting = Math.max(this.#maxWaiting, this.#queue.length);
       this.#dispatch();
     });
@@ -213,17 +242,22 @@ export class VerifyPool implements Verifier {
     if (this.#closed) return;
     this.#closed = true;
     for (const job of this.#queue.splice(0)) job.reject(stopping());
-    await Promise.all(this.#slots.map((s) => {
-      s.ended = true;
-      if (s.timer) clearTimeout(s.timer);
-      for (const job of s.sent.splice(0)) job.reject(stopping());
-      return s.worker.terminate();
-    }));
+    await Promise.all(
+      this.#slots.map((s) => {
+        s.ended = true;
+        if (s.timer) clearTimeout(s.timer);
+        for (const job of s.sent.splice(0)) job.reject(stopping());
+        return s.worker.terminate();
+      }),
+    );
   }
 
   #spawn(): Slot {
     const data: VerifyWorkerData = { profile: this.#opts.profile, cacheEntries: this.#opts.cacheEntries, nice: this.#opts.nice ?? 10 };
-    const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), { workerData: { bpfsignVerify: data }, resourceLimits: VERIFY_WORKER_LIMITS });
+    const worker = new Worker(this.#opts.workerUrl ?? new URL('./verify-worker.js', import.meta.url), {
+      workerData: { bpfsignVerify: data },
+      resourceLimits: VERIFY_WORKER_LIMITS,
+    });
     if (!this.#reffed) worker.unref();
     const slot: Slot = { worker, ready: false, sent: [], started: 0, timer: null, policies: new Set(), ended: false };
     worker.on('message', (m: FromWorker) => this.#onMessage(slot, m));
@@ -272,14 +306,30 @@ export class VerifyPool implements Verifier {
     // Not ended by the pool: the worker crashed (out of memory, a native fault) or could not start.
     slot.ended = true;
     if (slot.timer) clearTimeout(slot.timer);
-    slot.sent.shift()?.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', `the verification worker stopped (exit code ${code}) while verifying this request`));
+    slot.sent
+      .shift()
+      ?.reject(
+        new VerifyPoolError('VERIFY_UNAVAILABLE', `the verification worker stopped (exit code ${code}) while verifying this request`),
+      );
     this.#requeue(slot);
     if (!slot.ready && ++this.#failedStarts >= 3) {
-      for (const job of this.#queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_UNAVAILABLE', `verification workers do not start (exit code ${code}); see the server's log`));
+      for (const job of this.#queue.splice(0))
+        job.reject(
+          new VerifyPoolError('VERIFY_UNAVAILABLE', `verification workers do not start (exit code ${code}); see the server's log`),
+        );
     }
     const i = this.#slots.indexOf(slot);
     // A worker that could not start is tried again after a pause, not in a loop.
-    setTimeout(() => { if (!this.#closed && i >= 0) { this.#restarts++; this.#slots[i] = this.#spawn(); this.#dispatch(); } }, slot.ready ? 0 : 1000);
+    setTimeout(
+      () => {
+        if (!this.#closed && i >= 0) {
+          this.#restarts++;
+          this.#slots[i] = this.#spawn();
+          this.#dispatch();
+        }
+      },
+      slot.ready ? 0 : 1000,
+    );
     this.#dispatch();
   }
 
@@ -294,7 +344,9 @@ export class VerifyPool implements Verifier {
     const busy = this.#queue.length > 0 || this.#slots.some((s) => s.sent.length > 0);
     if (busy !== this.#reffed) {
       this.#reffed = busy;
-      for (const s of this.#slots) if (busy) s.worker.ref(); else s.worker.unref();
+      for (const s of this.#slots)
+        if (busy) s.worker.ref();
+        else s.worker.unref();
     }
   }
 
@@ -317,7 +369,10 @@ export class VerifyPool implements Verifier {
     // A slice of a shared buffer (Node's pool of small ones) is copied too, to its own size.
     const own = (b: Uint8Array) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
     const moved = job.body.map((b) => (first && own(b) ? b : new Uint8Array(b)));
-    slot.worker.postMessage({ type: 'verify', id: job.id, body: moved, policy: pid, at: job.at } satisfies ToWorker, moved.map((b) => b.buffer as ArrayBuffer));
+    slot.worker.postMessage(
+      { type: 'verify', id: job.id, body: moved, policy: pid, at: job.at } satisfies ToWorker,
+      moved.map((b) => b.buffer as ArrayBuffer),
+    );
     if (first) job.body = [];
   }
 
@@ -327,7 +382,11 @@ export class VerifyPool implements Verifier {
     this.#timeouts++;
     slot.ended = true;
     slot.timer = null;
-    job.reject(new VerifyPoolError('VERIFY_BUDGET_EXCEEDED', `verification ran past its budget of ${this.#opts.budgetMs} ms and was stopped`, { budgetMs: this.#opts.budgetMs }));
+    job.reject(
+      new VerifyPoolError('VERIFY_BUDGET_EXCEEDED', `verification ran past its budget of ${this.#opts.budgetMs} ms and was stopped`, {
+        budgetMs: this.#opts.budgetMs,
+      }),
+    );
     this.#requeue(slot);
     void slot.worker.terminate();
     const i = this.#slots.indexOf(slot);
@@ -343,10 +402,17 @@ export class VerifyPool implements Verifier {
 export function inlineVerifier(ctx: VerifyContext, gate: FifoGate): Verifier {
   return {
     // At the start of the second, as the pool checks.
-    verify: (body, policy, at) => gate.run(() => answerVerification(joined(body), policy, new Date(Math.floor(at.getTime() / 1000) * 1000), ctx)),
+    verify: (body, policy, at) =>
+      gate.run(() => answerVerification(joined(body), policy, new Date(Math.floor(at.getTime() / 1000) * 1000), ctx)),
     get stats(): VerifierStats {
       return {
-        workers: 0, running: 0, waiting: gate.waiting, maxWaiting: gate.maxWaiting, timeouts: 0, rejected: 0, restarts: 0,
+        workers: 0,
+        running: 0,
+        waiting: gate.waiting,
+        maxWaiting: gate.maxWaiting,
+        timeouts: 0,
+        rejected: 0,
+        restarts: 0,
         caches: cacheStats(ctx),
       };
     },

@@ -20,10 +20,29 @@ import { verdictJson, verifyBundle, withHelperIds, type ParsedBodies, type Repla
 /** The body's schema (the route documents it in the OpenAPI description). */
 export const VerificationBody = z.object({
   bundle: z.unknown().optional().meta({ description: 'a bundle (see Bundle); exactly one of bundle and header' }),
-  header: z.string().min(1).max(64 << 20).optional().meta({ description: 'a light skeleton header (NAME.lskel.h text), ours or one bpftool gen skeleton -L -S wrote; exactly one of bundle and header' }),
-  certificates: z.array(z.string().max(16384)).max(8).optional().meta({ description: 'PEM certificates given beside a header (its PKCS#7 may carry none): signer, then intermediates' }),
-  object: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).optional().meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
-  policy: z.union([z.string().max(128, 'at most 128 characters'), z.record(z.string(), z.unknown())]).optional().meta({ description: 'a trust policy inline, or the name of a configured one ("default"; at most 128 characters)' }),
+  header: z
+    .string()
+    .min(1)
+    .max(64 << 20)
+    .optional()
+    .meta({
+      description:
+        'a light skeleton header (NAME.lskel.h text), ours or one bpftool gen skeleton -L -S wrote; exactly one of bundle and header',
+    }),
+  certificates: z
+    .array(z.string().max(16384))
+    .max(8)
+    .optional()
+    .meta({ description: 'PEM certificates given beside a header (its PKCS#7 may carry none): signer, then intermediates' }),
+  object: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+    .optional()
+    .meta({ description: 'the BPF object, base64: the loader is re-derived from it and compared' }),
+  policy: z
+    .union([z.string().max(128, 'at most 128 characters'), z.record(z.string(), z.unknown())])
+    .optional()
+    .meta({ description: 'a trust policy inline, or the name of a configured one ("default"; at most 128 characters)' }),
 });
 
 /** Why a request got no verdict; each kind is one problem of the API. */
@@ -39,9 +58,7 @@ export type VerifyFailure =
   /** Verification threw (not a failed check: those are in the verdict): the error's class, code, message and details. */
   | { kind: 'thrown'; name: string; code?: string; message: string; details?: Record<string, unknown> };
 
-export type VerifyAnswer =
-  | { ok: true; json: Uint8Array; verdict: string; seconds: number }
-  | { ok: false; failure: VerifyFailure };
+export type VerifyAnswer = { ok: true; json: Uint8Array; verdict: string; seconds: number } | { ok: false; failure: VerifyFailure };
 
 /** What a verification runs against: the kernel profile and the content-addressed caches of one thread. */
 export interface VerifyContext {
@@ -55,7 +72,12 @@ export interface VerifyContext {
 
 /** The counters of a context's caches, by the names the metrics give them. */
 export function cacheStats(ctx: VerifyContext): Record<'loaders' | 'replays' | 'bodies' | VerificationMemoName, CacheCounters> {
-  const memos = ctx.memos?.stats ?? (Object.fromEntries(VERIFICATION_MEMOS.map((k) => [k, { hits: 0, misses: 0, evictions: 0, entries: 0 }])) as Record<VerificationMemoName, CacheCounters>);
+  const memos =
+    ctx.memos?.stats ??
+    (Object.fromEntries(VERIFICATION_MEMOS.map((k) => [k, { hits: 0, misses: 0, evictions: 0, entries: 0 }])) as Record<
+      VerificationMemoName,
+      CacheCounters
+    >);
   return { loaders: ctx.loaders.stats, replays: ctx.replays.stats, bodies: ctx.bodies.stats, ...memos };
 }
 
@@ -63,7 +85,9 @@ export function cacheStats(ctx: VerifyContext): Record<'loaders' | 'replays' | '
 export const CACHE_NAMES = ['loaders', 'replays', 'bodies', ...VERIFICATION_MEMOS] as const;
 
 class Failed extends Error {
-  constructor(readonly failure: VerifyFailure) { super(failure.kind); }
+  constructor(readonly failure: VerifyFailure) {
+    super(failure.kind);
+  }
 }
 
 /**
@@ -80,7 +104,8 @@ export function parseJsonBody(text: string): unknown {
     value = parseJsonStrict(text);
   } catch (e) {
     // A duplicate member name is a readable body that says two things: named, with its path.
-    if (e instanceof JsonParseError && e.code === 'JSON_DUPLICATE_KEY') throw new Failed({ kind: 'format', code: e.code, message: e.message, issues: [{ path: e.path, offset: e.offset }] });
+    if (e instanceof JsonParseError && e.code === 'JSON_DUPLICATE_KEY')
+      throw new Failed({ kind: 'format', code: e.code, message: e.message, issues: [{ path: e.path, offset: e.offset }] });
     throw new Failed({ kind: 'not-json', empty: false });
   }
   if (value === null || typeof value !== 'object') return value;
@@ -104,7 +129,11 @@ function readBody(raw: Uint8Array): VerificationRequest {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const json = parseJsonBody(buf.toString(isAscii(buf) ? 'latin1' : 'utf8'));
   const r = VerificationBody.safeParse(json);
-  if (!r.success) throw new Failed({ kind: 'body-invalid', issues: r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })) });
+  if (!r.success)
+    throw new Failed({
+      kind: 'body-invalid',
+      issues: r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+    });
   const { bundle, header, ...rest } = r.data;
   if ((bundle === undefined) === (header === undefined)) {
     throw new Failed({ kind: 'body-invalid', issues: [{ path: [], message: 'exactly one of bundle and header is required' }] });
@@ -131,21 +160,53 @@ export function answerVerification(raw: Uint8Array, defaultPolicy: TrustPolicy, 
   try {
     const body = ctx.bodies.parse(raw, readBody);
     const p = body.policy;
-    const policy = p === undefined || p === 'default' ? defaultPolicy : typeof p === 'string' ? undefined : formatChecked(() => parsePolicy(p));
+    const policy =
+      p === undefined || p === 'default' ? defaultPolicy : typeof p === 'string' ? undefined : formatChecked(() => parsePolicy(p));
     if (!policy) return { ok: false, failure: { kind: 'policy-not-found', name: String(p) } };
     const object = body.object ? new Uint8Array(Buffer.from(body.object, 'base64')) : undefined;
     const t0 = performance.now();
     formatChecked(() => withHelperIds(policy)); // a helper name the table does not know is the policy's format error
-    const v = body.header !== undefined
-      ? formatChecked(() => verifyHeader(body.header!, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos, certificates: body.certificates })).verdict
-      : verifyBundle(body.bundle!, policy, { at, object, profile: ctx.profile, replays: ctx.replays, loaders: ctx.loaders, caches: ctx.memos });
+    const v =
+      body.header !== undefined
+        ? formatChecked(() =>
+            verifyHeader(body.header!, policy, {
+              at,
+              object,
+              profile: ctx.profile,
+              replays: ctx.replays,
+              loaders: ctx.loaders,
+              caches: ctx.memos,
+              certificates: body.certificates,
+            }),
+          ).verdict
+        : verifyBundle(body.bundle!, policy, {
+            at,
+            object,
+            profile: ctx.profile,
+            replays: ctx.replays,
+            loaders: ctx.loaders,
+            caches: ctx.memos,
+          });
     const seconds = (performance.now() - t0) / 1000;
     return { ok: true, json: verdictJson(v, ctx.replays), verdict: v.verdict, seconds };
   } catch (e) {
     if (e instanceof Failed) return { ok: false, failure: e.failure };
     const err = e as Error & { code?: unknown; details?: unknown };
     let details: Record<string, unknown> | undefined;
-    try { details = err.details && typeof err.details === 'object' ? toPlainJson<Record<string, unknown>>(err.details) : undefined; } catch { details = undefined; }
-    return { ok: false, failure: { kind: 'thrown', name: err?.name ?? 'Error', code: typeof err?.code === 'string' ? err.code : undefined, message: String(err?.message ?? e), details } };
+    try {
+      details = err.details && typeof err.details === 'object' ? toPlainJson<Record<string, unknown>>(err.details) : undefined;
+    } catch {
+      details = undefined;
+    }
+    return {
+      ok: false,
+      failure: {
+        kind: 'thrown',
+        name: err?.name ?? 'Error',
+        code: typeof err?.code === 'string' ? err.code : undefined,
+        message: String(err?.message ?? e),
+        details,
+      },
+    };
   }
 }

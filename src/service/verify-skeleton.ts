@@ -29,7 +29,11 @@ import type { Plan, ProgLoadAttr } from '../loader/plan/index.js';
 
 /** The skeleton file names a gen directory may hold for skeleton NAME, by language. */
 export function skeletonFileNames(name: string): { lang: SkeletonLang; file: string }[] {
-  return [{ lang: 'c', file: `${name}.lskel.h` }, { lang: 'go', file: `${name}.lskel.go` }, { lang: 'rust', file: `${name}.rs` }];
+  return [
+    { lang: 'c', file: `${name}.lskel.h` },
+    { lang: 'go', file: `${name}.lskel.go` },
+    { lang: 'rust', file: `${name}.rs` },
+  ];
 }
 
 const LANG_NAME: Record<SkeletonLang, string> = { c: 'C', go: 'Go', rust: 'Rust' };
@@ -85,7 +89,10 @@ function rustTarget(text: string, prog: string): LskelAttach | null {
   const body = text.slice(at + head.length, text.indexOf('\n    }\n', at + head.length));
   const rt = /let fd = raw_tracepoint_open\(Some\(b"((?:[^"\\]|\\x[0-9a-f]{2})*)\\0"\), prog_fd\)\?;/.exec(body);
   if (rt) {
-    const bytes = Buffer.from(rt[1].replace(/\\x([0-9a-f]{2})|[^]/g, (m: string, h?: string) => (h ? String.fromCharCode(parseInt(h, 16)) : m)), 'latin1');
+    const bytes = Buffer.from(
+      rt[1].replace(/\\x([0-9a-f]{2})|[^]/g, (m: string, h?: string) => (h ? String.fromCharCode(parseInt(h, 16)) : m)),
+      'latin1',
+    );
     return { kind: 'raw_tracepoint', target: bytes.toString('utf8') };
   }
   if (body.includes('let fd = link_create(prog_fd, BPF_TRACE_ITER)?;')) return { kind: 'iter' };
@@ -94,12 +101,18 @@ function rustTarget(text: string, prog: string): LskelAttach | null {
 }
 
 /** Each program's attach: the signed summary's, else the plan's kind with the target read from `text`. */
-function attaches(src: SkeletonSource, lang: 'go' | 'rust', text: string): (p: { name: string; index: number; load: ProgLoadAttr | null }) => LskelAttach {
+function attaches(
+  src: SkeletonSource,
+  lang: 'go' | 'rust',
+  text: string,
+): (p: { name: string; index: number; load: ProgLoadAttr | null }) => LskelAttach {
   const summary = src.programs;
   if (summary) {
     const names = src.plan.programs.map((p) => p.name);
     if (summary.length !== names.length || summary.some((p, i) => p.name !== names[i])) {
-      throw new Error(`the manifest's object summary lists programs ${summary.map((p) => p.name).join(', ') || '(none)'}, the plan ${names.join(', ') || '(none)'}`);
+      throw new Error(
+        `the manifest's object summary lists programs ${summary.map((p) => p.name).join(', ') || '(none)'}, the plan ${names.join(', ') || '(none)'}`,
+      );
     }
     return ({ index }) => attachFor(summary[index].type, summary[index].expectedAttachType, summary[index].section);
   }
@@ -144,7 +157,7 @@ export function checkSkeletonText(lang: 'go' | 'rust', got: Uint8Array, src: Ske
   }
   const wantBytes = enc.encode(want);
   if (got.length === wantBytes.length && Buffer.compare(got, wantBytes) === 0) return null;
-  const of = exact !== null ? 'gen writes for this object' : 'this bundle\'s loader, signature and plan print';
+  const of = exact !== null ? 'gen writes for this object' : "this bundle's loader, signature and plan print";
   const d = firstDifference(text, want);
   if (!d) {
     // Equal as text, not as bytes: bytes that are not UTF-8.

@@ -27,15 +27,13 @@ export interface VerifyWorkerData {
 }
 
 export type ToWorker =
-  | { type: 'policy'; id: number; policy: TrustPolicy }
-  | { type: 'verify'; id: number; body: Uint8Array[]; policy: number; at: number };
+  { type: 'policy'; id: number; policy: TrustPolicy } | { type: 'verify'; id: number; body: Uint8Array[]; policy: number; at: number };
 
 /** The counters of a thread's caches: the content-addressed ones and the verification memos. */
 export type CacheStats = Record<'loaders' | 'replays' | 'bodies', CacheCounters> & Partial<Record<VerificationMemoName, CacheCounters>>;
 
 export type FromWorker =
-  | { type: 'ready'; profileError: string | null }
-  | { type: 'answer'; id: number; answer: VerifyAnswer; stats?: CacheStats };
+  { type: 'ready'; profileError: string | null } | { type: 'answer'; id: number; answer: VerifyAnswer; stats?: CacheStats };
 
 /** Policies a worker keeps by id: the default policy changes only when the keyring does. */
 const KEPT_POLICIES = 4;
@@ -45,11 +43,19 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
   const port = parentPort;
   const data = (workerData as { bpfsignVerify: VerifyWorkerData }).bpfsignVerify;
   // os.setPriority(0, …) is setpriority(PRIO_PROCESS, 0, …): on Linux it changes this thread only.
-  try { setPriority(0, data.nice); } catch { /* not allowed here: the thread keeps the process's priority */ }
+  try {
+    setPriority(0, data.nice);
+  } catch {
+    /* not allowed here: the thread keeps the process's priority */
+  }
   let profile: KernelProfile | null = null;
   let profileError: string | null = null;
   if (data.profile !== null) {
-    try { profile = loadProfile(data.profile); } catch (e) { profileError = (e as Error).message; }
+    try {
+      profile = loadProfile(data.profile);
+    } catch (e) {
+      profileError = (e as Error).message;
+    }
   } else {
     profileError = 'no kernel profile configured';
   }
@@ -88,7 +94,15 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     try {
       port.postMessage(out, transfer);
     } catch (e) {
-      port.postMessage({ type: 'answer', id: m.id, stats, answer: { ok: false, failure: { kind: 'thrown', name: 'Error', message: `verification worker: the answer could not be sent: ${(e as Error).message}` } } } satisfies FromWorker);
+      port.postMessage({
+        type: 'answer',
+        id: m.id,
+        stats,
+        answer: {
+          ok: false,
+          failure: { kind: 'thrown', name: 'Error', message: `verification worker: the answer could not be sent: ${(e as Error).message}` },
+        },
+      } satisfies FromWorker);
     }
   });
   port.postMessage({ type: 'ready', profileError } satisfies FromWorker);

@@ -29,7 +29,12 @@ export function loadProfile(spec = 'host'): KernelProfile {
   return readKernelProfile(spec);
 }
 
-export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile): ReplayOutcome {
+export function replayOutcome(
+  loader: { insns: Uint8Array; data: Uint8Array },
+  planJson: unknown,
+  scheme: string,
+  profile: KernelProfile,
+): ReplayOutcome {
   const plan = planFromJson(planJson);
   return replayWith(loader, plan, scheme, profile, { nrMaps: plan.nrMaps, nrProgs: plan.programs.length });
 }
@@ -39,15 +44,30 @@ export function replayOutcome(loader: { insns: Uint8Array; data: Uint8Array }, p
  * object) the effects are reported uncompared (`compared: false`). `ctx` gives the ctx's
  * dimensions and, for a header, the skeleton's initial images.
  */
-export function replayWith(loader: { insns: Uint8Array; data: Uint8Array }, plan: Plan | null, scheme: string, profile: KernelProfile, ctx: { nrMaps: number; nrProgs: number; initialValues?: ReadonlyMap<number, Uint8Array> }): ReplayOutcome {
+export function replayWith(
+  loader: { insns: Uint8Array; data: Uint8Array },
+  plan: Plan | null,
+  scheme: string,
+  profile: KernelProfile,
+  ctx: { nrMaps: number; nrProgs: number; initialValues?: ReadonlyMap<number, Uint8Array> },
+): ReplayOutcome {
   const report = replay(loader, profile, {
-    scheme: scheme as 'unsigned', nrMaps: ctx.nrMaps, nrProgs: ctx.nrProgs,
+    scheme: scheme as 'unsigned',
+    nrMaps: ctx.nrMaps,
+    nrProgs: ctx.nrProgs,
     ...(ctx.initialValues ? { initialValues: Object.fromEntries(ctx.initialValues) } : {}),
   });
-  const fault = report.fault ? `${report.fault.code}: ${report.fault.message}` : !report.ok ? `stage ${report.stage} failed with errno ${report.errno}` : null;
+  const fault = report.fault
+    ? `${report.fault.code}: ${report.fault.message}`
+    : !report.ok
+      ? `stage ${report.stage} failed with errno ${report.errno}`
+      : null;
   const cmp = plan ? compareWithPlan(report, plan) : { equal: true, differences: [] };
   return {
-    fault, equal: cmp.equal, differences: cmp.differences, ...(plan ? {} : { compared: false }),
+    fault,
+    equal: cmp.equal,
+    differences: cmp.differences,
+    ...(plan ? {} : { compared: false }),
     programs: report.progs.map((p) => ({ name: p.name, type: p.typeName, insns: p.insnCnt, helpers: p.helpers })),
     maps: report.maps.map((m) => ({ name: m.name, type: m.typeName, maxEntries: m.maxEntries })),
     report,
@@ -99,25 +119,39 @@ export class ReplayCache {
    * those bytes, and a data-flow walk over every instruction.
    */
   findings(insnsB64: string): HardeningFinding[] {
-    return this.#findings.through(insnsB64, () => signedLoaderFindings(loaderWeaknesses(fromB64(insnsB64))), () => insnsB64.length);
+    return this.#findings.through(
+      insnsB64,
+      () => signedLoaderFindings(loaderWeaknesses(fromB64(insnsB64))),
+      () => insnsB64.length,
+    );
   }
 
   /** `digests`, when the caller has them, are the SHA-256 (hex) of loader.insns and loader.data. */
-  outcome(loader: { insns: Uint8Array; data: Uint8Array }, planJson: unknown, scheme: string, profile: KernelProfile, digests?: { insns: string; data: string }): ReplayOutcome {
+  outcome(
+    loader: { insns: Uint8Array; data: Uint8Array },
+    planJson: unknown,
+    scheme: string,
+    profile: KernelProfile,
+    digests?: { insns: string; data: string },
+  ): ReplayOutcome {
     let p = this.#profiles.get(profile);
     if (p === undefined) this.#profiles.set(profile, (p = this.#nextProfile++));
     const key = `${digests?.insns ?? sha256Hex(loader.insns)}:${digests?.data ?? sha256Hex(loader.data)}:${this.#planDigest(planJson)}:${scheme}:${p}`;
-    return this.#lru.through(key, () => {
-      // Plain JSON built directly (toPlainJson), then its text without a replacer: the same text
-      // as JSON.stringify with jsonReplacer and a JSON.parse back, without their second pass.
-      const o = toPlainJson<ReplayOutcome>(replayOutcome(loader, planJson, scheme, profile));
-      const text = JSON.stringify(o);
-      // The JSON as UTF-8, made once (a verdict's largest part), kept on the outcome itself under a
-      // symbol (JSON.stringify and Object.keys do not see it): a WeakMap keyed by outcomes kept
-      // each caches-off verification's outcome alive through V8's scavenges (see deepFreeze).
-      Object.defineProperty(o, JSON_BYTES, { value: Buffer.from(text, 'utf8') });
-      return o;
-    }, (o) => 4 * ((o as WithJson)[JSON_BYTES]?.length ?? 0));
+    return this.#lru.through(
+      key,
+      () => {
+        // Plain JSON built directly (toPlainJson), then its text without a replacer: the same text
+        // as JSON.stringify with jsonReplacer and a JSON.parse back, without their second pass.
+        const o = toPlainJson<ReplayOutcome>(replayOutcome(loader, planJson, scheme, profile));
+        const text = JSON.stringify(o);
+        // The JSON as UTF-8, made once (a verdict's largest part), kept on the outcome itself under a
+        // symbol (JSON.stringify and Object.keys do not see it): a WeakMap keyed by outcomes kept
+        // each caches-off verification's outcome alive through V8's scavenges (see deepFreeze).
+        Object.defineProperty(o, JSON_BYTES, { value: Buffer.from(text, 'utf8') });
+        return o;
+      },
+      (o) => 4 * ((o as WithJson)[JSON_BYTES]?.length ?? 0),
+    );
   }
 
   #planDigest(planJson: unknown): string {
@@ -186,11 +220,27 @@ export class ParsedBodies<T> {
 }
 
 /** The loader gen makes from `object` with a manifest's recorded name, scheme and options. */
-function buildFromManifest(m: Record<string, unknown>, object: Uint8Array, build: (bytes: Uint8Array, file: string, o: BuildOptions) => BuiltLoader): BuiltLoader {
+function buildFromManifest(
+  m: Record<string, unknown>,
+  object: Uint8Array,
+  build: (bytes: Uint8Array, file: string, o: BuildOptions) => BuiltLoader,
+): BuiltLoader {
   const o = m.object as { name: string; file: string };
   const options = m.options as { flavour: BuildFlavour; standalone: boolean; kernel: { mapExcl: boolean }; host: Record<string, unknown> };
-  const host = { ...options.host, ksymAddresses: Object.fromEntries(Object.entries((options.host.ksymAddresses ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)])) };
-  return build(object, o.file, { scheme: m.scheme as 'unsigned', name: o.name, flavour: options.flavour, standalone: options.standalone, mapExcl: options.kernel.mapExcl, host });
+  const host = {
+    ...options.host,
+    ksymAddresses: Object.fromEntries(
+      Object.entries((options.host.ksymAddresses ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)]),
+    ),
+  };
+  return build(object, o.file, {
+    scheme: m.scheme as 'unsigned',
+    name: o.name,
+    flavour: options.flavour,
+    standalone: options.standalone,
+    mapExcl: options.kernel.mapExcl,
+    host,
+  });
 }
 
 /**
@@ -228,19 +278,40 @@ export function withHelperIds(policy: TrustPolicy): TrustPolicy {
 }
 
 /** `caches`: the calling thread's verification memos (VerificationMemos); absent, nothing is kept (the CLI). */
-export function verifyBundle(bundle: Bundle, policy: TrustPolicy, opts: { at: Date; object?: Uint8Array; profile?: KernelProfile | null; replays?: ReplayCache; loaders?: LoaderCache; caches?: VerificationCaches }): Verdict<ReplayOutcome> {
+export function verifyBundle(
+  bundle: Bundle,
+  policy: TrustPolicy,
+  opts: {
+    at: Date;
+    object?: Uint8Array;
+    profile?: KernelProfile | null;
+    replays?: ReplayCache;
+    loaders?: LoaderCache;
+    caches?: VerificationCaches;
+  },
+): Verdict<ReplayOutcome> {
   const profile = opts.profile;
   const build = opts.loaders ? opts.loaders.build.bind(opts.loaders) : buildLoader;
   return verify(bundle, withHelperIds(policy), {
     at: opts.at,
     caches: opts.caches,
-    replay: profile ? (loader, plan, scheme, digests) => (opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)) : undefined,
-    rederive: opts.object ? (m) => {
-      if (!m) throw new Error('no manifest with the generation options');
-      const built = buildFromManifest(m, opts.object!, build);
-      return { insns: built.loader.insns, data: built.loader.data, plan: built.plan };
-    } : undefined,
-    findings: () => (bundle.signature === null ? [] : opts.replays ? opts.replays.findings(bundle.loader.insns) : signedLoaderFindings(loaderWeaknesses(fromB64(bundle.loader.insns)))),
+    replay: profile
+      ? (loader, plan, scheme, digests) =>
+          opts.replays ? opts.replays.outcome(loader, plan, scheme, profile, digests) : replayOutcome(loader, plan, scheme, profile)
+      : undefined,
+    rederive: opts.object
+      ? (m) => {
+          if (!m) throw new Error('no manifest with the generation options');
+          const built = buildFromManifest(m, opts.object!, build);
+          return { insns: built.loader.insns, data: built.loader.data, plan: built.plan };
+        }
+      : undefined,
+    findings: () =>
+      bundle.signature === null
+        ? []
+        : opts.replays
+          ? opts.replays.findings(bundle.loader.insns)
+          : signedLoaderFindings(loaderWeaknesses(fromB64(bundle.loader.insns))),
   });
 }
 
@@ -255,4 +326,5 @@ export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): B
   return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"replay":`, 'utf8'), tail, CLOSE]);
 }
 
-const NULL = Buffer.from('null'), CLOSE = Buffer.from('}');
+const NULL = Buffer.from('null'),
+  CLOSE = Buffer.from('}');

@@ -13,10 +13,24 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, type NoteVerifier } from '../signing/tlog/index.js';
 import type { Cosigner } from '../signing/tlog/cosignature.js';
 
-export interface WitnessedLog { origin: string; keys: string[] }
-interface Record { size: string; root: string; note: string; at: string }
-interface State { logs: { [origin: string]: Record } }
-export interface WitnessAnswer { status: number; contentType: string; body: string }
+export interface WitnessedLog {
+  origin: string;
+  keys: string[];
+}
+interface Record {
+  size: string;
+  root: string;
+  note: string;
+  at: string;
+}
+interface State {
+  logs: { [origin: string]: Record };
+}
+export interface WitnessAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const MAX_BODY = 64 << 10;
@@ -28,9 +42,18 @@ export class Witness {
   /** Requests answered, by status; refusals are kept for the operator (possible evidence of misbehaviour). */
   readonly stats = { answers: new Map<number, number>(), refused: [] as { origin: string; status: number; reason: string; at: string }[] };
 
-  constructor(readonly cosigner: Cosigner, logs: WitnessedLog[], private readonly statePath: string, private readonly now: () => Date = () => new Date()) {
-    for (const l of logs) this.#logs.set(l.origin, l.keys.map((k) => parseVerifierKey(k)));
-    this.#state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) as State : { logs: {} };
+  constructor(
+    readonly cosigner: Cosigner,
+    logs: WitnessedLog[],
+    private readonly statePath: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    for (const l of logs)
+      this.#logs.set(
+        l.origin,
+        l.keys.map((k) => parseVerifierKey(k)),
+      );
+    this.#state = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as State) : { logs: {} };
   }
 
   /** The latest checkpoint cosigned for `origin` (size 0 when none). */
@@ -43,11 +66,18 @@ export class Witness {
   addCheckpoint(body: string): Promise<WitnessAnswer> {
     const p = this.#queue.then(() => this.#add(body));
     this.#queue = p.catch(() => undefined);
-    return p.then((a) => { this.stats.answers.set(a.status, (this.stats.answers.get(a.status) ?? 0) + 1); return a; });
+    return p.then((a) => {
+      this.stats.answers.set(a.status, (this.stats.answers.get(a.status) ?? 0) + 1);
+      return a;
+    });
   }
 
   #add(body: string): WitnessAnswer {
-    const text = (status: number, msg: string): WitnessAnswer => ({ status, contentType: 'text/plain; charset=utf-8', body: msg.endsWith('\n') ? msg : msg + '\n' });
+    const text = (status: number, msg: string): WitnessAnswer => ({
+      status,
+      contentType: 'text/plain; charset=utf-8',
+      body: msg.endsWith('\n') ? msg : msg + '\n',
+    });
     if (body.length > MAX_BODY) return text(400, `request body over ${MAX_BODY} bytes`);
     const blank = body.indexOf('\n\n');
     if (blank < 0) return text(400, 'no empty line between the old size and proof and the checkpoint');
@@ -69,12 +99,20 @@ export class Witness {
     const verifiers = this.#logs.get(origin);
     if (!verifiers) return text(404, `unknown log origin ${JSON.stringify(origin.slice(0, 80))}`);
     let cpText: string;
-    try { cpText = openNote(note, verifiers).text; } catch (e) {
+    try {
+      cpText = openNote(note, verifiers).text;
+    } catch (e) {
       const code = (e as { code?: string }).code;
-      return code === 'TLOG_CHECKPOINT_SIGNATURE' ? text(403, `checkpoint not signed by a key of ${origin}: ${(e as Error).message}`) : text(400, (e as Error).message);
+      return code === 'TLOG_CHECKPOINT_SIGNATURE'
+        ? text(403, `checkpoint not signed by a key of ${origin}: ${(e as Error).message}`)
+        : text(400, (e as Error).message);
     }
     let cp;
-    try { cp = parseCheckpoint(cpText); } catch (e) { return text(400, (e as Error).message); }
+    try {
+      cp = parseCheckpoint(cpText);
+    } catch (e) {
+      return text(400, (e as Error).message);
+    }
     if (old > cp.size) return text(400, `old size ${old} is above the checkpoint's size ${cp.size}`);
     const refuse = (status: number, reason: string, answer: WitnessAnswer) => {
       this.stats.refused.push({ origin, status, reason, at: this.now().toISOString() });
@@ -88,20 +126,35 @@ export class Witness {
         return refuse(409, 'same size, another root', { status: 409, contentType: 'text/x.tlog.size', body: `${known.size}\n` });
       }
     } else if (old > 0n) {
-      try { verifyConsistency(old, cp.size, new Uint8Array(Buffer.from(known.root!, 'base64')), cp.root, proof); } catch (e) {
-        return refuse(422, (e as Error).message, text(422, `checkpoint ${cp.size} does not extend the one cosigned at ${old}: ${(e as Error).message}`));
+      try {
+        verifyConsistency(old, cp.size, new Uint8Array(Buffer.from(known.root!, 'base64')), cp.root, proof);
+      } catch (e) {
+        return refuse(
+          422,
+          (e as Error).message,
+          text(422, `checkpoint ${cp.size} does not extend the one cosigned at ${old}: ${(e as Error).message}`),
+        );
       }
     }
     const at = this.now();
     this.#state.logs[origin] = { size: cp.size.toString(), root: b64(cp.root), note, at: at.toISOString() };
     this.#persist();
-    return { status: 200, contentType: 'text/plain; charset=utf-8', body: this.cosigner.cosign(cpText, BigInt(Math.floor(at.getTime() / 1000))) };
+    return {
+      status: 200,
+      contentType: 'text/plain; charset=utf-8',
+      body: this.cosigner.cosign(cpText, BigInt(Math.floor(at.getTime() / 1000))),
+    };
   }
 
   #persist(): void {
     const tmp = `${this.statePath}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
-    try { writeSync(fd, JSON.stringify(this.#state, null, 2) + '\n'); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, JSON.stringify(this.#state, null, 2) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, this.statePath);
   }
 }

@@ -32,7 +32,8 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
   }
   value = jsonReplacer.call(holder, key, value);
   switch (typeof value) {
-    case 'string': case 'boolean':
+    case 'string':
+    case 'boolean':
       return value;
     case 'number':
       return Number.isFinite(value) ? value + 0 : null; // -0 + 0 is 0

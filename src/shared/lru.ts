@@ -21,7 +21,11 @@ export class Lru<K, V> {
   #seen: Set<K> | null;
   #seenBefore = new Set<K>();
 
-  constructor(readonly maxEntries: number, readonly maxWeight = Number.POSITIVE_INFINITY, opts: { secondSight?: boolean } = {}) {
+  constructor(
+    readonly maxEntries: number,
+    readonly maxWeight = Number.POSITIVE_INFINITY,
+    opts: { secondSight?: boolean } = {},
+  ) {
     this.#seen = opts.secondSight ? new Set() : null;
   }
 
@@ -30,16 +34,23 @@ export class Lru<K, V> {
     const seen = this.#seen!;
     if (seen.delete(key) || this.#seenBefore.delete(key)) return true;
     if (seen.size < this.maxEntries) seen.add(key);
-    else { this.#seenBefore = seen; this.#seen = new Set([key]); }
+    else {
+      this.#seenBefore = seen;
+      this.#seen = new Set([key]);
+    }
     return false;
   }
 
-  get size(): number { return this.#map.size; }
+  get size(): number {
+    return this.#map.size;
+  }
   /** The counters with the entries held now, as the service's caches report them. */
   get summary(): { hits: number; misses: number; evictions: number; entries: number } {
     return { ...this.stats, entries: this.#map.size };
   }
-  get weight(): number { return this.#weight; }
+  get weight(): number {
+    return this.#weight;
+  }
 
   /** Whether a value is stored for `key` (not counted as a lookup, and not made recent). */
   has(key: K): boolean {
@@ -48,7 +59,10 @@ export class Lru<K, V> {
 
   get(key: K): V | undefined {
     const e = this.#map.get(key);
-    if (e === undefined) { this.stats.misses++; return undefined; }
+    if (e === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
     this.stats.hits++;
     // Re-inserted under the stored key, not the caller's: an equal string from a request would
     // otherwise replace it, be kept alive by this (old) map and be promoted to V8's old space on
@@ -66,7 +80,10 @@ export class Lru<K, V> {
     if (this.maxEntries <= 0 || weight > this.maxWeight) return;
     const old = this.#map.get(key);
     if (old === undefined && this.#seen !== null && !this.#seenOnce(key)) return;
-    if (old) { this.#weight -= old.weight; this.#map.delete(key); }
+    if (old) {
+      this.#weight -= old.weight;
+      this.#map.delete(key);
+    }
     this.#map.set(key, { key, value, weight });
     this.#weight += weight;
     for (const [k, e] of this.#map) {

@@ -16,7 +16,12 @@ export type JsonErrorCode = 'JSON_DUPLICATE_KEY' | 'JSON_INVALID';
 /** Why a text was refused: `path` in JSONPath-like form ($, .name, ["odd name"], [3]), `offset` in UTF-16 code units. */
 export class JsonParseError extends Error {
   override readonly name = 'JsonParseError';
-  constructor(readonly code: JsonErrorCode, message: string, readonly path: string, readonly offset: number) {
+  constructor(
+    readonly code: JsonErrorCode,
+    message: string,
+    readonly path: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -30,7 +35,13 @@ export function parseJsonStrict(text: string): unknown {
     throw invalid(text, e as Error);
   }
   const dup = findDuplicateKey(text);
-  if (dup) throw new JsonParseError('JSON_DUPLICATE_KEY', `duplicate key ${JSON.stringify(dup.key)} at ${dup.path} (offset ${dup.offset})`, dup.path, dup.offset);
+  if (dup)
+    throw new JsonParseError(
+      'JSON_DUPLICATE_KEY',
+      `duplicate key ${JSON.stringify(dup.key)} at ${dup.path} (offset ${dup.offset})`,
+      dup.path,
+      dup.offset,
+    );
   return value;
 }
 
@@ -42,7 +53,8 @@ function pathOf(steps: readonly (string | number)[]): string {
   return p;
 }
 
-const QUOTE = 0x22, BACKSLASH = 0x5c;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c;
 
 /** The index of the quote closing the string whose opening quote is at `open` (the text is valid JSON). */
 function stringEnd(text: string, open: number): number {
@@ -134,22 +146,35 @@ export function locateError(text: string): { offset: number; path: string; messa
     }
   };
   // While a member name is due, the object's last step is not a path yet.
-  const fail = (message: string) => ({ offset: i, path: pathOf(state === 'name' || state === 'firstName' ? steps.slice(0, -1) : steps), message });
+  const fail = (message: string) => ({
+    offset: i,
+    path: pathOf(state === 'name' || state === 'firstName' ? steps.slice(0, -1) : steps),
+    message,
+  });
   /** Reads a string at i (a quote); returns its decoded text or an error message. */
   const str = (): string | { error: string } => {
     const start = i;
     i++;
     for (; i < n; i++) {
       const c = text.charCodeAt(i);
-      if (c === QUOTE) { i++; return JSON.parse(text.slice(start, i)) as string; }
+      if (c === QUOTE) {
+        i++;
+        return JSON.parse(text.slice(start, i)) as string;
+      }
       if (c < 0x20) return { error: `control character U+${c.toString(16).padStart(4, '0')} in a string` };
       if (c === BACKSLASH) {
         const d = text[i + 1];
         if (d === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i += 2; return { error: 'bad \\u escape' }; }
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 2;
+            return { error: 'bad \\u escape' };
+          }
           i += 5;
         } else if (d !== undefined && '"\\/bfnrt'.includes(d)) i++;
-        else { i++; return { error: `bad escape \\${d ?? ''}` }; }
+        else {
+          i++;
+          return { error: `bad escape \\${d ?? ''}` };
+        }
       }
     }
     return { error: 'unterminated string' };
@@ -160,21 +185,58 @@ export function locateError(text: string): { offset: number; path: string; messa
     ws();
     if (state === 'value' || state === 'firstValue') {
       const c = text[i];
-      if (state === 'firstValue' && c === ']') { i++; stack.pop(); steps.pop(); state = 'after'; continue; }
-      if (c === '{') { i++; stack.push('o'); steps.push(''); state = 'firstName'; continue; }
-      if (c === '[') { i++; stack.push('a'); steps.push(0); state = 'firstValue'; continue; }
-      if (c === '"') { const s = str(); if (typeof s !== 'string') return fail(s.error); state = 'after'; continue; }
+      if (state === 'firstValue' && c === ']') {
+        i++;
+        stack.pop();
+        steps.pop();
+        state = 'after';
+        continue;
+      }
+      if (c === '{') {
+        i++;
+        stack.push('o');
+        steps.push('');
+        state = 'firstName';
+        continue;
+      }
+      if (c === '[') {
+        i++;
+        stack.push('a');
+        steps.push(0);
+        state = 'firstValue';
+        continue;
+      }
+      if (c === '"') {
+        const s = str();
+        if (typeof s !== 'string') return fail(s.error);
+        state = 'after';
+        continue;
+      }
       if (c === 't' || c === 'f' || c === 'n') {
         const word = c === 't' ? 'true' : c === 'f' ? 'false' : 'null';
-        if (text.startsWith(word, i)) { i += word.length; state = 'after'; continue; }
+        if (text.startsWith(word, i)) {
+          i += word.length;
+          state = 'after';
+          continue;
+        }
         return fail(describe(text, i));
       }
       number.lastIndex = i;
-      if ((c === '-' || (c >= '0' && c <= '9')) && number.test(text)) { i = number.lastIndex; state = 'after'; continue; }
+      if ((c === '-' || (c >= '0' && c <= '9')) && number.test(text)) {
+        i = number.lastIndex;
+        state = 'after';
+        continue;
+      }
       return fail(describe(text, i));
     }
     if (state === 'name' || state === 'firstName') {
-      if (state === 'firstName' && text[i] === '}') { i++; stack.pop(); steps.pop(); state = 'after'; continue; }
+      if (state === 'firstName' && text[i] === '}') {
+        i++;
+        stack.pop();
+        steps.pop();
+        state = 'after';
+        continue;
+      }
       if (text[i] !== '"') return fail(`${describe(text, i)} where a member name is due`);
       const s = str();
       if (typeof s !== 'string') return fail(s.error);
@@ -189,8 +251,21 @@ export function locateError(text: string): { offset: number; path: string; messa
     const top = stack[stack.length - 1];
     if (top === undefined) return i === n ? null : fail(`${describe(text, i)} after the value`);
     const c = text[i];
-    if (c === ',') { i++; if (top === 'a') { (steps[steps.length - 1] as number)++; state = 'value'; } else state = 'name'; continue; }
-    if ((c === ']' && top === 'a') || (c === '}' && top === 'o')) { i++; stack.pop(); steps.pop(); state = 'after'; continue; }
+    if (c === ',') {
+      i++;
+      if (top === 'a') {
+        (steps[steps.length - 1] as number)++;
+        state = 'value';
+      } else state = 'name';
+      continue;
+    }
+    if ((c === ']' && top === 'a') || (c === '}' && top === 'o')) {
+      i++;
+      stack.pop();
+      steps.pop();
+      state = 'after';
+      continue;
+    }
     return fail(`${describe(text, i)} where ',' or '${top === 'a' ? ']' : '}'}' is due`);
   }
 }

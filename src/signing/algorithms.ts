@@ -101,14 +101,29 @@ export function publicKeyFromSpki(spki: Uint8Array): KeyObject {
  * ECDSA with a DER signature. Returns false (never throws) for a wrong or malformed signature.
  * With `caches`, a signature that verified before answers from its signatures memo.
  */
-export function verifyRaw(key: KeyObject, digest: DigestName, data: Uint8Array, signature: Uint8Array, dataSha256?: Uint8Array, caches?: VerificationCaches): boolean {
-  return verifyOnce(key, digest, data, signature, () => {
-    try {
-      return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
-    } catch {
-      return false;
-    }
-  }, dataSha256, caches);
+export function verifyRaw(
+  key: KeyObject,
+  digest: DigestName,
+  data: Uint8Array,
+  signature: Uint8Array,
+  dataSha256?: Uint8Array,
+  caches?: VerificationCaches,
+): boolean {
+  return verifyOnce(
+    key,
+    digest,
+    data,
+    signature,
+    () => {
+      try {
+        return nodeVerify(digest, data, { key, dsaEncoding: 'der' }, signature);
+      } catch {
+        return false;
+      }
+    },
+    dataSha256,
+    caches,
+  );
 }
 
 function keyId(key: KeyObject, ids: VerificationCaches['keyIds']): string {
@@ -127,10 +142,20 @@ function keyId(key: KeyObject, ids: VerificationCaches['keyIds']): string {
  * from it. Without that memo, `check` runs and nothing is hashed. `dataSha256`, when the caller
  * has it, is SHA-256(data) (saves hashing the message twice).
  */
-export function verifyOnce(key: KeyObject, digest: string, data: Uint8Array, signature: Uint8Array, check: () => boolean, dataSha256?: Uint8Array, caches?: VerificationCaches): boolean {
+export function verifyOnce(
+  key: KeyObject,
+  digest: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+  check: () => boolean,
+  dataSha256?: Uint8Array,
+  caches?: VerificationCaches,
+): boolean {
   const verified = caches?.signatures;
   if (verified === undefined) return check();
-  const d = dataSha256 ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64') : hash('sha256', data, 'base64');
+  const d = dataSha256
+    ? Buffer.from(dataSha256.buffer, dataSha256.byteOffset, dataSha256.byteLength).toString('base64')
+    : hash('sha256', data, 'base64');
   const memo = `${keyId(key, caches!.keyIds)}:${digest}:${d}:${hash('sha256', signature, 'base64')}`;
   if (verified.get(memo)) return true;
   const ok = check();

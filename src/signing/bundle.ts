@@ -35,12 +35,15 @@ export function isBase64Text(s: string): boolean {
 const b64Chars = (bytes: number) => 4 * Math.ceil(bytes / 3);
 
 /** Canonical base64 of at most `maxBytes` bytes (one check, one issue: the length first, then the round trip). */
-const B64 = (maxBytes: number) => z.string()
-  .refine((s) => s.length <= b64Chars(maxBytes) && isBase64Text(s), `canonical padded base64 of at most ${maxBytes} bytes`)
-  .meta({ pattern: B64_PATTERN.source, maxLength: b64Chars(maxBytes) });
+const B64 = (maxBytes: number) =>
+  z
+    .string()
+    .refine((s) => s.length <= b64Chars(maxBytes) && isBase64Text(s), `canonical padded base64 of at most ${maxBytes} bytes`)
+    .meta({ pattern: B64_PATTERN.source, maxLength: b64Chars(maxBytes) });
 
 /** Canonical base64 of exactly 32 bytes (a SHA-256 tree hash). */
-const HASH32 = z.string()
+const HASH32 = z
+  .string()
   .refine((s) => s.length === b64Chars(32) && canonicalBase64(s)?.length === 32, 'canonical base64 of 32 bytes')
   .meta({ pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$' });
 
@@ -50,9 +53,7 @@ const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
 /** An unsigned decimal in canonical form (no sign, no leading zero) within 2^63 - 1. */
 const isUint63 = (s: string) => DECIMAL.test(s) && BigInt(s) <= INT63_MAX;
-const UINT63 = z.string()
-  .refine(isUint63, 'an unsigned decimal without leading zeros, at most 2^63 - 1')
-  .meta({ pattern: DECIMAL.source });
+const UINT63 = z.string().refine(isUint63, 'an unsigned decimal without leading zeros, at most 2^63 - 1').meta({ pattern: DECIMAL.source });
 
 /** One PEM certificate block, nothing around it but whitespace. */
 const PEM_CERTIFICATE = /^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/;
@@ -73,21 +74,55 @@ export const BUNDLE_LIMITS = {
 } as const;
 const L = BUNDLE_LIMITS;
 
-export const BundleSchema = z.object({
-  mediaType: z.literal(BUNDLE_MEDIA_TYPE),
-  scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']),
-  loader: z.object({ insns: B64(L.insnsBytes), data: B64(L.dataBytes) }).strict(),
-  signature: B64(L.signatureBytes).nullable(),
-  /** The signer's certificate first, then the intermediates up to (not including) a root. */
-  certificates: z.array(z.string().refine((c) => c.length <= L.certificateChars && PEM_CERTIFICATE.test(c), `one PEM certificate of at most ${L.certificateChars} characters`)).max(L.certificates),
-  manifest: z.object({
-    payload: B64(L.payloadBytes), payloadType: z.string().max(64).refine((t): boolean => t === IN_TOTO_PAYLOAD_TYPE, `${IN_TOTO_PAYLOAD_TYPE}`).meta({ const: IN_TOTO_PAYLOAD_TYPE }),
-    signatures: z.array(z.object({ keyid: z.string().max(L.keyidChars).optional(), sig: B64(L.dsseSignatureBytes) }).strict()).min(1).max(L.manifestSignatures),
-  }).strict().nullable(),
-  tlog: z.object({
-    logIndex: UINT63, treeSize: UINT63, leafHash: HASH32, hashes: z.array(HASH32).max(L.proofHashes), checkpoint: z.string().min(1).max(L.checkpointChars),
-  }).strict().refine((t) => !isUint63(t.logIndex) || !isUint63(t.treeSize) || BigInt(t.logIndex) < BigInt(t.treeSize), { message: 'logIndex must be below treeSize', path: ['logIndex'] }).nullable(),
-}).strict().meta({ id: 'Bundle', description: 'a signed loader with its certificates, signed manifest and transparency-log proof' });
+export const BundleSchema = z
+  .object({
+    mediaType: z.literal(BUNDLE_MEDIA_TYPE),
+    scheme: z.enum(['linux-6.18', 'linux-load-time', 'unsigned']),
+    loader: z.object({ insns: B64(L.insnsBytes), data: B64(L.dataBytes) }).strict(),
+    signature: B64(L.signatureBytes).nullable(),
+    /** The signer's certificate first, then the intermediates up to (not including) a root. */
+    certificates: z
+      .array(
+        z
+          .string()
+          .refine(
+            (c) => c.length <= L.certificateChars && PEM_CERTIFICATE.test(c),
+            `one PEM certificate of at most ${L.certificateChars} characters`,
+          ),
+      )
+      .max(L.certificates),
+    manifest: z
+      .object({
+        payload: B64(L.payloadBytes),
+        payloadType: z
+          .string()
+          .max(64)
+          .refine((t): boolean => t === IN_TOTO_PAYLOAD_TYPE, `${IN_TOTO_PAYLOAD_TYPE}`)
+          .meta({ const: IN_TOTO_PAYLOAD_TYPE }),
+        signatures: z
+          .array(z.object({ keyid: z.string().max(L.keyidChars).optional(), sig: B64(L.dsseSignatureBytes) }).strict())
+          .min(1)
+          .max(L.manifestSignatures),
+      })
+      .strict()
+      .nullable(),
+    tlog: z
+      .object({
+        logIndex: UINT63,
+        treeSize: UINT63,
+        leafHash: HASH32,
+        hashes: z.array(HASH32).max(L.proofHashes),
+        checkpoint: z.string().min(1).max(L.checkpointChars),
+      })
+      .strict()
+      .refine((t) => !isUint63(t.logIndex) || !isUint63(t.treeSize) || BigInt(t.logIndex) < BigInt(t.treeSize), {
+        message: 'logIndex must be below treeSize',
+        path: ['logIndex'],
+      })
+      .nullable(),
+  })
+  .strict()
+  .meta({ id: 'Bundle', description: 'a signed loader with its certificates, signed manifest and transparency-log proof' });
 
 export type Bundle = z.infer<typeof BundleSchema>;
 

@@ -98,7 +98,10 @@ function sortKeys(keys: string[]): string[] {
   for (let i = 1; i < keys.length; i++) {
     const k = keys[i];
     let j = i - 1;
-    while (j >= 0 && keys[j] > k) { keys[j + 1] = keys[j]; j--; }
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
     keys[j + 1] = k;
   }
   return keys;

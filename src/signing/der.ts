@@ -82,7 +82,8 @@ function derInteger(unsigned: Uint8Array): number[] {
 
 /** IEEE P1363 `r ‖ s` (WebCrypto, PKCS#11) → DER `Ecdsa-Sig-Value` (CMS, X.509, the kernel's x962 encoding). */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) throw new VerificationError('MALFORMED', `ecdsa: raw signature of odd length ${raw.length}`);
+  if (raw.length === 0 || raw.length % 2 !== 0)
+    throw new VerificationError('MALFORMED', `ecdsa: raw signature of odd length ${raw.length}`);
   const half = raw.length / 2;
   const body = [...derInteger(raw.subarray(0, half)), ...derInteger(raw.subarray(half))];
   return Uint8Array.from([0x30, ...encodeLength(body.length), ...body]);
@@ -93,7 +94,8 @@ export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array {
   const seq = readTlv(der, 0);
   if (seq.tag !== 0x30 || seq.end !== der.length) throw new VerificationError('MALFORMED', 'ecdsa: signature is not a SEQUENCE');
   const ints = children(der, seq);
-  if (ints.length !== 2 || ints.some((t) => t.tag !== 0x02)) throw new VerificationError('MALFORMED', 'ecdsa: signature must hold two INTEGERs');
+  if (ints.length !== 2 || ints.some((t) => t.tag !== 0x02))
+    throw new VerificationError('MALFORMED', 'ecdsa: signature must hold two INTEGERs');
   const out = new Uint8Array(2 * size);
   ints.forEach((t, k) => {
     let v = der.subarray(t.contentStart, t.end);

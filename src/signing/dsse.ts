@@ -59,7 +59,11 @@ export interface PreparedPayload {
 }
 
 export function preparePayload(payload: Uint8Array, payloadType: string): PreparedPayload {
-  return { payloadType, pae: pae(payloadType, payload), base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') };
+  return {
+    payloadType,
+    pae: pae(payloadType, payload),
+    base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64'),
+  };
 }
 
 /** Signs `payload` and returns a one-signature envelope; keyid is the signer's SKI in hex. */
@@ -113,7 +117,11 @@ function assertEnvelope(e: unknown): asserts e is Envelope {
  * is UNKNOWNKEY; one that fails is BADSIG), with at least one signature present. `caches`: the
  * caller's memos (parsed certificates, verified signatures); absent, nothing is kept.
  */
-export function verifyEnvelope(envelope: unknown, candidates: readonly CertificateInput[], caches?: VerificationCaches): EnvelopeVerification {
+export function verifyEnvelope(
+  envelope: unknown,
+  candidates: readonly CertificateInput[],
+  caches?: VerificationCaches,
+): EnvelopeVerification {
   try {
     assertEnvelope(envelope);
     const certs = candidates.map((c) => parseCertificate(c, caches?.certificates));
@@ -125,11 +133,15 @@ export function verifyEnvelope(envelope: unknown, candidates: readonly Certifica
       const pool = keyid ? certs.filter((c) => c.subjectKeyIdentifier === keyid) : certs;
       const sig = decodeBase64(s.sig, `signatures[${i}].sig`);
       if (pool.length === 0) {
-        throw new VerificationError('UNKNOWNKEY', `dsse: signatures[${i}]: no candidate with keyid ${keyid}`, { subjectKeyIdentifier: keyid });
+        throw new VerificationError('UNKNOWNKEY', `dsse: signatures[${i}]: no candidate with keyid ${keyid}`, {
+          subjectKeyIdentifier: keyid,
+        });
       }
       const match = pool.find((c) => algorithmOfKey(c.publicKey).ok && verifyRaw(c.publicKey, 'sha256', message, sig, undefined, caches));
       if (!match) {
-        throw new VerificationError(keyid ? 'BADSIG' : 'UNKNOWNKEY', `dsse: signatures[${i}] does not verify`, { subjectKeyIdentifier: keyid || undefined });
+        throw new VerificationError(keyid ? 'BADSIG' : 'UNKNOWNKEY', `dsse: signatures[${i}] does not verify`, {
+          subjectKeyIdentifier: keyid || undefined,
+        });
       }
       signers.push(match);
     });

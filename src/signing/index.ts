@@ -27,9 +27,27 @@ export {
   generateKeyPair,
   toPem,
 } from './keys/index.js';
-export type { Signer, PemSignerInput, Pkcs11Signer, Pkcs11SignerInput, DevelopmentCa, DevelopmentCaInput, IssueInput, Random } from './keys/index.js';
+export type {
+  Signer,
+  PemSignerInput,
+  Pkcs11Signer,
+  Pkcs11SignerInput,
+  DevelopmentCa,
+  DevelopmentCaInput,
+  IssueInput,
+  Random,
+} from './keys/index.js';
 export { parseCertificate, parseCrl, buildPath, validateChain } from './x509/index.js';
-export type { Certificate, CertificateInput, Crl, CrlInput, TrustMaterial, ChainPolicy, ChainValidation, RevocationStatus } from './x509/index.js';
+export type {
+  Certificate,
+  CertificateInput,
+  Crl,
+  CrlInput,
+  TrustMaterial,
+  ChainPolicy,
+  ChainValidation,
+  RevocationStatus,
+} from './x509/index.js';
 export { canonicalize, canonicalBytes } from './canonical.js';
 export type { JsonValue } from './canonical.js';
 export { pae, signEnvelope, verifyEnvelope } from './dsse.js';

@@ -22,7 +22,6 @@ export interface ManifestInput {
   options: unknown;
 }
 
-
 /** Plain JSON: bytes as hex, bigints as decimal strings, no undefined. */
 export function toJsonValue(v: unknown): JsonValue {
   return toPlainJson<JsonValue>(v);
@@ -34,7 +33,10 @@ export function makeManifest(m: ManifestInput): JsonValue {
     generator: m.generator,
     object: m.object,
     scheme: m.scheme,
-    loader: { insns: { sha256: sha256(m.loader.insns), size: m.loader.insns.length }, data: { sha256: sha256(m.loader.data), size: m.loader.data.length } },
+    loader: {
+      insns: { sha256: sha256(m.loader.insns), size: m.loader.insns.length },
+      data: { sha256: sha256(m.loader.data), size: m.loader.data.length },
+    },
     kernelProfile: m.kernelProfile,
     options: m.options,
     plan: m.plan,
@@ -42,12 +44,20 @@ export function makeManifest(m: ManifestInput): JsonValue {
 }
 
 export function manifestStatement(manifest: JsonValue, loader: { insns: Uint8Array; data: Uint8Array }): Statement {
-  return makeStatement([
-    { name: 'insns.bin', digest: { sha256: sha256(loader.insns) } },
-    { name: 'data.bin', digest: { sha256: sha256(loader.data) } },
-  ], MANIFEST_PREDICATE_TYPE, manifest);
+  return makeStatement(
+    [
+      { name: 'insns.bin', digest: { sha256: sha256(loader.insns) } },
+      { name: 'data.bin', digest: { sha256: sha256(loader.data) } },
+    ],
+    MANIFEST_PREDICATE_TYPE,
+    manifest,
+  );
 }
 
-export async function signManifest(manifest: JsonValue, loader: { insns: Uint8Array; data: Uint8Array }, signer: Signer): Promise<Envelope> {
+export async function signManifest(
+  manifest: JsonValue,
+  loader: { insns: Uint8Array; data: Uint8Array },
+  signer: Signer,
+): Promise<Envelope> {
   return signStatement(manifestStatement(manifest, loader), signer);
 }

@@ -21,7 +21,19 @@ export type CheckLevel = z.infer<typeof CheckLevel>;
  * comes with such files or not. The hardening findings about the
  * loader (weaknesses of its code, found by the service) come after the object's re-derivation.
  */
-export const CHECKS = ['signature', 'chain', 'identity', 'revocation', 'manifest', 'files', 'transparencyLog', 'replay', 'object', 'hardening', 'contents'] as const;
+export const CHECKS = [
+  'signature',
+  'chain',
+  'identity',
+  'revocation',
+  'manifest',
+  'files',
+  'transparencyLog',
+  'replay',
+  'object',
+  'hardening',
+  'contents',
+] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 /**
@@ -49,9 +61,16 @@ export function fullMatch(pattern: string, value: string, cache?: Memo<string, R
   return re2(pattern, cache).matches(value);
 }
 
-const Pattern = z.string().max(MAX_PATTERN).superRefine((s, ctx) => {
-  try { re2(s); } catch (e) { ctx.addIssue({ code: 'custom', message: `not an RE2 expression: ${(e as Error).message}` }); }
-});
+const Pattern = z
+  .string()
+  .max(MAX_PATTERN)
+  .superRefine((s, ctx) => {
+    try {
+      re2(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `not an RE2 expression: ${(e as Error).message}` });
+    }
+  });
 
 const Identity = z
   .object({
@@ -82,8 +101,14 @@ export const TrustPolicy = z
      * `name+hash+base64(0x04 ‖ key)`) a log checkpoint must carry, checked offline wherever the
      * log keys are; `witnessQuorum` of them (default: all).
      */
-    witnesses: z.array(z.object({ name: z.string().min(1), key: z.string().min(1) }).strict()
-      .refine((w) => w.key.startsWith(`${w.name}+`), { message: 'the witness key must be named after the witness (name+hash+key)' })).default([]),
+    witnesses: z
+      .array(
+        z
+          .object({ name: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .refine((w) => w.key.startsWith(`${w.name}+`), { message: 'the witness key must be named after the witness (name+hash+key)' }),
+      )
+      .default([]),
     witnessQuorum: z.number().int().positive().optional(),
     /** Allowed signer identities; empty means any identity that chains to a root. */
     identities: z.array(Identity).default([]),
@@ -91,7 +116,10 @@ export const TrustPolicy = z
       .object(Object.fromEntries(CHECKS.map((c) => [c, CheckLevel.optional()])) as Record<CheckName, z.ZodOptional<typeof CheckLevel>>)
       .strict()
       .default({}),
-    schemes: z.array(z.enum(['linux-6.18', 'linux-load-time'])).min(1).default(['linux-6.18', 'linux-load-time']),
+    schemes: z
+      .array(z.enum(['linux-6.18', 'linux-load-time']))
+      .min(1)
+      .default(['linux-6.18', 'linux-load-time']),
     allowUnsigned: z.boolean().default(false),
     allowed: z
       .object({
@@ -115,7 +143,10 @@ export const TrustPolicy = z
       .default({}),
   })
   .strict()
-  .refine((p) => p.witnessQuorum === undefined || p.witnessQuorum <= p.witnesses.length, { message: 'witnessQuorum is more than the witnesses listed', path: ['witnessQuorum'] });
+  .refine((p) => p.witnessQuorum === undefined || p.witnessQuorum <= p.witnesses.length, {
+    message: 'witnessQuorum is more than the witnesses listed',
+    path: ['witnessQuorum'],
+  });
 
 export type TrustPolicy = z.infer<typeof TrustPolicy>;
 export type TrustPolicyInput = z.input<typeof TrustPolicy>;
@@ -149,12 +180,19 @@ export function strictPolicyFor(rootPem: string, name = 'strict'): TrustPolicy {
 }
 
 /** Whether a signer's subject and SANs satisfy one of the policy's identities (any, when none are listed). */
-export function identityAllowed(policy: TrustPolicy, subject: string, sans: string[], patterns?: Memo<string, RE2JS>): { ok: boolean; matched?: number } {
+export function identityAllowed(
+  policy: TrustPolicy,
+  subject: string,
+  sans: string[],
+  patterns?: Memo<string, RE2JS>,
+): { ok: boolean; matched?: number } {
   if (policy.identities.length === 0) return { ok: true };
-  const i = policy.identities.findIndex((id) =>
-    (id.subject === undefined || id.subject === subject) &&
-    (id.subjectRegExp === undefined || fullMatch(id.subjectRegExp, subject, patterns)) &&
-    (id.san === undefined || sans.includes(id.san)) &&
-    (id.sanRegExp === undefined || sans.some((s) => fullMatch(id.sanRegExp!, s, patterns))));
+  const i = policy.identities.findIndex(
+    (id) =>
+      (id.subject === undefined || id.subject === subject) &&
+      (id.subjectRegExp === undefined || fullMatch(id.subjectRegExp, subject, patterns)) &&
+      (id.san === undefined || sans.includes(id.san)) &&
+      (id.sanRegExp === undefined || sans.some((s) => fullMatch(id.sanRegExp!, s, patterns))),
+  );
   return i >= 0 ? { ok: true, matched: i } : { ok: false };
 }

@@ -46,7 +46,8 @@ export function assertStatement(value: unknown): asserts value is Statement {
       const sub = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
       if (typeof sub.name !== 'string') fields.push(`subject[${i}].name`);
       const d = sub.digest as Record<string, unknown> | undefined;
-      if (typeof d !== 'object' || d === null || typeof d.sha256 !== 'string' || !HEX64.test(d.sha256)) fields.push(`subject[${i}].digest.sha256`);
+      if (typeof d !== 'object' || d === null || typeof d.sha256 !== 'string' || !HEX64.test(d.sha256))
+        fields.push(`subject[${i}].digest.sha256`);
     });
   }
   if (typeof o.predicateType !== 'string' || o.predicateType.length === 0) fields.push('predicateType');
@@ -61,10 +62,7 @@ export async function signStatement(statement: Statement, signer: Signer): Promi
   return signEnvelope(canonicalBytes(statement), IN_TOTO_PAYLOAD_TYPE, signer);
 }
 
-export type StatementVerification =
-  | { ok: true; statement: Statement; signers: Certificate[] }
-  | { ok: false; error: VerificationError };
-
+export type StatementVerification = { ok: true; statement: Statement; signers: Certificate[] } | { ok: false; error: VerificationError };
 
 function readStatement(payload: Uint8Array): Statement {
   // Strict: a statement with a member twice (two "predicate"s, two digests) would read
@@ -82,11 +80,22 @@ function readStatement(payload: Uint8Array): Statement {
  * (deep-frozen, recorded as such). Only statements that read cleanly are offered to the memo; the
  * envelope's signatures are verified every time before it is asked.
  */
-export function verifyStatement(envelope: unknown, candidates: readonly CertificateInput[], caches?: VerificationCaches): StatementVerification {
+export function verifyStatement(
+  envelope: unknown,
+  candidates: readonly CertificateInput[],
+  caches?: VerificationCaches,
+): StatementVerification {
   const v = verifyEnvelope(envelope, candidates, caches);
   if (!v.ok) return v;
   if (v.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payloadType ${v.payloadType}`, { field: 'payloadType', got: v.payloadType, want: IN_TOTO_PAYLOAD_TYPE }) };
+    return {
+      ok: false,
+      error: new VerificationError('MALFORMED', `in-toto: payloadType ${v.payloadType}`, {
+        field: 'payloadType',
+        got: v.payloadType,
+        want: IN_TOTO_PAYLOAD_TYPE,
+      }),
+    };
   }
   try {
     // verifyEnvelope accepted the payload text as base64, whose decoding is a function of the text.
@@ -101,7 +110,19 @@ export function verifyStatement(envelope: unknown, candidates: readonly Certific
     return { ok: true, statement, signers: v.signers };
   } catch (e) {
     if (e instanceof VerificationError) return { ok: false, error: e };
-    if (e instanceof JsonParseError) return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload: ${e.message}`, { field: 'payload', code: e.code, path: e.path, offset: e.offset }) };
-    return { ok: false, error: new VerificationError('MALFORMED', `in-toto: payload is not UTF-8: ${(e as Error).message}`, { field: 'payload' }) };
+    if (e instanceof JsonParseError)
+      return {
+        ok: false,
+        error: new VerificationError('MALFORMED', `in-toto: payload: ${e.message}`, {
+          field: 'payload',
+          code: e.code,
+          path: e.path,
+          offset: e.offset,
+        }),
+      };
+    return {
+      ok: false,
+      error: new VerificationError('MALFORMED', `in-toto: payload is not UTF-8: ${(e as Error).message}`, { field: 'payload' }),
+    };
   }
 }

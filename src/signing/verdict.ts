@@ -70,7 +70,7 @@ export function decideVerdict(results: CheckResult[]): VerdictCode {
     .map((r, i) => ({ r, i }))
     .filter(({ r }) => r.status === 'fail' && r.level === 'enforce')
     .sort((a, b) => order.get(a.r.check)! - order.get(b.r.check)! || a.i - b.i);
-  return failed.length ? failed[0].r.code ?? 'POLICY' : 'OK';
+  return failed.length ? (failed[0].r.code ?? 'POLICY') : 'OK';
 }
 
 /**
@@ -80,7 +80,8 @@ export function decideVerdict(results: CheckResult[]): VerdictCode {
  */
 export function withCheck<R>(v: Verdict<R>, policy: TrustPolicy, result: Omit<CheckResult, 'level'>): Verdict<R> {
   const level = levelOf(policy, result.check);
-  const r: CheckResult = level === 'skip' ? { check: result.check, level, status: 'skipped', message: 'skipped by policy' } : { ...result, level };
+  const r: CheckResult =
+    level === 'skip' ? { check: result.check, level, status: 'skipped', message: 'skipped by policy' } : { ...result, level };
   const order = new Map(CHECKS.map((c, i) => [c, i]));
   const checks = [...v.checks.filter((c) => c.check !== r.check), r].sort((a, b) => order.get(a.check)! - order.get(b.check)!);
   const verdict = decideVerdict(checks);

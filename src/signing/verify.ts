@@ -25,7 +25,15 @@ import { parseCertificate, sameCertificate, validateChain, type Certificate, typ
 import { verifyStatement, type StatementVerification } from './statement.js';
 import type { VerificationCaches } from './caches.js';
 import { checkWitnessQuorum, parseCosignerKey } from './tlog/cosignature.js';
-import { loaderEntryFromBundle, loaderEntryLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion, TlogError } from './tlog/index.js';
+import {
+  loaderEntryFromBundle,
+  loaderEntryLeaf,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyInclusion,
+  TlogError,
+} from './tlog/index.js';
 import { BundleFormatError, fromB64, MANIFEST_PREDICATE_TYPE, type Bundle } from './bundle.js';
 import { identityAllowed, type TrustPolicy } from './policy.js';
 import { CheckLog, decideVerdict, type Verdict } from './verdict.js';
@@ -87,7 +95,12 @@ export interface VerifyOptions {
    * a header (the replay then compares with a plan of its own, re-derived from the object, or
    * reports `compared: false`). Absent → the replay check fails: no kernel model.
    */
-  replay?: (loader: { insns: Uint8Array; data: Uint8Array }, plan: unknown | null, scheme: string, digests: { insns: string; data: string }) => ReplayOutcome;
+  replay?: (
+    loader: { insns: Uint8Array; data: Uint8Array },
+    plan: unknown | null,
+    scheme: string,
+    digests: { insns: string; data: string },
+  ) => ReplayOutcome;
   /**
    * Re-derives the loader from the object with the verified manifest's options (a bundle), or with
    * options of the caller's (a header: manifest null). Absent → the object check is skipped.
@@ -131,10 +144,17 @@ class BundleFacts implements Facts {
   #statement: StatementVerification | null = null;
   #leaf: Uint8Array | null = null;
 
-  constructor(readonly bundle: Bundle, readonly caches: VerificationCaches | undefined) {
+  constructor(
+    readonly bundle: Bundle,
+    readonly caches: VerificationCaches | undefined,
+  ) {
     this.loader = { insns: fromB64(bundle.loader.insns), data: fromB64(bundle.loader.data) };
     for (const pem of bundle.certificates) {
-      try { this.certs.push(parseCertificate(pem, caches?.certificates)); } catch { /* reported by the chain check */ }
+      try {
+        this.certs.push(parseCertificate(pem, caches?.certificates));
+      } catch {
+        /* reported by the chain check */
+      }
     }
   }
 
@@ -145,7 +165,12 @@ class BundleFacts implements Facts {
   /** Against the bundle's certificates only (a bundle carries its signer): the policy plays no part. */
   signature(): CmsVerification {
     const b = this.bundle;
-    return (this.#signature ??= verifyDetached(fromB64(b.signature!), signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data), this.certs, this.caches));
+    return (this.#signature ??= verifyDetached(
+      fromB64(b.signature!),
+      signedContent(b.scheme as 'linux-6.18', this.loader.insns, this.loader.data),
+      this.certs,
+      this.caches,
+    ));
   }
 
   /** The manifest's DSSE signatures and statement (a bundle with a manifest). */
@@ -158,7 +183,9 @@ class BundleFacts implements Facts {
     if (this.#leaf) return this.#leaf;
     const st = this.bundle.manifest ? this.statement : null;
     const objectSha256 = st?.ok ? (st.statement.predicate as { object?: { sha256?: string } }).object?.sha256 : undefined;
-    return (this.#leaf = loaderEntryLeaf(loaderEntryFromBundle(this.bundle, { insnsSha256: this.digests.insns, dataSha256: this.digests.data, objectSha256 })));
+    return (this.#leaf = loaderEntryLeaf(
+      loaderEntryFromBundle(this.bundle, { insnsSha256: this.digests.insns, dataSha256: this.digests.data, objectSha256 }),
+    ));
   }
 }
 
@@ -177,11 +204,18 @@ class HeaderFacts implements Facts {
   readonly signatureDer: Uint8Array | null;
   #digests: { insns: string; data: string } | null = null;
 
-  constructor(readonly header: HeaderInput, readonly caches: VerificationCaches | undefined) {
+  constructor(
+    readonly header: HeaderInput,
+    readonly caches: VerificationCaches | undefined,
+  ) {
     this.loader = { insns: headerBytes(header.loader.insns, 'loader.insns'), data: headerBytes(header.loader.data, 'loader.data') };
     this.signatureDer = header.signature === null ? null : headerBytes(header.signature, 'signature');
     for (const pem of header.certificates) {
-      try { this.certs.push(parseCertificate(pem, caches?.certificates)); } catch { /* reported by the chain check */ }
+      try {
+        this.certs.push(parseCertificate(pem, caches?.certificates));
+      } catch {
+        /* reported by the chain check */
+      }
     }
   }
 
@@ -193,9 +227,18 @@ class HeaderFacts implements Facts {
   signature(policy: TrustPolicy): CmsVerification {
     const candidates = [...this.certs];
     for (const pem of [...policy.intermediates, ...policy.roots]) {
-      try { candidates.push(parseCertificate(pem, this.caches?.certificates)); } catch { /* a policy's certificates were checked when it was read */ }
+      try {
+        candidates.push(parseCertificate(pem, this.caches?.certificates));
+      } catch {
+        /* a policy's certificates were checked when it was read */
+      }
     }
-    return verifyDetached(this.signatureDer!, signedContent(this.header.scheme as 'linux-6.18', this.loader.insns, this.loader.data), candidates, this.caches);
+    return verifyDetached(
+      this.signatureDer!,
+      signedContent(this.header.scheme as 'linux-6.18', this.loader.insns, this.loader.data),
+      candidates,
+      this.caches,
+    );
   }
 }
 
@@ -225,13 +268,20 @@ function sameSigner(a: Certificate, b: Certificate): boolean {
 
 /** How the manifest's signer differs from the loader's, in words. */
 function signerMismatch(manifestSigner: Certificate, loaderSigner: Certificate): string {
-  const sameSki = manifestSigner.subjectKeyIdentifier !== undefined && manifestSigner.subjectKeyIdentifier === loaderSigner.subjectKeyIdentifier;
+  const sameSki =
+    manifestSigner.subjectKeyIdentifier !== undefined && manifestSigner.subjectKeyIdentifier === loaderSigner.subjectKeyIdentifier;
   const sameKey = Buffer.compare(manifestSigner.spki, loaderSigner.spki) === 0;
   const how = sameSki && !sameKey ? 'same SKI, different key' : sameKey ? 'same key, different certificate' : 'different key';
   return `the manifest is signed by a different certificate than the loader (${how})`;
 }
 
-const certSummary = (c: Certificate) => ({ subject: c.subject, issuer: c.issuer, serial: c.serialNumber, subjectKeyIdentifier: c.subjectKeyIdentifier, sha256: sha256(c.der) });
+const certSummary = (c: Certificate) => ({
+  subject: c.subject,
+  issuer: c.issuer,
+  serial: c.serialNumber,
+  subjectKeyIdentifier: c.subjectKeyIdentifier,
+  sha256: sha256(c.der),
+});
 
 /**
  * One verification in progress: the input, what the checks so far established (the loader's
@@ -257,7 +307,11 @@ class Verification {
   /** Chain validations of this verification, by certificate (the chain check's is reused for the same signer). */
   readonly #chains = new Map<Certificate, ChainValidation>();
 
-  constructor(input: VerifyInput, readonly policy: TrustPolicy, readonly opts: VerifyOptions) {
+  constructor(
+    input: VerifyInput,
+    readonly policy: TrustPolicy,
+    readonly opts: VerifyOptions,
+  ) {
     this.log = new CheckLog(policy);
     this.header = isHeaderInput(input) ? input : null;
     this.bundle = this.header ? null : (input as Bundle);
@@ -294,9 +348,21 @@ export function verify(input: VerifyInput, policy: TrustPolicy, opts: VerifyOpti
   const verdict = decideVerdict(v.log.results);
   const signer = v.signer;
   return {
-    verdict, ok: verdict === 'OK', policy: policy.name, checks: v.log.results,
-    signer: signer ? { subject: signer.subject, sans: sans(signer), subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '', issuer: signer.issuer, serial: signer.serialNumber } : null,
-    scheme: v.scheme, replay: v.replay,
+    verdict,
+    ok: verdict === 'OK',
+    policy: policy.name,
+    checks: v.log.results,
+    signer: signer
+      ? {
+          subject: signer.subject,
+          sans: sans(signer),
+          subjectKeyIdentifier: signer.subjectKeyIdentifier ?? '',
+          issuer: signer.issuer,
+          serial: signer.serialNumber,
+        }
+      : null,
+    scheme: v.scheme,
+    replay: v.replay,
   };
 }
 
@@ -313,7 +379,11 @@ function checkSignature(v: Verification): void {
     const s = v.facts.signature(policy);
     if (s.ok) {
       v.signer = s.signer.certificate;
-      log.pass('signature', `${s.algorithm} signature over ${scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`, { subjectKeyIdentifier: s.signer.subjectKeyIdentifier, algorithm: s.algorithm });
+      log.pass(
+        'signature',
+        `${s.algorithm} signature over ${scheme === 'linux-6.18' ? 'the loader instructions' : 'instructions ‖ data'} verifies`,
+        { subjectKeyIdentifier: s.signer.subjectKeyIdentifier, algorithm: s.algorithm },
+      );
     } else {
       const code = s.error.code === 'UNKNOWNKEY' ? 'UNKNOWNKEY' : 'BADSIG';
       log.fail('signature', code, s.error.message, s.error.details as Record<string, unknown>);
@@ -335,13 +405,26 @@ function checkSigner(v: Verification, check: 'chain' | 'identity' | 'revocation'
     else log.fail('chain', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
   } else if (check === 'identity') {
     const id = identityAllowed(policy, signer.subject, sans(signer), v.caches?.patterns);
-    if (id.ok) log.pass('identity', id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`, { subject: signer.subject });
-    else log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, { got: { subject: signer.subject, sans: sans(signer) }, want: policy.identities });
+    if (id.ok)
+      log.pass(
+        'identity',
+        id.matched === undefined ? 'any identity under the roots is allowed' : `matches allowed identity #${id.matched}`,
+        { subject: signer.subject },
+      );
+    else
+      log.fail('identity', 'UNTRUSTED', `signer ${signer.subject} is not an allowed identity`, {
+        got: { subject: signer.subject, sans: sans(signer) },
+        want: policy.identities,
+      });
   } else if (policy.crls.length === 0) {
     log.skip('revocation', 'no CRLs configured');
   } else {
     const others = v.facts.certs.filter((c) => !sameCertificate(c, signer));
-    const r = validateChain(signer, { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls }, { at: v.opts.at, requireRevocationCheck: true, caches: v.caches });
+    const r = validateChain(
+      signer,
+      { roots: policy.roots, intermediates: [...policy.intermediates, ...others], crls: policy.crls },
+      { at: v.opts.at, requireRevocationCheck: true, caches: v.caches },
+    );
     if (r.ok) log.pass('revocation', 'not revoked by any configured CRL');
     else log.fail('revocation', 'UNTRUSTED', r.error.message, r.error.details as Record<string, unknown>);
   }
@@ -359,7 +442,13 @@ function checkManifest(v: Verification): void {
   else if (!bundle!.manifest) log.fail('manifest', v.unsigned ? 'UNSIGNED' : 'PARTIALSIG', 'the bundle has no signed manifest');
   else {
     const st = v.bundleFacts!.statement;
-    if (!st.ok) log.fail('manifest', v.signer ? 'PARTIALSIG' : 'BADSIG', `manifest: ${st.error.message}`, st.error.details as Record<string, unknown>);
+    if (!st.ok)
+      log.fail(
+        'manifest',
+        v.signer ? 'PARTIALSIG' : 'BADSIG',
+        `manifest: ${st.error.message}`,
+        st.error.details as Record<string, unknown>,
+      );
     else checkStatement(v, st);
   }
 }
@@ -372,20 +461,31 @@ function checkStatement(v: Verification, verified: Extract<StatementVerification
   const digests = Object.fromEntries(st.subject.map((s) => [s.name, s.digest.sha256]));
   const other = signer ? verified.signers.find((s) => !sameSigner(s, signer)) : undefined;
   // Without a verified loader signer, the manifest's signers must chain and be allowed on their own.
-  const untrusted = signer ? undefined : verified.signers.map((s) => ({ s, chain: v.chainOf(s), id: identityAllowed(policy, s.subject, sans(s), v.caches?.patterns) })).find((t) => !t.chain.ok || !t.id.ok);
+  const untrusted = signer
+    ? undefined
+    : verified.signers
+        .map((s) => ({ s, chain: v.chainOf(s), id: identityAllowed(policy, s.subject, sans(s), v.caches?.patterns) }))
+        .find((t) => !t.chain.ok || !t.id.ok);
   if (other) {
     log.fail('manifest', 'PARTIALSIG', signerMismatch(other, signer!), { got: certSummary(other), want: certSummary(signer!) });
   } else if (untrusted) {
     const why = !untrusted.chain.ok ? untrusted.chain.error.message : `${untrusted.s.subject} is not an allowed identity`;
     log.fail('manifest', 'UNTRUSTED', `the manifest's signer is not trusted by the policy: ${why}`, { got: certSummary(untrusted.s) });
-  } else if (st.predicateType !== MANIFEST_PREDICATE_TYPE) log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
+  } else if (st.predicateType !== MANIFEST_PREDICATE_TYPE)
+    log.fail('manifest', 'MISMATCH', `predicateType ${st.predicateType}`, { got: st.predicateType, want: MANIFEST_PREDICATE_TYPE });
   else if (digests['insns.bin'] !== facts.digests.insns || digests['data.bin'] !== facts.digests.data) {
-    log.fail('manifest', 'MISMATCH', 'the manifest\'s subjects are not this loader', { got: facts.digests, want: digests });
+    log.fail('manifest', 'MISMATCH', "the manifest's subjects are not this loader", { got: facts.digests, want: digests });
   } else if (m.scheme !== v.scheme) {
-    log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${v.scheme}`, { got: v.scheme, want: m.scheme });
+    log.fail('manifest', 'MISMATCH', `the manifest says scheme ${String(m.scheme)}, the bundle ${v.scheme}`, {
+      got: v.scheme,
+      want: m.scheme,
+    });
   } else {
     v.manifest = m;
-    log.pass('manifest', signer ? 'signed by the loader\'s signer, describes this loader' : 'signed by a trusted certificate, describes this loader');
+    log.pass(
+      'manifest',
+      signer ? "signed by the loader's signer, describes this loader" : 'signed by a trusted certificate, describes this loader',
+    );
   }
 }
 
@@ -400,14 +500,31 @@ function checkTransparencyLog(v: Verification): void {
   else {
     const tlog = bundle!.tlog;
     try {
-      const note = openNote(tlog.checkpoint, policy.logKeys.map((k) => parseVerifierKey(k, v.caches)));
+      const note = openNote(
+        tlog.checkpoint,
+        policy.logKeys.map((k) => parseVerifierKey(k, v.caches)),
+      );
       const cp = parseCheckpoint(note.text);
       const leaf = v.bundleFacts!.leaf;
-      if (toHex(leaf) !== toHex(fromB64(tlog.leafHash))) throw new TlogError('TLOG_INCLUSION_PROOF_ERROR', 'the logged leaf is not this bundle\'s entry (manifest digest, signature, signer, scheme, digests)');
+      if (toHex(leaf) !== toHex(fromB64(tlog.leafHash)))
+        throw new TlogError(
+          'TLOG_INCLUSION_PROOF_ERROR',
+          "the logged leaf is not this bundle's entry (manifest digest, signature, signer, scheme, digests)",
+        );
       verifyInclusion(BigInt(tlog.logIndex), cp.size, leaf, tlog.hashes.map(fromB64), cp.root);
       // Witnesses: k of the n the policy names must have cosigned this checkpoint (offline).
-      const cosigned = policy.witnesses.length === 0 ? [] : checkWitnessQuorum(tlog.checkpoint, policy.witnesses.map((w) => parseCosignerKey(w.key)), policy.witnessQuorum ?? policy.witnesses.length);
-      log.pass('transparencyLog', `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}${cosigned.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ')}` : ''}`);
+      const cosigned =
+        policy.witnesses.length === 0
+          ? []
+          : checkWitnessQuorum(
+              tlog.checkpoint,
+              policy.witnesses.map((w) => parseCosignerKey(w.key)),
+              policy.witnessQuorum ?? policy.witnesses.length,
+            );
+      log.pass(
+        'transparencyLog',
+        `included at index ${tlog.logIndex} of ${cp.origin} (size ${cp.size}), checkpoint signed by ${note.signedBy.join(', ')}${cosigned.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ')}` : ''}`,
+      );
     } catch (e) {
       log.fail('transparencyLog', 'UNTRUSTED', (e as Error).message, { code: (e as { code?: string }).code });
     }
@@ -426,12 +543,22 @@ function checkReplay(v: Verification): void {
     // such input is a fault of the loader's replay, not a crash of the verification.
     let replay: ReplayOutcome | null = null;
     let thrown: string | null = null;
-    try { replay = opts.replay(v.facts.loader, manifest ? manifest.plan : null, v.scheme, v.facts.digests); } catch (e) { thrown = (e as Error).message; }
+    try {
+      replay = opts.replay(v.facts.loader, manifest ? manifest.plan : null, v.scheme, v.facts.digests);
+    } catch (e) {
+      thrown = (e as Error).message;
+    }
     v.replay = replay;
     if (replay === null) log.fail('replay', 'FAULT', `the kernel model could not replay the loader: ${thrown}`);
     else if (replay.fault) log.fail('replay', 'FAULT', `the loader faulted in the kernel model: ${replay.fault}`);
-    else if (replay.compared === false) log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, { compared: false });
-    else if (!replay.equal) log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, { differences: replay.differences.slice(0, 20) });
+    else if (replay.compared === false)
+      log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps (no plan to compare with)`, {
+        compared: false,
+      });
+    else if (!replay.equal)
+      log.fail('replay', 'MISMATCH', `replay differs from ${against} in ${replay.differences.length} place(s)`, {
+        differences: replay.differences.slice(0, 20),
+      });
     else log.pass('replay', `replayed: ${replay.programs.length} programs, ${replay.maps.length} maps, as ${against} states`);
   }
 }
@@ -446,8 +573,13 @@ function checkObject(v: Verification): void {
   else {
     try {
       const again = opts.rederive(manifest);
-      if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data)) log.pass('object', 'the loader re-derived from the object is byte-identical');
-      else log.fail('object', 'MISMATCH', `the loader re-derived from the object differs from the ${header ? 'header' : 'bundle'}'s`, { got: { insns: sha256(loader.insns), data: sha256(loader.data) }, want: { insns: sha256(again.insns), data: sha256(again.data) } });
+      if (toHex(again.insns) === toHex(loader.insns) && toHex(again.data) === toHex(loader.data))
+        log.pass('object', 'the loader re-derived from the object is byte-identical');
+      else
+        log.fail('object', 'MISMATCH', `the loader re-derived from the object differs from the ${header ? 'header' : 'bundle'}'s`, {
+          got: { insns: sha256(loader.insns), data: sha256(loader.data) },
+          want: { insns: sha256(again.insns), data: sha256(again.data) },
+        });
     } catch (e) {
       log.fail('object', 'MISMATCH', `cannot re-derive the loader from the object: ${(e as Error).message}`);
     }
@@ -461,8 +593,13 @@ function checkHardening(v: Verification): void {
   if (!opts.findings) log.skip('hardening', 'no findings available');
   else {
     let findings: HardeningFinding[] | null = null;
-    try { findings = opts.findings(); } catch (e) { log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`); }
-    if (findings && findings.length) log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${summarizeFindings(findings)}`, { findings });
+    try {
+      findings = opts.findings();
+    } catch (e) {
+      log.fail('hardening', 'FAULT', `cannot assess the loader's code: ${(e as Error).message}`);
+    }
+    if (findings && findings.length)
+      log.fail('hardening', 'POLICY', `${findings.length} weakness(es) in the loader: ${summarizeFindings(findings)}`, { findings });
     else if (findings) log.pass('hardening', 'no weaknesses found');
   }
 }
@@ -473,33 +610,40 @@ function checkContents(v: Verification): void {
   if (!log.runs('contents')) return;
   const problems = contentProblems(v.policy, v.facts.loader, v.replay);
   if (problems.length) log.fail('contents', 'POLICY', problems.join('; '), { problems });
-  else log.pass('contents', 'within the policy\'s program types, map types, helpers and limits');
+  else log.pass('contents', "within the policy's program types, map types, helpers and limits");
 }
 
 /** Findings counted by code, with the first one's message as the example: `CTX_OVERRIDES_MAP ×12 (loader instruction 114 reads …)`. */
 function summarizeFindings(findings: HardeningFinding[]): string {
   const byCode = new Map<string, HardeningFinding[]>();
   for (const f of findings) byCode.set(f.code, [...(byCode.get(f.code) ?? []), f]);
-  return [...byCode].map(([code, fs]) => `${code}${fs.length > 1 ? ` ×${fs.length}` : ''} (${fs[0].message}${fs.length > 1 ? '; …' : ''})`).join('; ');
+  return [...byCode]
+    .map(([code, fs]) => `${code}${fs.length > 1 ? ` ×${fs.length}` : ''} (${fs[0].message}${fs.length > 1 ? '; …' : ''})`)
+    .join('; ');
 }
 
 function contentProblems(policy: TrustPolicy, loader: { insns: Uint8Array; data: Uint8Array }, replay: ReplayOutcome | null): string[] {
   const out: string[] = [];
   const l = policy.limits;
-  if (l.maxLoaderInsns !== undefined && loader.insns.length / 8 > l.maxLoaderInsns) out.push(`loader has ${loader.insns.length / 8} insns, limit ${l.maxLoaderInsns}`);
-  if (l.maxDataBytes !== undefined && loader.data.length > l.maxDataBytes) out.push(`loader data is ${loader.data.length} bytes, limit ${l.maxDataBytes}`);
+  if (l.maxLoaderInsns !== undefined && loader.insns.length / 8 > l.maxLoaderInsns)
+    out.push(`loader has ${loader.insns.length / 8} insns, limit ${l.maxLoaderInsns}`);
+  if (l.maxDataBytes !== undefined && loader.data.length > l.maxDataBytes)
+    out.push(`loader data is ${loader.data.length} bytes, limit ${l.maxDataBytes}`);
   if (!replay) return out;
-  if (l.maxPrograms !== undefined && replay.programs.length > l.maxPrograms) out.push(`${replay.programs.length} programs, limit ${l.maxPrograms}`);
+  if (l.maxPrograms !== undefined && replay.programs.length > l.maxPrograms)
+    out.push(`${replay.programs.length} programs, limit ${l.maxPrograms}`);
   if (l.maxMaps !== undefined && replay.maps.length > l.maxMaps) out.push(`${replay.maps.length} maps, limit ${l.maxMaps}`);
   const a = policy.allowed;
   for (const p of replay.programs) {
     if (a.programTypes && !a.programTypes.includes(p.type)) out.push(`program ${p.name}: type ${p.type} not allowed`);
-    if (l.maxInsnsPerProgram !== undefined && p.insns > l.maxInsnsPerProgram) out.push(`program ${p.name}: ${p.insns} insns, limit ${l.maxInsnsPerProgram}`);
+    if (l.maxInsnsPerProgram !== undefined && p.insns > l.maxInsnsPerProgram)
+      out.push(`program ${p.name}: ${p.insns} insns, limit ${l.maxInsnsPerProgram}`);
     if (a.helpers) for (const h of p.helpers) if (!a.helpers.includes(h)) out.push(`program ${p.name}: helper ${h} not allowed`);
   }
   for (const m of replay.maps) {
     if (a.mapTypes && !a.mapTypes.includes(m.type)) out.push(`map ${m.name}: type ${m.type} not allowed`);
-    if (l.maxMapEntries !== undefined && m.maxEntries > l.maxMapEntries) out.push(`map ${m.name}: max_entries ${m.maxEntries}, limit ${l.maxMapEntries}`);
+    if (l.maxMapEntries !== undefined && m.maxEntries > l.maxMapEntries)
+      out.push(`map ${m.name}: max_entries ${m.maxEntries}, limit ${l.maxMapEntries}`);
   }
   return out;
 }

@@ -29,17 +29,24 @@ export function schemaStatements(kind: 'sqlite' | 'postgres'): string[] {
 /** A row of api_tokens (either database) as a TokenRecord. */
 export function tokenFrom(r: Record<string, unknown>): TokenRecord {
   return {
-    id: r.id as string, name: r.name as string, tokenSha256: r.token_sha256 as string, scopes: String(r.scopes).split(' ').filter(Boolean),
-    createdAt: r.created_at as string, revokedAt: (r.revoked_at as string | null) ?? null,
+    id: r.id as string,
+    name: r.name as string,
+    tokenSha256: r.token_sha256 as string,
+    scopes: String(r.scopes).split(' ').filter(Boolean),
+    createdAt: r.created_at as string,
+    revokedAt: (r.revoked_at as string | null) ?? null,
   };
 }
-
 
 /** A row of bundles (either database; PostgreSQL returns BIGINT as text) as a BundleRecord. */
 export function bundleFrom(r: Record<string, unknown>): BundleRecord {
   return {
-    id: r.id as string, createdAt: r.created_at as string, objectSha256: r.object_sha256 as string, insnsSha256: r.insns_sha256 as string,
-    scheme: r.scheme as string, signer: (r.signer as string | null) ?? null,
+    id: r.id as string,
+    createdAt: r.created_at as string,
+    objectSha256: r.object_sha256 as string,
+    insnsSha256: r.insns_sha256 as string,
+    scheme: r.scheme as string,
+    signer: (r.signer as string | null) ?? null,
     logIndex: r.log_index === null || r.log_index === undefined ? null : BigInt(r.log_index as string | bigint),
     bundle: r.bundle as string,
   };

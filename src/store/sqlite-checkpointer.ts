@@ -33,7 +33,8 @@ export interface CheckpointerData {
 }
 
 /** Pause between checkpoints: short while there is work, longer when the last one found none. */
-const BUSY_MS = 20, IDLE_MS = 250;
+const BUSY_MS = 20,
+  IDLE_MS = 250;
 
 if (parentPort) {
   const port = parentPort;

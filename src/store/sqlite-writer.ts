@@ -22,9 +22,16 @@ if (parentPort) {
   db.pragma('wal_autocheckpoint = 0');
   const writes = new SqliteWrites(db);
   port.on('message', (m: WriteRequest | { op: 'close' } | { op: 'autocheckpoint' }) => {
-    if (m.op === 'close') { db.close(); port.close(); return; }
+    if (m.op === 'close') {
+      db.close();
+      port.close();
+      return;
+    }
     // The checkpointer stopped: commits checkpoint again themselves, as SQLite does by default.
-    if (m.op === 'autocheckpoint') { db.pragma('wal_autocheckpoint = 1000'); return; }
+    if (m.op === 'autocheckpoint') {
+      db.pragma('wal_autocheckpoint = 1000');
+      return;
+    }
     // The checkpointer asks for the WAL to start afresh (see sqlite-checkpointer.ts): done here,
     // between two transactions, so no commit of this process competes for the lock meanwhile.
     if (Atomics.exchange(restartFlag, 0, 0) === 1) restartWal(db);
@@ -59,7 +66,8 @@ function restartWal(db: ReturnType<typeof openSqlite>): void {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** How long a write waits for the database's write lock before it fails (as busy_timeout did). */
-const LOCK_WAIT_MS = 5000, POLL_MS = 0.25;
+const LOCK_WAIT_MS = 5000,
+  POLL_MS = 0.25;
 
 /**
  * Runs a write, retrying while another process holds SQLite's write lock (several server

@@ -54,7 +54,9 @@ export class SqliteWrites {
 
   constructor(private readonly db: Database.Database) {
     this.#insLog = db.prepare('INSERT INTO log_entries (idx, leaf_hash, kind, ref, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#insBundle = db.prepare('INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.#insBundle = db.prepare(
+      'INSERT INTO bundles (id, created_at, object_sha256, insns_sha256, scheme, signer, log_index, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#size = db.prepare(LOG_SIZE_SQL);
     this.#insCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)');
     this.#insBlob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)');
@@ -63,12 +65,16 @@ export class SqliteWrites {
 
   /** Appends the entries (and the bundles stored with them) in one write transaction. */
   appendLog(entries: LogEntryInput[], at: string): { first: bigint; size: bigint } {
-    return this.db.transaction(() => {
-      const size = (this.#size.get() as { n: bigint }).n;
-      entries.forEach((e, i) => this.#insLog.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
-      entries.forEach((e, i) => { if (e.bundle) this.#insertBundle({ ...e.bundle, logIndex: size + BigInt(i) }); });
-      return { first: size, size: size + BigInt(entries.length) };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const size = (this.#size.get() as { n: bigint }).n;
+        entries.forEach((e, i) => this.#insLog.run(size + BigInt(i), Buffer.from(e.leafHash), e.kind, e.ref, Buffer.from(e.body), at));
+        entries.forEach((e, i) => {
+          if (e.bundle) this.#insertBundle({ ...e.bundle, logIndex: size + BigInt(i) });
+        });
+        return { first: size, size: size + BigInt(entries.length) };
+      })
+      .immediate();
   }
 
   #insertBundle(b: BundleRecord): void {
@@ -83,21 +89,31 @@ export class SqliteWrites {
    */
   putBundles(batch: BundleRecord[]): (WriteFailure | null)[] {
     const outcome: (WriteFailure | null)[] = [];
-    this.db.transaction(() => {
-      for (const b of batch) {
-        try {
-          this.#insertBundle(b);
-          outcome.push(null);
-        } catch (e) {
-          outcome.push((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? storeFailure('STORE_CONFLICT', `bundle ${b.id} exists`) : writeFailure(e));
+    this.db
+      .transaction(() => {
+        for (const b of batch) {
+          try {
+            this.#insertBundle(b);
+            outcome.push(null);
+          } catch (e) {
+            outcome.push(
+              (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+                ? storeFailure('STORE_CONFLICT', `bundle ${b.id} exists`)
+                : writeFailure(e),
+            );
+          }
         }
-      }
-    }).immediate();
+      })
+      .immediate();
     return outcome;
   }
 
   /** Checkpoints in one transaction (INSERT OR IGNORE: a replica may have stored the same note). */
   putCheckpoints(list: { size: bigint; note: string; at: string }[]): void {
-    this.db.transaction(() => { for (const c of list) this.#insCheckpoint.run(c.size, c.note, c.at); }).immediate();
+    this.db
+      .transaction(() => {
+        for (const c of list) this.#insCheckpoint.run(c.size, c.note, c.at);
+      })
+      .immediate();
   }
 }

@@ -23,7 +23,6 @@ type Row = Record<string, unknown>;
 const WRITER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 const u8 = (b: unknown) => new Uint8Array(b as Buffer);
 
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
@@ -61,7 +60,10 @@ export class SqliteStore implements Store {
   }
 
   /** Runs a write inline or on the writer thread (started on first use, after migrate). */
-  #write<K extends 'appendLog' | 'putBundles' | 'putCheckpoints'>(op: K, ...args: Parameters<SqliteWrites[K]>): Promise<ReturnType<SqliteWrites[K]>> {
+  #write<K extends 'appendLog' | 'putBundles' | 'putCheckpoints'>(
+    op: K,
+    ...args: Parameters<SqliteWrites[K]>
+  ): Promise<ReturnType<SqliteWrites[K]>> {
     if (!this.#threaded) {
       this.#inline ??= new SqliteWrites(this.#db);
       try {
@@ -73,21 +75,41 @@ export class SqliteStore implements Store {
     if (!this.#worker) {
       // Set by the checkpointer, read by the writer: a RESTART checkpoint is wanted (sqlite-checkpointer.ts).
       const restartFlag = new Int32Array(new SharedArrayBuffer(4));
-      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { path: this.#path, restartFlag }, resourceLimits: WRITER_LIMITS });
+      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), {
+        workerData: { path: this.#path, restartFlag },
+        resourceLimits: WRITER_LIMITS,
+      });
       this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: WriteFailure }) => {
         const call = this.#calls.get(m.id);
         if (!call) return;
         this.#calls.delete(m.id);
         if (this.#calls.size === 0) this.#worker?.unref();
-        if (m.ok) call.resolve(m.value); else call.reject(fromWriteFailure(m.error!));
+        if (m.ok) call.resolve(m.value);
+        else call.reject(fromWriteFailure(m.error!));
       });
       this.#worker.on('error', (e) => this.#failAll(new StoreError('STORE_UNAVAILABLE', `sqlite writer: ${e.message}`, { cause: e })));
-      this.#worker.on('exit', () => { this.#worker = null; this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped')); });
+      this.#worker.on('exit', () => {
+        this.#worker = null;
+        this.#failAll(new StoreError('STORE_UNAVAILABLE', 'sqlite writer stopped'));
+      });
       // The writer's own checkpoints are off: this thread does them. It never keeps the process alive.
-      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), { workerData: { path: this.#path, walRestartBytes: this.#walRestartBytes, walLimitBytes: this.#walLimitBytes, restartFlag } satisfies CheckpointerData, resourceLimits: WRITER_LIMITS });
+      this.#checkpointer = new Worker(new URL('./sqlite-checkpointer.js', import.meta.url), {
+        workerData: {
+          path: this.#path,
+          walRestartBytes: this.#walRestartBytes,
+          walLimitBytes: this.#walLimitBytes,
+          restartFlag,
+        } satisfies CheckpointerData,
+        resourceLimits: WRITER_LIMITS,
+      });
       this.#checkpointer.unref();
       // Should it stop other than by close(), the writer's commits take the checkpoints over again.
-      const onStop = () => { if (this.#checkpointer) { this.#checkpointer = null; this.#worker?.postMessage({ op: 'autocheckpoint' }); } };
+      const onStop = () => {
+        if (this.#checkpointer) {
+          this.#checkpointer = null;
+          this.#worker?.postMessage({ op: 'autocheckpoint' });
+        }
+      };
       this.#checkpointer.on('error', onStop);
       this.#checkpointer.on('exit', onStop);
     }
@@ -132,7 +154,14 @@ export class SqliteStore implements Store {
 
   async logEntries(from: bigint, to: bigint): Promise<LogEntry[]> {
     const rows = this.#sql('SELECT * FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as Row[];
-    return rows.map((r) => ({ index: BigInt(r.idx as bigint), leafHash: u8(r.leaf_hash), kind: r.kind as string, ref: r.ref as string, body: u8(r.body), createdAt: r.created_at as string }));
+    return rows.map((r) => ({
+      index: BigInt(r.idx as bigint),
+      leafHash: u8(r.leaf_hash),
+      kind: r.kind as string,
+      ref: r.ref as string,
+      body: u8(r.body),
+      createdAt: r.created_at as string,
+    }));
   }
 
   /**
@@ -152,12 +181,24 @@ export class SqliteStore implements Store {
 
   #flushCheckpoints(): void {
     const batch = this.#checkpointQueue.splice(0);
-    if (batch.length === 0) { this.#checkpointFlushing = false; return; }
+    if (batch.length === 0) {
+      this.#checkpointFlushing = false;
+      return;
+    }
     this.#checkpointFlushing = true;
-    this.#write('putCheckpoints', batch.map((q) => q.c)).then(
-      () => { for (const q of batch) q.resolve(); },
-      (e) => { for (const q of batch) q.reject(e); },
-    ).finally(() => this.#flushCheckpoints());
+    this.#write(
+      'putCheckpoints',
+      batch.map((q) => q.c),
+    )
+      .then(
+        () => {
+          for (const q of batch) q.resolve();
+        },
+        (e) => {
+          for (const q of batch) q.reject(e);
+        },
+      )
+      .finally(() => this.#flushCheckpoints());
   }
 
   async latestCheckpoint(): Promise<{ size: bigint; note: string } | null> {
@@ -185,9 +226,14 @@ export class SqliteStore implements Store {
 
   #flushBundles(): void {
     const batch = this.#bundleQueue.splice(0);
-    this.#write('putBundles', batch.map((q) => q.b)).then(
+    this.#write(
+      'putBundles',
+      batch.map((q) => q.b),
+    ).then(
       (outcome) => batch.forEach((q, i) => (outcome[i] === null ? q.resolve() : q.reject(fromWriteFailure(outcome[i]!)))),
-      (e) => { for (const q of batch) q.reject(e); },
+      (e) => {
+        for (const q of batch) q.reject(e);
+      },
     );
   }
 
@@ -207,19 +253,31 @@ export class SqliteStore implements Store {
   }
 
   async bundlesByDigest(sha256: string, limit: number): Promise<BundleRecord[]> {
-    const rows = this.#sql('SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? OR id IN (SELECT bundle_id FROM bundle_manifests WHERE manifest_sha256 = ?) ORDER BY created_at, id LIMIT ?').all(sha256, sha256, sha256, limit) as Row[];
+    const rows = this.#sql(
+      'SELECT * FROM bundles WHERE object_sha256 = ? OR insns_sha256 = ? OR id IN (SELECT bundle_id FROM bundle_manifests WHERE manifest_sha256 = ?) ORDER BY created_at, id LIMIT ?',
+    ).all(sha256, sha256, sha256, limit) as Row[];
     return rows.map(bundleFrom);
   }
 
   async putKey(k: KeyRecord): Promise<void> {
-    this.#sql('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(k.id, k.createdAt, k.kind, k.certificatePem, k.keyRef, k.active ? 1 : 0);
+    this.#sql('INSERT INTO signing_keys (id, created_at, kind, certificate_pem, key_ref, active) VALUES (?, ?, ?, ?, ?, ?)').run(
+      k.id,
+      k.createdAt,
+      k.kind,
+      k.certificatePem,
+      k.keyRef,
+      k.active ? 1 : 0,
+    );
   }
 
   async listKeys(): Promise<KeyRecord[]> {
     return (this.#sql('SELECT * FROM signing_keys ORDER BY created_at, id').all() as Row[]).map((r) => ({
-      id: r.id as string, createdAt: r.created_at as string, kind: r.kind as string, certificatePem: r.certificate_pem as string,
-      keyRef: r.key_ref as string, active: Number(r.active) === 1,
+      id: r.id as string,
+      createdAt: r.created_at as string,
+      kind: r.kind as string,
+      certificatePem: r.certificate_pem as string,
+      keyRef: r.key_ref as string,
+      active: Number(r.active) === 1,
     }));
   }
 
@@ -233,8 +291,14 @@ export class SqliteStore implements Store {
   }
 
   async putToken(t: TokenRecord): Promise<void> {
-    this.#sql('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(t.id, t.name, t.tokenSha256, t.scopes.join(' '), t.createdAt, t.revokedAt);
+    this.#sql('INSERT INTO api_tokens (id, name, token_sha256, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      t.id,
+      t.name,
+      t.tokenSha256,
+      t.scopes.join(' '),
+      t.createdAt,
+      t.revokedAt,
+    );
   }
 
   async activeToken(tokenSha256: string): Promise<TokenRecord | null> {
@@ -254,12 +318,20 @@ export class SqliteStore implements Store {
     const c = this.#checkpointer;
     if (c) {
       this.#checkpointer = null;
-      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.ref(); c.postMessage({ op: 'close' }); });
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.ref();
+        c.postMessage({ op: 'close' });
+      });
     }
     const w = this.#worker;
     if (w) {
       this.#worker = null;
-      await new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.ref(); w.postMessage({ op: 'close' }); });
+      await new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.ref();
+        w.postMessage({ op: 'close' });
+      });
     }
     this.#db.close();
   }

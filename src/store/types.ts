@@ -102,7 +102,11 @@ export interface Store {
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(readonly code: 'STORE_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT', message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: 'STORE_CONFLICT' | 'STORE_NOT_FOUND' | 'STORE_UNAVAILABLE' | 'STORE_CORRUPT',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

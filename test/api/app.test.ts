@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
 import { bearer, buildTestApp, TOKENS } from './helper.js';
 import { parseObject, summarizeObject } from '../../src/loader/object/index.js';
-import { ed25519VerifierKey, hashLeaf, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../../src/signing/tlog/index.js';
+import {
+  ed25519VerifierKey,
+  hashLeaf,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/signing/tlog/index.js';
 
 const obj = readFileSync(join(FIXTURES, 'obj/map_in_map.clang-el.o'));
 const octets = { 'content-type': 'application/octet-stream' };
@@ -17,7 +25,12 @@ const octets = { 'content-type': 'application/octet-stream' };
 describe('POST /v1/objects/inspect', () => {
   it('returns the object summary the library computes', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=mim', headers: { ...octets, ...bearer(TOKENS.verifyOnly) }, payload: obj });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect?name=mim',
+      headers: { ...octets, ...bearer(TOKENS.verifyOnly) },
+      payload: obj,
+    });
     assert.equal(r.statusCode, 200, r.body);
     assert.deepEqual(r.json(), JSON.parse(JSON.stringify(summarizeObject(parseObject(obj, { name: 'mim' })))));
   });
@@ -42,9 +55,19 @@ describe('POST /v1/objects/inspect', () => {
   });
   it('answers 400 for an empty body and for a bad query', async () => {
     const { app } = await buildTestApp();
-    const empty = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(TOKENS.all) }, payload: Buffer.alloc(0) });
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: { ...octets, ...bearer(TOKENS.all) },
+      payload: Buffer.alloc(0),
+    });
     assert.equal(empty.statusCode, 400);
-    const q = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=9bad', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+    const q = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect?name=9bad',
+      headers: { ...octets, ...bearer(TOKENS.all) },
+      payload: obj,
+    });
     assert.equal(q.statusCode, 400);
     assert.equal(q.json().code, 'REQUEST_INVALID');
   });
@@ -63,9 +86,21 @@ describe('the transparency log endpoints', () => {
     assert.equal(Buffer.from(e.body, 'base64').toString(), '{"entry":5}');
     const cp7 = parseCheckpoint(openNote(e.inclusionProof.checkpoint, [verifier]).text);
     assert.equal(cp7.size, 7n);
-    verifyInclusion(5n, 7n, hashLeaf(bodies[5]), e.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'base64')), cp7.root);
+    verifyInclusion(
+      5n,
+      7n,
+      hashLeaf(bodies[5]),
+      e.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'base64')),
+      cp7.root,
+    );
     const c = (await app.inject({ url: '/v1/log/consistency?from=3&to=7' })).json();
-    verifyConsistency(3n, 7n, cp3.root, cp7.root, c.hashes.map((h: string) => Buffer.from(h, 'base64')));
+    verifyConsistency(
+      3n,
+      7n,
+      cp3.root,
+      cp7.root,
+      c.hashes.map((h: string) => Buffer.from(h, 'base64')),
+    );
   });
   it('answers 404 for an entry past the end and 400 for a bad range', async () => {
     const { app } = await buildTestApp();
@@ -82,7 +117,19 @@ describe('GET /openapi.json', () => {
     const committed = parse(readFileSync(join(FIXTURES, '../../openapi.yaml'), 'utf8'));
     const live = (await app.inject({ url: '/openapi.json' })).json();
     assert.deepEqual(live, committed);
-    for (const path of ['/v1/objects/inspect', '/v1/loaders', '/v1/loaders/{id}/lskel.h', '/v1/verifications', '/v1/manifests/{sha256}', '/v1/keys', '/v1/log/checkpoint', '/v1/log/entries/{index}', '/v1/log/consistency', '/healthz']) assert.ok(path in live.paths, path);
+    for (const path of [
+      '/v1/objects/inspect',
+      '/v1/loaders',
+      '/v1/loaders/{id}/lskel.h',
+      '/v1/verifications',
+      '/v1/manifests/{sha256}',
+      '/v1/keys',
+      '/v1/log/checkpoint',
+      '/v1/log/entries/{index}',
+      '/v1/log/consistency',
+      '/healthz',
+    ])
+      assert.ok(path in live.paths, path);
   });
 });
 
@@ -98,15 +145,32 @@ describe('limits and modes', () => {
   });
   it('answers 413 for an object over the body limit', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(TOKENS.all) }, payload: Buffer.alloc((16 << 20) + 1) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: { ...octets, ...bearer(TOKENS.all) },
+      payload: Buffer.alloc((16 << 20) + 1),
+    });
     assert.equal(r.statusCode, 413);
   });
   it('lets loopback requests through without a token in development mode only', async () => {
     const dev = await buildTestApp({ loopbackTrusted: true });
-    assert.equal((await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' })).statusCode, 200);
-    assert.equal((await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '10.1.2.3' })).statusCode, 401);
+    assert.equal(
+      (await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' }))
+        .statusCode,
+      200,
+    );
+    assert.equal(
+      (await dev.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '10.1.2.3' }))
+        .statusCode,
+      401,
+    );
     const prod = await buildTestApp();
-    assert.equal((await prod.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' })).statusCode, 401);
+    assert.equal(
+      (await prod.app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: octets, payload: obj, remoteAddress: '127.0.0.1' }))
+        .statusCode,
+      401,
+    );
   });
 });
 
@@ -115,10 +179,22 @@ describe('tokens kept in the store', () => {
     const { app, store } = await buildTestApp();
     const secret = 'bps_' + 'q'.repeat(32);
     const { createHash } = await import('node:crypto');
-    await store.putToken({ id: 't1', name: 'ci', tokenSha256: createHash('sha256').update(secret).digest('hex'), scopes: ['verify'], createdAt: '2026-11-25T00:00:00Z', revokedAt: null });
-    const inspect = () => app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(secret) }, payload: obj });
+    await store.putToken({
+      id: 't1',
+      name: 'ci',
+      tokenSha256: createHash('sha256').update(secret).digest('hex'),
+      scopes: ['verify'],
+      createdAt: '2026-11-25T00:00:00Z',
+      revokedAt: null,
+    });
+    const inspect = () =>
+      app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...octets, ...bearer(secret) }, payload: obj });
     assert.equal((await inspect()).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...octets, ...bearer(secret) }, payload: obj })).statusCode, 403, 'verify scope cannot sign');
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...octets, ...bearer(secret) }, payload: obj })).statusCode,
+      403,
+      'verify scope cannot sign',
+    );
     assert.equal(await store.revokeToken('t1', '2026-11-25T01:00:00Z'), true);
     assert.equal((await inspect()).statusCode, 401);
   });
@@ -148,7 +224,11 @@ describe('C2SP tiles', () => {
     assert.ok(up.rawPayload.equals(Buffer.from(rootHash((i) => hashLeaf(bodies[Number(i)]), 256n))));
     const e = await get('entries/001.p/44');
     const parsed: string[] = [];
-    for (let at = 0; at < e.rawPayload.length;) { const n = e.rawPayload.readUInt16BE(at); parsed.push(e.rawPayload.subarray(at + 2, at + 2 + n).toString()); at += 2 + n; }
+    for (let at = 0; at < e.rawPayload.length;) {
+      const n = e.rawPayload.readUInt16BE(at);
+      parsed.push(e.rawPayload.subarray(at + 2, at + 2 + n).toString());
+      at += 2 + n;
+    }
     assert.deepEqual(parsed, bodies.slice(256).map(String));
     assert.equal((await get('nonsense')).statusCode, 400);
   });

@@ -11,7 +11,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { buildTestApp } from './helper.js';
 import { ROOT } from '../support/objects.js';
 import { consoleDir, CONSOLE_CSP } from '../../src/api/routes/console.js';
-import { MerkleTree, hashLeaf, inclusionProof, consistencyProof, ed25519Signer, ed25519VerifierKey, formatCheckpoint, signNote } from '../../src/signing/tlog/index.js';
+import {
+  MerkleTree,
+  hashLeaf,
+  inclusionProof,
+  consistencyProof,
+  ed25519Signer,
+  ed25519VerifierKey,
+  formatCheckpoint,
+  signNote,
+} from '../../src/signing/tlog/index.js';
 import { signEnvelope } from '../../src/signing/dsse.js';
 import { activeSigner, createKeyring } from '../../src/service/keys.js';
 import { mkdtempSync } from 'node:fs';
@@ -33,7 +42,11 @@ describe('the console routes', () => {
 
   it('serves its script and style with their media types, and 304 for a matching ETag', async () => {
     const { app } = await buildTestApp();
-    for (const [file, type] of [['app.js', /^text\/javascript/], ['verify.js', /^text\/javascript/], ['console.css', /^text\/css/]] as const) {
+    for (const [file, type] of [
+      ['app.js', /^text\/javascript/],
+      ['verify.js', /^text\/javascript/],
+      ['console.css', /^text\/css/],
+    ] as const) {
       const r = await app.inject({ method: 'GET', url: `/console/${file}` });
       assert.equal(r.statusCode, 200, file);
       assert.match(r.headers['content-type'] as string, type);
@@ -58,7 +71,7 @@ describe('the console routes', () => {
   });
 });
 
-describe('the console\'s checks agree with the service\'s log code', () => {
+describe("the console's checks agree with the service's log code", () => {
   const tree = new MerkleTree();
   const leaves = Array.from({ length: 21 }, (_, i) => enc.encode(`entry ${i}`));
   for (const l of leaves) tree.append(hashLeaf(l));
@@ -67,7 +80,7 @@ describe('the console\'s checks agree with the service\'s log code', () => {
     assert.deepEqual(await v.hashLeaf(leaves[3]), hashLeaf(leaves[3]));
   });
 
-  it('computes the tree\'s root from every inclusion proof in trees of 1 to 21 leaves', async () => {
+  it("computes the tree's root from every inclusion proof in trees of 1 to 21 leaves", async () => {
     for (let size = 1n; size <= 21n; size++) {
       for (let i = 0n; i < size; i++) {
         const root = await v.rootFromInclusion(i, size, tree.leaf(i), inclusionProof(tree, i, size));
@@ -91,21 +104,29 @@ describe('the console\'s checks agree with the service\'s log code', () => {
     await assert.rejects(v.verifyConsistency(7n, 21n, tree.root(8n), tree.root(21n), consistencyProof(tree, 7n, 21n)), /root/);
   });
 
-  it('verifies a checkpoint signed by the log\'s signer with WebCrypto Ed25519, and refuses a changed one', async () => {
+  it("verifies a checkpoint signed by the log's signer with WebCrypto Ed25519, and refuses a changed one", async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const raw = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })).subarray(12);
     const vkey = ed25519VerifierKey('example.test/log', raw);
-    const note = signNote(formatCheckpoint({ origin: 'example.test/log', size: 21n, root: tree.root(21n) }), [ed25519Signer('example.test/log', pem)]);
+    const note = signNote(formatCheckpoint({ origin: 'example.test/log', size: 21n, root: tree.root(21n) }), [
+      ed25519Signer('example.test/log', pem),
+    ]);
     const r = await v.verifyNote(note, vkey);
     assert.equal(r.checkpoint.size, 21n);
     assert.deepEqual(r.checkpoint.root, tree.root(21n));
     await assert.rejects(v.verifyNote(note.replace('\n21\n', '\n22\n'), vkey), /does not verify/);
     const other = generateKeyPairSync('ed25519').publicKey;
-    await assert.rejects(v.verifyNote(note, ed25519VerifierKey('example.test/log', new Uint8Array(other.export({ type: 'spki', format: 'der' })).subarray(12))), /no signature by/);
+    await assert.rejects(
+      v.verifyNote(
+        note,
+        ed25519VerifierKey('example.test/log', new Uint8Array(other.export({ type: 'spki', format: 'der' })).subarray(12)),
+      ),
+      /no signature by/,
+    );
   });
 
-  it('verifies a DSSE envelope against the signer\'s certificate (keyid = SKI) and refuses a changed payload', async () => {
+  it("verifies a DSSE envelope against the signer's certificate (keyid = SKI) and refuses a changed payload", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'bpfsign-console-')), 'keys');
     await createKeyring(dir, new Date());
     const { signer, certificates } = await activeSigner(dir);

@@ -39,7 +39,9 @@ async function raw(app: FastifyInstance, request: string, count?: number, more?:
     const socket = connect(address.port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(Buffer.concat(chunks).toString()) : reject(e)));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(Buffer.concat(chunks).toString()) : reject(e),
+    );
     socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
     socket.write(request);
     more?.(socket).catch(reject);
@@ -67,7 +69,13 @@ async function listening(): Promise<FastifyInstance> {
 describe('errors the framework raises, as our problems', () => {
   it('answers a body that is not JSON, or empty, with 400 INVALID_JSON and EMPTY_BODY', async () => {
     const { app } = await buildTestApp();
-    const post = (payload: string) => app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'application/json' }, payload });
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/verifications',
+        headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'application/json' },
+        payload,
+      });
     assert.deepEqual(problemOf(await post('{"bundle":')), [400, 'INVALID_JSON']);
     assert.deepEqual(problemOf(await post('')), [400, 'EMPTY_BODY']);
   });
@@ -87,34 +95,58 @@ describe('errors the framework raises, as our problems', () => {
 
   it('answers a body over the limit with 413 BODY_TOO_LARGE, saying the limit', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...bearer(TOKENS.all), 'content-type': 'application/octet-stream' }, payload: Buffer.alloc((16 << 20) + 1) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: { ...bearer(TOKENS.all), 'content-type': 'application/octet-stream' },
+      payload: Buffer.alloc((16 << 20) + 1),
+    });
     assert.deepEqual(problemOf(r), [413, 'BODY_TOO_LARGE']);
     assert.match(r.json().detail, new RegExp(`at most ${16 << 20} bytes`));
   });
 
-  it('answers a request target over its limit, or a path segment over fastify\'s, with 414 URI_TOO_LONG', async () => {
+  it("answers a request target over its limit, or a path segment over fastify's, with 414 URI_TOO_LONG", async () => {
     const { app } = await buildTestApp();
     assert.deepEqual(problemOf(await app.inject({ url: `/healthz?${'q'.repeat(MAX_URL_CHARS)}` })), [414, 'URI_TOO_LONG']);
     assert.deepEqual(problemOf(await app.inject({ url: `/v1/loaders/${'a'.repeat(200)}` })), [414, 'URI_TOO_LONG']);
-    assert.equal((await app.inject({ url: `/healthz?${'q'.repeat(MAX_URL_CHARS - 20)}` })).statusCode, 200, 'just under the limit is served');
+    assert.equal(
+      (await app.inject({ url: `/healthz?${'q'.repeat(MAX_URL_CHARS - 20)}` })).statusCode,
+      200,
+      'just under the limit is served',
+    );
   });
 
   it('answers a media type a route does not read with 415 UNSUPPORTED_MEDIA_TYPE listing the ones it does', async () => {
     const { app } = await buildTestApp();
-    const verify = await app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'text/plain' }, payload: '{}' });
+    const verify = await app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'text/plain' },
+      payload: '{}',
+    });
     assert.deepEqual(problemOf(verify), [415, 'UNSUPPORTED_MEDIA_TYPE']);
     assert.deepEqual(verify.json().accepted, ['application/json']);
     assert.equal(verify.headers['accept-post'], 'application/json');
     assert.match(verify.json().detail, /text\/plain is not accepted here; send one of: application\/json/);
-    const inspect = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { ...bearer(TOKENS.all), 'content-type': 'text/plain' }, payload: 'hello' });
+    const inspect = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: { ...bearer(TOKENS.all), 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     assert.deepEqual(problemOf(inspect), [415, 'UNSUPPORTED_MEDIA_TYPE'], 'a type the app parses but the route does not consume');
     assert.deepEqual(inspect.json().accepted, ['application/octet-stream', 'multipart/form-data']);
-    const sign = await app.inject({ method: 'POST', url: '/v1/loaders', headers: { ...bearer(TOKENS.all), 'content-type': 'application/json' }, payload: '{}' });
+    const sign = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders',
+      headers: { ...bearer(TOKENS.all), 'content-type': 'application/json' },
+      payload: '{}',
+    });
     assert.deepEqual(problemOf(sign), [415, 'UNSUPPORTED_MEDIA_TYPE']);
     assert.deepEqual(sign.json().accepted, ['application/octet-stream', 'multipart/form-data']);
   });
 
-  it('answers headers over node\'s limit with 431 HEADERS_TOO_LARGE, and a request line over it with 414, before routing', async () => {
+  it("answers headers over node's limit with 431 HEADERS_TOO_LARGE, and a request line over it with 414, before routing", async () => {
     const app = await listening();
     const big = await raw(app, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
     assert.equal(big.status, 431);
@@ -139,7 +171,9 @@ describe('errors the framework raises, as our problems', () => {
 
   it('answers a failure inside a route with 500 INTERNAL, without its message', async () => {
     const { app } = await buildTestApp();
-    app.get('/test-boom', async () => { throw new Error('secret internals'); });
+    app.get('/test-boom', async () => {
+      throw new Error('secret internals');
+    });
     const r = await app.inject({ url: '/test-boom' });
     assert.deepEqual(problemOf(r), [500, 'INTERNAL']);
     assert.doesNotMatch(r.body, /secret internals/);
@@ -148,13 +182,25 @@ describe('errors the framework raises, as our problems', () => {
   it('answers a request that arrives while the app closes with 503 UNAVAILABLE', async () => {
     const { app } = await buildTestApp();
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
     let started!: () => void;
-    const busy = new Promise<void>((r) => { started = r; });
-    app.get('/test-hold', async () => { started(); await held; return { held: true }; });
+    const busy = new Promise<void>((r) => {
+      started = r;
+    });
+    app.get('/test-hold', async () => {
+      started();
+      await held;
+      return { held: true };
+    });
     let closing!: () => void;
-    const closeBegun = new Promise<void>((r) => { closing = r; });
-    app.addHook('preClose', async () => { closing(); }); // runs after the app's own preClose hooks
+    const closeBegun = new Promise<void>((r) => {
+      closing = r;
+    });
+    app.addHook('preClose', async () => {
+      closing();
+    }); // runs after the app's own preClose hooks
     await app.listen({ host: '127.0.0.1', port: 0 });
     // A second request on a connection busy with a held one, sent once the app has begun closing
     // (the busy connection stays open until its answer is sent).
@@ -192,7 +238,10 @@ describe('x-request-id', () => {
       const r = await app.inject({ url: '/healthz', headers: sent === undefined ? {} : { 'x-request-id': sent } });
       assert.match(String(r.headers['x-request-id']), UUID, `sent ${JSON.stringify(sent)}`);
     }
-    assert.equal((await app.inject({ url: '/healthz', headers: { 'x-request-id': 'x'.repeat(128) } })).headers['x-request-id'], 'x'.repeat(128));
+    assert.equal(
+      (await app.inject({ url: '/healthz', headers: { 'x-request-id': 'x'.repeat(128) } })).headers['x-request-id'],
+      'x'.repeat(128),
+    );
   });
 
   it('differs between two app instances (as between cluster workers) and between requests', async () => {

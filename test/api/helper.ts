@@ -17,14 +17,23 @@ import { existsSync } from 'node:fs';
 
 /** The running kernel's BTF when there is one, else the minimised 6.18 profile shipped for tests. */
 export function testProfile() {
-  return loadProfile(existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux' : join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf'));
+  return loadProfile(
+    existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux' : join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf'),
+  );
 }
 import { SqliteStore, type Store } from '../../src/store/index.js';
 
 export const TOKENS = { all: 'a'.repeat(32), verifyOnly: 'v'.repeat(32) };
 
 type TestAppOptions = { rateLimitPerMinute?: number; loopbackTrusted?: boolean; anonymousReads?: boolean };
-type TestApp<S extends Store> = { app: FastifyInstance; log: TransparencyLog; logKeyPem: string; publicKey: Uint8Array; keysDir: string; store: S };
+type TestApp<S extends Store> = {
+  app: FastifyInstance;
+  log: TransparencyLog;
+  logKeyPem: string;
+  publicKey: Uint8Array;
+  keysDir: string;
+  store: S;
+};
 
 export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp<SqliteStore>> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-api-'));
@@ -38,13 +47,33 @@ export async function buildTestAppOn<S extends Store>(store: S, opts: TestAppOpt
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-api-'));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const logKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const log = new TransparencyLog(store, ed25519Signer('bpfsign.test/log', logKeyPem), 'bpfsign.test/log', () => new Date('2026-11-25T12:00:00Z'));
+  const log = new TransparencyLog(
+    store,
+    ed25519Signer('bpfsign.test/log', logKeyPem),
+    'bpfsign.test/log',
+    () => new Date('2026-11-25T12:00:00Z'),
+  );
   const pub = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })).subarray(12);
   const keysDir = join(dir, 'keys');
   await createKeyring(keysDir, new Date());
   const signing = keyringSigningService(keysDir, 'bpfsign.test/log', ed25519VerifierKey('bpfsign.test/log', pub));
-  const app = await buildApp({ store, log, signing, profile: testProfile(), anonymousReads: opts.anonymousReads, loopbackTrusted: opts.loopbackTrusted ?? false, metrics: createMetrics(), tokens: parseTokens(`${TOKENS.all}:sign+verify+audit+admin,${TOKENS.verifyOnly}:verify`) }, { rateLimitPerMinute: opts.rateLimitPerMinute });
-  after(async () => { await app.close(); await store.close(); });
+  const app = await buildApp(
+    {
+      store,
+      log,
+      signing,
+      profile: testProfile(),
+      anonymousReads: opts.anonymousReads,
+      loopbackTrusted: opts.loopbackTrusted ?? false,
+      metrics: createMetrics(),
+      tokens: parseTokens(`${TOKENS.all}:sign+verify+audit+admin,${TOKENS.verifyOnly}:verify`),
+    },
+    { rateLimitPerMinute: opts.rateLimitPerMinute },
+  );
+  after(async () => {
+    await app.close();
+    await store.close();
+  });
   return { app, log, logKeyPem, publicKey: pub, keysDir, store };
 }
 

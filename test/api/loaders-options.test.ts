@@ -19,8 +19,16 @@ const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 function form(fields: Record<string, string>, file: Buffer | null, fileField = 'object') {
   const boundary = '----bpfsign-test-boundary';
   const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  if (file) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${fileField}"; filename="x.o"\r\ncontent-type: application/octet-stream\r\n\r\n`), file, Buffer.from('\r\n'));
+  for (const [k, v] of Object.entries(fields))
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  if (file)
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="${fileField}"; filename="x.o"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+      ),
+      file,
+      Buffer.from('\r\n'),
+    );
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...bearer(TOKENS.all) } };
 }
@@ -30,7 +38,12 @@ describe('POST /v1/loaders as multipart/form-data', () => {
     const { app } = await buildTestApp();
     const a = await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter', scheme: 'linux-load-time' }, obj) });
     assert.equal(a.statusCode, 201, a.body);
-    const b = await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=linux-load-time', payload: obj, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) } });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=xdp_filter&scheme=linux-load-time',
+      payload: obj,
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+    });
     assert.equal(b.statusCode, 201, b.body);
     assert.equal(a.json().bundle.scheme, 'linux-load-time');
     assert.deepEqual(a.json().bundle.loader, b.json().bundle.loader);
@@ -92,7 +105,9 @@ describe('signing key and kernel profile options', () => {
   it('adds the map-exclusivity check for the linux-6.18-excl profile and records it in the manifest', async () => {
     const { app } = await buildTestApp();
     const plain = (await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter' }, obj) })).json();
-    const excl = (await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter', profile: 'linux-6.18-excl' }, obj) })).json();
+    const excl = (
+      await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter', profile: 'linux-6.18-excl' }, obj) })
+    ).json();
     assert.notEqual(excl.bundle.loader.insns, plain.bundle.loader.insns);
     const manifest = (await app.inject({ url: `/v1/loaders/${excl.id}/manifest` })).json();
     assert.equal(manifest.kernelProfile.mapExcl, true);
@@ -103,14 +118,20 @@ describe('GET /v1/log/proof/{index}', () => {
   it('serves a C2SP tlog-proof that verifies offline against the logged manifest and the log key', async () => {
     const { app } = await buildTestApp();
     const made = [];
-    for (let i = 0; i < 3; i++) made.push((await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter' }, obj) })).json());
+    for (let i = 0; i < 3; i++)
+      made.push((await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'xdp_filter' }, obj) })).json());
     const trust = (await app.inject({ url: '/v1/keys' })).json();
     for (const m of made) {
       const r = await app.inject({ url: `/v1/log/proof/${m.bundle.tlog.logIndex}` });
       assert.equal(r.statusCode, 200);
       assert.match(r.headers['content-type'] as string, /^text\/plain/);
       assert.match(r.body, /^c2sp\.org\/tlog-proof@v1\nindex \d+\n/);
-      const v = verifyTlogProof(r.body, loaderEntryBytes(loaderEntryFromBundle(m.bundle)), [parseVerifierKey(trust.logKey)], trust.logOrigin);
+      const v = verifyTlogProof(
+        r.body,
+        loaderEntryBytes(loaderEntryFromBundle(m.bundle)),
+        [parseVerifierKey(trust.logKey)],
+        trust.logOrigin,
+      );
       assert.equal(v.index.toString(), m.bundle.tlog.logIndex);
       assert.equal(v.checkpoint.size, 3n);
     }
@@ -130,7 +151,12 @@ describe('anonymous reads', () => {
     const open = await buildTestApp();
     assert.equal((await open.app.inject({ url: '/v1/log/checkpoint' })).statusCode, 200);
     const closed = await buildTestApp({ anonymousReads: false });
-    for (const url of ['/v1/log/checkpoint', '/v1/keys', '/v1/manifests/' + 'a'.repeat(64), '/v1/loaders/00000000-0000-4000-8000-000000000000']) {
+    for (const url of [
+      '/v1/log/checkpoint',
+      '/v1/keys',
+      '/v1/manifests/' + 'a'.repeat(64),
+      '/v1/loaders/00000000-0000-4000-8000-000000000000',
+    ]) {
       const r = await closed.app.inject({ url });
       assert.equal(r.statusCode, 401, `${url}: ${r.body}`);
     }
@@ -146,25 +172,51 @@ describe("POST /v1/loaders takes gen's host inputs", () => {
 
   it('ksym gives the addresses a ksym extern needs, and the loader is the one gen --ksym makes', async () => {
     const { app } = await buildTestApp();
-    const without = await app.inject({ method: 'POST', url: '/v1/loaders?name=ksyms&scheme=unsigned', payload: ksyms, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) } });
+    const without = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=ksyms&scheme=unsigned',
+      payload: ksyms,
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+    });
     assert.equal(without.statusCode, 422, 'a strong ksym without its address is refused');
-    const r = await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'ksyms', scheme: 'unsigned', ksym: 'bpf_prog_fops=0xffffffff81000000' }, ksyms) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders',
+      ...form({ name: 'ksyms', scheme: 'unsigned', ksym: 'bpf_prog_fops=0xffffffff81000000' }, ksyms),
+    });
     assert.equal(r.statusCode, 201, r.body);
     const { buildLoader } = await import('../../src/service/loader.js');
-    const want = buildLoader(new Uint8Array(ksyms), 'ksyms.o', { scheme: 'unsigned', name: 'ksyms', flavour: 'v1.7', standalone: false, mapExcl: false, host: { ksymAddresses: { bpf_prog_fops: 0xffffffff81000000n } } });
+    const want = buildLoader(new Uint8Array(ksyms), 'ksyms.o', {
+      scheme: 'unsigned',
+      name: 'ksyms',
+      flavour: 'v1.7',
+      standalone: false,
+      mapExcl: false,
+      host: { ksymAddresses: { bpf_prog_fops: 0xffffffff81000000n } },
+    });
     assert.equal(r.json().bundle.loader.insns, Buffer.from(want.loader.insns).toString('base64'));
   });
 
   it('kconfig sets the values of __kconfig externs (CONFIG_NAME=VALUE, comma-separated)', async () => {
     const { app } = await buildTestApp();
     const obj2 = readFileSync(kcfgObj);
-    const a = await app.inject({ method: 'POST', url: '/v1/loaders?name=g&scheme=unsigned&kconfig=CONFIG_HZ%3D250', payload: obj2, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) } });
+    const a = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=g&scheme=unsigned&kconfig=CONFIG_HZ%3D250',
+      payload: obj2,
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+    });
     assert.equal(a.statusCode, 201, a.body);
   });
 
   it('refuses a malformed ksym or kconfig list with 400 naming the field', async () => {
     const { app } = await buildTestApp();
-    for (const [field, value] of [['ksym', 'bpf_prog_fops'], ['ksym', 'a=0xZZ'], ['kconfig', 'HZ=250'], ['kconfig', 'CONFIG_A=1,,']] as const) {
+    for (const [field, value] of [
+      ['ksym', 'bpf_prog_fops'],
+      ['ksym', 'a=0xZZ'],
+      ['kconfig', 'HZ=250'],
+      ['kconfig', 'CONFIG_A=1,,'],
+    ] as const) {
       const r = await app.inject({ method: 'POST', url: '/v1/loaders', ...form({ name: 'k', [field]: value }, ksyms) });
       assert.equal(r.statusCode, 400, `${field}=${value}: ${r.body}`);
       assert.equal(r.json().details.field, field);

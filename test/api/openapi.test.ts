@@ -33,16 +33,24 @@ before(async () => {
 
 function operations(): { where: string; op: OpenAPIV3_1.OperationObject }[] {
   return Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
-    METHODS.flatMap((m) => (item?.[m] ? [{ where: `${m.toUpperCase()} ${path}`, op: item[m] }] : [])));
+    METHODS.flatMap((m) => (item?.[m] ? [{ where: `${m.toUpperCase()} ${path}`, op: item[m] }] : [])),
+  );
 }
 
 describe('the OpenAPI document', () => {
-  it('has no error and no warning under Redocly CLI\'s recommended rules', async () => {
+  it("has no error and no warning under Redocly CLI's recommended rules", async () => {
     const cli = join(dirname(require.resolve('@redocly/cli/package.json')), 'bin/cli.js');
-    const { stdout } = await run(process.execPath, [cli, 'lint', join(dir, 'openapi.json'), '--extends', 'recommended', '--format', 'json'], {
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
-    }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
-    const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
+    const { stdout } = await run(
+      process.execPath,
+      [cli, 'lint', join(dir, 'openapi.json'), '--extends', 'recommended', '--format', 'json'],
+      {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+      },
+    ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+    const report = JSON.parse(stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+    };
     const found = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
     assert.deepEqual(found, []);
     assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 });
@@ -62,7 +70,8 @@ describe('the OpenAPI document', () => {
       assert.ok(Array.isArray(op.security), `${where}: no security`);
       const fourxx = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith('4'));
       assert.ok(fourxx.length > 0, `${where}: no 4xx answer`);
-      for (const [status, r] of fourxx) assert.ok('content' in r && r.content?.['application/problem+json'], `${where} ${status}: not problem+json`);
+      for (const [status, r] of fourxx)
+        assert.ok('content' in r && r.content?.['application/problem+json'], `${where} ${status}: not problem+json`);
     }
     assert.ok(ids.size >= 18, `only ${ids.size} operations`);
   });
@@ -74,7 +83,10 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(doc.paths?.['/v1/log/checkpoint']?.get?.security, [{}, { bearer: ['audit'] }], 'anonymous reads, or a token');
   });
 
-  for (const [path, fields] of [['/v1/loaders', ['name', 'scheme', 'key', 'profile', 'flavour']], ['/v1/objects/inspect', ['name']]] as const) {
+  for (const [path, fields] of [
+    ['/v1/loaders', ['name', 'scheme', 'key', 'profile', 'flavour']],
+    ['/v1/objects/inspect', ['name']],
+  ] as const) {
     it(`documents POST ${path} with an object as bytes or as a form's file part with its option fields`, () => {
       const body = doc.paths?.[path]?.post?.requestBody as OpenAPIV3_1.RequestBodyObject;
       assert.deepEqual(body.content['application/octet-stream'].schema, { type: 'string', format: 'binary' });
@@ -87,9 +99,15 @@ describe('the OpenAPI document', () => {
 
   it('documents the tile wildcard as a path parameter, and binary answers as bytes', () => {
     const tile = doc.paths?.['/v1/log/tile/{path}']?.get;
-    assert.deepEqual(tile?.parameters?.map((p) => 'name' in p && [p.name, p.in]), [['path', 'path']]);
+    assert.deepEqual(
+      tile?.parameters?.map((p) => 'name' in p && [p.name, p.in]),
+      [['path', 'path']],
+    );
     assert.deepEqual(Object.keys((tile?.responses?.['200'] as OpenAPIV3_1.ResponseObject).content ?? {}), ['application/octet-stream']);
-    assert.deepEqual(Object.keys((doc.paths?.['/v1/loaders/{id}/lskel.h']?.get?.responses?.['200'] as OpenAPIV3_1.ResponseObject).content ?? {}), ['text/x-c']);
+    assert.deepEqual(
+      Object.keys((doc.paths?.['/v1/loaders/{id}/lskel.h']?.get?.responses?.['200'] as OpenAPIV3_1.ResponseObject).content ?? {}),
+      ['text/x-c'],
+    );
   });
 
   it('keeps only the component schemas an operation refers to', () => {
@@ -102,7 +120,10 @@ describe('the OpenAPI document', () => {
       for (const m of JSON.stringify(doc.components?.schemas?.[name]).matchAll(/#\/components\/schemas\/([A-Za-z0-9_]+)/g)) visit(m[1]);
     };
     for (const m of text.matchAll(/#\/components\/schemas\/([A-Za-z0-9_]+)/g)) visit(m[1]);
-    assert.deepEqual(all.filter((n) => !reachable.has(n)), []);
+    assert.deepEqual(
+      all.filter((n) => !reachable.has(n)),
+      [],
+    );
     assert.ok(all.includes('Problem') && all.includes('MapSummary'));
   });
 });
@@ -145,12 +166,26 @@ describe('openapi-typescript', () => {
   it('makes types from the document that a client using them compiles against', async () => {
     writeFileSync(join(dir, 'api.d.ts'), astToString(await openapiTS(pathToFileURL(join(dir, 'openapi.json')))));
     writeFileSync(join(dir, 'usage.ts'), USAGE);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [], skipLibCheck: false },
-      files: ['usage.ts'],
-    }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          types: [],
+          skipLibCheck: false,
+        },
+        files: ['usage.ts'],
+      }),
+    );
     const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin/tsc');
-    const out = await run(process.execPath, [tsc, '-p', dir]).then(() => '', (e: { stdout?: string }) => e.stdout ?? String(e));
+    const out = await run(process.execPath, [tsc, '-p', dir]).then(
+      () => '',
+      (e: { stdout?: string }) => e.stdout ?? String(e),
+    );
     assert.equal(out, '');
   });
 });

@@ -16,19 +16,35 @@ const fresh = () => mkdtempSync(join(tmpdir(), 'bpfsign-serve-'));
 const port = () => 20000 + Math.floor(Math.random() * 20000);
 const BASE = { BPFSIGN_VERIFY_WORKERS: '0', BPFSIGN_LOG_LEVEL: 'info' };
 
-interface Served { url: string; proc: ChildProcess; stdout: () => string; stderr: () => string }
+interface Served {
+  url: string;
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+}
 
 /** `bpfsign serve` on `dataDir`, resolved once it answers /readyz (or rejected with its stderr when it exits). */
 async function serve(dataDir: string, env: Record<string, string> = {}): Promise<Served> {
   const p = port();
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(p)], { env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(p)], {
+    env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { err += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    err += d;
+  });
   const url = `http://127.0.0.1:${p}`;
   for (let i = 0; i < 300; i++) {
-    try { if ((await fetch(`${url}/readyz`)).ok) return { url, proc, stdout: () => out, stderr: () => err }; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { url, proc, stdout: () => out, stderr: () => err };
+    } catch {
+      /* not yet */
+    }
     if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${err}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -51,14 +67,25 @@ describe('replicas starting together on one empty data folder', () => {
     const started = await Promise.allSettled([1, 2, 3, 4].map(() => serve(dir)));
     const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
-      assert.deepEqual(started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])), [], 'every replica started');
+      assert.deepEqual(
+        started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])),
+        [],
+        'every replica started',
+      );
       const ring = JSON.parse(readFileSync(join(dir, 'keys/keys.json'), 'utf8')) as { keys: { id: string }[] };
       assert.equal(ring.keys.length, 1, 'one signing key');
-      assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporaries left behind');
+      assert.deepEqual(
+        readdirSync(dir).filter((n) => n.startsWith('.')),
+        [],
+        'no temporaries left behind',
+      );
       assert.equal(readdirSync(join(dir, 'keys')).filter((n) => n.endsWith('-key.pem')).length, 2, 'one CA key and one signing key');
       const trusts = await Promise.all(servers.map(async (s) => (await (await fetch(`${s.url}/v1/keys`)).json()) as Trust));
       for (const t of trusts) {
-        assert.deepEqual(t.keys.map((k) => k.id), ring.keys.map((k) => k.id));
+        assert.deepEqual(
+          t.keys.map((k) => k.id),
+          ring.keys.map((k) => k.id),
+        );
         assert.equal(t.caCertificate, readFileSync(join(dir, 'keys/ca.pem'), 'utf8'));
         assert.equal(t.logKey, trusts[0]!.logKey);
       }
@@ -73,7 +100,10 @@ describe('replicas starting together on one empty data folder', () => {
 describe('production mode', () => {
   it('refuses to start without keys of its own, in one line with exit 2, and writes nothing', () => {
     const dir = fresh();
-    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port())], { env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dir, BPFSIGN_MODE: 'production' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port())], {
+      env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dir, BPFSIGN_MODE: 'production' },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^bpfsign serve: production mode: no log key .*BPFSIGN_ALLOW_DEV_KEYS=true\n$/);
     assert.deepEqual(readdirSync(dir), []);
@@ -82,7 +112,10 @@ describe('production mode', () => {
   it('refuses the keys a development start generated', async () => {
     const dir = fresh();
     await stop(await serve(dir));
-    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port())], { env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dir, BPFSIGN_MODE: 'production', BPFSIGN_API_TOKENS: 't'.repeat(20) }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port())], {
+      env: { ...process.env, ...BASE, BPFSIGN_DATA_DIR: dir, BPFSIGN_MODE: 'production', BPFSIGN_API_TOKENS: 't'.repeat(20) },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /a generated log key .*the development CA/);
   });
@@ -109,13 +142,16 @@ describe('development mode and logs', () => {
   });
 
   it('logs readable lines on a terminal', async (t) => {
-    if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) is not installed: no pseudo-terminal to run the server on');
+    if (spawnSync('script', ['--version']).status !== 0)
+      return t.skip('script(1) is not installed: no pseudo-terminal to run the server on');
     const dir = fresh();
     const p = port();
     const cmd = `exec env BPFSIGN_DATA_DIR=${dir} BPFSIGN_VERIFY_WORKERS=0 ${process.execPath} ${CLI} serve --port ${p}`;
     const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    proc.stdout.on('data', (d) => { out += d; });
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
     for (let i = 0; i < 300 && !/bpfsign listening/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');

@@ -20,7 +20,12 @@ const octets = { 'content-type': 'application/octet-stream' };
 
 async function signed() {
   const t = await buildTestApp();
-  const r = await t.app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=linux-6.18', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+  const r = await t.app.inject({
+    method: 'POST',
+    url: '/v1/loaders?name=xdp_filter&scheme=linux-6.18',
+    headers: { ...octets, ...bearer(TOKENS.all) },
+    payload: obj,
+  });
   assert.equal(r.statusCode, 201, r.body);
   assert.equal(r.headers.location, `/v1/loaders/${r.json().id}`);
   assert.deepEqual(CreatedSchema.parse(r.json()), r.json(), 'the answer is what the documented schema describes');
@@ -44,7 +49,7 @@ describe('POST /v1/loaders', () => {
     assert.equal(res.bundle.tlog.logIndex, '0');
     const stored = await app.inject({ url: `/v1/loaders/${res.id}` });
     assert.deepEqual(stored.json(), res.bundle);
-    const part = async (p: string) => (await app.inject({ url: `/v1/loaders/${res.id}/${p}` }));
+    const part = async (p: string) => await app.inject({ url: `/v1/loaders/${res.id}/${p}` });
     assert.ok((await part('insns')).rawPayload.equals(Buffer.from(res.bundle.loader.insns, 'base64')));
     assert.ok((await part('data')).rawPayload.equals(Buffer.from(res.bundle.loader.data, 'base64')));
     assert.ok((await part('signature')).rawPayload.equals(Buffer.from(res.bundle.signature, 'base64')));
@@ -52,7 +57,10 @@ describe('POST /v1/loaders', () => {
     const manifest = (await part('manifest')).json();
     assert.equal(manifest.scheme, 'linux-6.18');
     const byObject = (await app.inject({ url: `/v1/manifests/${manifest.object.sha256}` })).json();
-    assert.deepEqual(byObject.manifests.map((m: { id: string }) => m.id), [res.id]);
+    assert.deepEqual(
+      byObject.manifests.map((m: { id: string }) => m.id),
+      [res.id],
+    );
     const byInsns = (await app.inject({ url: `/v1/manifests/${manifest.loader.insns.sha256}` })).json();
     assert.equal(byInsns.manifests.length, 1);
     const keys = (await app.inject({ url: '/v1/keys' })).json();
@@ -70,9 +78,23 @@ describe('a stored loader', () => {
     const { app, res } = await signed();
     const header = (await app.inject({ url: `/v1/loaders/${res.id}/lskel.h` })).body;
     assert.equal(header, signedHeader(build('v1.7'), Buffer.from(res.bundle.signature, 'base64')));
-    const old = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&flavour=bpftool-7.1', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    const old = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/loaders?name=xdp_filter&flavour=bpftool-7.1',
+        headers: { ...octets, ...bearer(TOKENS.all) },
+        payload: obj,
+      })
+    ).json();
     assert.equal((await app.inject({ url: `/v1/loaders/${old.id}/lskel.h` })).body, build('bpftool-7.1').header);
-    const plain = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter&scheme=unsigned', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    const plain = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/loaders?name=xdp_filter&scheme=unsigned',
+        headers: { ...octets, ...bearer(TOKENS.all) },
+        payload: obj,
+      })
+    ).json();
     assert.equal((await app.inject({ url: `/v1/loaders/${plain.id}/lskel.h` })).body, build('v1.7', 'unsigned').header);
   });
 
@@ -80,12 +102,16 @@ describe('a stored loader', () => {
     const { app, res } = await signed();
     const key = await app.services.signing.active();
     const again = await signBuilt(build('v1.7'), key.signer, key.certificates);
-    assert.equal((await app.inject({ url: `/v1/loaders/${res.id}/manifest` })).body, new TextDecoder().decode(canonicalBytes(again.manifest)));
+    assert.equal(
+      (await app.inject({ url: `/v1/loaders/${res.id}/manifest` })).body,
+      new TextDecoder().decode(canonicalBytes(again.manifest)),
+    );
   });
 
   it('carries a log proof against the newest checkpoint, which verifies', async () => {
     const { app, res } = await signed();
-    for (let i = 0; i < 4; i++) await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
+    for (let i = 0; i < 4; i++)
+      await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj });
     const bundle = (await app.inject({ url: `/v1/loaders/${res.id}` })).json();
     assert.equal(bundle.tlog.logIndex, '0');
     assert.equal(bundle.tlog.treeSize, '5');
@@ -97,8 +123,16 @@ describe('a stored loader', () => {
 
   it('is still served when it was stored in the earlier layout (header and manifest text in the row)', async () => {
     const { app, store, res } = await signed();
-    await store.putBundle({ id: '11111111-1111-4111-8111-111111111111', createdAt: '2026-11-25T00:00:00Z', objectSha256: 'a'.repeat(64), insnsSha256: 'b'.repeat(64), scheme: 'linux-6.18', signer: null, logIndex: 0n,
-      bundle: JSON.stringify({ bundle: res.bundle, header: '/* old */', manifest: '{"old":true}' }) });
+    await store.putBundle({
+      id: '11111111-1111-4111-8111-111111111111',
+      createdAt: '2026-11-25T00:00:00Z',
+      objectSha256: 'a'.repeat(64),
+      insnsSha256: 'b'.repeat(64),
+      scheme: 'linux-6.18',
+      signer: null,
+      logIndex: 0n,
+      bundle: JSON.stringify({ bundle: res.bundle, header: '/* old */', manifest: '{"old":true}' }),
+    });
     assert.equal((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111/lskel.h' })).body, '/* old */');
     assert.equal((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111/manifest' })).body, '{"old":true}');
     assert.deepEqual((await app.inject({ url: '/v1/loaders/11111111-1111-4111-8111-111111111111' })).json(), res.bundle);
@@ -106,7 +140,9 @@ describe('a stored loader', () => {
 
   it('makes the same loader from the cache as without it, and counts the hit', async () => {
     const { app, res } = await signed();
-    const second = (await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })).json();
+    const second = (
+      await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { ...octets, ...bearer(TOKENS.all) }, payload: obj })
+    ).json();
     assert.deepEqual(second.bundle.loader, res.bundle.loader);
     const fresh = build('v1.7');
     assert.equal(second.bundle.loader.insns, Buffer.from(fresh.loader.insns).toString('base64'));
@@ -124,15 +160,32 @@ describe('POST /v1/verifications', () => {
     assert.equal(r.statusCode, 200, r.body);
     const v = r.json();
     assert.equal(v.verdict, 'OK', JSON.stringify(v.checks, null, 1));
-    assert.deepEqual(v.checks.map((c: { check: string; status: string }) => `${c.check}:${c.status}`),
-      ['signature:pass', 'chain:pass', 'identity:pass', 'revocation:skipped', 'manifest:pass', 'transparencyLog:pass', 'replay:pass', 'object:pass', 'hardening:pass', 'contents:pass']);
+    assert.deepEqual(
+      v.checks.map((c: { check: string; status: string }) => `${c.check}:${c.status}`),
+      [
+        'signature:pass',
+        'chain:pass',
+        'identity:pass',
+        'revocation:skipped',
+        'manifest:pass',
+        'transparencyLog:pass',
+        'replay:pass',
+        'object:pass',
+        'hardening:pass',
+        'contents:pass',
+      ],
+    );
     assert.match(v.signer.subject, /bpfsign development signing key/);
     assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
     assert.deepEqual(VerdictSchema.parse(v), v, 'the answer is what the documented schema describes');
     const again = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
     assert.equal(again.body, r.body, 'a second verification (replay and signatures from the caches) answers the same text');
     assert.equal(app.services.caches.replays.stats.hits, 1);
-    assert.deepEqual(app.services.caches.bodies.stats, { hits: 0, misses: 2, evictions: 0, entries: 1 }, 'the same body bytes, kept from their second sight');
+    assert.deepEqual(
+      app.services.caches.bodies.stats,
+      { hits: 0, misses: 2, evictions: 0, entries: 1 },
+      'the same body bytes, kept from their second sight',
+    );
     const third = await verify(app, { bundle: res.bundle, object: obj.toString('base64') });
     assert.equal(third.body, r.body);
     assert.equal(app.services.caches.bodies.stats.hits, 1, 'and found there the third time');
@@ -155,20 +208,47 @@ describe('POST /v1/verifications', () => {
     const { app, res } = await signed();
     const otherRoot = (await buildTestApp()).keysDir;
     const otherCa = readFileSync(join(otherRoot, 'ca.pem'), 'utf8');
-    const untrusted = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'other', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
+    const untrusted = (
+      await verify(app, {
+        bundle: res.bundle,
+        policy: { version: 1, name: 'other', roots: [otherCa], checks: { transparencyLog: 'skip' } },
+      })
+    ).json();
     assert.equal(untrusted.verdict, 'UNTRUSTED');
-    const named = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'política ✓', roots: [otherCa], checks: { transparencyLog: 'skip' } } })).json();
+    const named = (
+      await verify(app, {
+        bundle: res.bundle,
+        policy: { version: 1, name: 'política ✓', roots: [otherCa], checks: { transparencyLog: 'skip' } },
+      })
+    ).json();
     assert.equal(named.policy, 'política ✓', 'a body that is not ASCII is read as UTF-8');
     const ca = (await app.inject({ url: '/v1/keys' })).json().caCertificate;
-    const tight = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
+    const tight = (
+      await verify(app, {
+        bundle: res.bundle,
+        policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } },
+      })
+    ).json();
     assert.equal(tight.verdict, 'POLICY');
-    const logged = (await verify(app, { bundle: res.bundle, policy: { version: 1, name: 'audit', roots: [ca], checks: { transparencyLog: 'skip', contents: 'log' }, allowed: { mapTypes: ['ARRAY'] } } })).json();
+    const logged = (
+      await verify(app, {
+        bundle: res.bundle,
+        policy: {
+          version: 1,
+          name: 'audit',
+          roots: [ca],
+          checks: { transparencyLog: 'skip', contents: 'log' },
+          allowed: { mapTypes: ['ARRAY'] },
+        },
+      })
+    ).json();
     assert.equal(logged.verdict, 'OK', 'a failed check at level log does not fail the verdict');
     assert.equal(logged.checks.find((c: { check: string }) => c.check === 'contents').status, 'fail');
   });
-  it('reads its body in its turn with fastify\'s own JSON parser and schema check: the problems every route gives', async () => {
+  it("reads its body in its turn with fastify's own JSON parser and schema check: the problems every route gives", async () => {
     const { app } = await buildTestApp();
-    const post = (payload: string, type = 'application/json') => app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': type }, payload });
+    const post = (payload: string, type = 'application/json') =>
+      app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': type }, payload });
     const problemOf = (r: { statusCode: number; headers: Record<string, unknown>; json(): { code: string } }) => {
       assert.equal(r.headers['content-type'], 'application/problem+json; charset=utf-8');
       return [r.statusCode, r.json().code];
@@ -178,7 +258,10 @@ describe('POST /v1/verifications', () => {
     assert.deepEqual(problemOf(await post('{"bundle":{},"__proto__":{"ok":true}}')), [400, 'INVALID_JSON']);
     const wrongType = await post('{"bundle":{},"object":"not base64!"}');
     assert.deepEqual(problemOf(wrongType), [400, 'REQUEST_INVALID']);
-    assert.deepEqual(wrongType.json().errors.map((e: { path: string }) => e.path), ['/object']);
+    assert.deepEqual(
+      wrongType.json().errors.map((e: { path: string }) => e.path),
+      ['/object'],
+    );
     assert.deepEqual(problemOf(await post('{"bundle":{}}', 'text/plain')), [415, 'UNSUPPORTED_MEDIA_TYPE']);
     const big = await post(JSON.stringify({ bundle: {}, object: 'A'.repeat(17 << 20) }));
     assert.deepEqual(problemOf(big), [413, 'BODY_TOO_LARGE']);
@@ -198,7 +281,11 @@ describe('POST /v1/verifications', () => {
       assert.equal(named.json().code, 'POLICY_NOT_FOUND');
     }
     const { bodies } = app.services.caches;
-    assert.equal(bodies.stats.entries, 2, 'kept, from their second sight: the two bodies whose bundle parsed (their policy is checked each time); not: the bad bundle');
+    assert.equal(
+      bodies.stats.entries,
+      2,
+      'kept, from their second sight: the two bodies whose bundle parsed (their policy is checked each time); not: the bad bundle',
+    );
     assert.equal(bodies.stats.hits, 2, 'the third time, both were found kept, and their policies still refused');
   });
 });

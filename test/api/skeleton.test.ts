@@ -14,7 +14,12 @@ const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 
 async function stored(scheme: string) {
   const t = await buildTestApp();
-  const r = await t.app.inject({ method: 'POST', url: `/v1/loaders?name=xdp_filter&scheme=${scheme}`, headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: obj });
+  const r = await t.app.inject({
+    method: 'POST',
+    url: `/v1/loaders?name=xdp_filter&scheme=${scheme}`,
+    headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+    payload: obj,
+  });
   assert.equal(r.statusCode, 201, r.body);
   return { app: t.app, id: r.json().id as string, bundle: r.json().bundle as { signature: string | null } };
 }
@@ -26,8 +31,19 @@ describe('GET /v1/loaders/{id}/skeleton', () => {
     assert.equal(r.statusCode, 200, r.body);
     assert.match(String(r.headers['content-type']), /^text\/x-go/);
     assert.equal(r.headers['content-disposition'], 'attachment; filename="xdp_filter.lskel.go"');
-    const built = buildLoader(new Uint8Array(obj), 'xdp_filter.o', { scheme: 'linux-6.18', name: 'xdp_filter', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
-    assert.equal(r.body, skeletonFile(built, 'go', new Uint8Array(Buffer.from(bundle.signature!, 'base64'))).text, 'the text bpfsign gen --lang go writes for it');
+    const built = buildLoader(new Uint8Array(obj), 'xdp_filter.o', {
+      scheme: 'linux-6.18',
+      name: 'xdp_filter',
+      flavour: 'v1.7',
+      standalone: false,
+      mapExcl: false,
+      host: {},
+    });
+    assert.equal(
+      r.body,
+      skeletonFile(built, 'go', new Uint8Array(Buffer.from(bundle.signature!, 'base64'))).text,
+      'the text bpfsign gen --lang go writes for it',
+    );
   });
 
   it('answers the C header by default, as GET …/lskel.h does', async () => {

@@ -22,8 +22,18 @@ function form(fields: Record<string, string>, file: Buffer | null, fileField = '
 describe('POST /v1/objects/inspect as multipart/form-data', () => {
   it('tells what the object contains, as for its bytes with the same name', async () => {
     const { app } = await buildTestApp();
-    const bytes = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=xdp', headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: obj });
-    const multipart = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: bearer(TOKENS.all), payload: form({ name: 'xdp' }, obj) });
+    const bytes = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect?name=xdp',
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+      payload: obj,
+    });
+    const multipart = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: bearer(TOKENS.all),
+      payload: form({ name: 'xdp' }, obj),
+    });
     assert.equal(bytes.statusCode, 200);
     assert.equal(multipart.statusCode, 200, multipart.body);
     assert.deepEqual(multipart.json(), bytes.json());
@@ -32,13 +42,23 @@ describe('POST /v1/objects/inspect as multipart/form-data', () => {
 
   it('takes the name from the form over the query string', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect?name=fromquery', headers: bearer(TOKENS.all), payload: form({ name: 'fromform' }, obj) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect?name=fromquery',
+      headers: bearer(TOKENS.all),
+      payload: form({ name: 'fromform' }, obj),
+    });
     assert.equal(r.json().name, 'fromform');
   });
 
   it('answers 400 naming the field for a name that is not a C identifier', async () => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: bearer(TOKENS.all), payload: form({ name: 'no-dash' }, obj) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: bearer(TOKENS.all),
+      payload: form({ name: 'no-dash' }, obj),
+    });
     assert.equal(r.statusCode, 400);
     assert.equal(r.json().code, 'REQUEST_INVALID');
     assert.equal(r.json().details.field, 'name');
@@ -47,10 +67,20 @@ describe('POST /v1/objects/inspect as multipart/form-data', () => {
 
   it('answers 400 for a form without the object, or with it under another name', async () => {
     const { app } = await buildTestApp();
-    const none = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: bearer(TOKENS.all), payload: form({ name: 'xdp' }, null) });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: bearer(TOKENS.all),
+      payload: form({ name: 'xdp' }, null),
+    });
     assert.equal(none.statusCode, 400);
     assert.match(none.json().detail, /multipart part 'object'/);
-    const other = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: bearer(TOKENS.all), payload: form({}, obj, 'file') });
+    const other = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: bearer(TOKENS.all),
+      payload: form({}, obj, 'file'),
+    });
     assert.equal(other.statusCode, 400);
     assert.equal(other.json().details.field, 'file');
   });
@@ -60,7 +90,12 @@ describe('POST /v1/objects/inspect with a malformed form', () => {
   const B = '----bpfsign-boundary';
   const post = async (contentType: string, payload: string) => {
     const { app } = await buildTestApp();
-    const r = await app.inject({ method: 'POST', url: '/v1/objects/inspect', headers: { 'content-type': contentType, ...bearer(TOKENS.all) }, payload });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/objects/inspect',
+      headers: { 'content-type': contentType, ...bearer(TOKENS.all) },
+      payload,
+    });
     return { status: r.statusCode, code: r.json().code as string, detail: r.json().detail as string };
   };
 
@@ -70,12 +105,18 @@ describe('POST /v1/objects/inspect with a malformed form', () => {
   });
 
   it('answers 400 MULTIPART_INVALID for a form cut off inside its file part', async () => {
-    const r = await post(`multipart/form-data; boundary=${B}`, `--${B}\r\ncontent-disposition: form-data; name="object"; filename="x.o"\r\n\r\nabc`);
+    const r = await post(
+      `multipart/form-data; boundary=${B}`,
+      `--${B}\r\ncontent-disposition: form-data; name="object"; filename="x.o"\r\n\r\nabc`,
+    );
     assert.deepEqual([r.status, r.code], [400, 'MULTIPART_INVALID']);
   });
 
   it('refuses a field over 1024 bytes with 400 naming it, rather than cutting it', async () => {
-    const r = await post(`multipart/form-data; boundary=${B}`, `--${B}\r\ncontent-disposition: form-data; name="name"\r\n\r\n${'a'.repeat(5000)}\r\n--${B}--\r\n`);
+    const r = await post(
+      `multipart/form-data; boundary=${B}`,
+      `--${B}\r\ncontent-disposition: form-data; name="name"\r\n\r\n${'a'.repeat(5000)}\r\n--${B}--\r\n`,
+    );
     assert.deepEqual([r.status, r.code], [400, 'REQUEST_INVALID']);
     assert.match(r.detail, /option name: at most 1024 bytes/);
   });

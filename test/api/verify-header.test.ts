@@ -17,14 +17,23 @@ const HEADER = join(REFERENCE, 'fixtures/xdp_filter.clang-el.p256.lskel.h');
 describe('POST /v1/verifications with a header', { skip: existsSync(HEADER) ? false : `no reference header at ${HEADER}` }, () => {
   const header = () => readFileSync(HEADER, 'utf8');
   const policy = (extra: Record<string, unknown> = {}) => ({
-    version: 1, name: 'bpftool', roots: [readFileSync(join(REFERENCE, 'keys/p256.cert.pem'), 'utf8')], checks: { transparencyLog: 'skip', hardening: 'log' }, ...extra,
+    version: 1,
+    name: 'bpftool',
+    roots: [readFileSync(join(REFERENCE, 'keys/p256.cert.pem'), 'utf8')],
+    checks: { transparencyLog: 'skip', hardening: 'log' },
+    ...extra,
   });
   const post = async (payload: string) => {
     const { app } = await buildTestApp();
-    return app.inject({ method: 'POST', url: '/v1/verifications', headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'application/json' }, payload });
+    return app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { ...bearer(TOKENS.verifyOnly), 'content-type': 'application/json' },
+      payload,
+    });
   };
 
-  it('verifies bpftool\'s signed header against the certificate an inline policy names', async () => {
+  it("verifies bpftool's signed header against the certificate an inline policy names", async () => {
     const r = await post(JSON.stringify({ header: header(), policy: policy() }));
     assert.equal(r.statusCode, 200, r.body);
     const v = r.json();

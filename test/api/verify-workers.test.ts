@@ -19,10 +19,18 @@ const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 async function serve(env: Record<string, string>) {
   const srv = await startServer({ BPFSIGN_RATE_LIMIT: '100000000', ...env });
   after(async () => {
-    if (srv.proc.exitCode === null) await new Promise((r) => { srv.proc.once('exit', r); srv.proc.kill('SIGTERM'); });
+    if (srv.proc.exitCode === null)
+      await new Promise((r) => {
+        srv.proc.once('exit', r);
+        srv.proc.kill('SIGTERM');
+      });
     rmSync(srv.dataDir, { recursive: true, force: true });
   });
-  const made = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+  const made = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, {
+    method: 'POST',
+    body: obj,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   assert.equal(made.status, 201, await made.clone().text());
   const bundle = ((await made.json()) as { bundle: unknown }).bundle;
   const ca = ((await (await fetch(`${srv.url}/v1/keys`)).json()) as { caCertificate: string }).caCertificate;
@@ -43,8 +51,17 @@ async function serve(env: Record<string, string>) {
  * 114 s); a linear-time one refuses it at once.
  */
 function worstBody(bundle: unknown, ca: string): Buffer {
-  const identities = [{ subjectRegExp: '(.+)+!' }, ...Array.from({ length: 20_000 }, (_, i) => ({ subjectRegExp: `CN=x${i}(.*)+y[a-z]{1,50}` }))];
-  return Buffer.from(JSON.stringify({ bundle, object: Buffer.concat([obj, Buffer.alloc(6 << 20)]).toString('base64'), policy: { version: 1, name: 'worst', roots: [ca], identities } }));
+  const identities = [
+    { subjectRegExp: '(.+)+!' },
+    ...Array.from({ length: 20_000 }, (_, i) => ({ subjectRegExp: `CN=x${i}(.*)+y[a-z]{1,50}` })),
+  ];
+  return Buffer.from(
+    JSON.stringify({
+      bundle,
+      object: Buffer.concat([obj, Buffer.alloc(6 << 20)]).toString('base64'),
+      policy: { version: 1, name: 'worst', roots: [ca], identities },
+    }),
+  );
 }
 
 /**
@@ -53,7 +70,12 @@ function worstBody(bundle: unknown, ca: string): Buffer {
  * them (what is measured is the server's answer, not this process's event loop).
  */
 async function pollHealth(url: string, work: Promise<unknown>): Promise<{ statuses: number[]; latencies: number[] }> {
-  const poller = spawn(process.execPath, ['--input-type=module', '-e', `
+  const poller = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     const out = { statuses: [], latencies: [] };
     let done = false;
     process.stdin.on('end', () => { done = true; }).resume();
@@ -64,9 +86,14 @@ async function pollHealth(url: string, work: Promise<unknown>): Promise<{ status
       await new Promise((r) => setTimeout(r, 10));
     }
     process.stdout.write(JSON.stringify(out));
-  `], { stdio: ['pipe', 'pipe', 'inherit'] });
+  `,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let text = '';
-  poller.stdout.on('data', (d) => { text += d; });
+  poller.stdout.on('data', (d) => {
+    text += d;
+  });
   const exited = new Promise((r) => poller.once('exit', r));
   await work.catch(() => undefined);
   poller.stdin.end();
@@ -93,7 +120,11 @@ describe('verification in worker threads (the real server)', () => {
       assert.deepEqual(r.json.details, { budgetMs: 1 });
     }
     assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
-    const signed = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+    const signed = await fetch(`${srv.url}/v1/loaders?name=xdp_filter`, {
+      method: 'POST',
+      body: obj,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     assert.equal(signed.status, 201, 'signing does not go through the verification workers');
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     assert.match(metrics, /^bpfsign_verify_budget_exceeded_total 3$/m);
@@ -110,37 +141,65 @@ describe('verification in worker threads (the real server)', () => {
     const heavy = Promise.all(Array.from({ length: 4 }, () => srv.verify(worst)));
     const { statuses, latencies } = await pollHealth(srv.url, heavy);
     const answers = await heavy;
-    console.log(`# /healthz while ${answers.length} worst verifications (${(worst.length / 1e6).toFixed(1)} MB bodies) ran: ${summary(latencies)}; answers ${answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`).join(', ')}`);
+    console.log(
+      `# /healthz while ${answers.length} worst verifications (${(worst.length / 1e6).toFixed(1)} MB bodies) ran: ${summary(latencies)}; answers ${answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`).join(', ')}`,
+    );
     assert.ok(statuses.length > 0);
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every poll of /healthz answered 200');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every poll of /healthz answered 200',
+    );
     // Stopped at the budget, or, when the worker gets through it in time, not an allowed identity.
-    for (const a of answers) assert.ok(a.json.code === 'VERIFY_BUDGET_EXCEEDED' || a.json.verdict === 'UNTRUSTED', JSON.stringify(a.json).slice(0, 300));
+    for (const a of answers)
+      assert.ok(a.json.code === 'VERIFY_BUDGET_EXCEEDED' || a.json.verdict === 'UNTRUSTED', JSON.stringify(a.json).slice(0, 300));
     const again = await srv.verify({ bundle: srv.bundle });
     assert.equal(again.status, 200, 'the next verification runs on a fresh worker');
     assert.equal(again.json.verdict, 'OK');
   });
 
   /** POST `body` (with a length, or in chunks without one) and resolve with the answer, whatever happens to the upload. */
-  const postOver = (url: string, body: Buffer, chunked: boolean) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(body.length) }) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
+  const postOver = (url: string, body: Buffer, chunked: boolean) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(body.length) }) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', () => {
+        /* the server closed mid-upload after answering: the answer is what counts */
+      });
+      const timer = setTimeout(() => reject(new Error('no answer within 30 s')), 30_000);
+      timer.unref();
+      for (let i = 0; i < body.length; i += 64 << 10) req.write(body.subarray(i, i + (64 << 10)));
+      req.end();
     });
-    req.on('error', () => { /* the server closed mid-upload after answering: the answer is what counts */ });
-    const timer = setTimeout(() => reject(new Error('no answer within 30 s')), 30_000);
-    timer.unref();
-    for (let i = 0; i < body.length; i += 64 << 10) req.write(body.subarray(i, i + (64 << 10)));
-    req.end();
-  });
 
   it('reads a body sent in chunks without a length as one sent whole, and refuses one past the size limit with 413', async () => {
     const srv = await serve({ BPFSIGN_MAX_OBJECT_BYTES: String(1 << 20) });
     const bytes = Buffer.from(JSON.stringify({ bundle: srv.bundle }));
-    const chunks = (b: Buffer) => new ReadableStream<Uint8Array>({ start(c) { for (let i = 0; i < b.length; i += 1000) c.enqueue(b.subarray(i, i + 1000)); c.close(); } });
-    const post = (body: Buffer | ReadableStream<Uint8Array>) => fetch(`${srv.url}/v1/verifications`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+    const chunks = (b: Buffer) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < b.length; i += 1000) c.enqueue(b.subarray(i, i + 1000));
+          c.close();
+        },
+      });
+    const post = (body: Buffer | ReadableStream<Uint8Array>) =>
+      fetch(`${srv.url}/v1/verifications`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        duplex: 'half',
+      } as RequestInit);
     const chunked = await post(chunks(bytes));
     assert.equal(chunked.status, 200);
     assert.equal(((await chunked.json()) as { verdict: string }).verdict, 'OK');
@@ -163,8 +222,14 @@ describe('verification in worker threads (the real server)', () => {
     const heavy = Promise.all(Array.from({ length: 20 }, () => srv.verify(big)));
     const { statuses, latencies } = await pollHealth(srv.url, heavy);
     const answers = await heavy;
-    console.log(`# /healthz while 20 verifications of a ${(big.length / 1e6).toFixed(1)} MB body ran: ${summary(latencies)}; answers ${[...new Set(answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`))].join(', ')}`);
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every poll of /healthz answered 200');
+    console.log(
+      `# /healthz while 20 verifications of a ${(big.length / 1e6).toFixed(1)} MB body ran: ${summary(latencies)}; answers ${[...new Set(answers.map((a) => `${a.status} ${String(a.json.code ?? a.json.verdict)}`))].join(', ')}`,
+    );
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every poll of /healthz answered 200',
+    );
     for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.json).slice(0, 300));
   });
 });

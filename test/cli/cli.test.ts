@@ -19,7 +19,11 @@ function instructionLines(text: string): Map<string, string[]> {
   let section = '';
   for (const line of text.split('\n')) {
     const h = /^Disassembly of section (.*):$/.exec(line);
-    if (h) { section = h[1]; out.set(section, []); continue; }
+    if (h) {
+      section = h[1];
+      out.set(section, []);
+      continue;
+    }
     const m = /^\s*(\d+):\t(.*)$/.exec(line);
     if (m && section) out.get(section)!.push(`${m[1]}:${m[2]}`);
   }
@@ -32,12 +36,17 @@ describe('bpfsign disasm', { skip: hasTool('llvm-objdump') ? false : 'llvm-objdu
       const ours = run('disasm', o.path);
       assert.equal(ours.status, 0, ours.stderr);
       const theirs = execFileSync('llvm-objdump', ['-d', '--no-show-raw-insn', o.path], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      const a = instructionLines(ours.stdout), b = instructionLines(theirs);
+      const a = instructionLines(ours.stdout),
+        b = instructionLines(theirs);
       assert.deepEqual([...a.keys()], [...b.keys()], 'sections');
       for (const [sec, lines] of b) {
         const mine = a.get(sec)!;
         const i = lines.findIndex((l, k) => l !== mine[k]);
-        assert.equal(mine.length === lines.length && i < 0, true, `section ${sec}: first difference at line ${i}: ours ${JSON.stringify(mine[i])}, llvm-objdump ${JSON.stringify(lines[i])} (${mine.length} vs ${lines.length} lines)`);
+        assert.equal(
+          mine.length === lines.length && i < 0,
+          true,
+          `section ${sec}: first difference at line ${i}: ours ${JSON.stringify(mine[i])}, llvm-objdump ${JSON.stringify(lines[i])} (${mine.length} vs ${lines.length} lines)`,
+        );
       }
       // Beyond the instruction lines, the whole text (headings, symbol lines, blank lines) matches too.
       assert.equal(ours.stdout, theirs);
@@ -50,8 +59,14 @@ describe('bpfsign disasm', { skip: hasTool('llvm-objdump') ? false : 'llvm-objdu
     const json = run('disasm', obj, '--section', 'xdp', '--json');
     assert.equal(text.status, 0);
     const listing = JSON.parse(json.stdout) as { section: string; lines: { index: number; text: string }[] }[];
-    assert.deepEqual(listing.map((l) => l.section), ['xdp']);
-    assert.deepEqual(instructionLines(text.stdout).get('xdp'), listing[0].lines.map((l) => `${l.index}:${l.text}`));
+    assert.deepEqual(
+      listing.map((l) => l.section),
+      ['xdp'],
+    );
+    assert.deepEqual(
+      instructionLines(text.stdout).get('xdp'),
+      listing[0].lines.map((l) => `${l.index}:${l.text}`),
+    );
   });
 
   it('exits 2 naming the section when it does not exist', () => {
@@ -66,13 +81,28 @@ describe('bpfsign inspect', () => {
   it('prints programs, maps with every attribute, externs, BTF and the feature table', () => {
     const r = run('inspect', obj);
     assert.equal(r.status, 0, r.stderr);
-    for (const s of ['programs (', 'maps (', 'globals (', 'externs (', 'CO-RE relocations:', 'BTF:', 'features:', 'outer_array', 'ARRAY_OF_MAPS', '[0]=inner_a']) assert.ok(r.stdout.includes(s), s);
+    for (const s of [
+      'programs (',
+      'maps (',
+      'globals (',
+      'externs (',
+      'CO-RE relocations:',
+      'BTF:',
+      'features:',
+      'outer_array',
+      'ARRAY_OF_MAPS',
+      '[0]=inner_a',
+    ])
+      assert.ok(r.stdout.includes(s), s);
   });
   it('gives the same content as JSON with --json', () => {
     const r = run('inspect', obj, '--json');
     const s = JSON.parse(r.stdout);
     assert.equal(s.name, 'map_in_map_clan', 'object name from the file name, 15 chars');
-    assert.deepEqual(s.maps.find((m: any) => m.name === 'outer_hash').slots.map((x: any) => x.index), [1, 5]);
+    assert.deepEqual(
+      s.maps.find((m: any) => m.name === 'outer_hash').slots.map((x: any) => x.index),
+      [1, 5],
+    );
     assert.ok(s.features.includes('map_in_map_slots'));
   });
   it('exits 2 with a typed error for a file that is not a BPF object', () => {
@@ -94,7 +124,10 @@ describe('bpfsign inspect', () => {
 describe('bpfsign btf', { skip: hasTool('bpftool') ? false : 'bpftool not installed (scripts/install-deps.sh)' }, () => {
   for (const file of [join(FIXTURES, 'obj/core.clang-eb.o'), join(FIXTURES, 'obj/ksyms.clang-el.o'), '/sys/kernel/btf/vmlinux']) {
     it(`prints what bpftool btf dump prints for ${file}`, (t) => {
-      if (file.startsWith('/sys') && !existsSync(file)) { t.skip('no vmlinux BTF on this machine'); return; }
+      if (file.startsWith('/sys') && !existsSync(file)) {
+        t.skip('no vmlinux BTF on this machine');
+        return;
+      }
       const ours = run('btf', file);
       assert.equal(ours.status, 0, ours.stderr);
       const theirs = execFileSync('bpftool', ['btf', 'dump', 'file', file, 'format', 'raw'], { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -105,7 +138,11 @@ describe('bpfsign btf', { skip: hasTool('bpftool') ? false : 'bpftool not instal
 
 describe('one meaning per flag', () => {
   const obj = join(FIXTURES, 'obj/xdp_filter.clang-el.o');
-  const keys = () => { const d = mkdtempSync(join(tmpdir(), 'bpfsign-flags-')); assert.equal(run('keys', 'create', '--dir', d).status, 0); return d; };
+  const keys = () => {
+    const d = mkdtempSync(join(tmpdir(), 'bpfsign-flags-'));
+    assert.equal(run('keys', 'create', '--dir', d).status, 0);
+    return d;
+  };
 
   it('sign refuses --scheme unsigned in one line, pointing at gen', () => {
     const r = run('sign', obj, '--keys', keys(), '--scheme', 'unsigned', '-o', mkdtempSync(join(tmpdir(), 'bpfsign-flags-')));
@@ -117,10 +154,15 @@ describe('one meaning per flag', () => {
   it("sign names its key by --key-id and its map check by --map-excl; --key (gen's PEM file) and --profile (a kernel profile) are not sign's", () => {
     const dir = keys();
     const out = mkdtempSync(join(tmpdir(), 'bpfsign-flags-'));
-    const id = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { id: string; active: boolean }[] }).keys.find((k) => k.active)!.id;
+    const id = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { id: string; active: boolean }[] }).keys.find(
+      (k) => k.active,
+    )!.id;
     const r = run('sign', obj, '--keys', dir, '--key-id', id, '--map-excl', '-o', out);
     assert.equal(r.status, 0, r.stderr);
-    const bundle = JSON.parse(readFileSync(join(out, 'xdp_filter_clang_el.bundle.json'), 'utf8')) as { certificates: string[]; manifest: { payload: string } };
+    const bundle = JSON.parse(readFileSync(join(out, 'xdp_filter_clang_el.bundle.json'), 'utf8')) as {
+      certificates: string[];
+      manifest: { payload: string };
+    };
     const statement = Buffer.from(bundle.manifest.payload, 'base64').toString('utf8');
     assert.match(statement, /"kernel":\{"mapExcl":true\}/, 'the map-exclusivity check is in the signed build options');
     assert.equal(bundle.certificates[0]?.trim(), readFileSync(join(dir, `${id}.pem`), 'utf8').trim(), 'signed by the key named');
@@ -153,8 +195,25 @@ describe("sign takes gen's build options", () => {
     assert.equal(r.status, 0, r.stderr);
     const g = join(tmp(), 'gen');
     const k = JSON.parse(readFileSync(join(keys, 'keys.json'), 'utf8')) as { keys: { privateKey: string; certificate: string }[] };
-    assert.equal(run('gen', ksyms, '-o', g, '--name', 'ks', '--scheme', 'linux-6.18', '--ksym', 'bpf_prog_fops=0xffffffff81000000',
-      '--key', join(keys, k.keys[0]!.privateKey), '--cert', join(keys, k.keys[0]!.certificate)).status, 0);
+    assert.equal(
+      run(
+        'gen',
+        ksyms,
+        '-o',
+        g,
+        '--name',
+        'ks',
+        '--scheme',
+        'linux-6.18',
+        '--ksym',
+        'bpf_prog_fops=0xffffffff81000000',
+        '--key',
+        join(keys, k.keys[0]!.privateKey),
+        '--cert',
+        join(keys, k.keys[0]!.certificate),
+      ).status,
+      0,
+    );
     const bundle = JSON.parse(readFileSync(join(out, 'ks.bundle.json'), 'utf8')) as { loader: { insns: string; data: string } };
     assert.equal(bundle.loader.insns, readFileSync(join(g, 'insns.bin')).toString('base64'));
     assert.equal(bundle.loader.data, readFileSync(join(g, 'data.bin')).toString('base64'));

@@ -13,9 +13,29 @@ import { ROOT } from '../support/objects.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: '', timeout: 60_000, env: { ...process.env, ...env, BPFSIGN_DEBUG: '' } });
+  spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    input: '',
+    timeout: 60_000,
+    env: { ...process.env, ...env, BPFSIGN_DEBUG: '' },
+  });
 
-const COMMANDS = ['serve', 'sign', 'log', 'manifest', 'witness', 'inspect', 'disasm', 'btf', 'verify', 'keys', 'tokens', 'replay', 'gen', 'vm'];
+const COMMANDS = [
+  'serve',
+  'sign',
+  'log',
+  'manifest',
+  'witness',
+  'inspect',
+  'disasm',
+  'btf',
+  'verify',
+  'keys',
+  'tokens',
+  'replay',
+  'gen',
+  'vm',
+];
 
 /** Asserts a failure printed exactly one line on stderr, nothing of a stack, and exited 2. */
 function oneLineExit2(r: ReturnType<typeof run>, what: string): string {
@@ -34,12 +54,17 @@ describe('bpfsign CMD --help', () => {
       assert.equal(r.stderr, '');
       assert.match(r.stdout, new RegExp(`^usage: bpfsign ${cmd}\\b`));
       assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'));
-      for (const other of COMMANDS.filter((c) => c !== cmd)) assert.doesNotMatch(r.stdout, new RegExp(`^  ${other} `, 'm'), `mentions ${other}`);
+      for (const other of COMMANDS.filter((c) => c !== cmd))
+        assert.doesNotMatch(r.stdout, new RegExp(`^  ${other} `, 'm'), `mentions ${other}`);
     });
   }
 
   it('takes -h as well, and --help after a subcommand (log get --help)', () => {
-    for (const args of [['inspect', '-h'], ['log', 'get', '--help'], ['witness', 'serve', '--help']]) {
+    for (const args of [
+      ['inspect', '-h'],
+      ['log', 'get', '--help'],
+      ['witness', 'serve', '--help'],
+    ]) {
       const r = run(args);
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^usage: bpfsign ${args[0]}\\b`));

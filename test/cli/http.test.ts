@@ -14,7 +14,9 @@ import { fetchRetrying, http, HttpError, retryAfterMs } from '../../src/cli/http
 const CLI = join(new URL('.', import.meta.url).pathname, '../../src/cli/main.js');
 
 /** A server that answers each request with the next of `answers` (then 200 "ok"), counting requests. */
-async function scripted(answers: { status: number; headers?: Record<string, string> }[]): Promise<{ url: string; count: () => number; server: Server }> {
+async function scripted(
+  answers: { status: number; headers?: Record<string, string> }[],
+): Promise<{ url: string; count: () => number; server: Server }> {
   let n = 0;
   const server = createServer((req, res) => {
     const a = answers[n++] ?? { status: 200 };
@@ -34,10 +36,21 @@ describe('the CLI retry rule', () => {
     assert.equal(retryAfterMs(null), null);
   });
 
-  it('waits as long as a 429 answer\'s Retry-After says, then succeeds', async () => {
-    const s = await scripted([{ status: 429, headers: { 'retry-after': '2' } }, { status: 429, headers: { 'retry-after': '1' } }]);
+  it("waits as long as a 429 answer's Retry-After says, then succeeds", async () => {
+    const s = await scripted([
+      { status: 429, headers: { 'retry-after': '2' } },
+      { status: 429, headers: { 'retry-after': '1' } },
+    ]);
     const waits: number[] = [];
-    const r = await fetchRetrying(s.url, {}, { sleep: async (ms) => { waits.push(ms); } });
+    const r = await fetchRetrying(
+      s.url,
+      {},
+      {
+        sleep: async (ms) => {
+          waits.push(ms);
+        },
+      },
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(waits, [2000, 1000]);
     assert.equal(s.count(), 3);
@@ -46,14 +59,26 @@ describe('the CLI retry rule', () => {
   it('backs off exponentially on 503 without Retry-After', async () => {
     const s = await scripted([{ status: 503 }, { status: 503 }, { status: 503 }]);
     const waits: number[] = [];
-    const r = await fetchRetrying(s.url, {}, { sleep: async (ms) => { waits.push(ms); }, random: () => 1 });
+    const r = await fetchRetrying(
+      s.url,
+      {},
+      {
+        sleep: async (ms) => {
+          waits.push(ms);
+        },
+        random: () => 1,
+      },
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(waits, [500, 1000, 2000]);
   });
 
   it('does not retry other errors, and gives up after its tries', async () => {
     const s = await scripted([{ status: 500 }]);
-    await assert.rejects(http(s.url, { retry: { sleep: async () => undefined } }), (e: HttpError) => e.code === 'HTTP_500' && e.status === 500);
+    await assert.rejects(
+      http(s.url, { retry: { sleep: async () => undefined } }),
+      (e: HttpError) => e.code === 'HTTP_500' && e.status === 500,
+    );
     assert.equal(s.count(), 1);
     const t = await scripted(Array.from({ length: 10 }, () => ({ status: 429, headers: { 'retry-after': '0' } })));
     await assert.rejects(http(t.url, { retry: { attempts: 3, sleep: async () => undefined } }), (e: HttpError) => e.code === 'HTTP_429');
@@ -62,15 +87,23 @@ describe('the CLI retry rule', () => {
 
   it('gives up at once when Retry-After asks for longer than it will wait', async () => {
     const s = await scripted([{ status: 429, headers: { 'retry-after': '3600' } }]);
-    await assert.rejects(http(s.url, { retry: { maxWaitMs: 60_000, sleep: async () => assert.fail('should not wait') } }), (e: HttpError) => e.status === 429);
+    await assert.rejects(
+      http(s.url, { retry: { maxWaitMs: 60_000, sleep: async () => assert.fail('should not wait') } }),
+      (e: HttpError) => e.status === 429,
+    );
   });
 
   it('a CLI command (log proof) waits out a 429 with Retry-After and completes', async () => {
     const s = await scripted([{ status: 429, headers: { 'retry-after': '1' } }]);
     const child = spawn(process.execPath, [CLI, 'log', 'proof', '0', '--server', s.url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     assert.equal(code, 0, stderr);
     assert.match(stderr, /429 from \/v1\/log\/proof\/0; retrying in 1\.0 s/);

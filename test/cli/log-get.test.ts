@@ -22,7 +22,12 @@ import type { Bundle } from '../../src/signing/bundle.js';
 const { app } = await buildTestApp();
 const made: { id: string; bundle: Bundle }[] = [];
 for (const f of ['xdp_filter.clang-el.o', 'big.clang-el.o']) {
-  const r = await app.inject({ method: 'POST', url: '/v1/loaders?name=obj', headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: readFileSync(join(FIXTURES, 'obj', f)) });
+  const r = await app.inject({
+    method: 'POST',
+    url: '/v1/loaders?name=obj',
+    headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+    payload: readFileSync(join(FIXTURES, 'obj', f)),
+  });
   assert.equal(r.statusCode, 201, r.body);
   made.push(r.json());
 }
@@ -52,7 +57,7 @@ describe('bpfsign log get and manifest get', () => {
     assert.equal(parsed.logKeyPinned, true);
   });
 
-  it('prints a manifest found by its own digest, by its object\'s and by its loader\'s, checked against the log', async () => {
+  it("prints a manifest found by its own digest, by its object's and by its loader's, checked against the log", async () => {
     const b = made[1].bundle;
     const digest = sha256Hex(canonicalBytes(b.manifest as never));
     const entry = loaderEntryFromBundle(b);
@@ -69,10 +74,25 @@ describe('bpfsign log get and manifest get', () => {
   });
 
   it('refuses a checkpoint not signed by the given log key, an unknown digest and a bad index', async () => {
-    const other = ed25519VerifierKey('bpfsign.test/log', new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' })).subarray(12));
-    await assert.rejects(runLogGet('0', { server, logKey: other, json: false }, () => {}), { code: 'TLOG_CHECKPOINT_SIGNATURE' });
-    await assert.rejects(runManifestGet('0'.repeat(64), { server, logKey, json: false }, () => {}), { code: 'MANIFEST_NOT_FOUND' });
-    await assert.rejects(runLogGet('7', { server, logKey, json: false }, () => {}), { code: 'HTTP_404' });
-    await assert.rejects(runLogGet('01', { server, logKey, json: false }, () => {}), /not a decimal number/);
+    const other = ed25519VerifierKey(
+      'bpfsign.test/log',
+      new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' })).subarray(12),
+    );
+    await assert.rejects(
+      runLogGet('0', { server, logKey: other, json: false }, () => {}),
+      { code: 'TLOG_CHECKPOINT_SIGNATURE' },
+    );
+    await assert.rejects(
+      runManifestGet('0'.repeat(64), { server, logKey, json: false }, () => {}),
+      { code: 'MANIFEST_NOT_FOUND' },
+    );
+    await assert.rejects(
+      runLogGet('7', { server, logKey, json: false }, () => {}),
+      { code: 'HTTP_404' },
+    );
+    await assert.rejects(
+      runLogGet('01', { server, logKey, json: false }, () => {}),
+      /not a decimal number/,
+    );
   });
 });

@@ -24,7 +24,11 @@ describe('stageOutput', () => {
     const staged = stageOutput(join(root, 'a/b/c'));
     writeFileSync(join(staged.path, 'f'), 'x');
     assert.equal(existsSync(join(root, 'a')), false, 'nothing at the target before commit');
-    assert.deepEqual(readdirSync(root).map((n) => n.replace(/tmp-.*/, 'tmp-')), ['.a.tmp-'], 'the stand-in sits beside the highest missing folder');
+    assert.deepEqual(
+      readdirSync(root).map((n) => n.replace(/tmp-.*/, 'tmp-')),
+      ['.a.tmp-'],
+      'the stand-in sits beside the highest missing folder',
+    );
     staged.commit();
     assert.equal(readFileSync(join(root, 'a/b/c/f'), 'utf8'), 'x');
     assert.deepEqual(readdirSync(root), ['a']);
@@ -72,7 +76,14 @@ describe('bpfsign gen', () => {
     const root = scratch();
     const r = run('gen', OBJ, '-o', join(root, 'out'), '--name', 'xdp_filter');
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(readdirSync(join(root, 'out')).sort(), ['bundle.json', 'data.bin', 'init.3.bin', 'insns.bin', 'loader.json', 'xdp_filter.lskel.h']);
+    assert.deepEqual(readdirSync(join(root, 'out')).sort(), [
+      'bundle.json',
+      'data.bin',
+      'init.3.bin',
+      'insns.bin',
+      'loader.json',
+      'xdp_filter.lskel.h',
+    ]);
     assert.deepEqual(readdirSync(root), ['out']);
   });
 });
@@ -98,6 +109,10 @@ describe('bpfsign sign', () => {
     assert.deepEqual(readdirSync(join(root, 'out')).sort(), before, 'DIR as it was');
     const later = run('sign', OTHER, '--keys', keys, '-o', join(root, 'out'));
     assert.equal(later.status, 0, later.stderr);
-    assert.deepEqual(readdirSync(join(root, 'out')).sort(), ['maps_clang_el.bundle.json', 'maps_clang_el.lskel.h', ...before], 'a later run adds to DIR');
+    assert.deepEqual(
+      readdirSync(join(root, 'out')).sort(),
+      ['maps_clang_el.bundle.json', 'maps_clang_el.lskel.h', ...before],
+      'a later run adds to DIR',
+    );
   });
 });

@@ -26,7 +26,10 @@ describe('bpfsign replay', () => {
     assert.deepEqual(Object.keys(j).slice(0, 5), ['retval', 'maps', 'progs', 'trace', 'diff']);
     assert.equal(j.retval, 0);
     assert.deepEqual(j.diff, []);
-    assert.deepEqual(j.progs.map((p: { name: string }) => p.name), ['xdp_filter']);
+    assert.deepEqual(
+      j.progs.map((p: { name: string }) => p.name),
+      ['xdp_filter'],
+    );
     assert.equal(j.maps.filter((m: { name: string }) => m.name === 'blocked_src').length, 1);
   });
 
@@ -45,7 +48,20 @@ describe('bpfsign replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfsign-replay-signed-'));
     const keys = join(dir, 'keys');
     const k = await createKeyring(keys, new Date());
-    const g = run('gen', OBJ, '-o', join(dir, 'out'), '--name', 'xdp_filter', '--scheme', 'linux-6.18', '--key', join(keys, k.privateKey), '--cert', join(keys, k.certificate));
+    const g = run(
+      'gen',
+      OBJ,
+      '-o',
+      join(dir, 'out'),
+      '--name',
+      'xdp_filter',
+      '--scheme',
+      'linux-6.18',
+      '--key',
+      join(keys, k.privateKey),
+      '--cert',
+      join(keys, k.certificate),
+    );
     assert.equal(g.status, 0, g.stderr);
     const header = readFileSync(join(dir, 'out/xdp_filter.lskel.h'), 'utf8');
     assert.match(header, /opts_sig\[\]/);
@@ -69,13 +85,17 @@ describe('bpfsign replay', () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.retval, 0);
     assert.equal(j.diff, null, 'no plan without --object');
-    assert.deepEqual(j.progs.map((p: { name: string }) => p.name), ['xdp_filter']);
+    assert.deepEqual(
+      j.progs.map((p: { name: string }) => p.name),
+      ['xdp_filter'],
+    );
   });
 
   describe("--trust and --keyring-id on bpftool 7.7's signed header", () => {
     const ref = join(ROOT, '../shared/reference/bpftool-7.7');
     const header = join(ref, 'fixtures/xdp_filter.clang-el.rsa2048.lskel.h');
-    const rsa = join(ref, 'keys/rsa2048.cert.pem'), p256 = join(ref, 'keys/p256.cert.pem');
+    const rsa = join(ref, 'keys/rsa2048.cert.pem'),
+      p256 = join(ref, 'keys/p256.cert.pem');
     const skip = hasFile(header) ? false : `no ${header}`;
     // The fixture profile as a kernel with CONFIG_SYSTEM_DATA_VERIFICATION.
     const verifying = () => {
@@ -99,17 +119,25 @@ describe('bpfsign replay', () => {
     it('answers ENOKEY with no certificate or another one, and EINVAL for a keyring_id that names nothing', { skip }, () => {
       const prof = verifying();
       assert.deepEqual([replayJson('--profile', prof).j.errno, replayJson('--profile', prof, '--trust', p256).j.errno], [126, 126]);
-      assert.equal(replayJson('--profile', prof, '--trust', `session=${rsa}`).j.errno, 126, 'trusted in the session keyring, loaded against builtin (0)');
+      assert.equal(
+        replayJson('--profile', prof, '--trust', `session=${rsa}`).j.errno,
+        126,
+        'trusted in the session keyring, loaded against builtin (0)',
+      );
       assert.equal(replayJson('--profile', prof, '--trust', `session=${rsa}`, '--keyring-id', 'session').j.stage, 'ok');
       assert.equal(replayJson('--profile', prof, '--trust', rsa, '--keyring-id', '2147483647').j.errno, 22);
     });
-    it('answers as the host kernel does with --profile host (EOPNOTSUPP without CONFIG_SYSTEM_DATA_VERIFICATION)', { skip: skip || (hasFile('/sys/kernel/btf/vmlinux') ? false : 'no kernel BTF') }, async () => {
-      const { kernelConfig } = await import('../../src/service/host-probe.js');
-      const config = kernelConfig();
-      const { j } = replayJson('--profile', 'host', '--trust', rsa);
-      if (config && !config.has('CONFIG_SYSTEM_DATA_VERIFICATION')) assert.deepEqual([j.stage, j.errno], ['loader_load', 95]);
-      else assert.notEqual(j.errno, 126, 'the signer is trusted');
-    });
+    it(
+      'answers as the host kernel does with --profile host (EOPNOTSUPP without CONFIG_SYSTEM_DATA_VERIFICATION)',
+      { skip: skip || (hasFile('/sys/kernel/btf/vmlinux') ? false : 'no kernel BTF') },
+      async () => {
+        const { kernelConfig } = await import('../../src/service/host-probe.js');
+        const config = kernelConfig();
+        const { j } = replayJson('--profile', 'host', '--trust', rsa);
+        if (config && !config.has('CONFIG_SYSTEM_DATA_VERIFICATION')) assert.deepEqual([j.stage, j.errno], ['loader_load', 95]);
+        else assert.notEqual(j.errno, 126, 'the signer is trusted');
+      },
+    );
     it('refuses a --trust file that is not a certificate, and an unknown --keyring-id, with exit 2', { skip }, () => {
       const r = run('replay', header, '--trust', header);
       assert.equal(r.status, 2);

@@ -19,7 +19,10 @@ describe('bpfsign tokens', () => {
     assert.match(t.token, /^bps_/);
     const l = run('list', '--json');
     assert.ok(!l.stdout.includes(t.token), 'the secret is never listed');
-    assert.deepEqual(JSON.parse(l.stdout).map((x: { id: string; scopes: string[] }) => [x.id, x.scopes]), [[t.id, ['sign', 'verify']]]);
+    assert.deepEqual(
+      JSON.parse(l.stdout).map((x: { id: string; scopes: string[] }) => [x.id, x.scopes]),
+      [[t.id, ['sign', 'verify']]],
+    );
     assert.equal(run('revoke', t.id).status, 0);
     assert.equal(run('revoke', t.id).status, 2, 'revoking twice is an error');
     assert.equal(run('create', '--scopes', 'root').status, 2);

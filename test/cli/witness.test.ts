@@ -27,11 +27,19 @@ describe('bpfsign witness', () => {
     const origin = 'bpfsign.test/cli-log';
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const logVkey = ed25519VerifierKey(origin, new Uint8Array(createPublicKey(pem).export({ type: 'spki', format: 'der' })).subarray(12));
-    const child = spawn(process.execPath, [CLI, 'witness', 'serve', '--dir', dir, '--name', 'witness.test/cli', '--log', logVkey, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'witness', 'serve', '--dir', dir, '--name', 'witness.test/cli', '--log', logVkey, '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     after(() => child.kill('SIGTERM'));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout.on('data', (d) => { out += d; const m = /listening on (\S+);/.exec(out); if (m) resolve(m[1]); });
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening on (\S+);/.exec(out);
+        if (m) resolve(m[1]);
+      });
       child.on('exit', (code) => reject(new Error(`witness exited ${code}`)));
     });
     assert.equal((await (await fetch(`${url}/`)).text()).trim(), vkey);
@@ -39,7 +47,10 @@ describe('bpfsign witness', () => {
     const r = await fetch(`${url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${note}` });
     assert.equal(r.status, 200);
     const lines = await r.text();
-    assert.deepEqual(noteCosignatures(note + lines, [parseCosignerKey(vkey)]).map((c) => c.name), ['witness.test/cli']);
+    assert.deepEqual(
+      noteCosignatures(note + lines, [parseCosignerKey(vkey)]).map((c) => c.name),
+      ['witness.test/cli'],
+    );
     const again = await fetch(`${url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${note}` });
     assert.equal(again.status, 409);
     assert.equal(again.headers.get('content-type'), 'text/x.tlog.size');

@@ -21,9 +21,10 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 function shellBlocks(text: string): { after: string; commands: string[] }[] {
   const blocks: { after: string; commands: string[] }[] = [];
   const re = /^(.*)\n\n?```(sh|yaml)\n([\s\S]*?)\n```$/gm;
-  for (let m; (m = re.exec(text)); ) {
+  for (let m; (m = re.exec(text));) {
     const commands: string[] = [];
-    for (const line of m[3].replace(/\\\n\s*/g, ' ').split('\n')) if (line.trim() !== '' && !line.trim().startsWith('#')) commands.push(line.trim());
+    for (const line of m[3].replace(/\\\n\s*/g, ' ').split('\n'))
+      if (line.trim() !== '' && !line.trim().startsWith('#')) commands.push(line.trim());
     blocks.push({ after: m[1], commands });
   }
   return blocks;
@@ -37,7 +38,9 @@ function block(heading: RegExp): string[] {
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createServer().once('error', () => resolve(false)).once('listening', () => s.close(() => resolve(true)));
+    const s = createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => s.close(() => resolve(true)));
     s.listen(port, '127.0.0.1');
   });
 }
@@ -49,7 +52,11 @@ function run(cmd: string, cwd: string): { status: number | null; stdout: string;
 
 const tools = ['curl', 'jq'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const built = existsSync(join(ROOT, 'dist/src/cli/main.js')) && existsSync(join(ROOT, 'node_modules'));
-const skip = tools.length ? `the README's commands use ${tools.join(' and ')}, not installed here` : !built ? 'dist/ or node_modules/ is missing (npm ci builds them)' : false;
+const skip = tools.length
+  ? `the README's commands use ${tools.join(' and ')}, not installed here`
+  : !built
+    ? 'dist/ or node_modules/ is missing (npm ci builds them)'
+    : false;
 if (skip) console.log(`# skipped: ${skip}`);
 
 describe("the README's commands", { skip }, () => {
@@ -67,10 +74,17 @@ describe("the README's commands", { skip }, () => {
     const start = /^npm ci && (\.\/bpfsign serve)\b/.exec(first);
     assert.ok(start, `the README's first command installs, then starts the service: ${first}`);
     server = spawn('bash', ['-c', `exec ${start[1]}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d: Buffer) => { serverLog += d.toString(); });
-    server.stderr!.on('data', (d: Buffer) => { serverLog += d.toString(); });
+    server.stdout!.on('data', (d: Buffer) => {
+      serverLog += d.toString();
+    });
+    server.stderr!.on('data', (d: Buffer) => {
+      serverLog += d.toString();
+    });
     for (let i = 0; i < 300; i++) {
-      const ok = await fetch('http://127.0.0.1:8080/readyz').then((r) => r.ok, () => false);
+      const ok = await fetch('http://127.0.0.1:8080/readyz').then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       if (server.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -97,7 +111,9 @@ describe("the README's commands", { skip }, () => {
   it("the CI gate: its set-up and its job's commands pass", (t) => {
     if (portTaken) return t.skip('port 8080, where the README starts the service, is taken here');
     const setUp = block(/^signs its object/);
-    const job = block(/^cannot read/).filter((l) => l.startsWith('- ')).map((l) => l.slice(2));
+    const job = block(/^cannot read/)
+      .filter((l) => l.startsWith('- '))
+      .map((l) => l.slice(2));
     assert.ok(setUp.length >= 2 && job.length >= 1, 'the CI gate has its set-up and its job');
     // The build's object, where the set-up expects it.
     mkdirSync(join(dir, 'build'), { recursive: true });

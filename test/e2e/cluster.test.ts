@@ -17,12 +17,21 @@ describe('a cluster of two workers on SQLite', () => {
   it('signs concurrently with every log index handed out once, and the auditor verifies the log', async () => {
     const srv = await startServer({ BPFSIGN_WORKERS: '2' });
     try {
-      const acks = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-        const r = await fetch(`${srv.url}/v1/loaders?name=obj${i}`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
-        assert.equal(r.status, 201, await r.clone().text());
-        return ((await r.json()) as { bundle: { tlog: { logIndex: string } } }).bundle.tlog.logIndex;
-      }));
-      assert.deepEqual(acks.map(Number).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+      const acks = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const r = await fetch(`${srv.url}/v1/loaders?name=obj${i}`, {
+            method: 'POST',
+            body: obj,
+            headers: { 'content-type': 'application/octet-stream' },
+          });
+          assert.equal(r.status, 201, await r.clone().text());
+          return ((await r.json()) as { bundle: { tlog: { logIndex: string } } }).bundle.tlog.logIndex;
+        }),
+      );
+      assert.deepEqual(
+        acks.map(Number).sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i),
+      );
       const audit = spawnSync(process.execPath, [CLI, 'log', 'verify', '--server', srv.url], { encoding: 'utf8' });
       assert.equal(audit.status, 0, audit.stderr);
       assert.match(audit.stdout, /size 40, checkpoint signature OK; 40 new entries included, loader records of known signers/);

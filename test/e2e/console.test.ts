@@ -23,7 +23,11 @@ let pw: PW | null = null;
 let skip: string | false = false;
 if (!existsSync(CHROMIUM)) skip = `no chromium at ${CHROMIUM} (apt-get install chromium, or set BPFSIGN_CHROMIUM)`;
 else {
-  try { pw = await import('playwright-core'); } catch (e) { skip = `playwright-core is not installed: ${(e as Error).message}`; }
+  try {
+    pw = await import('playwright-core');
+  } catch (e) {
+    skip = `playwright-core is not installed: ${(e as Error).message}`;
+  }
 }
 if (skip) console.log(`# console browser tests skipped: ${skip}`);
 
@@ -38,10 +42,20 @@ describe('the web console in chromium', { skip }, () => {
     server = await startServer({});
     // A fresh profile folder per run (playwright passes it as --user-data-dir).
     browser = await pw!.chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM, viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM,
+      viewport: { width: 1200, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
-    page = browser.pages()[0] ?? await browser.newPage();
+    page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
   });
   after(async () => {
@@ -51,7 +65,7 @@ describe('the web console in chromium', { skip }, () => {
 
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
-  it('shows the empty log\'s checkpoint as verified in the browser', async () => {
+  it("shows the empty log's checkpoint as verified in the browser", async () => {
     await page.goto(server.url + '/');
     await page.getByText('VERIFIED', { exact: true }).first().waitFor();
     assert.match(await page.locator('#checkpoint-status').innerText(), /VERIFIED\s+Checkpoint signed by .*Ed25519/);
@@ -84,10 +98,13 @@ describe('the web console in chromium', { skip }, () => {
     await shot('manifest');
   });
 
-  it('shows the new entry with its inclusion proof verified over the entry\'s bytes', async () => {
+  it("shows the new entry with its inclusion proof verified over the entry's bytes", async () => {
     const entry = page.getByRole('article', { name: 'Log entry 0' });
     await entry.locator('.proof-status').getByText('INCLUDED').waitFor();
-    assert.match(await entry.locator('.proof-status').innerText(), /Inclusion proof verified: leaf hash of the entry's bytes → root of the signed checkpoint of size 1/);
+    assert.match(
+      await entry.locator('.proof-status').innerText(),
+      /Inclusion proof verified: leaf hash of the entry's bytes → root of the signed checkpoint of size 1/,
+    );
     assert.match(await page.locator('#checkpoint').innerText(), /Tree size\s+1/);
     assert.match(await page.locator('#consistency-status').innerText(), /CONSISTENT\s+Extends the checkpoint of size 0/);
     await entry.getByRole('button', { name: 'Show the manifest of entry 0' }).click();
@@ -105,10 +122,14 @@ describe('the web console in chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Verify', exact: true }).focus();
     await page.keyboard.press('Enter');
     await page.locator('#verdict').waitFor();
-    assert.match(await page.locator('#verdict').innerText(), /^OK Verified — signed by CN=bpfsign development signing key, scheme linux-6.18/);
+    assert.match(
+      await page.locator('#verdict').innerText(),
+      /^OK Verified — signed by CN=bpfsign development signing key, scheme linux-6.18/,
+    );
     const checks = page.getByRole('list', { name: 'Checks' });
     const text = await checks.innerText();
-    for (const c of ['signature', 'chain', 'manifest', 'transparencyLog', 'replay', 'object']) assert.match(text, new RegExp(`PASS\\s+${c} `), c);
+    for (const c of ['signature', 'chain', 'manifest', 'transparencyLog', 'replay', 'object'])
+      assert.match(text, new RegExp(`PASS\\s+${c} `), c);
     assert.doesNotMatch(text, /FAIL/);
     await shot('verdict-ok');
   });
@@ -132,7 +153,7 @@ describe('the web console in chromium', { skip }, () => {
     const other = 'bpfsign.local/log+00000000+' + Buffer.concat([Buffer.of(1), Buffer.alloc(32, 7)]).toString('base64');
     await page.route('**/v1/keys', async (route) => {
       const r = await route.fetch();
-      const k = await r.json() as { logKey: string };
+      const k = (await r.json()) as { logKey: string };
       await route.fulfill({ response: r, json: { ...k, logKey: other } });
     });
     await page.reload();
@@ -141,7 +162,7 @@ describe('the web console in chromium', { skip }, () => {
     await page.unroute('**/v1/keys');
     await page.route('**/v1/log/entries/0', async (route) => {
       const r = await route.fetch();
-      const e = await r.json() as { body: string };
+      const e = (await r.json()) as { body: string };
       await route.fulfill({ response: r, json: { ...e, body: Buffer.from('{"changed":true}').toString('base64') } });
     });
     await page.reload();
@@ -157,10 +178,14 @@ describe('the web console in chromium', { skip }, () => {
     await page.locator('#checkpoint-status').waitFor();
     await page.getByRole('article', { name: 'Log entry 0' }).locator('.proof-status').getByText('INCLUDED').waitFor();
     // The callbacks run in the page (DOM types are not in this project's lib: `any` there).
-     
-    const unlabelled = await page.$$eval('input, select, textarea', (els: any[]) => els.filter((e) => e.labels?.length === 0).map((e) => e.id));
+
+    const unlabelled = await page.$$eval('input, select, textarea', (els: any[]) =>
+      els.filter((e) => e.labels?.length === 0).map((e) => e.id),
+    );
     assert.deepEqual(unlabelled, []);
-    const want = await page.$$eval('input, select, button, a[href]', (els: any[]) => els.filter((e) => e.offsetParent !== null || e.classList.contains('skip')).map((e) => e.id || e.textContent.trim()));
+    const want = await page.$$eval('input, select, button, a[href]', (els: any[]) =>
+      els.filter((e) => e.offsetParent !== null || e.classList.contains('skip')).map((e) => e.id || e.textContent.trim()),
+    );
     const seen = new Set<string>();
     let ring = '';
     for (let i = 0; i < 300 && want.some((k) => !seen.has(k)); i++) {
@@ -172,7 +197,10 @@ describe('the web console in chromium', { skip }, () => {
       seen.add(f.key);
       if (f.key === 'sign-name') ring = f.outline;
     }
-    assert.deepEqual(want.filter((k) => !seen.has(k)), []);
+    assert.deepEqual(
+      want.filter((k) => !seen.has(k)),
+      [],
+    );
     assert.equal(ring, 'solid');
     await shot('keyboard');
   });

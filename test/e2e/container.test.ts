@@ -13,13 +13,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/objects.js';
 
-interface Stage { from: string; user: string; workdir: string; volume: string; env: Record<string, string>; entrypoint: string[]; cmd: string[]; healthcheck: string[]; run: string }
+interface Stage {
+  from: string;
+  user: string;
+  workdir: string;
+  volume: string;
+  env: Record<string, string>;
+  entrypoint: string[];
+  cmd: string[];
+  healthcheck: string[];
+  run: string;
+}
 
 /** The last stage of a Dockerfile: instructions joined over line continuations, exec forms parsed as JSON. */
 function finalStage(text: string): Stage {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const from = lines.map((l, i) => [l, i] as const).filter(([l]) => /^FROM /i.test(l)).at(-1)!;
-  const s: Stage = { from: from[0].split(/\s+/)[1]!, user: '', workdir: '/', volume: '', env: {}, entrypoint: [], cmd: [], healthcheck: [], run: '' };
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const from = lines
+    .map((l, i) => [l, i] as const)
+    .filter(([l]) => /^FROM /i.test(l))
+    .at(-1)!;
+  const s: Stage = {
+    from: from[0].split(/\s+/)[1]!,
+    user: '',
+    workdir: '/',
+    volume: '',
+    env: {},
+    entrypoint: [],
+    cmd: [],
+    healthcheck: [],
+    run: '',
+  };
   for (const l of lines.slice(from[1] + 1)) {
     const [op, rest] = [l.split(/\s+/)[0]!.toUpperCase(), l.replace(/^\S+\s+/, '')];
     if (op === 'USER') s.user = rest;
@@ -54,25 +81,52 @@ describe('the entrypoint as the image user, on a folder owned as the image owns 
     const [uid, gid] = stage.user.split(':');
     const asUser = ['--reuid', uid!, '--regid', gid!, '--clear-groups', '--'];
     // The image copies the built project in; here the user runs it from this checkout, which it must be able to read.
-    const reads = spawnSync('setpriv', [...asUser, process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(ROOT, 'dist/src/cli/main.js'))})`]);
+    const reads = spawnSync('setpriv', [
+      ...asUser,
+      process.execPath,
+      '-e',
+      `require('fs').accessSync(${JSON.stringify(join(ROOT, 'dist/src/cli/main.js'))})`,
+    ]);
     if (reads.status !== 0) return t.skip(`uid ${uid} cannot read this checkout (${ROOT}): a folder on its path is closed to other users`);
     const data = mkdtempSync(join(tmpdir(), 'bpfsign-volume-'));
     chownSync(data, Number(uid), Number(gid));
     chmodSync(data, 0o700);
     const port = String(20000 + Math.floor(Math.random() * 20000));
-    const env = { PATH: process.env.PATH!, HOME: data, ...stage.env, BPFSIGN_DATA_DIR: data, BPFSIGN_PORT: port, BPFSIGN_HOST: '127.0.0.1', BPFSIGN_VERIFY_WORKERS: '0' };
+    const env = {
+      PATH: process.env.PATH!,
+      HOME: data,
+      ...stage.env,
+      BPFSIGN_DATA_DIR: data,
+      BPFSIGN_PORT: port,
+      BPFSIGN_HOST: '127.0.0.1',
+      BPFSIGN_VERIFY_WORKERS: '0',
+    };
     const [exe, ...args] = [...stage.entrypoint, ...stage.cmd];
-    const proc = spawn('setpriv', [...asUser, exe === 'node' ? process.execPath : exe!, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn('setpriv', [...asUser, exe === 'node' ? process.execPath : exe!, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
+    proc.stderr.on('data', (d) => {
+      stderr += d;
+    });
     try {
       let health = 0;
       for (let i = 0; i < 300 && health !== 200 && proc.exitCode === null; i++) {
-        try { health = (await fetch(`http://127.0.0.1:${port}/healthz`)).status; } catch { await new Promise((r) => setTimeout(r, 100)); }
+        try {
+          health = (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       assert.equal(health, 200, `the server answers /healthz (stderr: ${stderr})`);
       const [hexe, ...hargs] = stage.healthcheck;
-      const check = spawnSync('setpriv', [...asUser, hexe === 'node' ? process.execPath : hexe!, ...hargs], { cwd: ROOT, env, encoding: 'utf8' });
+      const check = spawnSync('setpriv', [...asUser, hexe === 'node' ? process.execPath : hexe!, ...hargs], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+      });
       assert.equal(check.status, 0, `the HEALTHCHECK command passes: ${check.stderr}`);
       for (const f of ['log-key.pem', 'keys/keys.json', 'keys/ca.pem', 'bpfsign.db']) {
         assert.equal(statSync(join(data, f)).uid, Number(uid), `${f} is written by the image user`);

@@ -23,7 +23,11 @@ let pw: PW | null = null;
 let skip: string | false = false;
 if (!existsSync(CHROMIUM)) skip = `no chromium at ${CHROMIUM} (apt-get install chromium, or set BPFSIGN_CHROMIUM)`;
 else {
-  try { pw = await import('playwright-core'); } catch (e) { skip = `playwright-core is not installed: ${(e as Error).message}`; }
+  try {
+    pw = await import('playwright-core');
+  } catch (e) {
+    skip = `playwright-core is not installed: ${(e as Error).message}`;
+  }
 }
 if (skip) console.log(`# /docs browser tests skipped: ${skip}`);
 
@@ -37,10 +41,20 @@ describe('the /docs page in chromium', { skip }, () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startServer({});
     browser = await pw!.chromium.launchPersistentContext(join(mkdtempSync(join(tmpdir(), 'bpfsign-docs-')), 'profile'), {
-      executablePath: CHROMIUM, viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM,
+      viewport: { width: 1200, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
-    page = browser.pages()[0] ?? await browser.newPage();
+    page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (e) => errors.push(e.message));
   });
   after(async () => {
@@ -62,13 +76,16 @@ describe('the /docs page in chromium', { skip }, () => {
     await op.getByRole('button', { name: 'Execute' }).click();
     const row = op.locator('.live-responses-table tbody tr').first();
     await row.waitFor();
-    return { status: await row.locator('.response-col_status').innerText(), body: await row.locator('.response-col_description').innerText() };
+    return {
+      status: await row.locator('.response-col_status').innerText(),
+      body: await row.locator('.response-col_description').innerText(),
+    };
   }
 
   it('lists every operation of the OpenAPI document, without script errors', async () => {
     await page.goto(server.url + '/docs');
     await page.locator('.opblock').first().waitFor();
-    const doc = await (await fetch(server.url + '/openapi.json')).json() as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(server.url + '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
     const count = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
     assert.equal(await page.locator('.opblock').count(), count);
     assert.deepEqual(errors, []);
@@ -86,7 +103,10 @@ describe('the /docs page in chromium', { skip }, () => {
 
   it('offers the multipart form with the object and its name field, and uploads it', async () => {
     const op = await inspectOperation();
-    await op.locator('select', { has: page.locator('option[value="multipart/form-data"]') }).first().selectOption('multipart/form-data');
+    await op
+      .locator('select', { has: page.locator('option[value="multipart/form-data"]') })
+      .first()
+      .selectOption('multipart/form-data');
     const body = op.locator('.opblock-section-request-body');
     await body.getByText('the BPF object (ELF)').waitFor();
     await body.locator('input[type=file]').setInputFiles(OBJECT);

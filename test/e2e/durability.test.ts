@@ -17,7 +17,11 @@ const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 
 async function sign(url: string, i: number): Promise<{ id: string; logIndex: string } | null> {
   try {
-    const r = await fetch(`${url}/v1/loaders?name=obj${i}`, { method: 'POST', body: obj, headers: { 'content-type': 'application/octet-stream' } });
+    const r = await fetch(`${url}/v1/loaders?name=obj${i}`, {
+      method: 'POST',
+      body: obj,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     if (r.status !== 201) return null;
     const j = (await r.json()) as { id: string; bundle: { tlog: { logIndex: string } } };
     return { id: j.id, logIndex: j.bundle.tlog.logIndex };
@@ -31,7 +35,11 @@ const auditor = (url: string) => spawnSync(process.execPath, [CLI, 'log', 'verif
 describe('two servers on one PostgreSQL', () => {
   it('hand out every log index exactly once, and every entry is provable', async (t) => {
     const admin = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-    try { await admin.connect(); } catch (e) { return t.skip(`PostgreSQL not reachable at ${PG}: ${(e as Error).message}`); }
+    try {
+      await admin.connect();
+    } catch (e) {
+      return t.skip(`PostgreSQL not reachable at ${PG}: ${(e as Error).message}`);
+    }
     const db = `bpfsign_two_${process.pid}`;
     await admin.query(`DROP DATABASE IF EXISTS ${db}`);
     await admin.query(`CREATE DATABASE ${db}`);
@@ -39,10 +47,20 @@ describe('two servers on one PostgreSQL', () => {
     const a = await startServer(env);
     // Same data dir: both replicas share the signing and log keys, as replicas behind one name do.
     const b = await startServer(env, a.dataDir);
-    after(async () => { a.proc.kill(); b.proc.kill(); await new Promise((r) => setTimeout(r, 300)); await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`); await admin.end(); });
+    after(async () => {
+      a.proc.kill();
+      b.proc.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.end();
+    });
     const acks = (await Promise.all(Array.from({ length: 30 }, (_, i) => sign(i % 2 ? b.url : a.url, i)))).filter((x) => x !== null);
     assert.equal(acks.length, 30);
-    assert.deepEqual(acks.map((x) => Number(x!.logIndex)).sort((p, q) => p - q), Array.from({ length: 30 }, (_, i) => i), 'indices 0..29, each once');
+    assert.deepEqual(
+      acks.map((x) => Number(x!.logIndex)).sort((p, q) => p - q),
+      Array.from({ length: 30 }, (_, i) => i),
+      'indices 0..29, each once',
+    );
     for (const url of [a.url, b.url]) {
       const r = auditor(url);
       assert.equal(r.status, 0, r.stderr);
@@ -60,7 +78,10 @@ describe('kill -9 during a burst of signing', () => {
       await new Promise((r) => setTimeout(r, i * 15));
       const ack = await sign(first.url, i);
       if (ack) acked.push(ack);
-      if (acked.length >= 15 && !killed) { killed = true; first.proc.kill('SIGKILL'); }
+      if (acked.length >= 15 && !killed) {
+        killed = true;
+        first.proc.kill('SIGKILL');
+      }
     });
     await Promise.all(burst);
     assert.ok(killed, 'the server was killed mid-burst');

@@ -17,9 +17,15 @@ import { CLI } from './support.js';
 
 /** The path of a Node `major` binary from the npm registry, or the reason there is none. */
 function nodeBinary(major: number): { path: string } | { reason: string } {
-  const r = spawnSync('npx', ['--yes', '-p', `node@${major}`, 'node', '-p', 'process.execPath + " " + process.versions.node'], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('npx', ['--yes', '-p', `node@${major}`, 'node', '-p', 'process.execPath + " " + process.versions.node'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   const [path, version] = (r.stdout ?? '').trim().split(' ');
-  if (r.status !== 0 || !path || !version?.startsWith(`${major}.`)) return { reason: `node@${major} from the npm registry is unavailable (registry unreachable?): ${(r.stderr ?? String(r.error)).trim().split('\n').at(-1)}` };
+  if (r.status !== 0 || !path || !version?.startsWith(`${major}.`))
+    return {
+      reason: `node@${major} from the npm registry is unavailable (registry unreachable?): ${(r.stderr ?? String(r.error)).trim().split('\n').at(-1)}`,
+    };
   return { path };
 }
 

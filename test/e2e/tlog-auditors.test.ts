@@ -34,7 +34,11 @@ describe('a log holding every fixture, big.o and every libxdp1 object', () => {
     url = srv.url;
     const objects = allObjects();
     for (const [i, o] of objects.entries()) {
-      const r = await fetch(`${url}/v1/loaders?name=o${i}`, { method: 'POST', body: readFileSync(o.path), headers: { 'content-type': 'application/octet-stream' } });
+      const r = await fetch(`${url}/v1/loaders?name=o${i}`, {
+        method: 'POST',
+        body: readFileSync(o.path),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       // Objects the generator refuses (typed 4xx: struct_ops, ksyms without addresses, …) are not logged.
       if (r.status === 201) signed++;
       else {
@@ -77,18 +81,28 @@ describe('a log holding every fixture, big.o and every libxdp1 object', () => {
     }
   });
 
-  it('is accepted by Go\'s golang.org/x/mod sumdb/note and sumdb/tlog (test/go/tlogcheck)', (t) => {
+  it("is accepted by Go's golang.org/x/mod sumdb/note and sumdb/tlog (test/go/tlogcheck)", (t) => {
     if (spawnSync('go', ['version']).status !== 0) return t.skip('go is not installed (scripts/install-deps.sh installs golang-go)');
-    if (!existsSync(join(GOPATH, 'src/golang.org/x/mod/sumdb/tlog'))) return t.skip(`no golang.org/x/mod under ${GOPATH} (Debian's golang-golang-x-mod-dev)`);
+    if (!existsSync(join(GOPATH, 'src/golang.org/x/mod/sumdb/tlog')))
+      return t.skip(`no golang.org/x/mod under ${GOPATH} (Debian's golang-golang-x-mod-dev)`);
     const dir = mkdtempSync(join(tmpdir(), 'bpfsign-tlogcheck-'));
     const bin = join(dir, 'tlogcheck');
-    const build = spawnSync('go', ['build', '-o', bin, '.'], { cwd: join(ROOT, 'test/go/tlogcheck'), env: goEnv(join(dir, 'cache')), encoding: 'utf8' });
+    const build = spawnSync('go', ['build', '-o', bin, '.'], {
+      cwd: join(ROOT, 'test/go/tlogcheck'),
+      env: goEnv(join(dir, 'cache')),
+      encoding: 'utf8',
+    });
     assert.equal(build.status, 0, build.stderr);
     const old = join(dir, 'old.checkpoint');
     writeFileSync(old, oldCheckpoint);
     const run = spawnSync(bin, ['-server', url, '-old', old], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     process.stdout.write(`# ${run.stdout}`);
-    assert.match(run.stdout, new RegExp(`^tlogcheck: OK origin \\S+ size ${signed}: 1 entry bundles, ${signed} records .* ${signed} inclusion proofs, 1 tree proofs, \\d+ tiles equal to tlog's`));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^tlogcheck: OK origin \\S+ size ${signed}: 1 entry bundles, ${signed} records .* ${signed} inclusion proofs, 1 tree proofs, \\d+ tiles equal to tlog's`,
+      ),
+    );
   });
 });

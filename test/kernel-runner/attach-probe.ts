@@ -61,10 +61,13 @@ export function refusedAttachTypes(btf: Btf | null): RefusedAttach[] {
   if (cached) return cached;
   cached = [];
   if (!btf || !bpfPermitted().ok) return cached;
-  const func = ['bpf_fentry_test1', 'bpf_modify_return_test', 'do_unlinkat'].map((n) => btf.findByName(n, 'FUNC')).find((x) => x !== undefined);
+  const func = ['bpf_fentry_test1', 'bpf_modify_return_test', 'do_unlinkat']
+    .map((n) => btf.findByName(n, 'FUNC'))
+    .find((x) => x !== undefined);
   const lsm = btf.findByName('bpf_lsm_file_open', 'FUNC');
   const triples: [number, number, number][] = [];
-  if (func !== undefined) triples.push([P.TRACING, A.TRACE_FENTRY, func], [P.TRACING, A.TRACE_FEXIT, func], [P.TRACING, A.MODIFY_RETURN, func]);
+  if (func !== undefined)
+    triples.push([P.TRACING, A.TRACE_FENTRY, func], [P.TRACING, A.TRACE_FEXIT, func], [P.TRACING, A.MODIFY_RETURN, func]);
   if (lsm !== undefined) triples.push([P.LSM, A.LSM_MAC, lsm]);
   if (!triples.length) return cached;
   const exe = join(work(), 'attach-probe');
@@ -75,7 +78,8 @@ export function refusedAttachTypes(btf: Btf | null): RefusedAttach[] {
   const errnos = r.stdout.trim().split(/\s+/).map(Number);
   triples.forEach(([progType, attachType], i) => {
     const errno = errnos[i] ?? 0;
-    if (REFUSING.has(errno)) cached!.push({ progType: PROG_TYPE_NAME[progType]!, attachType: ATTACH_TYPE_NAME[attachType]!, errno: errnoName(errno) });
+    if (REFUSING.has(errno))
+      cached!.push({ progType: PROG_TYPE_NAME[progType]!, attachType: ATTACH_TYPE_NAME[attachType]!, errno: errnoName(errno) });
   });
   return cached;
 }

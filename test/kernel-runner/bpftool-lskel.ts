@@ -24,7 +24,11 @@ export function bpftoolLskel(path: string, name: string): BpftoolResult {
   const key = `${path}\0${name}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const r = spawnSync('bpftool', ['gen', 'skeleton', '-L', path, 'name', name], { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 60_000 });
+  const r = spawnSync('bpftool', ['gen', 'skeleton', '-L', path, 'name', name], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: 60_000,
+  });
   let res: BpftoolResult;
   if (r.status === 0 && r.stdout) res = { ok: true, header: r.stdout };
   else {
@@ -43,9 +47,20 @@ export function decodeCString(body: string): Uint8Array {
   while (i < body.length) {
     if (body[i] !== '\\') throw new Error(`unexpected char ${JSON.stringify(body[i])} at ${i}`);
     const c = body[i + 1];
-    if (c === '\n') { i += 2; continue; }
-    if (c === '0') { out.push(0); i += 2; continue; }
-    if (c === 'x') { out.push(parseInt(body.slice(i + 2, i + 4), 16)); i += 4; continue; }
+    if (c === '\n') {
+      i += 2;
+      continue;
+    }
+    if (c === '0') {
+      out.push(0);
+      i += 2;
+      continue;
+    }
+    if (c === 'x') {
+      out.push(parseInt(body.slice(i + 2, i + 4), 16));
+      i += 4;
+      continue;
+    }
     throw new Error(`unexpected escape \\${c} at ${i}`);
   }
   return Uint8Array.from(out);

@@ -205,10 +205,16 @@ func main() {
 `;
 
 export interface GoSkelReport {
-  stage: string; errno: number; op?: string; error?: string; mmapped?: number; leaked_fds: number;
+  stage: string;
+  errno: number;
+  op?: string;
+  error?: string;
+  mmapped?: number;
+  leaked_fds: number;
   /** With `attach`: links Attach left open (before Close). */
   links?: number;
-  maps?: import('./harness.js').RunnerMap[]; progs?: import('./harness.js').RunnerProg[];
+  maps?: import('./harness.js').RunnerMap[];
+  progs?: import('./harness.js').RunnerProg[];
 }
 
 /** Why Go skeletons cannot be built here, or null. */
@@ -217,13 +223,21 @@ export function goSkipReason(): string | null {
   return null;
 }
 
-export interface GoSkeleton { pkg: string; fileName: string; text: string }
+export interface GoSkeleton {
+  pkg: string;
+  fileName: string;
+  text: string;
+}
 
 /**
  * Build each skeleton as its package and one main importing them all (one `go build`: GOPATH
  * mode, offline), then run it once per skeleton, in order.
  */
-export function runGoSkeletons(tag: string, skels: GoSkeleton[], opts: { attach?: boolean } = {}): (GoSkelReport | { stage: 'build'; reason: string })[] {
+export function runGoSkeletons(
+  tag: string,
+  skels: GoSkeleton[],
+  opts: { attach?: boolean } = {},
+): (GoSkelReport | { stage: 'build'; reason: string })[] {
   const gopath = join(work(), 'gopath');
   const mdir = join(gopath, 'src', `${tag}_main`);
   mkdirSync(mdir, { recursive: true });
@@ -232,17 +246,33 @@ export function runGoSkeletons(tag: string, skels: GoSkeleton[], opts: { attach?
     writeFileSync(join(gopath, 'src', k.pkg, k.fileName), k.text);
   }
   const imports = skels.map((k, i) => `\tp${i} ${JSON.stringify(k.pkg)}\n`).join('');
-  const opens = skels.map((_, i) => `\tfunc() (skeleton, error) {\n\t\ts, err := p${i}.Open()\n\t\tif s == nil {\n\t\t\treturn nil, err\n\t\t}\n\t\treturn s, err\n\t},\n`).join('');
+  const opens = skels
+    .map(
+      (_, i) =>
+        `\tfunc() (skeleton, error) {\n\t\ts, err := p${i}.Open()\n\t\tif s == nil {\n\t\t\treturn nil, err\n\t\t}\n\t\treturn s, err\n\t},\n`,
+    )
+    .join('');
   writeFileSync(join(mdir, 'main.go'), MAIN.replace('IMPORTS', `\n${imports}`).replace('OPENS', opens));
   const exe = join(mdir, 'main');
-  const env = { ...process.env, GOPATH: `${gopath}:/usr/share/gocode`, GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(work(), 'gocache'), CGO_ENABLED: '0' };
+  const env = {
+    ...process.env,
+    GOPATH: `${gopath}:/usr/share/gocode`,
+    GO111MODULE: 'off',
+    GOFLAGS: '',
+    GOCACHE: join(work(), 'gocache'),
+    CGO_ENABLED: '0',
+  };
   const b = spawnSync('go', ['build', '-o', exe, '.'], { cwd: mdir, env, encoding: 'utf8', timeout: 600_000 });
   if (b.status !== 0) {
     const reason = (b.stderr || String(b.error)).trim().split('\n').slice(0, 8).join('\n');
     return skels.map(() => ({ stage: 'build' as const, reason }));
   }
   return skels.map((_, i) => {
-    const r = spawnSync(exe, [String(i)], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BPFSIGN_ATTACH: opts.attach ? '1' : '0' } });
+    const r = spawnSync(exe, [String(i)], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, BPFSIGN_ATTACH: opts.attach ? '1' : '0' },
+    });
     if (r.status !== 0) return { stage: 'build' as const, reason: `exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 2000)}` };
     return JSON.parse(r.stdout) as GoSkelReport;
   });

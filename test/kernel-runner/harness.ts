@@ -71,13 +71,38 @@ export function runner(): string {
 }
 
 export interface RunnerMap {
-  index: number; fd: number; id?: number; name?: string; prog_ids?: number[]; type?: number; key_size?: number; value_size?: number;
-  max_entries?: number; flags?: number; frozen?: boolean | null; contents?: string | null;
+  index: number;
+  fd: number;
+  id?: number;
+  name?: string;
+  prog_ids?: number[];
+  type?: number;
+  key_size?: number;
+  value_size?: number;
+  max_entries?: number;
+  flags?: number;
+  frozen?: boolean | null;
+  contents?: string | null;
 }
-export interface RunnerProg { index: number; fd: number; id?: number; name?: string; type?: number; xlated_prog_len?: number; tag?: string }
+export interface RunnerProg {
+  index: number;
+  fd: number;
+  id?: number;
+  name?: string;
+  type?: number;
+  xlated_prog_len?: number;
+  tag?: string;
+}
 export interface RunnerReport {
-  stage: string; errno: number; retval: number; log_tail?: string;
-  maps: RunnerMap[]; progs: RunnerProg[]; fds_before: number; fds_after: number; leaked_fds: number;
+  stage: string;
+  errno: number;
+  retval: number;
+  log_tail?: string;
+  maps: RunnerMap[];
+  progs: RunnerProg[];
+  fds_before: number;
+  fds_after: number;
+  leaked_fds: number;
   /** --signed: what the metadata map sequence saw (errno 0 = accepted). */
   signed?: { excl_requested: boolean; excl_errno: number; freeze_errno: number; hash_errno: number; hash: string };
   pins?: { index: number; path: string; pin_errno: number; get_errno?: number; same_map?: boolean }[];
@@ -96,7 +121,14 @@ export interface RunOptions {
 }
 
 /** Run a loader (instruction and blob bytes) with a ctx of nrMaps map descs and nrProgs prog descs. */
-export function runLoader(tag: string, insns: Uint8Array, data: Uint8Array, nrMaps: number, nrProgs: number, opts: RunOptions = {}): RunnerReport {
+export function runLoader(
+  tag: string,
+  insns: Uint8Array,
+  data: Uint8Array,
+  nrMaps: number,
+  nrProgs: number,
+  opts: RunOptions = {},
+): RunnerReport {
   const dir = work();
   const ip = join(dir, `${tag}.insns`);
   const dp = join(dir, `${tag}.data`);
@@ -116,11 +148,21 @@ export function runLoader(tag: string, insns: Uint8Array, data: Uint8Array, nrMa
   return JSON.parse(r.stdout) as RunnerReport;
 }
 
-export interface SkelReport { stage: string; errno?: number; err?: number; maps?: number; progs?: number; mmapped?: number; leaked_fds?: number }
+export interface SkelReport {
+  stage: string;
+  errno?: number;
+  err?: number;
+  maps?: number;
+  progs?: number;
+  mmapped?: number;
+  leaked_fds?: number;
+}
 
 /** A main() that opens, loads and destroys skeleton `name` and prints JSON about it. */
 export function skelMain(name: string, maps: LskelMap[], progs: LskelProg[], prelude = ''): string {
-  const mapLines = maps.map((m) => `\tif (s->maps.${m.ident}.map_fd > 0) nmaps++;\n` + (m.mmap ? `\tif (s->${m.ident}) nmapped++;\n` : '')).join('');
+  const mapLines = maps
+    .map((m) => `\tif (s->maps.${m.ident}.map_fd > 0) nmaps++;\n` + (m.mmap ? `\tif (s->${m.ident}) nmapped++;\n` : ''))
+    .join('');
   const progLines = progs.map((p) => `\tif (s->progs.${p.name}.prog_fd > 0) nprogs++;\n`).join('');
   return `#include <stdio.h>
 #include <errno.h>

@@ -67,7 +67,10 @@ export function kallsymsTable(): Map<string, bigint> {
   return kallsyms;
 }
 
-export interface HostInputsUsed { host: HostOptions; ksyms: { name: string; address: bigint | null; weak: boolean; zeroed?: boolean }[] }
+export interface HostInputsUsed {
+  host: HostOptions;
+  ksyms: { name: string; address: bigint | null; weak: boolean; zeroed?: boolean }[];
+}
 
 /**
  * Host options for comparing with bpftool on this machine: possible CPUs, kconfig and kernel
@@ -108,7 +111,11 @@ export function mountBpffs(): BpffsMount {
     dir,
     unmount: () => {
       spawnSync('umount', [dir]);
-      try { rmdirSync(dir); } catch { /* still mounted: leave it */ }
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* still mounted: leave it */
+      }
     },
   };
 }

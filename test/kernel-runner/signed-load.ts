@@ -19,7 +19,15 @@ export interface SignedLoadCase {
   strerror: string;
 }
 
-export interface SignedLoadObject { index: number; fd_ok: boolean; id?: number; type?: number; max_entries?: number; name?: string; info_errno?: number }
+export interface SignedLoadObject {
+  index: number;
+  fd_ok: boolean;
+  id?: number;
+  type?: number;
+  max_entries?: number;
+  name?: string;
+  info_errno?: number;
+}
 
 export interface SignedLoadReport {
   key: { session_keyring: number; join_errno: number; serial: number; errno: number; strerror: string; note: string };

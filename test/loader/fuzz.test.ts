@@ -8,7 +8,9 @@ import { allObjects, readObject } from '../support/objects.js';
 import { fuzzObjects, mutate, regionsOf, rng } from '../support/fuzz.js';
 
 describe('parseObject under mutation', () => {
-  const seeds = allObjects().filter((o) => o.name !== 'big.clang-el.o').map((o) => ({ name: o.name, bytes: readObject(o) }));
+  const seeds = allObjects()
+    .filter((o) => o.name !== 'big.clang-el.o')
+    .map((o) => ({ name: o.name, bytes: readObject(o) }));
 
   it('only ever parses or throws LoaderError over 3,000 mutants of every object', () => {
     const res = fuzzObjects(seeds, 3000, { seed: 20261125 });
@@ -25,7 +27,8 @@ describe('parseObject under mutation', () => {
   });
 
   it('replays a mutant exactly from its seed', () => {
-    const r1 = rng(7), r2 = rng(7);
+    const r1 = rng(7),
+      r2 = rng(7);
     const regions = regionsOf(seeds[0].bytes);
     assert.deepEqual(mutate(seeds[0].bytes, regions, r1), mutate(seeds[0].bytes, regions, r2));
   });

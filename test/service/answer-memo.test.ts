@@ -22,7 +22,10 @@ describe('AnswerMemo', () => {
 
   it('keeps nothing of a rejected run', async () => {
     const m = new AnswerMemo<string>(8, 1 << 20, (a) => a.length);
-    await assert.rejects(m.get('k', 1, () => Promise.reject(new Error('budget'))), /budget/);
+    await assert.rejects(
+      m.get('k', 1, () => Promise.reject(new Error('budget'))),
+      /budget/,
+    );
     await settle();
     assert.equal(await m.get('k', 1, () => Promise.resolve('ok')), 'ok');
     assert.equal(m.stats.misses, 2);
@@ -36,7 +39,10 @@ describe('AnswerMemo', () => {
     await settle();
     assert.equal(m.stats.entries, 1, 'a 10-byte answer beside a 1-byte one is over the 10 bytes: the older goes');
     let ran = false;
-    await m.get('d', 1, () => { ran = true; return Promise.resolve(''); });
+    await m.get('d', 1, () => {
+      ran = true;
+      return Promise.resolve('');
+    });
     assert.equal(ran, false, 'the newest is kept');
   });
 

@@ -40,7 +40,11 @@ describe('LoaderCache', () => {
     const changed = new Uint8Array(obj);
     changed[changed.length - 1] ^= 1;
     let again: unknown = null;
-    try { again = cache.build(changed, 'xdp_filter.o', opts); } catch { /* the changed object may not parse: still not the cached loader */ }
+    try {
+      again = cache.build(changed, 'xdp_filter.o', opts);
+    } catch {
+      /* the changed object may not parse: still not the cached loader */
+    }
     assert.notEqual(again, a);
     assert.equal(cache.stats.hits, 0);
   });
@@ -74,7 +78,12 @@ describe('ReplayCache', () => {
   it('answers a repeated replay with the outcome a fresh replay gives (as plain JSON)', () => {
     const cache = new ReplayCache(8);
     const first = cache.outcome(loader, planJson, 'linux-6.18', profile);
-    const second = cache.outcome({ insns: new Uint8Array(loader.insns), data: new Uint8Array(loader.data) }, toPlainJson(built.plan), 'linux-6.18', profile);
+    const second = cache.outcome(
+      { insns: new Uint8Array(loader.insns), data: new Uint8Array(loader.data) },
+      toPlainJson(built.plan),
+      'linux-6.18',
+      profile,
+    );
     assert.equal(second, first);
     assert.deepEqual(first, toPlainJson(replayOutcome(loader, planJson, 'linux-6.18', profile)));
     assert.equal(first.equal, true);
@@ -96,7 +105,7 @@ describe('ReplayCache', () => {
     assert.equal(cache.stats.hits, 0);
   });
 
-  it('keys a deep-frozen plan (the statement memo\'s) by identity, and a mutable one by its contents every time', () => {
+  it("keys a deep-frozen plan (the statement memo's) by identity, and a mutable one by its contents every time", () => {
     const cache = new ReplayCache(8);
     const frozen = deepFreeze(toPlainJson(built.plan));
     const first = cache.outcome(loader, frozen, 'linux-6.18', profile);
@@ -110,7 +119,7 @@ describe('ReplayCache', () => {
 });
 
 describe('ReplayCache turned off (0 entries)', () => {
-  it('replays every time and still answers the outcome\'s JSON from the bytes it made, without holding the outcome', () => {
+  it("replays every time and still answers the outcome's JSON from the bytes it made, without holding the outcome", () => {
     const built = buildLoader(obj, 'xdp_filter.o', opts);
     const cache = new ReplayCache(0);
     const loader = { insns: built.loader.insns, data: built.loader.data };
@@ -120,7 +129,11 @@ describe('ReplayCache turned off (0 entries)', () => {
     assert.deepEqual(a, b);
     assert.deepEqual(cache.stats, { hits: 0, misses: 2, evictions: 0, entries: 0 });
     assert.equal(cache.json(a).toString('utf8'), JSON.stringify(a));
-    assert.deepEqual(Object.getOwnPropertySymbols(a).map((s) => Object.getOwnPropertyDescriptor(a, s)?.enumerable), [false], 'the bytes ride along unseen by JSON and key listings');
+    assert.deepEqual(
+      Object.getOwnPropertySymbols(a).map((s) => Object.getOwnPropertyDescriptor(a, s)?.enumerable),
+      [false],
+      'the bytes ride along unseen by JSON and key listings',
+    );
   });
 });
 
@@ -140,19 +153,24 @@ describe('ParsedBodies', () => {
   const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const parseJson = (raw: Uint8Array) => JSON.parse(new TextDecoder().decode(raw)) as { a: number[] };
 
-  it('keeps the same bytes\' value from their second sight on, shared and deep-frozen', () => {
+  it("keeps the same bytes' value from their second sight on, shared and deep-frozen", () => {
     const bodies = new ParsedBodies<{ a: number[] }>(8);
     let parses = 0;
-    const parse = (raw: Uint8Array) => { parses++; return parseJson(raw); };
+    const parse = (raw: Uint8Array) => {
+      parses++;
+      return parseJson(raw);
+    };
     const once = bodies.parse(text({ a: [1, 2] }), parse);
-    assert.ok(!Object.isFrozen(once), 'the first sight\'s value is the caller\'s alone');
+    assert.ok(!Object.isFrozen(once), "the first sight's value is the caller's alone");
     const kept = bodies.parse(text({ a: [1, 2] }), parse);
     const again = bodies.parse(text({ a: [1, 2] }), parse);
     assert.equal(again, kept);
     assert.deepEqual(kept, once);
     assert.equal(parses, 2);
     assert.ok(isDeepFrozen(kept) && isDeepFrozen(kept.a));
-    assert.throws(() => { (kept.a as number[]).push(3); }, TypeError);
+    assert.throws(() => {
+      (kept.a as number[]).push(3);
+    }, TypeError);
     assert.notEqual(bodies.parse(text({ a: [1, 3] }), parse), kept, 'other bytes, another parse');
     assert.deepEqual(bodies.stats, { hits: 1, misses: 3, evictions: 0, entries: 1 });
   });
@@ -181,7 +199,10 @@ describe('ParsedBodies', () => {
 
   it('drops the least recently used body past its byte bound', () => {
     const bodies = new ParsedBodies<{ a: number[] }>(8, 6 * text({ a: [1] }).length);
-    const twice = (v: unknown) => { bodies.parse(text(v), parseJson); return bodies.parse(text(v), parseJson); };
+    const twice = (v: unknown) => {
+      bodies.parse(text(v), parseJson);
+      return bodies.parse(text(v), parseJson);
+    };
     const one = twice({ a: [1] });
     twice({ a: [2] });
     twice({ a: [3] });

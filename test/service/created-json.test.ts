@@ -11,7 +11,7 @@ async function created(): Promise<Created> {
 }
 
 describe('createdJson', () => {
-  it('writes a signed and logged answer as JSON.stringify does, the checkpoint\'s em dash included', async () => {
+  it("writes a signed and logged answer as JSON.stringify does, the checkpoint's em dash included", async () => {
     const res = await created();
     assert.match(res.bundle.tlog?.checkpoint ?? '', /\n\u2014 /);
     assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));

@@ -18,14 +18,21 @@ describe('first start', () => {
     const winners = results.filter((r) => r.created !== null);
     assert.equal(winners.length, 1, 'exactly one keyring was published');
     const keys = listKeys(join(dir, 'keys')).keys;
-    assert.deepEqual(keys.map((k) => k.id), [winners[0]!.created!.id]);
+    assert.deepEqual(
+      keys.map((k) => k.id),
+      [winners[0]!.created!.id],
+    );
     assert.deepEqual(readdirSync(dir), ['keys']);
   });
 
   it('reads the file another replica published between its check and its publication', () => {
     const dir = fresh();
     const path = join(dir, 'dev-token');
-    const r = writeOnce(path, () => 'mine', () => writeFileSync(path, 'theirs'));
+    const r = writeOnce(
+      path,
+      () => 'mine',
+      () => writeFileSync(path, 'theirs'),
+    );
     assert.deepEqual(r, { value: 'theirs', created: false });
     assert.deepEqual(readdirSync(dir), ['dev-token'], 'the private copy is gone');
   });
@@ -41,13 +48,19 @@ describe('first start', () => {
 
   it('names missing keys and generated ones as development keys', async () => {
     const folder = dataFolder(fresh());
-    assert.deepEqual(developmentKeys(folder).map((s) => s.split(' (')[0]), ['no log key', 'no signing keys']);
+    assert.deepEqual(
+      developmentKeys(folder).map((s) => s.split(' (')[0]),
+      ['no log key', 'no signing keys'],
+    );
     ensureLogKey(folder);
     await ensureKeyring(folder.keysDir, new Date());
-    assert.deepEqual(developmentKeys(folder).map((s) => s.split(' (')[0]), ['a generated log key', 'the development CA']);
+    assert.deepEqual(
+      developmentKeys(folder).map((s) => s.split(' (')[0]),
+      ['a generated log key', 'the development CA'],
+    );
   });
 
-  it('accepts an operator\'s log key and a keyring under another CA', async () => {
+  it("accepts an operator's log key and a keyring under another CA", async () => {
     const folder = dataFolder(fresh());
     writeFileSync(folder.logKeyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     ensureLogKey(dataFolder(fresh())); // a generated key elsewhere is no business of this folder

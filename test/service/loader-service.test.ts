@@ -9,7 +9,10 @@ import { loaderService as service, OBJECT as obj, OPTIONS } from '../support/loa
 
 /** What `fn` rejects with, as a LoaderServiceError. */
 async function refusal(fn: () => Promise<unknown>): Promise<LoaderServiceError> {
-  const e = await fn().then(() => null, (err: unknown) => err);
+  const e = await fn().then(
+    () => null,
+    (err: unknown) => err,
+  );
   assert.ok(e instanceof LoaderServiceError, `want a LoaderServiceError, got ${String(e)}`);
   return e;
 }
@@ -28,13 +31,17 @@ describe('LoaderService', () => {
       assert.equal(made.keyId, 'k1');
       assert.equal(answer.bundle.tlog.logIndex, '0');
       assert.deepEqual(answer.links, {
-        self: made.location, header: `${made.location}/lskel.h`, insns: `${made.location}/insns`, data: `${made.location}/data`,
-        signature: `${made.location}/signature`, manifest: `${made.location}/manifest`,
+        self: made.location,
+        header: `${made.location}/lskel.h`,
+        insns: `${made.location}/insns`,
+        data: `${made.location}/data`,
+        signature: `${made.location}/signature`,
+        manifest: `${made.location}/manifest`,
       });
       assert.deepEqual(timed, ['linux-6.18']);
     });
 
-    it('stores a logged loader\'s files as blobs and its row without them, and reads the bundle back whole', async () => {
+    it("stores a logged loader's files as blobs and its row without them, and reads the bundle back whole", async () => {
       const { svc, store } = await service();
       const made = await svc.sign(obj, OPTIONS);
       const answer = JSON.parse(made.json.toString('utf8'));
@@ -92,7 +99,10 @@ describe('LoaderService', () => {
     const made = await svc.sign(obj, OPTIONS);
     const manifest = JSON.parse(await svc.manifest(made.id));
     const byObject = await svc.manifestsByDigest(manifest.object.sha256);
-    assert.deepEqual(byObject.map((m) => [m.id, m.logIndex]), [[made.id, '0']]);
+    assert.deepEqual(
+      byObject.map((m) => [m.id, m.logIndex]),
+      [[made.id, '0']],
+    );
     assert.deepEqual(byObject[0].envelope, JSON.parse(made.json.toString('utf8')).bundle.manifest);
     assert.equal((await svc.manifestsByDigest(manifest.loader.insns.sha256)).length, 1);
   });
@@ -101,7 +111,14 @@ describe('LoaderService', () => {
 describe('buildOptions', () => {
   it('packs the kernel version as KERNEL_VERSION(a, b, min(c, 255)) and keeps the host values in their order', () => {
     const o = buildOptions({ ...OPTIONS, kernelVersion: '6.1.300', cpus: 4, pageSize: 16384, profile: 'linux-6.18-excl' });
-    assert.deepEqual(o, { scheme: 'linux-6.18', name: 'xdp_filter', flavour: 'v1.7', standalone: false, mapExcl: true, host: { kernelVersion: 0x0601ff, possibleCpus: 4, pageSize: 16384 } });
+    assert.deepEqual(o, {
+      scheme: 'linux-6.18',
+      name: 'xdp_filter',
+      flavour: 'v1.7',
+      standalone: false,
+      mapExcl: true,
+      host: { kernelVersion: 0x0601ff, possibleCpus: 4, pageSize: 16384 },
+    });
     assert.deepEqual(Object.keys(o.host), ['kernelVersion', 'possibleCpus', 'pageSize']);
     assert.equal(buildOptions({ ...OPTIONS, kernelVersion: '5.10' }).host.kernelVersion, 0x050a00);
     assert.deepEqual(buildOptions(OPTIONS).host, {});

@@ -28,7 +28,11 @@ function churn(hold: boolean, execArgv: string[] = [], worker = false): { before
       if (r % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     console.log(JSON.stringify({ before, after, held }));`;
-  return JSON.parse(execFileSync(process.execPath, [...execArgv, '--input-type=module', '-e', script], { encoding: 'utf8' })) as { before: number; after: number; held: boolean };
+  return JSON.parse(execFileSync(process.execPath, [...execArgv, '--input-type=module', '-e', script], { encoding: 'utf8' })) as {
+    before: number;
+    after: number;
+    held: boolean;
+  };
 }
 
 describe('holdYoungGeneration', () => {
@@ -39,7 +43,7 @@ describe('holdYoungGeneration', () => {
     assert.ok(r.after <= 2 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
   });
 
-  it('keeps holding it after a worker thread started (which sets V8\'s growth factor back)', () => {
+  it("keeps holding it after a worker thread started (which sets V8's growth factor back)", () => {
     const r = churn(true, [], true);
     assert.ok(r.after <= 8 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
   });

@@ -24,13 +24,19 @@ describe('VerificationMemos', () => {
   before(async () => {
     const t = await buildTestApp();
     const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
-    const made = await t.app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: obj });
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=xdp_filter',
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+      payload: obj,
+    });
     assert.equal(made.statusCode, 201, made.body);
     bundle = made.json().bundle as Bundle;
     policy = await t.app.services.signing.defaultPolicy();
   });
 
-  const text = (caches?: VerificationMemos, b: Bundle = bundle) => verdictJson(verifyBundle(b, policy, { at, profile, caches })).toString('utf8');
+  const text = (caches?: VerificationMemos, b: Bundle = bundle) =>
+    verdictJson(verifyBundle(b, policy, { at, profile, caches })).toString('utf8');
 
   it('gives the verdict a verification without memos gives, first and again', () => {
     const memos = new VerificationMemos(8);
@@ -68,12 +74,14 @@ describe('VerificationMemos', () => {
     assert.equal(text(memos), text());
     text(memos);
     assert.deepEqual(Object.keys(memos.stats), [...VERIFICATION_MEMOS]);
-    for (const k of ['signatures', 'statements', 'bundle_facts'] as const) assert.deepEqual(memos.stats[k], { hits: 0, misses: 0, evictions: 0, entries: 0 });
-    assert.ok(memos.stats.certificates.hits > 0, 'the configuration\'s certificates are still parsed once');
+    for (const k of ['signatures', 'statements', 'bundle_facts'] as const)
+      assert.deepEqual(memos.stats[k], { hits: 0, misses: 0, evictions: 0, entries: 0 });
+    assert.ok(memos.stats.certificates.hits > 0, "the configuration's certificates are still parsed once");
   });
 
   it('shares nothing between two owners: each counts only its own work', () => {
-    const a = new VerificationMemos(8), b = new VerificationMemos(8);
+    const a = new VerificationMemos(8),
+      b = new VerificationMemos(8);
     text(a);
     text(a);
     text(b);

@@ -38,7 +38,9 @@ const SCHEMES = [
 
 /** Every directory made here, removed when the file's tests are done. */
 const made: string[] = [];
-after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'bpfsign-files-lang-'));
   made.push(d);
@@ -55,12 +57,17 @@ function genDir(obj: string, lang: Lang, scheme: string, signed: boolean): strin
 }
 
 function readDir(dir: string): Map<string, Uint8Array> {
-  return new Map(readdirSync(dir).sort().map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]),
+  );
 }
 
 const bundleOf = (files: Map<string, Uint8Array>) => parseBundle(JSON.parse(Buffer.from(files.get('bundle.json')!).toString('utf8')));
 const textOf = (files: Map<string, Uint8Array>, f: string) => Buffer.from(files.get(f)!).toString('utf8');
-const withText = (files: Map<string, Uint8Array>, f: string, text: string) => new Map(files).set(f, new Uint8Array(Buffer.from(text, 'utf8')));
+const withText = (files: Map<string, Uint8Array>, f: string, text: string) =>
+  new Map(files).set(f, new Uint8Array(Buffer.from(text, 'utf8')));
 const problemsOf = (r: FilesCheck) => r.problems.map((p) => [p.file, p.problem]);
 
 /** The 1-based line of character offset `at`. */
@@ -74,9 +81,10 @@ function flipDigit(text: string, at: number): { text: string; line: number } {
 
 /** The embedded byte strings of a skeleton, by their constant's name, each with the offset of a hex digit inside it. */
 function byteStrings(lang: Lang, text: string, signed: boolean): [string, number][] {
-  const names = lang === 'go'
-    ? ['optsData', 'optsInsn', ...(signed ? ['optsSig', 'optsExclHash'] : []), 'data_bss', 'data_rodata']
-    : ['OPTS_DATA', 'OPTS_INSN', ...(signed ? ['OPTS_SIG', 'OPTS_EXCL_HASH'] : []), 'INIT_0', 'INIT_1'];
+  const names =
+    lang === 'go'
+      ? ['optsData', 'optsInsn', ...(signed ? ['optsSig', 'optsExclHash'] : []), 'data_bss', 'data_rodata']
+      : ['OPTS_DATA', 'OPTS_INSN', ...(signed ? ['OPTS_SIG', 'OPTS_EXCL_HASH'] : []), 'INIT_0', 'INIT_1'];
   return names.map((n) => {
     const decl = lang === 'go' ? `\nconst ${n} = "` : `\nstatic ${n}: &[u8] = b"`;
     const start = text.indexOf(decl);
@@ -89,9 +97,10 @@ function byteStrings(lang: Lang, text: string, signed: boolean): [string, number
 
 /** A line of code changed: the mapped memory made executable. */
 function codeEdit(lang: Lang, text: string): { text: string; line: number } {
-  const [from, to] = lang === 'go'
-    ? ['unix.PROT_READ|unix.PROT_WRITE, ', 'unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, ']
-    : ['prot |= libc::PROT_WRITE;', 'prot |= libc::PROT_WRITE | libc::PROT_EXEC;'];
+  const [from, to] =
+    lang === 'go'
+      ? ['unix.PROT_READ|unix.PROT_WRITE, ', 'unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, ']
+      : ['prot |= libc::PROT_WRITE;', 'prot |= libc::PROT_WRITE | libc::PROT_EXEC;'];
   const at = text.indexOf(from);
   assert.ok(at >= 0, from);
   return { text: text.slice(0, at) + to + text.slice(at + from.length), line: lineAt(text, at) };
@@ -141,7 +150,7 @@ for (const lang of ['go', 'rust'] as const) {
         assertLine(checkBundleFiles(withText(files, skel, e.text), bundle), skel, e.line);
       });
 
-      it('names a variable whose type is not the loaded BTF\'s', () => {
+      it("names a variable whose type is not the loaded BTF's", () => {
         const e = typeEdit(lang, text);
         assertLine(checkBundleFiles(withText(files, skel, e.text), bundle), skel, e.line);
       });
@@ -156,7 +165,10 @@ for (const lang of ['go', 'rust'] as const) {
         copy.delete(skel);
         copy.set(`other${EXT[lang]}`, files.get(skel)!);
         const r = checkBundleFiles(copy, bundle);
-        assert.deepEqual(problemsOf(r).sort(), [['globals_clang_el.lskel.h', 'missing'], [`other${EXT[lang]}`, 'extra']]);
+        assert.deepEqual(problemsOf(r).sort(), [
+          ['globals_clang_el.lskel.h', 'missing'],
+          [`other${EXT[lang]}`, 'extra'],
+        ]);
         assert.match(r.problems.find((p) => p.problem === 'missing')!.message, new RegExp(skel.replace(/\./g, '\\.')));
       });
 
@@ -171,17 +183,36 @@ for (const lang of ['go', 'rust'] as const) {
       it('refuses a second skeleton beside it, naming both', () => {
         const other = lang === 'go' ? 'globals_clang_el.rs' : 'globals_clang_el.lskel.go';
         const r = checkBundleFiles(new Map(files).set(other, files.get(skel)!), bundle);
-        assert.deepEqual(problemsOf(r).sort(), [[other, 'extra'], [skel, 'extra']].sort());
+        assert.deepEqual(
+          problemsOf(r).sort(),
+          [
+            [other, 'extra'],
+            [skel, 'extra'],
+          ].sort(),
+        );
         assert.match(r.problems[0].message, /holds 2/);
       });
 
       it('refuses the C header beside it', () => {
         const r = checkBundleFiles(new Map(files).set('globals_clang_el.lskel.h', new Uint8Array(Buffer.from('/* header */\n'))), bundle);
-        assert.deepEqual(problemsOf(r).sort(), [['globals_clang_el.lskel.h', 'extra'], [skel, 'extra']].sort());
+        assert.deepEqual(
+          problemsOf(r).sort(),
+          [
+            ['globals_clang_el.lskel.h', 'extra'],
+            [skel, 'extra'],
+          ].sort(),
+        );
       });
 
-      it('is gen\'s own bytes when the object is given', () => {
-        const built = buildLoader(new Uint8Array(readFileSync(GLOBALS)), 'globals.clang-el.o', { scheme: scheme as 'linux-6.18', name: 'globals_clang_el', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
+      it("is gen's own bytes when the object is given", () => {
+        const built = buildLoader(new Uint8Array(readFileSync(GLOBALS)), 'globals.clang-el.o', {
+          scheme: scheme as 'linux-6.18',
+          name: 'globals_clang_el',
+          flavour: 'v1.7',
+          standalone: false,
+          mapExcl: false,
+          host: {},
+        });
         assert.deepEqual(checkBundleFiles(files, bundle, built).problems, []);
         const e = codeEdit(lang, text);
         const r = checkBundleFiles(withText(files, skel, e.text), bundle, built);
@@ -203,16 +234,17 @@ for (const lang of ['go', 'rust'] as const) {
       });
 
       it(`are the plan's: an iterator made a raw tracepoint is named (${scheme})`, () => {
-        const [from, to] = lang === 'go'
-          ? ['linkCreate(s.Progs.Pt_iter_task.ProgFd, bpfTraceIter)', 'rawTracepointOpen("task", s.Progs.Pt_iter_task.ProgFd)']
-          : ['let fd = link_create(prog_fd, BPF_TRACE_ITER)?;', 'let fd = raw_tracepoint_open(Some(b"task\\0"), prog_fd)?;'];
+        const [from, to] =
+          lang === 'go'
+            ? ['linkCreate(s.Progs.Pt_iter_task.ProgFd, bpfTraceIter)', 'rawTracepointOpen("task", s.Progs.Pt_iter_task.ProgFd)']
+            : ['let fd = link_create(prog_fd, BPF_TRACE_ITER)?;', 'let fd = raw_tracepoint_open(Some(b"task\\0"), prog_fd)?;'];
         assert.ok(text.includes(from), from);
         const r = checkBundleFiles(withText(files, skel, text.replace(from, to)), bundle);
         assert.deepEqual(problemsOf(r), [[skel, 'different']]);
       });
 
       if (signed) {
-        it('hold a raw tracepoint\'s target to the signed summary\'s section', () => {
+        it("hold a raw tracepoint's target to the signed summary's section", () => {
           const r = checkBundleFiles(withText(files, skel, text.replaceAll('sched_switch', 'sched_waking')), bundle);
           assert.deepEqual(problemsOf(r), [[skel, 'different']]);
         });
@@ -249,7 +281,11 @@ describe('bpfsign verify DIR with a Go or Rust skeleton', { skip: canReplay ? fa
 /** gen's files for a built loader, in memory, signed with the P-256 test key when `signer` is given. */
 async function genFiles(built: BuiltLoader, lang: Lang, signer: Signer | null): Promise<Map<string, Uint8Array>> {
   const enc = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-  const files = new Map<string, Uint8Array>([['insns.bin', built.loader.insns], ['data.bin', built.loader.data], ['loader.json', enc(`${plainJson(built.manifest)}\n`)]]);
+  const files = new Map<string, Uint8Array>([
+    ['insns.bin', built.loader.insns],
+    ['data.bin', built.loader.data],
+    ['loader.json', enc(`${plainJson(built.manifest)}\n`)],
+  ]);
   for (const [i, v] of built.inits) files.set(`init.${i}.bin`, v);
   let signature: Uint8Array | null = null;
   if (signer) {
@@ -266,8 +302,10 @@ async function genFiles(built: BuiltLoader, lang: Lang, signer: Signer | null): 
   return files;
 }
 
-describe('every fixture\'s gen files with a Go or Rust skeleton pass without the object, libbpf-1.7\'s signed loader.json included', () => {
-  const objects = readdirSync(join(FIXTURES, 'obj')).filter((f) => f.endsWith('.o')).sort();
+describe("every fixture's gen files with a Go or Rust skeleton pass without the object, libbpf-1.7's signed loader.json included", () => {
+  const objects = readdirSync(join(FIXTURES, 'obj'))
+    .filter((f) => f.endsWith('.o'))
+    .sort();
   for (const flavour of ['v1.7', 'bpftool-7.1', 'libbpf-1.7'] as const) {
     it(`for flavour ${flavour}, unsigned and linux-6.18 signed`, async () => {
       const signer = await signerFromPem({ privateKey: readFileSync(join(KEYS, 'p256.key.pem')), certificate: readFileSync(CERT, 'utf8') });
@@ -276,7 +314,14 @@ describe('every fixture\'s gen files with a Go or Rust skeleton pass without the
         for (const scheme of ['unsigned', 'linux-6.18'] as const) {
           let built: BuiltLoader;
           try {
-            built = buildLoader(new Uint8Array(readFileSync(join(FIXTURES, 'obj', obj))), obj, { scheme, name: 'skel', flavour, standalone: false, mapExcl: false, host: {} });
+            built = buildLoader(new Uint8Array(readFileSync(join(FIXTURES, 'obj', obj))), obj, {
+              scheme,
+              name: 'skel',
+              flavour,
+              standalone: false,
+              mapExcl: false,
+              host: {},
+            });
           } catch {
             continue; // an object this flavour cannot load (gen refuses it too)
           }

@@ -24,7 +24,11 @@ function gen(scheme: string, signed: boolean, lang = 'c'): Map<string, Uint8Arra
   if (signed) args.push('--key', join(KEYS, 'p256.key.pem'), '--cert', join(KEYS, 'p256.cert.pem'));
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return new Map(readdirSync(dir).sort().map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]),
+  );
 }
 
 const bundleOf = (files: Map<string, Uint8Array>) => parseBundle(JSON.parse(Buffer.from(files.get('bundle.json')!).toString('utf8')));
@@ -43,7 +47,10 @@ function payloadByte(name: string): (b: Uint8Array) => number {
   return (b) => {
     const text = Buffer.from(b).toString('latin1');
     if (name.endsWith('.lskel.h')) return text.indexOf('\\x', text.indexOf('opts_insn')) + 3;
-    if (name.endsWith('.json')) { const m = /"[0-9a-f]{64}"/.exec(text); return m ? m.index + 5 : b.length >> 1; }
+    if (name.endsWith('.json')) {
+      const m = /"[0-9a-f]{64}"/.exec(text);
+      return m ? m.index + 5 : b.length >> 1;
+    }
     return b.length >> 1;
   };
 }
@@ -64,38 +71,60 @@ describe('checkBundleFiles', () => {
         it(`names ${name} when one of its bytes is flipped`, () => {
           const r = checkBundleFiles(flipped(files, name, payloadByte(name)), bundle);
           assert.equal(r.ok, false);
-          assert.deepEqual(r.problems.map((p) => [p.file, p.problem]), [[name, 'different']]);
+          assert.deepEqual(
+            r.problems.map((p) => [p.file, p.problem]),
+            [[name, 'different']],
+          );
         });
         it(`names ${name} when it is missing`, () => {
           const copy = new Map(files);
           copy.delete(name);
-          assert.deepEqual(checkBundleFiles(copy, bundle).problems.map((p) => [p.file, p.problem]), [[name, 'missing']]);
+          assert.deepEqual(
+            checkBundleFiles(copy, bundle).problems.map((p) => [p.file, p.problem]),
+            [[name, 'missing']],
+          );
         });
       }
 
       it('names a file that is not part of the bundle', () => {
         const copy = new Map(files).set('evil.o', new Uint8Array([1]));
-        assert.deepEqual(checkBundleFiles(copy, bundle).problems.map((p) => [p.file, p.problem]), [['evil.o', 'extra']]);
+        assert.deepEqual(
+          checkBundleFiles(copy, bundle).problems.map((p) => [p.file, p.problem]),
+          [['evil.o', 'extra']],
+        );
       });
 
-      it('compares loader.json and the header byte for byte with gen\'s when the object is given', () => {
-        const built = buildLoader(new Uint8Array(readFileSync(OBJ)), 'globals.clang-el.o', { scheme: scheme as 'linux-6.18', name: 'globals_clang_el', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
+      it("compares loader.json and the header byte for byte with gen's when the object is given", () => {
+        const built = buildLoader(new Uint8Array(readFileSync(OBJ)), 'globals.clang-el.o', {
+          scheme: scheme as 'linux-6.18',
+          name: 'globals_clang_el',
+          flavour: 'v1.7',
+          standalone: false,
+          mapExcl: false,
+          host: {},
+        });
         assert.deepEqual(checkBundleFiles(files, bundle, built).problems, []);
         const header = 'globals_clang_el.lskel.h';
         const text = Buffer.from(files.get(header)!).toString('utf8');
         const edited = new Map(files).set(header, new Uint8Array(Buffer.from(text.replace('\tint err;\n', '\tint err ;\n'))));
         const r = checkBundleFiles(edited, bundle, built);
-        assert.deepEqual(r.problems.map((p) => p.file), [header]);
+        assert.deepEqual(
+          r.problems.map((p) => p.file),
+          [header],
+        );
         assert.match(r.problems[0].message, /line \d+ differs/);
       });
     });
   }
 
-  it('holds an unsigned directory\'s loader.json and header to its loader', () => {
+  it("holds an unsigned directory's loader.json and header to its loader", () => {
     const files = gen('unsigned', false);
     const bundle = bundleOf(files);
     assert.deepEqual(checkBundleFiles(files, bundle).problems, []);
     const r = checkBundleFiles(flipped(files, 'globals_clang_el.lskel.h', payloadByte('x.lskel.h')), bundle);
-    assert.deepEqual(r.problems.map((p) => p.file), ['globals_clang_el.lskel.h']);
+    assert.deepEqual(
+      r.problems.map((p) => p.file),
+      ['globals_clang_el.lskel.h'],
+    );
   });
 });

@@ -21,7 +21,11 @@ const REFERENCE = join(ROOT, '../shared/reference/bpftool-7.7');
 const PROFILE = join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf');
 const profile = existsSync(PROFILE) ? loadProfile(PROFILE) : null;
 
-interface Header { name: string; text: string; scheme: 'unsigned' | 'linux-6.18' | 'linux-load-time' }
+interface Header {
+  name: string;
+  text: string;
+  scheme: 'unsigned' | 'linux-6.18' | 'linux-load-time';
+}
 
 function ourHeaders(): Header[] {
   const out: Header[] = [];
@@ -31,12 +35,23 @@ function ourHeaders(): Header[] {
         if (flavour === 'libbpf-1.7' && scheme === 'linux-load-time') continue;
         let built;
         try {
-          built = buildLoader(readObject(o), o.name, { scheme, name: 'skel', flavour, standalone: false, mapExcl: false, host: { ksymAddresses: {} } });
+          built = buildLoader(readObject(o), o.name, {
+            scheme,
+            name: 'skel',
+            flavour,
+            standalone: false,
+            mapExcl: false,
+            host: { ksymAddresses: {} },
+          });
         } catch {
           continue; // objects a flavour refuses are refused with their own error elsewhere
         }
         // The signature's bytes do not matter here: only the loader's effects are compared.
-        out.push({ name: `${o.name} ${flavour} ${scheme}`, text: scheme === 'unsigned' ? built.header : signedHeader(built, new Uint8Array([0x30, 0x00])), scheme });
+        out.push({
+          name: `${o.name} ${flavour} ${scheme}`,
+          text: scheme === 'unsigned' ? built.header : signedHeader(built, new Uint8Array([0x30, 0x00])),
+          scheme,
+        });
       }
     }
   }
@@ -49,7 +64,12 @@ function referenceHeaders(): Header[] {
     const dir = join(REFERENCE, sub);
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).sort()) {
-      if (f.endsWith('.lskel.h')) out.push({ name: `${sub}/${f}`, text: readFileSync(join(dir, f), 'utf8'), scheme: /\.(rsa2048|p256)\.lskel\.h$/.test(f) ? 'linux-6.18' : 'unsigned' });
+      if (f.endsWith('.lskel.h'))
+        out.push({
+          name: `${sub}/${f}`,
+          text: readFileSync(join(dir, f), 'utf8'),
+          scheme: /\.(rsa2048|p256)\.lskel\.h$/.test(f) ? 'linux-6.18' : 'unsigned',
+        });
     }
   }
   return out;
@@ -67,15 +87,38 @@ function declarationEdits(text: string): { what: string; text: string }[] {
   const lines = text.split('\n');
   const member = lines.findIndex((l) => /^\t\t(__u32|__u64|__s32|int|unsigned int|char) [A-Za-z_][A-Za-z0-9_]*(\[\d+\])?;$/.test(l));
   if (member >= 0) {
-    out.push({ what: 'a declaration duplicated', text: [...lines.slice(0, member + 1), lines[member]!.replace(/ ([A-Za-z_][A-Za-z0-9_]*)/, ' $1_2'), ...lines.slice(member + 1)].join('\n') });
+    out.push({
+      what: 'a declaration duplicated',
+      text: [...lines.slice(0, member + 1), lines[member]!.replace(/ ([A-Za-z_][A-Za-z0-9_]*)/, ' $1_2'), ...lines.slice(member + 1)].join(
+        '\n',
+      ),
+    });
     const l = lines[member]!;
-    const wider = l.includes('__u32') ? l.replace('__u32', '__u64') : l.includes('__u64') ? l.replace('__u64', '__u32') : l.replace(/^\t\t\S+( int)?/, '\t\tlong long');
+    const wider = l.includes('__u32')
+      ? l.replace('__u32', '__u64')
+      : l.includes('__u64')
+        ? l.replace('__u64', '__u32')
+        : l.replace(/^\t\t\S+( int)?/, '\t\tlong long');
     out.push({ what: 'a type changed', text: [...lines.slice(0, member), wider, ...lines.slice(member + 1)].join('\n') });
   }
   const assertAt = lines.findIndex((l) => /_Static_assert\(sizeof\(s->\w+->\w+\) == \d+/.test(l));
-  if (assertAt >= 0) out.push({ what: 'an assert size changed', text: [...lines.slice(0, assertAt), lines[assertAt]!.replace(/== (\d+)/, (_, n) => `== ${Number(n) * 2}`), ...lines.slice(assertAt + 1)].join('\n') });
+  if (assertAt >= 0)
+    out.push({
+      what: 'an assert size changed',
+      text: [
+        ...lines.slice(0, assertAt),
+        lines[assertAt]!.replace(/== (\d+)/, (_, n) => `== ${Number(n) * 2}`),
+        ...lines.slice(assertAt + 1),
+      ].join('\n'),
+    });
   const padAt = lines.findIndex((l) => /^\t\tchar __pad\d+\[\d+\];$/.test(l));
-  if (padAt >= 0) out.push({ what: 'a pad changed', text: [...lines.slice(0, padAt), lines[padAt]!.replace(/\[(\d+)\]/, (_, n) => `[${Number(n) + 4}]`), ...lines.slice(padAt + 1)].join('\n') });
+  if (padAt >= 0)
+    out.push({
+      what: 'a pad changed',
+      text: [...lines.slice(0, padAt), lines[padAt]!.replace(/\[(\d+)\]/, (_, n) => `[${Number(n) + 4}]`), ...lines.slice(padAt + 1)].join(
+        '\n',
+      ),
+    });
   return out;
 }
 
@@ -123,7 +166,11 @@ describe('checkHeaderContents', { skip: profile ? false : `no kernel profile at 
         if (r.status === 'unchecked' && r.reason.includes('declarations')) continue;
         tried++;
         if (r.status !== 'fail') accepted.push(`${h.name}: ${e.what}`);
-        else assert.ok(r.problems.some((p) => p.what === 'declarations' && p.line! > 0), `${h.name}: ${e.what}: ${r.message}`);
+        else
+          assert.ok(
+            r.problems.some((p) => p.what === 'declarations' && p.line! > 0),
+            `${h.name}: ${e.what}: ${r.message}`,
+          );
       }
     }
     assert.ok(tried >= 100, `only ${tried} declaration edits tried`);
@@ -140,7 +187,10 @@ describe('checkHeaderContents', { skip: profile ? false : `no kernel profile at 
         const r = checkHeaderContents(c.reread, e.text, { scheme: h.scheme, profile });
         if (r.status === 'unchecked') continue;
         tried++;
-        if (r.status !== 'fail') { accepted.push(`${h.name}: ${e.what}`); continue; }
+        if (r.status !== 'fail') {
+          accepted.push(`${h.name}: ${e.what}`);
+          continue;
+        }
         const p = r.problems.find((x) => x.what === 'image');
         assert.ok(p && p.map && p.offset === 0, `${h.name}: ${r.message}`);
       }
@@ -160,34 +210,44 @@ describe('checkHeaderContents', { skip: profile ? false : `no kernel profile at 
   });
 });
 
-describe('verifyHeader with the contents check', { skip: !profile ? `no kernel profile at ${PROFILE}` : existsSync(REFERENCE) ? false : `no reference keys under ${REFERENCE}` }, () => {
-  const policy = parsePolicy({ version: 1, name: 'unsigned', roots: [readFileSync(join(REFERENCE, 'keys/rsa2048.cert.pem'), 'utf8')], allowUnsigned: true, checks: { ...STRICT, transparencyLog: 'skip', hardening: 'log' } });
-  const at = new Date('2027-01-01T00:00:00Z');
-  const text = ourHeaders().find((x) => x.name === 'globals.clang-el.o v1.7 unsigned')!.text;
+describe(
+  'verifyHeader with the contents check',
+  { skip: !profile ? `no kernel profile at ${PROFILE}` : existsSync(REFERENCE) ? false : `no reference keys under ${REFERENCE}` },
+  () => {
+    const policy = parsePolicy({
+      version: 1,
+      name: 'unsigned',
+      roots: [readFileSync(join(REFERENCE, 'keys/rsa2048.cert.pem'), 'utf8')],
+      allowUnsigned: true,
+      checks: { ...STRICT, transparencyLog: 'skip', hardening: 'log' },
+    });
+    const at = new Date('2027-01-01T00:00:00Z');
+    const text = ourHeaders().find((x) => x.name === 'globals.clang-el.o v1.7 unsigned')!.text;
 
-  it('passes the files check of a genuine header and says what it compared', () => {
-    const v = verifyHeader(text, policy, { at, profile });
-    const files = v.verdict.checks.find((c) => c.check === 'files')!;
-    assert.equal(files.status, 'pass');
-    assert.match(files.message, /initial images and \d+ variable declarations are the signed loader's/);
-    assert.equal(v.contents?.status, 'pass');
-  });
+    it('passes the files check of a genuine header and says what it compared', () => {
+      const v = verifyHeader(text, policy, { at, profile });
+      const files = v.verdict.checks.find((c) => c.check === 'files')!;
+      assert.equal(files.status, 'pass');
+      assert.match(files.message, /initial images and \d+ variable declarations are the signed loader's/);
+      assert.equal(v.contents?.status, 'pass');
+    });
 
-  it('fails the files check with MISMATCH on a widened field, naming the line', () => {
-    const edited = text.replace(/\t\t__u32 data_counter;\n/, '\t\t__u64 data_counter;\n');
-    assert.notEqual(edited, text);
-    const v = verifyHeader(edited, policy, { at, profile });
-    const files = v.verdict.checks.find((c) => c.check === 'files')!;
-    assert.equal(files.status, 'fail');
-    assert.equal(v.verdict.verdict, 'MISMATCH');
-    assert.match(files.message, /is not the declaration the loaded BTF gives/);
-  });
+    it('fails the files check with MISMATCH on a widened field, naming the line', () => {
+      const edited = text.replace(/\t\t__u32 data_counter;\n/, '\t\t__u64 data_counter;\n');
+      assert.notEqual(edited, text);
+      const v = verifyHeader(edited, policy, { at, profile });
+      const files = v.verdict.checks.find((c) => c.check === 'files')!;
+      assert.equal(files.status, 'fail');
+      assert.equal(v.verdict.verdict, 'MISMATCH');
+      assert.match(files.message, /is not the declaration the loaded BTF gives/);
+    });
 
-  it('says in the files check that nothing was compared without a profile', () => {
-    const v = verifyHeader(text, policy, { at, profile: null });
-    const files = v.verdict.checks.find((c) => c.check === 'files')!;
-    assert.equal(files.status, 'pass');
-    assert.match(files.message, /not checked: no kernel profile/);
-    assert.deepEqual(files.details, { contents: 'unchecked', reason: 'no kernel profile to replay the loader' });
-  });
-});
+    it('says in the files check that nothing was compared without a profile', () => {
+      const v = verifyHeader(text, policy, { at, profile: null });
+      const files = v.verdict.checks.find((c) => c.check === 'files')!;
+      assert.equal(files.status, 'pass');
+      assert.match(files.message, /not checked: no kernel profile/);
+      assert.deepEqual(files.details, { contents: 'unchecked', reason: 'no kernel profile to replay the loader' });
+    });
+  },
+);

@@ -11,13 +11,24 @@ import type { FromWorker, ToWorker } from '../../src/service/verify-worker.js';
 const noStats = { hits: 0, misses: 0, evictions: 0, entries: 0 };
 const policies = new Map<number, { name: string }>();
 parentPort!.on('message', (m: ToWorker) => {
-  if (m.type === 'policy') { policies.set(m.id, m.policy); return; }
+  if (m.type === 'policy') {
+    policies.set(m.id, m.policy);
+    return;
+  }
   const text = Buffer.concat(m.body).toString('utf8');
   if (text === 'exit') process.exit(3);
   const spin = /^spin:(\d+)$/.exec(text);
-  if (spin) for (const end = performance.now() + Number(spin[1]); performance.now() < end;) { /* busy */ }
+  if (spin)
+    for (const end = performance.now() + Number(spin[1]); performance.now() < end;) {
+      /* busy */
+    }
   const json = new Uint8Array(Buffer.from(text === 'at' ? String(m.at) : text));
-  const out: FromWorker = { type: 'answer', id: m.id, answer: { ok: true, json, verdict: policies.get(m.policy)?.name ?? 'no policy', seconds: 0 }, stats: { loaders: noStats, replays: noStats, bodies: noStats } };
+  const out: FromWorker = {
+    type: 'answer',
+    id: m.id,
+    answer: { ok: true, json, verdict: policies.get(m.policy)?.name ?? 'no policy', seconds: 0 },
+    stats: { loaders: noStats, replays: noStats, bodies: noStats },
+  };
   parentPort!.postMessage(out);
 });
 parentPort!.postMessage({ type: 'ready', profileError: null } satisfies FromWorker);

@@ -21,7 +21,8 @@ import { bearer, buildTestApp, testProfile, TOKENS } from '../api/helper.js';
 
 const STAND_IN = new URL('./verify-pool-worker.js', import.meta.url);
 /** A policy for the stand-in worker, which reads only its name (its root is never parsed). */
-const standIn = (name: string): TrustPolicy => parsePolicy({ version: 1, name, roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'] });
+const standIn = (name: string): TrustPolicy =>
+  parsePolicy({ version: 1, name, roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'] });
 const policy = standIn('p');
 const body = (s: string) => new Uint8Array(Buffer.from(s));
 const text = (a: VerifyAnswer) => (a.ok ? Buffer.from(a.json).toString('utf8') : `failure ${a.failure.kind}`);
@@ -33,7 +34,10 @@ function pool(opts: Partial<ConstructorParameters<typeof VerifyPool>[0]> = {}): 
 }
 
 async function failure(p: Promise<unknown>): Promise<VerifyPoolError> {
-  const e = await p.then(() => assert.fail('expected the pool to refuse'), (e: unknown) => e);
+  const e = await p.then(
+    () => assert.fail('expected the pool to refuse'),
+    (e: unknown) => e,
+  );
   assert.ok(e instanceof VerifyPoolError, String(e));
   return e;
 }
@@ -43,7 +47,10 @@ describe('VerifyPool', () => {
     const p = pool({ workers: 2 });
     const answers = await Promise.all(['a', 'b', 'c', 'd'].map((s) => p.verify(body(s), policy, new Date())));
     assert.deepEqual(answers.map(text), ['a', 'b', 'c', 'd']);
-    assert.deepEqual(answers.map((a) => a.ok && a.verdict), ['p', 'p', 'p', 'p']);
+    assert.deepEqual(
+      answers.map((a) => a.ok && a.verdict),
+      ['p', 'p', 'p', 'p'],
+    );
     assert.equal(p.stats.workers, 2);
   });
 
@@ -103,7 +110,11 @@ describe('VerifyPool', () => {
     assert.equal(shared.toString(), 'ab', 'the shared buffer is left as it was');
     const segments = [body('seg'), body('ments'), Buffer.from('!')];
     assert.equal(text(await p.verify(segments, policy, new Date())), 'segments!', 'segments are joined in order');
-    assert.deepEqual(segments.map((b) => b.byteLength), [0, 0, 1], 'the segments of their own were moved, the shared one copied');
+    assert.deepEqual(
+      segments.map((b) => b.byteLength),
+      [0, 0, 1],
+      'the segments of their own were moved, the shared one copied',
+    );
   });
 
   it('verifies a body at the start of its second, once per body, policy and second', async () => {
@@ -121,7 +132,7 @@ describe('VerifyPool', () => {
     const p = pool({ workers: 2 });
     const now = new Date();
     const [a, b] = await Promise.all([p.verify(body('spin:200'), policy, now), p.verify(body('spin:200'), policy, now)]);
-    assert.equal(a, b, 'the second request is given the first one\'s answer');
+    assert.equal(a, b, "the second request is given the first one's answer");
     assert.deepEqual([p.stats.answers?.hits, p.stats.answers?.misses], [1, 1]);
   });
 
@@ -157,7 +168,12 @@ describe('the verification worker', () => {
   it('gives the same answers, byte for byte, as verification on the event loop', async () => {
     const t = await buildTestApp();
     const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
-    const made = await t.app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: obj });
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=xdp_filter',
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+      payload: obj,
+    });
     assert.equal(made.statusCode, 201, made.body);
     const bundle = made.json().bundle;
     const ca = (await t.app.inject({ url: '/v1/keys' })).json().caCertificate as string;
@@ -165,15 +181,25 @@ describe('the verification worker', () => {
     const spec = existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux' : join(FIXTURES, 'profiles/linux-6.18-min/vmlinux.btf');
     const workers = new VerifyPool({ workers: 1, budgetMs: 60_000, maxQueue: 16, profile: spec, cacheEntries: 8 });
     after(() => workers.close());
-    const inline: Verifier = inlineVerifier({ profile: testProfile(), loaders: new LoaderCache(8), replays: new ReplayCache(8), bodies: new ParsedBodies(8) }, new FifoGate());
+    const inline: Verifier = inlineVerifier(
+      { profile: testProfile(), loaders: new LoaderCache(8), replays: new ReplayCache(8), bodies: new ParsedBodies(8) },
+      new FifoGate(),
+    );
     const bodies = [
       JSON.stringify({ bundle }),
       JSON.stringify({ bundle, object: obj.toString('base64') }),
-      JSON.stringify({ bundle, policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } } }),
+      JSON.stringify({
+        bundle,
+        policy: { version: 1, name: 'tight', roots: [ca], checks: { transparencyLog: 'skip' }, allowed: { mapTypes: ['ARRAY'] } },
+      }),
       JSON.stringify({ bundle, policy: 'nope' }),
       JSON.stringify({ bundle, policy: { version: 1, name: 'inline', roots: 'not a list' } }),
       JSON.stringify({ bundle: { mediaType: 'nope' } }),
-      '{"bundle":', '', '{"bundle":{},"__proto__":{"ok":true}}', '{"bundle":{},"object":"not base64!"}', '\ufeff{"bundle":{}}',
+      '{"bundle":',
+      '',
+      '{"bundle":{},"__proto__":{"ok":true}}',
+      '{"bundle":{},"object":"not base64!"}',
+      '\ufeff{"bundle":{}}',
     ];
     const at = new Date();
     for (const b of [...bodies, ...bodies]) {

@@ -28,23 +28,43 @@ describe('verify with a policy that requires witnesses', () => {
     const { app, log, publicKey, keysDir } = await buildTestApp();
     const logVkey = ed25519VerifierKey('bpfsign.test/log', publicKey);
     const cosigners = ['witness.test/one', 'witness.test/two', 'witness.test/absent'].map((n) => ed25519Cosigner(n, pem()));
-    const servers = await Promise.all(cosigners.slice(0, 2).map((c, i) => startWitnessServer(new Witness(c, [{ origin: 'bpfsign.test/log', keys: [logVkey] }], join(dir, `w${i}.json`)))));
-    after(async () => { for (const s of servers) await s.close(); });
-    log.cosign = new WitnessClient(servers.map((s, i) => ({ url: s.url, key: cosigners[i].vkey })), async (a, b) => (await log.consistency(a, b)).hashes).cosign;
+    const servers = await Promise.all(
+      cosigners
+        .slice(0, 2)
+        .map((c, i) => startWitnessServer(new Witness(c, [{ origin: 'bpfsign.test/log', keys: [logVkey] }], join(dir, `w${i}.json`)))),
+    );
+    after(async () => {
+      for (const s of servers) await s.close();
+    });
+    log.cosign = new WitnessClient(
+      servers.map((s, i) => ({ url: s.url, key: cosigners[i].vkey })),
+      async (a, b) => (await log.consistency(a, b)).hashes,
+    ).cosign;
 
     const obj = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
-    const r = await app.inject({ method: 'POST', url: '/v1/loaders?name=xdp_filter', headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) }, payload: obj });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/loaders?name=xdp_filter',
+      headers: { 'content-type': 'application/octet-stream', ...bearer(TOKENS.all) },
+      payload: obj,
+    });
     assert.equal(r.statusCode, 201, r.body);
     const bundlePath = join(dir, 'xdp_filter.bundle.json');
     writeFileSync(bundlePath, JSON.stringify((r.json() as { bundle: unknown }).bundle));
 
     const policy = (witnesses: typeof cosigners) => {
       const p = join(dir, `policy-${witnesses.length}.json`);
-      writeFileSync(p, JSON.stringify({
-        version: 1, name: 'witnessed', roots: [readFileSync(join(keysDir, 'ca.pem'), 'utf8')], logKeys: [logVkey],
-        witnesses: witnesses.map((c) => ({ name: c.name, key: c.vkey })),
-        checks: { replay: 'skip', object: 'skip', hardening: 'skip', contents: 'skip', files: 'skip' },
-      }));
+      writeFileSync(
+        p,
+        JSON.stringify({
+          version: 1,
+          name: 'witnessed',
+          roots: [readFileSync(join(keysDir, 'ca.pem'), 'utf8')],
+          logKeys: [logVkey],
+          witnesses: witnesses.map((c) => ({ name: c.name, key: c.vkey })),
+          checks: { replay: 'skip', object: 'skip', hardening: 'skip', contents: 'skip', files: 'skip' },
+        }),
+      );
       return p;
     };
     const verify = (p: string) => spawnSync(process.execPath, [CLI, 'verify', bundlePath, '--policy', p, '--json'], { encoding: 'utf8' });

@@ -16,8 +16,24 @@ import { Witness } from '../../src/service/witness.js';
 import { WitnessClient } from '../../src/service/witness-client.js';
 import { startWitnessServer } from '../../src/service/witness-server.js';
 import { SqliteStore } from '../../src/store/index.js';
-import { checkWitnessQuorum, ed25519Cosigner, noteCosignatures, parseCosignerKey, type Cosigner } from '../../src/signing/tlog/cosignature.js';
-import { ed25519Signer, ed25519VerifierKey, formatCheckpoint, openNote, signNote, parseCheckpoint, parseTlogProof, parseVerifierKey, verifyTlogProof } from '../../src/signing/tlog/index.js';
+import {
+  checkWitnessQuorum,
+  ed25519Cosigner,
+  noteCosignatures,
+  parseCosignerKey,
+  type Cosigner,
+} from '../../src/signing/tlog/cosignature.js';
+import {
+  ed25519Signer,
+  ed25519VerifierKey,
+  formatCheckpoint,
+  openNote,
+  signNote,
+  parseCheckpoint,
+  parseTlogProof,
+  parseVerifierKey,
+  verifyTlogProof,
+} from '../../src/signing/tlog/index.js';
 import { parsePolicy } from '../../src/signing/policy.js';
 import { auditLog, AuditError, type AuditStateV2 } from '../../src/service/log-audit.js';
 
@@ -41,7 +57,10 @@ describe('two witnesses and a log that forks', () => {
     stores.push(store);
     const log = new TransparencyLog(store, ed25519Signer(ORIGIN, logPem), ORIGIN, () => new Date());
     if (client) {
-      const wc = new WitnessClient(witnesses.map((w) => ({ url: w.url, key: w.cosigner.vkey })), async (a, b) => (await log.consistency(a, b)).hashes);
+      const wc = new WitnessClient(
+        witnesses.map((w) => ({ url: w.url, key: w.cosigner.vkey })),
+        async (a, b) => (await log.consistency(a, b)).hashes,
+      );
       log.cosign = wc.cosign;
       return { log, wc };
     }
@@ -70,7 +89,10 @@ describe('two witnesses and a log that forks', () => {
     for (let i = 0; i < 10; i++) await log.append('t', `${i}`, enc.encode(`honest ${i}`));
     const first = await log.checkpoint();
     assert.equal(first.size, 10n);
-    assert.deepEqual(checkWitnessQuorum(first.note, verifiers(), 2).map((c) => c.name), ['witness.test/a', 'witness.test/b']);
+    assert.deepEqual(
+      checkWitnessQuorum(first.note, verifiers(), 2).map((c) => c.name),
+      ['witness.test/a', 'witness.test/b'],
+    );
     // Still a valid note for the log key alone: the cosignature lines are other keys' lines.
     assert.equal(parseCheckpoint(openNote(first.note, [parseVerifierKey(logVkey())]).text).size, 10n);
     await Promise.all(Array.from({ length: 10 }, (_, i) => log.append('t', `${10 + i}`, enc.encode(`honest ${10 + i}`))));
@@ -84,14 +106,24 @@ describe('two witnesses and a log that forks', () => {
     const r = verifyTlogProof(proof, enc.encode('honest 3'), [parseVerifierKey(logVkey())], ORIGIN);
     assert.equal(r.index, 3n);
     const policy = parsePolicy({
-      version: 1, name: 'witnessed', roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----'], logKeys: [logVkey()],
-      witnesses: witnesses.map((w) => ({ name: w.cosigner.name, key: w.cosigner.vkey })), witnessQuorum: 2,
+      version: 1,
+      name: 'witnessed',
+      roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----'],
+      logKeys: [logVkey()],
+      witnesses: witnesses.map((w) => ({ name: w.cosigner.name, key: w.cosigner.vkey })),
+      witnessQuorum: 2,
     });
     const named = policy.witnesses.map((w) => parseCosignerKey(w.key));
     assert.equal(checkWitnessQuorum(parseTlogProof(proof).checkpoint, named, policy.witnessQuorum!).length, 2);
     // One witness's line gone: 1 of 2 is not the quorum.
-    const oneLess = parseTlogProof(proof).checkpoint.split('\n').filter((l) => !l.startsWith('\u2014 witness.test/b ')).join('\n');
-    assert.throws(() => checkWitnessQuorum(oneLess, named, 2), (e: Error & { code: string }) => e.code === 'TLOG_CHECKPOINT_SIGNATURE' && /missing: witness.test\/b/.test(e.message));
+    const oneLess = parseTlogProof(proof)
+      .checkpoint.split('\n')
+      .filter((l) => !l.startsWith('\u2014 witness.test/b '))
+      .join('\n');
+    assert.throws(
+      () => checkWitnessQuorum(oneLess, named, 2),
+      (e: Error & { code: string }) => e.code === 'TLOG_CHECKPOINT_SIGNATURE' && /missing: witness.test\/b/.test(e.message),
+    );
     assert.throws(() => parsePolicy({ ...policy, witnessQuorum: 3 }), /witnessQuorum/);
   });
 
@@ -100,11 +132,17 @@ describe('two witnesses and a log that forks', () => {
     const honest = stores[0];
     const honestLog = new TransparencyLog(honest, ed25519Signer(ORIGIN, logPem), ORIGIN, () => new Date());
     let state: AuditStateV2 | null = null;
-    const audit = (log: TransparencyLog, withWitnesses: boolean) => auditLog({
-      source: { checkpoint: async () => (await log.checkpoint()).note, entryBundle: (n, w) => log.entryBundle(n, w) },
-      logKeys: [parseVerifierKey(logVkey())], state, save: (s) => { state = s; }, checkEntry: () => 'ok',
-      ...(withWitnesses ? { witnesses: { verifiers: verifiers(), quorum: 2 } } : {}),
-    });
+    const audit = (log: TransparencyLog, withWitnesses: boolean) =>
+      auditLog({
+        source: { checkpoint: async () => (await log.checkpoint()).note, entryBundle: (n, w) => log.entryBundle(n, w) },
+        logKeys: [parseVerifierKey(logVkey())],
+        state,
+        save: (s) => {
+          state = s;
+        },
+        checkEntry: () => 'ok',
+        ...(withWitnesses ? { witnesses: { verifiers: verifiers(), quorum: 2 } } : {}),
+      });
     assert.equal((await audit(honestLog, true)).checkpoint.size, 20n);
 
     // The fork: the same key and origin, entry 5 different, five entries more.
@@ -116,7 +154,10 @@ describe('two witnesses and a log that forks', () => {
     assert.ok(wc!.stats.failed >= 2);
     for (const w of witnesses) {
       assert.equal(w.w.latest(ORIGIN).size, 20n, 'the witness still holds the honest size');
-      assert.ok(w.w.stats.refused.some((r) => r.status === 422), 'the fork\'s consistency proof was refused');
+      assert.ok(
+        w.w.stats.refused.some((r) => r.status === 422),
+        "the fork's consistency proof was refused",
+      );
     }
     assert.throws(() => checkWitnessQuorum(forked.note, verifiers(), 2), { code: 'TLOG_CHECKPOINT_SIGNATURE' });
     // A policy requiring witnesses refuses the fork's checkpoint at once…
@@ -137,7 +178,10 @@ describe('two witnesses and a log that forks', () => {
     assert.equal(a.contentType, 'text/x.tlog.size');
     assert.equal(a.body, '20\n');
     // Protocol answers: an unknown origin is 404, a checkpoint not signed by the log's key 403, a stale old size 409 with the size.
-    assert.equal((await restarted.addCheckpoint(`old 0\n\nother/log\n1\n${Buffer.alloc(32).toString('base64')}\n\n\u2014 other/log AAAA\n`)).status, 404);
+    assert.equal(
+      (await restarted.addCheckpoint(`old 0\n\nother/log\n1\n${Buffer.alloc(32).toString('base64')}\n\n\u2014 other/log AAAA\n`)).status,
+      404,
+    );
     const forgedKey = ed25519Signer(ORIGIN, pem());
     const unsigned = signNote(formatCheckpoint({ origin: ORIGIN, size: 20n, root: new Uint8Array(32) }), [forgedKey]);
     assert.equal((await restarted.addCheckpoint(`old 20\n\n${unsigned}`)).status, 403);

@@ -12,12 +12,21 @@ const viaText = (v: unknown) => JSON.parse(JSON.stringify(v, jsonReplacer) as st
 
 /** deepStrictEqual, plus the same key order and the same own "__proto__" members. */
 function same(v: unknown, what: string): void {
-  const a = toPlainJson(v), b = viaText(v);
+  const a = toPlainJson(v),
+    b = viaText(v);
   assert.deepStrictEqual(a, b, what);
   assert.equal(JSON.stringify(a), JSON.stringify(b), what);
 }
 
-class Point { constructor(public x: number, public y = -0) {} get norm(): number { return 1; } }
+class Point {
+  constructor(
+    public x: number,
+    public y = -0,
+  ) {}
+  get norm(): number {
+    return 1;
+  }
+}
 
 describe('toPlainJson', () => {
   it('gives what the JSON text round trip gives, for every kind of value JSON.stringify treats specially', () => {
@@ -26,9 +35,15 @@ describe('toPlainJson', () => {
     const poisoned = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as unknown;
     const cases: [string, unknown][] = [
       ['scalars', [0, -0, 1.5, -1e21, 1e-7, NaN, Infinity, -Infinity, true, false, null, '', 'é\u2028\ud800x']],
-      ['bigints and bytes', { a: 1n, b: -(2n ** 70n), c: new Uint8Array([0, 1, 255]), d: Buffer.from('hi'), e: new Uint8Array(new ArrayBuffer(8), 2, 3) }],
+      [
+        'bigints and bytes',
+        { a: 1n, b: -(2n ** 70n), c: new Uint8Array([0, 1, 255]), d: Buffer.from('hi'), e: new Uint8Array(new ArrayBuffer(8), 2, 3) },
+      ],
       ['left out of objects, null in arrays', { u: undefined, f: () => 1, s: Symbol('x'), arr: [undefined, () => 1, Symbol('y')], sparse }],
-      ['toJSON, dates, classes, maps', { d: new Date(0), p: new Point(2), m: new Map([[1, 2]]), set: new Set([1]), t: { toJSON: (k: string) => `key ${k}` } }],
+      [
+        'toJSON, dates, classes, maps',
+        { d: new Date(0), p: new Point(2), m: new Map([[1, 2]]), set: new Set([1]), t: { toJSON: (k: string) => `key ${k}` } },
+      ],
       ['other typed arrays as index objects', { u32: new Uint32Array([1, 2]), f64: new Float64Array([-0, NaN]) }],
       ['integer-like keys', { b: 1, 2: 'two', a: 3, 1: 'one', '-1': 'neg' }],
       ['own __proto__ members', poisoned],
@@ -47,8 +62,14 @@ describe('toPlainJson', () => {
       'struct_ops.gcc-el.o': 'OBJECT_UNSUPPORTED',
       'subprogs.gcc-el.o': 'OBJECT_MALFORMED', // a call target GCC emits between functions
     };
-    const files = readdirSync(join(FIXTURES, 'obj')).filter((f) => f.endsWith('-el.o')).sort();
-    assert.deepEqual(Object.keys(refusedWith).filter((f) => !files.includes(f)), [], 'every expected refusal names a fixture');
+    const files = readdirSync(join(FIXTURES, 'obj'))
+      .filter((f) => f.endsWith('-el.o'))
+      .sort();
+    assert.deepEqual(
+      Object.keys(refusedWith).filter((f) => !files.includes(f)),
+      [],
+      'every expected refusal names a fixture',
+    );
     const options = { scheme: 'linux-6.18', name: 'x', flavour: 'v1.7', standalone: false, mapExcl: false, host: {} } as const;
     let compared = 0;
     for (const file of files) {
@@ -83,12 +104,13 @@ describe('jsonString', () => {
     assert.equal(jsonString(b64, [b64]), `"${b64}"`);
     assert.equal(jsonString(b64, [b64]), JSON.stringify(b64));
     assert.equal(jsonString(b64.slice(0, -4) + b64.slice(-4), ['QUJD', b64]), JSON.stringify(b64), 'an equal string made apart');
-    assert.equal(jsonString('a"b', ['a"b']), '"a"b"', 'not scanned: naming a string safe is the caller\'s word');
+    assert.equal(jsonString('a"b', ['a"b']), '"a"b"', "not scanned: naming a string safe is the caller's word");
   });
 
   it('writes any other string as JSON.stringify does', () => {
     const safe = ['QUJD'];
-    for (const s of ['a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', '', 'QUJDRA==']) assert.equal(jsonString(s, safe), JSON.stringify(s));
+    for (const s of ['a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', '', 'QUJDRA=='])
+      assert.equal(jsonString(s, safe), JSON.stringify(s));
     assert.equal(jsonString('a"b'), JSON.stringify('a"b'), 'with nothing named safe');
   });
 });

@@ -6,7 +6,8 @@ import { Lru } from '../../src/shared/lru.js';
 describe('Lru', () => {
   it('drops the least recently used entry when it holds more than its entry bound', () => {
     const c = new Lru<string, number>(2);
-    c.set('a', 1); c.set('b', 2);
+    c.set('a', 1);
+    c.set('b', 2);
     assert.equal(c.get('a'), 1); // a is now the most recent
     c.set('c', 3);
     assert.equal(c.get('b'), undefined);
@@ -17,7 +18,9 @@ describe('Lru', () => {
 
   it('keeps the total weight within its bound and never stores an entry heavier than the bound', () => {
     const c = new Lru<string, string>(100, 10);
-    c.set('a', 'x', 4); c.set('b', 'y', 4); c.set('c', 'z', 4);
+    c.set('a', 'x', 4);
+    c.set('b', 'y', 4);
+    c.set('c', 'z', 4);
     assert.equal(c.size, 2);
     assert.equal(c.weight, 8);
     assert.equal(c.get('a'), undefined);
@@ -29,18 +32,26 @@ describe('Lru', () => {
   it('computes a missing value once through `through`, and stores nothing when its bound is 0', () => {
     let made = 0;
     const c = new Lru<string, number>(4);
-    assert.equal(c.through('k', () => ++made), 1);
-    assert.equal(c.through('k', () => ++made), 1);
+    assert.equal(
+      c.through('k', () => ++made),
+      1,
+    );
+    assert.equal(
+      c.through('k', () => ++made),
+      1,
+    );
     assert.equal(made, 1);
     const off = new Lru<string, number>(0);
-    off.through('k', () => ++made); off.through('k', () => ++made);
+    off.through('k', () => ++made);
+    off.through('k', () => ++made);
     assert.equal(made, 3);
     assert.equal(off.size, 0);
   });
 
   it('replacing a key updates its weight instead of adding to it', () => {
     const c = new Lru<string, number>(4, 100);
-    c.set('a', 1, 30); c.set('a', 2, 50);
+    c.set('a', 1, 30);
+    c.set('a', 2, 50);
     assert.equal(c.weight, 50);
     assert.equal(c.get('a'), 2);
   });
@@ -58,10 +69,16 @@ describe('Lru', () => {
 
     it('remembers a key for maxEntries to twice maxEntries first sights of other keys', () => {
       const c = new Lru<string, number>(2, Infinity, { secondSight: true });
-      c.set('a', 1); c.set('b', 1); c.set('c', 1); c.set('d', 1); // a and b move to the older generation
+      c.set('a', 1);
+      c.set('b', 1);
+      c.set('c', 1);
+      c.set('d', 1); // a and b move to the older generation
       c.set('a', 1);
       assert.equal(c.has('a'), true, 'a, two first sights later, is still remembered');
-      c.set('e', 1); c.set('f', 1); c.set('g', 1); c.set('h', 1);
+      c.set('e', 1);
+      c.set('f', 1);
+      c.set('g', 1);
+      c.set('h', 1);
       c.set('b', 1);
       assert.equal(c.has('b'), false, 'b, six first sights later, was forgotten (and is remembered afresh)');
       c.set('b', 1);
@@ -74,7 +91,8 @@ describe('Lru', () => {
       for (let i = 0; i < 3; i++) c.through('k', () => ++made);
       assert.equal(made, 2);
       const off = new Lru<string, number>(0, Infinity, { secondSight: true });
-      off.set('k', 1); off.set('k', 1);
+      off.set('k', 1);
+      off.set('k', 1);
       assert.equal(off.size, 0);
     });
   });

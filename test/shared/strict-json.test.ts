@@ -9,7 +9,9 @@ import { JsonParseError, locateError, parseJsonStrict } from '../../src/shared/s
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }
@@ -19,12 +21,18 @@ const NAMES = ['a', 'b', 'scheme', '', 'a b', 'é', '\u0000', '"', '\\', '__prot
 function value(r: () => number, depth: number): unknown {
   const k = Math.floor(r() * (depth > 4 ? 5 : 8));
   switch (k) {
-    case 0: return null;
-    case 1: return r() < 0.5;
-    case 2: return [0, -0, 1.5, -1e-7, 1e21, 123456789012, -3][Math.floor(r() * 7)];
-    case 3: return NAMES[Math.floor(r() * NAMES.length)] + String.fromCharCode(Math.floor(r() * 0x80));
-    case 4: return Buffer.from(Array.from({ length: Math.floor(r() * 60) }, () => Math.floor(r() * 256))).toString('base64');
-    case 5: case 6: {
+    case 0:
+      return null;
+    case 1:
+      return r() < 0.5;
+    case 2:
+      return [0, -0, 1.5, -1e-7, 1e21, 123456789012, -3][Math.floor(r() * 7)];
+    case 3:
+      return NAMES[Math.floor(r() * NAMES.length)] + String.fromCharCode(Math.floor(r() * 0x80));
+    case 4:
+      return Buffer.from(Array.from({ length: Math.floor(r() * 60) }, () => Math.floor(r() * 256))).toString('base64');
+    case 5:
+    case 6: {
       const o: Record<string, unknown> = {};
       const n = Math.floor(r() * 16);
       for (let i = 0; i < n; i++) {
@@ -33,30 +41,39 @@ function value(r: () => number, depth: number): unknown {
       }
       return o;
     }
-    default: return Array.from({ length: Math.floor(r() * 5) }, () => value(r, depth + 1));
+    default:
+      return Array.from({ length: Math.floor(r() * 5) }, () => value(r, depth + 1));
   }
 }
 
 /** JSON text of v with random whitespace and, in member names, random \u escapes. */
 function text(v: unknown, r: () => number): string {
   const sp = () => [' ', '', '\n', '\t ', '\r\n'][Math.floor(r() * 5)];
-  const str = (s: string) => r() < 0.3 ? `"${[...s].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(s);
+  const str = (s: string) =>
+    r() < 0.3 ? `"${[...s].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(s);
   if (Array.isArray(v)) return `[${sp()}${v.map((x) => text(x, r)).join(`${sp()},${sp()}`)}${sp()}]`;
-  if (v !== null && typeof v === 'object') return `{${sp()}${Object.keys(v).map((k) => `${str(k)}${sp()}:${sp()}${text((v as Record<string, unknown>)[k], r)}`).join(`,${sp()}`)}${sp()}}`;
+  if (v !== null && typeof v === 'object')
+    return `{${sp()}${Object.keys(v)
+      .map((k) => `${str(k)}${sp()}:${sp()}${text((v as Record<string, unknown>)[k], r)}`)
+      .join(`,${sp()}`)}${sp()}}`;
   return JSON.stringify(v);
 }
 
 const rejects = (t: string, code: string, path?: string, offset?: number) =>
-  assert.throws(() => parseJsonStrict(t), (e: unknown) => {
-    assert.ok(e instanceof JsonParseError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (path !== undefined) assert.equal(e.path, path, e.message);
-    if (offset !== undefined) assert.equal(e.offset, offset, e.message);
-    return true;
-  }, t);
+  assert.throws(
+    () => parseJsonStrict(t),
+    (e: unknown) => {
+      assert.ok(e instanceof JsonParseError, String(e));
+      assert.equal(e.code, code, e.message);
+      if (path !== undefined) assert.equal(e.path, path, e.message);
+      if (offset !== undefined) assert.equal(e.offset, offset, e.message);
+      return true;
+    },
+    t,
+  );
 
 describe('parseJsonStrict', () => {
-  it('gives JSON.parse\'s value for thousands of generated documents', () => {
+  it("gives JSON.parse's value for thousands of generated documents", () => {
     const r = rng(7);
     for (let i = 0; i < 3000; i++) {
       const t = text(value(r, 0), r);
@@ -66,12 +83,25 @@ describe('parseJsonStrict', () => {
     }
   });
 
-  it('gives JSON.parse\'s value for the project\'s own JSON files', () => {
+  it("gives JSON.parse's value for the project's own JSON files", () => {
     for (const f of ['manifest.json']) {
       const t = readFileSync(join(FIXTURES, f), 'utf8');
       assert.deepStrictEqual(parseJsonStrict(t), JSON.parse(t));
     }
-    for (const t of ['0', '-0', '"x"', ' true ', 'null', '[]', '{}', '[{}]', '{"a":{"a":{"a":1}}}', '{"a":[{"b":1},{"b":2}]}', '"\\\\"', '{"\\\\":1,"\\"":2}']) {
+    for (const t of [
+      '0',
+      '-0',
+      '"x"',
+      ' true ',
+      'null',
+      '[]',
+      '{}',
+      '[{}]',
+      '{"a":{"a":{"a":1}}}',
+      '{"a":[{"b":1},{"b":2}]}',
+      '"\\\\"',
+      '{"\\\\":1,"\\"":2}',
+    ]) {
       assert.deepStrictEqual(parseJsonStrict(t), JSON.parse(t), t);
     }
   });
@@ -94,11 +124,42 @@ describe('parseJsonStrict', () => {
   });
 
   it('accepts the same name in sibling and nested objects, and as a string value', () => {
-    assert.deepStrictEqual(parseJsonStrict('{"a":{"a":"a"},"b":[{"a":1},{"a":2}],"c":"\\"a\\":"}'), { a: { a: 'a' }, b: [{ a: 1 }, { a: 2 }], c: '"a":' });
+    assert.deepStrictEqual(parseJsonStrict('{"a":{"a":"a"},"b":[{"a":1},{"a":2}],"c":"\\"a\\":"}'), {
+      a: { a: 'a' },
+      b: [{ a: 1 }, { a: 2 }],
+      c: '"a":',
+    });
   });
 
   it('refuses what JSON.parse refuses, with JSON_INVALID and where', () => {
-    const bad = ['', ' ', '{', '}', '[1,]', '{"a":1,}', '{"a" 1}', '{a:1}', "{'a':1}", '[01]', '[1.]', '[.5]', '[+1]', '[1e]', '"\\x"', '"\u0001"', '"abc', 'tru', 'nul', '[1 2]', '{"a":1}x', '\ufeff{}', '[NaN]', '"\\u12G4"', '{"a":[}', '[[[[[['];
+    const bad = [
+      '',
+      ' ',
+      '{',
+      '}',
+      '[1,]',
+      '{"a":1,}',
+      '{"a" 1}',
+      '{a:1}',
+      "{'a':1}",
+      '[01]',
+      '[1.]',
+      '[.5]',
+      '[+1]',
+      '[1e]',
+      '"\\x"',
+      '"\u0001"',
+      '"abc',
+      'tru',
+      'nul',
+      '[1 2]',
+      '{"a":1}x',
+      '\ufeff{}',
+      '[NaN]',
+      '"\\u12G4"',
+      '{"a":[}',
+      '[[[[[[',
+    ];
     for (const t of bad) {
       assert.throws(() => JSON.parse(t), SyntaxError, t);
       rejects(t, 'JSON_INVALID');
@@ -116,11 +177,21 @@ describe('parseJsonStrict', () => {
       const at = Math.floor(r() * (t.length + 1));
       const op = Math.floor(r() * 3);
       const ch = alphabet[Math.floor(r() * alphabet.length)];
-      t = op === 0 ? t.slice(0, at) + ch + t.slice(at) : op === 1 ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + ch + t.slice(at + 1);
-      let want: unknown, ok = true;
-      try { want = JSON.parse(t); } catch { ok = false; }
+      t =
+        op === 0 ? t.slice(0, at) + ch + t.slice(at) : op === 1 ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + ch + t.slice(at + 1);
+      let want: unknown,
+        ok = true;
+      try {
+        want = JSON.parse(t);
+      } catch {
+        ok = false;
+      }
       if (ok) {
-        try { assert.deepStrictEqual(parseJsonStrict(t), want, t); } catch (e) { assert.equal((e as JsonParseError).code, 'JSON_DUPLICATE_KEY', t); }
+        try {
+          assert.deepStrictEqual(parseJsonStrict(t), want, t);
+        } catch (e) {
+          assert.equal((e as JsonParseError).code, 'JSON_DUPLICATE_KEY', t);
+        }
       } else {
         rejects(t, 'JSON_INVALID');
         assert.notEqual(locateError(t), null, `the validating scan finds the error in ${JSON.stringify(t)}`);

@@ -7,7 +7,10 @@ const canonical = (s: string) => Buffer.from(s, 'base64').toString('base64') ===
 
 const HASH = Buffer.alloc(32, 7).toString('base64');
 const bundle = {
-  mediaType: 'application/vnd.bpfsign.bundle.v1+json', scheme: 'linux-6.18', loader: { insns: 'AAAA', data: 'AA==' }, signature: 'MAA=',
+  mediaType: 'application/vnd.bpfsign.bundle.v1+json',
+  scheme: 'linux-6.18',
+  loader: { insns: 'AAAA', data: 'AA==' },
+  signature: 'MAA=',
   certificates: ['-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n'],
   manifest: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [{ keyid: 'ab', sig: 'MAA=' }] },
   tlog: { logIndex: '3', treeSize: '10', leafHash: HASH, hashes: [HASH, HASH], checkpoint: 'log\n10\nroot\n' },
@@ -15,7 +18,10 @@ const bundle = {
 
 /** The paths parseBundle names for `b`. */
 function issues(b: unknown): string[] {
-  try { parseBundle(b); return []; } catch (e) {
+  try {
+    parseBundle(b);
+    return [];
+  } catch (e) {
     assert.ok(e instanceof BundleFormatError);
     return e.issues.map((i) => i.path);
   }
@@ -23,13 +29,37 @@ function issues(b: unknown): string[] {
 
 describe('isBase64Text', () => {
   it('accepts exactly canonical padded base64: the text its bytes encode to', () => {
-    const cases = ['', 'QQ==', 'QQ', 'Q', 'QR==', 'QUJD', 'QUJD=', 'QUJD===', 'QU=JD', 'QUJ-', 'QUJ_', ' QUJD', 'QUJD\n', 'ü', '====', 'QQ==QQ=='];
+    const cases = [
+      '',
+      'QQ==',
+      'QQ',
+      'Q',
+      'QR==',
+      'QUJD',
+      'QUJD=',
+      'QUJD===',
+      'QU=JD',
+      'QUJ-',
+      'QUJ_',
+      ' QUJD',
+      'QUJD\n',
+      'ü',
+      '====',
+      'QQ==QQ==',
+    ];
     const alphabet = 'AB+/=\n-_z9';
     for (let i = 0; i < 5000; i++) {
       const n = i % 13;
       let s = '';
       for (let j = 0; j < n; j++) s += alphabet[(i * 7 + j * 13 + (i >> 3)) % alphabet.length];
-      cases.push(s, randomBytes(i % 40).toString('base64'), randomBytes(i % 40).toString('base64').replace(/=+$/, ''), randomBytes(i % 40).toString('base64url'));
+      cases.push(
+        s,
+        randomBytes(i % 40).toString('base64'),
+        randomBytes(i % 40)
+          .toString('base64')
+          .replace(/=+$/, ''),
+        randomBytes(i % 40).toString('base64url'),
+      );
     }
     for (const s of cases) assert.equal(isBase64Text(s), canonical(s), JSON.stringify(s));
   });
@@ -55,8 +85,23 @@ describe('parseBundle', () => {
   });
 
   it('refuses junk in the log proof: non-decimal or oversized indices, hashes of the wrong size, a huge checkpoint', () => {
-    for (const logIndex of ['-1', '01', '1e3', ' 3', '3.0', '0x10', '', '9223372036854775808', '99999999999999999999', '123456789012345678901']) {
-      assert.deepEqual(issues({ ...bundle, tlog: { ...bundle.tlog, logIndex, treeSize: '9223372036854775807' } }), ['tlog.logIndex'], logIndex);
+    for (const logIndex of [
+      '-1',
+      '01',
+      '1e3',
+      ' 3',
+      '3.0',
+      '0x10',
+      '',
+      '9223372036854775808',
+      '99999999999999999999',
+      '123456789012345678901',
+    ]) {
+      assert.deepEqual(
+        issues({ ...bundle, tlog: { ...bundle.tlog, logIndex, treeSize: '9223372036854775807' } }),
+        ['tlog.logIndex'],
+        logIndex,
+      );
     }
     assert.deepEqual(issues({ ...bundle, tlog: { ...bundle.tlog, treeSize: '+10' } }), ['tlog.treeSize']);
     assert.deepEqual(issues({ ...bundle, tlog: { ...bundle.tlog, logIndex: '10' } }), ['tlog.logIndex'], 'the index is within the tree');
@@ -71,7 +116,9 @@ describe('parseBundle', () => {
     assert.deepEqual(issues({ ...bundle, extra: 1 }), ['']);
     assert.deepEqual(issues({ ...bundle, loader: { ...bundle.loader, extra: 'AA==' } }), ['loader']);
     assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, extra: 1 } }), ['manifest']);
-    assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, signatures: [{ sig: 'MAA=', extra: 1 }] } }), ['manifest.signatures.0']);
+    assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, signatures: [{ sig: 'MAA=', extra: 1 }] } }), [
+      'manifest.signatures.0',
+    ]);
     assert.deepEqual(issues({ ...bundle, tlog: { ...bundle.tlog, extra: 1 } }), ['tlog']);
   });
 
@@ -79,9 +126,16 @@ describe('parseBundle', () => {
     assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, payloadType: 'application/json' } }), ['manifest.payloadType']);
     assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, signatures: [] } }), ['manifest.signatures']);
     assert.deepEqual(issues({ ...bundle, certificates: ['not a certificate'] }), ['certificates.0']);
-    assert.deepEqual(issues({ ...bundle, certificates: [bundle.certificates[0] + bundle.certificates[0].replace('BEGIN', 'BEGIN')] }), ['certificates.0']);
-    assert.deepEqual(issues({ ...bundle, certificates: [`-----BEGIN CERTIFICATE-----\n${'A'.repeat(20_000)}\n-----END CERTIFICATE-----\n`] }), ['certificates.0']);
+    assert.deepEqual(issues({ ...bundle, certificates: [bundle.certificates[0] + bundle.certificates[0].replace('BEGIN', 'BEGIN')] }), [
+      'certificates.0',
+    ]);
+    assert.deepEqual(
+      issues({ ...bundle, certificates: [`-----BEGIN CERTIFICATE-----\n${'A'.repeat(20_000)}\n-----END CERTIFICATE-----\n`] }),
+      ['certificates.0'],
+    );
     assert.deepEqual(issues({ ...bundle, certificates: Array(9).fill(bundle.certificates[0]) }), ['certificates']);
-    assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, signatures: [{ keyid: 'a'.repeat(200), sig: 'MAA=' }] } }), ['manifest.signatures.0.keyid']);
+    assert.deepEqual(issues({ ...bundle, manifest: { ...bundle.manifest, signatures: [{ keyid: 'a'.repeat(200), sig: 'MAA=' }] } }), [
+      'manifest.signatures.0.keyid',
+    ]);
   });
 });

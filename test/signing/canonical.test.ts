@@ -89,7 +89,8 @@ describe('canonicalize', () => {
       ['a lone low surrogate in a key', { '\udc00': 1 }],
       ['a Date', { a: new Date(0) }],
     ] as const) {
-      it(`throws CANONICAL_INVALID for ${what}`, () => assert.throws(() => canonicalize(v), { name: 'SigningError', code: 'CANONICAL_INVALID' }));
+      it(`throws CANONICAL_INVALID for ${what}`, () =>
+        assert.throws(() => canonicalize(v), { name: 'SigningError', code: 'CANONICAL_INVALID' }));
     }
   });
 
@@ -99,27 +100,45 @@ describe('canonicalize', () => {
   });
 
   it('orders index-like and __proto__ member names by code units too', () => {
-    assert.equal(canonicalize({ 9: 'nine', 10: 'ten', a: 1, '4294967296': 'big', '01': 'lead' }), '{"01":"lead","10":"ten","4294967296":"big","9":"nine","a":1}');
+    assert.equal(
+      canonicalize({ 9: 'nine', 10: 'ten', a: 1, '4294967296': 'big', '01': 'lead' }),
+      '{"01":"lead","10":"ten","4294967296":"big","9":"nine","a":1}',
+    );
     assert.equal(canonicalize(JSON.parse('{"b":1,"__proto__":{"x":[]}}')), '{"__proto__":{"x":[]},"b":1}');
   });
 
   it('agrees with a member-by-member reference on 2,000 random values', () => {
     // The reference: RFC 8785 §3.2 read literally (names sorted by UTF-16 code units, ES string and number forms).
-    const ref = (v: unknown): string => Array.isArray(v) ? `[${v.map(ref).join(',')}]`
-      : v !== null && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${ref((v as Record<string, unknown>)[k])}`).join(',')}}`
-        : JSON.stringify(v);
+    const ref = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(ref).join(',')}]`
+        : v !== null && typeof v === 'object'
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${ref((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(v);
     let seed = 42;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
     const chars = ['a', 'Z', '0', '9', '"', '\\', '\n', '\u0001', '\u007f', 'é', '€', '\ud83d\ude00', '\u2028', ' '];
     const str = () => Array.from({ length: rnd(6) }, () => chars[rnd(chars.length)]).join('');
     const gen = (d: number): unknown => {
       switch (d > 3 ? rnd(4) : rnd(7)) {
-        case 0: return str();
-        case 1: return [0, -0, 1.5, -1e21, 1e-7, 2 ** 53, 123456789012, 0.1 + 0.2][rnd(8)];
-        case 2: return [true, false, null][rnd(3)];
-        case 3: return rnd(1000) - 500;
-        case 4: return Array.from({ length: rnd(4) }, () => gen(d + 1));
-        default: return Object.fromEntries(Array.from({ length: rnd(5) }, () => [rnd(5) === 0 ? String(rnd(20)) : str(), gen(d + 1)]));
+        case 0:
+          return str();
+        case 1:
+          return [0, -0, 1.5, -1e21, 1e-7, 2 ** 53, 123456789012, 0.1 + 0.2][rnd(8)];
+        case 2:
+          return [true, false, null][rnd(3)];
+        case 3:
+          return rnd(1000) - 500;
+        case 4:
+          return Array.from({ length: rnd(4) }, () => gen(d + 1));
+        default:
+          return Object.fromEntries(Array.from({ length: rnd(5) }, () => [rnd(5) === 0 ? String(rnd(20)) : str(), gen(d + 1)]));
       }
     };
     for (let i = 0; i < 2000; i++) {

@@ -35,7 +35,8 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
   before(async () => {
     pki = mintPki();
     tmp = tempDir('dsse');
-    for (const n of ['leaf-p256', 'leaf-rsa2048', 'leaf-p384']) signers[n] = await signerFromPem({ privateKey: pki.text(`${n}.key`), certificate: pki.text(`${n}.crt`) });
+    for (const n of ['leaf-p256', 'leaf-rsa2048', 'leaf-p384'])
+      signers[n] = await signerFromPem({ privateKey: pki.text(`${n}.key`), certificate: pki.text(`${n}.crt`) });
   });
   after(() => {
     pki?.cleanup();
@@ -47,8 +48,15 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
       const payload = new TextEncoder().encode('{"hello":"world"}');
       const env = await signEnvelope(payload, 'application/json', signers[name]);
       const pub = openssl(['x509', '-in', pki.path(`${name}.crt`), '-pubkey', '-noout']).stdout;
-      const r = openssl(['dgst', '-sha256', '-verify', writeFile(tmp.dir, `${name}.pub`, pub), '-signature',
-        writeFile(tmp.dir, `${name}.dsig`, Buffer.from(env.signatures[0].sig, 'base64')), writeFile(tmp.dir, `${name}.pae`, pae('application/json', payload))]);
+      const r = openssl([
+        'dgst',
+        '-sha256',
+        '-verify',
+        writeFile(tmp.dir, `${name}.pub`, pub),
+        '-signature',
+        writeFile(tmp.dir, `${name}.dsig`, Buffer.from(env.signatures[0].sig, 'base64')),
+        writeFile(tmp.dir, `${name}.pae`, pae('application/json', payload)),
+      ]);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.ok(verifyEnvelope(env, [pki.text(`${name}.crt`)]).ok);
     });
@@ -60,7 +68,7 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     assert.equal(v.ok ? 'ok' : v.error.code, 'BADSIG');
   });
 
-  it('verifies a repeated envelope again through the caller\'s memos, and refuses any changed text', async () => {
+  it("verifies a repeated envelope again through the caller's memos, and refuses any changed text", async () => {
     const payload = new TextEncoder().encode('{"memo":"repeat"}');
     const env = await signEnvelope(payload, 'application/json', signers['leaf-p256']);
     const cert = [pki.text('leaf-p256.crt')];
@@ -73,12 +81,25 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     assert.deepEqual([caches.certificates.stats.hits, caches.signatures.stats.hits], [1, 1]);
     const other = await signEnvelope(new TextEncoder().encode('{"memo":"other"}'), 'application/json', signers['leaf-p256']);
     const code = (v: ReturnType<typeof verifyEnvelope>) => (v.ok ? 'ok' : v.error.code);
-    assert.equal(code(verifyEnvelope({ ...env, signatures: other.signatures }, cert, caches)), 'BADSIG', 'another payload\'s signature');
+    assert.equal(code(verifyEnvelope({ ...env, signatures: other.signatures }, cert, caches)), 'BADSIG', "another payload's signature");
     assert.equal(code(verifyEnvelope({ ...env, payload: other.payload }, cert, caches)), 'BADSIG', 'another payload under this signature');
     assert.equal(code(verifyEnvelope({ ...env, payloadType: 'application/jso' }, cert, caches)), 'BADSIG', 'a shorter type');
     // Moving characters between type, signature and payload is another message.
     const sig = env.signatures[0].sig;
-    assert.equal(code(verifyEnvelope({ payloadType: env.payloadType + sig.slice(0, 4), payload: env.payload, signatures: [{ ...env.signatures[0], sig: sig.slice(4) }] }, cert, caches)), 'BADSIG');
+    assert.equal(
+      code(
+        verifyEnvelope(
+          {
+            payloadType: env.payloadType + sig.slice(0, 4),
+            payload: env.payload,
+            signatures: [{ ...env.signatures[0], sig: sig.slice(4) }],
+          },
+          cert,
+          caches,
+        ),
+      ),
+      'BADSIG',
+    );
     assert.equal(code(verifyEnvelope({ ...env, payload: `${env.payload}!` }, cert, caches)), 'MALFORMED');
   });
 
@@ -103,7 +124,10 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
   describe('holding an in-toto Statement v1', () => {
     const digest = 'a'.repeat(64);
     it('round-trips, with the canonical JSON as payload', async () => {
-      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 1 });
+      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', {
+        scheme: 'linux-6.18',
+        n: 1,
+      });
       const env = await signStatement(st, signers['leaf-p256']);
       assert.equal(env.payloadType, 'application/vnd.in-toto+json');
       assert.equal(Buffer.from(env.payload, 'base64').toString('utf8'), canonicalize(st));
@@ -114,7 +138,10 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     });
 
     it('reads a repeated payload once with a statements memo and shares the statement frozen, while every signature is still checked', async () => {
-      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 2 });
+      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', {
+        scheme: 'linux-6.18',
+        n: 2,
+      });
       const env = await signStatement(st, signers['leaf-p256']);
       const caches = { statements: new Lru<string, Statement>(64, 32 << 20), signatures: new Lru<string, true>(64) };
       const a = verifyStatement(env, [pki.text('leaf-p256.crt')], caches);
@@ -126,12 +153,19 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
       assert.ok(isDeepFrozen(a.statement.predicate), 'recorded as shared: memos may key on its identity');
       const sig = Buffer.from(env.signatures[0].sig, 'base64');
       sig[sig.length - 1] ^= 1;
-      const forged = verifyStatement({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, [pki.text('leaf-p256.crt')], caches);
+      const forged = verifyStatement(
+        { ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] },
+        [pki.text('leaf-p256.crt')],
+        caches,
+      );
       assert.equal(forged.ok ? 'ok' : forged.error.code, 'BADSIG');
     });
 
     it('reads every payload afresh without a statements memo, still returning it frozen but unshared', async () => {
-      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', { scheme: 'linux-6.18', n: 3 });
+      const st = makeStatement([{ name: 'loader.insns', digest: { sha256: digest } }], 'https://bpfsign.dev/loader/v1', {
+        scheme: 'linux-6.18',
+        n: 3,
+      });
       const env = await signStatement(st, signers['leaf-p256']);
       const a = verifyStatement(env, [pki.text('leaf-p256.crt')]);
       const b = verifyStatement(env, [pki.text('leaf-p256.crt')]);
@@ -143,10 +177,13 @@ describe('DSSE envelopes', { skip: OPENSSL_MISSING }, () => {
     });
 
     it('rejects a statement with a bad subject digest, naming every bad field', () => {
-      assert.throws(() => makeStatement([{ name: 'x', digest: { sha256: 'XYZ' } }], '', {}), (e: Error & { details?: { fields?: string[] } }) => {
-        assert.deepEqual(e.details?.fields, ['subject[0].digest.sha256', 'predicateType']);
-        return true;
-      });
+      assert.throws(
+        () => makeStatement([{ name: 'x', digest: { sha256: 'XYZ' } }], '', {}),
+        (e: Error & { details?: { fields?: string[] } }) => {
+          assert.deepEqual(e.details?.fields, ['subject[0].digest.sha256', 'predicateType']);
+          return true;
+        },
+      );
     });
 
     it('returns MALFORMED for a verified envelope of another payloadType', async () => {
@@ -175,12 +212,24 @@ describe('decodeBase64', () => {
       'QR', // unpadded (read as URL-safe) with non-zero padding bits
       '+/8', // standard alphabet without its padding
       '-_8=', // URL-safe with padding
-      '+_8=', '-/8', // alphabets mixed
-      'QU JD', 'QUJD\n', ' QUJD', // whitespace
-      'QQ===', 'QQ==QQ==', '=', 'QUJD!', 'Q', 'QUJDQ',
+      '+_8=',
+      '-/8', // alphabets mixed
+      'QU JD',
+      'QUJD\n',
+      ' QUJD', // whitespace
+      'QQ===',
+      'QQ==QQ==',
+      '=',
+      'QUJD!',
+      'Q',
+      'QUJDQ',
     ];
     for (const s of other) {
-      assert.throws(() => decodeBase64(s, 'payload'), (e: Error & { code?: string; details?: { field?: string } }) => e.code === 'MALFORMED' && e.details?.field === 'payload', JSON.stringify(s));
+      assert.throws(
+        () => decodeBase64(s, 'payload'),
+        (e: Error & { code?: string; details?: { field?: string } }) => e.code === 'MALFORMED' && e.details?.field === 'payload',
+        JSON.stringify(s),
+      );
     }
   });
 });

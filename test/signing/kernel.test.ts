@@ -37,10 +37,18 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface KeyDir { dir: string; ca: string; cert: string; key: string }
+interface KeyDir {
+  dir: string;
+  ca: string;
+  cert: string;
+  key: string;
+}
 /** The active key of a `bpfsign keys` directory, as keys.json lists it. */
 function activeKey(dir: string): KeyDir {
-  const j = JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { ca: string; keys: { certificate: string; privateKey: string; active: boolean }[] };
+  const j = JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as {
+    ca: string;
+    keys: { certificate: string; privateKey: string; active: boolean }[];
+  };
   const k = j.keys.find((x) => x.active);
   if (!k) throw new Error(`no active key in ${dir}`);
   return { dir, ca: join(dir, j.ca), cert: join(dir, k.certificate), key: join(dir, k.privateKey) };
@@ -51,7 +59,12 @@ function gen(obj: string, out: string, scheme: string, k: KeyDir): void {
   assert.equal(r.status, 0, `bpfsign gen ${obj} --scheme ${scheme}: ${r.stderr}`);
 }
 
-interface VerifyResult { status: number; verdict: string; ski?: string; json: { verdict: string; signer?: { subjectKeyIdentifier: string }; checks: { check: string; status: string; code?: string }[] } }
+interface VerifyResult {
+  status: number;
+  verdict: string;
+  ski?: string;
+  json: { verdict: string; signer?: { subjectKeyIdentifier: string }; checks: { check: string; status: string; code?: string }[] };
+}
 function verify(target: string, ...args: string[]): VerifyResult {
   // These bundles carry no log proof (gen signs offline): --trust verifies them --offline.
   const offline = args.includes('--trust') && !args.includes('--log-key') ? ['--offline'] : [];
@@ -155,14 +168,19 @@ describe('a linux-6.18 signed loader on this kernel', { skip: bpf.ok ? false : b
 
       it('answers the signed BPF_PROG_LOAD as its config says (EOPNOTSUPP without CONFIG_SYSTEM_DATA_VERIFICATION)', (t) => {
         const r = report(o);
-        for (const c of r.signed_loads ?? []) t.diagnostic(`${c.case}: attr_size ${c.attr_size} keyring_id ${c.keyring_id} → ${c.fd_ok ? 'loaded' : `errno ${c.errno} (${c.strerror})`}`);
+        for (const c of r.signed_loads ?? [])
+          t.diagnostic(
+            `${c.case}: attr_size ${c.attr_size} keyring_id ${c.keyring_id} → ${c.fd_ok ? 'loaded' : `errno ${c.errno} (${c.strerror})`}`,
+          );
         const signedCases = ['session_keyring', 'builtin_trusted_keys', 'corrupted_signature', ...(r.key.serial > 0 ? ['key_serial'] : [])];
         if (config && !config.has('CONFIG_SYSTEM_DATA_VERIFICATION')) {
           // bpf_verify_pkcs7_signature() is a stub returning -EOPNOTSUPP: the kernel cannot even
           // parse the PKCS#7, so a corrupted signature gets the same answer as a good one.
           for (const name of signedCases) assert.equal(loadCase(r, name).errno, E.EOPNOTSUPP, name);
         } else {
-          t.diagnostic('CONFIG_SYSTEM_DATA_VERIFICATION is set (or the config is unreadable): recording, not asserting, the good-signature answers');
+          t.diagnostic(
+            'CONFIG_SYSTEM_DATA_VERIFICATION is set (or the config is unreadable): recording, not asserting, the good-signature answers',
+          );
           assert.equal(loadCase(r, 'corrupted_signature').fd_ok, false, 'a corrupted signature must never load');
         }
         // The keyring is resolved before verification: an id that names no keyring is EINVAL.
@@ -174,9 +192,14 @@ describe('a linux-6.18 signed loader on this kernel', { skip: bpf.ok ? false : b
         const attr = btf.getByName('bpf_attr', 'UNION');
         const size = btf.sizeOf(attr);
         const off = (f: string) => btf.memberOffset(attr, f).byteOffset;
-        t.diagnostic(`kernel BTF: sizeof(union bpf_attr) = ${size}; signature @${off('signature')}, signature_size @${off('signature_size')}, keyring_id @${off('keyring_id')}`);
+        t.diagnostic(
+          `kernel BTF: sizeof(union bpf_attr) = ${size}; signature @${off('signature')}, signature_size @${off('signature_size')}, keyring_id @${off('keyring_id')}`,
+        );
         if (hasTool('bpftool')) {
-          const raw = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+          const raw = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'], {
+            encoding: 'utf8',
+            maxBuffer: 256 << 20,
+          });
           const m = /UNION 'bpf_attr' size=(\d+)/.exec(raw.stdout);
           assert.ok(m, 'bpftool shows union bpf_attr');
           assert.equal(Number(m[1]), size, 'parseBtf and bpftool agree on sizeof(union bpf_attr)');
@@ -202,10 +225,22 @@ describe('a linux-6.18 signed loader on this kernel', { skip: bpf.ok ? false : b
         assert.ok(u);
         assert.deepEqual([u.load_errno, u.run_errno, u.retval], [0, 0, 0]);
         const want = loaderCounts(out(o));
-        assert.deepEqual(u.maps.map((m) => m.fd_ok && m.id !== undefined && m.id > 0), want.maps.map(() => true));
-        assert.deepEqual(u.maps.map((m) => m.name), want.maps.map((n) => n.slice(0, 15)));
-        assert.deepEqual(u.progs.map((p) => p.fd_ok && p.type), want.progs.map(() => 6 /* BPF_PROG_TYPE_XDP */));
-        assert.deepEqual(u.progs.map((p) => p.name), want.progs.map((n) => n.slice(0, 15)));
+        assert.deepEqual(
+          u.maps.map((m) => m.fd_ok && m.id !== undefined && m.id > 0),
+          want.maps.map(() => true),
+        );
+        assert.deepEqual(
+          u.maps.map((m) => m.name),
+          want.maps.map((n) => n.slice(0, 15)),
+        );
+        assert.deepEqual(
+          u.progs.map((p) => p.fd_ok && p.type),
+          want.progs.map(() => 6 /* BPF_PROG_TYPE_XDP */),
+        );
+        assert.deepEqual(
+          u.progs.map((p) => p.name),
+          want.progs.map((n) => n.slice(0, 15)),
+        );
       });
 
       it('makes the loader return -EINVAL, before it creates anything, when one byte of data.bin changes', () => {
@@ -223,7 +258,25 @@ describe('a linux-6.18 signed loader on this kernel', { skip: bpf.ok ? false : b
 
 describe('openssl cms -verify on the CLI signature', { skip: OPENSSL_MISSING }, () => {
   const cmsVerify = (content: string, sig: string, ca = keys.ca) =>
-    openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-content', content, '-in', sig, '-certfile', keys.cert, '-CAfile', ca, '-purpose', 'any', '-out', '/dev/null']);
+    openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-content',
+      content,
+      '-in',
+      sig,
+      '-certfile',
+      keys.cert,
+      '-CAfile',
+      ca,
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ]);
   const flipped = (file: string, name: string, extra?: string) => {
     const b = readFileSync(file);
     b[b.length >> 1] ^= 0x01;
@@ -272,7 +325,11 @@ describe('bpfsign verify on the CLI bundles', () => {
   const obj = objPath('xdp_filter');
 
   it('exits 0 with verdict OK for every scheme and object', () => {
-    for (const [o, s] of [['xdp_filter', 'linux-6.18'], ['globals', 'linux-6.18'], ['xdp_filter', 'linux-load-time']] as const) {
+    for (const [o, s] of [
+      ['xdp_filter', 'linux-6.18'],
+      ['globals', 'linux-6.18'],
+      ['xdp_filter', 'linux-load-time'],
+    ] as const) {
       const v = verify(out(o, s), '--trust', keys.ca, '--object', objPath(o));
       assert.deepEqual([v.status, v.verdict], [0, 'OK'], `${o} ${s}: ${JSON.stringify(v.json.checks)}`);
     }
@@ -332,13 +389,24 @@ describe('bpfsign verify on the CLI bundles', () => {
 
   it('says UNTRUSTED when the policy names identities the signer does not match', () => {
     const policy = join(work.dir, 'policy.json');
-    writeFileSync(policy, JSON.stringify({ version: 1, name: 'other signers only', roots: [readFileSync(keys.ca, 'utf8')], identities: [{ subject: 'CN=somebody else' }] }));
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        version: 1,
+        name: 'other signers only',
+        roots: [readFileSync(keys.ca, 'utf8')],
+        identities: [{ subject: 'CN=somebody else' }],
+      }),
+    );
     const v = verify(out('xdp_filter'), '--policy', policy, '--object', obj);
     assert.deepEqual([v.status, v.verdict], [1, 'UNTRUSTED']);
     assert.equal(v.json.checks.find((c) => c.check === 'identity')?.status, 'fail');
     // The same policy naming the signer's own subject (as node reads it from the certificate) passes.
     const subject = new X509Certificate(readFileSync(keys.cert)).subject.split('\n').join(', ');
-    writeFileSync(policy, JSON.stringify({ version: 1, name: 'our signer', roots: [readFileSync(keys.ca, 'utf8')], identities: [{ subject }] }));
+    writeFileSync(
+      policy,
+      JSON.stringify({ version: 1, name: 'our signer', roots: [readFileSync(keys.ca, 'utf8')], identities: [{ subject }] }),
+    );
     assert.equal(verify(out('xdp_filter'), '--policy', policy, '--object', obj).verdict, 'OK', subject);
   });
 });

@@ -13,9 +13,47 @@ describe('identity patterns', () => {
   });
 
   it('agrees with a JavaScript RegExp anchored at both ends on ordinary patterns', () => {
-    const patterns = ['CN=build-[0-9]+', 'CN=.*,O=Example', '(CN|OU)=signer', 'CN=[a-z]{3,5}', 'CN=a\\.b', '.*@example\\.com', 'spiffe://[^/]+/ci/.*', 'CN=x?y+', '[[:alpha:]]+'.replace('[[:alpha:]]', '[A-Za-z]'), '\\w+\\s\\d*', 'a|ab', ''];
-    const subjects = ['CN=build-12', 'CN=build-', 'xCN=build-1', 'CN=build-1 ', 'CN=me,O=Example', 'OU=signer', 'CN=signer', 'CN=abcd', 'CN=abcdef', 'CN=a.b', 'CN=aXb', 'ci@example.com', 'ci@example.comx', 'spiffe://td/ci/job', 'spiffe://td/x/ci/job', 'CN=y', 'CN=xyy', 'Hello', 'ab c12', 'a', 'ab', '', 'line\nbreak'];
-    for (const p of patterns) for (const s of subjects) assert.equal(fullMatch(p, s), new RegExp(`^(?:${p})$`).test(s), `${p} on ${JSON.stringify(s)}`);
+    const patterns = [
+      'CN=build-[0-9]+',
+      'CN=.*,O=Example',
+      '(CN|OU)=signer',
+      'CN=[a-z]{3,5}',
+      'CN=a\\.b',
+      '.*@example\\.com',
+      'spiffe://[^/]+/ci/.*',
+      'CN=x?y+',
+      '[[:alpha:]]+'.replace('[[:alpha:]]', '[A-Za-z]'),
+      '\\w+\\s\\d*',
+      'a|ab',
+      '',
+    ];
+    const subjects = [
+      'CN=build-12',
+      'CN=build-',
+      'xCN=build-1',
+      'CN=build-1 ',
+      'CN=me,O=Example',
+      'OU=signer',
+      'CN=signer',
+      'CN=abcd',
+      'CN=abcdef',
+      'CN=a.b',
+      'CN=aXb',
+      'ci@example.com',
+      'ci@example.comx',
+      'spiffe://td/ci/job',
+      'spiffe://td/x/ci/job',
+      'CN=y',
+      'CN=xyy',
+      'Hello',
+      'ab c12',
+      'a',
+      'ab',
+      '',
+      'line\nbreak',
+    ];
+    for (const p of patterns)
+      for (const s of subjects) assert.equal(fullMatch(p, s), new RegExp(`^(?:${p})$`).test(s), `${p} on ${JSON.stringify(s)}`);
   });
 
   it('matches SANs as before: any SAN, whole', () => {
@@ -25,19 +63,34 @@ describe('identity patterns', () => {
   });
 
   it('refuses patterns RE2 cannot run (backreferences, lookarounds, bad syntax), naming the field', () => {
-    for (const [identity, path] of [[{ subjectRegExp: '(a)\\1' }, 'identities.0.subjectRegExp'], [{ sanRegExp: '(?=a)a' }, 'identities.0.sanRegExp'], [{ subjectRegExp: '(a' }, 'identities.0.subjectRegExp'], [{ subjectRegExp: 'x'.repeat(2000) }, 'identities.0.subjectRegExp']] as const) {
-      assert.throws(() => policyWith([identity]), (e: unknown) => {
-        assert.ok(e instanceof PolicyFormatError);
-        assert.deepEqual(e.issues.map((i) => i.path), [path]);
-        return true;
-      }, JSON.stringify(identity));
+    for (const [identity, path] of [
+      [{ subjectRegExp: '(a)\\1' }, 'identities.0.subjectRegExp'],
+      [{ sanRegExp: '(?=a)a' }, 'identities.0.sanRegExp'],
+      [{ subjectRegExp: '(a' }, 'identities.0.subjectRegExp'],
+      [{ subjectRegExp: 'x'.repeat(2000) }, 'identities.0.subjectRegExp'],
+    ] as const) {
+      assert.throws(
+        () => policyWith([identity]),
+        (e: unknown) => {
+          assert.ok(e instanceof PolicyFormatError);
+          assert.deepEqual(
+            e.issues.map((i) => i.path),
+            [path],
+          );
+          return true;
+        },
+        JSON.stringify(identity),
+      );
     }
   });
 });
 
 describe('the checks', () => {
   it('run the manifest before the files and the log proof, and the hardening findings between the object and the contents', () => {
-    assert.deepEqual([...CHECKS], ['signature', 'chain', 'identity', 'revocation', 'manifest', 'files', 'transparencyLog', 'replay', 'object', 'hardening', 'contents']);
+    assert.deepEqual(
+      [...CHECKS],
+      ['signature', 'chain', 'identity', 'revocation', 'manifest', 'files', 'transparencyLog', 'replay', 'object', 'hardening', 'contents'],
+    );
   });
   it('enforce hardening unless the policy says otherwise', () => {
     assert.equal(levelOf(policyWith([]), 'hardening'), 'enforce');

@@ -21,14 +21,24 @@ import { SqliteStore } from '../../src/store/index.js';
 
 export const BIG_LOG_ORIGIN = 'bpfsign.test/big-log';
 
-export interface BigLog { dir: string; dbPath: string; keysDir: string; logKeyPem: string; logVkey: string }
+export interface BigLog {
+  dir: string;
+  dbPath: string;
+  keysDir: string;
+  logKeyPem: string;
+  logVkey: string;
+}
 
 /** Signed, canonical envelope bytes of `count` distinct statements. */
 export async function signedBodies(keysDir: string, count: number): Promise<Uint8Array[]> {
   const { signer } = await activeSigner(keysDir);
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    const st = makeStatement([{ name: `obj-${i}.o`, digest: { sha256: Buffer.from(hashLeaf(Buffer.from(`obj-${i}`))).toString('hex') } }], 'https://bpfsign.dev/test/v1', { i });
+    const st = makeStatement(
+      [{ name: `obj-${i}.o`, digest: { sha256: Buffer.from(hashLeaf(Buffer.from(`obj-${i}`))).toString('hex') } }],
+      'https://bpfsign.dev/test/v1',
+      { i },
+    );
     out.push(canonicalBytes(await signStatement(st, signer)));
   }
   return out;
@@ -53,17 +63,46 @@ export async function buildBigLog(dir: string, n: number, opts: { distinct?: num
   await store.close();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const pub = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })).subarray(12);
-  return { dir, dbPath, keysDir, logKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, logVkey: ed25519VerifierKey(BIG_LOG_ORIGIN, pub) };
+  return {
+    dir,
+    dbPath,
+    keysDir,
+    logKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    logVkey: ed25519VerifierKey(BIG_LOG_ORIGIN, pub),
+  };
 }
 
 /** The service's app over the log, listening on a loopback port (no rate limit to speak of). */
 export async function serveBigLog(log: BigLog): Promise<{ url: string; close(): Promise<void>; tlog: TransparencyLog }> {
   const store = new SqliteStore(log.dbPath);
   await store.migrate();
-  const tlog = new TransparencyLog(store, ed25519Signer(BIG_LOG_ORIGIN, log.logKeyPem), BIG_LOG_ORIGIN, () => new Date('2026-11-25T12:00:00Z'));
+  const tlog = new TransparencyLog(
+    store,
+    ed25519Signer(BIG_LOG_ORIGIN, log.logKeyPem),
+    BIG_LOG_ORIGIN,
+    () => new Date('2026-11-25T12:00:00Z'),
+  );
   const signing = keyringSigningService(log.keysDir, BIG_LOG_ORIGIN, log.logVkey);
-  const app = await buildApp({ store, log: tlog, signing, profile: null, loopbackTrusted: true, metrics: createMetrics(), tokens: parseTokens(`${'a'.repeat(32)}:audit`) }, { logger: false, rateLimitPerMinute: 1_000_000 });
+  const app = await buildApp(
+    {
+      store,
+      log: tlog,
+      signing,
+      profile: null,
+      loopbackTrusted: true,
+      metrics: createMetrics(),
+      tokens: parseTokens(`${'a'.repeat(32)}:audit`),
+    },
+    { logger: false, rateLimitPerMinute: 1_000_000 },
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, tlog, close: async () => { await app.close(); await store.close(); } };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tlog,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
 }

@@ -74,7 +74,10 @@ export function bpfPermitted(): BpfPermitted {
       return cached;
     }
     const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 20_000 });
-    cached = r.status === 0 ? { ok: true } : { ok: false, reason: `bpf() not permitted here: ${(r.stdout || r.stderr || `exit ${r.status}`).trim()}` };
+    cached =
+      r.status === 0
+        ? { ok: true }
+        : { ok: false, reason: `bpf() not permitted here: ${(r.stdout || r.stderr || `exit ${r.status}`).trim()}` };
     return cached;
   } finally {
     rmSync(dir, { recursive: true, force: true });

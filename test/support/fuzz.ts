@@ -24,9 +24,16 @@ export function rng(seed: number): () => number {
   };
 }
 
-const INTERESTING_32 = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+const INTERESTING_32 = [
+  0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+];
 
-interface Region { name: string; start: number; size: number; fieldAlign: number }
+interface Region {
+  name: string;
+  start: number;
+  size: number;
+  fieldAlign: number;
+}
 
 /** Where the structures live in a seed object, so mutations can aim at fields. */
 export function regionsOf(bytes: Uint8Array): Region[] {
@@ -60,7 +67,10 @@ export function mutate(seed: Uint8Array, regions: Region[], r: () => number): { 
   const choice = r();
   if (choice < 0.15) {
     const n = 1 + Math.floor(r() * 8);
-    for (let i = 0; i < n; i++) { const at = Math.floor(r() * b.length); b[at] ^= 1 << Math.floor(r() * 8); }
+    for (let i = 0; i < n; i++) {
+      const at = Math.floor(r() * b.length);
+      b[at] ^= 1 << Math.floor(r() * 8);
+    }
     return { bytes: b, what: `flip ${n} bits` };
   }
   if (choice < 0.25) {
@@ -77,9 +87,20 @@ export function mutate(seed: Uint8Array, regions: Region[], r: () => number): { 
   return { bytes: b, what: `${reg.name}+${at - reg.start} := 0x${v.toString(16)}` };
 }
 
-export interface FuzzResult { runs: number; parsed: number; typedErrors: number; findings: string[]; maxMs: number; maxHeapMb: number }
+export interface FuzzResult {
+  runs: number;
+  parsed: number;
+  typedErrors: number;
+  findings: string[];
+  maxMs: number;
+  maxHeapMb: number;
+}
 
-export function fuzzObjects(seeds: { name: string; bytes: Uint8Array }[], iterations: number, opts: { seed?: number; slowMs?: number; maxHeapMb?: number } = {}): FuzzResult {
+export function fuzzObjects(
+  seeds: { name: string; bytes: Uint8Array }[],
+  iterations: number,
+  opts: { seed?: number; slowMs?: number; maxHeapMb?: number } = {},
+): FuzzResult {
   const r = rng(opts.seed ?? 1);
   const slowMs = opts.slowMs ?? 2000;
   const maxHeap = opts.maxHeapMb ?? 1024;
@@ -103,7 +124,10 @@ export function fuzzObjects(seeds: { name: string; bytes: Uint8Array }[], iterat
     if (i % 1000 === 0) {
       const heap = process.memoryUsage().heapUsed / 2 ** 20;
       res.maxHeapMb = Math.max(res.maxHeapMb, heap);
-      if (heap > maxHeap) { res.findings.push(`heap ${heap.toFixed(0)} MB after ${i} runs`); break; }
+      if (heap > maxHeap) {
+        res.findings.push(`heap ${heap.toFixed(0)} MB after ${i} runs`);
+        break;
+      }
     }
     if (res.findings.length >= 20) break;
   }

@@ -23,7 +23,12 @@ export async function loaderService(opts: { timed?: string[] } = {}) {
   await store.migrate();
   after(() => store.close());
   const { privateKey } = generateKeyPairSync('ed25519');
-  const log = new TransparencyLog(store, ed25519Signer('bpfsign.test/log', privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), 'bpfsign.test/log', () => new Date('2026-11-25T12:00:00Z'));
+  const log = new TransparencyLog(
+    store,
+    ed25519Signer('bpfsign.test/log', privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+    'bpfsign.test/log',
+    () => new Date('2026-11-25T12:00:00Z'),
+  );
   const ca = await createDevelopmentCa({ now: new Date() });
   const key: SigningKey = { id: 'k1', signer: ca.signer, certificates: [await toPem('CERTIFICATE', ca.signingCert)] };
   const keys = {
@@ -35,8 +40,14 @@ export async function loaderService(opts: { timed?: string[] } = {}) {
   const loaders = new LoaderCache();
   let n = 0;
   const svc = new LoaderService({
-    store, log, keys, cpu: new FifoGate(), loaders, newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-    now: () => new Date('2026-12-01T00:00:00Z'), timer: (scheme) => () => opts.timed?.push(scheme),
+    store,
+    log,
+    keys,
+    cpu: new FifoGate(),
+    loaders,
+    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    now: () => new Date('2026-12-01T00:00:00Z'),
+    timer: (scheme) => () => opts.timed?.push(scheme),
   });
   return { svc, store, log, loaders };
 }

@@ -74,7 +74,10 @@ export function setAt(value: Json, path: Path, to: Json | undefined): Json {
 
 export function getAt(value: Json, path: Path): Json | undefined {
   let o: any = value;
-  for (const k of path) { if (o === null || typeof o !== 'object') return undefined; o = o[k]; }
+  for (const k of path) {
+    if (o === null || typeof o !== 'object') return undefined;
+    o = o[k];
+  }
   return o;
 }
 
@@ -105,7 +108,10 @@ export function pemDer(pem: string): Buffer {
 }
 
 export function derPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -136,7 +142,7 @@ export function flipHeaderLiteral(text: string, name: string, count: number): { 
     const v = parseInt(text.slice(i + 2, i + 4), 16);
     let bit = k % 8;
     let w = v ^ (1 << bit);
-    while (w === 0) w = v ^ (1 << ++bit % 8);
+    while (w === 0) w = v ^ (1 << (++bit % 8));
     out.push({ at: k, text: `${text.slice(0, i + 2)}${w.toString(16).padStart(2, '0')}${text.slice(i + 4)}` });
   }
   return out;
@@ -162,7 +168,8 @@ export class Tally {
   add(op: string, refused: boolean): void {
     const c = this.counts.get(op) ?? { variants: 0, refused: 0, accepted: 0 };
     c.variants++;
-    if (refused) c.refused++; else c.accepted++;
+    if (refused) c.refused++;
+    else c.accepted++;
     this.counts.set(op, c);
   }
 
@@ -173,7 +180,13 @@ export class Tally {
   }
 
   table(): string {
-    const rows = [...this.counts].map(([op, c]) => `${op.padEnd(58)} ${String(c.variants).padStart(5)} ${String(c.refused).padStart(7)} ${String(c.accepted).padStart(8)}`);
-    return [`${'operator'.padEnd(58)} ${'count'.padStart(5)} ${'refused'.padStart(7)} ${'accepted'.padStart(8)}`, ...rows, `${'total'.padEnd(58)} ${String(this.total).padStart(5)}`].join('\n');
+    const rows = [...this.counts].map(
+      ([op, c]) => `${op.padEnd(58)} ${String(c.variants).padStart(5)} ${String(c.refused).padStart(7)} ${String(c.accepted).padStart(8)}`,
+    );
+    return [
+      `${'operator'.padEnd(58)} ${'count'.padStart(5)} ${'refused'.padStart(7)} ${'accepted'.padStart(8)}`,
+      ...rows,
+      `${'total'.padEnd(58)} ${String(this.total).padStart(5)}`,
+    ].join('\n');
   }
 }

@@ -28,19 +28,25 @@ export function fixtureManifest(): FixtureEntry[] {
   const p = join(FIXTURES, 'manifest.json');
   if (!existsSync(p)) return [];
   const m = JSON.parse(readFileSync(p, 'utf8')) as { objects?: FixtureEntry[] } | FixtureEntry[];
-  return Array.isArray(m) ? m : m.objects ?? [];
+  return Array.isArray(m) ? m : (m.objects ?? []);
 }
 
 export function fixtureObjects(): TestObject[] {
   const dir = join(FIXTURES, 'obj');
   if (!existsSync(dir)) return [];
   const entries = new Map(fixtureManifest().map((e) => [e.object.replace(/^.*\//, ''), e]));
-  return readdirSync(dir).filter((f) => f.endsWith('.o')).sort().map((f) => ({ name: f, path: join(dir, f), origin: 'fixture' as const, entry: entries.get(f) }));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.o'))
+    .sort()
+    .map((f) => ({ name: f, path: join(dir, f), origin: 'fixture' as const, entry: entries.get(f) }));
 }
 
 export function xdpToolsObjects(): TestObject[] {
   if (!existsSync(XDP_TOOLS_DIR)) return [];
-  return readdirSync(XDP_TOOLS_DIR).filter((f) => f.endsWith('.o')).sort().map((f) => ({ name: f, path: join(XDP_TOOLS_DIR, f), origin: 'xdp-tools' as const }));
+  return readdirSync(XDP_TOOLS_DIR)
+    .filter((f) => f.endsWith('.o'))
+    .sort()
+    .map((f) => ({ name: f, path: join(XDP_TOOLS_DIR, f), origin: 'xdp-tools' as const }));
 }
 
 export function allObjects(): TestObject[] {

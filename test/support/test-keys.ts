@@ -18,8 +18,31 @@ function makeKeys(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-test-keys-'));
   const cert = (name: string, keyArgs: string[], cn: string) => {
     execFileSync('openssl', ['genpkey', ...keyArgs, '-out', join(dir, `${name}.key.pem`)], { stdio: 'ignore' });
-    execFileSync('openssl', ['req', '-x509', '-new', '-key', join(dir, `${name}.key.pem`), '-out', join(dir, `${name}.cert.pem`), '-days', '3650', '-subj', `/CN=${cn}`,
-      '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=codeSigning', '-addext', 'subjectKeyIdentifier=hash', '-addext', 'basicConstraints=critical,CA:FALSE'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        join(dir, `${name}.key.pem`),
+        '-out',
+        join(dir, `${name}.cert.pem`),
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        'keyUsage=critical,digitalSignature',
+        '-addext',
+        'extendedKeyUsage=codeSigning',
+        '-addext',
+        'subjectKeyIdentifier=hash',
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+      ],
+      { stdio: 'ignore' },
+    );
   };
   cert('rsa2048', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], 'bpfsign test RSA-2048');
   cert('p256', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'bpfsign test P-256');
@@ -46,7 +69,16 @@ export async function bpftoolStyleHeader(objectPath: string, key: 'rsa2048' | 'p
   const { signerFromPem } = await import('../../src/signing/index.js');
   const dir = testKeysDir();
   const certificate = readFileSync(join(dir, `${key}.cert.pem`), 'utf8');
-  const built = buildLoader(new Uint8Array(readFileSync(objectPath)), `${base}.o`, { scheme: 'linux-6.18', name: base.replace(/[^A-Za-z0-9_]/g, '_'), flavour: 'libbpf-1.7', standalone: false, mapExcl: false, host: {} });
-  const signed = await signBuilt(built, await signerFromPem({ privateKey: readFileSync(join(dir, `${key}.key.pem`)), certificate }), [certificate]);
+  const built = buildLoader(new Uint8Array(readFileSync(objectPath)), `${base}.o`, {
+    scheme: 'linux-6.18',
+    name: base.replace(/[^A-Za-z0-9_]/g, '_'),
+    flavour: 'libbpf-1.7',
+    standalone: false,
+    mapExcl: false,
+    host: {},
+  });
+  const signed = await signBuilt(built, await signerFromPem({ privateKey: readFileSync(join(dir, `${key}.key.pem`)), certificate }), [
+    certificate,
+  ]);
   return signedHeader(built, signed.signature);
 }

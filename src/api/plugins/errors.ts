@@ -12,7 +12,15 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { toPlainJson } from '../../shared/json.js';
-import { errorCodes, type ConnectionError, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import {
+  errorCodes,
+  type ConnectionError,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { LoaderError } from '../../loader/errors.js';
 import { StoreError } from '../../store/index.js';
@@ -20,14 +28,26 @@ import { TlogError } from '../../signing/tlog/index.js';
 import { LoaderServiceError, type LoaderServiceErrorCode } from '../../service/loader-service.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
 
 const LOADER_STATUS: Record<string, number> = {
-  ELF_MALFORMED: 422, ELF_UNSUPPORTED: 422, BTF_MALFORMED: 422, BTF_EXT_MALFORMED: 422, BTF_NOT_FOUND: 422,
-  INSN_INVALID: 422, ASM_SYNTAX: 422, OBJECT_MALFORMED: 422, OBJECT_UNSUPPORTED: 422,
+  ELF_MALFORMED: 422,
+  ELF_UNSUPPORTED: 422,
+  BTF_MALFORMED: 422,
+  BTF_EXT_MALFORMED: 422,
+  BTF_NOT_FOUND: 422,
+  INSN_INVALID: 422,
+  ASM_SYNTAX: 422,
+  OBJECT_MALFORMED: 422,
+  OBJECT_UNSUPPORTED: 422,
 };
 
 const SERVICE_STATUS: Record<LoaderServiceErrorCode, number> = { KEY_NOT_FOUND: 400, LOADER_NOT_FOUND: 404, NOT_SIGNED: 404 };
@@ -57,9 +77,18 @@ const FRAMEWORK: Record<string, [number, string]> = {
 
 /** Our code for any other framework error, by its status. */
 const BY_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 408: 'REQUEST_TIMEOUT',
-  411: 'LENGTH_REQUIRED', 413: 'BODY_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED',
-  431: 'HEADERS_TOO_LARGE', 503: 'UNAVAILABLE',
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  411: 'LENGTH_REQUIRED',
+  413: 'BODY_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'UNAVAILABLE',
 };
 
 /** What a client may send as `x-request-id` and have echoed (and logged) as the request's id. */
@@ -98,14 +127,31 @@ function frameworkProblem(req: FastifyRequest, reply: FastifyReply, fe: FastifyE
     const types = accepted(req);
     const sent = req.headers['content-type'] ?? '(none)';
     if (types.length) reply.header('accept-post', types.join(', '));
-    return problem(reply, 415, code, title(415), `content-type ${sent} is not accepted here; send one of: ${types.join(', ') || '(no body)'}`, { accepted: types });
+    return problem(
+      reply,
+      415,
+      code,
+      title(415),
+      `content-type ${sent} is not accepted here; send one of: ${types.join(', ') || '(no body)'}`,
+      { accepted: types },
+    );
   }
   const detail = code === 'BODY_TOO_LARGE' ? `${fe.message} (at most ${req.server.initialConfig.bodyLimit ?? 1 << 20} bytes)` : fe.message;
   return problem(reply, status, code, title(status), detail);
 }
 
-export function problem(reply: FastifyReply, status: number, code: string, title: string, detail: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type('application/problem+json').send({ type: `urn:bpfsign:problem:${code}`, title, status, code, detail, ...extra });
+export function problem(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `urn:bpfsign:problem:${code}`, title, status, code, detail, ...extra });
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {
@@ -118,11 +164,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (err instanceof LoaderError) {
       req.log.info({ code: err.code, details: jsonSafe(err.details) }, err.message);
-      return problem(reply, LOADER_STATUS[err.code] ?? 422, err.code, 'Unprocessable BPF object', err.message, { details: jsonSafe(err.details) });
+      return problem(reply, LOADER_STATUS[err.code] ?? 422, err.code, 'Unprocessable BPF object', err.message, {
+        details: jsonSafe(err.details),
+      });
     }
     if (err instanceof ApiError) {
       req.log.info({ code: err.code }, err.message);
-      return problem(reply, err.status, err.code, err.status === 404 ? 'Not Found' : err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : 'Bad Request', err.message, { details: jsonSafe(err.details) });
+      return problem(
+        reply,
+        err.status,
+        err.code,
+        err.status === 404 ? 'Not Found' : err.status === 401 ? 'Unauthorized' : err.status === 403 ? 'Forbidden' : 'Bad Request',
+        err.message,
+        { details: jsonSafe(err.details) },
+      );
     }
     if (err instanceof LoaderServiceError) {
       const status = SERVICE_STATUS[err.code];
@@ -152,7 +207,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const allow = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))].sort();
     if (allow.length > 0) {
       reply.header('allow', allow.join(', '));
-      return problem(reply, 405, 'METHOD_NOT_ALLOWED', title(405), `${req.method} is not served at ${path}; allowed: ${allow.join(', ')}`, { allowed: allow });
+      return problem(reply, 405, 'METHOD_NOT_ALLOWED', title(405), `${req.method} is not served at ${path}; allowed: ${allow.join(', ')}`, {
+        allowed: allow,
+      });
     }
     return problem(reply, 404, 'NOT_FOUND', 'Not Found', `no route ${req.method} ${path}`);
   });
@@ -161,14 +218,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
   // Requests still arriving while the app closes (pipelined, or on a busy keep-alive connection)
   // get a 503 problem; fastify's own answer there is plain JSON, so buildApp turns it off.
   let closing = false;
-  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (closing) {
       reply.header('connection', 'close');
       return problem(reply, 503, 'UNAVAILABLE', title(503), 'the server is shutting down; send the request again');
     }
-    if (req.url.length > MAX_URL_CHARS) throw Object.assign(new Error(`the request target is ${req.url.length} characters; at most ${MAX_URL_CHARS}`), { statusCode: 414, code: 'URI_TOO_LONG' });
+    if (req.url.length > MAX_URL_CHARS)
+      throw Object.assign(new Error(`the request target is ${req.url.length} characters; at most ${MAX_URL_CHARS}`), {
+        statusCode: 414,
+        code: 'URI_TOO_LONG',
+      });
     // A route that documents what it consumes reads only that (fastify would otherwise parse any
     // type the app has a parser for, such as text/plain, and hand the route a string).
     const consumes = (req.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes;
@@ -209,13 +272,16 @@ export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors'
  */
 export function clientErrorHandler(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  let status = 400, code = 'BAD_REQUEST', detail = 'the request is not valid HTTP/1.1';
+  let status = 400,
+    code = 'BAD_REQUEST',
+    detail = 'the request is not valid HTTP/1.1';
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     // The request line alone over the limit (no line end yet in what came): the URL is what is too long.
     const raw: unknown = err.rawPacket; // a Buffer at run time, whatever the type says
     const firstLine = Buffer.isBuffer(raw) ? raw.subarray(0, MAX_URL_CHARS + 64).toString('latin1') : '';
-    if (firstLine.length > MAX_URL_CHARS && !firstLine.includes('\r\n')) [status, code, detail] = [414, 'URI_TOO_LONG', `the request target is longer than ${MAX_URL_CHARS} characters`];
-    else [status, code, detail] = [431, 'HEADERS_TOO_LARGE', 'the request\'s header section is larger than this server accepts'];
+    if (firstLine.length > MAX_URL_CHARS && !firstLine.includes('\r\n'))
+      [status, code, detail] = [414, 'URI_TOO_LONG', `the request target is longer than ${MAX_URL_CHARS} characters`];
+    else [status, code, detail] = [431, 'HEADERS_TOO_LARGE', "the request's header section is larger than this server accepts"];
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
     [status, code, detail] = [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time'];
   }
@@ -223,7 +289,9 @@ export function clientErrorHandler(this: FastifyInstance, err: ConnectionError, 
   this.log.info({ reqId: id, code, parserCode: err.code }, 'refused before routing');
   const body = JSON.stringify({ type: `urn:bpfsign:problem:${code}`, title: title(status), status, code, detail });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title(status)}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${title(status)}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }

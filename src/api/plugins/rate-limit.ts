@@ -9,12 +9,21 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import { tokenIdentity, type Services } from './services.js';
 
-export const rateLimitPlugin = fp<{ services: Services; perMinute: number }>(async (app, opts) => {
-  await app.register(rateLimit, {
-    global: false, max: opts.perMinute, timeWindow: '1 minute',
-    keyGenerator: async (req) => (await tokenIdentity(opts.services, req))?.key ?? `address:${req.ip}`,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `more than ${ctx.max} requests in ${ctx.after}` }),
-  });
-  // An application-wide onRequest hook runs before every route's own (requireScope), and for 404s.
-  app.addHook('onRequest', app.rateLimit());
-}, { name: 'bpfsign-rate-limit' });
+export const rateLimitPlugin = fp<{ services: Services; perMinute: number }>(
+  async (app, opts) => {
+    await app.register(rateLimit, {
+      global: false,
+      max: opts.perMinute,
+      timeWindow: '1 minute',
+      keyGenerator: async (req) => (await tokenIdentity(opts.services, req))?.key ?? `address:${req.ip}`,
+      errorResponseBuilder: (_req, ctx) => ({
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+        message: `more than ${ctx.max} requests in ${ctx.after}`,
+      }),
+    });
+    // An application-wide onRequest hook runs before every route's own (requireScope), and for 404s.
+    app.addHook('onRequest', app.rateLimit());
+  },
+  { name: 'bpfsign-rate-limit' },
+);

@@ -18,7 +18,9 @@ export function segmentedBody(limit: number): FastifyContentTypeParser {
     const stream = payload as typeof payload & { receivedEncodedLength?: number };
     const cap = Number.isNaN(announced) ? limit : announced;
     const segments: Buffer[] = [];
-    let seg = Buffer.alloc(0), used = 0, n = 0;
+    let seg = Buffer.alloc(0),
+      used = 0,
+      n = 0;
     const onData = (chunk: Buffer | string) => {
       let c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (n + c.length > limit || (stream.receivedEncodedLength ?? 0) > limit) {
@@ -44,11 +46,16 @@ export function segmentedBody(limit: number): FastifyContentTypeParser {
         if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
         return done(err, undefined);
       }
-      if (!Number.isNaN(announced) && (stream.receivedEncodedLength || n) !== announced) return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), undefined);
+      if (!Number.isNaN(announced) && (stream.receivedEncodedLength || n) !== announced)
+        return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), undefined);
       if (segments.length) segments[segments.length - 1] = seg.subarray(0, used);
       done(null, segments);
     };
-    const stop = () => { payload.removeListener('data', onData); payload.removeListener('end', onEnd); payload.removeListener('error', onEnd); };
+    const stop = () => {
+      payload.removeListener('data', onData);
+      payload.removeListener('end', onEnd);
+      payload.removeListener('error', onEnd);
+    };
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onEnd);

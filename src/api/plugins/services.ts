@@ -25,7 +25,12 @@ export interface SigningService {
   active(id?: string): Promise<{ id: string; signer: Signer; certificates: string[] }>;
   /** Default policy: the service's CA as root, its log key, every check enforced. */
   defaultPolicy(): Promise<TrustPolicy>;
-  trust(): Promise<{ caCertificate: string; keys: { id: string; active: boolean; certificate: string }[]; logOrigin: string; logKey: string }>;
+  trust(): Promise<{
+    caCertificate: string;
+    keys: { id: string; active: boolean; certificate: string }[];
+    logOrigin: string;
+    logKey: string;
+  }>;
 }
 
 export interface Services {
@@ -74,7 +79,10 @@ function tokenScopes(tokens: Map<string, Set<Scope>>, presented: string): Set<Sc
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /** Who a request's bearer token is: a stable key (never the token) and its scopes. */
-export interface TokenIdentity { key: string; scopes: Set<Scope> }
+export interface TokenIdentity {
+  key: string;
+  scopes: Set<Scope>;
+}
 
 const identities = new WeakMap<FastifyRequest, Promise<TokenIdentity | null>>();
 
@@ -103,16 +111,25 @@ async function lookUp(services: Services, authorization: string | undefined): Pr
   return rec ? { key: `token:${rec.id}`, scopes: new Set(rec.scopes as Scope[]) } : null;
 }
 
-export const servicesPlugin = fp<{ services: Services }>(async (app, opts) => {
-  app.decorate('services', opts.services);
-  app.decorate('requireScope', (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler => async (req: FastifyRequest, reply: FastifyReply) => {
-    const tokens = opts.services.tokens;
-    // Reads of the log, manifests, loaders and the trust bundle are anonymous unless configured off.
-    if (tokens === null || (o.anonymous && opts.services.anonymousReads !== false)) return;
-    if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
-    if (!/^Bearer (\S+)$/.test(req.headers.authorization ?? '')) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
-    const scopes = (await tokenIdentity(opts.services, req))?.scopes;
-    if (!scopes) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'unknown token');
-    if (!scopes.has(scope)) return problem(reply, 403, 'FORBIDDEN', 'Forbidden', `this token lacks the '${scope}' scope`, { details: { want: scope } });
-  });
-}, { name: 'bpfsign-services' });
+export const servicesPlugin = fp<{ services: Services }>(
+  async (app, opts) => {
+    app.decorate('services', opts.services);
+    app.decorate(
+      'requireScope',
+      (scope: Scope, o: { anonymous?: boolean } = {}): onRequestAsyncHookHandler =>
+        async (req: FastifyRequest, reply: FastifyReply) => {
+          const tokens = opts.services.tokens;
+          // Reads of the log, manifests, loaders and the trust bundle are anonymous unless configured off.
+          if (tokens === null || (o.anonymous && opts.services.anonymousReads !== false)) return;
+          if (opts.services.loopbackTrusted && LOOPBACK.has(req.ip) && !req.headers.authorization) return;
+          if (!/^Bearer (\S+)$/.test(req.headers.authorization ?? ''))
+            return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'send Authorization: Bearer <token>');
+          const scopes = (await tokenIdentity(opts.services, req))?.scopes;
+          if (!scopes) return problem(reply, 401, 'UNAUTHENTICATED', 'Unauthorized', 'unknown token');
+          if (!scopes.has(scope))
+            return problem(reply, 403, 'FORBIDDEN', 'Forbidden', `this token lacks the '${scope}' scope`, { details: { want: scope } });
+        },
+    );
+  },
+  { name: 'bpfsign-services' },
+);

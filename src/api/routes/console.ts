@@ -19,7 +19,8 @@ const TYPES: Record<string, string> = {
   'console.css': 'text/css; charset=utf-8',
 };
 
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The folder holding the console's files: src/api/console under the package root (found from this module, in src/ or dist/src/). */
 export function consoleDir(from = dirname(fileURLToPath(import.meta.url))): string {
@@ -30,21 +31,31 @@ export function consoleDir(from = dirname(fileURLToPath(import.meta.url))): stri
   }
 }
 
-interface Asset { body: Buffer; type: string; etag: string }
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
 
 /** The console's files, read once: name → bytes, media type and ETag. */
 export function loadConsole(dir = consoleDir()): Map<string, Asset> {
-  return new Map(Object.entries(TYPES).map(([name, type]) => {
-    const body = readFileSync(join(dir, name));
-    return [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }];
-  }));
+  return new Map(
+    Object.entries(TYPES).map(([name, type]) => {
+      const body = readFileSync(join(dir, name));
+      return [name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }];
+    }),
+  );
 }
 
 export const consoleRoutes: FastifyPluginAsync = async (app) => {
   const assets = loadConsole();
   const send = (req: FastifyRequest, reply: FastifyReply, a: Asset) => {
-    reply.header('etag', a.etag).header('cache-control', 'no-cache').header('content-security-policy', CONSOLE_CSP)
-      .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    reply
+      .header('etag', a.etag)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CONSOLE_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer');
     if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
     return reply.type(a.type).send(a.body);
   };
@@ -52,7 +63,11 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
   app.get('/console/:file', { schema: { hide: true } }, async (req, reply) => {
     const file = (req.params as { file: string }).file;
     const a = file === 'index.html' ? undefined : assets.get(file);
-    if (!a) throw new ApiError(404, 'NOT_FOUND', `no console file ${file}`, { got: file, want: [...assets.keys()].filter((k) => k !== 'index.html') });
+    if (!a)
+      throw new ApiError(404, 'NOT_FOUND', `no console file ${file}`, {
+        got: file,
+        want: [...assets.keys()].filter((k) => k !== 'index.html'),
+      });
     return send(req, reply, a);
   });
 };

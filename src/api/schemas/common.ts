@@ -1,20 +1,29 @@
 /** Shared zod schemas; each registered with an id becomes a $ref in the OpenAPI document. */
 import { z } from 'zod';
 
-export const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  code: z.string().meta({ description: 'stable machine-readable error code (e.g. ELF_MALFORMED, REQUEST_INVALID)' }),
-  detail: z.string(),
-  details: z.record(z.string(), z.unknown()).optional().meta({ description: 'where and what: section, symbol, offset, pc, field, got, want' }),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  accepted: z.array(z.string()).optional().meta({ description: '415 UNSUPPORTED_MEDIA_TYPE: the media types this operation reads' }),
-  allowed: z.array(z.string()).optional().meta({ description: '405 METHOD_NOT_ALLOWED: the methods this path serves (also in Allow)' }),
-}).meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().meta({ description: 'stable machine-readable error code (e.g. ELF_MALFORMED, REQUEST_INVALID)' }),
+    detail: z.string(),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'where and what: section, symbol, offset, pc, field, got, want' }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    accepted: z.array(z.string()).optional().meta({ description: '415 UNSUPPORTED_MEDIA_TYPE: the media types this operation reads' }),
+    allowed: z.array(z.string()).optional().meta({ description: '405 METHOD_NOT_ALLOWED: the methods this path serves (also in Allow)' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
 
 /** An answer of one media type, as a route's `response` entry (fastify picks its serializer by the answer's media type). */
-export function answer<T extends z.ZodType>(type: string, schema: T, description: string): { description: string; content: Record<string, { schema: T }> } {
+export function answer<T extends z.ZodType>(
+  type: string,
+  schema: T,
+  description: string,
+): { description: string; content: Record<string, { schema: T }> } {
   return { description, content: { [type]: { schema } } };
 }
 

@@ -5,8 +5,16 @@
  * for the trace, and memory access that turns faults into EFAULT.
  */
 import {
-  BTF_LOAD_FULL_ATTR, CMD as BPF_CMD, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, OBJ_GET_INFO_BY_FD_ATTR,
-  PROG_LOAD_SIGNED_ATTR, endOf, readStruct, type StructLayout,
+  BTF_LOAD_FULL_ATTR,
+  CMD as BPF_CMD,
+  MAP_CREATE_EXCL_ATTR,
+  MAP_FREEZE_ATTR,
+  MAP_UPDATE_ELEM_ATTR,
+  OBJ_GET_INFO_BY_FD_ATTR,
+  PROG_LOAD_SIGNED_ATTR,
+  endOf,
+  readStruct,
+  type StructLayout,
 } from '../../loader/uapi/index.js';
 import { isVmError } from '../errors.js';
 import type { Memory } from '../vm/index.js';
@@ -15,15 +23,31 @@ import type { KernelProfile } from '../profile/index.js';
 
 /** The bpf_cmd values the model knows by name (values from the generated enum bpf_cmd). */
 export const CMD = {
-  MAP_CREATE: BPF_CMD.MAP_CREATE, MAP_LOOKUP_ELEM: BPF_CMD.MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM: BPF_CMD.MAP_UPDATE_ELEM,
-  MAP_DELETE_ELEM: BPF_CMD.MAP_DELETE_ELEM, MAP_GET_NEXT_KEY: BPF_CMD.MAP_GET_NEXT_KEY, PROG_LOAD: BPF_CMD.PROG_LOAD,
-  OBJ_PIN: BPF_CMD.OBJ_PIN, OBJ_GET: BPF_CMD.OBJ_GET, PROG_ATTACH: BPF_CMD.PROG_ATTACH, PROG_DETACH: BPF_CMD.PROG_DETACH,
-  PROG_RUN: BPF_CMD.PROG_RUN, PROG_GET_NEXT_ID: BPF_CMD.PROG_GET_NEXT_ID, MAP_GET_NEXT_ID: BPF_CMD.MAP_GET_NEXT_ID,
-  PROG_GET_FD_BY_ID: BPF_CMD.PROG_GET_FD_BY_ID, MAP_GET_FD_BY_ID: BPF_CMD.MAP_GET_FD_BY_ID,
-  OBJ_GET_INFO_BY_FD: BPF_CMD.OBJ_GET_INFO_BY_FD, PROG_QUERY: BPF_CMD.PROG_QUERY, RAW_TRACEPOINT_OPEN: BPF_CMD.RAW_TRACEPOINT_OPEN,
-  BTF_LOAD: BPF_CMD.BTF_LOAD, BTF_GET_FD_BY_ID: BPF_CMD.BTF_GET_FD_BY_ID, TASK_FD_QUERY: BPF_CMD.TASK_FD_QUERY,
-  MAP_LOOKUP_AND_DELETE_ELEM: BPF_CMD.MAP_LOOKUP_AND_DELETE_ELEM, MAP_FREEZE: BPF_CMD.MAP_FREEZE,
-  BTF_GET_NEXT_ID: BPF_CMD.BTF_GET_NEXT_ID, LINK_CREATE: BPF_CMD.LINK_CREATE,
+  MAP_CREATE: BPF_CMD.MAP_CREATE,
+  MAP_LOOKUP_ELEM: BPF_CMD.MAP_LOOKUP_ELEM,
+  MAP_UPDATE_ELEM: BPF_CMD.MAP_UPDATE_ELEM,
+  MAP_DELETE_ELEM: BPF_CMD.MAP_DELETE_ELEM,
+  MAP_GET_NEXT_KEY: BPF_CMD.MAP_GET_NEXT_KEY,
+  PROG_LOAD: BPF_CMD.PROG_LOAD,
+  OBJ_PIN: BPF_CMD.OBJ_PIN,
+  OBJ_GET: BPF_CMD.OBJ_GET,
+  PROG_ATTACH: BPF_CMD.PROG_ATTACH,
+  PROG_DETACH: BPF_CMD.PROG_DETACH,
+  PROG_RUN: BPF_CMD.PROG_RUN,
+  PROG_GET_NEXT_ID: BPF_CMD.PROG_GET_NEXT_ID,
+  MAP_GET_NEXT_ID: BPF_CMD.MAP_GET_NEXT_ID,
+  PROG_GET_FD_BY_ID: BPF_CMD.PROG_GET_FD_BY_ID,
+  MAP_GET_FD_BY_ID: BPF_CMD.MAP_GET_FD_BY_ID,
+  OBJ_GET_INFO_BY_FD: BPF_CMD.OBJ_GET_INFO_BY_FD,
+  PROG_QUERY: BPF_CMD.PROG_QUERY,
+  RAW_TRACEPOINT_OPEN: BPF_CMD.RAW_TRACEPOINT_OPEN,
+  BTF_LOAD: BPF_CMD.BTF_LOAD,
+  BTF_GET_FD_BY_ID: BPF_CMD.BTF_GET_FD_BY_ID,
+  TASK_FD_QUERY: BPF_CMD.TASK_FD_QUERY,
+  MAP_LOOKUP_AND_DELETE_ELEM: BPF_CMD.MAP_LOOKUP_AND_DELETE_ELEM,
+  MAP_FREEZE: BPF_CMD.MAP_FREEZE,
+  BTF_GET_NEXT_ID: BPF_CMD.BTF_GET_NEXT_ID,
+  LINK_CREATE: BPF_CMD.LINK_CREATE,
 } as const;
 
 export const CMD_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(CMD).map(([k, v]) => [v, k]));
@@ -37,21 +61,29 @@ export function layoutOf(cmd: number, p: KernelProfile): { layout: StructLayout<
   switch (cmd) {
     case CMD.MAP_CREATE:
       return { layout: MAP_CREATE_EXCL_ATTR, last: endOf(MAP_CREATE_EXCL_ATTR, p.exclusiveMaps ? 'excl_prog_hash_size' : 'map_token_fd') };
-    case CMD.MAP_LOOKUP_ELEM: case CMD.MAP_UPDATE_ELEM: case CMD.MAP_DELETE_ELEM:
+    case CMD.MAP_LOOKUP_ELEM:
+    case CMD.MAP_UPDATE_ELEM:
+    case CMD.MAP_DELETE_ELEM:
       return { layout: MAP_UPDATE_ELEM_ATTR, last: endOf(MAP_UPDATE_ELEM_ATTR, 'flags') };
-    case CMD.MAP_FREEZE: return { layout: MAP_FREEZE_ATTR, last: endOf(MAP_FREEZE_ATTR, 'map_fd') };
+    case CMD.MAP_FREEZE:
+      return { layout: MAP_FREEZE_ATTR, last: endOf(MAP_FREEZE_ATTR, 'map_fd') };
     case CMD.PROG_LOAD:
       return { layout: PROG_LOAD_SIGNED_ATTR, last: endOf(PROG_LOAD_SIGNED_ATTR, p.signature === 'none' ? 'fd_array_cnt' : 'keyring_id') };
-    case CMD.BTF_LOAD: return { layout: BTF_LOAD_FULL_ATTR, last: endOf(BTF_LOAD_FULL_ATTR, 'btf_token_fd') };
-    case CMD.OBJ_GET_INFO_BY_FD: return { layout: OBJ_GET_INFO_BY_FD_ATTR, last: endOf(OBJ_GET_INFO_BY_FD_ATTR, 'info') };
-    default: return null;
+    case CMD.BTF_LOAD:
+      return { layout: BTF_LOAD_FULL_ATTR, last: endOf(BTF_LOAD_FULL_ATTR, 'btf_token_fd') };
+    case CMD.OBJ_GET_INFO_BY_FD:
+      return { layout: OBJ_GET_INFO_BY_FD_ATTR, last: endOf(OBJ_GET_INFO_BY_FD_ATTR, 'info') };
+    default:
+      return null;
   }
 }
 
 /** Memory access for commands: a fault reading or writing "user" memory is EFAULT. */
 export class UserMemory {
   readonly mem: Memory;
-  constructor(mem: Memory) { this.mem = mem; }
+  constructor(mem: Memory) {
+    this.mem = mem;
+  }
 
   read(addr: bigint, len: number, what: string): Uint8Array {
     if (len === 0) return new Uint8Array(0);
@@ -112,7 +144,14 @@ export type Decoded = Record<string, number | string>;
 export function decodeAttr(cmd: number, attr: Uint8Array, size: number, p: KernelProfile, order: 'le' | 'be'): Decoded {
   const l = layoutOf(cmd, p);
   if (!l) return {};
-  const bytes = attr.length >= l.layout.size ? attr : (() => { const b = new Uint8Array(l.layout.size); b.set(attr); return b; })();
+  const bytes =
+    attr.length >= l.layout.size
+      ? attr
+      : (() => {
+          const b = new Uint8Array(l.layout.size);
+          b.set(attr);
+          return b;
+        })();
   const values = readStruct(l.layout, bytes, order);
   const end = Math.min(size, l.last);
   const out: Decoded = {};

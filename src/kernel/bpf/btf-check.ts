@@ -38,11 +38,17 @@ function header(bytes: Uint8Array): { le: boolean; typeOff: number; typeLen: num
   if (h.u32('version') !== 1) fail(E.ENOTSUPP, `btf: unsupported version ${h.u32('version')}`);
   if (h.u32('flags') !== 0) fail(E.ENOTSUPP, `btf: unsupported flags ${h.u32('flags')}`);
   if (bytes.length === hdrLen) fail(E.EINVAL, 'btf: no data');
-  const typeOff = h.u32('type_off'), typeLen = h.u32('type_len'), strOff = h.u32('str_off'), strLen = h.u32('str_len');
+  const typeOff = h.u32('type_off'),
+    typeLen = h.u32('type_len'),
+    strOff = h.u32('str_off'),
+    strLen = h.u32('str_len');
   const data = bytes.length - hdrLen;
   if (typeOff % 4) fail(E.EINVAL, 'btf: unaligned type_off');
   // btf_check_sec_info: sections sorted, no gaps before or between, no overlap, covering the data.
-  const secs = [{ off: typeOff, len: typeLen }, { off: strOff, len: strLen }].sort((a, b) => a.off - b.off);
+  const secs = [
+    { off: typeOff, len: typeLen },
+    { off: strOff, len: strLen },
+  ].sort((a, b) => a.off - b.off);
   let expect = 0;
   for (const s of secs) {
     if (expect !== s.off) fail(E.EINVAL, s.off < expect ? 'btf: section overlap found' : 'btf: unsupported section found');
@@ -60,8 +66,12 @@ function header(bytes: Uint8Array): { le: boolean; typeOff: number; typeLen: num
 function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void {
   const where = () => `btf: [${t.id}] ${t.kind} '${t.name}'`; // only for a refusal
   const bad = (why: string): never => fail(E.EINVAL, `${where()}: ${why}`);
-  const noName = () => { if (t.name !== '') bad('invalid name'); };
-  const ident = (optional: boolean) => { if (t.name === '' ? !optional : !validIdent(t.name)) bad('invalid name'); };
+  const noName = () => {
+    if (t.name !== '') bad('invalid name');
+  };
+  const ident = (optional: boolean) => {
+    if (t.name === '' ? !optional : !validIdent(t.name)) bad('invalid name');
+  };
   if (t.kind === 'VOID') return;
   if (t.rawVlen !== undefined) bad('vlen != 0');
   if (t.rawSizeOrType !== undefined && t.kind === 'ARRAY') bad('size != 0');
@@ -72,7 +82,10 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
       if (t.encoding && t.encoding !== 1 && t.encoding !== 2 && t.encoding !== 4) fail(E.ENOTSUPP, `${where()}: unsupported encoding`);
       if (t.name === '') bad('invalid name');
       return;
-    case 'PTR': case 'VOLATILE': case 'CONST': case 'RESTRICT':
+    case 'PTR':
+    case 'VOLATILE':
+    case 'CONST':
+    case 'RESTRICT':
       if (t.kindFlag) bad('invalid btf_info kind_flag');
       noName();
       return;
@@ -89,10 +102,12 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
       const ix = typeOf(btf.resolve(t.indexType));
       if (ix.kind !== 'INT' && ix.kind !== 'ENUM' && ix.kind !== 'ENUM64') bad('invalid index');
       const el = typeOf(btf.resolve(t.elemType));
-      if (el.kind === 'VOID' || el.kind === 'FUNC' || el.kind === 'FUNC_PROTO' || el.kind === 'DATASEC' || el.kind === 'VAR') bad('invalid elem');
+      if (el.kind === 'VOID' || el.kind === 'FUNC' || el.kind === 'FUNC_PROTO' || el.kind === 'DATASEC' || el.kind === 'VAR')
+        bad('invalid elem');
       return;
     }
-    case 'STRUCT': case 'UNION': {
+    case 'STRUCT':
+    case 'UNION': {
       ident(true);
       let last = -1;
       for (const m of t.members) {
@@ -107,7 +122,8 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
       }
       return;
     }
-    case 'ENUM': case 'ENUM64':
+    case 'ENUM':
+    case 'ENUM64':
       ident(true);
       if (![1, 2, 4, 8].includes(t.size)) bad('unexpected size');
       if (t.kind === 'ENUM' && t.size > 4) bad('unexpected size');
@@ -142,7 +158,15 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
       if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t.name) || t.name.length >= KSYM_NAME_LEN) bad('invalid name');
       if (t.linkage !== 0 && t.linkage !== 1) bad('linkage not supported');
       const vt = typeOf(btf.resolve(t.type));
-      if (vt.kind === 'VOID' || vt.kind === 'FUNC' || vt.kind === 'FUNC_PROTO' || vt.kind === 'DATASEC' || vt.kind === 'VAR' || vt.kind === 'FWD') bad('invalid type');
+      if (
+        vt.kind === 'VOID' ||
+        vt.kind === 'FUNC' ||
+        vt.kind === 'FUNC_PROTO' ||
+        vt.kind === 'DATASEC' ||
+        vt.kind === 'VAR' ||
+        vt.kind === 'FWD'
+      )
+        bad('invalid type');
       return;
     }
     case 'DATASEC': {
@@ -154,7 +178,8 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
         if (btf.kind(v.type) !== 'VAR') bad('not a VAR kind member');
         if (v.offset < end) bad('invalid offset');
         if (v.size === 0 || v.offset + v.size > t.size) bad('invalid offset+size');
-        if (sizeBits(btf, typeOf(v.type).kind === 'VAR' ? (typeOf(v.type) as { type: number }).type : v.type) / 8 > v.size) bad('invalid size');
+        if (sizeBits(btf, typeOf(v.type).kind === 'VAR' ? (typeOf(v.type) as { type: number }).type : v.type) / 8 > v.size)
+          bad('invalid size');
         end = v.offset + v.size;
       }
       return;
@@ -170,8 +195,12 @@ function checkType(btf: Btf, t: BtfType, typeOf: (id: number) => BtfType): void 
       const target = typeOf(t.type);
       if (!['STRUCT', 'UNION', 'FUNC', 'VAR', 'TYPEDEF'].includes(target.kind)) bad('invalid type');
       if (t.componentIdx >= 0) {
-        const n = target.kind === 'STRUCT' || target.kind === 'UNION' ? target.members.length
-          : target.kind === 'FUNC' ? (typeOf(target.type) as { params: unknown[] }).params.length : 0;
+        const n =
+          target.kind === 'STRUCT' || target.kind === 'UNION'
+            ? target.members.length
+            : target.kind === 'FUNC'
+              ? (typeOf(target.type) as { params: unknown[] }).params.length
+              : 0;
         if (t.componentIdx >= n) bad('invalid component_idx');
       }
       return;
@@ -192,11 +221,22 @@ function checkLoops(btf: Btf, typeOf: (id: number) => BtfType): void {
   const state = new Uint8Array(btf.totalCount); // 0 new, 1 on stack, 2 done
   const edges = (t: BtfType): number[] => {
     switch (t.kind) {
-      case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG': case 'VAR': return [t.type];
-      case 'ARRAY': return [t.elemType];
-      case 'STRUCT': case 'UNION': return t.members.map((m) => m.type);
-      case 'DATASEC': return t.vars.map((v) => v.type);
-      default: return [];
+      case 'TYPEDEF':
+      case 'VOLATILE':
+      case 'CONST':
+      case 'RESTRICT':
+      case 'TYPE_TAG':
+      case 'VAR':
+        return [t.type];
+      case 'ARRAY':
+        return [t.elemType];
+      case 'STRUCT':
+      case 'UNION':
+        return t.members.map((m) => m.type);
+      case 'DATASEC':
+        return t.vars.map((v) => v.type);
+      default:
+        return [];
     }
   };
   for (let root = btf.startId; root < btf.totalCount; root++) {
@@ -206,7 +246,11 @@ function checkLoops(btf: Btf, typeOf: (id: number) => BtfType): void {
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const next = top[1].pop();
-      if (next === undefined) { state[top[0]] = 2; stack.pop(); continue; }
+      if (next === undefined) {
+        state[top[0]] = 2;
+        stack.pop();
+        continue;
+      }
       if (next < btf.startId || state[next] === 2) continue;
       if (state[next] === 1) fail(E.EINVAL, `btf: [${next}] loop in type references`);
       state[next] = 1;

@@ -27,9 +27,13 @@ export function readCoreRelos(m: ModelContext, local: Btf, ptr: bigint, recSize:
   const out: CoreRelocation[] = [];
   for (let i = 0; i < n; i++) {
     const at = i * recSize;
-    for (let b = CORE_RELO_SIZE; b < recSize; b++) if (raw[at + b] !== 0) fail(E.E2BIG, `core_relo[${i}] has non-zero bytes past the known fields`);
+    for (let b = CORE_RELO_SIZE; b < recSize; b++)
+      if (raw[at + b] !== 0) fail(E.E2BIG, `core_relo[${i}] has non-zero bytes past the known fields`);
     const r = structReader(BPF_CORE_RELO, raw, m.order, at);
-    const insnOff = r.u32('insn_off'), typeId = r.u32('type_id'), strOff = r.u32('access_str_off'), kind = r.u32('kind');
+    const insnOff = r.u32('insn_off'),
+      typeId = r.u32('type_id'),
+      strOff = r.u32('access_str_off'),
+      kind = r.u32('kind');
     if (insnOff % 8 || insnOff / 8 >= insnCnt) fail(E.EINVAL, `Invalid core_relo[${i}].insn_off:${insnOff} prog->len:${insnCnt}`);
     if (strOff >= local.header.strLen) fail(E.EINVAL, `core_relo[${i}]: access string offset ${strOff} is past the string section`);
     out.push({ insn: insnOff / 8, typeId, accessStr: local.string(strOff), kind });
@@ -49,9 +53,16 @@ export function applyProgCoreRelos(m: ModelContext, insns: Uint8Array, local: Bt
     fail(E.EINVAL, `CO-RE: the instructions do not decode: ${(e as Error).message}`);
   }
   try {
-    const r = applyCoreRelocations(decoded, relos, local, { vmlinux, modules: m.profile.modules.map((x) => ({ name: x.name, btf: x.btf })), names: m.profile.coreNames }, {
-      byteOrder: m.le ? 'little' : 'big', pruneCandidates: false,
-    });
+    const r = applyCoreRelocations(
+      decoded,
+      relos,
+      local,
+      { vmlinux, modules: m.profile.modules.map((x) => ({ name: x.name, btf: x.btf })), names: m.profile.coreNames },
+      {
+        byteOrder: m.le ? 'little' : 'big',
+        pruneCandidates: false,
+      },
+    );
     return encodeInsns(r.insns, m.order);
   } catch (e) {
     if (isKernelError(e)) fail(E.EINVAL, `CO-RE: ${e.message}`);

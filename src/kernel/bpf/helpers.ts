@@ -42,13 +42,27 @@ export function formatPrintk(fmt: string, args: bigint[], readString: (p: bigint
     const bits = len === 'll' || len === 'l' || len === 'z' ? 64 : 32;
     let s: string;
     switch (conv) {
-      case 'd': case 'i': s = BigInt.asIntN(bits, a).toString(); break;
-      case 'u': s = BigInt.asUintN(bits, a).toString(); break;
-      case 'x': s = BigInt.asUintN(bits, a).toString(16); break;
-      case 'X': s = BigInt.asUintN(bits, a).toString(16).toUpperCase(); break;
-      case 'c': s = String.fromCharCode(Number(a & 0xffn)); break;
-      case 's': s = readString(a); break;
-      default: s = `0x${BigInt.asUintN(64, a).toString(16)}`;
+      case 'd':
+      case 'i':
+        s = BigInt.asIntN(bits, a).toString();
+        break;
+      case 'u':
+        s = BigInt.asUintN(bits, a).toString();
+        break;
+      case 'x':
+        s = BigInt.asUintN(bits, a).toString(16);
+        break;
+      case 'X':
+        s = BigInt.asUintN(bits, a).toString(16).toUpperCase();
+        break;
+      case 'c':
+        s = String.fromCharCode(Number(a & 0xffn));
+        break;
+      case 's':
+        s = readString(a);
+        break;
+      default:
+        s = `0x${BigInt.asUintN(64, a).toString(16)}`;
     }
     const w = Number(width || 0);
     return w < 0 ? s.padEnd(-w) : s.padStart(w);
@@ -62,13 +76,22 @@ export interface LoaderHelpersOutput {
 /** The helper table for a loader running against `model`. */
 export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<number, Helper> {
   const h = new Map<number, Helper>();
-  h.set(HELPER.sys_bpf, (cmd, attr, size, _r4, _r5, env) => BigInt(model.sys(Number(cmd & 0xffffffffn), attr, Number(size & 0xffffffffn), 'loader', env.pc)));
+  h.set(HELPER.sys_bpf, (cmd, attr, size, _r4, _r5, env) =>
+    BigInt(model.sys(Number(cmd & 0xffffffffn), attr, Number(size & 0xffffffffn), 'loader', env.pc)),
+  );
   h.set(HELPER.sys_close, (fd, _r2, _r3, _r4, _r5, env) => BigInt(model.close(s32(fd), 'loader', env.pc)));
   h.set(HELPER.btf_find_by_name_kind, (namePtr, nameSz, kind, flags, _r5, env) => {
     const name = nameArg(env, namePtr, nameSz);
     const args = { name: name ?? '?', kind: Number(kind), flags: Number(flags) };
     const done = (r: bigint, why?: string) => {
-      model.record({ caller: 'loader', op: 'btf_find_by_name_kind', args, result: r < 0n ? Number(r) : `0x${r.toString(16)}`, pc: env.pc, ...(why ? { reason: why } : {}) });
+      model.record({
+        caller: 'loader',
+        op: 'btf_find_by_name_kind',
+        args,
+        result: r < 0n ? Number(r) : `0x${r.toString(16)}`,
+        pc: env.pc,
+        ...(why ? { reason: why } : {}),
+      });
       return r;
     };
     if (flags !== 0n || name === null) return done(neg(E.EINVAL), 'flags or name');
@@ -117,7 +140,11 @@ export function loaderHelpers(model: BpfModel, out: LoaderHelpersOutput): Map<nu
     const raw = tryRead(env, fmt, n);
     if (!raw || raw[n - 1] !== 0) return neg(E.EINVAL);
     const text = formatPrintk(String.fromCharCode(...raw.subarray(0, raw.indexOf(0))), [a1, a2, a3], (p) => {
-      try { return env.memory.readCString(p, 256); } catch { return '(efault)'; }
+      try {
+        return env.memory.readCString(p, 256);
+      } catch {
+        return '(efault)';
+      }
     });
     out.printk.push(text);
     return BigInt(text.length);

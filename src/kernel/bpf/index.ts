@@ -9,7 +9,25 @@ export { checkMapCreate, elemSize, mapHash, updateElem, lookupElem, MAP_F, type 
 export { calcTag, maskMapFds, type ProgDigest } from './tag.js';
 export { CMD, CMD_NAME, readAttr, decodeAttr, UserMemory, type Decoded } from './attr.js';
 export { E, SysError, errnoName } from './errno.js';
-export { FdTable, type KernelBtf, type KernelMap, type KernelProg, type KernelObject, type ResolvedLoad, type KfuncRef, type InnerMapMeta, type XlatedPrediction } from './objects.js';
 export {
-  profileView, GPL_ONLY_HELPERS, type KernelProfile, type ProfileInput, type ProfileView, type ProfileViewInput, type SignatureSupport, type ModuleBtf, type RefusedAttach,
+  FdTable,
+  type KernelBtf,
+  type KernelMap,
+  type KernelProg,
+  type KernelObject,
+  type ResolvedLoad,
+  type KfuncRef,
+  type InnerMapMeta,
+  type XlatedPrediction,
+} from './objects.js';
+export {
+  profileView,
+  GPL_ONLY_HELPERS,
+  type KernelProfile,
+  type ProfileInput,
+  type ProfileView,
+  type ProfileViewInput,
+  type SignatureSupport,
+  type ModuleBtf,
+  type RefusedAttach,
 } from './profile-view.js';

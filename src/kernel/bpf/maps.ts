@@ -49,28 +49,40 @@ function positive(r: MapCreateRequest, key: boolean): void {
 
 /** map_alloc_check of the map type, plus the generic checks of map_create. */
 export function checkMapCreate(r: MapCreateRequest): void {
-  if ((r.flags & MAP_F.RDONLY) && (r.flags & MAP_F.WRONLY)) fail(E.EINVAL, 'BPF_F_RDONLY and BPF_F_WRONLY together');
-  if ((r.flags & MAP_F.RDONLY_PROG) && (r.flags & MAP_F.WRONLY_PROG)) fail(E.EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together');
-  if (r.mapExtra !== 0n && r.type !== T.BLOOM_FILTER && r.type !== T.ARENA) fail(E.EINVAL, 'map_extra is only for bloom filters and arenas');
+  if (r.flags & MAP_F.RDONLY && r.flags & MAP_F.WRONLY) fail(E.EINVAL, 'BPF_F_RDONLY and BPF_F_WRONLY together');
+  if (r.flags & MAP_F.RDONLY_PROG && r.flags & MAP_F.WRONLY_PROG) fail(E.EINVAL, 'BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together');
+  if (r.mapExtra !== 0n && r.type !== T.BLOOM_FILTER && r.type !== T.ARENA)
+    fail(E.EINVAL, 'map_extra is only for bloom filters and arenas');
   if (r.btfVmlinuxValueTypeId && r.type !== T.STRUCT_OPS) fail(E.EINVAL, 'btf_vmlinux_value_type_id is only for struct_ops maps');
   const common = MAP_F.NUMA_NODE | ACCESS | MAP_F.INNER_MAP | MAP_F.TOKEN_FD;
   switch (r.type) {
-    case T.ARRAY: case T.PERCPU_ARRAY:
+    case T.ARRAY:
+    case T.PERCPU_ARRAY:
       positive(r, true);
       if (r.keySize !== 4) fail(E.EINVAL, 'array key_size must be 4');
       flagsWithin(r, common | MAP_F.MMAPABLE | MAP_F.PRESERVE_ELEMS);
-      if (r.type === T.PERCPU_ARRAY && (r.flags & MAP_F.MMAPABLE)) fail(E.EINVAL, 'percpu array cannot be mmapable');
+      if (r.type === T.PERCPU_ARRAY && r.flags & MAP_F.MMAPABLE) fail(E.EINVAL, 'percpu array cannot be mmapable');
       if (r.valueSize > KMALLOC_MAX_SIZE) fail(E.E2BIG, `value_size ${r.valueSize} too large`);
       if (elemSize(r.valueSize) * r.maxEntries > MODEL_MAX_BYTES) fail(E.ENOMEM, 'array too large');
       return;
-    case T.PROG_ARRAY: case T.PERF_EVENT_ARRAY: case T.CGROUP_ARRAY: case T.ARRAY_OF_MAPS:
+    case T.PROG_ARRAY:
+    case T.PERF_EVENT_ARRAY:
+    case T.CGROUP_ARRAY:
+    case T.ARRAY_OF_MAPS:
       positive(r, true);
       if (r.keySize !== 4 || r.valueSize !== 4) fail(E.EINVAL, 'fd array key_size and value_size must be 4');
       flagsWithin(r, common | (r.type === T.PERF_EVENT_ARRAY ? MAP_F.PRESERVE_ELEMS : 0));
       return;
-    case T.HASH: case T.PERCPU_HASH: case T.LRU_HASH: case T.LRU_PERCPU_HASH: case T.HASH_OF_MAPS:
+    case T.HASH:
+    case T.PERCPU_HASH:
+    case T.LRU_HASH:
+    case T.LRU_PERCPU_HASH:
+    case T.HASH_OF_MAPS:
       positive(r, true);
-      flagsWithin(r, common | MAP_F.NO_PREALLOC | MAP_F.ZERO_SEED | (r.type === T.LRU_HASH || r.type === T.LRU_PERCPU_HASH ? MAP_F.NO_COMMON_LRU : 0));
+      flagsWithin(
+        r,
+        common | MAP_F.NO_PREALLOC | MAP_F.ZERO_SEED | (r.type === T.LRU_HASH || r.type === T.LRU_PERCPU_HASH ? MAP_F.NO_COMMON_LRU : 0),
+      );
       if (r.type === T.HASH_OF_MAPS && r.valueSize !== 4) fail(E.EINVAL, 'hash of maps value_size must be 4');
       if (r.keySize > MAX_BPF_STACK) fail(E.E2BIG, `key_size ${r.keySize} > ${MAX_BPF_STACK}`);
       if (r.valueSize >= KMALLOC_MAX_SIZE - MAX_BPF_STACK) fail(E.E2BIG, `value_size ${r.valueSize} too large`);
@@ -86,10 +98,16 @@ export function checkMapCreate(r: MapCreateRequest): void {
       if (r.keySize !== 4 || r.valueSize % 8) fail(E.EINVAL, 'stack trace key 4, value a multiple of 8');
       flagsWithin(r, common | MAP_F.STACK_BUILD_ID);
       return;
-    case T.DEVMAP: case T.DEVMAP_HASH: case T.CPUMAP: case T.SOCKMAP: case T.SOCKHASH: case T.REUSEPORT_SOCKARRAY:
+    case T.DEVMAP:
+    case T.DEVMAP_HASH:
+    case T.CPUMAP:
+    case T.SOCKMAP:
+    case T.SOCKHASH:
+    case T.REUSEPORT_SOCKARRAY:
       positive(r, true);
       if (r.type !== T.SOCKHASH && r.type !== T.DEVMAP_HASH && r.keySize !== 4) fail(E.EINVAL, 'key_size must be 4');
-      if (r.valueSize !== 4 && r.valueSize !== 8 && !(r.type === T.CPUMAP && r.valueSize === 8)) fail(E.EINVAL, 'value_size must be 4 or 8');
+      if (r.valueSize !== 4 && r.valueSize !== 8 && !(r.type === T.CPUMAP && r.valueSize === 8))
+        fail(E.EINVAL, 'value_size must be 4 or 8');
       flagsWithin(r, common);
       return;
     case T.XSKMAP:
@@ -97,32 +115,41 @@ export function checkMapCreate(r: MapCreateRequest): void {
       if (r.keySize !== 4 || r.valueSize !== 4) fail(E.EINVAL, 'xskmap key and value 4');
       flagsWithin(r, common);
       return;
-    case T.QUEUE: case T.STACK:
+    case T.QUEUE:
+    case T.STACK:
       if (r.keySize !== 0 || r.valueSize === 0 || r.maxEntries === 0) fail(E.EINVAL, 'queue/stack: key_size 0, value and max_entries > 0');
       flagsWithin(r, common);
       return;
-    case T.RINGBUF: case T.USER_RINGBUF:
+    case T.RINGBUF:
+    case T.USER_RINGBUF:
       if (r.keySize || r.valueSize) fail(E.EINVAL, 'ringbuf: key_size and value_size must be 0');
       if (r.flags & ~(MAP_F.NUMA_NODE | MAP_F.TOKEN_FD)) fail(E.EINVAL, 'ringbuf: unsupported flags');
-      if (r.maxEntries === 0 || (r.maxEntries & (r.maxEntries - 1)) || r.maxEntries % 4096) fail(E.EINVAL, 'ringbuf: max_entries must be a power-of-2 multiple of the page size');
+      if (r.maxEntries === 0 || r.maxEntries & (r.maxEntries - 1) || r.maxEntries % 4096)
+        fail(E.EINVAL, 'ringbuf: max_entries must be a power-of-2 multiple of the page size');
       return;
     case T.BLOOM_FILTER:
       if (r.keySize !== 0 || r.valueSize === 0 || r.maxEntries === 0) fail(E.EINVAL, 'bloom filter: key_size 0, value and max_entries > 0');
       if (r.mapExtra & ~0xfn) fail(E.EINVAL, 'bloom filter: map_extra > 15');
       flagsWithin(r, common | MAP_F.ZERO_SEED);
       return;
-    case T.SK_STORAGE: case T.INODE_STORAGE: case T.TASK_STORAGE: case T.CGRP_STORAGE:
+    case T.SK_STORAGE:
+    case T.INODE_STORAGE:
+    case T.TASK_STORAGE:
+    case T.CGRP_STORAGE:
       if (r.keySize !== 4 || r.valueSize === 0 || r.maxEntries !== 0) fail(E.EINVAL, 'local storage: key 4, max_entries 0');
       if (!(r.flags & MAP_F.NO_PREALLOC)) fail(E.EINVAL, 'local storage needs BPF_F_NO_PREALLOC');
       flagsWithin(r, MAP_F.NO_PREALLOC | MAP_F.CLONE | MAP_F.TOKEN_FD);
       if (!r.hasBtfValue) fail(E.EINVAL, 'local storage needs BTF');
       return;
-    case T.CGROUP_STORAGE: case T.PERCPU_CGROUP_STORAGE:
-      if ((r.keySize !== 12 && r.keySize !== 8) || r.valueSize === 0 || r.maxEntries !== 0) fail(E.EINVAL, 'cgroup storage: key 8 or 12, max_entries 0');
+    case T.CGROUP_STORAGE:
+    case T.PERCPU_CGROUP_STORAGE:
+      if ((r.keySize !== 12 && r.keySize !== 8) || r.valueSize === 0 || r.maxEntries !== 0)
+        fail(E.EINVAL, 'cgroup storage: key 8 or 12, max_entries 0');
       flagsWithin(r, common);
       return;
     case T.STRUCT_OPS:
-      if (r.keySize !== 4 || r.maxEntries !== 1 || !r.btfVmlinuxValueTypeId) fail(E.EINVAL, 'struct_ops: key 4, max_entries 1, btf_vmlinux_value_type_id');
+      if (r.keySize !== 4 || r.maxEntries !== 1 || !r.btfVmlinuxValueTypeId)
+        fail(E.EINVAL, 'struct_ops: key 4, max_entries 1, btf_vmlinux_value_type_id');
       return;
     case T.ARENA:
       if (r.keySize || r.valueSize || r.maxEntries === 0) fail(E.EINVAL, 'arena: key and value 0, max_entries pages');
@@ -153,7 +180,14 @@ const BPF_F_LOCK = 4n;
 export function updateElem(m: KernelMap, key: Uint8Array, value: Uint8Array, flags: bigint, fdValue: FdValue | null, le: boolean): void {
   checkSysWrite(m);
   if ((flags & ~BPF_F_LOCK) > BPF_EXIST) fail(E.EINVAL, `flags ${flags} not supported`);
-  if (m.type === T.RINGBUF || m.type === T.USER_RINGBUF || m.type === T.QUEUE || m.type === T.STACK || m.type === T.STRUCT_OPS || m.type === T.ARENA) {
+  if (
+    m.type === T.RINGBUF ||
+    m.type === T.USER_RINGBUF ||
+    m.type === T.QUEUE ||
+    m.type === T.STACK ||
+    m.type === T.STRUCT_OPS ||
+    m.type === T.ARENA
+  ) {
     fail(E.ENOTSUPP, 'update not supported by this map type');
   }
   const k = keyHex(key);
@@ -184,10 +218,14 @@ function storeFd(m: KernelMap, k: string, v: FdValue | null): void {
     if (!v || !('map' in v)) fail(E.EBADF, 'value is not a map fd');
     const inner = v.map;
     const meta = m.innerMeta!;
-    if (inner.type !== meta.type || inner.keySize !== meta.keySize || inner.valueSize !== meta.valueSize
-      || (inner.flags & ~MAP_F.INNER_MAP) !== (meta.flags & ~MAP_F.INNER_MAP)
-      || (!(meta.flags & MAP_F.INNER_MAP) && inner.maxEntries !== meta.maxEntries)) {
-      fail(E.EINVAL, 'inner map does not match the outer map\'s template');
+    if (
+      inner.type !== meta.type ||
+      inner.keySize !== meta.keySize ||
+      inner.valueSize !== meta.valueSize ||
+      (inner.flags & ~MAP_F.INNER_MAP) !== (meta.flags & ~MAP_F.INNER_MAP) ||
+      (!(meta.flags & MAP_F.INNER_MAP) && inner.maxEntries !== meta.maxEntries)
+    ) {
+      fail(E.EINVAL, "inner map does not match the outer map's template");
     }
     m.refs.set(k, inner);
   } else if (m.type === T.PROG_ARRAY) {

@@ -5,8 +5,19 @@
  * the model's Memory (the VM's), whether they come from a program or from user space.
  */
 import {
-  BPF_F_TOKEN_FD, BPF_MAP_INFO, BTF_LOAD_FULL_ATTR, MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_TYPE, MAP_TYPE_NAME, MAP_UPDATE_ELEM_ATTR,
-  OBJ_GET_INFO_BY_FD_ATTR, readStruct, structReader, writeStruct, type StructReader,
+  BPF_F_TOKEN_FD,
+  BPF_MAP_INFO,
+  BTF_LOAD_FULL_ATTR,
+  MAP_CREATE_EXCL_ATTR,
+  MAP_FREEZE_ATTR,
+  MAP_TYPE,
+  MAP_TYPE_NAME,
+  MAP_UPDATE_ELEM_ATTR,
+  OBJ_GET_INFO_BY_FD_ATTR,
+  readStruct,
+  structReader,
+  writeStruct,
+  type StructReader,
 } from '../../loader/uapi/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import type { Memory } from '../vm/index.js';
@@ -76,9 +87,13 @@ export class BpfModel implements ModelContext {
     this.keyringSerials = opts.keyringSerials ?? [];
   }
 
-  get le(): boolean { return this.order === 'le'; }
+  get le(): boolean {
+    return this.order === 'le';
+  }
 
-  newId(): number { return this.#nextId++; }
+  newId(): number {
+    return this.#nextId++;
+  }
 
   record(e: Omit<TraceEntry, 'seq'>): TraceEntry {
     const entry = { seq: this.trace.length, ...e };
@@ -102,19 +117,48 @@ export class BpfModel implements ModelContext {
     let attr: Uint8Array | null = null;
     let created: number | undefined;
     try {
-      if (caller === 'loader' && ![CMD.MAP_CREATE, CMD.MAP_UPDATE_ELEM, CMD.MAP_DELETE_ELEM, CMD.MAP_FREEZE, CMD.MAP_GET_FD_BY_ID, CMD.PROG_LOAD, CMD.BTF_LOAD, CMD.LINK_CREATE, CMD.RAW_TRACEPOINT_OPEN].includes(cmd as 0)) {
+      if (
+        caller === 'loader' &&
+        ![
+          CMD.MAP_CREATE,
+          CMD.MAP_UPDATE_ELEM,
+          CMD.MAP_DELETE_ELEM,
+          CMD.MAP_FREEZE,
+          CMD.MAP_GET_FD_BY_ID,
+          CMD.PROG_LOAD,
+          CMD.BTF_LOAD,
+          CMD.LINK_CREATE,
+          CMD.RAW_TRACEPOINT_OPEN,
+        ].includes(cmd as 0)
+      ) {
         fail(E.EINVAL, `${op} is not allowed from bpf_sys_bpf`);
       }
       attr = readAttr(this.um, cmd, attrAddr, size, this.profile);
       const r = this.#dispatch(cmd, attr, caller === 'loader');
       created = r.objectId;
-      this.record({ caller, op, cmd, attrSize: size, attr: decodeAttr(cmd, attr, size, this.profile, this.order), result: r.ret, pc, objectId: created });
+      this.record({
+        caller,
+        op,
+        cmd,
+        attrSize: size,
+        attr: decodeAttr(cmd, attr, size, this.profile, this.order),
+        result: r.ret,
+        pc,
+        objectId: created,
+      });
       return r.ret;
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       this.record({
-        caller, op, cmd, attrSize: size, attr: attr ? decodeAttr(cmd, attr, size, this.profile, this.order) : undefined,
-        result: -e.errno, errno: errnoName(e.errno), reason: e.message, pc,
+        caller,
+        op,
+        cmd,
+        attrSize: size,
+        attr: attr ? decodeAttr(cmd, attr, size, this.profile, this.order) : undefined,
+        result: -e.errno,
+        errno: errnoName(e.errno),
+        reason: e.message,
+        pc,
       });
       return -e.errno;
     }
@@ -175,7 +219,9 @@ export class BpfModel implements ModelContext {
         const size = attr.u32('btf_size');
         const flags = attr.u32('btf_flags');
         if (flags & ~BPF_F_TOKEN_FD) fail(E.EINVAL, `btf_flags 0x${flags.toString(16)}`);
-        const level = attr.u32('btf_log_level'), logSize = attr.u32('btf_log_size'), logBuf = attr.u64('btf_log_buf');
+        const level = attr.u32('btf_log_level'),
+          logSize = attr.u32('btf_log_size'),
+          logBuf = attr.u64('btf_log_buf');
         if (level && (logBuf === 0n || logSize < 128)) fail(E.EINVAL, 'btf log: level without a buffer of at least 128 bytes');
         if (!level && (logBuf !== 0n || logSize)) fail(E.EINVAL, 'btf log buffer without a level');
         const bytes = this.um.read(attr.u64('btf'), size, 'btf');
@@ -203,12 +249,19 @@ export class BpfModel implements ModelContext {
     const type = attr.u32('map_type');
     if (type === 0 || type >= p.maxMapType) fail(E.EINVAL, `map_type ${type}`);
     const req = {
-      type, keySize: attr.u32('key_size'), valueSize: attr.u32('value_size'), maxEntries: attr.u32('max_entries'), flags: attr.u32('map_flags'),
-      mapExtra: attr.u64('map_extra'), btfVmlinuxValueTypeId: attr.u32('btf_vmlinux_value_type_id'), hasBtfValue: attr.u32('btf_value_type_id') !== 0,
+      type,
+      keySize: attr.u32('key_size'),
+      valueSize: attr.u32('value_size'),
+      maxEntries: attr.u32('max_entries'),
+      flags: attr.u32('map_flags'),
+      mapExtra: attr.u64('map_extra'),
+      btfVmlinuxValueTypeId: attr.u32('btf_vmlinux_value_type_id'),
+      hasBtfValue: attr.u32('btf_value_type_id') !== 0,
     };
     const name = objName(attr.bytes('map_name'));
     checkMapCreate(req);
-    const btfKeyTypeId = attr.u32('btf_key_type_id'), btfValueTypeId = attr.u32('btf_value_type_id');
+    const btfKeyTypeId = attr.u32('btf_key_type_id'),
+      btfValueTypeId = attr.u32('btf_value_type_id');
     let btf: KernelBtf | null = null;
     if (btfKeyTypeId || btfValueTypeId || req.btfVmlinuxValueTypeId) {
       if (req.btfVmlinuxValueTypeId) {
@@ -224,15 +277,23 @@ export class BpfModel implements ModelContext {
     const innerFd = attr.u32('inner_map_fd');
     if (MAP_IN_MAP.has(type)) {
       const inner = this.fds.map(innerFd);
-      if (MAP_IN_MAP.has(inner.type) || inner.type === MAP_TYPE.PROG_ARRAY || inner.type === MAP_TYPE.STRUCT_OPS) fail(E.EINVAL, 'inner map type not supported');
+      if (MAP_IN_MAP.has(inner.type) || inner.type === MAP_TYPE.PROG_ARRAY || inner.type === MAP_TYPE.STRUCT_OPS)
+        fail(E.EINVAL, 'inner map type not supported');
       if (inner.exclProgHash) fail(E.EOPNOTSUPP, 'exclusive maps cannot be inner maps');
-      innerMeta = { type: inner.type, keySize: inner.keySize, valueSize: inner.valueSize, maxEntries: inner.maxEntries, flags: inner.flags };
+      innerMeta = {
+        type: inner.type,
+        keySize: inner.keySize,
+        valueSize: inner.valueSize,
+        maxEntries: inner.maxEntries,
+        flags: inner.flags,
+      };
     } else if (innerFd) {
       fail(E.EINVAL, 'inner_map_fd on a map that is not a map-in-map');
     }
     let exclProgHash: Uint8Array | null = null;
     if (p.exclusiveMaps) {
-      const ptr = attr.u64('excl_prog_hash'), sz = attr.u32('excl_prog_hash_size');
+      const ptr = attr.u64('excl_prog_hash'),
+        sz = attr.u32('excl_prog_hash_size');
       if (ptr !== 0n) {
         if (sz !== 32) fail(E.EINVAL, `excl_prog_hash_size ${sz} (want 32)`);
         exclProgHash = this.um.read(ptr, 32, 'excl_prog_hash');
@@ -247,9 +308,28 @@ export class BpfModel implements ModelContext {
       ? this.memory.map('map_value', new Uint8Array(elemSize(req.valueSize) * req.maxEntries), { name: `map#${id} ${name} values` })
       : null;
     const m: KernelMap = {
-      kind: 'map', id, type, keySize: req.keySize, valueSize: req.valueSize, maxEntries: req.maxEntries, flags: req.flags, name,
-      numaNode: attr.u32('numa_node'), mapExtra: req.mapExtra, btf, btfKeyTypeId, btfValueTypeId, btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
-      innerMeta, exclProgHash, frozen: false, struct, values, entries: new Map(), refs: new Map(), sha: new Uint8Array(32),
+      kind: 'map',
+      id,
+      type,
+      keySize: req.keySize,
+      valueSize: req.valueSize,
+      maxEntries: req.maxEntries,
+      flags: req.flags,
+      name,
+      numaNode: attr.u32('numa_node'),
+      mapExtra: req.mapExtra,
+      btf,
+      btfKeyTypeId,
+      btfValueTypeId,
+      btfVmlinuxValueTypeId: req.btfVmlinuxValueTypeId,
+      innerMeta,
+      exclProgHash,
+      frozen: false,
+      struct,
+      values,
+      entries: new Map(),
+      refs: new Map(),
+      sha: new Uint8Array(32),
     };
     this.objects.push(m);
     return m;
@@ -259,7 +339,8 @@ export class BpfModel implements ModelContext {
     const size = (id: number, what: string): number => {
       if (id >= btf.totalCount) fail(E.EINVAL, `${what} type id ${id} out of range`);
       const r = btf.kind(btf.resolve(id));
-      if (r === 'VOID' || r === 'FUNC' || r === 'FUNC_PROTO' || r === 'FWD' || r === 'VAR') fail(E.EINVAL, `${what} type [${id}] has no size`);
+      if (r === 'VOID' || r === 'FUNC' || r === 'FUNC_PROTO' || r === 'FWD' || r === 'VAR')
+        fail(E.EINVAL, `${what} type [${id}] has no size`);
       return btf.sizeOf(id);
     };
     if (keyId && size(keyId, 'key') !== keySize) fail(E.EINVAL, `key type [${keyId}] size differs from key_size ${keySize}`);
@@ -274,7 +355,8 @@ export class BpfModel implements ModelContext {
     const buf = new Uint8Array(BPF_MAP_INFO.size);
     buf.set(this.um.read(infoPtr, len, 'info'));
     const given = readStruct(BPF_MAP_INFO, buf, this.order);
-    const hashPtr = given.hash as bigint, hashSize = given.hash_size as number;
+    const hashPtr = given.hash as bigint,
+      hashSize = given.hash_size as number;
     if (hashPtr !== 0n) {
       if (!this.profile.mapHash) fail(E.EINVAL, 'map hashes are not supported');
       if (hashSize !== 32) fail(E.EINVAL, `hash_size ${hashSize} (want 32)`);
@@ -286,11 +368,26 @@ export class BpfModel implements ModelContext {
     } else if (hashSize) {
       fail(E.EINVAL, 'hash_size without hash');
     }
-    const out = writeStruct(BPF_MAP_INFO, {
-      type: o.type, id: o.id, key_size: o.keySize, value_size: o.valueSize, max_entries: o.maxEntries, map_flags: o.flags,
-      name: o.name, btf_id: o.btf?.id ?? 0, btf_key_type_id: o.btfKeyTypeId, btf_value_type_id: o.btfValueTypeId,
-      btf_vmlinux_value_type_id: o.btfVmlinuxValueTypeId, map_extra: o.mapExtra, hash: hashPtr, hash_size: hashSize,
-    }, this.order);
+    const out = writeStruct(
+      BPF_MAP_INFO,
+      {
+        type: o.type,
+        id: o.id,
+        key_size: o.keySize,
+        value_size: o.valueSize,
+        max_entries: o.maxEntries,
+        map_flags: o.flags,
+        name: o.name,
+        btf_id: o.btf?.id ?? 0,
+        btf_key_type_id: o.btfKeyTypeId,
+        btf_value_type_id: o.btfValueTypeId,
+        btf_vmlinux_value_type_id: o.btfVmlinuxValueTypeId,
+        map_extra: o.mapExtra,
+        hash: hashPtr,
+        hash_size: hashSize,
+      },
+      this.order,
+    );
     this.um.write(infoPtr, out.subarray(0, len), 'info');
     return 0;
   }

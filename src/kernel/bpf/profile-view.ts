@@ -5,7 +5,13 @@
 import type { KernelProfile } from '../profile/index.js';
 
 export {
-  profileView, GPL_ONLY_HELPERS, type KernelProfile, type ProfileInput, type SignatureSupport, type ModuleBtf, type RefusedAttach,
+  profileView,
+  GPL_ONLY_HELPERS,
+  type KernelProfile,
+  type ProfileInput,
+  type SignatureSupport,
+  type ModuleBtf,
+  type RefusedAttach,
 } from '../profile/index.js';
 
 /** @deprecated The same type as KernelProfile (the name it had before the two were merged). */

@@ -9,11 +9,33 @@
  * memory accesses through scalars, uninitialised registers).
  */
 import {
-  ATTACH_TYPE as A, ATTACH_TYPE_NAME, BPF_F_SLEEPABLE, MAP_TYPE, PROG_LOAD_SIGNED_ATTR, PROG_TYPE as P, PROG_TYPE_NAME, BPF_FUNC_INFO, BPF_LINE_INFO, structReader, type StructLayout, type StructReader,
+  ATTACH_TYPE as A,
+  ATTACH_TYPE_NAME,
+  BPF_F_SLEEPABLE,
+  MAP_TYPE,
+  PROG_LOAD_SIGNED_ATTR,
+  PROG_TYPE as P,
+  PROG_TYPE_NAME,
+  BPF_FUNC_INFO,
+  BPF_LINE_INFO,
+  structReader,
+  type StructLayout,
+  type StructReader,
 } from '../../loader/uapi/index.js';
 import {
-  BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE,
-  HELPER_NAMES, INSN_SIZE, OP_CALL, OP_LD_IMM64, decodeSlot, type InsnSlot,
+  BPF_PSEUDO_BTF_ID,
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_KFUNC_CALL,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_IDX,
+  BPF_PSEUDO_MAP_IDX_VALUE,
+  BPF_PSEUDO_MAP_VALUE,
+  HELPER_NAMES,
+  INSN_SIZE,
+  OP_CALL,
+  OP_LD_IMM64,
+  decodeSlot,
+  type InsnSlot,
 } from '../../loader/isa/index.js';
 import type { Btf } from '../../loader/btf/index.js';
 import { walkPaths } from '../check/paths.js';
@@ -42,10 +64,25 @@ const MAX_HELPER = HELPER_NAMES.length - 1;
 
 const ALLOWED_ATTACH: Partial<Record<number, readonly number[]>> = {
   [P.CGROUP_SOCK]: [A.CGROUP_INET_SOCK_CREATE, A.CGROUP_INET_SOCK_RELEASE, A.CGROUP_INET4_POST_BIND, A.CGROUP_INET6_POST_BIND],
-  [P.CGROUP_SOCK_ADDR]: [A.CGROUP_INET4_BIND, A.CGROUP_INET6_BIND, A.CGROUP_INET4_CONNECT, A.CGROUP_INET6_CONNECT, A.CGROUP_UNIX_CONNECT,
-    A.CGROUP_INET4_GETPEERNAME, A.CGROUP_INET6_GETPEERNAME, A.CGROUP_UNIX_GETPEERNAME, A.CGROUP_INET4_GETSOCKNAME,
-    A.CGROUP_INET6_GETSOCKNAME, A.CGROUP_UNIX_GETSOCKNAME, A.CGROUP_UDP4_SENDMSG, A.CGROUP_UDP6_SENDMSG, A.CGROUP_UNIX_SENDMSG,
-    A.CGROUP_UDP4_RECVMSG, A.CGROUP_UDP6_RECVMSG, A.CGROUP_UNIX_RECVMSG],
+  [P.CGROUP_SOCK_ADDR]: [
+    A.CGROUP_INET4_BIND,
+    A.CGROUP_INET6_BIND,
+    A.CGROUP_INET4_CONNECT,
+    A.CGROUP_INET6_CONNECT,
+    A.CGROUP_UNIX_CONNECT,
+    A.CGROUP_INET4_GETPEERNAME,
+    A.CGROUP_INET6_GETPEERNAME,
+    A.CGROUP_UNIX_GETPEERNAME,
+    A.CGROUP_INET4_GETSOCKNAME,
+    A.CGROUP_INET6_GETSOCKNAME,
+    A.CGROUP_UNIX_GETSOCKNAME,
+    A.CGROUP_UDP4_SENDMSG,
+    A.CGROUP_UDP6_SENDMSG,
+    A.CGROUP_UNIX_SENDMSG,
+    A.CGROUP_UDP4_RECVMSG,
+    A.CGROUP_UDP6_RECVMSG,
+    A.CGROUP_UNIX_RECVMSG,
+  ],
   [P.CGROUP_SKB]: [A.CGROUP_INET_INGRESS, A.CGROUP_INET_EGRESS],
   [P.CGROUP_SOCKOPT]: [A.CGROUP_GETSOCKOPT, A.CGROUP_SETSOCKOPT],
   [P.SK_LOOKUP]: [A.SK_LOOKUP],
@@ -63,8 +100,13 @@ const ALLOWED_ATTACH: Partial<Record<number, readonly number[]>> = {
  * otherwise): their probed list is applied only to programs with that attach type.
  */
 const PROBE_ATTACH: Partial<Record<number, number>> = {
-  [P.CGROUP_SOCK]: A.CGROUP_INET_SOCK_CREATE, [P.CGROUP_SOCK_ADDR]: A.CGROUP_INET4_CONNECT, [P.CGROUP_SOCKOPT]: A.CGROUP_GETSOCKOPT,
-  [P.CGROUP_SKB]: A.CGROUP_INET_INGRESS, [P.CGROUP_DEVICE]: 0, [P.CGROUP_SYSCTL]: 0, [P.SOCK_OPS]: 0,
+  [P.CGROUP_SOCK]: A.CGROUP_INET_SOCK_CREATE,
+  [P.CGROUP_SOCK_ADDR]: A.CGROUP_INET4_CONNECT,
+  [P.CGROUP_SOCKOPT]: A.CGROUP_GETSOCKOPT,
+  [P.CGROUP_SKB]: A.CGROUP_INET_INGRESS,
+  [P.CGROUP_DEVICE]: 0,
+  [P.CGROUP_SYSCTL]: 0,
+  [P.SOCK_OPS]: 0,
 };
 
 /** The helpers the profile says this program may call, or null when it does not know. */
@@ -74,7 +116,7 @@ function allowedHelpers(p: BpfModel['profile'], type: number, eat: number, flags
   const probed = PROBE_ATTACH[type];
   if (probed !== undefined && probed !== eat) return null;
   // The probe loads non-sleepable programs (SYSCALL: sleepable); sleepable ones may call more.
-  if ((flags & BPF_F_SLEEPABLE) && type !== P.SYSCALL) return null;
+  if (flags & BPF_F_SLEEPABLE && type !== P.SYSCALL) return null;
   return new Set(list);
 }
 
@@ -86,7 +128,8 @@ function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj
   const btf: Btf | null = obj ? obj.btf : m.profile.vmlinux;
   if (!btf) fail(E.EINVAL, 'no kernel BTF to find the attach target in');
   if (btfId >= btf.totalCount || btfId === 0) fail(E.EINVAL, `attach_btf_id ${btfId} is invalid`);
-  const kind = btf.kind(btfId), name = btf.name(btfId);
+  const kind = btf.kind(btfId),
+    name = btf.name(btfId);
   const want = (k: string, prefix = '') => {
     if (kind !== k || !name.startsWith(prefix)) fail(E.EINVAL, `attach_btf_id ${btfId} is ${kind} '${name}', want ${k} ${prefix}*`);
   };
@@ -96,7 +139,8 @@ function attachTarget(m: BpfModel, type: number, eat: number, btfId: number, obj
   else if (type === P.LSM) want('FUNC', 'bpf_lsm_');
   else want('FUNC');
   const trampoline = type !== P.STRUCT_OPS && eat !== A.TRACE_RAW_TP && eat !== A.TRACE_ITER;
-  if (trampoline && m.profile.kallsyms && (obj === null || obj.kernelName === 'vmlinux') && ksymAddress(m.profile, name) === undefined) fail(E.ENOENT, `The address of function ${name} cannot be found`);
+  if (trampoline && m.profile.kallsyms && (obj === null || obj.kernelName === 'vmlinux') && ksymAddress(m.profile, name) === undefined)
+    fail(E.ENOENT, `The address of function ${name} cannot be found`);
   return name;
 }
 
@@ -155,18 +199,42 @@ export function loadProgram(m: BpfModel, a: Uint8Array, fromKernel: boolean): Ke
   }
 
   const fiCnt = attr.u32('func_info_cnt');
-  const globalFuncs = progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, attr.u64('func_info'), attr.u32('func_info_rec_size'), fiCnt)) : [];
+  const globalFuncs =
+    progBtf && fiCnt ? globalFuncStarts(progBtf.btf, funcInfoRecords(m, attr.u64('func_info'), attr.u32('func_info_rec_size'), fiCnt)) : [];
   const compiled = doCheck(m, h, insns, slots, globalFuncs);
 
   // The verifier's rewrites: the xlated length, from the maps as they are now (frozen, read-only
   // contents); worked out when first asked for.
   const xlated = predictXlated(insns, m.order, h.type, h.eat, h.flags, loads, globalFuncs);
   return {
-    kind: 'prog', id: m.newId(), type: h.type, expectedAttachType: h.eat, name: h.name, license: h.license, gpl: h.gpl, flags: h.flags,
-    insns: h.loaded, relocatedInsns: insns === h.loaded ? null : insns, tag, digest,
-    attachBtfId: h.attachBtfId, attachBtfObj: h.attachObj, attachTarget: target, btf: progBtf, funcInfoCnt: fiCnt,
-    lineInfoCnt: attr.u32('line_info_cnt'), coreReloCnt: attr.u32('core_relo_cnt'), usedMaps: used.maps, loads, kfuncs, helpers, signed, compiled,
-    get xlated() { return xlated(); },
+    kind: 'prog',
+    id: m.newId(),
+    type: h.type,
+    expectedAttachType: h.eat,
+    name: h.name,
+    license: h.license,
+    gpl: h.gpl,
+    flags: h.flags,
+    insns: h.loaded,
+    relocatedInsns: insns === h.loaded ? null : insns,
+    tag,
+    digest,
+    attachBtfId: h.attachBtfId,
+    attachBtfObj: h.attachObj,
+    attachTarget: target,
+    btf: progBtf,
+    funcInfoCnt: fiCnt,
+    lineInfoCnt: attr.u32('line_info_cnt'),
+    coreReloCnt: attr.u32('core_relo_cnt'),
+    usedMaps: used.maps,
+    loads,
+    kfuncs,
+    helpers,
+    signed,
+    compiled,
+    get xlated() {
+      return xlated();
+    },
   };
 }
 
@@ -184,7 +252,11 @@ function checkProgHeader(m: BpfModel, attr: ProgLoadAttr): ProgHeader {
   if (type === 0 || type >= p.maxProgType) fail(E.EINVAL, `prog_type ${type}`);
   let eat = attr.u32('expected_attach_type');
   const refused = refusedAttach(p, type, eat);
-  if (refused !== null) fail(refused, `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`);
+  if (refused !== null)
+    fail(
+      refused,
+      `this kernel refuses program type ${PROG_TYPE_NAME[type] ?? type} with expected_attach_type ${ATTACH_TYPE_NAME[eat] ?? eat} before verification (profile ${p.name})`,
+    );
   const cnt = attr.u32('insn_cnt');
   if (cnt === 0) fail(E.EINVAL, 'insn_cnt is 0');
   if (cnt > MAX_INSNS) fail(E.E2BIG, `insn_cnt ${cnt} > ${MAX_INSNS}`);
@@ -195,14 +267,16 @@ function checkProgHeader(m: BpfModel, attr: ProgLoadAttr): ProgHeader {
   if (type === P.CGROUP_SOCK && eat === 0) eat = A.CGROUP_INET_SOCK_CREATE;
   const allowed = ALLOWED_ATTACH[type];
   if (allowed && !allowed.includes(eat)) fail(E.EINVAL, `expected_attach_type ${eat} does not fit prog_type ${type}`);
-  if ((flags & BPF_F_SLEEPABLE) && !SLEEPABLE_TYPES.has(type)) fail(E.EINVAL, 'this program type cannot be sleepable');
-  const attachBtfId = attr.u32('attach_btf_id'), attachObjFd = attr.u32('attach_btf_obj_fd');
+  if (flags & BPF_F_SLEEPABLE && !SLEEPABLE_TYPES.has(type)) fail(E.EINVAL, 'this program type cannot be sleepable');
+  const attachBtfId = attr.u32('attach_btf_id'),
+    attachObjFd = attr.u32('attach_btf_obj_fd');
   let attachObj: KernelBtf | null = null;
   if (attachObjFd) {
     attachObj = m.fds.btf(attachObjFd);
     if (attachObj.kernelName === null) fail(E.EINVAL, 'attach_btf_obj_fd is not a kernel BTF');
   }
-  if (attachBtfId && !NEEDS_ATTACH_BTF.has(type) && type !== P.EXT) fail(E.EINVAL, 'attach_btf_id on a program type that does not attach by BTF');
+  if (attachBtfId && !NEEDS_ATTACH_BTF.has(type) && type !== P.EXT)
+    fail(E.EINVAL, 'attach_btf_id on a program type that does not attach by BTF');
   if (type === P.EXT) fail(E.EINVAL, 'extension programs need a target program (not modelled)');
   return { type, flags, eat, cnt, loaded, license, gpl, name, attachBtfId, attachObj };
 }
@@ -236,13 +310,17 @@ function readFdArray(m: BpfModel, attr: ProgLoadAttr): FdArray {
 function verifyProgSignature(m: BpfModel, attr: ProgLoadAttr, loaded: Uint8Array, fdArray: FdArray, fromKernel: boolean): boolean {
   const p = m.profile;
   if (p.signature === 'none') return false;
-  const sigPtr = attr.u64('signature'), sigSize = attr.u32('signature_size'), keyring = attr.s32('keyring_id');
+  const sigPtr = attr.u64('signature'),
+    sigSize = attr.u32('signature_size'),
+    keyring = attr.s32('keyring_id');
   if (sigPtr === 0n) return false;
   if (fromKernel) fail(E.EINVAL, 'signed loads from a program are not allowed');
   if (sigSize > KMALLOC_MAX_CACHE_SIZE) fail(E.EINVAL, `signature_size ${sigSize} too large`);
-  if (resolveKeyringId(keyring, m.keyringSerials) === null) fail(E.EINVAL, `keyring_id ${keyring} names no keyring the loading process can search`);
+  if (resolveKeyringId(keyring, m.keyringSerials) === null)
+    fail(E.EINVAL, `keyring_id ${keyring} names no keyring the loading process can search`);
   const sig = m.um.read(sigPtr, sigSize, 'signature');
-  if (p.signature === 'no-verification') fail(E.EOPNOTSUPP, `signature verification is not configured in this kernel (no CONFIG_SYSTEM_DATA_VERIFICATION; profile ${p.name})`);
+  if (p.signature === 'no-verification')
+    fail(E.EOPNOTSUPP, `signature verification is not configured in this kernel (no CONFIG_SYSTEM_DATA_VERIFICATION; profile ${p.name})`);
   let content = loaded;
   if (p.signature === 'insns-and-maps' && fdArray.cnt) {
     const parts = [loaded];
@@ -255,7 +333,11 @@ function verifyProgSignature(m: BpfModel, attr: ProgLoadAttr, loaded: Uint8Array
     content = Buffer.concat(parts);
   }
   const r = m.verifySignature ? m.verifySignature(sig, content, keyring) : -E.ENOKEY;
-  if (r < 0) throw new SysError(-r, `signature verification against keyring_id ${keyring} failed${m.verifySignature ? '' : ' (the model was given no keys)'}`);
+  if (r < 0)
+    throw new SysError(
+      -r,
+      `signature verification against keyring_id ${keyring} failed${m.verifySignature ? '' : ' (the model was given no keys)'}`,
+    );
   return true;
 }
 
@@ -304,12 +386,17 @@ function findKfuncs(m: BpfModel, slots: readonly InsnSlot[], gpl: boolean, fdAt:
   const kfuncs: KfuncRef[] = [];
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    if (s.opcode === OP_LD_IMM64) { i++; continue; }
+    if (s.opcode === OP_LD_IMM64) {
+      i++;
+      continue;
+    }
     if (s.opcode !== OP_CALL || s.src !== BPF_PSEUDO_KFUNC_CALL) continue;
-    const id = s.imm, slot = s.off;
+    const id = s.imm,
+      slot = s.off;
     if (id === 0 && slot === 0) continue;
     if (!gpl) fail(E.EINVAL, `insn ${i}: cannot call kernel function from non-GPL compatible program`);
-    let btf = m.profile.vmlinux, module = 'vmlinux';
+    let btf = m.profile.vmlinux,
+      module = 'vmlinux';
     if (slot) {
       if (slot < 0) fail(E.EINVAL, `insn ${i}: negative kfunc fd_array offset`);
       const kb = m.fds.btf(fdAt(slot));
@@ -317,7 +404,8 @@ function findKfuncs(m: BpfModel, slots: readonly InsnSlot[], gpl: boolean, fdAt:
       btf = kb.btf;
       module = kb.kernelName;
     }
-    if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC') fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
+    if (!btf || id <= 0 || id >= btf.totalCount || btf.kind(id) !== 'FUNC')
+      fail(E.EINVAL, `insn ${i}: kernel btf_id ${id} is not a function`);
     kfuncs.push({ insn: i, btfId: id, name: btf.name(id), module });
   }
   return kfuncs;
@@ -325,7 +413,9 @@ function findKfuncs(m: BpfModel, slots: readonly InsnSlot[], gpl: boolean, fdAt:
 
 /** func_info and line_info checked, then CO-RE relocations applied: the instructions the verifier goes on with. */
 function checkBtfInfo(m: BpfModel, attr: ProgLoadAttr, h: ProgHeader, progBtf: KernelBtf | null): Uint8Array {
-  const fiCnt = attr.u32('func_info_cnt'), liCnt = attr.u32('line_info_cnt'), crCnt = attr.u32('core_relo_cnt');
+  const fiCnt = attr.u32('func_info_cnt'),
+    liCnt = attr.u32('line_info_cnt'),
+    crCnt = attr.u32('core_relo_cnt');
   if (fiCnt) checkFuncInfo(m, progBtf!.btf, attr.u64('func_info'), attr.u32('func_info_rec_size'), fiCnt, h.cnt);
   if (liCnt) {
     if (!fiCnt) fail(E.EINVAL, 'line_info without func_info');
@@ -336,7 +426,13 @@ function checkBtfInfo(m: BpfModel, attr: ProgLoadAttr, h: ProgHeader, progBtf: K
 }
 
 /** resolve_pseudo_ldimm64: every ld_imm64 (maps by fd or fd_array index, map values, typed ksyms) and the helpers called. */
-function resolveLdImm64(m: BpfModel, slots: readonly InsnSlot[], digest: Uint8Array, used: UsedMaps, fdAt: (index: number) => number): { loads: ResolvedLoad[]; helpers: number[] } {
+function resolveLdImm64(
+  m: BpfModel,
+  slots: readonly InsnSlot[],
+  digest: Uint8Array,
+  used: UsedMaps,
+  fdAt: (index: number) => number,
+): { loads: ResolvedLoad[]; helpers: number[] } {
   const loads: ResolvedLoad[] = [];
   const helpers: number[] = [];
   const cnt = slots.length;
@@ -372,7 +468,8 @@ function resolveOneLdImm64(m: BpfModel, i: number, s: InsnSlot, next: InsnSlot, 
     const valueOff = next.imm >>> 0;
     if (direct) {
       if (map.type !== MAP_TYPE.ARRAY) fail(E.EINVAL, `insn ${i}: map ${map.name} has no direct value access`);
-      if (valueOff >= map.valueSize) fail(E.EINVAL, `insn ${i}: invalid access to map value pointer, value_size=${map.valueSize} off=${valueOff}`);
+      if (valueOff >= map.valueSize)
+        fail(E.EINVAL, `insn ${i}: invalid access to map value pointer, value_size=${map.valueSize} off=${valueOff}`);
     } else if (valueOff !== 0) {
       fail(E.EINVAL, `insn ${i}: unrecognized bpf_ld_imm64 insn`);
     }
@@ -414,7 +511,12 @@ function doCheck(m: BpfModel, h: ProgHeader, insns: Uint8Array, slots: readonly 
     if (!isKernelError(e)) throw e; // walkPaths meets the same error and gives up
   }
   const walk = walkPaths(insns, {
-    byteOrder: m.order, gpl: h.gpl, gplOnlyHelpers: p.gplOnlyHelpers, maxHelper: MAX_HELPER, allowedHelpers: mayCall, globalFuncs: new Set(globalFuncs),
+    byteOrder: m.order,
+    gpl: h.gpl,
+    gplOnlyHelpers: p.gplOnlyHelpers,
+    maxHelper: MAX_HELPER,
+    allowedHelpers: mayCall,
+    globalFuncs: new Set(globalFuncs),
     compiled: compiled ?? undefined,
   });
   if (walk.refusal) fail(walk.refusal.errno, `insn ${walk.refusal.pc}: ${walk.refusal.message}`);
@@ -426,7 +528,10 @@ function doCheck(m: BpfModel, h: ProgHeader, insns: Uint8Array, slots: readonly 
 function checkEveryHelperCall(p: BpfModel['profile'], slots: readonly InsnSlot[], gpl: boolean, mayCall: ReadonlySet<number> | null): void {
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    if (s.opcode === OP_LD_IMM64) { i++; continue; }
+    if (s.opcode === OP_LD_IMM64) {
+      i++;
+      continue;
+    }
     if (s.opcode !== OP_CALL || s.src !== 0) continue;
     const id = s.imm;
     if (id <= 0 || id > MAX_HELPER) fail(E.EINVAL, `insn ${i}: invalid func unknown#${id}`);
@@ -439,16 +544,25 @@ function checkEveryHelperCall(p: BpfModel['profile'], slots: readonly InsnSlot[]
 function xlatedMap(map: KernelMap): XlatedMap {
   let contents: Uint8Array | null = null;
   if (map.frozen && map.values && map.valueSize * map.maxEntries <= 1 << 20) {
-    const stride = elemSize(map.valueSize), size = map.valueSize * map.maxEntries;
-    if (stride === map.valueSize && map.values.bytes.length >= size) contents = map.values.bytes.slice(0, size); // no padding between elements
+    const stride = elemSize(map.valueSize),
+      size = map.valueSize * map.maxEntries;
+    if (stride === map.valueSize && map.values.bytes.length >= size)
+      contents = map.values.bytes.slice(0, size); // no padding between elements
     else {
       contents = new Uint8Array(size);
-      for (let i = 0; i < map.maxEntries; i++) contents.set(map.values.bytes.subarray(i * stride, i * stride + map.valueSize), i * map.valueSize);
+      for (let i = 0; i < map.maxEntries; i++)
+        contents.set(map.values.bytes.subarray(i * stride, i * stride + map.valueSize), i * map.valueSize);
     }
   }
   return {
-    type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, flags: map.flags, frozen: map.frozen,
-    contents, inner: map.innerMeta ? { ...map.innerMeta } : null,
+    type: map.type,
+    keySize: map.keySize,
+    valueSize: map.valueSize,
+    maxEntries: map.maxEntries,
+    flags: map.flags,
+    frozen: map.frozen,
+    contents,
+    inner: map.innerMeta ? { ...map.innerMeta } : null,
   };
 }
 
@@ -457,15 +571,31 @@ function xlatedMap(map: KernelMap): XlatedMap {
  * prediction itself is made on the first call. A model failure is an inexact prediction,
  * never a refusal.
  */
-function predictXlated(insns: Uint8Array, order: 'le' | 'be', type: number, eat: number, flags: number, loads: readonly ResolvedLoad[], globalFuncs: number[]): () => XlatedPrediction {
+function predictXlated(
+  insns: Uint8Array,
+  order: 'le' | 'be',
+  type: number,
+  eat: number,
+  flags: number,
+  loads: readonly ResolvedLoad[],
+  globalFuncs: number[],
+): () => XlatedPrediction {
   const maps = new Map<KernelMap, XlatedMap>();
   const get = (k: KernelMap): XlatedMap => {
     let x = maps.get(k);
-    if (!x) { x = xlatedMap(k); maps.set(k, x); }
+    if (!x) {
+      x = xlatedMap(k);
+      maps.set(k, x);
+    }
     return x;
   };
   const input: XlatedInput = {
-    insns, order, progType: type, expectedAttachType: eat, progFlags: flags, globalFuncs,
+    insns,
+    order,
+    progType: type,
+    expectedAttachType: eat,
+    progFlags: flags,
+    globalFuncs,
     maps: loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, map: get(l.map), offset: l.offset })),
   };
   let done: XlatedPrediction | undefined;
@@ -487,7 +617,14 @@ function funcInfoRecords(m: BpfModel, ptr: bigint, recSize: number, n: number): 
 }
 
 /** n records of recSize bytes (at least the layout's) from user memory, each read through `layout`. */
-function records<F extends string>(m: BpfModel, layout: StructLayout<F>, ptr: bigint, recSize: number, n: number, what: string): StructReader<F>[] {
+function records<F extends string>(
+  m: BpfModel,
+  layout: StructLayout<F>,
+  ptr: bigint,
+  recSize: number,
+  n: number,
+  what: string,
+): StructReader<F>[] {
   const raw = m.um.read(ptr, recSize * n, what);
   return Array.from({ length: n }, (_, i) => structReader(layout, raw, m.order, i * recSize));
 }
@@ -497,7 +634,8 @@ function checkFuncInfo(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: n
   const recs = records(m, BPF_FUNC_INFO, ptr, recSize, n, 'func_info');
   let prev = -1;
   for (let i = 0; i < n; i++) {
-    const off = recs[i]!.u32('insn_off'), id = recs[i]!.u32('type_id');
+    const off = recs[i]!.u32('insn_off'),
+      id = recs[i]!.u32('type_id');
     if (i === 0 && off !== 0) fail(E.EINVAL, `nonzero insn_off ${off} for the first func info record`);
     if (i > 0 && off <= prev) fail(E.EINVAL, `same or smaller insn offset (${off}) than previous func info record (${prev})`);
     if (off >= insnCnt) fail(E.EINVAL, `func_info[${i}].insn_off ${off} past the program`);
@@ -513,9 +651,12 @@ function checkLineInfo(m: BpfModel, btf: Btf, ptr: bigint, recSize: number, n: n
   let prev = -1;
   for (let i = 0; i < n; i++) {
     const r = recs[i]!;
-    const off = r.u32('insn_off'), file = r.u32('file_name_off'), line = r.u32('line_off');
+    const off = r.u32('insn_off'),
+      file = r.u32('file_name_off'),
+      line = r.u32('line_off');
     if (i === 0 && off !== 0) fail(E.EINVAL, 'missing bpf_line_info for func#0');
-    if ((i && off <= prev) || off >= insnCnt) fail(E.EINVAL, `Invalid line_info[${i}].insn_off:${off} (prev_offset:${prev}) (prog.len:${insnCnt})`);
+    if ((i && off <= prev) || off >= insnCnt)
+      fail(E.EINVAL, `Invalid line_info[${i}].insn_off:${off} (prev_offset:${prev}) (prog.len:${insnCnt})`);
     if (file >= strEnd || line >= strEnd) fail(E.EINVAL, `Invalid line_info[${i}].name_off`);
     prev = off;
   }

@@ -35,8 +35,20 @@
  * walk gives up (no refusal) past its instruction budget.
  */
 import {
-  BPF_JMP, BPF_JMP32, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, OP_CALL, OP_EXIT, OP_JA, OP_JA32, OP_LD_IMM64, decodeInsns, helperName, opClass,
-  type Insn, type InsnView,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
+  OP_CALL,
+  OP_EXIT,
+  OP_JA,
+  OP_JA32,
+  OP_LD_IMM64,
+  decodeInsns,
+  helperName,
+  opClass,
+  type Insn,
+  type InsnView,
 } from '../../loader/isa/index.js';
 import { isLoaderError } from '../../loader/errors.js';
 import { isKernelError } from '../errors.js';
@@ -53,11 +65,27 @@ export const EACCES = 13;
 export const EINVAL = 22;
 
 /** What the kernel refuses on every instruction before walking (checkProgram's codes, and unreachable code). */
-export type StructureRefusalCode = 'INVALID_OPCODE' | 'TRUNCATED_LD_IMM64' | 'JUMP_OUT_OF_RANGE' | 'JUMP_INTO_LD_IMM64' | 'CALL_TARGET_INVALID' | 'FALL_THROUGH' | 'UNREACHABLE_INSN';
+export type StructureRefusalCode =
+  | 'INVALID_OPCODE'
+  | 'TRUNCATED_LD_IMM64'
+  | 'JUMP_OUT_OF_RANGE'
+  | 'JUMP_INTO_LD_IMM64'
+  | 'CALL_TARGET_INVALID'
+  | 'FALL_THROUGH'
+  | 'UNREACHABLE_INSN';
 
 export type PathRefusalCode =
-  | 'INVALID_MEM_ACCESS' | 'STACK_OUT_OF_BOUNDS' | 'REG_NOT_INIT' | 'UNKNOWN_FUNC' | 'HELPER_NOT_ALLOWED' | 'GPL_ONLY_HELPER' | 'KFUNC_NOT_ELIMINATED'
-  | 'FRAME_POINTER_WRITE' | 'STACK_PTR_TO_CALLER' | 'STACK_PTR_SPILL_SIZE' | 'STACK_PTR_RETURNED'
+  | 'INVALID_MEM_ACCESS'
+  | 'STACK_OUT_OF_BOUNDS'
+  | 'REG_NOT_INIT'
+  | 'UNKNOWN_FUNC'
+  | 'HELPER_NOT_ALLOWED'
+  | 'GPL_ONLY_HELPER'
+  | 'KFUNC_NOT_ELIMINATED'
+  | 'FRAME_POINTER_WRITE'
+  | 'STACK_PTR_TO_CALLER'
+  | 'STACK_PTR_SPILL_SIZE'
+  | 'STACK_PTR_RETURNED'
   | StructureRefusalCode;
 
 export interface PathRefusal {
@@ -226,7 +254,8 @@ class Values {
   join(a: number, b: number): number {
     if (a === b) return a;
     if (a === NONE || b === NONE) return UNKNOWN;
-    const va = this.vals[a]!, vb = this.vals[b]!;
+    const va = this.vals[a]!,
+      vb = this.vals[b]!;
     if (va.k !== vb.k) return UNKNOWN;
     if (va.k === 'scalar') return SCALAR;
     if (va.k === 'fp' && vb.k === 'fp') return va.frame !== vb.frame ? UNKNOWN : this.fp(va.frame, null);
@@ -242,7 +271,8 @@ class Values {
 
   /** Joins `b` into `a`, which nothing else refers to. */
   joinInto(a: State, b: State): void {
-    const regs = a.regs, stack = a.stack;
+    const regs = a.regs,
+      stack = a.stack;
     for (let k = 0; k < regs.length; k++) if (k % RF !== RET && regs[k] !== b.regs[k]) regs[k] = this.join(regs[k]!, b.regs[k]!);
     for (let k = 0; k < stack.length; k++) if (stack[k] !== b.stack[k]) stack[k] = this.join(stack[k]!, b.stack[k]!);
     a.sh = NaN;
@@ -250,7 +280,9 @@ class Values {
 }
 
 class Refuse extends Error {
-  constructor(readonly refusal: PathRefusal) { super(refusal.message); }
+  constructor(readonly refusal: PathRefusal) {
+    super(refusal.message);
+  }
 }
 class GiveUp extends Error {}
 
@@ -262,10 +294,38 @@ type EndianView = Extract<View, { kind: 'endian' }>;
 type CallView = Extract<View, { kind: 'call' }>;
 
 /** Instruction kinds as small integers (a switch over them is a jump table even before the JIT optimises the walk). */
-const enum K { Alu, Neg, Endian, LdImm64, Load, Store, Atomic, LdAbs, LdInd, Ja, Jmp, Call, Exit, Other }
+const enum K {
+  Alu,
+  Neg,
+  Endian,
+  LdImm64,
+  Load,
+  Store,
+  Atomic,
+  LdAbs,
+  LdInd,
+  Ja,
+  Jmp,
+  Call,
+  Exit,
+  Other,
+}
 const KIND_CODE: Record<View['kind'], K> = {
-  alu: K.Alu, neg: K.Neg, endian: K.Endian, ldimm64: K.LdImm64, load: K.Load, store: K.Store, atomic: K.Atomic,
-  ldabs: K.LdAbs, ldind: K.LdInd, ja: K.Ja, jmp: K.Jmp, call: K.Call, exit: K.Exit, callx: K.Other, invalid: K.Other,
+  alu: K.Alu,
+  neg: K.Neg,
+  endian: K.Endian,
+  ldimm64: K.LdImm64,
+  load: K.Load,
+  store: K.Store,
+  atomic: K.Atomic,
+  ldabs: K.LdAbs,
+  ldind: K.LdInd,
+  ja: K.Ja,
+  jmp: K.Jmp,
+  call: K.Call,
+  exit: K.Exit,
+  callx: K.Other,
+  invalid: K.Other,
 };
 
 /** One instruction as the walk reads it: every field of every kind, one shape for all (the views have many). */
@@ -295,28 +355,92 @@ class Op {
     this.code = KIND_CODE[v.kind];
     switch (v.kind) {
       case 'alu':
-        this.is64 = v.is64; this.aluOp = v.op; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.signed = v.signed; this.movsx = v.movsx;
+        this.is64 = v.is64;
+        this.aluOp = v.op;
+        this.dst = v.dst;
+        this.src = v.srcReg ?? -1;
+        this.imm = v.imm ?? 0;
+        this.signed = v.signed;
+        this.movsx = v.movsx;
         break;
-      case 'neg': this.is64 = v.is64; this.dst = v.dst; break;
-      case 'endian': this.dst = v.dst; this.bits = v.bits; this.to = v.to; break;
+      case 'neg':
+        this.is64 = v.is64;
+        this.dst = v.dst;
+        break;
+      case 'endian':
+        this.dst = v.dst;
+        this.bits = v.bits;
+        this.to = v.to;
+        break;
       case 'jmp':
-        this.is32 = v.is32; this.jmpOp = v.op; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.off = v.off;
+        this.is32 = v.is32;
+        this.jmpOp = v.op;
+        this.dst = v.dst;
+        this.src = v.srcReg ?? -1;
+        this.imm = v.imm ?? 0;
+        this.off = v.off;
         break;
-      case 'ja': this.off = v.offset; break;
-      case 'call': this.target = v.target; this.imm = v.imm; break;
-      case 'callx': this.dst = v.reg; break;
-      case 'ldimm64': this.dst = v.dst; this.pseudo = v.pseudo; this.value = v.value; break;
-      case 'ldabs': this.size = v.size; this.imm = v.imm; break;
-      case 'ldind': this.size = v.size; this.src = v.srcReg; this.imm = v.imm; break;
-      case 'load': this.size = v.size; this.signed = v.signed; this.dst = v.dst; this.src = v.srcReg; this.off = v.off; break;
-      case 'store': this.size = v.size; this.dst = v.dst; this.src = v.srcReg ?? -1; this.imm = v.imm ?? 0; this.off = v.off; break;
-      case 'atomic': this.size = v.size; this.atomicOp = v.op; this.fetch = v.fetch; this.dst = v.dst; this.src = v.srcReg; this.off = v.off; break;
-      case 'exit': case 'invalid': break;
+      case 'ja':
+        this.off = v.offset;
+        break;
+      case 'call':
+        this.target = v.target;
+        this.imm = v.imm;
+        break;
+      case 'callx':
+        this.dst = v.reg;
+        break;
+      case 'ldimm64':
+        this.dst = v.dst;
+        this.pseudo = v.pseudo;
+        this.value = v.value;
+        break;
+      case 'ldabs':
+        this.size = v.size;
+        this.imm = v.imm;
+        break;
+      case 'ldind':
+        this.size = v.size;
+        this.src = v.srcReg;
+        this.imm = v.imm;
+        break;
+      case 'load':
+        this.size = v.size;
+        this.signed = v.signed;
+        this.dst = v.dst;
+        this.src = v.srcReg;
+        this.off = v.off;
+        break;
+      case 'store':
+        this.size = v.size;
+        this.dst = v.dst;
+        this.src = v.srcReg ?? -1;
+        this.imm = v.imm ?? 0;
+        this.off = v.off;
+        break;
+      case 'atomic':
+        this.size = v.size;
+        this.atomicOp = v.op;
+        this.fetch = v.fetch;
+        this.dst = v.dst;
+        this.src = v.srcReg;
+        this.off = v.off;
+        break;
+      case 'exit':
+      case 'invalid':
+        break;
     }
   }
 }
 
-const STRUCTURE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>(['INVALID_OPCODE', 'TRUNCATED_LD_IMM64', 'JUMP_OUT_OF_RANGE', 'JUMP_INTO_LD_IMM64', 'CALL_TARGET_INVALID', 'FALL_THROUGH']);
+const STRUCTURE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  'INVALID_OPCODE',
+  'TRUNCATED_LD_IMM64',
+  'JUMP_OUT_OF_RANGE',
+  'JUMP_INTO_LD_IMM64',
+  'CALL_TARGET_INVALID',
+  'FALL_THROUGH',
+]);
 
 /**
  * What the kernel refuses before do_check, on every instruction whether reachable or not:
@@ -334,7 +458,10 @@ export function structureRefusal(insns: readonly Insn[]): PathRefusal | null {
   const n = insns.length;
   const pcs = new Int32Array(n);
   let slots = 0;
-  for (let k = 0; k < n; k++) { pcs[k] = slots; slots += insns[k]!.width; }
+  for (let k = 0; k < n; k++) {
+    pcs[k] = slots;
+    slots += insns[k]!.width;
+  }
   const at = new Int32Array(slots).fill(-1);
   for (let k = 0; k < n; k++) at[pcs[k]!] = k;
   const reached = new Uint8Array(n);
@@ -342,15 +469,25 @@ export function structureRefusal(insns: readonly Insn[]): PathRefusal | null {
   reached[0] = 1;
   const push = (pc: number): void => {
     const k = pc >= 0 && pc < slots ? at[pc]! : -1;
-    if (k >= 0 && !reached[k]) { reached[k] = 1; todo.push(k); }
+    if (k >= 0 && !reached[k]) {
+      reached[k] = 1;
+      todo.push(k);
+    }
   };
   while (todo.length) {
     const k = todo.pop()!;
-    const i = insns[k]!, pc = pcs[k]!;
+    const i = insns[k]!,
+      pc = pcs[k]!;
     const next = pc + i.width;
     if (i.opcode === OP_EXIT) continue;
-    if (i.opcode === OP_JA) { push(pc + i.off + 1); continue; }
-    if (i.opcode === OP_JA32) { push(pc + i.imm + 1); continue; }
+    if (i.opcode === OP_JA) {
+      push(pc + i.off + 1);
+      continue;
+    }
+    if (i.opcode === OP_JA32) {
+      push(pc + i.imm + 1);
+      continue;
+    }
     const cls = opClass(i.opcode);
     if ((cls === BPF_JMP || cls === BPF_JMP32) && i.opcode !== OP_CALL) push(pc + i.off + 1);
     else if (i.opcode === OP_CALL && i.src === BPF_PSEUDO_CALL) push(pc + i.imm + 1);
@@ -376,7 +513,10 @@ export function walkPaths(insns: Uint8Array | readonly Insn[], opts: PathWalkOpt
  * through here and refused where the walk reaches them); one the model cannot compile is walked
  * no further (an incomplete result, no refusal).
  */
-function prepare(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): { prog: Program; result?: undefined } | { result: PathWalkResult } {
+function prepare(
+  insns: Uint8Array | readonly Insn[],
+  opts: PathWalkOptions,
+): { prog: Program; result?: undefined } | { result: PathWalkResult } {
   let decoded: readonly Insn[];
   if (opts.compiled) decoded = opts.compiled.insns;
   else if (insns instanceof Uint8Array) {
@@ -384,7 +524,13 @@ function prepare(insns: Uint8Array | readonly Insn[], opts: PathWalkOptions): { 
       decoded = decodeInsns(insns, opts.byteOrder ?? 'le');
     } catch (e) {
       if (!isLoaderError(e)) throw e;
-      return { result: { refusal: { pc: e.details.pc ?? 0, code: 'TRUNCATED_LD_IMM64', errno: EINVAL, message: e.message }, processed: 0, complete: true } };
+      return {
+        result: {
+          refusal: { pc: e.details.pc ?? 0, code: 'TRUNCATED_LD_IMM64', errno: EINVAL, message: e.message },
+          processed: 0,
+          complete: true,
+        },
+      };
     }
   } else decoded = insns;
   const bad = structureRefusal(decoded);
@@ -406,7 +552,10 @@ class Seen {
   readonly #outer: (Bucket | undefined)[];
   readonly #nested = new Map<string, Bucket>();
 
-  constructor(n: number, readonly V: Values) {
+  constructor(
+    n: number,
+    readonly V: Values,
+  ) {
     this.#outer = new Array<Bucket | undefined>(n);
   }
 
@@ -499,7 +648,10 @@ class PathWalk {
   atLast = 0;
   atAligned = false;
 
-  constructor(readonly prog: Program, readonly opts: PathWalkOptions) {
+  constructor(
+    readonly prog: Program,
+    readonly opts: PathWalkOptions,
+  ) {
     const n = prog.views.length;
     this.ops = prog.views.map((v) => new Op(v));
     this.writesFp = Uint8Array.from(prog.views, (v) => (frameWriteOf(v) === null ? 0 : 1));
@@ -706,14 +858,18 @@ class PathWalk {
     if (v.aluOp === 'mov') {
       this.fpWrite(i);
       if (!v.is64) R[fb + v.dst] = src.k === 'scalar' && src.c !== null ? V.scalar(alu32('mov', 0n, src.c, false, v.movsx)) : SCALAR;
-      else if (v.movsx) R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
+      else if (v.movsx)
+        R[fb + v.dst] = src.k === 'scalar' ? V.scalar(src.c === null ? null : alu64('mov', 0n, src.c, false, v.movsx)) : UNKNOWN;
       else R[fb + v.dst] = srcId;
       return;
     }
     const dst = vals[this.read(v.dst)]!;
     this.fpWrite(i);
     if (dst.k === 'scalar' && src.k === 'scalar') {
-      R[fb + v.dst] = dst.c === null || src.c === null ? SCALAR : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
+      R[fb + v.dst] =
+        dst.c === null || src.c === null
+          ? SCALAR
+          : V.scalar(v.is64 ? alu64(v.aluOp, dst.c, src.c, v.signed) : alu32(v.aluOp, dst.c, src.c, v.signed));
     } else if (v.is64 && dst.k === 'fp' && src.k === 'scalar' && (v.aluOp === 'add' || v.aluOp === 'sub')) {
       const dd = src.c === null || dst.off === null ? null : Number(BigInt.asIntN(64, v.aluOp === 'add' ? src.c : -src.c));
       R[fb + v.dst] = V.fp(dst.frame, dd === null || !Number.isSafeInteger(dd) ? null : dst.off! + dd);
@@ -735,7 +891,8 @@ class PathWalk {
     let out = UNKNOWN;
     if (this.slotsOf(p, v.off, v.size) && this.atFirst === this.atLast) {
       const slot = this.S[this.stackAt(this.atFrame) + this.atFirst]!;
-      if (slot === NONE) out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
+      if (slot === NONE)
+        out = SCALAR; // uninitialised stack reads as an unknown scalar for privileged programs
       else if (vals[slot]!.k === 'scalar') out = v.size === 8 && this.atAligned ? slot : SCALAR;
       else if (v.size === 8 && this.atAligned) out = slot;
     }
@@ -751,15 +908,19 @@ class PathWalk {
     if (spilled.k === 'fp' && p.k === 'fp' && p.off !== null) {
       // check_stack_write_fixed_off: a pointer spill is 8 bytes, and a stack pointer stays out of a caller's frame.
       if (v.size !== 8) this.refuse('STACK_PTR_SPILL_SIZE', EACCES, 'invalid size of register spill');
-      if (p.frame < this.nFrames - 1) this.refuse('STACK_PTR_TO_CALLER', EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
+      if (p.frame < this.nFrames - 1)
+        this.refuse('STACK_PTR_TO_CALLER', EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
     }
     if (!this.slotsOf(p, v.off, v.size)) this.forgetFrame(p);
     else {
       const at = this.stackAt(this.atFrame);
       const st = this.W();
-      const first = this.atFirst, last = this.atLast;
-      if (first !== last) { st[at + first] = UNKNOWN; st[at + last] = UNKNOWN; }
-      else if (v.size === 8 && this.atAligned) st[at + first] = val === UNINIT ? UNKNOWN : val;
+      const first = this.atFirst,
+        last = this.atLast;
+      if (first !== last) {
+        st[at + first] = UNKNOWN;
+        st[at + last] = UNKNOWN;
+      } else if (v.size === 8 && this.atAligned) st[at + first] = val === UNINIT ? UNKNOWN : val;
       else st[at + first] = vals[val]!.k === 'scalar' ? SCALAR : UNKNOWN;
     }
   }
@@ -783,7 +944,8 @@ class PathWalk {
   jmp(v: Op, i: number, s: State, todo: State[]): State {
     const aId = this.read(v.dst);
     const bId = v.src >= 0 ? this.read(v.src) : this.immId(i);
-    const a = this.vals[aId]!, b = this.vals[bId]!;
+    const a = this.vals[aId]!,
+      b = this.vals[bId]!;
     const taken = this.prog.target[i]!;
     if (a.k === 'scalar' && b.k === 'scalar' && a.c !== null && b.c !== null) {
       s.i = condition(v.jmpOp, a.c, b.c, v.is32) ? taken : i + 1;
@@ -807,7 +969,13 @@ class PathWalk {
     }
     const { R, fb, vals } = this;
     if (v.target === 'kfunc') {
-      if (v.imm === 0 && !this.deferred) this.deferred = { pc: this.pc, code: 'KFUNC_NOT_ELIMINATED', errno: EINVAL, message: 'invalid kernel function call not eliminated in verifier pass' };
+      if (v.imm === 0 && !this.deferred)
+        this.deferred = {
+          pc: this.pc,
+          code: 'KFUNC_NOT_ELIMINATED',
+          errno: EINVAL,
+          message: 'invalid kernel function call not eliminated in verifier pass',
+        };
       for (let k = 1; k <= 5; k++) this.forgetFrame(vals[R[fb + k]!]!);
       this.clobber();
       R[fb] = UNKNOWN;
@@ -834,8 +1002,10 @@ class PathWalk {
   helperCall(id: number): void {
     const { R, fb, vals, opts } = this;
     if (id <= 0 || id > opts.maxHelper) this.refuse('UNKNOWN_FUNC', EINVAL, `invalid func unknown#${id}`);
-    if (opts.allowedHelpers && !opts.allowedHelpers.has(id)) this.refuse('HELPER_NOT_ALLOWED', EINVAL, `program of this type cannot use helper ${helperHumanName(id)}#${id}`);
-    if (opts.gplOnlyHelpers.has(id) && !opts.gpl) this.refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
+    if (opts.allowedHelpers && !opts.allowedHelpers.has(id))
+      this.refuse('HELPER_NOT_ALLOWED', EINVAL, `program of this type cannot use helper ${helperHumanName(id)}#${id}`);
+    if (opts.gplOnlyHelpers.has(id) && !opts.gpl)
+      this.refuse('GPL_ONLY_HELPER', EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
     const w = WRITES_BUFFER.get(id);
     for (let k = 1; k <= 5; k++) {
       const arg = vals[R[fb + k]!]!;

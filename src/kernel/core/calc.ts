@@ -80,7 +80,10 @@ function fieldValue(btf: Btf | null, spec: CoreSpec | null, kind: number, order:
   switch (kind) {
     case CORE_KIND.FIELD_BYTE_OFFSET:
       out.value = BigInt(byteOff);
-      if (!bitfield) { out.size = byteSz; out.typeId = fieldTypeId; }
+      if (!bitfield) {
+        out.size = byteSz;
+        out.typeId = fieldTypeId;
+      }
       break;
     case CORE_KIND.FIELD_BYTE_SIZE:
       out.value = BigInt(byteSz);
@@ -111,7 +114,8 @@ function typeValue(btf: Btf | null, spec: CoreSpec | null, kind: number): CoreVa
       out.value = BigInt(spec.rootTypeId);
       out.validate = false;
       break;
-    case CORE_KIND.TYPE_EXISTS: case CORE_KIND.TYPE_MATCHES:
+    case CORE_KIND.TYPE_EXISTS:
+    case CORE_KIND.TYPE_MATCHES:
       out.value = 1n;
       break;
     case CORE_KIND.TYPE_SIZE: {
@@ -159,7 +163,8 @@ export function calcRelo(local: Btf, localSpec: CoreSpec, targ: Btf | null, targ
     res.newValue = n.value;
     res.newSize = n.size;
     if (isFieldKind(localSpec.kind) && o.size !== n.size && targ) {
-      const ot = local.type(o.typeId), nt = targ.type(n.typeId);
+      const ot = local.type(o.typeId),
+        nt = targ.type(n.typeId);
       const ptrs = ot.kind === 'PTR' && nt.kind === 'PTR';
       const uints = ot.kind === 'INT' && nt.kind === 'INT' && ot.encoding !== 1 && nt.encoding !== 1;
       if (!ptrs && !uints) res.failMemSizeAdjust = true;

@@ -45,25 +45,32 @@ function intEncoding(t: BtfType): number {
 
 /** Field-access compatibility (bpf_core_fields_are_compat). */
 export function fieldsAreCompat(local: Btf, localId: number, targ: Btf, targId: number): boolean {
-  let lid = localId, tid = targId;
+  let lid = localId,
+    tid = targId;
   for (let depth = 0; depth <= MAX_LEVEL * 4; depth++) {
     lid = skipModsAndTypedefs(local, lid);
     tid = skipModsAndTypedefs(targ, tid);
-    const lt = local.type(lid), tt = targ.type(tid);
+    const lt = local.type(lid),
+      tt = targ.type(tid);
     if (isComposite(lt) && isComposite(tt)) return true;
     if (!kindsCoreCompat(lt.kind, tt.kind)) return false;
     switch (lt.kind) {
-      case 'PTR': case 'FLOAT':
+      case 'PTR':
+      case 'FLOAT':
         return true;
-      case 'FWD': case 'ENUM': case 'ENUM64': {
-        const ln = essentialName(lt.name), tn = essentialName(tt.name);
+      case 'FWD':
+      case 'ENUM':
+      case 'ENUM64': {
+        const ln = essentialName(lt.name),
+          tn = essentialName(tt.name);
         return ln === '' || tn === '' || ln === tn;
       }
       case 'INT':
         return intOffset(lt) === 0 && intOffset(tt) === 0;
       case 'ARRAY':
         if (tt.kind !== 'ARRAY') return false;
-        lid = lt.elemType; tid = tt.elemType;
+        lid = lt.elemType;
+        tid = tt.elemType;
         continue;
       default:
         return false;
@@ -75,32 +82,47 @@ export function fieldsAreCompat(local: Btf, localId: number, targ: Btf, targId: 
 /** Type compatibility for type-based relocations (bpf_core_types_are_compat). */
 export function typesAreCompat(local: Btf, localId: number, targ: Btf, targId: number, level = MAX_LEVEL): boolean {
   if (!kindsCoreCompat(local.kind(localId), targ.kind(targId))) return false;
-  let lid = localId, tid = targId;
-  for (let depth = 32; ; ) {
+  let lid = localId,
+    tid = targId;
+  for (let depth = 32; ;) {
     if (--depth < 0) throw coreError('type compatibility check recursed too deep', { typeId: localId });
     lid = skipModsAndTypedefs(local, lid);
     tid = skipModsAndTypedefs(targ, tid);
-    const lt = local.type(lid), tt = targ.type(tid);
+    const lt = local.type(lid),
+      tt = targ.type(tid);
     if (!kindsCoreCompat(lt.kind, tt.kind)) return false;
     switch (lt.kind) {
-      case 'VOID': case 'STRUCT': case 'UNION': case 'ENUM': case 'FWD': case 'ENUM64':
+      case 'VOID':
+      case 'STRUCT':
+      case 'UNION':
+      case 'ENUM':
+      case 'FWD':
+      case 'ENUM64':
         return true;
       case 'INT':
         return intOffset(lt) === 0 && intOffset(tt) === 0;
       case 'PTR':
         if (tt.kind !== 'PTR') return false;
-        lid = lt.type; tid = tt.type;
+        lid = lt.type;
+        tid = tt.type;
         continue;
       case 'ARRAY':
         if (tt.kind !== 'ARRAY') return false;
-        lid = lt.elemType; tid = tt.elemType;
+        lid = lt.elemType;
+        tid = tt.elemType;
         continue;
       case 'FUNC_PROTO': {
         if (tt.kind !== 'FUNC_PROTO') return false;
         if (lt.params.length !== tt.params.length) return false;
         for (let i = 0; i < lt.params.length; i++) {
           if (level <= 0) throw coreError('type compatibility check recursed too deep', { typeId: localId });
-          const ok = typesAreCompat(local, skipModsAndTypedefs(local, lt.params[i].type), targ, skipModsAndTypedefs(targ, tt.params[i].type), level - 1);
+          const ok = typesAreCompat(
+            local,
+            skipModsAndTypedefs(local, lt.params[i].type),
+            targ,
+            skipModsAndTypedefs(targ, tt.params[i].type),
+            level - 1,
+          );
           if (!ok) return false;
         }
         lid = skipModsAndTypedefs(local, lt.type);
@@ -119,7 +141,8 @@ function enumNames(t: BtfType): string[] {
 
 function enumsMatch(lt: BtfType, tt: BtfType): boolean {
   if (!('size' in lt) || !('size' in tt) || lt.size !== tt.size) return false;
-  const ln = enumNames(lt), tn = enumNames(tt);
+  const ln = enumNames(lt),
+    tn = enumNames(tt);
   if (ln.length > tn.length) return false;
   return ln.every((l) => tn.some((t) => namesMatch(l, t)));
 }
@@ -133,7 +156,10 @@ function compositesMatch(local: Btf, lt: BtfType, targ: Btf, tt: BtfType, behind
     let matched = false;
     for (const t of tm) {
       if (!namesMatch(l.name, t.name)) continue;
-      if (typesMatch(local, l.type, targ, t.type, behindPtr, level - 1)) { matched = true; break; }
+      if (typesMatch(local, l.type, targ, t.type, behindPtr, level - 1)) {
+        matched = true;
+        break;
+      }
     }
     if (!matched) return false;
   }
@@ -143,12 +169,15 @@ function compositesMatch(local: Btf, lt: BtfType, targ: Btf, tt: BtfType, behind
 /** TYPE_MATCHES relation (__bpf_core_types_match). */
 export function typesMatch(local: Btf, localId: number, targ: Btf, targId: number, behindPtr = false, level = MAX_LEVEL): boolean {
   if (level <= 0) throw coreError('type match check recursed too deep', { typeId: localId });
-  let lid = localId, tid = targId, behind = behindPtr;
-  for (let depth = 32; ; ) {
+  let lid = localId,
+    tid = targId,
+    behind = behindPtr;
+  for (let depth = 32; ;) {
     if (--depth < 0) throw coreError('type match check recursed too deep', { typeId: localId });
     lid = skipModsAndTypedefs(local, lid);
     tid = skipModsAndTypedefs(targ, tid);
-    const lt = local.type(lid), tt = targ.type(tid);
+    const lt = local.type(lid),
+      tt = targ.type(tid);
     if (!namesMatch(lt.name, tt.name)) return false;
     switch (lt.kind) {
       case 'VOID':
@@ -160,9 +189,11 @@ export function typesMatch(local: Btf, localId: number, targ: Btf, targId: numbe
         }
         return tt.kind === 'FWD' && lt.kindFlag === tt.kindFlag;
       }
-      case 'ENUM': case 'ENUM64':
+      case 'ENUM':
+      case 'ENUM64':
         return isEnumKind(tt.kind) && enumsMatch(lt, tt);
-      case 'STRUCT': case 'UNION':
+      case 'STRUCT':
+      case 'UNION':
         if (behind) {
           if (lt.kind === tt.kind) return true;
           if (tt.kind !== 'FWD') return false;
@@ -176,18 +207,21 @@ export function typesMatch(local: Btf, localId: number, targ: Btf, targId: numbe
       case 'PTR':
         if (tt.kind !== 'PTR') return false;
         behind = true;
-        lid = lt.type; tid = tt.type;
+        lid = lt.type;
+        tid = tt.type;
         continue;
       case 'ARRAY':
         if (tt.kind !== 'ARRAY' || lt.nelems !== tt.nelems) return false;
-        lid = lt.elemType; tid = tt.elemType;
+        lid = lt.elemType;
+        tid = tt.elemType;
         continue;
       case 'FUNC_PROTO': {
         if (tt.kind !== 'FUNC_PROTO' || lt.params.length !== tt.params.length) return false;
         for (let i = 0; i < lt.params.length; i++) {
           if (!typesMatch(local, lt.params[i].type, targ, tt.params[i].type, behind, level - 1)) return false;
         }
-        lid = lt.type; tid = tt.type;
+        lid = lt.type;
+        tid = tt.type;
         continue;
       }
       default:
@@ -197,7 +231,14 @@ export function typesMatch(local: Btf, localId: number, targ: Btf, targId: numbe
 }
 
 /** Finds the member named like the local accessor in target type `targId`, descending into anonymous members. */
-function matchMember(local: Btf, localAcc: { typeId: number; idx: number }, targ: Btf, targId: number, spec: CoreSpec, next: { id: number }): boolean {
+function matchMember(
+  local: Btf,
+  localAcc: { typeId: number; idx: number },
+  targ: Btf,
+  targId: number,
+  spec: CoreSpec,
+  next: { id: number },
+): boolean {
   const tid = skipModsAndTypedefs(targ, targId);
   const tt = targ.type(tid);
   if (tt.kind !== 'STRUCT' && tt.kind !== 'UNION') return false;
@@ -231,9 +272,10 @@ function matchMember(local: Btf, localAcc: { typeId: number; idx: number }, targ
 export function matchSpec(local: Btf, localSpec: CoreSpec, targ: Btf, targId: number): CoreSpec | null {
   const spec: CoreSpec = { rootTypeId: targId, kind: localSpec.kind, access: [], raw: [], bitOffset: 0 };
   if (isTypeKind(localSpec.kind)) {
-    const ok = localSpec.kind === CORE_KIND.TYPE_MATCHES
-      ? typesMatch(local, localSpec.rootTypeId, targ, targId)
-      : typesAreCompat(local, localSpec.rootTypeId, targ, targId);
+    const ok =
+      localSpec.kind === CORE_KIND.TYPE_MATCHES
+        ? typesMatch(local, localSpec.rootTypeId, targ, targId)
+        : typesAreCompat(local, localSpec.rootTypeId, targ, targId);
     return ok ? spec : null;
   }
   if (isEnumvalKind(localSpec.kind)) {

@@ -3,7 +3,26 @@
  * bpf_core_patch_insn): ALU immediates, LDX/ST/STX offsets (with memory-size
  * adjustment), ld_imm64 values, and the poisoned `call 0xbad2310`.
  */
-import { type Insn, OP_LD_IMM64, opClass, opSize, opMode, opSrc, BPF_ALU, BPF_ALU64, BPF_LDX, BPF_ST, BPF_STX, BPF_LD, BPF_K, BPF_B, BPF_H, BPF_W, BPF_DW, OP_CALL } from '../../loader/isa/index.js';
+import {
+  type Insn,
+  OP_LD_IMM64,
+  opClass,
+  opSize,
+  opMode,
+  opSrc,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_LDX,
+  BPF_ST,
+  BPF_STX,
+  BPF_LD,
+  BPF_K,
+  BPF_B,
+  BPF_H,
+  BPF_W,
+  BPF_DW,
+  OP_CALL,
+} from '../../loader/isa/index.js';
 import type { CoreResult } from './calc.js';
 import { coreError } from './spec.js';
 
@@ -28,13 +47,18 @@ export function patchInsn(insn: Insn, res: CoreResult, where: { pc: number; relo
   if (res.poison) return insn.opcode === OP_LD_IMM64 ? [poisoned(), poisoned()] : [poisoned()];
   const cls = opClass(insn.opcode);
   switch (cls) {
-    case BPF_ALU: case BPF_ALU64: {
+    case BPF_ALU:
+    case BPF_ALU64: {
       if (opSrc(insn.opcode) !== BPF_K) throw fail('(ALU/ALU64) has a register source', opSrc(insn.opcode), BPF_K);
-      if (res.validate && BigInt.asUintN(64, BigInt(insn.imm)) !== res.origValue) throw fail('(ALU/ALU64) has an unexpected value', insn.imm, res.origValue);
+      if (res.validate && BigInt.asUintN(64, BigInt(insn.imm)) !== res.origValue)
+        throw fail('(ALU/ALU64) has an unexpected value', insn.imm, res.origValue);
       return [{ ...insn, imm: Number(BigInt.asIntN(32, res.newValue)) }];
     }
-    case BPF_LDX: case BPF_ST: case BPF_STX: {
-      if (res.validate && BigInt.asUintN(64, BigInt(insn.off)) !== res.origValue) throw fail('(LDX/ST/STX) has an unexpected offset', insn.off, res.origValue);
+    case BPF_LDX:
+    case BPF_ST:
+    case BPF_STX: {
+      if (res.validate && BigInt.asUintN(64, BigInt(insn.off)) !== res.origValue)
+        throw fail('(LDX/ST/STX) has an unexpected offset', insn.off, res.origValue);
       if (res.newValue > 0x7fffn) throw fail('(LDX/ST/STX) offset too big', res.newValue, '<= 32767');
       if (res.failMemSizeAdjust) return [poisoned()];
       let opcode = insn.opcode;
@@ -49,13 +73,23 @@ export function patchInsn(insn: Insn, res: CoreResult, where: { pc: number; relo
     }
     case BPF_LD: {
       const n = insn.next;
-      if (insn.opcode !== OP_LD_IMM64 || !n || insn.src !== 0 || insn.off !== 0 || n.opcode !== 0 || n.dst !== 0 || n.src !== 0 || n.off !== 0) {
+      if (
+        insn.opcode !== OP_LD_IMM64 ||
+        !n ||
+        insn.src !== 0 ||
+        insn.off !== 0 ||
+        n.opcode !== 0 ||
+        n.dst !== 0 ||
+        n.src !== 0 ||
+        n.off !== 0
+      ) {
         throw fail('(LDIMM64) has an unexpected form', insn.opcode, OP_LD_IMM64);
       }
       const cur = BigInt.asUintN(64, (BigInt(n.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0));
       if (res.validate && cur !== res.origValue) throw fail('(LDIMM64) has an unexpected value', cur, res.origValue);
       const v = BigInt.asUintN(64, res.newValue);
-      const lo = Number(BigInt.asIntN(32, v)), hi = Number(BigInt.asIntN(32, v >> 32n));
+      const lo = Number(BigInt.asIntN(32, v)),
+        hi = Number(BigInt.asIntN(32, v >> 32n));
       return [{ ...insn, imm: lo, imm64: v, next: { ...n, imm: hi } }];
     }
     default:

@@ -61,7 +61,11 @@ export interface CoreReport {
   memSize: { from: number; to: number } | null;
 }
 
-interface Candidate { btf: Btf; btfName: string; id: number }
+interface Candidate {
+  btf: Btf;
+  btfName: string;
+  id: number;
+}
 
 /** Candidate lists per local root type id; share one across the programs of an object, like libbpf. */
 export type CoreCandidateCache = Map<number, Candidate[]>;
@@ -90,7 +94,8 @@ function essentialIndex(btf: Btf): Map<string, number[]> {
     if (n === '') continue;
     const e = essentialName(n);
     const list = ix.get(e);
-    if (list) list.push(id); else ix.set(e, [id]);
+    if (list) list.push(id);
+    else ix.set(e, [id]);
   }
   return ix;
 }
@@ -101,7 +106,10 @@ function findCandidates(local: Btf, localId: number, target: CoreTarget, names: 
   const kind = local.kind(localId);
   const ess = essentialName(name);
   const from = (btf: Btf, btfName: string): Candidate[] =>
-    names.ids(btf, ess).filter((id) => kindsCoreCompat(btf.kind(id), kind)).map((id) => ({ btf, btfName, id }));
+    names
+      .ids(btf, ess)
+      .filter((id) => kindsCoreCompat(btf.kind(id), kind))
+      .map((id) => ({ btf, btfName, id }));
   const main = from(target.vmlinux, 'vmlinux');
   if (main.length > 0) return main;
   const out: Candidate[] = [];
@@ -122,7 +130,14 @@ function specPath(btf: Btf, spec: CoreSpec): string {
 }
 
 function view(btf: Btf, btfName: string, spec: CoreSpec): CoreSpecView {
-  return { btf: btfName, typeId: spec.rootTypeId, typeName: btf.name(spec.rootTypeId), raw: spec.raw.slice(), path: specPath(btf, spec), bitOffset: spec.bitOffset };
+  return {
+    btf: btfName,
+    typeId: spec.rootTypeId,
+    typeName: btf.name(spec.rootTypeId),
+    raw: spec.raw.slice(),
+    path: specPath(btf, spec),
+    bitOffset: spec.bitOffset,
+  };
 }
 
 function currentValue(i: Insn): bigint {
@@ -133,14 +148,31 @@ function currentValue(i: Insn): bigint {
 }
 
 /** Resolves one relocation: local spec, matching target spec, values (bpf_core_calc_relo_insn). */
-function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarget, cache: CoreCandidateCache, names: CoreNameIndex, order: ByteOrder, prune: boolean) {
+function resolveOne(
+  local: Btf,
+  r: CoreRelocation,
+  idx: number,
+  target: CoreTarget,
+  cache: CoreCandidateCache,
+  names: CoreNameIndex,
+  order: ByteOrder,
+  prune: boolean,
+) {
   if (!Number.isInteger(r.typeId) || r.typeId <= 0 || r.typeId >= local.totalCount) {
     throw coreError(`relo #${idx}: no local type [${r.typeId}]`, { typeId: r.typeId, pc: r.insn });
   }
   const localSpec = parseCoreSpec(local, r.typeId, r.accessStr, r.kind);
   if (r.kind === CORE_KIND.TYPE_ID_LOCAL) {
     const v = BigInt(r.typeId);
-    const res: CoreResult = { origValue: v, newValue: v, poison: false, validate: false, failMemSizeAdjust: false, origSize: 0, newSize: 0 };
+    const res: CoreResult = {
+      origValue: v,
+      newValue: v,
+      poison: false,
+      validate: false,
+      failMemSizeAdjust: false,
+      origSize: 0,
+      newSize: 0,
+    };
     return { localSpec, res, targ: null, matched: 0 };
   }
   let cands = cache.get(r.typeId);
@@ -156,9 +188,17 @@ function resolveOne(local: Btf, r: CoreRelocation, idx: number, target: CoreTarg
     const res = calcRelo(local, localSpec, cand.btf, spec, order);
     if (!best) best = { cand, spec, res };
     else if (spec.bitOffset !== best.spec.bitOffset) {
-      throw coreError(`relo #${idx}: field offset ambiguity: ${spec.bitOffset} != ${best.spec.bitOffset}`, { pc: r.insn, got: spec.bitOffset, want: best.spec.bitOffset });
+      throw coreError(`relo #${idx}: field offset ambiguity: ${spec.bitOffset} != ${best.spec.bitOffset}`, {
+        pc: r.insn,
+        got: spec.bitOffset,
+        want: best.spec.bitOffset,
+      });
     } else if (res.poison !== best.res.poison || res.newValue !== best.res.newValue) {
-      throw coreError(`relo #${idx}: relocation decision ambiguity: ${res.newValue} != ${best.res.newValue}`, { pc: r.insn, got: res.newValue, want: best.res.newValue });
+      throw coreError(`relo #${idx}: relocation decision ambiguity: ${res.newValue} != ${best.res.newValue}`, {
+        pc: r.insn,
+        got: res.newValue,
+        want: best.res.newValue,
+      });
     }
     kept.push(cand);
   }
@@ -185,13 +225,22 @@ export interface ApplyCoreOptions {
  * Throws a KernelError where libbpf would fail the load (malformed access string,
  * anonymous root type, ambiguity, an instruction that does not hold the expected value).
  */
-export function applyCoreRelocations(insns: readonly Insn[], relos: readonly CoreRelocation[], local: Btf, target: CoreTarget, opts: ApplyCoreOptions = {}): { insns: Insn[]; reports: CoreReport[] } {
+export function applyCoreRelocations(
+  insns: readonly Insn[],
+  relos: readonly CoreRelocation[],
+  local: Btf,
+  target: CoreTarget,
+  opts: ApplyCoreOptions = {},
+): { insns: Insn[]; reports: CoreReport[] } {
   const order = opts.byteOrder ?? target.vmlinux.byteOrder;
   const cache = opts.cache ?? new Map();
   const names = target.names ?? new CoreNameIndex();
   const slotToIndex = new Map<number, number>();
   let slot = 0;
-  insns.forEach((ins, i) => { slotToIndex.set(slot, i); slot += ins.width; });
+  insns.forEach((ins, i) => {
+    slotToIndex.set(slot, i);
+    slot += ins.width;
+  });
   const out: Insn[][] = insns.map((i) => [i]);
   const reports: CoreReport[] = [];
   relos.forEach((r, idx) => {
@@ -202,7 +251,8 @@ export function applyCoreRelocations(insns: readonly Insn[], relos: readonly Cor
     const patched = patchInsn(before, res, { pc: r.insn, relo: idx });
     out[at] = patched;
     const after = patched[0];
-    const memFrom = before.width === 1 ? before.opcode & 0x18 : 0, memTo = after.opcode & 0x18;
+    const memFrom = before.width === 1 ? before.opcode & 0x18 : 0,
+      memTo = after.opcode & 0x18;
     const sizes: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
     const memOp = (before.opcode & 7) === 1 || (before.opcode & 7) === 2 || (before.opcode & 7) === 3;
     reports.push({

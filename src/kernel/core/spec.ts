@@ -54,7 +54,11 @@ export function skipModsAndTypedefs(btf: Btf, id: number): number {
   let cur = id;
   for (let steps = 0; steps <= btf.totalCount; steps++) {
     switch (btf.kind(cur)) {
-      case 'TYPEDEF': case 'CONST': case 'VOLATILE': case 'RESTRICT': case 'TYPE_TAG':
+      case 'TYPEDEF':
+      case 'CONST':
+      case 'VOLATILE':
+      case 'RESTRICT':
+      case 'TYPE_TAG':
         cur = btf.sizeOrType(cur);
         continue;
       default:
@@ -75,9 +79,14 @@ export function resolveSize(btf: Btf, id: number): number | null {
 
 function vlen(t: BtfType): number {
   switch (t.kind) {
-    case 'STRUCT': case 'UNION': return t.members.length;
-    case 'ENUM': case 'ENUM64': return t.enumerators.length;
-    default: return 0;
+    case 'STRUCT':
+    case 'UNION':
+      return t.members.length;
+    case 'ENUM':
+    case 'ENUM64':
+      return t.enumerators.length;
+    default:
+      return 0;
   }
 }
 
@@ -109,7 +118,8 @@ export function parseAccessString(s: string): number[] | null {
  * Throws a KernelError when the access string does not fit the type.
  */
 export function parseCoreSpec(btf: Btf, typeId: number, accessStr: string, kind: number): CoreSpec {
-  const fail = (why: string): KernelError => coreError(`cannot parse access string '${accessStr}' on [${typeId}]: ${why}`, { typeId, got: accessStr });
+  const fail = (why: string): KernelError =>
+    coreError(`cannot parse access string '${accessStr}' on [${typeId}]: ${why}`, { typeId, got: accessStr });
   if (accessStr === '' || accessStr[0] === ':') throw fail('empty or starts with ":"');
   const spec: CoreSpec = { rootTypeId: typeId, kind, access: [], raw: [], bitOffset: 0 };
   if (isTypeKind(kind)) {

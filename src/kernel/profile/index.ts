@@ -1,8 +1,23 @@
 /** Kernel profiles: a target kernel as plain data. */
 export {
-  profileFromParts, profileFromFiles, profileToFiles, profileView, helperAllowed, hasBpfMapExcl, refusedAttach, ksymAddress, errnoOf,
-  PROFILE_FORMAT, GPL_ONLY_HELPERS,
-  type KernelProfile, type ProfileParts, type ProfileInput, type ProfileJson, type RefusedAttach, type SignatureSupport, type ModuleBtf,
+  profileFromParts,
+  profileFromFiles,
+  profileToFiles,
+  profileView,
+  helperAllowed,
+  hasBpfMapExcl,
+  refusedAttach,
+  ksymAddress,
+  errnoOf,
+  PROFILE_FORMAT,
+  GPL_ONLY_HELPERS,
+  type KernelProfile,
+  type ProfileParts,
+  type ProfileInput,
+  type ProfileJson,
+  type RefusedAttach,
+  type SignatureSupport,
+  type ModuleBtf,
   type BpfMapLayout,
 } from './profile.js';
 export { parseKernelRelease, kernelVersionCode, type KernelVersion } from './version.js';

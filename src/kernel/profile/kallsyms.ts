@@ -1,6 +1,10 @@
 /** /proc/kallsyms text → symbol addresses (pure: takes the text). */
 
-export interface KallsymsEntry { address: bigint; type: string; module: string | null }
+export interface KallsymsEntry {
+  address: bigint;
+  type: string;
+  module: string | null;
+}
 
 /**
  * Parses "ffffffff81000000 T _stext [module]" lines. The first occurrence of a
@@ -18,7 +22,10 @@ export function parseKallsyms(text: string): Map<string, KallsymsEntry> {
 
 /** Serialises entries back to kallsyms text (sorted by name, for stable files). */
 export function formatKallsyms(syms: ReadonlyMap<string, KallsymsEntry>): string {
-  return [...syms.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, e]) => `${e.address.toString(16).padStart(16, '0')} ${e.type} ${name}${e.module ? ` [${e.module}]` : ''}`)
-    .join('\n') + (syms.size ? '\n' : '');
+  return (
+    [...syms.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, e]) => `${e.address.toString(16).padStart(16, '0')} ${e.type} ${name}${e.module ? ` [${e.module}]` : ''}`)
+      .join('\n') + (syms.size ? '\n' : '')
+  );
 }

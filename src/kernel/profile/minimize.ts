@@ -19,12 +19,24 @@ export interface MinimizeResult {
 
 function refs(t: BtfType): number[] {
   switch (t.kind) {
-    case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG': case 'FUNC': case 'VAR':
+    case 'PTR':
+    case 'TYPEDEF':
+    case 'VOLATILE':
+    case 'CONST':
+    case 'RESTRICT':
+    case 'TYPE_TAG':
+    case 'FUNC':
+    case 'VAR':
       return [t.type];
-    case 'ARRAY': return [t.elemType, t.indexType];
-    case 'STRUCT': case 'UNION': return t.members.map((m) => m.type);
-    case 'FUNC_PROTO': return [t.type, ...t.params.map((p) => p.type)];
-    default: return [];
+    case 'ARRAY':
+      return [t.elemType, t.indexType];
+    case 'STRUCT':
+    case 'UNION':
+      return t.members.map((m) => m.type);
+    case 'FUNC_PROTO':
+      return [t.type, ...t.params.map((p) => p.type)];
+    default:
+      return [];
   }
 }
 
@@ -61,7 +73,7 @@ export function minimizeBtf(btf: Btf, roots: Iterable<number>): MinimizeResult {
     if (shell.has(id) && (t.kind === 'STRUCT' || t.kind === 'UNION')) {
       b.add({ kind: t.kind, name: t.name, size: t.size, members: [] });
     } else {
-      b.addCopy(t, (x) => (x === 0 ? 0 : ids.get(x) ?? 0));
+      b.addCopy(t, (x) => (x === 0 ? 0 : (ids.get(x) ?? 0)));
     }
   }
   return { bytes: b.toBytes({ byteOrder: btf.byteOrder }), ids, full: full.size, shells: shell.size };

@@ -7,7 +7,15 @@
  * of that version behaves. No I/O here: scripts/make-profile.ts and src/service read the host.
  */
 import { type Btf, parseBtf } from '../../loader/btf/index.js';
-import { ATTACH_TYPE, ATTACH_TYPE_NAME, MAP_TYPE, MAP_TYPE_COUNT, PROG_TYPE, PROG_TYPE_COUNT, PROG_TYPE_NAME } from '../../loader/uapi/enums.js';
+import {
+  ATTACH_TYPE,
+  ATTACH_TYPE_NAME,
+  MAP_TYPE,
+  MAP_TYPE_COUNT,
+  PROG_TYPE,
+  PROG_TYPE_COUNT,
+  PROG_TYPE_NAME,
+} from '../../loader/uapi/enums.js';
 import { BPF_ATTR_SIZE } from '../../loader/uapi/structs.js';
 import { CoreNameIndex } from '../core/relocate.js';
 import { E } from '../bpf/errno.js';
@@ -18,7 +26,11 @@ import { type KernelVersion, parseKernelRelease } from './version.js';
 export const PROFILE_FORMAT = 'bpfsign-kernel-profile/1';
 
 /** An attach type the kernel refuses at load time, and how (e.g. TRACING / TRACE_FENTRY → EPERM); names as in the uapi enums. */
-export interface RefusedAttach { progType: string; attachType: string; errno: string }
+export interface RefusedAttach {
+  progType: string;
+  attachType: string;
+  errno: string;
+}
 
 /** How PROG_LOAD treats attr.signature. */
 export type SignatureSupport =
@@ -40,7 +52,11 @@ export interface ModuleBtf {
 }
 
 /** struct bpf_map as a loader reads it: size and the offsets of `sha` and `excl` (null when absent). */
-export interface BpfMapLayout { size: number; sha: number | null; excl: number | null }
+export interface BpfMapLayout {
+  size: number;
+  sha: number | null;
+  excl: number | null;
+}
 
 export interface KernelProfile {
   name: string;
@@ -175,7 +191,8 @@ function checkHelpers(h: Record<string, number[] | null>): Record<string, number
   for (const k of Object.keys(h).sort((a, b) => (PROG_TYPE as Record<string, number>)[a] - (PROG_TYPE as Record<string, number>)[b])) {
     if (!(k in PROG_TYPE)) throw invalid(`helpers for unknown program type '${k}'`, { got: k });
     const v = h[k];
-    if (v !== null && (!Array.isArray(v) || v.some((x) => !Number.isInteger(x) || x <= 0))) throw invalid(`helpers of ${k} must be positive integers or null`, { got: v });
+    if (v !== null && (!Array.isArray(v) || v.some((x) => !Number.isInteger(x) || x <= 0)))
+      throw invalid(`helpers of ${k} must be positive integers or null`, { got: v });
     out[k] = v === null ? null : [...new Set(v)].sort((a, b) => a - b);
   }
   return out;
@@ -192,8 +209,13 @@ function parseBtfOrThrow(what: string, bytes: Uint8Array, base?: Btf): Btf {
 function checkRefused(list: RefusedAttach[]): RefusedAttach[] {
   for (const r of list) {
     if (!(r.progType in PROG_TYPE)) throw invalid(`refused attach type with unknown program type '${r.progType}'`, { got: r.progType });
-    if (!(r.attachType in ATTACH_TYPE)) throw invalid(`refused attach type with unknown attach type '${r.attachType}'`, { got: r.attachType });
-    if (errnoOf(r.errno) === null) throw invalid(`refused attach type ${r.progType}/${r.attachType} with unknown errno '${r.errno}'`, { got: r.errno, want: Object.keys(E) });
+    if (!(r.attachType in ATTACH_TYPE))
+      throw invalid(`refused attach type with unknown attach type '${r.attachType}'`, { got: r.attachType });
+    if (errnoOf(r.errno) === null)
+      throw invalid(`refused attach type ${r.progType}/${r.attachType} with unknown errno '${r.errno}'`, {
+        got: r.errno,
+        want: Object.keys(E),
+      });
   }
   return list.slice().sort((a, b) => (a.attachType < b.attachType ? -1 : a.attachType > b.attachType ? 1 : 0));
 }
@@ -206,7 +228,8 @@ export function errnoOf(name: string): number | null {
 
 /** The errno the profile's kernel refuses (program type, expected attach type) with before verification, or null. */
 export function refusedAttach(profile: KernelProfile, progType: number, attachType: number): number | null {
-  const pt = PROG_TYPE_NAME[progType], at = ATTACH_TYPE_NAME[attachType];
+  const pt = PROG_TYPE_NAME[progType],
+    at = ATTACH_TYPE_NAME[attachType];
   const r = profile.refusedAttachTypes.find((x) => x.progType === pt && x.attachType === at);
   return r ? errnoOf(r.errno) : null;
 }
@@ -221,7 +244,13 @@ export function ksymAddress(profile: KernelProfile, name: string): bigint | unde
 export function profileFromParts(p: ProfileParts): KernelProfile {
   const version = parseKernelRelease(p.release);
   const vmlinux = parseBtfOrThrow('vmlinux BTF', p.vmlinuxBtf);
-  const modules = Object.keys(p.moduleBtf ?? {}).sort().map((name) => ({ name, btf: parseBtfOrThrow(`module BTF '${name}'`, (p.moduleBtf ?? {})[name], vmlinux), bytes: (p.moduleBtf ?? {})[name] }));
+  const modules = Object.keys(p.moduleBtf ?? {})
+    .sort()
+    .map((name) => ({
+      name,
+      btf: parseBtfOrThrow(`module BTF '${name}'`, (p.moduleBtf ?? {})[name], vmlinux),
+      bytes: (p.moduleBtf ?? {})[name],
+    }));
   const v618 = version.code >= 0x061200;
   return profileView({
     name: p.name ?? `linux-${version.major}.${version.minor}`,
@@ -266,14 +295,18 @@ function enumMax(btf: Btf, enumName: string, maxName: string): number | undefine
  * signature support, tag hash, map hashes, exclusive maps).
  */
 export function profileView(input: ProfileInput): KernelProfile {
-  const version: KernelVersion = typeof input.version === 'object' ? input.version
-    : input.version === undefined ? { major: 6, minor: 18, patch: 0, code: 0x061200 }
-      : { major: input.version >> 16, minor: (input.version >> 8) & 0xff, patch: input.version & 0xff, code: input.version };
-  const vmlinux = input.btf !== undefined ? input.btf : input.vmlinux ?? null;
+  const version: KernelVersion =
+    typeof input.version === 'object'
+      ? input.version
+      : input.version === undefined
+        ? { major: 6, minor: 18, patch: 0, code: 0x061200 }
+        : { major: input.version >> 16, minor: (input.version >> 8) & 0xff, patch: input.version & 0xff, code: input.version };
+  const vmlinux = input.btf !== undefined ? input.btf : (input.vmlinux ?? null);
   const v618 = version.code >= 0x061200;
   let bpfMap = input.bpfMap;
   let attrSize = input.attrSize;
-  let maxMapType = input.maxMapType, maxProgType = input.maxProgType;
+  let maxMapType = input.maxMapType,
+    maxProgType = input.maxProgType;
   if (vmlinux) {
     const id = vmlinux.findByName('bpf_map', 'STRUCT');
     if (!bpfMap && id !== undefined) {

@@ -20,8 +20,15 @@ export function kernelVersionCode(major: number, minor: number, patch: number): 
  */
 export function parseKernelRelease(release: string): KernelVersion {
   const m = /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,6}))?/.exec(release);
-  if (!m) throw new KernelError('KERNEL_INVALID', `profile: kernel release '${release}' does not start with <major>.<minor>`, { got: release, want: 'a.b[.c]...' });
-  const major = Number(m[1]), minor = Number(m[2]), patch = Number(m[3] ?? 0);
-  if (minor > 255) throw new KernelError('KERNEL_INVALID', `profile: minor version ${minor} does not fit KERNEL_VERSION`, { got: minor, want: '<= 255' });
+  if (!m)
+    throw new KernelError('KERNEL_INVALID', `profile: kernel release '${release}' does not start with <major>.<minor>`, {
+      got: release,
+      want: 'a.b[.c]...',
+    });
+  const major = Number(m[1]),
+    minor = Number(m[2]),
+    patch = Number(m[3] ?? 0);
+  if (minor > 255)
+    throw new KernelError('KERNEL_INVALID', `profile: minor version ${minor} does not fit KERNEL_VERSION`, { got: minor, want: '<= 255' });
   return { major, minor, patch, code: kernelVersionCode(major, minor, patch) };
 }

@@ -80,7 +80,12 @@ export interface ReportProg {
  * it): by a load instruction at `pc`, or by the helper called at `pc` (a SYSCALL program may
  * pass its ctx to helpers as memory). Offsets are from the start of the ctx.
  */
-export interface CtxRead { pc: number; offset: number; size: number; via: 'insn' | 'helper' }
+export interface CtxRead {
+  pc: number;
+  offset: number;
+  size: number;
+  via: 'insn' | 'helper';
+}
 
 export interface ReplayReport {
   scheme: string;
@@ -112,7 +117,8 @@ export function reportMap(m: KernelMap, ctxIndex: number | null, fd: number | nu
     const stride = elemSize(m.valueSize);
     const size = m.valueSize * m.maxEntries;
     if (size <= 1 << 20) {
-      if (stride === m.valueSize && m.values.bytes.length >= size) contents = hex(m.values.bytes.subarray(0, size)); // no padding between elements
+      if (stride === m.valueSize && m.values.bytes.length >= size)
+        contents = hex(m.values.bytes.subarray(0, size)); // no padding between elements
       else {
         const out = new Uint8Array(size);
         for (let i = 0; i < m.maxEntries; i++) out.set(m.values.bytes.subarray(i * stride, i * stride + m.valueSize), i * m.valueSize);
@@ -122,10 +128,27 @@ export function reportMap(m: KernelMap, ctxIndex: number | null, fd: number | nu
     hash = sha256(m.values.bytes);
   }
   return {
-    id: m.id, ctxIndex, fd, name: m.name, type: m.type, typeName: MAP_TYPE_NAME[m.type] ?? String(m.type), keySize: m.keySize,
-    valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, numaNode: m.numaNode, mapExtra: m.mapExtra.toString(),
-    btfId: m.btf?.id ?? 0, btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId, btfVmlinuxValueTypeId: m.btfVmlinuxValueTypeId,
-    innerMap: m.innerMeta ? { ...m.innerMeta } : null, frozen: m.frozen, exclusive: m.exclProgHash !== null, contents, hash,
+    id: m.id,
+    ctxIndex,
+    fd,
+    name: m.name,
+    type: m.type,
+    typeName: MAP_TYPE_NAME[m.type] ?? String(m.type),
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    numaNode: m.numaNode,
+    mapExtra: m.mapExtra.toString(),
+    btfId: m.btf?.id ?? 0,
+    btfKeyTypeId: m.btfKeyTypeId,
+    btfValueTypeId: m.btfValueTypeId,
+    btfVmlinuxValueTypeId: m.btfVmlinuxValueTypeId,
+    innerMap: m.innerMeta ? { ...m.innerMeta } : null,
+    frozen: m.frozen,
+    exclusive: m.exclProgHash !== null,
+    contents,
+    hash,
     entries: m.refs.size ? [] : [...m.entries].map(([key, v]) => ({ key, value: hex(v) })),
     slots: [...m.refs].map(([key, o]) => ({ key, kind: o.kind, id: o.id })),
   };
@@ -137,13 +160,32 @@ export function reportProg(p: KernelProg, ctxIndex: number | null, fd: number | 
   let xlated: ReportProg['xlated'] | undefined;
   let from: KernelProg | null = p; // let go of the program once the prediction is made
   return {
-    id: p.id, ctxIndex, fd, name: p.name, type: p.type, typeName: PROG_TYPE_NAME[p.type] ?? String(p.type),
-    expectedAttachType: p.expectedAttachType, expectedAttachTypeName: ATTACH_TYPE_NAME[p.expectedAttachType] ?? String(p.expectedAttachType),
-    attachBtfId: p.attachBtfId, attachTarget: p.attachTarget, attachModule: p.attachBtfObj?.kernelName ?? null, license: p.license,
-    gpl: p.gpl, flags: p.flags, insnCnt: p.insns.length / 8, insns: hex(p.insns), sha256: sha256(p.insns), tag: hex(p.tag),
-    digest: hex(p.digest), maps: p.loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, mapId: l.map.id, mapName: l.map.name, offset: l.offset })),
-    kfuncs: p.kfuncs.map((k) => ({ ...k })), helpers: [...p.helpers], funcInfoCnt: p.funcInfoCnt, lineInfoCnt: p.lineInfoCnt,
-    coreReloCnt: p.coreReloCnt, signed: p.signed,
+    id: p.id,
+    ctxIndex,
+    fd,
+    name: p.name,
+    type: p.type,
+    typeName: PROG_TYPE_NAME[p.type] ?? String(p.type),
+    expectedAttachType: p.expectedAttachType,
+    expectedAttachTypeName: ATTACH_TYPE_NAME[p.expectedAttachType] ?? String(p.expectedAttachType),
+    attachBtfId: p.attachBtfId,
+    attachTarget: p.attachTarget,
+    attachModule: p.attachBtfObj?.kernelName ?? null,
+    license: p.license,
+    gpl: p.gpl,
+    flags: p.flags,
+    insnCnt: p.insns.length / 8,
+    insns: hex(p.insns),
+    sha256: sha256(p.insns),
+    tag: hex(p.tag),
+    digest: hex(p.digest),
+    maps: p.loads.map((l) => ({ insn: l.insn, pseudo: l.pseudo, mapId: l.map.id, mapName: l.map.name, offset: l.offset })),
+    kfuncs: p.kfuncs.map((k) => ({ ...k })),
+    helpers: [...p.helpers],
+    funcInfoCnt: p.funcInfoCnt,
+    lineInfoCnt: p.lineInfoCnt,
+    coreReloCnt: p.coreReloCnt,
+    signed: p.signed,
     get xlated() {
       if (!xlated) {
         const x = from!.xlated;
@@ -156,12 +198,20 @@ export function reportProg(p: KernelProg, ctxIndex: number | null, fd: number | 
 }
 
 /** Maps and programs the loader created (the loader's own map and program excluded), with their ctx slots. */
-export function collectEffects(model: BpfModel, exclude: Set<number>, mapFds: number[], progFds: number[]): { maps: ReportMap[]; progs: ReportProg[]; leaked: number[] } {
+export function collectEffects(
+  model: BpfModel,
+  exclude: Set<number>,
+  mapFds: number[],
+  progFds: number[],
+): { maps: ReportMap[]; progs: ReportProg[]; leaked: number[] } {
   const named = new Set<number>();
   const slotOf = (fds: number[], id: number): { index: number | null; fd: number | null } => {
     for (let i = 0; i < fds.length; i++) {
       const o = fds[i]! > 0 ? model.fds.get(fds[i]!) : undefined;
-      if (o && o.id === id) { named.add(fds[i]!); return { index: i, fd: fds[i]! }; }
+      if (o && o.id === id) {
+        named.add(fds[i]!);
+        return { index: i, fd: fds[i]! };
+      }
     }
     return { index: null, fd: null };
   };
@@ -169,9 +219,18 @@ export function collectEffects(model: BpfModel, exclude: Set<number>, mapFds: nu
   const progs: ReportProg[] = [];
   for (const o of model.objects) {
     if (exclude.has(o.id)) continue;
-    if (o.kind === 'map') { const s = slotOf(mapFds, o.id); maps.push(reportMap(o, s.index, s.fd)); }
-    if (o.kind === 'prog') { const s = slotOf(progFds, o.id); progs.push(reportProg(o, s.index, s.fd)); }
+    if (o.kind === 'map') {
+      const s = slotOf(mapFds, o.id);
+      maps.push(reportMap(o, s.index, s.fd));
+    }
+    if (o.kind === 'prog') {
+      const s = slotOf(progFds, o.id);
+      progs.push(reportProg(o, s.index, s.fd));
+    }
   }
-  const leaked = model.fds.entries().filter(([fd, o]) => !named.has(fd) && !exclude.has(o.id)).map(([fd]) => fd);
+  const leaked = model.fds
+    .entries()
+    .filter(([fd, o]) => !named.has(fd) && !exclude.has(o.id))
+    .map(([fd]) => fd);
   return { maps, progs, leaked };
 }

@@ -9,7 +9,12 @@ import type { ReportMap, ReportProg } from './report.js';
 /** The map as the xlated model needs it, from a replay report's map. */
 export function xlatedMapFromReport(m: ReportMap): XlatedMap {
   return {
-    type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    frozen: m.frozen,
     contents: m.contents === null ? null : new Uint8Array(Buffer.from(m.contents, 'hex')),
     inner: m.innerMap ? { ...m.innerMap } : null,
   };

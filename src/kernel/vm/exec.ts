@@ -156,7 +156,8 @@ export function run(prog: Program, opts: RunOptions = {}): RunResult {
           break;
         case 'call':
           if (v.target === 'bpf') {
-            if (frames.length + 1 >= maxDepth) throw new VmError('VM_CALL_DEPTH', `call depth would exceed ${maxDepth} frames`, { got: frames.length + 2, want: maxDepth });
+            if (frames.length + 1 >= maxDepth)
+              throw new VmError('VM_CALL_DEPTH', `call depth would exceed ${maxDepth} frames`, { got: frames.length + 2, want: maxDepth });
             frames.push({ ret: i + 1, r6: regs[6]!, r7: regs[7]!, r8: regs[8]!, r9: regs[9]!, fp: regs[10]! });
             regs[10] = stackAt(frames.length).base + BigInt(stackSize);
             i = target[i]!;
@@ -244,7 +245,10 @@ function atomic(mem: Memory, regs: BigUint64Array, v: AtomicView): void {
     return;
   }
   if (addr % BigInt(v.size) !== 0n) {
-    throw new VmError('VM_MISALIGNED', `atomic ${v.op} of ${v.size} bytes at 0x${addr.toString(16)} is not aligned`, { address: addr, size: v.size });
+    throw new VmError('VM_MISALIGNED', `atomic ${v.op} of ${v.size} bytes at 0x${addr.toString(16)} is not aligned`, {
+      address: addr,
+      size: v.size,
+    });
   }
   const mask = v.size === 4 ? M32 : 0xffffffffffffffffn;
   mem.locate(addr, v.size, 'store');
@@ -274,4 +278,3 @@ function atomic(mem: Memory, regs: BigUint64Array, v: AtomicView): void {
   }
   if (v.fetch) regs[v.srcReg] = old;
 }
-

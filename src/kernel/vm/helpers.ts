@@ -26,7 +26,13 @@ export type HelperTable = ReadonlyMap<number, Helper>;
  * Calls helper `id` from `table`; faults VM_UNKNOWN_HELPER when it is not
  * there, and wraps anything but a VmError it throws as VM_HELPER.
  */
-export function callHelper(table: HelperTable | undefined, id: number, what: 'helper' | 'kfunc', args: BigUint64Array, env: HelperEnv): bigint {
+export function callHelper(
+  table: HelperTable | undefined,
+  id: number,
+  what: 'helper' | 'kfunc',
+  args: BigUint64Array,
+  env: HelperEnv,
+): bigint {
   const fn = table?.get(id);
   if (fn === undefined) throw new VmError('VM_UNKNOWN_HELPER', `${what} ${id} is not registered`, { helper: id, got: id });
   try {

@@ -58,7 +58,8 @@ export class Memory {
   /** Maps `bytes` (not copied: the region aliases the caller's buffer) and returns its region. */
   map(kind: RegionKind, bytes: Uint8Array, opts: MapOptions = {}): Region {
     const id = this.regions.length;
-    if (bytes.length > 0x1_0000_0000) throw new VmError('VM_MEMORY', `region ${opts.name ?? kind}: ${bytes.length} bytes is more than 4 GiB`);
+    if (bytes.length > 0x1_0000_0000)
+      throw new VmError('VM_MEMORY', `region ${opts.name ?? kind}: ${bytes.length} bytes is more than 4 GiB`);
     const region: Region = {
       id,
       kind,
@@ -117,7 +118,11 @@ export class Memory {
       });
     }
     if (access === 'store' && !region.writable) {
-      throw new VmError('VM_READ_ONLY', `store of ${size} bytes at ${region.name}+${offset}: region is read-only`, { region: region.name, address: addr, size });
+      throw new VmError('VM_READ_ONLY', `store of ${size} bytes at ${region.name}+${offset}: region is read-only`, {
+        region: region.name,
+        address: addr,
+        size,
+      });
     }
     return { region, offset };
   }
@@ -179,7 +184,11 @@ export class Memory {
     const end = Math.min(region.bytes.length, offset + max + 1);
     const nul = region.bytes.subarray(offset, end).indexOf(0);
     if (this.watched !== null && this.watched.region === region) this.watched.onRead(offset, nul < 0 ? end - offset : nul + 1);
-    if (nul < 0) throw new VmError('VM_MEMORY', `string at ${region.name}+${offset}: no NUL within ${max} bytes`, { region: region.name, address: addr });
+    if (nul < 0)
+      throw new VmError('VM_MEMORY', `string at ${region.name}+${offset}: no NUL within ${max} bytes`, {
+        region: region.name,
+        address: addr,
+      });
     let out = '';
     for (let i = 0; i < nul; i++) out += String.fromCharCode(region.bytes[offset + i]!);
     return out;

@@ -50,7 +50,11 @@ function landing(c: Ctx, delta: number, what: string): string | null {
  */
 export function frameWriteOf(v: InsnView): 10 | null {
   switch (v.kind) {
-    case 'alu': case 'neg': case 'endian': case 'ldimm64': case 'load':
+    case 'alu':
+    case 'neg':
+    case 'endian':
+    case 'ldimm64':
+    case 'load':
       return v.dst === 10 ? 10 : null;
     case 'atomic':
       if (v.op === 'load_acquire') return v.dst === 10 ? 10 : null;
@@ -61,7 +65,8 @@ export function frameWriteOf(v: InsnView): 10 | null {
   }
 }
 
-const writesR10 = (v: InsnView, c: Ctx): string | null => (!c.frameWrites && frameWriteOf(v) !== null ? 'r10 (frame pointer) is read-only' : null);
+const writesR10 = (v: InsnView, c: Ctx): string | null =>
+  !c.frameWrites && frameWriteOf(v) !== null ? 'r10 (frame pointer) is read-only' : null;
 
 /** The per-kind checks. Kinds that need none return null. */
 const CHECKS: { [K in InsnView['kind']]: Check<K> } = {

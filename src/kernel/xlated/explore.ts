@@ -7,34 +7,114 @@
  * call, bpf_loop call sites that can be inlined, and whether packet data is written.
  */
 import { MAP_TYPE as MT, PROG_TYPE as P } from '../../loader/uapi/index.js';
-import { BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, cls, decodeSlots, isLdImm64, sizeOf, successors, type Slot } from './insn.js';
 import {
-  alu32, alu64, branchTaken, constant, covers, isConst, M32, refine, sext, subreg, UNKNOWN, urange,
-  type AluOp, type CmpOp, type Scalar,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_LD,
+  BPF_LDX,
+  BPF_ST,
+  BPF_STX,
+  cls,
+  decodeSlots,
+  isLdImm64,
+  sizeOf,
+  successors,
+  type Slot,
+} from './insn.js';
+import {
+  alu32,
+  alu64,
+  branchTaken,
+  constant,
+  covers,
+  isConst,
+  M32,
+  refine,
+  sext,
+  subreg,
+  UNKNOWN,
+  urange,
+  type AluOp,
+  type CmpOp,
+  type Scalar,
 } from './scalar.js';
 import type { XlatedInput, XlatedMap } from './types.js';
 
-export type PtrKind = 'ctx' | 'stack' | 'map_value' | 'map_ptr' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'socket' | 'sock_common' | 'tcp_sock' | 'xdp_sock' | 'btf' | 'mem' | 'func' | 'other';
+export type PtrKind =
+  | 'ctx'
+  | 'stack'
+  | 'map_value'
+  | 'map_ptr'
+  | 'pkt'
+  | 'pkt_end'
+  | 'pkt_meta'
+  | 'socket'
+  | 'sock_common'
+  | 'tcp_sock'
+  | 'xdp_sock'
+  | 'btf'
+  | 'mem'
+  | 'func'
+  | 'other';
 
-interface Ptr { t: 'ptr'; k: PtrKind; off: Scalar; map: XlatedMap | null; frame: number; nullable: boolean; id: number; sub: number }
-interface Sc { t: 'scalar'; s: Scalar; id: number }
-interface None { t: 'none' }
+interface Ptr {
+  t: 'ptr';
+  k: PtrKind;
+  off: Scalar;
+  map: XlatedMap | null;
+  frame: number;
+  nullable: boolean;
+  id: number;
+  sub: number;
+}
+interface Sc {
+  t: 'scalar';
+  s: Scalar;
+  id: number;
+}
+interface None {
+  t: 'none';
+}
 type Reg = Ptr | Sc | None;
 
-interface StackSlot { b: string; spill: Reg | null }
-interface Frame { regs: Reg[]; stack: Map<number, StackSlot>; ret: number; callback: boolean }
-interface State { frames: Frame[] }
+interface StackSlot {
+  b: string;
+  spill: Reg | null;
+}
+interface Frame {
+  regs: Reg[];
+  stack: Map<number, StackSlot>;
+  ret: number;
+  callback: boolean;
+}
+interface State {
+  frames: Frame[];
+}
 
 const NONE: None = { t: 'none' };
 const sc = (s: Scalar, id = 0): Sc => ({ t: 'scalar', s, id });
 /** `p` moved to offset `off` (every field spelt out: spreading is slow on this path). */
-const withOff = (p: Ptr, off: Scalar): Ptr => ({ t: 'ptr', k: p.k, off, map: p.map, frame: p.frame, nullable: p.nullable, id: p.id, sub: p.sub });
+const withOff = (p: Ptr, off: Scalar): Ptr => ({
+  t: 'ptr',
+  k: p.k,
+  off,
+  map: p.map,
+  frame: p.frame,
+  nullable: p.nullable,
+  id: p.id,
+  sub: p.sub,
+});
 /** An unknown value of `size` bytes (zero-extended). Registers and scalars are never changed in place, so one object per size serves every use. */
 const SIZED: Sc[] = [1, 2, 3, 4, 5, 6, 7].map((size) => sc(urange(0n, (1n << BigInt(8 * size)) - 1n)));
 const UNKNOWN_SC = sc(UNKNOWN);
-const unknownSized = (size: number): Sc => (size >= 8 ? UNKNOWN_SC : SIZED[size - 1] ?? sc(urange(0n, (1n << BigInt(8 * size)) - 1n)));
+const unknownSized = (size: number): Sc => (size >= 8 ? UNKNOWN_SC : (SIZED[size - 1] ?? sc(urange(0n, (1n << BigInt(8 * size)) - 1n))));
 
-export interface LoopSite { fit: boolean; cb: number }
+export interface LoopSite {
+  fit: boolean;
+  cb: number;
+}
 
 export interface Exploration {
   insns: Slot[];
@@ -52,23 +132,61 @@ export interface Exploration {
 }
 
 const CMP: Record<number, CmpOp> = {
-  0x10: 'jeq', 0x20: 'jgt', 0x30: 'jge', 0x40: 'jset', 0x50: 'jne', 0x60: 'jsgt', 0x70: 'jsge',
-  0xa0: 'jlt', 0xb0: 'jle', 0xc0: 'jslt', 0xd0: 'jsle',
+  0x10: 'jeq',
+  0x20: 'jgt',
+  0x30: 'jge',
+  0x40: 'jset',
+  0x50: 'jne',
+  0x60: 'jsgt',
+  0x70: 'jsge',
+  0xa0: 'jlt',
+  0xb0: 'jle',
+  0xc0: 'jslt',
+  0xd0: 'jsle',
 };
 const ALU: Record<number, AluOp> = {
-  0x00: 'add', 0x10: 'sub', 0x20: 'mul', 0x30: 'div', 0x40: 'or', 0x50: 'and', 0x60: 'lsh', 0x70: 'rsh',
-  0x80: 'neg', 0x90: 'mod', 0xa0: 'xor', 0xc0: 'arsh',
+  0x00: 'add',
+  0x10: 'sub',
+  0x20: 'mul',
+  0x30: 'div',
+  0x40: 'or',
+  0x50: 'and',
+  0x60: 'lsh',
+  0x70: 'rsh',
+  0x80: 'neg',
+  0x90: 'mod',
+  0xa0: 'xor',
+  0xc0: 'arsh',
 };
 
 /** Helpers returning a pointer that may be null, and what it points to. */
 const NULLABLE_RET: Record<number, PtrKind> = {
-  84: 'socket', 85: 'socket', 99: 'sock_common', 95: 'socket', 96: 'tcp_sock', 98: 'socket',
-  107: 'map_value', 156: 'map_value', 145: 'map_value', 210: 'map_value', 131: 'mem', 153: 'mem', 195: 'mem',
-  136: 'btf', 137: 'btf', 138: 'btf', 139: 'btf', 140: 'btf', 178: 'btf', 196: 'btf',
+  84: 'socket',
+  85: 'socket',
+  99: 'sock_common',
+  95: 'socket',
+  96: 'tcp_sock',
+  98: 'socket',
+  107: 'map_value',
+  156: 'map_value',
+  145: 'map_value',
+  210: 'map_value',
+  131: 'mem',
+  153: 'mem',
+  195: 'mem',
+  136: 'btf',
+  137: 'btf',
+  138: 'btf',
+  139: 'btf',
+  140: 'btf',
+  178: 'btf',
+  196: 'btf',
 };
 const NONNULL_RET: Record<number, PtrKind> = { 154: 'mem', 158: 'btf' };
 /** Helpers whose pointer arguments are only read (stack contents survive the call). */
-const READS_ONLY: ReadonlySet<number> = new Set([1, 2, 3, 12, 51, 87, 107, 156, 145, 210, 164, 181, 25, 130, 84, 85, 99, 28, 6, 177, 5, 7, 8, 14, 15, 35, 118, 125, 170, 169, 171, 172]);
+const READS_ONLY: ReadonlySet<number> = new Set([
+  1, 2, 3, 12, 51, 87, 107, 156, 145, 210, 164, 181, 25, 130, 84, 85, 99, 28, 6, 177, 5, 7, 8, 14, 15, 35, 118, 125, 170, 169, 171, 172,
+]);
 /** Helpers taking a callback (register holding the callback) and how its frame starts. */
 const CALLBACK_ARG: Record<number, number> = { 164: 2, 181: 2, 170: 2, 180: 3, 209: 2 };
 
@@ -84,10 +202,18 @@ function slotCovers(o: StackSlot | undefined, n: StackSlot | undefined): boolean
   if (!o) return true;
   const nb = n ? n.b : 'iiiiiiii';
   for (let i = 0; i < 8; i++) {
-    const ob = o.b[i]!, x = nb[i]!;
+    const ob = o.b[i]!,
+      x = nb[i]!;
     if (ob === 'i') continue;
-    if (ob === 'm') { if (x === 'i' || (x === 's' && n!.spill!.t === 'ptr')) return false; continue; }
-    if (ob === 'z') { if (x === 'z') continue; if (x === 's' && n!.spill!.t === 'scalar' && isConst(n!.spill!.s) && n!.spill!.s.v === 0n) continue; return false; }
+    if (ob === 'm') {
+      if (x === 'i' || (x === 's' && n!.spill!.t === 'ptr')) return false;
+      continue;
+    }
+    if (ob === 'z') {
+      if (x === 'z') continue;
+      if (x === 's' && n!.spill!.t === 'scalar' && isConst(n!.spill!.s) && n!.spill!.s.v === 0n) continue;
+      return false;
+    }
     if (ob === 's') {
       if (x !== 's') {
         if (o.spill!.t === 'scalar' && (x === 'm' || x === 'z') && covers(o.spill!.s, x === 'z' ? constant(0n) : UNKNOWN)) continue;
@@ -106,28 +232,49 @@ function cloneState(s: State): State {
 /** Static register liveness (live-in bitmask of r0-r9 per slot). */
 function liveness(insns: Slot[]): Uint16Array {
   const n = insns.length;
-  const use = new Uint16Array(n), def = new Uint16Array(n);
+  const use = new Uint16Array(n),
+    def = new Uint16Array(n);
   const R = (r: number) => 1 << r;
   const ARGS = R(1) | R(2) | R(3) | R(4) | R(5);
   for (let pc = 0; pc < n; pc++) {
     const s = insns[pc]!;
     const c = cls(s.code);
     const x = (s.code & 8) !== 0;
-    if (isLdImm64(s)) { def[pc] = R(s.dst); continue; }
+    if (isLdImm64(s)) {
+      def[pc] = R(s.dst);
+      continue;
+    }
     switch (c) {
-      case BPF_ALU: case BPF_ALU64: {
+      case BPF_ALU:
+      case BPF_ALU64: {
         const op = s.code & 0xf0;
-        if (op === 0xb0) use[pc] = x ? R(s.src) : 0; else use[pc] = R(s.dst) | (x && op !== 0x80 && op !== 0xd0 ? R(s.src) : 0);
+        if (op === 0xb0) use[pc] = x ? R(s.src) : 0;
+        else use[pc] = R(s.dst) | (x && op !== 0x80 && op !== 0xd0 ? R(s.src) : 0);
         def[pc] = R(s.dst);
         break;
       }
-      case BPF_LDX: use[pc] = R(s.src); def[pc] = R(s.dst); break;
-      case BPF_ST: use[pc] = R(s.dst); break;
-      case BPF_STX: use[pc] = R(s.dst) | R(s.src) | ((s.code & 0xe0) === 0xc0 && s.imm === 0xf1 ? R(0) : 0); if ((s.code & 0xe0) === 0xc0 && (s.imm & 1)) def[pc] = s.imm === 0xf1 ? R(0) : R(s.src); break;
-      case BPF_LD: use[pc] = R(6) | ((s.code & 0xe0) === 0x40 ? R(s.src) : 0); def[pc] = R(0) | ARGS; break;
-      case BPF_JMP: case BPF_JMP32: {
+      case BPF_LDX:
+        use[pc] = R(s.src);
+        def[pc] = R(s.dst);
+        break;
+      case BPF_ST:
+        use[pc] = R(s.dst);
+        break;
+      case BPF_STX:
+        use[pc] = R(s.dst) | R(s.src) | ((s.code & 0xe0) === 0xc0 && s.imm === 0xf1 ? R(0) : 0);
+        if ((s.code & 0xe0) === 0xc0 && s.imm & 1) def[pc] = s.imm === 0xf1 ? R(0) : R(s.src);
+        break;
+      case BPF_LD:
+        use[pc] = R(6) | ((s.code & 0xe0) === 0x40 ? R(s.src) : 0);
+        def[pc] = R(0) | ARGS;
+        break;
+      case BPF_JMP:
+      case BPF_JMP32: {
         const op = s.code & 0xf0;
-        if (op === 0x80) { use[pc] = ARGS; def[pc] = R(0) | ARGS; } else if (op === 0x90) use[pc] = R(0);
+        if (op === 0x80) {
+          use[pc] = ARGS;
+          def[pc] = R(0) | ARGS;
+        } else if (op === 0x90) use[pc] = R(0);
         else if (op !== 0x00) use[pc] = R(s.dst) | (x ? R(s.src) : 0);
         break;
       }
@@ -141,7 +288,10 @@ function liveness(insns: Slot[]): Uint16Array {
       let out = 0;
       for (const t of successors(insns, pc)) if (t >= 0 && t < n) out |= live[t]!;
       const v = (use[pc]! | (out & ~def[pc]!)) & 0x3ff;
-      if (v !== live[pc]) { live[pc] = v; changed = true; }
+      if (v !== live[pc]) {
+        live[pc] = v;
+        changed = true;
+      }
     }
   }
   return live;
@@ -154,11 +304,17 @@ function prunePoints(insns: Slot[]): Uint8Array {
   for (let pc = 0; pc < n; pc++) {
     const s = insns[pc]!;
     const c = cls(s.code);
-    if (isLdImm64(s)) { if (s.src === 4) prune[pc + 1 + s.imm] = 1; pc++; continue; }
+    if (isLdImm64(s)) {
+      if (s.src === 4) prune[pc + 1 + s.imm] = 1;
+      pc++;
+      continue;
+    }
     if (c === BPF_JMP || c === BPF_JMP32) {
       const op = s.code & 0xf0;
-      if (op === 0x80 && s.src === 1) { prune[pc + 1 + s.imm] = 1; prune[pc + 1] = 1; }
-      else if (op !== 0x80 && op !== 0x90) for (const t of successors(insns, pc)) if (t < n) prune[t] = 1;
+      if (op === 0x80 && s.src === 1) {
+        prune[pc + 1 + s.imm] = 1;
+        prune[pc + 1] = 1;
+      } else if (op !== 0x80 && op !== 0x90) for (const t of successors(insns, pc)) if (t < n) prune[t] = 1;
     }
   }
   return prune;
@@ -167,8 +323,16 @@ function prunePoints(insns: Slot[]): Uint8Array {
 const frameOf = (st: State) => st.frames[st.frames.length - 1]!;
 
 /** A non-null pointer of `k` at offset 0 in frame 0. */
-const ptrOf = (k: PtrKind, map: XlatedMap | null = null, nullable = false, id = 0, sub = 0): Ptr =>
-  ({ t: 'ptr', k, off: constant(0n), map, frame: 0, nullable, id, sub });
+const ptrOf = (k: PtrKind, map: XlatedMap | null = null, nullable = false, id = 0, sub = 0): Ptr => ({
+  t: 'ptr',
+  k,
+  off: constant(0n),
+  map,
+  frame: 0,
+  nullable,
+  id,
+  sub,
+});
 
 /** r1-r5 after a call: not readable. */
 function clobberArgs(regs: Reg[]): void {
@@ -258,7 +422,10 @@ function stackRead(st: State, p: Ptr, off: number, size: number): Reg {
     const si = Math.floor((-a - 1) / 8);
     const bi = a + (si + 1) * 8;
     const s2 = fr.stack.get(si);
-    if (!s2 || s2.b[bi] !== 'z') { allZero = false; break; }
+    if (!s2 || s2.b[bi] !== 'z') {
+      allZero = false;
+      break;
+    }
   }
   return allZero ? sc(constant(0n)) : unknownSized(size);
 }
@@ -279,7 +446,7 @@ function directRead(p: Ptr, off: number, size: number, le: boolean): Reg {
   const m = p.map;
   if (!m || !isConst(p.off)) return unknownSized(size);
   const at = Number(p.off.v) + off;
-  if (!((m.flags & 0x80) && m.frozen && m.contents && m.type === MT.ARRAY && m.maxEntries === 1)) return unknownSized(size);
+  if (!(m.flags & 0x80 && m.frozen && m.contents && m.type === MT.ARRAY && m.maxEntries === 1)) return unknownSized(size);
   if (at < 0 || at + size > m.valueSize || at + size > m.contents.length) return unknownSized(size);
   let v = 0n;
   for (let i = 0; i < size; i++) {
@@ -297,8 +464,12 @@ function syncScalar(st: State, r: number, v: Sc): void {
   fr.regs[r] = v;
   if (old.t === 'scalar' && old.id) {
     for (const f of st.frames) {
-      for (let i = 0; i < 10; i++) { const x = f.regs[i]!; if (x.t === 'scalar' && x.id === old.id) f.regs[i] = { ...v, id: old.id }; }
-      for (const [k, s] of f.stack) if (s.spill && s.spill.t === 'scalar' && s.spill.id === old.id) f.stack.set(k, { b: s.b, spill: { ...v, id: old.id } });
+      for (let i = 0; i < 10; i++) {
+        const x = f.regs[i]!;
+        if (x.t === 'scalar' && x.id === old.id) f.regs[i] = { ...v, id: old.id };
+      }
+      for (const [k, s] of f.stack)
+        if (s.spill && s.spill.t === 'scalar' && s.spill.id === old.id) f.stack.set(k, { b: s.b, spill: { ...v, id: old.id } });
     }
   }
 }
@@ -311,12 +482,15 @@ function markNull(st: State, id: number, isNull: boolean): void {
     }
     for (const [k, s] of f.stack) {
       const x = s.spill;
-      if (x && x.t === 'ptr' && x.id === id && x.nullable) f.stack.set(k, { b: s.b, spill: isNull ? sc(constant(0n)) : { ...x, nullable: false, id: 0 } });
+      if (x && x.t === 'ptr' && x.id === id && x.nullable)
+        f.stack.set(k, { b: s.b, spill: isNull ? sc(constant(0n)) : { ...x, nullable: false, id: 0 } });
     }
   }
 }
 
-const notNull = (p: Ptr) => !p.nullable && (p.k === 'socket' || p.k === 'tcp_sock' || p.k === 'map_value' || p.k === 'sock_common' || p.k === 'mem' || p.k === 'map_ptr');
+const notNull = (p: Ptr) =>
+  !p.nullable &&
+  (p.k === 'socket' || p.k === 'tcp_sock' || p.k === 'map_value' || p.k === 'sock_common' || p.k === 'mem' || p.k === 'map_ptr');
 
 // --- entry states ----------------------------------------------------------------------------
 function initial(): State {
@@ -341,7 +515,10 @@ function pushFrame(st: State, regs: Reg[], pc: number, callback: boolean): void 
 }
 
 /** Where a path is: the instruction it is at and the state there. Steps move it; false ends the path. */
-interface Path { pc: number; st: State }
+interface Path {
+  pc: number;
+  st: State;
+}
 
 /** Helpers that take a map in r1 (their call sites are rewritten per map). */
 const MAP_HELPERS = [1, 2, 3, 87, 88, 89, 51, 164, 195];
@@ -404,9 +581,16 @@ class Explorer {
     }
     if (!this.complete) this.notes.add(`exploration stopped after ${this.budget} instructions`);
     return {
-      insns: this.insns, seen: this.seen, ptrKind: this.ptrKind, callMap: this.callMap, loops: this.loops,
-      seenDirectWrite: this.seenDirectWrite, tstampTypeAccess: this.tstampTypeAccess, processed: this.processed,
-      complete: this.complete, notes: [...this.notes],
+      insns: this.insns,
+      seen: this.seen,
+      ptrKind: this.ptrKind,
+      callMap: this.callMap,
+      loops: this.loops,
+      seenDirectWrite: this.seenDirectWrite,
+      tstampTypeAccess: this.tstampTypeAccess,
+      processed: this.processed,
+      complete: this.complete,
+      notes: [...this.notes],
     };
   }
 
@@ -419,7 +603,10 @@ class Explorer {
         if (this.covered(pc, path.st)) return;
         this.remember(pc, path.st);
       }
-      if (++this.processed > this.budget) { this.complete = false; return; }
+      if (++this.processed > this.budget) {
+        this.complete = false;
+        return;
+      }
       this.seen[pc] = 1;
       if (!this.step(path)) return;
     }
@@ -441,7 +628,10 @@ class Explorer {
       return true;
     }
     const op = s.code & 0xf0;
-    if (op === 0x00) { path.pc = path.pc + 1 + (c === BPF_JMP32 ? s.imm : s.off); return true; }
+    if (op === 0x00) {
+      path.pc = path.pc + 1 + (c === BPF_JMP32 ? s.imm : s.off);
+      return true;
+    }
     if (op === 0x90) return this.exit(path);
     if (op === 0x80) return this.call(path, s);
     return this.condJump(path, s, c === BPF_JMP32);
@@ -455,7 +645,8 @@ class Explorer {
     outer: for (const o of list) {
       if (o.frames.length !== st.frames.length) continue;
       for (let f = 0; f < st.frames.length; f++) {
-        const of = o.frames[f]!, nf = st.frames[f]!;
+        const of = o.frames[f]!,
+          nf = st.frames[f]!;
         if (of.ret !== nf.ret || of.callback !== nf.callback) continue outer;
         const top = f === st.frames.length - 1;
         const mask = top ? this.live[pc]! : (this.live[st.frames[f + 1]!.ret] ?? 0x3ff) & 0x3c0;
@@ -479,7 +670,17 @@ class Explorer {
     const R = frameOf(path.st).regs;
     this.seen[pc + 1] = 1;
     const ml = this.mapAt.get(pc);
-    const mk = (k: PtrKind, extra: Partial<Ptr> = {}): Ptr => ({ t: 'ptr', k, off: constant(0n), map: null, frame: 0, nullable: false, id: 0, sub: 0, ...extra });
+    const mk = (k: PtrKind, extra: Partial<Ptr> = {}): Ptr => ({
+      t: 'ptr',
+      k,
+      off: constant(0n),
+      map: null,
+      frame: 0,
+      nullable: false,
+      id: 0,
+      sub: 0,
+      ...extra,
+    });
     if (s.src === 0) R[s.dst] = sc(constant((BigInt(this.insns[pc + 1]!.imm >>> 0) << 32n) | BigInt(s.imm >>> 0)));
     else if ((s.src === 1 || s.src === 5) && ml) R[s.dst] = mk('map_ptr', { map: ml.map });
     else if ((s.src === 2 || s.src === 6) && ml) R[s.dst] = mk('map_value', { map: ml.map, off: constant(BigInt(ml.offset)) });
@@ -520,7 +721,7 @@ class Explorer {
         else stackWrite(path.st, base, s.off, size, c === BPF_STX ? R[s.src]! : null, c === BPF_ST, s.imm);
       }
     }
-    if (atomic && (s.imm & 1)) {
+    if (atomic && s.imm & 1) {
       if (s.imm === 0xf1) R[0] = unknownSized(size);
       else R[s.src] = unknownSized(size);
     }
@@ -531,9 +732,25 @@ class Explorer {
   /** A load from the context: packet pointers and the socket for the program types that have them. */
   ctxLoad(off: number, size: number): Reg {
     const pt = this.pt;
-    const skbLike = pt === P.SCHED_CLS || pt === P.SCHED_ACT || pt === P.CGROUP_SKB || pt === P.LWT_IN || pt === P.LWT_OUT ||
-      pt === P.LWT_XMIT || pt === P.LWT_SEG6LOCAL || pt === P.SK_SKB;
-    const ptr = (k: PtrKind, nullable = false): Ptr => ({ t: 'ptr', k, off: constant(0n), map: null, frame: 0, nullable, id: nullable ? this.nextId++ : 0, sub: 0 });
+    const skbLike =
+      pt === P.SCHED_CLS ||
+      pt === P.SCHED_ACT ||
+      pt === P.CGROUP_SKB ||
+      pt === P.LWT_IN ||
+      pt === P.LWT_OUT ||
+      pt === P.LWT_XMIT ||
+      pt === P.LWT_SEG6LOCAL ||
+      pt === P.SK_SKB;
+    const ptr = (k: PtrKind, nullable = false): Ptr => ({
+      t: 'ptr',
+      k,
+      off: constant(0n),
+      map: null,
+      frame: 0,
+      nullable,
+      id: nullable ? this.nextId++ : 0,
+      sub: 0,
+    });
     if (pt === P.XDP) {
       if (off === 0) return ptr('pkt');
       if (off === 4) return ptr('pkt_end');
@@ -572,7 +789,10 @@ class Explorer {
 
   /** mov, movsx: a 64-bit register copy (and a 32-bit copy of a value that fits) links the two registers by id. */
   mov(R: Reg[], s: Slot, is64: boolean, x: boolean): void {
-    if (!x) { R[s.dst] = sc(constant(is64 ? BigInt(s.imm) : BigInt(s.imm >>> 0))); return; }
+    if (!x) {
+      R[s.dst] = sc(constant(is64 ? BigInt(s.imm) : BigInt(s.imm >>> 0)));
+      return;
+    }
     const src = R[s.src]!;
     if (s.off === 8 || s.off === 16 || s.off === 32) {
       const v = src.t === 'scalar' ? sext(is64 ? src.s : subreg(src.s), s.off) : UNKNOWN;
@@ -624,7 +844,10 @@ class Explorer {
   call(path: Path, s: Slot): boolean {
     const R = frameOf(path.st).regs;
     if (s.src === 1) return this.callSubprog(path, path.pc + 1 + s.imm);
-    if (s.src === 2) { this.notes.add('kfunc calls'); R[0] = sc(UNKNOWN); } else this.callHelper(path, s.imm);
+    if (s.src === 2) {
+      this.notes.add('kfunc calls');
+      R[0] = sc(UNKNOWN);
+    } else this.callHelper(path, s.imm);
     clobberArgs(R);
     path.pc++;
     return true;
@@ -635,13 +858,19 @@ class Explorer {
     const st = path.st;
     const R = frameOf(st).regs;
     if (this.globals.has(target)) {
-      if (!this.globalsDone.has(target)) { this.globalsDone.add(target); this.work.push([target, globalEntry()]); }
+      if (!this.globalsDone.has(target)) {
+        this.globalsDone.add(target);
+        this.work.push([target, globalEntry()]);
+      }
       R[0] = sc(UNKNOWN);
       clobberArgs(R);
       path.pc++;
       return true;
     }
-    if (st.frames.length >= 8) { this.notes.add('call depth'); return false; }
+    if (st.frames.length >= 8) {
+      this.notes.add('call depth');
+      return false;
+    }
     const regs: Reg[] = new Array(11).fill(NONE);
     for (let r = 1; r <= 5; r++) regs[r] = R[r]!;
     pushFrame(st, regs, path.pc, false);
@@ -668,7 +897,8 @@ class Explorer {
 
   /** bpf_loop can be inlined when every call reaching the site has flags 0 and the same callback. */
   noteLoop(pc: number, R: Reg[]): void {
-    const cb = R[2]!, flags = R[4]!;
+    const cb = R[2]!,
+      flags = R[4]!;
     const cbStart = cb.t === 'ptr' && cb.k === 'func' ? cb.sub : -1;
     const flagZero = flags.t === 'scalar' && isConst(flags.s) && flags.s.v === 0n;
     const prev = this.loops.get(pc);
@@ -682,13 +912,37 @@ class Explorer {
     const cst = cloneState(path.st);
     const regs: Reg[] = new Array(11).fill(NONE);
     const callerRegs = frameOf(cst).regs;
-    const val = (m: XlatedMap | null): Ptr => ({ t: 'ptr', k: 'map_value', off: constant(0n), map: m, frame: 0, nullable: false, id: 0, sub: 0 });
+    const val = (m: XlatedMap | null): Ptr => ({
+      t: 'ptr',
+      k: 'map_value',
+      off: constant(0n),
+      map: m,
+      frame: 0,
+      nullable: false,
+      id: 0,
+      sub: 0,
+    });
     const other: Ptr = { t: 'ptr', k: 'other', off: constant(0n), map: null, frame: 0, nullable: false, id: 0, sub: 0 };
-    if (id === BPF_LOOP) { regs[1] = sc(urange(0n, M32)); regs[2] = callerRegs[3]!; }
-    else if (id === 164) { regs[1] = callerRegs[1]!; regs[2] = other; regs[3] = val(r1.t === 'ptr' ? r1.map : null); regs[4] = callerRegs[3]!; }
-    else if (id === 170) { regs[1] = sc(UNKNOWN); regs[2] = other; regs[3] = other; }
-    else if (id === 180) { regs[1] = other; regs[2] = other; regs[3] = callerRegs[4]!; }
-    else { regs[1] = other; regs[2] = callerRegs[3]!; }
+    if (id === BPF_LOOP) {
+      regs[1] = sc(urange(0n, M32));
+      regs[2] = callerRegs[3]!;
+    } else if (id === 164) {
+      regs[1] = callerRegs[1]!;
+      regs[2] = other;
+      regs[3] = val(r1.t === 'ptr' ? r1.map : null);
+      regs[4] = callerRegs[3]!;
+    } else if (id === 170) {
+      regs[1] = sc(UNKNOWN);
+      regs[2] = other;
+      regs[3] = other;
+    } else if (id === 180) {
+      regs[1] = other;
+      regs[2] = other;
+      regs[3] = callerRegs[4]!;
+    } else {
+      regs[1] = other;
+      regs[2] = callerRegs[3]!;
+    }
     pushFrame(cst, regs, path.pc, true);
     this.work.push([cb.sub, cst]);
   }
@@ -711,7 +965,10 @@ class Explorer {
 
   innerMap(outer: XlatedMap, inner: XlatedMap): XlatedMap {
     let m = this.innerMaps.get(outer);
-    if (!m) { m = inner; this.innerMaps.set(outer, m); }
+    if (!m) {
+      m = inner;
+      this.innerMaps.set(outer, m);
+    }
     return m;
   }
 
@@ -719,7 +976,8 @@ class Explorer {
   condJump(path: Path, s: Slot, is32: boolean): boolean {
     const R = frameOf(path.st).regs;
     const cmp = CMP[s.code & 0xf0];
-    if (!cmp) { // may_goto and unknown: both ways
+    if (!cmp) {
+      // may_goto and unknown: both ways
       this.work.push([path.pc + 1 + s.off, cloneState(path.st)]);
       path.pc++;
       return true;
@@ -732,7 +990,14 @@ class Explorer {
     // pointers
     const ptr = a.t === 'ptr' ? a : b.t === 'ptr' ? b : null;
     const other = ptr === a ? b : a;
-    if (ptr && other.t === 'scalar' && isConst(other.s) && (is32 ? (other.s.v & M32) === 0n : other.s.v === 0n) && (cmp === 'jeq' || cmp === 'jne') && !is32) {
+    if (
+      ptr &&
+      other.t === 'scalar' &&
+      isConst(other.s) &&
+      (is32 ? (other.s.v & M32) === 0n : other.s.v === 0n) &&
+      (cmp === 'jeq' || cmp === 'jne') &&
+      !is32
+    ) {
       if (ptr.nullable && ptr.id) {
         const t = cloneState(path.st);
         markNull(t, ptr.id, cmp === 'jeq');
@@ -742,7 +1007,10 @@ class Explorer {
         return true;
       }
       if (notNull(ptr)) {
-        if (cmp === 'jne') { path.pc = target; return true; }
+        if (cmp === 'jne') {
+          path.pc = target;
+          return true;
+        }
         path.pc++;
         return true;
       }
@@ -763,7 +1031,8 @@ class Explorer {
     const target = path.pc + 1 + s.off;
     const signed = cmp === 'jsgt' || cmp === 'jsge' || cmp === 'jslt' || cmp === 'jsle';
     const view = (v: Scalar) => (!is32 ? v : signed ? sext(subreg(v), 32) : subreg(v));
-    const av = view(a.s), bv = view(b.s);
+    const av = view(a.s),
+      bv = view(b.s);
     const pred = branchTaken(cmp, av, bv);
     const lim = signed ? 0x7fffffffn : M32;
     const canRefine = !is32 || (a.s.umax <= lim && b.s.umax <= lim);
@@ -776,8 +1045,18 @@ class Explorer {
       if (x) syncScalar(ns, s.src, { t: 'scalar', s: r[1], id: b.id });
       return ns;
     };
-    if (pred === 1) { const t = branch(true); if (!t) return false; path.st = t; path.pc = target; return true; }
-    if (pred === 0) { if (!branch(false)) return false; path.pc++; return true; }
+    if (pred === 1) {
+      const t = branch(true);
+      if (!t) return false;
+      path.st = t;
+      path.pc = target;
+      return true;
+    }
+    if (pred === 0) {
+      if (!branch(false)) return false;
+      path.pc++;
+      return true;
+    }
     const t = branch(true);
     const f = branch(false);
     if (t) this.work.push([target, t]);

@@ -14,7 +14,13 @@ export type { XlatedInput, XlatedMap, XlatedMapLoad, XlatedResult, XlatedStep, X
 export function xlatedLength(input: XlatedInput): XlatedResult {
   const ex = explore(input);
   const r = rewrite(input, ex);
-  return { count: r.count, steps: r.steps, exact: ex.complete && r.unmodelled.length === 0, unmodelled: r.unmodelled, processed: ex.processed };
+  return {
+    count: r.count,
+    steps: r.steps,
+    exact: ex.complete && r.unmodelled.length === 0,
+    unmodelled: r.unmodelled,
+    processed: ex.processed,
+  };
 }
 
 /**

@@ -1,7 +1,22 @@
 /** Raw instruction slots, decoded for the xlated model (no validation: the program already loaded). */
 import {
-  BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, INSN_SIZE, OP_LD_IMM64,
-  decodeSlot, opClass, opCode, sizeBytes,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_CALL,
+  BPF_EXIT,
+  BPF_JA,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_LD,
+  BPF_LDX,
+  BPF_ST,
+  BPF_STX,
+  INSN_SIZE,
+  OP_LD_IMM64,
+  decodeSlot,
+  opClass,
+  opCode,
+  sizeBytes,
 } from '../../loader/isa/index.js';
 
 export interface Slot {

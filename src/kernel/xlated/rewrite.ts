@@ -7,17 +7,49 @@
  */
 import { ATTACH_TYPE as A, MAP_TYPE as MT, PROG_TYPE as P } from '../../loader/uapi/index.js';
 import type { Exploration } from './explore.js';
-import { BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, cls, isCondJump, isLdImm64, sizeOf, type Slot } from './insn.js';
+import {
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_LD,
+  BPF_LDX,
+  BPF_ST,
+  BPF_STX,
+  cls,
+  isCondJump,
+  isLdImm64,
+  sizeOf,
+  type Slot,
+} from './insn.js';
 import type { XlatedInput, XlatedStep } from './types.js';
 
 const BPF_F_INNER_MAP = 0x1000;
 
 /** Program types whose verifier ops have no convert_ctx_access: ctx loads stay as they are. */
 const NO_CTX_CONVERT: ReadonlySet<number> = new Set<number>([
-  P.KPROBE, P.TRACEPOINT, P.RAW_TRACEPOINT, P.RAW_TRACEPOINT_WRITABLE, P.TRACING, P.LSM, P.SYSCALL, P.EXT, P.CGROUP_DEVICE,
-  P.LIRC_MODE2, P.NETFILTER,
+  P.KPROBE,
+  P.TRACEPOINT,
+  P.RAW_TRACEPOINT,
+  P.RAW_TRACEPOINT_WRITABLE,
+  P.TRACING,
+  P.LSM,
+  P.SYSCALL,
+  P.EXT,
+  P.CGROUP_DEVICE,
+  P.LIRC_MODE2,
+  P.NETFILTER,
 ]);
-const SKB_TYPES: ReadonlySet<number> = new Set<number>([P.SOCKET_FILTER, P.SCHED_CLS, P.SCHED_ACT, P.CGROUP_SKB, P.LWT_IN, P.LWT_OUT, P.LWT_XMIT, P.LWT_SEG6LOCAL]);
+const SKB_TYPES: ReadonlySet<number> = new Set<number>([
+  P.SOCKET_FILTER,
+  P.SCHED_CLS,
+  P.SCHED_ACT,
+  P.CGROUP_SKB,
+  P.LWT_IN,
+  P.LWT_OUT,
+  P.LWT_XMIT,
+  P.LWT_SEG6LOCAL,
+]);
 /** Types whose gen_prologue un-clones the skb when packet data is written (bpf_unclone_prologue: 11 insns for 1). */
 const UNCLONE_PROLOGUE: ReadonlySet<number> = new Set<number>([P.SCHED_CLS, P.SCHED_ACT, P.LWT_XMIT, P.SK_SKB]);
 
@@ -32,12 +64,39 @@ interface CtxRewrite {
 
 /** __sk_buff field reads: [offset, end, cnt, target size, ctx_field_size]. */
 const SKB_READ: [number, number, number, number, number][] = [
-  [0, 4, 1, 4, 4], [4, 8, 2, 1, 4], [8, 12, 1, 4, 4], [12, 16, 1, 2, 4], [16, 20, 1, 2, 4], [20, 24, 3, 4, 4],
-  [24, 28, 1, 2, 4], [28, 32, 1, 2, 4], [32, 36, 1, 4, 4], [36, 40, 1, 4, 4], [40, 44, 3, 4, 4], [44, 48, 1, 2, 4],
-  [48, 68, 1, 4, 0], [68, 72, 1, 4, 4], [72, 76, 1, 2, 4], [76, 80, 1, 8, 0], [80, 84, 1, 8, 0], [84, 88, 3, 4, 4],
-  [88, 92, 2, 2, 4], [92, 96, 2, 4, 0], [96, 100, 2, 4, 0], [100, 116, 2, 4, 0], [116, 132, 2, 4, 0], [132, 136, 3, 2, 4],
-  [136, 140, 2, 2, 4], [140, 144, 1, 8, 0], [152, 160, 8, 8, 0], [160, 164, 1, 4, 4], [164, 168, 4, 2, 4], [168, 176, 1, 8, 0],
-  [176, 180, 4, 2, 4], [180, 181, 2, 1, 0], [184, 192, 4, 8, 0],
+  [0, 4, 1, 4, 4],
+  [4, 8, 2, 1, 4],
+  [8, 12, 1, 4, 4],
+  [12, 16, 1, 2, 4],
+  [16, 20, 1, 2, 4],
+  [20, 24, 3, 4, 4],
+  [24, 28, 1, 2, 4],
+  [28, 32, 1, 2, 4],
+  [32, 36, 1, 4, 4],
+  [36, 40, 1, 4, 4],
+  [40, 44, 3, 4, 4],
+  [44, 48, 1, 2, 4],
+  [48, 68, 1, 4, 0],
+  [68, 72, 1, 4, 4],
+  [72, 76, 1, 2, 4],
+  [76, 80, 1, 8, 0],
+  [80, 84, 1, 8, 0],
+  [84, 88, 3, 4, 4],
+  [88, 92, 2, 2, 4],
+  [92, 96, 2, 4, 0],
+  [96, 100, 2, 4, 0],
+  [100, 116, 2, 4, 0],
+  [116, 132, 2, 4, 0],
+  [132, 136, 3, 2, 4],
+  [136, 140, 2, 2, 4],
+  [140, 144, 1, 8, 0],
+  [152, 160, 8, 8, 0],
+  [160, 164, 1, 4, 4],
+  [164, 168, 4, 2, 4],
+  [168, 176, 1, 8, 0],
+  [176, 180, 4, 2, 4],
+  [180, 181, 2, 1, 0],
+  [184, 192, 4, 8, 0],
 ];
 
 function skbCtx(pt: number, s: Slot, write: boolean, tstampTypeAccess: boolean): CtxRewrite | null {
@@ -49,7 +108,8 @@ function skbCtx(pt: number, s: Slot, write: boolean, tstampTypeAccess: boolean):
       return { cnt: 2, target: 2, fieldSize: 0 };
     }
     if (off >= 152 && off < 160) return { cnt: tstampTypeAccess ? 1 : 6, target: 8, fieldSize: 0 };
-    if (off === 8 || off === 32 || off === 44 || (off >= 48 && off < 68) || off === 72 || off === 0) return { cnt: 1, target: size, fieldSize: 0 };
+    if (off === 8 || off === 32 || off === 44 || (off >= 48 && off < 68) || off === 72 || off === 0)
+      return { cnt: 1, target: size, fieldSize: 0 };
     return null;
   }
   const aligned = s.off & ~3;
@@ -78,7 +138,8 @@ function sockAddrCtx(s: Slot, write: boolean): CtxRewrite | null {
   if (off === 64) return { cnt: 1, target: 8, fieldSize: 0 };
   const aligned = off & ~3;
   if (aligned === 24) return { cnt: 2, target: 2, fieldSize: 4 };
-  if (aligned === 4 || (aligned >= 8 && aligned < 24) || aligned === 40 || (aligned >= 44 && aligned < 60)) return { cnt: 2, target: 4, fieldSize: 4 };
+  if (aligned === 4 || (aligned >= 8 && aligned < 24) || aligned === 40 || (aligned >= 44 && aligned < 60))
+    return { cnt: 2, target: 4, fieldSize: 4 };
   if (off === 0 || off === 28 || off === 32 || off === 36) return { cnt: 2, target: 4, fieldSize: 0 };
   return null;
 }
@@ -86,15 +147,24 @@ function sockAddrCtx(s: Slot, write: boolean): CtxRewrite | null {
 /** map_gen_lookup sizes (x86-64, bypass_spec_v1): instructions replacing the call, or 0 when not inlined. */
 function lookupInline(type: number, flags: number): number {
   switch (type) {
-    case MT.ARRAY: return flags & BPF_F_INNER_MAP ? 0 : 7;
-    case MT.PERCPU_ARRAY: return flags & BPF_F_INNER_MAP ? 0 : 9;
-    case MT.HASH: return 3;
-    case MT.LRU_HASH: return 6;
-    case MT.PERCPU_HASH: return 5;
-    case MT.ARRAY_OF_MAPS: return 9;
-    case MT.HASH_OF_MAPS: return 4;
-    case MT.XSKMAP: return 8;
-    default: return 0;
+    case MT.ARRAY:
+      return flags & BPF_F_INNER_MAP ? 0 : 7;
+    case MT.PERCPU_ARRAY:
+      return flags & BPF_F_INNER_MAP ? 0 : 9;
+    case MT.HASH:
+      return 3;
+    case MT.LRU_HASH:
+      return 6;
+    case MT.PERCPU_HASH:
+      return 5;
+    case MT.ARRAY_OF_MAPS:
+      return 9;
+    case MT.HASH_OF_MAPS:
+      return 4;
+    case MT.XSKMAP:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -113,10 +183,17 @@ export function rewrite(input: XlatedInput, ex: Exploration): { count: number; s
 
   // dead code and nops
   if (privileged) {
-    let dead = 0, firstDead = -1;
+    let dead = 0,
+      firstDead = -1;
     for (let i = 0; i < n; i++) {
-      if (!seen[i]) { if (firstDead < 0) firstDead = i; dead++; }
-      else if (firstDead >= 0) { steps.push({ kind: 'dead-code', at: firstDead, delta: -dead }); dead = 0; firstDead = -1; }
+      if (!seen[i]) {
+        if (firstDead < 0) firstDead = i;
+        dead++;
+      } else if (firstDead >= 0) {
+        steps.push({ kind: 'dead-code', at: firstDead, delta: -dead });
+        dead = 0;
+        firstDead = -1;
+      }
     }
     if (firstDead >= 0) steps.push({ kind: 'dead-code', at: firstDead, delta: -dead });
     for (const at of removedNops(insns, seen)) steps.push({ kind: 'nop', at, delta: -1 });
@@ -133,10 +210,16 @@ export function rewrite(input: XlatedInput, ex: Exploration): { count: number; s
     if (!seen[i]) continue;
     const s = insns[i]!;
     const c = cls(s.code);
-    if (isLdImm64(s)) { i++; continue; }
+    if (isLdImm64(s)) {
+      i++;
+      continue;
+    }
 
     // ctx accesses
-    if ((c === BPF_LDX && ((s.code & 0xe0) === 0x60 || (s.code & 0xe0) === 0x80)) || ((c === BPF_ST || c === BPF_STX) && (s.code & 0xe0) === 0x60)) {
+    if (
+      (c === BPF_LDX && ((s.code & 0xe0) === 0x60 || (s.code & 0xe0) === 0x80)) ||
+      ((c === BPF_ST || c === BPF_STX) && (s.code & 0xe0) === 0x60)
+    ) {
       const kind = ex.ptrKind[i];
       const write = c !== BPF_LDX;
       if (kind === 'ctx' && !NO_CTX_CONVERT.has(pt)) {
@@ -166,7 +249,8 @@ export function rewrite(input: XlatedInput, ex: Exploration): { count: number; s
       const x = (s.code & 8) !== 0;
       const is64 = c === BPF_ALU64;
       if ((op === 0x30 || op === 0x90) && x) {
-        const div = op === 0x30, signed = s.off === 1;
+        const div = op === 0x30,
+          signed = s.off === 1;
         const cnt = signed ? (div ? 8 : is64 ? 7 : 9) : div ? 4 : is64 ? 2 : 4;
         steps.push({ kind: 'div-guard', at: i, delta: cnt - 1 });
       }
@@ -186,11 +270,22 @@ export function rewrite(input: XlatedInput, ex: Exploration): { count: number; s
     }
     if (op !== 0x80 || c !== BPF_JMP) continue;
     if (s.src === 1) continue;
-    if (s.src === 2) { unmodelled.add('kfunc call fixups'); continue; }
+    if (s.src === 2) {
+      unmodelled.add('kfunc call fixups');
+      continue;
+    }
     const id = s.imm;
-    const helper = (delta: number, detail: string) => { if (delta) steps.push({ kind: 'helper-inline', at: i, delta, detail }); };
-    if (id === 170) { steps.push({ kind: 'timer-aux', at: i, delta: 2 }); continue; }
-    if (id === 107 || id === 156 || id === 145 || id === 210) { steps.push({ kind: 'storage-get-gfp', at: i, delta: 1 }); continue; }
+    const helper = (delta: number, detail: string) => {
+      if (delta) steps.push({ kind: 'helper-inline', at: i, delta, detail });
+    };
+    if (id === 170) {
+      steps.push({ kind: 'timer-aux', at: i, delta: 2 });
+      continue;
+    }
+    if (id === 107 || id === 156 || id === 145 || id === 210) {
+      steps.push({ kind: 'storage-get-gfp', at: i, delta: 1 });
+      continue;
+    }
     if (id === 1) {
       const m = ex.callMap[i];
       if (m && m !== 'poison') {
@@ -199,14 +294,32 @@ export function rewrite(input: XlatedInput, ex: Exploration): { count: number; s
       } else if (m === undefined) unmodelled.add(`map lookup at ${i} with an unknown map`);
       continue;
     }
-    if (id === 118) { helper(2, 'jiffies64'); continue; }
-    if (id === 8) { helper(2, 'get_smp_processor_id'); continue; }
-    if (pt === P.TRACING) {
-      if (id === 183) { helper(8, 'get_func_arg'); continue; }
-      if (id === 184) { helper(eat === A.TRACE_FEXIT || eat === A.MODIFY_RETURN ? 5 : 0, 'get_func_ret'); continue; }
+    if (id === 118) {
+      helper(2, 'jiffies64');
+      continue;
     }
-    if (id === 176) { helper(10, 'get_branch_snapshot'); continue; }
-    if (id === 194) { helper(1, 'kptr_xchg'); continue; }
+    if (id === 8) {
+      helper(2, 'get_smp_processor_id');
+      continue;
+    }
+    if (pt === P.TRACING) {
+      if (id === 183) {
+        helper(8, 'get_func_arg');
+        continue;
+      }
+      if (id === 184) {
+        helper(eat === A.TRACE_FEXIT || eat === A.MODIFY_RETURN ? 5 : 0, 'get_func_ret');
+        continue;
+      }
+    }
+    if (id === 176) {
+      helper(10, 'get_branch_snapshot');
+      continue;
+    }
+    if (id === 194) {
+      helper(1, 'kptr_xchg');
+      continue;
+    }
   }
   for (const sub of mayGotoSubprogs) steps.push({ kind: 'may-goto', at: sub, delta: 1, detail: 'stack slot init' });
 
@@ -227,7 +340,10 @@ function removedNops(insns: Slot[], seen: Uint8Array): number[] {
   for (let i = 0; i < n; i++) if (seen[i]) list.push(i);
   const half = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (isLdImm64(insns[i]!)) half[++i] = 1;
-  const nextSeen = (t: number): number => { while (t < n && !seen[t]) t++; return t; };
+  const nextSeen = (t: number): number => {
+    while (t < n && !seen[t]) t++;
+    return t;
+  };
   const ja: number[] = list.map((i) => {
     const s = insns[i]!;
     if (half[i]) return -1;
@@ -271,4 +387,3 @@ function subprogOf(insns: Slot[], at: number): number {
   }
   return best;
 }
-

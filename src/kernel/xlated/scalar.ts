@@ -53,25 +53,30 @@ function tnumRange(lo: bigint, hi: bigint): { v: bigint; m: bigint } {
 /** Tighten bounds against the tnum and each other (the kernel's reg_bounds_sync, roughly). */
 export function normalize(s: Scalar): Scalar {
   let { v, m, umin, umax, smin, smax } = s;
-  v &= M64; m &= M64; v &= ~m;
+  v &= M64;
+  m &= M64;
+  v &= ~m;
   // tnum -> unsigned bounds
   if (umin < v) umin = v;
   if (umax > (v | m)) umax = v | m;
   // signed from tnum
-  const signKnown = (m >> 63n) === 0n;
+  const signKnown = m >> 63n === 0n;
   if (signKnown) {
-    const tmin = toS64(v), tmax = toS64(v | m);
+    const tmin = toS64(v),
+      tmax = toS64(v | m);
     if (smin < tmin) smin = tmin;
     if (smax > tmax) smax = tmax;
   }
   // unsigned <-> signed when the range does not cross the sign boundary
-  if ((umin >> 63n) === (umax >> 63n)) {
-    const a = toS64(umin), b = toS64(umax);
+  if (umin >> 63n === umax >> 63n) {
+    const a = toS64(umin),
+      b = toS64(umax);
     if (smin < a) smin = a;
     if (smax > b) smax = b;
   }
-  if ((smin < 0n) === (smax < 0n)) {
-    const a = toU64(smin), b = toU64(smax);
+  if (smin < 0n === smax < 0n) {
+    const a = toU64(smin),
+      b = toU64(smax);
     if (umin < a) umin = a;
     if (umax > b) umax = b;
   }
@@ -81,9 +86,16 @@ export function normalize(s: Scalar): Scalar {
     const nv = (v | t.v) & ~(m & ~t.m) & M64;
     const nm = m & t.m;
     // keep only when consistent
-    if (((nv & ~nm) & M64) === (nv & M64)) { v = nv & ~nm; m = nm; }
+    if ((nv & ~nm & M64) === (nv & M64)) {
+      v = nv & ~nm;
+      m = nm;
+    }
   }
-  if (umin === umax) { v = umin; m = 0n; smin = smax = toS64(umin); }
+  if (umin === umax) {
+    v = umin;
+    m = 0n;
+    smin = smax = toS64(umin);
+  }
   return { v, m, umin, umax, smin, smax };
 }
 
@@ -129,32 +141,51 @@ export function alu64(op: AluOp, a: Scalar, b: Scalar): Scalar {
   switch (op) {
     case 'add': {
       const t = tnumAdd(a, b);
-      let umin = a.umin + b.umin, umax = a.umax + b.umax;
-      if (umax > M64) { umin = 0n; umax = M64; }
-      let smin = a.smin + b.smin, smax = a.smax + b.smax;
-      if (smin < S64_MIN || smax > S64_MAX) { smin = S64_MIN; smax = S64_MAX; }
+      let umin = a.umin + b.umin,
+        umax = a.umax + b.umax;
+      if (umax > M64) {
+        umin = 0n;
+        umax = M64;
+      }
+      let smin = a.smin + b.smin,
+        smax = a.smax + b.smax;
+      if (smin < S64_MIN || smax > S64_MAX) {
+        smin = S64_MIN;
+        smax = S64_MAX;
+      }
       return normalize({ ...t, umin, umax, smin, smax });
     }
     case 'sub': {
       const t = tnumSub(a, b);
-      let umin = a.umin - b.umax, umax = a.umax - b.umin;
-      if (umin < 0n) { umin = 0n; umax = M64; }
-      let smin = a.smin - b.smax, smax = a.smax - b.smin;
-      if (smin < S64_MIN || smax > S64_MAX) { smin = S64_MIN; smax = S64_MAX; }
+      let umin = a.umin - b.umax,
+        umax = a.umax - b.umin;
+      if (umin < 0n) {
+        umin = 0n;
+        umax = M64;
+      }
+      let smin = a.smin - b.smax,
+        smax = a.smax - b.smin;
+      if (smin < S64_MIN || smax > S64_MAX) {
+        smin = S64_MIN;
+        smax = S64_MAX;
+      }
       return normalize({ ...t, umin, umax, smin, smax });
     }
     case 'and': {
-      const v = a.v & b.v, m = (a.m | a.v) & (b.m | b.v) & ~v;
+      const v = a.v & b.v,
+        m = (a.m | a.v) & (b.m | b.v) & ~v;
       const umax = a.umax < b.umax ? a.umax : b.umax;
       return normalize({ v, m, umin: v, umax, smin: S64_MIN, smax: S64_MAX });
     }
     case 'or': {
-      const v = a.v | b.v, m = (a.m | b.m) & ~v;
+      const v = a.v | b.v,
+        m = (a.m | b.m) & ~v;
       const umin = a.umin > b.umin ? a.umin : b.umin;
       return normalize({ v, m, umin, umax: M64, smin: S64_MIN, smax: S64_MAX });
     }
     case 'xor': {
-      const m = a.m | b.m, v = (a.v ^ b.v) & ~m;
+      const m = a.m | b.m,
+        v = (a.v ^ b.v) & ~m;
       return normalize({ v, m, umin: 0n, umax: M64, smin: S64_MIN, smax: S64_MAX });
     }
     case 'mul': {
@@ -164,8 +195,9 @@ export function alu64(op: AluOp, a: Scalar, b: Scalar): Scalar {
     case 'lsh': {
       if (!isConst(b)) return UNKNOWN;
       const sh = b.v & 63n;
-      const v = (a.v << sh) & M64, m = (a.m << sh) & M64;
-      if ((a.umax << sh) <= M64) return normalize({ v, m, umin: a.umin << sh, umax: a.umax << sh, smin: S64_MIN, smax: S64_MAX });
+      const v = (a.v << sh) & M64,
+        m = (a.m << sh) & M64;
+      if (a.umax << sh <= M64) return normalize({ v, m, umin: a.umin << sh, umax: a.umax << sh, smin: S64_MIN, smax: S64_MAX });
       return normalize({ v, m, umin: 0n, umax: M64, smin: S64_MIN, smax: S64_MAX });
     }
     case 'rsh': {
@@ -176,7 +208,8 @@ export function alu64(op: AluOp, a: Scalar, b: Scalar): Scalar {
     case 'arsh': {
       if (!isConst(b)) return UNKNOWN;
       const sh = b.v & 63n;
-      const sv = toS64(a.v), sm = toS64(a.m);
+      const sv = toS64(a.v),
+        sm = toS64(a.m);
       return normalize({ v: toU64(sv >> sh), m: toU64(sm >> sh), umin: 0n, umax: M64, smin: a.smin >> sh, smax: a.smax >> sh });
     }
     case 'mod': {
@@ -194,13 +227,14 @@ export function alu64(op: AluOp, a: Scalar, b: Scalar): Scalar {
 
 /** dst op src in 32 bits (operands' low halves), zero-extended. */
 export function alu32(op: AluOp, a: Scalar, b: Scalar): Scalar {
-  const a32 = subreg(a), b32 = subreg(b);
+  const a32 = subreg(a),
+    b32 = subreg(b);
   if (isConst(a32) && isConst(b32)) return constant(evalConst(op, a32.v, b32.v, 32));
   if (op === 'lsh' || op === 'arsh' || op === 'sdiv' || op === 'smod' || op === 'mul') {
     if (op === 'mul' && a32.umax <= 0xffffn && b32.umax <= 0xffffn) return urange(a32.umin * b32.umin, a32.umax * b32.umax);
     if (op === 'lsh' && isConst(b32)) {
       const sh = b32.v & 31n;
-      if ((a32.umax << sh) <= M32) return urange(a32.umin << sh, a32.umax << sh);
+      if (a32.umax << sh <= M32) return urange(a32.umin << sh, a32.umax << sh);
       return normalize({ v: (a32.v << sh) & M32, m: (a32.m << sh) & M32, umin: 0n, umax: M32, smin: 0n, smax: M32 });
     }
     return urange(0n, M32);
@@ -212,26 +246,57 @@ export function alu32(op: AluOp, a: Scalar, b: Scalar): Scalar {
 
 export function evalConst(op: AluOp, x: bigint, y: bigint, bits: 32 | 64): bigint {
   const mask = bits === 64 ? M64 : M32;
-  x &= mask; y &= mask;
-  const sx = BigInt.asIntN(bits, x), sy = BigInt.asIntN(bits, y);
+  x &= mask;
+  y &= mask;
+  const sx = BigInt.asIntN(bits, x),
+    sy = BigInt.asIntN(bits, y);
   const shmask = BigInt(bits - 1);
   let r: bigint;
   switch (op) {
-    case 'add': r = x + y; break;
-    case 'sub': r = x - y; break;
-    case 'mul': r = x * y; break;
-    case 'div': r = y === 0n ? 0n : x / y; break;
-    case 'mod': r = y === 0n ? x : x % y; break;
-    case 'sdiv': r = sy === 0n ? 0n : sx / sy; break;
-    case 'smod': r = sy === 0n ? sx : sx % sy; break;
-    case 'or': r = x | y; break;
-    case 'and': r = x & y; break;
-    case 'xor': r = x ^ y; break;
-    case 'lsh': r = x << (y & shmask); break;
-    case 'rsh': r = x >> (y & shmask); break;
-    case 'arsh': r = sx >> (y & shmask); break;
-    case 'neg': r = -x; break;
-    default: r = 0n;
+    case 'add':
+      r = x + y;
+      break;
+    case 'sub':
+      r = x - y;
+      break;
+    case 'mul':
+      r = x * y;
+      break;
+    case 'div':
+      r = y === 0n ? 0n : x / y;
+      break;
+    case 'mod':
+      r = y === 0n ? x : x % y;
+      break;
+    case 'sdiv':
+      r = sy === 0n ? 0n : sx / sy;
+      break;
+    case 'smod':
+      r = sy === 0n ? sx : sx % sy;
+      break;
+    case 'or':
+      r = x | y;
+      break;
+    case 'and':
+      r = x & y;
+      break;
+    case 'xor':
+      r = x ^ y;
+      break;
+    case 'lsh':
+      r = x << (y & shmask);
+      break;
+    case 'rsh':
+      r = x >> (y & shmask);
+      break;
+    case 'arsh':
+      r = sx >> (y & shmask);
+      break;
+    case 'neg':
+      r = -x;
+      break;
+    default:
+      r = 0n;
   }
   return BigInt.asUintN(bits, r);
 }
@@ -262,8 +327,10 @@ export function branchTaken(op: CmpOp, a: Scalar, b: Scalar): 1 | 0 | -1 {
       if (a.umin >= b.umax) return 1;
       if (a.umax < b.umin) return 0;
       return -1;
-    case 'jlt': return branchTaken('jgt', b, a);
-    case 'jle': return branchTaken('jge', b, a);
+    case 'jlt':
+      return branchTaken('jgt', b, a);
+    case 'jle':
+      return branchTaken('jge', b, a);
     case 'jsgt':
       if (a.smin > b.smax) return 1;
       if (a.smax <= b.smin) return 0;
@@ -272,18 +339,38 @@ export function branchTaken(op: CmpOp, a: Scalar, b: Scalar): 1 | 0 | -1 {
       if (a.smin >= b.smax) return 1;
       if (a.smax < b.smin) return 0;
       return -1;
-    case 'jslt': return branchTaken('jsgt', b, a);
-    case 'jsle': return branchTaken('jsge', b, a);
+    case 'jslt':
+      return branchTaken('jsgt', b, a);
+    case 'jsle':
+      return branchTaken('jsge', b, a);
   }
 }
 
 const NEGATE: Record<CmpOp, CmpOp> = {
-  jeq: 'jne', jne: 'jeq', jgt: 'jle', jge: 'jlt', jlt: 'jge', jle: 'jgt',
-  jsgt: 'jsle', jsge: 'jslt', jslt: 'jsge', jsle: 'jsgt', jset: 'jset',
+  jeq: 'jne',
+  jne: 'jeq',
+  jgt: 'jle',
+  jge: 'jlt',
+  jlt: 'jge',
+  jle: 'jgt',
+  jsgt: 'jsle',
+  jsge: 'jslt',
+  jslt: 'jsge',
+  jsle: 'jsgt',
+  jset: 'jset',
 };
 const FLIP: Record<CmpOp, CmpOp> = {
-  jeq: 'jeq', jne: 'jne', jgt: 'jlt', jge: 'jle', jlt: 'jgt', jle: 'jge',
-  jsgt: 'jslt', jsge: 'jsle', jslt: 'jsgt', jsle: 'jsge', jset: 'jset',
+  jeq: 'jeq',
+  jne: 'jne',
+  jgt: 'jlt',
+  jge: 'jle',
+  jlt: 'jgt',
+  jle: 'jge',
+  jsgt: 'jslt',
+  jsge: 'jsle',
+  jslt: 'jsgt',
+  jsle: 'jsge',
+  jset: 'jset',
 };
 
 function withBounds(s: Scalar, p: Partial<Scalar>): Scalar | null {
@@ -310,15 +397,19 @@ export function refine(op: CmpOp, taken: boolean, a: Scalar, b: Scalar): [Scalar
   }
   switch (op) {
     case 'jeq': {
-      const umin = a.umin > b.umin ? a.umin : b.umin, umax = a.umax < b.umax ? a.umax : b.umax;
-      const smin = a.smin > b.smin ? a.smin : b.smin, smax = a.smax < b.smax ? a.smax : b.smax;
+      const umin = a.umin > b.umin ? a.umin : b.umin,
+        umax = a.umax < b.umax ? a.umax : b.umax;
+      const smin = a.smin > b.smin ? a.smin : b.smin,
+        smax = a.smax < b.smax ? a.smax : b.smax;
       if (((a.v ^ b.v) & ~(a.m | b.m)) !== 0n) return null;
-      const v = a.v | b.v, m = a.m & b.m;
+      const v = a.v | b.v,
+        m = a.m & b.m;
       const r = withBounds(a, { v, m, umin, umax, smin, smax });
       return r ? [r, r] : null;
     }
     case 'jne': {
-      let ra: Scalar | null = a, rb: Scalar | null = b;
+      let ra: Scalar | null = a,
+        rb: Scalar | null = b;
       if (isConst(b)) ra = excludeEnd(a, b.v);
       if (isConst(a)) rb = excludeEnd(b, a.v);
       if (isConst(a) && isConst(b) && a.v === b.v) return null;
@@ -376,8 +467,7 @@ const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** Whether `a` covers every value `b` may take (state pruning). */
 export function covers(a: Scalar, b: Scalar): boolean {
-  return a.umin <= b.umin && a.umax >= b.umax && a.smin <= b.smin && a.smax >= b.smax &&
-    (b.m & ~a.m) === 0n && ((a.v ^ b.v) & ~a.m) === 0n;
+  return a.umin <= b.umin && a.umax >= b.umax && a.smin <= b.smin && a.smax >= b.smax && (b.m & ~a.m) === 0n && ((a.v ^ b.v) & ~a.m) === 0n;
 }
 
 export function sameScalar(a: Scalar, b: Scalar): boolean {
@@ -390,7 +480,9 @@ export { M32, M64 };
  * urange(0, 2^k - 1) for k = 1..64, made once when the module loads: asked for all the time
  * (zero-extended values), and scalars are never changed in place, so they are shared.
  */
-const LOW_BITS: ReadonlyMap<bigint, Scalar> = new Map(Array.from({ length: 64 }, (_, k) => {
-  const hi = (1n << BigInt(k + 1)) - 1n;
-  return [hi, normalize({ ...tnumRange(0n, hi), umin: 0n, umax: hi, smin: S64_MIN, smax: S64_MAX })] as const;
-}));
+const LOW_BITS: ReadonlyMap<bigint, Scalar> = new Map(
+  Array.from({ length: 64 }, (_, k) => {
+    const hi = (1n << BigInt(k + 1)) - 1n;
+    return [hi, normalize({ ...tnumRange(0n, hi), umin: 0n, umax: hi, smin: S64_MIN, smax: S64_MAX })] as const;
+  }),
+);

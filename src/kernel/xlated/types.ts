@@ -44,8 +44,19 @@ export interface XlatedInput {
 }
 
 export type XlatedStepKind =
-  | 'dead-code' | 'nop' | 'prologue' | 'ctx-access' | 'ctx-narrow' | 'map-lookup-inline' | 'loop-inline' | 'helper-inline'
-  | 'storage-get-gfp' | 'timer-aux' | 'div-guard' | 'ld-abs' | 'may-goto';
+  | 'dead-code'
+  | 'nop'
+  | 'prologue'
+  | 'ctx-access'
+  | 'ctx-narrow'
+  | 'map-lookup-inline'
+  | 'loop-inline'
+  | 'helper-inline'
+  | 'storage-get-gfp'
+  | 'timer-aux'
+  | 'div-guard'
+  | 'ld-abs'
+  | 'may-goto';
 
 export interface XlatedStep {
   kind: XlatedStepKind;

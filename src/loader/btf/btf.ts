@@ -9,14 +9,7 @@ import { LoaderError } from '../errors.js';
 import { decodeTypeAt } from './decode.js';
 import { dumpRaw } from './dump.js';
 import type { BtfHeader } from './header.js';
-import {
-  type MemberLocation,
-  memberOffsetOf,
-  membersOf,
-  resolveType,
-  sizeOfType,
-  skipModifiers,
-} from './query.js';
+import { type MemberLocation, memberOffsetOf, membersOf, resolveType, sizeOfType, skipModifiers } from './query.js';
 import type { BtfStrings } from './strings.js';
 import { BTF_KIND, BTF_KIND_NAMES, type BtfKindName, type BtfMember, type BtfType, type ByteOrder, VOID_TYPE } from './types.js';
 import { encodeBtf } from './write.js';
@@ -64,7 +57,9 @@ export class Btf {
   #check(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.totalCount) {
       throw new LoaderError('BTF_NOT_FOUND', `btf: no type with id ${id} (valid ids are 0..${this.totalCount - 1})`, {
-        typeId: id, got: id, want: `< ${this.totalCount}`,
+        typeId: id,
+        got: id,
+        want: `< ${this.totalCount}`,
       });
     }
   }

@@ -8,18 +8,24 @@
 import { LoaderError } from '../errors.js';
 import type { Btf } from './btf.js';
 import { parseBtf } from './parse.js';
-import {
-  type BtfType,
-  type BtfVarSecinfo,
-  type ByteOrder,
-  remapTypeIds,
-} from './types.js';
+import { type BtfType, type BtfVarSecinfo, type ByteOrder, remapTypeIds } from './types.js';
 import { encodeBtf } from './write.js';
 
-export interface BtfMemberInput { name?: string; type: number; bitOffset: number; bitfieldSize?: number }
-export interface BtfParamInput { name?: string; type: number }
+export interface BtfMemberInput {
+  name?: string;
+  type: number;
+  bitOffset: number;
+  bitfieldSize?: number;
+}
+export interface BtfParamInput {
+  name?: string;
+  type: number;
+}
 
-interface Flag { name?: string; kindFlag?: boolean }
+interface Flag {
+  name?: string;
+  kindFlag?: boolean;
+}
 
 export type BtfTypeInput =
   | (Flag & { kind: 'INT'; name: string; size: number; encoding?: number; bitOffset?: number; bits?: number })
@@ -117,12 +123,26 @@ export class BtfBuilder {
     const common = { id, name, nameOff };
     switch (t.kind) {
       case 'INT':
-        return { ...common, kind: 'INT', kindFlag: t.kindFlag ?? false, size: t.size, encoding: t.encoding ?? 0, bitOffset: t.bitOffset ?? 0, bits: t.bits ?? t.size * 8 };
-      case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
+        return {
+          ...common,
+          kind: 'INT',
+          kindFlag: t.kindFlag ?? false,
+          size: t.size,
+          encoding: t.encoding ?? 0,
+          bitOffset: t.bitOffset ?? 0,
+          bits: t.bits ?? t.size * 8,
+        };
+      case 'PTR':
+      case 'TYPEDEF':
+      case 'VOLATILE':
+      case 'CONST':
+      case 'RESTRICT':
+      case 'TYPE_TAG':
         return { ...common, kind: t.kind, kindFlag: t.kindFlag ?? false, type: t.type };
       case 'ARRAY':
         return { ...common, kind: 'ARRAY', kindFlag: t.kindFlag ?? false, elemType: t.elemType, indexType: t.indexType, nelems: t.nelems };
-      case 'STRUCT': case 'UNION': {
+      case 'STRUCT':
+      case 'UNION': {
         const kindFlag = t.kindFlag ?? t.members.some((m) => (m.bitfieldSize ?? 0) > 0);
         const members = t.members.map((m) => {
           const mname = m.name ?? '';
@@ -156,7 +176,13 @@ export class BtfBuilder {
       case 'VAR':
         return { ...common, kind: 'VAR', kindFlag: t.kindFlag ?? false, type: t.type, linkage: t.linkage ?? 0 };
       case 'DATASEC':
-        return { ...common, kind: 'DATASEC', kindFlag: t.kindFlag ?? false, size: t.size, vars: t.vars.map((v) => ({ type: v.type, offset: v.offset, size: v.size })) };
+        return {
+          ...common,
+          kind: 'DATASEC',
+          kindFlag: t.kindFlag ?? false,
+          size: t.size,
+          vars: t.vars.map((v) => ({ type: v.type, offset: v.offset, size: v.size })),
+        };
       case 'FLOAT':
         return { ...common, kind: 'FLOAT', kindFlag: t.kindFlag ?? false, size: t.size };
       case 'DECL_TAG':
@@ -170,7 +196,10 @@ export class BtfBuilder {
   stringBytes(): Uint8Array {
     const out = new Uint8Array(this.#strLen);
     let p = 0;
-    for (const c of this.#strChunks) { out.set(c, p); p += c.length; }
+    for (const c of this.#strChunks) {
+      out.set(c, p);
+      p += c.length;
+    }
     this.#strChunks = [out];
     return out;
   }

@@ -21,7 +21,13 @@ export function decodeTypeAt(dv: DataView, le: boolean, pos: number, id: number,
   const t = decodeFields(dv, le, pos, id, strings);
   const info = dv.getUint32(pos + 4, le);
   switch (t.kind) {
-    case 'STRUCT': case 'UNION': case 'ENUM': case 'ENUM64': case 'FUNC': case 'FUNC_PROTO': case 'DATASEC':
+    case 'STRUCT':
+    case 'UNION':
+    case 'ENUM':
+    case 'ENUM64':
+    case 'FUNC':
+    case 'FUNC_PROTO':
+    case 'DATASEC':
       break;
     default: {
       if ((info & 0xffff) !== 0 && t.kind !== 'VOID') t.rawVlen = info & 0xffff;
@@ -44,19 +50,37 @@ function decodeFields(dv: DataView, le: boolean, pos: number, id: number, string
     case BTF_KIND.INT: {
       const data = dv.getUint32(pos + 12, le);
       return {
-        id, kind: 'INT', name, nameOff, kindFlag, size: st,
-        encoding: (data >>> 24) & 0x0f, bitOffset: (data >>> 16) & 0xff, bits: data & 0xff,
+        id,
+        kind: 'INT',
+        name,
+        nameOff,
+        kindFlag,
+        size: st,
+        encoding: (data >>> 24) & 0x0f,
+        bitOffset: (data >>> 16) & 0xff,
+        bits: data & 0xff,
       };
     }
-    case BTF_KIND.PTR: case BTF_KIND.TYPEDEF: case BTF_KIND.VOLATILE: case BTF_KIND.CONST:
-    case BTF_KIND.RESTRICT: case BTF_KIND.TYPE_TAG:
+    case BTF_KIND.PTR:
+    case BTF_KIND.TYPEDEF:
+    case BTF_KIND.VOLATILE:
+    case BTF_KIND.CONST:
+    case BTF_KIND.RESTRICT:
+    case BTF_KIND.TYPE_TAG:
       return { id, kind: BTF_KIND_NAMES[kind] as BtfRefType['kind'], name, nameOff, kindFlag, type: st };
     case BTF_KIND.ARRAY:
       return {
-        id, kind: 'ARRAY', name, nameOff, kindFlag,
-        elemType: dv.getUint32(pos + 12, le), indexType: dv.getUint32(pos + 16, le), nelems: dv.getUint32(pos + 20, le),
+        id,
+        kind: 'ARRAY',
+        name,
+        nameOff,
+        kindFlag,
+        elemType: dv.getUint32(pos + 12, le),
+        indexType: dv.getUint32(pos + 16, le),
+        nelems: dv.getUint32(pos + 20, le),
       };
-    case BTF_KIND.STRUCT: case BTF_KIND.UNION: {
+    case BTF_KIND.STRUCT:
+    case BTF_KIND.UNION: {
       const members: BtfMember[] = new Array(vlen);
       for (let i = 0, p = pos + 12; i < vlen; i++, p += 12) {
         const mn = dv.getUint32(p, le);

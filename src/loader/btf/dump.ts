@@ -28,13 +28,19 @@ export function dumpType(btf: DumpSource, t: BtfType, out: string[]): void {
     case 'INT':
       out.push(`${line} size=${t.size} bits_offset=${t.bitOffset} nr_bits=${t.bits} encoding=${intEncodingName(t.encoding)}`);
       return;
-    case 'PTR': case 'CONST': case 'VOLATILE': case 'RESTRICT': case 'TYPEDEF': case 'TYPE_TAG':
+    case 'PTR':
+    case 'CONST':
+    case 'VOLATILE':
+    case 'RESTRICT':
+    case 'TYPEDEF':
+    case 'TYPE_TAG':
       out.push(`${line} type_id=${t.type}`);
       return;
     case 'ARRAY':
       out.push(`${line} type_id=${t.elemType} index_type_id=${t.indexType} nr_elems=${t.nelems}`);
       return;
-    case 'STRUCT': case 'UNION':
+    case 'STRUCT':
+    case 'UNION':
       out.push(`${line} size=${t.size} vlen=${t.members.length}`);
       for (const m of t.members) {
         let s = `\t${qn(m.name, m.nameOff)} type_id=${m.type} bits_offset=${m.bitOffset}`;
@@ -49,7 +55,11 @@ export function dumpType(btf: DumpSource, t: BtfType, out: string[]): void {
     case 'ENUM64':
       out.push(`${line} encoding=${t.kindFlag ? 'SIGNED' : 'UNSIGNED'} size=${t.size} vlen=${t.enumerators.length}`);
       for (const e of t.enumerators) {
-        out.push(t.kindFlag ? `\t${qn(e.name, e.nameOff)} val=${BigInt.asIntN(64, e.value)}LL` : `\t${qn(e.name, e.nameOff)} val=${BigInt.asUintN(64, e.value)}ULL`);
+        out.push(
+          t.kindFlag
+            ? `\t${qn(e.name, e.nameOff)} val=${BigInt.asIntN(64, e.value)}LL`
+            : `\t${qn(e.name, e.nameOff)} val=${BigInt.asUintN(64, e.value)}ULL`,
+        );
       }
       return;
     case 'FWD':

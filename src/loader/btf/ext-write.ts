@@ -31,7 +31,10 @@ function bad(message: string, details: Record<string, unknown>): LoaderError {
 }
 
 function plan<R extends { extra?: Uint8Array }>(
-  name: string, sections: BtfExtSection<R>[], recSize: number, minSize: number,
+  name: string,
+  sections: BtfExtSection<R>[],
+  recSize: number,
+  minSize: number,
   write: (dv: DataView, p: number, r: R, le: boolean) => void,
 ): BlockPlan<R> {
   const rs = Math.max(recSize, minSize);
@@ -63,7 +66,8 @@ export function writeBtfExt(ext: BtfExt, order?: ByteOrder | 'le' | 'be'): Uint8
       dv.setUint32(p + 4, u32(r.typeId, 'type_id'), l);
     }),
     plan('line_info', ext.lineInfo, ext.lineInfoRecSize, LINE_INFO_MIN_SIZE, (dv, p, r, l) => {
-      if (r.column > 0x3ff || r.line > 0x3fffff) throw bad(`line ${r.line} column ${r.column} does not fit line_col`, { field: 'line_col' });
+      if (r.column > 0x3ff || r.line > 0x3fffff)
+        throw bad(`line ${r.line} column ${r.column} does not fit line_col`, { field: 'line_col' });
       dv.setUint32(p, u32(r.insnOff, 'insn_off'), l);
       dv.setUint32(p + 4, u32(r.fileNameOff, 'file_name_off'), l);
       dv.setUint32(p + 8, u32(r.lineOff, 'line_off'), l);
@@ -80,23 +84,32 @@ export function writeBtfExt(ext: BtfExt, order?: ByteOrder | 'le' | 'be'): Uint8
 
   let layout: BtfExtLayout;
   const old = ext.layout;
-  const keep = old !== undefined && old.funcInfoLen === fi.len && old.lineInfoLen === li.len && old.coreReloLen === cr.len
-    && (cr.len === 0 || old.hdrLen >= BTF_EXT_CORE_HEADER);
+  const keep =
+    old !== undefined &&
+    old.funcInfoLen === fi.len &&
+    old.lineInfoLen === li.len &&
+    old.coreReloLen === cr.len &&
+    (cr.len === 0 || old.hdrLen >= BTF_EXT_CORE_HEADER);
   if (keep) {
     layout = old;
   } else {
     layout = {
       hdrLen: BTF_EXT_CORE_HEADER,
-      funcInfoOff: 0, funcInfoLen: fi.len,
-      lineInfoOff: fi.len, lineInfoLen: li.len,
-      coreReloOff: fi.len + li.len, coreReloLen: cr.len,
+      funcInfoOff: 0,
+      funcInfoLen: fi.len,
+      lineInfoOff: fi.len,
+      lineInfoLen: li.len,
+      coreReloOff: fi.len + li.len,
+      coreReloLen: cr.len,
       dataLen: fi.len + li.len + cr.len,
       uncovered: [],
     };
   }
   const offs = [layout.funcInfoOff, layout.lineInfoOff, layout.coreReloOff];
   let dataLen = keep ? layout.dataLen : 0;
-  blocks.forEach((b, i) => { if (b.len > 0) dataLen = Math.max(dataLen, offs[i] + b.len); });
+  blocks.forEach((b, i) => {
+    if (b.len > 0) dataLen = Math.max(dataLen, offs[i] + b.len);
+  });
   const out = new Uint8Array(layout.hdrLen + dataLen);
   const dv = new DataView(out.buffer);
   for (const u of layout.uncovered) {

@@ -18,11 +18,26 @@ export const CORE_RELO_MIN_SIZE = 16;
 
 /** CO-RE relocation kind names, indexed by kind number (enum bpf_core_relo_kind). */
 export const CORE_RELO_KIND_NAMES: readonly string[] = [
-  'field_byte_offset', 'field_byte_size', 'field_exists', 'field_signed', 'field_lshift_u64', 'field_rshift_u64',
-  'type_id_local', 'type_id_target', 'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches',
+  'field_byte_offset',
+  'field_byte_size',
+  'field_exists',
+  'field_signed',
+  'field_lshift_u64',
+  'field_rshift_u64',
+  'type_id_local',
+  'type_id_target',
+  'type_exists',
+  'type_size',
+  'enumval_exists',
+  'enumval_value',
+  'type_matches',
 ];
 
-export interface FuncInfoRecord { insnOff: number; typeId: number; extra?: Uint8Array }
+export interface FuncInfoRecord {
+  insnOff: number;
+  typeId: number;
+  extra?: Uint8Array;
+}
 export interface LineInfoRecord {
   insnOff: number;
   fileNameOff: number;
@@ -45,7 +60,11 @@ export interface CoreReloRecord {
   extra?: Uint8Array;
 }
 
-export interface BtfExtSection<R> { section: string; sectionNameOff: number; records: R[] }
+export interface BtfExtSection<R> {
+  section: string;
+  sectionNameOff: number;
+  records: R[];
+}
 
 export interface BtfExtLayout {
   hdrLen: number;
@@ -107,7 +126,10 @@ interface BlockCtx {
 function str(ctx: BlockCtx, off: number, field: string, at: number): string {
   if (!ctx.btf.strings.has(off)) {
     throw malformed(`${ctx.block}: ${field} ${off} at offset ${at} is outside the BTF string table (${ctx.btf.strings.endOff} bytes)`, {
-      field, offset: at, got: off, want: `< ${ctx.btf.strings.endOff}`,
+      field,
+      offset: at,
+      got: off,
+      want: `< ${ctx.btf.strings.endOff}`,
     });
   }
   let v = ctx.strings.get(off);
@@ -121,7 +143,11 @@ function str(ctx: BlockCtx, off: number, field: string, at: number): string {
 function typeRef(ctx: BlockCtx, id: number, at: number): number {
   if (id >= ctx.btf.totalCount) {
     throw malformed(`${ctx.block}: type id ${id} at offset ${at} does not exist (last is ${ctx.btf.totalCount - 1})`, {
-      field: 'type_id', typeId: id, offset: at, got: id, want: `< ${ctx.btf.totalCount}`,
+      field: 'type_id',
+      typeId: id,
+      offset: at,
+      got: id,
+      want: `< ${ctx.btf.totalCount}`,
     });
   }
   return id;
@@ -136,24 +162,34 @@ function parseBlock<R>(
   const { dv, le, block } = ctx;
   const sections: BtfExtSection<R>[] = [];
   if (len === 0) return { recSize: 0, sections };
-  if (len < 4) throw malformed(`${block}: block of ${len} bytes has no record size`, { field: `${block}_len`, offset: start, got: len, want: '>= 4' });
+  if (len < 4)
+    throw malformed(`${block}: block of ${len} bytes has no record size`, { field: `${block}_len`, offset: start, got: len, want: '>= 4' });
   const recSize = dv.getUint32(start, le);
   if (recSize < ctx.minSize || recSize % 4 !== 0 || recSize > len) {
     throw malformed(`${block}: record size ${recSize} invalid (minimum ${ctx.minSize}, multiple of 4)`, {
-      field: 'rec_size', offset: start, got: recSize, want: `>= ${ctx.minSize}`,
+      field: 'rec_size',
+      offset: start,
+      got: recSize,
+      want: `>= ${ctx.minSize}`,
     });
   }
   const end = start + len;
   let p = start + 4;
   while (p < end) {
-    if (p + 8 > end) throw malformed(`${block}: section header at offset ${p} truncated`, { field: 'sec_hdr', offset: p, got: end - p, want: 8 });
+    if (p + 8 > end)
+      throw malformed(`${block}: section header at offset ${p} truncated`, { field: 'sec_hdr', offset: p, got: end - p, want: 8 });
     const nameOff = dv.getUint32(p, le);
     const num = dv.getUint32(p + 4, le);
     const section = str(ctx, nameOff, 'sec_name_off', p);
-    if (num === 0) throw malformed(`${block}: section '${section}' has no records`, { section, field: 'num_info', offset: p + 4, got: 0, want: '> 0' });
+    if (num === 0)
+      throw malformed(`${block}: section '${section}' has no records`, { section, field: 'num_info', offset: p + 4, got: 0, want: '> 0' });
     if (num > Math.floor((end - p - 8) / recSize)) {
       throw malformed(`${block}: section '${section}' claims ${num} records of ${recSize} bytes, only ${end - p - 8} bytes left`, {
-        section, field: 'num_info', offset: p + 4, got: num, want: `<= ${Math.floor((end - p - 8) / recSize)}`,
+        section,
+        field: 'num_info',
+        offset: p + 4,
+        got: num,
+        want: `<= ${Math.floor((end - p - 8) / recSize)}`,
       });
     }
     p += 8;
@@ -188,19 +224,34 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
   const byteOrder = normalizeByteOrder(order ?? btf.byteOrder);
   const le = byteOrder === 'little';
   if (bytes.length < BTF_EXT_MIN_HEADER) {
-    throw malformed(`data too short for header (${bytes.length} < ${BTF_EXT_MIN_HEADER} bytes)`, { field: 'header', got: bytes.length, want: BTF_EXT_MIN_HEADER });
+    throw malformed(`data too short for header (${bytes.length} < ${BTF_EXT_MIN_HEADER} bytes)`, {
+      field: 'header',
+      got: bytes.length,
+      want: BTF_EXT_MIN_HEADER,
+    });
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = dv.getUint16(0, le);
   if (magic !== BTF_MAGIC) {
-    throw malformed(`bad magic 0x${magic.toString(16)} (byte order ${byteOrder})`, { field: 'magic', offset: 0, got: magic, want: BTF_MAGIC });
+    throw malformed(`bad magic 0x${magic.toString(16)} (byte order ${byteOrder})`, {
+      field: 'magic',
+      offset: 0,
+      got: magic,
+      want: BTF_MAGIC,
+    });
   }
-  const version = bytes[2], flags = bytes[3];
+  const version = bytes[2],
+    flags = bytes[3];
   if (version !== 1) throw malformed(`unsupported version ${version}`, { field: 'version', offset: 2, got: version, want: 1 });
   if (flags !== 0) throw malformed(`unsupported flags 0x${flags.toString(16)}`, { field: 'flags', offset: 3, got: flags, want: 0 });
   const hdrLen = dv.getUint32(4, le);
   if (hdrLen < BTF_EXT_MIN_HEADER || hdrLen > bytes.length) {
-    throw malformed(`hdr_len ${hdrLen} invalid (data is ${bytes.length} bytes)`, { field: 'hdr_len', offset: 4, got: hdrLen, want: `${BTF_EXT_MIN_HEADER}..${bytes.length}` });
+    throw malformed(`hdr_len ${hdrLen} invalid (data is ${bytes.length} bytes)`, {
+      field: 'hdr_len',
+      offset: 4,
+      got: hdrLen,
+      want: `${BTF_EXT_MIN_HEADER}..${bytes.length}`,
+    });
   }
   const hasCore = hdrLen >= BTF_EXT_CORE_HEADER;
   const layout: BtfExtLayout = {
@@ -215,7 +266,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
     uncovered: [],
   };
   for (let i = hasCore ? BTF_EXT_CORE_HEADER : BTF_EXT_MIN_HEADER; i < hdrLen; i++) {
-    if (bytes[i] !== 0) throw malformed(`unknown header byte at offset ${i} is not zero`, { field: 'hdr_len', offset: i, got: bytes[i], want: 0 });
+    if (bytes[i] !== 0)
+      throw malformed(`unknown header byte at offset ${i} is not zero`, { field: 'hdr_len', offset: i, got: bytes[i], want: 0 });
   }
   const dataLen = bytes.length - hdrLen;
   const blocks = [
@@ -226,11 +278,16 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
   for (const [name, off, len] of blocks) {
     if (len > 0 && (off % 4 !== 0 || off + len > dataLen)) {
       throw malformed(`${name} block [${off}, ${off + len}) is misaligned or past the end of data (${dataLen} bytes after header)`, {
-        field: `${name}_off`, got: off + len, want: `<= ${dataLen}`,
+        field: `${name}_off`,
+        got: off + len,
+        want: `<= ${dataLen}`,
       });
     }
   }
-  layout.uncovered = uncoveredBytes(bytes.subarray(hdrLen), blocks.filter((b) => b[2] > 0).map((b) => [b[1], b[1] + b[2]]));
+  layout.uncovered = uncoveredBytes(
+    bytes.subarray(hdrLen),
+    blocks.filter((b) => b[2] > 0).map((b) => [b[1], b[1] + b[2]]),
+  );
   const seen = new Map<number, string>();
   const ctx = (block: string, minSize: number): BlockCtx => ({ bytes, dv, le, btf, block, minSize, strings: seen });
 
@@ -243,7 +300,9 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
   });
   const lctx = ctx('line_info', LINE_INFO_MIN_SIZE);
   const li = parseBlock(lctx, hdrLen + layout.lineInfoOff, layout.lineInfoLen, (p, rs) => {
-    const fileNameOff = dv.getUint32(p + 4, le), lineOff = dv.getUint32(p + 8, le), lineCol = dv.getUint32(p + 12, le);
+    const fileNameOff = dv.getUint32(p + 4, le),
+      lineOff = dv.getUint32(p + 8, le),
+      lineCol = dv.getUint32(p + 12, le);
     const r: LineInfoRecord = {
       insnOff: dv.getUint32(p, le),
       fileNameOff,
@@ -259,7 +318,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, order?: ByteOrder | 'le
   });
   const cctx = ctx('core_relo', CORE_RELO_MIN_SIZE);
   const cr = parseBlock(cctx, hdrLen + layout.coreReloOff, layout.coreReloLen, (p, rs) => {
-    const accessStrOff = dv.getUint32(p + 8, le), kind = dv.getUint32(p + 12, le);
+    const accessStrOff = dv.getUint32(p + 8, le),
+      kind = dv.getUint32(p + 12, le);
     const r: CoreReloRecord = {
       insnOff: dv.getUint32(p, le),
       typeId: typeRef(cctx, dv.getUint32(p + 4, le), p + 4),

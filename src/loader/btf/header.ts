@@ -36,13 +36,19 @@ export function detectByteOrder(bytes: Uint8Array): ByteOrder | undefined {
 export function parseBtfHeader(bytes: Uint8Array, opts: { split: boolean }): BtfHeader {
   if (bytes.length < BTF_HEADER_SIZE) {
     throw malformed(`data too short for header (${bytes.length} < ${BTF_HEADER_SIZE} bytes)`, {
-      field: 'header', offset: 0, got: bytes.length, want: BTF_HEADER_SIZE,
+      field: 'header',
+      offset: 0,
+      got: bytes.length,
+      want: BTF_HEADER_SIZE,
     });
   }
   const byteOrder = detectByteOrder(bytes);
   if (!byteOrder) {
     throw malformed(`bad magic 0x${((bytes[0] << 8) | bytes[1]).toString(16)}`, {
-      field: 'magic', offset: 0, got: (bytes[0] << 8) | bytes[1], want: BTF_MAGIC,
+      field: 'magic',
+      offset: 0,
+      got: (bytes[0] << 8) | bytes[1],
+      want: BTF_MAGIC,
     });
   }
   const le = byteOrder === 'little';
@@ -58,7 +64,10 @@ export function parseBtfHeader(bytes: Uint8Array, opts: { split: boolean }): Btf
   }
   if (hdrLen < BTF_HEADER_SIZE || hdrLen > bytes.length) {
     throw malformed(`hdr_len ${hdrLen} invalid (data is ${bytes.length} bytes, minimum header ${BTF_HEADER_SIZE})`, {
-      field: 'hdr_len', offset: 4, got: hdrLen, want: `${BTF_HEADER_SIZE}..${bytes.length}`,
+      field: 'hdr_len',
+      offset: 4,
+      got: hdrLen,
+      want: `${BTF_HEADER_SIZE}..${bytes.length}`,
     });
   }
   for (let i = BTF_HEADER_SIZE; i < hdrLen; i++) {
@@ -92,7 +101,9 @@ function checkLayout(h: BtfHeader, dataLen: number, split: boolean): void {
   for (const s of secs) {
     if (s.off + s.len > dataLen) {
       throw malformed(`${s.name} section [${s.off}, ${s.off + s.len}) past end of data (${dataLen} bytes after header)`, {
-        field: `${s.name}_len`, got: s.off + s.len, want: `<= ${dataLen}`,
+        field: `${s.name}_len`,
+        got: s.off + s.len,
+        want: `<= ${dataLen}`,
       });
     }
   }
@@ -102,12 +113,16 @@ function checkLayout(h: BtfHeader, dataLen: number, split: boolean): void {
     if (s.len === 0 && s.off <= dataLen) continue;
     if (s.off < expected) {
       throw malformed(`${s.name} section at ${s.off} overlaps the previous section (ends at ${expected})`, {
-        field: `${s.name}_off`, got: s.off, want: `>= ${expected}`,
+        field: `${s.name}_off`,
+        got: s.off,
+        want: `>= ${expected}`,
       });
     }
     if (s.off > expected) {
       throw malformed(`gap before ${s.name} section (at ${s.off}, previous section ends at ${expected})`, {
-        field: `${s.name}_off`, got: s.off, want: expected,
+        field: `${s.name}_off`,
+        got: s.off,
+        want: expected,
       });
     }
     expected = s.off + s.len;

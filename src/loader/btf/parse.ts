@@ -20,8 +20,18 @@ export interface ParseBtfOptions {
 }
 
 /** Field names for error details, indexed by the codes `Extremes` records. */
-const FIELDS = ['name_off', 'type', 'array.type', 'array.index_type', 'member.type', 'param.type', 'var_secinfo.type',
-  'member.name_off', 'enum.name_off', 'param.name_off'];
+const FIELDS = [
+  'name_off',
+  'type',
+  'array.type',
+  'array.index_type',
+  'member.type',
+  'param.type',
+  'var_secinfo.type',
+  'member.name_off',
+  'enum.name_off',
+  'param.name_off',
+];
 
 function malformed(message: string, details: Record<string, unknown>): LoaderError {
   return new LoaderError('BTF_MALFORMED', `btf: ${message}`, details);
@@ -49,7 +59,10 @@ function readStrings(bytes: Uint8Array, header: BtfHeader, base: Btf | undefined
     }
     if (strBytes[strBytes.length - 1] !== 0) {
       throw malformed('string section is not NUL-terminated', {
-        field: 'str_len', offset: strStart + strBytes.length - 1, got: strBytes[strBytes.length - 1], want: 0,
+        field: 'str_len',
+        offset: strStart + strBytes.length - 1,
+        got: strBytes[strBytes.length - 1],
+        want: 0,
       });
     }
   }
@@ -69,11 +82,19 @@ class Extremes {
   maxRefField = 0;
 
   name(off: number, id: number, field: number): void {
-    if (off > this.maxName) { this.maxName = off; this.maxNameId = id; this.maxNameField = field; }
+    if (off > this.maxName) {
+      this.maxName = off;
+      this.maxNameId = id;
+      this.maxNameField = field;
+    }
   }
 
   ref(typeId: number, id: number, field: number): void {
-    if (typeId > this.maxRef) { this.maxRef = typeId; this.maxRefId = id; this.maxRefField = field; }
+    if (typeId > this.maxRef) {
+      this.maxRef = typeId;
+      this.maxRefId = id;
+      this.maxRefField = field;
+    }
   }
 }
 
@@ -105,9 +126,16 @@ function scanTypes(dv: DataView, le: boolean, header: BtfHeader, startId: number
     const vlen = info & 0xffff;
     const size = typeSize(dv, le, pos, typeEnd, id, kind, vlen, extremes);
     if (pos + size > typeEnd) {
-      throw malformed(`type [${id}] ${BTF_KIND_NAMES[kind]} (vlen ${vlen}) needs ${size} bytes, only ${typeEnd - pos} left in type section`, {
-        typeId: id, field: 'vlen', offset: pos, got: typeEnd - pos, want: size,
-      });
+      throw malformed(
+        `type [${id}] ${BTF_KIND_NAMES[kind]} (vlen ${vlen}) needs ${size} bytes, only ${typeEnd - pos} left in type section`,
+        {
+          typeId: id,
+          field: 'vlen',
+          offset: pos,
+          got: typeEnd - pos,
+          want: size,
+        },
+      );
     }
     offsets[n] = pos;
     kinds[n] = kind;
@@ -124,13 +152,25 @@ function scanTypes(dv: DataView, le: boolean, header: BtfHeader, startId: number
 
 /** The type section ends inside the 12-byte common record of type `id`. */
 function truncated(id: number, pos: number, typeEnd: number): LoaderError {
-  return malformed(`type [${id}] truncated: ${typeEnd - pos} bytes left, need 12`, { typeId: id, field: 'type', offset: pos, got: typeEnd - pos, want: 12 });
+  return malformed(`type [${id}] truncated: ${typeEnd - pos} bytes left, need 12`, {
+    typeId: id,
+    field: 'type',
+    offset: pos,
+    got: typeEnd - pos,
+    want: 12,
+  });
 }
 
 /** The common record's info word has unused bits set, or a kind this parser does not know. */
 function badInfo(id: number, pos: number, info: number): LoaderError {
   const kind = (info >>> 24) & 0x1f;
-  if ((info & 0x60ff0000) !== 0) return malformed(`type [${id}] has unused info bits set (info 0x${info.toString(16)})`, { typeId: id, field: 'info', offset: pos + 4, got: info });
+  if ((info & 0x60ff0000) !== 0)
+    return malformed(`type [${id}] has unused info bits set (info 0x${info.toString(16)})`, {
+      typeId: id,
+      field: 'info',
+      offset: pos + 4,
+      got: info,
+    });
   return malformed(`type [${id}] has unknown kind ${kind}`, { typeId: id, field: 'kind', offset: pos + 4, got: kind });
 }
 
@@ -139,17 +179,32 @@ function badInfo(id: number, pos: number, info: number): LoaderError {
  * The data after the common part is read only when it fits before `typeEnd` (the caller reports
  * a record that does not fit).
  */
-function typeSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id: number, kind: number, vlen: number, extremes: Extremes): number {
+function typeSize(
+  dv: DataView,
+  le: boolean,
+  pos: number,
+  typeEnd: number,
+  id: number,
+  kind: number,
+  vlen: number,
+  extremes: Extremes,
+): number {
   const st = dv.getUint32(pos + 8, le);
   switch (kind) {
     case BTF_KIND.INT:
       if (pos + 16 <= typeEnd) checkIntData(dv.getUint32(pos + 12, le), st, id, pos);
       return 16;
-    case BTF_KIND.PTR: case BTF_KIND.TYPEDEF: case BTF_KIND.VOLATILE: case BTF_KIND.CONST:
-    case BTF_KIND.RESTRICT: case BTF_KIND.TYPE_TAG: case BTF_KIND.FUNC:
+    case BTF_KIND.PTR:
+    case BTF_KIND.TYPEDEF:
+    case BTF_KIND.VOLATILE:
+    case BTF_KIND.CONST:
+    case BTF_KIND.RESTRICT:
+    case BTF_KIND.TYPE_TAG:
+    case BTF_KIND.FUNC:
       extremes.ref(st, id, 1);
       return 12;
-    case BTF_KIND.VAR: case BTF_KIND.DECL_TAG:
+    case BTF_KIND.VAR:
+    case BTF_KIND.DECL_TAG:
       extremes.ref(st, id, 1);
       return 16;
     case BTF_KIND.ARRAY:
@@ -158,9 +213,12 @@ function typeSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id: n
         extremes.ref(dv.getUint32(pos + 16, le), id, 3);
       }
       return 24;
-    case BTF_KIND.STRUCT: case BTF_KIND.UNION: case BTF_KIND.DATASEC:
+    case BTF_KIND.STRUCT:
+    case BTF_KIND.UNION:
+    case BTF_KIND.DATASEC:
       return membersSize(dv, le, pos, typeEnd, id, kind === BTF_KIND.DATASEC, vlen, extremes);
-    case BTF_KIND.ENUM: case BTF_KIND.ENUM64:
+    case BTF_KIND.ENUM:
+    case BTF_KIND.ENUM64:
       return enumeratorsSize(dv, le, pos, typeEnd, id, kind === BTF_KIND.ENUM ? 8 : 12, vlen, extremes);
     case BTF_KIND.FUNC_PROTO:
       extremes.ref(st, id, 1);
@@ -171,16 +229,29 @@ function typeSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id: n
 }
 
 function checkIntData(data: number, size: number, id: number, pos: number): void {
-  const bits = data & 0xff, off = (data >>> 16) & 0xff;
+  const bits = data & 0xff,
+    off = (data >>> 16) & 0xff;
   if ((data & 0xf000ff00) !== 0 || bits > 128 || bits + off > size * 8) {
     throw malformed(`type [${id}] INT has invalid encoding data 0x${data.toString(16)} (size ${size})`, {
-      typeId: id, field: 'int_data', offset: pos + 12, got: data,
+      typeId: id,
+      field: 'int_data',
+      offset: pos + 12,
+      got: data,
     });
   }
 }
 
 /** STRUCT / UNION members (name, type, offset) or DATASEC variables (type, offset, size): 12 bytes each. */
-function membersSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id: number, isDatasec: boolean, vlen: number, extremes: Extremes): number {
+function membersSize(
+  dv: DataView,
+  le: boolean,
+  pos: number,
+  typeEnd: number,
+  id: number,
+  isDatasec: boolean,
+  vlen: number,
+  extremes: Extremes,
+): number {
   const size = 12 + 12 * vlen;
   if (pos + size > typeEnd) return size;
   for (let p = pos + 12, e = pos + size; p < e; p += 12) {
@@ -194,7 +265,16 @@ function membersSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id
 }
 
 /** ENUM (8-byte) or ENUM64 (12-byte) enumerators: a name each. */
-function enumeratorsSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id: number, rec: number, vlen: number, extremes: Extremes): number {
+function enumeratorsSize(
+  dv: DataView,
+  le: boolean,
+  pos: number,
+  typeEnd: number,
+  id: number,
+  rec: number,
+  vlen: number,
+  extremes: Extremes,
+): number {
   const size = 12 + rec * vlen;
   if (pos + size > typeEnd) return size;
   for (let p = pos + 12, e = pos + size; p < e; p += rec) extremes.name(dv.getUint32(p, le), id, 8);
@@ -215,13 +295,25 @@ function paramsSize(dv: DataView, le: boolean, pos: number, typeEnd: number, id:
 /** Every referenced type id exists and every name offset is inside the string section. */
 function checkExtremes(x: Extremes, totalCount: number, strEnd: number): void {
   if (x.maxRef >= totalCount) {
-    throw malformed(`type [${x.maxRefId}] field ${FIELDS[x.maxRefField]} references type id ${x.maxRef}, but the last type id is ${totalCount - 1}`, {
-      typeId: x.maxRefId, field: FIELDS[x.maxRefField], got: x.maxRef, want: `< ${totalCount}`,
-    });
+    throw malformed(
+      `type [${x.maxRefId}] field ${FIELDS[x.maxRefField]} references type id ${x.maxRef}, but the last type id is ${totalCount - 1}`,
+      {
+        typeId: x.maxRefId,
+        field: FIELDS[x.maxRefField],
+        got: x.maxRef,
+        want: `< ${totalCount}`,
+      },
+    );
   }
   if (x.maxName >= strEnd && x.maxName !== 0) {
-    throw malformed(`type [${x.maxNameId}] field ${FIELDS[x.maxNameField]} is string offset ${x.maxName}, past the end of the string section (${strEnd})`, {
-      typeId: x.maxNameId, field: FIELDS[x.maxNameField], got: x.maxName, want: `< ${strEnd}`,
-    });
+    throw malformed(
+      `type [${x.maxNameId}] field ${FIELDS[x.maxNameField]} is string offset ${x.maxName}, past the end of the string section (${strEnd})`,
+      {
+        typeId: x.maxNameId,
+        field: FIELDS[x.maxNameField],
+        got: x.maxName,
+        want: `< ${strEnd}`,
+      },
+    );
   }
 }

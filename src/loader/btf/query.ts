@@ -73,13 +73,24 @@ export function sizeOfType(src: TypeSource, id: number): number {
     const k = src.kindNumber(cur);
     let size: number;
     switch (k) {
-      case K.INT: case K.ENUM: case K.ENUM64: case K.STRUCT: case K.UNION: case K.FLOAT: case K.DATASEC:
+      case K.INT:
+      case K.ENUM:
+      case K.ENUM64:
+      case K.STRUCT:
+      case K.UNION:
+      case K.FLOAT:
+      case K.DATASEC:
         size = src.sizeOrType(cur);
         break;
       case K.PTR:
         size = 8;
         break;
-      case K.TYPEDEF: case K.CONST: case K.VOLATILE: case K.RESTRICT: case K.TYPE_TAG: case K.VAR:
+      case K.TYPEDEF:
+      case K.CONST:
+      case K.VOLATILE:
+      case K.RESTRICT:
+      case K.TYPE_TAG:
+      case K.VAR:
         cur = src.sizeOrType(cur);
         continue;
       case K.ARRAY: {

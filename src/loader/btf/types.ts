@@ -30,14 +30,49 @@ export type BtfKindName =
 
 /** Kind names indexed by the kind number of the info word (0 is void / unknown). */
 export const BTF_KIND_NAMES: readonly BtfKindName[] = [
-  'VOID', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE',
-  'CONST', 'RESTRICT', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64',
+  'VOID',
+  'INT',
+  'PTR',
+  'ARRAY',
+  'STRUCT',
+  'UNION',
+  'ENUM',
+  'FWD',
+  'TYPEDEF',
+  'VOLATILE',
+  'CONST',
+  'RESTRICT',
+  'FUNC',
+  'FUNC_PROTO',
+  'VAR',
+  'DATASEC',
+  'FLOAT',
+  'DECL_TAG',
+  'TYPE_TAG',
+  'ENUM64',
 ];
 
 export const BTF_KIND = {
-  VOID: 0, INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9,
-  CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16, DECL_TAG: 17,
-  TYPE_TAG: 18, ENUM64: 19,
+  VOID: 0,
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
 } as const satisfies Record<BtfKindName, number>;
 
 export const BTF_KIND_MAX = 19;
@@ -72,7 +107,13 @@ interface BtfTypeCommon {
   rawSizeOrType?: number;
 }
 
-export interface BtfVoid { id: 0; kind: 'VOID'; name: ''; nameOff: 0; kindFlag: false }
+export interface BtfVoid {
+  id: 0;
+  kind: 'VOID';
+  name: '';
+  nameOff: 0;
+  kindFlag: false;
+}
 
 export interface BtfInt extends BtfTypeCommon {
   kind: 'INT';
@@ -110,8 +151,16 @@ export interface BtfComposite extends BtfTypeCommon {
   members: BtfMember[];
 }
 
-export interface BtfEnumerator { name: string; nameOff: number; value: number }
-export interface BtfEnumerator64 { name: string; nameOff: number; value: bigint }
+export interface BtfEnumerator {
+  name: string;
+  nameOff: number;
+  value: number;
+}
+export interface BtfEnumerator64 {
+  name: string;
+  nameOff: number;
+  value: bigint;
+}
 
 export interface BtfEnum extends BtfTypeCommon {
   kind: 'ENUM';
@@ -141,7 +190,11 @@ export interface BtfFunc extends BtfTypeCommon {
   linkage: number;
 }
 
-export interface BtfParam { name: string; nameOff: number; type: number }
+export interface BtfParam {
+  name: string;
+  nameOff: number;
+  type: number;
+}
 
 export interface BtfFuncProto extends BtfTypeCommon {
   kind: 'FUNC_PROTO';
@@ -156,7 +209,11 @@ export interface BtfVar extends BtfTypeCommon {
   linkage: number;
 }
 
-export interface BtfVarSecinfo { type: number; offset: number; size: number }
+export interface BtfVarSecinfo {
+  type: number;
+  offset: number;
+  size: number;
+}
 
 export interface BtfDatasec extends BtfTypeCommon {
   kind: 'DATASEC';
@@ -197,21 +254,30 @@ export const VOID_TYPE: BtfVoid = Object.freeze({ id: 0, kind: 'VOID', name: '',
 /** Name of an INT encoding as bpftool prints it. */
 export function intEncodingName(encoding: number): string {
   switch (encoding) {
-    case 0: return '(none)';
-    case BTF_INT_SIGNED: return 'SIGNED';
-    case BTF_INT_CHAR: return 'CHAR';
-    case BTF_INT_BOOL: return 'BOOL';
-    default: return 'UNKN';
+    case 0:
+      return '(none)';
+    case BTF_INT_SIGNED:
+      return 'SIGNED';
+    case BTF_INT_CHAR:
+      return 'CHAR';
+    case BTF_INT_BOOL:
+      return 'BOOL';
+    default:
+      return 'UNKN';
   }
 }
 
 /** Name of a FUNC or VAR linkage as bpftool prints it. */
 export function linkageName(linkage: number): string {
   switch (linkage) {
-    case 0: return 'static';
-    case 1: return 'global';
-    case 2: return 'extern';
-    default: return '(unknown)';
+    case 0:
+      return 'static';
+    case 1:
+      return 'global';
+    case 2:
+      return 'extern';
+    default:
+      return '(unknown)';
   }
 }
 
@@ -221,14 +287,27 @@ export function linkageName(linkage: number): string {
  */
 export function remapTypeIds<T extends BtfType>(t: T, map: (id: number) => number): T {
   switch (t.kind) {
-    case 'VOID': case 'INT': case 'FWD': case 'FLOAT': case 'ENUM': case 'ENUM64':
+    case 'VOID':
+    case 'INT':
+    case 'FWD':
+    case 'FLOAT':
+    case 'ENUM':
+    case 'ENUM64':
       return { ...t };
-    case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
-    case 'FUNC': case 'VAR': case 'DECL_TAG':
+    case 'PTR':
+    case 'TYPEDEF':
+    case 'VOLATILE':
+    case 'CONST':
+    case 'RESTRICT':
+    case 'TYPE_TAG':
+    case 'FUNC':
+    case 'VAR':
+    case 'DECL_TAG':
       return { ...t, type: map(t.type) };
     case 'ARRAY':
       return { ...t, elemType: map(t.elemType), indexType: map(t.indexType) };
-    case 'STRUCT': case 'UNION':
+    case 'STRUCT':
+    case 'UNION':
       return { ...t, members: t.members.map((m) => ({ ...m, type: map(m.type) })) };
     case 'FUNC_PROTO':
       return { ...t, type: map(t.type), params: t.params.map((p) => ({ ...p, type: map(p.type) })) };

@@ -9,7 +9,10 @@ import { BTF_HEADER_SIZE, BTF_KIND, BTF_MAGIC, BTF_VERSION, type BtfType, type B
 
 function bad(t: BtfType, field: string, got: unknown, want: unknown): LoaderError {
   return new LoaderError('BTF_MALFORMED', `btf: cannot encode type [${t.id}] ${t.kind}: field ${field} is ${String(got)}`, {
-    typeId: t.id, field, got, want,
+    typeId: t.id,
+    field,
+    got,
+    want,
   });
 }
 
@@ -26,15 +29,27 @@ function vlenOf(t: BtfType, n: number): number {
 /** Number of bytes `t` occupies in the type section. */
 export function typeByteSize(t: BtfType): number {
   switch (t.kind) {
-    case 'INT': case 'VAR': case 'DECL_TAG': return 16;
-    case 'ARRAY': return 24;
-    case 'STRUCT': case 'UNION': return 12 + 12 * t.members.length;
-    case 'DATASEC': return 12 + 12 * t.vars.length;
-    case 'ENUM': return 12 + 8 * t.enumerators.length;
-    case 'ENUM64': return 12 + 12 * t.enumerators.length;
-    case 'FUNC_PROTO': return 12 + 8 * t.params.length;
-    case 'VOID': throw bad(t, 'kind', 'VOID', 'a real type');
-    default: return 12;
+    case 'INT':
+    case 'VAR':
+    case 'DECL_TAG':
+      return 16;
+    case 'ARRAY':
+      return 24;
+    case 'STRUCT':
+    case 'UNION':
+      return 12 + 12 * t.members.length;
+    case 'DATASEC':
+      return 12 + 12 * t.vars.length;
+    case 'ENUM':
+      return 12 + 8 * t.enumerators.length;
+    case 'ENUM64':
+      return 12 + 12 * t.enumerators.length;
+    case 'FUNC_PROTO':
+      return 12 + 8 * t.params.length;
+    case 'VOID':
+      throw bad(t, 'kind', 'VOID', 'a real type');
+    default:
+      return 12;
   }
 }
 
@@ -49,12 +64,18 @@ export function encodeType(dv: DataView, pos: number, t: BtfType, le: boolean): 
       throw bad(t, 'kind', 'VOID', 'a real type');
     case 'INT': {
       st = t.size;
-      if (t.encoding > 0xf || t.bitOffset > 0xff || t.bits > 0xff) throw bad(t, 'int_data', `${t.encoding}/${t.bitOffset}/${t.bits}`, 'encoding<16, offset<256, bits<256');
+      if (t.encoding > 0xf || t.bitOffset > 0xff || t.bits > 0xff)
+        throw bad(t, 'int_data', `${t.encoding}/${t.bitOffset}/${t.bits}`, 'encoding<16, offset<256, bits<256');
       dv.setUint32(p, ((t.encoding << 24) | (t.bitOffset << 16) | t.bits) >>> 0, le);
       p += 4;
       break;
     }
-    case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
+    case 'PTR':
+    case 'TYPEDEF':
+    case 'VOLATILE':
+    case 'CONST':
+    case 'RESTRICT':
+    case 'TYPE_TAG':
       st = t.type;
       break;
     case 'ARRAY':
@@ -63,13 +84,15 @@ export function encodeType(dv: DataView, pos: number, t: BtfType, le: boolean): 
       dv.setUint32(p + 8, u32(t, 'nelems', t.nelems), le);
       p += 12;
       break;
-    case 'STRUCT': case 'UNION': {
+    case 'STRUCT':
+    case 'UNION': {
       st = t.size;
       vlen = vlenOf(t, t.members.length);
       for (const m of t.members) {
         let off = m.bitOffset;
         if (t.kindFlag) {
-          if (m.bitOffset > 0xffffff || m.bitfieldSize > 0xff) throw bad(t, `member ${m.name}`, `${m.bitOffset}:${m.bitfieldSize}`, 'offset < 2^24, bitfield size < 256');
+          if (m.bitOffset > 0xffffff || m.bitfieldSize > 0xff)
+            throw bad(t, `member ${m.name}`, `${m.bitOffset}:${m.bitfieldSize}`, 'offset < 2^24, bitfield size < 256');
           off = (m.bitfieldSize * 0x1000000 + m.bitOffset) >>> 0;
         } else if (m.bitfieldSize !== 0) {
           throw bad(t, `member ${m.name}.bitfieldSize`, m.bitfieldSize, '0 unless kindFlag is set');
@@ -86,7 +109,8 @@ export function encodeType(dv: DataView, pos: number, t: BtfType, le: boolean): 
       vlen = vlenOf(t, t.enumerators.length);
       for (const e of t.enumerators) {
         dv.setUint32(p, u32(t, 'enumerator.nameOff', e.nameOff), le);
-        if (!Number.isInteger(e.value) || e.value < -0x80000000 || e.value > 0xffffffff) throw bad(t, `enumerator ${e.name}`, e.value, '32-bit');
+        if (!Number.isInteger(e.value) || e.value < -0x80000000 || e.value > 0xffffffff)
+          throw bad(t, `enumerator ${e.name}`, e.value, '32-bit');
         dv.setUint32(p + 4, e.value >>> 0, le);
         p += 8;
       }
@@ -162,7 +186,17 @@ export function encodeBtf(layout: BtfHeader | { byteOrder: ByteOrder }, types: r
     h = layout;
   } else {
     const hdrLen = 'hdrLen' in layout ? layout.hdrLen : BTF_HEADER_SIZE;
-    h = { byteOrder: layout.byteOrder, magic: BTF_MAGIC, version: BTF_VERSION, flags: 0, hdrLen, typeOff: 0, typeLen, strOff: typeLen, strLen };
+    h = {
+      byteOrder: layout.byteOrder,
+      magic: BTF_MAGIC,
+      version: BTF_VERSION,
+      flags: 0,
+      hdrLen,
+      typeOff: 0,
+      typeLen,
+      strOff: typeLen,
+      strLen,
+    };
   }
   const out = new Uint8Array(h.hdrLen + Math.max(h.typeOff + typeLen, h.strOff + strLen));
   const dv = new DataView(out.buffer);

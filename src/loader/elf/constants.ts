@@ -47,9 +47,20 @@ export const R_BPF = {
 } as const;
 
 export type RelocTypeName =
-  | 'R_BPF_NONE' | 'R_BPF_64_64' | 'R_BPF_64_ABS64' | 'R_BPF_64_ABS32' | 'R_BPF_64_NODYLD32' | 'R_BPF_64_32'
-  | 'R_BPF_GNU_DATA_8_PCREL' | 'R_BPF_GNU_DATA_16_PCREL' | 'R_BPF_GNU_DATA_32_PCREL' | 'R_BPF_GNU_DATA_8'
-  | 'R_BPF_GNU_DATA_16' | 'R_BPF_GNU_DATA_32' | 'R_BPF_GNU_DATA_64' | 'R_BPF_GNU_DATA_64_PCREL';
+  | 'R_BPF_NONE'
+  | 'R_BPF_64_64'
+  | 'R_BPF_64_ABS64'
+  | 'R_BPF_64_ABS32'
+  | 'R_BPF_64_NODYLD32'
+  | 'R_BPF_64_32'
+  | 'R_BPF_GNU_DATA_8_PCREL'
+  | 'R_BPF_GNU_DATA_16_PCREL'
+  | 'R_BPF_GNU_DATA_32_PCREL'
+  | 'R_BPF_GNU_DATA_8'
+  | 'R_BPF_GNU_DATA_16'
+  | 'R_BPF_GNU_DATA_32'
+  | 'R_BPF_GNU_DATA_64'
+  | 'R_BPF_GNU_DATA_64_PCREL';
 
 export const RELOC_NAMES: Record<number, RelocTypeName> = {
   0: 'R_BPF_NONE',

@@ -15,9 +15,7 @@
  *   58 e_shentsize 60 e_shnum 62 e_shstrndx
  */
 import { LoaderError } from '../errors.js';
-import {
-  ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EM_BPF, ET_REL, RELOC_NAMES, SHN, SHT, type RelocTypeName,
-} from './constants.js';
+import { ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EM_BPF, ET_REL, RELOC_NAMES, SHN, SHT, type RelocTypeName } from './constants.js';
 
 export type ByteOrder = 'le' | 'be';
 
@@ -101,7 +99,10 @@ function readString(strtab: Uint8Array, off: number, what: () => string, details
   if (off >= strtab.length) {
     if (off === 0 && strtab.length === 0) return '';
     throw malformed(`${what()}: name offset ${off} past end of string table (size ${strtab.length})`, {
-      ...details(), field: 'name', got: off, want: `< ${strtab.length}`,
+      ...details(),
+      field: 'name',
+      got: off,
+      want: `< ${strtab.length}`,
     });
   }
   const end = strtab.indexOf(0, off);
@@ -134,13 +135,22 @@ function u64(view: DataView, at: number, le: boolean, field: string, limit: numb
 /** The ELF header's identification: a 64-bit BPF relocatable object, and its byte order. */
 function readIdent(bytes: Uint8Array): { le: boolean; view: DataView } {
   if (bytes.length < EHDR_SIZE) {
-    throw malformed(`file is ${bytes.length} bytes, shorter than the 64-byte ELF header`, { offset: 0, got: bytes.length, want: EHDR_SIZE });
+    throw malformed(`file is ${bytes.length} bytes, shorter than the 64-byte ELF header`, {
+      offset: 0,
+      got: bytes.length,
+      want: EHDR_SIZE,
+    });
   }
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
     throw malformed('bad magic, not an ELF file', { offset: 0, field: 'e_ident' });
   }
   if (bytes[4] !== ELFCLASS64) {
-    throw new LoaderError('ELF_UNSUPPORTED', `elf: class ${bytes[4]} is not ELFCLASS64`, { offset: 4, field: 'EI_CLASS', got: bytes[4], want: ELFCLASS64 });
+    throw new LoaderError('ELF_UNSUPPORTED', `elf: class ${bytes[4]} is not ELFCLASS64`, {
+      offset: 4,
+      field: 'EI_CLASS',
+      got: bytes[4],
+      want: ELFCLASS64,
+    });
   }
   const data = bytes[5];
   if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) {
@@ -152,10 +162,20 @@ function readIdent(bytes: Uint8Array): { le: boolean; view: DataView } {
   const eType = view.getUint16(16, le);
   const eMachine = view.getUint16(18, le);
   if (eMachine !== EM_BPF) {
-    throw new LoaderError('ELF_UNSUPPORTED', `elf: e_machine ${eMachine} is not EM_BPF (247)`, { offset: 18, field: 'e_machine', got: eMachine, want: EM_BPF });
+    throw new LoaderError('ELF_UNSUPPORTED', `elf: e_machine ${eMachine} is not EM_BPF (247)`, {
+      offset: 18,
+      field: 'e_machine',
+      got: eMachine,
+      want: EM_BPF,
+    });
   }
   if (eType !== ET_REL) {
-    throw new LoaderError('ELF_UNSUPPORTED', `elf: e_type ${eType} is not ET_REL (1)`, { offset: 16, field: 'e_type', got: eType, want: ET_REL });
+    throw new LoaderError('ELF_UNSUPPORTED', `elf: e_type ${eType} is not ET_REL (1)`, {
+      offset: 16,
+      field: 'e_type',
+      got: eType,
+      want: ET_REL,
+    });
   }
   return { le, view };
 }
@@ -172,10 +192,20 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     return { byteOrder, sections: [], symbols: [], relocations: [], section: () => undefined };
   }
   if (shentsize < SHDR_SIZE) {
-    throw malformed(`e_shentsize ${shentsize} is smaller than a section header`, { offset: 58, field: 'e_shentsize', got: shentsize, want: `>= ${SHDR_SIZE}` });
+    throw malformed(`e_shentsize ${shentsize} is smaller than a section header`, {
+      offset: 58,
+      field: 'e_shentsize',
+      got: shentsize,
+      want: `>= ${SHDR_SIZE}`,
+    });
   }
   if (shoff + SHDR_SIZE > size) {
-    throw malformed(`section header table at ${shoff} past end of file`, { offset: 40, field: 'e_shoff', got: shoff, want: `<= ${size - SHDR_SIZE}` });
+    throw malformed(`section header table at ${shoff} past end of file`, {
+      offset: 40,
+      field: 'e_shoff',
+      got: shoff,
+      want: `<= ${size - SHDR_SIZE}`,
+    });
   }
   // Extended numbering: the real counts live in section header 0.
   if (shnum === 0) {
@@ -185,11 +215,24 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   if (shstrndx === SHN.XINDEX) shstrndx = view.getUint32(shoff + 40, le);
   if (shoff + shnum * shentsize > size) {
     throw malformed(`section header table (${shnum} × ${shentsize} bytes at ${shoff}) runs past end of file (${size})`, {
-      offset: shoff, field: 'e_shnum', got: shnum, want: `<= ${Math.floor((size - shoff) / shentsize)}`,
+      offset: shoff,
+      field: 'e_shnum',
+      got: shnum,
+      want: `<= ${Math.floor((size - shoff) / shentsize)}`,
     });
   }
 
-  interface RawSection { name: number; type: number; flags: number; offset: number; size: number; link: number; info: number; addralign: number; entsize: number }
+  interface RawSection {
+    name: number;
+    type: number;
+    flags: number;
+    offset: number;
+    size: number;
+    link: number;
+    info: number;
+    addralign: number;
+    entsize: number;
+  }
   const raw: RawSection[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * shentsize;
@@ -199,30 +242,64 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     const bigSize = view.getBigUint64(at + 32, le);
     const flags = Number(view.getBigUint64(at + 8, le) & 0xffffffffn);
     if (type !== SHT.NOBITS && type !== SHT.NULL && BigInt(offset) + bigSize > BigInt(size)) {
-      throw malformed(`section ${i}: contents [${offset}, +${bigSize}) run past end of file (${size})`, { ...details, field: 'sh_size', got: bigSize.toString(), want: `<= ${size - offset}` });
+      throw malformed(`section ${i}: contents [${offset}, +${bigSize}) run past end of file (${size})`, {
+        ...details,
+        field: 'sh_size',
+        got: bigSize.toString(),
+        want: `<= ${size - offset}`,
+      });
     }
     // NOBITS sizes describe memory, not file bytes: cap them to something addressable.
     if (bigSize > 0xffffffffn) {
-      throw malformed(`section ${i}: sh_size ${bigSize} too large`, { ...details, field: 'sh_size', got: bigSize.toString(), want: '<= 4294967295' });
+      throw malformed(`section ${i}: sh_size ${bigSize} too large`, {
+        ...details,
+        field: 'sh_size',
+        got: bigSize.toString(),
+        want: '<= 4294967295',
+      });
     }
     raw.push({
-      name: view.getUint32(at, le), type, flags, offset, size: Number(bigSize),
-      link: view.getUint32(at + 40, le), info: view.getUint32(at + 44, le),
+      name: view.getUint32(at, le),
+      type,
+      flags,
+      offset,
+      size: Number(bigSize),
+      link: view.getUint32(at + 40, le),
+      info: view.getUint32(at + 44, le),
       addralign: Number(view.getBigUint64(at + 48, le) & 0xffffffffn),
       entsize: Number(view.getBigUint64(at + 56, le) & 0xffffffffn),
     });
   }
   if (shstrndx >= shnum) {
-    throw malformed(`e_shstrndx ${shstrndx} out of range (${shnum} sections)`, { offset: 62, field: 'e_shstrndx', got: shstrndx, want: `< ${shnum}` });
+    throw malformed(`e_shstrndx ${shstrndx} out of range (${shnum} sections)`, {
+      offset: 62,
+      field: 'e_shstrndx',
+      got: shstrndx,
+      want: `< ${shnum}`,
+    });
   }
   const shstr = raw[shstrndx];
   const shstrtab = shstr.type === SHT.NOBITS ? new Uint8Array(0) : bytes.subarray(shstr.offset, shstr.offset + shstr.size);
 
   const sections: ElfSection[] = raw.map((s, index) => ({
     index,
-    name: index === 0 && s.name === 0 ? '' : readString(shstrtab, s.name, () => `section ${index}`, () => ({ sectionIndex: index, offset: shoff + index * shentsize })),
-    type: s.type, flags: s.flags, offset: s.offset, size: s.size, link: s.link, info: s.info,
-    addralign: s.addralign, entsize: s.entsize,
+    name:
+      index === 0 && s.name === 0
+        ? ''
+        : readString(
+            shstrtab,
+            s.name,
+            () => `section ${index}`,
+            () => ({ sectionIndex: index, offset: shoff + index * shentsize }),
+          ),
+    type: s.type,
+    flags: s.flags,
+    offset: s.offset,
+    size: s.size,
+    link: s.link,
+    info: s.info,
+    addralign: s.addralign,
+    entsize: s.entsize,
     data: s.type === SHT.NOBITS || s.type === SHT.NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size),
   }));
 
@@ -237,18 +314,35 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
   const symtabs = sections.filter((s) => s.type === SHT.SYMTAB);
   if (symtabs.length === 0) return [];
   if (symtabs.length > 1) {
-    throw new LoaderError('ELF_UNSUPPORTED', `elf: ${symtabs.length} symbol tables, want 1`, { section: symtabs[1].name, got: symtabs.length, want: 1 });
+    throw new LoaderError('ELF_UNSUPPORTED', `elf: ${symtabs.length} symbol tables, want 1`, {
+      section: symtabs[1].name,
+      got: symtabs.length,
+      want: 1,
+    });
   }
   const symtab = symtabs[0];
   const where = { section: symtab.name };
   if (symtab.entsize !== 0 && symtab.entsize !== SYM_SIZE) {
-    throw malformed(`section ${symtab.name}: sh_entsize ${symtab.entsize}, want ${SYM_SIZE}`, { ...where, field: 'sh_entsize', got: symtab.entsize, want: SYM_SIZE });
+    throw malformed(`section ${symtab.name}: sh_entsize ${symtab.entsize}, want ${SYM_SIZE}`, {
+      ...where,
+      field: 'sh_entsize',
+      got: symtab.entsize,
+      want: SYM_SIZE,
+    });
   }
   if (symtab.size % SYM_SIZE !== 0) {
-    throw malformed(`section ${symtab.name}: size ${symtab.size} is not a multiple of ${SYM_SIZE}`, { ...where, field: 'sh_size', got: symtab.size });
+    throw malformed(`section ${symtab.name}: size ${symtab.size} is not a multiple of ${SYM_SIZE}`, {
+      ...where,
+      field: 'sh_size',
+      got: symtab.size,
+    });
   }
   if (symtab.link >= sections.length || sections[symtab.link].type !== SHT.STRTAB) {
-    throw malformed(`section ${symtab.name}: sh_link ${symtab.link} is not a string table`, { ...where, field: 'sh_link', got: symtab.link });
+    throw malformed(`section ${symtab.name}: sh_link ${symtab.link} is not a string table`, {
+      ...where,
+      field: 'sh_link',
+      got: symtab.link,
+    });
   }
   const strtab = sections[symtab.link].data;
   const d = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
@@ -258,12 +352,18 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
     const at = i * SYM_SIZE;
     const info = d.getUint8(at + 4);
     // u64 st_value and st_size, read as halves; BPF objects never need the high words.
-    const lo = le ? 0 : 4, hi = le ? 4 : 0;
+    const lo = le ? 0 : 4,
+      hi = le ? 4 : 0;
     const value = d.getUint32(at + 8 + lo, le);
     const sz = d.getUint32(at + 16 + lo, le);
     if (d.getUint32(at + 8 + hi, le) !== 0 || d.getUint32(at + 16 + hi, le) !== 0) {
       const field = d.getUint32(at + 8 + hi, le) !== 0 ? 'st_value' : 'st_size';
-      throw malformed(`section ${symtab.name}: symbol ${i}: ${field} does not fit in 32 bits`, { section: symtab.name, symbolIndex: i, offset: symtab.offset + at, field });
+      throw malformed(`section ${symtab.name}: symbol ${i}: ${field} does not fit in 32 bits`, {
+        section: symtab.name,
+        symbolIndex: i,
+        offset: symtab.offset + at,
+        field,
+      });
     }
     const nameOff = d.getUint32(at, le);
     const shndx = d.getUint16(at + 6, le);
@@ -271,8 +371,13 @@ function readSymbols(sections: ElfSection[], _view: DataView, le: boolean): ElfS
     const details = () => ({ section: symtab.name, symbolIndex: i, offset: symtab.offset + at });
     const name = readString(strtab, nameOff, () => `section ${symtab.name}: symbol ${i}`, details);
     out[i] = {
-      index: i, name, value, size: sz,
-      bind: info >> 4, type: info & 0xf, visibility: d.getUint8(at + 5) & 0x3,
+      index: i,
+      name,
+      value,
+      size: sz,
+      bind: info >> 4,
+      type: info & 0xf,
+      visibility: d.getUint8(at + 5) & 0x3,
       shndx,
     };
     if (shndx === SHN.XINDEX) {
@@ -293,7 +398,12 @@ function readRelocations(sections: ElfSection[], symbolCount: number, le: boolea
       throw malformed(`section ${s.name}: size ${s.size} is not a multiple of ${entSize}`, { ...where, field: 'sh_size', got: s.size });
     }
     if (s.info === 0 || s.info >= sections.length) {
-      throw malformed(`section ${s.name}: sh_info ${s.info} names no section`, { ...where, field: 'sh_info', got: s.info, want: `1..${sections.length - 1}` });
+      throw malformed(`section ${s.name}: sh_info ${s.info} names no section`, {
+        ...where,
+        field: 'sh_info',
+        got: s.info,
+        want: `1..${sections.length - 1}`,
+      });
     }
     out.push(new RelocSection(s, sections[s.info], entSize, rela, symbolCount, le));
   }
@@ -314,8 +424,12 @@ class RelocSection implements ElfRelocSection {
   #entries: ElfRelocation[] | undefined;
 
   constructor(
-    private readonly section: ElfSection, private readonly targetSection: ElfSection, private readonly entSize: number,
-    private readonly rela: boolean, private readonly symbolCount: number, private readonly le: boolean,
+    private readonly section: ElfSection,
+    private readonly targetSection: ElfSection,
+    private readonly entSize: number,
+    private readonly rela: boolean,
+    private readonly symbolCount: number,
+    private readonly le: boolean,
   ) {
     this.index = section.index;
     this.name = section.name;
@@ -331,10 +445,18 @@ class RelocSection implements ElfRelocSection {
  * r_offset u64, r_info u64 (symbol << 32 | type), [r_addend i64]. Read as 32-bit halves:
  * BigInt arithmetic per entry is what made this slow.
  */
-function readRelocEntries(s: ElfSection, target: ElfSection, entSize: number, rela: boolean, symbolCount: number, le: boolean): ElfRelocation[] {
+function readRelocEntries(
+  s: ElfSection,
+  target: ElfSection,
+  entSize: number,
+  rela: boolean,
+  symbolCount: number,
+  le: boolean,
+): ElfRelocation[] {
   const d = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
   const limit = target.type === SHT.NOBITS ? 0 : target.size;
-  const lo = le ? 0 : 4, hi = le ? 4 : 0;
+  const lo = le ? 0 : 4,
+    hi = le ? 4 : 0;
   const entries: ElfRelocation[] = new Array(s.size / entSize);
   for (let at = 0, i = 0; at < s.size; at += entSize, i++) {
     const offHi = d.getUint32(at + hi, le);
@@ -344,13 +466,27 @@ function readRelocEntries(s: ElfSection, target: ElfSection, entSize: number, re
     const details = () => ({ section: s.name, offset: s.offset + at, target: target.name });
     const typeName = RELOC_NAMES[type];
     if (typeName === undefined) {
-      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, { ...details(), field: 'r_info', got: type });
+      throw new LoaderError('ELF_UNSUPPORTED', `elf: section ${s.name}: relocation at ${at}: unknown type ${type}`, {
+        ...details(),
+        field: 'r_info',
+        got: type,
+      });
     }
     if (symbol >= symbolCount) {
-      throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, { ...details(), field: 'r_info', got: symbol, want: `< ${symbolCount}` });
+      throw malformed(`section ${s.name}: relocation at ${at}: symbol ${symbol} out of range (${symbolCount} symbols)`, {
+        ...details(),
+        field: 'r_info',
+        got: symbol,
+        want: `< ${symbolCount}`,
+      });
     }
     if (offHi !== 0 || offset >= limit) {
-      throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, { ...details(), field: 'r_offset', got: offset, want: `< ${limit}` });
+      throw malformed(`section ${s.name}: relocation at ${at}: offset ${offset} past end of ${target.name} (size ${limit})`, {
+        ...details(),
+        field: 'r_offset',
+        got: offset,
+        want: `< ${limit}`,
+      });
     }
     const addend = rela ? d.getInt32(at + 16 + hi, le) * 0x100000000 + d.getUint32(at + 16 + lo, le) : 0;
     entries[i] = { offset, type, typeName, symbol, addend };

@@ -18,7 +18,8 @@ const SIZE_KEY: Readonly<Record<number, SizeKey>> = { 1: 'b', 2: 'h', 4: 'w', 8:
 
 function sizeKey(size: number): SizeKey {
   const k = SIZE_KEY[size];
-  if (k === undefined) throw new LoaderError('INSN_INVALID', `gen: no load/store size for ${size} bytes`, { got: size, want: '1, 2, 4 or 8' });
+  if (k === undefined)
+    throw new LoaderError('INSN_INVALID', `gen: no load/store size for ${size} bytes`, { got: size, want: '1, 2, 4 or 8' });
   return k;
 }
 
@@ -30,11 +31,19 @@ export class Emitter {
   /** Instruction index of the cleanup label. */
   cleanupLabel = 0;
 
-  constructor(order: Endian) { this.order = order; }
+  constructor(order: Endian) {
+    this.order = order;
+  }
 
-  get pc(): number { return this.insns.length; }
-  get dataLength(): number { return this.#dataLen; }
-  data(): Uint8Array { return this.#data.slice(0, this.#dataLen); }
+  get pc(): number {
+    return this.insns.length;
+  }
+  get dataLength(): number {
+    return this.#dataLen;
+  }
+  data(): Uint8Array {
+    return this.#data.slice(0, this.#dataLen);
+  }
 
   /** Appends an instruction built with the isa DSL (both slots of an ld_imm64); returns its slot index. */
   emit(i: Insn): number {
@@ -65,19 +74,35 @@ export class Emitter {
   }
 
   // ---- single instructions
-  mov64Imm(dst: number, imm: number): void { this.emit(mov64.imm(dst, imm)); }
-  mov64Reg(dst: number, src: number): void { this.emit(mov64.reg(dst, src)); }
-  ldx(size: number, dst: number, src: number, off: number): void { this.emit(ldx[sizeKey(size)](dst, src, off)); }
-  stx(size: number, dst: number, src: number, off: number): void { this.emit(stx[sizeKey(size)](dst, off, src)); }
-  st(size: number, dst: number, off: number, imm: number): void { this.emit(st[sizeKey(size)](dst, off, imm)); }
-  call(helper: number): void { this.emit(call.helper(helper)); }
-  exit(): void { this.emit(exit()); }
+  mov64Imm(dst: number, imm: number): void {
+    this.emit(mov64.imm(dst, imm));
+  }
+  mov64Reg(dst: number, src: number): void {
+    this.emit(mov64.reg(dst, src));
+  }
+  ldx(size: number, dst: number, src: number, off: number): void {
+    this.emit(ldx[sizeKey(size)](dst, src, off));
+  }
+  stx(size: number, dst: number, src: number, off: number): void {
+    this.emit(stx[sizeKey(size)](dst, off, src));
+  }
+  st(size: number, dst: number, off: number, imm: number): void {
+    this.emit(st[sizeKey(size)](dst, off, imm));
+  }
+  call(helper: number): void {
+    this.emit(call.helper(helper));
+  }
+  exit(): void {
+    this.emit(exit());
+  }
   /** ld_imm64 with full control of both slots' imm (low half, high half). */
   ldImm64(dst: number, src: number, imm1: number, imm2: number): void {
     this.emit(ldImm64Insn(dst, joinImm64(imm1, imm2), src));
   }
   /** rD = &blob[off] */
-  ldBlob(dst: number, off: number): void { this.ldImm64(dst, PSEUDO.MAP_IDX_VALUE, 0, off); }
+  ldBlob(dst: number, off: number): void {
+    this.ldImm64(dst, PSEUDO.MAP_IDX_VALUE, 0, off);
+  }
 
   // ---- primitive sequences
   relStore(off: number, data: number): void {
@@ -122,12 +147,17 @@ export class Emitter {
   jumpTo(target: number): number {
     const off = target - (this.pc + 1);
     if (off < -32768 || off > 32767) {
-      throw new LoaderError('OBJECT_UNSUPPORTED', `gen: loader too large: jump from ${this.pc} to ${target} does not fit 16 bits`, { pc: this.pc, got: off });
+      throw new LoaderError('OBJECT_UNSUPPORTED', `gen: loader too large: jump from ${this.pc} to ${target} does not fit 16 bits`, {
+        pc: this.pc,
+        got: off,
+      });
     }
     return off;
   }
   /** if r7 s< 0 goto cleanup */
-  checkErr(): void { this.emit(jmp.jslt.imm(R7, 0, this.jumpTo(this.cleanupLabel))); }
+  checkErr(): void {
+    this.emit(jmp.jslt.imm(R7, 0, this.jumpTo(this.cleanupLabel)));
+  }
   #close(): void {
     this.emit(jmp.jsle.imm(R1, 0, 2));
     this.mov64Reg(R9, R1);
@@ -144,5 +174,7 @@ export class Emitter {
   }
 
   /** Loader instructions in the target byte order. */
-  encode(): Uint8Array { return encodeSlots(this.insns, this.order); }
+  encode(): Uint8Array {
+    return encodeSlots(this.insns, this.order);
+  }
 }

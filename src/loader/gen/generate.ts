@@ -48,11 +48,17 @@ function checkLibbpf170(plan: Plan, opts: GenerateOptions): void {
   const no = (field: string, msg: string, got?: unknown): never => {
     throw new LoaderError('OBJECT_UNSUPPORTED', `gen (libbpf v1.7.0 compat): ${msg}`, { field, got });
   };
-  if (opts.scheme === 'linux-load-time') no('scheme', "libbpf v1.7.0 has no load-time scheme (signed loaders carry the in-loader metadata check: scheme 'linux-6.18')", opts.scheme);
+  if (opts.scheme === 'linux-load-time')
+    no(
+      'scheme',
+      "libbpf v1.7.0 has no load-time scheme (signed loaders carry the in-loader metadata check: scheme 'linux-6.18')",
+      opts.scheme,
+    );
   if (opts.kernel?.mapExcl) no('kernel.mapExcl', 'libbpf v1.7.0 emits no map->excl check (added after v1.7.0)', true);
   const pinned = plan.maps.find((m) => m.pin);
   if (pinned) no('maps', `map '${pinned.name}' is pinned: libbpf fails to create pinned maps when generating a loader`, pinned.name);
-  if (plan.ops.some((o) => o.op === 'prog_array_update')) no('maps', 'PROG_ARRAY initial slots: libbpf does not record them in a loader', 'prog_array_update');
+  if (plan.ops.some((o) => o.op === 'prog_array_update'))
+    no('maps', 'PROG_ARRAY initial slots: libbpf does not record them in a loader', 'prog_array_update');
 }
 
 export interface CtxLayout {
@@ -89,7 +95,11 @@ export function generateLoader(plan: Plan, opts: GenerateOptions): GeneratedLoad
   }
   const compat = opts.compat ?? 'bpfsign';
   if (compat !== 'bpfsign' && compat !== 'libbpf-1.7.0') {
-    throw new LoaderError('OBJECT_UNSUPPORTED', `gen: unknown compat '${String(compat)}'`, { field: 'compat', got: compat, want: "'bpfsign' or 'libbpf-1.7.0'" });
+    throw new LoaderError('OBJECT_UNSUPPORTED', `gen: unknown compat '${String(compat)}'`, {
+      field: 'compat',
+      got: compat,
+      want: "'bpfsign' or 'libbpf-1.7.0'",
+    });
   }
   const libbpf = compat === 'libbpf-1.7.0';
   if (libbpf) checkLibbpf170(plan, opts);
@@ -103,13 +113,27 @@ export function generateLoader(plan: Plan, opts: GenerateOptions): GeneratedLoad
   const hashInsns = scheme === 'linux-6.18' ? r.signatureMatch(opts.kernel?.mapExcl ?? false) : [];
   for (const op of plan.ops) {
     switch (op.op) {
-      case 'btf_load': r.loadBtf(op.btf); break;
-      case 'map_create': r.mapCreate(op.attr, op.mapIndex); break;
-      case 'map_update': r.mapUpdateElem(op.mapIndex, op.value); break;
-      case 'map_freeze': r.mapFreeze(op.mapIndex); break;
-      case 'populate_outer_map': r.populateOuterMap(op.outerIndex, op.slot, op.innerIndex); break;
-      case 'prog_load': r.progLoad(op.prog); break;
-      case 'prog_array_update': r.progArrayUpdate(op.mapIndex, op.slot, op.loadIndex); break;
+      case 'btf_load':
+        r.loadBtf(op.btf);
+        break;
+      case 'map_create':
+        r.mapCreate(op.attr, op.mapIndex);
+        break;
+      case 'map_update':
+        r.mapUpdateElem(op.mapIndex, op.value);
+        break;
+      case 'map_freeze':
+        r.mapFreeze(op.mapIndex);
+        break;
+      case 'populate_outer_map':
+        r.populateOuterMap(op.outerIndex, op.slot, op.innerIndex);
+        break;
+      case 'prog_load':
+        r.progLoad(op.prog);
+        break;
+      case 'prog_array_update':
+        r.progArrayUpdate(op.mapIndex, op.slot, op.loadIndex);
+        break;
     }
   }
   r.finish(plan.nrMaps);

@@ -22,8 +22,31 @@ import type { SkelType } from './skel-type.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const GO_KEYWORDS = new Set([
-  'break', 'case', 'chan', 'const', 'continue', 'default', 'defer', 'else', 'fallthrough', 'for', 'func', 'go', 'goto', 'if',
-  'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var',
+  'break',
+  'case',
+  'chan',
+  'const',
+  'continue',
+  'default',
+  'defer',
+  'else',
+  'fallthrough',
+  'for',
+  'func',
+  'go',
+  'goto',
+  'if',
+  'import',
+  'interface',
+  'map',
+  'package',
+  'range',
+  'return',
+  'select',
+  'struct',
+  'switch',
+  'type',
+  'var',
 ]);
 /** The skeleton struct's own members; a memory-mapped map may not take these names. */
 const RESERVED_MEMBERS = new Set(['Ctx', 'Maps', 'Progs', 'Links', 'Keyring_id']);
@@ -55,7 +78,10 @@ export function goBytes(b: Uint8Array): string {
   return lines.join(' +\n\t');
 }
 
-interface Field { name: string; type: string }
+interface Field {
+  name: string;
+  type: string;
+}
 
 /**
  * Struct fields as gofmt prints them at `indent` tabs: names padded to the longest in each block
@@ -86,10 +112,15 @@ function structType(fields: Field[], indent: number): string {
 /** Go's alignment of a type as the Go compiler lays it out on 64-bit targets. */
 function goAlign(t: SkelType): number {
   switch (t.kind) {
-    case 'int': case 'float': return t.size;
-    case 'array': return goAlign(t.elem);
-    case 'struct': return Math.max(1, ...t.fields.map((f) => goAlign(f.type)));
-    default: return 1;
+    case 'int':
+    case 'float':
+      return t.size;
+    case 'array':
+      return goAlign(t.elem);
+    case 'struct':
+      return Math.max(1, ...t.fields.map((f) => goAlign(f.type)));
+    default:
+      return 1;
   }
 }
 
@@ -115,11 +146,18 @@ class TypeNamer {
       case 'int':
         if (t.bool) return 'bool';
         return `${t.signed ? 'int' : 'uint'}${t.size * 8}`;
-      case 'float': return `float${t.size * 8}`;
-      case 'array': return `[${t.len}]${this.goType(t.elem, hint)}`;
-      case 'bytes': return `[${t.size}]byte`;
+      case 'float':
+        return `float${t.size * 8}`;
+      case 'array':
+        return `[${t.len}]${this.goType(t.elem, hint)}`;
+      case 'bytes':
+        return `[${t.size}]byte`;
       case 'struct': {
-        const fields = this.layout(t.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.type.size, type: f.type })), t.size, hint);
+        const fields = this.layout(
+          t.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.type.size, type: f.type })),
+          t.size,
+          hint,
+        );
         if (!fields) return `[${t.size}]byte`;
         const name = this.fresh(hint);
         this.decls.push(`type ${name} ${structType(fields, 0)}\n`);
@@ -132,13 +170,18 @@ class TypeNamer {
    * Fields at exactly the given offsets, with `_ [n]byte` padding, up to `size` bytes; a member Go
    * would misalign becomes a byte array. Null when Go's own alignment would make the struct larger.
    */
-  layout(members: { name: string; offset: number; size: number; type: SkelType | undefined }[], size: number | null, hint: string): Field[] | null {
+  layout(
+    members: { name: string; offset: number; size: number; type: SkelType | undefined }[],
+    size: number | null,
+    hint: string,
+  ): Field[] | null {
     const out: Field[] = [];
     const names = new Set<string>();
     let off = 0;
     let align = 1;
     for (const m of members) {
-      if (m.offset < off) bad('maps', `${hint}: member '${m.name}' at offset ${m.offset} overlaps the previous one (ends at ${off})`, m.offset);
+      if (m.offset < off)
+        bad('maps', `${hint}: member '${m.name}' at offset ${m.offset} overlaps the previous one (ends at ${off})`, m.offset);
       if (m.offset > off) out.push({ name: '_', type: `[${m.offset - off}]byte` });
       const t = m.type && m.type.size === m.size ? m.type : undefined;
       const a = t ? goAlign(t) : 1;
@@ -174,10 +217,14 @@ function checkInput(input: LightSkeletonInput): void {
     if (progs.has(goExport(p.name))) bad('progs', `program '${p.name}' is '${goExport(p.name)}' in Go, as another program's is`, p.name);
     progs.add(goExport(p.name));
   }
-  if (input.signature && input.signature.exclHash.length !== 32) bad('signature', `excl_prog_hash is ${input.signature.exclHash.length} bytes, want 32`, input.signature.exclHash.length);
+  if (input.signature && input.signature.exclHash.length !== 32)
+    bad('signature', `excl_prog_hash is ${input.signature.exclHash.length} bytes, want 32`, input.signature.exclHash.length);
 }
 
-interface Names { skel: string; mapped: { m: LskelMap; field: string; type: string; index: number }[] }
+interface Names {
+  skel: string;
+  mapped: { m: LskelMap; field: string; type: string; index: number }[];
+}
 
 function names(input: LightSkeletonInput): Names {
   const skel = goExport(input.name);
@@ -189,8 +236,13 @@ function varTypes(input: LightSkeletonInput, n: Names): string {
   const namer = new TypeNamer([n.skel, ...n.mapped.map((x) => x.type), 'LoadError', 'LoaderCtx', 'MapDesc', 'ProgDesc']);
   let out = '';
   for (const { m, type } of n.mapped) {
-    const vars: LskelVar[] = input.hasBtf ? m.mmap?.vars ?? [] : [];
-    const fields = namer.layout(vars.map((v) => ({ name: v.name, offset: v.offset, size: v.size, type: v.type })), null, type) ?? [];
+    const vars: LskelVar[] = input.hasBtf ? (m.mmap?.vars ?? []) : [];
+    const fields =
+      namer.layout(
+        vars.map((v) => ({ name: v.name, offset: v.offset, size: v.size, type: v.type })),
+        null,
+        type,
+      ) ?? [];
     out += `\n// ${type} is the memory of map ${m.name}: its non-static variables at their offsets.\ntype ${type} ${structType(fields, 0)}\n`;
   }
   for (const d of namer.decls) out += `\n${d}`;
@@ -200,16 +252,36 @@ function varTypes(input: LightSkeletonInput, n: Names): string {
 function skelStruct(input: LightSkeletonInput, n: Names): string {
   const fields: Field[] = [
     { name: 'Ctx', type: 'LoaderCtx' },
-    { name: 'Maps', type: structType(input.maps.map((m) => ({ name: goExport(m.ident), type: 'MapDesc' })), 1) },
-    { name: 'Progs', type: structType(input.progs.map((p) => ({ name: goExport(p.name), type: 'ProgDesc' })), 1) },
-    { name: 'Links', type: structType(input.progs.map((p) => ({ name: `${goExport(p.name)}_fd`, type: 'int32' })), 1) },
+    {
+      name: 'Maps',
+      type: structType(
+        input.maps.map((m) => ({ name: goExport(m.ident), type: 'MapDesc' })),
+        1,
+      ),
+    },
+    {
+      name: 'Progs',
+      type: structType(
+        input.progs.map((p) => ({ name: goExport(p.name), type: 'ProgDesc' })),
+        1,
+      ),
+    },
+    {
+      name: 'Links',
+      type: structType(
+        input.progs.map((p) => ({ name: `${goExport(p.name)}_fd`, type: 'int32' })),
+        1,
+      ),
+    },
   ];
   if (input.signature) fields.push({ name: 'Keyring_id', type: 'int32' });
   for (const x of n.mapped) fields.push({ name: x.field, type: `*${x.type}` });
   fields.push({ name: 'mem', type: `[${n.mapped.length}][]byte` }, { name: 'state', type: '*loadState' });
-  return `\n// ${n.skel} is the light skeleton of ${input.name}: the loader's ctx, map and program\n` +
-    '// descriptors (filled in by Load), links, and pointers to the global-data maps\' memory.\n' +
-    `type ${n.skel} ${structType(fields, 0)}\n`;
+  return (
+    `\n// ${n.skel} is the light skeleton of ${input.name}: the loader's ctx, map and program\n` +
+    "// descriptors (filled in by Load), links, and pointers to the global-data maps' memory.\n" +
+    `type ${n.skel} ${structType(fields, 0)}\n`
+  );
 }
 
 function blobs(input: LightSkeletonInput, n: Names): string {
@@ -251,9 +323,15 @@ function attachClose(input: LightSkeletonInput, n: Names): string {
     const g = goExport(p.name);
     let call: string;
     switch (p.attach.kind) {
-      case 'raw_tracepoint': call = `rawTracepointOpen(${JSON.stringify(p.attach.target)}, s.Progs.${g}.ProgFd)`; break;
-      case 'tracing': call = `rawTracepointOpen("", s.Progs.${g}.ProgFd)`; break;
-      case 'iter': call = `linkCreate(s.Progs.${g}.ProgFd, bpfTraceIter)`; break;
+      case 'raw_tracepoint':
+        call = `rawTracepointOpen(${JSON.stringify(p.attach.target)}, s.Progs.${g}.ProgFd)`;
+        break;
+      case 'tracing':
+        call = `rawTracepointOpen("", s.Progs.${g}.ProgFd)`;
+        break;
+      case 'iter':
+        call = `linkCreate(s.Progs.${g}.ProgFd, bpfTraceIter)`;
+        break;
       default:
         s += `\n// Attach_${p.name} is ${input.name}__${p.name}__attach: this program type has no auto-attach (0, nil).\nfunc (s *${t}) Attach_${p.name}() (int32, error) {\n\treturn 0, nil\n}\n`;
         continue;
@@ -297,10 +375,20 @@ export function emitGoSkeleton(input: LightSkeletonInput): string {
   checkInput(input);
   const n = names(input);
   const signed = input.signature ? (input.signature.sig.length ? 'signed' : 'with excl_prog_hash, unsigned') : 'unsigned';
-  const head = '// Code generated by bpfsign gen --lang go; DO NOT EDIT.\n\n' +
+  const head =
+    '// Code generated by bpfsign gen --lang go; DO NOT EDIT.\n\n' +
     `// Package ${input.name} is the light skeleton of BPF object ${input.name}: its loader program\n` +
     `// (${input.insns.length / 8} instructions, ${input.data.length} bytes of metadata, ${signed}) and a loader like\n` +
-    '// libbpf\'s bpf_load_and_run(), in Go over golang.org/x/sys/unix.\n' +
+    "// libbpf's bpf_load_and_run(), in Go over golang.org/x/sys/unix.\n" +
     `package ${input.name}\n\nimport (\n\t"runtime"\n\t"unsafe"\n\n\t"golang.org/x/sys/unix"\n)\n\n`;
-  return head + goRuntime() + skelStruct(input, n) + varTypes(input, n) + blobs(input, n) + openLoad(input, n) + attachClose(input, n) + asserts(input, n);
+  return (
+    head +
+    goRuntime() +
+    skelStruct(input, n) +
+    varTypes(input, n) +
+    blobs(input, n) +
+    openLoad(input, n) +
+    attachClose(input, n) +
+    asserts(input, n)
+  );
 }

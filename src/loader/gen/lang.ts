@@ -45,7 +45,11 @@ export function isSkeletonLang(s: string): s is SkeletonLang {
 /** The light skeleton of `input` in `lang`. Throws LoaderError OBJECT_UNSUPPORTED (field 'lang') for an unknown or unavailable language. */
 export function emitSkeleton(lang: SkeletonLang, input: LightSkeletonInput, opts: LightSkeletonOptions): SkeletonFile {
   if (!isSkeletonLang(lang)) {
-    throw new LoaderError('OBJECT_UNSUPPORTED', `light skeleton: unknown language '${String(lang)}'`, { field: 'lang', got: lang, want: SKELETON_LANGS });
+    throw new LoaderError('OBJECT_UNSUPPORTED', `light skeleton: unknown language '${String(lang)}'`, {
+      field: 'lang',
+      got: lang,
+      want: SKELETON_LANGS,
+    });
   }
   return { fileName: skeletonFileName(lang, input.name), text: EMITTERS[lang](input, opts) };
 }

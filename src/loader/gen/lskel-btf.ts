@@ -48,7 +48,12 @@ export function lskelVarsFromBtf(btf: Btf, ident: string): LskelVar[] {
   for (const si of [...sec.vars].sort((a, b) => a.offset - b.offset)) {
     const v = typeOf(btf, si.type);
     if (v.kind !== 'VAR') {
-      throw new LoaderError('BTF_MALFORMED', `btf: DATASEC '${ds.name}' entry [${si.type}] is a ${v.kind}, not a VAR`, { section: ds.name, typeId: si.type, got: v.kind, want: 'VAR' });
+      throw new LoaderError('BTF_MALFORMED', `btf: DATASEC '${ds.name}' entry [${si.type}] is a ${v.kind}, not a VAR`, {
+        section: ds.name,
+        typeId: si.type,
+        got: v.kind,
+        want: 'VAR',
+      });
     }
     if (v.linkage === BTF_VAR_STATIC) continue;
     let typeSize: number | null;

@@ -32,15 +32,23 @@ export function btfAlignOf(btf: Btf, id: number, depth = 0): number {
   if (depth > MAX_DEPTH) fail(id, 'type chain too deep');
   const t = typeAt(btf, id);
   switch (t.kind) {
-    case 'INT': case 'ENUM': case 'ENUM64': case 'FLOAT':
+    case 'INT':
+    case 'ENUM':
+    case 'ENUM64':
+    case 'FLOAT':
       return Math.min(PTR_SZ, Math.max(1, t.size));
     case 'PTR':
       return PTR_SZ;
-    case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
+    case 'TYPEDEF':
+    case 'VOLATILE':
+    case 'CONST':
+    case 'RESTRICT':
+    case 'TYPE_TAG':
       return btfAlignOf(btf, t.type, depth + 1);
     case 'ARRAY':
       return btfAlignOf(btf, t.elemType, depth + 1);
-    case 'STRUCT': case 'UNION': {
+    case 'STRUCT':
+    case 'UNION': {
       let max = 1;
       for (const m of t.members) {
         const a = btfAlignOf(btf, m.type, depth + 1);
@@ -86,10 +94,19 @@ function bitPadding(cur: number, next: number, nextAlign: number, inBitfield: bo
       const inWord = off % w;
       return inWord ? Math.min(rem, w - inWord) : Math.min(rem, w);
     };
-    if (rem > 32) { type = 'long'; bits = chip(64); }
-    else if (rem > 16) { type = 'int'; bits = chip(32); }
-    else if (rem > 8) { type = 'short'; bits = chip(16); }
-    else { type = 'char'; bits = chip(8); }
+    if (rem > 32) {
+      type = 'long';
+      bits = chip(64);
+    } else if (rem > 16) {
+      type = 'int';
+      bits = chip(32);
+    } else if (rem > 8) {
+      type = 'short';
+      bits = chip(16);
+    } else {
+      type = 'char';
+      bits = chip(8);
+    }
     s += `\n${pfx(lvl)}${type}: ${bits};`;
     off += bits;
   }
@@ -97,7 +114,10 @@ function bitPadding(cur: number, next: number, nextAlign: number, inBitfield: bo
 }
 
 class DeclPrinter {
-  constructor(private readonly btf: Btf, private readonly stripMods: boolean) {}
+  constructor(
+    private readonly btf: Btf,
+    private readonly stripMods: boolean,
+  ) {}
 
   decl(id: number, fname: string, lvl: number, depth = 0): string {
     if (depth > MAX_DEPTH) fail(id, 'type chain too deep');
@@ -111,10 +131,19 @@ class DeclPrinter {
         cur = (t as { type: number }).type;
         continue;
       }
-      if (t.kind === 'TYPE_TAG') { cur = t.type; continue; }
+      if (t.kind === 'TYPE_TAG') {
+        cur = t.type;
+        continue;
+      }
       stack.push(cur);
-      if (t.kind === 'PTR' || t.kind === 'FUNC_PROTO') { cur = t.type; continue; }
-      if (t.kind === 'ARRAY') { cur = t.elemType; continue; }
+      if (t.kind === 'PTR' || t.kind === 'FUNC_PROTO') {
+        cur = t.type;
+        continue;
+      }
+      if (t.kind === 'ARRAY') {
+        cur = t.elemType;
+        continue;
+      }
       break;
     }
     return this.chain(stack, fname, lvl, depth);
@@ -138,21 +167,39 @@ class DeclPrinter {
       const id = stack.pop() as number;
       const t = typeAt(this.btf, id);
       switch (t.kind) {
-        case 'VOID': s += this.mods(stack) + 'void'; break;
-        case 'INT': case 'FLOAT': case 'TYPEDEF': s += this.mods(stack) + t.name; break;
-        case 'STRUCT': case 'UNION':
+        case 'VOID':
+          s += this.mods(stack) + 'void';
+          break;
+        case 'INT':
+        case 'FLOAT':
+        case 'TYPEDEF':
+          s += this.mods(stack) + t.name;
+          break;
+        case 'STRUCT':
+        case 'UNION':
           s += this.mods(stack);
           s += t.name ? `${t.kind === 'STRUCT' ? 'struct' : 'union'} ${t.name}` : this.composite(t, lvl, depth);
           break;
-        case 'ENUM': case 'ENUM64':
+        case 'ENUM':
+        case 'ENUM64':
           s += this.mods(stack);
           s += t.name ? `enum ${t.name}` : this.enumDef(t, lvl);
           break;
-        case 'FWD': s += this.mods(stack) + `${t.fwdKind} ${t.name}`; break;
-        case 'PTR': s += lastWasPtr ? '*' : ' *'; break;
-        case 'CONST': s += ' const'; break;
-        case 'VOLATILE': s += ' volatile'; break;
-        case 'RESTRICT': s += ' restrict'; break;
+        case 'FWD':
+          s += this.mods(stack) + `${t.fwdKind} ${t.name}`;
+          break;
+        case 'PTR':
+          s += lastWasPtr ? '*' : ' *';
+          break;
+        case 'CONST':
+          s += ' const';
+          break;
+        case 'VOLATILE':
+          s += ' volatile';
+          break;
+        case 'RESTRICT':
+          s += ' restrict';
+          break;
         case 'ARRAY': {
           while (stack.length && isMod(typeAt(this.btf, stack[stack.length - 1]))) stack.pop();
           if (!stack.length) return s + name(fname, lastWasPtr) + `[${t.nelems}]`;
@@ -169,7 +216,9 @@ class DeclPrinter {
           else s += name(fname, lastWasPtr);
           const ps = t.params;
           if (ps.length === 0) return s + '(void)';
-          const parts = ps.map((p, i) => (i === ps.length - 1 && p.type === 0 && ps.length > 1 ? '...' : this.decl(p.type, '', lvl, depth + 1)));
+          const parts = ps.map((p, i) =>
+            i === ps.length - 1 && p.type === 0 && ps.length > 1 ? '...' : this.decl(p.type, '', lvl, depth + 1),
+          );
           return s + '(' + parts.join(', ') + ')';
         }
         default:
@@ -209,7 +258,13 @@ class DeclPrinter {
 
   private enumDef(t: Extract<BtfType, { kind: 'ENUM' | 'ENUM64' }>, lvl: number): string {
     let s = 'enum {';
-    const es = t.kind === 'ENUM' ? t.enumerators.map((e) => [e.name, String(e.value)]) : t.enumerators.map((e) => [e.name, String(t.signed ? BigInt.asIntN(64, e.value) : BigInt.asUintN(64, e.value)) + (t.signed ? 'LL' : 'ULL')]);
+    const es =
+      t.kind === 'ENUM'
+        ? t.enumerators.map((e) => [e.name, String(e.value)])
+        : t.enumerators.map((e) => [
+            e.name,
+            String(t.signed ? BigInt.asIntN(64, e.value) : BigInt.asUintN(64, e.value)) + (t.signed ? 'LL' : 'ULL'),
+          ]);
     for (const [n, v] of es) s += `\n${pfx(lvl + 1)}${n} = ${v},`;
     if (es.length) s += '\n';
     return s + `${pfx(lvl)}}`;

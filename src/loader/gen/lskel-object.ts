@@ -26,7 +26,12 @@ function findDatasec(btf: Btf, ident: string): { id: number; name: string } | nu
   return null;
 }
 
-interface RawVar { name: string; typeId: number; offset: number; size: number }
+interface RawVar {
+  name: string;
+  typeId: number;
+  offset: number;
+  size: number;
+}
 
 function datasecVars(spec: ObjectSpec, btf: Btf, secName: string): RawVar[] {
   if (secName === '.kconfig') {
@@ -39,7 +44,8 @@ function datasecVars(spec: ObjectSpec, btf: Btf, secName: string): RawVar[] {
     }
     return out.sort((a, b) => a.offset - b.offset);
   }
-  return spec.globals.filter((g) => g.section === secName && g.linkage !== 'static')
+  return spec.globals
+    .filter((g) => g.section === secName && g.linkage !== 'static')
     .map((g) => ({ name: g.name, typeId: g.typeId, offset: g.offset, size: g.size }));
 }
 

@@ -52,17 +52,33 @@ export function parseCString(text: string, at: number): { bytes: Uint8Array; end
     const c = text.charCodeAt(i);
     if (c === 34) return { bytes: out.slice(0, n), end: i + 1 };
     if (c === 10) bad(`line ${lineOf(text, i)}: newline inside a string literal`, { offset: i });
-    if (c !== 92) { if (c > 0x7e || c < 0x20) bad(`line ${lineOf(text, i)}: byte 0x${c.toString(16)} inside a string literal`, { offset: i }); out[n++] = c; i++; continue; }
+    if (c !== 92) {
+      if (c > 0x7e || c < 0x20) bad(`line ${lineOf(text, i)}: byte 0x${c.toString(16)} inside a string literal`, { offset: i });
+      out[n++] = c;
+      i++;
+      continue;
+    }
     const e = text.charCodeAt(i + 1);
-    if (e === 10) { i += 2; continue; } // line continuation
-    if (e === 120) { // \x: one or two hex digits
+    if (e === 10) {
+      i += 2;
+      continue;
+    } // line continuation
+    if (e === 120) {
+      // \x: one or two hex digits
       const h1 = hexValue(text.charCodeAt(i + 2));
       if (h1 < 0) bad(`line ${lineOf(text, i)}: \\x without hex digits`, { offset: i });
       const h2 = hexValue(text.charCodeAt(i + 3));
-      if (h2 < 0) { out[n++] = h1; i += 3; } else { out[n++] = h1 * 16 + h2; i += 4; }
+      if (h2 < 0) {
+        out[n++] = h1;
+        i += 3;
+      } else {
+        out[n++] = h1 * 16 + h2;
+        i += 4;
+      }
       continue;
     }
-    if (e >= 48 && e <= 55) { // octal: one to three digits
+    if (e >= 48 && e <= 55) {
+      // octal: one to three digits
       let v = 0;
       let k = 1;
       while (k <= 3 && text.charCodeAt(i + k) >= 48 && text.charCodeAt(i + k) <= 55) v = v * 8 + (text.charCodeAt(i + k++) - 48);
@@ -96,20 +112,28 @@ export function parseLightSkeleton(text: string): ParsedLightSkeleton {
 
   /** The literal assigned to a loader field, in either header style. */
   const literal = (arrayName: string, field: string): Uint8Array | null => {
-    const a = new RegExp(`static\\s+const\\s+char\\s+${arrayName}\\[\\]\\s*(?:__attribute__\\(\\(__aligned__\\(8\\)\\)\\)\\s*)?=\\s*"`).exec(text);
+    const a = new RegExp(
+      `static\\s+const\\s+char\\s+${arrayName}\\[\\]\\s*(?:__attribute__\\(\\(__aligned__\\(8\\)\\)\\)\\s*)?=\\s*"`,
+    ).exec(text);
     if (a) return parseCString(text, a.index + a[0].length - 1).bytes;
     const b = new RegExp(`opts\\.${field}\\s*=\\s*\\(void\\s*\\*\\)\\s*"`).exec(text);
     if (!b) return null;
     const bytes = parseCString(text, b.index + b[0].length - 1).bytes;
     const sz = new RegExp(`opts\\.${field}_sz\\s*=\\s*(\\d+)\\s*;`).exec(text);
-    if (sz && Number(sz[1]) !== bytes.length) bad(`opts.${field}_sz is ${sz[1]} but its literal holds ${bytes.length} bytes`, { field: `${field}_sz`, got: bytes.length, want: Number(sz[1]) });
+    if (sz && Number(sz[1]) !== bytes.length)
+      bad(`opts.${field}_sz is ${sz[1]} but its literal holds ${bytes.length} bytes`, {
+        field: `${field}_sz`,
+        got: bytes.length,
+        want: Number(sz[1]),
+      });
     return bytes;
   };
   const insns = literal('opts_insn', 'insns');
   const data = literal('opts_data', 'data');
   if (!insns) bad('no loader instructions (opts_insn / opts.insns)', { field: 'insns' });
   if (!data) bad('no loader metadata (opts_data / opts.data)', { field: 'data' });
-  if (insns!.length === 0 || insns!.length % 8 !== 0) bad(`loader instructions are ${insns!.length} bytes, not a positive multiple of 8`, { field: 'insns', got: insns!.length });
+  if (insns!.length === 0 || insns!.length % 8 !== 0)
+    bad(`loader instructions are ${insns!.length} bytes, not a positive multiple of 8`, { field: 'insns', got: insns!.length });
 
   // Initial images: the literal given to skel_prep_map_data for skel->FIELD, which then becomes
   // skel->maps.IDENT.initial_value. Literals precede their assignment in both styles.
@@ -127,5 +151,14 @@ export function parseLightSkeleton(text: string): ParsedLightSkeleton {
     if (idx < 0) bad(`skel->maps.${m[1]} is not a member of struct ${name}`, { field: m[1] });
     initialValues.set(idx, parseCString(text, at).bytes);
   }
-  return { name, insns: insns!, data: data!, signature: literal('opts_sig', 'signature'), exclProgHash: literal('opts_excl_hash', 'excl_prog_hash'), maps, progs, initialValues };
+  return {
+    name,
+    insns: insns!,
+    data: data!,
+    signature: literal('opts_sig', 'signature'),
+    exclProgHash: literal('opts_excl_hash', 'excl_prog_hash'),
+    maps,
+    progs,
+    initialValues,
+  };
 }

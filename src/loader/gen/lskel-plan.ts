@@ -18,7 +18,15 @@ import type { Btf } from '../btf/index.js';
 import { skeletonIdent, type Plan, type ProgLoadAttr } from '../plan/index.js';
 import { ATTACH_TYPE_NAME, PROG_TYPE_NAME } from '../uapi/index.js';
 import { lskelVarsFromBtf } from './lskel-btf.js';
-import { attachFor, mmapSize, type LightSkeletonInput, type LskelAttach, type LskelFlavour, type LskelMap, type LskelSignature } from './lskel.js';
+import {
+  attachFor,
+  mmapSize,
+  type LightSkeletonInput,
+  type LskelAttach,
+  type LskelFlavour,
+  type LskelMap,
+  type LskelSignature,
+} from './lskel.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
 
@@ -63,7 +71,8 @@ export function lskelMapsFromPlan(plan: Plan, btf: Btf | null, flavour: LskelFla
       continue;
     }
     out.push({
-      name: m.name, ident,
+      name: m.name,
+      ident,
       mmap: {
         initialValue: images.get(m.index) ?? new Uint8Array(m.valueSize),
         mmapSize: mmapSize(m.valueSize, m.maxEntries, plan.host.pageSize),
@@ -82,9 +91,14 @@ export function lskelInputFromPlan(plan: Plan, opts: PlanSkeletonOptions): Light
   for (const op of plan.ops) if (op.op === 'prog_load') loads.set(op.loadIndex, op.prog);
   let loaded = 0;
   const input: LightSkeletonInput = {
-    name: opts.name, insns: opts.loader.insns, data: opts.loader.data,
+    name: opts.name,
+    insns: opts.loader.insns,
+    data: opts.loader.data,
     maps: lskelMapsFromPlan(plan, opts.btf, opts.flavour),
-    progs: plan.programs.map((p, index) => ({ name: p.name, attach: opts.attach({ name: p.name, index, load: p.loaded ? loads.get(loaded++) ?? null : null }) })),
+    progs: plan.programs.map((p, index) => ({
+      name: p.name,
+      attach: opts.attach({ name: p.name, index, load: p.loaded ? (loads.get(loaded++) ?? null) : null }),
+    })),
     hasBtf: opts.btf !== null,
   };
   if (opts.signature) input.signature = opts.signature;

@@ -12,7 +12,15 @@
  */
 import { LoaderError } from '../errors.js';
 import { lskelRuntime } from './lskel-runtime.js';
-import { emitLightSkeleton, type LightSkeletonInput, type LightSkeletonOptions, type LskelAttach, type LskelMap, type LskelProg, type LskelVar } from './lskel.js';
+import {
+  emitLightSkeleton,
+  type LightSkeletonInput,
+  type LightSkeletonOptions,
+  type LskelAttach,
+  type LskelMap,
+  type LskelProg,
+  type LskelVar,
+} from './lskel.js';
 import { parseLightSkeleton, type ParsedLightSkeleton } from './lskel-parse.js';
 
 export interface RereadLightSkeleton {
@@ -48,9 +56,14 @@ function declarations(lines: string[], ident: string): ({ pad: number } | { decl
   let i = 0;
   while (i < lines.length) {
     const first = lines[i];
-    if (!first.startsWith('\t\t') || first[2] === '\t') bad(`struct member of ${ident} is not at the struct's indent: ${JSON.stringify(first)}`, { field: ident });
+    if (!first.startsWith('\t\t') || first[2] === '\t')
+      bad(`struct member of ${ident} is not at the struct's indent: ${JSON.stringify(first)}`, { field: ident });
     const pad = /^\t\tchar __pad\d+\[(\d+)\];$/.exec(first);
-    if (pad) { out.push({ pad: Number(pad[1]) }); i++; continue; }
+    if (pad) {
+      out.push({ pad: Number(pad[1]) });
+      i++;
+      continue;
+    }
     // A declaration runs until its braces close on a line ending with ';'.
     let depth = 0;
     const parts: string[] = [];
@@ -79,13 +92,23 @@ function vars(lines: string[], ident: string, asserts: { name: string; size: num
   let pending = 0;
   let a = 0;
   for (const d of declarations(lines, ident)) {
-    if ('pad' in d) { pending += d.pad; continue; }
+    if ('pad' in d) {
+      pending += d.pad;
+      continue;
+    }
     const next = asserts[a];
     const named = next !== undefined && new RegExp(`(^|[^A-Za-z0-9_])${next.name}([^A-Za-z0-9_]|$)`).test(d.decl);
     if (named) a++;
     const size = named ? next.size : 0;
     // Alignment 1 makes the emitter print a pad exactly where the text has one.
-    out.push({ name: named ? next.name : `var${out.length}`, decl: d.decl, offset: off + pending, size, align: 1, typeSize: named ? size : null });
+    out.push({
+      name: named ? next.name : `var${out.length}`,
+      decl: d.decl,
+      offset: off + pending,
+      size,
+      align: 1,
+      typeSize: named ? size : null,
+    });
     off = off + pending + size;
     pending = 0;
   }
@@ -119,20 +142,33 @@ export function rereadLightSkeleton(text: string): RereadLightSkeleton {
   const maps: LskelMap[] = parsed.maps.map((ident, index) => {
     const free = new RegExp(`\\tskel_free_map_data\\(skel->${ident}, skel->maps\\.${ident}\\.initial_value, (\\d+)\\);`).exec(text);
     if (!free) return { name: ident, ident, mmap: null };
-    const prot = new RegExp(`skel_finalize_map_data\\(&skel->maps\\.${ident}\\.initial_value,\\n\\t+\\d+, (PROT_READ(?: \\| PROT_WRITE)?), `).exec(text);
+    const prot = new RegExp(
+      `skel_finalize_map_data\\(&skel->maps\\.${ident}\\.initial_value,\\n\\t+\\d+, (PROT_READ(?: \\| PROT_WRITE)?), `,
+    ).exec(text);
     const initialValue = parsed.initialValues.get(index);
     if (!initialValue) bad(`map ${ident} is freed as mapped data but has no initial image`, { field: ident });
     return {
-      name: ident, ident,
+      name: ident,
+      ident,
       mmap: {
-        initialValue: initialValue!, mmapSize: Number(free[1]), readOnly: prot?.[1] === 'PROT_READ',
-        vars: vars(blocks.get(ident) ?? [], ident, asserts.filter((x) => x.ident === ident)),
+        initialValue: initialValue!,
+        mmapSize: Number(free[1]),
+        readOnly: prot?.[1] === 'PROT_READ',
+        vars: vars(
+          blocks.get(ident) ?? [],
+          ident,
+          asserts.filter((x) => x.ident === ident),
+        ),
       },
     };
   });
   const progs: LskelProg[] = parsed.progs.map((p) => ({ name: p, attach: attachOf(text, name, p) }));
   const input: LightSkeletonInput = {
-    name, insns: parsed.insns, data: parsed.data, maps, progs,
+    name,
+    insns: parsed.insns,
+    data: parsed.data,
+    maps,
+    progs,
     hasBtf: text.includes(`\n${name}__assert(struct ${name} *s __attribute__((unused)))\n`),
   };
   if (parsed.signature && parsed.exclProgHash) input.signature = { sig: parsed.signature, exclHash: parsed.exclProgHash };
@@ -142,7 +178,8 @@ export function rereadLightSkeleton(text: string): RereadLightSkeleton {
 /** The first line where two texts differ (1-based), with both lines (cut to 160 characters). */
 export function firstDifference(got: string, want: string): { line: number; got: string; want: string } | null {
   if (got === want) return null;
-  const g = got.split('\n'), w = want.split('\n');
+  const g = got.split('\n'),
+    w = want.split('\n');
   let i = 0;
   while (i < g.length && i < w.length && g[i] === w[i]) i++;
   const cut = (s: string | undefined) => (s === undefined ? '(end of file)' : s.length > 160 ? `${s.slice(0, 160)}…` : s);

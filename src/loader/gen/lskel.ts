@@ -62,11 +62,7 @@ export interface LskelMap {
 }
 
 /** How `NAME__<prog>__attach()` attaches (see attachFor()). */
-export type LskelAttach =
-  | { kind: 'raw_tracepoint'; target: string }
-  | { kind: 'tracing' }
-  | { kind: 'iter' }
-  | { kind: 'none' };
+export type LskelAttach = { kind: 'raw_tracepoint'; target: string } | { kind: 'tracing' } | { kind: 'iter' } | { kind: 'none' };
 
 export interface LskelProg {
   /** Program (function) name; subprograms are never listed. */
@@ -166,15 +162,18 @@ function check(input: LightSkeletonInput, opts: LightSkeletonOptions): void {
     if (!m.mmap) continue;
     let off = 0;
     for (const v of m.mmap.vars) {
-      if (!Number.isInteger(v.offset) || v.offset < off) bad('maps', `map '${m.name}': variable '${v.name}' at offset ${v.offset} overlaps (already at ${off})`, v.offset);
-      if (!Number.isInteger(v.align) || v.align <= 0) bad('maps', `map '${m.name}': variable '${v.name}' has alignment ${v.align}`, v.align);
+      if (!Number.isInteger(v.offset) || v.offset < off)
+        bad('maps', `map '${m.name}': variable '${v.name}' at offset ${v.offset} overlaps (already at ${off})`, v.offset);
+      if (!Number.isInteger(v.align) || v.align <= 0)
+        bad('maps', `map '${m.name}': variable '${v.name}' has alignment ${v.align}`, v.align);
       off = v.offset + v.size;
     }
   }
   for (const p of input.progs) if (!IDENT.test(p.name)) bad('progs', `program name '${p.name}' is not a C identifier`, p.name);
   if (input.signature) {
     if (opts.flavour !== 'v1.7') bad('signature', 'signed light skeletons need the v1.7 flavour');
-    if (input.signature.exclHash.length !== 32) bad('signature', `excl_prog_hash is ${input.signature.exclHash.length} bytes, want 32`, input.signature.exclHash.length);
+    if (input.signature.exclHash.length !== 32)
+      bad('signature', `excl_prog_hash is ${input.signature.exclHash.length} bytes, want 32`, input.signature.exclHash.length);
   }
 }
 
@@ -223,10 +222,17 @@ function attachDetach(input: LightSkeletonInput): string {
   for (const p of input.progs) {
     s += `\nstatic inline int\n${n}__${p.name}__attach(struct ${n} *skel)\n{\n\tint prog_fd = skel->progs.${p.name}.prog_fd;\n`;
     switch (p.attach.kind) {
-      case 'raw_tracepoint': s += `\tint fd = skel_raw_tracepoint_open("${p.attach.target}", prog_fd);\n`; break;
-      case 'iter': s += '\tint fd = skel_link_create(prog_fd, 0, BPF_TRACE_ITER);\n'; break;
-      case 'tracing': s += '\tint fd = skel_raw_tracepoint_open(NULL, prog_fd);\n'; break;
-      default: s += '\tint fd = ((void)prog_fd, 0); /* auto-attach not supported */\n';
+      case 'raw_tracepoint':
+        s += `\tint fd = skel_raw_tracepoint_open("${p.attach.target}", prog_fd);\n`;
+        break;
+      case 'iter':
+        s += '\tint fd = skel_link_create(prog_fd, 0, BPF_TRACE_ITER);\n';
+        break;
+      case 'tracing':
+        s += '\tint fd = skel_raw_tracepoint_open(NULL, prog_fd);\n';
+        break;
+      default:
+        s += '\tint fd = ((void)prog_fd, 0); /* auto-attach not supported */\n';
     }
     s += `\n\tif (fd > 0)\n\t\tskel->links.${p.name}_fd = fd;\n\treturn fd;\n}\n`;
   }
@@ -251,7 +257,8 @@ function destroy(input: LightSkeletonInput): string {
 function open(input: LightSkeletonInput, v17: boolean): string {
   const n = input.name;
   let s = `static inline struct ${n} *\n${n}__open(void)\n{\n\tstruct ${n} *skel;\n\n`;
-  if (v17) s += `\tskel = (struct ${n} *)skel_alloc(sizeof(*skel));\n\tif (!skel)\n\t\tgoto cleanup;\n\tskel->ctx.sz = (char *)&skel->links - (char *)skel;\n`;
+  if (v17)
+    s += `\tskel = (struct ${n} *)skel_alloc(sizeof(*skel));\n\tif (!skel)\n\t\tgoto cleanup;\n\tskel->ctx.sz = (char *)&skel->links - (char *)skel;\n`;
   else s += '\tskel = skel_alloc(sizeof(*skel));\n\tif (!skel)\n\t\tgoto cleanup;\n\tskel->ctx.sz = (void *)&skel->links - (void *)skel;\n';
   for (const m of input.maps) {
     const mm = m.mmap;
@@ -325,6 +332,13 @@ export function emitLightSkeleton(input: LightSkeletonInput, opts: LightSkeleton
   check(input, opts);
   const v17 = opts.flavour === 'v1.7';
   const guard = `__${input.name.toUpperCase()}_SKEL_H__`;
-  return structDef(input, opts) + attachDetach(input) + destroy(input) + open(input, v17) + load(input, v17) + asserts(input) +
-    `\n#endif /* ${guard} */\n`;
+  return (
+    structDef(input, opts) +
+    attachDetach(input) +
+    destroy(input) +
+    open(input, v17) +
+    load(input, v17) +
+    asserts(input) +
+    `\n#endif /* ${guard} */\n`
+  );
 }

@@ -6,8 +6,20 @@
 import { LoaderError } from '../errors.js';
 import type { ExternRecord, MapCreateAttr, ProgLoadAttr } from '../plan/index.js';
 import {
-  BPF_CMD, BPF_LOADER_CTX, BPF_SKEL_KERNEL, BTF_LOAD_ATTR, ERRNO, HELPER, MAP_CREATE_ATTR, MAP_FREEZE_ATTR,
-  MAP_TYPE, MAP_UPDATE_ELEM_ATTR, PROG_LOAD_ATTR, PSEUDO, ctxOffsets, writeStruct,
+  BPF_CMD,
+  BPF_LOADER_CTX,
+  BPF_SKEL_KERNEL,
+  BTF_LOAD_ATTR,
+  ERRNO,
+  HELPER,
+  MAP_CREATE_ATTR,
+  MAP_FREEZE_ATTR,
+  MAP_TYPE,
+  MAP_UPDATE_ELEM_ATTR,
+  PROG_LOAD_ATTR,
+  PSEUDO,
+  ctxOffsets,
+  writeStruct,
 } from '../uapi/index.js';
 import { Emitter, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from './emitter.js';
 import { alu32, alu64, ja, jmp, regsByte } from '../isa/index.js';
@@ -16,10 +28,23 @@ const MAX_USED_MAPS = 64;
 const MAX_KFUNC_DESCS = 256;
 const MAX_FD_ARRAY_SZ = MAX_USED_MAPS + MAX_KFUNC_DESCS;
 
-interface KsymDesc { name: string; kind: number; ld64: boolean; typeless: boolean; ref: number; insn: number; slot: number }
+interface KsymDesc {
+  name: string;
+  kind: number;
+  ld64: boolean;
+  typeless: boolean;
+  ref: number;
+  insn: number;
+  slot: number;
+}
 
 const enc = new TextEncoder();
-const cstr = (s: string): Uint8Array => { const b = enc.encode(s); const o = new Uint8Array(b.length + 1); o.set(b); return o; };
+const cstr = (s: string): Uint8Array => {
+  const b = enc.encode(s);
+  const o = new Uint8Array(b.length + 1);
+  o.set(b);
+  return o;
+};
 const F = (layout: { fields: Record<string, { offset: number }> }, f: string) => layout.fields[f].offset;
 
 export interface RecorderOptions {
@@ -43,7 +68,10 @@ export class Recorder {
   #nrFdArray = 0;
   #ksyms: KsymDesc[] = [];
 
-  constructor(e: Emitter, opts: RecorderOptions) { this.e = e; this.opts = opts; }
+  constructor(e: Emitter, opts: RecorderOptions) {
+    this.e = e;
+    this.opts = opts;
+  }
 
   stackOff(field: 'btf_fd' | 'inner_map_fd' | number): number {
     const base = -this.opts.stackSize;
@@ -51,7 +79,9 @@ export class Recorder {
     if (field === 'inner_map_fd') return base + 4;
     return base + 8 + 4 * field;
   }
-  fdArrayOff(i: number): number { return this.#fdArray + 4 * i; }
+  fdArrayOff(i: number): number {
+    return this.#fdArray + 4 * i;
+  }
 
   /** bpf_gen__init: fd_array, prologue, cleanup block; returns after the cleanup `exit`. */
   init(nrPrograms: number, nrMaps: number): void {
@@ -114,11 +144,25 @@ export class Recorder {
 
   mapCreate(a: MapCreateAttr, mapIdx: number): void {
     const e = this.e;
-    const attr = e.addData(writeStruct(MAP_CREATE_ATTR, {
-      map_type: a.type, key_size: a.keySize, value_size: a.valueSize, max_entries: a.maxEntries, map_flags: a.flags,
-      numa_node: a.numaNode, map_name: a.name, map_ifindex: a.ifindex, btf_key_type_id: a.btfKeyTypeId,
-      btf_value_type_id: a.btfValueTypeId, map_extra: a.mapExtra,
-    }, e.order));
+    const attr = e.addData(
+      writeStruct(
+        MAP_CREATE_ATTR,
+        {
+          map_type: a.type,
+          key_size: a.keySize,
+          value_size: a.valueSize,
+          max_entries: a.maxEntries,
+          map_flags: a.flags,
+          numa_node: a.numaNode,
+          map_name: a.name,
+          map_ifindex: a.ifindex,
+          btf_key_type_id: a.btfKeyTypeId,
+          btf_value_type_id: a.btfValueTypeId,
+          map_extra: a.mapExtra,
+        },
+        e.order,
+      ),
+    );
     if (a.btfValueTypeId) e.stack2blob(attr + F(MAP_CREATE_ATTR, 'btf_fd'), 4, this.stackOff('btf_fd'));
     const mapInMap = a.type === MAP_TYPE.ARRAY_OF_MAPS || a.type === MAP_TYPE.HASH_OF_MAPS;
     if (mapInMap) e.stack2blob(attr + F(MAP_CREATE_ATTR, 'inner_map_fd'), 4, this.stackOff('inner_map_fd'));
@@ -128,8 +172,13 @@ export class Recorder {
     if (mapIdx < 0) {
       e.stx(4, R10, R7, this.stackOff('inner_map_fd'));
     } else {
-      if (mapIdx !== this.nrMaps) throw new LoaderError('OBJECT_MALFORMED', `gen: map index ${mapIdx} created out of order (expected ${this.nrMaps})`, { got: mapIdx, want: this.nrMaps });
-      if (this.nrMaps === MAX_USED_MAPS) throw new LoaderError('OBJECT_UNSUPPORTED', `gen: more than ${MAX_USED_MAPS} maps`, { field: 'maps' });
+      if (mapIdx !== this.nrMaps)
+        throw new LoaderError('OBJECT_MALFORMED', `gen: map index ${mapIdx} created out of order (expected ${this.nrMaps})`, {
+          got: mapIdx,
+          want: this.nrMaps,
+        });
+      if (this.nrMaps === MAX_USED_MAPS)
+        throw new LoaderError('OBJECT_UNSUPPORTED', `gen: more than ${MAX_USED_MAPS} maps`, { field: 'maps' });
       const idx = this.nrMaps++;
       e.ldBlob(R1, this.fdArrayOff(idx));
       e.stx(4, R1, R7, 0);
@@ -207,12 +256,28 @@ export class Recorder {
     const funcInfo = e.addData(p.funcInfo);
     const lineInfo = e.addData(p.lineInfo);
     const coreRelos = e.addData(p.coreRelos);
-    const attr = e.addData(writeStruct(PROG_LOAD_ATTR, {
-      prog_type: p.type, insn_cnt: p.insnCnt, kern_version: 0, prog_flags: p.flags, prog_name: p.name, prog_ifindex: 0,
-      expected_attach_type: p.expectedAttachType, func_info_rec_size: p.funcInfoRecSize, func_info_cnt: p.funcInfoCnt,
-      line_info_rec_size: p.lineInfoRecSize, line_info_cnt: p.lineInfoCnt, attach_btf_id: p.attachBtfId,
-      core_relo_cnt: p.coreReloCnt, core_relo_rec_size: 16,
-    }, e.order));
+    const attr = e.addData(
+      writeStruct(
+        PROG_LOAD_ATTR,
+        {
+          prog_type: p.type,
+          insn_cnt: p.insnCnt,
+          kern_version: 0,
+          prog_flags: p.flags,
+          prog_name: p.name,
+          prog_ifindex: 0,
+          expected_attach_type: p.expectedAttachType,
+          func_info_rec_size: p.funcInfoRecSize,
+          func_info_cnt: p.funcInfoCnt,
+          line_info_rec_size: p.lineInfoRecSize,
+          line_info_cnt: p.lineInfoCnt,
+          attach_btf_id: p.attachBtfId,
+          core_relo_cnt: p.coreReloCnt,
+          core_relo_rec_size: 16,
+        },
+        e.order,
+      ),
+    );
     const A = (f: string) => attr + F(PROG_LOAD_ATTR, f);
     e.relStore(A('license'), license);
     e.relStore(A('insns'), insns);
@@ -255,7 +320,10 @@ export class Recorder {
 
   #desc(r: ExternRecord): KsymDesc {
     const d = this.#ksyms.find((k) => k.kind === r.kind && k.ld64 === r.ld64 && k.name === r.name);
-    if (d) { d.ref++; return d; }
+    if (d) {
+      d.ref++;
+      return d;
+    }
     const n: KsymDesc = { name: r.name, kind: r.kind, ld64: r.ld64, typeless: false, ref: 1, insn: 0, slot: 0 };
     this.#ksyms.push(n);
     return n;
@@ -284,7 +352,11 @@ export class Recorder {
     let slot: number;
     if (this.#nrFdArray === MAX_KFUNC_DESCS) slot = (e.addData(null, 4) - this.#fdArray) / 4;
     else slot = MAX_USED_MAPS + this.#nrFdArray++;
-    if (slot > 0x7fff) throw new LoaderError('OBJECT_UNSUPPORTED', `gen: kfunc '${r.name}': BTF fd slot ${slot} exceeds INT16_MAX`, { symbol: r.name, got: slot });
+    if (slot > 0x7fff)
+      throw new LoaderError('OBJECT_UNSUPPORTED', `gen: kfunc '${r.name}': BTF fd slot ${slot} exceeds INT16_MAX`, {
+        symbol: r.name,
+        got: slot,
+      });
     d.slot = slot;
     e.emit(jmp.jsge.imm(R7, 0, 3));
     e.st(4, R8, 4, 0);
@@ -374,7 +446,8 @@ export class Recorder {
   /** bpf_gen__finish: close BTF, copy program and map fds into the ctx, return 0. */
   finish(nrMaps: number): void {
     const e = this.e;
-    if (nrMaps !== this.nrMaps) throw new LoaderError('OBJECT_MALFORMED', `gen: ${this.nrMaps} maps created, ${nrMaps} expected`, { got: this.nrMaps, want: nrMaps });
+    if (nrMaps !== this.nrMaps)
+      throw new LoaderError('OBJECT_MALFORMED', `gen: ${this.nrMaps} maps created, ${nrMaps} expected`, { got: this.nrMaps, want: nrMaps });
     e.closeStack(this.stackOff('btf_fd'));
     for (let i = 0; i < this.nrProgs; i++) e.stack2ctx(ctxOffsets.progFd(this.nrMaps, i), 4, this.stackOff(i));
     for (let i = 0; i < this.nrMaps; i++) e.blob2ctx(ctxOffsets.mapFd(i), 4, this.fdArrayOff(i));

@@ -16,8 +16,12 @@ import type { SkelField, SkelType } from './skel-type.js';
 const MAX_WIDTH = 100;
 
 /** Words Rust reserves; `r#` escapes all but the path keywords. */
-const KEYWORDS = new Set(('as async await break const continue dyn else enum extern false fn for gen if impl in let loop match mod move mut pub ref ' +
-  'return static struct trait true type unsafe use where while abstract become box do final macro override priv try typeof unsized virtual yield').split(' '));
+const KEYWORDS = new Set(
+  (
+    'as async await break const continue dyn else enum extern false fn for gen if impl in let loop match mod move mut pub ref ' +
+    'return static struct trait true type unsafe use where while abstract become box do final macro override priv try typeof unsized virtual yield'
+  ).split(' '),
+);
 const PATH_KEYWORDS = new Set(['crate', 'self', 'Self', 'super', '_']);
 
 /** A C identifier as a Rust identifier: `r#type`, `self_`. */
@@ -57,8 +61,16 @@ export function constAssert(cond: string): string | null {
   return two.length <= MAX_WIDTH ? `const _: () =\n${two}` : null;
 }
 
-interface Layout { text: string; size: number; align: number }
-interface Members { lines: string[]; align: number; texts: string[] }
+interface Layout {
+  text: string;
+  size: number;
+  align: number;
+}
+interface Members {
+  lines: string[];
+  align: number;
+  texts: string[];
+}
 
 /** The struct definitions a module needs, in dependency order. */
 export class RustTypes {
@@ -98,7 +110,12 @@ export class RustTypes {
   }
 
   #struct(fields: SkelField[], size: number, path: string, label: string): Layout {
-    const body = this.members(fields.map((f, i) => ({ name: f.name || `__anon${i}`, offset: f.offset, type: f.type })), size, path, label);
+    const body = this.members(
+      fields.map((f, i) => ({ name: f.name || `__anon${i}`, offset: f.offset, type: f.type })),
+      size,
+      path,
+      label,
+    );
     if (!body) return { text: `[u8; ${size}]`, size, align: 1 };
     const name = this.#name(path);
     this.defs.push(structText(name, body.lines, `The type of \`${label}\` (${size} bytes).`));
@@ -109,18 +126,27 @@ export class RustTypes {
    * Member lines placing each member at its offset, or null when `size` (the exact size, or null
    * for a datasec struct, which only needs its members' offsets) cannot be reproduced.
    */
-  members(fields: { name: string; offset: number; type: SkelType | undefined; size?: number }[], size: number | null, path: string, label: string): Members | null {
+  members(
+    fields: { name: string; offset: number; type: SkelType | undefined; size?: number }[],
+    size: number | null,
+    path: string,
+    label: string,
+  ): Members | null {
     const lines: string[] = [];
     const texts: string[] = [];
     const taken = new Set(fields.map((f) => sanitizeIdent(f.name)));
-    let off = 0, pad = 0, align = 1;
+    let off = 0,
+      pad = 0,
+      align = 1;
     const padName = () => {
       while (taken.has(`__pad${pad}`)) pad++;
       return `__pad${pad++}`;
     };
     for (const f of fields) {
       const fsize = f.type?.size ?? f.size ?? 0;
-      let l = f.type ? this.type(f.type, `${path}__${sanitizeIdent(f.name)}`, label ? `${label}.${f.name}` : f.name) : { text: `[u8; ${fsize}]`, size: fsize, align: 1 };
+      let l = f.type
+        ? this.type(f.type, `${path}__${sanitizeIdent(f.name)}`, label ? `${label}.${f.name}` : f.name)
+        : { text: `[u8; ${fsize}]`, size: fsize, align: 1 };
       if (f.offset % l.align !== 0) l = { text: `[u8; ${l.size}]`, size: l.size, align: 1 };
       if (f.offset < off) return null;
       if (Math.ceil(off / l.align) * l.align !== f.offset) lines.push(fieldLine('    ', padName(), `[u8; ${f.offset - off}]`));
@@ -140,7 +166,12 @@ export class RustTypes {
    */
   datasec(name: string, vars: LskelVar[], doc: string): { def: string; types: string[] } {
     this.#used.add(name);
-    const body = this.members(vars.map((v) => ({ name: v.name, offset: v.offset, type: v.type, size: v.size })), null, name, '');
+    const body = this.members(
+      vars.map((v) => ({ name: v.name, offset: v.offset, type: v.type, size: v.size })),
+      null,
+      name,
+      '',
+    );
     return { def: structText(name, body?.lines ?? [], doc), types: body?.texts ?? [] };
   }
 }

@@ -37,12 +37,19 @@ function check(input: LightSkeletonInput): void {
       seen.add(n);
     }
   };
-  unique('maps', input.maps.map((m) => m.ident));
-  unique('progs', input.progs.map((p) => p.name));
+  unique(
+    'maps',
+    input.maps.map((m) => m.ident),
+  );
+  unique(
+    'progs',
+    input.progs.map((p) => p.name),
+  );
   for (const m of input.maps) {
     let end = 0;
     for (const v of m.mmap?.vars ?? []) {
-      if (!Number.isInteger(v.offset) || v.offset < end) bad('maps', `map '${m.name}': variable '${v.name}' at offset ${v.offset} overlaps (already at ${end})`, v.offset);
+      if (!Number.isInteger(v.offset) || v.offset < end)
+        bad('maps', `map '${m.name}': variable '${v.name}' at offset ${v.offset} overlaps (already at ${end})`, v.offset);
       end = v.offset + v.size;
     }
   }
@@ -58,7 +65,8 @@ function bytesStatic(name: string, doc: string, bytes: Uint8Array): string {
 /** A byte string literal's contents: printable ASCII as is, the rest escaped. */
 function byteString(s: string): string {
   let out = '';
-  for (const b of Buffer.from(s, 'utf8')) out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  for (const b of Buffer.from(s, 'utf8'))
+    out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   return out;
 }
 
@@ -90,7 +98,12 @@ function descStruct(name: string, doc: string, fields: string[], type: string): 
   return lines.length ? `${head}\n${lines.join('\n')}\n}\n` : `${head}}\n`;
 }
 
-interface Mmapped { map: LskelMap; index: number; slot: number; type: string }
+interface Mmapped {
+  map: LskelMap;
+  index: number;
+  slot: number;
+  type: string;
+}
 
 /** Global-data structs, descriptor structs, the mmap table and the size asserts. */
 function declarations(input: LightSkeletonInput, mm: Mmapped[]): string {
@@ -103,19 +116,37 @@ function declarations(input: LightSkeletonInput, mm: Mmapped[]): string {
     const d = types.datasec(m.type, vars, `Global variables of map \`${m.map.name}\` (mapped by the skeleton).`);
     datasecs.push(d.def);
     vars.forEach((v, i) => {
-      if (v.typeSize !== null && d.types[i] && !/^[iuf]\d+$/.test(d.types[i])) asserts.push(`std::mem::size_of::<${d.types[i]}>() == ${v.typeSize}`);
+      if (v.typeSize !== null && d.types[i] && !/^[iuf]\d+$/.test(d.types[i]))
+        asserts.push(`std::mem::size_of::<${d.types[i]}>() == ${v.typeSize}`);
     });
   }
   let s = [
-    ...types.defs, ...datasecs,
-    descStruct(`${n}__maps`, 'The maps in object order: the loader writes each map_fd.', input.maps.map((m) => rustIdent(m.ident)), 'bpf_map_desc'),
-    descStruct(`${n}__progs`, 'The programs in object order: the loader writes each prog_fd.', input.progs.map((p) => rustIdent(p.name)), 'bpf_prog_desc'),
-    descStruct(`${n}__links`, 'The links attach() makes, one per program.', input.progs.map((p) => `${p.name}_fd`), 'i32'),
+    ...types.defs,
+    ...datasecs,
+    descStruct(
+      `${n}__maps`,
+      'The maps in object order: the loader writes each map_fd.',
+      input.maps.map((m) => rustIdent(m.ident)),
+      'bpf_map_desc',
+    ),
+    descStruct(
+      `${n}__progs`,
+      'The programs in object order: the loader writes each prog_fd.',
+      input.progs.map((p) => rustIdent(p.name)),
+      'bpf_prog_desc',
+    ),
+    descStruct(
+      `${n}__links`,
+      'The links attach() makes, one per program.',
+      input.progs.map((p) => `${p.name}_fd`),
+      'i32',
+    ),
   ].join('\n');
   s += `\nconst NR_MAPS: usize = ${input.maps.length};\nconst NR_PROGS: usize = ${input.progs.length};\n`;
   s += `\n/// The memory-mapped maps (global data), in the order of \`mmaps\`.\nstatic MMAPS: [Mmap; ${mm.length}] = [`;
   // rustfmt hugs a single element (`[Mmap {`) and lists several one per block.
-  const entry = (m: Mmapped, i: string) => `Mmap {\n${i}    map: ${m.index},\n${i}    image: INIT_${m.slot},\n${i}    size: ${m.map.mmap!.mmapSize},\n${i}    read_only: ${m.map.mmap!.readOnly},\n${i}}`;
+  const entry = (m: Mmapped, i: string) =>
+    `Mmap {\n${i}    map: ${m.index},\n${i}    image: INIT_${m.slot},\n${i}    size: ${m.map.mmap!.mmapSize},\n${i}    read_only: ${m.map.mmap!.readOnly},\n${i}}`;
   if (mm.length === 1) s += `${entry(mm[0], '')}];\n\n`;
   else s += mm.map((m) => `\n    ${entry(m, '    ')},`).join('') + (mm.length ? '\n];\n\n' : '];\n\n');
   for (const a of asserts) {
@@ -129,7 +160,8 @@ function skeletonStruct(input: LightSkeletonInput, k: number): string {
   const n = input.name;
   let s = `\n/// Skeleton \`${n}\`: open() prepares the global data, load() runs the loader, drop closes all.\n#[repr(C)]\n${structHead(rustIdent(n))}\n`;
   s += `    pub ctx: bpf_loader_ctx,\n${fieldLine('    ', 'maps', `${n}__maps`)}\n${fieldLine('    ', 'progs', `${n}__progs`)}\n${fieldLine('    ', 'links', `${n}__links`)}\n`;
-  if (input.signature) s += '    /// The keyring the kernel checks the signature against (BPF_PROG_LOAD keyring_id).\n    pub keyring_id: i32,\n';
+  if (input.signature)
+    s += '    /// The keyring the kernel checks the signature against (BPF_PROG_LOAD keyring_id).\n    pub keyring_id: i32,\n';
   return s + `    mmaps: [*mut u8; ${k}],\n    loaded: bool,\n}\n`;
 }
 
@@ -196,9 +228,11 @@ ${sig ? '            keyring_id: 0,\n' : ''}            mmaps: [ptr::null_mut();
 }
 
 function attachFns(input: LightSkeletonInput): string {
-  let s = '\n    /// Attaches every program that attaches on its own (see each <prog>__attach).\n    pub fn attach(&mut self) -> Result<(), Error> {\n';
+  let s =
+    '\n    /// Attaches every program that attaches on its own (see each <prog>__attach).\n    pub fn attach(&mut self) -> Result<(), Error> {\n';
   for (const p of input.progs) s += `        self.${p.name}__attach()?;\n`;
-  s += '        Ok(())\n    }\n\n    /// Closes the links attach() made.\n    pub fn detach(&mut self) {\n        for fd in self.link_fds().iter_mut() {\n            close_fd(fd);\n        }\n    }\n';
+  s +=
+    '        Ok(())\n    }\n\n    /// Closes the links attach() made.\n    pub fn detach(&mut self) {\n        for fd in self.link_fds().iter_mut() {\n            close_fd(fd);\n        }\n    }\n';
   for (const p of input.progs) s += progAttach(p);
   return s;
 }
@@ -207,11 +241,18 @@ function progAttach(p: LskelProg): string {
   const a = p.attach;
   const head = `    pub fn ${p.name}__attach(&mut self) -> Result<(), Error> {\n`;
   if (a.kind === 'none') return `\n    /// \`${p.name}\` does not attach on its own: use its fd.\n${head}        Ok(())\n    }\n`;
-  const what = a.kind === 'raw_tracepoint' ? `raw tracepoint \`${a.target}\`` : a.kind === 'iter' ? 'a BPF iterator link' : 'its BTF attach point';
-  const call = a.kind === 'raw_tracepoint' ? `raw_tracepoint_open(Some(b"${byteString(a.target)}\\0"), prog_fd)?`
-    : a.kind === 'iter' ? 'link_create(prog_fd, BPF_TRACE_ITER)?' : 'raw_tracepoint_open(None, prog_fd)?';
-  return `\n    /// Attaches \`${p.name}\` to ${what}.\n${head}        let prog_fd = self.progs.${rustIdent(p.name)}.prog_fd;\n` +
-    `        let fd = ${call};\n        close_fd(&mut self.links.${p.name}_fd);\n        self.links.${p.name}_fd = fd;\n        Ok(())\n    }\n`;
+  const what =
+    a.kind === 'raw_tracepoint' ? `raw tracepoint \`${a.target}\`` : a.kind === 'iter' ? 'a BPF iterator link' : 'its BTF attach point';
+  const call =
+    a.kind === 'raw_tracepoint'
+      ? `raw_tracepoint_open(Some(b"${byteString(a.target)}\\0"), prog_fd)?`
+      : a.kind === 'iter'
+        ? 'link_create(prog_fd, BPF_TRACE_ITER)?'
+        : 'raw_tracepoint_open(None, prog_fd)?';
+  return (
+    `\n    /// Attaches \`${p.name}\` to ${what}.\n${head}        let prog_fd = self.progs.${rustIdent(p.name)}.prog_fd;\n` +
+    `        let fd = ${call};\n        close_fd(&mut self.links.${p.name}_fd);\n        self.links.${p.name}_fd = fd;\n        Ok(())\n    }\n`
+  );
 }
 
 function accessors(mm: Mmapped[]): string {
@@ -288,8 +329,8 @@ export function emitRustSkeleton(input: LightSkeletonInput): string {
   let s = header(input) + rustRuntime() + '\n' + declarations(input, mm);
   s += skeletonStruct(input, mm.length);
   s += `\nimpl ${rustIdent(n)} {` + openLoad(input, mm.length) + attachFns(input) + accessors(mm) + SLICES + drop(n);
-  s += `\n${bytesStatic('OPTS_DATA', 'The loader\'s metadata blob (opts_data).', input.data)}`;
-  s += `\n${bytesStatic('OPTS_INSN', 'The loader\'s instructions (opts_insn).', input.insns)}`;
+  s += `\n${bytesStatic('OPTS_DATA', "The loader's metadata blob (opts_data).", input.data)}`;
+  s += `\n${bytesStatic('OPTS_INSN', "The loader's instructions (opts_insn).", input.insns)}`;
   if (input.signature) {
     s += `\n${bytesStatic('OPTS_SIG', 'PKCS#7 signature of the instructions (opts_sig).', input.signature.sig)}`;
     s += `\n${bytesStatic('OPTS_EXCL_HASH', 'SHA-256 of the instructions: the loader map is exclusive to it.', input.signature.exclHash)}`;

@@ -67,17 +67,23 @@ export function skelTypeOf(btf: Btf, id: number, depth = 0): SkelType {
       if (t.bitOffset !== 0 || t.bits !== 8 * t.size || !intSize(t.size)) return bytes(t.size, `${t.name} (${t.bits} bits)`);
       if (t.encoding & BTF_INT_BOOL) return { kind: 'int', size: t.size, signed: false, bool: true };
       return { kind: 'int', size: t.size, signed: (t.encoding & BTF_INT_SIGNED) !== 0 };
-    case 'ENUM': case 'ENUM64':
+    case 'ENUM':
+    case 'ENUM64':
       return intSize(t.size) ? { kind: 'int', size: t.size, signed: t.signed } : bytes(t.size, `enum ${t.name}`);
     case 'FLOAT':
       return t.size === 4 || t.size === 8 ? { kind: 'float', size: t.size } : bytes(t.size, t.name);
-    case 'TYPEDEF': case 'CONST': case 'VOLATILE': case 'RESTRICT': case 'TYPE_TAG':
+    case 'TYPEDEF':
+    case 'CONST':
+    case 'VOLATILE':
+    case 'RESTRICT':
+    case 'TYPE_TAG':
       return skelTypeOf(btf, t.type, depth + 1);
     case 'ARRAY': {
       const elem = skelTypeOf(btf, t.elemType, depth + 1);
       return { kind: 'array', elem, len: t.nelems, size: elem.size * t.nelems };
     }
-    case 'STRUCT': case 'UNION':
+    case 'STRUCT':
+    case 'UNION':
       return composite(btf, t, depth);
     case 'PTR':
       return bytes(8, 'pointer');

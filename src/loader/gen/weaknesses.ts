@@ -22,8 +22,32 @@
  */
 import { LoaderError } from '../errors.js';
 import {
-  BPF_ADD, BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_LOAD_ACQ, BPF_MOV,
-  BPF_PSEUDO_MAP_IDX, BPF_STX, BPF_SUB, BPF_X, decodeInsns, opClass, opCode, opMode, opSrc, sizeBytes, type ByteOrder, type Insn,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_ATOMIC,
+  BPF_CALL,
+  BPF_EXIT,
+  BPF_FETCH,
+  BPF_JA,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LOAD_ACQ,
+  BPF_MOV,
+  BPF_PSEUDO_MAP_IDX,
+  BPF_STX,
+  BPF_SUB,
+  BPF_X,
+  decodeInsns,
+  opClass,
+  opCode,
+  opMode,
+  opSrc,
+  sizeBytes,
+  type ByteOrder,
+  type Insn,
 } from '../isa/index.js';
 import { BPF_LOADER_CTX, BPF_MAP_DESC } from '../uapi/index.js';
 
@@ -61,15 +85,23 @@ function joinPtr(a: Ptr, b: Ptr): Ptr {
   if (a === null) return b;
   if (b === null) return a;
   if (a.kind === 'ctx' && b.kind === 'ctx') return { kind: 'ctx', off: a.off === b.off ? a.off : null };
-  if (a.kind === 'map' && b.kind === 'map' && a.index === b.index) return { kind: 'map', index: a.index, off: a.off === b.off ? a.off : null };
+  if (a.kind === 'map' && b.kind === 'map' && a.index === b.index)
+    return { kind: 'map', index: a.index, off: a.off === b.off ? a.off : null };
   // Different kinds on two paths: keep the ctx (what the findings are about), offset unknown.
   return a.kind === 'ctx' ? { kind: 'ctx', off: null } : b.kind === 'ctx' ? { kind: 'ctx', off: null } : a;
 }
 
 const samePtr = (a: Ptr, b: Ptr): boolean =>
-  a === b || (a !== null && b !== null && a.kind === b.kind && a.off === b.off && (a.kind !== 'map' || a.index === (b as { index: number }).index));
+  a === b ||
+  (a !== null && b !== null && a.kind === b.kind && a.off === b.off && (a.kind !== 'map' || a.index === (b as { index: number }).index));
 
-interface Read { slot: number; base: 'ctx' | 'map'; mapIndex: number; off: number | null; size: number }
+interface Read {
+  slot: number;
+  base: 'ctx' | 'map';
+  mapIndex: number;
+  off: number | null;
+  size: number;
+}
 
 /** Runs the data-flow pass; returns every load through a ctx or struct bpf_map pointer. */
 function pointerReads(insns: Insn[], slots: number[]): Read[] {
@@ -84,14 +116,24 @@ function pointerReads(insns: Insn[], slots: number[]): Read[] {
   const flow = (to: number, from: number, st: State): void => {
     const i = bySlot.get(to);
     if (i === undefined) {
-      throw new LoaderError('INSN_INVALID', `loader: instruction ${slots[from]} jumps to ${to}, which is not the start of an instruction`, { offset: slots[from] * 8, got: to });
+      throw new LoaderError('INSN_INVALID', `loader: instruction ${slots[from]} jumps to ${to}, which is not the start of an instruction`, {
+        offset: slots[from] * 8,
+        got: to,
+      });
     }
     const cur = states[i];
-    if (!cur) { states[i] = st.slice(); work.push(i); return; }
+    if (!cur) {
+      states[i] = st.slice();
+      work.push(i);
+      return;
+    }
     let changed = false;
     for (let r = 0; r < st.length; r++) {
       const j = joinPtr(cur[r], st[r]);
-      if (!samePtr(j, cur[r])) { cur[r] = j; changed = true; }
+      if (!samePtr(j, cur[r])) {
+        cur[r] = j;
+        changed = true;
+      }
     }
     if (changed) work.push(i);
   };
@@ -130,8 +172,9 @@ function pointerReads(insns: Insn[], slots: number[]): Read[] {
       if (ins.imm & BPF_FETCH) s[ins.src & 0xf] = null;
       s[0] = null;
     } else if (cls === BPF_JMP || cls === BPF_JMP32) {
-      if (code === BPF_CALL) { for (let r = 0; r <= 5; r++) s[r] = null; }
-      else if (code === BPF_EXIT) succ = [];
+      if (code === BPF_CALL) {
+        for (let r = 0; r <= 5; r++) s[r] = null;
+      } else if (code === BPF_EXIT) succ = [];
       else if (code === BPF_JA) succ = [next + (cls === BPF_JMP32 ? ins.imm : ins.off)];
       else succ = [next, next + ins.off];
     } else if (cls === BPF_LD) {
@@ -176,7 +219,10 @@ export function loaderWeaknesses(insns: Uint8Array, opts: LoaderWeaknessOptions 
   const decoded = decodeInsns(insns, order);
   const slots: number[] = [];
   let at = 0;
-  for (const d of decoded) { slots.push(at); at += d.width; }
+  for (const d of decoded) {
+    slots.push(at);
+    at += d.width;
+  }
   const reads = pointerReads(decoded, slots);
   const header = opts.header;
 
@@ -194,7 +240,8 @@ export function loaderWeaknesses(insns: Uint8Array, opts: LoaderWeaknessOptions 
     if (!c || c.field === 'map_fd') continue;
     const name = c.mapIndex !== null && header?.maps[c.mapIndex] !== undefined ? header.maps[c.mapIndex] : null;
     const after = hashCheck && r.slot > checkEnd;
-    const which = c.mapIndex === null ? 'a map field at an unknown ctx offset' : `map ${c.mapIndex}${name ? ` (${name})` : ''}'s ${c.field}`;
+    const which =
+      c.mapIndex === null ? 'a map field at an unknown ctx offset' : `map ${c.mapIndex}${name ? ` (${name})` : ''}'s ${c.field}`;
     out.push({
       code: 'CTX_OVERRIDES_MAP',
       message: `loader instruction ${r.slot} reads ${which} from its ctx${after ? ' after the metadata hash check' : ''}: the process running the loader, not the signature, decides it`,
@@ -211,7 +258,8 @@ export function loaderWeaknesses(insns: Uint8Array, opts: LoaderWeaknessOptions 
   if (header?.signature && !header.exclProgHash) {
     out.push({
       code: 'METADATA_MAP_NOT_EXCLUSIVE',
-      message: 'the header is signed but sets no opts.excl_prog_hash: bpf_load_and_run creates __loader.map without excl_prog_hash, so it is not exclusive to the loader',
+      message:
+        'the header is signed but sets no opts.excl_prog_hash: bpf_load_and_run creates __loader.map without excl_prog_hash, so it is not exclusive to the loader',
       details: { source: 'header' },
     });
   }

@@ -24,7 +24,10 @@ const SIZE = '([us])(8|16|32|64)';
 const TARGET = '([+-]\\d+|[A-Za-z_.$][\\w.$]*)';
 
 class Syntax extends Error {
-  constructor(message: string, readonly at: number) {
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
     super(message);
   }
 }
@@ -88,7 +91,9 @@ const RULES: [RegExp, Handler][] = [
       const code = JMP_BY_SYM.get(m[3]!)!;
       const isX = m[4] !== undefined;
       if (isX && m[4] !== m[1]) throw new Syntax('mixed r and w registers', at(4));
-      const i = isX ? insn(cls | code | op.BPF_X, reg(m[2]!, at(2)), reg(m[5]!, at(5)), 0, 0) : insn(cls | code, reg(m[2]!, at(2)), 0, 0, imm32(m[6]!, at(6)));
+      const i = isX
+        ? insn(cls | code | op.BPF_X, reg(m[2]!, at(2)), reg(m[5]!, at(5)), 0, 0)
+        : insn(cls | code, reg(m[2]!, at(2)), 0, 0, imm32(m[6]!, at(6)));
       return target(m[7]!, i, 'off', at(7));
     },
   ],
@@ -98,7 +103,9 @@ const RULES: [RegExp, Handler][] = [
   ],
   [
     new RegExp(`^ld_pseudo\\s+r(\\d+),\\s*(\\d+),\\s*${NUM}$`),
-    (m, at) => ({ insn: ldImm64Insn(reg(m[1]!, at(1)), num(m[3]!, -(1n << 63n), (1n << 64n) - 1n, 'immediate', at(3)), reg(m[2]!, at(2))) }),
+    (m, at) => ({
+      insn: ldImm64Insn(reg(m[1]!, at(1)), num(m[3]!, -(1n << 63n), (1n << 64n) - 1n, 'immediate', at(3)), reg(m[2]!, at(2))),
+    }),
   ],
   [
     new RegExp(`^r0 = \\*\\(u(8|16|32) \\*\\)skb\\[(?:r(\\d+)|${NUM})\\]$`),
@@ -126,7 +133,13 @@ const RULES: [RegExp, Handler][] = [
   [
     new RegExp(`^lock \\*\\(u(32|64) \\*\\)${MEM} (\\+=|\\|=|&=|\\^=) [rw](\\d+)$`),
     (m, at) => ({
-      insn: insn(op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[1]!]!, reg(m[2]!, at(2)), reg(m[6]!, at(6)), memOff(m[3]!, m[4]!, at(4)), ATOMIC_BY_SYM.get(m[5]!)!),
+      insn: insn(
+        op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[1]!]!,
+        reg(m[2]!, at(2)),
+        reg(m[6]!, at(6)),
+        memOff(m[3]!, m[4]!, at(4)),
+        ATOMIC_BY_SYM.get(m[5]!)!,
+      ),
     }),
   ],
   [
@@ -134,7 +147,9 @@ const RULES: [RegExp, Handler][] = [
     (m, at) => {
       if (m[1] !== m[7]) throw new Syntax('atomic_fetch result must be its source register', at(1));
       const imm = ATOMIC_BY_NAME.get(m[2]!)! | op.BPF_FETCH;
-      return { insn: insn(op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[3]!]!, reg(m[4]!, at(4)), reg(m[7]!, at(7)), memOff(m[5]!, m[6]!, at(6)), imm) };
+      return {
+        insn: insn(op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[3]!]!, reg(m[4]!, at(4)), reg(m[7]!, at(7)), memOff(m[5]!, m[6]!, at(6)), imm),
+      };
     },
   ],
   [
@@ -142,23 +157,43 @@ const RULES: [RegExp, Handler][] = [
     (m, at) => {
       if (m[1] !== m[6]) throw new Syntax('xchg result must be its source register', at(1));
       const size = m[2] === '_64' ? op.BPF_DW : op.BPF_W;
-      return { insn: insn(op.BPF_STX | op.BPF_ATOMIC | size, reg(m[3]!, at(3)), reg(m[6]!, at(6)), memOff(m[4]!, m[5]!, at(5)), op.BPF_XCHG) };
+      return {
+        insn: insn(op.BPF_STX | op.BPF_ATOMIC | size, reg(m[3]!, at(3)), reg(m[6]!, at(6)), memOff(m[4]!, m[5]!, at(5)), op.BPF_XCHG),
+      };
     },
   ],
   [
     /^[rw]0 = cmpxchg(_64|32_32)\(r(\d+) ([+-]) (0x[0-9a-fA-F]+|\d+), [rw]0, [rw](\d+)\)$/,
     (m, at) => {
       const size = m[1] === '_64' ? op.BPF_DW : op.BPF_W;
-      return { insn: insn(op.BPF_STX | op.BPF_ATOMIC | size, reg(m[2]!, at(2)), reg(m[5]!, at(5)), memOff(m[3]!, m[4]!, at(4)), op.BPF_CMPXCHG) };
+      return {
+        insn: insn(op.BPF_STX | op.BPF_ATOMIC | size, reg(m[2]!, at(2)), reg(m[5]!, at(5)), memOff(m[3]!, m[4]!, at(4)), op.BPF_CMPXCHG),
+      };
     },
   ],
   [
     new RegExp(`^[rw](\\d+) = load_acquire\\(\\(u(8|16|32|64) \\*\\)${MEM}\\)$`),
-    (m, at) => ({ insn: insn(op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[2]!]!, reg(m[1]!, at(1)), reg(m[3]!, at(3)), memOff(m[4]!, m[5]!, at(5)), op.BPF_LOAD_ACQ) }),
+    (m, at) => ({
+      insn: insn(
+        op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[2]!]!,
+        reg(m[1]!, at(1)),
+        reg(m[3]!, at(3)),
+        memOff(m[4]!, m[5]!, at(5)),
+        op.BPF_LOAD_ACQ,
+      ),
+    }),
   ],
   [
     new RegExp(`^store_release\\(\\(u(8|16|32|64) \\*\\)${MEM}, [rw](\\d+)\\)$`),
-    (m, at) => ({ insn: insn(op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[1]!]!, reg(m[2]!, at(2)), reg(m[5]!, at(5)), memOff(m[3]!, m[4]!, at(4)), op.BPF_STORE_REL) }),
+    (m, at) => ({
+      insn: insn(
+        op.BPF_STX | op.BPF_ATOMIC | SIZE_BITS[m[1]!]!,
+        reg(m[2]!, at(2)),
+        reg(m[5]!, at(5)),
+        memOff(m[3]!, m[4]!, at(4)),
+        op.BPF_STORE_REL,
+      ),
+    }),
   ],
   [
     /^r(\d+) = (le|be|bswap)(16|32|64) r(\d+)$/,
@@ -252,7 +287,8 @@ export function assemble(source: string): Insn[] {
     const dest = labels.get(p.label.name);
     if (dest === undefined) return fail(`undefined label ${p.label.name}`, lineOf[k]!, p.label.at + 1);
     const delta = dest - (slots[k]! + 1);
-    if (p.label.field === 'off' && (delta < -32768 || delta > 32767)) fail(`branch to ${p.label.name} out of range`, lineOf[k]!, p.label.at + 1);
+    if (p.label.field === 'off' && (delta < -32768 || delta > 32767))
+      fail(`branch to ${p.label.name} out of range`, lineOf[k]!, p.label.at + 1);
     return { ...p.insn, [p.label.field]: delta };
   });
 }

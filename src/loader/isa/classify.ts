@@ -13,12 +13,51 @@ export type AluOp = 'add' | 'sub' | 'mul' | 'div' | 'or' | 'and' | 'lsh' | 'rsh'
 export type JmpOp = 'ja' | 'jeq' | 'jgt' | 'jge' | 'jset' | 'jne' | 'jsgt' | 'jsge' | 'jlt' | 'jle' | 'jslt' | 'jsle';
 export type AtomicOp = 'add' | 'or' | 'and' | 'xor' | 'xchg' | 'cmpxchg' | 'load_acquire' | 'store_release';
 
-export const ALU_OPS: readonly (AluOp | undefined)[] = ['add', 'sub', 'mul', 'div', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'xor', 'mov', 'arsh', 'end'];
-export const JMP_OPS: readonly (JmpOp | undefined)[] = ['ja', 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', undefined, undefined, 'jlt', 'jle', 'jslt', 'jsle'];
+export const ALU_OPS: readonly (AluOp | undefined)[] = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'or',
+  'and',
+  'lsh',
+  'rsh',
+  'neg',
+  'mod',
+  'xor',
+  'mov',
+  'arsh',
+  'end',
+];
+export const JMP_OPS: readonly (JmpOp | undefined)[] = [
+  'ja',
+  'jeq',
+  'jgt',
+  'jge',
+  'jset',
+  'jne',
+  'jsgt',
+  'jsge',
+  undefined,
+  undefined,
+  'jlt',
+  'jle',
+  'jslt',
+  'jsle',
+];
 
 /** Tagged-union view of an instruction. `kind: 'invalid'` carries the reason. */
 export type InsnView =
-  | { kind: 'alu'; is64: boolean; op: Exclude<AluOp, 'end' | 'neg'>; dst: number; srcReg?: number; imm?: number; signed: boolean; movsx?: 8 | 16 | 32 }
+  | {
+      kind: 'alu';
+      is64: boolean;
+      op: Exclude<AluOp, 'end' | 'neg'>;
+      dst: number;
+      srcReg?: number;
+      imm?: number;
+      signed: boolean;
+      movsx?: 8 | 16 | 32;
+    }
   | { kind: 'neg'; is64: boolean; dst: number }
   | { kind: 'endian'; dst: number; bits: 16 | 32 | 64; to: 'le' | 'be' | 'swap' }
   | { kind: 'jmp'; is32: boolean; op: Exclude<JmpOp, 'ja'>; dst: number; srcReg?: number; imm?: number; off: number }
@@ -54,12 +93,18 @@ export function classify(i: Insn): InsnView {
       const signed = (name === 'div' || name === 'mod') && i.off === 1;
       const movsx = name === 'mov' && i.off !== 0 ? (i.off as 8 | 16 | 32) : undefined;
       // Literals rather than spreads (this runs once per instruction a program load decodes).
-      if (isX) return movsx ? { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src, movsx } : { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src };
-      return movsx ? { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm, movsx } : { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm };
+      if (isX)
+        return movsx
+          ? { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src, movsx }
+          : { kind: 'alu', is64, op: name, dst: i.dst, signed, srcReg: i.src };
+      return movsx
+        ? { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm, movsx }
+        : { kind: 'alu', is64, op: name, dst: i.dst, signed, imm: i.imm };
     }
     case op.BPF_JMP:
     case op.BPF_JMP32: {
-      if (code === op.BPF_JA) return cls === op.BPF_JMP ? { kind: 'ja', long: false, offset: i.off } : { kind: 'ja', long: true, offset: i.imm };
+      if (code === op.BPF_JA)
+        return cls === op.BPF_JMP ? { kind: 'ja', long: false, offset: i.off } : { kind: 'ja', long: true, offset: i.imm };
       if (code === op.BPF_CALL) {
         if (isX) return { kind: 'callx', reg: i.dst };
         const target = i.src === op.BPF_PSEUDO_CALL ? 'bpf' : i.src === op.BPF_PSEUDO_KFUNC_CALL ? 'kfunc' : 'helper';
@@ -68,7 +113,9 @@ export function classify(i: Insn): InsnView {
       if (code === op.BPF_EXIT) return { kind: 'exit' };
       const name = JMP_OPS[code >> 4] as Exclude<JmpOp, 'ja'>;
       const is32 = cls === op.BPF_JMP32;
-      return isX ? { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, srcReg: i.src } : { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, imm: i.imm };
+      return isX
+        ? { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, srcReg: i.src }
+        : { kind: 'jmp', is32, op: name, dst: i.dst, off: i.off, imm: i.imm };
     }
     case op.BPF_LD: {
       const mode = op.opMode(i.opcode);

@@ -75,7 +75,7 @@ export function decodeInsns(bytes: Uint8Array, order: ByteOrder): Insn[] {
     });
   }
   const out: Insn[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const i = decodeAt(bytes, at, order);
     if (i === null) {
       throw new LoaderError('INSN_INVALID', `insn ${at / INSN_SIZE}: ld_imm64 at offset ${at} is truncated (second slot missing)`, {

@@ -59,16 +59,36 @@ function sized<F>(make: (size: number) => F): Sizes<F> {
 }
 
 /** dst = *(size *)(src + off) */
-export const ldx = sized((size) => (dst: number, src: number, off: number): Insn => insn(op.BPF_LDX | op.BPF_MEM | size, dst, src, off, 0));
+export const ldx = sized(
+  (size) =>
+    (dst: number, src: number, off: number): Insn =>
+      insn(op.BPF_LDX | op.BPF_MEM | size, dst, src, off, 0),
+);
 /** dst = *(s<size> *)(src + off), v4 (no dw form is defined). */
-export const ldxsx = sized((size) => (dst: number, src: number, off: number): Insn => insn(op.BPF_LDX | op.BPF_MEMSX | size, dst, src, off, 0));
+export const ldxsx = sized(
+  (size) =>
+    (dst: number, src: number, off: number): Insn =>
+      insn(op.BPF_LDX | op.BPF_MEMSX | size, dst, src, off, 0),
+);
 /** *(size *)(dst + off) = imm */
-export const st = sized((size) => (dst: number, off: number, imm: number): Insn => insn(op.BPF_ST | op.BPF_MEM | size, dst, 0, off, imm));
+export const st = sized(
+  (size) =>
+    (dst: number, off: number, imm: number): Insn =>
+      insn(op.BPF_ST | op.BPF_MEM | size, dst, 0, off, imm),
+);
 /** *(size *)(dst + off) = src */
-export const stx = sized((size) => (dst: number, off: number, src: number): Insn => insn(op.BPF_STX | op.BPF_MEM | size, dst, src, off, 0));
+export const stx = sized(
+  (size) =>
+    (dst: number, off: number, src: number): Insn =>
+      insn(op.BPF_STX | op.BPF_MEM | size, dst, src, off, 0),
+);
 
 function atomicOp(imm: number) {
-  return sized((size) => (dst: number, off: number, src: number): Insn => insn(op.BPF_STX | op.BPF_ATOMIC | size, dst, src, off, imm));
+  return sized(
+    (size) =>
+      (dst: number, off: number, src: number): Insn =>
+        insn(op.BPF_STX | op.BPF_ATOMIC | size, dst, src, off, imm),
+  );
 }
 /** Atomics on *(size *)(dst + off) with src; `fetch*` return the old value in src (cmpxchg: in r0). */
 export const atomic = {
@@ -83,7 +103,11 @@ export const atomic = {
   xchg: atomicOp(op.BPF_XCHG),
   cmpxchg: atomicOp(op.BPF_CMPXCHG),
   /** dst = load_acquire((size *)(src + off)) */
-  loadAcquire: sized((size) => (dst: number, src: number, off: number): Insn => insn(op.BPF_STX | op.BPF_ATOMIC | size, dst, src, off, op.BPF_LOAD_ACQ)),
+  loadAcquire: sized(
+    (size) =>
+      (dst: number, src: number, off: number): Insn =>
+        insn(op.BPF_STX | op.BPF_ATOMIC | size, dst, src, off, op.BPF_LOAD_ACQ),
+  ),
   /** store_release((size *)(dst + off), src) */
   storeRelease: atomicOp(op.BPF_STORE_REL),
 };

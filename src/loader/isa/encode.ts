@@ -44,7 +44,11 @@ export function encodeInsns(insns: readonly Insn[], order: ByteOrder): Uint8Arra
   let at = 0;
   insns.forEach((i, n) => {
     if (i.width !== 1 && i.width !== 2) {
-      throw new LoaderError('INSN_INVALID', `insn ${n}: width must be 1 or 2 (got ${String(i.width)})`, { pc: at / INSN_SIZE, field: 'width', got: i.width });
+      throw new LoaderError('INSN_INVALID', `insn ${n}: width must be 1 or 2 (got ${String(i.width)})`, {
+        pc: at / INSN_SIZE,
+        field: 'width',
+        got: i.width,
+      });
     }
     if (i.width === 1) {
       writeSlot(out, view, at, i, order);

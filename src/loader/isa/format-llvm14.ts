@@ -19,9 +19,7 @@ import type { InsnSlot } from './instruction.js';
 import { ALU_SYMBOL, ATOMIC_SYMBOL, JMP_SYMBOL, branchOperand, memOperand, sizeName } from './syntax.js';
 
 /** What llvm-objdump makes of the bytes at one position. */
-export type Llvm14Result =
-  | { ok: true; text: string; width: 1 | 2; branch?: number }
-  | { ok: false; step: 1 | 8 };
+export type Llvm14Result = { ok: true; text: string; width: 1 | 2; branch?: number } | { ok: false; step: 1 | 8 };
 
 const UNKNOWN: Llvm14Result = { ok: false, step: 8 };
 const MAX_REG = 11;

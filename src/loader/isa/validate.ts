@@ -98,7 +98,8 @@ function validateLd(i: Insn): string | null {
     if (i.width !== 2 || !i.next) return 'ld_imm64 needs two slots';
     if (i.src > op.BPF_PSEUDO_MAP_IDX_VALUE) return `ld_imm64 src must be 0..6 (got ${i.src})`;
     const n = i.next;
-    if (n.opcode !== 0 || n.dst !== 0 || n.src !== 0 || n.off !== 0) return 'second slot of ld_imm64 must have zero opcode, registers and offset';
+    if (n.opcode !== 0 || n.dst !== 0 || n.src !== 0 || n.off !== 0)
+      return 'second slot of ld_imm64 must have zero opcode, registers and offset';
     return zero(i, ['off']);
   }
   if (mode !== op.BPF_ABS && mode !== op.BPF_IND) return `LD mode 0x${mode.toString(16)} is not defined`;

@@ -30,7 +30,16 @@ export interface BtfMapDef {
   progSlots: boolean;
 }
 
-const INT_FIELDS: ReadonlySet<string> = new Set(['type', 'max_entries', 'map_flags', 'numa_node', 'key_size', 'value_size', 'pinning', 'map_extra']);
+const INT_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'max_entries',
+  'map_flags',
+  'numa_node',
+  'key_size',
+  'value_size',
+  'pinning',
+  'map_extra',
+]);
 
 /** Skips typedefs and CV/type-tag modifiers. */
 export function skipModsAndTypedefs(btf: Btf, id: number): BtfType {
@@ -54,7 +63,8 @@ function intField(btf: Btf, map: string, field: string, typeId: number): number 
   const ptr = skipModsAndTypedefs(btf, typeId);
   if (ptr.kind !== 'PTR') throw mapError(map, `attr '${field}': expected PTR, got ${ptr.kind}`, field, { got: ptr.kind, want: 'PTR' });
   const arr = btf.type(ptr.type);
-  if (arr.kind !== 'ARRAY') throw mapError(map, `attr '${field}': type [${ptr.type}] is ${arr.kind}, want ARRAY`, field, { got: arr.kind, want: 'ARRAY' });
+  if (arr.kind !== 'ARRAY')
+    throw mapError(map, `attr '${field}': type [${ptr.type}] is ${arr.kind}, want ARRAY`, field, { got: arr.kind, want: 'ARRAY' });
   return arr.nelems;
 }
 
@@ -78,10 +88,22 @@ function isMapInMap(type: number): boolean {
 /** Parses one definition struct. `inner` is true for the definition behind `values`. */
 export function parseBtfMapDef(btf: Btf, map: string, structId: number, inner = false): BtfMapDef {
   const st = skipModsAndTypedefs(btf, structId);
-  if (st.kind !== 'STRUCT') throw mapError(map, `unexpected def kind ${st.kind}`, undefined, { typeId: structId, got: st.kind, want: 'STRUCT' });
+  if (st.kind !== 'STRUCT')
+    throw mapError(map, `unexpected def kind ${st.kind}`, undefined, { typeId: structId, got: st.kind, want: 'STRUCT' });
   const def: BtfMapDef = {
-    type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, mapExtra: 0n, pinning: 0,
-    btfKeyTypeId: 0, btfValueTypeId: 0, valuesOffset: null, inner: null, progSlots: false,
+    type: 0,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 0,
+    flags: 0,
+    numaNode: 0,
+    mapExtra: 0n,
+    pinning: 0,
+    btfKeyTypeId: 0,
+    btfValueTypeId: 0,
+    valuesOffset: null,
+    inner: null,
+    progSlots: false,
   };
   const members = st.members;
   members.forEach((m, i) => {
@@ -90,22 +112,34 @@ export function parseBtfMapDef(btf: Btf, map: string, structId: number, inner = 
     if (INT_FIELDS.has(name)) {
       const v = intField(btf, map, name, m.type);
       switch (name) {
-        case 'type': def.type = v; break;
-        case 'max_entries': def.maxEntries = v; break;
-        case 'map_flags': def.flags = v; break;
-        case 'numa_node': def.numaNode = v; break;
-        case 'map_extra': def.mapExtra = BigInt(v); break;
+        case 'type':
+          def.type = v;
+          break;
+        case 'max_entries':
+          def.maxEntries = v;
+          break;
+        case 'map_flags':
+          def.flags = v;
+          break;
+        case 'numa_node':
+          def.numaNode = v;
+          break;
+        case 'map_extra':
+          def.mapExtra = BigInt(v);
+          break;
         case 'pinning':
           if (inner) throw mapError(map, `inner def can't be pinned`, 'pinning');
           if (v !== 0 && v !== 1) throw mapError(map, `invalid pinning value ${v}`, 'pinning', { got: v, want: '0 or 1' });
           def.pinning = v;
           break;
         case 'key_size':
-          if (def.keySize && def.keySize !== v) throw mapError(map, `conflicting key size ${def.keySize} != ${v}`, 'key_size', { got: v, want: def.keySize });
+          if (def.keySize && def.keySize !== v)
+            throw mapError(map, `conflicting key size ${def.keySize} != ${v}`, 'key_size', { got: v, want: def.keySize });
           def.keySize = v;
           break;
         case 'value_size':
-          if (def.valueSize && def.valueSize !== v) throw mapError(map, `conflicting value size ${def.valueSize} != ${v}`, 'value_size', { got: v, want: def.valueSize });
+          if (def.valueSize && def.valueSize !== v)
+            throw mapError(map, `conflicting value size ${def.valueSize} != ${v}`, 'value_size', { got: v, want: def.valueSize });
           def.valueSize = v;
           break;
       }
@@ -114,9 +148,11 @@ export function parseBtfMapDef(btf: Btf, map: string, structId: number, inner = 
     if (name === 'key' || name === 'value') {
       const { id, size } = typeField(btf, map, name, m.type);
       const field = name === 'key' ? 'keySize' : 'valueSize';
-      if (def[field] && def[field] !== size) throw mapError(map, `conflicting ${name} size ${def[field]} != ${size}`, name, { got: size, want: def[field] });
+      if (def[field] && def[field] !== size)
+        throw mapError(map, `conflicting ${name} size ${def[field]} != ${size}`, name, { got: size, want: def[field] });
       def[field] = size;
-      if (name === 'key') def.btfKeyTypeId = id; else def.btfValueTypeId = id;
+      if (name === 'key') def.btfKeyTypeId = id;
+      else def.btfValueTypeId = id;
       return;
     }
     if (name === 'values') {
@@ -139,17 +175,24 @@ function parseValues(btf: Btf, map: string, def: BtfMapDef, typeId: number, last
   if (!last) throw mapError(map, `'values' must be the last field`, 'values');
   const arr = skipModsAndTypedefs(btf, typeId);
   if (arr.kind !== 'ARRAY') throw mapError(map, `values spec is not an array: ${arr.kind}`, 'values', { got: arr.kind, want: 'ARRAY' });
-  if (arr.nelems !== 0) throw mapError(map, `values array should be zero-sized, has ${arr.nelems} elements`, 'values', { got: arr.nelems, want: 0 });
+  if (arr.nelems !== 0)
+    throw mapError(map, `values array should be zero-sized, has ${arr.nelems} elements`, 'values', { got: arr.nelems, want: 0 });
   const ptr = skipModsAndTypedefs(btf, arr.elemType);
   if (ptr.kind !== 'PTR') throw mapError(map, `values element is not a pointer: ${ptr.kind}`, 'values', { got: ptr.kind, want: 'PTR' });
   const target = skipModsAndTypedefs(btf, ptr.type);
   if (isProgArray) {
-    if (target.kind !== 'FUNC_PROTO') throw mapError(map, `prog-array value is not a function prototype: ${target.kind}`, 'values', { got: target.kind, want: 'FUNC_PROTO' });
+    if (target.kind !== 'FUNC_PROTO')
+      throw mapError(map, `prog-array value is not a function prototype: ${target.kind}`, 'values', {
+        got: target.kind,
+        want: 'FUNC_PROTO',
+      });
     def.progSlots = true;
   } else {
-    if (target.kind !== 'STRUCT') throw mapError(map, `inner map def is not a struct: ${target.kind}`, 'values', { got: target.kind, want: 'STRUCT' });
+    if (target.kind !== 'STRUCT')
+      throw mapError(map, `inner map def is not a struct: ${target.kind}`, 'values', { got: target.kind, want: 'STRUCT' });
     def.inner = parseBtfMapDef(btf, `${map}.inner`, target.id, true);
   }
-  if (def.valueSize && def.valueSize !== 4) throw mapError(map, `conflicting value size ${def.valueSize} != 4`, 'value_size', { got: def.valueSize, want: 4 });
+  if (def.valueSize && def.valueSize !== 4)
+    throw mapError(map, `conflicting value size ${def.valueSize} != 4`, 'value_size', { got: def.valueSize, want: 4 });
   def.valueSize = 4;
 }

@@ -45,11 +45,17 @@ export function datasecLayout(elf: ElfFile, btf: Btf | null, name: string): Data
     if (v.kind !== 'VAR') continue;
     const sym = symByName.get(v.name);
     if (fix && !sym) {
-      throw new LoaderError('OBJECT_MALFORMED', `DATASEC ${name}: variable '${v.name}' has no ELF symbol in section ${name}`, { section: name, symbol: v.name, typeId: vsi.type });
+      throw new LoaderError('OBJECT_MALFORMED', `DATASEC ${name}: variable '${v.name}' has no ELF symbol in section ${name}`, {
+        section: name,
+        symbol: v.name,
+        typeId: vsi.type,
+      });
     }
     const hidden = sym !== undefined && (sym.visibility === STV.HIDDEN || sym.visibility === STV.INTERNAL);
     vars.push({
-      id: vsi.type, name: v.name, typeId: v.type,
+      id: vsi.type,
+      name: v.name,
+      typeId: v.type,
       offset: fix && sym ? sym.value : vsi.offset,
       size: vsi.size,
       linkage: hidden && v.linkage !== 2 ? 0 : v.linkage,
@@ -59,7 +65,11 @@ export function datasecLayout(elf: ElfFile, btf: Btf | null, name: string): Data
   const size = fix && sec ? sec.size : ds.size;
   for (const v of vars) {
     if (v.offset + v.size > size && sec !== undefined) {
-      throw new LoaderError('OBJECT_MALFORMED', `DATASEC ${name}: variable '${v.name}' [${v.offset}, +${v.size}) past end of section (${size})`, { section: name, symbol: v.name, offset: v.offset, got: v.offset + v.size, want: `<= ${size}` });
+      throw new LoaderError(
+        'OBJECT_MALFORMED',
+        `DATASEC ${name}: variable '${v.name}' [${v.offset}, +${v.size}) past end of section (${size})`,
+        { section: name, symbol: v.name, offset: v.offset, got: v.offset + v.size, want: `<= ${size}` },
+      );
     }
   }
   return { id, name, size, vars };

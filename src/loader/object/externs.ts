@@ -52,13 +52,17 @@ function kconfigKind(btf: Btf, id: number): { kind: KconfigKind; signed: boolean
 export function alignOf(btf: Btf, id: number): number {
   const t = skipModsAndTypedefs(btf, id);
   switch (t.kind) {
-    case 'INT': case 'ENUM': case 'ENUM64': case 'FLOAT':
+    case 'INT':
+    case 'ENUM':
+    case 'ENUM64':
+    case 'FLOAT':
       return Math.min(8, Math.max(1, t.size));
     case 'PTR':
       return 8;
     case 'ARRAY':
       return alignOf(btf, t.elemType);
-    case 'STRUCT': case 'UNION': {
+    case 'STRUCT':
+    case 'UNION': {
       let a = 1;
       for (const m of t.members) a = Math.max(a, alignOf(btf, m.type));
       return a;
@@ -100,10 +104,27 @@ export function collectExterns(symbols: ElfSymbol[], btf: Btf | null): ExternSpe
       const v = btf.type(found.id);
       const varType = v.kind === 'VAR' ? v.type : 0;
       const { kind, signed } = kconfigKind(btf, varType);
-      if (kind === 'unknown') throw new LoaderError('OBJECT_UNSUPPORTED', `extern (kcfg) '${sym.name}': type is unsupported`, { symbol: sym.name, section: '.kconfig', typeId: varType });
+      if (kind === 'unknown')
+        throw new LoaderError('OBJECT_UNSUPPORTED', `extern (kcfg) '${sym.name}': type is unsupported`, {
+          symbol: sym.name,
+          section: '.kconfig',
+          typeId: varType,
+        });
       let size: number;
-      try { size = btf.sizeOf(varType); } catch (e) { throw externError(sym.name, `cannot size type [${varType}]: ${(e as Error).message}`, { typeId: varType }); }
-      out.push({ name: sym.name, kind: 'kconfig', weak, btfId: found.id, func: false, typed: true, kconfig: { kind, size, align: alignOf(btf, varType), signed, offset: 0 } });
+      try {
+        size = btf.sizeOf(varType);
+      } catch (e) {
+        throw externError(sym.name, `cannot size type [${varType}]: ${(e as Error).message}`, { typeId: varType });
+      }
+      out.push({
+        name: sym.name,
+        kind: 'kconfig',
+        weak,
+        btfId: found.id,
+        func: false,
+        typed: true,
+        kconfig: { kind, size, align: alignOf(btf, varType), signed, offset: 0 },
+      });
     } else if (found.section === '.ksyms') {
       let typed = true;
       if (!found.func) {
@@ -112,7 +133,11 @@ export function collectExterns(symbols: ElfSymbol[], btf: Btf | null): ExternSpe
       }
       out.push({ name: sym.name, kind: 'ksym', weak, btfId: found.id, func: found.func, typed, kconfig: null });
     } else {
-      throw new LoaderError('OBJECT_UNSUPPORTED', `extern '${sym.name}' is in unsupported section ${found.section ?? '(none)'}`, { symbol: sym.name, section: found.section ?? undefined, want: '.kconfig or .ksyms' });
+      throw new LoaderError('OBJECT_UNSUPPORTED', `extern '${sym.name}' is in unsupported section ${found.section ?? '(none)'}`, {
+        symbol: sym.name,
+        section: found.section ?? undefined,
+        want: '.kconfig or .ksyms',
+      });
     }
   }
   out.sort(compareExterns);

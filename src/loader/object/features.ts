@@ -6,8 +6,19 @@ import type { ObjectSpec } from './spec.js';
 
 /** CO-RE relocation kinds (enum bpf_core_relo_kind, include/uapi/linux/bpf.h). */
 export const CORE_RELO_KINDS = [
-  'field_byte_offset', 'field_byte_size', 'field_exists', 'field_signed', 'field_lshift_u64', 'field_rshift_u64',
-  'type_id_local', 'type_id_target', 'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches',
+  'field_byte_offset',
+  'field_byte_size',
+  'field_exists',
+  'field_signed',
+  'field_lshift_u64',
+  'field_rshift_u64',
+  'type_id_local',
+  'type_id_target',
+  'type_exists',
+  'type_size',
+  'enumval_exists',
+  'enumval_value',
+  'type_matches',
 ] as const;
 
 /** Every keyword detectFeatures can return, with what it means. */
@@ -66,13 +77,23 @@ export function detectFeatures(spec: ObjectSpec): string[] {
     if (k === 'field_lshift_u64' || k === 'field_rshift_u64') f.add('core_bitfield');
   }
   for (const e of spec.externs) {
-    if (e.kind === 'kconfig') { f.add('kconfig'); if (e.weak) f.add('kconfig_weak'); continue; }
+    if (e.kind === 'kconfig') {
+      f.add('kconfig');
+      if (e.weak) f.add('kconfig_weak');
+      continue;
+    }
     f.add(e.func ? 'kfunc' : e.typed ? 'ksym_typed' : 'ksym_typeless');
     if (e.weak) f.add('ksym_weak');
   }
   for (const m of spec.maps) {
-    if (m.type === 'ARRAY_OF_MAPS' || m.type === 'HASH_OF_MAPS') { f.add('map_in_map'); if (m.slots.length) f.add('map_in_map_slots'); }
-    if (m.type === 'PROG_ARRAY') { f.add('prog_array'); if (m.slots.length) f.add('prog_array_slots'); }
+    if (m.type === 'ARRAY_OF_MAPS' || m.type === 'HASH_OF_MAPS') {
+      f.add('map_in_map');
+      if (m.slots.length) f.add('map_in_map_slots');
+    }
+    if (m.type === 'PROG_ARRAY') {
+      f.add('prog_array');
+      if (m.slots.length) f.add('prog_array_slots');
+    }
     if (m.type === 'PERF_EVENT_ARRAY') f.add('perf_event_array');
     if (m.type === 'RINGBUF') f.add('ringbuf');
     if (m.pinning !== 'none') f.add('pinned_map');

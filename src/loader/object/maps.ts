@@ -46,18 +46,46 @@ export function internalMapName(objName: string, section: string): string {
 
 function blankMap(name: string, origin: MapOrigin, section: string): MapSpec {
   return {
-    name, index: -1, origin, section, sectionOffset: 0, type: '', typeId: 0, keySize: 0, valueSize: 0, maxEntries: 0,
-    flags: 0, numaNode: 0, mapExtra: 0n, pinning: 'none', btfKeyTypeId: 0, btfValueTypeId: 0, inner: null, slots: [],
-    initialValue: null, mmapable: false, frozen: false, structOps: null,
+    name,
+    index: -1,
+    origin,
+    section,
+    sectionOffset: 0,
+    type: '',
+    typeId: 0,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 0,
+    flags: 0,
+    numaNode: 0,
+    mapExtra: 0n,
+    pinning: 'none',
+    btfKeyTypeId: 0,
+    btfValueTypeId: 0,
+    inner: null,
+    slots: [],
+    initialValue: null,
+    mmapable: false,
+    frozen: false,
+    structOps: null,
   };
 }
 
 function fromDef(name: string, section: string, offset: number, def: BtfMapDef): MapSpec {
   const m = blankMap(name, 'btf', section);
   Object.assign(m, {
-    sectionOffset: offset, type: mapTypeName(def.type), typeId: def.type, keySize: def.keySize, valueSize: def.valueSize,
-    maxEntries: def.maxEntries, flags: def.flags, numaNode: def.numaNode, mapExtra: def.mapExtra,
-    pinning: def.pinning === 1 ? 'by_name' : 'none', btfKeyTypeId: def.btfKeyTypeId, btfValueTypeId: def.btfValueTypeId,
+    sectionOffset: offset,
+    type: mapTypeName(def.type),
+    typeId: def.type,
+    keySize: def.keySize,
+    valueSize: def.valueSize,
+    maxEntries: def.maxEntries,
+    flags: def.flags,
+    numaNode: def.numaNode,
+    mapExtra: def.mapExtra,
+    pinning: def.pinning === 1 ? 'by_name' : 'none',
+    btfKeyTypeId: def.btfKeyTypeId,
+    btfValueTypeId: def.btfValueTypeId,
     inner: def.inner ? fromDef(`${name}.inner`, section, offset, def.inner) : null,
   });
   return m;
@@ -86,7 +114,9 @@ export function collectMaps(ctx: MapContext): CollectedMaps {
   }
   if (ctx.externs.some((e) => e.kind === 'kconfig')) maps.push(kconfigMap(ctx));
   maps.push(...structOpsMaps(ctx));
-  maps.forEach((m, i) => { m.index = i; });
+  maps.forEach((m, i) => {
+    m.index = i;
+  });
   fillSlots(ctx, maps);
   return { maps, globals };
 }
@@ -107,23 +137,45 @@ function legacyMaps(ctx: MapContext): MapSpec[] {
   const syms = ctx.elf.symbols.filter((s) => s.shndx === sec.index && s.name !== '' && s.type !== 3 /* STT_SECTION */);
   if (syms.length === 0) return [];
   if (sec.size % syms.length !== 0) {
-    throw new LoaderError('OBJECT_MALFORMED', `section maps: size ${sec.size} is not a multiple of ${syms.length} definitions`, { section: 'maps', got: sec.size });
+    throw new LoaderError('OBJECT_MALFORMED', `section maps: size ${sec.size} is not a multiple of ${syms.length} definitions`, {
+      section: 'maps',
+      got: sec.size,
+    });
   }
   const defSize = sec.size / syms.length;
   const le = ctx.elf.byteOrder === 'le';
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
-  return [...syms].sort((a, b) => a.value - b.value).map((sym) => {
-    if (sym.value % defSize !== 0 || sym.value + defSize > sec.size) {
-      throw new LoaderError('OBJECT_MALFORMED', `section maps: map '${sym.name}' at offset ${sym.value} is not a whole definition of ${defSize} bytes`, { section: 'maps', symbol: sym.name, offset: sym.value });
-    }
-    const field = (i: number) => (i * 4 + 4 <= defSize ? view.getUint32(sym.value + i * 4, le) : 0);
-    for (let o = 20; o < defSize; o++) {
-      if (sec.data[sym.value + o] !== 0) throw new LoaderError('OBJECT_UNSUPPORTED', `section maps: map '${sym.name}' has unrecognized non-zero option at byte ${o}`, { section: 'maps', symbol: sym.name, offset: sym.value + o });
-    }
-    const m = blankMap(sym.name, 'legacy', 'maps');
-    Object.assign(m, { sectionOffset: sym.value, typeId: field(0), type: mapTypeName(field(0)), keySize: field(1), valueSize: field(2), maxEntries: field(3), flags: field(4) });
-    return m;
-  });
+  return [...syms]
+    .sort((a, b) => a.value - b.value)
+    .map((sym) => {
+      if (sym.value % defSize !== 0 || sym.value + defSize > sec.size) {
+        throw new LoaderError(
+          'OBJECT_MALFORMED',
+          `section maps: map '${sym.name}' at offset ${sym.value} is not a whole definition of ${defSize} bytes`,
+          { section: 'maps', symbol: sym.name, offset: sym.value },
+        );
+      }
+      const field = (i: number) => (i * 4 + 4 <= defSize ? view.getUint32(sym.value + i * 4, le) : 0);
+      for (let o = 20; o < defSize; o++) {
+        if (sec.data[sym.value + o] !== 0)
+          throw new LoaderError('OBJECT_UNSUPPORTED', `section maps: map '${sym.name}' has unrecognized non-zero option at byte ${o}`, {
+            section: 'maps',
+            symbol: sym.name,
+            offset: sym.value + o,
+          });
+      }
+      const m = blankMap(sym.name, 'legacy', 'maps');
+      Object.assign(m, {
+        sectionOffset: sym.value,
+        typeId: field(0),
+        type: mapTypeName(field(0)),
+        keySize: field(1),
+        valueSize: field(2),
+        maxEntries: field(3),
+        flags: field(4),
+      });
+      return m;
+    });
 }
 
 function dataMap(ctx: MapContext, s: ElfSection, kind: DataKind, globals: GlobalVarSpec[]): MapSpec {
@@ -131,13 +183,26 @@ function dataMap(ctx: MapContext, s: ElfSection, kind: DataKind, globals: Global
   const layout = datasecLayout(ctx.elf, ctx.btf, s.name);
   const linkages = ['static', 'global', 'extern'] as const;
   for (const v of layout?.vars ?? []) {
-    globals.push({ name: v.name, section: s.name, offset: v.offset, size: v.size, typeId: v.typeId, linkage: linkages[v.linkage] ?? 'extern' });
+    globals.push({
+      name: v.name,
+      section: s.name,
+      offset: v.offset,
+      size: v.size,
+      typeId: v.typeId,
+      linkage: linkages[v.linkage] ?? 'extern',
+    });
   }
   const mmapable = (layout?.vars ?? []).some((v) => v.linkage !== BTF_VAR_STATIC);
   Object.assign(m, {
-    type: 'ARRAY', typeId: MAP_TYPE.ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1,
+    type: 'ARRAY',
+    typeId: MAP_TYPE.ARRAY,
+    keySize: 4,
+    valueSize: s.size,
+    maxEntries: 1,
     flags: (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | (mmapable ? BPF_F_MMAPABLE : 0),
-    btfValueTypeId: layout ? layout.id : 0, mmapable, frozen: kind === 'rodata',
+    btfValueTypeId: layout ? layout.id : 0,
+    mmapable,
+    frozen: kind === 'rodata',
     initialValue: kind === 'bss' ? new Uint8Array(s.size) : new Uint8Array(s.data),
   });
   return m;
@@ -148,8 +213,15 @@ function kconfigMap(ctx: MapContext): MapSpec {
   const ds = datasecLayout(ctx.elf, ctx.btf, '.kconfig');
   const size = kconfigSize(ctx.externs);
   Object.assign(m, {
-    type: 'ARRAY', typeId: MAP_TYPE.ARRAY, keySize: 4, valueSize: size, maxEntries: 1,
-    flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, btfValueTypeId: ds ? ds.id : 0, mmapable: true, frozen: true,
+    type: 'ARRAY',
+    typeId: MAP_TYPE.ARRAY,
+    keySize: 4,
+    valueSize: size,
+    maxEntries: 1,
+    flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
+    btfValueTypeId: ds ? ds.id : 0,
+    mmapable: true,
+    frozen: true,
     initialValue: null,
   });
   return m;
@@ -167,8 +239,19 @@ function structOpsMaps(ctx: MapContext): MapSpec[] {
     for (const vsi of layout.vars) {
       const v = { name: vsi.name, type: vsi.typeId };
       const st = skipModsAndTypedefs(btf, v.type);
-      if (st.kind !== 'STRUCT') throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' is ${st.kind}, want STRUCT`, { section: secName, symbol: v.name, got: st.kind, want: 'STRUCT' });
-      if (vsi.offset + vsi.size > sec.size) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' past end of section`, { section: secName, symbol: v.name, offset: vsi.offset });
+      if (st.kind !== 'STRUCT')
+        throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' is ${st.kind}, want STRUCT`, {
+          section: secName,
+          symbol: v.name,
+          got: st.kind,
+          want: 'STRUCT',
+        });
+      if (vsi.offset + vsi.size > sec.size)
+        throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: struct_ops map '${v.name}' past end of section`, {
+          section: secName,
+          symbol: v.name,
+          offset: vsi.offset,
+        });
       const funcs: { member: string; memberIndex: number; prog: string }[] = [];
       for (const r of relos) {
         if (r.offset < vsi.offset || r.offset >= vsi.offset + vsi.size) continue;
@@ -176,15 +259,27 @@ function structOpsMaps(ctx: MapContext): MapSpec[] {
         const member = st.members[memberIndex];
         const sym = ctx.elf.symbols[r.symbol];
         const prog = ctx.funcAt(sym.shndx, sym.value) ?? sym.name;
-        if (!member) throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: relocation at ${r.offset} is not on a member of '${st.name}'`, { section: secName, symbol: v.name, offset: r.offset });
+        if (!member)
+          throw new LoaderError('OBJECT_MALFORMED', `section ${secName}: relocation at ${r.offset} is not on a member of '${st.name}'`, {
+            section: secName,
+            symbol: v.name,
+            offset: r.offset,
+          });
         funcs.push({ member: member.name, memberIndex, prog });
       }
       const m = blankMap(v.name, 'struct_ops', secName);
       Object.assign(m, {
-        sectionOffset: vsi.offset, type: 'STRUCT_OPS', typeId: MAP_TYPE.STRUCT_OPS, keySize: 4, valueSize: vsi.size, maxEntries: 1,
+        sectionOffset: vsi.offset,
+        type: 'STRUCT_OPS',
+        typeId: MAP_TYPE.STRUCT_OPS,
+        keySize: 4,
+        valueSize: vsi.size,
+        maxEntries: 1,
         // libbpf leaves btf_value_type_id 0: the kernel's struct_ops value type is found at load.
-        flags: secName === '.struct_ops.link' ? BPF_F_LINK : 0, btfValueTypeId: 0,
-        initialValue: sec.data.slice(vsi.offset, vsi.offset + vsi.size), structOps: { typeName: st.name, typeId: st.id, funcs },
+        flags: secName === '.struct_ops.link' ? BPF_F_LINK : 0,
+        btfValueTypeId: 0,
+        initialValue: sec.data.slice(vsi.offset, vsi.offset + vsi.size),
+        structOps: { typeName: st.name, typeId: st.id, funcs },
       });
       out.push(m);
     }
@@ -207,21 +302,47 @@ function fillSlots(ctx: MapContext, maps: MapSpec[]): void {
     if (!map) throw new LoaderError('OBJECT_MALFORMED', `.rel.maps: relocation at ${r.offset} is in no map definition`, where);
     const v = btf.type(btf.findByName(map.name, 'VAR') ?? 0);
     const def = v.kind === 'VAR' ? parseBtfMapDef(btf, map.name, v.type) : null;
-    if (!def || def.valuesOffset === null) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': relocation at ${r.offset} but the map has no 'values'`, { ...where, symbol: map.name });
+    if (!def || def.valuesOffset === null)
+      throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': relocation at ${r.offset} but the map has no 'values'`, {
+        ...where,
+        symbol: map.name,
+      });
     const rel0 = r.offset - map.sectionOffset - def.valuesOffset;
-    if (rel0 < 0 || rel0 % 8 !== 0) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': relocation at ${r.offset} is not on a 'values' slot`, { ...where, symbol: map.name });
+    if (rel0 < 0 || rel0 % 8 !== 0)
+      throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': relocation at ${r.offset} is not on a 'values' slot`, {
+        ...where,
+        symbol: map.name,
+      });
     const sym = ctx.elf.symbols[r.symbol];
     if (def.progSlots) {
       const prog = ctx.funcAt(sym.shndx, sym.value);
-      if (!prog) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to '${sym.name}', which is not a program`, { ...where, symbol: sym.name });
+      if (!prog)
+        throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to '${sym.name}', which is not a program`, {
+          ...where,
+          symbol: sym.name,
+        });
       map.slots.push({ index: rel0 / 8, target: prog, targetKind: 'prog' });
     } else {
-      if (sym.shndx !== sec.index) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to '${sym.name}', which is not a map`, { ...where, symbol: sym.name });
+      if (sym.shndx !== sec.index)
+        throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to '${sym.name}', which is not a map`, {
+          ...where,
+          symbol: sym.name,
+        });
       const target = maps.find((m) => m.origin === 'btf' && m.sectionOffset === sym.value);
-      if (!target) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to unknown map '${sym.name}'`, { ...where, symbol: sym.name });
+      if (!target)
+        throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} refers to unknown map '${sym.name}'`, {
+          ...where,
+          symbol: sym.name,
+        });
       map.slots.push({ index: rel0 / 8, target: target.name, targetKind: 'map' });
     }
-    if (rel0 / 8 >= map.maxEntries) throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} ≥ max_entries ${map.maxEntries}`, { ...where, symbol: map.name, got: rel0 / 8, want: `< ${map.maxEntries}` });
+    if (rel0 / 8 >= map.maxEntries)
+      throw new LoaderError('OBJECT_MALFORMED', `map '${map.name}': slot ${rel0 / 8} ≥ max_entries ${map.maxEntries}`, {
+        ...where,
+        symbol: map.name,
+        got: rel0 / 8,
+        want: `< ${map.maxEntries}`,
+      });
   }
   for (const m of maps) m.slots.sort((a, b) => a.index - b.index);
 }

@@ -5,7 +5,15 @@
  * externs → maps → relocations → per-program linking, func/line info and CO-RE records.
  */
 import { LoaderError } from '../errors.js';
-import { parseBtf, parseBtfExt, type Btf, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from '../btf/index.js';
+import {
+  parseBtf,
+  parseBtfExt,
+  type Btf,
+  type BtfExt,
+  type CoreReloRecord,
+  type FuncInfoRecord,
+  type LineInfoRecord,
+} from '../btf/index.js';
 import { parseElf, type ElfFile } from '../elf/index.js';
 import { collectExterns } from './externs.js';
 import { collectMaps } from './maps.js';
@@ -51,7 +59,8 @@ function readLicense(elf: ElfFile): string {
 function readVersion(elf: ElfFile): number | null {
   const s = elf.section('version');
   if (!s) return null;
-  if (s.size !== 4) throw new LoaderError('OBJECT_MALFORMED', `section version: size ${s.size}, want 4`, { section: 'version', got: s.size, want: 4 });
+  if (s.size !== 4)
+    throw new LoaderError('OBJECT_MALFORMED', `section version: size ${s.size}, want 4`, { section: 'version', got: s.size, want: 4 });
   return new DataView(s.data.buffer, s.data.byteOffset, 4).getUint32(0, elf.byteOrder === 'le');
 }
 
@@ -76,7 +85,9 @@ export function parseObjectParts(bytes: Uint8Array, opts: ParseObjectOptions = {
   const ext: BtfExt | null = extSec && btf ? stage('section .BTF.ext', { section: '.BTF.ext' }, () => parseBtfExt(extSec.data, btf)) : null;
 
   const funcs = collectFunctions(elf);
-  const extIndex = ext ? { funcs: new RecordIndex(ext.funcInfo), lines: new RecordIndex(ext.lineInfo), relos: new RecordIndex(ext.coreRelos) } : null;
+  const extIndex = ext
+    ? { funcs: new RecordIndex(ext.funcInfo), lines: new RecordIndex(ext.lineInfo), relos: new RecordIndex(ext.coreRelos) }
+    : null;
   const externs = stage('collect externs', {}, () => collectExterns(elf.symbols, btf));
   const funcAt = (sectionIndex: number, offset: number) => funcs.find((f) => f.sectionIndex === sectionIndex && f.offset === offset)?.name;
   const { maps, globals } = stage('init maps', {}, () => collectMaps({ elf, btf, objName: name, externs, funcAt }));
@@ -84,19 +95,33 @@ export function parseObjectParts(bytes: Uint8Array, opts: ParseObjectOptions = {
 
   const mains = funcs.filter((f) => f.section !== '.text');
   const byStart = functionsByStart(funcs);
-  const programs = mains.map((f) => stage(`program '${f.name}'`, { section: f.section, symbol: f.name }, () => buildProgram(f, byStart, extIndex)));
+  const programs = mains.map((f) =>
+    stage(`program '${f.name}'`, { section: f.section, symbol: f.name }, () => buildProgram(f, byStart, extIndex)),
+  );
   // libbpf: a struct_ops program's expected_attach_type is the index of the member it implements.
   for (const m of maps) {
     for (const fn of m.structOps?.funcs ?? []) {
       const p = programs.find((x) => x.name === fn.prog);
-      if (p) { p.structOps = { map: m.name, member: fn.member, memberIndex: fn.memberIndex }; p.expectedAttachTypeId = fn.memberIndex; }
+      if (p) {
+        p.structOps = { map: m.name, member: fn.member, memberIndex: fn.memberIndex };
+        p.expectedAttachTypeId = fn.memberIndex;
+      }
     }
   }
   const subprograms = funcs.filter((f) => f.section === '.text').map(functionSpec);
 
   const spec: ObjectSpec = {
-    name, byteOrder: elf.byteOrder, license, kernVersion, programs, subprograms, maps, globals, externs,
-    btf: btf ? summarizeBtf(btf, ext) : null, features: [],
+    name,
+    byteOrder: elf.byteOrder,
+    license,
+    kernVersion,
+    programs,
+    subprograms,
+    maps,
+    globals,
+    externs,
+    btf: btf ? summarizeBtf(btf, ext) : null,
+    features: [],
   };
   spec.features = detectFeatures(spec);
   return { spec, elf, btf };
@@ -117,8 +142,13 @@ class RecordIndex<R extends { insnOff: number }> {
   range(section: string, lo: number, hi: number): R[] {
     const list = this.#bySection.get(section);
     if (!list) return [];
-    let a = 0, b = list.length;
-    while (a < b) { const m = (a + b) >> 1; if (list[m].insnOff < lo) a = m + 1; else b = m; }
+    let a = 0,
+      b = list.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (list[m].insnOff < lo) a = m + 1;
+      else b = m;
+    }
     let e = a;
     while (e < list.length && list[e].insnOff < hi) e++;
     return a === e ? [] : list.slice(a, e);
@@ -144,11 +174,14 @@ function buildProgram(main: Func, funcs: ReadonlyMap<number, Func>, ext: ExtInde
   if (ext) {
     for (const { func, start } of linked.placed) {
       // Records are byte offsets within the ELF section; keep those inside this function, rebased.
-      const lo = func.offset, hi = func.offset + func.slots * 8;
+      const lo = func.offset,
+        hi = func.offset + func.slots * 8;
       const rebase = (off: number) => off / 8 - func.secInsnOff + start;
       for (const r of ext.funcs.range(func.section, lo, hi)) funcInfo.push({ insn: rebase(r.insnOff), typeId: r.typeId });
-      for (const r of ext.lines.range(func.section, lo, hi)) lineInfo.push({ insn: rebase(r.insnOff), fileNameOff: r.fileNameOff, lineOff: r.lineOff, line: r.line, column: r.column });
-      for (const r of ext.relos.range(func.section, lo, hi)) coreRelos.push({ insn: rebase(r.insnOff), typeId: r.typeId, accessStr: r.accessStr, kind: r.kind });
+      for (const r of ext.lines.range(func.section, lo, hi))
+        lineInfo.push({ insn: rebase(r.insnOff), fileNameOff: r.fileNameOff, lineOff: r.lineOff, line: r.line, column: r.column });
+      for (const r of ext.relos.range(func.section, lo, hi))
+        coreRelos.push({ insn: rebase(r.insnOff), typeId: r.typeId, accessStr: r.accessStr, kind: r.kind });
     }
   }
   const helpers = new Set<number>();
@@ -171,7 +204,9 @@ function buildProgram(main: Func, funcs: ReadonlyMap<number, Func>, ext: ExtInde
     insns: linked.insns,
     linked: linked.linked,
     relocations: linked.relocations,
-    funcInfo, lineInfo, coreRelos,
+    funcInfo,
+    lineInfo,
+    coreRelos,
     helpers: [...helpers].sort((a, b) => a - b),
     maps: [...mapNames].sort(),
   };

@@ -48,21 +48,33 @@ export function collectFunctions(elf: ElfFile): Func[] {
   for (const s of elf.symbols) {
     if (s.type !== STT.FUNC) continue;
     const list = funcSyms.get(s.shndx);
-    if (list) list.push(s); else funcSyms.set(s.shndx, [s]);
+    if (list) list.push(s);
+    else funcSyms.set(s.shndx, [s]);
   }
   for (const sec of elf.sections) {
     if (!isExecSection(sec)) continue;
     if (sec.size % INSN_SIZE !== 0) {
-      throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: size ${sec.size} is not a multiple of 8`, { section: sec.name, got: sec.size });
+      throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: size ${sec.size} is not a multiple of 8`, {
+        section: sec.name,
+        got: sec.size,
+      });
     }
     const syms = funcSyms.get(sec.index) ?? [];
     for (const sym of syms) {
       const where = { section: sec.name, symbol: sym.name, offset: sym.value };
       if (sym.value % INSN_SIZE !== 0 || sym.size % INSN_SIZE !== 0) {
-        throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: function '${sym.name}' at ${sym.value} size ${sym.size} is not instruction-aligned`, where);
+        throw new LoaderError(
+          'OBJECT_MALFORMED',
+          `section ${sec.name}: function '${sym.name}' at ${sym.value} size ${sym.size} is not instruction-aligned`,
+          where,
+        );
       }
       if (sym.value + sym.size > sec.size || sym.size === 0) {
-        throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: function '${sym.name}' [${sym.value}, +${sym.size}) is empty or past end of section (${sec.size})`, where);
+        throw new LoaderError(
+          'OBJECT_MALFORMED',
+          `section ${sec.name}: function '${sym.name}' [${sym.value}, +${sym.size}) is empty or past end of section (${sec.size})`,
+          where,
+        );
       }
       if (sec.name !== '.text' && sym.bind === STB.LOCAL) {
         throw new LoaderError('OBJECT_UNSUPPORTED', `section ${sec.name}: program '${sym.name}' is static and not supported`, where);
@@ -77,18 +89,34 @@ export function collectFunctions(elf: ElfFile): Func[] {
       }
       const slotToInsn = new Int32Array(sym.size / INSN_SIZE).fill(-1);
       let slot = 0;
-      for (let i = 0; i < insns.length; i++) { slotToInsn[slot] = i; slot += insns[i].width; }
+      for (let i = 0; i < insns.length; i++) {
+        slotToInsn[slot] = i;
+        slot += insns[i].width;
+      }
       out.push({
-        name: sym.name, section: sec.name, sectionIndex: sec.index, offset: sym.value, slots: sym.size / INSN_SIZE,
-        global: sym.bind !== STB.LOCAL, secInsnOff: sym.value / INSN_SIZE, insns, slotToInsn, relocs: [],
+        name: sym.name,
+        section: sec.name,
+        sectionIndex: sec.index,
+        offset: sym.value,
+        slots: sym.size / INSN_SIZE,
+        global: sym.bind !== STB.LOCAL,
+        secInsnOff: sym.value / INSN_SIZE,
+        insns,
+        slotToInsn,
+        relocs: [],
       });
     }
   }
   out.sort((a, b) => a.sectionIndex - b.sectionIndex || a.offset - b.offset);
   for (let i = 1; i < out.length; i++) {
-    const p = out[i - 1], f = out[i];
+    const p = out[i - 1],
+      f = out[i];
     if (p.sectionIndex === f.sectionIndex && p.offset + p.slots * INSN_SIZE > f.offset) {
-      throw new LoaderError('OBJECT_MALFORMED', `section ${f.section}: functions '${p.name}' and '${f.name}' overlap`, { section: f.section, symbol: f.name, offset: f.offset });
+      throw new LoaderError('OBJECT_MALFORMED', `section ${f.section}: functions '${p.name}' and '${f.name}' overlap`, {
+        section: f.section,
+        symbol: f.name,
+        offset: f.offset,
+      });
     }
   }
   return out;
@@ -104,19 +132,29 @@ export interface RelocContext {
 export function attachRelocations(funcs: Func[], ctx: RelocContext): void {
   const { elf } = ctx;
   const bySection = new Map<number, Func[]>();
-  for (const f of funcs) { const l = bySection.get(f.sectionIndex); if (l) l.push(f); else bySection.set(f.sectionIndex, [f]); }
+  for (const f of funcs) {
+    const l = bySection.get(f.sectionIndex);
+    if (l) l.push(f);
+    else bySection.set(f.sectionIndex, [f]);
+  }
   for (const rel of elf.relocations) {
     const sec = elf.sections[rel.target];
     if (!isExecSection(sec)) continue;
     for (const r of rel.entries) {
       const sym = elf.symbols[r.symbol];
       const where = { section: sec.name, symbol: sym.name, offset: r.offset };
-      if (r.offset % INSN_SIZE !== 0) throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation offset ${r.offset} is not instruction-aligned`, where);
+      if (r.offset % INSN_SIZE !== 0)
+        throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation offset ${r.offset} is not instruction-aligned`, where);
       const fn = funcContaining(bySection.get(sec.index) ?? [], r.offset);
       if (!fn) throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation at ${r.offset} is outside every function`, where);
       const slot = (r.offset - fn.offset) / INSN_SIZE;
       const idx = fn.slotToInsn[slot];
-      if (idx < 0) throw new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: relocation at ${r.offset} points into the middle of ld_imm64`, where);
+      if (idx < 0)
+        throw new LoaderError(
+          'OBJECT_MALFORMED',
+          `section ${sec.name}: relocation at ${r.offset} points into the middle of ld_imm64`,
+          where,
+        );
       const insn = fn.insns[idx];
       fn.relocs.push(classify(ctx, sec, fn, slot, insn, r.symbol, where));
     }
@@ -126,18 +164,32 @@ export function attachRelocations(funcs: Func[], ctx: RelocContext): void {
 
 /** The function (of one section, sorted by offset) whose byte range holds `offset`. */
 function funcContaining(sorted: Func[], offset: number): Func | undefined {
-  let a = 0, b = sorted.length;
-  while (a < b) { const m = (a + b) >> 1; if (sorted[m].offset <= offset) a = m + 1; else b = m; }
+  let a = 0,
+    b = sorted.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (sorted[m].offset <= offset) a = m + 1;
+    else b = m;
+  }
   const f = sorted[a - 1];
   return f && offset < f.offset + f.slots * INSN_SIZE ? f : undefined;
 }
 
-function classify(ctx: RelocContext, sec: ElfSection, fn: Func, slot: number, insn: Insn, symIndex: number, where: Record<string, unknown>): FuncReloc {
+function classify(
+  ctx: RelocContext,
+  sec: ElfSection,
+  fn: Func,
+  slot: number,
+  insn: Insn,
+  symIndex: number,
+  where: Record<string, unknown>,
+): FuncReloc {
   const { elf } = ctx;
   const sym = elf.symbols[symIndex];
   const isCall = insn.opcode === OP_CALL;
   const isLd64 = insn.opcode === OP_LD_IMM64;
-  const bad = (msg: string) => new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: function '${fn.name}': insn ${slot}: ${msg}`, { ...where, pc: slot });
+  const bad = (msg: string) =>
+    new LoaderError('OBJECT_MALFORMED', `section ${sec.name}: function '${fn.name}': insn ${slot}: ${msg}`, { ...where, pc: slot });
   if (sym.shndx === 0) {
     const ext = ctx.externs.find((e) => e.name === sym.name);
     if (!ext) throw bad(`relocation against undefined symbol '${sym.name}' that is not a .kconfig/.ksyms extern`);
@@ -161,7 +213,9 @@ function classify(ctx: RelocContext, sec: ElfSection, fn: Func, slot: number, in
     if ((sym.value + insn.imm) % INSN_SIZE !== 0) throw bad(`function address ${sym.value}+${insn.imm} is not instruction-aligned`);
     return { kind: 'subprog_addr', insn: slot, sectionIndex: target.index, targetSecInsn: (sym.value + insn.imm) / INSN_SIZE };
   }
-  const defMap = ctx.maps.find((m) => (m.origin === 'btf' || m.origin === 'legacy') && m.section === target.name && m.sectionOffset === sym.value);
+  const defMap = ctx.maps.find(
+    (m) => (m.origin === 'btf' || m.origin === 'legacy') && m.section === target.name && m.sectionOffset === sym.value,
+  );
   if (target.name === '.maps' || target.name === 'maps') {
     if (!defMap) throw bad(`no map defined at ${target.name}+${sym.value} for '${sym.name}'`);
     return { kind: 'map', insn: slot, map: defMap };
@@ -172,7 +226,11 @@ function classify(ctx: RelocContext, sec: ElfSection, fn: Func, slot: number, in
     const offset = insn.imm + sym.value;
     return { kind: 'data', insn: slot, map: dataMap, offset };
   }
-  throw new LoaderError('OBJECT_UNSUPPORTED', `section ${sec.name}: function '${fn.name}': insn ${slot}: relocation against '${sym.name}' in section ${target.name}, which is neither a map, global data nor code`, { ...where, pc: slot });
+  throw new LoaderError(
+    'OBJECT_UNSUPPORTED',
+    `section ${sec.name}: function '${fn.name}': insn ${slot}: relocation against '${sym.name}' in section ${target.name}, which is neither a map, global data nor code`,
+    { ...where, pc: slot },
+  );
 }
 
 export interface LinkedProgram {
@@ -211,10 +269,18 @@ export function linkProgram(main: Func, funcByStart: ReadonlyMap<number, Func>):
   const findSub = (sectionIndex: number, secInsn: number, from: Func, slot: number): Func => {
     const sub = funcByStart.get(sectionIndex * 0x100000000 + secInsn);
     if (!sub) {
-      throw new LoaderError('OBJECT_MALFORMED', `function '${from.name}': insn ${slot}: call target ${secInsn} is not the start of a function`, { section: from.section, symbol: from.name, pc: slot, got: secInsn });
+      throw new LoaderError(
+        'OBJECT_MALFORMED',
+        `function '${from.name}': insn ${slot}: call target ${secInsn} is not the start of a function`,
+        { section: from.section, symbol: from.name, pc: slot, got: secInsn },
+      );
     }
     if (sub.section !== '.text') {
-      throw new LoaderError('OBJECT_UNSUPPORTED', `function '${from.name}': insn ${slot}: call into entry program '${sub.name}' (section ${sub.section}); only .text subprograms can be called`, { section: from.section, symbol: from.name, pc: slot });
+      throw new LoaderError(
+        'OBJECT_UNSUPPORTED',
+        `function '${from.name}': insn ${slot}: call into entry program '${sub.name}' (section ${sub.section}); only .text subprograms can be called`,
+        { section: from.section, symbol: from.name, pc: slot },
+      );
     }
     return sub;
   };
@@ -229,11 +295,14 @@ export function linkProgram(main: Func, funcByStart: ReadonlyMap<number, Func>):
       let targetSecInsn: number | null = null;
       let kind: 'call' | 'subprog_addr' | null = null;
       if (r && (r.kind === 'call' || r.kind === 'subprog_addr')) {
-        targetSecInsn = r.targetSecInsn; kind = r.kind;
+        targetSecInsn = r.targetSecInsn;
+        kind = r.kind;
       } else if (!r && insn.opcode === OP_CALL && insn.src === PSEUDO_CALL) {
-        targetSecInsn = f.secInsnOff + slot + insn.imm + 1; kind = 'call'; // static call inside the same section
+        targetSecInsn = f.secInsnOff + slot + insn.imm + 1;
+        kind = 'call'; // static call inside the same section
       } else if (!r && insn.opcode === OP_LD_IMM64 && insn.src === PSEUDO_FUNC) {
-        targetSecInsn = f.secInsnOff + slot + insn.imm + 1; kind = 'subprog_addr';
+        targetSecInsn = f.secInsnOff + slot + insn.imm + 1;
+        kind = 'subprog_addr';
       }
       if (kind !== null && targetSecInsn !== null) {
         const sub = findSub(r && 'sectionIndex' in r ? r.sectionIndex : f.sectionIndex, targetSecInsn, f, slot);
@@ -271,10 +340,18 @@ function relocsOf(f: Func, start: number, acc: RelocSpec[]): RelocSpec[] {
   for (const r of f.relocs) {
     const insn = start + r.insn;
     switch (r.kind) {
-      case 'map': acc.push({ kind: 'map', insn, map: r.map.name, mapIndex: r.map.index }); break;
-      case 'data': acc.push({ kind: 'data', insn, map: r.map.name, mapIndex: r.map.index, offset: r.offset }); break;
-      case 'extern_call': case 'extern_ld64': acc.push({ kind: r.kind, insn, extern: r.extern }); break;
-      default: break; // calls are recorded when linking patches them
+      case 'map':
+        acc.push({ kind: 'map', insn, map: r.map.name, mapIndex: r.map.index });
+        break;
+      case 'data':
+        acc.push({ kind: 'data', insn, map: r.map.name, mapIndex: r.map.index, offset: r.offset });
+        break;
+      case 'extern_call':
+      case 'extern_ld64':
+        acc.push({ kind: r.kind, insn, extern: r.extern });
+        break;
+      default:
+        break; // calls are recorded when linking patches them
     }
   }
   return acc;

@@ -66,12 +66,7 @@ const BTF: readonly SectionFlag[] = ['ATTACH_BTF'];
 const BTF_S: readonly SectionFlag[] = ['ATTACH_BTF', 'SLEEPABLE'];
 const S: readonly SectionFlag[] = ['SLEEPABLE'];
 
-function d(
-  name: string,
-  progType: ProgTypeName,
-  attachType: AttachTypeName | null,
-  flags: readonly SectionFlag[],
-): SectionDef {
+function d(name: string, progType: ProgTypeName, attachType: AttachTypeName | null, flags: readonly SectionFlag[]): SectionDef {
   const plus = name.endsWith('+');
   return { prefix: plus ? name.slice(0, -1) : name, plus, progType, attachType, flags };
 }
@@ -192,9 +187,19 @@ export const SECTION_DEFS: readonly SectionDef[] = Object.freeze([
  * semantics) the Linux 6.18 UAPI lacks; they are deliberately not matched.
  */
 export const SECTIONS_BEYOND_TARGET: readonly string[] = Object.freeze([
-  'fsession+', 'fsession.s+', // BPF_TRACE_FSESSION (Linux 7.0)
-  'fsession.multi+', 'fsession.multi.s+', 'fentry.multi+', 'fexit.multi+', 'fentry.multi.s+', 'fexit.multi.s+',
-  'tracepoint.s+', 'tp.s+', 'raw_tracepoint.s+', 'raw_tp.s+', 'tp_btf.s+', // sleepable tracepoints
+  'fsession+',
+  'fsession.s+', // BPF_TRACE_FSESSION (Linux 7.0)
+  'fsession.multi+',
+  'fsession.multi.s+',
+  'fentry.multi+',
+  'fexit.multi+',
+  'fentry.multi.s+',
+  'fexit.multi.s+',
+  'tracepoint.s+',
+  'tp.s+',
+  'raw_tracepoint.s+',
+  'raw_tp.s+',
+  'tp_btf.s+', // sleepable tracepoints
 ]);
 
 /** Where the BTF id of an ATTACH_BTF program's target is looked up. */

@@ -36,10 +36,25 @@ export interface ObjectSummary {
   license: string;
   kernVersion: number | null;
   programs: {
-    name: string; section: string; type: string | null; expectedAttachType: string | null; attachTarget: string | null;
-    attachBtfName: string | null; sleepable: boolean; xdpFrags: boolean; autoload: boolean; insns: number; slots: number;
-    subprograms: string[]; helpers: { id: number; name: string }[]; maps: string[]; kfuncs: string[]; ksyms: string[];
-    funcInfo: number; lineInfo: number; coreRelos: number;
+    name: string;
+    section: string;
+    type: string | null;
+    expectedAttachType: string | null;
+    attachTarget: string | null;
+    attachBtfName: string | null;
+    sleepable: boolean;
+    xdpFrags: boolean;
+    autoload: boolean;
+    insns: number;
+    slots: number;
+    subprograms: string[];
+    helpers: { id: number; name: string }[];
+    maps: string[];
+    kfuncs: string[];
+    ksyms: string[];
+    funcInfo: number;
+    lineInfo: number;
+    coreRelos: number;
   }[];
   subprograms: { name: string; slots: number; global: boolean }[];
   maps: MapSummary[];
@@ -54,10 +69,26 @@ const hex = (b: Uint8Array | null) => (b ? toHex(b) : null);
 
 function mapSummary(m: MapSpec): MapSummary {
   return {
-    name: m.name, index: m.index, origin: m.origin, section: m.section, type: m.type, keySize: m.keySize, valueSize: m.valueSize,
-    maxEntries: m.maxEntries, flags: m.flags, numaNode: m.numaNode, mapExtra: m.mapExtra.toString(), pinning: m.pinning,
-    btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId, mmapable: m.mmapable, frozen: m.frozen,
-    inner: m.inner ? mapSummary(m.inner) : null, slots: m.slots, initialValue: hex(m.initialValue), structOps: m.structOps,
+    name: m.name,
+    index: m.index,
+    origin: m.origin,
+    section: m.section,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    numaNode: m.numaNode,
+    mapExtra: m.mapExtra.toString(),
+    pinning: m.pinning,
+    btfKeyTypeId: m.btfKeyTypeId,
+    btfValueTypeId: m.btfValueTypeId,
+    mmapable: m.mmapable,
+    frozen: m.frozen,
+    inner: m.inner ? mapSummary(m.inner) : null,
+    slots: m.slots,
+    initialValue: hex(m.initialValue),
+    structOps: m.structOps,
   };
 }
 
@@ -74,17 +105,33 @@ export function summarizeObject(spec: ObjectSpec): ObjectSummary {
     const externNames = (kind: 'extern_call' | 'extern_ld64') =>
       [...new Set(p.relocations.flatMap((r) => (r.kind === kind ? [r.extern] : [])))].sort();
     return {
-      name: p.name, section: p.section, type: p.type, expectedAttachType: p.expectedAttachType, attachTarget: p.attachTarget,
-      attachBtfName: p.attachBtfName, sleepable: p.sleepable, xdpFrags: p.xdpFrags, autoload: p.autoload,
-      insns: p.insns.length, slots: p.insns.reduce((n, i) => n + i.width, 0), subprograms: p.linked.map((l) => l.name),
-      helpers: p.helpers.map((id) => ({ id, name: helperName(id) ?? `helper_${id}` })), maps: p.maps,
+      name: p.name,
+      section: p.section,
+      type: p.type,
+      expectedAttachType: p.expectedAttachType,
+      attachTarget: p.attachTarget,
+      attachBtfName: p.attachBtfName,
+      sleepable: p.sleepable,
+      xdpFrags: p.xdpFrags,
+      autoload: p.autoload,
+      insns: p.insns.length,
+      slots: p.insns.reduce((n, i) => n + i.width, 0),
+      subprograms: p.linked.map((l) => l.name),
+      helpers: p.helpers.map((id) => ({ id, name: helperName(id) ?? `helper_${id}` })),
+      maps: p.maps,
       kfuncs: externNames('extern_call'),
       ksyms: externNames('extern_ld64').filter((n) => externByName.get(n)?.kind === 'ksym'),
-      funcInfo: p.funcInfo.length, lineInfo: p.lineInfo.length, coreRelos: p.coreRelos.length,
+      funcInfo: p.funcInfo.length,
+      lineInfo: p.lineInfo.length,
+      coreRelos: p.coreRelos.length,
     };
   });
   return {
-    name: spec.name, byteOrder: spec.byteOrder, license: spec.license, kernVersion: spec.kernVersion, programs,
+    name: spec.name,
+    byteOrder: spec.byteOrder,
+    license: spec.license,
+    kernVersion: spec.kernVersion,
+    programs,
     subprograms: spec.subprograms.map((s) => ({ name: s.name, slots: s.slots, global: s.global })),
     maps: spec.maps.map(mapSummary),
     globals: spec.globals.map((g) => ({ name: g.name, section: g.section, offset: g.offset, size: g.size, linkage: g.linkage })),

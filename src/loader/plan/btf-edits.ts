@@ -13,14 +13,31 @@ import { BTF_KIND, UAPI_STRUCT } from '../uapi/index.js';
 const { INT: KIND_INT, FUNC: KIND_FUNC, FUNC_PROTO: KIND_FUNC_PROTO, VAR: KIND_VAR, DATASEC: KIND_DATASEC } = BTF_KIND;
 /** sizeof the UAPI records that follow a struct btf_type. */
 const S = {
-  type: UAPI_STRUCT.btf_type.size, u32: 4, array: UAPI_STRUCT.btf_array.size, member: UAPI_STRUCT.btf_member.size, enum: UAPI_STRUCT.btf_enum.size,
-  param: UAPI_STRUCT.btf_param.size, secinfo: UAPI_STRUCT.btf_var_secinfo.size, enum64: UAPI_STRUCT.btf_enum64.size,
+  type: UAPI_STRUCT.btf_type.size,
+  u32: 4,
+  array: UAPI_STRUCT.btf_array.size,
+  member: UAPI_STRUCT.btf_member.size,
+  enum: UAPI_STRUCT.btf_enum.size,
+  param: UAPI_STRUCT.btf_param.size,
+  secinfo: UAPI_STRUCT.btf_var_secinfo.size,
+  enum64: UAPI_STRUCT.btf_enum64.size,
 } as const;
-const STT_OBJECT = 1, STT_FUNC = 2, STB_GLOBAL = 1, STB_WEAK = 2, STV_INTERNAL = 1, STV_HIDDEN = 2;
+const STT_OBJECT = 1,
+  STT_FUNC = 2,
+  STB_GLOBAL = 1,
+  STB_WEAK = 2,
+  STV_INTERNAL = 1,
+  STV_HIDDEN = 2;
 
 const utf8 = new TextDecoder();
 
-interface RawType { id: number; pos: number; kind: number; vlen: number; nameOff: number }
+interface RawType {
+  id: number;
+  pos: number;
+  kind: number;
+  vlen: number;
+  nameOff: number;
+}
 
 class RawBtf {
   bytes: Uint8Array;
@@ -34,7 +51,8 @@ class RawBtf {
   types: RawType[] = [];
 
   constructor(src: Uint8Array) {
-    if (src.length < 24) throw new LoaderError('BTF_MALFORMED', `btf: ${src.length} bytes is shorter than the header`, { got: src.length, want: 24 });
+    if (src.length < 24)
+      throw new LoaderError('BTF_MALFORMED', `btf: ${src.length} bytes is shorter than the header`, { got: src.length, want: 24 });
     // A copy of its own (a Node Buffer's slice() is a view into a larger pool or file buffer).
     this.bytes = new Uint8Array(src);
     this.dv = new DataView(this.bytes.buffer);
@@ -56,15 +74,20 @@ class RawBtf {
     while (pos < end) {
       if (pos + S.type > end) throw new LoaderError('BTF_MALFORMED', `btf: type ${id} truncated`, { typeId: id, offset: pos });
       const info = this.u32(pos + 4);
-      const kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
+      const kind = (info >>> 24) & 0x1f,
+        vlen = info & 0xffff;
       this.types.push({ id, pos, kind, vlen, nameOff: this.u32(pos) });
       pos += S.type + extraSize(kind, vlen);
       id++;
     }
   }
 
-  u32(at: number): number { return this.dv.getUint32(at, this.le); }
-  setU32(at: number, v: number): void { this.dv.setUint32(at, v >>> 0, this.le); }
+  u32(at: number): number {
+    return this.dv.getUint32(at, this.le);
+  }
+  setU32(at: number, v: number): void {
+    this.dv.setUint32(at, v >>> 0, this.le);
+  }
   type(id: number): RawType {
     const t = this.types[id - 1];
     if (!t) throw new LoaderError('BTF_NOT_FOUND', `btf: no type with id ${id}`, { typeId: id });
@@ -77,7 +100,9 @@ class RawBtf {
     while (e < this.strStart + this.strLen && this.bytes[e] !== 0) e++;
     return utf8.decode(this.bytes.subarray(at, e));
   }
-  name(id: number): string { return this.str(this.type(id).nameOff); }
+  name(id: number): string {
+    return this.str(this.type(id).nameOff);
+  }
   findDatasec(name: string): RawType | undefined {
     return this.types.find((t) => t.kind === KIND_DATASEC && this.str(t.nameOff) === name);
   }
@@ -90,16 +115,27 @@ class RawBtf {
 
 function extraSize(kind: number, vlen: number): number {
   switch (kind) {
-    case BTF_KIND.INT: return S.u32;
-    case BTF_KIND.VAR: return UAPI_STRUCT.btf_var.size;
-    case BTF_KIND.DECL_TAG: return UAPI_STRUCT.btf_decl_tag.size;
-    case BTF_KIND.ARRAY: return S.array;
-    case BTF_KIND.STRUCT: case BTF_KIND.UNION: return S.member * vlen;
-    case BTF_KIND.ENUM: return S.enum * vlen;
-    case BTF_KIND.FUNC_PROTO: return S.param * vlen;
-    case BTF_KIND.DATASEC: return S.secinfo * vlen;
-    case BTF_KIND.ENUM64: return S.enum64 * vlen;
-    default: return 0;
+    case BTF_KIND.INT:
+      return S.u32;
+    case BTF_KIND.VAR:
+      return UAPI_STRUCT.btf_var.size;
+    case BTF_KIND.DECL_TAG:
+      return UAPI_STRUCT.btf_decl_tag.size;
+    case BTF_KIND.ARRAY:
+      return S.array;
+    case BTF_KIND.STRUCT:
+    case BTF_KIND.UNION:
+      return S.member * vlen;
+    case BTF_KIND.ENUM:
+      return S.enum * vlen;
+    case BTF_KIND.FUNC_PROTO:
+      return S.param * vlen;
+    case BTF_KIND.DATASEC:
+      return S.secinfo * vlen;
+    case BTF_KIND.ENUM64:
+      return S.enum64 * vlen;
+    default:
+      return 0;
   }
 }
 
@@ -184,7 +220,11 @@ export function editBtf(input: BtfEditInput): Uint8Array {
       const t = b.type(vs.type);
       const name = b.str(t.nameOff);
       const e = kexterns.find((x) => x.name === name);
-      if (!e?.kconfig) throw new LoaderError('OBJECT_MALFORMED', `btf: .kconfig entry '${name}' has no extern symbol`, { symbol: name, section: '.kconfig' });
+      if (!e?.kconfig)
+        throw new LoaderError('OBJECT_MALFORMED', `btf: .kconfig entry '${name}' has no extern symbol`, {
+          symbol: name,
+          section: '.kconfig',
+        });
       b.setLinkage(t, 1);
       b.setU32(vs.at + 4, e.kconfig.offset);
     }
@@ -203,18 +243,29 @@ export function editBtf(input: BtfEditInput): Uint8Array {
       let fixOffsets = false;
       if (b.u32(t.pos + 8) === 0) {
         const sec = elf.sections.find((s) => s.name === secName);
-        if (!sec || !sec.size) throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}' has no ELF section to take its size from`, { section: secName });
+        if (!sec || !sec.size)
+          throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}' has no ELF section to take its size from`, {
+            section: secName,
+          });
         b.setU32(t.pos + 8, sec.size);
         fixOffsets = true;
       }
       for (const vs of list) {
         const v = b.type(vs.type);
-        if (v.kind !== KIND_VAR) throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}' holds a non-VAR type ${vs.type}`, { section: secName, typeId: vs.type });
+        if (v.kind !== KIND_VAR)
+          throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}' holds a non-VAR type ${vs.type}`, {
+            section: secName,
+            typeId: vs.type,
+          });
         const linkage = b.u32(v.pos + 12);
         if (linkage === 0 || linkage === 2) continue;
         const name = b.str(v.nameOff);
         const sym = objectSyms.get(name);
-        if (!sym) throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}': no ELF symbol for VAR '${name}'`, { section: secName, symbol: name });
+        if (!sym)
+          throw new LoaderError('OBJECT_MALFORMED', `btf: DATASEC '${secName}': no ELF symbol for VAR '${name}'`, {
+            section: secName,
+            symbol: name,
+          });
         if (fixOffsets) b.setU32(vs.at + 4, sym.value);
         if (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL) b.setLinkage(v, 0);
       }
@@ -243,7 +294,13 @@ export function hiddenSubprograms(elf: ElfFile): string[] {
   const text = elf.sections.find((s) => s.name === '.text');
   if (!text) return [];
   return elf.symbols
-    .filter((s) => s.shndx === text.index && s.type === STT_FUNC && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL))
+    .filter(
+      (s) =>
+        s.shndx === text.index &&
+        s.type === STT_FUNC &&
+        (s.bind === STB_GLOBAL || s.bind === STB_WEAK) &&
+        (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL),
+    )
     .map((s) => s.name);
 }
 

@@ -3,8 +3,6 @@ export { planObject, mapIdent, skeletonIdent, DEFAULT_KERNEL_VERSION } from './p
 export { editBtf, hiddenSubprograms, type BtfEditInput } from './btf-edits.js';
 export { kconfigImage, type KconfigInputs } from './kconfig.js';
 export { planProgram, type ProgramContext } from './program.js';
-export type {
-  Plan, PlanOp, PlanMap, PlanOptions, HostOptions, HostInputs, MapCreateAttr, ProgLoadAttr, ExternRecord,
-} from './plan.js';
+export type { Plan, PlanOp, PlanMap, PlanOptions, HostOptions, HostInputs, MapCreateAttr, ProgLoadAttr, ExternRecord } from './plan.js';
 export { withLibbpf11Mmapable } from './compat.js';
 export { planFromJson } from './json.js';

@@ -20,24 +20,35 @@ function obj(v: unknown, path: string): Record<string, unknown> {
 
 export function planFromJson(value: unknown): Plan {
   const p = obj(value, 'plan');
-  if (!Array.isArray(p.ops) || !Array.isArray(p.maps) || !Array.isArray(p.programs)) throw bad('plan', 'want ops, maps and programs arrays');
+  if (!Array.isArray(p.ops) || !Array.isArray(p.maps) || !Array.isArray(p.programs))
+    throw bad('plan', 'want ops, maps and programs arrays');
   const ops: PlanOp[] = p.ops.map((raw, i) => {
     const op = obj(raw, `ops[${i}]`);
     switch (op.op) {
-      case 'btf_load': return { op: 'btf_load', btf: hex(op.btf, `ops[${i}].btf`) };
-      case 'map_update': return { op: 'map_update', mapIndex: Number(op.mapIndex), value: hex(op.value, `ops[${i}].value`) };
+      case 'btf_load':
+        return { op: 'btf_load', btf: hex(op.btf, `ops[${i}].btf`) };
+      case 'map_update':
+        return { op: 'map_update', mapIndex: Number(op.mapIndex), value: hex(op.value, `ops[${i}].value`) };
       case 'map_create': {
         const attr = obj(op.attr, `ops[${i}].attr`);
-        if (typeof attr.mapExtra !== 'string' || !/^\d+$/.test(attr.mapExtra)) throw bad(`ops[${i}].attr.mapExtra`, 'want a decimal string');
+        if (typeof attr.mapExtra !== 'string' || !/^\d+$/.test(attr.mapExtra))
+          throw bad(`ops[${i}].attr.mapExtra`, 'want a decimal string');
         return { op: 'map_create', mapIndex: Number(op.mapIndex), attr: { ...attr, mapExtra: BigInt(attr.mapExtra) } as MapCreateAttr };
       }
       case 'prog_load': {
         const at = `ops[${i}].prog`;
         const prog = obj(op.prog, at);
-        const bytes = { insns: hex(prog.insns, `${at}.insns`), funcInfo: hex(prog.funcInfo, `${at}.funcInfo`), lineInfo: hex(prog.lineInfo, `${at}.lineInfo`), coreRelos: hex(prog.coreRelos, `${at}.coreRelos`) };
+        const bytes = {
+          insns: hex(prog.insns, `${at}.insns`),
+          funcInfo: hex(prog.funcInfo, `${at}.funcInfo`),
+          lineInfo: hex(prog.lineInfo, `${at}.lineInfo`),
+          coreRelos: hex(prog.coreRelos, `${at}.coreRelos`),
+        };
         return { op: 'prog_load', loadIndex: Number(op.loadIndex), prog: { ...prog, ...bytes } as ProgLoadAttr };
       }
-      case 'map_freeze': case 'populate_outer_map': case 'prog_array_update':
+      case 'map_freeze':
+      case 'populate_outer_map':
+      case 'prog_array_update':
         return op as unknown as PlanOp;
       default:
         throw bad(`ops[${i}].op`, `unknown operation ${JSON.stringify(op.op)}`);

@@ -29,7 +29,11 @@ export function kconfigImage(externs: readonly ExternSpec[], size: number, inp: 
   for (const e of externs) {
     const k = e.kconfig;
     if (e.kind !== 'kconfig' || !k) continue;
-    if (k.offset + k.size > size) throw new LoaderError('OBJECT_MALFORMED', `kconfig extern '${e.name}' past end of .kconfig (${size})`, { symbol: e.name, offset: k.offset });
+    if (k.offset + k.size > size)
+      throw new LoaderError('OBJECT_MALFORMED', `kconfig extern '${e.name}' past end of .kconfig (${size})`, {
+        symbol: e.name,
+        offset: k.offset,
+      });
     let raw: string | undefined;
     if (e.name === 'LINUX_KERNEL_VERSION') raw = String(inp.kernelVersion);
     else if (e.name === 'LINUX_HAS_BPF_COOKIE' || e.name === 'LINUX_HAS_SYSCALL_WRAPPER') raw = 'y';
@@ -39,7 +43,11 @@ export function kconfigImage(externs: readonly ExternSpec[], size: number, inp: 
     } else if (e.name.startsWith('CONFIG_')) {
       raw = inp.kconfig[e.name];
       if (raw === undefined) {
-        if (!e.weak) throw new LoaderError('OBJECT_UNSUPPORTED', `kconfig extern '${e.name}' (strong): no value given (options.kconfig)`, { symbol: e.name, field: 'kconfig' });
+        if (!e.weak)
+          throw new LoaderError('OBJECT_UNSUPPORTED', `kconfig extern '${e.name}' (strong): no value given (options.kconfig)`, {
+            symbol: e.name,
+            field: 'kconfig',
+          });
         continue;
       }
     } else {
@@ -56,13 +64,22 @@ function setValue(out: Uint8Array, e: ExternSpec, raw: string, order: Endian): v
   switch (k.kind) {
     case 'bool':
       if (raw === 'm') throw unsupported(e, "value 'm' for a bool");
-      if (tri) { out[k.offset] = raw === 'y' ? 1 : 0; return; }
+      if (tri) {
+        out[k.offset] = raw === 'y' ? 1 : 0;
+        return;
+      }
       break;
     case 'tristate':
-      if (tri) { writeInt(out, k.offset, k.size, raw === 'y' ? 1n : raw === 'm' ? 2n : 0n, order); return; }
+      if (tri) {
+        writeInt(out, k.offset, k.size, raw === 'y' ? 1n : raw === 'm' ? 2n : 0n, order);
+        return;
+      }
       break;
     case 'char':
-      if (tri) { out[k.offset] = raw.charCodeAt(0); return; }
+      if (tri) {
+        out[k.offset] = raw.charCodeAt(0);
+        return;
+      }
       break;
     case 'char_array': {
       if (!raw.startsWith('"')) throw unsupported(e, `value ${raw} is not a string`);
@@ -70,12 +87,17 @@ function setValue(out: Uint8Array, e: ExternSpec, raw: string, order: Endian): v
       out.set(s.subarray(0, k.size - 1), k.offset);
       return;
     }
-    default: break;
+    default:
+      break;
   }
   if (k.kind === 'int' || k.kind === 'tristate' || k.kind === 'bool' || k.kind === 'char') {
     if (tri || raw.startsWith('"')) throw unsupported(e, `value ${raw} does not fit a ${k.kind}`);
     let v: bigint;
-    try { v = BigInt(raw.trim()); } catch { throw unsupported(e, `value ${raw} is not a number`); }
+    try {
+      v = BigInt(raw.trim());
+    } catch {
+      throw unsupported(e, `value ${raw} is not a number`);
+    }
     if (k.kind !== 'int') {
       if (v !== 0n && v !== 1n) throw unsupported(e, `value ${raw} does not fit a ${k.kind}`);
     }

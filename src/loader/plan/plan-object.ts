@@ -18,8 +18,20 @@ const MAX_STACK = 512;
 
 /** Map types whose BTF key/value ids libbpf zeroes before MAP_CREATE. */
 const NO_BTF_KV: ReadonlySet<string> = new Set([
-  'PERF_EVENT_ARRAY', 'CGROUP_ARRAY', 'STACK_TRACE', 'ARRAY_OF_MAPS', 'HASH_OF_MAPS', 'DEVMAP', 'DEVMAP_HASH',
-  'CPUMAP', 'XSKMAP', 'SOCKMAP', 'SOCKHASH', 'QUEUE', 'STACK', 'ARENA',
+  'PERF_EVENT_ARRAY',
+  'CGROUP_ARRAY',
+  'STACK_TRACE',
+  'ARRAY_OF_MAPS',
+  'HASH_OF_MAPS',
+  'DEVMAP',
+  'DEVMAP_HASH',
+  'CPUMAP',
+  'XSKMAP',
+  'SOCKMAP',
+  'SOCKHASH',
+  'QUEUE',
+  'STACK',
+  'ARENA',
 ]);
 
 /**
@@ -50,7 +62,11 @@ function resolveHost(o: PlanOptions): HostInputs {
     throw new LoaderError('OBJECT_UNSUPPORTED', `plan: pageSize ${pageSize} is not a power of two`, { field: 'pageSize', got: pageSize });
   }
   const cpus = o.possibleCpus ?? 1;
-  if (!Number.isInteger(cpus) || cpus <= 0) throw new LoaderError('OBJECT_UNSUPPORTED', `plan: possibleCpus ${cpus} is not a positive integer`, { field: 'possibleCpus', got: cpus });
+  if (!Number.isInteger(cpus) || cpus <= 0)
+    throw new LoaderError('OBJECT_UNSUPPORTED', `plan: possibleCpus ${cpus} is not a positive integer`, {
+      field: 'possibleCpus',
+      got: cpus,
+    });
   return {
     kconfig: { ...(o.kconfig ?? {}) },
     kernelVersion: o.kernelVersion ?? DEFAULT_KERNEL_VERSION,
@@ -77,8 +93,17 @@ function createAttr(m: MapSpec, hasBtf: boolean, host: HostInputs): MapCreateAtt
   if (m.type === 'RINGBUF' || m.type === 'USER_RINGBUF') maxEntries = ringbufSize(maxEntries, host.pageSize);
   const zero = !hasBtf || NO_BTF_KV.has(m.type);
   return {
-    name: m.name, type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, numaNode: m.numaNode,
-    ifindex: 0, btfKeyTypeId: zero ? 0 : m.btfKeyTypeId, btfValueTypeId: zero ? 0 : m.btfValueTypeId, mapExtra: m.mapExtra,
+    name: m.name,
+    type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries,
+    flags: m.flags,
+    numaNode: m.numaNode,
+    ifindex: 0,
+    btfKeyTypeId: zero ? 0 : m.btfKeyTypeId,
+    btfValueTypeId: zero ? 0 : m.btfValueTypeId,
+    mapExtra: m.mapExtra,
   };
 }
 
@@ -108,7 +133,9 @@ function indexStrings(btf: Uint8Array | undefined): Map<string, number> {
   if (btf && btf.length >= 24) {
     const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
     const le = dv.getUint16(0, true) === 0xeb9f;
-    const hdr = dv.getUint32(4, le), start = hdr + dv.getUint32(16, le), len = dv.getUint32(20, le);
+    const hdr = dv.getUint32(4, le),
+      start = hdr + dv.getUint32(16, le),
+      len = dv.getUint32(20, le);
     const dec = new TextDecoder();
     let off = 0;
     while (off < len && start + off < btf.length) {
@@ -130,16 +157,32 @@ export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
   const hasBtf = !!btfSec && spec.btf !== null;
 
   for (const m of spec.maps) {
-    if (m.origin === 'struct_ops' || m.structOps) throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': struct_ops maps are not supported by the loader`, { symbol: m.name, field: 'struct_ops' });
-    if (m.type === 'ARENA') throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': arena maps are not supported by the loader`, { symbol: m.name, field: 'arena' });
+    if (m.origin === 'struct_ops' || m.structOps)
+      throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': struct_ops maps are not supported by the loader`, {
+        symbol: m.name,
+        field: 'struct_ops',
+      });
+    if (m.type === 'ARENA')
+      throw new LoaderError('OBJECT_UNSUPPORTED', `map '${m.name}': arena maps are not supported by the loader`, {
+        symbol: m.name,
+        field: 'arena',
+      });
   }
   if (spec.maps.length > MAX_USED_MAPS) {
-    throw new LoaderError('OBJECT_UNSUPPORTED', `object has ${spec.maps.length} maps; the loader's fd_array holds ${MAX_USED_MAPS}`, { field: 'maps', got: spec.maps.length, want: `<= ${MAX_USED_MAPS}` });
+    throw new LoaderError('OBJECT_UNSUPPORTED', `object has ${spec.maps.length} maps; the loader's fd_array holds ${MAX_USED_MAPS}`, {
+      field: 'maps',
+      got: spec.maps.length,
+      want: `<= ${MAX_USED_MAPS}`,
+    });
   }
   const nrPrograms = spec.programs.length + spec.subprograms.length;
   const stackSize = 8 + 4 * Math.max(32, nrPrograms);
   if (stackSize > MAX_STACK) {
-    throw new LoaderError('OBJECT_UNSUPPORTED', `object has ${nrPrograms} programs (subprograms included); the loader's stack area would need ${stackSize} bytes, more than ${MAX_STACK}`, { field: 'programs', got: nrPrograms });
+    throw new LoaderError(
+      'OBJECT_UNSUPPORTED',
+      `object has ${nrPrograms} programs (subprograms included); the loader's stack area would need ${stackSize} bytes, more than ${MAX_STACK}`,
+      { field: 'programs', got: nrPrograms },
+    );
   }
 
   const ops: PlanOp[] = [];
@@ -154,9 +197,14 @@ export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
     ops.push({ op: 'map_create', mapIndex: m.index, attr });
     const internal = m.origin === 'data' || m.origin === 'rodata' || m.origin === 'bss' || m.origin === 'kconfig';
     if (internal) {
-      const value = m.origin === 'kconfig'
-        ? kconfigImage(spec.externs, m.valueSize, { kconfig: host.kconfig, kernelVersion: host.kernelVersion, hostByteOrder: host.hostByteOrder })
-        : m.initialValue ?? new Uint8Array(m.valueSize);
+      const value =
+        m.origin === 'kconfig'
+          ? kconfigImage(spec.externs, m.valueSize, {
+              kconfig: host.kconfig,
+              kernelVersion: host.kernelVersion,
+              hostByteOrder: host.hostByteOrder,
+            })
+          : (m.initialValue ?? new Uint8Array(m.valueSize));
       ops.push({ op: 'map_update', mapIndex: m.index, value });
       if (m.frozen || m.origin === 'kconfig') ops.push({ op: 'map_freeze', mapIndex: m.index });
     }
@@ -166,19 +214,36 @@ export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
         continue;
       }
       const inner = spec.maps.find((x) => x.name === s.target);
-      if (!inner || s.targetKind !== 'map') throw new LoaderError('OBJECT_MALFORMED', `map '${m.name}': slot ${s.index} names unknown map '${s.target}'`, { symbol: m.name, field: 'values' });
+      if (!inner || s.targetKind !== 'map')
+        throw new LoaderError('OBJECT_MALFORMED', `map '${m.name}': slot ${s.index} names unknown map '${s.target}'`, {
+          symbol: m.name,
+          field: 'values',
+        });
       ops.push({ op: 'populate_outer_map', outerIndex: m.index, slot: s.index, innerIndex: inner.index });
     }
     maps.push({
-      name: m.name, ident: mapIdent(m), index: m.index, internal, mmapable: m.mmapable, valueSize: m.valueSize,
-      maxEntries: attr.maxEntries, flags: m.flags, pin: m.pinning === 'by_name' ? { path: `/sys/fs/bpf/${m.name}` } : null,
+      name: m.name,
+      ident: mapIdent(m),
+      index: m.index,
+      internal,
+      mmapable: m.mmapable,
+      valueSize: m.valueSize,
+      maxEntries: attr.maxEntries,
+      flags: m.flags,
+      pin: m.pinning === 'by_name' ? { path: `/sys/fs/bpf/${m.name}` } : null,
     });
   }
 
   const rec = extRecSizes(elf);
   const ctx = {
-    order, license: spec.license, maps: spec.maps, externs: spec.externs, ksymAddresses: options.ksymAddresses ?? {},
-    usdtUprobeMulti: host.usdtUprobeMulti, funcInfoRecSize: rec.func, lineInfoRecSize: rec.line,
+    order,
+    license: spec.license,
+    maps: spec.maps,
+    externs: spec.externs,
+    ksymAddresses: options.ksymAddresses ?? {},
+    usdtUprobeMulti: host.usdtUprobeMulti,
+    funcInfoRecSize: rec.func,
+    lineInfoRecSize: rec.line,
     stringOffset: stringIndex(btfSec?.data),
   };
   const loadIndex = new Map<string, number>();
@@ -190,11 +255,23 @@ export function planObject(spec: ObjectSpec, options: PlanOptions): Plan {
   }
   for (const s of progArraySlots) {
     const n = loadIndex.get(s.prog);
-    if (n === undefined) throw new LoaderError('OBJECT_UNSUPPORTED', `map ${spec.maps[s.mapIndex].name}: slot ${s.slot} names program '${s.prog}', which is not loaded`, { symbol: s.prog, field: 'values' });
+    if (n === undefined)
+      throw new LoaderError(
+        'OBJECT_UNSUPPORTED',
+        `map ${spec.maps[s.mapIndex].name}: slot ${s.slot} names program '${s.prog}', which is not loaded`,
+        { symbol: s.prog, field: 'values' },
+      );
     ops.push({ op: 'prog_array_update', mapIndex: s.mapIndex, slot: s.slot, loadIndex: n });
   }
   return {
-    objectName: spec.name, byteOrder: order, nrPrograms, nrMaps: spec.maps.length, stackSize, ops, maps,
-    programs: spec.programs.map((p) => ({ name: p.name, loaded: p.autoload })), host,
+    objectName: spec.name,
+    byteOrder: order,
+    nrPrograms,
+    nrMaps: spec.maps.length,
+    stackSize,
+    ops,
+    maps,
+    programs: spec.programs.map((p) => ({ name: p.name, loaded: p.autoload })),
+    host,
   };
 }

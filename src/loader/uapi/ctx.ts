@@ -8,8 +8,11 @@ export const BPF_LOADER_CTX = {
   name: 'bpf_loader_ctx',
   size: 24,
   fields: {
-    sz: { offset: 0, type: 'u32' }, flags: { offset: 4, type: 'u32' }, log_level: { offset: 8, type: 'u32' },
-    log_size: { offset: 12, type: 'u32' }, log_buf: { offset: 16, type: 'u64' },
+    sz: { offset: 0, type: 'u32' },
+    flags: { offset: 4, type: 'u32' },
+    log_level: { offset: 8, type: 'u32' },
+    log_size: { offset: 12, type: 'u32' },
+    log_buf: { offset: 16, type: 'u64' },
   },
 } as const satisfies StructLayout<string>;
 

@@ -34,12 +34,22 @@ export type Endian = 'le' | 'be';
 /** Bytes a field occupies (for a bitfield: its storage unit). */
 export function widthOf(f: FieldSpec): number {
   switch (f.type) {
-    case 'u8': case 's8': return 1;
-    case 'u16': case 's16': return 2;
-    case 'u32': case 's32': return 4;
-    case 'u64': case 's64': return 8;
-    case 'name': return f.size ?? 16;
-    case 'bytes': return f.size ?? 0;
+    case 'u8':
+    case 's8':
+      return 1;
+    case 'u16':
+    case 's16':
+      return 2;
+    case 'u32':
+    case 's32':
+      return 4;
+    case 'u64':
+    case 's64':
+      return 8;
+    case 'name':
+      return f.size ?? 16;
+    case 'bytes':
+      return f.size ?? 0;
   }
 }
 
@@ -56,17 +66,25 @@ function bitShift(f: FieldSpec, bits: { at: number; width: number }, le: boolean
 
 function readUnit(dv: DataView, at: number, f: FieldSpec, le: boolean): number {
   switch (widthOf(f)) {
-    case 1: return dv.getUint8(at);
-    case 2: return dv.getUint16(at, le);
-    default: return dv.getUint32(at, le);
+    case 1:
+      return dv.getUint8(at);
+    case 2:
+      return dv.getUint16(at, le);
+    default:
+      return dv.getUint32(at, le);
   }
 }
 
 function writeUnit(dv: DataView, at: number, f: FieldSpec, v: number, le: boolean): void {
   switch (widthOf(f)) {
-    case 1: dv.setUint8(at, v & 0xff); break;
-    case 2: dv.setUint16(at, v & 0xffff, le); break;
-    default: dv.setUint32(at, v >>> 0, le);
+    case 1:
+      dv.setUint8(at, v & 0xff);
+      break;
+    case 2:
+      dv.setUint16(at, v & 0xffff, le);
+      break;
+    default:
+      dv.setUint32(at, v >>> 0, le);
   }
 }
 
@@ -85,7 +103,13 @@ function writeBits(dv: DataView, at: number, f: FieldSpec, bits: { at: number; w
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Writes `values` into `out` at `base` (fields not given stay as they are). */
-export function writeStruct<F extends string>(layout: StructLayout<F>, values: StructValues<F>, order: Endian, out?: Uint8Array, base = 0): Uint8Array {
+export function writeStruct<F extends string>(
+  layout: StructLayout<F>,
+  values: StructValues<F>,
+  order: Endian,
+  out?: Uint8Array,
+  base = 0,
+): Uint8Array {
   const buf = out ?? new Uint8Array(layout.size);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const le = order === 'le';
@@ -95,21 +119,38 @@ export function writeStruct<F extends string>(layout: StructLayout<F>, values: S
     if (!f || v === undefined) continue;
     const at = base + f.offset;
     if (at + widthOf(f) > buf.length) {
-      throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: field ${key} at ${at} past end of buffer (${buf.length})`, { field: key, offset: at });
+      throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: field ${key} at ${at} past end of buffer (${buf.length})`, {
+        field: key,
+        offset: at,
+      });
     }
     if (f.bits) {
       writeBits(dv, at, f, f.bits, Number(v), le);
       continue;
     }
     switch (f.type) {
-      case 'u8': case 's8': dv.setUint8(at, Number(v) & 0xff); break;
-      case 'u16': case 's16': dv.setUint16(at, Number(v) & 0xffff, le); break;
-      case 'u32': case 's32': dv.setUint32(at, Number(v) >>> 0, le); break;
-      case 'u64': case 's64': dv.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), le); break;
+      case 'u8':
+      case 's8':
+        dv.setUint8(at, Number(v) & 0xff);
+        break;
+      case 'u16':
+      case 's16':
+        dv.setUint16(at, Number(v) & 0xffff, le);
+        break;
+      case 'u32':
+      case 's32':
+        dv.setUint32(at, Number(v) >>> 0, le);
+        break;
+      case 'u64':
+      case 's64':
+        dv.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), le);
+        break;
       case 'bytes': {
         const text = String(v);
         if (!/^(?:[0-9a-f]{2})*$/i.test(text) || text.length / 2 > widthOf(f)) {
-          throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: field ${key} wants at most ${widthOf(f)} bytes as hex`, { field: key });
+          throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: field ${key} wants at most ${widthOf(f)} bytes as hex`, {
+            field: key,
+          });
         }
         buf.fill(0, at, at + widthOf(f));
         for (let i = 0; i < text.length / 2; i++) buf[at + i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
@@ -129,9 +170,18 @@ export function writeStruct<F extends string>(layout: StructLayout<F>, values: S
 }
 
 /** Reads every field of `layout` from `bytes` at `base`. */
-export function readStruct<F extends string>(layout: StructLayout<F>, bytes: Uint8Array, order: Endian, base = 0): Record<F, number | bigint | string> {
+export function readStruct<F extends string>(
+  layout: StructLayout<F>,
+  bytes: Uint8Array,
+  order: Endian,
+  base = 0,
+): Record<F, number | bigint | string> {
   if (base < 0 || base + layout.size > bytes.length) {
-    throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: ${layout.size} bytes at ${base} past end of buffer (${bytes.length})`, { offset: base, got: bytes.length, want: base + layout.size });
+    throw new LoaderError('OBJECT_MALFORMED', `${layout.name}: ${layout.size} bytes at ${base} past end of buffer (${bytes.length})`, {
+      offset: base,
+      got: bytes.length,
+      want: base + layout.size,
+    });
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = order === 'le';
@@ -145,15 +195,33 @@ export function readStruct<F extends string>(layout: StructLayout<F>, bytes: Uin
       continue;
     }
     switch (f.type) {
-      case 'u8': out[key] = dv.getUint8(at); break;
-      case 's8': out[key] = dv.getInt8(at); break;
-      case 'u16': out[key] = dv.getUint16(at, le); break;
-      case 's16': out[key] = dv.getInt16(at, le); break;
-      case 'u32': out[key] = dv.getUint32(at, le); break;
-      case 's32': out[key] = dv.getInt32(at, le); break;
-      case 'u64': out[key] = dv.getBigUint64(at, le); break;
-      case 's64': out[key] = dv.getBigInt64(at, le); break;
-      case 'bytes': out[key] = hex(bytes.subarray(at, at + widthOf(f))); break;
+      case 'u8':
+        out[key] = dv.getUint8(at);
+        break;
+      case 's8':
+        out[key] = dv.getInt8(at);
+        break;
+      case 'u16':
+        out[key] = dv.getUint16(at, le);
+        break;
+      case 's16':
+        out[key] = dv.getInt16(at, le);
+        break;
+      case 'u32':
+        out[key] = dv.getUint32(at, le);
+        break;
+      case 's32':
+        out[key] = dv.getInt32(at, le);
+        break;
+      case 'u64':
+        out[key] = dv.getBigUint64(at, le);
+        break;
+      case 's64':
+        out[key] = dv.getBigInt64(at, le);
+        break;
+      case 'bytes':
+        out[key] = hex(bytes.subarray(at, at + widthOf(f)));
+        break;
       case 'name': {
         const raw = bytes.subarray(at, at + (f.size ?? 16));
         const end = raw.indexOf(0);
@@ -194,9 +262,14 @@ export function structReader<F extends string>(layout: StructLayout<F>, bytes: U
       const f = at(field);
       if (f.bits) return readBits(dv, base + f.offset, f, f.bits, le);
       switch (f.type) {
-        case 'u8': case 's8': return dv.getUint8(base + f.offset);
-        case 'u16': case 's16': return dv.getUint16(base + f.offset, le);
-        default: return dv.getUint32(base + f.offset, le);
+        case 'u8':
+        case 's8':
+          return dv.getUint8(base + f.offset);
+        case 'u16':
+        case 's16':
+          return dv.getUint16(base + f.offset, le);
+        default:
+          return dv.getUint32(base + f.offset, le);
       }
     },
     s32: (field) => dv.getInt32(base + at(field).offset, le),

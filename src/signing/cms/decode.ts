@@ -20,8 +20,7 @@ export interface AlgorithmInfo {
 }
 
 export type SignerId =
-  | { $case: 'subjectKeyIdentifier'; keyId: string }
-  | { $case: 'issuerAndSerialNumber'; issuer: Uint8Array; serialNumber: string };
+  { $case: 'subjectKeyIdentifier'; keyId: string } | { $case: 'issuerAndSerialNumber'; issuer: Uint8Array; serialNumber: string };
 
 export interface SignedAttribute {
   type: string;
@@ -88,9 +87,14 @@ function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
   const [contentType, explicit, ...extraCi] = r.children(ci, 'ContentInfo');
   const ct = r.oid(contentType, 'ContentInfo.contentType');
   if (ct !== OID.signedData) {
-    throw new VerificationError('MALFORMED', `cms: contentType ${ct} is not signedData`, { field: 'contentType', got: ct, want: OID.signedData });
+    throw new VerificationError('MALFORMED', `cms: contentType ${ct} is not signedData`, {
+      field: 'contentType',
+      got: ct,
+      want: OID.signedData,
+    });
   }
-  if (!explicit || explicit.tag !== 0xa0 || extraCi.length) throw malformed('ContentInfo.content is not one [0] EXPLICIT', 'ContentInfo.content', explicit?.start);
+  if (!explicit || explicit.tag !== 0xa0 || extraCi.length)
+    throw malformed('ContentInfo.content is not one [0] EXPLICIT', 'ContentInfo.content', explicit?.start);
   const [sdSeq, ...extraSd] = r.children(explicit, 'ContentInfo.content');
   if (!sdSeq || sdSeq.tag !== 0x30 || extraSd.length) throw malformed('SignedData is not one SEQUENCE', 'SignedData', sdSeq?.start);
 
@@ -98,11 +102,18 @@ function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
   const f = r.children(sdSeq, 'SignedData');
   let i = 0;
   const version = r.int(f[i++], 'SignedData.version');
-  const digestAlgorithms = r.children(r.want(f[i++], 0x31, 'SignedData.digestAlgorithms'), 'SignedData.digestAlgorithms').map((a, k) => r.algorithm(a, `SignedData.digestAlgorithms[${k}]`));
-  const [eContentTypeTlv, eContent, ...extraEci] = r.children(r.want(f[i++], 0x30, 'SignedData.encapContentInfo'), 'SignedData.encapContentInfo');
+  const digestAlgorithms = r
+    .children(r.want(f[i++], 0x31, 'SignedData.digestAlgorithms'), 'SignedData.digestAlgorithms')
+    .map((a, k) => r.algorithm(a, `SignedData.digestAlgorithms[${k}]`));
+  const [eContentTypeTlv, eContent, ...extraEci] = r.children(
+    r.want(f[i++], 0x30, 'SignedData.encapContentInfo'),
+    'SignedData.encapContentInfo',
+  );
   const eContentType = r.oid(eContentTypeTlv, 'encapContentInfo.eContentType');
-  if ((eContent && eContent.tag !== 0xa0) || extraEci.length) throw malformed('encapContentInfo has fields other than eContentType and [0] eContent', 'encapContentInfo', eContent?.start);
-  let certificateCount = 0, crlCount = 0;
+  if ((eContent && eContent.tag !== 0xa0) || extraEci.length)
+    throw malformed('encapContentInfo has fields other than eContentType and [0] eContent', 'encapContentInfo', eContent?.start);
+  let certificateCount = 0,
+    crlCount = 0;
   if (f[i]?.tag === 0xa0) certificateCount = r.children(f[i++], 'SignedData.certificates').length;
   if (f[i]?.tag === 0xa1) crlCount = r.children(f[i++], 'SignedData.crls').length;
   const infos = r.want(f[i++], 0x31, 'SignedData.signerInfos');
@@ -123,7 +134,11 @@ function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
       if (extra.length) throw malformed('issuerAndSerialNumber has extra fields', `${at}.sid`, sidTlv.start);
       r.want(issuer, 0x30, `${at}.sid.issuer`);
       r.want(serial, 0x02, `${at}.sid.serialNumber`);
-      sid = { $case: 'issuerAndSerialNumber', issuer: der.slice(issuer.start, issuer.end), serialNumber: toHex(der.subarray(serial.contentStart, serial.end)) };
+      sid = {
+        $case: 'issuerAndSerialNumber',
+        issuer: der.slice(issuer.start, issuer.end),
+        serialNumber: toHex(der.subarray(serial.contentStart, serial.end)),
+      };
     } else {
       throw new VerificationError('MALFORMED', `cms: ${at}: no signer identifier`, { field: 'sid', offset: sidTlv?.start });
     }
@@ -142,15 +157,33 @@ function decodeSignedDataOnce(der: Uint8Array): DecodedSignedData {
     if (p[j]?.tag === 0xa1) hasUnsignedAttrs = r.attributes(p[j++], `${at}.unsignedAttrs`).length > 0;
     if (j !== p.length) throw malformed('fields after the signature', at, p[j].start);
     return {
-      version: siVersion, sid, digestAlgorithm, signedAttrsDer, signedAttrs, signatureAlgorithm,
-      signature: der.slice(sig.contentStart, sig.end), hasUnsignedAttrs,
+      version: siVersion,
+      sid,
+      digestAlgorithm,
+      signedAttrsDer,
+      signedAttrs,
+      signatureAlgorithm,
+      signature: der.slice(sig.contentStart, sig.end),
+      hasUnsignedAttrs,
     };
   });
-  return { contentType: ct, version, digestAlgorithms, eContentType, eContentPresent: eContent !== undefined, certificateCount, crlCount, signerInfos };
+  return {
+    contentType: ct,
+    version,
+    digestAlgorithms,
+    eContentType,
+    eContentPresent: eContent !== undefined,
+    certificateCount,
+    crlCount,
+    signerInfos,
+  };
 }
 
 function malformed(why: string, field: string, offset?: number): VerificationError {
-  return new VerificationError('MALFORMED', `cms: ${field}: ${why}${offset === undefined ? '' : ` at offset ${offset}`}`, { field, offset });
+  return new VerificationError('MALFORMED', `cms: ${field}: ${why}${offset === undefined ? '' : ` at offset ${offset}`}`, {
+    field,
+    offset,
+  });
 }
 
 /**
@@ -162,7 +195,12 @@ class DerFields {
 
   want(t: Tlv | undefined, tag: number, field: string): Tlv {
     if (t === undefined) throw malformed(`missing (want tag 0x${tag.toString(16)})`, field);
-    if (t.tag !== tag) throw new VerificationError('MALFORMED', `cms: ${field}: tag 0x${t.tag.toString(16)} at offset ${t.start} (want 0x${tag.toString(16)})`, { field, offset: t.start, got: t.tag, want: tag });
+    if (t.tag !== tag)
+      throw new VerificationError(
+        'MALFORMED',
+        `cms: ${field}: tag 0x${t.tag.toString(16)} at offset ${t.start} (want 0x${tag.toString(16)})`,
+        { field, offset: t.start, got: t.tag, want: tag },
+      );
     return t;
   }
 
@@ -186,14 +224,18 @@ class DerFields {
   oid(t: Tlv | undefined, field: string): string {
     const v = this.want(t, 0x06, field);
     const d = this.der;
-    if (v.end === v.contentStart || d[v.end - 1] & 0x80) throw malformed('OBJECT IDENTIFIER is empty or ends inside an arc', field, v.start);
+    if (v.end === v.contentStart || d[v.end - 1] & 0x80)
+      throw malformed('OBJECT IDENTIFIER is empty or ends inside an arc', field, v.start);
     const arcs: number[] = [];
     let x = 0;
     for (let k = v.contentStart; k < v.end; k++) {
       if (x === 0 && d[k] === 0x80) throw malformed('OBJECT IDENTIFIER arc with a leading 0x80', field, k);
       x = x * 128 + (d[k] & 0x7f);
       if (x > Number.MAX_SAFE_INTEGER / 128) throw malformed('OBJECT IDENTIFIER arc too large', field, k);
-      if ((d[k] & 0x80) === 0) { arcs.push(x); x = 0; }
+      if ((d[k] & 0x80) === 0) {
+        arcs.push(x);
+        x = 0;
+      }
     }
     const first = arcs[0] < 80 ? Math.floor(arcs[0] / 40) : 2;
     return [first, arcs[0] - 40 * first, ...arcs.slice(1)].join('.');
@@ -202,9 +244,12 @@ class DerFields {
   algorithm(t: Tlv | undefined, field: string): AlgorithmInfo {
     const [oid, params, ...extra] = this.children(this.want(t, 0x30, field), field);
     if (extra.length) throw malformed('AlgorithmIdentifier has more than two fields', field, t!.start);
-    const parameters = params === undefined ? 'absent'
-      : params.tag === 0x05 && params.end === params.contentStart ? 'null'
-        : toHex(this.der.subarray(params.start, params.end));
+    const parameters =
+      params === undefined
+        ? 'absent'
+        : params.tag === 0x05 && params.end === params.contentStart
+          ? 'null'
+          : toHex(this.der.subarray(params.start, params.end));
     return { oid: this.oid(oid, `${field}.algorithm`), parameters };
   }
 

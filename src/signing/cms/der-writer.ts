@@ -32,7 +32,9 @@ function checkTag(tag: number, constructed: boolean): void {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xff) throw new RangeError(`der: tag ${tag} is not one octet`);
   if ((tag & 0x1f) === 0x1f) throw new RangeError(`der: tag 0x${tag.toString(16)} needs the high-tag-number form`);
   if (((tag & 0x20) !== 0) !== constructed) {
-    throw new RangeError(`der: tag 0x${tag.toString(16)} is ${constructed ? 'primitive' : 'constructed'}, used as ${constructed ? 'constructed' : 'primitive'}`);
+    throw new RangeError(
+      `der: tag 0x${tag.toString(16)} is ${constructed ? 'primitive' : 'constructed'}, used as ${constructed ? 'constructed' : 'primitive'}`,
+    );
   }
 }
 

@@ -51,7 +51,9 @@ function makeAlgorithmParts(alg: SignerAlgorithm): AlgorithmParts {
   return {
     digestAlgorithms: raw(encode(setOf(digest))),
     digestAlgorithm: raw(encode(digest)),
-    signatureAlgorithm: raw(encode(sig.nullParameters ? sequence(objectIdentifier(sig.algorithm), NULL) : sequence(objectIdentifier(sig.algorithm)))),
+    signatureAlgorithm: raw(
+      encode(sig.nullParameters ? sequence(objectIdentifier(sig.algorithm), NULL) : sequence(objectIdentifier(sig.algorithm))),
+    ),
   };
 }
 

@@ -11,14 +11,7 @@
 import { hash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate as AsnCertificate } from '@peculiar/asn1-x509';
-import {
-  CMS_SIGNATURE_KEY_FAMILY,
-  DIGEST_BY_OID,
-  OID,
-  algorithmOfKey,
-  verifyRaw,
-  type DigestName,
-} from '../algorithms.js';
+import { CMS_SIGNATURE_KEY_FAMILY, DIGEST_BY_OID, OID, algorithmOfKey, verifyRaw, type DigestName } from '../algorithms.js';
 import { VerificationError } from '../errors.js';
 import { parseCertificate, type Certificate, type CertificateInput } from '../x509/certificate.js';
 import { decodeSignedData, type DecodedSignedData, type DecodedSignerInfo, type SignerId } from './decode.js';
@@ -105,10 +98,20 @@ function signedBytes(
   return { ok: true, bytes: si.signedAttrsDer };
 }
 
-function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array, candidates: Certificate[], caches?: VerificationCaches): SignerOutcome {
+function verifySigner(
+  si: DecodedSignerInfo,
+  index: number,
+  content: Uint8Array,
+  candidates: Certificate[],
+  caches?: VerificationCaches,
+): SignerOutcome {
   const signedAttributes = si.signedAttrs !== undefined;
   // Built member by member: spreading the frozen decoded structures took the slow generic path.
-  const out = (status: SignerStatus, message: string, extra?: { certificate?: Certificate; algorithm?: VerifiedAlgorithm }): SignerOutcome => {
+  const out = (
+    status: SignerStatus,
+    message: string,
+    extra?: { certificate?: Certificate; algorithm?: VerifiedAlgorithm },
+  ): SignerOutcome => {
     const o: SignerOutcome = { index, sid: si.sid, signedAttributes, status, message };
     if (extra?.certificate) o.certificate = extra.certificate;
     if (extra?.algorithm) o.algorithm = extra.algorithm;
@@ -120,7 +123,8 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
   const digest = DIGEST_BY_OID[si.digestAlgorithm.oid];
   if (!digest) return out('UNSUPPORTED', `digest algorithm ${si.digestAlgorithm.oid}`);
   const family = CMS_SIGNATURE_KEY_FAMILY[si.signatureAlgorithm.oid];
-  if (!family) return out('UNSUPPORTED', `signature algorithm ${si.signatureAlgorithm.oid} (the kernel wants rsaEncryption or ecdsa-with-SHA*)`);
+  if (!family)
+    return out('UNSUPPORTED', `signature algorithm ${si.signatureAlgorithm.oid} (the kernel wants rsaEncryption or ecdsa-with-SHA*)`);
   const cert = candidates.find((c) => matches(si.sid, c));
   if (!cert) {
     const id = si.sid.$case === 'subjectKeyIdentifier' ? `subjectKeyIdentifier ${si.sid.keyId}` : `serial ${si.sid.serialNumber}`;
@@ -129,14 +133,25 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
   const keyAlg = algorithmOfKey(cert.publicKey);
   if (!keyAlg.ok) return out('UNSUPPORTED', keyAlg.reason, { certificate: cert });
   if ((family === 'rsa') !== (keyAlg.algorithm === 'rsa-pkcs1v15-sha256')) {
-    return out('BADSIG', `signature algorithm ${si.signatureAlgorithm.oid} does not fit the ${keyName(keyAlg.algorithm)} key`, { certificate: cert });
+    return out('BADSIG', `signature algorithm ${si.signatureAlgorithm.oid} does not fit the ${keyName(keyAlg.algorithm)} key`, {
+      certificate: cert,
+    });
   }
   const algorithm: VerifiedAlgorithm = `${keyName(keyAlg.algorithm)}-${digest}`;
   const contentDigest = new Uint8Array(hash(digest, content, 'buffer'));
   const covered = signedBytes(si, content, contentDigest);
   if (!covered.ok) return out(covered.status, covered.message, { certificate: cert, algorithm });
   // Without signed attributes the signature covers the content, whose SHA-256 is at hand.
-  if (!verifyRaw(cert.publicKey, digest, covered.bytes, si.signature, covered.bytes === content && digest === 'sha256' ? contentDigest : undefined, caches)) {
+  if (
+    !verifyRaw(
+      cert.publicKey,
+      digest,
+      covered.bytes,
+      si.signature,
+      covered.bytes === content && digest === 'sha256' ? contentDigest : undefined,
+      caches,
+    )
+  ) {
     return out('BADSIG', `signature does not verify with the key of ${cert.subject}`, { certificate: cert, algorithm });
   }
   return out('VERIFIED', `verified with the key of ${cert.subject}`, { certificate: cert, algorithm });
@@ -148,7 +163,12 @@ function verifySigner(si: DecodedSignerInfo, index: number, content: Uint8Array,
  * Succeeds when at least one signer verifies and none has a bad signature. `caches`: the caller's
  * memos (parsed certificates, decoded signatures, verified signatures); absent, nothing is kept.
  */
-export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates: readonly CertificateInput[], caches?: VerificationCaches): CmsVerification {
+export function verifyDetached(
+  der: Uint8Array,
+  content: Uint8Array,
+  candidates: readonly CertificateInput[],
+  caches?: VerificationCaches,
+): CmsVerification {
   let structure: DecodedSignedData;
   let certs: Certificate[];
   try {
@@ -160,17 +180,26 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
   }
   const reject = (error: VerificationError, signers: SignerOutcome[] = []): CmsRejected => ({ ok: false, error, signers, structure });
   if (structure.version !== 1 && structure.version !== 3) {
-    return reject(new VerificationError('MALFORMED', `cms: SignedData version ${structure.version} (want 1 or 3)`, { field: 'version', got: structure.version }));
+    return reject(
+      new VerificationError('MALFORMED', `cms: SignedData version ${structure.version} (want 1 or 3)`, {
+        field: 'version',
+        got: structure.version,
+      }),
+    );
   }
   if (structure.eContentPresent) {
-    return reject(new VerificationError('MALFORMED', 'cms: content is embedded; the kernel wants a detached signature', { field: 'eContent' }));
+    return reject(
+      new VerificationError('MALFORMED', 'cms: content is embedded; the kernel wants a detached signature', { field: 'eContent' }),
+    );
   }
   if (structure.eContentType !== OID.data) {
-    return reject(new VerificationError('MALFORMED', `cms: eContentType ${structure.eContentType} is not id-data`, {
-      field: 'eContentType',
-      got: structure.eContentType,
-      want: OID.data,
-    }));
+    return reject(
+      new VerificationError('MALFORMED', `cms: eContentType ${structure.eContentType} is not id-data`, {
+        field: 'eContentType',
+        got: structure.eContentType,
+        want: OID.data,
+      }),
+    );
   }
   if (structure.signerInfos.length === 0) return reject(new VerificationError('MALFORMED', 'cms: no SignerInfo', { field: 'signerInfos' }));
   // digestAlgorithms is not covered by any signature: it must list exactly the signers' digest
@@ -178,11 +207,19 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
   const listed = structure.digestAlgorithms.map((a) => `${a.oid}/${a.parameters}`);
   const used = new Set(structure.signerInfos.map((si) => si.digestAlgorithm.oid));
   const listedOids = structure.digestAlgorithms.map((a) => a.oid);
-  if (new Set(listed).size !== listed.length || listedOids.length !== used.size || !listedOids.every((o) => used.has(o))
-    || structure.digestAlgorithms.some((a) => a.parameters !== 'absent' && a.parameters !== 'null')) {
-    return reject(new VerificationError('MALFORMED', 'cms: SignedData.digestAlgorithms is not exactly the signers\' digest algorithms', {
-      field: 'digestAlgorithms', got: listedOids, want: [...used],
-    }));
+  if (
+    new Set(listed).size !== listed.length ||
+    listedOids.length !== used.size ||
+    !listedOids.every((o) => used.has(o)) ||
+    structure.digestAlgorithms.some((a) => a.parameters !== 'absent' && a.parameters !== 'null')
+  ) {
+    return reject(
+      new VerificationError('MALFORMED', "cms: SignedData.digestAlgorithms is not exactly the signers' digest algorithms", {
+        field: 'digestAlgorithms',
+        got: listedOids,
+        want: [...used],
+      }),
+    );
   }
 
   const signers = structure.signerInfos.map((si, i) => verifySigner(si, i, content, certs, caches));
@@ -208,9 +245,16 @@ export function verifyDetached(der: Uint8Array, content: Uint8Array, candidates:
     };
   }
   const unsupported = first('UNSUPPORTED');
-  if (unsupported) return reject(new VerificationError('UNSUPPORTED', `cms: signerInfos[${unsupported.index}]: ${unsupported.message}`, sidDetails(unsupported)), signers);
+  if (unsupported)
+    return reject(
+      new VerificationError('UNSUPPORTED', `cms: signerInfos[${unsupported.index}]: ${unsupported.message}`, sidDetails(unsupported)),
+      signers,
+    );
   const unknown = signers[0];
-  return reject(new VerificationError('UNKNOWNKEY', `cms: signerInfos[${unknown.index}]: ${unknown.message}`, sidDetails(unknown)), signers);
+  return reject(
+    new VerificationError('UNKNOWNKEY', `cms: signerInfos[${unknown.index}]: ${unknown.message}`, sidDetails(unknown)),
+    signers,
+  );
 }
 
 function sidDetails(o: SignerOutcome): { subjectKeyIdentifier?: string; subject?: string } {

@@ -35,9 +35,7 @@ const defaultRandom: Random = (n) => webcrypto.getRandomValues(new Uint8Array(n)
 /** Generates a key pair for a signer algorithm; private key extractable so it can be exported. */
 export async function generateKeyPair(alg: SignerAlgorithm, modulusLength = 3072): Promise<webcrypto.CryptoKeyPair> {
   const params =
-    alg === 'rsa-pkcs1v15-sha256'
-      ? { ...importParams(alg), modulusLength, publicExponent: new Uint8Array([1, 0, 1]) }
-      : importParams(alg);
+    alg === 'rsa-pkcs1v15-sha256' ? { ...importParams(alg), modulusLength, publicExponent: new Uint8Array([1, 0, 1]) } : importParams(alg);
   return (await webcrypto.subtle.generateKey(params, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 }
 
@@ -191,6 +189,9 @@ export async function createDevelopmentCa(input: DevelopmentCaInput): Promise<De
 /** PEM armour for DER (CERTIFICATE, X509 CRL) or a private key exported as PKCS#8. */
 export async function toPem(label: 'CERTIFICATE' | 'X509 CRL' | 'PRIVATE KEY', value: Uint8Array | Key): Promise<string> {
   const der = value instanceof Uint8Array ? value : new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', value));
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

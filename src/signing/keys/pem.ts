@@ -33,7 +33,8 @@ function decodeKey(pem: string | Uint8Array, passphrase: string | undefined): Ke
     return createPrivateKey({ key: text, format: 'pem', passphrase });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (encrypted) throw new SigningError('KEY_PASSPHRASE', 'keys: cannot decrypt the private key (wrong passphrase?)', { got: err.code }, { cause: e });
+    if (encrypted)
+      throw new SigningError('KEY_PASSPHRASE', 'keys: cannot decrypt the private key (wrong passphrase?)', { got: err.code }, { cause: e });
     throw new SigningError('KEY_INVALID', `keys: cannot parse the private key: ${err.message}`, { got: err.code }, { cause: e });
   }
 }

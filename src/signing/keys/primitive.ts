@@ -27,7 +27,9 @@ export interface SignPrimitive {
   signDigest(digest: Uint8Array): Uint8Array;
 }
 
-interface NativeHandle { readonly __nativeSignKey: unique symbol }
+interface NativeHandle {
+  readonly __nativeSignKey: unique symbol;
+}
 interface NativeAddon {
   load(pkcs8: Uint8Array, digest: 'sha256' | 'sha384'): NativeHandle;
   sign(handle: NativeHandle, data: Uint8Array): Buffer;
@@ -39,7 +41,10 @@ interface NativeAddon {
 export type NativeSignStatus = { available: true; file: string; openssl: string } | { available: false; reason: string };
 
 /** Where the addon is, relative to this module in dist/src/signing/keys (built) or src/signing/keys (sources). */
-const ADDON_CANDIDATES = ['../../../../native/sign/build/Release/bpfsign_sign.node', '../../../native/sign/build/Release/bpfsign_sign.node'];
+const ADDON_CANDIDATES = [
+  '../../../../native/sign/build/Release/bpfsign_sign.node',
+  '../../../native/sign/build/Release/bpfsign_sign.node',
+];
 
 let loaded: { addon: NativeAddon | null; status: NativeSignStatus } | undefined;
 
@@ -58,13 +63,19 @@ function loadAddon(): { addon: NativeAddon | null; status: NativeSignStatus } {
     }
     // The addon resolves OpenSSL against the node binary; a different version means it got some other libcrypto.
     if (!addon.openssl.includes(` ${process.versions.openssl} `) && !addon.openssl.endsWith(` ${process.versions.openssl}`)) {
-      loaded = { addon: null, status: { available: false, reason: `${file} runs against "${addon.openssl}", node has OpenSSL ${process.versions.openssl}` } };
+      loaded = {
+        addon: null,
+        status: { available: false, reason: `${file} runs against "${addon.openssl}", node has OpenSSL ${process.versions.openssl}` },
+      };
       return loaded;
     }
     loaded = { addon, status: { available: true, file, openssl: addon.openssl } };
     return loaded;
   }
-  loaded = { addon: null, status: { available: false, reason: `native signer not built (npm ci builds native/sign): ${errors.join('; ')}` } };
+  loaded = {
+    addon: null,
+    status: { available: false, reason: `native signer not built (npm ci builds native/sign): ${errors.join('; ')}` },
+  };
   return loaded;
 }
 
@@ -89,7 +100,9 @@ function nodePrimitive(key: KeyObject, algorithm: SignerAlgorithm): SignPrimitiv
     signDigest: (d) => {
       if (d.length !== 32) throw new SigningError('SIGN_FAILED', 'keys: digest must be 32 bytes (SHA-256)', { got: d.length, want: 32 });
       if (key.asymmetricKeyType !== 'rsa') {
-        throw new SigningError('SIGN_FAILED', 'keys: node:crypto cannot sign a precomputed ECDSA digest; the native signer can', { field: 'signPath' });
+        throw new SigningError('SIGN_FAILED', 'keys: node:crypto cannot sign a precomputed ECDSA digest; the native signer can', {
+          field: 'signPath',
+        });
       }
       // PKCS#1 v1.5 over a given digest: EMSA-PKCS1-v1_5 is type-1 padding of DigestInfo(digest).
       return view(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, d])));
@@ -113,7 +126,9 @@ function nativePrimitive(addon: NativeAddon, key: KeyObject, algorithm: SignerAl
   // One signature checked by node:crypto before the key is put to use: a mis-built addon fails here, not in the kernel.
   const probe = new Uint8Array(32).fill(0x5a);
   if (!cryptoVerify(signerDigest(algorithm), probe, createPublicKey(key), p.sign(probe))) {
-    throw new SigningError('SIGN_FAILED', 'keys: the native signer produced a signature node:crypto does not verify', { field: 'signPath' });
+    throw new SigningError('SIGN_FAILED', 'keys: the native signer produced a signature node:crypto does not verify', {
+      field: 'signPath',
+    });
   }
   return p;
 }
@@ -124,11 +139,13 @@ function nativePrimitive(addon: NativeAddon, key: KeyObject, algorithm: SignerAl
  * SIGN_FAILED when the addon is unavailable; 'node' never uses it.
  */
 export function signPrimitive(key: KeyObject, algorithm: SignerAlgorithm, choice: SignPathChoice = 'auto'): SignPrimitive {
-  if (key.type !== 'private') throw new SigningError('KEY_INVALID', 'keys: signing needs a private key', { got: key.type, want: 'private' });
+  if (key.type !== 'private')
+    throw new SigningError('KEY_INVALID', 'keys: signing needs a private key', { got: key.type, want: 'private' });
   if (choice === 'node') return nodePrimitive(key, algorithm);
   const { addon, status } = loadAddon();
   if (!addon) {
-    if (choice === 'native') throw new SigningError('SIGN_FAILED', `keys: ${(status as { reason: string }).reason}`, { field: 'signPath', want: 'native' });
+    if (choice === 'native')
+      throw new SigningError('SIGN_FAILED', `keys: ${(status as { reason: string }).reason}`, { field: 'signPath', want: 'native' });
     return nodePrimitive(key, algorithm);
   }
   try {
@@ -136,7 +153,12 @@ export function signPrimitive(key: KeyObject, algorithm: SignerAlgorithm, choice
   } catch (e) {
     if (choice === 'native') {
       if (e instanceof SigningError) throw e;
-      throw new SigningError('SIGN_FAILED', `keys: native signer refused the key: ${(e as Error).message}`, { field: 'signPath', want: 'native' }, { cause: e });
+      throw new SigningError(
+        'SIGN_FAILED',
+        `keys: native signer refused the key: ${(e as Error).message}`,
+        { field: 'signPath', want: 'native' },
+        { cause: e },
+      );
     }
     return nodePrimitive(key, algorithm);
   }

@@ -12,13 +12,23 @@ export function algorithmOfCryptoKey(key: Key): SignerAlgorithm {
   const a = key.algorithm as { name: string; namedCurve?: string; modulusLength?: number; hash?: { name: string } };
   if (a.name === 'ECDSA' && a.namedCurve === 'P-256') return 'ecdsa-p256-sha256';
   if (a.name === 'ECDSA' && a.namedCurve === 'P-384') return 'ecdsa-p384-sha256';
-  if (a.name === 'RSASSA-PKCS1-v1_5' && a.hash?.name === 'SHA-256' && a.modulusLength && a.modulusLength >= 2048 && a.modulusLength <= 4096) {
+  if (
+    a.name === 'RSASSA-PKCS1-v1_5' &&
+    a.hash?.name === 'SHA-256' &&
+    a.modulusLength &&
+    a.modulusLength >= 2048 &&
+    a.modulusLength <= 4096
+  ) {
     return 'rsa-pkcs1v15-sha256';
   }
-  throw new SigningError('KEY_UNSUPPORTED', `keys: ${a.name} ${a.namedCurve ?? a.modulusLength ?? ''} ${a.hash?.name ?? ''} cannot make kernel signatures`, {
-    got: a.name,
-    want: 'ECDSA P-256/P-384 or RSASSA-PKCS1-v1_5 SHA-256 2048..4096',
-  });
+  throw new SigningError(
+    'KEY_UNSUPPORTED',
+    `keys: ${a.name} ${a.namedCurve ?? a.modulusLength ?? ''} ${a.hash?.name ?? ''} cannot make kernel signatures`,
+    {
+      got: a.name,
+      want: 'ECDSA P-256/P-384 or RSASSA-PKCS1-v1_5 SHA-256 2048..4096',
+    },
+  );
 }
 
 /** The WebCrypto import parameters for a signer algorithm. */

@@ -14,10 +14,23 @@ import { TlogError } from './errors.js';
 import { verifyOnce } from '../algorithms.js';
 import type { VerificationCaches } from '../caches.js';
 
-export interface Checkpoint { origin: string; size: bigint; root: Uint8Array; extensions: string[] }
+export interface Checkpoint {
+  origin: string;
+  size: bigint;
+  root: Uint8Array;
+  extensions: string[];
+}
 
-export interface NoteSigner { name: string; keyHash: Uint8Array; sign(msg: Uint8Array): Uint8Array }
-export interface NoteVerifier { name: string; keyHash: Uint8Array; verify(msg: Uint8Array, sig: Uint8Array): boolean }
+export interface NoteSigner {
+  name: string;
+  keyHash: Uint8Array;
+  sign(msg: Uint8Array): Uint8Array;
+}
+export interface NoteVerifier {
+  name: string;
+  keyHash: Uint8Array;
+  verify(msg: Uint8Array, sig: Uint8Array): boolean;
+}
 
 const enc = new TextEncoder();
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -25,7 +38,8 @@ const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 const ALG_ED25519 = 0x01;
 
 export function formatCheckpoint(c: Omit<Checkpoint, 'extensions'> & { extensions?: string[] }): string {
-  if (c.origin === '' || c.origin.includes('\n')) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'origin must be one non-empty line', { field: 'origin' });
+  if (c.origin === '' || c.origin.includes('\n'))
+    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'origin must be one non-empty line', { field: 'origin' });
   return [c.origin, c.size.toString(), b64(c.root), ...(c.extensions ?? [])].join('\n') + '\n';
 }
 
@@ -78,17 +92,32 @@ export function parseVerifierKey(vkey: string, caches?: VerificationCaches): Not
 
 function parseVerifierKeyUncached(vkey: string, caches: VerificationCaches | undefined): NoteVerifier {
   // The key is base64, which may itself contain '+': split at the first two only.
-  const p1 = vkey.indexOf('+'), p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
-  const name = p1 < 0 ? '' : vkey.slice(0, p1), hashHex = p2 < 0 ? '' : vkey.slice(p1 + 1, p2), keyB64 = p2 < 0 ? '' : vkey.slice(p2 + 1);
+  const p1 = vkey.indexOf('+'),
+    p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
+  const name = p1 < 0 ? '' : vkey.slice(0, p1),
+    hashHex = p2 < 0 ? '' : vkey.slice(p1 + 1, p2),
+    keyB64 = p2 < 0 ? '' : vkey.slice(p2 + 1);
   const raw = keyB64 ? unb64(keyB64) : new Uint8Array();
   if (!name || !/^[0-9a-f]{8}$/.test(hashHex ?? '') || raw.length !== 33 || raw[0] !== ALG_ED25519) {
-    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key ${JSON.stringify(vkey.slice(0, 40))} is not name+hash+base64(ed25519 key)`, { field: 'vkey' });
+    throw new TlogError(
+      'TLOG_CHECKPOINT_MALFORMED',
+      `verifier key ${JSON.stringify(vkey.slice(0, 40))} is not name+hash+base64(ed25519 key)`,
+      { field: 'vkey' },
+    );
   }
   const pub = raw.subarray(1);
   const keyHash = ed25519KeyHash(name, pub);
-  if (Buffer.from(keyHash).toString('hex') !== hashHex) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key hash ${hashHex} does not match its key`, { field: 'vkey', got: hashHex });
+  if (Buffer.from(keyHash).toString('hex') !== hashHex)
+    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `verifier key hash ${hashHex} does not match its key`, {
+      field: 'vkey',
+      got: hashHex,
+    });
   const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' });
-  return { name, keyHash, verify: (msg, sig) => verifyOnce(key, 'ed25519', msg, sig, () => edVerify(null, msg, key, sig), undefined, caches) };
+  return {
+    name,
+    keyHash,
+    verify: (msg, sig) => verifyOnce(key, 'ed25519', msg, sig, () => edVerify(null, msg, key, sig), undefined, caches),
+  };
 }
 
 export function signNote(text: string, signers: NoteSigner[]): string {
@@ -101,13 +130,17 @@ export function signNote(text: string, signers: NoteSigner[]): string {
 export function openNote(note: string, verifiers: NoteVerifier[]): { text: string; signedBy: string[] } {
   const bad = (m: string) => new TlogError('TLOG_CHECKPOINT_SIGNATURE', `signed note: ${m}`, {});
   const split = note.lastIndexOf('\n\n');
-  if (split < 0 || !note.endsWith('\n')) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'signed note: no blank line before the signatures', { field: 'note' });
+  if (split < 0 || !note.endsWith('\n'))
+    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'signed note: no blank line before the signatures', { field: 'note' });
   const text = note.slice(0, split + 1);
   const msg = enc.encode(text);
   const signedBy: string[] = [];
   for (const line of note.slice(split + 2, -1).split('\n')) {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
-    if (!m) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `signed note: bad signature line ${JSON.stringify(line.slice(0, 60))}`, { field: 'signature' });
+    if (!m)
+      throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `signed note: bad signature line ${JSON.stringify(line.slice(0, 60))}`, {
+        field: 'signature',
+      });
     const blob = unb64(m[2]);
     const v = verifiers.find((x) => x.name === m[1] && blob.length > 4 && Buffer.from(x.keyHash).equals(Buffer.from(blob.subarray(0, 4))));
     if (!v) continue; // unknown signers are ignored, as the spec requires

@@ -18,19 +18,30 @@ export class CompactRange {
   constructor(size = 0n, nodes: Uint8Array[] = []) {
     let bits = 0;
     for (let s = size; s > 0n; s >>= 1n) if (s & 1n) bits++;
-    if (size < 0n || nodes.length !== bits) throw new TlogError('TLOG_BAD_HASH', `compact range of size ${size} holds ${nodes.length} hashes, want ${bits}`, { got: nodes.length, want: bits });
-    for (const n of nodes) if (n.length !== HASH_SIZE) throw new TlogError('TLOG_BAD_HASH', `compact range hash is ${n.length} bytes`, { got: n.length, want: HASH_SIZE });
+    if (size < 0n || nodes.length !== bits)
+      throw new TlogError('TLOG_BAD_HASH', `compact range of size ${size} holds ${nodes.length} hashes, want ${bits}`, {
+        got: nodes.length,
+        want: bits,
+      });
+    for (const n of nodes)
+      if (n.length !== HASH_SIZE)
+        throw new TlogError('TLOG_BAD_HASH', `compact range hash is ${n.length} bytes`, { got: n.length, want: HASH_SIZE });
     this.#size = size;
     this.#nodes = [...nodes];
   }
 
-  get size(): bigint { return this.#size; }
+  get size(): bigint {
+    return this.#size;
+  }
 
   /** The subtree hashes, largest first (a copy). */
-  get nodes(): Uint8Array[] { return [...this.#nodes]; }
+  get nodes(): Uint8Array[] {
+    return [...this.#nodes];
+  }
 
   append(leafHash: Uint8Array): void {
-    if (leafHash.length !== HASH_SIZE) throw new TlogError('TLOG_BAD_HASH', `leaf hash is ${leafHash.length} bytes`, { got: leafHash.length, want: HASH_SIZE });
+    if (leafHash.length !== HASH_SIZE)
+      throw new TlogError('TLOG_BAD_HASH', `leaf hash is ${leafHash.length} bytes`, { got: leafHash.length, want: HASH_SIZE });
     let node = leafHash;
     // Each trailing 1 bit of the size is a subtree of the same size as the one being carried.
     for (let s = this.#size; s & 1n; s >>= 1n) node = hashChildren(this.#nodes.pop()!, node);

@@ -50,7 +50,12 @@ export function cosignedMessage(checkpointText: string, timestamp: bigint): Uint
 }
 
 function checkName(name: string): void {
-  if (!/^[^\s+]+$/.test(name)) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `cosigner name ${JSON.stringify(name.slice(0, 60))}: want one word without '+' or spaces`, { field: 'name', got: name.slice(0, 60) });
+  if (!/^[^\s+]+$/.test(name))
+    throw new TlogError(
+      'TLOG_CHECKPOINT_MALFORMED',
+      `cosigner name ${JSON.stringify(name.slice(0, 60))}: want one word without '+' or spaces`,
+      { field: 'name', got: name.slice(0, 60) },
+    );
 }
 
 /** A cosigner from an Ed25519 private key (PEM, PKCS#8). */
@@ -61,9 +66,12 @@ export function ed25519Cosigner(name: string, privateKeyPem: string): Cosigner {
   const pub = der.subarray(der.length - 32);
   const keyId = cosignatureKeyId(name, pub);
   return {
-    name, keyId, vkey: cosignerVerifierKey(name, pub),
+    name,
+    keyId,
+    vkey: cosignerVerifierKey(name, pub),
     cosign(text, timestamp) {
-      if (timestamp < 0n || timestamp > 2n ** 63n - 1n) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `cosignature timestamp ${timestamp} out of range`, { got: timestamp.toString() });
+      if (timestamp < 0n || timestamp > 2n ** 63n - 1n)
+        throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `cosignature timestamp ${timestamp} out of range`, { got: timestamp.toString() });
       const ts = Buffer.alloc(8);
       ts.writeBigUInt64BE(timestamp);
       const sig = new Uint8Array(edSign(null, cosignedMessage(text, timestamp), priv));
@@ -74,14 +82,22 @@ export function ed25519Cosigner(name: string, privateKeyPem: string): Cosigner {
 
 /** Parses a cosigner's verifier key `name+hash+base64(0x04 ‖ key)`. */
 export function parseCosignerKey(vkey: string): CosignatureVerifier {
-  const bad = (m: string) => new TlogError('TLOG_CHECKPOINT_MALFORMED', `witness key ${JSON.stringify(vkey.slice(0, 40))}: ${m}`, { field: 'witness key', got: vkey.slice(0, 80) });
-  const p1 = vkey.indexOf('+'), p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
+  const bad = (m: string) =>
+    new TlogError('TLOG_CHECKPOINT_MALFORMED', `witness key ${JSON.stringify(vkey.slice(0, 40))}: ${m}`, {
+      field: 'witness key',
+      got: vkey.slice(0, 80),
+    });
+  const p1 = vkey.indexOf('+'),
+    p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
   if (p1 <= 0 || p2 < 0) throw bad('want name+hash+base64(0x04 ‖ Ed25519 key)');
-  const name = vkey.slice(0, p1), hashHex = vkey.slice(p1 + 1, p2), keyB64 = vkey.slice(p2 + 1);
+  const name = vkey.slice(0, p1),
+    hashHex = vkey.slice(p1 + 1, p2),
+    keyB64 = vkey.slice(p2 + 1);
   const raw = new Uint8Array(Buffer.from(keyB64, 'base64'));
   if (!/^[0-9a-f]{8}$/.test(hashHex)) throw bad(`key hash ${JSON.stringify(hashHex)} is not 8 hex digits`);
   if (raw.length !== 33 || b64(raw) !== keyB64) throw bad(`key is ${raw.length} bytes of base64, want 33`);
-  if (raw[0] !== COSIGNATURE_V1) throw bad(`signature type 0x${raw[0].toString(16).padStart(2, '0')}, want 0x04 (an Ed25519 cosignature/v1 key)`);
+  if (raw[0] !== COSIGNATURE_V1)
+    throw bad(`signature type 0x${raw[0].toString(16).padStart(2, '0')}, want 0x04 (an Ed25519 cosignature/v1 key)`);
   const pub = raw.subarray(1);
   const keyId = cosignatureKeyId(name, pub);
   if (Buffer.from(keyId).toString('hex') !== hashHex) throw bad(`key hash ${hashHex} does not match the key`);
@@ -89,7 +105,10 @@ export function parseCosignerKey(vkey: string): CosignatureVerifier {
   return { name, keyId, vkey, verify: (text, ts, sig) => sig.length === 64 && edVerify(null, cosignedMessage(text, ts), key, sig) };
 }
 
-export interface Cosignature { name: string; timestamp: bigint }
+export interface Cosignature {
+  name: string;
+  timestamp: bigint;
+}
 
 /**
  * The cosignatures in a signed note by the given witnesses (lines of other keys are ignored, as
@@ -98,18 +117,27 @@ export interface Cosignature { name: string; timestamp: bigint }
  */
 export function noteCosignatures(note: string, witnesses: readonly CosignatureVerifier[]): Cosignature[] {
   const split = note.lastIndexOf('\n\n');
-  if (split < 0 || !note.endsWith('\n')) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'signed note: no blank line before the signatures', { field: 'note' });
+  if (split < 0 || !note.endsWith('\n'))
+    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', 'signed note: no blank line before the signatures', { field: 'note' });
   const text = note.slice(0, split + 1);
   const found: Cosignature[] = [];
   for (const line of note.slice(split + 2, -1).split('\n')) {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
-    if (!m) throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `signed note: bad signature line ${JSON.stringify(line.slice(0, 60))}`, { field: 'signature' });
+    if (!m)
+      throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `signed note: bad signature line ${JSON.stringify(line.slice(0, 60))}`, {
+        field: 'signature',
+      });
     const blob = new Uint8Array(Buffer.from(m[2], 'base64'));
     const w = witnesses.find((x) => x.name === m[1] && blob.length >= 4 && Buffer.from(x.keyId).equals(Buffer.from(blob.subarray(0, 4))));
     if (!w) continue;
-    if (blob.length !== 4 + 8 + 64) throw new TlogError('TLOG_CHECKPOINT_SIGNATURE', `cosignature by ${w.name} is ${blob.length} bytes, want 76`, { got: blob.length, want: 76 });
+    if (blob.length !== 4 + 8 + 64)
+      throw new TlogError('TLOG_CHECKPOINT_SIGNATURE', `cosignature by ${w.name} is ${blob.length} bytes, want 76`, {
+        got: blob.length,
+        want: 76,
+      });
     const ts = Buffer.from(blob.subarray(4, 12)).readBigUInt64BE();
-    if (!w.verify(text, ts, blob.subarray(12))) throw new TlogError('TLOG_CHECKPOINT_SIGNATURE', `cosignature by witness ${w.name} does not verify`, { witness: w.name });
+    if (!w.verify(text, ts, blob.subarray(12)))
+      throw new TlogError('TLOG_CHECKPOINT_SIGNATURE', `cosignature by witness ${w.name} does not verify`, { witness: w.name });
     if (!found.some((f) => f.name === w.name)) found.push({ name: w.name, timestamp: ts });
   }
   return found;
@@ -123,8 +151,11 @@ export function checkWitnessQuorum(note: string, witnesses: readonly Cosignature
   const found = noteCosignatures(note, witnesses);
   if (found.length < quorum) {
     const missing = witnesses.filter((w) => !found.some((f) => f.name === w.name)).map((w) => w.name);
-    throw new TlogError('TLOG_CHECKPOINT_SIGNATURE', `checkpoint cosigned by ${found.length} of the witnesses, want ${quorum} of ${witnesses.length} (missing: ${missing.join(', ')})`,
-      { got: found.map((f) => f.name), want: quorum, missing });
+    throw new TlogError(
+      'TLOG_CHECKPOINT_SIGNATURE',
+      `checkpoint cosigned by ${found.length} of the witnesses, want ${quorum} of ${witnesses.length} (missing: ${missing.join(', ')})`,
+      { got: found.map((f) => f.name), want: quorum, missing },
+    );
   }
   return found;
 }

@@ -46,7 +46,16 @@ export interface EntrySource {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const FIELDS = ['dataSha256', 'insnsSha256', 'kind', 'loaderSignature', 'manifestSha256', 'objectSha256', 'scheme', 'signerCertSha256'] as const;
+const FIELDS = [
+  'dataSha256',
+  'insnsSha256',
+  'kind',
+  'loaderSignature',
+  'manifestSha256',
+  'objectSha256',
+  'scheme',
+  'signerCertSha256',
+] as const;
 /** A PKCS#7 over a loader is a few hundred bytes; a chain of long certificates still far below this. */
 const MAX_SIGNATURE_CHARS = 16 << 10;
 
@@ -66,7 +75,11 @@ function pemDer(pem: string): Uint8Array {
 /** The object digest the manifest names (predicate.object.sha256 of the DSSE payload's statement). */
 function manifestObjectSha256(payloadB64: string): string {
   let statement: unknown;
-  try { statement = JSON.parse(Buffer.from(payloadB64, 'base64').toString('utf8')); } catch { throw malformed('the manifest payload is not JSON', 'manifest.payload'); }
+  try {
+    statement = JSON.parse(Buffer.from(payloadB64, 'base64').toString('utf8'));
+  } catch {
+    throw malformed('the manifest payload is not JSON', 'manifest.payload');
+  }
   const sha = (statement as { predicate?: { object?: { sha256?: unknown } } } | null)?.predicate?.object?.sha256;
   if (typeof sha !== 'string' || !HEX64.test(sha)) throw malformed('the manifest names no object SHA-256', 'manifest.payload');
   return sha;
@@ -77,8 +90,12 @@ function manifestObjectSha256(payloadB64: string): string {
  * the loader's and the statement's): each is computed from the bundle when not given.
  * Requires a signed bundle (signature, signer certificate, manifest).
  */
-export function loaderEntryFromBundle(b: EntrySource, known: { insnsSha256?: string; dataSha256?: string; objectSha256?: string; manifestBytes?: Uint8Array } = {}): LoaderEntry {
-  if (b.scheme !== 'linux-6.18' && b.scheme !== 'linux-load-time') throw malformed(`scheme ${JSON.stringify(b.scheme)} is not logged`, 'scheme', b.scheme);
+export function loaderEntryFromBundle(
+  b: EntrySource,
+  known: { insnsSha256?: string; dataSha256?: string; objectSha256?: string; manifestBytes?: Uint8Array } = {},
+): LoaderEntry {
+  if (b.scheme !== 'linux-6.18' && b.scheme !== 'linux-load-time')
+    throw malformed(`scheme ${JSON.stringify(b.scheme)} is not logged`, 'scheme', b.scheme);
   if (b.signature === null) throw malformed('the bundle has no loader signature', 'signature');
   if (b.manifest === null) throw malformed('the bundle has no signed manifest', 'manifest');
   if (b.certificates.length === 0) throw malformed('the bundle has no signer certificate', 'certificates');
@@ -111,21 +128,30 @@ export function loaderEntryLeaf(e: LoaderEntry): Uint8Array {
 export function parseLoaderEntry(bytes: Uint8Array): LoaderEntry {
   if (bytes.length > MAX_ENTRY_BYTES) throw malformed(`${bytes.length} bytes, want at most ${MAX_ENTRY_BYTES}`, '(entry)', bytes.length);
   let v: unknown;
-  try { v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)); } catch (e) { throw malformed(`not UTF-8 JSON: ${(e as Error).message}`, '(entry)'); }
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw malformed(`not UTF-8 JSON: ${(e as Error).message}`, '(entry)');
+  }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed('not a JSON object', '(entry)');
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o).sort();
   const extra = keys.find((k) => !(FIELDS as readonly string[]).includes(k));
   if (extra !== undefined) throw malformed(`unknown field ${JSON.stringify(extra)}`, extra);
-  for (const f of FIELDS) if (typeof o[f] !== 'string') throw malformed(`${f} missing or not a string`, f, o[f] === undefined ? undefined : typeof o[f]);
-  if (o.kind !== LOADER_ENTRY_KIND) throw malformed(`kind ${JSON.stringify(o.kind)}, want ${JSON.stringify(LOADER_ENTRY_KIND)}`, 'kind', o.kind);
+  for (const f of FIELDS)
+    if (typeof o[f] !== 'string') throw malformed(`${f} missing or not a string`, f, o[f] === undefined ? undefined : typeof o[f]);
+  if (o.kind !== LOADER_ENTRY_KIND)
+    throw malformed(`kind ${JSON.stringify(o.kind)}, want ${JSON.stringify(LOADER_ENTRY_KIND)}`, 'kind', o.kind);
   for (const f of ['manifestSha256', 'signerCertSha256', 'insnsSha256', 'dataSha256', 'objectSha256'] as const) {
     if (!HEX64.test(o[f] as string)) throw malformed(`${f} is not 64 lowercase hex digits`, f, String(o[f]).slice(0, 80));
   }
-  if (o.scheme !== 'linux-6.18' && o.scheme !== 'linux-load-time') throw malformed(`scheme ${JSON.stringify(o.scheme)}`, 'scheme', o.scheme);
+  if (o.scheme !== 'linux-6.18' && o.scheme !== 'linux-load-time')
+    throw malformed(`scheme ${JSON.stringify(o.scheme)}`, 'scheme', o.scheme);
   const sig = o.loaderSignature as string;
-  if (sig.length === 0 || sig.length > MAX_SIGNATURE_CHARS || canonicalBase64(sig) === null) throw malformed('loaderSignature is not canonical base64', 'loaderSignature', sig.slice(0, 80));
+  if (sig.length === 0 || sig.length > MAX_SIGNATURE_CHARS || canonicalBase64(sig) === null)
+    throw malformed('loaderSignature is not canonical base64', 'loaderSignature', sig.slice(0, 80));
   const e = o as unknown as LoaderEntry;
-  if (Buffer.compare(Buffer.from(loaderEntryBytes(e)), Buffer.from(bytes)) !== 0) throw malformed('the bytes are not canonical JSON (RFC 8785)', '(entry)');
+  if (Buffer.compare(Buffer.from(loaderEntryBytes(e)), Buffer.from(bytes)) !== 0)
+    throw malformed('the bytes are not canonical JSON (RFC 8785)', '(entry)');
   return e;
 }

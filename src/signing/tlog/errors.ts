@@ -11,7 +11,11 @@ export type TlogErrorCode =
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';
-  constructor(readonly code: TlogErrorCode, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly code: TlogErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }

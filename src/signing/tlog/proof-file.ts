@@ -37,7 +37,10 @@ export function formatTlogProof(p: TlogProof): string {
 
 export function parseTlogProof(text: string): TlogProof {
   const bad = (m: string, line: number, got?: string) =>
-    new TlogError('TLOG_PROOF_MALFORMED', `tlog-proof line ${line}: ${m}`, { line, ...(got === undefined ? {} : { got: got.slice(0, 80) }) });
+    new TlogError('TLOG_PROOF_MALFORMED', `tlog-proof line ${line}: ${m}`, {
+      line,
+      ...(got === undefined ? {} : { got: got.slice(0, 80) }),
+    });
   const split = text.indexOf('\n\n');
   if (split < 0) throw bad('no blank line before the checkpoint', 1);
   const head = text.slice(0, split).split('\n');
@@ -69,12 +72,21 @@ export function parseTlogProof(text: string): TlogProof {
  * Verifies a proof offline: the checkpoint is signed by one of `verifiers` and names `origin`,
  * and `entry` (the logged bytes) hashes to a leaf at `index` under the checkpoint's root.
  */
-export function verifyTlogProof(text: string, entry: Uint8Array, verifiers: NoteVerifier[], origin: string): { index: bigint; checkpoint: Checkpoint; signedBy: string[] } {
+export function verifyTlogProof(
+  text: string,
+  entry: Uint8Array,
+  verifiers: NoteVerifier[],
+  origin: string,
+): { index: bigint; checkpoint: Checkpoint; signedBy: string[] } {
   const p = parseTlogProof(text);
   const { text: body, signedBy } = openNote(p.checkpoint, verifiers);
   const checkpoint = parseCheckpoint(body);
   if (checkpoint.origin !== origin) {
-    throw new TlogError('TLOG_CHECKPOINT_MALFORMED', `checkpoint origin ${JSON.stringify(checkpoint.origin)}, want ${JSON.stringify(origin)}`, { field: 'origin', got: checkpoint.origin, want: origin });
+    throw new TlogError(
+      'TLOG_CHECKPOINT_MALFORMED',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)}, want ${JSON.stringify(origin)}`,
+      { field: 'origin', got: checkpoint.origin, want: origin },
+    );
   }
   verifyInclusion(p.index, checkpoint.size, hashLeaf(entry), p.hashes, checkpoint.root);
   return { index: p.index, checkpoint, signedBy };

@@ -17,7 +17,8 @@ export class MerkleTree {
 
   /** Appends one leaf hash and every subtree it completes. */
   append(leafHash: Uint8Array): void {
-    if (leafHash.length !== HASH_SIZE) throw new TlogError('TLOG_BAD_HASH', `leaf hash is ${leafHash.length} bytes`, { got: leafHash.length, want: HASH_SIZE });
+    if (leafHash.length !== HASH_SIZE)
+      throw new TlogError('TLOG_BAD_HASH', `leaf hash is ${leafHash.length} bytes`, { got: leafHash.length, want: HASH_SIZE });
     let node = leafHash;
     for (let k = 0; ; k++) {
       const level = this.#levels[k] ?? (this.#levels[k] = []);
@@ -28,13 +29,18 @@ export class MerkleTree {
   }
 
   leaf(index: bigint): Uint8Array {
-    if (index < 0n || index >= this.size) throw new TlogError('TLOG_INDEX_OUT_OF_RANGE', `leaf ${index} not in tree of size ${this.size}`, { got: index.toString(), want: `< ${this.size}` });
+    if (index < 0n || index >= this.size)
+      throw new TlogError('TLOG_INDEX_OUT_OF_RANGE', `leaf ${index} not in tree of size ${this.size}`, {
+        got: index.toString(),
+        want: `< ${this.size}`,
+      });
     return this.#levels[0][Number(index)];
   }
 
   /** MTH over leaves [lo, hi), hi ≤ size. */
   subtree(lo: bigint, hi: bigint): Uint8Array {
-    if (lo < 0n || hi < lo || hi > this.size) throw new TlogError('TLOG_INDEX_OUT_OF_RANGE', `subtree [${lo}, ${hi}) of a tree of size ${this.size}`, { got: `${lo},${hi}` });
+    if (lo < 0n || hi < lo || hi > this.size)
+      throw new TlogError('TLOG_INDEX_OUT_OF_RANGE', `subtree [${lo}, ${hi}) of a tree of size ${this.size}`, { got: `${lo},${hi}` });
     const n = hi - lo;
     if (n === 0n) return emptyRoot();
     // A complete, aligned subtree is stored.

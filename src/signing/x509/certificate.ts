@@ -57,7 +57,8 @@ function isParsed(input: CertificateInput): input is Certificate {
 export function parseCertificate(input: CertificateInput, cache?: Memo<string, Certificate>): Certificate {
   if (isParsed(input)) return input;
   if (cache === undefined) return Object.freeze(parseUncached(input));
-  const key = typeof input === 'string' ? `pem:${input}` : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
+  const key =
+    typeof input === 'string' ? `pem:${input}` : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const cert = Object.freeze(parseUncached(input));

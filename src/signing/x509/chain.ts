@@ -12,8 +12,7 @@ import type { VerificationCaches } from '../caches.js';
 export const MAX_PATH_LENGTH = 8;
 
 export type ChainSearch =
-  | { ok: true; path: Certificate[] }
-  | { ok: false; reason: 'NO_CHAIN' | 'BAD_CERT_SIGNATURE'; subject: string; message: string };
+  { ok: true; path: Certificate[] } | { ok: false; reason: 'NO_CHAIN' | 'BAD_CERT_SIGNATURE'; subject: string; message: string };
 
 function isRoot(c: Certificate, roots: readonly Certificate[]): boolean {
   return roots.some((r) => sameCertificate(r, c));
@@ -26,7 +25,12 @@ function mayHaveIssued(issuer: Certificate, child: Certificate): boolean {
 }
 
 /** Returns the path leaf → … → root, or why there is none (`caches`: the verification's memos, see VerificationCaches). */
-export function buildPath(leaf: Certificate, intermediates: readonly Certificate[], roots: readonly Certificate[], caches?: VerificationCaches): ChainSearch {
+export function buildPath(
+  leaf: Certificate,
+  intermediates: readonly Certificate[],
+  roots: readonly Certificate[],
+  caches?: VerificationCaches,
+): ChainSearch {
   if (isRoot(leaf, roots)) return { ok: true, path: [leaf] };
   const pool = [...roots, ...intermediates.filter((c) => !isRoot(c, roots))];
   let badSignature: Certificate | undefined;
@@ -51,7 +55,12 @@ export function buildPath(leaf: Certificate, intermediates: readonly Certificate
   const path = extend([leaf]);
   if (path) return { ok: true, path };
   if (badSignature) {
-    return { ok: false, reason: 'BAD_CERT_SIGNATURE', subject: badSignature.subject, message: `${badSignature.subject} is not signed by its named issuer` };
+    return {
+      ok: false,
+      reason: 'BAD_CERT_SIGNATURE',
+      subject: badSignature.subject,
+      message: `${badSignature.subject} is not signed by its named issuer`,
+    };
   }
   return { ok: false, reason: 'NO_CHAIN', subject: leaf.subject, message: `no path from ${leaf.subject} to a configured root` };
 }

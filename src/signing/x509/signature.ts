@@ -5,7 +5,12 @@ import { signedStructure } from '../der.js';
 import type { VerificationCaches } from '../caches.js';
 
 /** 'ok' | 'bad' | 'unsupported' (an algorithm we do not check, e.g. RSA-PSS) */
-export function checkSignedBy(der: Uint8Array, signatureAlgorithm: string, issuerKey: KeyObject, caches?: VerificationCaches): 'ok' | 'bad' | 'unsupported' {
+export function checkSignedBy(
+  der: Uint8Array,
+  signatureAlgorithm: string,
+  issuerKey: KeyObject,
+  caches?: VerificationCaches,
+): 'ok' | 'bad' | 'unsupported' {
   const alg = X509_SIGNATURE[signatureAlgorithm];
   if (!alg) return 'unsupported';
   const family = issuerKey.asymmetricKeyType === 'rsa' ? 'rsa' : issuerKey.asymmetricKeyType === 'ec' ? 'ec' : undefined;

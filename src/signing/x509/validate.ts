@@ -75,7 +75,8 @@ function checkIssuers(path: Certificate[]): VerificationError | undefined {
     const bc = c.basicConstraints;
     // trust anchors without the extension are accepted (RFC 5280 §6.1 treats them as given)
     if ((!bc && !isRoot) || (bc && !bc.ca)) return untrusted('NOT_CA', c, `${c.subject} issued a certificate but is not a CA`);
-    if (c.keyUsage !== undefined && !(c.keyUsage & KU_KEY_CERT_SIGN)) return untrusted('NOT_CA', c, `${c.subject} lacks keyUsage keyCertSign`);
+    if (c.keyUsage !== undefined && !(c.keyUsage & KU_KEY_CERT_SIGN))
+      return untrusted('NOT_CA', c, `${c.subject} lacks keyUsage keyCertSign`);
     const below = i - 1; // intermediate CAs between this issuer and the leaf
     if (bc?.pathLength !== undefined && below > bc.pathLength) {
       return untrusted('PATH_LENGTH', c, `${c.subject} allows ${bc.pathLength} intermediate CA(s), path has ${below}`);
@@ -103,13 +104,21 @@ function checkLeafUsage(leaf: Certificate, eku: string | null): VerificationErro
   return undefined;
 }
 
-function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: boolean, caches?: VerificationCaches): { error?: VerificationError; status: RevocationStatus[] } {
+function checkRevocation(
+  path: Certificate[],
+  crls: Crl[],
+  at: Date,
+  require: boolean,
+  caches?: VerificationCaches,
+): { error?: VerificationError; status: RevocationStatus[] } {
   const status: RevocationStatus[] = [];
   for (let i = 0; i + 1 < path.length; i++) {
     const c = path[i];
     const issuer = path[i + 1];
     const fromIssuer = crls.filter(
-      (l) => l.issuer === issuer.subject && (!l.authorityKeyIdentifier || !issuer.subjectKeyIdentifier || l.authorityKeyIdentifier === issuer.subjectKeyIdentifier),
+      (l) =>
+        l.issuer === issuer.subject &&
+        (!l.authorityKeyIdentifier || !issuer.subjectKeyIdentifier || l.authorityKeyIdentifier === issuer.subjectKeyIdentifier),
     );
     for (const crl of fromIssuer) {
       if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KU_CRL_SIGN)) {
@@ -119,11 +128,17 @@ function checkRevocation(path: Certificate[], crls: Crl[], at: Date, require: bo
         return { error: untrusted('CRL_INVALID', issuer, `a CRL naming ${issuer.subject} as issuer is not signed by it`), status };
       }
       if (at < crl.thisUpdate || (crl.nextUpdate && at > crl.nextUpdate)) {
-        return { error: untrusted('CRL_INVALID', issuer, `the CRL of ${issuer.subject} is not current at ${at.toISOString()}`, at), status };
+        return {
+          error: untrusted('CRL_INVALID', issuer, `the CRL of ${issuer.subject} is not current at ${at.toISOString()}`, at),
+          status,
+        };
       }
       const revokedAt = crl.revoked.get(normalizeSerial(c.serialNumber));
       if (revokedAt) {
-        return { error: untrusted('REVOKED', c, `${c.subject} (serial ${c.serialNumber}) was revoked at ${revokedAt.toISOString()}`, at), status };
+        return {
+          error: untrusted('REVOKED', c, `${c.subject} (serial ${c.serialNumber}) was revoked at ${revokedAt.toISOString()}`, at),
+          status,
+        };
       }
     }
     if (fromIssuer.length === 0 && require) {

@@ -30,13 +30,24 @@ describe('rate limit', () => {
     const { get } = await serve(2);
     assert.deepEqual([await get(), await get(), await get()], [401, 401, 429], 'the address is spent');
     assert.deepEqual([await get(bearer(TOKENS.all)), await get(bearer(TOKENS.all)), await get(bearer(TOKENS.all))], [200, 200, 429]);
-    assert.deepEqual([await get(bearer(TOKENS.verifyOnly)), await get(bearer(TOKENS.verifyOnly))], [403, 403], 'another token still has its budget');
+    assert.deepEqual(
+      [await get(bearer(TOKENS.verifyOnly)), await get(bearer(TOKENS.verifyOnly))],
+      [403, 403],
+      'another token still has its budget',
+    );
   });
 
   it('keys a token made with `bpfsign tokens create` by its id in the store', async () => {
     const { get, store } = await serve(1);
     const token = 's'.repeat(40);
-    await store.putToken({ id: 'tok-1', name: 'ci', tokenSha256: createHash('sha256').update(token).digest('hex'), scopes: ['audit'], createdAt: '2026-12-07T00:00:00Z', revokedAt: null });
+    await store.putToken({
+      id: 'tok-1',
+      name: 'ci',
+      tokenSha256: createHash('sha256').update(token).digest('hex'),
+      scopes: ['audit'],
+      createdAt: '2026-12-07T00:00:00Z',
+      revokedAt: null,
+    });
     assert.equal(await get({ authorization: 'Bearer junk' }), 401);
     assert.equal(await get({ authorization: 'Bearer junk' }), 429, 'the address is spent');
     assert.deepEqual([await get(bearer(token)), await get(bearer(token))], [200, 429]);

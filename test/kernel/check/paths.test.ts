@@ -28,12 +28,16 @@ describe('the path walk', () => {
   it('refuses dereferencing what bpf_probe_read_kernel wrote to the stack, a scalar, with EACCES', () => {
     const r = walk([
       st.dw(10, -8, 0), // parent = 0
-      mov64.reg(1, 10), alu64.add.imm(1, -8), mov64.imm(2, 8), mov64.imm(3, 0),
+      mov64.reg(1, 10),
+      alu64.add.imm(1, -8),
+      mov64.imm(2, 8),
+      mov64.imm(3, 0),
       call.helper(PROBE_READ_KERNEL), // bpf_probe_read_kernel(&parent, 8, 0)
       ldx.dw(1, 10, -8),
       jmp.jeq.imm(1, 0, 1),
       ldx.w(0, 1, 1268), // parent->tgid
-      mov64.imm(0, 0), exit(),
+      mov64.imm(0, 0),
+      exit(),
     ]);
     assert.equal(r.refusal?.errno, 13);
     assert.equal(r.refusal?.pc, 8);
@@ -69,7 +73,8 @@ describe('the path walk', () => {
     const r = walk([
       mov64.imm(1, 1), // bpf_core_field_exists(), relocated to 1
       jmp.jeq.imm(1, 0, 2),
-      mov64.imm(0, 0), exit(),
+      mov64.imm(0, 0),
+      exit(),
       call.helper(CORE_POISON_IMM), // the else branch: a field this kernel lacks
       exit(),
     ]);
@@ -90,7 +95,12 @@ describe('the path walk', () => {
 
   it('refuses a reachable kfunc call left with btf_id 0 with EINVAL, after the walk', () => {
     const r = walk([call.kfunc(0), mov64.imm(0, 0), exit()]);
-    assert.deepEqual(r.refusal, { pc: 0, code: 'KFUNC_NOT_ELIMINATED', errno: 22, message: 'invalid kernel function call not eliminated in verifier pass' });
+    assert.deepEqual(r.refusal, {
+      pc: 0,
+      code: 'KFUNC_NOT_ELIMINATED',
+      errno: 22,
+      message: 'invalid kernel function call not eliminated in verifier pass',
+    });
   });
 
   it('accepts a kfunc call with btf_id 0 behind `if (weak_kfunc)`, which the loader resolved to 0', () => {
@@ -98,7 +108,7 @@ describe('the path walk', () => {
     assert.equal(r.refusal, null);
   });
 
-  it('walks into a bpf-to-bpf call with the caller\'s arguments and returns its r0', () => {
+  it("walks into a bpf-to-bpf call with the caller's arguments and returns its r0", () => {
     const r = walk([mov64.imm(1, 7), call.bpf(2), ldx.w(0, 0, 0), exit(), mov64.reg(0, 1), exit()]);
     assert.equal(r.refusal?.pc, 2, JSON.stringify(r.refusal));
     assert.equal(r.refusal?.message, "R0 invalid mem access 'scalar'");
@@ -112,7 +122,16 @@ describe('the path walk', () => {
 
   it('keeps a loop counter spilled to the stack exact until it widens it, then ends the loop', () => {
     // r2 = *ctx; r3 = 0; loop: r3 += 1; *(fp-8) = r3; r4 = *(fp-8); if r4 != r2 goto loop
-    const loop = [ldx.w(2, 1, 0), mov64.imm(3, 0), alu64.add.imm(3, 1), stx.dw(10, -8, 3), ldx.dw(4, 10, -8), jmp.jne.reg(4, 2, -4), mov64.imm(0, 0), exit()];
+    const loop = [
+      ldx.w(2, 1, 0),
+      mov64.imm(3, 0),
+      alu64.add.imm(3, 1),
+      stx.dw(10, -8, 3),
+      ldx.dw(4, 10, -8),
+      jmp.jne.reg(4, 2, -4),
+      mov64.imm(0, 0),
+      exit(),
+    ];
     const r = walk(loop);
     assert.equal(r.refusal, null);
     assert.ok(r.complete);

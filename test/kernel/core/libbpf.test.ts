@@ -38,10 +38,16 @@ export function libbpfCoreOracle(): { exe: string } | { skip: string } {
 }
 
 /** Per program (libbpf order): the instructions libbpf submitted, or why there are none. */
-export interface OracleRun { progs: { insns: Uint8Array | null; load: number; coreFailed: boolean }[] }
+export interface OracleRun {
+  progs: { insns: Uint8Array | null; load: number; coreFailed: boolean }[];
+}
 
 export function runOracle(exe: string, obj: string, btfPath: string, extraKsyms: string[] = []): OracleRun {
-  const r = spawnSync(exe, [obj, btfPath], { encoding: 'utf8', env: { ...process.env, LIBBPF_CORE_EXTRA_KSYMS: extraKsyms.join(',') }, maxBuffer: 64 << 20 });
+  const r = spawnSync(exe, [obj, btfPath], {
+    encoding: 'utf8',
+    env: { ...process.env, LIBBPF_CORE_EXTRA_KSYMS: extraKsyms.join(',') },
+    maxBuffer: 64 << 20,
+  });
   const progs: OracleRun['progs'] = [];
   let pending: Uint8Array | null = null;
   for (const line of r.stdout.split('\n').filter(Boolean)) {
@@ -72,15 +78,31 @@ function slot(b: Uint8Array, i: number) {
 }
 
 export function coreObjects() {
-  return fixtureObjects().filter((o) => o.name.endsWith('-el.o')).map((o) => {
-    const bytes = new Uint8Array(readFileSync(o.path));
-    let spec: ObjectSpec | null = null;
-    try { spec = parseObject(bytes); } catch { spec = null; }
-    return { o, bytes, spec };
-  }).filter((x) => x.spec !== null && x.spec.programs.some((p) => p.coreRelos.length > 0)) as { o: { name: string; path: string }; bytes: Uint8Array; spec: ObjectSpec }[];
+  return fixtureObjects()
+    .filter((o) => o.name.endsWith('-el.o'))
+    .map((o) => {
+      const bytes = new Uint8Array(readFileSync(o.path));
+      let spec: ObjectSpec | null = null;
+      try {
+        spec = parseObject(bytes);
+      } catch {
+        spec = null;
+      }
+      return { o, bytes, spec };
+    })
+    .filter((x) => x.spec !== null && x.spec.programs.some((p) => p.coreRelos.length > 0)) as {
+    o: { name: string; path: string };
+    bytes: Uint8Array;
+    spec: ObjectSpec;
+  }[];
 }
 
-export interface Comparison { checked: number; programs: number; refusedByBoth: number; skipped: string[] }
+export interface Comparison {
+  checked: number;
+  programs: number;
+  refusedByBoth: number;
+  skipped: string[];
+}
 
 /**
  * Compares our relocation of every program of `spec` (fresh candidate cache per program,
@@ -121,7 +143,8 @@ export function compareWithLibbpf(spec: ObjectSpec, bytes: Uint8Array, target: C
       const at = rep.insn;
       const width = slots[at].opcode === 0x18 ? 2 : 1;
       for (let s = at; s < at + width; s++) {
-        const a = slots[s], b = slot(theirs.insns as Uint8Array, s);
+        const a = slots[s],
+          b = slot(theirs.insns as Uint8Array, s);
         const what = `${p.name} relo #${k} (${rep.kindName} ${rep.accessStr} on ${rep.local.typeName}) insn ${s}`;
         assert.deepEqual({ opcode: a.opcode, dst: a.dst, src: a.src, off: a.off, imm: a.imm }, b, what);
       }
@@ -133,7 +156,10 @@ export function compareWithLibbpf(spec: ObjectSpec, bytes: Uint8Array, target: C
 
 describe('applyCoreRelocations compared with libbpf 1.1', () => {
   const objs = coreObjects();
-  for (const [label, path] of [['running kernel vmlinux', HOST_BTF], ['linux-6.18-min profile BTF', MIN_PROFILE_BTF]] as const) {
+  for (const [label, path] of [
+    ['running kernel vmlinux', HOST_BTF],
+    ['linux-6.18-min profile BTF', MIN_PROFILE_BTF],
+  ] as const) {
     describe(`against the ${label}`, () => {
       for (const { o, bytes, spec } of objs) {
         it(`${o.name}: every relocated instruction equals libbpf's`, (t) => {

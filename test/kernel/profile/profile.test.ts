@@ -9,8 +9,17 @@ import type { ObjectSpec } from '../../../src/loader/object/spec.js';
 import { applyCoreRelocations } from '../../../src/kernel/core/index.js';
 import { KernelError } from '../../../src/kernel/errors.js';
 import {
-  hasBpfMapExcl, kernelVersionCode, parseKallsyms, parseKernelRelease, profileFromFiles, profileFromParts, profileToFiles, helperAllowed,
-  profileView, refusedAttach, ksymAddress,
+  hasBpfMapExcl,
+  kernelVersionCode,
+  parseKallsyms,
+  parseKernelRelease,
+  profileFromFiles,
+  profileFromParts,
+  profileToFiles,
+  helperAllowed,
+  profileView,
+  refusedAttach,
+  ksymAddress,
 } from '../../../src/kernel/profile/index.js';
 import { ATTACH_TYPE, PROG_TYPE } from '../../../src/loader/uapi/index.js';
 import { fixtureObjects, ROOT } from '../../support/objects.js';
@@ -39,7 +48,10 @@ describe('parseKernelRelease', () => {
     assert.equal(kernelVersionCode(4, 19, 1000), 0x0413ff);
   });
   it('throws KERNEL_INVALID for a string without a version', () => {
-    assert.throws(() => parseKernelRelease('linux'), (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID');
+    assert.throws(
+      () => parseKernelRelease('linux'),
+      (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID',
+    );
   });
 });
 
@@ -95,15 +107,27 @@ describe('the linux-6.18-min fixture profile', () => {
     json.bpfMapExcl = !json.bpfMapExcl;
     const bad = new Map(files);
     bad.set('profile.json', new TextEncoder().encode(JSON.stringify(json)));
-    assert.throws(() => profileFromFiles(bad), (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID');
+    assert.throws(
+      () => profileFromFiles(bad),
+      (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID',
+    );
   });
   it('profileFromParts rejects unknown program types', () => {
-    assert.throws(() => profileFromParts({ release: '6.18.0', vmlinuxBtf: files.get('vmlinux.btf') as Uint8Array, progTypes: ['NOPE'] }), KernelError);
+    assert.throws(
+      () => profileFromParts({ release: '6.18.0', vmlinuxBtf: files.get('vmlinux.btf') as Uint8Array, progTypes: ['NOPE'] }),
+      KernelError,
+    );
   });
   it('profileFromParts rejects refused attach types with unknown names or errnos', () => {
     const vmlinuxBtf = files.get('vmlinux.btf') as Uint8Array;
-    for (const r of [{ progType: 'TRACING', attachType: 'NOPE', errno: 'EPERM' }, { progType: 'TRACING', attachType: 'TRACE_FENTRY', errno: 'EWHAT' }]) {
-      assert.throws(() => profileFromParts({ release: '6.18.0', vmlinuxBtf, refusedAttachTypes: [r] }), (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID');
+    for (const r of [
+      { progType: 'TRACING', attachType: 'NOPE', errno: 'EPERM' },
+      { progType: 'TRACING', attachType: 'TRACE_FENTRY', errno: 'EWHAT' },
+    ]) {
+      assert.throws(
+        () => profileFromParts({ release: '6.18.0', vmlinuxBtf, refusedAttachTypes: [r] }),
+        (e) => e instanceof KernelError && e.code === 'KERNEL_INVALID',
+      );
     }
   });
   it('gives the model its refused attach types by number and errno', () => {
@@ -120,19 +144,28 @@ describe('the linux-6.18-min fixture profile', () => {
 describe('profileView', () => {
   it('fills in what a 6.18 kernel does when given only a name', () => {
     const p = profileView({ name: 'bare' });
-    assert.deepEqual([p.version.code, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize], [0x061200, 'insns', 'sha256', true, true, 168]);
+    assert.deepEqual(
+      [p.version.code, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize],
+      [0x061200, 'insns', 'sha256', true, true, 168],
+    );
     assert.equal(p.vmlinux, null);
     assert.equal(p.kallsyms, null);
   });
   it('fills in what a kernel before 6.18 does: no signatures, SHA-1 tags, no map hashes', () => {
     const p = profileView({ name: 'old', version: kernelVersionCode(6, 8, 0) });
-    assert.deepEqual([p.version.minor, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize], [8, 'none', 'sha1', false, false, 144]);
+    assert.deepEqual(
+      [p.version.minor, p.signature, p.tagHash, p.mapHash, p.exclusiveMaps, p.attrSize],
+      [8, 'none', 'sha1', false, false, 144],
+    );
   });
-  it('reads the last map and program types from the BTF\'s enums when it has them', (t) => {
+  it("reads the last map and program types from the BTF's enums when it has them", (t) => {
     if (!existsSync(HOST_BTF)) return t.skip(`${HOST_BTF} missing`);
     const btf = parseBtf(new Uint8Array(readFileSync(HOST_BTF)));
     const p = profileView({ name: 'host', btf });
-    assert.equal(p.maxMapType, (btf.type(btf.findByName('bpf_map_type', 'ENUM')!) as { enumerators: { name: string; value: number }[] }).enumerators.at(-1)!.value);
+    assert.equal(
+      p.maxMapType,
+      (btf.type(btf.findByName('bpf_map_type', 'ENUM')!) as { enumerators: { name: string; value: number }[] }).enumerators.at(-1)!.value,
+    );
     assert.ok(p.maxProgType > PROG_TYPE.NETFILTER);
   });
   it('counts a hidden (zero) kallsyms address as absent', () => {
@@ -150,22 +183,31 @@ function lookups(spec: ObjectSpec, local: Btf | null, target: Btf): unknown {
     if (t.kind === 'FUNC') {
       const proto = target.type(t.type);
       if (proto.kind !== 'FUNC_PROTO') return { kind: t.kind };
-      return { kind: t.kind, params: proto.params.map((p) => `${p.name}:${target.kind(target.resolve(p.type))}:${target.name(target.resolve(p.type))}`) };
+      return {
+        kind: t.kind,
+        params: proto.params.map((p) => `${p.name}:${target.kind(target.resolve(p.type))}:${target.name(target.resolve(p.type))}`),
+      };
     }
     if (t.kind === 'VAR') return { kind: t.kind, type: target.name(target.resolve(t.type)) };
     return { kind: t.kind, size: 'size' in t ? t.size : null };
   };
   const progs = spec.programs.map((p) => {
-    const core = local && p.coreRelos.length > 0
-      ? applyCoreRelocations(p.insns, p.coreRelos, local, { vmlinux: target }).reports.map((r) => ({
-        kind: r.kindName, access: r.accessStr, poisoned: r.poisoned, matched: r.matched > 0,
-        value: r.kindName === 'type_id_target' ? r.newValue > 0n : r.newValue,
-        target: r.target ? { name: r.target.typeName, path: r.target.path, bitOffset: r.target.bitOffset } : null,
-      }))
-      : [];
+    const core =
+      local && p.coreRelos.length > 0
+        ? applyCoreRelocations(p.insns, p.coreRelos, local, { vmlinux: target }).reports.map((r) => ({
+            kind: r.kindName,
+            access: r.accessStr,
+            poisoned: r.poisoned,
+            matched: r.matched > 0,
+            value: r.kindName === 'type_id_target' ? r.newValue > 0n : r.newValue,
+            target: r.target ? { name: r.target.typeName, path: r.target.path, bitOffset: r.target.bitOffset } : null,
+          }))
+        : [];
     return { name: p.name, attach: p.attachBtfName ? describe(target.findByName(p.attachBtfName)) : null, core };
   });
-  const ksyms = spec.externs.filter((e) => e.kind === 'ksym').map((e) => ({ name: e.name, found: describe(target.findByName(e.name, e.func ? 'FUNC' : 'VAR')) }));
+  const ksyms = spec.externs
+    .filter((e) => e.kind === 'ksym')
+    .map((e) => ({ name: e.name, found: describe(target.findByName(e.name, e.func ? 'FUNC' : 'VAR')) }));
   return { progs, ksyms };
 }
 
@@ -177,12 +219,24 @@ describe('the minimised BTF answers like the full vmlinux', () => {
       if (!full) return t.skip(`${HOST_BTF} missing`);
       const bytes = new Uint8Array(readFileSync(o.path));
       let spec: ObjectSpec;
-      try { spec = parseObject(bytes); } catch (e) { return t.skip(`object does not parse: ${(e as Error).message}`); }
+      try {
+        spec = parseObject(bytes);
+      } catch (e) {
+        return t.skip(`object does not parse: ${(e as Error).message}`);
+      }
       const sec = parseElf(bytes).section('.BTF');
       const local = sec ? parseBtf(sec.data) : null;
       let a: unknown, b: unknown;
-      try { a = lookups(spec, local, full); } catch (e) { a = `throws ${(e as Error).message}`; }
-      try { b = lookups(spec, local, min); } catch (e) { b = `throws ${(e as Error).message}`; }
+      try {
+        a = lookups(spec, local, full);
+      } catch (e) {
+        a = `throws ${(e as Error).message}`;
+      }
+      try {
+        b = lookups(spec, local, min);
+      } catch (e) {
+        b = `throws ${(e as Error).message}`;
+      }
       assert.deepEqual(b, a);
     });
   }

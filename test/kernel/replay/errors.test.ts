@@ -9,7 +9,15 @@ import { generateLoader } from '../../../src/loader/gen/index.js';
 import { replay } from '../../../src/kernel/replay/index.js';
 import { BpfModel, CMD, E } from '../../../src/kernel/bpf/index.js';
 import { Memory } from '../../../src/kernel/vm/index.js';
-import { MAP_CREATE_EXCL_ATTR, MAP_FREEZE_ATTR, MAP_UPDATE_ELEM_ATTR, PROG_LOAD_SIGNED_ATTR, writeStruct, type StructLayout, type StructValues } from '../../../src/loader/uapi/index.js';
+import {
+  MAP_CREATE_EXCL_ATTR,
+  MAP_FREEZE_ATTR,
+  MAP_UPDATE_ELEM_ATTR,
+  PROG_LOAD_SIGNED_ATTR,
+  writeStruct,
+  type StructLayout,
+  type StructValues,
+} from '../../../src/loader/uapi/index.js';
 import { allObjects, planFor } from '../../loader/gen/support.js';
 import { hostProfile } from './support.js';
 
@@ -30,7 +38,10 @@ describe('replay of a linux-6.18 loader', () => {
   it('succeeds with the metadata it was generated with', () => {
     const r = replay(g, hostProfile(), { scheme: 'linux-6.18', ctx: g.ctxLayout });
     assert.equal(r.stage, 'ok', JSON.stringify(r.trace.filter((x) => x.errno)));
-    assert.ok(r.trace.some((x) => x.op === 'OBJ_GET_INFO_BY_FD' && x.result === 0), 'the map hash was computed');
+    assert.ok(
+      r.trace.some((x) => x.op === 'OBJ_GET_INFO_BY_FD' && x.result === 0),
+      'the map hash was computed',
+    );
   });
   describe('when one byte of the metadata is flipped', () => {
     it('the loader fails its own hash check and returns -EINVAL before any syscall', () => {
@@ -66,7 +77,7 @@ describe('the bpf() model', () => {
     mem.store(b + 190n, 1, 1n);
     assert.equal(m2.sys(CMD.MAP_CREATE, b, 200, 'user'), -E.E2BIG);
   });
-  it('answers EINVAL for non-zero bytes past the command\'s last field', () => {
+  it("answers EINVAL for non-zero bytes past the command's last field", () => {
     const { m, mem, attr } = model();
     const a = attr(MAP_CREATE_EXCL_ATTR, 168, arrayAttr);
     mem.store(a + 100n, 1, 1n);
@@ -78,15 +89,29 @@ describe('the bpf() model', () => {
     assert.equal(m.sys(CMD.MAP_UPDATE_ELEM, upd, 32, 'user'), -E.EBADF);
     assert.equal(m.close(42, 'user'), -E.EBADF);
   });
-  it('refuses a program whose digest differs from an exclusive map\'s excl_prog_hash with EACCES', () => {
+  it("refuses a program whose digest differs from an exclusive map's excl_prog_hash with EACCES", () => {
     const { m, put, attr } = model();
-    const fd = m.sys(CMD.MAP_CREATE, attr(MAP_CREATE_EXCL_ATTR, 92, { ...arrayAttr, excl_prog_hash: put(new Uint8Array(32).fill(1)), excl_prog_hash_size: 32 }), 92, 'user');
+    const fd = m.sys(
+      CMD.MAP_CREATE,
+      attr(MAP_CREATE_EXCL_ATTR, 92, { ...arrayAttr, excl_prog_hash: put(new Uint8Array(32).fill(1)), excl_prog_hash_size: 32 }),
+      92,
+      'user',
+    );
     assert.ok(fd >= 3);
     // r1 = map_by_idx(0); r0 = 0; exit
-    const insns = Uint8Array.from([0x18, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+    const insns = Uint8Array.from([
+      0x18, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     const fdArray = new Uint8Array(4);
     new DataView(fdArray.buffer).setInt32(0, fd, true);
-    const load = attr(PROG_LOAD_SIGNED_ATTR, 168, { prog_type: 31, insn_cnt: 4, insns: put(insns), license: put(Uint8Array.from([0x47, 0x50, 0x4c, 0])), prog_flags: 0x10, fd_array: put(fdArray) });
+    const load = attr(PROG_LOAD_SIGNED_ATTR, 168, {
+      prog_type: 31,
+      insn_cnt: 4,
+      insns: put(insns),
+      license: put(Uint8Array.from([0x47, 0x50, 0x4c, 0])),
+      prog_flags: 0x10,
+      fd_array: put(fdArray),
+    });
     assert.equal(m.sys(CMD.PROG_LOAD, load, 168, 'user'), -E.EACCES);
   });
 });

@@ -33,14 +33,21 @@ describe('replay against this kernel', () => {
         // The kernel refused a step: the model must refuse the same step with the same errno,
         // and where the refusal is the verifier's, for the reason the verifier logs.
         const refusal = r.trace.filter((x) => x.errno || (typeof x.result === 'number' && x.result < 0 && x.op !== 'close')).at(-1);
-        t.diagnostic(`kernel: ${k.stage} errno ${k.errno}; model: ${r.stage} errno ${r.errno}: ${refusal ? `${refusal.op} ${JSON.stringify(refusal.args ?? {})} = ${refusal.result} ${refusal.reason ?? ''}` : 'no refused call'}`);
+        t.diagnostic(
+          `kernel: ${k.stage} errno ${k.errno}; model: ${r.stage} errno ${r.errno}: ${refusal ? `${refusal.op} ${JSON.stringify(refusal.args ?? {})} = ${refusal.result} ${refusal.reason ?? ''}` : 'no refused call'}`,
+        );
         assert.equal(r.stage, k.stage, 'the step that failed');
         assert.equal(r.errno, k.errno, 'errno');
         const verifier = refusal?.op === 'PROG_LOAD' ? /^[A-Z0-9]+: insn \d+: (.*)$/.exec(refusal.reason ?? '') : null;
         if (verifier) {
-          const logged = runLoader(`replay-log-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length, { log: true });
+          const logged = runLoader(`replay-log-${o.name}`, g.insns, g.data, g.ctxLayout.maps.length, g.ctxLayout.progs.length, {
+            log: true,
+          });
           assert.equal(logged.errno, k.errno, 'the same loader with a verifier log');
-          assert.ok((logged.ctx_log_tail ?? '').includes(verifier[1]!), `the kernel's verifier log says why: want '${verifier[1]}' in …${(logged.ctx_log_tail ?? '').slice(-300)}`);
+          assert.ok(
+            (logged.ctx_log_tail ?? '').includes(verifier[1]!),
+            `the kernel's verifier log says why: want '${verifier[1]}' in …${(logged.ctx_log_tail ?? '').slice(-300)}`,
+          );
         }
         return;
       }
@@ -69,8 +76,12 @@ describe('replay against this kernel', () => {
         assert.equal(p.type, kp.type, `program ${kp.name} type`);
         assert.equal(p.tag, kp.tag, `program ${kp.name} tag`);
         const kernelXlated = kp.xlated_prog_len! / 8;
-        if (p.xlated.exact) assert.equal(p.xlated.insnCnt, kernelXlated, `program ${kp.name}: the model's xlated length (loaded ${p.insnCnt})`);
-        else t.diagnostic(`${kp.name}: ${p.insnCnt} insns loaded, model ~${p.xlated.insnCnt} (not exact: ${p.xlated.unmodelled.join('; ')}), kernel's xlated length ${kernelXlated}`);
+        if (p.xlated.exact)
+          assert.equal(p.xlated.insnCnt, kernelXlated, `program ${kp.name}: the model's xlated length (loaded ${p.insnCnt})`);
+        else
+          t.diagnostic(
+            `${kp.name}: ${p.insnCnt} insns loaded, model ~${p.xlated.insnCnt} (not exact: ${p.xlated.unmodelled.join('; ')}), kernel's xlated length ${kernelXlated}`,
+          );
       }
     });
   }

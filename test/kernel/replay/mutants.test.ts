@@ -23,7 +23,12 @@ import { fixtureProfile, hostProfile } from './support.js';
 const STAGES = new Set(['ok', 'map_create', 'map_update', 'map_freeze', 'map_hash', 'loader_load', 'loader_run', 'loader_retval']);
 const EKEYREJECTED = 129;
 
-interface Built { insns: Uint8Array; data: Uint8Array; options: ReplayOptions; progs: Uint8Array[] }
+interface Built {
+  insns: Uint8Array;
+  data: Uint8Array;
+  options: ReplayOptions;
+  progs: Uint8Array[];
+}
 
 function build(name: string, scheme: LoaderScheme): Built {
   const o = allObjects().find((x) => x.name === `${name}.o`);
@@ -42,7 +47,9 @@ function build(name: string, scheme: LoaderScheme): Built {
 function signedOptions(b: Built, profile: KernelProfile): ReplayOptions {
   let signed: Buffer | null = null;
   const options: ReplayOptions = {
-    ...b.options, signature: new Uint8Array(createHash('sha256').update(b.insns).digest()), keyringId: 0,
+    ...b.options,
+    signature: new Uint8Array(createHash('sha256').update(b.insns).digest()),
+    keyringId: 0,
     verifySignature: (_sig, content) => {
       signed ??= Buffer.from(content);
       return Buffer.compare(signed, Buffer.from(content)) === 0 ? 0 : -EKEYREJECTED;
@@ -67,7 +74,11 @@ function outcome(r: ReplayReport): string {
 }
 
 /** Replays `n` mutants; asserts each gives a typed report; the outcomes counted. */
-function replayAll(mutants: Iterable<{ insns: Uint8Array; data: Uint8Array }>, profile: KernelProfile, options: ReplayOptions): Map<string, number> {
+function replayAll(
+  mutants: Iterable<{ insns: Uint8Array; data: Uint8Array }>,
+  profile: KernelProfile,
+  options: ReplayOptions,
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (const m of mutants) {
     let r: ReplayReport;
@@ -86,7 +97,11 @@ function replayAll(mutants: Iterable<{ insns: Uint8Array; data: Uint8Array }>, p
   return counts;
 }
 
-const show = (c: Map<string, number>): string => [...c].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
+const show = (c: Map<string, number>): string =>
+  [...c]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
 const total = (c: Map<string, number>): number => [...c.values()].reduce((a, b) => a + b, 0);
 
 describe('tampered loaders', () => {
@@ -102,31 +117,42 @@ describe('tampered loaders', () => {
       const b = build(name, scheme);
       const base = replay(b, profile, b.options);
       assert.equal(base.stage, 'ok', `the untouched loader: ${outcome(base)}`);
-      const counts = replayAll((function* () {
-        for (const f of flips(0, b.insns.length, stride)) {
-          const insns = b.insns.slice();
-          insns[f.at]! ^= 1 << f.bit;
-          yield { insns, data: b.data };
-        }
-      })(), profile, b.options);
+      const counts = replayAll(
+        (function* () {
+          for (const f of flips(0, b.insns.length, stride)) {
+            const insns = b.insns.slice();
+            insns[f.at]! ^= 1 << f.bit;
+            yield { insns, data: b.data };
+          }
+        })(),
+        profile,
+        b.options,
+      );
       t.diagnostic(`${total(counts)} mutants of ${b.insns.length / 8} insns: ${show(counts)}`);
       // Mutants the loader survives are those that change nothing it depends on (a bit of an unused field, an equivalent jump).
       assert.ok(total(counts) - (counts.get('ok') ?? 0) > total(counts) / 2, 'most mutants are refused or fail');
     });
   }
 
-  for (const [name, scheme] of [['xdp_filter.clang-el', 'linux-load-time'], ['maps.clang-el', 'linux-6.18']] as const) {
+  for (const [name, scheme] of [
+    ['xdp_filter.clang-el', 'linux-load-time'],
+    ['maps.clang-el', 'linux-6.18'],
+  ] as const) {
     it(`${name} (${scheme}), signed: every flipped bit in the loader is refused at its PROG_LOAD (EKEYREJECTED)`, (t) => {
       const b = build(name, scheme);
       // linux-6.18-min has no CONFIG_SYSTEM_DATA_VERIFICATION: the same kernel with it.
       const options = signedOptions(b, signing);
-      const counts = replayAll((function* () {
-        for (const f of flips(0, b.insns.length, 5)) {
-          const insns = b.insns.slice();
-          insns[f.at]! ^= 1 << f.bit;
-          yield { insns, data: b.data };
-        }
-      })(), signing, options);
+      const counts = replayAll(
+        (function* () {
+          for (const f of flips(0, b.insns.length, 5)) {
+            const insns = b.insns.slice();
+            insns[f.at]! ^= 1 << f.bit;
+            yield { insns, data: b.data };
+          }
+        })(),
+        signing,
+        options,
+      );
       t.diagnostic(`${total(counts)} signed mutants: ${show(counts)}`);
       assert.deepEqual([...counts.keys()], [`loader_load errno ${EKEYREJECTED}`]);
     });
@@ -135,7 +161,11 @@ describe('tampered loaders', () => {
 
 describe('tampered programs a loader loads', () => {
   const profile = fixtureProfile();
-  for (const [name, stride] of [['xdp_filter.clang-el', 4], ['subprogs.clang-el', 5], ['maps.clang-el', 5]] as const) {
+  for (const [name, stride] of [
+    ['xdp_filter.clang-el', 4],
+    ['subprogs.clang-el', 5],
+    ['maps.clang-el', 5],
+  ] as const) {
     it(`${name}: a flipped bit in a program gets a report from the model's PROG_LOAD, never an exception`, (t) => {
       const b = build(name, 'unsigned');
       assert.equal(replay(b, profile, b.options).stage, 'ok', 'the untouched loader');
@@ -145,13 +175,17 @@ describe('tampered programs a loader loads', () => {
         const at = Buffer.from(b.data).indexOf(Buffer.from(prog));
         assert.ok(at >= 0, 'the program sits in the loader blob');
         insns += prog.length / 8;
-        const c = replayAll((function* () {
-          for (const f of flips(at, prog.length, stride)) {
-            const data = b.data.slice();
-            data[f.at]! ^= 1 << f.bit;
-            yield { insns: b.insns, data };
-          }
-        })(), profile, b.options);
+        const c = replayAll(
+          (function* () {
+            for (const f of flips(at, prog.length, stride)) {
+              const data = b.data.slice();
+              data[f.at]! ^= 1 << f.bit;
+              yield { insns: b.insns, data };
+            }
+          })(),
+          profile,
+          b.options,
+        );
         for (const [k, v] of c) counts.set(k, (counts.get(k) ?? 0) + v);
       }
       counts = new Map([...counts].sort());
@@ -167,9 +201,13 @@ describe('tampered loaders against this kernel', () => {
     if (why) return t.skip(why);
     const b = build('xdp_filter.clang-el', 'unsigned');
     const profile = hostProfile();
-    const nrMaps = b.options.ctx!.maps.length, nrProgs = b.options.ctx!.progs.length;
-    let same = 0, n = 0, missed = 0;
-    const differ: string[] = [], wrong: string[] = [];
+    const nrMaps = b.options.ctx!.maps.length,
+      nrProgs = b.options.ctx!.progs.length;
+    let same = 0,
+      n = 0,
+      missed = 0;
+    const differ: string[] = [],
+      wrong: string[] = [];
     // 1 in 79 flips: about 100 loads, spread over every instruction and field.
     for (const f of flips(0, b.insns.length, 79)) {
       const insns = b.insns.slice();
@@ -177,14 +215,17 @@ describe('tampered loaders against this kernel', () => {
       const k = runLoader(`mutant-${f.at}-${f.bit}`, insns, b.data, nrMaps, nrProgs);
       const r = replay({ insns, data: b.data }, profile, b.options);
       n++;
-      const kRefused = k.stage === 'loader_load', mRefused = r.stage === 'loader_load';
+      const kRefused = k.stage === 'loader_load',
+        mRefused = r.stage === 'loader_load';
       const what = `insn ${f.at >> 3} byte ${f.at & 7} bit ${f.bit}: kernel ${k.stage} errno ${k.errno}, model ${outcome(r)}`;
       if (kRefused === mRefused && (!kRefused || k.errno === r.errno)) same++;
       else differ.push(what);
       if (mRefused && !kRefused) wrong.push(what);
       if (kRefused && !mRefused) missed++;
     }
-    t.diagnostic(`${same} of ${n} mutants: the same PROG_LOAD outcome (refused with the same errno, or loaded); ${missed} refused by the kernel only`);
+    t.diagnostic(
+      `${same} of ${n} mutants: the same PROG_LOAD outcome (refused with the same errno, or loaded); ${missed} refused by the kernel only`,
+    );
     for (const d of differ) t.diagnostic(d);
     assert.deepEqual(wrong, [], 'loads the model refuses and the kernel accepts');
   });

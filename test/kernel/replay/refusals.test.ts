@@ -43,7 +43,7 @@ describe('refusals the model shares with the kernel', () => {
     });
   });
 
-  it('refuses core_basic.clang-el.o\'s basic_switch with EACCES: it dereferences the task pointer bpf_probe_read_kernel wrote to the stack, a scalar', () => {
+  it("refuses core_basic.clang-el.o's basic_switch with EACCES: it dereferences the task pointer bpf_probe_read_kernel wrote to the stack, a scalar", () => {
     const r = run('core_basic.clang-el.o');
     const k = named(r, 'basic_switch');
     assert.equal(k?.result, -E.EACCES);
@@ -63,7 +63,7 @@ describe('refusals the model shares with the kernel', () => {
       const r = run('ksyms.clang-el.o', { kallsyms: all });
       assert.ok((named(r, 'ksym_switch')?.result as number) > 0, JSON.stringify(named(r, 'ksym_switch')));
     });
-    it('refuses ksym_raw_enter with ENOENT when the kernel\'s kallsyms has no runqueues (CONFIG_KALLSYMS_ALL=n)', () => {
+    it("refuses ksym_raw_enter with ENOENT when the kernel's kallsyms has no runqueues (CONFIG_KALLSYMS_ALL=n)", () => {
       const r = run('ksyms.clang-el.o', { kallsyms: text });
       const k = named(r, 'ksym_raw_enter');
       assert.equal(k?.result, -E.ENOENT);
@@ -78,7 +78,9 @@ describe('refusals the model shares with the kernel', () => {
 
   describe('prog_types.clang-el.o', () => {
     it('refuses pt_fentry with EPERM, before verification, as the checked-in profile says this kernel refuses fentry', () => {
-      assert.ok(profile().refusedAttachTypes.some((x) => x.progType === 'TRACING' && x.attachType === 'TRACE_FENTRY' && x.errno === 'EPERM'));
+      assert.ok(
+        profile().refusedAttachTypes.some((x) => x.progType === 'TRACING' && x.attachType === 'TRACE_FENTRY' && x.errno === 'EPERM'),
+      );
       const r = run('prog_types.clang-el.o');
       const k = named(r, 'pt_fentry');
       assert.equal(k?.result, -E.EPERM);
@@ -92,7 +94,7 @@ describe('refusals the model shares with the kernel', () => {
   });
 
   describe('the helpers the checked-in profile probed for each program type', () => {
-    it('refuses xdp_filter with EINVAL when its XDP list lacks bpf_map_lookup_elem, with the verifier\'s words', () => {
+    it("refuses xdp_filter with EINVAL when its XDP list lacks bpf_map_lookup_elem, with the verifier's words", () => {
       const helpers = { ...profile().helpers, XDP: (profile().helpers.XDP ?? []).filter((h) => h !== 1) };
       const r = run('xdp_filter.clang-el.o', { helpers });
       const k = named(r, 'xdp_filter');
@@ -103,10 +105,21 @@ describe('refusals the model shares with the kernel', () => {
     for (const o of allObjects().filter((x) => !x.name.includes('-eb'))) {
       it(`${o.name}: the lists refuse none of its programs (the same outcome as without them)`, (t) => {
         let g;
-        try { g = generateLoader(planFor(o), { scheme: 'unsigned' }); } catch (e) { return t.skip(`no loader: ${(e as Error).message}`); }
-        const outcome = (r: ReplayReport) => ({ stage: r.stage, errno: r.errno, loads: loads(r).map((x) => [x.attr?.prog_name, typeof x.result === 'number' && x.result > 0 ? 'fd' : x.result]) });
+        try {
+          g = generateLoader(planFor(o), { scheme: 'unsigned' });
+        } catch (e) {
+          return t.skip(`no loader: ${(e as Error).message}`);
+        }
+        const outcome = (r: ReplayReport) => ({
+          stage: r.stage,
+          errno: r.errno,
+          loads: loads(r).map((x) => [x.attr?.prog_name, typeof x.result === 'number' && x.result > 0 ? 'fd' : x.result]),
+        });
         assert.ok(Object.keys(profile().helpers).length > 20, 'the profile has helper lists');
-        assert.deepEqual(outcome(replay(g, profile(), { ctx: g.ctxLayout })), outcome(replay(g, profile({ helpers: {} }), { ctx: g.ctxLayout })));
+        assert.deepEqual(
+          outcome(replay(g, profile(), { ctx: g.ctxLayout })),
+          outcome(replay(g, profile({ helpers: {} }), { ctx: g.ctxLayout })),
+        );
       });
     }
   });

@@ -30,11 +30,17 @@ describe('replay of our unsigned loaders', () => {
       const refused = r.trace.find((x) => x.errno || (typeof x.result === 'number' && x.result < 0 && x.op !== 'close'));
       if (r.stage === 'loader_retval' && refused && ['BTF_LOAD', 'PROG_LOAD', 'btf_find_by_name_kind'].includes(refused.op)) {
         // The model refuses what this kernel refuses (kernel.test.ts checks that the errno agrees).
-        return t.skip(`the kernel model refuses it: ${refused.op} ${JSON.stringify(refused.args ?? {})} = ${refused.result} ${refused.reason ?? ''}`);
+        return t.skip(
+          `the kernel model refuses it: ${refused.op} ${JSON.stringify(refused.args ?? {})} = ${refused.result} ${refused.reason ?? ''}`,
+        );
       }
       const cmp = compareWithPlan(r, g.plan);
       if (!cmp.equal) t.diagnostic(JSON.stringify(cmp.differences.slice(0, 5)));
-      assert.equal(r.stage, 'ok', `stage ${r.stage} errno ${r.errno} ${r.fault?.message ?? ''} ${JSON.stringify(r.trace.filter((x) => x.errno).slice(0, 2))}`);
+      assert.equal(
+        r.stage,
+        'ok',
+        `stage ${r.stage} errno ${r.errno} ${r.fault?.message ?? ''} ${JSON.stringify(r.trace.filter((x) => x.errno).slice(0, 2))}`,
+      );
       assert.deepEqual(cmp.differences, []);
       assert.deepEqual(r.leakedFds, []);
     });
@@ -42,14 +48,16 @@ describe('replay of our unsigned loaders', () => {
 });
 
 describe('the replay report', () => {
-  it('carries each program\'s xlated prediction in its JSON, equal to xlatedLength of the program', () => {
+  it("carries each program's xlated prediction in its JSON, equal to xlatedLength of the program", () => {
     const o = allObjects().find((x) => x.name === 'xdp_filter.clang-el.o');
     if (!o) return;
     const g = loaderFor(o);
     if ('skip' in g) throw new Error(g.skip);
     const r = replay(g.loader, hostProfile(), { byteOrder: g.plan.byteOrder, ctx: g.loader.ctxLayout });
     assert.equal(r.stage, 'ok');
-    const json = JSON.parse(JSON.stringify(r)) as { progs: { name: string; xlated: { insnCnt: number; exact: boolean; unmodelled: string[] } }[] };
+    const json = JSON.parse(JSON.stringify(r)) as {
+      progs: { name: string; xlated: { insnCnt: number; exact: boolean; unmodelled: string[] } }[];
+    };
     assert.equal(json.progs.length, r.progs.length);
     r.progs.forEach((p, k) => {
       const direct = xlatedLength(xlatedInputFromReport(p, r.maps));

@@ -101,21 +101,71 @@ describe('the VM against the kernel (BPF_PROG_TEST_RUN)', () => {
  * produce it.
  */
 const EDGE: { what: string; init: Insn[]; code: Insn[]; r0: bigint }[] = [
-  { what: '32-bit sdiv INT_MIN / -1 = INT_MIN (zero-extended)', init: [ldImm64(0, 0xffffffff80000000n), ldImm64(1, 0xffffffffn)], code: [alu32.sdiv.reg(0, 1)], r0: 0x80000000n },
+  {
+    what: '32-bit sdiv INT_MIN / -1 = INT_MIN (zero-extended)',
+    init: [ldImm64(0, 0xffffffff80000000n), ldImm64(1, 0xffffffffn)],
+    code: [alu32.sdiv.reg(0, 1)],
+    r0: 0x80000000n,
+  },
   { what: '32-bit sdiv INT_MIN / imm -1', init: [ldImm64(0, 0x80000000n)], code: [alu32.sdiv.imm(0, -1)], r0: 0x80000000n },
-  { what: '64-bit sdiv INT64_MIN / -1 = INT64_MIN', init: [ldImm64(0, 0x8000000000000000n), ldImm64(1, 0xffffffffffffffffn)], code: [alu64.sdiv.reg(0, 1)], r0: 0x8000000000000000n },
-  { what: '32-bit smod INT_MIN % -1 = 0', init: [ldImm64(0, 0x1234567880000000n), ldImm64(1, 0xffffffffn)], code: [alu32.smod.reg(0, 1)], r0: 0n },
+  {
+    what: '64-bit sdiv INT64_MIN / -1 = INT64_MIN',
+    init: [ldImm64(0, 0x8000000000000000n), ldImm64(1, 0xffffffffffffffffn)],
+    code: [alu64.sdiv.reg(0, 1)],
+    r0: 0x8000000000000000n,
+  },
+  {
+    what: '32-bit smod INT_MIN % -1 = 0',
+    init: [ldImm64(0, 0x1234567880000000n), ldImm64(1, 0xffffffffn)],
+    code: [alu32.smod.reg(0, 1)],
+    r0: 0n,
+  },
   { what: '64-bit smod INT64_MIN % -1 = 0', init: [ldImm64(0, 0x8000000000000000n)], code: [alu64.smod.imm(0, -1)], r0: 0n },
   { what: '64-bit div by zero register = 0', init: [ldImm64(0, 12345n), ldImm64(1, 0n)], code: [alu64.div.reg(0, 1)], r0: 0n },
-  { what: '32-bit sdiv by zero register = 0', init: [ldImm64(0, 0xffffffff87654321n), ldImm64(1, 0xffffffff00000000n)], code: [alu32.sdiv.reg(0, 1)], r0: 0n },
-  { what: '64-bit mod by zero register leaves dst', init: [ldImm64(0, 0xfedcba9876543210n), ldImm64(1, 0n)], code: [alu64.mod.reg(0, 1)], r0: 0xfedcba9876543210n },
-  { what: '32-bit mod by zero register keeps the low half, zero-extended', init: [ldImm64(0, 0xfedcba9876543210n), ldImm64(1, 0x100000000n)], code: [alu32.mod.reg(0, 1)], r0: 0x76543210n },
-  { what: '64-bit smod by zero keeps dst', init: [ldImm64(0, 0x8000000000000007n), ldImm64(1, 0n)], code: [alu64.smod.reg(0, 1)], r0: 0x8000000000000007n },
-  { what: 'smod takes the sign of the dividend (-7 % 2 = -1)', init: [ldImm64(0, -7n), ldImm64(1, 2n)], code: [alu64.smod.reg(0, 1)], r0: 0xffffffffffffffffn },
+  {
+    what: '32-bit sdiv by zero register = 0',
+    init: [ldImm64(0, 0xffffffff87654321n), ldImm64(1, 0xffffffff00000000n)],
+    code: [alu32.sdiv.reg(0, 1)],
+    r0: 0n,
+  },
+  {
+    what: '64-bit mod by zero register leaves dst',
+    init: [ldImm64(0, 0xfedcba9876543210n), ldImm64(1, 0n)],
+    code: [alu64.mod.reg(0, 1)],
+    r0: 0xfedcba9876543210n,
+  },
+  {
+    what: '32-bit mod by zero register keeps the low half, zero-extended',
+    init: [ldImm64(0, 0xfedcba9876543210n), ldImm64(1, 0x100000000n)],
+    code: [alu32.mod.reg(0, 1)],
+    r0: 0x76543210n,
+  },
+  {
+    what: '64-bit smod by zero keeps dst',
+    init: [ldImm64(0, 0x8000000000000007n), ldImm64(1, 0n)],
+    code: [alu64.smod.reg(0, 1)],
+    r0: 0x8000000000000007n,
+  },
+  {
+    what: 'smod takes the sign of the dividend (-7 % 2 = -1)',
+    init: [ldImm64(0, -7n), ldImm64(1, 2n)],
+    code: [alu64.smod.reg(0, 1)],
+    r0: 0xffffffffffffffffn,
+  },
   { what: 'sdiv truncates towards zero (-7 / 2 = -3)', init: [ldImm64(0, -7n)], code: [alu64.sdiv.imm(0, 2)], r0: 0xfffffffffffffffdn },
   { what: '64-bit shift by register 65 shifts by 1', init: [ldImm64(0, 1n), ldImm64(1, 65n)], code: [alu64.lsh.reg(0, 1)], r0: 2n },
-  { what: '32-bit shift by register 33 shifts by 1', init: [ldImm64(0, 0xffffffff00000001n), ldImm64(1, 33n)], code: [alu32.lsh.reg(0, 1)], r0: 2n },
-  { what: '32-bit arsh by register 63 shifts by 31', init: [ldImm64(0, 0x80000000n), ldImm64(1, 63n)], code: [alu32.arsh.reg(0, 1)], r0: 0xffffffffn },
+  {
+    what: '32-bit shift by register 33 shifts by 1',
+    init: [ldImm64(0, 0xffffffff00000001n), ldImm64(1, 33n)],
+    code: [alu32.lsh.reg(0, 1)],
+    r0: 2n,
+  },
+  {
+    what: '32-bit arsh by register 63 shifts by 31',
+    init: [ldImm64(0, 0x80000000n), ldImm64(1, 63n)],
+    code: [alu32.arsh.reg(0, 1)],
+    r0: 0xffffffffn,
+  },
   { what: 'movsx 32 from s8', init: [ldImm64(1, 0x1234567880n)], code: [alu32.movsx(0, 1, 8)], r0: 0xffffff80n },
   { what: 'mov32 imm -1 is zero-extended', init: [ldImm64(0, 0n)], code: [alu32.mov.imm(0, -1)], r0: 0xffffffffn },
   { what: 'mov64 imm -1 is sign-extended', init: [ldImm64(0, 0n)], code: [mov64.imm(0, -1)], r0: 0xffffffffffffffffn },
@@ -123,7 +173,17 @@ const EDGE: { what: string; init: Insn[]; code: Insn[]; r0: bigint }[] = [
 
 describe('behaviour RFC 9669 leaves to the implementation', () => {
   it('matches the kernel and the value derived from its fix-ups for every edge case', { skip }, () => {
-    const progs = EDGE.map((e) => stateProgram([...e.init, ...Array.from({ length: 10 }, (_, j) => j).filter((j) => !e.init.some((x) => x.dst === j)).map((j) => ldImm64(j, 0n))], e.code));
+    const progs = EDGE.map((e) =>
+      stateProgram(
+        [
+          ...e.init,
+          ...Array.from({ length: 10 }, (_, j) => j)
+            .filter((j) => !e.init.some((x) => x.dst === j))
+            .map((j) => ldImm64(j, 0n)),
+        ],
+        e.code,
+      ),
+    );
     const outcomes = runInKernel(progs);
     EDGE.forEach((e, j) => {
       const k = outcomes[j]!;
@@ -141,9 +201,18 @@ describe('32-bit cmpxchg on a path the verifier prunes', () => {
   // explores both sides of the jset; the path through the cmpxchg is pruned at the join.
   const init = Array.from({ length: 10 }, (_, j) => ldImm64(j, 0n));
   const code = [
-    ldImm64(2, 0x0000000500000005n), stx.dw(10, -8, 2), ldImm64(2, 0xaaaaaaaa00000005n), stx.dw(10, -32, 2),
-    mov64.imm(7, 0), atomic.fetchOr.dw(10, -32, 7), mov64.imm(0, 0), atomic.fetchOr.dw(10, -32, 0),
-    jmp32.jset.reg(0, 7, 2), alu64.add.imm(3, 1), ja(1), atomic.cmpxchg.w(10, -8, 1),
+    ldImm64(2, 0x0000000500000005n),
+    stx.dw(10, -8, 2),
+    ldImm64(2, 0xaaaaaaaa00000005n),
+    stx.dw(10, -32, 2),
+    mov64.imm(7, 0),
+    atomic.fetchOr.dw(10, -32, 7),
+    mov64.imm(0, 0),
+    atomic.fetchOr.dw(10, -32, 0),
+    jmp32.jset.reg(0, 7, 2),
+    alu64.add.imm(3, 1),
+    ja(1),
+    atomic.cmpxchg.w(10, -8, 1),
   ];
   const prog = stateProgram(init, code);
 
@@ -157,6 +226,8 @@ describe('32-bit cmpxchg on a path the verifier prunes', () => {
     if (k!.status !== 'ok') return;
     const r0 = new DataView(k!.out.buffer, k!.out.byteOffset).getBigUint64(0, true);
     assert.equal(r0 & 0xffffffffn, 5n, 'the low half is the old value either way');
-    console.log(`kernel r0 after the pruned 32-bit cmpxchg: 0x${r0.toString(16)} (${r0 === 5n ? 'zero-extended' : 'upper half NOT zero-extended: kernel divergence from RFC 9669'})`);
+    console.log(
+      `kernel r0 after the pruned 32-bit cmpxchg: 0x${r0.toString(16)} (${r0 === 5n ? 'zero-extended' : 'upper half NOT zero-extended: kernel divergence from RFC 9669'})`,
+    );
   });
 });

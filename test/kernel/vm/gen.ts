@@ -14,7 +14,24 @@
  *   which ends the program with 0) and folding the loaded values into r0.
  */
 import {
-  alu32, alu64, atomic, call, endian, exit, gotol, ja, jmp, jmp32, ldAbs, ldImm64, ldInd, ldx, ldxsx, mov64, st, stx,
+  alu32,
+  alu64,
+  atomic,
+  call,
+  endian,
+  exit,
+  gotol,
+  ja,
+  jmp,
+  jmp32,
+  ldAbs,
+  ldImm64,
+  ldInd,
+  ldx,
+  ldxsx,
+  mov64,
+  st,
+  stx,
   type Insn,
 } from '../../../src/loader/isa/index.js';
 
@@ -33,7 +50,24 @@ export interface GenProgram {
 }
 
 /** Values that hit the edges of signed/unsigned 32- and 64-bit arithmetic. */
-const EDGE64 = [0n, 1n, 2n, 0xffffffffffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 0x80000000n, 0xffffffff80000000n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 0xfffffffen, 63n, 64n, 31n, 32n];
+const EDGE64 = [
+  0n,
+  1n,
+  2n,
+  0xffffffffffffffffn,
+  0x8000000000000000n,
+  0x7fffffffffffffffn,
+  0x80000000n,
+  0xffffffff80000000n,
+  0x7fffffffn,
+  0xffffffffn,
+  0x100000000n,
+  0xfffffffen,
+  63n,
+  64n,
+  31n,
+  32n,
+];
 const EDGE32 = [0, 1, -1, 2, -2, 0x7fffffff, -0x80000000, 31, 32, 63, 64, 0xffff, 0x8000, 0x80];
 
 const int = (r: Rand, n: number): number => Math.floor(r() * n);
@@ -208,10 +242,22 @@ export function genCalls(r: Rand): GenProgram {
   const sub: Insn[] = [
     ldImm64(0, rand64(r)),
     ...initStack(r, 5),
-    ...body(r, 10 + int(r, 20), { regs: 5, mems: [{ base: 10, lo: -64, hi: 0 }, { base: 5, lo: 0, hi: 64 }] }),
+    ...body(r, 10 + int(r, 20), {
+      regs: 5,
+      mems: [
+        { base: 10, lo: -64, hi: 0 },
+        { base: 5, lo: 0, hi: 64 },
+      ],
+    }),
     exit(),
   ];
-  const head = [...initRegs(r, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ...initStack(r, 10), ...body(r, 10 + int(r, 20), FULL), mov64.reg(5, 10), alu64.add.imm(5, -64)];
+  const head = [
+    ...initRegs(r, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    ...initStack(r, 10),
+    ...body(r, 10 + int(r, 20), FULL),
+    mov64.reg(5, 10),
+    alu64.add.imm(5, -64),
+  ];
   const tail = [...initRegs(r, [1, 2, 3, 4, 5]), ...body(r, 10 + int(r, 20), FULL)];
   const layout = (prefix: number, between: Insn[]): Insn[] => {
     // call sits at slot prefix + slots(head); the callee starts after everything in `between`

@@ -12,9 +12,7 @@ import { ROOT } from '../../support/objects.js';
 import { DUMP_BYTES, type GenProgram } from './gen.js';
 
 export type KernelOutcome =
-  | { status: 'ok'; retval: number; out: Uint8Array }
-  | { status: 'rej'; errno: number; log: string }
-  | { status: 'run'; errno: number };
+  { status: 'ok'; retval: number; out: Uint8Array } | { status: 'rej'; errno: number; log: string } | { status: 'run'; errno: number };
 
 let exe: string | undefined;
 function runnerExe(): string {

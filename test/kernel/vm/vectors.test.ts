@@ -42,7 +42,13 @@ export function parseVector(name: string, text: string): Vector {
   const error = sections.get('error')?.at(-1)?.trim();
   if ((resultLine === undefined) === (error === undefined)) throw new Error(`${name}: needs exactly one of -- result and -- error`);
   const result = resultLine === undefined ? undefined : BigInt(resultLine);
-  return { name, insns: assemble(asm.join('\n')), mem, ...(result !== undefined ? { result } : {}), ...(error !== undefined ? { error } : {}) };
+  return {
+    name,
+    insns: assemble(asm.join('\n')),
+    mem,
+    ...(result !== undefined ? { result } : {}),
+    ...(error !== undefined ? { error } : {}),
+  };
 }
 
 const DIR = join(ROOT, 'test/vectors/vm');

@@ -85,7 +85,14 @@ describe('run', () => {
     });
 
     it('wraps a helper that throws something else as VM_HELPER', () => {
-      const helpers = new Map<number, Helper>([[1, () => { throw new Error('boom'); }]]);
+      const helpers = new Map<number, Helper>([
+        [
+          1,
+          () => {
+            throw new Error('boom');
+          },
+        ],
+      ]);
       const e = fault(() => execute(asm('call 1\nexit'), { helpers }));
       assert.equal(e.code, 'VM_HELPER');
       assert.match(e.message, /^pc 0 \(opcode 0x85\): helper 1 failed: boom$/);
@@ -126,7 +133,12 @@ describe('run', () => {
 
   describe('load-acquire and store-release', () => {
     it('behave as a load and a store', () => {
-      const p = [...asm('r1 = 0x1122334455667788 ll\nr2 = r10\nr2 += -8'), insn(0xdb, 2, 1, 0, 0x110), insn(0xc3, 0, 2, 0, 0x100), ...asm('exit')];
+      const p = [
+        ...asm('r1 = 0x1122334455667788 ll\nr2 = r10\nr2 += -8'),
+        insn(0xdb, 2, 1, 0, 0x110),
+        insn(0xc3, 0, 2, 0, 0x100),
+        ...asm('exit'),
+      ];
       assert.equal(execute(p).r0, 0x55667788n);
     });
   });

@@ -30,9 +30,14 @@ describe('watching the reads of a region', () => {
     const mem = new Memory('le');
     const ctx = mem.map('ctx', new Uint8Array(16), { name: 'ctx' });
     const reads: unknown[] = [];
-    const readCtx: Helper = (r1, _r2, _r3, _r4, _r5, env) => { env.memory.read(r1, 8); return 0n; };
+    const readCtx: Helper = (r1, _r2, _r3, _r4, _r5, env) => {
+      env.memory.read(r1, 8);
+      return 0n;
+    };
     run(loadProgram(prog), {
-      memory: mem, args: [ctx.base], helpers: new Map([[1, readCtx]]),
+      memory: mem,
+      args: [ctx.base],
+      helpers: new Map([[1, readCtx]]),
       watchReads: { region: ctx, onRead: (offset, size, pc, via) => reads.push({ offset, size, pc, via }) },
     });
     assert.deepEqual(reads, [

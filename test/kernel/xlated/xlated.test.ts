@@ -22,14 +22,25 @@ import { hostProfile } from '../replay/support.js';
 
 const bytes = (insns: Insn[]) => encodeInsns(insns, 'le');
 const rodata = (value: number[]): XlatedMap => ({
-  type: MAP_TYPE.ARRAY, keySize: 4, valueSize: value.length, maxEntries: 1, flags: 0x80, frozen: true, contents: new Uint8Array(value),
+  type: MAP_TYPE.ARRAY,
+  keySize: 4,
+  valueSize: value.length,
+  maxEntries: 1,
+  flags: 0x80,
+  frozen: true,
+  contents: new Uint8Array(value),
 });
 
 describe('xlated length model', () => {
   it('removes the code a frozen read-only value makes unreachable, and the jump that skipped it', () => {
     // r1 = &rodata; r2 = *(u8 *)(r1 + 0); if r2 == 0 goto out; r0 = 1; r0 += 1; out: r0 = 2; exit
     const prog = [ldMapValue(1, 3, 0), ldx.b(2, 1, 0), jmp.jeq.imm(2, 0, 2), mov64.imm(0, 1), alu32.add.imm(0, 1), mov64.imm(0, 2), exit()];
-    const r = xlatedLength({ insns: bytes(prog), progType: PROG_TYPE.XDP, expectedAttachType: 0, maps: [{ insn: 0, pseudo: 2, map: rodata([0]), offset: 0 }] });
+    const r = xlatedLength({
+      insns: bytes(prog),
+      progType: PROG_TYPE.XDP,
+      expectedAttachType: 0,
+      maps: [{ insn: 0, pseudo: 2, map: rodata([0]), offset: 0 }],
+    });
     assert.equal(r.count, 5, JSON.stringify(r.steps));
     assert.ok(r.exact);
     assert.deepEqual(r.steps.map((s) => s.kind).sort(), ['dead-code', 'nop']);
@@ -38,7 +49,12 @@ describe('xlated length model', () => {
   it('keeps both sides of a branch on a map value that is not frozen', () => {
     const m = { ...rodata([0]), frozen: false };
     const prog = [ldMapValue(1, 3, 0), ldx.b(2, 1, 0), jmp.jeq.imm(2, 0, 2), mov64.imm(0, 1), alu32.add.imm(0, 1), mov64.imm(0, 2), exit()];
-    const r = xlatedLength({ insns: bytes(prog), progType: PROG_TYPE.XDP, expectedAttachType: 0, maps: [{ insn: 0, pseudo: 2, map: m, offset: 0 }] });
+    const r = xlatedLength({
+      insns: bytes(prog),
+      progType: PROG_TYPE.XDP,
+      expectedAttachType: 0,
+      maps: [{ insn: 0, pseudo: 2, map: m, offset: 0 }],
+    });
     assert.equal(r.count, 8);
   });
 
@@ -70,7 +86,6 @@ describe('xlated length model', () => {
     assert.equal(r.exact, false);
     assert.match(r.unmodelled.join(';'), /ctx read at offset 4/);
   });
-
 });
 
 /** Global subprogram starts of the load with index `loadIndex`, from the plan's BTF and func_info. */
@@ -83,14 +98,23 @@ function globalFuncs(plan: Plan, loadIndex: number): number[] {
   const dv = new DataView(p.funcInfo.buffer, p.funcInfo.byteOffset, p.funcInfo.byteLength);
   const le = plan.byteOrder === 'le';
   const recs = Array.from({ length: p.funcInfoCnt }, (_, k) => ({
-    insn: dv.getUint32(k * p.funcInfoRecSize, le), typeId: dv.getUint32(k * p.funcInfoRecSize + 4, le),
+    insn: dv.getUint32(k * p.funcInfoRecSize, le),
+    typeId: dv.getUint32(k * p.funcInfoRecSize + 4, le),
   }));
   return globalFuncStarts(btf, recs);
 }
 
 describe('xlated length against this kernel', () => {
   const why = runnerSkipReason();
-  interface Row { object: string; program: string; loaded: number; model: number; kernel: number; exact: boolean; unmodelled: string[] }
+  interface Row {
+    object: string;
+    program: string;
+    loaded: number;
+    model: number;
+    kernel: number;
+    exact: boolean;
+    unmodelled: string[];
+  }
   const render = (r: Row) =>
     `${r.object} ${r.program}: loaded ${r.loaded}, model ${r.model}, kernel ${r.kernel}${r.exact ? '' : ` (not exact: ${r.unmodelled.join('; ')})`}`;
   const rows: Row[] = [];
@@ -120,9 +144,21 @@ describe('xlated length against this kernel', () => {
         const p = r.progs.find((x) => x.ctxIndex === kp.index);
         assert.ok(p, `program ${kp.index} missing in the model`);
         const res = xlatedLength(xlatedInputFromReport(p, r.maps, { globalFuncs: globalFuncs(plan, kp.index) }));
-        const row: Row = { object: o.name, program: p.name, loaded: p.insnCnt, model: res.count, kernel: kp.xlated_prog_len! / 8, exact: res.exact, unmodelled: res.unmodelled };
+        const row: Row = {
+          object: o.name,
+          program: p.name,
+          loaded: p.insnCnt,
+          model: res.count,
+          kernel: kp.xlated_prog_len! / 8,
+          exact: res.exact,
+          unmodelled: res.unmodelled,
+        };
         rows.push(row);
-        assert.deepEqual({ count: p.xlated.insnCnt, exact: p.xlated.exact }, { count: res.count, exact: res.exact }, `${p.name}: the replay report carries the same prediction`);
+        assert.deepEqual(
+          { count: p.xlated.insnCnt, exact: p.xlated.exact },
+          { count: res.count, exact: res.exact },
+          `${p.name}: the replay report carries the same prediction`,
+        );
         t.diagnostic(render(row));
         if (res.exact) assert.equal(res.count, row.kernel, `${p.name}: ${JSON.stringify(res.steps)}`);
       }
@@ -132,8 +168,16 @@ describe('xlated length against this kernel', () => {
   it('prints the table: a row for every program the kernel loaded, every object accounted for, exact rows equal to the kernel', (t) => {
     if (why) return t.skip(why);
     // Runs after the per-object tests above (node:test runs a suite's tests in order).
-    assert.deepEqual([...outcomes.keys()], objects.map((o) => o.name), 'every object has an outcome, in order');
-    assert.deepEqual([...outcomes].filter(([, v]) => v === 'incomplete'), [], 'no object stopped half way');
+    assert.deepEqual(
+      [...outcomes.keys()],
+      objects.map((o) => o.name),
+      'every object has an outcome, in order',
+    );
+    assert.deepEqual(
+      [...outcomes].filter(([, v]) => v === 'incomplete'),
+      [],
+      'no object stopped half way',
+    );
     const compared = [...outcomes].filter(([, v]) => v === 'compared').map(([name]) => name);
     assert.ok(compared.length > 0, 'the kernel and the model loaded at least one object');
     assert.deepEqual(rows.filter((r) => !compared.includes(r.object)).map(render), [], 'rows come only from compared objects');

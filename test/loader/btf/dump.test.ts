@@ -18,7 +18,7 @@ import {
 } from './helpers.js';
 
 describe('Btf.rawDump', () => {
-  describe('for the running kernel\'s vmlinux BTF', () => {
+  describe("for the running kernel's vmlinux BTF", () => {
     it('prints exactly what bpftool prints', { skip: NO_BPFTOOL || (HAVE_VMLINUX ? false : 'no /sys/kernel/btf/vmlinux') }, () => {
       const btf = parseBtf(readBytes(VMLINUX));
       assert.equal(btf.byteOrder, 'little');
@@ -67,7 +67,26 @@ describe('Btf.rawDump', () => {
       assertSameLines(le.rawDump(), bpftoolRawDump(el), el);
       assertSameLines(be.rawDump(), bpftoolRawDump(eb), eb);
       const kinds: ReadonlySet<string> = new Set([...le.types()].map((t) => t.kind));
-      for (const k of ['STRUCT', 'UNION', 'FWD', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'RESTRICT', 'VOLATILE', 'CONST', 'VAR', 'DATASEC', 'FUNC', 'FUNC_PROTO', 'ARRAY', 'TYPEDEF', 'ENUM', 'PTR', 'INT']) {
+      for (const k of [
+        'STRUCT',
+        'UNION',
+        'FWD',
+        'FLOAT',
+        'DECL_TAG',
+        'TYPE_TAG',
+        'RESTRICT',
+        'VOLATILE',
+        'CONST',
+        'VAR',
+        'DATASEC',
+        'FUNC',
+        'FUNC_PROTO',
+        'ARRAY',
+        'TYPEDEF',
+        'ENUM',
+        'PTR',
+        'INT',
+      ]) {
         assert.ok(kinds.has(k), `kind ${k} present in the sample`);
       }
     });

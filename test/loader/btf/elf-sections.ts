@@ -4,8 +4,17 @@
 
 import { parseElf } from '../../../src/loader/elf/index.js';
 
-export interface MiniSection { index: number; name: string; size: number; data: Uint8Array }
-export interface MiniSymbol { name: string; value: number; shndx: number }
+export interface MiniSection {
+  index: number;
+  name: string;
+  size: number;
+  data: Uint8Array;
+}
+export interface MiniSymbol {
+  name: string;
+  value: number;
+  shndx: number;
+}
 export interface MiniElf {
   byteOrder: 'little' | 'big';
   sections: MiniSection[];
@@ -16,7 +25,12 @@ export interface MiniElf {
 /** Sections and symbols of an ELF object, through the project's ELF reader. */
 export function readElf(bytes: Uint8Array): MiniElf {
   const elf = parseElf(bytes);
-  return { byteOrder: elf.byteOrder === 'le' ? 'little' : 'big', sections: elf.sections, symbols: elf.symbols, section: (n) => elf.section(n) };
+  return {
+    byteOrder: elf.byteOrder === 'le' ? 'little' : 'big',
+    sections: elf.sections,
+    symbols: elf.symbols,
+    section: (n) => elf.section(n),
+  };
 }
 
 export interface BtfSections {

@@ -2,7 +2,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBtf, parseBtfExt, writeBtfExt } from '../../../src/loader/btf/index.js';
 import { btfSections, readElf } from './elf-sections.js';
-import { compileKindsObjects, compileSource, CORE_EXPECTED, CORE_SOURCE, HAVE_CLANG, KINDS_SOURCE, objectFiles, readBytes, tempDir } from './helpers.js';
+import {
+  compileKindsObjects,
+  compileSource,
+  CORE_EXPECTED,
+  CORE_SOURCE,
+  HAVE_CLANG,
+  KINDS_SOURCE,
+  objectFiles,
+  readBytes,
+  tempDir,
+} from './helpers.js';
 
 const NO_CLANG = HAVE_CLANG ? false : 'clang not installed';
 
@@ -54,7 +64,12 @@ describe('parseBtfExt', () => {
         assert.equal(ext.byteOrder, target === 'bpfel' ? 'little' : 'big');
         assert.equal(ext.coreRelos.length, 1);
         assert.equal(ext.coreRelos[0].section, 'xdp');
-        const got = ext.coreRelos[0].records.map((r) => ({ kindName: r.kindName, kind: r.kind, accessStr: r.accessStr, target: btf.name(r.typeId) }));
+        const got = ext.coreRelos[0].records.map((r) => ({
+          kindName: r.kindName,
+          kind: r.kind,
+          accessStr: r.accessStr,
+          target: btf.name(r.typeId),
+        }));
         assert.deepEqual(got, CORE_EXPECTED);
         assert.deepEqual(Buffer.from(writeBtfExt(ext)), Buffer.from(secs.ext!));
       });
@@ -90,11 +105,14 @@ describe('parseBtfExt', () => {
     };
     const expectMalformed = (bytes: Uint8Array, field: string) => {
       const { btf } = load();
-      assert.throws(() => parseBtfExt(bytes, btf), (e: unknown) => {
-        assert.equal((e as { code?: string }).code, 'BTF_EXT_MALFORMED', String(e));
-        assert.equal((e as { details: { field?: string } }).details.field, field, String(e));
-        return true;
-      });
+      assert.throws(
+        () => parseBtfExt(bytes, btf),
+        (e: unknown) => {
+          assert.equal((e as { code?: string }).code, 'BTF_EXT_MALFORMED', String(e));
+          assert.equal((e as { details: { field?: string } }).details.field, field, String(e));
+          return true;
+        },
+      );
     };
     const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 

@@ -27,7 +27,10 @@ export const NO_BPFTOOL = HAVE_BPFTOOL ? false : 'bpftool not installed';
 /** Module BTF files under /sys/kernel/btf (everything except vmlinux). */
 export function moduleBtfFiles(): string[] {
   if (!existsSync('/sys/kernel/btf')) return [];
-  return readdirSync('/sys/kernel/btf').filter((f) => f !== 'vmlinux').sort().map((f) => join('/sys/kernel/btf', f));
+  return readdirSync('/sys/kernel/btf')
+    .filter((f) => f !== 'vmlinux')
+    .sort()
+    .map((f) => join('/sys/kernel/btf', f));
 }
 
 function walk(dir: string, out: string[]): void {

@@ -8,14 +8,25 @@ function sample(order: 'little' | 'big' = 'little'): Uint8Array {
   const b = new BtfBuilder();
   const int = b.add({ kind: 'INT', name: 'int', size: 4, encoding: 1 });
   const ptr = b.add({ kind: 'PTR', type: int });
-  const st = b.add({ kind: 'STRUCT', name: 's', size: 16, members: [{ name: 'a', type: int, bitOffset: 0 }, { name: 'p', type: ptr, bitOffset: 64 }] });
+  const st = b.add({
+    kind: 'STRUCT',
+    name: 's',
+    size: 16,
+    members: [
+      { name: 'a', type: int, bitOffset: 0 },
+      { name: 'p', type: ptr, bitOffset: 64 },
+    ],
+  });
   b.add({ kind: 'TYPEDEF', name: 't', type: st });
   return b.toBytes({ byteOrder: order });
 }
 
 // Offsets inside sample(): header 24 bytes; [1] INT at 24 (16 bytes), [2] PTR at 40 (12),
 // [3] STRUCT at 52 (12 + 2*12), [4] TYPEDEF at 88 (12); types end at 100.
-const T1 = 24, T2 = 40, T3 = 52, T4 = 88;
+const T1 = 24,
+  T2 = 40,
+  T3 = 52,
+  T4 = 88;
 
 function dv(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -201,8 +212,16 @@ describe('parseBtf', () => {
         btf.rawDump();
         btf.toBytes();
         for (let id = 0; id < btf.totalCount; id++) {
-          try { btf.sizeOf(id); } catch (e) { if (!(e instanceof LoaderError)) throw e; }
-          try { btf.resolve(id); } catch (e) { if (!(e instanceof LoaderError)) throw e; }
+          try {
+            btf.sizeOf(id);
+          } catch (e) {
+            if (!(e instanceof LoaderError)) throw e;
+          }
+          try {
+            btf.resolve(id);
+          } catch (e) {
+            if (!(e instanceof LoaderError)) throw e;
+          }
         }
       };
       for (const order of ['little', 'big'] as const) {

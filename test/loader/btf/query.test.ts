@@ -4,10 +4,23 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BtfBuilder, parseBtf, type Btf } from '../../../src/loader/btf/index.js';
 import { btfSections } from './elf-sections.js';
-import { compileKindsObjects, HAVE_CLANG, HAVE_GCC, HAVE_VMLINUX, KINDS_SOURCE, readBytes, tempDir, VMLINUX, writeTemp } from './helpers.js';
+import {
+  compileKindsObjects,
+  HAVE_CLANG,
+  HAVE_GCC,
+  HAVE_VMLINUX,
+  KINDS_SOURCE,
+  readBytes,
+  tempDir,
+  VMLINUX,
+  writeTemp,
+} from './helpers.js';
 
 /** A C expression evaluated by gcc on the host, and the query on our BTF that must agree. */
-interface Probe { c: string; ours: (btf: Btf) => number }
+interface Probe {
+  c: string;
+  ours: (btf: Btf) => number;
+}
 
 const UAPI_HEADERS = ['linux/ip.h', 'linux/ipv6.h', 'linux/if_ether.h', 'linux/tcp.h', 'linux/udp.h', 'linux/bpf.h', 'linux/in.h'];
 
@@ -21,12 +34,16 @@ const BITPOS = `
 function evalWithGcc(includes: string[], prelude: string, probes: Probe[]): number[] {
   const dir = tempDir();
   const src = [
-    '#include <stdio.h>', '#include <stddef.h>', '#include <string.h>',
+    '#include <stdio.h>',
+    '#include <stddef.h>',
+    '#include <string.h>',
     ...includes.map((h) => `#include <${h}>`),
-    prelude, BITPOS,
+    prelude,
+    BITPOS,
     'int main(void) {',
     ...probes.map((p) => `  printf("%lld\\n", (long long)(${p.c}));`),
-    '  return 0;', '}',
+    '  return 0;',
+    '}',
   ].join('\n');
   const c = writeTemp(dir, 'probe.c', src);
   const exe = join(dir, 'probe');
@@ -114,18 +131,39 @@ describe('Btf queries on vmlinux', { skip: HAVE_VMLINUX ? NO_GCC : 'no /sys/kern
   });
 
   it('throws BTF_NOT_FOUND for unsized kinds, missing members and unknown ids', () => {
-    const code = (f: () => unknown) => { try { f(); } catch (e) { return (e as { code?: string }).code; } return 'none'; };
-    assert.equal(code(() => btf.sizeOf(btf.getByName('schedule', 'FUNC'))), 'BTF_NOT_FOUND');
-    assert.equal(code(() => btf.memberOffset(S(btf, 'iphdr'), 'nope')), 'BTF_NOT_FOUND');
-    assert.equal(code(() => btf.type(btf.totalCount)), 'BTF_NOT_FOUND');
-    assert.equal(code(() => btf.members(btf.getByName('int', 'INT'))), 'BTF_NOT_FOUND');
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return 'none';
+    };
+    assert.equal(
+      code(() => btf.sizeOf(btf.getByName('schedule', 'FUNC'))),
+      'BTF_NOT_FOUND',
+    );
+    assert.equal(
+      code(() => btf.memberOffset(S(btf, 'iphdr'), 'nope')),
+      'BTF_NOT_FOUND',
+    );
+    assert.equal(
+      code(() => btf.type(btf.totalCount)),
+      'BTF_NOT_FOUND',
+    );
+    assert.equal(
+      code(() => btf.members(btf.getByName('int', 'INT'))),
+      'BTF_NOT_FOUND',
+    );
   });
 });
 
 describe('Btf queries on a compiled object', { skip: !HAVE_CLANG ? 'clang not installed' : NO_GCC }, () => {
   it('agree with gcc on the layout of the same source (arrays, unions, anonymous paths)', () => {
     const { el, eb } = compileKindsObjects(tempDir());
-    const decls = KINDS_SOURCE.split('\n').filter((l) => /^(#define|typedef|struct|union|enum)/.test(l)).join('\n');
+    const decls = KINDS_SOURCE.split('\n')
+      .filter((l) => /^(#define|typedef|struct|union|enum)/.test(l))
+      .join('\n');
     const probes: Probe[] = [
       { c: 'sizeof(struct holder)', ours: size('holder') },
       { c: 'sizeof(struct bits)', ours: size('bits') },
@@ -139,7 +177,13 @@ describe('Btf queries on a compiled object', { skip: !HAVE_CLANG ? 'clang not in
     for (const path of [el, eb]) {
       const btf = parseBtf(btfSections(readBytes(path)).btf!);
       if (btf.byteOrder === 'little') checkProbes(btf, [], decls, probes);
-      else checkProbes(btf, [], decls, probes.filter((p) => !p.c.startsWith('BITPOS')));
+      else
+        checkProbes(
+          btf,
+          [],
+          decls,
+          probes.filter((p) => !p.c.startsWith('BITPOS')),
+        );
     }
   });
 });
@@ -151,10 +195,16 @@ describe('Btf queries on malformed reference chains', () => {
     b.add({ kind: 'TYPEDEF', name: 'b', type: a });
     const btf = b.build();
     for (const f of [() => btf.sizeOf(a), () => btf.resolve(a), () => btf.members(a)]) {
-      assert.throws(f, (e: unknown) => (e as { code?: string }).code === 'BTF_MALFORMED' && (e as { details: { typeId?: number } }).details.typeId === a);
+      assert.throws(
+        f,
+        (e: unknown) => (e as { code?: string }).code === 'BTF_MALFORMED' && (e as { details: { typeId?: number } }).details.typeId === a,
+      );
     }
     const c = new BtfBuilder();
     const k = c.add({ kind: 'CONST', type: 1 });
-    assert.throws(() => c.build().skipModifiers(k), (e: unknown) => (e as { code?: string }).code === 'BTF_MALFORMED');
+    assert.throws(
+      () => c.build().skipModifiers(k),
+      (e: unknown) => (e as { code?: string }).code === 'BTF_MALFORMED',
+    );
   });
 });

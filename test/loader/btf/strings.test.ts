@@ -22,7 +22,10 @@ describe('BTF strings', () => {
       off += Buffer.byteLength(n) + 1;
     }
     assert.equal(strings.get(0), '');
-    assert.deepEqual([...strings.entries()].map(([, s]) => s), ['', ...names]);
+    assert.deepEqual(
+      [...strings.entries()].map(([, s]) => s),
+      ['', ...names],
+    );
   });
 
   it('gives the same text from a plain Uint8Array, a Buffer and a view into a larger buffer', () => {
@@ -35,8 +38,11 @@ describe('BTF strings', () => {
     assert.equal(decodeUtf8(new Uint8Array([0xce, 0xbc]), 0, 2), 'μ');
   });
 
-  it('decodes every string of the running kernel\'s vmlinux BTF as TextDecoder does', (t) => {
-    if (!HAVE_VMLINUX) { t.skip(`${VMLINUX} is missing (kernel without CONFIG_DEBUG_INFO_BTF)`); return; }
+  it("decodes every string of the running kernel's vmlinux BTF as TextDecoder does", (t) => {
+    if (!HAVE_VMLINUX) {
+      t.skip(`${VMLINUX} is missing (kernel without CONFIG_DEBUG_INFO_BTF)`);
+      return;
+    }
     const strings = parseBtf(readBytes(VMLINUX)).strings;
     const bytes = strings.bytes;
     let n = 0;

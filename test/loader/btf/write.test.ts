@@ -34,13 +34,17 @@ describe('Btf.toBytes', () => {
     assertSameBytes(out, bytes, VMLINUX);
   });
 
-  it('re-encodes every module BTF (split over vmlinux) byte for byte', { skip: moduleBtfFiles().length === 0 ? 'no module BTF in /sys/kernel/btf' : false }, () => {
-    const base = parseBtf(readBytes(VMLINUX));
-    for (const m of moduleBtfFiles()) {
-      const bytes = readBytes(m);
-      assertSameBytes(parseBtf(bytes, { base }).toBytes(), bytes, m);
-    }
-  });
+  it(
+    're-encodes every module BTF (split over vmlinux) byte for byte',
+    { skip: moduleBtfFiles().length === 0 ? 'no module BTF in /sys/kernel/btf' : false },
+    () => {
+      const base = parseBtf(readBytes(VMLINUX));
+      for (const m of moduleBtfFiles()) {
+        const bytes = readBytes(m);
+        assertSameBytes(parseBtf(bytes, { base }).toBytes(), bytes, m);
+      }
+    },
+  );
 
   it('re-encodes the .BTF section of every object byte for byte', () => {
     let n = 0;
@@ -76,13 +80,31 @@ function buildAllKinds(b: BtfBuilder): void {
   const tdef = b.add({ kind: 'TYPEDEF', name: 'my_int', type: vint });
   const ttag = b.add({ kind: 'TYPE_TAG', name: 'user', type: int });
   const arr = b.add({ kind: 'ARRAY', elemType: u8, indexType: int, nelems: 6 });
-  const e32 = b.add({ kind: 'ENUM', name: 'e_signed', size: 4, enumerators: [{ name: 'NEG', value: -3 }, { name: 'POS', value: 9 }] });
+  const e32 = b.add({
+    kind: 'ENUM',
+    name: 'e_signed',
+    size: 4,
+    enumerators: [
+      { name: 'NEG', value: -3 },
+      { name: 'POS', value: 9 },
+    ],
+  });
   b.add({ kind: 'ENUM', name: 'e_unsigned', size: 4, enumerators: [{ name: 'BIG', value: 0xfffffff0 }] });
-  const e64 = b.add({ kind: 'ENUM64', name: 'e64', enumerators: [{ name: 'HUGE', value: 0xfedcba9876543210n }, { name: 'ONE', value: 1n }] });
+  const e64 = b.add({
+    kind: 'ENUM64',
+    name: 'e64',
+    enumerators: [
+      { name: 'HUGE', value: 0xfedcba9876543210n },
+      { name: 'ONE', value: 1n },
+    ],
+  });
   b.add({ kind: 'ENUM64', name: 's64', signed: true, enumerators: [{ name: 'MIN', value: -(1n << 63n) }] });
   const flt = b.add({ kind: 'FLOAT', name: 'double', size: 8 });
   const st = b.add({
-    kind: 'STRUCT', name: 'sample', size: 40, members: [
+    kind: 'STRUCT',
+    name: 'sample',
+    size: 40,
+    members: [
       { name: 'a', type: int, bitOffset: 0, bitfieldSize: 3 },
       { name: 'b', type: int, bitOffset: 3, bitfieldSize: 13 },
       { name: 'mac', type: arr, bitOffset: 16 },
@@ -94,7 +116,15 @@ function buildAllKinds(b: BtfBuilder): void {
       { name: 'big', type: e64, bitOffset: 256 },
     ],
   });
-  const un = b.add({ kind: 'UNION', name: 'later', size: 8, members: [{ name: 'd', type: flt, bitOffset: 0 }, { name: 't', type: ttag, bitOffset: 0 }] });
+  const un = b.add({
+    kind: 'UNION',
+    name: 'later',
+    size: 8,
+    members: [
+      { name: 'd', type: flt, bitOffset: 0 },
+      { name: 't', type: ttag, bitOffset: 0 },
+    ],
+  });
   const proto = b.add({ kind: 'FUNC_PROTO', type: int, params: [{ name: 's', type: st }, { name: 'u', type: un }, { type: fwd }] });
   const fn = b.add({ kind: 'FUNC', name: 'do_it', type: proto, linkage: 1 });
   b.add({ kind: 'FUNC', name: 'ext_fn', type: proto, linkage: 2 });
@@ -102,7 +132,15 @@ function buildAllKinds(b: BtfBuilder): void {
   b.add({ kind: 'DECL_TAG', name: 'arg_tag', type: fn, componentIdx: 1 });
   const v1 = b.add({ kind: 'VAR', name: 'counter', type: int, linkage: 1 });
   const v2 = b.add({ kind: 'VAR', name: 'cfg', type: st, linkage: 0 });
-  b.add({ kind: 'DATASEC', name: '.data', size: 48, vars: [{ type: v1, offset: 0, size: 4 }, { type: v2, offset: 8, size: 40 }] });
+  b.add({
+    kind: 'DATASEC',
+    name: '.data',
+    size: 48,
+    vars: [
+      { type: v1, offset: 0, size: 4 },
+      { type: v2, offset: 8, size: 40 },
+    ],
+  });
 }
 
 function ownTypes(btf: Btf): BtfType[] {
@@ -120,7 +158,10 @@ describe('BtfBuilder', () => {
         const btf = parseBtf(bytes);
         assert.equal(btf.byteOrder, order);
         assert.equal(btf.typeCount, b.typeCount);
-        assert.deepEqual(ownTypes(btf), Array.from({ length: b.typeCount }, (_, i) => b.get(i + 1)));
+        assert.deepEqual(
+          ownTypes(btf),
+          Array.from({ length: b.typeCount }, (_, i) => b.get(i + 1)),
+        );
         assert.equal(btf.sizeOf(btf.getByName('sample', 'STRUCT')), 40);
         assert.equal(btf.findByName('later', 'UNION'), btf.findAllByName('later')[1]);
       });
@@ -157,7 +198,15 @@ describe('BtfBuilder', () => {
       const task = base.getByName('task_struct', 'STRUCT');
       const u32 = base.getByName('u32', 'TYPEDEF');
       const p = b.add({ kind: 'PTR', type: task });
-      const st = b.add({ kind: 'STRUCT', name: 'my_mod_state', size: 16, members: [{ name: 'owner', type: p, bitOffset: 0 }, { name: 'refs', type: u32, bitOffset: 64 }] });
+      const st = b.add({
+        kind: 'STRUCT',
+        name: 'my_mod_state',
+        size: 16,
+        members: [
+          { name: 'owner', type: p, bitOffset: 0 },
+          { name: 'refs', type: u32, bitOffset: 64 },
+        ],
+      });
       b.add({ kind: 'VAR', name: 'u32', type: st, linkage: 1 });
       const bytes = b.toBytes();
       const split = parseBtf(bytes, { base });

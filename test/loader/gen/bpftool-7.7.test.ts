@@ -41,7 +41,13 @@ interface RefObject {
 function sums(set: string): Map<string, string> {
   const p = join(REF, set, 'SHA256SUMS.objects');
   if (!existsSync(p)) return new Map();
-  return new Map(readFileSync(p, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/)).map(([h, f]) => [f, h]));
+  return new Map(
+    readFileSync(p, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .map(([h, f]) => [f, h]),
+  );
 }
 
 function refObjects(): RefObject[] {
@@ -54,7 +60,8 @@ function refObjects(): RefObject[] {
       const path = join(objDir, file);
       let stale: string | null = null;
       if (!existsSync(path)) stale = `${path} is missing`;
-      else if (sha256(readFileSync(path)) !== hash) stale = `${path} differs from SHA256SUMS.objects (rebuilt since the references were made)`;
+      else if (sha256(readFileSync(path)) !== hash)
+        stale = `${path} differs from SHA256SUMS.objects (rebuilt since the references were made)`;
       const headers: RefObject['headers'] = {};
       for (const kind of KINDS) {
         const h = join(REF, set, `${base}${kind === 'unsigned' ? '' : `.${kind}`}.lskel.h`);
@@ -68,12 +75,18 @@ function refObjects(): RefObject[] {
 
 function build(o: RefObject, name: string, kind: Kind): BuiltLoader {
   return buildLoader(new Uint8Array(readFileSync(o.path)), `${o.base}.o`, {
-    scheme: kind === 'unsigned' ? 'unsigned' : 'linux-6.18', name, flavour: 'libbpf-1.7', standalone: false, mapExcl: false, host: HOST,
+    scheme: kind === 'unsigned' ? 'unsigned' : 'linux-6.18',
+    name,
+    flavour: 'libbpf-1.7',
+    standalone: false,
+    mapExcl: false,
+    host: HOST,
   });
 }
 
 function firstDiff(a: Uint8Array, b: Uint8Array): string {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return `first difference at byte ${i} (instruction ${i >> 3}); lengths ${a.length} vs ${b.length}`;
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if (a[i] !== b[i]) return `first difference at byte ${i} (instruction ${i >> 3}); lengths ${a.length} vs ${b.length}`;
   return 'identical';
 }
 
@@ -108,7 +121,11 @@ describe('the libbpf-1.7 flavour against bpftool 7.7 light skeletons', { skip: N
             assert.equal(ref.signature, null, 'an unsigned header has no opts_sig');
             assert.ok(built.header === text, `header: ${textDiff(built.header, text)}`);
           } else {
-            assert.equal(Buffer.from(ref.exclProgHash!).toString('hex'), sha256(built.loader.insns), 'opts_excl_hash is SHA-256 of our instructions');
+            assert.equal(
+              Buffer.from(ref.exclProgHash!).toString('hex'),
+              sha256(built.loader.insns),
+              'opts_excl_hash is SHA-256 of our instructions',
+            );
             const k = keys[kind];
             const signer = await signerFromPem({ privateKey: readFileSync(k.key), certificate: readFileSync(k.cert, 'utf8') });
             const ours = await signDetached(built.loader.insns, signer);
@@ -128,15 +145,29 @@ describe('the libbpf-1.7 flavour against bpftool 7.7 light skeletons', { skip: N
       }
       const p256 = o.headers.p256;
       if (p256) {
-        it('p256: openssl cms -verify accepts bpftool\'s signature over our instructions', { skip: o.stale ?? OPENSSL_MISSING }, () => {
+        it("p256: openssl cms -verify accepts bpftool's signature over our instructions", { skip: o.stale ?? OPENSSL_MISSING }, () => {
           const ref = parseLightSkeleton(readFileSync(p256, 'utf8'));
           const built = build(o, ref.name, 'p256');
           const t = tempDir('lskel77');
           try {
             writeFileSync(join(t.dir, 'insns.bin'), built.loader.insns);
             writeFileSync(join(t.dir, 'sig.der'), ref.signature!);
-            const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(t.dir, 'sig.der'), '-content', join(t.dir, 'insns.bin'),
-              '-noverify', '-certfile', keys.p256.cert, '-out', '/dev/null']);
+            const r = openssl([
+              'cms',
+              '-verify',
+              '-binary',
+              '-inform',
+              'DER',
+              '-in',
+              join(t.dir, 'sig.der'),
+              '-content',
+              join(t.dir, 'insns.bin'),
+              '-noverify',
+              '-certfile',
+              keys.p256.cert,
+              '-out',
+              '/dev/null',
+            ]);
             assert.equal(r.status, 0, `openssl: ${r.stderr}`);
           } finally {
             t.cleanup();
@@ -159,7 +190,11 @@ describe('the libbpf-1.7 flavour against bpftool 7.7 light skeletons', { skip: N
       it(`${o.set}/${o.base}: refused with a typed error`, { skip: o.stale ?? false }, (t) => {
         for (const kind of ['unsigned', 'rsa2048'] as const) {
           let err: unknown;
-          try { build(o, o.base.replace(/\W/g, '_'), kind); } catch (e) { err = e; }
+          try {
+            build(o, o.base.replace(/\W/g, '_'), kind);
+          } catch (e) {
+            err = e;
+          }
           assert.ok(err instanceof LoaderError, `${kind}: the libbpf-1.7 flavour built a loader bpftool refused to make (${String(err)})`);
           if (kind === 'unsigned') t.diagnostic(`${o.base}: ${err.code}: ${err.message}`);
         }
@@ -173,23 +208,46 @@ describe('loaderWeaknesses on bpftool 7.7 loaders', { skip: NO_REF }, () => {
     for (const kind of KINDS) {
       const file = o.headers[kind];
       if (!file) continue;
-      it(`${o.set}/${o.base} ${kind}: every map's max_entries and every initialised map's initial_value come from the ctx${kind === 'unsigned' ? '' : ' after the hash check; the metadata map need not be exclusive'}`, { skip: o.stale ?? false }, () => {
-        const ref = parseLightSkeleton(readFileSync(file, 'utf8'));
-        const w = loaderWeaknesses(ref.insns, { header: ref });
-        const built = build(o, ref.name, kind);
-        const overrides = w.filter((x) => x.code === 'CTX_OVERRIDES_MAP');
-        const fields = (f: string) => overrides.filter((x) => x.details.field === f).map((x) => x.details.mapIndex).sort((a, b) => Number(a) - Number(b));
-        assert.deepEqual(fields('max_entries'), built.plan.maps.map((m) => m.index), 'max_entries read for every map');
-        assert.deepEqual(fields('initial_value'), built.plan.ops.flatMap((op) => (op.op === 'map_update' ? [op.mapIndex] : [])), 'initial_value read for every map the loader initialises');
-        assert.equal(overrides.length, fields('max_entries').length + fields('initial_value').length, 'no other ctx reads');
-        const excl = w.filter((x) => x.code === 'METADATA_MAP_NOT_EXCLUSIVE');
-        if (kind === 'unsigned') {
-          assert.equal(excl.length, 0);
-        } else {
-          assert.ok(overrides.every((x) => x.details.afterMetadataCheck === true), 'the reads come after the hash check');
-          assert.deepEqual(excl.map((x) => x.details.source), ['insns'], 'the loader checks map->sha but not map->excl; the header does ask for excl_prog_hash');
-        }
-      });
+      it(
+        `${o.set}/${o.base} ${kind}: every map's max_entries and every initialised map's initial_value come from the ctx${kind === 'unsigned' ? '' : ' after the hash check; the metadata map need not be exclusive'}`,
+        { skip: o.stale ?? false },
+        () => {
+          const ref = parseLightSkeleton(readFileSync(file, 'utf8'));
+          const w = loaderWeaknesses(ref.insns, { header: ref });
+          const built = build(o, ref.name, kind);
+          const overrides = w.filter((x) => x.code === 'CTX_OVERRIDES_MAP');
+          const fields = (f: string) =>
+            overrides
+              .filter((x) => x.details.field === f)
+              .map((x) => x.details.mapIndex)
+              .sort((a, b) => Number(a) - Number(b));
+          assert.deepEqual(
+            fields('max_entries'),
+            built.plan.maps.map((m) => m.index),
+            'max_entries read for every map',
+          );
+          assert.deepEqual(
+            fields('initial_value'),
+            built.plan.ops.flatMap((op) => (op.op === 'map_update' ? [op.mapIndex] : [])),
+            'initial_value read for every map the loader initialises',
+          );
+          assert.equal(overrides.length, fields('max_entries').length + fields('initial_value').length, 'no other ctx reads');
+          const excl = w.filter((x) => x.code === 'METADATA_MAP_NOT_EXCLUSIVE');
+          if (kind === 'unsigned') {
+            assert.equal(excl.length, 0);
+          } else {
+            assert.ok(
+              overrides.every((x) => x.details.afterMetadataCheck === true),
+              'the reads come after the hash check',
+            );
+            assert.deepEqual(
+              excl.map((x) => x.details.source),
+              ['insns'],
+              'the loader checks map->sha but not map->excl; the header does ask for excl_prog_hash',
+            );
+          }
+        },
+      );
     }
   }
 });

@@ -24,7 +24,10 @@ describe('generateLoader (unsigned) against bpftool gen skeleton -L', () => {
   const refs = new Map<string, LskelResult>();
   const ref = (path: string): LskelResult => {
     let r = refs.get(path);
-    if (!r) { r = bpftoolLskel(path); refs.set(path, r); }
+    if (!r) {
+      r = bpftoolLskel(path);
+      refs.set(path, r);
+    }
     return r;
   };
 

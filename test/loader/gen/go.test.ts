@@ -26,7 +26,14 @@ const FAKE_SIG = new Uint8Array(Array.from({ length: 70 }, (_, i) => (i * 37 + 1
 
 function input(o: TestObject, signed = false): LightSkeletonInput {
   const name = objectNameFromPath(o.name);
-  const built = buildLoader(readObject(o), o.name, { scheme: signed ? 'linux-6.18' : 'unsigned', name, flavour: 'v1.7', standalone: false, mapExcl: false, host: {} });
+  const built = buildLoader(readObject(o), o.name, {
+    scheme: signed ? 'linux-6.18' : 'unsigned',
+    name,
+    flavour: 'v1.7',
+    standalone: false,
+    mapExcl: false,
+    host: {},
+  });
   if (!signed) return built.lskel;
   return { ...built.lskel, signature: { sig: FAKE_SIG, exclHash: built.loader.insnsHash } };
 }
@@ -72,7 +79,10 @@ describe('Go light skeleton golden files', () => {
     assert.ok(text.includes(`const optsSig = ${goBytes(FAKE_SIG)}\n`), 'optsSig is the signature');
     assert.ok(text.includes(`const optsExclHash = ${goBytes(lskel.signature!.exclHash)}\n`), 'optsExclHash is SHA-256 of the instructions');
     assert.ok(text.includes('loadAndRun(s.state, &s.Ctx, s.Keyring_id)'), 'Load passes the keyring id');
-    made.set(`${lskel.name}_signed`, { file: `${lskel.name}.lskel.go`, text: text.replace(`package ${lskel.name}\n`, `package ${lskel.name}_signed\n`) });
+    made.set(`${lskel.name}_signed`, {
+      file: `${lskel.name}.lskel.go`,
+      text: text.replace(`package ${lskel.name}\n`, `package ${lskel.name}_signed\n`),
+    });
   });
 
   it('is the same text on every run and through the registry (lang go)', () => {
@@ -85,15 +95,20 @@ describe('Go light skeleton golden files', () => {
   });
 
   it('types the global variables from BTF at their offsets, padding where C does', () => {
-    const text = made.get('globals_clang_el')?.text ?? emitGoSkeleton(input(fixtureObjects().find((x) => x.name === 'globals.clang-el.o')!));
-    assert.match(text, /type Globals_clang_el__bss struct \{\n\tBss_events +uint64\n\tBss_last_len +uint32\n\t_ +\[4\]byte\n\tBss_pair +Globals_clang_el__bss__bss_pair\n/);
+    const text =
+      made.get('globals_clang_el')?.text ?? emitGoSkeleton(input(fixtureObjects().find((x) => x.name === 'globals.clang-el.o')!));
+    assert.match(
+      text,
+      /type Globals_clang_el__bss struct \{\n\tBss_events +uint64\n\tBss_last_len +uint32\n\t_ +\[4\]byte\n\tBss_pair +Globals_clang_el__bss__bss_pair\n/,
+    );
     assert.match(text, /type Globals_clang_el__bss__bss_pair struct \{\n\tA uint32\n\t_ \[4\]byte\n\tB uint64\n\}/);
     assert.match(text, /var _ = \[1\]struct\{\}\{\}\[unsafe\.Offsetof\(Globals_clang_el__bss\{\}\.Bss_pair\)-16\]/);
   });
 
   it('is gofmt-clean and passes go vet, offsets and sizes included (GOPATH mode, offline)', (t) => {
     if (!hasTool('go') || !hasTool('gofmt')) return t.skip('go/gofmt not installed (golang-go)');
-    if (!existsSync('/usr/share/gocode/src/golang.org/x/sys/unix')) return t.skip('golang.org/x/sys/unix not installed (golang-golang-x-sys-dev)');
+    if (!existsSync('/usr/share/gocode/src/golang.org/x/sys/unix'))
+      return t.skip('golang.org/x/sys/unix not installed (golang-golang-x-sys-dev)');
     assert.ok(made.size > 0, 'the golden tests ran first');
     const gopath = mkdtempSync(join(tmpdir(), 'bpfsign-go-'));
     try {
@@ -104,7 +119,14 @@ describe('Go light skeleton golden files', () => {
       const fmt = spawnSync('gofmt', ['-l', join(gopath, 'src')], { encoding: 'utf8' });
       assert.equal(fmt.status, 0, fmt.stderr);
       assert.equal(fmt.stdout, '', `gofmt would change: ${fmt.stdout}`);
-      const env = { ...process.env, GOPATH: `${gopath}:/usr/share/gocode`, GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(gopath, 'cache'), CGO_ENABLED: '0' };
+      const env = {
+        ...process.env,
+        GOPATH: `${gopath}:/usr/share/gocode`,
+        GO111MODULE: 'off',
+        GOFLAGS: '',
+        GOCACHE: join(gopath, 'cache'),
+        CGO_ENABLED: '0',
+      };
       const vet = spawnSync('go', ['vet', ...made.keys()], { cwd: gopath, env, encoding: 'utf8', timeout: 600_000 });
       assert.equal(vet.status, 0, vet.stderr);
       t.diagnostic(`${made.size} packages gofmt-clean and vetted`);
@@ -128,25 +150,56 @@ describe('Go names', () => {
   });
 
   const tiny: LightSkeletonInput = { name: 'tiny', insns: new Uint8Array(8), data: new Uint8Array(4), maps: [], progs: [], hasBtf: false };
-  const refused = (i: LightSkeletonInput, field: string) => assert.throws(() => emitGoSkeleton(i), (e) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === field);
+  const refused = (i: LightSkeletonInput, field: string) =>
+    assert.throws(
+      () => emitGoSkeleton(i),
+      (e) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === field,
+    );
 
   it('refuses a skeleton name that is a Go keyword, saying to choose another', () => {
     refused({ ...tiny, name: 'map' }, 'name');
   });
 
   it('refuses two maps whose Go names are the same', () => {
-    refused({ ...tiny, maps: [{ name: 'a', ident: 'a', mmap: null }, { name: 'A', ident: 'A', mmap: null }] }, 'maps');
+    refused(
+      {
+        ...tiny,
+        maps: [
+          { name: 'a', ident: 'a', mmap: null },
+          { name: 'A', ident: 'A', mmap: null },
+        ],
+      },
+      'maps',
+    );
   });
 
-  it('refuses a memory-mapped map that would take the skeleton\'s own member name', () => {
-    refused({ ...tiny, maps: [{ name: 'links', ident: 'links', mmap: { initialValue: new Uint8Array(4), mmapSize: 4096, readOnly: false, vars: [] } }] }, 'maps');
+  it("refuses a memory-mapped map that would take the skeleton's own member name", () => {
+    refused(
+      {
+        ...tiny,
+        maps: [{ name: 'links', ident: 'links', mmap: { initialValue: new Uint8Array(4), mmapSize: 4096, readOnly: false, vars: [] } }],
+      },
+      'maps',
+    );
   });
 
   it('attaches as the C header does: one Attach_<prog> per program, raw tracepoints by name, Attach calling each', () => {
-    const text = emitGoSkeleton({ ...tiny, progs: [{ name: 'on_enter', attach: { kind: 'raw_tracepoint', target: 'sys_enter' } }, { name: 'xdp_main', attach: { kind: 'none' } }] });
-    assert.match(text, /func \(s \*Tiny\) Attach_on_enter\(\) \(int32, error\) \{\n\tfd, err := rawTracepointOpen\("sys_enter", s\.Progs\.On_enter\.ProgFd\)\n/);
+    const text = emitGoSkeleton({
+      ...tiny,
+      progs: [
+        { name: 'on_enter', attach: { kind: 'raw_tracepoint', target: 'sys_enter' } },
+        { name: 'xdp_main', attach: { kind: 'none' } },
+      ],
+    });
+    assert.match(
+      text,
+      /func \(s \*Tiny\) Attach_on_enter\(\) \(int32, error\) \{\n\tfd, err := rawTracepointOpen\("sys_enter", s\.Progs\.On_enter\.ProgFd\)\n/,
+    );
     assert.match(text, /func \(s \*Tiny\) Attach_xdp_main\(\) \(int32, error\) \{\n\treturn 0, nil\n\}/);
-    assert.match(text, /func \(s \*Tiny\) Attach\(\) error \{\n\tif _, err := s\.Attach_on_enter\(\); err != nil \{\n\t\treturn err\n\t\}\n\tif _, err := s\.Attach_xdp_main\(\)/);
+    assert.match(
+      text,
+      /func \(s \*Tiny\) Attach\(\) error \{\n\tif _, err := s\.Attach_on_enter\(\); err != nil \{\n\t\treturn err\n\t\}\n\tif _, err := s\.Attach_xdp_main\(\)/,
+    );
   });
 
   it('refuses instructions that are not whole', () => {

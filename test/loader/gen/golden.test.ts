@@ -55,7 +55,11 @@ describe('generateLoader golden files', () => {
     describe(base, () => {
       let plan: ReturnType<typeof planFor> | undefined;
       let planError: unknown;
-      try { plan = planFor(o); } catch (e) { planError = e; }
+      try {
+        plan = planFor(o);
+      } catch (e) {
+        planError = e;
+      }
       if (!plan) {
         it('cannot be planned: the error is a typed LoaderError saying why', (t) => {
           assert.ok(planError instanceof LoaderError, String(planError));
@@ -78,7 +82,11 @@ describe('generateLoader golden files', () => {
       // for the libbpf-1.7 flavour); the plan no longer says where a map came from.
       if (o.entry?.features?.includes('legacy_maps')) return;
       let refusal: unknown;
-      try { generateLoader(plan, { scheme: 'unsigned', compat }); } catch (e) { refusal = e; }
+      try {
+        generateLoader(plan, { scheme: 'unsigned', compat });
+      } catch (e) {
+        refusal = e;
+      }
       if (refusal) {
         it(`${compat}: refused with a typed error (libbpf cannot generate it)`, (t) => {
           assert.ok(refusal instanceof LoaderError && refusal.code === 'OBJECT_UNSUPPORTED', String(refusal));

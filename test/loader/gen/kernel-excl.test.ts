@@ -16,18 +16,30 @@ import { buildLoader } from '../../../src/service/loader.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
-describe('linux-6.18 loaders for this kernel\'s profile', () => {
+describe("linux-6.18 loaders for this kernel's profile", () => {
   const why = !existsSync(VMLINUX) ? 'no vmlinux BTF' : runnerSkipReason();
   it('carry the exclusivity check exactly when the profile has map->excl, and load here', (t) => {
     if (why) return t.skip(why);
     const excl = hasBpfMapExcl(parseBtf(new Uint8Array(readFileSync(VMLINUX))));
     t.diagnostic(`this kernel's struct bpf_map ${excl ? 'has' : 'lacks'} excl after sha`);
     const obj = new Uint8Array(readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o')));
-    const make = (mapExcl: boolean) => buildLoader(obj, 'xdp_filter.o', { scheme: 'linux-6.18', name: 'xdp_filter', flavour: 'v1.7', standalone: false, mapExcl, host: { possibleCpus: 2 } });
-    const withCheck = make(true), without = make(false);
+    const make = (mapExcl: boolean) =>
+      buildLoader(obj, 'xdp_filter.o', {
+        scheme: 'linux-6.18',
+        name: 'xdp_filter',
+        flavour: 'v1.7',
+        standalone: false,
+        mapExcl,
+        host: { possibleCpus: 2 },
+      });
+    const withCheck = make(true),
+      without = make(false);
     assert.ok(withCheck.loader.insns.length > without.loader.insns.length, 'the check adds instructions');
     const built = excl ? withCheck : without;
-    const rep = runLoader('excl', built.loader.insns, built.loader.data, built.plan.nrMaps, built.plan.programs.length, { signed: true, excl: built.loader.insnsHash });
+    const rep = runLoader('excl', built.loader.insns, built.loader.data, built.plan.nrMaps, built.plan.programs.length, {
+      signed: true,
+      excl: built.loader.insnsHash,
+    });
     assert.equal(rep.stage, 'ok', JSON.stringify({ stage: rep.stage, errno: rep.errno, log: rep.log_tail }));
     assert.equal(rep.retval, 0);
     assert.equal(rep.leaked_fds, 0);

@@ -28,7 +28,15 @@ import { signerFromPem } from '../../../src/signing/index.js';
 import { allObjects, readObject, type TestObject } from '../../support/objects.js';
 import { testKeysDir } from '../../support/test-keys.js';
 import { bpftoolObjName } from '../../kernel-runner/bpftool-lskel.js';
-import { opaqueTypes, runLoader, runnerSkipReason, runSkeleton, skelMain, type RunnerReport, type SkelReport } from '../../kernel-runner/harness.js';
+import {
+  opaqueTypes,
+  runLoader,
+  runnerSkipReason,
+  runSkeleton,
+  skelMain,
+  type RunnerReport,
+  type SkelReport,
+} from '../../kernel-runner/harness.js';
 import { hostOptionsFor } from '../../kernel-runner/host.js';
 import { compareReports } from '../../kernel-runner/compare.js';
 import { goSkipReason, runGoSkeletons, type GoSkelReport } from '../../kernel-runner/go-main.js';
@@ -39,7 +47,11 @@ const WHY = runnerSkipReason() ?? goSkipReason();
 const isBigEndian = (o: TestObject) => readObject(o)[5] === 2;
 const BE_SKIP = (o: TestObject) => `${o.name} is a big-endian object; this host is ${endianness() === 'LE' ? 'little' : 'big'}-endian`;
 
-interface Built { name: string; built: BuiltLoader; btf: ReturnType<typeof parseBtf> | null }
+interface Built {
+  name: string;
+  built: BuiltLoader;
+  btf: ReturnType<typeof parseBtf> | null;
+}
 
 function build(o: TestObject, scheme: 'unsigned' | 'linux-6.18'): Built | { error: string } {
   try {
@@ -60,7 +72,12 @@ function direct(b: Built, tag: string, data = b.built.loader.data): RunnerReport
 }
 
 /** Go skeletons of `b` for each input, built together (one go build) and run one after another. */
-function goRun(b: Built, tag: string, inputs: Record<string, LightSkeletonInput>, opts: { attach?: boolean } = {}): Record<string, GoSkelReport> {
+function goRun(
+  b: Built,
+  tag: string,
+  inputs: Record<string, LightSkeletonInput>,
+  opts: { attach?: boolean } = {},
+): Record<string, GoSkelReport> {
   const names = Object.keys(inputs);
   const skels = names.map((n) => {
     const pkg = `${b.name}_${n}`;
@@ -87,11 +104,21 @@ function cRun(b: Built, tag: string, signature: Uint8Array | null = null): SkelR
 
 /** The Go report as a runner report, to compare with compareReports. */
 function asRunner(g: GoSkelReport): RunnerReport {
-  return { stage: g.stage, errno: g.errno, retval: 0, maps: g.maps ?? [], progs: g.progs ?? [], fds_before: 0, fds_after: g.leaked_fds, leaked_fds: g.leaked_fds };
+  return {
+    stage: g.stage,
+    errno: g.errno,
+    retval: 0,
+    maps: g.maps ?? [],
+    progs: g.progs ?? [],
+    fds_before: 0,
+    fds_after: g.leaked_fds,
+    leaked_fds: g.leaked_fds,
+  };
 }
 
 function describeGo(g: GoSkelReport): string {
-  if (g.stage === 'ok') return `loaded: ${(g.maps ?? []).filter((m) => m.fd > 0).length} maps, ${(g.progs ?? []).filter((p) => p.fd > 0).length} programs, ${g.mmapped} mmapped`;
+  if (g.stage === 'ok')
+    return `loaded: ${(g.maps ?? []).filter((m) => m.fd > 0).length} maps, ${(g.progs ?? []).filter((p) => p.fd > 0).length} programs, ${g.mmapped} mmapped`;
   return `${g.stage}: ${g.op ?? ''}: ${errnoName(g.errno)}`;
 }
 
@@ -104,7 +131,10 @@ describe('Go light skeletons on this kernel', () => {
         if (WHY) return t.skip(WHY);
         if (isBigEndian(o)) return t.skip(BE_SKIP(o));
         const b = build(o, 'unsigned');
-        if ('error' in b) { tally.skipped.push(`${o.name}: not generated`); return t.skip(`not generated: ${b.error}`); }
+        if ('error' in b) {
+          tally.skipped.push(`${o.name}: not generated`);
+          return t.skip(`not generated: ${b.error}`);
+        }
         assert.equal(b.built.lskel.maps.length, b.built.loader.ctxLayout.maps.length, 'the skeleton has one map desc per ctx map');
         const ref = direct(b, 'plain');
         const c = cRun(b, 'plain');
@@ -115,8 +145,8 @@ describe('Go light skeletons on this kernel', () => {
           const want = ref.stage === 'loader_retval' ? -ref.retval : ref.errno;
           assert.equal(c.stage, 'load');
           assert.equal(g.stage, 'load');
-          assert.equal(g.errno, -(c.err ?? 0), 'the Go skeleton fails with the C skeleton\'s errno');
-          assert.equal(g.errno, want, 'and with the loader\'s');
+          assert.equal(g.errno, -(c.err ?? 0), "the Go skeleton fails with the C skeleton's errno");
+          assert.equal(g.errno, want, "and with the loader's");
           tally.sameFailure.push(`${o.name}: ${errnoName(g.errno)}`);
           return;
         }
@@ -171,7 +201,7 @@ describe('Go light skeletons on this kernel', () => {
         const nosig = runs.nosig;
         t.diagnostic(`signature left out: ${describeGo(nosig)}`);
         assert.equal(nosig.stage, 'ok', describeGo(nosig));
-        assert.deepEqual(compareReports(asRunner(nosig), plain).diffs, [], 'the 6.18 loader leaves the unsigned loader\'s objects');
+        assert.deepEqual(compareReports(asRunner(nosig), plain).diffs, [], "the 6.18 loader leaves the unsigned loader's objects");
         assert.equal(nosig.leaked_fds, 0);
 
         const flipped = runs.flip;
@@ -179,7 +209,11 @@ describe('Go light skeletons on this kernel', () => {
         assert.equal(flipped.stage, 'load');
         assert.equal(flipped.op, 'error returned by loader prog');
         assert.equal(flipped.errno, constants.errno.EINVAL);
-        assert.equal((flipped.maps ?? []).filter((m) => m.fd > 0).length + (flipped.progs ?? []).filter((p) => p.fd > 0).length, 0, 'nothing was created');
+        assert.equal(
+          (flipped.maps ?? []).filter((m) => m.fd > 0).length + (flipped.progs ?? []).filter((p) => p.fd > 0).length,
+          0,
+          'nothing was created',
+        );
         assert.equal(flipped.leaked_fds, 0);
         tally.signed.push(`${o.name}: signed ${g.stage === 'ok' ? 'ok' : errnoName(g.errno)}`);
       });

@@ -6,7 +6,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export interface LegacyMapDef { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }
+export interface LegacyMapDef {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+}
 
 const BPF_OBJ_NAME_LEN = 16;
 
@@ -34,7 +41,11 @@ export function legacyMapDefs(path: string): LegacyMapDef[] {
     const off = parseInt(m[1], 16);
     const size = parseInt(m[2], 16);
     out.push({
-      name: m[3].slice(0, BPF_OBJ_NAME_LEN - 1), type: u32(off), keySize: u32(off + 4), valueSize: u32(off + 8), maxEntries: u32(off + 12),
+      name: m[3].slice(0, BPF_OBJ_NAME_LEN - 1),
+      type: u32(off),
+      keySize: u32(off + 4),
+      valueSize: u32(off + 8),
+      maxEntries: u32(off + 12),
       flags: size >= 20 ? u32(off + 16) : 0,
     });
   }

@@ -48,7 +48,7 @@ describe('generated loaders on this kernel', () => {
   const why = skipReason();
   for (const o of candidates()) {
     describe(o.name, () => {
-      it('loads through the kernel runner and creates the object\'s maps and programs', (t) => {
+      it("loads through the kernel runner and creates the object's maps and programs", (t) => {
         if (why) return t.skip(why);
         const s = setup(o);
         if ('skip' in s) return t.skip(s.skip);
@@ -74,7 +74,8 @@ describe('generated loaders on this kernel', () => {
           assert.equal(k.type, m.typeId, `map ${m.name} type`);
           assert.equal(k.key_size, m.keySize, `map ${m.name} key size`);
           assert.equal(k.value_size, m.valueSize, `map ${m.name} value size`);
-          if (m.initialValue && k.contents) assert.equal(k.contents, Buffer.from(s.maps[i].mmap?.initialValue ?? m.initialValue).toString('hex'), `map ${m.name} contents`);
+          if (m.initialValue && k.contents)
+            assert.equal(k.contents, Buffer.from(s.maps[i].mmap?.initialValue ?? m.initialValue).toString('hex'), `map ${m.name} contents`);
           if (m.frozen) assert.equal(k.frozen, true, `map ${m.name} should be frozen`);
         });
         const loaded = s.spec.programs.filter((p) => p.autoload);
@@ -89,7 +90,7 @@ describe('generated loaders on this kernel', () => {
         t.diagnostic(`maps ${rep.maps.length}, programs ${rep.progs.filter((p) => p.fd > 0).length}`);
       });
 
-      it('loads through bpftool\'s own header compiled against Debian\'s skel_internal.h', (t) => {
+      it("loads through bpftool's own header compiled against Debian's skel_internal.h", (t) => {
         if (why) return t.skip(why);
         const s = setup(o);
         if ('skip' in s) return t.skip(s.skip);
@@ -104,7 +105,10 @@ describe('generated loaders on this kernel', () => {
         if (why) return t.skip(why);
         const s = setup(o);
         if ('skip' in s) return t.skip(s.skip);
-        const header = emitLightSkeleton({ name: s.name, insns: s.parts.insns, data: s.parts.data, maps: s.maps, progs: s.progs, hasBtf: s.btf !== null }, { flavour: 'v1.7', standalone: true });
+        const header = emitLightSkeleton(
+          { name: s.name, insns: s.parts.insns, data: s.parts.data, maps: s.maps, progs: s.progs, hasBtf: s.btf !== null },
+          { flavour: 'v1.7', standalone: true },
+        );
         const rep = runSkeleton(`${s.name}-standalone`, header, skelMain(s.name, s.maps, s.progs, opaqueTypes(s.btf, s.maps)));
         if (rep.stage === 'build') assert.fail(`does not build: ${'reason' in rep ? rep.reason : ''}`);
         if (rep.stage === 'load') return t.skip(`kernel refused part of the object (load returned ${'err' in rep ? rep.err : '?'})`);

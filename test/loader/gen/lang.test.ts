@@ -10,8 +10,12 @@ import { emitLightSkeleton, type LightSkeletonInput } from '../../../src/loader/
 import { emitGoSkeleton } from '../../../src/loader/gen/go.js';
 
 const input: LightSkeletonInput = {
-  name: 'tiny', insns: new Uint8Array(16), data: new Uint8Array(8), hasBtf: false,
-  maps: [{ name: 'counts', ident: 'counts', mmap: null }], progs: [{ name: 'handle', attach: { kind: 'none' } }],
+  name: 'tiny',
+  insns: new Uint8Array(16),
+  data: new Uint8Array(8),
+  hasBtf: false,
+  maps: [{ name: 'counts', ident: 'counts', mmap: null }],
+  progs: [{ name: 'handle', attach: { kind: 'none' } }],
 };
 
 describe('light-skeleton languages', () => {
@@ -32,6 +36,9 @@ describe('light-skeleton languages', () => {
   });
 
   it('refuses a language it does not know with a typed error naming the field', () => {
-    assert.throws(() => emitSkeleton('zig' as 'c', input, { flavour: 'v1.7' }), (e) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'lang');
+    assert.throws(
+      () => emitSkeleton('zig' as 'c', input, { flavour: 'v1.7' }),
+      (e) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'lang',
+    );
   });
 });

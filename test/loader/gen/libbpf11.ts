@@ -12,7 +12,10 @@
 import type { Plan } from '../../../src/loader/plan/index.js';
 import { withLibbpf11Mmapable } from '../../../src/loader/plan/index.js';
 
-export interface Libbpf11Rewrite { plan: Plan; notes: string[] }
+export interface Libbpf11Rewrite {
+  plan: Plan;
+  notes: string[];
+}
 
 export function toLibbpf11(input: Plan): Libbpf11Rewrite {
   const { plan, changed } = withLibbpf11Mmapable(input);

@@ -11,13 +11,20 @@ import { buildLoader } from '../../../src/service/loader.js';
 import { allObjects, readObject } from '../../support/objects.js';
 
 describe('lskelVarsFromBtf', () => {
-  it('gives every object\'s skeleton members from its loaded BTF', () => {
+  it("gives every object's skeleton members from its loaded BTF", () => {
     let maps = 0;
     const differ: string[] = [];
     for (const o of allObjects()) {
       let built;
       try {
-        built = buildLoader(readObject(o), o.name, { scheme: 'unsigned', name: 'skel', flavour: 'v1.7', standalone: false, mapExcl: false, host: { ksymAddresses: {} } });
+        built = buildLoader(readObject(o), o.name, {
+          scheme: 'unsigned',
+          name: 'skel',
+          flavour: 'v1.7',
+          standalone: false,
+          mapExcl: false,
+          host: { ksymAddresses: {} },
+        });
       } catch {
         continue;
       }
@@ -41,7 +48,14 @@ describe('lskelVarsFromBtf', () => {
   it('gives no members for an identifier no DATASEC has', () => {
     const o = allObjects().find((x) => x.name === 'globals.clang-el.o');
     assert.ok(o, 'globals.clang-el.o fixture');
-    const built = buildLoader(readObject(o), o.name, { scheme: 'unsigned', name: 'skel', flavour: 'v1.7', standalone: false, mapExcl: false, host: { ksymAddresses: {} } });
+    const built = buildLoader(readObject(o), o.name, {
+      scheme: 'unsigned',
+      name: 'skel',
+      flavour: 'v1.7',
+      standalone: false,
+      mapExcl: false,
+      host: { ksymAddresses: {} },
+    });
     const op = built.plan.ops.find((x) => x.op === 'btf_load');
     assert.ok(op && op.op === 'btf_load');
     const btf = parseBtf(op.btf);

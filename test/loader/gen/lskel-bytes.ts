@@ -20,27 +20,57 @@ export function decodeCString(text: string, start: number): { bytes: Uint8Array;
       // Adjacent literals ("a" "b") concatenate.
       let j = i + 1;
       while (j < text.length && /\s/.test(text[j])) j++;
-      if (text[j] === '"') { i = j + 1; continue; }
+      if (text[j] === '"') {
+        i = j + 1;
+        continue;
+      }
       return { bytes: Uint8Array.from(out), end: i + 1 };
     }
-    if (c !== '\\') { out.push(c.charCodeAt(0) & 0xff); i++; continue; }
+    if (c !== '\\') {
+      out.push(c.charCodeAt(0) & 0xff);
+      i++;
+      continue;
+    }
     const n = text[i + 1];
-    if (n === '\n') { i += 2; continue; }
-    if (n === '\r' && text[i + 2] === '\n') { i += 3; continue; }
+    if (n === '\n') {
+      i += 2;
+      continue;
+    }
+    if (n === '\r' && text[i + 2] === '\n') {
+      i += 3;
+      continue;
+    }
     if (n === 'x') {
-      let j = i + 2, v = 0, k = 0;
-      while (j < text.length && /[0-9a-fA-F]/.test(text[j])) { v = v * 16 + parseInt(text[j], 16); j++; k++; }
+      let j = i + 2,
+        v = 0,
+        k = 0;
+      while (j < text.length && /[0-9a-fA-F]/.test(text[j])) {
+        v = v * 16 + parseInt(text[j], 16);
+        j++;
+        k++;
+      }
       if (k === 0) throw new Error(`bad \\x escape at ${i}`);
-      out.push(v & 0xff); i = j; continue;
+      out.push(v & 0xff);
+      i = j;
+      continue;
     }
     if (n >= '0' && n <= '7') {
-      let j = i + 1, v = 0, k = 0;
-      while (k < 3 && text[j] >= '0' && text[j] <= '7') { v = v * 8 + (text.charCodeAt(j) - 48); j++; k++; }
-      out.push(v & 0xff); i = j; continue;
+      let j = i + 1,
+        v = 0,
+        k = 0;
+      while (k < 3 && text[j] >= '0' && text[j] <= '7') {
+        v = v * 8 + (text.charCodeAt(j) - 48);
+        j++;
+        k++;
+      }
+      out.push(v & 0xff);
+      i = j;
+      continue;
     }
     const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, '?': 63 };
     if (simple[n] === undefined) throw new Error(`unknown escape \\${n} at ${i}`);
-    out.push(simple[n]); i += 2;
+    out.push(simple[n]);
+    i += 2;
   }
 }
 
@@ -65,20 +95,28 @@ export function bpftoolObjName(path: string): string {
   return b.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-export type LskelResult = { ok: true; header: string; data: Uint8Array; insns: Uint8Array; ms: number } | { ok: false; reason: string; ms: number };
+export type LskelResult =
+  { ok: true; header: string; data: Uint8Array; insns: Uint8Array; ms: number } | { ok: false; reason: string; ms: number };
 
 /** Runs `bpftool gen skeleton -L OBJ` (name derived by bpftool) and extracts the byte arrays. */
 export function bpftoolLskel(path: string): LskelResult {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-lskel-'));
   const t0 = performance.now();
   try {
-    const header = execFileSync('bpftool', ['gen', 'skeleton', '-L', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    const header = execFileSync('bpftool', ['gen', 'skeleton', '-L', path], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
     const ms = performance.now() - t0;
     return { ok: true, header, ms, ...extractLskelBytes(header) };
   } catch (e) {
     const ms = performance.now() - t0;
     const err = e as { stderr?: string | Buffer; signal?: string; message: string };
-    const lines = String(err.stderr ?? '').trim().split('\n').filter((l) => l && !l.startsWith('libbpf: elf: skipping'));
+    const lines = String(err.stderr ?? '')
+      .trim()
+      .split('\n')
+      .filter((l) => l && !l.startsWith('libbpf: elf: skipping'));
     const telling = lines.filter((l) => !/failed to load object|^Error: failed to (load|open)/.test(l));
     const stderr = (telling.length ? telling : lines).slice(-2).join(' | ');
     return { ok: false, reason: err.signal ? `bpftool killed by ${err.signal}` : stderr || err.message.split('\n')[0], ms };
@@ -87,4 +125,6 @@ export function bpftoolLskel(path: string): LskelResult {
   }
 }
 
-export function readText(p: string): string { return readFileSync(p, 'utf8'); }
+export function readText(p: string): string {
+  return readFileSync(p, 'utf8');
+}

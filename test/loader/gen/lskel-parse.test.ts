@@ -14,7 +14,8 @@ import { buildLoader } from '../../../src/service/loader.js';
 import { FIXTURES, hasTool } from '../../support/objects.js';
 
 const obj = new Uint8Array(readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o')));
-const build = (flavour: 'v1.7' | 'bpftool-7.1') => buildLoader(obj, 'xdp_filter.o', { scheme: 'unsigned', name: 'xdp_filter', flavour, standalone: false, mapExcl: false, host: {} });
+const build = (flavour: 'v1.7' | 'bpftool-7.1') =>
+  buildLoader(obj, 'xdp_filter.o', { scheme: 'unsigned', name: 'xdp_filter', flavour, standalone: false, mapExcl: false, host: {} });
 
 describe('parseCString', () => {
   it('decodes hex, octal, simple escapes, plain characters and line continuations', () => {
@@ -22,8 +23,14 @@ describe('parseCString', () => {
     assert.deepEqual([...parseCString(text, 0).bytes], [1, 0, 0x7f, 0x41, 0x42, 10, 92, 34, 0x7a]);
   });
   it('refuses an unterminated literal and an unknown escape, naming the line', () => {
-    assert.throws(() => parseCString('"\\x01', 0), (e: unknown) => e instanceof LoaderError && /line 1: unterminated/.test(e.message));
-    assert.throws(() => parseCString('\n"\\q"', 1), (e: unknown) => e instanceof LoaderError && /line 2: unknown escape/.test(e.message));
+    assert.throws(
+      () => parseCString('"\\x01', 0),
+      (e: unknown) => e instanceof LoaderError && /line 1: unterminated/.test(e.message),
+    );
+    assert.throws(
+      () => parseCString('\n"\\q"', 1),
+      (e: unknown) => e instanceof LoaderError && /line 2: unknown escape/.test(e.message),
+    );
   });
 });
 
@@ -50,7 +57,10 @@ describe('parseLightSkeleton', () => {
   });
 
   it('reads the loader bpftool gen skeleton -L embeds', { skip: hasTool('bpftool') ? false : 'bpftool not installed' }, () => {
-    const text = execFileSync('bpftool', ['gen', 'skeleton', '-L', join(FIXTURES, 'obj/xdp_filter.clang-el.o')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const text = execFileSync('bpftool', ['gen', 'skeleton', '-L', join(FIXTURES, 'obj/xdp_filter.clang-el.o')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const h = parseLightSkeleton(text);
     const ours = build('bpftool-7.1');
     // Byte identity with bpftool for this object is established by test/loader/gen; here: we read what it wrote.
@@ -63,7 +73,13 @@ describe('parseLightSkeleton', () => {
   it('refuses a header whose opts.data_sz does not match its literal, and text that is no skeleton', () => {
     const b = build('bpftool-7.1');
     const wrong = b.header.replace(/opts\.data_sz = \d+;/, 'opts.data_sz = 7;');
-    assert.throws(() => parseLightSkeleton(wrong), (e: unknown) => e instanceof LoaderError && (e.details as { field?: string }).field === 'data_sz');
-    assert.throws(() => parseLightSkeleton('int main(void) { return 0; }'), (e: unknown) => e instanceof LoaderError && /not a light skeleton/.test(e.message));
+    assert.throws(
+      () => parseLightSkeleton(wrong),
+      (e: unknown) => e instanceof LoaderError && (e.details as { field?: string }).field === 'data_sz',
+    );
+    assert.throws(
+      () => parseLightSkeleton('int main(void) { return 0; }'),
+      (e: unknown) => e instanceof LoaderError && /not a light skeleton/.test(e.message),
+    );
   });
 });

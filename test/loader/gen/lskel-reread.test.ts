@@ -30,7 +30,14 @@ function ourHeaders(): { name: string; text: string }[] {
       for (const standalone of [false, true]) {
         let built;
         try {
-          built = buildLoader(readObject(o), o.name, { scheme: 'unsigned', name: 'skel', flavour, standalone, mapExcl: false, host: { ksymAddresses: {} } });
+          built = buildLoader(readObject(o), o.name, {
+            scheme: 'unsigned',
+            name: 'skel',
+            flavour,
+            standalone,
+            mapExcl: false,
+            host: { ksymAddresses: {} },
+          });
         } catch {
           continue; // objects we refuse are refused with their own error elsewhere
         }
@@ -49,14 +56,19 @@ describe('rereadLightSkeleton', () => {
     assert.deepEqual(failed, []);
   });
 
-  it('prints every bpftool 7.7 reference header again, unsigned and signed', { skip: referenceHeaders().length ? false : `no reference headers under ${REFERENCE}` }, () => {
-    const files = referenceHeaders();
-    const failed = files.filter((f) => !checkLightSkeletonText(readFileSync(f, 'utf8')).ok);
-    assert.deepEqual(failed, []);
-    const signed = files.filter((f) => /\.(rsa2048|p256)\.lskel\.h$/.test(f));
-    assert.ok(signed.length > 0);
-    for (const f of signed) assert.ok(rereadLightSkeleton(readFileSync(f, 'utf8')).input.signature, `${f} reads back without its signature`);
-  });
+  it(
+    'prints every bpftool 7.7 reference header again, unsigned and signed',
+    { skip: referenceHeaders().length ? false : `no reference headers under ${REFERENCE}` },
+    () => {
+      const files = referenceHeaders();
+      const failed = files.filter((f) => !checkLightSkeletonText(readFileSync(f, 'utf8')).ok);
+      assert.deepEqual(failed, []);
+      const signed = files.filter((f) => /\.(rsa2048|p256)\.lskel\.h$/.test(f));
+      assert.ok(signed.length > 0);
+      for (const f of signed)
+        assert.ok(rereadLightSkeleton(readFileSync(f, 'utf8')).input.signature, `${f} reads back without its signature`);
+    },
+  );
 
   it('names the line of an edited statement, an added one and a changed byte', () => {
     const text = ourHeaders().find((h) => h.name.startsWith('globals.clang-el.o v1.7'))!.text;

@@ -31,7 +31,10 @@ function inputFor(o: TestObject, header: string): { input: LightSkeletonInput; i
     if (img && m.name.endsWith('.kconfig')) m.mmap.initialValue = img;
     else if (!img || Buffer.compare(Buffer.from(img), Buffer.from(m.mmap.initialValue)) !== 0) imageMismatch.push(m.ident);
   }
-  return { input: { name, insns: parts.insns, data: parts.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null }, imageMismatch };
+  return {
+    input: { name, insns: parts.insns, data: parts.data, maps, progs: lskelProgsFromObject(spec), hasBtf: btf !== null },
+    imageMismatch,
+  };
 }
 
 function firstDiff(a: string, b: string): string {
@@ -54,7 +57,10 @@ describe('printHex', () => {
   });
   it('fits 39 zero bytes on a line (2 columns each, limit 78)', () => {
     const lines = printHex(new Uint8Array(40)).split('\\\n');
-    assert.deepEqual(lines.map((l) => l.length), [78, 2]);
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [78, 2],
+    );
   });
 });
 
@@ -81,34 +87,77 @@ describe('emitLightSkeleton', () => {
   const base: LightSkeletonInput = { name: 'x', insns: new Uint8Array(8), data: new Uint8Array(0), maps: [], progs: [], hasBtf: false };
   describe('when the input cannot be printed', () => {
     it('throws OBJECT_UNSUPPORTED for a skeleton name that is not a C identifier', () => {
-      assert.throws(() => emitLightSkeleton({ ...base, name: '1x' }, { flavour: 'v1.7' }), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED');
+      assert.throws(
+        () => emitLightSkeleton({ ...base, name: '1x' }, { flavour: 'v1.7' }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED',
+      );
     });
     it('throws OBJECT_UNSUPPORTED for instruction bytes that are not whole instructions', () => {
-      assert.throws(() => emitLightSkeleton({ ...base, insns: new Uint8Array(5) }, { flavour: 'bpftool-7.1' }), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED');
+      assert.throws(
+        () => emitLightSkeleton({ ...base, insns: new Uint8Array(5) }, { flavour: 'bpftool-7.1' }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED',
+      );
     });
     it('throws OBJECT_UNSUPPORTED for a signature with the 7.1 flavour', () => {
       const signature = { sig: new Uint8Array(3), exclHash: new Uint8Array(32) };
-      assert.throws(() => emitLightSkeleton({ ...base, signature }, { flavour: 'bpftool-7.1' }), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED');
+      assert.throws(
+        () => emitLightSkeleton({ ...base, signature }, { flavour: 'bpftool-7.1' }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED',
+      );
     });
     it('throws OBJECT_UNSUPPORTED for overlapping variables', () => {
       const v = { name: 'a', decl: 'int a', offset: 0, size: 4, align: 4, typeSize: 4 };
-      const maps = [{ name: 'x.bss', ident: 'bss', mmap: { initialValue: new Uint8Array(8), mmapSize: 4096, readOnly: false, vars: [v, { ...v, name: 'b', decl: 'int b', offset: 2 }] } }];
-      assert.throws(() => emitLightSkeleton({ ...base, maps, hasBtf: true }, { flavour: 'v1.7' }), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED');
+      const maps = [
+        {
+          name: 'x.bss',
+          ident: 'bss',
+          mmap: {
+            initialValue: new Uint8Array(8),
+            mmapSize: 4096,
+            readOnly: false,
+            vars: [v, { ...v, name: 'b', decl: 'int b', offset: 2 }],
+          },
+        },
+      ];
+      assert.throws(
+        () => emitLightSkeleton({ ...base, maps, hasBtf: true }, { flavour: 'v1.7' }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED',
+      );
     });
   });
 
   describe('in v1.7 flavour with a signature', () => {
     const sig = { sig: Uint8Array.from([0x30, 0x82, 0]), exclHash: new Uint8Array(32).fill(7) };
-    const maps = [{ name: 'x.rodata', ident: 'rodata', mmap: { initialValue: Uint8Array.from([1, 0, 0, 0]), mmapSize: 4096, readOnly: true, vars: [{ name: 'cfg', decl: 'int cfg', offset: 0, size: 4, align: 4, typeSize: 4 }] } }];
-    const text = emitLightSkeleton({ ...base, maps, progs: [{ name: 'p', attach: { kind: 'none' } }], hasBtf: true, signature: sig }, { flavour: 'v1.7' });
+    const maps = [
+      {
+        name: 'x.rodata',
+        ident: 'rodata',
+        mmap: {
+          initialValue: Uint8Array.from([1, 0, 0, 0]),
+          mmapSize: 4096,
+          readOnly: true,
+          vars: [{ name: 'cfg', decl: 'int cfg', offset: 0, size: 4, align: 4, typeSize: 4 }],
+        },
+      },
+    ];
+    const text = emitLightSkeleton(
+      { ...base, maps, progs: [{ name: 'p', attach: { kind: 'none' } }], hasBtf: true, signature: sig },
+      { flavour: 'v1.7' },
+    );
     it('adds keyring_id after links and the signed fields before opts.ctx', () => {
       assert.match(text, /\t} links;\n\t__s32 keyring_id;\n\tstruct x__rodata {\n\t\tint cfg;\n\t} \*rodata;\n};/);
       assert.match(text, /opts\.keyring_id = skel->keyring_id;\n\topts\.ctx = /);
       assert.match(text, /static const char opts_sig\[\] __attribute__\(\(__aligned__\(8\)\)\) = "\\\n\\x30\\x82\\0";/);
     });
     it('embeds the initial image in an aligned data[] block with __typeof__ casts', () => {
-      assert.match(text, /\t\{\n\t\tstatic const char data\[\] __attribute__\(\(__aligned__\(8\)\)\) = "\\\n\\x01\\0\\0\\0";\n\n\t\tskel->rodata = \(__typeof__\(skel->rodata\)\)skel_prep_map_data\(\(void \*\)data, 4096,\n\t\t\t\t\t\tsizeof\(data\) - 1\);/);
-      assert.match(text, /skel->rodata = \(__typeof__\(skel->rodata\)\)skel_finalize_map_data\(&skel->maps\.rodata\.initial_value,\n\t\t\t\t\t4096, PROT_READ, skel->maps\.rodata\.map_fd\);/);
+      assert.match(
+        text,
+        /\t\{\n\t\tstatic const char data\[\] __attribute__\(\(__aligned__\(8\)\)\) = "\\\n\\x01\\0\\0\\0";\n\n\t\tskel->rodata = \(__typeof__\(skel->rodata\)\)skel_prep_map_data\(\(void \*\)data, 4096,\n\t\t\t\t\t\tsizeof\(data\) - 1\);/,
+      );
+      assert.match(
+        text,
+        /skel->rodata = \(__typeof__\(skel->rodata\)\)skel_finalize_map_data\(&skel->maps\.rodata\.initial_value,\n\t\t\t\t\t4096, PROT_READ, skel->maps\.rodata\.map_fd\);/,
+      );
     });
   });
 
@@ -120,7 +169,7 @@ describe('emitLightSkeleton', () => {
         const r = bpftoolLskel(o.path, bpftoolObjName(o.path));
         if (!r.ok) return t.skip(`bpftool cannot generate it: ${r.reason}`);
         const { input, imageMismatch } = inputFor(o, r.header);
-        assert.deepEqual(imageMismatch, [], 'initial images from the object differ from bpftool\'s');
+        assert.deepEqual(imageMismatch, [], "initial images from the object differ from bpftool's");
         const ours = emitLightSkeleton(input, { flavour: 'bpftool-7.1' });
         if (ours !== r.header) assert.fail(firstDiff(ours, r.header));
       });

@@ -42,8 +42,16 @@ const E = constants.errno;
 const WHY = runnerSkipReason() ?? cargoSkipReason();
 const SIGNED_OBJECTS = ['xdp_filter.clang-el.o', 'globals.clang-el.o'];
 
-interface Case { mod: string; input: LightSkeletonInput; built: BuiltLoader }
-interface RustReport extends RunnerReport { step?: string; views?: { map: number; bytes: string }[]; offsets?: [string, number, number][] }
+interface Case {
+  mod: string;
+  input: LightSkeletonInput;
+  built: BuiltLoader;
+}
+interface RustReport extends RunnerReport {
+  step?: string;
+  views?: { map: number; bytes: string }[];
+  offsets?: [string, number, number][];
+}
 
 const isBigEndian = (o: TestObject) => readObject(o)[5] === 2;
 
@@ -67,7 +75,9 @@ function runFn(c: Case): string {
     views.push(`(${i}, bytes_of(s.${acc}()))`);
     for (const v of m.mmap.vars) {
       const f = rustIdent(sanitizeIdent(v.name));
-      offsets.push(`        format!("[\\"${m.ident}.${v.name}\\",{},${v.offset}]", ptr::addr_of!(s.${acc}().${f}) as usize - s.${acc}() as *const _ as usize),`);
+      offsets.push(
+        `        format!("[\\"${m.ident}.${v.name}\\",{},${v.offset}]", ptr::addr_of!(s.${acc}().${f}) as usize - s.${acc}() as *const _ as usize),`,
+      );
     }
   });
   return `
@@ -99,7 +109,8 @@ ${offsets.join('\n')}
 function mainRs(cases: Case[]): string {
   let s = '#![allow(unused_imports, unused_mut)]\nuse std::ptr;\n\nmod report;\n';
   for (const c of cases) s += `mod ${c.mod};\n`;
-  s += '\nfn bytes_of<T>(t: &T) -> Vec<u8> {\n    // SAFETY: a plain-old-data struct viewed as its bytes.\n    unsafe { std::slice::from_raw_parts(t as *const T as *const u8, std::mem::size_of::<T>()).to_vec() }\n}\n';
+  s +=
+    '\nfn bytes_of<T>(t: &T) -> Vec<u8> {\n    // SAFETY: a plain-old-data struct viewed as its bytes.\n    unsafe { std::slice::from_raw_parts(t as *const T as *const u8, std::mem::size_of::<T>()).to_vec() }\n}\n';
   for (const c of cases) s += runFn(c);
   s += '\nfn main() {\n    let which = std::env::args().nth(1).unwrap_or_default();\n    let out = match which.as_str() {\n';
   for (const c of cases) s += `        "${c.mod}" => run_${c.mod}(),\n`;
@@ -142,8 +153,16 @@ describe('Rust light skeletons on this kernel', () => {
       const flipped = b.loader.data.slice();
       flipped[flipped.length >> 1] ^= 0x01;
       cases.push({ mod: `${b.name}_signed`, input: { ...b.lskel, name: `${b.name}_signed`, signature: { sig, exclHash } }, built: b });
-      cases.push({ mod: `${b.name}_nosig`, input: { ...b.lskel, name: `${b.name}_nosig`, signature: { sig: new Uint8Array(0), exclHash } }, built: b });
-      cases.push({ mod: `${b.name}_flip`, input: { ...b.lskel, name: `${b.name}_flip`, data: flipped, signature: { sig: new Uint8Array(0), exclHash } }, built: b });
+      cases.push({
+        mod: `${b.name}_nosig`,
+        input: { ...b.lskel, name: `${b.name}_nosig`, signature: { sig: new Uint8Array(0), exclHash } },
+        built: b,
+      });
+      cases.push({
+        mod: `${b.name}_flip`,
+        input: { ...b.lskel, name: `${b.name}_flip`, data: flipped, signature: { sig: new Uint8Array(0), exclHash } },
+        built: b,
+      });
     }
     const modules = new Map(cases.map((c) => [`${c.mod}.rs`, emitRustSkeleton(c.input)]));
     modules.set('report.rs', readFileSync(join(ROOT, 'test/loader/gen/rust-report.rs'), 'utf8'));
@@ -152,7 +171,7 @@ describe('Rust light skeletons on this kernel', () => {
     buildSeconds = (Date.now() - t0) / 1000;
   });
 
-  it('builds one crate holding every object\'s skeleton module', (t) => {
+  it("builds one crate holding every object's skeleton module", (t) => {
     if (WHY) return t.skip(WHY);
     assert.ok(crate.ok, crate.ok ? '' : crate.reason);
     t.diagnostic(`${cases.length} modules, ${rustcVersion()}, built in ${buildSeconds.toFixed(1)} s`);
@@ -172,7 +191,7 @@ describe('Rust light skeletons on this kernel', () => {
       if (ref.stage !== 'ok') {
         t.diagnostic(`runner.c: ${ref.stage} errno ${ref.errno}; rust: ${rep.stage} errno ${rep.errno} (${rep.step ?? ''})`);
         assert.equal(rep.stage, 'load', 'the loader fails, so load() must');
-        assert.equal(rep.errno, ref.errno, 'load() reports the loader\'s errno');
+        assert.equal(rep.errno, ref.errno, "load() reports the loader's errno");
         return;
       }
       assert.equal(rep.stage, 'ok', JSON.stringify(rep));
@@ -184,7 +203,9 @@ describe('Rust light skeletons on this kernel', () => {
         assert.equal(v.bytes.slice(0, n), contents.slice(0, n), `map ${v.map}: the typed struct shows the map's contents`);
       }
       for (const [name, got, want] of rep.offsets ?? []) assert.equal(got, want, `${name} offset`);
-      t.diagnostic(`identical: ${rep.maps.length} maps, ${rep.progs.filter((p) => p.fd > 0).length} programs, ${rep.views?.length ?? 0} typed global-data views, ${rep.offsets?.length ?? 0} variable offsets`);
+      t.diagnostic(
+        `identical: ${rep.maps.length} maps, ${rep.progs.filter((p) => p.fd > 0).length} programs, ${rep.views?.length ?? 0} typed global-data views, ${rep.offsets?.length ?? 0} variable offsets`,
+      );
     });
   }
 
@@ -214,7 +235,10 @@ describe('Rust light skeletons on this kernel', () => {
         const c = cases.find((x) => x.mod === `${name}_nosig`);
         if (!c) return t.skip(`${file} not present`);
         const l = c.built.loader;
-        const ref = runLoader(`rs-sig-${name}`, l.insns, l.data, l.ctxLayout.maps.length, l.ctxLayout.progs.length, { signed: true, excl: l.insnsHash });
+        const ref = runLoader(`rs-sig-${name}`, l.insns, l.data, l.ctxLayout.maps.length, l.ctxLayout.progs.length, {
+          signed: true,
+          excl: l.insnsHash,
+        });
         assert.equal(ref.stage, 'ok', `runner.c: ${ref.stage} errno ${ref.errno}`);
         const good = runRust(crate.exe, c.mod);
         assert.equal(good.stage, 'ok', JSON.stringify(good));

@@ -24,12 +24,12 @@ export function tool(name: 'rustc' | 'cargo' | 'rustfmt'): string | null {
 
 /** Why the skeletons cannot be formatted-checked here, or null. */
 export function rustfmtSkipReason(): string | null {
-  return tool('rustfmt') ? null : 'rustfmt not installed (scripts/install-deps.sh installs Debian\'s rustfmt)';
+  return tool('rustfmt') ? null : "rustfmt not installed (scripts/install-deps.sh installs Debian's rustfmt)";
 }
 
 /** Why a skeleton crate cannot be built here, or null. */
 export function cargoSkipReason(): string | null {
-  if (!tool('cargo') || !tool('rustc')) return 'cargo/rustc not installed (scripts/install-deps.sh installs Debian\'s rustc and cargo)';
+  if (!tool('cargo') || !tool('rustc')) return "cargo/rustc not installed (scripts/install-deps.sh installs Debian's rustc and cargo)";
   const libc = spawnSync('sh', ['-c', `ls -d ${REGISTRY}/libc-0.2.* 2>/dev/null`], { encoding: 'utf8' });
   if (libc.status !== 0 || !libc.stdout.trim()) return `no libc crate in ${REGISTRY} (Debian package librust-libc-dev)`;
   return null;
@@ -75,14 +75,29 @@ export function buildCrate(name: string, modules: Map<string, string>, main: str
   const dir = join(workDir(), name);
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, '.cargo'), { recursive: true });
-  writeFileSync(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nlibc = "0.2"\n`);
+  writeFileSync(
+    join(dir, 'Cargo.toml'),
+    `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nlibc = "0.2"\n`,
+  );
   writeFileSync(join(dir, '.cargo/config.toml'), CARGO_CONFIG);
   for (const [file, text] of modules) writeFileSync(join(dir, 'src', file), text);
   writeFileSync(join(dir, 'src/main.rs'), main);
   const cargo = tool('cargo')!;
   // No debug info and no incremental cache: a test build is run once.
-  const env = { ...process.env, RUSTC: rustcFor(cargo), CARGO_TARGET_DIR: join(workDir(), 'target'), RUSTFLAGS: '-D warnings', CARGO_PROFILE_DEV_DEBUG: '0', CARGO_INCREMENTAL: '0' };
-  const r = spawnSync(cargo, [checkOnly ? 'check' : 'build', '--quiet', '--offline'], { cwd: dir, env, encoding: 'utf8', timeout: 600_000 });
+  const env = {
+    ...process.env,
+    RUSTC: rustcFor(cargo),
+    CARGO_TARGET_DIR: join(workDir(), 'target'),
+    RUSTFLAGS: '-D warnings',
+    CARGO_PROFILE_DEV_DEBUG: '0',
+    CARGO_INCREMENTAL: '0',
+  };
+  const r = spawnSync(cargo, [checkOnly ? 'check' : 'build', '--quiet', '--offline'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (r.error) return { ok: false, reason: r.error.message };
   if (r.status !== 0) return { ok: false, reason: r.stderr.split('\n').slice(0, 60).join('\n') };
   return { ok: true, exe: join(workDir(), 'target/debug', name) };
@@ -90,7 +105,7 @@ export function buildCrate(name: string, modules: Map<string, string>, main: str
 
 /** Debian's rustc for Debian's cargo (rustup's proxies may come first on PATH), else rustc from PATH. */
 function rustcFor(cargo: string): string {
-  return cargo.startsWith('/usr/bin/') && existsSync('/usr/bin/rustc') ? '/usr/bin/rustc' : tool('rustc') ?? 'rustc';
+  return cargo.startsWith('/usr/bin/') && existsSync('/usr/bin/rustc') ? '/usr/bin/rustc' : (tool('rustc') ?? 'rustc');
 }
 
 /** The rustc version the crates build with (for diagnostics). */

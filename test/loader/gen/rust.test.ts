@@ -29,7 +29,14 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const FAKE_SIG = new Uint8Array(Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff));
 
 function build(o: TestObject, scheme: 'unsigned' | 'linux-6.18' = 'unsigned'): BuiltLoader {
-  return buildLoader(readObject(o), o.name, { scheme, name: bpftoolObjName(o.path), flavour: 'v1.7', standalone: false, mapExcl: false, host: FIXED_HOST });
+  return buildLoader(readObject(o), o.name, {
+    scheme,
+    name: bpftoolObjName(o.path),
+    flavour: 'v1.7',
+    standalone: false,
+    mapExcl: false,
+    host: FIXED_HOST,
+  });
 }
 
 function check(file: string, text: string): void {
@@ -49,24 +56,48 @@ function edgeInput(): LightSkeletonInput {
   const int = (size: 1 | 2 | 4 | 8, signed = false) => ({ kind: 'int' as const, size, signed });
   return {
     name: 'a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns',
-    insns: new Uint8Array(16), data: new Uint8Array(8), hasBtf: true,
+    insns: new Uint8Array(16),
+    data: new Uint8Array(8),
+    hasBtf: true,
     maps: [
       { name: 'type', ident: 'type', mmap: null },
       {
-        name: '.data.long', ident: long,
+        name: '.data.long',
+        ident: long,
         mmap: {
-          initialValue: new Uint8Array(30), mmapSize: 4096, readOnly: true,
+          initialValue: new Uint8Array(30),
+          mmapSize: 4096,
+          readOnly: true,
           vars: [
             { name: 'match', decl: '', offset: 0, size: 1, align: 1, typeSize: 1, type: int(1) },
             { name: 'packed_u32', decl: '', offset: 1, size: 4, align: 1, typeSize: 4, type: int(4) },
-            { name: 'self', decl: '', offset: 8, size: 16, align: 8, typeSize: 16, type: { kind: 'struct', size: 16, fields: [{ name: 'fn', offset: 0, type: int(2, true) }, { name: '', offset: 8, type: { kind: 'float', size: 8 } }] } },
+            {
+              name: 'self',
+              decl: '',
+              offset: 8,
+              size: 16,
+              align: 8,
+              typeSize: 16,
+              type: {
+                kind: 'struct',
+                size: 16,
+                fields: [
+                  { name: 'fn', offset: 0, type: int(2, true) },
+                  { name: '', offset: 8, type: { kind: 'float', size: 8 } },
+                ],
+              },
+            },
             { name: '__pad0', decl: '', offset: 24, size: 1, align: 1, typeSize: 1, type: int(1) },
             { name: 'tail', decl: '', offset: 28, size: 2, align: 2, typeSize: 2, type: int(2) },
           ],
         },
       },
     ],
-    progs: [{ name: 'loop', attach: { kind: 'raw_tracepoint', target: 'sched_"switch' } }, { name: 'it', attach: { kind: 'iter' } }, { name: 'fentry_x', attach: { kind: 'tracing' } }],
+    progs: [
+      { name: 'loop', attach: { kind: 'raw_tracepoint', target: 'sched_"switch' } },
+      { name: 'it', attach: { kind: 'iter' } },
+      { name: 'fentry_x', attach: { kind: 'tracing' } },
+    ],
   };
 }
 
@@ -102,16 +133,21 @@ describe('Rust light skeletons', () => {
     });
   });
 
-  it('uses the C header\'s names: the skeleton struct, map idents, programs and NAME__ident structs', () => {
+  it("uses the C header's names: the skeleton struct, map idents, programs and NAME__ident structs", () => {
     let checked = 0;
     for (const o of fixtureObjects()) {
       let built: BuiltLoader;
-      try { built = build(o); } catch { continue; }
+      try {
+        built = build(o);
+      } catch {
+        continue;
+      }
       const n = built.name;
       const rust = emitSkeleton('rust', built.lskel, built.headerOptions);
       assert.equal(rust.fileName, `${n}.rs`);
       const c = built.header;
-      for (const [, s] of c.matchAll(/struct (\w+__\w+) \{/g)) assert.match(rust.text, new RegExp(`pub struct ${s} \\{`), `${o.name}: ${s}`);
+      for (const [, s] of c.matchAll(/struct (\w+__\w+) \{/g))
+        assert.match(rust.text, new RegExp(`pub struct ${s} \\{`), `${o.name}: ${s}`);
       assert.match(rust.text, new RegExp(`pub struct ${n} \\{`));
       for (const m of built.lskel.maps) {
         assert.match(c, new RegExp(`struct bpf_map_desc ${m.ident};`));
@@ -134,10 +170,22 @@ describe('Rust light skeletons', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'bpfsign-rsgen-'));
     const out = join(tmp, 'out');
     try {
-      await runGen(o.path, {
-        scheme: 'linux-6.18', name: 'xdp_filter', out, flavour: 'v1.7', standalone: false, mapExcl: false, host: FIXED_HOST, lang: 'rust',
-        key: join(keys, 'rsa2048.key.pem'), cert: join(keys, 'rsa2048.cert.pem'),
-      }, () => {});
+      await runGen(
+        o.path,
+        {
+          scheme: 'linux-6.18',
+          name: 'xdp_filter',
+          out,
+          flavour: 'v1.7',
+          standalone: false,
+          mapExcl: false,
+          host: FIXED_HOST,
+          lang: 'rust',
+          key: join(keys, 'rsa2048.key.pem'),
+          cert: join(keys, 'rsa2048.cert.pem'),
+        },
+        () => {},
+      );
       const statics = rustByteStatics(readFileSync(join(out, 'xdp_filter.rs'), 'utf8'));
       const file = (f: string) => new Uint8Array(readFileSync(join(out, f)));
       assert.deepEqual(statics.get('OPTS_DATA'), file('data.bin'));
@@ -151,17 +199,25 @@ describe('Rust light skeletons', () => {
 
   it('places every variable at its BTF offset: natural alignment, explicit padding where it would not, bytes for a misaligned one', () => {
     const text = emitRustSkeleton(edgeInput());
-    const ds = /pub struct a_skeleton_name_\w+__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width\n\{\n([^}]*)\}/.exec(text);
+    const ds = /pub struct a_skeleton_name_\w+__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width\n\{\n([^}]*)\}/.exec(
+      text,
+    );
     assert.ok(ds, 'the datasec struct is declared');
-    assert.deepEqual(ds[1].trim().split('\n').map((l) => l.trim()), [
-      'pub r#match: u8,',
-      'pub packed_u32: [u8; 4],',
-      'pub self_:',
-      'a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width__self,',
-      'pub __pad0: u8,',
-      'pub __pad1: [u8; 3],',
-      'pub tail: u16,',
-    ]);
+    assert.deepEqual(
+      ds[1]
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+      [
+        'pub r#match: u8,',
+        'pub packed_u32: [u8; 4],',
+        'pub self_:',
+        'a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns__data_a_custom_section_whose_name_goes_on_and_on_and_on_past_the_width__self,',
+        'pub __pad0: u8,',
+        'pub __pad1: [u8; 3],',
+        'pub tail: u16,',
+      ],
+    );
     assert.match(text, /pub r#fn: i16,\n {4}pub __anon1: f64,/);
     assert.match(text, /pub r#type: bpf_map_desc,/);
     assert.match(text, /raw_tracepoint_open\(Some\(b"sched_\\x22switch\\0"\), prog_fd\)\?/);
@@ -177,18 +233,29 @@ describe('Rust light skeletons', () => {
       ['signature', { ...ok, signature: { sig: FAKE_SIG, exclHash: new Uint8Array(31) } }],
     ];
     for (const [field, input] of cases) {
-      assert.throws(() => emitRustSkeleton(input), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === field, field);
+      assert.throws(
+        () => emitRustSkeleton(input),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === field,
+        field,
+      );
     }
     const overlap = structuredClone(ok);
     overlap.maps[1].mmap!.vars[1].offset = 0;
-    assert.throws(() => emitRustSkeleton(overlap), (e: unknown) => e instanceof LoaderError && e.details.field === 'maps' && /overlaps/.test(e.message));
+    assert.throws(
+      () => emitRustSkeleton(overlap),
+      (e: unknown) => e instanceof LoaderError && e.details.field === 'maps' && /overlaps/.test(e.message),
+    );
   });
 
   describe('rustfmt and the compiler', () => {
     it('every golden module is rustfmt-clean', (t) => {
       const why = rustfmtSkipReason();
       if (why) return t.skip(why);
-      const files = existsSync(GOLDEN) ? readdirSync(GOLDEN).filter((f) => f.endsWith('.rs')).sort() : [];
+      const files = existsSync(GOLDEN)
+        ? readdirSync(GOLDEN)
+            .filter((f) => f.endsWith('.rs'))
+            .sort()
+        : [];
       assert.ok(files.length > 0, 'golden modules exist');
       for (const f of files) assert.equal(rustfmtDiff(readFileSync(join(GOLDEN, f), 'utf8')), null, f);
       t.diagnostic(`${files.length} modules checked`);
@@ -201,12 +268,13 @@ describe('Rust light skeletons', () => {
       else assert.equal(rustfmtDiff(text), null);
       const noCargo = cargoSkipReason();
       if (noCargo) return t.skip(noCargo);
-      const main = 'mod edge;\n\nfn main() {\n    let _ = edge::a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns::open;\n}\n';
+      const main =
+        'mod edge;\n\nfn main() {\n    let _ = edge::a_skeleton_name_that_is_long_enough_to_push_lines_past_one_hundred_columns::open;\n}\n';
       const r = buildCrate('edge', new Map([['edge.rs', text]]), main, true);
       assert.ok(r.ok, r.ok ? '' : r.reason);
     });
 
-    it('the README\'s Rust example builds against the globals skeleton', (t) => {
+    it("the README's Rust example builds against the globals skeleton", (t) => {
       const noCargo = cargoSkipReason();
       if (noCargo) return t.skip(noCargo);
       const example = /```rust\n([\s\S]*?)\n```/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
@@ -227,7 +295,16 @@ function rustByteStatics(text: string): Map<string, Uint8Array> {
     const body = m[2].replace(/\\\n/g, '');
     const bytes: number[] = [];
     for (let i = 0; i < body.length;) {
-      if (body.startsWith('\\0', i)) { bytes.push(0); i += 2; } else if (body.startsWith('\\x', i)) { bytes.push(parseInt(body.slice(i + 2, i + 4), 16)); i += 4; } else { bytes.push(body.charCodeAt(i)); i++; }
+      if (body.startsWith('\\0', i)) {
+        bytes.push(0);
+        i += 2;
+      } else if (body.startsWith('\\x', i)) {
+        bytes.push(parseInt(body.slice(i + 2, i + 4), 16));
+        i += 4;
+      } else {
+        bytes.push(body.charCodeAt(i));
+        i++;
+      }
     }
     out.set(m[1], new Uint8Array(bytes));
   }

@@ -27,7 +27,10 @@ function decoded(bytes: Uint8Array, order: 'le' | 'be') {
 /** ctx offsets of every map_desc max_entries / initial_value field. */
 function descReads(nrMaps: number): Set<number> {
   const s = new Set<number>();
-  for (let i = 0; i < nrMaps; i++) { s.add(ctxOffsets.mapMaxEntries(i)); s.add(ctxOffsets.mapInitialValue(i)); }
+  for (let i = 0; i < nrMaps; i++) {
+    s.add(ctxOffsets.mapMaxEntries(i));
+    s.add(ctxOffsets.mapInitialValue(i));
+  }
   return s;
 }
 
@@ -101,9 +104,16 @@ describe('generateLoader schemes', () => {
     for (const o of fixtureObjects()) {
       it(`${o.name}: two plans and generations are byte-identical`, (t) => {
         let p1, p2;
-        try { p1 = planFor(o); p2 = planFor(o); } catch (e) { t.skip(`not plannable: ${(e as Error).message}`); return; }
+        try {
+          p1 = planFor(o);
+          p2 = planFor(o);
+        } catch (e) {
+          t.skip(`not plannable: ${(e as Error).message}`);
+          return;
+        }
         for (const scheme of ['unsigned', 'linux-6.18', 'linux-load-time'] as const) {
-          const a = generateLoader(p1, { scheme }), b = generateLoader(p2, { scheme });
+          const a = generateLoader(p1, { scheme }),
+            b = generateLoader(p2, { scheme });
           assert.deepEqual(a.insns, b.insns, scheme);
           assert.deepEqual(a.data, b.data, scheme);
         }
@@ -117,8 +127,12 @@ describe('generateLoader schemes', () => {
       const eb = generateLoader(planFor(pick('map_in_map.clang-eb')), { scheme: 'unsigned' });
       assert.equal(eb.insns.length, el.insns.length);
       assert.equal(eb.data.length, el.data.length);
-      const a = decoded(el.insns, 'le'), b = decoded(eb.insns, 'be');
-      assert.deepEqual(b.map((i) => [i.opcode, i.dst, i.src, i.off, i.imm]), a.map((i) => [i.opcode, i.dst, i.src, i.off, i.imm]));
+      const a = decoded(el.insns, 'le'),
+        b = decoded(eb.insns, 'be');
+      assert.deepEqual(
+        b.map((i) => [i.opcode, i.dst, i.src, i.off, i.imm]),
+        a.map((i) => [i.opcode, i.dst, i.src, i.off, i.imm]),
+      );
     });
   });
 });

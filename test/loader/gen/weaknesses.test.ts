@@ -7,7 +7,23 @@ import assert from 'node:assert/strict';
 import { LoaderError } from '../../../src/loader/errors.js';
 import { generateLoader, loaderWeaknesses } from '../../../src/loader/gen/index.js';
 import {
-  BPF_PSEUDO_MAP_IDX, R0, R1, R2, R3, R6, R7, alu64, atomic, call, encodeInsns, exit, jmp, ldImm64, ldx, mov64, type Insn,
+  BPF_PSEUDO_MAP_IDX,
+  R0,
+  R1,
+  R2,
+  R3,
+  R6,
+  R7,
+  alu64,
+  atomic,
+  call,
+  encodeInsns,
+  exit,
+  jmp,
+  ldImm64,
+  ldx,
+  mov64,
+  type Insn,
 } from '../../../src/loader/isa/index.js';
 import { ctxOffsets } from '../../../src/loader/uapi/index.js';
 import { fixtureObjects } from '../../support/objects.js';
@@ -33,13 +49,23 @@ describe('loaderWeaknesses on our own loaders', () => {
     });
     it(`${o.name}: linux-6.18 for kernels without map->excl reads nothing from the ctx but cannot require an exclusive map`, () => {
       const w = loaderWeaknesses(generateLoader(plan, { scheme: 'linux-6.18' }).insns);
-      assert.deepEqual(w.map((x) => [x.code, x.details.source]), [['METADATA_MAP_NOT_EXCLUSIVE', 'insns']]);
+      assert.deepEqual(
+        w.map((x) => [x.code, x.details.source]),
+        [['METADATA_MAP_NOT_EXCLUSIVE', 'insns']],
+      );
     });
     it(`${o.name}: the libbpf v1.7.0 signed loader reads every map's max_entries from the ctx after its check`, () => {
       const w = loaderWeaknesses(generateLoader(plan, { scheme: 'linux-6.18', compat: 'libbpf-1.7.0' }).insns);
       const max = w.filter((x) => x.code === 'CTX_OVERRIDES_MAP' && x.details.field === 'max_entries');
-      assert.deepEqual(max.map((x) => x.details.mapIndex), plan.maps.map((m) => m.index));
-      assert.ok(max.every((x) => x.details.afterMetadataCheck === true && x.details.ctxOffset === ctxOffsets.mapMaxEntries(x.details.mapIndex as number)));
+      assert.deepEqual(
+        max.map((x) => x.details.mapIndex),
+        plan.maps.map((m) => m.index),
+      );
+      assert.ok(
+        max.every(
+          (x) => x.details.afterMetadataCheck === true && x.details.ctxOffset === ctxOffsets.mapMaxEntries(x.details.mapIndex as number),
+        ),
+      );
       assert.ok(w.some((x) => x.code === 'METADATA_MAP_NOT_EXCLUSIVE'));
     });
   }
@@ -51,11 +77,17 @@ describe('loaderWeaknesses data flow', () => {
 
   it('finds a ctx read through a copy of r1 (r6 = r1, as libbpf does)', () => {
     const w = loaderWeaknesses(prog(mov64.reg(R6, R1), ldx.w(R0, R6, maxEntries1), exit()));
-    assert.deepEqual(w.map((x) => [x.code, x.details.mapIndex, x.details.field, x.details.insn]), [['CTX_OVERRIDES_MAP', 1, 'max_entries', 1]]);
+    assert.deepEqual(
+      w.map((x) => [x.code, x.details.mapIndex, x.details.field, x.details.insn]),
+      [['CTX_OVERRIDES_MAP', 1, 'max_entries', 1]],
+    );
   });
   it('follows constant adds to the ctx pointer', () => {
     const w = loaderWeaknesses(prog(mov64.reg(R7, R1), alu64.add.imm(R7, initial0 - 8), ldx.dw(R0, R7, 8), exit()));
-    assert.deepEqual(w.map((x) => [x.details.mapIndex, x.details.field]), [[0, 'initial_value']]);
+    assert.deepEqual(
+      w.map((x) => [x.details.mapIndex, x.details.field]),
+      [[0, 'initial_value']],
+    );
   });
   it('ignores the loader ctx header fields (sz, flags, log_level, log_size, log_buf)', () => {
     assert.deepEqual(codes(prog(ldx.w(R0, R1, 4), ldx.w(R0, R1, 8), ldx.dw(R0, R1, 16), exit())), []);
@@ -66,21 +98,35 @@ describe('loaderWeaknesses data flow', () => {
   });
   it('keeps a read on one branch only (paths merge as "may hold the ctx")', () => {
     // if r0 == 0 goto +1; r6 = r1; r0 = *(u32 *)(r6 + max_entries[1])
-    const w = loaderWeaknesses(prog(mov64.imm(R0, 0), mov64.imm(R6, 0), jmp.jeq.imm(R0, 0, 1), mov64.reg(R6, R1), ldx.w(R0, R6, maxEntries1), exit()));
-    assert.deepEqual(w.map((x) => x.details.field), ['max_entries']);
+    const w = loaderWeaknesses(
+      prog(mov64.imm(R0, 0), mov64.imm(R6, 0), jmp.jeq.imm(R0, 0, 1), mov64.reg(R6, R1), ldx.w(R0, R6, maxEntries1), exit()),
+    );
+    assert.deepEqual(
+      w.map((x) => x.details.field),
+      ['max_entries'],
+    );
   });
   it('reports a read whose ctx offset differs between paths as an unknown field', () => {
     const w = loaderWeaknesses(prog(mov64.reg(R6, R1), jmp.jeq.imm(R0, 0, 1), alu64.add.imm(R6, 16), ldx.w(R0, R6, 28), exit()));
-    assert.deepEqual(w.map((x) => [x.details.mapIndex, x.details.field]), [[null, 'unknown']]);
+    assert.deepEqual(
+      w.map((x) => [x.details.mapIndex, x.details.field]),
+      [[null, 'unknown']],
+    );
   });
   it('counts a load-acquire through the ctx as a read', () => {
-    assert.deepEqual(loaderWeaknesses(prog(atomic.loadAcquire.w(R0, R1, maxEntries1), exit())).map((x) => x.details.field), ['max_entries']);
+    assert.deepEqual(
+      loaderWeaknesses(prog(atomic.loadAcquire.w(R0, R1, maxEntries1), exit())).map((x) => x.details.field),
+      ['max_entries'],
+    );
   });
   it('marks ctx reads after a map->sha check, and names maps from the header', () => {
     const w = loaderWeaknesses(prog(mov64.reg(R6, R1), ...shaCheck(true), ldx.w(R0, R6, maxEntries1), exit()), {
       header: { signature: new Uint8Array(1), exclProgHash: new Uint8Array(32), maps: ['counts', 'rodata'] },
     });
-    assert.deepEqual(w.map((x) => [x.code, x.details.map, x.details.afterMetadataCheck]), [['CTX_OVERRIDES_MAP', 'rodata', true]]);
+    assert.deepEqual(
+      w.map((x) => [x.code, x.details.map, x.details.afterMetadataCheck]),
+      [['CTX_OVERRIDES_MAP', 'rodata', true]],
+    );
   });
   it('names a map->sha check without a map->excl read', () => {
     assert.deepEqual(codes(prog(...shaCheck(false), exit())), ['METADATA_MAP_NOT_EXCLUSIVE']);
@@ -89,16 +135,35 @@ describe('loaderWeaknesses data flow', () => {
   it('takes from the header whether a signed skeleton asks for an exclusive metadata map', () => {
     const insns = prog(mov64.imm(R0, 0), exit());
     const w = loaderWeaknesses(insns, { header: { signature: new Uint8Array(1), exclProgHash: null, maps: [] } });
-    assert.deepEqual(w.map((x) => [x.code, x.details.source]), [['METADATA_MAP_NOT_EXCLUSIVE', 'header']]);
-    assert.deepEqual(codes(insns, { header: { signature: null, exclProgHash: null, maps: [] } }), [], 'an unsigned header asks for nothing');
+    assert.deepEqual(
+      w.map((x) => [x.code, x.details.source]),
+      [['METADATA_MAP_NOT_EXCLUSIVE', 'header']],
+    );
+    assert.deepEqual(
+      codes(insns, { header: { signature: null, exclProgHash: null, maps: [] } }),
+      [],
+      'an unsigned header asks for nothing',
+    );
   });
   it('reads big-endian loaders', () => {
     const be = encodeInsns([mov64.reg(R6, R1), ldx.w(R0, R6, maxEntries1), exit()], 'be');
-    assert.deepEqual(loaderWeaknesses(be, { order: 'be' }).map((x) => x.details.mapIndex), [1]);
+    assert.deepEqual(
+      loaderWeaknesses(be, { order: 'be' }).map((x) => x.details.mapIndex),
+      [1],
+    );
   });
   it('rejects a jump into the middle of an ld_imm64 or out of the program with a typed error', () => {
-    assert.throws(() => loaderWeaknesses(prog(jmp.ja(1), ldImm64(R1, 0n), exit())), (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID');
-    assert.throws(() => loaderWeaknesses(prog(jmp.ja(-5), exit())), (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID');
-    assert.throws(() => loaderWeaknesses(new Uint8Array(12)), (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID');
+    assert.throws(
+      () => loaderWeaknesses(prog(jmp.ja(1), ldImm64(R1, 0n), exit())),
+      (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID',
+    );
+    assert.throws(
+      () => loaderWeaknesses(prog(jmp.ja(-5), exit())),
+      (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID',
+    );
+    assert.throws(
+      () => loaderWeaknesses(new Uint8Array(12)),
+      (e: unknown) => e instanceof LoaderError && e.code === 'INSN_INVALID',
+    );
   });
 });

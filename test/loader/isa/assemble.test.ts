@@ -112,7 +112,9 @@ exit
 w1 = *(u32 *)(r2 + 4)
 *(u32 *)(r1 + 0) = w2
 w1 = *(u8 *)(r2 + 4)
-`.trim().split('\n');
+`
+  .trim()
+  .split('\n');
 
 /**
  * Instructions LLVM 14 cannot assemble; bytes written by hand from RFC 9669's
@@ -181,7 +183,8 @@ describe('assemble', () => {
       for (const line of LLVM14_TEXT) {
         const [insn] = assemble(line);
         const printed = formatInsn(insn!);
-        if (line.startsWith('w1 = *(u') || line.startsWith('*(u32 *)(r1 + 0) = w2') || line.startsWith('lock *(u32 *)(r1 + 0) += w2')) continue; // alu32 spellings
+        if (line.startsWith('w1 = *(u') || line.startsWith('*(u32 *)(r1 + 0) = w2') || line.startsWith('lock *(u32 *)(r1 + 0) += w2'))
+          continue; // alu32 spellings
         assert.equal(printed, line);
       }
     });
@@ -201,8 +204,21 @@ describe('assemble', () => {
   describe('with labels', () => {
     it('accepts +N, +N <label> and label names', () => {
       const a = assemble('goto +2\ngoto +1 <LBB0_2>\nr1 = 0 ll\nLBB0_2:\nif r1 == 0 goto LBB0_2\ngotol top\ntop:\nexit');
-      assert.deepEqual(a.map((i) => [i.off, i.imm]), [[2, 0], [1, 0], [0, 0], [-1, 0], [0, 0], [0, 0]]);
-      assert.deepEqual(assemble('back:\nr0 = 0\ngoto back ; loop\n# comment').map((i) => i.off), [0, -2]);
+      assert.deepEqual(
+        a.map((i) => [i.off, i.imm]),
+        [
+          [2, 0],
+          [1, 0],
+          [0, 0],
+          [-1, 0],
+          [0, 0],
+          [0, 0],
+        ],
+      );
+      assert.deepEqual(
+        assemble('back:\nr0 = 0\ngoto back ; loop\n# comment').map((i) => i.off),
+        [0, -2],
+      );
     });
   });
 });

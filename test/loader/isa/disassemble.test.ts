@@ -11,7 +11,11 @@ const OBJECT_DIRS = ['/usr/lib/x86_64-linux-gnu/bpf', 'test/fixtures'];
 
 function ours(lines: DisasmLine[]): ObjdumpLine[] {
   return lines.map((l) =>
-    l.kind === 'skip' ? { index: null, text: '...' } : l.kind === 'data' ? { index: null, text: `data@${l.offset}:${l.text}` } : { index: l.index, text: l.text },
+    l.kind === 'skip'
+      ? { index: null, text: '...' }
+      : l.kind === 'data'
+        ? { index: null, text: `data@${l.offset}:${l.text}` }
+        : { index: l.index, text: l.text },
   );
 }
 
@@ -85,33 +89,51 @@ describe('disassemble', () => {
   describe('on layout corner cases', () => {
     const le = (op: number, dst: number, src: number, off: number, imm: number) => encodeInsns([insn(op, dst, src, off, imm)], 'le');
     const zero = new Uint8Array(8);
-    it('matches llvm-objdump for zero runs, misaligned skips, straddling ld_imm64, shared and object symbols and truncation', { skip: SKIP }, () => {
-      const body = [
-        le(0x18, 1, 0, 0, -1), le(0, 0, 0, 0, -1), // ld_imm64 -1
-        le(0x05, 0, 0, -100, 0), // branch before the section: wraps
-        le(0xb7, 1, 0, 0, 0), zero, zero, // zero run
-        le(0xb7, 1, 0, 0, 0), zero, Uint8Array.of(0, 0, 0, 0, 0x05, 0, 0, 0), zero, // 12 zero bytes then a misaligned goto
-        le(0x18, 1, 2, 0, 7), // ld_imm64 straddling the next symbol
-        le(0xb7, 2, 0, 0, 9),
-        le(0x15, 1, 0, -3, 0),
-        le(0xb7, 3, 0, 0, 1),
-        le(0x05, 0, 0, 1, 0),
-        le(0x18, 1, 0, 0, 5), // truncated at the section end
-      ];
-      const labels = new Map<number, string>([
-        [11, '\t.globl g\ng:'],
-        [12, '\t.globl h\nh:'],
-        [13, '\t.globl zz\nzz:\n\t.globl aa\naa:\n\t.local mm\nmm:'],
-        [14, '\t.type obj,@object\nobj:'],
-        [15, '\t.type fn,@function\nfn:'],
-      ]);
-      compareObject(probeObject(body, 'le', labels));
-    });
+    it(
+      'matches llvm-objdump for zero runs, misaligned skips, straddling ld_imm64, shared and object symbols and truncation',
+      { skip: SKIP },
+      () => {
+        const body = [
+          le(0x18, 1, 0, 0, -1),
+          le(0, 0, 0, 0, -1), // ld_imm64 -1
+          le(0x05, 0, 0, -100, 0), // branch before the section: wraps
+          le(0xb7, 1, 0, 0, 0),
+          zero,
+          zero, // zero run
+          le(0xb7, 1, 0, 0, 0),
+          zero,
+          Uint8Array.of(0, 0, 0, 0, 0x05, 0, 0, 0),
+          zero, // 12 zero bytes then a misaligned goto
+          le(0x18, 1, 2, 0, 7), // ld_imm64 straddling the next symbol
+          le(0xb7, 2, 0, 0, 9),
+          le(0x15, 1, 0, -3, 0),
+          le(0xb7, 3, 0, 0, 1),
+          le(0x05, 0, 0, 1, 0),
+          le(0x18, 1, 0, 0, 5), // truncated at the section end
+        ];
+        const labels = new Map<number, string>([
+          [11, '\t.globl g\ng:'],
+          [12, '\t.globl h\nh:'],
+          [13, '\t.globl zz\nzz:\n\t.globl aa\naa:\n\t.local mm\nmm:'],
+          [14, '\t.type obj,@object\nobj:'],
+          [15, '\t.type fn,@function\nfn:'],
+        ]);
+        compareObject(probeObject(body, 'le', labels));
+      },
+    );
 
     it('labels branches with section-relative symbols passed as a slot map', () => {
       const bytes = encodeInsns([insn(0x05, 0, 0, 1, 0), insn(0xb7, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0)], 'le');
-      const lines = disassemble(bytes, 'le', { symbols: new Map([[0, 'prog'], [2, 'LBB0_2']]) });
-      assert.deepEqual(lines.map((l) => l.text), ['goto +1 <LBB0_2>', 'r0 = 0', 'exit']);
+      const lines = disassemble(bytes, 'le', {
+        symbols: new Map([
+          [0, 'prog'],
+          [2, 'LBB0_2'],
+        ]),
+      });
+      assert.deepEqual(
+        lines.map((l) => l.text),
+        ['goto +1 <LBB0_2>', 'r0 = 0', 'exit'],
+      );
     });
 
     it('names the section for targets when no symbol sits at offset 0', () => {
@@ -124,7 +146,10 @@ describe('disassemble', () => {
     it('prints v4 instructions in modern syntax with labels', () => {
       const bytes = encodeInsns([insn(0x06, 0, 0, 0, 1), insn(0xbf, 1, 2, 8, 0), insn(0x95, 0, 0, 0, 0)], 'le');
       const lines = disassemble(bytes, 'le', { llvmCompat: false, symbols: [{ name: 'p', value: 0, type: 2 }] });
-      assert.deepEqual(lines.map((l) => l.text), ['gotol +1 <p+0x10>', 'r1 = (s8)r2', 'exit']);
+      assert.deepEqual(
+        lines.map((l) => l.text),
+        ['gotol +1 <p+0x10>', 'r1 = (s8)r2', 'exit'],
+      );
     });
   });
 });

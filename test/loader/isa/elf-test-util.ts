@@ -30,10 +30,16 @@ export interface TestElf {
 export function readTestElf(file: Uint8Array): TestElf {
   const elf = parseElf(file);
   const sections: TestSection[] = elf.sections.map((s) => ({
-    index: s.index, name: s.name, type: s.type, flags: BigInt(s.flags), bytes: Uint8Array.from(s.data), symbols: [],
+    index: s.index,
+    name: s.name,
+    type: s.type,
+    flags: BigInt(s.flags),
+    bytes: Uint8Array.from(s.data),
+    symbols: [],
   }));
   for (const sym of elf.symbols.slice(1)) {
-    if (sym.shndx > 0 && sym.shndx < sections.length) sections[sym.shndx]!.symbols.push({ name: sym.name, value: sym.value, type: sym.type, bind: sym.bind });
+    if (sym.shndx > 0 && sym.shndx < sections.length)
+      sections[sym.shndx]!.symbols.push({ name: sym.name, value: sym.value, type: sym.type, bind: sym.bind });
   }
   return { order: elf.byteOrder, sections };
 }

@@ -13,7 +13,9 @@ let counter = 0;
 export function llvmMcObject(source: string, triple: 'bpfel' | 'bpfeb' = 'bpfel', extra: string[] = ['-mcpu=v3', '-mattr=+alu32']): string {
   const base = join(dir, `t${counter++}`);
   writeFileSync(`${base}.s`, source);
-  execFileSync('llvm-mc', ['-triple', triple, ...extra, '-filetype=obj', `${base}.s`, '-o', `${base}.o`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('llvm-mc', ['-triple', triple, ...extra, '-filetype=obj', `${base}.s`, '-o', `${base}.o`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return `${base}.o`;
 }
 

@@ -2,7 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  assemble, decodeInsns, disassemble, encodeInsns, formatInsn, isValidInsn, type ByteOrder, type Insn,
+  assemble,
+  decodeInsns,
+  disassemble,
+  encodeInsns,
+  formatInsn,
+  isValidInsn,
+  type ByteOrder,
+  type Insn,
 } from '../../../src/loader/isa/index.js';
 import { SHF_EXECINSTR, findObjects, readTestElf } from './elf-test-util.js';
 

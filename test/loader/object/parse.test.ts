@@ -14,18 +14,32 @@ const UNLINKABLE = new Set(['subprogs.gcc-el.o']);
 
 /** The manifest's vocabulary → ours, where the two name the same thing differently. */
 const MANIFEST_TO_OURS: Record<string, string> = {
-  license_gpl: 'gpl', version_section: 'kern_version', prog_xdp_frags: 'xdp_frags', prog_noautoload: 'autoload_off',
-  core_enum: 'core_type', core_field_size: 'core_field', rodata_str: 'rodata_custom', prog_array_init: 'prog_array_slots',
+  license_gpl: 'gpl',
+  version_section: 'kern_version',
+  prog_xdp_frags: 'xdp_frags',
+  prog_noautoload: 'autoload_off',
+  core_enum: 'core_type',
+  core_field_size: 'core_field',
+  rodata_str: 'rodata_custom',
+  prog_array_init: 'prog_array_slots',
 };
 
 describe('parseObject', () => {
   const objects = allObjects();
   // Every keyword the independent reader can report (the union over the manifest), in our names.
-  const vocabulary = new Set(fixtureObjects().flatMap((o) => o.entry?.features ?? []).map((f) => MANIFEST_TO_OURS[f] ?? f).filter((f) => f in FEATURES));
+  const vocabulary = new Set(
+    fixtureObjects()
+      .flatMap((o) => o.entry?.features ?? [])
+      .map((f) => MANIFEST_TO_OURS[f] ?? f)
+      .filter((f) => f in FEATURES),
+  );
 
   it('finds the fixtures and the xdp-tools objects', () => {
     assert.ok(fixtureObjects().length >= 20, `fixtures: ${fixtureObjects().length}`);
-    assert.ok(objects.some((o) => o.origin === 'xdp-tools'), 'no xdp-tools objects: install xdp-tools (scripts/install-deps.sh)');
+    assert.ok(
+      objects.some((o) => o.origin === 'xdp-tools'),
+      'no xdp-tools objects: install xdp-tools (scripts/install-deps.sh)',
+    );
   });
 
   for (const o of objects) {
@@ -34,7 +48,10 @@ describe('parseObject', () => {
       const name = objectNameFromPath(o.path);
       if (UNLINKABLE.has(o.name)) {
         it('refuses it with OBJECT_MALFORMED naming the section, symbol and pc', () => {
-          assert.throws(() => parseObject(bytes, { name }), (e: any) => e.code === 'OBJECT_MALFORMED' && e.details.section && e.details.symbol && typeof e.details.pc === 'number');
+          assert.throws(
+            () => parseObject(bytes, { name }),
+            (e: any) => e.code === 'OBJECT_MALFORMED' && e.details.section && e.details.symbol && typeof e.details.pc === 'number',
+          );
         });
         return;
       }
@@ -46,14 +63,21 @@ describe('parseObject', () => {
         for (const p of spec.programs) {
           const starts = new Set<number>();
           let slot = 0;
-          for (const i of p.insns) { starts.add(slot); slot += i.width; }
+          for (const i of p.insns) {
+            starts.add(slot);
+            slot += i.width;
+          }
           assert.equal(slot, p.slots + p.linked.reduce((n, l) => n + l.slots, 0), `${p.name}: linked size`);
-          for (const r of p.relocations) assert.ok(starts.has(r.insn), `${p.name}: relocation at slot ${r.insn} is not an instruction start`);
+          for (const r of p.relocations)
+            assert.ok(starts.has(r.insn), `${p.name}: relocation at slot ${r.insn} is not an instruction start`);
           for (const f of p.funcInfo) assert.ok(starts.has(f.insn), `${p.name}: func_info at ${f.insn}`);
           for (const r of p.relocations) {
             if (r.kind === 'map' || r.kind === 'data') assert.equal(spec.maps[r.mapIndex].name, r.map);
             if (r.kind === 'call' || r.kind === 'subprog_addr') {
-              assert.ok(p.linked.some((l) => l.name === r.target && l.start === r.targetInsn), `${p.name}: call target ${r.target}`);
+              assert.ok(
+                p.linked.some((l) => l.name === r.target && l.start === r.targetInsn),
+                `${p.name}: call target ${r.target}`,
+              );
             }
           }
         }

@@ -14,14 +14,7 @@ import {
   sectionDefMatches,
 } from '../../../src/loader/object/sections.js';
 import type { SectionInfo } from '../../../src/loader/object/sections.js';
-import {
-  ATTACH_TYPE,
-  ATTACH_TYPE_NAME,
-  MAP_TYPE,
-  MAP_TYPE_NAME,
-  PROG_TYPE,
-  PROG_TYPE_NAME,
-} from '../../../src/loader/uapi/enums.js';
+import { ATTACH_TYPE, ATTACH_TYPE_NAME, MAP_TYPE, MAP_TYPE_NAME, PROG_TYPE, PROG_TYPE_NAME } from '../../../src/loader/uapi/enums.js';
 
 /**
  * Expected interpretations, written by hand from libbpf v1.7's section
@@ -71,23 +64,55 @@ const CASES: Array<[string, Expect]> = [
   ['raw_tp/x', { progType: 'RAW_TRACEPOINT', attach: null, target: 'x' }],
   ['raw_tracepoint/sched_switch', { progType: 'RAW_TRACEPOINT', attach: null, target: 'sched_switch' }],
   ['raw_tracepoint.w/x', { progType: 'RAW_TRACEPOINT_WRITABLE', attach: null, target: 'x' }],
-  ['tp_btf/x', { progType: 'TRACING', attach: 'TRACE_RAW_TP', target: 'x', btf: { source: 'kernel', name: 'btf_trace_x', kind: 'TYPEDEF' } }],
+  [
+    'tp_btf/x',
+    { progType: 'TRACING', attach: 'TRACE_RAW_TP', target: 'x', btf: { source: 'kernel', name: 'btf_trace_x', kind: 'TYPEDEF' } },
+  ],
   ['fentry/x', { progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'x', btf: { source: 'kernel', name: 'x', kind: 'FUNC' } }],
-  ['fentry/do_unlinkat', { progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'do_unlinkat', btf: { source: 'kernel', name: 'do_unlinkat', kind: 'FUNC' } }],
+  [
+    'fentry/do_unlinkat',
+    { progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'do_unlinkat', btf: { source: 'kernel', name: 'do_unlinkat', kind: 'FUNC' } },
+  ],
   ['fexit/x', { progType: 'TRACING', attach: 'TRACE_FEXIT', target: 'x', btf: { source: 'kernel', name: 'x', kind: 'FUNC' } }],
   ['fmod_ret/x', { progType: 'TRACING', attach: 'MODIFY_RETURN', target: 'x', btf: { source: 'kernel', name: 'x', kind: 'FUNC' } }],
-  ['fentry.s/x', { progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'x', sleepable: true, btf: { source: 'kernel', name: 'x', kind: 'FUNC' } }],
-  ['fentry/bpf_testmod:bpf_testmod_test_read', {
-    progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'bpf_testmod:bpf_testmod_test_read',
-    btf: { source: 'kernel', name: 'bpf_testmod_test_read', kind: 'FUNC', module: 'bpf_testmod' },
-  }],
+  [
+    'fentry.s/x',
+    { progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'x', sleepable: true, btf: { source: 'kernel', name: 'x', kind: 'FUNC' } },
+  ],
+  [
+    'fentry/bpf_testmod:bpf_testmod_test_read',
+    {
+      progType: 'TRACING',
+      attach: 'TRACE_FENTRY',
+      target: 'bpf_testmod:bpf_testmod_test_read',
+      btf: { source: 'kernel', name: 'bpf_testmod_test_read', kind: 'FUNC', module: 'bpf_testmod' },
+    },
+  ],
   ['fentry', { progType: 'TRACING', attach: 'TRACE_FENTRY', target: null, btf: { source: 'kernel', name: null, kind: 'FUNC' } }],
   ['lsm/x', { progType: 'LSM', attach: 'LSM_MAC', target: 'x', btf: { source: 'kernel', name: 'bpf_lsm_x', kind: 'FUNC' } }],
-  ['lsm/file_open', { progType: 'LSM', attach: 'LSM_MAC', target: 'file_open', btf: { source: 'kernel', name: 'bpf_lsm_file_open', kind: 'FUNC' } }],
-  ['lsm.s/x', { progType: 'LSM', attach: 'LSM_MAC', target: 'x', sleepable: true, btf: { source: 'kernel', name: 'bpf_lsm_x', kind: 'FUNC' } }],
+  [
+    'lsm/file_open',
+    { progType: 'LSM', attach: 'LSM_MAC', target: 'file_open', btf: { source: 'kernel', name: 'bpf_lsm_file_open', kind: 'FUNC' } },
+  ],
+  [
+    'lsm.s/x',
+    { progType: 'LSM', attach: 'LSM_MAC', target: 'x', sleepable: true, btf: { source: 'kernel', name: 'bpf_lsm_x', kind: 'FUNC' } },
+  ],
   ['lsm_cgroup/x', { progType: 'LSM', attach: 'LSM_CGROUP', target: 'x', btf: { source: 'kernel', name: 'bpf_lsm_x', kind: 'FUNC' } }],
-  ['iter/task', { progType: 'TRACING', attach: 'TRACE_ITER', target: 'task', btf: { source: 'kernel', name: 'bpf_iter_task', kind: 'FUNC' } }],
-  ['iter.s/task', { progType: 'TRACING', attach: 'TRACE_ITER', target: 'task', sleepable: true, btf: { source: 'kernel', name: 'bpf_iter_task', kind: 'FUNC' } }],
+  [
+    'iter/task',
+    { progType: 'TRACING', attach: 'TRACE_ITER', target: 'task', btf: { source: 'kernel', name: 'bpf_iter_task', kind: 'FUNC' } },
+  ],
+  [
+    'iter.s/task',
+    {
+      progType: 'TRACING',
+      attach: 'TRACE_ITER',
+      target: 'task',
+      sleepable: true,
+      btf: { source: 'kernel', name: 'bpf_iter_task', kind: 'FUNC' },
+    },
+  ],
   ['freplace/x', { progType: 'EXT', attach: null, target: 'x', btf: { source: 'program', name: 'x', kind: 'FUNC' } }],
   ['syscall', { progType: 'SYSCALL', attach: null, sleepable: true }],
   ['struct_ops/x', { progType: 'STRUCT_OPS', attach: null, target: 'x' }],
@@ -114,15 +139,38 @@ const CASES: Array<[string, Expect]> = [
   ['flow_dissector', { progType: 'FLOW_DISSECTOR', attach: 'FLOW_DISSECTOR', optional: true }],
   ['lwt_xmit', { progType: 'LWT_XMIT', attach: null }],
   ['?tc', { progType: 'SCHED_CLS', attach: null, autoload: false }],
-  ['?fentry/do_unlinkat', {
-    progType: 'TRACING', attach: 'TRACE_FENTRY', target: 'do_unlinkat', autoload: false,
-    btf: { source: 'kernel', name: 'do_unlinkat', kind: 'FUNC' },
-  }],
+  [
+    '?fentry/do_unlinkat',
+    {
+      progType: 'TRACING',
+      attach: 'TRACE_FENTRY',
+      target: 'do_unlinkat',
+      autoload: false,
+      btf: { source: 'kernel', name: 'do_unlinkat', kind: 'FUNC' },
+    },
+  ],
 ];
 
 const NO_MATCH = [
-  'xdpfoo', 'xdp/foo', 'xdp.fragsx', 'tcfoo', 'kprobefoo', 'kprobe.multifoo', 'uprobe.x/foo', 'cgroup/connect4/x',
-  'sk_lookup/x', 'syscall/x', 'foo/bar', '', '?', '??tc', '.text', 'license', '.maps', 'fsession/x', 'tp.s/a/b',
+  'xdpfoo',
+  'xdp/foo',
+  'xdp.fragsx',
+  'tcfoo',
+  'kprobefoo',
+  'kprobe.multifoo',
+  'uprobe.x/foo',
+  'cgroup/connect4/x',
+  'sk_lookup/x',
+  'syscall/x',
+  'foo/bar',
+  '',
+  '?',
+  '??tc',
+  '.text',
+  'license',
+  '.maps',
+  'fsession/x',
+  'tp.s/a/b',
 ];
 
 function check(info: SectionInfo, secName: string, e: Expect): void {
@@ -147,7 +195,9 @@ function check(info: SectionInfo, secName: string, e: Expect): void {
   assert.equal(info.attachBtfModule, e.btf?.module ?? null, 'attachBtfModule');
   if (e.usdt) {
     assert.deepEqual(info.expectedAttachTypeAlternative, {
-      when: 'FEAT_UPROBE_MULTI_LINK', attachType: 'TRACE_UPROBE_MULTI', attachTypeId: 48,
+      when: 'FEAT_UPROBE_MULTI_LINK',
+      attachType: 'TRACE_UPROBE_MULTI',
+      attachTypeId: 48,
     });
   } else {
     assert.equal(info.expectedAttachTypeAlternative, null);
@@ -286,7 +336,12 @@ function compareWithBtf(btf: Map<string, number>, prefix: string, ours: Record<s
   }
   assert.deepEqual({ ...ours }, want);
   const values = new Set(Object.values(want));
-  assert.deepEqual(Object.keys(names).map(Number).sort((a, b) => a - b), [...values].sort((a, b) => a - b));
+  assert.deepEqual(
+    Object.keys(names)
+      .map(Number)
+      .sort((a, b) => a - b),
+    [...values].sort((a, b) => a - b),
+  );
   for (const val of values) {
     const aliases = Object.keys(want).filter((k) => want[k] === val);
     const preferred = aliases.filter((k) => !k.endsWith('_DEPRECATED'));
@@ -316,31 +371,38 @@ describe('UAPI enums', () => {
   });
 
   const header = '/usr/include/linux/bpf.h';
-  it('agrees with the installed linux/bpf.h on every name it declares', { skip: existsSync(header) ? undefined : `${header} is missing` }, () => {
-    const text = readFileSync(header, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
-    let checked = 0;
-    for (const [enumName, prefix, ours] of [
-      ['bpf_prog_type', 'BPF_PROG_TYPE_', PROG_TYPE],
-      ['bpf_attach_type', 'BPF_', ATTACH_TYPE],
-      ['bpf_map_type', 'BPF_MAP_TYPE_', MAP_TYPE],
-    ] as const) {
-      const body = new RegExp(`enum ${enumName} \\{([^}]*)\\}`).exec(text);
-      assert.ok(body, `enum ${enumName} not in ${header}`);
-      const vals = new Map<string, number>();
-      let next = 0;
-      for (const item of body[1].split(',').map((s) => s.trim()).filter(Boolean)) {
-        const [name, rhs] = item.split('=').map((s) => s.trim());
-        const v = rhs === undefined ? next : /^\d+$/.test(rhs) ? Number(rhs) : vals.get(rhs);
-        assert.ok(v !== undefined, `cannot evaluate ${item}`);
-        vals.set(name, v);
-        next = v + 1;
+  it(
+    'agrees with the installed linux/bpf.h on every name it declares',
+    { skip: existsSync(header) ? undefined : `${header} is missing` },
+    () => {
+      const text = readFileSync(header, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+      let checked = 0;
+      for (const [enumName, prefix, ours] of [
+        ['bpf_prog_type', 'BPF_PROG_TYPE_', PROG_TYPE],
+        ['bpf_attach_type', 'BPF_', ATTACH_TYPE],
+        ['bpf_map_type', 'BPF_MAP_TYPE_', MAP_TYPE],
+      ] as const) {
+        const body = new RegExp(`enum ${enumName} \\{([^}]*)\\}`).exec(text);
+        assert.ok(body, `enum ${enumName} not in ${header}`);
+        const vals = new Map<string, number>();
+        let next = 0;
+        for (const item of body[1]
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
+          const [name, rhs] = item.split('=').map((s) => s.trim());
+          const v = rhs === undefined ? next : /^\d+$/.test(rhs) ? Number(rhs) : vals.get(rhs);
+          assert.ok(v !== undefined, `cannot evaluate ${item}`);
+          vals.set(name, v);
+          next = v + 1;
+        }
+        for (const [name, v] of vals) {
+          if (name.startsWith('__MAX_')) continue;
+          assert.equal((ours as Record<string, number>)[name.slice(prefix.length)], v, name);
+          checked++;
+        }
       }
-      for (const [name, v] of vals) {
-        if (name.startsWith('__MAX_')) continue;
-        assert.equal((ours as Record<string, number>)[name.slice(prefix.length)], v, name);
-        checked++;
-      }
-    }
-    assert.ok(checked > 100, `checked only ${checked} names`);
-  });
+      assert.ok(checked > 100, `checked only ${checked} names`);
+    },
+  );
 });

@@ -27,7 +27,10 @@ describe('planObject', () => {
       const sec = btf.type(btf.findByName('.ksyms', 'DATASEC')!);
       assert.equal(sec.kind, 'DATASEC');
       if (sec.kind !== 'DATASEC') return;
-      sec.vars.forEach((v, i) => { assert.equal(v.offset, 4 * i); assert.equal(v.size, 4); });
+      sec.vars.forEach((v, i) => {
+        assert.equal(v.offset, 4 * i);
+        assert.equal(v.size, 4);
+      });
       assert.equal(sec.size, 4 * sec.vars.length);
     });
     it('lays out .kconfig at the externs offsets and fills the image from the host inputs', () => {
@@ -41,21 +44,38 @@ describe('planObject', () => {
       assert.equal(dv.getUint32(off('CONFIG_TUN'), true), 2, "tristate 'm' is 2");
       assert.equal(dv.getInt32(off('LINUX_KERNEL_VERSION'), true), FIXED_HOST.kernelVersion);
       assert.equal(upd.value[off('CONFIG_BPF_SYSCALL')], 1);
-      assert.equal(new TextDecoder().decode(upd.value.subarray(off('CONFIG_DEFAULT_HOSTNAME'), off('CONFIG_DEFAULT_HOSTNAME') + 6)), '(none)');
-      assert.ok(plan.ops.some((o) => o.op === 'map_freeze' && o.mapIndex === km.index), '.kconfig is frozen');
+      assert.equal(
+        new TextDecoder().decode(upd.value.subarray(off('CONFIG_DEFAULT_HOSTNAME'), off('CONFIG_DEFAULT_HOSTNAME') + 6)),
+        '(none)',
+      );
+      assert.ok(
+        plan.ops.some((o) => o.op === 'map_freeze' && o.mapIndex === km.index),
+        '.kconfig is frozen',
+      );
     });
     it('records one extern relocation per ksym instruction, typeless ones with the given address', () => {
       const loads = plan.ops.filter((o) => o.op === 'prog_load');
       const all = loads.flatMap((o) => (o.op === 'prog_load' ? o.prog.externs : []));
-      assert.ok(all.some((r) => !r.ld64 && r.kind === 12), 'kfunc call');
-      assert.ok(all.some((r) => r.ld64 && !r.typeless && r.kind === 14), 'typed ksym');
-      assert.ok(all.some((r) => r.ld64 && r.typeless && r.name === 'bpf_prog_fops'), 'typeless ksym');
+      assert.ok(
+        all.some((r) => !r.ld64 && r.kind === 12),
+        'kfunc call',
+      );
+      assert.ok(
+        all.some((r) => r.ld64 && !r.typeless && r.kind === 14),
+        'typed ksym',
+      );
+      assert.ok(
+        all.some((r) => r.ld64 && r.typeless && r.name === 'bpf_prog_fops'),
+        'typeless ksym',
+      );
       assert.equal(plan.host.ksymAddresses.bpf_prog_fops, '0xffffffff82400000');
     });
     it('fails with OBJECT_UNSUPPORTED naming ksymAddresses when a strong typeless ksym has no address', () => {
       const bytes = readObject(pick('ksyms.clang-el'));
-      assert.throws(() => planObject(parseObject(bytes, { name: 'k' }), { object: bytes, kconfig: FIXED_HOST.kconfig }),
-        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'ksymAddresses');
+      assert.throws(
+        () => planObject(parseObject(bytes, { name: 'k' }), { object: bytes, kconfig: FIXED_HOST.kconfig }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'ksymAddresses',
+      );
     });
   });
 
@@ -64,7 +84,15 @@ describe('planObject', () => {
       const o = pick('xdp_filter.clang-el');
       const bytes = readObject(o);
       const p = planObject(parseObject(bytes, { name: 'x' }), { object: bytes });
-      assert.deepEqual(p.host, { kconfig: {}, kernelVersion: DEFAULT_KERNEL_VERSION, ksymAddresses: {}, possibleCpus: 1, pageSize: 4096, usdtUprobeMulti: true, hostByteOrder: 'le' });
+      assert.deepEqual(p.host, {
+        kconfig: {},
+        kernelVersion: DEFAULT_KERNEL_VERSION,
+        ksymAddresses: {},
+        possibleCpus: 1,
+        pageSize: 4096,
+        usdtUprobeMulti: true,
+        hostByteOrder: 'le',
+      });
     });
     it('probes nothing: USDT programs follow usdtUprobeMulti', () => {
       const usdt = (p: Plan) => p.ops.find((o) => o.op === 'prog_load' && o.prog.name === 'pt_usdt');
@@ -104,8 +132,14 @@ describe('planObject', () => {
       assert.equal(big.stackSize, 8 + 4 * big.nrPrograms);
       const bytes = readObject(pick('xdp_filter.clang-el'));
       const spec = parseObject(bytes, { name: 'x' });
-      const many = { ...spec, subprograms: Array.from({ length: 200 }, (_, i) => ({ ...spec.programs[0], name: `f${i}`, section: '.text' })) };
-      assert.throws(() => planObject(many, { object: bytes }), (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'programs');
+      const many = {
+        ...spec,
+        subprograms: Array.from({ length: 200 }, (_, i) => ({ ...spec.programs[0], name: `f${i}`, section: '.text' })),
+      };
+      assert.throws(
+        () => planObject(many, { object: bytes }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'programs',
+      );
     });
   });
 
@@ -113,8 +147,10 @@ describe('planObject', () => {
     it('throws OBJECT_UNSUPPORTED naming struct_ops', () => {
       const o = pick('struct_ops.clang-el');
       const bytes = readObject(o);
-      assert.throws(() => planObject(parseObject(bytes, { name: 's' }), { object: bytes }),
-        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'struct_ops');
+      assert.throws(
+        () => planObject(parseObject(bytes, { name: 's' }), { object: bytes }),
+        (e: unknown) => e instanceof LoaderError && e.code === 'OBJECT_UNSUPPORTED' && e.details.field === 'struct_ops',
+      );
     });
   });
 });

@@ -5,7 +5,7 @@ import { BPF_ATTR, UAPI_STRUCT, endOf, readStruct, structReader, writeStruct } f
 const insn = UAPI_STRUCT.bpf_insn;
 
 describe('struct layouts', () => {
-  it('read bpf_insn\'s register bitfields in the low nibble first on little-endian, high nibble first on big-endian', () => {
+  it("read bpf_insn's register bitfields in the low nibble first on little-endian, high nibble first on big-endian", () => {
     // mov64 r1, r2 style byte 1 = 0x21: dst 1, src 2 (le); the same registers are 0x12 on be.
     const le = Uint8Array.of(0xbf, 0x21, 0xfe, 0xff, 0x07, 0x00, 0x00, 0x00);
     assert.deepEqual(readStruct(insn, le, 'le'), { code: 0xbf, dst_reg: 1, src_reg: 2, off: -2, imm: 7 });

@@ -16,12 +16,15 @@ const committed = (name: string): string => readFileSync(join('src/loader/uapi',
 describe('the generated UAPI files', () => {
   it('are stamped with the 6.18 kernel release and the sha256 of the BTF they came from, the same in both', () => {
     const stamps = FILES.map((f) => STAMP.exec(committed(f)));
-    assert.ok(stamps.every((s) => s !== null), 'every file has a "Source: Linux 6.18.x vmlinux BTF (sha256 ...)" line');
+    assert.ok(
+      stamps.every((s) => s !== null),
+      'every file has a "Source: Linux 6.18.x vmlinux BTF (sha256 ...)" line',
+    );
     assert.equal(stamps[0]![0], stamps[1]![0]);
   });
 
   it(
-    'are what scripts/gen-uapi.ts writes from the running 6.18 kernel\'s BTF',
+    "are what scripts/gen-uapi.ts writes from the running 6.18 kernel's BTF",
     { skip: existsSync(VMLINUX) && /^6\.18\./.test(release()) ? false : `not a 6.18 kernel with ${VMLINUX} (running ${release()})` },
     () => {
       const bytes = new Uint8Array(readFileSync(VMLINUX));
@@ -65,7 +68,8 @@ function cFields(): CField[] {
     }
   }
   for (const [struct, layout] of Object.entries(UAPI_STRUCT) as [string, StructLayout<string>][]) {
-    for (const [name, spec] of Object.entries(layout.fields)) out.push({ id: `${struct}.${name}`, type: `struct ${struct}`, path: name, spec });
+    for (const [name, spec] of Object.entries(layout.fields))
+      out.push({ id: `${struct}.${name}`, type: `struct ${struct}`, path: name, spec });
   }
   return out;
 }
@@ -96,7 +100,10 @@ describe('the generated layouts against gcc and the installed linux/bpf.h', () =
 
   it('agree on the offset, size and signedness of every field the older header has', { skip }, () => {
     const fields = cFields();
-    const sizes = ['printf("S bpf_attr %zu\\n", sizeof(union bpf_attr));', ...Object.keys(UAPI_STRUCT).map((n) => `printf("S ${n} %zu\\n", sizeof(struct ${n}));`)];
+    const sizes = [
+      'printf("S bpf_attr %zu\\n", sizeof(union bpf_attr));',
+      ...Object.keys(UAPI_STRUCT).map((n) => `printf("S ${n} %zu\\n", sizeof(struct ${n}));`),
+    ];
     const { output, dropped } = runOracle(fields.map(cLine), sizes, /has no member named/);
     const missing = dropped.map((i) => fields[i]!.id);
     const byId = new Map(fields.map((f) => [f.id, f]));
@@ -108,7 +115,8 @@ describe('the generated layouts against gcc and the installed linux/bpf.h', () =
         const [offset, size, signed] = rest.map(Number);
         assert.equal(f.spec.offset, offset, `${id}: offset`);
         assert.equal(widthOf(f.spec), size, `${id}: size`);
-        if (signed !== -1) assert.equal(f.spec.type.startsWith('s'), signed === 1, `${id}: ${f.spec.type}, gcc says ${signed ? 'signed' : 'unsigned'}`);
+        if (signed !== -1)
+          assert.equal(f.spec.type.startsWith('s'), signed === 1, `${id}: ${f.spec.type}, gcc says ${signed ? 'signed' : 'unsigned'}`);
         checked++;
       } else if (tag === 'B') {
         const f = byId.get(id!)!;
@@ -120,7 +128,9 @@ describe('the generated layouts against gcc and the installed linux/bpf.h', () =
         assert.ok(Number(rest[0]) <= generated, `sizeof ${id}: header ${rest[0]}, generated ${generated}`);
       }
     }
-    console.log(`# ${checked} of ${fields.length} fields checked against ${HEADER}; ${missing.length} newer than it: ${missing.join(', ')}`);
+    console.log(
+      `# ${checked} of ${fields.length} fields checked against ${HEADER}; ${missing.length} newer than it: ${missing.join(', ')}`,
+    );
     assert.equal(checked + missing.length, fields.length);
     assert.ok(checked > fields.length / 2, `only ${checked} of ${fields.length} fields are in the header`);
     // Fields that 6.1 surely has must not be among the dropped ones.

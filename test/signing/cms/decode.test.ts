@@ -27,7 +27,8 @@ function reference(der: Uint8Array): Omit<DecodedSignedData, 'signerInfos'> & { 
   const ci = AsnConvert.parse(der, ContentInfo);
   const sd = AsnConvert.parse(ci.content, SignedData);
   const alg = (a: { algorithm: string; parameters?: ArrayBuffer | null }) => ({
-    oid: a.algorithm, parameters: a.parameters === undefined ? 'absent' : a.parameters === null ? 'null' : toHex(new Uint8Array(a.parameters)),
+    oid: a.algorithm,
+    parameters: a.parameters === undefined ? 'absent' : a.parameters === null ? 'null' : toHex(new Uint8Array(a.parameters)),
   });
   return {
     contentType: ci.contentType,
@@ -41,11 +42,22 @@ function reference(der: Uint8Array): Omit<DecodedSignedData, 'signerInfos'> & { 
       version: si.version,
       sid: si.sid.subjectKeyIdentifier
         ? { $case: 'subjectKeyIdentifier', keyId: toHex(new Uint8Array(si.sid.subjectKeyIdentifier.buffer)) }
-        : { $case: 'issuerAndSerialNumber', issuer: new Uint8Array(AsnConvert.serialize(si.sid.issuerAndSerialNumber!.issuer)), serialNumber: toHex(new Uint8Array(si.sid.issuerAndSerialNumber!.serialNumber)) },
+        : {
+            $case: 'issuerAndSerialNumber',
+            issuer: new Uint8Array(AsnConvert.serialize(si.sid.issuerAndSerialNumber!.issuer)),
+            serialNumber: toHex(new Uint8Array(si.sid.issuerAndSerialNumber!.serialNumber)),
+          },
       digestAlgorithm: alg(si.digestAlgorithm),
       // The signed attributes as a SET OF (0x31) with the received contents.
       // In their received order (der-writer's setOf would sort them, as DER orders a SET OF).
-      signedAttrsDer: si.signedAttrs ? encode(cons(TAG.SET, si.signedAttrs.map((a) => raw(new Uint8Array(AsnConvert.serialize(a)))))) : undefined,
+      signedAttrsDer: si.signedAttrs
+        ? encode(
+            cons(
+              TAG.SET,
+              si.signedAttrs.map((a) => raw(new Uint8Array(AsnConvert.serialize(a)))),
+            ),
+          )
+        : undefined,
       signedAttrs: si.signedAttrs?.map((a) => ({ type: a.attrType, values: a.attrValues.map((v) => new Uint8Array(v)) })),
       signatureAlgorithm: alg(si.signatureAlgorithm),
       signature: new Uint8Array(si.signature.buffer),
@@ -55,7 +67,11 @@ function reference(der: Uint8Array): Omit<DecodedSignedData, 'signerInfos'> & { 
 }
 
 /** Plain JSON (bytes as hex), for deepEqual of two decodings; the members the opaque comparison drops may be deleted. */
-type Plain = { certificateCount?: number; crlCount?: number; signerInfos: { signedAttrsDer?: string; signedAttrs?: unknown; sid: { issuer?: string } }[] };
+type Plain = {
+  certificateCount?: number;
+  crlCount?: number;
+  signerInfos: { signedAttrsDer?: string; signedAttrs?: unknown; sid: { issuer?: string } }[];
+};
 const plain = (v: unknown) => toPlainJson<Plain>(v);
 
 describe('decodeSignedData', () => {
@@ -80,7 +96,22 @@ describe('decodeSignedData', () => {
       for (const key of ['leaf-p256', 'leaf-p384', 'leaf-rsa2048']) {
         for (const [shape, flags] of shapes) {
           const out = `${tmp.dir}/${key}-${signatures.length}.sig`;
-          const r = openssl(['cms', '-sign', '-binary', '-outform', 'DER', '-in', data, '-signer', pki.path(`${key}.crt`), '-inkey', pki.path(`${key}.key`), '-out', out, ...flags]);
+          const r = openssl([
+            'cms',
+            '-sign',
+            '-binary',
+            '-outform',
+            'DER',
+            '-in',
+            data,
+            '-signer',
+            pki.path(`${key}.crt`),
+            '-inkey',
+            pki.path(`${key}.key`),
+            '-out',
+            out,
+            ...flags,
+          ]);
           assert.equal(r.status, 0, r.stderr);
           signatures.push({ name: `openssl ${key}, ${shape}`, der: new Uint8Array(readFileSync(out)) });
         }
@@ -89,18 +120,44 @@ describe('decodeSignedData', () => {
       }
       // Two signers in one SignedData.
       const out = `${tmp.dir}/two.sig`;
-      const r = openssl(['cms', '-sign', '-binary', '-outform', 'DER', '-in', data, '-signer', pki.path('leaf-p256.crt'), '-inkey', pki.path('leaf-p256.key'), '-signer', pki.path('leaf-p384.crt'), '-inkey', pki.path('leaf-p384.key'), '-nocerts', '-keyid', '-out', out]);
+      const r = openssl([
+        'cms',
+        '-sign',
+        '-binary',
+        '-outform',
+        'DER',
+        '-in',
+        data,
+        '-signer',
+        pki.path('leaf-p256.crt'),
+        '-inkey',
+        pki.path('leaf-p256.key'),
+        '-signer',
+        pki.path('leaf-p384.crt'),
+        '-inkey',
+        pki.path('leaf-p384.key'),
+        '-nocerts',
+        '-keyid',
+        '-out',
+        out,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       signatures.push({ name: 'openssl, two signers', der: new Uint8Array(readFileSync(out)) });
     });
-    after(() => { pki?.cleanup(); tmp?.cleanup(); });
+    after(() => {
+      pki?.cleanup();
+      tmp?.cleanup();
+    });
 
     it('decodes every shape openssl cms and signDetached write to the same fields', () => {
       assert.equal(signatures.length, 22);
       for (const { name, der } of signatures) assert.deepEqual(plain(decodeSignedData(der)), plain(reference(der)), name);
       const two = decodeSignedData(signatures[signatures.length - 1].der);
       assert.equal(two.signerInfos.length, 2);
-      assert.ok(signatures.some(({ der }) => decodeSignedData(der).certificateCount === 2), 'a SignedData carrying two certificates');
+      assert.ok(
+        signatures.some(({ der }) => decodeSignedData(der).certificateCount === 2),
+        'a SignedData carrying two certificates',
+      );
     });
 
     it('on thousands of mutations, refuses with MALFORMED or decodes as the schema library does', (t) => {
@@ -121,16 +178,25 @@ describe('decodeSignedData', () => {
         return raw.map((t) => [t.start, t.end]);
       };
       let seed = 0x2545f491;
-      const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
-      let decoded = 0, refused = 0, opaqueOnly = 0;
+      const rand = (n: number) => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % n;
+      };
+      let decoded = 0,
+        refused = 0,
+        opaqueOnly = 0;
       for (const { name, der } of signatures) {
         const ranges = opaque(der);
         for (let k = 0; k < 300; k++) {
           const m = Uint8Array.from(der);
           const kind = rand(3);
-          let bytes = m, at = -1;
-          if (kind === 0) m[at = rand(m.length)] = rand(256);
-          else if (kind === 1) m[at = rand(Math.min(m.length, 64))] ^= 1 << rand(8); // the headers, where lengths and tags are
+          let bytes = m,
+            at = -1;
+          if (kind === 0) m[(at = rand(m.length))] = rand(256);
+          else if (kind === 1)
+            m[(at = rand(Math.min(m.length, 64)))] ^= 1 << rand(8); // the headers, where lengths and tags are
           else bytes = m.subarray(0, rand(m.length));
           let got: DecodedSignedData;
           try {
@@ -146,23 +212,48 @@ describe('decodeSignedData', () => {
           try {
             want = reference(bytes);
           } catch (e) {
-            assert.ok(inOpaque, `${name}: mutation ${k} at ${at} decoded here, but not by the schema library (${String(e)}): ${toHex(bytes)}`);
+            assert.ok(
+              inOpaque,
+              `${name}: mutation ${k} at ${at} decoded here, but not by the schema library (${String(e)}): ${toHex(bytes)}`,
+            );
             opaqueOnly++;
             continue;
           }
           // Inside an opaque value the schema library's re-encoding of the attributes need not be
           // the received bytes (which are what the signature covers); everything else must agree.
-          const fields = (d: unknown) => { const p = plain(d); if (inOpaque) { delete p.certificateCount; delete p.crlCount; for (const si of p.signerInfos) { delete si.signedAttrsDer; delete si.signedAttrs; delete si.sid.issuer; } } return p; };
+          const fields = (d: unknown) => {
+            const p = plain(d);
+            if (inOpaque) {
+              delete p.certificateCount;
+              delete p.crlCount;
+              for (const si of p.signerInfos) {
+                delete si.signedAttrsDer;
+                delete si.signedAttrs;
+                delete si.sid.issuer;
+              }
+            }
+            return p;
+          };
           assert.deepEqual(fields(got), fields(want), `${name}: mutation ${k}`);
         }
       }
       t.diagnostic(`decoded ${decoded} (of which ${opaqueOnly} inside opaque values), refused ${refused}`);
-      assert.ok(decoded > 1000 && refused > 1000 && opaqueOnly < decoded / 4, `decoded ${decoded} (of which ${opaqueOnly} inside opaque values), refused ${refused}`);
+      assert.ok(
+        decoded > 1000 && refused > 1000 && opaqueOnly < decoded / 4,
+        `decoded ${decoded} (of which ${opaqueOnly} inside opaque values), refused ${refused}`,
+      );
     });
 
     it('refuses bytes after the ContentInfo, indefinite lengths and a wrong tag, naming the field', () => {
       const der = signatures[0].der;
-      const refusal = (bytes: Uint8Array) => { try { decodeSignedData(bytes); } catch (e) { return (e as VerificationError).message; } return 'decoded'; };
+      const refusal = (bytes: Uint8Array) => {
+        try {
+          decodeSignedData(bytes);
+        } catch (e) {
+          return (e as VerificationError).message;
+        }
+        return 'decoded';
+      };
       assert.match(refusal(Uint8Array.from([...der, 0])), /ContentInfo: 1 bytes after the ContentInfo/);
       const indefinite = Uint8Array.from(der);
       indefinite[1] = 0x80;
@@ -198,6 +289,10 @@ describe('decodeSignedData', () => {
 
   it('refuses bytes that do not parse each time they come', () => {
     const bad = new Uint8Array([0x30, 0x03, 0x02, 0x01]);
-    for (let i = 0; i < 2; i++) assert.throws(() => decodeSignedData(bad), (e: Error & { code?: string }) => e.code === 'MALFORMED');
+    for (let i = 0; i < 2; i++)
+      assert.throws(
+        () => decodeSignedData(bad),
+        (e: Error & { code?: string }) => e.code === 'MALFORMED',
+      );
   });
 });

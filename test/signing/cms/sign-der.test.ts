@@ -113,7 +113,11 @@ describe('the DER writer', () => {
 
   it('refuses malformed OIDs: one arc, leading zeros, empty arcs, first arc > 2, second arc > 39 under 0/1', () => {
     for (const bad of ['1', '1.02.3', '1..2', '3.1', '1.40', '0.40', '1.2.-3', '1.2.x', '']) {
-      assert.throws(() => objectIdentifier(bad), (e: unknown) => e instanceof TypeError || e instanceof RangeError, bad);
+      assert.throws(
+        () => objectIdentifier(bad),
+        (e: unknown) => e instanceof TypeError || e instanceof RangeError,
+        bad,
+      );
     }
   });
 
@@ -173,7 +177,13 @@ describe('signDetached with real keys, against the @peculiar builder', () => {
   const keys: { name: string; alg: SignerAlgorithm; signer: Signer; certPem: string }[] = [];
   let tmp: ReturnType<typeof tempDir>;
   const rnd = prng(77);
-  const contents = [new Uint8Array(0), Uint8Array.of(0), randomBytes(4096, 11), randomBytes(4096 + 24, 12), randomBytes(1 + rnd(20000), 13)];
+  const contents = [
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    randomBytes(4096, 11),
+    randomBytes(4096 + 24, 12),
+    randomBytes(1 + rnd(20000), 13),
+  ];
 
   before(async () => {
     tmp = tempDir('cms-der');
@@ -242,8 +252,22 @@ describe('signDetached with real keys, against the @peculiar builder', () => {
       for (const [i, c] of contents.entries()) {
         const sig = writeFile(tmp.dir, `${k.name}-${i}.sig`, await signDetached(c, k.signer));
         const data = writeFile(tmp.dir, `${k.name}-${i}.data`, c);
-        const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data, '-noverify',
-          '-certfile', cert, '-out', '/dev/null']);
+        const r = openssl([
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          sig,
+          '-content',
+          data,
+          '-noverify',
+          '-certfile',
+          cert,
+          '-out',
+          '/dev/null',
+        ]);
         assert.equal(r.status, 0, `${k.name}, ${c.length} B: ${r.stderr}`);
         assert.match(r.stderr, /Verification successful/);
       }
@@ -273,8 +297,25 @@ describe('signDetached with the minted PKI, checked by openssl against the CA ch
       assert.equal(hex(der), hex(await referenceSignDetached(content, fixed)));
       const sig = writeFile(tmp.dir, `${name}.sig`, der);
       const data = writeFile(tmp.dir, `${name}.data`, content);
-      const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data,
-        '-CAfile', pki.path('chain.pem'), '-certfile', pki.path(`${name}.crt`), '-purpose', 'any', '-out', '/dev/null']);
+      const r = openssl([
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        sig,
+        '-content',
+        data,
+        '-CAfile',
+        pki.path('chain.pem'),
+        '-certfile',
+        pki.path(`${name}.crt`),
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /Verification successful/);
     });
@@ -299,7 +340,13 @@ describe('signDetached errors, as before', () => {
   });
 
   it('passes a SigningError from the signer through unchanged', async () => {
-    const s: Signer = { algorithm: 'ecdsa-p384-sha256', subjectKeyIdentifier: Uint8Array.of(1), sign: async () => { throw new SigningError('TOKEN_ERROR', 'slot gone'); } };
+    const s: Signer = {
+      algorithm: 'ecdsa-p384-sha256',
+      subjectKeyIdentifier: Uint8Array.of(1),
+      sign: async () => {
+        throw new SigningError('TOKEN_ERROR', 'slot gone');
+      },
+    };
     await assert.rejects(signDetached(content, s), { name: 'SigningError', code: 'TOKEN_ERROR' });
   });
 });

@@ -107,7 +107,9 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
         assert.equal(si.hasUnsignedAttrs, false);
         assert.deepEqual(
           si.signatureAlgorithm,
-          k.sigOid === 'rsaEncryption' ? { oid: OID.rsaEncryption, parameters: 'null' } : { oid: OID.ecdsaWithSHA256, parameters: 'absent' },
+          k.sigOid === 'rsaEncryption'
+            ? { oid: OID.rsaEncryption, parameters: 'null' }
+            : { oid: OID.ecdsaWithSHA256, parameters: 'absent' },
         );
       });
 
@@ -115,8 +117,25 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
         const der = await signDetached(content, signers.get(k.name)!);
         const sig = writeFile(tmp.dir, `${k.name}.sig`, der);
         const data = writeFile(tmp.dir, `${k.name}.data`, content);
-        const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data,
-          '-CAfile', pki.path('chain.pem'), '-certfile', pki.path(`${k.name}.crt`), '-purpose', 'any', '-out', '/dev/null']);
+        const r = openssl([
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          sig,
+          '-content',
+          data,
+          '-CAfile',
+          pki.path('chain.pem'),
+          '-certfile',
+          pki.path(`${k.name}.crt`),
+          '-purpose',
+          'any',
+          '-out',
+          '/dev/null',
+        ]);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stderr, /Verification successful/);
       });
@@ -127,8 +146,22 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
         tampered[100] ^= 1;
         const sig = writeFile(tmp.dir, `${k.name}.t.sig`, der);
         const data = writeFile(tmp.dir, `${k.name}.t.data`, tampered);
-        const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data, '-noverify',
-          '-certfile', pki.path(`${k.name}.crt`), '-out', '/dev/null']);
+        const r = openssl([
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          sig,
+          '-content',
+          data,
+          '-noverify',
+          '-certfile',
+          pki.path(`${k.name}.crt`),
+          '-out',
+          '/dev/null',
+        ]);
         assert.notEqual(r.status, 0);
       });
     });
@@ -138,8 +171,26 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
     it(`produces the same bytes as openssl cms -sign -noattr -keyid -nocerts for ${name} (PKCS#1 v1.5 is deterministic)`, async () => {
       const data = writeFile(tmp.dir, 'same.data', content);
       const out = `${tmp.dir}/same-${name}.sig`;
-      const r = openssl(['cms', '-sign', '-binary', '-nocerts', '-noattr', '-keyid', '-outform', 'DER', '-md', 'sha256',
-        '-in', data, '-signer', pki.path(`${name}.crt`), '-inkey', pki.path(`${name}.key`), '-out', out]);
+      const r = openssl([
+        'cms',
+        '-sign',
+        '-binary',
+        '-nocerts',
+        '-noattr',
+        '-keyid',
+        '-outform',
+        'DER',
+        '-md',
+        'sha256',
+        '-in',
+        data,
+        '-signer',
+        pki.path(`${name}.crt`),
+        '-inkey',
+        pki.path(`${name}.key`),
+        '-out',
+        out,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const ours = await signDetached(content, signers.get(name)!);
       assert.equal(Buffer.from(ours).toString('hex'), readFileSync(out).toString('hex'));
@@ -150,8 +201,22 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
     const der = await signDetached(new Uint8Array(0), signers.get('leaf-p256')!);
     const sig = writeFile(tmp.dir, 'empty.sig', der);
     const data = writeFile(tmp.dir, 'empty.data', new Uint8Array(0));
-    const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data, '-noverify',
-      '-certfile', pki.path('leaf-p256.crt'), '-out', '/dev/null']);
+    const r = openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      sig,
+      '-content',
+      data,
+      '-noverify',
+      '-certfile',
+      pki.path('leaf-p256.crt'),
+      '-out',
+      '/dev/null',
+    ]);
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -161,7 +226,13 @@ describe('signDetached', { skip: OPENSSL_MISSING }, () => {
   });
 
   it('throws SIGN_FAILED when the signer fails', async () => {
-    const broken: Signer = { algorithm: 'ecdsa-p256-sha256', subjectKeyIdentifier: new Uint8Array([1]), sign: async () => { throw new Error('token unplugged'); } };
+    const broken: Signer = {
+      algorithm: 'ecdsa-p256-sha256',
+      subjectKeyIdentifier: new Uint8Array([1]),
+      sign: async () => {
+        throw new Error('token unplugged');
+      },
+    };
     await assert.rejects(signDetached(content, broken), { name: 'SigningError', code: 'SIGN_FAILED' });
   });
 });

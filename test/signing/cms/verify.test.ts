@@ -9,8 +9,22 @@ import { testKeysDir } from '../../support/test-keys.js';
 function opensslSign(pki: Pki, dir: string, name: string, content: Uint8Array, extra: string[]): Uint8Array {
   const data = writeFile(dir, 'content.bin', content);
   const out = `${dir}/${name}-${extra.join('')}.sig`;
-  const r = openssl(['cms', '-sign', '-binary', '-outform', 'DER', '-in', data, '-signer', pki.path(`${name}.crt`),
-    '-inkey', pki.path(`${name}.key`), '-out', out, ...extra]);
+  const r = openssl([
+    'cms',
+    '-sign',
+    '-binary',
+    '-outform',
+    'DER',
+    '-in',
+    data,
+    '-signer',
+    pki.path(`${name}.crt`),
+    '-inkey',
+    pki.path(`${name}.key`),
+    '-out',
+    out,
+    ...extra,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   return new Uint8Array(readFileSync(out));
 }
@@ -143,8 +157,22 @@ describe('verifyDetached', { skip: OPENSSL_MISSING }, () => {
       // openssl still accepts this form, the kernel does not
       const sig = writeFile(tmp.dir, 'sha256rsa.sig', der);
       const data = writeFile(tmp.dir, 'sha256rsa.data', content);
-      const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data, '-noverify',
-        '-certfile', pki.path('leaf-rsa2048.crt'), '-out', '/dev/null']);
+      const r = openssl([
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        sig,
+        '-content',
+        data,
+        '-noverify',
+        '-certfile',
+        pki.path('leaf-rsa2048.crt'),
+        '-out',
+        '/dev/null',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       expectError(verifyDetached(der, content, [pki.text('leaf-rsa2048.crt')]), 'UNSUPPORTED');
     });

@@ -55,8 +55,27 @@ describe('createDevelopmentCa', { skip: OPENSSL_MISSING }, () => {
     const der = await signDetached(content, ca.signer);
     const caPem = writeFile(tmp.dir, 'ca3.pem', await toPem('CERTIFICATE', ca.caCert));
     const leafPem = writeFile(tmp.dir, 'leaf3.pem', await toPem('CERTIFICATE', ca.signingCert));
-    const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', writeFile(tmp.dir, 's.sig', der), '-content', writeFile(tmp.dir, 's.bin', content),
-      '-CAfile', caPem, '-certfile', leafPem, '-purpose', 'any', '-attime', String(Math.floor(now.getTime() / 1000) + 60), '-out', '/dev/null']);
+    const r = openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      writeFile(tmp.dir, 's.sig', der),
+      '-content',
+      writeFile(tmp.dir, 's.bin', content),
+      '-CAfile',
+      caPem,
+      '-certfile',
+      leafPem,
+      '-purpose',
+      'any',
+      '-attime',
+      String(Math.floor(now.getTime() / 1000) + 60),
+      '-out',
+      '/dev/null',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const v = verifyDetached(der, content, [ca.signingCert]);
     assert.ok(v.ok);

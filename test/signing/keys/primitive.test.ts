@@ -49,8 +49,25 @@ describe('signing primitive', { skip: OPENSSL_MISSING }, () => {
           const content = randomBytes(4096, 11);
           const sig = writeFile(tmp.dir, `${path}-${leaf}.sig`, await signDetached(content, signer));
           const data = writeFile(tmp.dir, `${path}-${leaf}.data`, content);
-          const r = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', data, '-CAfile', pki.path('chain.pem'),
-            '-certfile', pki.path(`${leaf}.crt`), '-purpose', 'any', '-out', '/dev/null']);
+          const r = openssl([
+            'cms',
+            '-verify',
+            '-binary',
+            '-inform',
+            'DER',
+            '-in',
+            sig,
+            '-content',
+            data,
+            '-CAfile',
+            pki.path('chain.pem'),
+            '-certfile',
+            pki.path(`${leaf}.crt`),
+            '-purpose',
+            'any',
+            '-out',
+            '/dev/null',
+          ]);
           assert.equal(r.status, 0, r.stderr);
         });
       }

@@ -7,7 +7,8 @@ import { ed25519VerifierKey } from '../../../src/signing/tlog/index.js';
 
 const ORIGIN = 'bpfsign.test/cosigned-log';
 const pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const logVkey = () => ed25519VerifierKey(ORIGIN, new Uint8Array(createPublicKey(pem()).export({ type: 'spki', format: 'der' })).subarray(12));
+const logVkey = () =>
+  ed25519VerifierKey(ORIGIN, new Uint8Array(createPublicKey(pem()).export({ type: 'spki', format: 'der' })).subarray(12));
 
 describe('cosignatures (tlog-cosignature v1, Ed25519)', () => {
   it('verify over "cosignature/v1", the time and the checkpoint, and fail when any of them changes', () => {

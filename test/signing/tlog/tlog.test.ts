@@ -7,14 +7,31 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  consistencyProof, emptyRoot, formatCheckpoint, hashLeaf, inclusionProof, openNote, parseCheckpoint, parseVerifierKey,
-  rootHash, signNote, ed25519Signer, ed25519VerifierKey, verifyConsistency, verifyInclusion, TlogError,
+  consistencyProof,
+  emptyRoot,
+  formatCheckpoint,
+  hashLeaf,
+  inclusionProof,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  rootHash,
+  signNote,
+  ed25519Signer,
+  ed25519VerifierKey,
+  verifyConsistency,
+  verifyInclusion,
+  TlogError,
 } from '../../../src/signing/tlog/index.js';
 import { toHex } from '../../../src/shared/bytes.js';
 
 const leaves = Array.from({ length: 70 }, (_, i) => hashLeaf(new TextEncoder().encode(`entry ${i}`)));
 const src = (i: bigint) => leaves[Number(i)];
-const flip = (b: Uint8Array, bit: number) => { const c = b.slice(); c[bit >> 3] ^= 1 << (bit & 7); return c; };
+const flip = (b: Uint8Array, bit: number) => {
+  const c = b.slice();
+  c[bit >> 3] ^= 1 << (bit & 7);
+  return c;
+};
 
 describe('RFC 6962 hashing', () => {
   it('hashes the empty tree to SHA-256 of the empty string', () => {
@@ -33,19 +50,32 @@ describe('verifyInclusion', () => {
     }
   });
   describe('when the proof is mutated', () => {
-    const n = 37n, i = 12n, root = rootHash(src, n), proof = inclusionProof(src, i, n);
+    const n = 37n,
+      i = 12n,
+      root = rootHash(src, n),
+      proof = inclusionProof(src, i, n);
     const fails = (fn: () => void) => assert.throws(fn, (e: unknown) => e instanceof TlogError && e.code === 'TLOG_INCLUSION_PROOF_ERROR');
     it('rejects a wrong leaf', () => fails(() => verifyInclusion(i, n, leaves[13], proof, root)));
     it('rejects a wrong index', () => fails(() => verifyInclusion(i + 1n, n, leaves[12], proof, root)));
     it('rejects an index beyond the tree', () => fails(() => verifyInclusion(n, n, leaves[12], proof, root)));
     it('rejects a flipped bit in any proof element', () => {
-      for (let k = 0; k < proof.length; k++) fails(() => verifyInclusion(i, n, leaves[12], proof.map((p, j) => (j === k ? flip(p, 77) : p)), root));
+      for (let k = 0; k < proof.length; k++)
+        fails(() =>
+          verifyInclusion(
+            i,
+            n,
+            leaves[12],
+            proof.map((p, j) => (j === k ? flip(p, 77) : p)),
+            root,
+          ),
+        );
     });
     it('rejects a truncated proof and trailing garbage', () => {
       fails(() => verifyInclusion(i, n, leaves[12], proof.slice(0, -1), root));
       fails(() => verifyInclusion(i, n, leaves[12], [...proof, leaves[0]], root));
     });
-    it('rejects a proof element of the wrong length', () => fails(() => verifyInclusion(i, n, leaves[12], [proof[0].subarray(1), ...proof.slice(1)], root)));
+    it('rejects a proof element of the wrong length', () =>
+      fails(() => verifyInclusion(i, n, leaves[12], [proof[0].subarray(1), ...proof.slice(1)], root)));
   });
 });
 
@@ -57,11 +87,25 @@ describe('verifyConsistency', () => {
     }
   });
   describe('when the proof is mutated', () => {
-    const m = 21n, n = 50n, r1 = rootHash(src, m), r2 = rootHash(src, n), proof = consistencyProof(src, m, n);
-    const fails = (fn: () => void) => assert.throws(fn, (e: unknown) => e instanceof TlogError && e.code === 'TLOG_CONSISTENCY_PROOF_ERROR');
+    const m = 21n,
+      n = 50n,
+      r1 = rootHash(src, m),
+      r2 = rootHash(src, n),
+      proof = consistencyProof(src, m, n);
+    const fails = (fn: () => void) =>
+      assert.throws(fn, (e: unknown) => e instanceof TlogError && e.code === 'TLOG_CONSISTENCY_PROOF_ERROR');
     it('rejects swapped roots', () => fails(() => verifyConsistency(m, n, r2, r1, proof)));
     it('rejects a flipped bit in any element', () => {
-      for (let k = 0; k < proof.length; k++) fails(() => verifyConsistency(m, n, r1, r2, proof.map((p, j) => (j === k ? flip(p, 3) : p))));
+      for (let k = 0; k < proof.length; k++)
+        fails(() =>
+          verifyConsistency(
+            m,
+            n,
+            r1,
+            r2,
+            proof.map((p, j) => (j === k ? flip(p, 3) : p)),
+          ),
+        );
     });
     it('rejects truncation, extra elements and sizes that do not match', () => {
       fails(() => verifyConsistency(m, n, r1, r2, proof.slice(1)));
@@ -90,11 +134,20 @@ describe('checkpoints as signed notes', () => {
   });
   it('rejects a note whose text was changed after signing', () => {
     const note = signNote(formatCheckpoint(cp), [signer]).replace('\n70\n', '\n71\n');
-    assert.throws(() => openNote(note, [verifier]), (e: any) => e.code === 'TLOG_CHECKPOINT_SIGNATURE');
+    assert.throws(
+      () => openNote(note, [verifier]),
+      (e: any) => e.code === 'TLOG_CHECKPOINT_SIGNATURE',
+    );
   });
   it('rejects a note signed only by unknown keys', () => {
-    const other = ed25519Signer('someone.else', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    assert.throws(() => openNote(signNote(formatCheckpoint(cp), [other]), [verifier]), (e: any) => e.code === 'TLOG_CHECKPOINT_SIGNATURE');
+    const other = ed25519Signer(
+      'someone.else',
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    );
+    assert.throws(
+      () => openNote(signNote(formatCheckpoint(cp), [other]), [verifier]),
+      (e: any) => e.code === 'TLOG_CHECKPOINT_SIGNATURE',
+    );
   });
   it('reads back verifier keys whose base64 contains "+" or "/"', () => {
     let seen = 0;
@@ -107,8 +160,17 @@ describe('checkpoints as signed notes', () => {
     assert.ok(seen > 0, 'no key exercised the case');
   });
   it('rejects malformed checkpoint text', () => {
-    for (const t of ['origin\n12\n', 'origin\n-1\nAAAA\n', 'origin\n1\nnot base64!\n', 'origin\n1\n' + Buffer.alloc(31).toString('base64') + '\n']) {
-      assert.throws(() => parseCheckpoint(t), (e: any) => e.code === 'TLOG_CHECKPOINT_MALFORMED', t);
+    for (const t of [
+      'origin\n12\n',
+      'origin\n-1\nAAAA\n',
+      'origin\n1\nnot base64!\n',
+      'origin\n1\n' + Buffer.alloc(31).toString('base64') + '\n',
+    ]) {
+      assert.throws(
+        () => parseCheckpoint(t),
+        (e: any) => e.code === 'TLOG_CHECKPOINT_MALFORMED',
+        t,
+      );
     }
   });
 });
