@@ -33,7 +33,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/native/sign/build/Release ./native/sign/build/Release
 COPY --from=build /app/src/api/console ./src/api/console
-ENV NODE_ENV=production BPFSIGN_HOST=0.0.0.0 BPFSIGN_PORT=8080 BPFSIGN_DATA_DIR=/data
+ENV NODE_ENV=production BPFSIGN_HOST=0.0.0.0 BPFSIGN_PORT=8080 BPFSIGN_DATA_DIR=/data \
+    MALLOC_ARENA_MAX=2
 VOLUME /data
 EXPOSE 8080
 USER 10001:10001
