@@ -46,6 +46,8 @@ export interface PreparedLoader {
   row: Omit<BundleRecord, 'logIndex'>;
   /** The bundle's strings that need no JSON escaping (Signed.jsonSafe). */
   jsonSafe: readonly string[];
+  /** The loader blob's SHA-256 (hex; the manifest's digests.data), for the log entry. */
+  dataSha256: string;
 }
 
 /**
@@ -69,7 +71,13 @@ export async function prepareLoader(
   });
   if (r.key === null) {
     const bundle = unsignedBundle(built);
-    return { bundle, envelopeBytes: null, row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null), jsonSafe: [] };
+    return {
+      bundle,
+      envelopeBytes: null,
+      row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null),
+      jsonSafe: [],
+      dataSha256: m.digests.data.sha256,
+    };
   }
   const signed = await signBuilt(built, r.key.signer, r.key.certificates);
   // A logged loader: its bytes as blobs, its manifest named by the log entry.
@@ -78,6 +86,7 @@ export async function prepareLoader(
     bundle: signed.bundle,
     envelopeBytes: signed.envelopeBytes,
     jsonSafe: signed.jsonSafe,
+    dataSha256: refs.data,
     row: {
       ...row(
         { v: 2, bundle: { ...signed.bundle, loader: { insns: '', data: '' }, manifest: null }, skeleton: skeletonRecord(built), refs },

@@ -179,7 +179,7 @@ export class LoaderService {
       await this.#d.store.putBundle({ ...made.row, logIndex: null });
       return made.bundle;
     }
-    const { index, committedSize } = await this.#d.log.appendLoader(id, made.bundle, made.envelopeBytes, made.row);
+    const { index, committedSize } = await this.#d.log.appendLoader(id, made.bundle, made.envelopeBytes, made.row, made.dataSha256);
     return { ...made.bundle, tlog: await this.#d.log.inclusion(index, committedSize) };
   }
 

@@ -102,16 +102,23 @@ export class TransparencyLog {
    * Appends a signed loader's entry (signing/tlog/entry.ts: a small record naming its signed
    * manifest by digest) and stores, in the same transaction, its bundle row and the manifest's
    * bytes under that digest (GET /v1/manifests/{sha256} finds it). `manifestBytes` are the
-   * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's.
+   * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's,
+   * and `dataSha256`, when the caller knows it, the loader blob's (else it is hashed here).
    */
   appendLoader(
     id: string,
     bundle: EntrySource,
     manifestBytes: Uint8Array,
     row: NonNullable<LogEntryInput['bundle']>,
+    dataSha256?: string,
   ): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
     const manifestSha256 = sha256Hex(manifestBytes);
-    const entry = loaderEntryFromBundle(bundle, { manifestBytes, insnsSha256: row.insnsSha256, objectSha256: row.objectSha256 });
+    const entry = loaderEntryFromBundle(bundle, {
+      manifestSha256,
+      insnsSha256: row.insnsSha256,
+      objectSha256: row.objectSha256,
+      ...(dataSha256 === undefined ? {} : { dataSha256 }),
+    });
     const stored = { ...row, manifestSha256, blobs: [...(row.blobs ?? []), { sha256: manifestSha256, bytes: manifestBytes }] };
     return this.append('loader', id, loaderEntryBytes(entry), stored);
   }

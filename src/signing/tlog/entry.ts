@@ -92,7 +92,7 @@ function manifestObjectSha256(payloadB64: string): string {
  */
 export function loaderEntryFromBundle(
   b: EntrySource,
-  known: { insnsSha256?: string; dataSha256?: string; objectSha256?: string; manifestBytes?: Uint8Array } = {},
+  known: { insnsSha256?: string; dataSha256?: string; objectSha256?: string; manifestBytes?: Uint8Array; manifestSha256?: string } = {},
 ): LoaderEntry {
   if (b.scheme !== 'linux-6.18' && b.scheme !== 'linux-load-time')
     throw malformed(`scheme ${JSON.stringify(b.scheme)} is not logged`, 'scheme', b.scheme);
@@ -101,7 +101,7 @@ export function loaderEntryFromBundle(
   if (b.certificates.length === 0) throw malformed('the bundle has no signer certificate', 'certificates');
   return {
     kind: LOADER_ENTRY_KIND,
-    manifestSha256: hexOf(known.manifestBytes ?? canonicalBytes(b.manifest)),
+    manifestSha256: known.manifestSha256 ?? hexOf(known.manifestBytes ?? canonicalBytes(b.manifest)),
     loaderSignature: b.signature,
     signerCertSha256: hexOf(pemDer(b.certificates[0])),
     scheme: b.scheme,
