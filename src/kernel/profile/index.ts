@@ -21,5 +21,5 @@ export {
   type BpfMapLayout,
 } from './profile.js';
 export { parseKernelRelease, kernelVersionCode, type KernelVersion } from './version.js';
-export { parseKallsyms, formatKallsyms, type KallsymsEntry } from './kallsyms.js';
+export { parseKallsyms, formatKallsyms, KallsymsTable, type KallsymsEntry } from './kallsyms.js';
 export { minimizeBtf, type MinimizeResult } from './minimize.js';
