@@ -9,7 +9,7 @@
 # quick start, run as written by test/docs/readme.test.ts), and rustc, cargo, rustfmt and the libc
 # crate (the Rust light skeletons' tests build them offline from /usr/share/cargo/registry).
 set -euo pipefail
-pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk golang-go golang-golang-x-mod-dev chromium curl jq rustc cargo librust-libc-dev rustfmt)
+pkgs=(clang llvm gcc gcc-bpf make bpftool libbpf-dev linux-libc-dev xdp-tools libxdp1 libxdp-dev openssl softhsm2 wrk golang-go golang-golang-x-mod-dev golang-golang-x-sys-dev chromium curl jq rustc cargo librust-libc-dev rustfmt)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
