@@ -68,7 +68,11 @@ export interface Verifier {
 }
 
 export interface VerifyPoolOptions {
-  /** Worker threads, at least 1. */
+  /**
+   * Worker threads at most, at least 1. One starts with the pool; another each time requests
+   * wait while every worker started is ready, up to this many (so a process that only signs
+   * holds one worker and its profile, not one per core).
+   */
   workers: number;
   /** How long one request may run in its worker, in milliseconds. */
   budgetMs: number;
@@ -163,7 +167,7 @@ export class VerifyPool implements Verifier {
       opts.cacheEntries > 0
         ? new AnswerMemo<VerifyAnswer>(Math.min(opts.cacheEntries, ANSWERS_MAX_ENTRIES), ANSWERS_MAX_BYTES, answerBytes)
         : null;
-    for (let i = 0; i < opts.workers; i++) this.#slots.push(this.#spawn());
+    this.#slots.push(this.#spawn());
   }
 
   get stats(): VerifierStats {
@@ -341,6 +345,9 @@ export class VerifyPool implements Verifier {
         if (slot.ready && !slot.ended && slot.sent.length === depth) this.#send(slot, this.#queue.shift()!);
       }
     }
+    // Requests wait while every worker started is ready: one worker more, up to the bound.
+    if (this.#queue.length > 0 && !this.#closed && this.#slots.length < this.#opts.workers && this.#slots.every((s) => s.ready || s.ended))
+      this.#slots.push(this.#spawn());
     const busy = this.#queue.length > 0 || this.#slots.some((s) => s.sent.length > 0);
     if (busy !== this.#reffed) {
       this.#reffed = busy;

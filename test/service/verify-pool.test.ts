@@ -54,6 +54,16 @@ describe('VerifyPool', () => {
     assert.equal(p.stats.workers, 2);
   });
 
+  it('starts one worker, and more only while requests wait, up to its bound', async () => {
+    const p = pool({ workers: 3, cacheEntries: 0, maxQueue: 64 });
+    await p.ready();
+    await p.verify(body('one'), policy, new Date());
+    assert.equal(p.stats.workers, 1, 'requests that do not wait start no worker');
+    const answers = await Promise.all(Array.from({ length: 24 }, () => p.verify(body('spin:50'), policy, new Date())));
+    assert.equal(answers.filter((a) => a.ok).length, 24);
+    assert.equal(p.stats.workers, 3, 'waiting requests started workers up to the bound, and no more');
+  });
+
   it('stops a request past its budget with VERIFY_BUDGET_EXCEEDED, and the next one runs on a fresh worker', async () => {
     const p = pool({ budgetMs: 200 });
     const e = await failure(p.verify(body('spin:60000'), policy, new Date()));
