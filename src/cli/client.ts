@@ -15,7 +15,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { objectNameFromPath } from '../loader/object/index.js';
 import { buildLoader, skeletonFile, type BuildFlavour } from '../service/loader.js';
-import type { HostOptions } from '../loader/plan/plan.js';
+import { hostTextOf, type HostOptions } from '../loader/plan/index.js';
 import { skeletonFileName, type SkeletonFile, type SkeletonLang } from '../loader/gen/index.js';
 import { activeSigner } from '../service/keys.js';
 import { signBuilt } from '../service/sign.js';
@@ -59,27 +59,13 @@ export interface SignOptions {
  * options); what the service does not take is refused here, before any request.
  */
 function hostFields(host: HostOptions): Record<string, string> {
-  const f: Record<string, string> = {};
   const refuse = (flag: string) => {
     throw new CliError(`${flag} is not an option of the service: sign offline with --keys DIR`);
   };
-  for (const k of Object.keys(host) as (keyof HostOptions)[]) {
-    if (k === 'kconfig') {
-      const kv = Object.entries(host.kconfig!);
-      if (kv.some(([, v]) => v.includes(','))) refuse('a --kconfig value with a comma');
-      f.kconfig = kv.map(([n, v]) => `${n}=${v}`).join(',');
-    } else if (k === 'ksymAddresses') {
-      f.ksym = Object.entries(host.ksymAddresses!)
-        .map(([n, a]) => `${n}=0x${a.toString(16)}`)
-        .join(',');
-    } else if (k === 'kernelVersion') {
-      const v = host.kernelVersion!;
-      f.kernelVersion = `${v >> 16}.${(v >> 8) & 0xff}.${v & 0xff}`;
-    } else if (k === 'possibleCpus') f.cpus = String(host.possibleCpus);
-    else if (k === 'pageSize') f.pageSize = String(host.pageSize);
-    else refuse(`--${k === 'usdtUprobeMulti' ? 'no-usdt-uprobe-multi' : k}`);
-  }
-  return f;
+  if (host.usdtUprobeMulti !== undefined) refuse('--no-usdt-uprobe-multi');
+  if (host.hostByteOrder !== undefined) refuse('--hostByteOrder');
+  if (Object.values(host.kconfig ?? {}).some((v) => v.includes(','))) refuse('a --kconfig value with a comma');
+  return Object.fromEntries(Object.entries(hostTextOf(host)).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 export async function runSign(files: string[], opts: SignOptions, out: (s: string) => void): Promise<number> {
@@ -87,14 +73,15 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
   if (opts.profile !== undefined && !['linux-6.18', 'linux-6.18-excl'].includes(opts.profile))
     throw new CliError(`--profile ${opts.profile}: want linux-6.18 or linux-6.18-excl`);
   if (opts.name !== undefined && files.length > 1) throw new CliError('--name names one object: give one object file');
-  if (opts.server) hostFields(opts.host ?? {}); // what the service does not take is refused before anything is written
+  // What the service does not take is refused before anything is written.
+  const host = opts.server ? hostFields(opts.host ?? {}) : {};
   const names = files.map((f) => opts.name ?? objectNameFromPath(f));
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new CliError(`two objects would both write ${dup}.bundle.json: rename one`);
   // Written beside -o DIR and moved there once every object is signed: a failure leaves no DIR (or DIR as it was).
   const staged = stageOutput(opts.out);
   try {
-    return await signAll(files, names, opts, staged, out);
+    return await signAll(files, names, host, opts, staged, out);
   } finally {
     staged.abort();
   }
@@ -103,13 +90,13 @@ export async function runSign(files: string[], opts: SignOptions, out: (s: strin
 async function signAll(
   files: string[],
   names: string[],
+  host: Record<string, string>,
   opts: SignOptions,
   staged: StagedOutput,
   out: (s: string) => void,
 ): Promise<number> {
   const progress = files.length > 1 ? new Progress(files.length, opts.progress ?? process.stderr) : null;
   const failures: string[] = [];
-  const host = opts.server ? hostFields(opts.host ?? {}) : {};
   const signOne = async (file: string, name: string): Promise<void> => {
     const bytes = new Uint8Array(readFileSync(file));
     let bundle: unknown;

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LoaderScheme, SkeletonLang } from '../loader/gen/index.js';
 import { objectNameFromPath } from '../loader/object/index.js';
-import type { HostOptions } from '../loader/plan/index.js';
+import { hostOptionsOf, HostTextError, kconfigLines, type HostOptions } from '../loader/plan/index.js';
 import { buildLoader, plainJson, skeletonFile, type BuildFlavour, type BuiltLoader } from '../service/loader.js';
 import { signBuilt, unsignedBundle } from '../service/sign.js';
 import { canonicalBytes, signerFromPem } from '../signing/index.js';
@@ -30,7 +30,7 @@ export interface GenOptions {
   lang?: SkeletonLang;
 }
 
-/** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends. */
+/** Parses `--kconfig NAME=VALUE`, `--ksym NAME=ADDR`, `--kernel-version A.B.C` and friends (loader/plan/host-text.ts reads them). */
 export function hostOptionsFrom(values: {
   kconfig?: string[];
   'kconfig-file'?: string;
@@ -40,41 +40,24 @@ export function hostOptionsFrom(values: {
   'page-size'?: string;
   'usdt-uprobe-multi'?: boolean;
 }): HostOptions {
-  const host: HostOptions = {};
-  const kconfig: Record<string, string> = {};
-  if (values['kconfig-file']) {
-    for (const line of readFileSync(values['kconfig-file'], 'utf8').split('\n')) {
-      const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) kconfig[m[1]] = m[2];
-    }
-  }
-  for (const kv of values.kconfig ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new CliError(`--kconfig ${kv}: want NAME=VALUE`);
-    kconfig[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  if (Object.keys(kconfig).length) host.kconfig = kconfig;
-  if (values['kernel-version']) {
-    const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(values['kernel-version']);
-    if (!m) throw new CliError(`--kernel-version ${values['kernel-version']}: want A.B[.C]`);
-    host.kernelVersion = (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255);
-  }
-  if (values.ksym?.length) {
-    host.ksymAddresses = Object.fromEntries(
-      values.ksym.map((kv) => {
-        const i = kv.indexOf('=');
-        if (i <= 0) throw new CliError(`--ksym ${kv}: want NAME=ADDRESS`);
-        return [kv.slice(0, i), BigInt(kv.slice(i + 1))];
-      }),
+  const base: HostOptions = values['kconfig-file'] ? { kconfig: kconfigLines(readFileSync(values['kconfig-file'], 'utf8')) } : {};
+  let host: HostOptions;
+  try {
+    host = hostOptionsOf(
+      {
+        kconfig: values.kconfig,
+        ksym: values.ksym,
+        kernelVersion: values['kernel-version'],
+        cpus: values.cpus,
+        pageSize: values['page-size'],
+      },
+      base,
+      { kconfig: '--kconfig', ksym: '--ksym', kernelVersion: '--kernel-version', cpus: '--cpus', pageSize: '--page-size' },
     );
+  } catch (e) {
+    if (e instanceof HostTextError) throw new CliError(e.message);
+    throw e;
   }
-  const int = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new CliError(`--${flag} ${v}: want a positive integer`);
-    return Number(v);
-  };
-  if (values.cpus !== undefined) host.possibleCpus = int('cpus', values.cpus);
-  if (values['page-size'] !== undefined) host.pageSize = int('page-size', values['page-size']);
   if (values['usdt-uprobe-multi'] !== undefined) host.usdtUprobeMulti = values['usdt-uprobe-multi'];
   return host;
 }

@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoaderScheme, SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
 import { LoaderError } from '../loader/errors.js';
-import type { HostOptions } from '../loader/plan/index.js';
-import { kernelVersionCode } from '../kernel/profile/version.js';
+import { hostOptionsOf, type HostOptions } from '../loader/plan/index.js';
 import type { Signer } from '../signing/index.js';
 import { fromB64, type Bundle } from '../signing/bundle.js';
 import type { Store } from '../store/index.js';
@@ -103,22 +102,12 @@ export type LoaderPart = 'insns' | 'data' | 'signature';
 
 /** The build options of a signing request: the host values in the order the cache key and manifest have them. */
 export function buildOptions(o: SignOptions): BuildOptions {
-  // In the order gen's options give them, so the same options make the same loader.json.
-  const host: HostOptions = {};
-  if (o.kconfig) host.kconfig = Object.fromEntries(pairs(o.kconfig));
-  if (o.kernelVersion) {
-    const [a, b, c = '0'] = o.kernelVersion.split('.');
-    host.kernelVersion = kernelVersionCode(Number(a), Number(b), Number(c));
-  }
-  if (o.ksym) host.ksymAddresses = Object.fromEntries(pairs(o.ksym).map(([k, v]) => [k, BigInt(v)]));
+  // In the order gen's options give them (loader/plan/host-text.ts reads both), so the same
+  // options make the same loader.json.
+  const host: HostOptions = hostOptionsOf({ kconfig: o.kconfig, kernelVersion: o.kernelVersion, ksym: o.ksym });
   if (o.cpus) host.possibleCpus = o.cpus;
   if (o.pageSize) host.pageSize = o.pageSize;
   return { scheme: o.scheme, name: o.name, flavour: o.flavour, standalone: false, mapExcl: o.profile === 'linux-6.18-excl', host };
-}
-
-/** `A=1,B=2` → [['A', '1'], ['B', '2']] (each value up to the next comma). */
-function pairs(list: string): [string, string][] {
-  return list.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
 }
 
 export class LoaderService {

@@ -63,6 +63,7 @@ const LoaderOptions = z
       /^[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(,[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20}))*$/,
       'NAME=ADDRESS, comma-separated',
     )
+      .refine((v) => v.split(',').every((kv) => BigInt(kv.slice(kv.indexOf('=') + 1)) < 1n << 64n), 'each address at most 64 bits')
       .optional()
       .meta({ description: "kernel symbol addresses for the object's __ksym externs, NAME=ADDRESS[,NAME=ADDRESS…] (as gen --ksym)" }),
     kconfig: text(1024, /^CONFIG_[A-Za-z0-9_]+=[^,\n]*(,CONFIG_[A-Za-z0-9_]+=[^,\n]*)*$/, 'CONFIG_NAME=VALUE, comma-separated')

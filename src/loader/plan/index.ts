@@ -6,3 +6,4 @@ export { planProgram, type ProgramContext } from './program.js';
 export type { Plan, PlanOp, PlanMap, PlanOptions, HostOptions, HostInputs, MapCreateAttr, ProgLoadAttr, ExternRecord } from './plan.js';
 export { withLibbpf11Mmapable } from './compat.js';
 export { planFromJson } from './json.js';
+export { hostOptionsOf, hostTextOf, kconfigLines, kernelVersionOf, nameValue, HostTextError, type HostText } from './host-text.js';
