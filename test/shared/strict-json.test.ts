@@ -84,7 +84,7 @@ describe('parseJsonStrict', () => {
   });
 
   it("gives JSON.parse's value for the project's own JSON files", () => {
-    for (const f of ['manifest.json']) {
+    for (const f of ['catalog.json']) {
       const t = readFileSync(join(FIXTURES, f), 'utf8');
       assert.deepStrictEqual(parseJsonStrict(t), JSON.parse(t));
     }

@@ -1,4 +1,4 @@
-/** Test objects: our fixtures (test/fixtures/manifest.json) and the .o files Debian's xdp-tools ship. */
+/** Test objects: our fixtures (test/fixtures/catalog.json) and the .o files Debian's xdp-tools ship. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -25,7 +25,7 @@ export interface TestObject {
 }
 
 export function fixtureManifest(): FixtureEntry[] {
-  const p = join(FIXTURES, 'manifest.json');
+  const p = join(FIXTURES, 'catalog.json');
   if (!existsSync(p)) return [];
   const m = JSON.parse(readFileSync(p, 'utf8')) as { objects?: FixtureEntry[] } | FixtureEntry[];
   return Array.isArray(m) ? m : (m.objects ?? []);

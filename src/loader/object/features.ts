@@ -1,6 +1,6 @@
 /**
  * The feature table: keywords naming what an object uses, derived from its spec only.
- * Tests compare these with what each fixture's manifest says it exercises.
+ * Tests compare these with what each fixture's catalogue entry (test/fixtures/catalog.json) says it exercises.
  */
 import type { ObjectSpec } from './spec.js';
 

@@ -1,6 +1,6 @@
 /**
  * parseObject over every real object we have, checked against an independent reading:
- * test/fixtures/manifest.json lists the features each fixture exercises, found by
+ * test/fixtures/catalog.json lists the features each fixture exercises, found by
  * test/fixtures/inspect_fixture.py (a separate Python reader of the ELF, BTF and BTF.ext),
  * not by this code.
  */
@@ -12,8 +12,8 @@ import { parseObject, objectNameFromPath, FEATURES } from '../../../src/loader/o
 /** Objects libbpf opens but cannot link (see libbpf.test.ts); parse refuses them with a typed error. */
 const UNLINKABLE = new Set(['subprogs.gcc-el.o']);
 
-/** The manifest's vocabulary → ours, where the two name the same thing differently. */
-const MANIFEST_TO_OURS: Record<string, string> = {
+/** The catalogue's vocabulary → ours, where the two name the same thing differently. */
+const CATALOG_TO_OURS: Record<string, string> = {
   license_gpl: 'gpl',
   version_section: 'kern_version',
   prog_xdp_frags: 'xdp_frags',
@@ -26,11 +26,11 @@ const MANIFEST_TO_OURS: Record<string, string> = {
 
 describe('parseObject', () => {
   const objects = allObjects();
-  // Every keyword the independent reader can report (the union over the manifest), in our names.
+  // Every keyword the independent reader can report (the union over the catalogue), in our names.
   const vocabulary = new Set(
     fixtureObjects()
       .flatMap((o) => o.entry?.features ?? [])
-      .map((f) => MANIFEST_TO_OURS[f] ?? f)
+      .map((f) => CATALOG_TO_OURS[f] ?? f)
       .filter((f) => f in FEATURES),
   );
 
@@ -84,17 +84,17 @@ describe('parseObject', () => {
       });
       const entry = o.entry;
       if (entry?.features) {
-        it('detects exactly the manifest features that our feature table also names', () => {
+        it('detects exactly the catalogue features that our feature table also names', () => {
           const spec = parseObject(bytes, { name });
-          const theirs = new Set(entry.features!.map((f) => MANIFEST_TO_OURS[f] ?? f).filter((f) => f in FEATURES));
-          // The manifest's reader classifies map types of BTF-defined maps only; a legacy
+          const theirs = new Set(entry.features!.map((f) => CATALOG_TO_OURS[f] ?? f).filter((f) => f in FEATURES));
+          // The catalogue's reader classifies map types of BTF-defined maps only; a legacy
           // SEC("maps") PROG_ARRAY is listed there as legacy_maps + tail_call.
           const legacyOnly = entry.features!.includes('legacy_maps') ? new Set(['prog_array']) : new Set<string>();
           const ours = spec.features.filter((f) => vocabulary.has(f) && !legacyOnly.has(f));
           // Every feature the independent reader found, we find.
-          for (const f of theirs) assert.ok(spec.features.includes(f), `manifest says ${f}; we detected ${spec.features.join(',')}`);
+          for (const f of theirs) assert.ok(spec.features.includes(f), `the catalogue says ${f}; we detected ${spec.features.join(',')}`);
           // And we claim nothing in the shared vocabulary that it did not find.
-          for (const f of ours) assert.ok(theirs.has(f), `we detected ${f}, the manifest does not list it`);
+          for (const f of ours) assert.ok(theirs.has(f), `we detected ${f}, the catalogue does not list it`);
         });
       }
     });
