@@ -214,6 +214,7 @@ describe("POST /v1/loaders takes gen's host inputs", () => {
     for (const [field, value] of [
       ['ksym', 'bpf_prog_fops'],
       ['ksym', 'a=0xZZ'],
+      ['ksym', 'a=18446744073709551616'],
       ['kconfig', 'HZ=250'],
       ['kconfig', 'CONFIG_A=1,,'],
     ] as const) {

@@ -63,7 +63,15 @@ const LoaderOptions = z
       /^[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(,[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20}))*$/,
       'NAME=ADDRESS, comma-separated',
     )
-      .refine((v) => v.split(',').every((kv) => BigInt(kv.slice(kv.indexOf('=') + 1)) < 1n << 64n), 'each address at most 64 bits')
+      .refine(
+        // Run even when the pattern failed: only an address the pattern reads is weighed.
+        (v) =>
+          v.split(',').every((kv) => {
+            const a = /=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.exec(kv);
+            return !a || BigInt(a[1]) < 1n << 64n;
+          }),
+        'each address at most 64 bits',
+      )
       .optional()
       .meta({ description: "kernel symbol addresses for the object's __ksym externs, NAME=ADDRESS[,NAME=ADDRESS…] (as gen --ksym)" }),
     kconfig: text(1024, /^CONFIG_[A-Za-z0-9_]+=[^,\n]*(,CONFIG_[A-Za-z0-9_]+=[^,\n]*)*$/, 'CONFIG_NAME=VALUE, comma-separated')
