@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoaderScheme, SkeletonFile, SkeletonLang } from '../loader/gen/index.js';
 import { LoaderError } from '../loader/errors.js';
-import { hostOptionsOf, type HostOptions } from '../loader/plan/index.js';
+import { hostOptionsOf, HostTextError, type HostOptions } from '../loader/plan/index.js';
 import type { Signer } from '../signing/index.js';
 import { fromB64, type Bundle } from '../signing/bundle.js';
 import type { Store } from '../store/index.js';
@@ -108,6 +108,17 @@ export function buildOptions(o: SignOptions): BuildOptions {
   if (o.cpus) host.possibleCpus = o.cpus;
   if (o.pageSize) host.pageSize = o.pageSize;
   return { scheme: o.scheme, name: o.name, flavour: o.flavour, standalone: false, mapExcl: o.profile === 'linux-6.18-excl', host };
+}
+
+/** Whether `value` reads as the host field `field` as buildOptions reads it (for the API's schema, which names the field). */
+export function readsAsHostField(field: 'ksym' | 'kernelVersion', value: string): boolean {
+  try {
+    hostOptionsOf({ [field]: value });
+    return true;
+  } catch (e) {
+    if (e instanceof HostTextError) return false;
+    throw e;
+  }
 }
 
 export class LoaderService {

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BundleSchema } from '../../signing/bundle.js';
-import type { LoaderService } from '../../service/loader-service.js';
+import { readsAsHostField, type LoaderService } from '../../service/loader-service.js';
 import { VerificationBody, type VerifyAnswer, type VerifyFailure } from '../../service/verify-request.js';
 import { VerifyPoolError } from '../../service/verify-pool.js';
 import { thrownError } from '../../service/verify-failure.js';
@@ -26,11 +26,7 @@ import { readUpload, uploadOptions } from '../upload.js';
 const text = (max: number, pattern: RegExp, want: string) => z.string().max(max, `at most ${max} characters`).regex(pattern, want);
 /** "a.b[.c]" with a and b at most 255 (KERNEL_VERSION packs them in a byte each; c is clamped to 255). */
 const KernelVersion = text(16, /^\d{1,3}\.\d{1,3}(\.\d{1,6})?$/, 'want a.b or a.b.c').refine(
-  (v) =>
-    v
-      .split('.')
-      .slice(0, 2)
-      .every((n) => Number(n) <= 255),
+  (v) => readsAsHostField('kernelVersion', v),
   'major and minor are at most 255',
 );
 
@@ -63,15 +59,7 @@ const LoaderOptions = z
       /^[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(,[A-Za-z_][A-Za-z0-9_.]*=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20}))*$/,
       'NAME=ADDRESS, comma-separated',
     )
-      .refine(
-        // Run even when the pattern failed: only an address the pattern reads is weighed.
-        (v) =>
-          v.split(',').every((kv) => {
-            const a = /=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.exec(kv);
-            return !a || BigInt(a[1]) < 1n << 64n;
-          }),
-        'each address at most 64 bits',
-      )
+      .refine((v) => readsAsHostField('ksym', v), 'each address at most 64 bits')
       .optional()
       .meta({ description: "kernel symbol addresses for the object's __ksym externs, NAME=ADDRESS[,NAME=ADDRESS…] (as gen --ksym)" }),
     kconfig: text(1024, /^CONFIG_[A-Za-z0-9_]+=[^,\n]*(,CONFIG_[A-Za-z0-9_]+=[^,\n]*)*$/, 'CONFIG_NAME=VALUE, comma-separated')

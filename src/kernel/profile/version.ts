@@ -1,4 +1,5 @@
 /** Kernel release strings (`uname -r`) and the LINUX_KERNEL_VERSION encoding. */
+import { kernelVersionCode } from '../../loader/uapi/index.js';
 import { KernelError } from '../errors.js';
 
 export interface KernelVersion {
@@ -9,10 +10,7 @@ export interface KernelVersion {
   code: number;
 }
 
-/** KERNEL_VERSION(a, b, c) as libbpf computes LINUX_KERNEL_VERSION (patch clamped to 255). */
-export function kernelVersionCode(major: number, minor: number, patch: number): number {
-  return major * 65536 + minor * 256 + Math.min(patch, 255);
-}
+export { kernelVersionCode };
 
 /**
  * Parses the leading "a.b[.c]" of a release string like "6.18.44-fc-v782" or "6.18.0-rc3+".

@@ -4,6 +4,7 @@
  * and the service's form fields (`kconfig`, `ksym`, `kernelVersion`, `cpus`, `pageSize`) give,
  * as HostOptions; and HostOptions written back as the service's fields.
  */
+import { kernelVersionCode } from '../uapi/index.js';
 import type { HostOptions } from './plan.js';
 
 /** A host input that does not read: which field, what it held, and what it should hold. */
@@ -49,11 +50,11 @@ export function kconfigLines(text: string): Record<string, string> {
   return out;
 }
 
-/** LINUX_KERNEL_VERSION of "a.b[.c]": (a << 16) + (b << 8) + min(c, 255), a and b at most 255. */
+/** LINUX_KERNEL_VERSION of "a.b[.c]" (kernelVersionCode), a and b at most 255. */
 export function kernelVersionOf(text: string, field = 'kernelVersion'): number {
   const m = /^(\d{1,3})\.(\d{1,3})(?:\.(\d+))?$/.exec(text);
   if (!m || Number(m[1]) > 255 || Number(m[2]) > 255) throw new HostTextError(field, text, 'A.B[.C], A and B at most 255');
-  return Number(m[1]) * 65536 + Number(m[2]) * 256 + Math.min(Number(m[3] ?? 0), 255);
+  return kernelVersionCode(Number(m[1]), Number(m[2]), Number(m[3] ?? 0));
 }
 
 function positive(text: string, field: string): number {

@@ -83,3 +83,8 @@ export const BPF_LINE_INFO_SIZE = UAPI_STRUCT.bpf_line_info.size;
 export const BPF_CORE_RELO_SIZE = UAPI_STRUCT.bpf_core_relo.size;
 export const BPF_OBJ_NAME_LEN = BPF_ATTR.PROG_LOAD.fields.prog_name.size;
 export const SHA256_SIZE = 32;
+
+/** KERNEL_VERSION(a, b, c) of include/generated/uapi/linux/version.h, as libbpf computes LINUX_KERNEL_VERSION (patch clamped to 255). */
+export function kernelVersionCode(major: number, minor: number, patch: number): number {
+  return major * 65536 + minor * 256 + Math.min(patch, 255);
+}

@@ -53,6 +53,7 @@ export {
   BPF_CORE_RELO_SIZE,
   BPF_OBJ_NAME_LEN,
   SHA256_SIZE,
+  kernelVersionCode,
 } from './constants.js';
 export {
   BTF_LOAD_ATTR,
