@@ -354,9 +354,6 @@ async function serve(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('serve', `unexpected argument '${positionals[0]}'`);
   if (values.port) process.env.BPFSIGN_PORT = values.port;
   if (values.workers) process.env.BPFSIGN_WORKERS = values.workers;
-  // A server bounded in memory (BPFSIGN_HEAP_GROWING_PERCENT > 0) holds its young generation from
-  // before its modules load: they alone would grow it to 32 MB.
-  if (Number(process.env.BPFSIGN_HEAP_GROWING_PERCENT ?? 0) > 0) (await import('../service/memory.js')).holdYoungGeneration();
   // Environment: BPFSIGN_HOST, BPFSIGN_PORT, BPFSIGN_DATABASE_URL, BPFSIGN_DATA_DIR, BPFSIGN_API_TOKENS, BPFSIGN_WORKERS (see README).
   const [{ default: cluster }, { startCluster, startServer }, { loadConfig }] = await Promise.all([
     import('node:cluster'),

@@ -69,9 +69,10 @@ export interface Verifier {
 
 export interface VerifyPoolOptions {
   /**
-   * Worker threads at most, at least 1. One starts with the pool; another each time requests
-   * wait while every worker started is ready, up to this many (so a process that only signs
-   * holds one worker and its profile, not one per core).
+   * Worker threads at most, at least 1. The first starts with the first request (or ready());
+   * another each time requests wait while every worker started is ready, up to this many. A
+   * process that only signs holds no worker and no profile: an idle worker and its kernel
+   * profile cost about 95 MB of the resident set after 2,000 signs.
    */
   workers: number;
   /** How long one request may run in its worker, in milliseconds. */
@@ -167,7 +168,6 @@ export class VerifyPool implements Verifier {
       opts.cacheEntries > 0
         ? new AnswerMemo<VerifyAnswer>(Math.min(opts.cacheEntries, ANSWERS_MAX_ENTRIES), ANSWERS_MAX_BYTES, answerBytes)
         : null;
-    this.#slots.push(this.#spawn());
   }
 
   get stats(): VerifierStats {
@@ -190,8 +190,12 @@ export class VerifyPool implements Verifier {
     };
   }
 
-  /** Resolves when every worker has loaded its profile (the service answers without waiting for this; tests and benches may). */
+  /**
+   * Starts the first worker if none has started, and resolves when every worker started has
+   * loaded its profile (the service answers without waiting for this; tests and benches may).
+   */
   async ready(): Promise<void> {
+    if (this.#slots.length === 0 && !this.#closed) this.#slots.push(this.#spawn());
     while (!this.#closed && this.#slots.some((s) => !s.ready)) await new Promise((r) => setTimeout(r, 10));
   }
 

@@ -21,6 +21,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { SQLITE_CACHE_KIB } from './sqlite-writes.js';
 
 export interface CheckpointerData {
   path: string;
@@ -41,6 +42,7 @@ if (parentPort) {
   const { path, walRestartBytes, walLimitBytes, restartFlag } = workerData as CheckpointerData;
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const pageSize = Number(db.pragma('page_size', { simple: true }));
   let timer: NodeJS.Timeout | null = null;
   const run = (): void => {

@@ -35,13 +35,29 @@ if (parentPort) {
     // The checkpointer asks for the WAL to start afresh (see sqlite-checkpointer.ts): done here,
     // between two transactions, so no commit of this process competes for the lock meanwhile.
     if (Atomics.exchange(restartFlag, 0, 0) === 1) restartWal(db);
+    // The request's bytes go back with the answer (transferred, not copied): held here, they would
+    // be freed only by this thread's next collection, which its small heap makes rare, and the
+    // thread's malloc arena grew by tens of MB of written rows under a load of signs.
+    const spent = buffersOf(m.args);
     try {
       const value = withRetry(() => (writes[m.op] as (...a: unknown[]) => unknown)(...m.args));
-      port.postMessage({ id: m.id, ok: true, value });
+      port.postMessage({ id: m.id, ok: true, value }, spent);
     } catch (e) {
-      port.postMessage({ id: m.id, ok: false, error: writeFailure(e) });
+      port.postMessage({ id: m.id, ok: false, error: writeFailure(e) }, spent);
     }
   });
+}
+
+/** The distinct ArrayBuffers under a message's plain data (arrays, objects, typed arrays). */
+export function buffersOf(value: unknown, into = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) into.add(value.buffer);
+  } else if (Array.isArray(value)) {
+    for (const v of value) buffersOf(v, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) buffersOf(v, into);
+  }
+  return [...into];
 }
 
 /** How long a RESTART checkpoint waits for readers (or another process's writer) before it gives up. */

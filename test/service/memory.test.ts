@@ -1,7 +1,8 @@
 /**
- * A held young generation stays at its size while much of what is allocated survives (what
- * makes V8 double it), unless the process was started with --max-semi-space-size. Each case runs
- * in a fresh process: V8 never shrinks the young generation under load.
+ * boundHeapGrowth: the old space grows by the factor it sets, not V8's own (up to 4× what
+ * survived). Each case runs in a fresh process (the flag is the process's) over the same load: a
+ * live set of about 50 MB in the old space and short-lived arrays that survive long enough to be
+ * promoted, so full collections come only when the old space reaches its limit.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,53 +10,41 @@ import { execFileSync } from 'node:child_process';
 
 const MEMORY = new URL('../../src/service/memory.js', import.meta.url).href;
 
-/** The young generation's size (MB) in a fresh node before and after allocations that survive, holding it first when `hold`. */
-function churn(hold: boolean, execArgv: string[] = [], worker = false): { before: number; after: number; held: boolean } {
+/** The most heap in use (MB) over the load, with boundHeapGrowth(percent) called first when percent is given. */
+function peakMb(percent: number | null, execArgv: string[] = []): number {
   const script = `
-    import { getHeapSpaceStatistics } from 'node:v8';
-    import { Worker } from 'node:worker_threads';
-    import { holdYoungGeneration } from ${JSON.stringify(MEMORY)};
-    const mb = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / (1 << 20);
-    const before = mb();
-    const held = ${hold} ? holdYoungGeneration(process.execArgv) !== null : false;
-    if (${worker}) await new Promise((resolve) => new Worker('setTimeout(() => {}, 50)', { eval: true }).once('exit', resolve));
+    import { getHeapStatistics } from 'node:v8';
+    import { boundHeapGrowth } from ${JSON.stringify(MEMORY)};
+    if (${percent} !== null) boundHeapGrowth(${percent}, process.execArgv);
     const live = [];
-    let after = before;
-    for (let r = 0; r < 1500; r++) {
-      live.push(Array.from({ length: 2000 }, (_, i) => ({ i, s: 'x' + i, a: [i, r] })));
-      if (live.length > 40) live.shift();
-      after = Math.max(after, mb());
-      if (r % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 48; i++) live.push(Array.from({ length: 20000 }, (_, j) => ({ j, s: 'x' })));
+    let peak = 0;
+    const ring = [];
+    for (let r = 0; r < 4000; r++) {
+      ring.push(Array.from({ length: 2000 }, (_, j) => ({ j })));
+      if (ring.length > 200) ring.shift();
+      if (r % 20 === 0) peak = Math.max(peak, getHeapStatistics().used_heap_size);
     }
-    console.log(JSON.stringify({ before, after, held }));`;
-  return JSON.parse(execFileSync(process.execPath, [...execArgv, '--input-type=module', '-e', script], { encoding: 'utf8' })) as {
-    before: number;
-    after: number;
-    held: boolean;
-  };
+    console.log(peak / (1 << 20));`;
+  return Number(execFileSync(process.execPath, [...execArgv, '--input-type=module', '-e', script], { encoding: 'utf8' }));
 }
 
-describe('holdYoungGeneration', () => {
-  it('keeps the young generation at its size under allocations that survive', () => {
-    const r = churn(true);
-    assert.equal(r.held, true);
-    // V8 counts a young generation that starts at one page short of its first size as one doubling.
-    assert.ok(r.after <= 2 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
+describe('boundHeapGrowth', () => {
+  it("keeps the heap well below V8's own growth when it bounds the old space at 100%", () => {
+    const own = peakMb(null),
+      bounded = peakMb(100);
+    assert.ok(bounded < 0.75 * own, `peak heap in use ${bounded.toFixed(0)} MB bounded, ${own.toFixed(0)} MB with V8's own factor`);
   });
 
-  it("keeps holding it after a worker thread started (which sets V8's growth factor back)", () => {
-    const r = churn(true, [], true);
-    assert.ok(r.after <= 8 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
+  it('leaves V8 its own factor at 0', () => {
+    const own = peakMb(null),
+      zero = peakMb(0);
+    assert.ok(zero > 0.75 * own, `peak heap in use ${zero.toFixed(0)} MB at 0, ${own.toFixed(0)} MB with V8's own factor`);
   });
 
-  it('lets V8 grow it when not held (what the hold prevents)', () => {
-    const r = churn(false);
-    assert.ok(r.after > 2 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
-  });
-
-  it('leaves it to --max-semi-space-size when the process was started with that flag', () => {
-    const r = churn(true, ['--max-semi-space-size=8']);
-    assert.equal(r.held, false);
-    assert.ok(r.after > 2 * r.before, `young generation ${r.before} MB → ${r.after} MB`);
+  it('leaves the factor to --heap-growing-percent when the process was started with it', () => {
+    const bounded = peakMb(100),
+      flag = peakMb(100, ['--heap-growing-percent=300']);
+    assert.ok(flag > bounded / 0.75, `peak heap in use ${flag.toFixed(0)} MB under the flag, ${bounded.toFixed(0)} MB bounded at 100%`);
   });
 });

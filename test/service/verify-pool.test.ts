@@ -54,9 +54,9 @@ describe('VerifyPool', () => {
     assert.equal(p.stats.workers, 2);
   });
 
-  it('starts one worker, and more only while requests wait, up to its bound', async () => {
+  it('starts no worker until the first request, then one, and more only while requests wait, up to its bound', async () => {
     const p = pool({ workers: 3, cacheEntries: 0, maxQueue: 64 });
-    await p.ready();
+    assert.equal(p.stats.workers, 0, 'a pool that has verified nothing holds no worker');
     await p.verify(body('one'), policy, new Date());
     assert.equal(p.stats.workers, 1, 'requests that do not wait start no worker');
     const answers = await Promise.all(Array.from({ length: 24 }, () => p.verify(body('spin:50'), policy, new Date())));

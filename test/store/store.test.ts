@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresStore, SqliteStore, type Store } from '../../src/store/index.js';
+import { openSqlite, SQLITE_CACHE_KIB } from '../../src/store/sqlite-writes.js';
+import { buffersOf } from '../../src/store/sqlite-writer.js';
 
 const PG_URL = process.env.BPFSIGN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -236,6 +238,33 @@ suite('PostgresStore', async () => {
       await admin.end();
     },
   };
+});
+
+describe('SqliteStore connections', () => {
+  it("keep SQLite's own page cache (2 MB), not better-sqlite3's 16 MB", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsign-cache-'));
+    const db = openSqlite(join(dir, 'db.sqlite'));
+    try {
+      assert.equal(SQLITE_CACHE_KIB, 2000);
+      assert.equal(Number(db.pragma('cache_size', { simple: true })), -SQLITE_CACHE_KIB);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hand each write request back with its buffers: every distinct one under its plain data, once', () => {
+    const shared = new Uint8Array(8);
+    const a = new Uint8Array(4),
+      b = new Uint16Array(2);
+    const found = buffersOf([
+      [{ leafHash: a, body: shared.subarray(0, 4), bundle: { blobs: [{ sha256: 'x', bytes: shared.subarray(4) }] } }],
+      { list: [b, 'text', 7n, null] },
+    ]);
+    assert.equal(found.length, 3);
+    assert.ok(found.includes(a.buffer) && found.includes(shared.buffer) && found.includes(b.buffer as ArrayBuffer));
+    assert.deepEqual(buffersOf(['no bytes', { n: 1 }]), []);
+  });
 });
 
 describe('SqliteStore checkpoints', () => {
