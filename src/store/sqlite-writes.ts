@@ -26,10 +26,10 @@ export function fromWriteFailure(f: WriteFailure): Error {
   return Object.assign(new Error(f.message), { name: f.name, code: f.code });
 }
 
-/** Indices are dense from 0, so the log's size is the last index + 1 (an index lookup, not a scan). */
 /** Each connection's page cache, in KiB (SQLite's default; a negative cache_size is in KiB). */
 export const SQLITE_CACHE_KIB = 2000;
 
+/** Indices are dense from 0, so the log's size is the last index + 1 (an index lookup, not a scan). */
 export const LOG_SIZE_SQL = 'SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries';
 
 /**
