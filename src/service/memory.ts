@@ -5,11 +5,12 @@
  * space grow to several times what survived the last full collection before collecting again
  * (its growing factor, up to 4 on a machine with memory to spare), and every worker thread has a
  * young generation of its own as large as the main thread's. Small young generations for the
- * worker threads cost nothing measurable and are always set. The main thread's old space grows
- * by a fixed factor instead (V8's --heap-growing-percent, which V8 reads at each collection, so
- * it can be set once the process runs; Node refuses it in NODE_OPTIONS): at 100% a full
- * collection comes when the old space has doubled, a few more of them than V8's own factor makes,
- * and the resident set after 2,000 signs is about 70 MB smaller. `npm run bench -- memory` and
+ * worker threads cost nothing measurable and are always set. The old spaces grow by a fixed
+ * factor instead (V8's --heap-growing-percent, a flag of the process, so of every isolate; V8
+ * reads it at each collection, so it can be set once the process runs; Node refuses it in
+ * NODE_OPTIONS). At 100% the resident set after 2,000 signs of new objects is about 70 MB
+ * smaller; under 6,000 signs of one object the main thread made 16–18 short full collections
+ * instead of 1, at a CPU cost this machine's noise hid. `npm run bench -- memory` and
  * `npm run bench -- service` measure both sides of it.
  */
 import { setFlagsFromString } from 'node:v8';
