@@ -1,6 +1,6 @@
 /** The answer to a signing request, `{ id, bundle, links }`, as UTF-8 JSON bytes. */
 import type { Bundle } from '../signing/bundle.js';
-import { jsonString } from '../shared/json.js';
+import type { JsonTexts } from '../shared/json.js';
 
 export interface Created {
   id: string;
@@ -10,6 +10,7 @@ export interface Created {
 
 const CREATED_KEYS = ['id', 'bundle', 'links'],
   BUNDLE_KEYS = ['mediaType', 'scheme', 'loader', 'signature', 'certificates', 'manifest', 'tlog'];
+const NO_TEXTS: JsonTexts = new Map();
 const LOADER_KEYS = ['insns', 'data'],
   ENVELOPE_KEYS = ['payload', 'payloadType', 'signatures'];
 
@@ -56,26 +57,37 @@ function usualShape(created: Created): boolean {
 
 /**
  * The same bytes as JSON.stringify. Written member by member for a bundle of the usual shape, so
- * that its large base64 strings (the loader files and the manifest payload, some 30 KB, made by
- * Node's encoder when signing and named in `jsonSafe`, see Signed.jsonSafe) go between quotes as
- * they are instead of being scanned for escapes on every answer. The checkpoint note's em dash (C2SP signed notes) keeps the proof
- * a two-byte string; only its few hundred bytes are encoded as such. Any other shape is
- * serialised whole.
+ * that its long strings whose JSON text is already kept as bytes (`texts`: the loader files and
+ * the manifest payload in base64, some 30 KB, written once per built loader, see Signed.texts)
+ * are copied in as they are, and only the rest of the answer (a few hundred bytes and the log
+ * proof, whose checkpoint note has an em dash) is serialised and encoded per answer. Any other
+ * shape is serialised whole.
  */
-export function createdJson(created: Created, jsonSafe: readonly string[] = []): Buffer {
+export function createdJson(created: Created, texts: JsonTexts = NO_TEXTS): Buffer {
   if (!usualShape(created)) return Buffer.from(JSON.stringify(created), 'utf8');
   const b = created.bundle;
-  const manifest =
-    b.manifest === null
-      ? 'null'
-      : `{"payload":${jsonString(b.manifest.payload, jsonSafe)},"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
-  const head =
-    `{"id":${JSON.stringify(created.id)},"bundle":{"mediaType":${JSON.stringify(b.mediaType)},"scheme":${JSON.stringify(b.scheme)},` +
-    `"loader":{"insns":${jsonString(b.loader.insns, jsonSafe)},"data":${jsonString(b.loader.data, jsonSafe)}},"signature":${JSON.stringify(b.signature)},` +
-    `"certificates":${JSON.stringify(b.certificates)},"manifest":${manifest},"tlog":`;
-  return Buffer.concat([
-    Buffer.from(head, 'utf8'),
-    Buffer.from(JSON.stringify(b.tlog), 'utf8'),
-    Buffer.from(`},"links":${JSON.stringify(created.links)}}`, 'utf8'),
-  ]);
+  const parts: Buffer[] = [];
+  let text = '';
+  const str = (s: string): void => {
+    const bytes = texts.get(s);
+    if (bytes === undefined) text += JSON.stringify(s);
+    else {
+      parts.push(Buffer.from(text, 'utf8'), bytes);
+      text = '';
+    }
+  };
+  text += `{"id":${JSON.stringify(created.id)},"bundle":{"mediaType":${JSON.stringify(b.mediaType)},"scheme":${JSON.stringify(b.scheme)},"loader":{"insns":`;
+  str(b.loader.insns);
+  text += ',"data":';
+  str(b.loader.data);
+  text += `},"signature":${JSON.stringify(b.signature)},"certificates":${JSON.stringify(b.certificates)},"manifest":`;
+  if (b.manifest === null) text += 'null';
+  else {
+    text += '{"payload":';
+    str(b.manifest.payload);
+    text += `,"payloadType":${JSON.stringify(b.manifest.payloadType)},"signatures":${JSON.stringify(b.manifest.signatures)}}`;
+  }
+  text += `,"tlog":${JSON.stringify(b.tlog)}},"links":${JSON.stringify(created.links)}}`;
+  parts.push(Buffer.from(text, 'utf8'));
+  return Buffer.concat(parts);
 }

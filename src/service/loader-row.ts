@@ -12,6 +12,7 @@ import type { LoaderScheme } from '../loader/gen/index.js';
 import { canonicalBytes, type JsonValue } from '../signing/canonical.js';
 import type { Bundle } from '../signing/bundle.js';
 import type { Signer } from '../signing/index.js';
+import type { JsonTexts } from '../shared/json.js';
 import type { BundleRecord } from '../store/types.js';
 import { skeletonRecord, type BuiltLoader, type SkeletonRecord } from './loader.js';
 import { signBuilt, unsignedBundle } from './sign.js';
@@ -44,8 +45,10 @@ export interface PreparedLoader {
   bundle: Bundle;
   envelopeBytes: Uint8Array | null;
   row: Omit<BundleRecord, 'logIndex'>;
-  /** The bundle's strings that need no JSON escaping (Signed.jsonSafe). */
-  jsonSafe: readonly string[];
+  /** The JSON text of the bundle's long strings (Signed.texts). */
+  texts: JsonTexts;
+  /** SHA-256 (hex) of envelopeBytes; null when unsigned. */
+  envelopeSha256: string | null;
   /** The loader blob's SHA-256 (hex; the manifest's digests.data), for the log entry. */
   dataSha256: string;
 }
@@ -74,18 +77,21 @@ export async function prepareLoader(
     return {
       bundle,
       envelopeBytes: null,
+      envelopeSha256: null,
       row: row({ v: 2, bundle, skeleton: skeletonRecord(built) }, null),
-      jsonSafe: [],
+      texts: new Map(),
       dataSha256: m.digests.data.sha256,
     };
   }
-  const signed = await signBuilt(built, r.key.signer, r.key.certificates);
+  // A loader signed again by the same key gets its first signatures (signBuilt's reuse).
+  const signed = await signBuilt(built, r.key.signer, r.key.certificates, true);
   // A logged loader: its bytes as blobs, its manifest named by the log entry.
   const refs = { insns: m.digests.insns.sha256, data: m.digests.data.sha256, manifest: 'log' as const };
   return {
     bundle: signed.bundle,
     envelopeBytes: signed.envelopeBytes,
-    jsonSafe: signed.jsonSafe,
+    envelopeSha256: signed.envelopeSha256,
+    texts: signed.texts,
     dataSha256: refs.data,
     row: {
       ...row(

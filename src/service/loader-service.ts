@@ -162,7 +162,7 @@ export class LoaderService {
       location: base,
       logIndex: bundle.tlog?.logIndex ?? null,
       keyId: key?.id ?? null,
-      json: createdJson({ id, bundle, links }, made.jsonSafe),
+      json: createdJson({ id, bundle, links }, made.texts),
     };
   }
 
@@ -179,7 +179,10 @@ export class LoaderService {
       await this.#d.store.putBundle({ ...made.row, logIndex: null });
       return made.bundle;
     }
-    const { index, committedSize } = await this.#d.log.appendLoader(id, made.bundle, made.envelopeBytes, made.row, made.dataSha256);
+    const { index, committedSize } = await this.#d.log.appendLoader(id, made.bundle, made.envelopeBytes, made.row, {
+      data: made.dataSha256,
+      manifest: made.envelopeSha256 ?? undefined,
+    });
     return { ...made.bundle, tlog: await this.#d.log.inclusion(index, committedSize) };
   }
 

@@ -187,11 +187,13 @@ export function skeletonFile(built: BuiltLoader, lang: SkeletonLang, signature: 
 /**
  * What a cached built loader holds, in bytes, estimated: its parsed object, plan, manifest and
  * header input took 14 to 34 times the object's size for the test objects (V8 heap after a full
- * collection, 20 of each), and what signing keeps with it (signingMemo: the statement payload,
- * base64 of the loader) about eight times the loader's instructions and data again.
+ * collection, 20 of each); what signing keeps with it (signingMemo: the statement payload,
+ * base64 of the loader) about eight times the loader's instructions and data again, and the JSON
+ * text of those strings and one signer's envelope about six times more (the envelope is 1.8 to
+ * 2.6 times the loader for the test objects).
  */
 export function loaderWeight(objectBytes: number, built: BuiltLoader): number {
-  return 24 * objectBytes + 8 * (built.loader.insns.length + built.loader.data.length);
+  return 24 * objectBytes + 14 * (built.loader.insns.length + built.loader.data.length);
 }
 
 /**

@@ -102,22 +102,23 @@ export class TransparencyLog {
    * Appends a signed loader's entry (signing/tlog/entry.ts: a small record naming its signed
    * manifest by digest) and stores, in the same transaction, its bundle row and the manifest's
    * bytes under that digest (GET /v1/manifests/{sha256} finds it). `manifestBytes` are the
-   * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's,
-   * and `dataSha256`, when the caller knows it, the loader blob's (else it is hashed here).
+   * canonical bytes of `bundle.manifest`; the row's digests are the loader's and the object's.
+   * `digests` are the SHA-256 (hex) of the loader blob and of `manifestBytes`, when the caller
+   * knows them; each one missing is computed here.
    */
   appendLoader(
     id: string,
     bundle: EntrySource,
     manifestBytes: Uint8Array,
     row: NonNullable<LogEntryInput['bundle']>,
-    dataSha256?: string,
+    digests: { data?: string; manifest?: string } = {},
   ): Promise<{ index: bigint; leafHash: Uint8Array; committedSize: bigint }> {
-    const manifestSha256 = sha256Hex(manifestBytes);
+    const manifestSha256 = digests.manifest ?? sha256Hex(manifestBytes);
     const entry = loaderEntryFromBundle(bundle, {
       manifestSha256,
       insnsSha256: row.insnsSha256,
       objectSha256: row.objectSha256,
-      ...(dataSha256 === undefined ? {} : { dataSha256 }),
+      ...(digests.data === undefined ? {} : { dataSha256: digests.data }),
     });
     const stored = { ...row, manifestSha256, blobs: [...(row.blobs ?? []), { sha256: manifestSha256, bytes: manifestBytes }] };
     return this.append('loader', id, loaderEntryBytes(entry), stored);

@@ -2,6 +2,7 @@
  * Signing a generated loader: the kernel's PKCS#7 over the scheme's content, the manifest signed
  * as DSSE/in-toto by the same key, assembled into a bundle (the service adds the log proof).
  */
+import { createHash, type Hash } from 'node:crypto';
 import { signDetached, signedContent, type Signer } from '../signing/index.js';
 import { BUNDLE_MEDIA_TYPE, toB64, type Bundle } from '../signing/bundle.js';
 import { makeManifest, manifestStatement } from '../signing/manifest.js';
@@ -9,6 +10,8 @@ import { canonicalBytes, canonicalize, type JsonValue } from '../signing/canonic
 import { preparePayload, signPrepared, type Envelope, type PreparedPayload } from '../signing/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
+import { sha256Hex } from '../shared/bytes.js';
+import { jsonTexts, type JsonTexts } from '../shared/json.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
 
 export interface Signed {
@@ -18,8 +21,10 @@ export interface Signed {
   /** The envelope's RFC 8785 bytes (what the transparency log records): canonicalBytes(envelope). */
   envelopeBytes: Uint8Array;
   bundle: Bundle;
-  /** The bundle's base64 strings made by Node's encoder (loader files, manifest payload): JSON-safe as they are (jsonString). */
-  jsonSafe: readonly string[];
+  /** SHA-256 (hex) of envelopeBytes: the digest the log entry names the manifest by. */
+  envelopeSha256: string;
+  /** The JSON text of the bundle's long strings (loader files and manifest payload in base64), kept per built loader. */
+  texts: JsonTexts;
 }
 
 /** What is signed for a built loader, apart from the key: the same for every signature of it. */
@@ -31,8 +36,22 @@ interface ToSign {
   payload: PreparedPayload;
   /** The canonical envelope's bytes up to its signatures, which alone differ per signature. */
   envelopeHead: Buffer;
+  /** SHA-256 over envelopeHead so far: each signature's envelope digest is a copy of it, given the few bytes after. */
+  envelopeHeadHash: Hash;
+  /** JSON text of loaderB64's strings and the payload's base64. */
+  texts: JsonTexts;
   /** The bundle's loader files in base64. */
   loaderB64: { insns: string; data: string };
+  /** Signatures made of this loader, by signer (signBuilt's `reuse`). */
+  signatures: WeakMap<Signer, Promise<Signatures>>;
+}
+
+/** One signer's signatures of a built loader: the loader's PKCS#7 and the manifest's envelope. */
+interface Signatures {
+  signature: Uint8Array;
+  envelope: Envelope;
+  envelopeBytes: Uint8Array;
+  envelopeSha256: string;
 }
 
 /** Per built loader, kept in its signingMemo (built loaders are otherwise immutable and may come from the LoaderCache). */
@@ -59,45 +78,69 @@ function toSign(built: BuiltLoader): ToSign {
     `{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`,
     'latin1',
   );
+  const loaderB64 = { insns: toB64(loader.insns), data: toB64(loader.data) };
   t = {
     content: signedContent(scheme, loader.insns, loader.data),
     manifest,
     payload,
     envelopeHead,
-    loaderB64: { insns: toB64(loader.insns), data: toB64(loader.data) },
+    envelopeHeadHash: createHash('sha256').update(envelopeHead),
+    loaderB64,
+    texts: jsonTexts([loaderB64.insns, loaderB64.data, payload.base64]),
+    signatures: new WeakMap(),
   };
   built.signingMemo = t;
   return t;
 }
 
-/** Requires built.loader to have been generated for `scheme` (the loaders differ per scheme). */
-export async function signBuilt(built: BuiltLoader, signer: Signer, certificates: string[]): Promise<Signed> {
-  const scheme = built.loader.scheme;
+/**
+ * Signs a built loader: its PKCS#7 signature and its manifest's envelope. Requires built.loader to
+ * have been generated for `scheme` (the loaders differ per scheme). With `reuse`, a loader signed
+ * again by the same signer gets the signatures it got the first time, byte for byte, as RSA's
+ * (deterministic) would be anyway: what is signed is the same bytes, so the first signatures are
+ * as valid as new ones, and the service's cached loaders (LoaderCache) are then signed once per
+ * key, not once per request. Without it (and for every new built loader), the signer signs.
+ */
+export async function signBuilt(built: BuiltLoader, signer: Signer, certificates: string[], reuse = false): Promise<Signed> {
   const t = toSign(built);
-  const signature = await signDetached(t.content, signer);
-  const envelope = await signPrepared(t.payload, signer);
+  let made = reuse ? t.signatures.get(signer) : undefined;
+  if (made === undefined) {
+    made = signatures(t, signer);
+    if (reuse) {
+      t.signatures.set(signer, made);
+      // A failed signing is not kept: the next request asks the signer again.
+      made.catch(() => t.signatures.delete(signer));
+    }
+  }
+  const { signature, envelope, envelopeBytes, envelopeSha256 } = await made;
   const bundle: Bundle = {
     mediaType: BUNDLE_MEDIA_TYPE,
-    scheme,
+    scheme: built.loader.scheme,
     loader: { ...t.loaderB64 },
     signature: toB64(signature),
     certificates,
     manifest: envelope,
     tlog: null,
   };
-  // The envelope's canonical bytes without serialising its 20-odd KB payload again per signature.
-  const envelopeBytes =
-    envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE
-      ? Buffer.concat([t.envelopeHead, Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8')])
-      : canonicalBytes(envelope);
-  return {
-    signature,
-    manifest: t.manifest,
-    envelope,
-    envelopeBytes,
-    bundle,
-    jsonSafe: [t.loaderB64.insns, t.loaderB64.data, t.payload.base64],
-  };
+  return { signature, manifest: t.manifest, envelope, envelopeBytes, envelopeSha256, bundle, texts: t.texts };
+}
+
+async function signatures(t: ToSign, signer: Signer): Promise<Signatures> {
+  const signature = await signDetached(t.content, signer);
+  const envelope = await signPrepared(t.payload, signer);
+  // The envelope's canonical bytes and digest without serialising or hashing its 20-odd KB
+  // payload again per signature.
+  if (envelope.payload === t.payload.base64 && envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
+    const tail = Buffer.from(`${canonicalize(envelope.signatures)}}`, 'utf8');
+    return {
+      signature,
+      envelope,
+      envelopeBytes: Buffer.concat([t.envelopeHead, tail]),
+      envelopeSha256: t.envelopeHeadHash.copy().update(tail).digest('hex'),
+    };
+  }
+  const envelopeBytes = canonicalBytes(envelope);
+  return { signature, envelope, envelopeBytes, envelopeSha256: sha256Hex(envelopeBytes) };
 }
 
 /** A bundle for an unsigned loader: no signature, no manifest signature. */

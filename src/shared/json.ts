@@ -64,13 +64,15 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
   }
 }
 
+/** Strings whose JSON text was written once, kept as its UTF-8 bytes (jsonTexts). */
+export type JsonTexts = ReadonlyMap<string, Buffer>;
+
 /**
- * JSON text of a string. One of `safe` goes between quotes as it is: strings the caller made with
- * Node's base64 encoder, in which nothing needs JSON escaping, so that an answer does not have
- * JSON.stringify scan their tens of kilobytes again. Equal content counts (a string made apart
- * is just as safe); comparing with the very string made is immediate. Any other string is
- * written as JSON.stringify writes it.
+ * The JSON text (JSON.stringify's, quotes included) of each string, as UTF-8 bytes, for answers
+ * that carry the same long strings again and again (a signed loader's base64 files and manifest
+ * payload, tens of kilobytes): written into each answer as bytes, they are neither scanned for
+ * escapes nor encoded again, nor copied into a string of the whole answer first.
  */
-export function jsonString(s: string, safe: readonly string[] = []): string {
-  return safe.includes(s) ? `"${s}"` : JSON.stringify(s);
+export function jsonTexts(strings: readonly string[]): JsonTexts {
+  return new Map(strings.map((s) => [s, Buffer.from(JSON.stringify(s), 'utf8')]));
 }

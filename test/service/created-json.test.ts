@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createdJson, type Created } from '../../src/service/created-json.js';
+import { jsonTexts } from '../../src/shared/json.js';
 import { loaderService, OBJECT, OPTIONS } from '../support/loader-service.js';
 
 /** A signed and logged loader's answer, as a client reads it. */
@@ -16,8 +17,11 @@ describe('createdJson', () => {
     assert.match(res.bundle.tlog?.checkpoint ?? '', /\n\u2014 /);
     assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
     const b = res.bundle;
-    const safe = [b.loader.insns, b.loader.data, b.manifest?.payload ?? ''];
-    assert.equal(createdJson(res, safe).toString('utf8'), JSON.stringify(res), 'with its base64 strings named JSON-safe');
+    const texts = jsonTexts([b.loader.insns, b.loader.data, b.manifest?.payload ?? '']);
+    assert.equal(createdJson(res, texts).toString('utf8'), JSON.stringify(res), 'with the JSON text of its base64 strings kept as bytes');
+    const odd = jsonTexts([b.loader.data, 'a"\u2028é']);
+    const escaped = { ...res, bundle: { ...b, loader: { insns: 'a"\u2028é', data: b.loader.data } } };
+    assert.equal(createdJson(escaped, odd).toString('utf8'), JSON.stringify(escaped), 'kept texts of strings that need escaping');
     const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
     assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
   });

@@ -62,6 +62,28 @@ describe('LoaderService', () => {
       assert.equal(JSON.parse(await svc.manifest(made.id)).scheme, 'linux-6.18');
     });
 
+    it('signs a loader made again by the same key once: the next request gets the same signatures, logged as an entry of its own', async () => {
+      const { svc, store } = await service();
+      const [a, b] = [await svc.sign(obj, OPTIONS), await svc.sign(obj, OPTIONS)];
+      const [x, y] = [a, b].map((m) => JSON.parse(m.json.toString('utf8')).bundle);
+      assert.notEqual(a.id, b.id);
+      assert.deepEqual([a.logIndex, b.logIndex], ['0', '1']);
+      assert.equal(y.signature, x.signature);
+      assert.deepEqual(y.manifest, x.manifest);
+      const entries = [await store.logEntry(0n), await store.logEntry(1n)];
+      assert.equal(entries[1]?.ref, b.id);
+      assert.deepEqual(await svc.bundle(b.id), { ...y, tlog: (await svc.bundle(b.id)).tlog });
+      assert.equal((await svc.bundle(a.id)).manifest?.signatures[0]?.sig, x.manifest.signatures[0].sig);
+    });
+
+    it('signs every request anew with the loader cache off (ECDSA: every signature differs)', async () => {
+      const { svc } = await service({ cacheEntries: 0 });
+      const [x, y] = [await svc.sign(obj, OPTIONS), await svc.sign(obj, OPTIONS)].map((m) => JSON.parse(m.json.toString('utf8')).bundle);
+      assert.notEqual(y.signature, x.signature);
+      assert.notEqual(y.manifest.signatures[0].sig, x.manifest.signatures[0].sig);
+      assert.equal(y.manifest.payload, x.manifest.payload);
+    });
+
     it('stores an unsigned loader without a log entry, and has no signature or manifest to give for it', async () => {
       const timed: string[] = [];
       const { svc, log } = await service({ timed });

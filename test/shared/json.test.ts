@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
-import { jsonReplacer, jsonString, toPlainJson } from '../../src/shared/json.js';
+import { jsonReplacer, jsonTexts, toPlainJson } from '../../src/shared/json.js';
 import { buildLoader } from '../../src/service/loader.js';
 import { isLoaderError, type LoaderErrorCode } from '../../src/loader/errors.js';
 
@@ -98,19 +98,14 @@ describe('toPlainJson', () => {
   });
 });
 
-describe('jsonString', () => {
-  it('writes a string named safe between quotes as it is, the same text JSON.stringify gives for base64', () => {
+describe('jsonTexts', () => {
+  it('keeps the bytes JSON.stringify gives each string, escapes and non-ASCII included', () => {
     const b64 = Buffer.from(Array.from({ length: 3000 }, (_, i) => i * 7)).toString('base64');
-    assert.equal(jsonString(b64, [b64]), `"${b64}"`);
-    assert.equal(jsonString(b64, [b64]), JSON.stringify(b64));
-    assert.equal(jsonString(b64.slice(0, -4) + b64.slice(-4), ['QUJD', b64]), JSON.stringify(b64), 'an equal string made apart');
-    assert.equal(jsonString('a"b', ['a"b']), '"a"b"', "not scanned: naming a string safe is the caller's word");
-  });
-
-  it('writes any other string as JSON.stringify does', () => {
-    const safe = ['QUJD'];
-    for (const s of ['a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', '', 'QUJDRA=='])
-      assert.equal(jsonString(s, safe), JSON.stringify(s));
-    assert.equal(jsonString('a"b'), JSON.stringify('a"b'), 'with nothing named safe');
+    const strings = [b64, 'a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', ''];
+    const texts = jsonTexts(strings);
+    assert.equal(texts.size, strings.length);
+    for (const s of strings) assert.deepEqual(texts.get(s), Buffer.from(JSON.stringify(s), 'utf8'), JSON.stringify(s));
+    assert.deepEqual(texts.get(b64.slice(0, -4) + b64.slice(-4)), Buffer.from(`"${b64}"`), 'found by an equal string made apart');
+    assert.equal(texts.get('QUJD'), undefined);
   });
 });

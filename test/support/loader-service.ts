@@ -16,8 +16,8 @@ import { SqliteStore } from '../../src/store/index.js';
 export const OBJECT = readFileSync(join(FIXTURES, 'obj/xdp_filter.clang-el.o'));
 export const OPTIONS: SignOptions = { name: 'xdp_filter', scheme: 'linux-6.18', profile: 'linux-6.18', flavour: 'v1.7' };
 
-/** `timed` collects the scheme of each signing the service times. */
-export async function loaderService(opts: { timed?: string[] } = {}) {
+/** `timed` collects the scheme of each signing the service times; `cacheEntries` bounds the loader cache (0: off). */
+export async function loaderService(opts: { timed?: string[]; cacheEntries?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bpfsign-loader-service-'));
   const store = new SqliteStore(join(dir, 'test.db'));
   await store.migrate();
@@ -37,7 +37,7 @@ export async function loaderService(opts: { timed?: string[] } = {}) {
       return key;
     },
   };
-  const loaders = new LoaderCache();
+  const loaders = new LoaderCache(opts.cacheEntries);
   let n = 0;
   const svc = new LoaderService({
     store,
