@@ -11,7 +11,7 @@ import { preparePayload, signPrepared, type Envelope, type PreparedPayload } fro
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement.js';
 import { summarizeObject } from '../loader/object/index.js';
 import { sha256Hex } from '../shared/bytes.js';
-import { jsonTexts, type JsonTexts } from '../shared/json.js';
+import { base64Text, jsonTexts, type JsonTexts } from '../shared/json.js';
 import { GENERATOR, type BuiltLoader } from './loader.js';
 
 export interface Signed {
@@ -71,22 +71,23 @@ function toSign(built: BuiltLoader): ToSign {
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader)), IN_TOTO_PAYLOAD_TYPE);
+  const statement = canonicalBytes(manifestStatement(manifest, loader));
+  const payload = preparePayload(statement, IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan all of it for escapes, per signature).
   const envelopeHead = Buffer.from(
     `{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`,
     'latin1',
   );
-  const loaderB64 = { insns: toB64(loader.insns), data: toB64(loader.data) };
+  const [insns, data, payloadText] = [loader.insns, loader.data, statement].map(base64Text);
   t = {
     content: signedContent(scheme, loader.insns, loader.data),
     manifest,
     payload,
     envelopeHead,
     envelopeHeadHash: createHash('sha256').update(envelopeHead),
-    loaderB64,
-    texts: jsonTexts([loaderB64.insns, loaderB64.data, payload.base64]),
+    loaderB64: { insns: insns.base64, data: data.base64 },
+    texts: jsonTexts([insns, data, payloadText]),
     signatures: new WeakMap(),
   };
   built.signingMemo = t;

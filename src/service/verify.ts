@@ -19,6 +19,7 @@ import { buildLoader, type BuildFlavour, type BuildOptions, type BuiltLoader, ty
 import { manifestPredicate } from './verify-files.js';
 import { fromB64 } from '../signing/bundle.js';
 import { readKernelProfile } from './profile.js';
+import { crc32 } from 'node:zlib';
 import { Lru } from '../shared/lru.js';
 import { jsonReplacer, toPlainJson } from '../shared/json.js';
 import { sha256Hex } from '../shared/bytes.js';
@@ -184,7 +185,7 @@ export interface VerificationRequest {
 /**
  * Parsed request bodies by the SHA-256 of their bytes: parsing and checking the same bytes gives
  * the same value, so a CI gate posting the same bundle again skips the JSON parse and the schema
- * check. A body is kept from its second sight on (Lru's secondSight): a gate that checks each
+ * check. A body is kept from its second sight on (a doorkeeper, as in TinyLFU): a gate that checks each
  * build's new bundle once would otherwise keep every bundle's parse, and what verification
  * derives from it, until evicted — all of it carried into V8's old space, making full
  * collections frequent under load.
@@ -195,27 +196,61 @@ export interface VerificationRequest {
  */
 export class ParsedBodies<T> {
   readonly #lru: Lru<string, T>;
+  /**
+   * Fingerprints (CRC-32 and length) of the bodies seen lately, two generations of up to
+   * `entries` each (the doorkeeper), and of the bodies kept: a body whose fingerprint is in
+   * neither is parsed without being hashed or looked up (a CI gate's new bundle: the SHA-256 of
+   * its 50 KB was a twentieth of its verification). Two bodies of one fingerprint only cost the
+   * second a hash and a lookup, which are exact; a kept fingerprint whose body was dropped costs
+   * one lookup, and is forgotten then. The kept set is emptied past four times `entries` (kept
+   * bodies are then found again from their next sight but one).
+   */
+  #sights = new Set<string>();
+  #sightsBefore = new Set<string>();
+  readonly #kept = new Set<string>();
 
   constructor(entries = 64, maxBytes = 64 << 20) {
-    this.#lru = new Lru(entries, maxBytes, { secondSight: true });
+    this.#lru = new Lru(entries, maxBytes);
   }
 
   get stats(): { hits: number; misses: number; evictions: number; entries: number } {
     return this.#lru.summary;
   }
 
+  /** True when `sight` was seen lately; remembers it in the current generation either way. */
+  #seen(sight: string): boolean {
+    if (this.#sights.has(sight)) return true;
+    const seen = this.#sightsBefore.delete(sight);
+    if (this.#sights.size >= this.#lru.maxEntries) {
+      this.#sightsBefore = this.#sights;
+      this.#sights = new Set();
+    }
+    this.#sights.add(sight);
+    return seen;
+  }
+
   parse(raw: Uint8Array, parse: (raw: Uint8Array) => T): T {
     if (this.#lru.maxEntries <= 0) return parse(raw);
+    const sight = `${crc32(raw)}:${raw.length}`;
+    const kept = this.#kept.has(sight);
+    if (!this.#seen(sight) && !kept) {
+      this.#lru.stats.misses++;
+      return parse(raw);
+    }
     const key = sha256Hex(raw);
     const hit = this.#lru.get(key);
     if (hit !== undefined) return hit;
+    if (kept) this.#kept.delete(sight);
     const value = parse(raw);
     // Weighed at three times the body: its parsed strings take about its size again (one byte per
     // character: bundles are ASCII), the facts verification keeps with a shared bundle (its
     // decoded loader and certificates) up to three quarters of it, and the rest is headroom for
     // the objects around them.
     this.#lru.set(key, value, 3 * raw.length);
-    return this.#lru.has(key) ? deepFreeze(value) : value;
+    if (!this.#lru.has(key)) return value;
+    if (this.#kept.size >= 4 * this.#lru.maxEntries) this.#kept.clear();
+    this.#kept.add(sight);
+    return deepFreeze(value);
   }
 }
 

@@ -67,12 +67,31 @@ function plain(holder: object, key: string, value: unknown, path: Set<object>): 
 /** Strings whose JSON text was written once, kept as its UTF-8 bytes (jsonTexts). */
 export type JsonTexts = ReadonlyMap<string, Buffer>;
 
+/** Bytes in base64 (Node's encoder) and that string's JSON text as UTF-8 bytes. */
+export interface Base64Text {
+  base64: string;
+  json: Buffer;
+}
+
 /**
- * The JSON text (JSON.stringify's, quotes included) of each string, as UTF-8 bytes, for answers
- * that carry the same long strings again and again (a signed loader's base64 files and manifest
- * payload, tens of kilobytes): written into each answer as bytes, they are neither scanned for
- * escapes nor encoded again, nor copied into a string of the whole answer first.
+ * `bytes` in base64 and its JSON text. Base64 has nothing JSON escapes, so the text is the
+ * string between quotes, written as it is: made here from the bytes, the string can hold
+ * nothing else, and nothing is scanned.
  */
-export function jsonTexts(strings: readonly string[]): JsonTexts {
-  return new Map(strings.map((s) => [s, Buffer.from(JSON.stringify(s), 'utf8')]));
+export function base64Text(bytes: Uint8Array): Base64Text {
+  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const json = Buffer.allocUnsafe(base64.length + 2);
+  json[0] = json[json.length - 1] = 0x22;
+  json.write(base64, 1, 'latin1');
+  return { base64, json };
+}
+
+/**
+ * The JSON texts of base64 strings, by the string, for answers that carry the same long strings
+ * again and again (a signed loader's files and manifest payload, tens of kilobytes): copied into
+ * each answer as bytes, they are neither scanned for escapes nor encoded again, nor copied into
+ * a string of the whole answer first.
+ */
+export function jsonTexts(texts: readonly Base64Text[]): JsonTexts {
+  return new Map(texts.map((t) => [t.base64, t.json]));
 }

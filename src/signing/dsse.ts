@@ -9,7 +9,9 @@ import { VerificationError } from './errors.js';
 import type { Signer } from './keys/signer.js';
 import { parseCertificate, type Certificate, type CertificateInput } from './x509/certificate.js';
 import type { VerificationCaches } from './caches.js';
-import { canonicalBase64, toHex } from '../shared/bytes.js';
+import { createHash } from 'node:crypto';
+import { canonicalBytes, canonicalize } from './canonical.js';
+import { canonicalBase64, sha256Hex, toHex } from '../shared/bytes.js';
 
 export interface EnvelopeSignature {
   keyid: string;
@@ -23,6 +25,43 @@ export interface Envelope {
 }
 
 const enc = new TextEncoder();
+
+const ENVELOPE_MEMBERS = ['payload', 'payloadType', 'signatures'];
+
+/**
+ * SHA-256 (hex) of an envelope's RFC 8785 bytes, as sha256Hex(canonicalBytes(envelope)) gives
+ * it. A plain object of exactly payload, payloadType and signatures whose payload is canonical
+ * base64 (nothing in it JSON escapes) is hashed in three parts, the payload as it is, without
+ * writing the canonical text of its tens of kilobytes first; anything else is canonicalised
+ * whole.
+ */
+export function envelopeSha256(envelope: object): string {
+  const e = envelope as Partial<Record<string, unknown>>;
+  const keys = Object.keys(e);
+  if (
+    Object.getPrototypeOf(e) === Object.prototype &&
+    keys.length === ENVELOPE_MEMBERS.length &&
+    ENVELOPE_MEMBERS.every((k) => Object.hasOwn(e, k)) &&
+    typeof e.payload === 'string' &&
+    typeof e.payloadType === 'string' &&
+    canonicalBase64(e.payload) !== null
+  ) {
+    let rest: string | null = null;
+    try {
+      // `{"payloadType":…,"signatures":…}`: the members that sort after payload.
+      rest = canonicalize({ payloadType: e.payloadType, signatures: e.signatures });
+    } catch {
+      // not canonical JSON: canonicalBytes below says why, as for any other envelope
+    }
+    if (rest !== null)
+      return createHash('sha256')
+        .update('{"payload":"', 'latin1')
+        .update(e.payload, 'latin1')
+        .update(`",${rest.slice(1)}`, 'utf8')
+        .digest('hex');
+  }
+  return sha256Hex(canonicalBytes(e));
+}
 
 /** Pre-Authentication Encoding of DSSE v1. */
 export function pae(payloadType: string, payload: Uint8Array): Uint8Array {

@@ -181,6 +181,18 @@ describe('ParsedBodies', () => {
     assert.equal(bodies.stats.entries, 0);
   });
 
+  it('remembers a body seen lately across other bodies that come once, and finds it again once kept', () => {
+    const bodies = new ParsedBodies<{ a: number[] }>(8);
+    const x = text({ a: [42] });
+    bodies.parse(x, parseJson);
+    for (let i = 0; i < 12; i++) bodies.parse(text({ a: [i] }), parseJson);
+    const kept = bodies.parse(x, parseJson);
+    assert.ok(isDeepFrozen(kept), 'seen within two generations of first sights: kept');
+    for (let i = 0; i < 40; i++) bodies.parse(text({ a: [100 + i] }), parseJson);
+    assert.equal(bodies.parse(x, parseJson), kept, 'and found again once kept, however many first sights came between');
+    assert.equal(bodies.stats.entries, 1);
+  });
+
   it('keeps no failure: bad bytes are parsed, and fail, every time', () => {
     const bodies = new ParsedBodies<{ a: number[] }>(8);
     const bad = new TextEncoder().encode('{"a":');

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createdJson, type Created } from '../../src/service/created-json.js';
-import { jsonTexts } from '../../src/shared/json.js';
+import { base64Text, jsonTexts } from '../../src/shared/json.js';
 import { loaderService, OBJECT, OPTIONS } from '../support/loader-service.js';
 
 /** A signed and logged loader's answer, as a client reads it. */
@@ -17,11 +17,11 @@ describe('createdJson', () => {
     assert.match(res.bundle.tlog?.checkpoint ?? '', /\n\u2014 /);
     assert.equal(createdJson(res).toString('utf8'), JSON.stringify(res));
     const b = res.bundle;
-    const texts = jsonTexts([b.loader.insns, b.loader.data, b.manifest?.payload ?? '']);
+    const texts = jsonTexts([b.loader.insns, b.loader.data, b.manifest?.payload ?? ''].map((s) => base64Text(Buffer.from(s, 'base64'))));
     assert.equal(createdJson(res, texts).toString('utf8'), JSON.stringify(res), 'with the JSON text of its base64 strings kept as bytes');
-    const odd = jsonTexts([b.loader.data, 'a"\u2028é']);
+    const odd = new Map([['a"\u2028é', Buffer.from(JSON.stringify('a"\u2028é'), 'utf8')]]);
     const escaped = { ...res, bundle: { ...b, loader: { insns: 'a"\u2028é', data: b.loader.data } } };
-    assert.equal(createdJson(escaped, odd).toString('utf8'), JSON.stringify(escaped), 'kept texts of strings that need escaping');
+    assert.equal(createdJson(escaped, odd).toString('utf8'), JSON.stringify(escaped), 'a kept text of a string that needs escaping');
     const unlogged = { ...res, bundle: { ...res.bundle, tlog: null } };
     assert.equal(createdJson(unlogged).toString('utf8'), JSON.stringify(unlogged));
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../support/objects.js';
-import { jsonReplacer, jsonTexts, toPlainJson } from '../../src/shared/json.js';
+import { base64Text, jsonReplacer, jsonTexts, toPlainJson } from '../../src/shared/json.js';
 import { buildLoader } from '../../src/service/loader.js';
 import { isLoaderError, type LoaderErrorCode } from '../../src/loader/errors.js';
 
@@ -98,14 +98,29 @@ describe('toPlainJson', () => {
   });
 });
 
-describe('jsonTexts', () => {
-  it('keeps the bytes JSON.stringify gives each string, escapes and non-ASCII included', () => {
-    const b64 = Buffer.from(Array.from({ length: 3000 }, (_, i) => i * 7)).toString('base64');
-    const strings = [b64, 'a"b', 'back\\slash', 'line\nbreak', '\u0001', '\ud800', 'é—', ''];
-    const texts = jsonTexts(strings);
-    assert.equal(texts.size, strings.length);
-    for (const s of strings) assert.deepEqual(texts.get(s), Buffer.from(JSON.stringify(s), 'utf8'), JSON.stringify(s));
-    assert.deepEqual(texts.get(b64.slice(0, -4) + b64.slice(-4)), Buffer.from(`"${b64}"`), 'found by an equal string made apart');
+describe('base64Text and jsonTexts', () => {
+  it('write the base64 Node gives and the JSON text JSON.stringify gives of it, for every length and byte', () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 0xff);
+      const t = base64Text(bytes);
+      assert.equal(t.base64, Buffer.from(bytes).toString('base64'));
+      assert.deepEqual(t.json, Buffer.from(JSON.stringify(t.base64), 'utf8'), `${n} bytes`);
+    }
+    const all = new Uint8Array(Array.from({ length: 256 * 3 }, (_, i) => i & 0xff));
+    assert.equal(
+      base64Text(all.subarray(5, 700)).base64,
+      Buffer.from(all.subarray(5, 700)).toString('base64'),
+      'a view of a larger buffer',
+    );
+  });
+
+  it('keep each text by its string, found by an equal string made apart', () => {
+    const a = base64Text(Buffer.from('some bytes')),
+      b = base64Text(new Uint8Array(3000).fill(0xfb));
+    const texts = jsonTexts([a, b]);
+    assert.equal(texts.size, 2);
+    assert.equal(texts.get(Buffer.from('some bytes').toString('base64')), a.json);
+    assert.equal(texts.get(b.base64.slice(0, -4) + b.base64.slice(-4)), b.json);
     assert.equal(texts.get('QUJD'), undefined);
   });
 });

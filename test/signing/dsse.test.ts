@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import {
   canonicalize,
@@ -11,6 +12,8 @@ import {
   verifyStatement,
 } from '../../src/signing/index.js';
 import { Lru } from '../../src/shared/lru.js';
+import { canonicalBytes } from '../../src/signing/canonical.js';
+import { envelopeSha256 } from '../../src/signing/dsse.js';
 import type { Statement } from '../../src/signing/statement.js';
 import type { Certificate } from '../../src/signing/x509/certificate.js';
 import { isDeepFrozen } from '../../src/shared/freeze.js';
@@ -25,6 +28,35 @@ describe('pae', () => {
 
   it('counts bytes, not characters', () => {
     assert.equal(new TextDecoder().decode(pae('t/€', new Uint8Array([0xff]))), 'DSSEv1 5 t/€ 1 \ufffd');
+  });
+});
+
+describe('envelopeSha256', () => {
+  const payload = Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 131) & 0xff)).toString('base64');
+  const sigs = [{ keyid: 'ab', sig: 'MEUCIQ==' }];
+  const digest = (e: unknown) => createHash('sha256').update(canonicalBytes(e)).digest('hex');
+
+  it("gives the SHA-256 of the envelope's canonical bytes, hashed in parts or whole", () => {
+    const cases: unknown[] = [
+      { payload, payloadType: 'application/vnd.in-toto+json', signatures: sigs },
+      { signatures: sigs, payloadType: 'application/vnd.in-toto+json', payload }, // members in another order
+      { payload, payloadType: 't/\u00e9\u2028"\\', signatures: [{ keyid: '\u{1f600}', sig: 'x' }] },
+      { payload, payloadType: 'x', signatures: [] },
+      { payload: '', payloadType: 'x', signatures: sigs },
+      { payload: payload.slice(0, -2), payloadType: 'x', signatures: sigs }, // not canonical base64
+      { payload: 'a"b\n', payloadType: 'x', signatures: sigs },
+      { payload, payloadType: 'x', signatures: sigs, extra: 1 },
+      { payload, signatures: sigs },
+      { payload, payloadType: 7, signatures: sigs },
+      { payload, payloadType: 'x', signatures: { b: 1, a: [2, { d: 1, c: 2 }] } },
+    ];
+    for (const e of cases) assert.equal(envelopeSha256(e as object), digest(e), JSON.stringify(e).slice(0, 80));
+  });
+
+  it('refuses what is not canonical JSON as canonicalBytes does', () => {
+    const e = { payload, payloadType: 'x', signatures: [{ keyid: '\ud800', sig: 'x' }] };
+    assert.throws(() => canonicalBytes(e));
+    assert.throws(() => envelopeSha256(e));
   });
 });
 

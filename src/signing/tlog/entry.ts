@@ -18,6 +18,7 @@
  */
 import { canonicalBytes } from '../canonical.js';
 import { canonicalBase64, sha256Hex } from '../../shared/bytes.js';
+import { envelopeSha256 } from '../dsse.js';
 import { TlogError } from './errors.js';
 import { hashLeaf } from './hasher.js';
 
@@ -101,7 +102,7 @@ export function loaderEntryFromBundle(
   if (b.certificates.length === 0) throw malformed('the bundle has no signer certificate', 'certificates');
   return {
     kind: LOADER_ENTRY_KIND,
-    manifestSha256: known.manifestSha256 ?? hexOf(known.manifestBytes ?? canonicalBytes(b.manifest)),
+    manifestSha256: known.manifestSha256 ?? (known.manifestBytes ? hexOf(known.manifestBytes) : envelopeSha256(b.manifest)),
     loaderSignature: b.signature,
     signerCertSha256: hexOf(pemDer(b.certificates[0])),
     scheme: b.scheme,
