@@ -9,7 +9,7 @@
  * regular expression) and replaced by a fresh one, which takes the requests that were waiting
  * for the old one. Requests beyond the workers wait in a bounded FIFO queue; past its bound they
  * get VERIFY_QUEUE_FULL at once. The event loop only moves bytes: the body is transferred to the
- * worker and the verdict's JSON bytes back.
+ * worker and the verdict's JSON text back.
  *
  * inlineVerifier answers the same requests on the event loop, through the FIFO gate (the service
  * without workers, and tests that build the app around a profile they hold): no budget there.
@@ -133,7 +133,7 @@ const DEPTH_MAX_BYTES = 1 << 20;
 /** The answer memo's bounds: entries, and bytes of verdict JSON (a verdict is a few kilobytes). */
 const ANSWERS_MAX_ENTRIES = 1024;
 const ANSWERS_MAX_BYTES = 16 << 20;
-const answerBytes = (a: VerifyAnswer) => (a.ok ? a.json.byteLength : 256);
+const answerBytes = (a: VerifyAnswer) => (a.ok ? 2 * a.json.length : 256);
 const noStats = () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 });
 const emptyCaches = (): CacheStats => Object.fromEntries(CACHE_NAMES.map((k) => [k, noStats()])) as CacheStats;
 const stopping = () => new VerifyPoolError('VERIFY_UNAVAILABLE', 'the verification workers are stopping');

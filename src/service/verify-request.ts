@@ -58,7 +58,8 @@ export type VerifyFailure =
   /** Verification threw (not a failed check: those are in the verdict): the error's class, code, message and details. */
   | { kind: 'thrown'; name: string; code?: string; message: string; details?: Record<string, unknown> };
 
-export type VerifyAnswer = { ok: true; json: Uint8Array; verdict: string; seconds: number } | { ok: false; failure: VerifyFailure };
+/** An answer: the verdict's JSON text (verdictJson), or why there is none. */
+export type VerifyAnswer = { ok: true; json: string; verdict: string; seconds: number } | { ok: false; failure: VerifyFailure };
 
 /** What a verification runs against: the kernel profile and the content-addressed caches of one thread. */
 export interface VerifyContext {

@@ -7,7 +7,7 @@
  * Messages in:  { type: 'policy', id, policy }  a policy (the service's default) that requests name by id
  *               { type: 'verify', id, body, policy, at }  body: the request's bytes in segments (transferred), joined here; at: ms since the epoch
  * Messages out: { type: 'ready', profileError }  after start: why there is no profile, or null when it loaded
- *               { type: 'answer', id, answer, stats? }  answer: VerifyAnswer, its verdict bytes transferred; stats: the caches' counters, now and then
+ *               { type: 'answer', id, answer, stats? }  answer: VerifyAnswer, its verdict as JSON text; stats: the caches' counters, now and then
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
@@ -82,17 +82,9 @@ if (parentPort && (workerData as { bpfsignVerify?: VerifyWorkerData } | null)?.b
     const now = performance.now();
     const stats: CacheStats | undefined = now - statsAt >= STATS_MS ? cacheStats(ctx) : undefined;
     if (stats) statsAt = now;
-    // The verdict's bytes move to the main thread instead of being copied; a slice of a shared
-    // buffer (a small verdict in Node's pool) is first copied to a buffer of its own size.
-    const transfer: ArrayBuffer[] = [];
-    if (answer.ok) {
-      const j = answer.json;
-      if (!(j.byteOffset === 0 && j.byteLength === j.buffer.byteLength && j.buffer instanceof ArrayBuffer)) answer.json = new Uint8Array(j);
-      transfer.push(answer.json.buffer as ArrayBuffer);
-    }
     const out: FromWorker = { type: 'answer', id: m.id, answer, stats };
     try {
-      port.postMessage(out, transfer);
+      port.postMessage(out);
     } catch (e) {
       port.postMessage({
         type: 'answer',

@@ -87,9 +87,9 @@ export function signedLoaderFindings(found: LoaderWeakness[]): HardeningFinding[
   return found.filter((w) => !(w.code === 'METADATA_MAP_NOT_EXCLUSIVE' && w.details.source === 'insns'));
 }
 
-/** Where a ReplayCache outcome keeps its JSON bytes (see ReplayCache.outcome). */
-const JSON_BYTES = Symbol('json');
-type WithJson = ReplayOutcome & { [JSON_BYTES]?: Buffer };
+/** Where a ReplayCache outcome keeps its JSON text (see ReplayCache.outcome). */
+const JSON_TEXT = Symbol('json');
+type WithJson = ReplayOutcome & { [JSON_TEXT]?: string };
 
 /**
  * Replay outcomes by everything a replay depends on — the loader's instructions and blob, the
@@ -145,13 +145,13 @@ export class ReplayCache {
         // as JSON.stringify with jsonReplacer and a JSON.parse back, without their second pass.
         const o = toPlainJson<ReplayOutcome>(replayOutcome(loader, planJson, scheme, profile));
         const text = JSON.stringify(o);
-        // The JSON as UTF-8, made once (a verdict's largest part), kept on the outcome itself under a
+        // The JSON text, made once (a verdict's largest part), kept on the outcome itself under a
         // symbol (JSON.stringify and Object.keys do not see it): a WeakMap keyed by outcomes kept
         // each caches-off verification's outcome alive through V8's scavenges (see deepFreeze).
-        Object.defineProperty(o, JSON_BYTES, { value: Buffer.from(text, 'utf8') });
+        Object.defineProperty(o, JSON_TEXT, { value: text });
         return o;
       },
-      (o) => 4 * ((o as WithJson)[JSON_BYTES]?.length ?? 0),
+      (o) => 4 * ((o as WithJson)[JSON_TEXT]?.length ?? 0),
     );
   }
 
@@ -164,9 +164,9 @@ export class ReplayCache {
     return d;
   }
 
-  /** JSON of an outcome as UTF-8 (the cached bytes when the outcome came from this cache). */
-  json(o: ReplayOutcome): Buffer {
-    return (o as WithJson)[JSON_BYTES] ?? Buffer.from(JSON.stringify(o, jsonReplacer), 'utf8');
+  /** JSON text of an outcome (the cached text when the outcome came from this cache). */
+  json(o: ReplayOutcome): string {
+    return (o as WithJson)[JSON_TEXT] ?? JSON.stringify(o, jsonReplacer);
   }
 }
 
@@ -351,15 +351,16 @@ export function verifyBundle(
 }
 
 /**
- * A verdict as UTF-8 JSON (bytes as hex, bigints as decimal strings), the replay report taken
- * from the cache's bytes when it has them: the same bytes JSON.stringify would give.
+ * A verdict's JSON text (bytes as hex, bigints as decimal strings), the replay report taken from
+ * the cache's text when it has them: the same text JSON.stringify would give. Text, not bytes:
+ * it crosses from a verification worker to the event loop as a string, which lives and dies in
+ * the young generation there, where a transferred buffer was external memory that only a full
+ * collection gave back (the event loop allocates too little for scavenges to come often: under a
+ * load of new bundles its full collections came every second).
  */
-export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): Buffer {
+export function verdictJson(v: Verdict<ReplayOutcome>, replays?: ReplayCache): string {
   const { replay, ...rest } = v;
   const head = JSON.stringify(rest, jsonReplacer);
-  const tail = replay === null ? NULL : replays ? replays.json(replay) : Buffer.from(JSON.stringify(replay, jsonReplacer), 'utf8');
-  return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"replay":`, 'utf8'), tail, CLOSE]);
+  const tail = replay === null ? 'null' : replays ? replays.json(replay) : JSON.stringify(replay, jsonReplacer);
+  return `${head.slice(0, -1)},"replay":${tail}}`;
 }
-
-const NULL = Buffer.from('null'),
-  CLOSE = Buffer.from('}');

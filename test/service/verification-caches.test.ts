@@ -35,8 +35,7 @@ describe('VerificationMemos', () => {
     policy = await t.app.services.signing.defaultPolicy();
   });
 
-  const text = (caches?: VerificationMemos, b: Bundle = bundle) =>
-    verdictJson(verifyBundle(b, policy, { at, profile, caches })).toString('utf8');
+  const text = (caches?: VerificationMemos, b: Bundle = bundle) => verdictJson(verifyBundle(b, policy, { at, profile, caches }));
 
   it('gives the verdict a verification without memos gives, first and again', () => {
     const memos = new VerificationMemos(8);

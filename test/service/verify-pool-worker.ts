@@ -22,7 +22,7 @@ parentPort!.on('message', (m: ToWorker) => {
     for (const end = performance.now() + Number(spin[1]); performance.now() < end;) {
       /* busy */
     }
-  const json = new Uint8Array(Buffer.from(text === 'at' ? String(m.at) : text));
+  const json = text === 'at' ? String(m.at) : text;
   const out: FromWorker = {
     type: 'answer',
     id: m.id,

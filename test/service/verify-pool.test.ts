@@ -25,7 +25,7 @@ const standIn = (name: string): TrustPolicy =>
   parsePolicy({ version: 1, name, roots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'] });
 const policy = standIn('p');
 const body = (s: string) => new Uint8Array(Buffer.from(s));
-const text = (a: VerifyAnswer) => (a.ok ? Buffer.from(a.json).toString('utf8') : `failure ${a.failure.kind}`);
+const text = (a: VerifyAnswer) => (a.ok ? a.json : `failure ${a.failure.kind}`);
 
 function pool(opts: Partial<ConstructorParameters<typeof VerifyPool>[0]> = {}): VerifyPool {
   const p = new VerifyPool({ workers: 1, budgetMs: 10_000, maxQueue: 16, profile: null, cacheEntries: 4, workerUrl: STAND_IN, ...opts });

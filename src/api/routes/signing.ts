@@ -102,6 +102,11 @@ export const VerdictSchema = z
 type App = Parameters<FastifyPluginAsyncZod>[0];
 
 /** An answer made as bytes by a service (its schema documents it; test/api checks answers against it). */
+/** Sends text as it is (Node encodes it into the socket's write; no Buffer of it is made here). */
+function sendText(reply: FastifyReply, type: string, text: string): FastifyReply {
+  return reply.type(type).send(text);
+}
+
 function sendBytes(reply: FastifyReply, type: string, bytes: Uint8Array): FastifyReply {
   return reply.type(type).send(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
@@ -297,7 +302,7 @@ function verifyFailure(req: FastifyRequest, reply: FastifyReply, f: VerifyFailur
 
 /**
  * POST /v1/verifications takes its body as bytes (segmentedBody); a verification worker
- * (VerifyPool) parses, checks and verifies it and sends back the verdict's JSON bytes or why there
+ * (VerifyPool) parses, checks and verifies it and sends back the verdict's JSON text or why there
  * is none, which is answered here with the problem the error handler gives every route (the same
  * codes as when the parse and the schema check were fastify's own). Requests waiting for a worker
  * hold only their bytes, outside the JavaScript heap.
@@ -340,7 +345,7 @@ async function postVerification(app: App): Promise<void> {
         }
         if (!answer.ok) return verifyFailure(req, reply, answer.failure);
         app.services.metrics.verifySeconds.observe({ verdict: answer.verdict }, answer.seconds);
-        return sendBytes(reply, 'application/json; charset=utf-8', answer.json);
+        return sendText(reply, 'application/json; charset=utf-8', answer.json);
       },
     );
   });
