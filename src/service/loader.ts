@@ -201,13 +201,14 @@ export function loaderWeight(objectBytes: number, built: BuiltLoader): number {
  * function of the two (the project's determinism rule, tested byte for byte), so a hit returns
  * exactly what a miss would build — CI re-signing the same object, or verifying bundles with
  * their object, skips the work. Built loaders are shared and must not be mutated. Bounded by
- * entries and by the memory they hold (loaderWeight; 16 MiB: 30-odd loaders of a 20 KB object);
- * `entries` 0 turns it off.
+ * entries and by the memory they hold (loaderWeight; 8 MiB: a dozen and a half loaders of a 20 KB
+ * object, signed); `entries` 0 turns it off. At 16 MiB the memory bench's resident set grew by
+ * 27 MB from its 2,000th to its 10,000th sign (the target allows 25), at 8 MiB by 15 and 25 MB.
  */
 export class LoaderCache {
   readonly #lru: Lru<string, BuiltLoader>;
 
-  constructor(entries = 64, maxBytes = 16 << 20) {
+  constructor(entries = 64, maxBytes = 8 << 20) {
     this.#lru = new Lru(entries, maxBytes);
   }
 
