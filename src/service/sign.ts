@@ -79,7 +79,8 @@ function toSign(built: BuiltLoader): ToSign {
     `{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`,
     'latin1',
   );
-  const [insns, data, payloadText] = [loader.insns, loader.data, statement].map(base64Text);
+  // The payload's base64 string is the envelope's own: one string, not a second copy per loader.
+  const [insns, data] = [loader.insns, loader.data].map(base64Text);
   t = {
     content: signedContent(scheme, loader.insns, loader.data),
     manifest,
@@ -87,7 +88,7 @@ function toSign(built: BuiltLoader): ToSign {
     envelopeHead,
     envelopeHeadHash: createHash('sha256').update(envelopeHead),
     loaderB64: { insns: insns.base64, data: data.base64 },
-    texts: jsonTexts([insns, data, payloadText]),
+    texts: jsonTexts([insns, data, payload]),
     signatures: new WeakMap(),
   };
   built.signingMemo = t;

@@ -12,6 +12,7 @@ import type { VerificationCaches } from './caches.js';
 import { createHash } from 'node:crypto';
 import { canonicalBytes, canonicalize } from './canonical.js';
 import { canonicalBase64, sha256Hex, toHex } from '../shared/bytes.js';
+import { base64Text } from '../shared/json.js';
 
 export interface EnvelopeSignature {
   keyid: string;
@@ -95,14 +96,13 @@ export interface PreparedPayload {
   pae: Uint8Array;
   /** The payload in base64, made by Node's encoder (nothing in it needs JSON escaping). */
   base64: string;
+  /** That string's JSON text as UTF-8 bytes (base64Text), for answers that carry the envelope. */
+  json: Buffer;
 }
 
 export function preparePayload(payload: Uint8Array, payloadType: string): PreparedPayload {
-  return {
-    payloadType,
-    pae: pae(payloadType, payload),
-    base64: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64'),
-  };
+  const { base64, json } = base64Text(payload);
+  return { payloadType, pae: pae(payloadType, payload), base64, json };
 }
 
 /** Signs `payload` and returns a one-signature envelope; keyid is the signer's SKI in hex. */

@@ -13,7 +13,7 @@ import {
 } from '../../src/signing/index.js';
 import { Lru } from '../../src/shared/lru.js';
 import { canonicalBytes } from '../../src/signing/canonical.js';
-import { envelopeSha256 } from '../../src/signing/dsse.js';
+import { envelopeSha256, preparePayload } from '../../src/signing/dsse.js';
 import type { Statement } from '../../src/signing/statement.js';
 import type { Certificate } from '../../src/signing/x509/certificate.js';
 import { isDeepFrozen } from '../../src/shared/freeze.js';
@@ -28,6 +28,16 @@ describe('pae', () => {
 
   it('counts bytes, not characters', () => {
     assert.equal(new TextDecoder().decode(pae('t/€', new Uint8Array([0xff]))), 'DSSEv1 5 t/€ 1 \ufffd');
+  });
+});
+
+describe('preparePayload', () => {
+  it("gives the payload's base64 and that string's JSON text, and PAE over the payload", () => {
+    const payload = new TextEncoder().encode('{"_type":"x","é":"\u2028"}');
+    const p = preparePayload(payload, 'application/vnd.in-toto+json');
+    assert.equal(p.base64, Buffer.from(payload).toString('base64'));
+    assert.deepEqual(p.json, Buffer.from(JSON.stringify(p.base64), 'utf8'));
+    assert.deepEqual(p.pae, pae('application/vnd.in-toto+json', payload));
   });
 });
 
