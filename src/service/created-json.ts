@@ -10,9 +10,9 @@ export interface Created {
 
 const CREATED_KEYS = ['id', 'bundle', 'links'],
   BUNDLE_KEYS = ['mediaType', 'scheme', 'loader', 'signature', 'certificates', 'manifest', 'tlog'];
-const NO_TEXTS: JsonTexts = new Map();
 const LOADER_KEYS = ['insns', 'data'],
   ENVELOPE_KEYS = ['payload', 'payloadType', 'signatures'];
+const NO_TEXTS: JsonTexts = new Map();
 
 /** True when `o`'s own enumerable keys are exactly `keys`, in that order, with no toJSON (what JSON.stringify would then write in order). */
 function sameKeys(o: object, keys: readonly string[]): boolean {

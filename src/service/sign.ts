@@ -71,15 +71,13 @@ function toSign(built: BuiltLoader): ToSign {
     kernelProfile: { name: 'linux-6.18', mapExcl: m.options.kernel.mapExcl },
     options: built.manifest.options,
   });
-  const statement = canonicalBytes(manifestStatement(manifest, loader));
-  const payload = preparePayload(statement, IN_TOTO_PAYLOAD_TYPE);
+  const payload = preparePayload(canonicalBytes(manifestStatement(manifest, loader)), IN_TOTO_PAYLOAD_TYPE);
   // Members in RFC 8785 order: payload, payloadType, signatures. Base64 has nothing JSON escapes,
   // so the payload is quoted as it is (canonicalize would scan all of it for escapes, per signature).
   const envelopeHead = Buffer.from(
     `{"payload":"${payload.base64}","payloadType":${canonicalize(IN_TOTO_PAYLOAD_TYPE)},"signatures":`,
     'latin1',
   );
-  // The payload's base64 string is the envelope's own: one string, not a second copy per loader.
   const [insns, data] = [loader.insns, loader.data].map(base64Text);
   t = {
     content: signedContent(scheme, loader.insns, loader.data),
@@ -88,6 +86,7 @@ function toSign(built: BuiltLoader): ToSign {
     envelopeHead,
     envelopeHeadHash: createHash('sha256').update(envelopeHead),
     loaderB64: { insns: insns.base64, data: data.base64 },
+    // The payload's JSON text is keyed by the envelope's own base64 string (no second copy of it).
     texts: jsonTexts([insns, data, payload]),
     signatures: new WeakMap(),
   };

@@ -20,7 +20,7 @@ import { manifestPredicate } from './verify-files.js';
 import { fromB64 } from '../signing/bundle.js';
 import { readKernelProfile } from './profile.js';
 import { crc32 } from 'node:zlib';
-import { Lru } from '../shared/lru.js';
+import { Lru, Sightings } from '../shared/lru.js';
 import { jsonReplacer, toPlainJson } from '../shared/json.js';
 import { sha256Hex } from '../shared/bytes.js';
 import { deepFreeze, isDeepFrozen } from '../shared/freeze.js';
@@ -205,26 +205,21 @@ export class ParsedBodies<T> {
    * one lookup, and is forgotten then. The kept set is emptied past four times `entries` (kept
    * bodies are then found again from their next sight but one).
    */
-  #sights = new Set<string>();
-  #sightsBefore = new Set<string>();
+  readonly #sights: Sightings<string>;
   readonly #kept = new Set<string>();
 
   constructor(entries = 64, maxBytes = 64 << 20) {
     this.#lru = new Lru(entries, maxBytes);
+    this.#sights = new Sightings(entries);
   }
 
   get stats(): { hits: number; misses: number; evictions: number; entries: number } {
     return this.#lru.summary;
   }
 
-  /** True when `sight` was seen lately; remembers it in the current generation either way. */
+  /** True when `sight` was seen lately; remembers it as seen now either way. */
   #seen(sight: string): boolean {
-    if (this.#sights.has(sight)) return true;
-    const seen = this.#sightsBefore.delete(sight);
-    if (this.#sights.size >= this.#lru.maxEntries) {
-      this.#sightsBefore = this.#sights;
-      this.#sights = new Set();
-    }
+    const seen = this.#sights.has(sight);
     this.#sights.add(sight);
     return seen;
   }

@@ -13,32 +13,30 @@ export class Lru<K, V> {
    * With `secondSight`, the keys offered (set) once lately whose value was not stored: a value is
    * stored only when its key is offered again while still remembered here. Values made for
    * requests that never come again then die young, instead of living in the cache until evicted
-   * and being copied into V8's old space on the way (a doorkeeper, as in TinyLFU). Two
-   * generations of up to maxEntries keys each, so a key is remembered for the next maxEntries to
-   * 2 × maxEntries first sights: a key offered again only after more than that would have been
-   * evicted from an LRU of maxEntries before its next use anyway. For short keys (digests).
+   * and being copied into V8's old space on the way (a doorkeeper, as in TinyLFU). Remembered for
+   * maxEntries to 2 × maxEntries first sights (Sightings): a key offered again only after more
+   * than that would have been evicted from an LRU of maxEntries before its next use anyway. For
+   * short keys (digests).
    */
-  #seen: Set<K> | null;
-  #seenBefore = new Set<K>();
+  readonly #seen: Sightings<K> | null;
 
   constructor(
     readonly maxEntries: number,
     readonly maxWeight = Number.POSITIVE_INFINITY,
     opts: { secondSight?: boolean } = {},
   ) {
-    this.#seen = opts.secondSight ? new Set() : null;
+    this.#seen = opts.secondSight ? new Sightings(maxEntries) : null;
   }
 
   /** True when `key` was offered once lately (and forgets it); else remembers it and returns false. */
   #seenOnce(key: K): boolean {
     const seen = this.#seen!;
-    if (seen.delete(key) || this.#seenBefore.delete(key)) return true;
-    if (seen.size < this.maxEntries) seen.add(key);
-    else {
-      this.#seenBefore = seen;
-      this.#seen = new Set([key]);
+    if (!seen.has(key)) {
+      seen.add(key);
+      return false;
     }
-    return false;
+    seen.delete(key);
+    return true;
   }
 
   get size(): number {
@@ -106,7 +104,42 @@ export class Lru<K, V> {
   clear(): void {
     this.#map.clear();
     this.#seen?.clear();
-    this.#seenBefore.clear();
     this.#weight = 0;
+  }
+}
+
+/**
+ * Keys seen lately, in two generations of up to `capacity` keys each: when the newer one is full
+ * it becomes the older one (the older one is forgotten), so a key is remembered for the next
+ * `capacity` to 2 × `capacity` keys added after it. Adding a key again makes it new again.
+ */
+export class Sightings<K> {
+  #now = new Set<K>();
+  #before = new Set<K>();
+
+  constructor(readonly capacity: number) {}
+
+  has(key: K): boolean {
+    return this.#now.has(key) || this.#before.has(key);
+  }
+
+  add(key: K): void {
+    if (this.#now.has(key)) return;
+    this.#before.delete(key);
+    if (this.#now.size >= this.capacity) {
+      this.#before = this.#now;
+      this.#now = new Set();
+    }
+    this.#now.add(key);
+  }
+
+  delete(key: K): void {
+    this.#now.delete(key);
+    this.#before.delete(key);
+  }
+
+  clear(): void {
+    this.#now.clear();
+    this.#before.clear();
   }
 }

@@ -1,7 +1,7 @@
 /** The bounded LRU map behind the service's content-addressed caches. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lru } from '../../src/shared/lru.js';
+import { Lru, Sightings } from '../../src/shared/lru.js';
 
 describe('Lru', () => {
   it('drops the least recently used entry when it holds more than its entry bound', () => {
@@ -95,5 +95,22 @@ describe('Lru', () => {
       off.set('k', 1);
       assert.equal(off.size, 0);
     });
+  });
+});
+
+describe('Sightings', () => {
+  it('remembers a key for capacity to twice capacity keys added after it, and afresh when added again', () => {
+    const s = new Sightings<string>(2);
+    for (const k of ['a', 'b', 'c']) s.add(k);
+    assert.equal(s.has('a'), true, 'a and b moved to the older generation');
+    s.add('a');
+    s.add('d');
+    s.add('e');
+    assert.equal(s.has('a'), true, 'added again, a is new again');
+    assert.equal(s.has('b'), false, 'b was forgotten');
+    s.delete('a');
+    assert.equal(s.has('a'), false);
+    s.clear();
+    assert.equal(s.has('e'), false);
   });
 });

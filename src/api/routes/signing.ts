@@ -101,12 +101,12 @@ export const VerdictSchema = z
 
 type App = Parameters<FastifyPluginAsyncZod>[0];
 
-/** An answer made as bytes by a service (its schema documents it; test/api checks answers against it). */
-/** Sends text as it is (Node encodes it into the socket's write; no Buffer of it is made here). */
+/** An answer made as text by a service, sent as it is (Node encodes it into the socket's write). */
 function sendText(reply: FastifyReply, type: string, text: string): FastifyReply {
   return reply.type(type).send(text);
 }
 
+/** An answer made as bytes by a service (its schema documents it; test/api checks answers against it). */
 function sendBytes(reply: FastifyReply, type: string, bytes: Uint8Array): FastifyReply {
   return reply.type(type).send(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
