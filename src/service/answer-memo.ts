@@ -8,8 +8,20 @@
  * crossing to a worker again. This is also what keeps one body repeated by many clients (a CI
  * fleet verifying one release, or one slow input sent again and again) to one verification per
  * second. A rejection (budget, queue full, closing) is not kept: the next request tries again.
+ *
+ * Most bodies come once (a CI gate's new bundle), and keeping their answers cost more than it
+ * saved: a verdict of 27 KB kept for each lived long enough to reach the old space, and with the
+ * SHA-256 of each body that was a fifth of a verification's CPU with two processes on two cores.
+ * So a body is first told apart by a fingerprint (policy, length, CRC-32: a few microseconds for
+ * 50 KB) and only a body whose fingerprint was seen lately is hashed and its answer kept. A
+ * fingerprint only admits a body to the memo, never answers it: two bodies of one fingerprint are
+ * told apart by their SHA-256, so a body made to collide with another gets its own verification.
+ * The price: a body's first sight and its second are two verifications, however close together.
+ * Answers are dropped when their second has passed, since they can never be given again.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { Sightings } from '../shared/lru.js';
 
 export interface AnswerMemoStats {
   hits: number;
@@ -26,8 +38,12 @@ interface Entry<A> {
 }
 
 export class AnswerMemo<A> {
+  /** In the order they were asked, so the oldest second is at the head. */
   readonly #entries = new Map<string, Entry<A>>();
+  /** Fingerprints of the bodies seen lately: two generations of up to maxEntries each. */
+  readonly #sights: Sightings<string>;
   #bytes = 0;
+  /** A body seen for the first time (not kept) counts as a miss. */
   readonly stats: AnswerMemoStats = { hits: 0, misses: 0, evictions: 0, entries: 0 };
 
   /**
@@ -38,7 +54,9 @@ export class AnswerMemo<A> {
     private readonly maxEntries: number,
     private readonly maxBytes: number,
     private readonly sizeOf: (a: A) => number,
-  ) {}
+  ) {
+    this.#sights = new Sightings(maxEntries);
+  }
 
   /** The key of a body (its segments, in order) under a policy: the policy's id and the bytes' SHA-256. */
   static key(policyId: number, segments: readonly Uint8Array[]): string {
@@ -47,11 +65,32 @@ export class AnswerMemo<A> {
     return `${policyId}:${h.digest('base64')}`;
   }
 
+  /** What admits a body to the memo: its policy's id, its length and its CRC-32. */
+  static fingerprint(policyId: number, segments: readonly Uint8Array[]): string {
+    let crc = 0,
+      length = 0;
+    for (const s of segments) {
+      crc = crc32(s, crc);
+      length += s.byteLength;
+    }
+    return `${policyId}:${length}:${crc}`;
+  }
+
   /**
-   * The answer for `key` at `second`: the one kept for that key and second, else `run()`'s, kept
-   * for them (until it rejects).
+   * The answer for a body (its segments) under a policy at `second`: a body whose fingerprint was
+   * not seen lately is run and not kept; otherwise the answer kept for its key and second, else
+   * `run()`'s, kept for them (until it rejects).
    */
-  get(key: string, second: number, run: () => Promise<A>): Promise<A> {
+  get(policyId: number, segments: readonly Uint8Array[], second: number, run: () => Promise<A>): Promise<A> {
+    this.#dropBefore(second);
+    const sight = AnswerMemo.fingerprint(policyId, segments);
+    if (!this.#sights.has(sight)) {
+      this.#sights.add(sight);
+      this.stats.misses++;
+      return run();
+    }
+    this.#sights.add(sight);
+    const key = AnswerMemo.key(policyId, segments);
     const e = this.#entries.get(key);
     if (e && e.second === second) {
       this.stats.hits++;
@@ -75,6 +114,14 @@ export class AnswerMemo<A> {
     this.#trim();
     this.stats.entries = this.#entries.size;
     return entry.answer;
+  }
+
+  /** Answers asked in another second than `second` can no longer be given: from the head, while they are. */
+  #dropBefore(second: number): void {
+    for (const [key, e] of this.#entries) {
+      if (e.second === second) break;
+      this.#drop(key, e);
+    }
   }
 
   #drop(key: string, e: Entry<A>): void {

@@ -207,7 +207,7 @@ export class VerifyPool implements Verifier {
     const segments = body instanceof Uint8Array ? [body] : [...body];
     const second = Math.floor(at.getTime() / 1000);
     if (!this.#answers || this.#closed) return this.#run(segments, policy, second);
-    return this.#answers.get(AnswerMemo.key(this.#policyId(policy), segments), second, () => this.#run(segments, policy, second));
+    return this.#answers.get(this.#policyId(policy), segments, second, () => this.#run(segments, policy, second));
   }
 
   #policyId(policy: TrustPolicy): number {
