@@ -205,9 +205,8 @@ export class VerifyPool implements Verifier {
    */
   verify(body: Uint8Array | readonly Uint8Array[], policy: TrustPolicy, at: Date): Promise<VerifyAnswer> {
     const segments = body instanceof Uint8Array ? [body] : [...body];
-    const second = Math.floor(at.getTime() / 1000);
-    if (!this.#answers || this.#closed) return this.#run(segments, policy, second);
-    return this.#answers.get(this.#policyId(policy), segments, second, () => this.#run(segments, policy, second));
+    if (!this.#answers || this.#closed) return this.#run(segments, policy, Math.floor(at.getTime() / 1000));
+    return this.#answers.get(this.#policyId(policy), segments, at.getTime(), (second) => this.#run(segments, policy, second));
   }
 
   #policyId(policy: TrustPolicy): number {
