@@ -24,8 +24,7 @@
  * earlier, as an answer kept within a second is computed before the requests it answers.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import { Sightings } from '../shared/lru.js';
+import { fingerprint, Sightings } from '../shared/lru.js';
 
 export interface AnswerMemoStats {
   hits: number;
@@ -79,13 +78,7 @@ export class AnswerMemo<A> {
 
   /** What admits a body to the memo: its policy's id, its length and its CRC-32. */
   static fingerprint(policyId: number, segments: readonly Uint8Array[]): string {
-    let crc = 0,
-      length = 0;
-    for (const s of segments) {
-      crc = crc32(s, crc);
-      length += s.byteLength;
-    }
-    return `${policyId}:${length}:${crc}`;
+    return `${policyId}:${fingerprint(segments)}`;
   }
 
   /**
@@ -99,13 +92,10 @@ export class AnswerMemo<A> {
   get(policyId: number, segments: readonly Uint8Array[], atMs: number, run: (second: number) => Promise<A>): Promise<A> {
     const second = Math.floor(atMs / 1000);
     this.#dropBefore(second);
-    const sight = AnswerMemo.fingerprint(policyId, segments);
-    if (!this.#sights.has(sight)) {
-      this.#sights.add(sight);
+    if (!this.#sights.sight(AnswerMemo.fingerprint(policyId, segments))) {
       this.stats.misses++;
       return run(second);
     }
-    this.#sights.add(sight);
     const key = AnswerMemo.key(policyId, segments);
     const e = this.#entries.get(`${second}:${key}`);
     if (!e) return this.#start(key, second, run).answer;
@@ -114,7 +104,7 @@ export class AnswerMemo<A> {
     return e.answer;
   }
 
-  /** Runs the verification of `key` at `second`, kept under both until it rejects. */
+  /** Runs the verification of `key` at `second`, kept under `second:key` until it rejects. */
   #start(key: string, second: number, run: (second: number) => Promise<A>): Entry<A> {
     this.stats.misses++;
     const at = `${second}:${key}`;

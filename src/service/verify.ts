@@ -19,8 +19,7 @@ import { buildLoader, type BuildFlavour, type BuildOptions, type BuiltLoader, ty
 import { manifestPredicate } from './verify-files.js';
 import { fromB64 } from '../signing/bundle.js';
 import { readKernelProfile } from './profile.js';
-import { crc32 } from 'node:zlib';
-import { Lru, Sightings } from '../shared/lru.js';
+import { fingerprint, Lru, Sightings } from '../shared/lru.js';
 import { jsonReplacer, toPlainJson } from '../shared/json.js';
 import { sha256Hex } from '../shared/bytes.js';
 import { deepFreeze, isDeepFrozen } from '../shared/freeze.js';
@@ -217,18 +216,11 @@ export class ParsedBodies<T> {
     return this.#lru.summary;
   }
 
-  /** True when `sight` was seen lately; remembers it as seen now either way. */
-  #seen(sight: string): boolean {
-    const seen = this.#sights.has(sight);
-    this.#sights.add(sight);
-    return seen;
-  }
-
   parse(raw: Uint8Array, parse: (raw: Uint8Array) => T): T {
     if (this.#lru.maxEntries <= 0) return parse(raw);
-    const sight = `${crc32(raw)}:${raw.length}`;
+    const sight = fingerprint([raw]);
     const kept = this.#kept.has(sight);
-    if (!this.#seen(sight) && !kept) {
+    if (!this.#sights.sight(sight) && !kept) {
       this.#lru.stats.misses++;
       return parse(raw);
     }

@@ -2,6 +2,8 @@
  * A least-recently-used map bounded by entry count and by a weight per entry (bytes, usually).
  * Only for values that are pure functions of their key: a hit must give what a miss would compute.
  */
+import { crc32 } from 'node:zlib';
+
 export class Lru<K, V> {
   /** Each entry keeps the key it was stored under (see get). */
   readonly #map = new Map<K, { key: K; value: V; weight: number }>();
@@ -113,6 +115,21 @@ export class Lru<K, V> {
  * it becomes the older one (the older one is forgotten), so a key is remembered for the next
  * `capacity` to 2 × `capacity` keys added after it. Adding a key again makes it new again.
  */
+/**
+ * A cheap fingerprint of bytes given in segments (their length and CRC-32, a few microseconds for
+ * 50 KB), for a doorkeeper: it tells bodies apart for admission only, never for an answer (CRC-32
+ * collisions are easy to make).
+ */
+export function fingerprint(segments: readonly Uint8Array[]): string {
+  let crc = 0,
+    length = 0;
+  for (const s of segments) {
+    crc = crc32(s, crc);
+    length += s.byteLength;
+  }
+  return `${length}:${crc}`;
+}
+
 export class Sightings<K> {
   #now = new Set<K>();
   #before = new Set<K>();
@@ -121,6 +138,13 @@ export class Sightings<K> {
 
   has(key: K): boolean {
     return this.#now.has(key) || this.#before.has(key);
+  }
+
+  /** True when `key` was seen lately; remembers it as seen now either way. */
+  sight(key: K): boolean {
+    const seen = this.has(key);
+    this.add(key);
+    return seen;
   }
 
   add(key: K): void {
